@@ -1,0 +1,198 @@
+"""Corridors of movement: the graph over areas that catchments and clusters must be connected in.
+
+The default graph links areas whose boundaries touch. The published boundaries are generalised, which leaves slivers
+between true neighbours, so two areas count as touching when they are within ``tolerance`` metres (default 25 m).
+A commissioner refines the graph with plain functions that each return a new graph:
+
+- :func:`remove_barrier_crossings`: drop links that cross a barrier line (a river, the Broads);
+- :func:`add_links`: add links (e.g. a bus route between two areas that do not touch);
+- :func:`drop_long_links`: drop links longer than N minutes;
+- :func:`road_network_minutes`: travel minutes over a user's road network (line GeoDataFrame) by shortest paths.
+
+Every graph holds area codes as nodes; edges carry ``km`` (straight-line distance between population-weighted
+centroids) and, once the geography annotates them, ``minutes``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import pandas as pd
+from shapely.geometry import LineString
+
+from .errors import InputError
+
+BNG = "EPSG:27700"
+
+
+def adjacency(areas: gpd.GeoDataFrame, *, tolerance: float = 25.0) -> nx.Graph:
+    """Graph linking areas whose boundaries lie within ``tolerance`` metres of each other.
+
+    ``areas`` must be in EPSG:27700 (metres) with ``x``, ``y`` centroid columns; nodes are its index, in order.
+    """
+    if areas.crs is None or areas.crs.to_epsg() != 27700:
+        raise InputError("corridors", [f"areas must be in EPSG:27700 (metres); found {areas.crs}"])
+    geoms = areas.geometry.to_numpy()
+    left, right = areas.sindex.query(geoms, predicate="dwithin", distance=tolerance)
+    codes = areas.index.to_numpy()
+    x, y = areas["x"].to_numpy(), areas["y"].to_numpy()
+    g = nx.Graph(tolerance_m=tolerance)
+    g.add_nodes_from(codes)
+    for i, j in zip(left, right, strict=True):
+        if i < j:
+            g.add_edge(codes[i], codes[j], km=float(np.hypot(x[i] - x[j], y[i] - y[j]) / 1000.0))
+    return g
+
+
+def describe(graph: nx.Graph) -> dict[str, object]:
+    """Connectivity summary: nodes, edges, number of components, sizes and isolated areas."""
+    comps = sorted(nx.connected_components(graph), key=len, reverse=True)
+    return {"areas": graph.number_of_nodes(), "links": graph.number_of_edges(), "components": len(comps),
+            "component_sizes": [len(c) for c in comps],
+            "isolated": sorted(n for n in graph.nodes if graph.degree(n) == 0)}
+
+
+def validate(graph: nx.Graph, area_codes: Iterable[str], *, source: str = "corridors") -> None:
+    """Raise :class:`InputError` if an area is missing from the graph, unknown to it, or has no neighbour."""
+    codes = list(area_codes)
+    problems = []
+    missing = [c for c in codes if c not in graph]
+    if missing:
+        problems.append(f"{len(missing)} area(s) missing from the corridor graph, e.g. {missing[:5]}")
+    unknown = sorted(set(graph.nodes) - set(codes))
+    if unknown:
+        problems.append(f"{len(unknown)} node(s) are not areas of this geography, e.g. {unknown[:5]}")
+    isolated = [c for c in codes if c in graph and graph.degree(c) == 0]
+    if isolated:
+        problems.append(f"{len(isolated)} area(s) have no neighbour, so no catchment can include them with another "
+                        f"area: {isolated[:10]}; add a link to each (add_links) or loosen the barrier/tolerance")
+    if problems:
+        raise InputError(source, problems)
+
+
+def _as_lines(layer: gpd.GeoDataFrame | gpd.GeoSeries, source: str) -> gpd.GeoSeries:
+    geoms = layer.geometry if isinstance(layer, gpd.GeoDataFrame) else layer
+    if geoms.crs is None:
+        raise InputError(source, ["the layer has no CRS; expected one (e.g. EPSG:27700 or EPSG:4326)"])
+    geoms = geoms.to_crs(BNG)
+    bad = [i for i, gm in geoms.items() if gm is None or gm.is_empty or gm.geom_type not in
+           ("LineString", "LinearRing", "MultiLineString", "Polygon", "MultiPolygon")]
+    if bad:
+        raise InputError(source, [f"feature {b!r}: expected a line (or polygon) geometry" for b in bad[:20]])
+    return geoms
+
+
+def remove_barrier_crossings(graph: nx.Graph, areas: gpd.GeoDataFrame,
+                             barriers: gpd.GeoDataFrame | gpd.GeoSeries, *, source: str = "barriers") -> nx.Graph:
+    """Copy of ``graph`` without the links whose centroid-to-centroid segment crosses a barrier line.
+
+    ``barriers`` is a line (or polygon) layer in any CRS; it is reprojected to EPSG:27700. The removed links are in
+    ``graph.graph['removed_by_barrier']``. Call :func:`validate` afterwards to catch areas the barrier cut off.
+    """
+    lines = _as_lines(barriers, source)
+    tree = gpd.GeoSeries(lines.to_numpy(), crs=BNG).sindex
+    out = graph.copy()
+    removed = []
+    for a, b in graph.edges:
+        seg = LineString([(areas.at[a, "x"], areas.at[a, "y"]), (areas.at[b, "x"], areas.at[b, "y"])])
+        if len(tree.query(seg, predicate="intersects")):
+            out.remove_edge(a, b)
+            removed.append((a, b))
+    out.graph["removed_by_barrier"] = removed
+    return out
+
+
+def read_links(path: str | Path, *, a: str = "area_a", b: str = "area_b") -> list[tuple[str, str]]:
+    """Read an edge list CSV (columns ``area_a``, ``area_b`` by default) of links to add."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError(str(path), [f"file not found; expected a CSV with columns {a}, {b}"])
+    df = pd.read_csv(path, dtype=str)
+    missing = [c for c in (a, b) if c not in df.columns]
+    if missing:
+        raise InputError(str(path), [f"missing column '{c}' (found: {', '.join(df.columns)})" for c in missing])
+    return list(zip(df[a], df[b], strict=True))
+
+
+def add_links(graph: nx.Graph, pairs: Iterable[tuple[str, str]], areas: pd.DataFrame, *,
+              source: str = "links") -> nx.Graph:
+    """Copy of ``graph`` with the given area pairs linked (e.g. a bus route). Unknown codes are errors."""
+    out = graph.copy()
+    problems = []
+    pairs = list(pairs)
+    for n, (a, b) in enumerate(pairs, start=1):
+        bad = [c for c in (a, b) if c not in areas.index]
+        if bad:
+            problems.append(f"link {n} ({a}, {b}): unknown area code(s) {bad}")
+        elif a == b:
+            problems.append(f"link {n}: links area {a} to itself")
+    if problems:
+        raise InputError(source, problems)
+    for a, b in pairs:
+        km = float(np.hypot(areas.at[a, "x"] - areas.at[b, "x"], areas.at[a, "y"] - areas.at[b, "y"]) / 1000)
+        out.add_edge(a, b, km=km, added=True)
+    return out
+
+
+def drop_long_links(graph: nx.Graph, max_minutes: float) -> nx.Graph:
+    """Copy of ``graph`` without links whose ``minutes`` attribute exceeds ``max_minutes`` (minutes)."""
+    if max_minutes <= 0:
+        raise InputError("drop_long_links", [f"max_minutes must be a positive number. Got {max_minutes} instead."])
+    out = graph.copy()
+    missing = [e for e in graph.edges if "minutes" not in graph.edges[e]]
+    if missing:
+        raise InputError("drop_long_links", [f"{len(missing)} link(s) have no 'minutes'; annotate the graph first "
+                                             "(Geography.corridors is annotated)"])
+    out.remove_edges_from([e for e in graph.edges if graph.edges[e]["minutes"] > max_minutes])
+    return out
+
+
+def road_network_minutes(roads: gpd.GeoDataFrame, origins: pd.DataFrame, destinations: pd.DataFrame, *,
+                         speed_kmh: float = 50.0, speed_column: str | None = None,
+                         connector_kmh: float = 20.0, source: str = "roads") -> pd.DataFrame:
+    """Minutes from each origin to each destination over a road network, by networkx shortest paths.
+
+    ``roads`` is a line layer in any CRS (reprojected to EPSG:27700); each segment is traversed at ``speed_kmh``
+    (km/h) or at the value in ``speed_column``. Line ends closer than 1 m are joined. Origins and destinations
+    (``x``, ``y`` in EPSG:27700 metres) join the network at their nearest node by a straight connector travelled at
+    ``connector_kmh``. A destination unreachable from an origin gets NaN, which the geography reports as an error.
+    Returns a DataFrame indexed like ``origins`` with one column per destination.
+    """
+    lines = _as_lines(roads, source)
+    speeds = (pd.to_numeric(roads[speed_column], errors="coerce") if speed_column
+              else pd.Series(speed_kmh, index=lines.index))
+    if speeds.isna().any() or (speeds <= 0).any():
+        raise InputError(source, [f"column '{speed_column}': expected positive speeds in km/h"])
+    g = nx.Graph()
+    for geom, speed in zip(lines.to_numpy(), speeds.to_numpy(dtype=float), strict=True):
+        parts = geom.geoms if hasattr(geom, "geoms") else [geom]
+        for part in parts:
+            coords = np.round(np.asarray(part.exterior.coords if part.geom_type == "Polygon" else part.coords))
+            for p, q in zip(coords[:-1], coords[1:], strict=True):
+                length = float(np.hypot(*(p - q)))
+                w = length / 1000.0 / speed * 60.0
+                u, v = tuple(p), tuple(q)
+                if u != v and (not g.has_edge(u, v) or g.edges[u, v]["minutes"] > w):
+                    g.add_edge(u, v, minutes=w)
+    nodes = np.array(list(g.nodes))
+    if len(nodes) == 0:
+        raise InputError(source, ["the road layer has no segments"])
+
+    def nearest(df: pd.DataFrame) -> tuple[list[tuple], np.ndarray]:
+        from scipy.spatial import cKDTree
+        dist, k = cKDTree(nodes).query(df[["x", "y"]].to_numpy())
+        return [tuple(nodes[i]) for i in k], dist / 1000.0 / connector_kmh * 60.0
+
+    o_nodes, o_conn = nearest(origins)
+    d_nodes, d_conn = nearest(destinations)
+    out = np.full((len(origins), len(destinations)), np.nan)
+    for j, (dn, dc) in enumerate(zip(d_nodes, d_conn, strict=True)):
+        lengths = nx.single_source_dijkstra_path_length(g, dn, weight="minutes")
+        for i, (on, oc) in enumerate(zip(o_nodes, o_conn, strict=True)):
+            if on in lengths:
+                out[i, j] = lengths[on] + oc + dc
+    return pd.DataFrame(out, index=origins.index, columns=destinations.index)

@@ -1,0 +1,138 @@
+"""Built-in real data: Norfolk, shipped in the package so clusterplan runs offline.
+
+See ``clusterplan/data/ATTRIBUTION.md`` for sources and licences. Nothing here is invented: where the data has a gap
+(10 of Norfolk's 53 centres were never named in public sources, 2 named ones have no known location, there is no open
+road network) the geography says so in :meth:`Geography.summary` and accepts a commissioner's better file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from functools import lru_cache
+from importlib import resources
+
+import geopandas as gpd
+import pandas as pd
+
+from . import travel as trv
+from .errors import InputError
+from .geography import Geography, slug
+
+ATTRIBUTION = (
+    "Contains public sector information licensed under the Open Government Licence v3.0. Contains OS data © Crown "
+    "copyright and database right. Contains Royal Mail data © Royal Mail copyright and database right. Contains "
+    "GeoNames data (CC BY 4.0). House of Commons Library MSOA names (Open Parliament Licence)."
+)
+
+POPULATION_FILES = {
+    2017: "norfolk_lsoa11_population_mid2017_under5.csv",
+    2019: "norfolk_lsoa11_population_mid2019_under5.csv",
+    2020: "norfolk_lsoa11_population_mid2020_single_year_of_age.csv",
+}
+
+
+def _path(name: str):
+    return resources.files("clusterplan") / "data" / "norfolk" / name
+
+
+def _csv(name: str, **kwargs) -> pd.DataFrame:
+    with _path(name).open("rb") as f:
+        return pd.read_csv(f, **kwargs)
+
+
+def _hash(name: str) -> str:
+    return hashlib.sha256(_path(name).read_bytes()).hexdigest()
+
+
+def _norfolk_centroids() -> pd.DataFrame:
+    """Population-weighted centroids (EPSG:27700) and rural-urban class per Norfolk LSOA."""
+    c = _csv("norfolk_lsoa11_population_weighted_centroids.csv", index_col="lsoa11cd")
+    pts = gpd.GeoSeries(gpd.points_from_xy(c["lon"], c["lat"]), index=c.index, crs="EPSG:4326").to_crs(27700)
+    ru = _csv("norfolk_lsoa11_rural_urban_2011.csv", index_col="LSOA11CD")
+    return pd.DataFrame({"x": pts.x, "y": pts.y, "rural_urban": ru["RUC11CD"].reindex(c.index)})
+
+
+@lru_cache(maxsize=1)
+def norfolk_travel_model() -> trv.TravelModel:
+    """The travel model calibrated on Norfolk's real modelled road minutes (70% of areas), with held-back error."""
+    return trv.calibrate(_norfolk_centroids())
+
+
+@lru_cache(maxsize=4)
+def _norfolk(year: int) -> Geography:
+    names = {
+        "boundaries": "norfolk_lsoa11_boundaries_bsc.geojson",
+        "population": POPULATION_FILES[year],
+        "centroids": "norfolk_lsoa11_population_weighted_centroids.csv",
+        "idaci": "norfolk_lsoa11_iod2019_income_idaci_idaopi_scores.csv",
+        "imd": "norfolk_lsoa11_imd2019_ranks_deciles.csv",
+        "rural_urban": "norfolk_lsoa11_rural_urban_2011.csv",
+        "lookup": "norfolk_lsoa11_lookup.csv",
+        "msoa_names": "norfolk_msoa11_hocl_names_popweighted_centroids.csv",
+        "centres": "norfolk_childrens_centres_2009_2019.csv",
+        "sites": "norfolk_gias_open_establishments_2025-05-24.csv",
+        "road_minutes": "norfolk_lsoa11_road_travel_minutes_to_stroke_units.csv",
+    }
+    with _path(names["boundaries"]).open("rb") as f:
+        bnd = gpd.read_file(f)
+    bnd = bnd.set_index("LSOA11CD")
+    pop = _csv(names["population"], index_col="lsoa11_code")
+    idaci = _csv(names["idaci"], index_col="LSOA Code (2011)")
+    imd = _csv(names["imd"], index_col="lsoa11_code")
+    lookup = _csv(names["lookup"], index_col="LSOA11CD")
+    msoa = _csv(names["msoa_names"], index_col="msoa11nm")
+    cen = _norfolk_centroids()
+    codes = bnd.index
+    lsoa_name = bnd["LSOA11NM"]
+    areas = pd.DataFrame({
+        "name": lsoa_name,
+        "district": lookup["LAD22NM"].reindex(codes),
+        "under5": pop["age_0_4"].reindex(codes),
+        "idaci": idaci["IDACI Score"].reindex(codes),
+        "imd_decile": imd["IMD_decile"].reindex(codes),
+        "rural_urban": cen["rural_urban"].reindex(codes),
+        "x": cen["x"].reindex(codes), "y": cen["y"].reindex(codes),
+        "place": msoa["msoa11hclnm"].reindex(lsoa_name.str[:-1].to_numpy()).to_numpy(),
+    }, index=codes)
+    missing = areas.columns[areas.isna().any()].tolist()
+    if missing:  # the shipped files are complete; this guards against a damaged install
+        raise InputError("clusterplan/data/norfolk", [f"column '{c}' has gaps after joining" for c in missing])
+
+    c = _csv(names["centres"])
+    centres = pd.DataFrame({
+        "name": c["name"], "district": c["district"], "home_area": c["lsoa11cd"],
+        "x": c["easting"], "y": c["northing"], "geocode_precision": c["geocode_method"],
+        "geocode_detail": c["geocode_precision"], "source_url": c["source_url"], "town": c["town"],
+        "year": c["year"],
+    })
+    centres.index = pd.Index([slug(n) for n in c["name"]], name="id")
+
+    s = _csv(names["sites"])
+    sites = pd.DataFrame({
+        "name": s["establishment_name"], "home_area": s["lsoa_code"], "x": s["easting"], "y": s["northing"],
+        "geocode_precision": "school (DfE register)", "kind": s["establishment_type"],
+        "phase_of_education": s["education_phase"], "pupils": s["number_of_pupils"],
+    })
+    sites.index = pd.Index([f"urn:{u}" for u in s["urn"]], name="id")
+    # Some schools' registered LSOA is a 2021 code or lies outside the 2011 set: locate those by their point.
+    sites.loc[~sites["home_area"].isin(codes), "home_area"] = None
+
+    return Geography.build(
+        f"Norfolk (mid-{year} under-fives)", areas, bnd.geometry, centres, sites,
+        travel=norfolk_travel_model(), sources={k: _hash(v) for k, v in names.items()},
+        labels={k: f"clusterplan/data/norfolk/{v}" for k, v in names.items()},
+    )
+
+
+def norfolk(year: int = 2020) -> Geography:
+    """Norfolk's 538 LSOAs, 43 named centres, 465 school sites, corridor graph and travel minutes.
+
+    ``year`` chooses the ONS mid-year under-five estimates: 2017 (47,149 children), 2019 (45,540) or 2020 (44,201).
+    Deprivation is IoD2019 (IDACI score, IMD decile); rural-urban class is 2011. Returns a fresh copy each call.
+    """
+    if year not in POPULATION_FILES:
+        raise InputError("datasets.norfolk", [f"year must be one of {sorted(POPULATION_FILES)}. Got {year!r} instead."])
+    g = _norfolk(year)
+    return Geography(**{**g.__dict__, "areas": g.areas.copy(), "centres": g.centres.copy(),
+                        "sites": g.sites.copy(), "corridors": g.corridors.copy(),
+                        "centre_minutes": g.centre_minutes.copy(), "site_minutes": g.site_minutes.copy()})

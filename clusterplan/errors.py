@@ -1,0 +1,52 @@
+"""One small family of exceptions; all are ``ValueError`` subclasses so callers can catch one type.
+
+Every error names where the problem is (file, row, column or scenario key), what was found and what was expected.
+Problems in one input are collected and raised together rather than one at a time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+
+class ClusterplanError(ValueError):
+    """Base class of every error clusterplan raises on purpose."""
+
+
+class InputError(ClusterplanError):
+    """An input file or table is malformed. ``problems`` lists every problem found, one sentence each."""
+
+    def __init__(self, source: str, problems: Iterable[str]):
+        self.source = source
+        self.problems = list(problems)
+        lines = "\n".join(f"  - {p}" for p in self.problems)
+        n = len(self.problems)
+        super().__init__(f"{source}: {n} problem{'s' if n != 1 else ''} found:\n{lines}")
+
+
+class ScenarioError(ClusterplanError):
+    """A scenario asks for something malformed or unknown (a misspelt key, an unknown centre, a bad value)."""
+
+
+class SolverError(ClusterplanError):
+    """A solver is unknown, missing, crashed, or stopped without a plan and without a proof of infeasibility."""
+
+
+class InfeasibleError(ClusterplanError):
+    """No plan satisfies the scenario. ``reasons`` explains why in words naming areas and centres."""
+
+    def __init__(self, message: str, reasons: Iterable[str] = ()):
+        self.reasons = list(reasons)
+        text = message
+        if self.reasons:
+            text += "\n" + "\n".join(f"  - {r}" for r in self.reasons)
+        super().__init__(text)
+
+
+class CheckError(ClusterplanError):
+    """A plan violates a constraint of its scenario. Raised by :func:`clusterplan.check` when asked to raise."""
+
+    def __init__(self, violations: Iterable[str]):
+        self.violations = list(violations)
+        lines = "\n".join(f"  - {v}" for v in self.violations)
+        super().__init__(f"plan violates {len(self.violations)} constraint(s):\n{lines}")

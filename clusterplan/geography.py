@@ -1,0 +1,540 @@
+"""Geography: the validated, read-only inputs every model works on.
+
+A :class:`Geography` holds
+
+- ``areas``: GeoDataFrame indexed by area code (LSOA) with ``name``, ``district``, ``under5`` (children aged 0-4),
+  ``idaci`` (IoD2019 IDACI score, 0-1), ``imd_decile`` (1 = most deprived), ``rural_urban`` (2011 class code),
+  ``x``, ``y`` (population-weighted centroid, EPSG:27700 metres), ``centroid`` (the same as a point) and
+  ``geometry`` (boundary, EPSG:27700);
+- ``centres``: GeoDataFrame indexed by a stable centre id with ``name``, ``district``, ``home_area``, ``located``,
+  ``geocode_precision``, ``source_url``, ``phase``, ``x``, ``y`` and point ``geometry`` (empty where unlocated);
+- ``sites``: candidate sites in the same shape (schools, or one per area centroid);
+- ``corridors``: networkx Graph over area codes (see :mod:`clusterplan.corridors`);
+- ``centre_minutes`` / ``site_minutes``: travel minutes from every area (rows) to every centre / site (columns).
+
+Both :func:`clusterplan.datasets.norfolk` and :meth:`Geography.from_files` end in :meth:`Geography.build`, the one
+validating constructor: every problem of an input is collected and raised as one :class:`InputError`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import pandas as pd
+from shapely.geometry import Point
+
+from . import corridors as corr
+from . import travel as trv
+from .errors import InputError
+
+BNG = "EPSG:27700"
+# Great Britain in EPSG:27700 (metres), with a margin: anything outside is in the wrong CRS.
+GB_BOUNDS = (-10_000.0, -10_000.0, 710_000.0, 1_310_000.0)
+#: A centre or site this close (metres) to an area but outside all of them (coasts, estuaries) joins the nearest area.
+SNAP_METRES = 500.0
+
+AREA_COLUMNS = ("name", "district", "under5", "idaci", "imd_decile", "rural_urban", "x", "y")
+CENTRE_COLUMNS = ("name", "district", "home_area", "located", "geocode_precision", "source_url", "phase", "x", "y")
+
+
+def slug(text: str) -> str:
+    """A short, stable, lower-case id from a centre's name ("Diss Children's Centre" -> "diss")."""
+    t = re.sub(r"children'?s centre|sure start|building", " ", str(text), flags=re.I)
+    t = re.sub(r"[^a-z0-9]+", "-", t.lower()).strip("-")
+    return t or "centre"
+
+
+def _sha256(path: str | Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _frame_hash(df: pd.DataFrame) -> str:
+    cols = [c for c in df.columns if c not in ("geometry", "centroid")]
+    h = hashlib.sha256(pd.util.hash_pandas_object(df[cols], index=True).to_numpy().tobytes())
+    if "geometry" in df.columns:
+        for g in df.geometry:
+            h.update(b"" if g is None else g.wkb)
+    return h.hexdigest()
+
+
+def _numeric(df: pd.DataFrame, col: str, source: str, problems: list[str], *, min_value: float | None = None,
+             max_value: float | None = None, required: bool = True, integer: bool = False) -> pd.Series:
+    """Coerce a column to numbers, recording every bad row (by file row number) in ``problems``."""
+    raw = df[col]
+    vals = pd.to_numeric(raw, errors="coerce")
+    rows = list(df.index)
+    for k, (code, v) in enumerate(zip(rows, vals, strict=True)):
+        if len(problems) > 200:
+            break
+        shown = raw.iloc[k]
+        if pd.isna(v):
+            if required or not pd.isna(shown):
+                what = "missing" if pd.isna(shown) else f"found {shown!r}"
+                problems.append(f"row {code!r}, column '{col}': expected a number, {what}")
+        elif not np.isfinite(v) or abs(v) > 1e12:
+            problems.append(f"row {code!r}, column '{col}': expected a finite number of sensible size, found {v}")
+        elif min_value is not None and v < min_value:
+            problems.append(f"row {code!r}, column '{col}': must be >= {min_value}, found {v}")
+        elif max_value is not None and v > max_value:
+            problems.append(f"row {code!r}, column '{col}': must be <= {max_value}, found {v}")
+        elif integer and float(v) != int(v):
+            problems.append(f"row {code!r}, column '{col}': expected a whole number of children, found {v}")
+    return vals
+
+
+@dataclass(frozen=True, eq=False)
+class Geography:
+    """Validated areas, centres, sites, corridor graph and travel minutes. Build with :meth:`build`."""
+
+    name: str
+    areas: gpd.GeoDataFrame
+    centres: gpd.GeoDataFrame
+    sites: gpd.GeoDataFrame
+    corridors: nx.Graph
+    centre_minutes: pd.DataFrame
+    site_minutes: pd.DataFrame
+    travel: trv.TravelModel | None = None
+    travel_source: str = "model"
+    sources: dict[str, str] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def build(cls, name: str, areas: pd.DataFrame, boundaries: gpd.GeoSeries | None = None,
+              centres: pd.DataFrame | None = None, sites: pd.DataFrame | str | None = "area_centroids", *,
+              travel: trv.TravelModel | None = None, corridors: nx.Graph | None = None,
+              tolerance: float = 25.0, sources: dict[str, str] | None = None,
+              labels: dict[str, str] | None = None) -> Geography:
+        """The one validating constructor.
+
+        ``areas``: indexed by area code with the columns of :data:`AREA_COLUMNS` (``name``, ``district``, ``idaci``,
+        ``imd_decile``, ``rural_urban``, ``x``, ``y`` may be missing; ``under5`` may not). ``boundaries``: a GeoSeries
+        indexed by area code with a CRS (omit if ``areas`` is a GeoDataFrame). ``centres`` / ``sites``: indexed by
+        id with ``name`` and ``x``, ``y`` (EPSG:27700) and optionally ``home_area`` and the other
+        :data:`CENTRE_COLUMNS`; ``sites="area_centroids"`` makes one site per area. ``travel``: a fitted
+        :class:`~clusterplan.travel.TravelModel`; by default it is calibrated on the built-in Norfolk road minutes.
+        ``labels`` names the file each table came from, for error messages.
+        """
+        labels = labels or {}
+        notes: list[str] = []
+        areas_gdf = _validate_areas(areas, boundaries, labels.get("areas", "areas"),
+                                    labels.get("boundaries", "boundaries"), notes)
+        centres_gdf = _validate_points(centres, areas_gdf, labels.get("centres", "centres"), notes, kind="centre")
+        if isinstance(sites, str) and sites == "area_centroids":
+            sites_gdf = _area_centroid_sites(areas_gdf)
+        else:
+            sites_gdf = _validate_points(sites, areas_gdf, labels.get("sites", "sites"), notes, kind="site")
+        if travel is None:
+            from .datasets import norfolk_travel_model
+            travel = norfolk_travel_model()
+        graph = corridors if corridors is not None else corr.adjacency(areas_gdf, tolerance=tolerance)
+        corr.validate(graph, areas_gdf.index, source=labels.get("corridors", "corridors"))
+        graph = _annotate_minutes(graph, areas_gdf, travel)
+        missing_ru = int(areas_gdf["rural_urban"].isna().sum())
+        if missing_ru:
+            notes.append(f"{missing_ru} area(s) have no rural-urban class; the travel model used the urban start time")
+        return cls(name=name, areas=areas_gdf, centres=centres_gdf, sites=sites_gdf, corridors=graph,
+                   centre_minutes=trv.model_minutes(travel, areas_gdf, centres_gdf),
+                   site_minutes=trv.model_minutes(travel, areas_gdf, sites_gdf),
+                   travel=travel, travel_source=travel.describe(), sources=dict(sources or {}),
+                   notes=tuple(notes))
+
+    @classmethod
+    def from_files(cls, *, areas: str | Path, boundaries: str | Path | None = None,
+                   centres: str | Path | None = None, sites: str | Path | None = "area_centroids",
+                   name: str | None = None, area_columns: dict[str, str] | None = None,
+                   boundary_code: str = "code", centre_columns: dict[str, str] | None = None,
+                   site_columns: dict[str, str] | None = None, tolerance: float = 25.0,
+                   travel: trv.TravelModel | None = None) -> Geography:
+        """A geography from a commissioner's own files (CSV, or any format geopandas reads).
+
+        Column mappings give the file's column for each of our names, e.g.
+        ``area_columns={"code": "LSOA11CD", "under5": "age_0_4"}``. Areas need ``code`` and ``under5``; optional
+        ``name``, ``district``, ``idaci``, ``imd_decile``, ``rural_urban`` and a centroid as ``x``/``y``
+        (EPSG:27700) or ``lon``/``lat`` (WGS84). Without a centroid the boundary's representative point is used (and
+        noted). ``boundaries``: a polygon file whose ``boundary_code`` column holds the area codes (its CRS must be
+        declared). Centres and sites need ``name`` and a location (``x``/``y`` or ``lon``/``lat``), or a
+        ``home_area``; an ``id`` column is optional. ``sites="area_centroids"`` (the default) makes one candidate
+        site per area.
+        """
+        sources = {}
+        area_df = _read_table(areas, "areas")
+        sources[f"areas:{Path(areas).name}"] = _sha256(areas)
+        area_df = _rename(area_df, area_columns, str(areas))
+        if "code" not in area_df.columns:
+            raise InputError(str(areas), [f"missing column 'code' (the area code); found: {list(area_df.columns)}; "
+                                          "map yours with area_columns={'code': '<your column>'}"])
+        area_df["code"] = area_df["code"].astype(str).str.strip()
+        dups = area_df["code"][area_df["code"].duplicated()].tolist()
+        if dups:
+            raise InputError(str(areas), [f"column 'code': duplicate area code(s) {sorted(set(dups))[:10]}; "
+                                          "each area must appear once"])
+        area_df = area_df.set_index("code")
+        bnd = None
+        if boundaries is not None:
+            sources[f"boundaries:{Path(boundaries).name}"] = _sha256(boundaries)
+            bdf = _read_table(boundaries, "boundaries")
+            if not isinstance(bdf, gpd.GeoDataFrame):
+                raise InputError(str(boundaries), ["expected a geometry file (GeoJSON, GeoPackage, Shapefile...)"])
+            if boundary_code not in bdf.columns:
+                raise InputError(str(boundaries), [f"missing column '{boundary_code}' (area code); found: "
+                                                   f"{[c for c in bdf.columns if c != 'geometry']}; "
+                                                   "pass boundary_code='<your column>'"])
+            bcodes = bdf[boundary_code].astype(str).str.strip()
+            bdup = sorted(set(bcodes[bcodes.duplicated()]))
+            if bdup:
+                raise InputError(str(boundaries), [f"column '{boundary_code}': duplicate code(s) {bdup[:10]}"])
+            bnd = gpd.GeoSeries(bdf.geometry.to_numpy(), index=pd.Index(bcodes, name="code"), crs=bdf.crs)
+        elif isinstance(area_df, gpd.GeoDataFrame):
+            bnd = area_df.geometry
+            area_df = pd.DataFrame(area_df.drop(columns="geometry"))
+        else:
+            raise InputError(str(areas), ["no boundaries: pass boundaries=<polygon file> or give areas as a "
+                                          "geometry file; corridors need area shapes"])
+        centre_df = site_df = None
+        labels = {"areas": str(areas), "boundaries": str(boundaries or areas)}
+        if centres is not None:
+            sources[f"centres:{Path(centres).name}"] = _sha256(centres)
+            centre_df = _points_from_file(centres, centre_columns, "centre")
+            labels["centres"] = str(centres)
+        if isinstance(sites, str) and sites == "area_centroids":
+            site_df = "area_centroids"
+        elif sites is not None:
+            sources[f"sites:{Path(sites).name}"] = _sha256(sites)
+            site_df = _points_from_file(sites, site_columns, "site")
+            labels["sites"] = str(sites)
+        return cls.build(name or Path(areas).stem, area_df, bnd, centre_df, site_df, travel=travel,
+                         tolerance=tolerance, sources=sources, labels=labels)
+
+    # ------------------------------------------------------------------ derived geographies
+    def with_corridors(self, graph: nx.Graph, *, source: str = "corridors") -> Geography:
+        """A copy using ``graph`` (e.g. refined by :mod:`clusterplan.corridors`) after checking it."""
+        corr.validate(graph, self.areas.index, source=source)
+        if self.travel is not None:
+            graph = _annotate_minutes(graph, self.areas, self.travel)
+        return replace(self, corridors=graph)
+
+    def with_travel_minutes(self, *, centre_minutes: pd.DataFrame | None = None,
+                            site_minutes: pd.DataFrame | None = None, source: str = "user matrix") -> Geography:
+        """A copy whose travel minutes come from the given matrices (areas x centres / sites), not the model."""
+        problems = []
+        for label, new, ref in (("centre_minutes", centre_minutes, self.centre_minutes),
+                                ("site_minutes", site_minutes, self.site_minutes)):
+            if new is None:
+                continue
+            if not new.index.equals(ref.index) or list(new.columns) != list(ref.columns):
+                problems.append(f"{label}: expected rows = the {len(ref)} area codes and columns = the "
+                                f"{len(ref.columns)} ids, in the geography's order")
+            elif new.isna().to_numpy().any() or (new.to_numpy() < 0).any():
+                problems.append(f"{label}: minutes must be non-negative numbers with no gaps")
+        if problems:
+            raise InputError(source, problems)
+        return replace(self, centre_minutes=self.centre_minutes if centre_minutes is None else centre_minutes,
+                       site_minutes=self.site_minutes if site_minutes is None else site_minutes,
+                       travel_source=source)
+
+    def with_road_network(self, roads: gpd.GeoDataFrame, **kwargs) -> Geography:
+        """A copy whose travel minutes are shortest paths over ``roads`` (see
+        :func:`clusterplan.corridors.road_network_minutes` for options)."""
+        located = self.centres[self.centres["located"]]
+        cm = corr.road_network_minutes(roads, self.areas, located, **kwargs).reindex(columns=self.centres.index)
+        sm = corr.road_network_minutes(roads, self.areas, self.sites, **kwargs)
+        if sm.isna().to_numpy().any() or cm[located.index].isna().to_numpy().any():
+            raise InputError(kwargs.get("source", "roads"), ["some areas cannot reach some centres or sites over "
+                                                             "the road network; is it connected?"])
+        return replace(self, centre_minutes=cm, site_minutes=sm, travel_source="road network shortest paths")
+
+    # ------------------------------------------------------------------ views
+    @property
+    def located_centres(self) -> gpd.GeoDataFrame:
+        """Centres with a known location (the others cannot be modelled and are listed in :meth:`summary`)."""
+        return self.centres[self.centres["located"]]
+
+    def fingerprint(self) -> dict[str, str]:
+        """SHA-256 of every input that determines a plan: areas, centres, sites, corridors and travel minutes."""
+        edges = sorted((min(a, b), max(a, b)) for a, b in self.corridors.edges)
+        return {
+            "areas": _frame_hash(self.areas.drop(columns="centroid")),
+            "centres": _frame_hash(self.centres),
+            "sites": _frame_hash(self.sites),
+            "corridors": hashlib.sha256(repr(edges).encode()).hexdigest(),
+            "centre_minutes": _frame_hash(self.centre_minutes.round(6)),
+            "site_minutes": _frame_hash(self.site_minutes.round(6)),
+            **{f"file:{k}": v for k, v in sorted(self.sources.items())},
+        }
+
+    def summary(self) -> str:
+        """A plain-text summary of the geography, its gaps and its travel model."""
+        a, c = self.areas, self.centres
+        d = corr.describe(self.corridors)
+        rural = int(a["rural_urban"].fillna("").str[:1].isin(["D", "E"]).sum())
+        lines = [f"{self.name}: {len(a)} areas, {int(a['under5'].sum()):,} children under five",
+                 f"  districts: {a['district'].nunique()}; rural areas: {rural}",
+                 f"  centres: {len(c)} listed, {int(c['located'].sum())} located"]
+        for cid, row in c[~c["located"]].iterrows():
+            lines.append(f"    no known location (cannot be modelled until you supply one): {row['name']} [{cid}]")
+        shared = c[c["located"]].groupby("home_area").filter(lambda g: len(g) > 1)
+        for home, grp in shared.groupby("home_area"):
+            lines.append(f"    share home area {home}: {', '.join(grp['name'])}")
+        lines.append(f"  candidate sites: {len(self.sites)}")
+        lines.append(f"  corridors: {d['links']} links, {d['components']} component(s)")
+        lines.append(f"  travel: {self.travel_source}")
+        if len(c) and c["located"].any():
+            nearest = self.centre_minutes[c.index[c["located"]]].min(axis=1)
+            lines.append(f"  minutes to the nearest listed centre: median {nearest.median():.1f}, "
+                         f"max {nearest.max():.1f} ({nearest.idxmax()})")
+        lines += [f"  note: {n}" for n in self.notes]
+        return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------- validation helpers
+def _read_table(path: str | Path, what: str) -> pd.DataFrame:
+    path = Path(path)
+    if not path.exists():
+        raise InputError(str(path), [f"file not found (the {what} file)"])
+    if path.stat().st_size == 0:
+        raise InputError(str(path), [f"the file is empty; expected the {what} table"])
+    try:
+        if path.suffix.lower() in (".csv", ".txt"):
+            return pd.read_csv(path, dtype={"code": str})
+        return gpd.read_file(path)
+    except Exception as exc:  # noqa: BLE001 - re-raised with the file named
+        raise InputError(str(path), [f"could not be read as the {what} table: {exc}"]) from exc
+
+
+def _rename(df: pd.DataFrame, mapping: dict[str, str] | None, source: str) -> pd.DataFrame:
+    if not mapping:
+        return df
+    missing = [f"column '{theirs}' (mapped to '{ours}') not found; found: {[c for c in df.columns if c != 'geometry']}"
+               for ours, theirs in mapping.items() if theirs not in df.columns]
+    if missing:
+        raise InputError(source, missing)
+    return df.rename(columns={theirs: ours for ours, theirs in mapping.items()})
+
+
+def _points_from_file(path: str | Path, mapping: dict[str, str] | None, kind: str) -> pd.DataFrame:
+    df = _rename(_read_table(path, f"{kind}s"), mapping, str(path))
+    if isinstance(df, gpd.GeoDataFrame) and "geometry" in df.columns:
+        if df.crs is None:
+            raise InputError(str(path), ["the file declares no CRS; expected one (e.g. EPSG:27700)"])
+        pts = df.geometry.to_crs(BNG)
+        df = pd.DataFrame(df.drop(columns="geometry"))
+        df["x"] = [p.x if p is not None and not p.is_empty else np.nan for p in pts]
+        df["y"] = [p.y if p is not None and not p.is_empty else np.nan for p in pts]
+    if "id" in df.columns:
+        df["id"] = df["id"].astype(str)
+        df = df.set_index("id")
+    else:
+        df.index = pd.Index([f"{kind}{i + 1:04d}" for i in range(len(df))], name="id")
+    return df
+
+
+def _validate_areas(areas: pd.DataFrame, boundaries: gpd.GeoSeries | None, source: str, bsource: str,
+                    notes: list[str]) -> gpd.GeoDataFrame:
+    problems: list[str] = []
+    df = pd.DataFrame(areas.drop(columns="geometry") if "geometry" in areas.columns else areas).copy()
+    if boundaries is None and isinstance(areas, gpd.GeoDataFrame):
+        boundaries = areas.geometry
+    df.index = df.index.astype(str)
+    df.index.name = "code"
+    if "under5" not in df.columns:
+        raise InputError(source, [f"missing column 'under5' (children aged 0-4); found: {list(df.columns)}; "
+                                  "map yours with area_columns={'under5': '<your column>'}"])
+    dups = sorted(set(df.index[df.index.duplicated()]))
+    if dups:
+        problems.append(f"duplicate area code(s) {dups[:10]}; each area must appear once")
+    under5 = _numeric(df, "under5", source, problems, min_value=0, integer=True)
+    for col in AREA_COLUMNS:
+        if col not in df.columns:
+            df[col] = np.nan
+    if "lon" in df.columns and "lat" in df.columns and df["x"].isna().all():
+        lon = _numeric(df, "lon", source, problems, min_value=-180, max_value=180)
+        lat = _numeric(df, "lat", source, problems, min_value=-90, max_value=90)
+        pts = gpd.GeoSeries(gpd.points_from_xy(lon, lat), crs="EPSG:4326").to_crs(BNG)
+        df["x"], df["y"] = pts.x.to_numpy(), pts.y.to_numpy()
+    idaci = _numeric(df, "idaci", source, problems, min_value=0, max_value=1, required=False)
+    decile = _numeric(df, "imd_decile", source, problems, min_value=1, max_value=10, required=False)
+    x = _numeric(df, "x", source, problems, required=False)
+    y = _numeric(df, "y", source, problems, required=False)
+    if problems:
+        raise InputError(source, problems)
+
+    # Boundaries: present for every area, declared CRS, valid and non-empty, inside Great Britain once projected.
+    if boundaries is None:
+        raise InputError(bsource, ["no boundaries given; corridors need area shapes"])
+    if boundaries.crs is None:
+        raise InputError(bsource, ["the boundary file declares no CRS; expected EPSG:27700 or EPSG:4326 "
+                                   "(set it, e.g. gdf.set_crs(27700))"])
+    bnd = boundaries.copy()
+    bnd.index = bnd.index.astype(str)
+    missing = [c for c in df.index if c not in bnd.index]
+    if missing:
+        problems.append(f"{len(missing)} area(s) have no boundary, e.g. {missing[:5]}")
+    extra = [c for c in bnd.index if c not in df.index]
+    if extra:
+        problems.append(f"{len(extra)} boundary code(s) are not in the areas table, e.g. {extra[:5]}; "
+                        "remove them or add the areas")
+    for code, geom in bnd.items():
+        if geom is None or geom.is_empty:
+            problems.append(f"area {code}: empty geometry; expected a polygon")
+        elif geom.geom_type not in ("Polygon", "MultiPolygon"):
+            problems.append(f"area {code}: geometry is a {geom.geom_type}; expected a polygon")
+        elif not geom.is_valid:
+            from shapely.validation import explain_validity
+            problems.append(f"area {code}: invalid polygon ({explain_validity(geom)}); repair it "
+                            "(e.g. shapely.make_valid) and check the result")
+    if problems:
+        raise InputError(bsource, problems)
+    try:
+        bnd = bnd.to_crs(BNG)
+    except Exception as exc:  # noqa: BLE001
+        raise InputError(bsource, [f"cannot reproject from {boundaries.crs} to EPSG:27700: {exc}"]) from exc
+    minx, miny, maxx, maxy = bnd.total_bounds
+    if not (minx >= GB_BOUNDS[0] and miny >= GB_BOUNDS[1] and maxx <= GB_BOUNDS[2] and maxy <= GB_BOUNDS[3]):
+        raise InputError(bsource, [f"coordinates do not fall in Great Britain once read as {boundaries.crs} "
+                                   f"(bounds {np.round(bnd.total_bounds, 1).tolist()} in EPSG:27700); the file's "
+                                   "declared CRS is probably wrong (lon/lat degrees are EPSG:4326, metres EPSG:27700)"])
+    bnd = bnd.reindex(df.index)
+    if x.isna().any() or y.isna().any():
+        rep = bnd.representative_point()
+        n = int((x.isna() | y.isna()).sum())
+        notes.append(f"{n} area(s) had no population-weighted centroid; the boundary's representative point is used")
+        x = x.fillna(pd.Series(rep.x.to_numpy(), index=df.index))
+        y = y.fillna(pd.Series(rep.y.to_numpy(), index=df.index))
+    inside = [bnd[c].buffer(1000).contains(Point(xx, yy)) for c, xx, yy in zip(df.index, x, y, strict=True)]
+    far = [c for c, ok in zip(df.index, inside, strict=True) if not ok]
+    if far:
+        raise InputError(source, [f"{len(far)} area centroid(s) lie more than 1 km outside their boundary, e.g. "
+                                  f"{far[:5]}; are x/y in EPSG:27700 metres (or lon/lat in degrees)?"])
+    out = gpd.GeoDataFrame({
+        "name": df["name"].where(df["name"].notna(), pd.Series(df.index, index=df.index)).astype(str),
+        "district": df["district"].astype(object).where(df["district"].notna(), "(none)").astype(str),
+        "under5": under5.astype(int), "idaci": idaci.astype(float), "imd_decile": decile.astype("Int64"),
+        "rural_urban": df["rural_urban"].astype(object).where(df["rural_urban"].notna(), None),
+        "x": x.astype(float), "y": y.astype(float),
+        "centroid": gpd.GeoSeries(gpd.points_from_xy(x, y), index=df.index, crs=BNG),
+    }, geometry=bnd.to_numpy(), index=df.index, crs=BNG)
+    for extra_col in [c for c in df.columns if c not in out.columns and c not in ("lon", "lat", "geometry")]:
+        out[extra_col] = df[extra_col]
+    return out
+
+
+def _validate_points(df: pd.DataFrame | None, areas: gpd.GeoDataFrame, source: str, notes: list[str], *,
+                     kind: str) -> gpd.GeoDataFrame:
+    """Validate centres or sites: names, locations, home areas. Unlocated rows are kept and flagged."""
+    if df is None:
+        df = pd.DataFrame(columns=["name", "x", "y"])
+    df = pd.DataFrame(df).copy()
+    df.index = df.index.astype(str)
+    df.index.name = "id"
+    problems: list[str] = []
+    if "name" not in df.columns:
+        problems.append(f"missing column 'name' (the {kind}'s name); found: {list(df.columns)}")
+        raise InputError(source, problems)
+    dups = sorted(set(df.index[df.index.duplicated()]))
+    if dups:
+        problems.append(f"duplicate {kind} id(s) {dups[:10]}; ids must be unique")
+    for col in CENTRE_COLUMNS:
+        if col not in df.columns:
+            df[col] = np.nan
+    if "lon" in df.columns and "lat" in df.columns and df["x"].isna().all():
+        lon = _numeric(df, "lon", source, problems, min_value=-180, max_value=180, required=False)
+        lat = _numeric(df, "lat", source, problems, min_value=-90, max_value=90, required=False)
+        ok = lon.notna() & lat.notna()
+        pts = gpd.GeoSeries(gpd.points_from_xy(lon[ok], lat[ok]), crs="EPSG:4326").to_crs(BNG)
+        df.loc[ok, "x"], df.loc[ok, "y"] = pts.x.to_numpy(), pts.y.to_numpy()
+    x = _numeric(df, "x", source, problems, required=False)
+    y = _numeric(df, "y", source, problems, required=False)
+    home = df["home_area"].astype(object).where(df["home_area"].notna(), None)
+    unknown = [(i, h) for i, h in home.items() if h is not None and str(h) not in areas.index]
+    for i, h in unknown[:20]:
+        problems.append(f"row {i!r}, column 'home_area': unknown area code {h!r}; expected one of the areas' codes")
+    if problems:
+        raise InputError(source, problems)
+    located = x.notna() & y.notna()
+    # Locate home areas by point-in-polygon where the file gives none.
+    need = located & home.isna()
+    if need.any():
+        pts = gpd.points_from_xy(x[need], y[need])
+        pt_i, area_i = areas.sindex.query(pts, predicate="within")
+        found = pd.Series(areas.index[area_i], index=df.index[need][pt_i])
+        found = found[~found.index.duplicated()]
+        outside = [i for i in df.index[need] if i not in found.index]
+        if outside:
+            # Boundaries are generalised and clipped at coasts and estuaries: a point within SNAP_METRES of an
+            # area joins the nearest one, and the notes say so. Farther than that is an error.
+            near_pts = gpd.points_from_xy(x[outside], y[outside])
+            (pi, ai), dist = areas.sindex.nearest(near_pts, max_distance=SNAP_METRES, return_distance=True,
+                                                  return_all=False)
+            snapped = pd.Series(areas.index[ai], index=pd.Index(outside)[pi])
+            snapped = snapped[~snapped.index.duplicated()]
+            if len(snapped):
+                notes.append(f"{len(snapped)} {kind}(s) lie just outside the generalised boundaries (within "
+                             f"{SNAP_METRES:.0f} m) and were given the nearest area: "
+                             + ", ".join(f"{df.at[i, 'name']} -> {a}" for i, a in snapped.items()))
+                found = pd.concat([found, snapped])
+            outside = [i for i in outside if i not in snapped.index]
+        if outside:
+            raise InputError(source, [f"row {i!r} ({df.at[i, 'name']}): location ({x[i]:.0f}, {y[i]:.0f}) lies "
+                                      f"more than {SNAP_METRES:.0f} m outside every area; give its home_area or "
+                                      "correct x/y (EPSG:27700)"
+                                      for i in outside[:20]])
+        home.loc[found.index] = found.astype(str)
+    # A row with a home area but no coordinates is placed at that area's centroid, and flagged as such.
+    at_home = ~located & home.notna()
+    if at_home.any():
+        x = x.where(~at_home, areas["x"].reindex(home[at_home].astype(str)).set_axis(df.index[at_home]))
+        y = y.where(~at_home, areas["y"].reindex(home[at_home].astype(str)).set_axis(df.index[at_home]))
+        df.loc[at_home, "geocode_precision"] = "home area centroid"
+        notes.append(f"{int(at_home.sum())} {kind}(s) have a home area but no coordinates; placed at its centroid")
+    located = x.notna() & y.notna()
+    district = df["district"].astype(object)
+    fill = district.isna() & home.notna()
+    district.loc[fill] = areas["district"].reindex(home[fill].astype(str)).to_numpy()
+    geoms = [Point(a, b) if ok else None for a, b, ok in zip(x, y, located, strict=True)]
+    out = gpd.GeoDataFrame({
+        "name": df["name"].astype(str), "district": district.where(district.notna(), "(unknown)").astype(str),
+        "home_area": home, "located": located.astype(bool),
+        "geocode_precision": df["geocode_precision"].astype(object).where(df["geocode_precision"].notna(), None),
+        "source_url": df["source_url"].astype(object).where(df["source_url"].notna(), None),
+        "phase": pd.to_numeric(df["phase"], errors="coerce").astype("Int64"),
+        "x": x.astype(float), "y": y.astype(float),
+    }, geometry=gpd.GeoSeries(geoms, index=df.index, crs=BNG), index=df.index, crs=BNG)
+    for extra_col in [c for c in df.columns if c not in out.columns and c not in ("lon", "lat", "geometry")]:
+        out[extra_col] = df[extra_col]
+    n_unloc = int((~out["located"]).sum())
+    if n_unloc:
+        notes.append(f"{n_unloc} {kind}(s) have no known location and cannot be modelled: "
+                     f"{', '.join(out.loc[~out['located'], 'name'])}")
+    return out
+
+
+def _area_centroid_sites(areas: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame({
+        "name": areas["name"], "district": areas["district"], "home_area": areas.index.to_numpy(),
+        "located": True, "geocode_precision": "area population-weighted centroid", "source_url": None,
+        "phase": pd.array([pd.NA] * len(areas), dtype="Int64"), "x": areas["x"], "y": areas["y"],
+    }, geometry=areas["centroid"].to_numpy(), index=pd.Index([f"area:{c}" for c in areas.index], name="id"),
+        crs=BNG)
+
+
+def _annotate_minutes(graph: nx.Graph, areas: gpd.GeoDataFrame, travel: trv.TravelModel) -> nx.Graph:
+    """Copy of ``graph`` with each link's ``minutes`` (model, mean of both directions) and ``km``."""
+    g = graph.copy()
+    for a, b in g.edges:
+        km = float(np.hypot(areas.at[a, "x"] - areas.at[b, "x"], areas.at[a, "y"] - areas.at[b, "y"]) / 1000)
+        ga = trv.rural_urban_group(areas.at[a, "rural_urban"])
+        gb = trv.rural_urban_group(areas.at[b, "rural_urban"])
+        g.edges[a, b]["km"] = km
+        g.edges[a, b]["minutes"] = float(np.mean(travel.minutes(np.array([km, km]), np.array([ga, gb]))))
+    return g

@@ -1,0 +1,190 @@
+"""Travel minutes between areas and centres or sites.
+
+No open road network or area-to-area travel matrix exists for Norfolk, so the default is a model calibrated on real
+modelled road minutes (SAMueL project, University of Exeter) from every Norfolk LSOA to hospital postcodes:
+
+    minutes = a[g] + b * km
+
+where ``km`` is the straight-line distance in kilometres (EPSG:27700) from the area's population-weighted centroid to
+the destination and ``g`` is the rural-urban group of the origin area: ``urban`` (2011 classes A1-C2), ``town``
+(rural town and fringe, D1-D2) or ``village`` (rural village and dispersed, E1-E2). It is fitted by least squares on
+LSOA-hospital pairs up to 60 km apart (the range of trips to a children's centre) with 30% of areas held back to
+measure the error. A user's own matrix (:func:`read_matrix`) or a road network
+(:func:`clusterplan.corridors.road_network_minutes`) replaces the model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .errors import InputError
+
+GROUPS = ("urban", "town", "village")
+
+#: Calibration range: pairs farther apart than this (km) are long-distance trips, not journeys to a local centre.
+CALIBRATION_MAX_KM = 60.0
+
+
+def rural_urban_group(code: str | float | None) -> str:
+    """Map a 2011 rural-urban class code (``A1`` ... ``E2``) to ``urban``, ``town`` or ``village``.
+
+    Missing codes map to ``urban`` (the shortest start time); :class:`clusterplan.Geography` records in its
+    ``notes`` how many areas that applied to, so the assumption is never silent.
+    """
+    if isinstance(code, str) and code.startswith("D"):
+        return "town"
+    if isinstance(code, str) and code.startswith("E"):
+        return "village"
+    return "urban"
+
+
+@dataclass(frozen=True)
+class TravelModel:
+    """Road minutes from straight-line distance and the origin's rural-urban group.
+
+    ``intercept`` (minutes) per group and ``per_km`` (minutes per straight-line km); ``error`` holds the held-back
+    error (median and 90th-percentile absolute minutes) measured when it was fitted.
+    """
+
+    intercept: dict[str, float]
+    per_km: float
+    error: dict[str, float] = field(default_factory=dict)
+    source: str = "calibrated on SAMueL modelled road minutes, Norfolk LSOAs to hospitals within 60 km"
+
+    def minutes(self, km: np.ndarray, groups: np.ndarray | list[str]) -> np.ndarray:
+        """Minutes for straight-line distances ``km`` (kilometres) from origins in rural-urban ``groups``."""
+        a = np.array([self.intercept[g] for g in np.asarray(groups).ravel()]).reshape(np.shape(groups))
+        return a + self.per_km * np.asarray(km, dtype=float)
+
+    def describe(self) -> str:
+        """One line a commissioner can read."""
+        parts = ", ".join(f"{g} {self.intercept[g]:.1f}" for g in GROUPS)
+        err = ""
+        if self.error:
+            err = (f"; held-back error median {self.error['median_abs']:.1f} min, "
+                   f"90th percentile {self.error['p90_abs']:.1f} min")
+        return f"minutes = start ({parts}) + {self.per_km:.3f} x straight-line km{err}"
+
+
+def _data(name: str):
+    return resources.files("clusterplan") / "data" / "norfolk" / name
+
+
+def calibration_pairs(areas: pd.DataFrame, max_km: float = CALIBRATION_MAX_KM) -> pd.DataFrame:
+    """Real (area, hospital) pairs with straight-line km and modelled road minutes, for areas in ``areas``.
+
+    ``areas`` needs columns ``x``, ``y`` (EPSG:27700 metres) and ``rural_urban`` and is indexed by LSOA code.
+    Returns columns ``area, destination, km, minutes, group``.
+    """
+    with _data("norfolk_lsoa11_road_travel_minutes_to_stroke_units.csv").open() as f:
+        road = pd.read_csv(f, index_col="LSOA11CD").drop(columns="LSOA")
+    with _data("stroke_unit_postcodes_coords.csv").open() as f:
+        units = pd.read_csv(f, index_col="postcode")
+    road = road.loc[road.index.intersection(areas.index)]
+    xy = areas.loc[road.index, ["x", "y"]].to_numpy()
+    groups = areas.loc[road.index, "rural_urban"].map(rural_urban_group).to_numpy()
+    frames = []
+    for dest in road.columns:
+        e, n = units.loc[dest, ["BNG_E", "BNG_N"]]
+        km = np.hypot(xy[:, 0] - e, xy[:, 1] - n) / 1000.0
+        frames.append(pd.DataFrame({"area": road.index, "destination": dest, "km": km,
+                                    "minutes": road[dest].to_numpy(), "group": groups}))
+    pairs = pd.concat(frames, ignore_index=True)
+    return pairs[pairs["km"] <= max_km].reset_index(drop=True)
+
+
+def fit(pairs: pd.DataFrame) -> TravelModel:
+    """Least-squares fit of ``minutes = a[group] + b * km`` to calibration pairs."""
+    present = [g for g in GROUPS if (pairs["group"] == g).any()]
+    design = np.column_stack([(pairs["group"] == g).to_numpy(float) for g in present] + [pairs["km"].to_numpy()])
+    coef, *_ = np.linalg.lstsq(design, pairs["minutes"].to_numpy(), rcond=None)
+    intercept = dict(zip(present, map(float, coef[:-1]), strict=True))
+    # A group with no calibration pair (never the case for Norfolk) takes the mean start time, stated in describe().
+    mean_a = float(np.mean(coef[:-1]))
+    for g in GROUPS:
+        intercept.setdefault(g, mean_a)
+    return TravelModel(intercept=intercept, per_km=float(coef[-1]))
+
+
+def calibrate(areas: pd.DataFrame, *, holdout: float = 0.3, seed: int = 2020) -> TravelModel:
+    """Fit the travel model on (1 - ``holdout``) of the areas and measure its error on the rest.
+
+    The split is by area (all pairs of a held-back area are held back), seeded, so the figures are reproducible.
+    The returned model is the one fitted on the training areas; its ``error`` has ``median_abs`` and ``p90_abs``
+    (minutes) on held-back pairs, and ``n_train`` / ``n_test`` (pairs).
+    """
+    pairs = calibration_pairs(areas)
+    codes = np.array(sorted(pairs["area"].unique()))
+    rng = np.random.default_rng(seed)
+    test_codes = set(rng.choice(codes, size=int(round(holdout * len(codes))), replace=False))
+    is_test = pairs["area"].isin(test_codes).to_numpy()
+    model = fit(pairs[~is_test])
+    test = pairs[is_test]
+    err = np.abs(model.minutes(test["km"].to_numpy(), test["group"].to_numpy()) - test["minutes"].to_numpy())
+    error = {"median_abs": float(np.median(err)), "p90_abs": float(np.percentile(err, 90)),
+             "n_train": float((~is_test).sum()), "n_test": float(is_test.sum())}
+    return TravelModel(intercept=model.intercept, per_km=model.per_km, error=error)
+
+
+def model_minutes(model: TravelModel, areas: pd.DataFrame, points: pd.DataFrame) -> pd.DataFrame:
+    """Minutes from every area (rows, indexed by area code) to every point (columns, indexed by id).
+
+    ``areas`` needs ``x``, ``y``, ``rural_urban``; ``points`` needs ``x``, ``y`` (EPSG:27700 metres). Points with
+    no location (NaN) get NaN minutes: they are reported, never placed.
+    """
+    ax, ay = areas["x"].to_numpy()[:, None], areas["y"].to_numpy()[:, None]
+    km = np.hypot(ax - points["x"].to_numpy()[None, :], ay - points["y"].to_numpy()[None, :]) / 1000.0
+    groups = np.repeat(areas["rural_urban"].map(rural_urban_group).to_numpy()[:, None], len(points), axis=1)
+    minutes = model.minutes(km, groups)
+    return pd.DataFrame(minutes, index=areas.index, columns=points.index)
+
+
+def read_matrix(path: str | Path, area_codes: pd.Index, destinations: pd.Index, *,
+                origin: str = "area", destination: str = "destination", minutes: str = "minutes") -> pd.DataFrame:
+    """Read a user's travel-time matrix (long CSV: one row per origin area and destination, minutes).
+
+    Every area in ``area_codes`` must have a row to every destination in ``destinations``; unknown codes, missing
+    pairs, duplicates and negative or non-numeric minutes are reported together in one :class:`InputError`.
+    """
+    path = Path(path)
+    name = str(path)
+    if not path.exists():
+        raise InputError(name, [f"file not found; expected a CSV with columns {origin}, {destination}, {minutes}"])
+    df = pd.read_csv(path, dtype={origin: str, destination: str})
+    problems = [f"missing column '{c}' (found: {', '.join(map(str, df.columns))})"
+                for c in (origin, destination, minutes) if c not in df.columns]
+    if problems:
+        raise InputError(name, problems)
+    vals = pd.to_numeric(df[minutes], errors="coerce")
+    for row in df.index[vals.isna()][:20]:
+        problems.append(f"row {row + 2}, column '{minutes}': expected a number of minutes, "
+                        f"found {df.at[row, minutes]!r}")
+    for row in df.index[vals < 0][:20]:
+        problems.append(f"row {row + 2}, column '{minutes}': minutes must be >= 0, found {vals[row]}")
+    unknown_o = sorted(set(df[origin]) - set(area_codes))
+    if unknown_o:
+        problems.append(f"column '{origin}': {len(unknown_o)} unknown area code(s), e.g. {unknown_o[:5]}")
+    unknown_d = sorted(set(df[destination]) - set(map(str, destinations)))
+    if unknown_d:
+        problems.append(f"column '{destination}': {len(unknown_d)} unknown destination(s), e.g. {unknown_d[:5]}")
+    dup = df.duplicated([origin, destination])
+    if dup.any():
+        r = int(df.index[dup][0])
+        problems.append(f"row {r + 2}: duplicate pair ({df.at[r, origin]}, {df.at[r, destination]}); "
+                        f"{int(dup.sum())} duplicate row(s) in all")
+    if problems:
+        raise InputError(name, problems)
+    wide = df.assign(**{minutes: vals}).pivot(index=origin, columns=destination, values=minutes)
+    wide = wide.reindex(index=area_codes, columns=[str(d) for d in destinations])
+    if wide.isna().any().any():
+        missing = wide.isna().stack()
+        first = missing[missing].index[:5].tolist()
+        raise InputError(name, [f"{int(missing.sum())} (area, destination) pair(s) have no minutes, e.g. {first}; "
+                                "every area needs a time to every destination"])
+    wide.columns = destinations
+    return wide

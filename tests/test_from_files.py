@@ -1,0 +1,175 @@
+"""Geography.from_files: another real authority (Darlington, built from the England tables) and bad inputs."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import networkx as nx
+import pandas as pd
+import pytest
+from shapely.geometry import Polygon
+
+import clusterplan as cp
+
+DARLINGTON = "E06000005"
+
+
+@pytest.fixture(scope="module")
+def darlington_files(england_dir, tmp_path_factory):
+    """Darlington's LSOAs as a commissioner would hand them over: an areas CSV and a boundary GeoJSON."""
+    d = tmp_path_factory.mktemp("darlington")
+    lk = pd.read_csv(england_dir / "ew_lsoa11_lsoa21_lad22_bestfit_lookup.csv")
+    codes = sorted(set(lk.loc[lk["LAD22CD"] == DARLINGTON, "LSOA11CD"]))
+    pop = pd.read_csv(england_dir / "ew_lsoa11_population_mid2020_under5.csv", index_col="lsoa11_code")
+    dep = pd.read_csv(england_dir / "england_lsoa11_iod2019_income_idaci_idaopi_scores.csv",
+                      index_col="LSOA Code (2011)")
+    imd = pd.read_csv(england_dir / "england_lsoa11_imd2019_ranks_deciles.csv", index_col="lsoa11_code")
+    cen = pd.read_csv(england_dir / "ew_lsoa11_population_weighted_centroids.csv", index_col="lsoa11cd")
+    areas = pd.DataFrame({"LSOA11CD": codes, "LSOA11NM": pop.loc[codes, "lsoa11_name"].to_numpy(),
+                          "age_0_4": pop.loc[codes, "age_0_4"].to_numpy(),
+                          "IDACI": dep.loc[codes, "IDACI Score"].to_numpy(),
+                          "decile": imd.loc[codes, "IMD_decile"].to_numpy(),
+                          "lon": cen.loc[codes, "lon"].to_numpy(), "lat": cen.loc[codes, "lat"].to_numpy()})
+    areas.to_csv(d / "areas.csv", index=False)
+    bnd = gpd.read_file(f"/vsigzip/{england_dir / 'ew_lsoa11_boundaries_bsc.geojson.gz'}", columns=["LSOA11CD"])
+    bnd[bnd["LSOA11CD"].isin(codes)].to_file(d / "boundaries.geojson", driver="GeoJSON")
+    return d, areas
+
+
+def test_another_real_authority_builds_from_files(darlington_files):
+    d, areas = darlington_files
+    g = cp.Geography.from_files(
+        areas=d / "areas.csv", boundaries=d / "boundaries.geojson", boundary_code="LSOA11CD", name="Darlington",
+        area_columns={"code": "LSOA11CD", "name": "LSOA11NM", "under5": "age_0_4", "idaci": "IDACI",
+                      "imd_decile": "decile"})
+    assert len(g.areas) == len(areas) == 65
+    assert int(g.areas["under5"].sum()) == int(areas["age_0_4"].sum())
+    assert nx.is_connected(g.corridors) and set(g.corridors.nodes) == set(areas["LSOA11CD"])
+    assert len(g.sites) == 65 and (g.sites["home_area"].to_numpy() == g.areas.index.to_numpy()).all()
+    assert g.site_minutes.shape == (65, 65)
+    assert any("rural-urban" in n for n in g.notes)
+    assert set(g.sources) == {"areas:areas.csv", "boundaries:boundaries.geojson"}
+    assert g.areas.crs.to_epsg() == 27700 and g.areas["x"].between(400_000, 450_000).all()
+
+
+# ------------------------------------------------------------------- bad inputs, on a few real Norfolk areas
+@pytest.fixture()
+def small(tmp_path, norfolk):
+    """Six touching real Norfolk areas written as a commissioner's files (areas CSV, boundaries GeoJSON)."""
+    start = "E01026419"
+    codes = [start, *sorted(norfolk.corridors.neighbors(start))][:6]
+    a = norfolk.areas.loc[codes]
+    areas = pd.DataFrame({"code": codes, "under5": a["under5"].to_numpy(), "x": a["x"].to_numpy(),
+                          "y": a["y"].to_numpy()})
+    bnd = gpd.GeoDataFrame({"code": codes}, geometry=a.geometry.to_numpy(), crs=27700)
+    return tmp_path, areas, bnd
+
+
+def _write(tmp, areas, bnd):
+    areas.to_csv(tmp / "areas.csv", index=False)
+    bnd.to_file(tmp / "b.geojson", driver="GeoJSON")
+    return dict(areas=tmp / "areas.csv", boundaries=tmp / "b.geojson")
+
+
+def test_small_files_build(small):
+    tmp, areas, bnd = small
+    g = cp.Geography.from_files(**_write(tmp, areas, bnd))
+    assert len(g.areas) == 6 and nx.is_connected(g.corridors)
+
+
+def test_missing_column_names_file_and_column(small):
+    tmp, areas, bnd = small
+    with pytest.raises(cp.InputError, match=r"(?s)areas\.csv.*missing column 'under5'"):
+        cp.Geography.from_files(**_write(tmp, areas.drop(columns="under5"), bnd))
+
+
+def test_misnamed_mapping_names_the_column(small):
+    tmp, areas, bnd = small
+    with pytest.raises(cp.InputError, match=r"column 'kids' \(mapped to 'under5'\) not found"):
+        cp.Geography.from_files(**_write(tmp, areas, bnd), area_columns={"under5": "kids"})
+
+
+def test_duplicate_codes(small):
+    tmp, areas, bnd = small
+    dup = pd.concat([areas, areas.iloc[[2]]])
+    with pytest.raises(cp.InputError, match=f"(?s)duplicate area code.*{areas.code[2]}"):
+        cp.Geography.from_files(**_write(tmp, dup, bnd))
+
+
+def test_bad_populations_are_all_reported_at_once(small):
+    tmp, areas, bnd = small
+    bad = areas.astype({"under5": object})
+    bad.loc[1, "under5"] = -4
+    bad.loc[3, "under5"] = "many"
+    bad.loc[4, "under5"] = None
+    with pytest.raises(cp.InputError) as e:
+        cp.Geography.from_files(**_write(tmp, bad, bnd))
+    msg = str(e.value)
+    assert "3 problems" in msg and "areas.csv" in msg
+    assert f"row '{areas.code[1]}', column 'under5': must be >= 0, found -4" in msg
+    assert "'many'" in msg and "missing" in msg
+
+
+def test_unknown_area_code_in_centres_file(small):
+    tmp, areas, bnd = small
+    (tmp / "centres.csv").write_text("name,home_area\nHub One,E01026419\nHub Two,E09999999\n")
+    with pytest.raises(cp.InputError, match=r"(?s)centres\.csv.*row 'centre0002', column 'home_area': unknown area "
+                                            r"code 'E09999999'"):
+        cp.Geography.from_files(**_write(tmp, areas, bnd), centres=tmp / "centres.csv")
+
+
+def test_centre_outside_every_area(small):
+    tmp, areas, bnd = small
+    (tmp / "centres.csv").write_text("name,x,y\nFar Away,400000,200000\n")
+    with pytest.raises(cp.InputError, match="(?s)Far Away.*outside every area"):
+        cp.Geography.from_files(**_write(tmp, areas, bnd), centres=tmp / "centres.csv")
+
+
+def test_centres_located_by_point_get_their_home_area(small, norfolk):
+    tmp, areas, bnd = small
+    x, y = norfolk.areas.loc[areas.code[2], ["x", "y"]]
+    (tmp / "centres.csv").write_text(f"id,name,x,y\nc1,Hub,{x},{y}\nc2,Unplaced,,\n")
+    g = cp.Geography.from_files(**_write(tmp, areas, bnd), centres=tmp / "centres.csv")
+    assert g.centres.at["c1", "home_area"] == areas.code[2]
+    assert not g.centres.at["c2", "located"] and g.centres.at["c2", "home_area"] is None
+
+
+def test_wrong_crs_is_caught(small):
+    tmp, areas, bnd = small
+    lying = bnd.set_crs(4326, allow_override=True)  # metres declared as degrees
+    with pytest.raises(cp.InputError, match="declared CRS is probably wrong"):
+        cp.Geography.from_files(**_write(tmp, areas, lying))
+
+
+def test_invalid_and_empty_geometries(small):
+    tmp, areas, bnd = small
+    x0, y0 = bnd.geometry[0].centroid.coords[0]
+    bow = Polygon([(x0, y0), (x0 + 100, y0 + 100), (x0 + 100, y0), (x0, y0 + 100)])  # self-intersecting
+    bad = bnd.copy()
+    bad.loc[0, "geometry"] = bow
+    bad.loc[1, "geometry"] = Polygon()
+    with pytest.raises(cp.InputError) as e:
+        cp.Geography.from_files(**_write(tmp, areas, bad))
+    msg = str(e.value)
+    assert f"area {areas.code[0]}: invalid polygon" in msg and f"area {areas.code[1]}: empty geometry" in msg
+
+
+def test_area_with_no_neighbour(small, norfolk):
+    tmp, areas, bnd = small
+    far = "E01026681"  # Hunstanton, nowhere near the others
+    a = norfolk.areas.loc[far]
+    areas2 = pd.concat([areas, pd.DataFrame({"code": [far], "under5": [a["under5"]], "x": [a["x"]], "y": [a["y"]]})])
+    bnd2 = pd.concat([bnd, gpd.GeoDataFrame({"code": [far]}, geometry=[a.geometry], crs=27700)])
+    with pytest.raises(cp.InputError, match=f"(?s)no neighbour.*{far}"):
+        cp.Geography.from_files(**_write(tmp, areas2, bnd2))
+
+
+def test_missing_and_empty_files(tmp_path):
+    with pytest.raises(cp.InputError, match="(?s)nope.csv: 1 problem.*file not found"):
+        cp.Geography.from_files(areas=tmp_path / "nope.csv", boundaries=tmp_path / "b.geojson")
+    (tmp_path / "empty.csv").write_text("")
+    with pytest.raises(cp.InputError, match="(?s)empty.csv.*the file is empty"):
+        cp.Geography.from_files(areas=tmp_path / "empty.csv", boundaries=tmp_path / "b.geojson")
+
+
+def test_errors_are_value_errors():
+    assert issubclass(cp.InputError, ValueError)
