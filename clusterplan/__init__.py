@@ -8,12 +8,16 @@ Typical use::
 """
 
 from . import corridors, datasets, travel
+from .check import check
 from .errors import CheckError, ClusterplanError, InfeasibleError, InputError, ScenarioError, SolverError
 from .geography import Geography
+from .plan import Plan, SolveReport
+from .scenario import Scenario
+from .solve import solve
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "CheckError", "ClusterplanError", "Geography", "InfeasibleError", "InputError", "ScenarioError", "SolverError",
-    "corridors", "datasets", "travel", "__version__",
+    "CheckError", "ClusterplanError", "Geography", "InfeasibleError", "InputError", "Plan", "Scenario",
+    "ScenarioError", "SolveReport", "SolverError", "check", "corridors", "datasets", "solve", "travel", "__version__",
 ]

@@ -1,0 +1,220 @@
+"""Independent checker: re-verify every constraint of a plan from the raw geography and scenario.
+
+It uses nothing from the solver but the plan's ``assignment`` (area -> centre -> cluster) and, to check it, the
+reported objective. Rules are plain functions ``(context) -> list of violations``, each named for what it checks,
+and :func:`check` runs them all (so a failing plan lists every violation, not just the first).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import networkx as nx
+import pandas as pd
+
+from .errors import CheckError
+from .geography import Geography
+from .models import amalgamate, contiguity, resolve, sites
+from .models.objective import plan_objective
+from .scenario import Scenario
+
+
+@dataclass
+class Context:
+    """What the rules look at: the plan's assignment, and facts recomputed from the raw inputs."""
+
+    geo: Geography
+    scn: Scenario
+    model: str
+    assign: pd.Series              # area -> centre
+    cluster: pd.Series             # area -> cluster ('' where none)
+    facilities: pd.DataFrame       # id -> name, home_area, district
+    minutes: pd.DataFrame          # areas x facilities
+    reported_objective: float | None
+    reach: pd.Series               # centre -> children (recomputed)
+
+
+def _facilities(geo: Geography, scn: Scenario, model: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    if model == "sites":
+        which = "area_centroids" if scn.sites == "area_centroids" else "candidates"
+        return sites.facilities(geo, which), sites.minutes(geo, which)
+    if model == "capacity":
+        return sites.facilities(geo, "area_centroids"), sites.minutes(geo, "area_centroids")
+    fac = amalgamate.facilities(geo)
+    return fac, geo.centre_minutes[fac.index]
+
+
+def rule_every_area_once(c: Context) -> list[str]:
+    """No gaps, no duplicates, no unknown areas or centres."""
+    out = []
+    missing = sorted(set(c.geo.areas.index) - set(c.assign.index))
+    if missing:
+        out.append(f"{len(missing)} area(s) have no centre (a gap): {missing[:10]}")
+    if c.assign.index.duplicated().any():
+        out.append(f"area(s) assigned more than once: {sorted(set(c.assign.index[c.assign.index.duplicated()]))[:10]}")
+    unknown_a = sorted(set(c.assign.index) - set(c.geo.areas.index))
+    if unknown_a:
+        out.append(f"unknown area code(s) in the plan: {unknown_a[:10]}")
+    unknown_c = sorted(set(c.assign) - set(c.facilities.index))
+    if unknown_c:
+        out.append(f"unknown centre(s) in the plan: {unknown_c[:10]}")
+    return out
+
+
+def rule_reach(c: Context) -> list[str]:
+    """Reach floor and ceiling per kept centre (no floor for the status quo)."""
+    if c.model in ("status_quo", "cluster"):
+        return []
+    out = []
+    for j, r in c.reach.items():
+        if r < c.scn.reach.min:
+            out.append(f"{c.facilities.at[j, 'name']} [{j}] reaches {r:g} children, below the floor "
+                       f"{c.scn.reach.min:g}")
+        if c.scn.reach.max is not None and r > c.scn.reach.max:
+            out.append(f"{c.facilities.at[j, 'name']} [{j}] reaches {r:g} children, above the ceiling "
+                       f"{c.scn.reach.max:g}")
+    return out
+
+
+def rule_contiguity(c: Context) -> list[str]:
+    """Each catchment together with its centre's home area is connected in the corridor graph, and holds the home
+    area unless another kept centre sharing that home area holds it."""
+    out = []
+    g = c.geo.corridors
+    for j, areas in c.assign.groupby(c.assign).groups.items():
+        home = c.facilities.at[j, "home_area"]
+        if not contiguity.connected_with_home(g, list(areas), home):
+            out.append(f"catchment of {c.facilities.at[j, 'name']} [{j}] is not connected along the corridors")
+        holder = c.assign.get(home)
+        if holder != j and (holder is None or c.facilities.at[holder, "home_area"] != home):
+            out.append(f"{c.facilities.at[j, 'name']} [{j}] does not serve its home area {home}")
+    if c.model in ("sites", "capacity"):
+        homes = c.facilities.loc[list(c.reach.index), "home_area"]
+        dup = homes[homes.duplicated()]
+        if len(dup):
+            out.append(f"more than one new centre in area(s) {sorted(set(dup))[:10]}")
+    return out
+
+
+def rule_locks_and_counts(c: Context) -> list[str]:
+    """Centres locked open or closed, total and per-district counts, catchments within districts."""
+    if c.model in ("status_quo", "cluster", "capacity"):
+        if c.model in ("status_quo", "cluster"):
+            missing = sorted(set(c.facilities.index) - set(c.reach.index))
+            if missing:
+                return [f"status quo: centre(s) serve no area: {missing}"]
+        return []
+    out = []
+    cs = c.scn.centres
+    kept = set(c.reach.index)
+    if c.model == "amalgamate":
+        for j in resolve.centre_ids(cs.keep, c.geo.centres, "centres.keep"):
+            if j not in kept:
+                out.append(f"{c.facilities.at[j, 'name']} [{j}] is locked open but not kept")
+        for j in resolve.centre_ids(cs.close, c.geo.centres, "centres.close"):
+            if j in kept:
+                out.append(f"{c.facilities.at[j, 'name']} [{j}] is locked closed but kept")
+    n = len(kept)
+    if cs.count is not None and n != cs.count:
+        out.append(f"{n} centres kept; the scenario asks for exactly {cs.count}")
+    if cs.min_count is not None and n < cs.min_count:
+        out.append(f"{n} centres kept; the scenario asks for at least {cs.min_count}")
+    if cs.max_count is not None and n > cs.max_count:
+        out.append(f"{n} centres kept; the scenario asks for at most {cs.max_count}")
+    districts = sorted(c.geo.areas["district"].unique())
+    for d, k in resolve.district_names(cs.per_district, districts, "centres.per_district").items():
+        got = int((c.facilities.loc[list(kept), "district"] == d).sum())
+        if got != k:
+            out.append(f"{got} centres kept in {d}; the scenario asks for {k}")
+    if cs.within_district:
+        bad = [i for i, j in c.assign.items() if c.geo.areas.at[i, "district"] != c.facilities.at[j, "district"]]
+        if bad:
+            out.append(f"{len(bad)} area(s) served from another district, e.g. {bad[:5]}")
+    return out
+
+
+def rule_travel(c: Context) -> list[str]:
+    """No child is farther than ``travel.max_minutes`` from their centre."""
+    limit = c.scn.travel.max_minutes
+    if limit is None or c.model in ("status_quo", "cluster"):
+        return []
+    t = pd.Series([c.minutes.at[i, j] for i, j in c.assign.items()], index=c.assign.index)
+    far = t[t > limit + 1e-9]
+    return [f"area {i} is {m:.1f} minutes from its centre, beyond the limit {limit:g}" for i, m in far.items()][:20]
+
+
+def rule_objective(c: Context) -> list[str]:
+    """The reported objective equals the one recomputed from the assignment."""
+    if c.reported_objective is None or c.model in ("capacity", "cluster"):
+        return []
+    fixed = c.scn.centres.fixed_cost if c.model in ("amalgamate", "sites") else 0.0
+    obj = plan_objective(pd.DataFrame({"area": c.assign.index, "centre": c.assign.to_numpy()}), c.geo.areas,
+                         c.minutes, c.scn.deprivation.weight, fixed)
+    if abs(obj - c.reported_objective) > 1e-6 * max(1.0, abs(obj)):
+        return [f"reported objective {c.reported_objective:.6f} differs from the recomputed {obj:.6f}"]
+    return []
+
+
+def rule_clusters(c: Context) -> list[str]:
+    """Every kept centre in exactly one cluster; cluster count, reach, connectivity, phase-1 and district rules."""
+    if c.model != "cluster":
+        return []
+    from .models import cluster as cl
+    out = []
+    per_centre = pd.DataFrame({"centre": c.assign, "cluster": c.cluster}).drop_duplicates()
+    multi = per_centre["centre"][per_centre["centre"].duplicated()]
+    if len(multi):
+        out.append(f"centre(s) in more than one cluster: {sorted(set(multi))}")
+    if (per_centre["cluster"] == "").any():
+        out.append(f"centre(s) in no cluster: {sorted(per_centre.loc[per_centre['cluster'] == '', 'centre'])}")
+    of = per_centre.drop_duplicates("centre").set_index("centre")["cluster"]
+    k = of.nunique()
+    cc = c.scn.clusters
+    if cc.count is not None and k != cc.count:
+        out.append(f"{k} clusters; the scenario asks for exactly {cc.count}")
+    if cc.min_count is not None and k < cc.min_count:
+        out.append(f"{k} clusters; the scenario asks for at least {cc.min_count}")
+    if cc.max_count is not None and k > cc.max_count:
+        out.append(f"{k} clusters; the scenario asks for at most {cc.max_count}")
+    lifted = cl.centre_graph(c.geo.corridors, c.assign)
+    phase = cl.phases(c.geo, c.assign, c.facilities)
+    for name, members in of.groupby(of).groups.items():
+        members = list(members)
+        reach = float(c.reach.reindex(members).sum())
+        if cc.min_reach is not None and reach < cc.min_reach:
+            out.append(f"cluster {name} reaches {reach:g} children, below {cc.min_reach:g}")
+        if cc.max_reach is not None and reach > cc.max_reach:
+            out.append(f"cluster {name} reaches {reach:g} children, above {cc.max_reach:g}")
+        if not nx.is_connected(lifted.subgraph(members)):
+            out.append(f"cluster {name} is not connected through adjacent catchments")
+        if cc.require_phase1 and not any(phase[j] == 1 for j in members):
+            out.append(f"cluster {name} has no phase-1 centre")
+        if cc.within_district and c.facilities.loc[members, "district"].nunique() > 1:
+            out.append(f"cluster {name} spans districts {sorted(c.facilities.loc[members, 'district'].unique())}")
+    return out
+
+
+RULES: list[Callable[[Context], list[str]]] = [rule_every_area_once, rule_reach, rule_contiguity,
+                                               rule_locks_and_counts, rule_travel, rule_objective, rule_clusters]
+
+
+def check(plan, geography: Geography, scenario: Scenario | dict | None = None, *,
+          raise_on_violation: bool = False) -> list[str]:
+    """Every violation of ``plan`` against ``scenario`` (empty list: the plan is valid).
+
+    With ``raise_on_violation`` a violation raises :class:`CheckError` listing them all.
+    """
+    scn = Scenario.from_dict(scenario if scenario is not None else {"model": plan.model})
+    fac, minutes = _facilities(geography, scn, plan.model)
+    a = plan.assignment
+    assign = pd.Series(a["centre"].astype(str).to_numpy(), index=a["area"].astype(str).to_numpy())
+    clus = pd.Series(a["cluster"].fillna("").astype(str).to_numpy(), index=assign.index)
+    known = assign[assign.index.isin(geography.areas.index)]
+    reach = geography.areas["under5"].reindex(known.index).groupby(known.to_numpy()).sum()
+    ctx = Context(geography, scn, plan.model, assign, clus, fac, minutes, plan.report.objective, reach)
+    structural = rule_every_area_once(ctx)
+    violations = structural + ([] if structural else [v for rule in RULES[1:] for v in rule(ctx)])
+    if violations and raise_on_violation:
+        raise CheckError(violations)
+    return violations

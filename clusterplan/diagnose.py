@@ -1,0 +1,125 @@
+"""Explain infeasibility in a commissioner's words, naming areas, centres and districts.
+
+:func:`presolve` catches the common impossibilities before any solver runs; :func:`elastic` re-solves with every
+floor, lock and count made elastic and reports the smallest set of them that must give way.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import networkx as nx
+import pulp
+
+from .errors import InfeasibleError
+from .geography import Geography
+from .models import assignment
+
+
+def presolve(geo: Geography, spec: assignment.Spec, *, what: str) -> None:
+    """Raise :class:`InfeasibleError` with reasons if the scenario is impossible on its face."""
+    reasons: list[str] = []
+    a = geo.areas
+    fac = spec.facilities
+    total = int(a["under5"].sum())
+    floor = spec.floor
+    both = sorted(spec.keep & spec.close)
+    if both:
+        reasons.append(f"centre(s) locked open and closed at once: {', '.join(fac.loc[both, 'name'])}")
+    if floor > 0:
+        most = math.floor(total / floor)
+        asked = max(x for x in (spec.count, spec.min_count, len(spec.keep), 0) if x is not None)
+        if asked > most:
+            reasons.append(f"{total:,} children under five in all can fill at most {most} centres of "
+                           f"{floor:g}; the scenario asks for {asked}")
+        for comp in nx.connected_components(geo.corridors):
+            kids = int(a.loc[list(comp), "under5"].sum())
+            if kids < floor:
+                names = ", ".join(sorted(comp)[:8])
+                reasons.append(f"areas {names} form a corridor component with only {kids} children, below the "
+                               f"floor {floor:g}: no centre there can reach it")
+        if spec.within_district:
+            for d, grp in a.groupby("district"):
+                kids = int(grp["under5"].sum())
+                want = spec.per_district.get(d, 0)
+                if want * floor > kids:
+                    reasons.append(f"{d} has {kids:,} children: room for {kids // floor:.0f} centres of {floor:g}, "
+                                   f"not the {want} asked for")
+    n_avail = len(fac) - len(spec.close & set(fac.index))
+    for label, k in (("count", spec.count), ("min_count", spec.min_count)):
+        if k is not None and k > n_avail:
+            reasons.append(f"centres.{label} = {k}, but only {n_avail} centres or sites are available")
+    if spec.count is not None and len(spec.keep) > spec.count:
+        reasons.append(f"{len(spec.keep)} centres are locked open but centres.count is {spec.count}")
+    for d, k in spec.per_district.items():
+        have = int(((fac["district"] == d) & ~fac.index.isin(list(spec.close))).sum())
+        if k > have:
+            reasons.append(f"{d}: {k} centres asked for, but only {have} centres or sites are there")
+        locked = int(((fac["district"] == d) & fac.index.isin(list(spec.keep))).sum())
+        if locked > k:
+            reasons.append(f"{d}: {locked} centres locked open, but only {k} asked for")
+    if spec.per_district and spec.count is not None and sum(spec.per_district.values()) > spec.count:
+        reasons.append(f"per-district counts add up to {sum(spec.per_district.values())}, more than centres.count "
+                       f"{spec.count}")
+    if spec.max_minutes is not None:
+        m = spec.minutes.drop(columns=[j for j in spec.close if j in spec.minutes.columns])
+        nearest = m.min(axis=1)
+        far = nearest[nearest > spec.max_minutes].sort_values(ascending=False)
+        for i, t in far.head(10).items():
+            reasons.append(f"area {i} ({a.at[i, 'name']}, {a.at[i, 'district']}) is {t:.1f} minutes from the "
+                           f"nearest centre, beyond the travel limit of {spec.max_minutes:g}")
+        if len(far) > 10:
+            reasons.append(f"... and {len(far) - 10} more areas beyond the travel limit")
+    if reasons:
+        raise InfeasibleError(f"{what}: the scenario cannot be met:", reasons)
+
+
+def elastic(geo: Geography, spec: assignment.Spec, solver, *, what: str) -> list[str]:
+    """Re-solve with elastic floors, locks and counts; name the fewest that must be relaxed."""
+    built = assignment.build(geo.areas, geo.corridors, replace(spec, maximise_count=False), name="elastic")
+    prob = built.prob
+    relax: dict[str, pulp.LpVariable] = {}
+    n_fac = float(len(spec.facilities))
+    for name, con in list(prob.constraints.items()):
+        if name.startswith("floor_"):
+            r = pulp.LpVariable(f"r_{name}", cat=pulp.LpBinary)
+            con.addterm(r, spec.floor)        # reach + floor * r >= floor * y
+            relax[name] = r
+        elif name.startswith(("keep_", "count", "min_count", "max_count", "district_")):
+            r = pulp.LpVariable(f"r_{name}", cat=pulp.LpBinary)
+            sp = pulp.LpVariable(f"sp_{name}", lowBound=0)
+            sm = pulp.LpVariable(f"sm_{name}", lowBound=0)
+            con.addterm(sp, 1)
+            con.addterm(sm, -1)
+            prob += sp + sm <= n_fac * r, f"link_{name}"
+            relax[name] = r
+    if not relax:
+        return ["no floor, lock or count could be relaxed: the corridor graph or the travel limit rules out every "
+                "plan (see the pre-solve checks)"]
+    prob.setObjective(pulp.lpSum(relax.values()))
+    from .solvers import solve_problem
+    out = solve_problem(prob, name=solver.name, time_limit=solver.time_limit, gap=0.0, threads=solver.threads,
+                        seed=solver.seed)
+    if out.status not in ("optimal", "feasible"):
+        return ["even with every floor, lock and count relaxed there is no plan: the corridor graph, candidate "
+                "lists or travel limit rule it out"]
+    fac = spec.facilities
+    jid = {f"{n}": j for n, j in enumerate(fac.index)}
+    reasons = []
+    for name, r in sorted(relax.items()):
+        if r.varValue is not None and r.varValue > 0.5:
+            if name.startswith("floor_"):
+                j = jid[name.split("_")[1]]
+                reasons.append(f"{fac.at[j, 'name']} [{j}] cannot reach {spec.floor:g} children with the other "
+                               "rules in force")
+            elif name.startswith("keep_"):
+                j = jid[name.split("_")[1]]
+                reasons.append(f"locking {fac.at[j, 'name']} [{j}] open cannot be honoured")
+            elif name.startswith("district_"):
+                d = sorted(spec.per_district)[int(name.split("_")[1])]
+                reasons.append(f"the count for {d} ({spec.per_district[d]}) cannot be met")
+            else:
+                reasons.append(f"centres.{name} cannot be met")
+    head = "smallest set of rules to relax" + (" (best found in the time limit)" if out.status == "feasible" else "")
+    return [f"{head}:"] + reasons

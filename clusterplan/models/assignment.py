@@ -1,0 +1,248 @@
+"""The catchment model behind ``amalgamate``, ``status_quo`` and ``sites``: choose facilities, assign every area.
+
+Sets: areas i (under-fives p_i), facilities j (centres or sites) with home area h_j, candidates C(i) (the ``k``
+nearest facilities of i by minutes, always including those whose home is i, minus those beyond the travel limit
+or, with ``within_district``, in another district).
+
+Variables: x[i, j] = 1 if area i joins facility j (j in C(i)); y[j] = 1 if facility j is kept.
+
+    minimise    sum_ij p_i (1 + w d_i) t_ij x[i, j]  +  F sum_j y[j]
+    (1) sum_j x[i, j] = 1                               every area served once (no gaps)
+    (2) x[i, j] <= y[j]
+    (3) x[h_j, j] = y[j]                                a kept centre serves its home area; where several centres
+                                                        share a home area: sum_{j' at h} x[h, j'] >= y[j] and each
+                                                        kept one serves at least one area
+    (4) L y[j] <= sum_i p_i x[i, j] <= U y[j]           reach floor (and ceiling), children under five
+    (5) x[i, j] <= sum_{u in pred_j(i)} x[u, j]         contiguity by shortest-path precedence (see contiguity.py)
+    (6) y[j] = 1 (keep), y[j] = 0 (close); sum_j y[j] =, >=, <= counts; sum_{j in district} y[j] = n_district
+    (7) with one_per_area: sum_{j at h} y[j] <= 1      (sites: at most one new centre per area)
+
+where t_ij are minutes, w the deprivation weight, d_i the IDACI score, F the fixed cost per centre (weighted
+child-minutes), L and U the reach floor and ceiling.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+import pulp
+
+from . import contiguity
+from .objective import child_weights
+
+
+@dataclass
+class Spec:
+    """Everything the catchment model needs, resolved to ids (no names, no YAML)."""
+
+    facilities: pd.DataFrame          # index: facility id; columns home_area, district
+    minutes: pd.DataFrame             # areas x facilities, minutes
+    floor: float = 600.0
+    ceiling: float | None = None
+    weight: float = 1.0
+    fixed_cost: float = 0.0
+    k: int = 15
+    max_minutes: float | None = None
+    keep: frozenset = frozenset()
+    close: frozenset = frozenset()
+    count: int | None = None
+    min_count: int | None = None
+    max_count: int | None = None
+    per_district: dict[str, int] = field(default_factory=dict)
+    within_district: bool = False
+    one_per_area: bool = False
+    contiguous: bool = True
+    maximise_count: bool = False      # capacity: maximise the number of kept facilities instead
+
+
+@dataclass
+class Built:
+    """A built PuLP problem and the maps back to ids."""
+
+    prob: pulp.LpProblem
+    x: dict[tuple[str, str], pulp.LpVariable]
+    y: dict[str, pulp.LpVariable]
+    candidates: dict[str, list[str]]
+    cost: dict[tuple[str, str], float]
+    warm: bool = False
+
+
+def candidates(areas: pd.DataFrame, spec: Spec) -> dict[str, list[str]]:
+    """C(i): the facilities area i may join, nearest first (ties by id)."""
+    fac = spec.facilities.drop(index=[j for j in spec.close if j in spec.facilities.index])
+    m = spec.minutes[fac.index]
+    homes = defaultdict(list)
+    for j, h in fac["home_area"].items():
+        homes[h].append(j)
+    out = {}
+    cols = np.array(m.columns)
+    for i, row in zip(m.index, m.to_numpy(), strict=True):
+        order = np.lexsort((cols, row))
+        picked = list(cols[order[: spec.k]])
+        for j in homes.get(i, []):
+            if j not in picked:
+                picked.append(j)
+        if spec.max_minutes is not None:
+            picked = [j for j in picked if m.at[i, j] <= spec.max_minutes]
+        if spec.within_district:
+            picked = [j for j in picked if fac.at[j, "district"] == areas.at[i, "district"]]
+        out[i] = picked
+    return out
+
+
+def build(areas: pd.DataFrame, graph: nx.Graph, spec: Spec, name: str = "catchments") -> Built:
+    """Build the PuLP model described in the module docstring."""
+    cand = candidates(areas, spec)
+    fac = spec.facilities.drop(index=[j for j in spec.close if j in spec.facilities.index])
+    members: dict[str, list[str]] = defaultdict(list)
+    for i, js in cand.items():
+        for j in js:
+            members[j].append(i)
+    preds: dict[str, dict[str, list[str]]] = {}
+    if spec.contiguous:
+        for j in fac.index:
+            preds[j] = contiguity.predecessors(graph, fac.at[j, "home_area"], members[j])
+        cand = {i: [j for j in js if i in preds[j]] for i, js in cand.items()}
+        members = defaultdict(list)
+        for i, js in cand.items():
+            for j in js:
+                members[j].append(i)
+    wts = child_weights(areas, spec.weight)
+    prob = pulp.LpProblem(name, pulp.LpMaximize if spec.maximise_count else pulp.LpMinimize)
+    y = {j: pulp.LpVariable(f"y_{n}", cat=pulp.LpBinary) for n, j in enumerate(fac.index)}
+    jnum = {j: n for n, j in enumerate(fac.index)}
+    inum = {i: n for n, i in enumerate(areas.index)}
+    x = {(i, j): pulp.LpVariable(f"x_{inum[i]}_{jnum[j]}", cat=pulp.LpBinary) for i in areas.index for j in cand[i]}
+    cost = {(i, j): float(wts[i] * spec.minutes.at[i, j]) for (i, j) in x}
+    if spec.maximise_count:
+        prob += pulp.lpSum(y.values())
+    else:
+        prob += pulp.lpSum(cost[k] * v for k, v in x.items()) + spec.fixed_cost * pulp.lpSum(y.values())
+    for i in areas.index:                                               # (1)
+        prob += pulp.lpSum(x[i, j] for j in cand[i]) == 1, f"serve_{inum[i]}"
+    p = areas["under5"]
+    by_home: dict[str, list[str]] = defaultdict(list)
+    for j in fac.index:
+        by_home[fac.at[j, "home_area"]].append(j)
+    for j in fac.index:
+        h = fac.at[j, "home_area"]
+        js = jnum[j]
+        for i in members[j]:                                            # (2)
+            prob += x[i, j] <= y[j], f"open_{inum[i]}_{js}"
+        group = by_home[h]
+        if (h, j) not in x:
+            prob += y[j] == 0, f"unreachable_home_{js}"
+        elif len(group) == 1 or spec.one_per_area:                      # (3)
+            prob += x[h, j] == y[j], f"home_{js}"
+        else:
+            prob += pulp.lpSum(x[h, g] for g in group if (h, g) in x) >= y[j], f"home_shared_{js}"
+            prob += pulp.lpSum(x[i, j] for i in members[j]) >= y[j], f"nonempty_{js}"
+        reach = pulp.lpSum(float(p[i]) * x[i, j] for i in members[j])
+        if spec.floor > 0:                                              # (4)
+            prob += reach >= spec.floor * y[j], f"floor_{js}"
+        if spec.ceiling is not None:
+            prob += reach <= spec.ceiling * y[j], f"ceiling_{js}"
+        if spec.contiguous:                                             # (5)
+            for i in members[j]:
+                if i == h:
+                    continue
+                pr = [x[u, j] if u != h else y[j] for u in preds[j][i] if u == h or (u, j) in x]
+                prob += x[i, j] <= pulp.lpSum(pr), f"prec_{inum[i]}_{js}"
+    for j in spec.keep:                                                 # (6)
+        if j in y:
+            prob += y[j] == 1, f"keep_{jnum[j]}"
+    total = pulp.lpSum(y.values())
+    if spec.count is not None:
+        prob += total == spec.count, "count"
+    if spec.min_count is not None:
+        prob += total >= spec.min_count, "min_count"
+    if spec.max_count is not None:
+        prob += total <= spec.max_count, "max_count"
+    for n, (d, k) in enumerate(sorted(spec.per_district.items())):
+        prob += pulp.lpSum(y[j] for j in fac.index if fac.at[j, "district"] == d) == k, f"district_{n}"
+    if spec.one_per_area:                                               # (7)
+        for n, (_, group) in enumerate(sorted(by_home.items())):
+            if len(group) > 1:
+                prob += pulp.lpSum(y[j] for j in group) <= 1, f"one_per_area_{n}"
+    return Built(prob, x, y, cand, cost)
+
+
+def extract(built: Built) -> pd.Series:
+    """Area -> facility from a solved model (the variable at 1 for each area)."""
+    out = {}
+    for (i, j), v in built.x.items():
+        if v.varValue is not None and v.varValue > 0.5:
+            out[i] = j
+    return pd.Series(out, name="centre").sort_index()
+
+
+def graph_minutes(graph: nx.Graph, homes: list[str], areas: pd.Index) -> np.ndarray:
+    """Minutes along the corridors from each home (columns) to each area (rows); inf where unreachable."""
+    out = np.full((len(areas), len(homes)), np.inf)
+    pos = {a: n for n, a in enumerate(areas)}
+    for c, h in enumerate(homes):
+        for v, d in nx.single_source_dijkstra_path_length(graph, h, weight="minutes").items():
+            out[pos[v], c] = d
+    return out
+
+
+def heuristic(areas: pd.DataFrame, graph: nx.Graph, spec: Spec, built: Built) -> dict[str, str] | None:
+    """A feasible start: open all allowed facilities, then close the smallest below the floor one at a time.
+
+    Areas go to the open facility nearest along the corridors (ties by id), which satisfies shortest-path
+    precedence. Returns area -> facility if the result satisfies the constraints of ``built`` that it checks
+    (candidates, floor, ceiling, counts), else None (the solver then starts cold).
+    """
+    fac = spec.facilities.drop(index=[j for j in spec.close if j in spec.facilities.index])
+    ids = sorted(fac.index)
+    if spec.one_per_area:  # one facility per home area: prefer locked ones, then the first id
+        seen: dict[str, str] = {}
+        for j in sorted(ids, key=lambda j: (j not in spec.keep, j)):
+            seen.setdefault(fac.at[j, "home_area"], j)
+        ids = sorted(seen.values())
+    dist = graph_minutes(graph, [fac.at[j, "home_area"] for j in ids], areas.index)
+    p = areas["under5"].to_numpy(float)
+    is_open = np.ones(len(ids), bool)
+    locked = np.array([j in spec.keep for j in ids])
+    target = spec.count if spec.count is not None else spec.max_count
+    while True:
+        d = np.where(is_open[None, :], dist, np.inf)
+        choice = np.argmin(d, axis=1)  # ids are sorted, so ties go to the smaller id
+        reach = np.bincount(choice, weights=p, minlength=len(ids))
+        small = is_open & ~locked & (reach < spec.floor)
+        too_many = target is not None and is_open.sum() > target
+        if not small.any() and not too_many:
+            break
+        pool = small if small.any() else is_open & ~locked
+        if not pool.any() or is_open.sum() == 1:
+            return None
+        victim = min(np.flatnonzero(pool), key=lambda c: (reach[c], ids[c]))
+        is_open[victim] = False
+    assign = {a: ids[c] for a, c in zip(areas.index, choice, strict=True)}
+    opened = [ids[c] for c in np.flatnonzero(is_open)]
+    if any((i, j) not in built.x for i, j in assign.items()):
+        return None
+    r = dict(zip(ids, reach, strict=True))
+    if any(r[j] <= 0 or r[j] < spec.floor or (spec.ceiling is not None and r[j] > spec.ceiling) for j in opened):
+        return None
+    n = len(opened)
+    if (spec.count is not None and n != spec.count) or (spec.min_count is not None and n < spec.min_count):
+        return None
+    for dname, k in spec.per_district.items():
+        if sum(fac.at[j, "district"] == dname for j in opened) != k:
+            return None
+    return assign
+
+
+def set_start(built: Built, assign: dict[str, str]) -> None:
+    """Set initial values on every variable from an area -> facility map."""
+    used = set(assign.values())
+    for (i, j), v in built.x.items():
+        v.setInitialValue(1 if assign.get(i) == j else 0)
+    for j, v in built.y.items():
+        v.setInitialValue(1 if j in used else 0)
+    built.warm = True

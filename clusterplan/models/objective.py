@@ -1,0 +1,27 @@
+"""The objective shared by the assignment models: deprivation-weighted child travel.
+
+    cost[i, j] = p_i * (1 + w * d_i) * t_ij          (weighted child-minutes)
+
+p_i: children under five in area i; d_i: IDACI score of area i (0-1); w: ``deprivation.weight`` (dimensionless);
+t_ij: minutes from area i to centre j. A scenario may add ``centres.fixed_cost`` weighted child-minutes per kept
+centre. The checker and the tests recompute the objective from a plan with :func:`plan_objective`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+
+def child_weights(areas: pd.DataFrame, weight: float) -> pd.Series:
+    """p_i (1 + w d_i): weighted children per area. Missing IDACI counts as 0 (noted by the geography)."""
+    return areas["under5"] * (1.0 + weight * areas["idaci"].fillna(0.0))
+
+
+def plan_objective(assignment: pd.DataFrame, areas: pd.DataFrame, minutes: pd.DataFrame, weight: float,
+                   fixed_cost: float = 0.0) -> float:
+    """Weighted child-minutes of an assignment (``area``, ``centre`` columns) plus fixed cost per centre used."""
+    w = child_weights(areas, weight)
+    a = assignment.set_index("area")["centre"]
+    t = minutes.to_numpy()[minutes.index.get_indexer(a.index), minutes.columns.get_indexer(a.to_numpy())]
+    return float(np.sum(w.reindex(a.index).to_numpy() * t) + fixed_cost * a.nunique())

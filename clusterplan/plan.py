@@ -1,0 +1,79 @@
+"""Plan and SolveReport: plain data passed from solving to checking, comparing and reporting."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class SolveReport:
+    """What the solver proved. ``status`` is ``optimal`` only when the solver proved it (within ``gap_limit``).
+
+    ``objective`` and ``bound`` are in the model's units (weighted child-minutes, or number of centres for
+    ``capacity``); ``gap`` is the relative gap |objective - bound| / |objective|. ``scope`` states the feasible set
+    the optimum and bound refer to (e.g. the contiguity the model guarantees). ``relaxed_bound`` (optional) is a bound
+    valid for the problem as documented, without the model's restrictions.
+    """
+
+    status: str
+    objective: float | None
+    bound: float | None
+    gap: float | None
+    seconds: float
+    solver: str
+    solver_version: str
+    time_limit: float
+    gap_limit: float
+    threads: int | None
+    seed: int
+    scope: str
+    input_hash: str = ""
+    candidates: int | None = None
+    relaxed_bound: float | None = None
+    relaxed_gap: float | None = None
+    notes: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class Plan:
+    """A plan: which area goes to which centre, which centre is in which cluster, and the solve report.
+
+    - ``assignment``: one row per area: ``area, centre, cluster`` (cluster empty where there are no clusters);
+    - ``centres``: one row per modelled centre or site: ``centre, name, status (kept | amalgamated | new),
+      merged_into, reach, cluster`` plus ``district``, ``home_area``, ``areas``, ``deprived_children``,
+      ``mean_minutes`` and ``max_minutes`` (child-weighted);
+    - ``clusters``: one row per cluster (``cluster, lead, centres, reach, deprived_children``) or empty;
+    - ``report``: the :class:`SolveReport`; ``notes``: plain-language remarks (e.g. centres that could not be modelled).
+    """
+
+    model: str
+    scenario_name: str
+    assignment: pd.DataFrame
+    centres: pd.DataFrame
+    report: SolveReport
+    clusters: pd.DataFrame = field(default_factory=pd.DataFrame)
+    notes: list[str] = field(default_factory=list)
+    input_hashes: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def kept(self) -> list[str]:
+        """Ids of the centres (or sites) serving areas in this plan."""
+        return sorted(self.assignment["centre"].unique())
+
+    def to_csv(self, directory: str | Path) -> None:
+        """Write ``assignment.csv``, ``centres.csv``, ``clusters.csv`` and ``report.json`` into ``directory``."""
+        d = Path(directory)
+        d.mkdir(parents=True, exist_ok=True)
+        self.assignment.to_csv(d / "assignment.csv", index=False)
+        self.centres.to_csv(d / "centres.csv", index=False)
+        if len(self.clusters):
+            self.clusters.to_csv(d / "clusters.csv", index=False)
+        (d / "report.json").write_text(json.dumps({**self.report.to_dict(), "notes": self.notes,
+                                                   "input_hashes": self.input_hashes}, indent=2, default=str))

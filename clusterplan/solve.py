@@ -1,0 +1,220 @@
+"""``solve(geography, scenario) -> Plan``: the one entry point for notebooks, the CLI and scripts.
+
+Build a model from the geography and scenario, solve it, turn the solution into a :class:`Plan`, and run the
+independent checker on it before returning (a violation is a bug and raises :class:`CheckError`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import diagnose
+from .check import check as check_plan
+from .errors import InfeasibleError, SolverError
+from .geography import Geography
+from .models import amalgamate, assignment, contiguity, sites
+from .plan import Plan, SolveReport
+from .scenario import Scenario
+
+#: IoD2019 IDACI score of the 9,853rd most deprived of England's 32,844 LSOAs: an area scoring at least this is in
+#: England's 30% most deprived for income deprivation affecting children (ties at the cut are included).
+#: Reproduce: sort `IDACI Score` of shared/data/england/england_lsoa11_iod2019_income_idaci_idaopi_scores.csv.
+DEPRIVED_IDACI = 0.203
+
+
+def input_hash(geo: Geography, scn: Scenario) -> str:
+    """SHA-256 over the geography's fingerprint and the scenario (everything that determines the plan)."""
+    payload = json.dumps({"geography": geo.fingerprint(), "scenario": scn.model_dump(mode="json")}, sort_keys=True)
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def _report(outcome, scn: Scenario, scope: str, ihash: str, k: int | None, notes: list[str]) -> SolveReport:
+    s = scn.solver
+    return SolveReport(status=outcome.status, objective=outcome.objective, bound=outcome.bound, gap=outcome.gap,
+                       seconds=round(outcome.seconds, 3), solver=outcome.solver,
+                       solver_version=outcome.solver_version, time_limit=s.time_limit, gap_limit=s.gap,
+                       threads=s.threads, seed=s.seed, scope=scope, input_hash=ihash, candidates=k,
+                       notes=tuple(notes))
+
+
+def run_assignment(geo: Geography, spec: assignment.Spec, scn: Scenario, *, what: str
+                   ) -> tuple[pd.Series, Any, int, list[str]]:
+    """Solve a catchment model, widening the candidate lists while the restricted model is infeasible."""
+    diagnose.presolve(geo, spec, what=what)
+    notes: list[str] = []
+    k = spec.k
+    n_fac = len(spec.facilities)
+    s = scn.solver
+    while True:
+        cur = replace(spec, k=k)
+        built = assignment.build(geo.areas, geo.corridors, cur, name=what.replace(" ", "_"))
+        start = assignment.heuristic(geo.areas, geo.corridors, cur, built)
+        if start is not None:
+            assignment.set_start(built, start)
+        out = _solve(built.prob, s, warm=built.warm)
+        if out.status in ("optimal", "feasible"):
+            return assignment.extract(built), out, k, notes
+        if out.status == "infeasible" and k < n_fac:
+            new_k = min(2 * k, n_fac)
+            notes.append(f"restricting each area to its {k} nearest centres made the model infeasible; "
+                         f"widened to {new_k}")
+            k = new_k
+            continue
+        if out.status == "infeasible":
+            raise InfeasibleError(f"{what}: no plan satisfies this scenario.",
+                                  diagnose.elastic(geo, cur, s, what=what))
+        raise SolverError(f"{what}: {out.solver} found no plan within {s.time_limit:g} s and did not prove the "
+                          "scenario infeasible; raise solver.time_limit or relax the scenario")
+
+
+def _solve(prob, s, *, warm: bool):
+    from .solvers import solve_problem
+    return solve_problem(prob, name=s.name, time_limit=s.time_limit, gap=s.gap, threads=s.threads, seed=s.seed,
+                         warm=warm)
+
+
+def centre_table(geo: Geography, assign: pd.Series, fac: pd.DataFrame, minutes: pd.DataFrame, *,
+                 status: dict[str, str], merged_into: dict[str, str] | None = None,
+                 cluster: dict[str, str] | None = None) -> pd.DataFrame:
+    """Per-centre table: reach, areas, deprived children, child-weighted mean and max minutes."""
+    a = geo.areas
+    df = pd.DataFrame({"area": assign.index, "centre": assign.to_numpy()})
+    df["under5"] = a.loc[df["area"], "under5"].to_numpy()
+    df["deprived"] = np.where(a.loc[df["area"], "idaci"].to_numpy() >= DEPRIVED_IDACI, df["under5"], 0)
+    df["minutes"] = minutes.to_numpy()[minutes.index.get_indexer(df["area"]), minutes.columns.get_indexer(df["centre"])]
+    df["child_minutes"] = df["minutes"] * df["under5"]
+    g = df.groupby("centre").agg(reach=("under5", "sum"), areas=("area", "size"), deprived_children=("deprived", "sum"),
+                                 child_minutes=("child_minutes", "sum"), max_minutes=("minutes", "max"))
+    rows = []
+    for j in sorted(status):
+        r = g.loc[j] if j in g.index else None
+        rows.append({
+            "centre": j, "name": fac.at[j, "name"], "status": status[j],
+            "merged_into": (merged_into or {}).get(j, ""), "reach": int(r["reach"]) if r is not None else 0,
+            "cluster": (cluster or {}).get(j, ""), "district": fac.at[j, "district"],
+            "home_area": fac.at[j, "home_area"], "areas": int(r["areas"]) if r is not None else 0,
+            "deprived_children": int(r["deprived_children"]) if r is not None else 0,
+            "mean_minutes": round(float(r["child_minutes"] / r["reach"]), 2) if r is not None and r["reach"] else None,
+            "max_minutes": round(float(r["max_minutes"]), 2) if r is not None else None,
+        })
+    return pd.DataFrame(rows)
+
+
+def _assignment_frame(assign: pd.Series, cluster: dict[str, str] | None = None) -> pd.DataFrame:
+    df = pd.DataFrame({"area": assign.index, "centre": assign.to_numpy()})
+    df["cluster"] = df["centre"].map(cluster or {}).fillna("")
+    return df.sort_values("area").reset_index(drop=True)
+
+
+_STATUS_QUO_CACHE: dict[str, pd.Series] = {}
+
+
+def status_quo_assignment(geo: Geography, scn: Scenario) -> tuple[pd.Series, Any, int, list[str]]:
+    """Today's catchments: every located centre open, no floor, same objective (cached per input)."""
+    sq = Scenario.from_dict({"model": "status_quo", "deprivation": scn.deprivation.model_dump(),
+                             "travel": {"candidates": scn.travel.candidates}, "solver": scn.solver.model_dump()})
+    key = input_hash(geo, sq)
+    if key not in _STATUS_QUO_CACHE:
+        _STATUS_QUO_CACHE[key] = run_assignment(geo, amalgamate.spec(geo, sq, status_quo=True), sq,
+                                                what="status quo")
+    return _STATUS_QUO_CACHE[key]
+
+
+def _unlocated_note(geo: Geography) -> list[str]:
+    un = geo.centres[~geo.centres["located"]]
+    if not len(un):
+        return []
+    return [f"{len(un)} centre(s) have no known location and are not in this plan: {', '.join(un['name'])}"]
+
+
+def solve(geography: Geography, scenario: Scenario | dict[str, Any]) -> Plan:
+    """Solve a scenario on a geography and return a checked :class:`Plan`.
+
+    ``scenario`` is a :class:`Scenario` or a dict with the scenario YAML's keys, e.g.
+    ``{"model": "amalgamate", "reach": {"min": 600}}``.
+    """
+    scn = Scenario.from_dict(scenario)
+    geo = geography
+    ihash = input_hash(geo, scn)
+    if scn.model == "capacity":
+        from .models import capacity
+        plan = capacity.solve(geo, scn, ihash)
+    elif scn.model == "cluster":
+        from .models import cluster
+        plan = cluster.solve(geo, scn, ihash)
+    elif scn.model in ("status_quo", "amalgamate"):
+        plan = _solve_amalgamate(geo, scn, ihash)
+    else:
+        plan = _solve_sites(geo, scn, ihash)
+    plan.input_hashes = geo.fingerprint()
+    check_plan(plan, geo, scn, raise_on_violation=True)
+    return plan
+
+
+def _solve_amalgamate(geo: Geography, scn: Scenario, ihash: str) -> Plan:
+    fac = amalgamate.facilities(geo)
+    minutes = geo.centre_minutes[fac.index]
+    sq_assign, sq_out, sq_k, sq_notes = status_quo_assignment(geo, scn)
+    if scn.model == "status_quo":
+        assign, out, k, notes = sq_assign, sq_out, sq_k, list(sq_notes)
+        status = {j: "kept" for j in fac.index}
+        merged = {}
+    else:
+        assign, out, k, notes = run_assignment(geo, amalgamate.spec(geo, scn), scn, what="amalgamation")
+        kept = set(assign.unique())
+        status = {j: ("kept" if j in kept else "amalgamated") for j in fac.index}
+        merged = absorbed_by(sq_assign, assign, geo.areas["under5"])
+    table = centre_table(geo, assign, fac, minutes, status=status, merged_into=merged)
+    if scn.model == "status_quo":
+        below = table[table["reach"] < scn.reach.min]
+        notes.append(f"{len(below)} of {len(table)} centres reach fewer than {scn.reach.min:g} children today"
+                     + (f": {', '.join(below['name'])}" if len(below) else ""))
+    scope = f"{contiguity.SCOPE}; each area among its {k} nearest centres"
+    report = _report(out, scn, scope, ihash, k, notes)
+    report = _certify(geo, scn, report, amalgamate.spec(geo, scn, status_quo=scn.model == "status_quo"))
+    return Plan(model=scn.model, scenario_name=scn.name, assignment=_assignment_frame(assign), centres=table,
+                report=report, notes=_unlocated_note(geo) + notes)
+
+
+def _solve_sites(geo: Geography, scn: Scenario, ihash: str) -> Plan:
+    spec = sites.spec(geo, scn)
+    assign, out, k, notes = run_assignment(geo, spec, scn, what="sites")
+    opened = sorted(assign.unique())
+    table = centre_table(geo, assign, spec.facilities, spec.minutes, status={j: "new" for j in opened})
+    scope = f"{contiguity.SCOPE}; each area among its {k} nearest sites; at most one new centre per area"
+    report = _report(out, scn, scope, ihash, k, notes)
+    report = _certify(geo, scn, report, spec)
+    return Plan(model="sites", scenario_name=scn.name, assignment=_assignment_frame(assign), centres=table,
+                report=report, notes=notes)
+
+
+def absorbed_by(before: pd.Series, after: pd.Series, under5: pd.Series) -> dict[str, str]:
+    """For each centre of ``before`` not in ``after``: the kept centre taking most of its former children."""
+    kept = set(after.unique())
+    out = {}
+    df = pd.DataFrame({"old": before, "new": after.reindex(before.index), "p": under5.reindex(before.index)})
+    for old, grp in df.groupby("old"):
+        if old in kept:
+            continue
+        by_new = grp.groupby("new")["p"].sum()
+        out[old] = str(sorted(by_new.items(), key=lambda kv: (-kv[1], kv[0]))[0][0])
+    return out
+
+
+def _certify(geo: Geography, scn: Scenario, report: SolveReport, spec: assignment.Spec) -> SolveReport:
+    """With ``solver.certify``: bound the problem without contiguity and candidate restrictions."""
+    if not scn.solver.certify or report.objective is None:
+        return report
+    relaxed = replace(spec, k=len(spec.facilities), contiguous=False)
+    built = assignment.build(geo.areas, geo.corridors, relaxed, name="relaxation")
+    out = _solve(built.prob, scn.solver, warm=False)
+    if out.bound is None:
+        return replace(report, notes=report.notes + ("certify: the relaxation found no bound in the time limit",))
+    gap = (report.objective - out.bound) / max(abs(report.objective), 1e-9)
+    return replace(report, relaxed_bound=out.bound, relaxed_gap=max(gap, 0.0))

@@ -1,0 +1,125 @@
+"""Solver registry and the one place a PuLP problem is solved.
+
+HiGHS (through PuLP and highspy) is the default; CBC and any PuLP solver can be chosen by name. PuLP reports
+"Optimal" for a time-limited incumbent and exposes no bound, so for HiGHS we read the model status, objective, best
+bound and gap from HiGHS itself; for other solvers a plan is ``optimal`` only when PuLP's *solution* status says so,
+and the bound is reported only then.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
+
+import pulp
+
+from .errors import SolverError
+
+ALIASES = {"highs": "HiGHS", "cbc": "PULP_CBC_CMD", "glpk": "GLPK_CMD", "scip": "SCIP_CMD", "gurobi": "GUROBI",
+           "cplex": "CPLEX_PY", "cp-sat": "COPT"}
+
+
+def available() -> list[str]:
+    """Names of the solvers installed here, as accepted by the scenario's ``solver.name``."""
+    names = set(pulp.listSolvers(onlyAvailable=True))
+    return sorted([k for k, v in ALIASES.items() if v in names] + [n for n in names if n not in ALIASES.values()])
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """Result of one solve: ``status`` is optimal, feasible, infeasible or no_solution."""
+
+    status: str
+    objective: float | None
+    bound: float | None
+    gap: float | None
+    seconds: float
+    solver: str
+    solver_version: str
+
+
+class _HiGHS(pulp.HiGHS):
+    """PuLP's HiGHS interface plus a warm start (initial values set on the variables are passed to HiGHS)."""
+
+    def __init__(self, *args, warm: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.warm = warm
+
+    def callSolver(self, lp):  # noqa: N802 - PuLP's name
+        h = lp.solverModel
+        if self.warm:
+            import highspy
+            sol = highspy.HighsSolution()
+            sol.col_value = [float(v.varValue) if v.varValue is not None else 0.0 for v in lp.variables()]
+            sol.value_valid = True
+            h.setSolution(sol)
+        h.run()
+
+
+def _version(package: str) -> str:
+    try:
+        return version(package)
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def solve_problem(prob: pulp.LpProblem, *, name: str = "highs", time_limit: float = 120, gap: float = 0.0,
+                  threads: int | None = None, seed: int = 0, warm: bool = False, msg: bool = False) -> Outcome:
+    """Solve ``prob`` and report what the solver proved. Raises :class:`SolverError` for unknown/missing solvers."""
+    key = name.lower()
+    pulp_name = ALIASES.get(key, name)
+    if pulp_name not in pulp.listSolvers():
+        raise SolverError(f"solver.name: unknown solver '{name}'; installed: {', '.join(available())}")
+    if pulp_name not in pulp.listSolvers(onlyAvailable=True):
+        raise SolverError(f"solver.name: solver '{name}' is not installed here; installed: {', '.join(available())}")
+    t0 = time.perf_counter()
+    try:
+        if pulp_name == "HiGHS":
+            solver = _HiGHS(msg=msg, timeLimit=time_limit, gapRel=gap, threads=threads, warm=warm,
+                            random_seed=seed, mip_abs_gap=1e-6)
+        elif pulp_name == "PULP_CBC_CMD":
+            solver = pulp.PULP_CBC_CMD(msg=msg, timeLimit=time_limit, gapRel=gap, threads=threads,
+                                       warmStart=warm, options=[f"randomSeed {seed + 1}", "randomCbcSeed 1"])
+        else:
+            solver = pulp.getSolver(pulp_name, msg=msg, timeLimit=time_limit, gapRel=gap)
+        prob.solve(solver)
+    except pulp.PulpSolverError as exc:
+        raise SolverError(f"solver '{name}' failed: {exc}; installed: {', '.join(available())}") from exc
+    seconds = time.perf_counter() - t0
+    if pulp_name == "HiGHS":
+        return _highs_outcome(prob, seconds, gap)
+    sol = prob.sol_status
+    obj = pulp.value(prob.objective) if sol in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible) else None
+    if sol == pulp.LpSolutionOptimal and prob.status == pulp.LpStatusOptimal:
+        status, bound = "optimal", obj
+    elif sol == pulp.LpSolutionIntegerFeasible or (obj is not None):
+        status, bound = "feasible", None
+    elif prob.status == pulp.LpStatusInfeasible:
+        status, bound = "infeasible", None
+    else:
+        status, bound = "no_solution", None
+    ver = {"PULP_CBC_CMD": f"CBC via PuLP {_version('pulp')}"}.get(pulp_name, f"PuLP {_version('pulp')}")
+    return Outcome(status, obj, bound, 0.0 if status == "optimal" else None, seconds, key, ver)
+
+
+def _highs_outcome(prob: pulp.LpProblem, seconds: float, gap_limit: float) -> Outcome:
+    import highspy
+    h = prob.solverModel
+    ms = h.getModelStatus()
+    info = h.getInfo()
+    ver = f"HiGHS {h.version()} (highspy {_version('highspy')}, PuLP {_version('pulp')})"
+    has_sol = info.primal_solution_status == 2  # kSolutionStatusFeasible
+    sense = -1.0 if prob.sense == pulp.LpMaximize else 1.0
+    obj = pulp.value(prob.objective) if has_sol else None
+    is_mip = any(v.cat == pulp.LpInteger for v in prob.variables())
+    bound = sense * info.mip_dual_bound if is_mip else obj
+    if ms == highspy.HighsModelStatus.kOptimal:
+        gap = abs(obj - bound) / max(abs(obj), 1e-9) if (obj is not None and bound is not None) else 0.0
+        return Outcome("optimal", obj, bound, gap, seconds, "highs", ver)
+    if ms == highspy.HighsModelStatus.kInfeasible:
+        return Outcome("infeasible", None, None, None, seconds, "highs", ver)
+    if has_sol:
+        gap = abs(obj - bound) / max(abs(obj), 1e-9) if bound is not None and abs(bound) < 1e30 else None
+        return Outcome("feasible", obj, bound if gap is not None else None, gap, seconds, "highs", ver)
+    return Outcome("no_solution", None, None, None, seconds, "highs", ver)
