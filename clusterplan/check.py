@@ -178,7 +178,7 @@ def rule_clusters(c: Context) -> list[str]:
     if cc.max_count is not None and k > cc.max_count:
         out.append(f"{k} clusters; the scenario asks for at most {cc.max_count}")
     lifted = cl.centre_graph(c.geo.corridors, c.assign)
-    phase = cl.phases(c.geo, c.assign, c.facilities)
+    phase = cl.phases(c.geo, c.assign, c.facilities, cc.phase1_share)
     for name, members in of.groupby(of).groups.items():
         members = list(members)
         reach = float(c.reach.reindex(members).sum())

@@ -70,6 +70,9 @@ class Clusters(_Strict):
     min_reach: float | None = Field(None, ge=0, description="children under five per cluster")
     max_reach: float | None = Field(None, gt=0, description="children under five per cluster")
     require_phase1: bool = Field(True, description="every cluster holds at least one phase-1 centre")
+    phase1_share: float = Field(0.4, ge=0, le=1, description="where the centres data gives no phase: a centre is "
+                                "phase 1 when at least this share of its under-fives live in England's 30% most "
+                                "deprived areas (IDACI), phase 2 at a quarter of it, else phase 3")
     within_district: bool = Field(False, description="clusters nest within districts")
     balance: float = Field(0.0, ge=0, description="penalty per deprived child a cluster is above or below the mean "
                                                   "(weighted child-minutes per child)")

@@ -19,13 +19,9 @@ from .check import check as check_plan
 from .errors import InfeasibleError, SolverError
 from .geography import Geography
 from .models import amalgamate, assignment, contiguity, sites
+from .models.objective import DEPRIVED_IDACI
 from .plan import Plan, SolveReport
 from .scenario import Scenario
-
-#: IoD2019 IDACI score of the 9,853rd most deprived of England's 32,844 LSOAs: an area scoring at least this is in
-#: England's 30% most deprived for income deprivation affecting children (ties at the cut are included).
-#: Reproduce: sort `IDACI Score` of shared/data/england/england_lsoa11_iod2019_income_idaci_idaopi_scores.csv.
-DEPRIVED_IDACI = 0.203
 
 
 def input_hash(geo: Geography, scn: Scenario) -> str:

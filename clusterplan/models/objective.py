@@ -12,6 +12,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+#: IoD2019 IDACI score of the 9,853rd most deprived of England's 32,844 LSOAs: an area scoring at least this is in
+#: England's 30% most deprived for income deprivation affecting children (ties at the cut are included).
+#: Reproduce: sort `IDACI Score` of shared/data/england/england_lsoa11_iod2019_income_idaci_idaopi_scores.csv.
+DEPRIVED_IDACI = 0.203
+
 
 def child_weights(areas: pd.DataFrame, weight: float) -> pd.Series:
     """p_i (1 + w d_i): weighted children per area. Missing IDACI counts as 0 (noted by the geography)."""

@@ -1,0 +1,213 @@
+"""Clusters: group kept centres (with their catchments) into clusters run together along the corridors.
+
+Sets: kept centres j with reach r_j (children), deprived children e_j (under-fives in England's 30% most deprived
+areas by IDACI) and phase; candidate leads l (every kept centre); the lifted corridor graph H over centres (two
+centres are adjacent when their catchments touch); minutes t_jl from centre j's home area to centre l.
+
+Variables: u[j, l] = 1 if centre j is in the cluster led by l; v[l] = 1 if l leads a cluster; dev[l] >= 0.
+
+    minimise    sum_jl r_j t_jl u[j, l]  +  B sum_l dev[l]
+    (1) sum_l u[j, l] = 1                           every centre in exactly one cluster
+    (2) u[j, l] <= v[l];  u[l, l] = v[l]
+    (3) K_min <= sum_l v[l] <= K_max                cluster count (exact when equal)
+    (4) R_min v[l] <= sum_j r_j u[j, l] <= R_max v[l]
+    (5) sum_{j phase 1} u[j, l] >= v[l]             a phase-1 centre in every cluster (optional)
+    (6) u[j, l] <= sum_{m in pred_l(j)} u[m, l]     clusters connected in H (shortest-path precedence from l)
+    (7) dev[l] >= +-(sum_j e_j u[j, l] - E/K v[l])  balance of deprived children (only with an exact count)
+    (8) u[j, l] = 0 if j and l are in different districts (optional nesting)
+
+B is ``clusters.balance`` (weighted child-minutes per deprived child off the mean), E the deprived children in all.
+"""
+
+from __future__ import annotations
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+import pulp
+
+from ..errors import InfeasibleError, ScenarioError, SolverError
+from ..geography import Geography
+from ..plan import Plan
+from ..scenario import Scenario
+from . import amalgamate, contiguity
+from .objective import DEPRIVED_IDACI
+
+
+def centre_graph(graph: nx.Graph, assign: pd.Series) -> nx.Graph:
+    """The corridor graph lifted to centres: centres are linked when their catchments touch."""
+    h = nx.Graph()
+    h.add_nodes_from(sorted(set(assign)))
+    for a, b in graph.edges:
+        ca, cb = assign.get(a), assign.get(b)
+        if ca is not None and cb is not None and ca != cb:
+            h.add_edge(ca, cb)
+    return h
+
+
+def phases(geo: Geography, assign: pd.Series, fac: pd.DataFrame, share: float = 0.4) -> pd.Series:
+    """Phase (1, 2, 3) of each centre in ``assign``: the centres data's own ``phase`` where given, else derived
+    from the share of its catchment's under-fives living in England's 30% most deprived areas (IDACI):
+    phase 1 at >= ``share``, phase 2 at >= ``share`` / 4, else phase 3."""
+    a = geo.areas.loc[assign.index]
+    dep = a["under5"].where(a["idaci"] >= DEPRIVED_IDACI, 0).groupby(assign.to_numpy()).sum()
+    reach = a["under5"].groupby(assign.to_numpy()).sum()
+    frac = dep / reach
+    derived = pd.Series(np.where(frac >= share, 1, np.where(frac >= share / 4, 2, 3)), index=frac.index)
+    given = geo.centres["phase"].reindex(derived.index) if "phase" in geo.centres else None
+    if given is not None:
+        derived = given.astype("Int64").fillna(pd.Series(derived, dtype="Int64")).astype(int)
+    return derived
+
+
+def solve(geo: Geography, scn: Scenario, ihash: str) -> Plan:
+    """Cluster today's centres (status-quo catchments); the plan carries the clusters on each area's row."""
+    from ..solve import _assignment_frame, _report, centre_table, status_quo_assignment
+    assign, _, _, notes = status_quo_assignment(geo, scn)
+    fac = amalgamate.facilities(geo)
+    cc = scn.clusters
+    if cc.count is None and cc.min_count is None and cc.max_count is None and cc.min_reach is None:
+        raise ScenarioError("`clusters`: give a count (clusters.count, or min_count / max_count) or a "
+                            "clusters.min_reach; otherwise every centre would be its own cluster")
+    lead_of, out = cluster_centres(geo, scn, assign, fac)
+    minutes = geo.centre_minutes[fac.index]
+    table = centre_table(geo, assign, fac, minutes, status={j: "kept" for j in fac.index}, cluster=lead_of)
+    ph = phases(geo, assign, fac, cc.phase1_share)
+    table["phase"] = table["centre"].map(ph)
+    clusters = (table.groupby("cluster")
+                .agg(centres=("centre", "size"), reach=("reach", "sum"), deprived_children=("deprived_children", "sum"),
+                     phase1=("phase", lambda s: int((s == 1).sum())))
+                .reset_index())
+    clusters["lead"] = clusters["cluster"]
+    clusters["lead_name"] = clusters["lead"].map(fac["name"])
+    scope = ("clusters connected through adjacent catchments by shortest-path precedence from their lead; "
+             "catchments are the status quo's")
+    report = _report(out, scn, scope, ihash, None, notes)
+    return Plan(model="cluster", scenario_name=scn.name, assignment=_assignment_frame(assign, lead_of),
+                centres=table, clusters=clusters, report=report)
+
+
+def cluster_centres(geo: Geography, scn: Scenario, assign: pd.Series, fac: pd.DataFrame):
+    """Solve the cluster model over the centres of ``assign``; returns (centre -> lead id, solver outcome)."""
+    cc = scn.clusters
+    ids = sorted(set(assign))
+    a = geo.areas
+    reach = a["under5"].groupby(assign.reindex(a.index).to_numpy()).sum().reindex(ids)
+    dep = a["under5"].where(a["idaci"] >= DEPRIVED_IDACI, 0).groupby(assign.reindex(a.index).to_numpy()).sum()
+    dep = dep.reindex(ids)
+    ph = phases(geo, assign, fac, cc.phase1_share)
+    h = centre_graph(geo.corridors, assign)
+    t = {(j, m): float(geo.centre_minutes.at[fac.at[j, "home_area"], m]) for j in ids for m in ids}
+    for j, m in h.edges:
+        h.edges[j, m]["minutes"] = (t[j, m] + t[m, j]) / 2
+    _presolve(scn, ids, reach, ph, h, fac)
+    u, out = _model(scn, cc, ids, reach, dep, ph, h, fac, t)
+    if out.status == "infeasible":
+        raise InfeasibleError("clusters: no grouping satisfies this scenario.",
+                              _what_if(scn, cc, ids, reach, dep, ph, h, fac, t))
+    if out.status not in ("optimal", "feasible"):
+        raise SolverError(f"clusters: no grouping found within {scn.solver.time_limit:g} s; raise solver.time_limit")
+    lead_of = {j: m for (j, m), var in u.items() if var.varValue is not None and var.varValue > 0.5}
+    return lead_of, out
+
+
+def _model(scn, cc, ids, reach, dep, ph, h, fac, t):
+    """Build and solve the cluster model for cluster rules ``cc``; returns (u variables, outcome)."""
+    from ..solve import _solve
+    prob = pulp.LpProblem("clusters", pulp.LpMinimize)
+    num = {j: n for n, j in enumerate(ids)}
+    pairs = []
+    preds = {}
+    for m in ids:
+        pr = contiguity.predecessors(h, m, ids)
+        preds[m] = pr
+        for j in pr:
+            if cc.within_district and fac.at[j, "district"] != fac.at[m, "district"]:
+                continue
+            pairs.append((j, m))
+    u = {(j, m): pulp.LpVariable(f"u_{num[j]}_{num[m]}", cat=pulp.LpBinary) for j, m in pairs}
+    v = {m: u[m, m] for m in ids}
+    members = {m: [j for j in ids if (j, m) in u] for m in ids}
+    cost = pulp.lpSum(float(reach[j]) * t[j, m] * var for (j, m), var in u.items())
+    k_exact = cc.count
+    dev = {}
+    if cc.balance > 0 and k_exact:
+        mean = float(dep.sum()) / k_exact
+        for m in ids:
+            dev[m] = pulp.LpVariable(f"dev_{num[m]}", lowBound=0)
+            dsum = pulp.lpSum(float(dep[j]) * u[j, m] for j in members[m])
+            prob += dev[m] >= dsum - mean * v[m], f"dev_hi_{num[m]}"
+            prob += dev[m] >= mean * v[m] - dsum, f"dev_lo_{num[m]}"
+    prob += cost + cc.balance * pulp.lpSum(dev.values())
+    for j in ids:
+        prob += pulp.lpSum(u[j, m] for m in ids if (j, m) in u) == 1, f"one_{num[j]}"
+    for m in ids:
+        for j in members[m]:
+            if j != m:
+                prob += u[j, m] <= v[m], f"lead_{num[j]}_{num[m]}"
+                prob += u[j, m] <= pulp.lpSum(u[q, m] for q in preds[m][j] if (q, m) in u), f"prec_{num[j]}_{num[m]}"
+        r = pulp.lpSum(float(reach[j]) * u[j, m] for j in members[m])
+        if cc.min_reach is not None:
+            prob += r >= cc.min_reach * v[m], f"min_reach_{num[m]}"
+        if cc.max_reach is not None:
+            prob += r <= cc.max_reach * v[m], f"max_reach_{num[m]}"
+        if cc.require_phase1:
+            prob += pulp.lpSum(u[j, m] for j in members[m] if ph[j] == 1) >= v[m], f"phase1_{num[m]}"
+    k = pulp.lpSum(v.values())
+    if cc.count is not None:
+        prob += k == cc.count, "count"
+    if cc.min_count is not None:
+        prob += k >= cc.min_count, "min_count"
+    if cc.max_count is not None:
+        prob += k <= cc.max_count, "max_count"
+    return u, _solve(prob, scn.solver, warm=False)
+
+
+def _what_if(scn, cc, ids, reach, dep, ph, h, fac, t) -> list[str]:
+    """Re-solve with one rule family dropped at a time and say which alone make the scenario feasible."""
+    trials = [("clusters.min_reach", {"min_reach": None}), ("clusters.max_reach", {"max_reach": None}),
+              ("the phase-1 rule (clusters.require_phase1)", {"require_phase1": False}),
+              ("clusters.within_district", {"within_district": False}),
+              ("the cluster count", {"count": None, "min_count": None, "max_count": None})]
+    culprits = []
+    for label, change in trials:
+        if all(getattr(cc, k) in (v, None, False) for k, v in change.items()):
+            continue
+        relaxed = cc.model_copy(update=change)
+        if relaxed.count is None and relaxed.min_count is None and relaxed.max_count is None \
+                and relaxed.min_reach is None:
+            relaxed = relaxed.model_copy(update={"min_reach": cc.min_reach or 0.0})
+        _, out = _model(scn, relaxed, ids, reach, dep, ph, h, fac, t)
+        if out.status in ("optimal", "feasible"):
+            culprits.append(label)
+    n1 = int((ph == 1).sum())
+    lines = [f"{len(ids)} centres, {n1} of them phase 1 ({', '.join(fac.loc[ph[ph == 1].index, 'name'])}); "
+             f"{int(reach.sum()):,} children"]
+    if culprits:
+        lines.append("dropping any one of these makes a grouping possible: " + "; ".join(culprits))
+    else:
+        lines.append("no single rule is to blame: relax more than one of count, reach and phase-1 rules")
+    return lines
+
+
+def _presolve(scn: Scenario, ids, reach, ph, h, fac) -> None:
+    cc = scn.clusters
+    reasons = []
+    n1 = int((ph == 1).sum())
+    want = cc.count or cc.min_count
+    if cc.require_phase1 and want and want > n1:
+        reasons.append(f"only {n1} centres are phase 1 ({', '.join(fac.loc[ph[ph == 1].index, 'name'])}), so at "
+                       f"most {n1} clusters can each hold one; the scenario asks for {want}")
+    if want and want > len(ids):
+        reasons.append(f"{want} clusters asked for, but there are only {len(ids)} centres")
+    total = float(reach.sum())
+    if cc.min_reach and want and want * cc.min_reach > total:
+        reasons.append(f"{total:,.0f} children can fill at most {int(total // cc.min_reach)} clusters of "
+                       f"{cc.min_reach:g}; the scenario asks for {want}")
+    if cc.max_reach:
+        big = reach[reach > cc.max_reach]
+        for j, r in big.items():
+            reasons.append(f"{fac.at[j, 'name']} alone reaches {r:,.0f} children, above clusters.max_reach "
+                           f"{cc.max_reach:g}")
+    if reasons:
+        raise InfeasibleError("clusters: the scenario cannot be met:", reasons)
