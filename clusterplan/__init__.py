@@ -7,10 +7,11 @@ Typical use::
     print(g.summary())
 """
 
-from . import corridors, datasets, travel
+from . import corridors, datasets, models, travel
 from .check import check
 from .errors import CheckError, ClusterplanError, InfeasibleError, InputError, ScenarioError, SolverError
 from .geography import Geography
+from .models import cluster as _cluster  # noqa: F401 - makes cp.models.cluster importable as an attribute
 from .plan import Plan, SolveReport
 from .scenario import Scenario
 from .solve import solve
@@ -19,5 +20,6 @@ __version__ = "0.1.0"
 
 __all__ = [
     "CheckError", "ClusterplanError", "Geography", "InfeasibleError", "InputError", "Plan", "Scenario",
-    "ScenarioError", "SolveReport", "SolverError", "check", "corridors", "datasets", "solve", "travel", "__version__",
+    "ScenarioError", "SolveReport", "SolverError", "check", "corridors", "datasets", "models", "solve", "travel",
+    "__version__",
 ]

@@ -26,7 +26,7 @@ class Context:
 
     geo: Geography
     scn: Scenario
-    model: str
+    model: str                     # the scenario's model: which rules apply
     assign: pd.Series              # area -> centre
     cluster: pd.Series             # area -> cluster ('' where none)
     facilities: pd.DataFrame       # id -> name, home_area, district
@@ -212,7 +212,8 @@ def check(plan, geography: Geography, scenario: Scenario | dict | None = None, *
     clus = pd.Series(a["cluster"].fillna("").astype(str).to_numpy(), index=assign.index)
     known = assign[assign.index.isin(geography.areas.index)]
     reach = geography.areas["under5"].reindex(known.index).groupby(known.to_numpy()).sum()
-    ctx = Context(geography, scn, plan.model, assign, clus, fac, minutes, plan.report.objective, reach)
+    # Facilities (and minutes) are those of the plan's model; the rules are those of the scenario checked against.
+    ctx = Context(geography, scn, scn.model, assign, clus, fac, minutes, plan.report.objective, reach)
     structural = rule_every_area_once(ctx)
     violations = structural + ([] if structural else [v for rule in RULES[1:] for v in rule(ctx)])
     if violations and raise_on_violation:

@@ -84,20 +84,21 @@ def elastic(geo: Geography, spec: assignment.Spec, solver, *, what: str) -> list
     for name, con in list(prob.constraints.items()):
         if name.startswith("floor_"):
             r = pulp.LpVariable(f"r_{name}", cat=pulp.LpBinary)
-            con.addterm(r, spec.floor)        # reach + floor * r >= floor * y
+            con.expr.addterm(r, spec.floor)   # reach + floor * r >= floor * y
             relax[name] = r
         elif name.startswith(("keep_", "count", "min_count", "max_count", "district_")):
             r = pulp.LpVariable(f"r_{name}", cat=pulp.LpBinary)
             sp = pulp.LpVariable(f"sp_{name}", lowBound=0)
             sm = pulp.LpVariable(f"sm_{name}", lowBound=0)
-            con.addterm(sp, 1)
-            con.addterm(sm, -1)
+            con.expr.addterm(sp, 1)
+            con.expr.addterm(sm, -1)
             prob += sp + sm <= n_fac * r, f"link_{name}"
             relax[name] = r
     if not relax:
         return ["no floor, lock or count could be relaxed: the corridor graph or the travel limit rules out every "
                 "plan (see the pre-solve checks)"]
-    prob.setObjective(pulp.lpSum(relax.values()))
+    # Ties between equally small explanations go to floors: a lock or count is the commissioner's explicit choice.
+    prob.setObjective(pulp.lpSum((1.0 if n.startswith("floor_") else 1.001) * r for n, r in relax.items()))
     from .solvers import solve_problem
     out = solve_problem(prob, name=solver.name, time_limit=solver.time_limit, gap=0.0, threads=solver.threads,
                         seed=solver.seed)

@@ -49,8 +49,8 @@ def run_assignment(geo: Geography, spec: assignment.Spec, scn: Scenario, *, what
     s = scn.solver
     while True:
         cur = replace(spec, k=k)
-        built = assignment.build(geo.areas, geo.corridors, cur, name=what.replace(" ", "_"))
-        start = assignment.heuristic(geo.areas, geo.corridors, cur, built)
+        start = assignment.heuristic(geo.areas, geo.corridors, cur)
+        built = assignment.build(geo.areas, geo.corridors, cur, name=what.replace(" ", "_"), extra=start)
         if start is not None:
             assignment.set_start(built, start)
         out = _solve(built.prob, s, warm=built.warm)
@@ -104,7 +104,7 @@ def centre_table(geo: Geography, assign: pd.Series, fac: pd.DataFrame, minutes: 
 
 def _assignment_frame(assign: pd.Series, cluster: dict[str, str] | None = None) -> pd.DataFrame:
     df = pd.DataFrame({"area": assign.index, "centre": assign.to_numpy()})
-    df["cluster"] = df["centre"].map(cluster or {}).fillna("")
+    df["cluster"] = df["centre"].map(cluster or {}).astype(object).fillna("")
     return df.sort_values("area").reset_index(drop=True)
 
 
@@ -171,7 +171,7 @@ def _solve_amalgamate(geo: Geography, scn: Scenario, ihash: str) -> Plan:
         below = table[table["reach"] < scn.reach.min]
         notes.append(f"{len(below)} of {len(table)} centres reach fewer than {scn.reach.min:g} children today"
                      + (f": {', '.join(below['name'])}" if len(below) else ""))
-    scope = f"{contiguity.SCOPE}; each area among its {k} nearest centres"
+    scope = f"{contiguity.SCOPE}; each area among its {k} nearest centres or the warm start's choice"
     report = _report(out, scn, scope, ihash, k, notes)
     report = _certify(geo, scn, report, amalgamate.spec(geo, scn, status_quo=scn.model == "status_quo"))
     return Plan(model=scn.model, scenario_name=scn.name, assignment=_assignment_frame(assign), centres=table,
@@ -183,7 +183,8 @@ def _solve_sites(geo: Geography, scn: Scenario, ihash: str) -> Plan:
     assign, out, k, notes = run_assignment(geo, spec, scn, what="sites")
     opened = sorted(assign.unique())
     table = centre_table(geo, assign, spec.facilities, spec.minutes, status={j: "new" for j in opened})
-    scope = f"{contiguity.SCOPE}; each area among its {k} nearest sites; at most one new centre per area"
+    scope = (f"{contiguity.SCOPE}; each area among its {k} nearest sites or the warm start's choice; at most one "
+             "new centre per area")
     report = _report(out, scn, scope, ihash, k, notes)
     report = _certify(geo, scn, report, spec)
     return Plan(model="sites", scenario_name=scn.name, assignment=_assignment_frame(assign), centres=table,

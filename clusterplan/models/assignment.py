@@ -71,8 +71,8 @@ class Built:
     warm: bool = False
 
 
-def candidates(areas: pd.DataFrame, spec: Spec) -> dict[str, list[str]]:
-    """C(i): the facilities area i may join, nearest first (ties by id)."""
+def candidates(areas: pd.DataFrame, spec: Spec, extra: dict[str, str] | None = None) -> dict[str, list[str]]:
+    """C(i): the facilities area i may join, nearest first (ties by id), plus ``extra[i]`` (a warm start's choice)."""
     fac = spec.facilities.drop(index=[j for j in spec.close if j in spec.facilities.index])
     m = spec.minutes[fac.index]
     homes = defaultdict(list)
@@ -83,7 +83,7 @@ def candidates(areas: pd.DataFrame, spec: Spec) -> dict[str, list[str]]:
     for i, row in zip(m.index, m.to_numpy(), strict=True):
         order = np.lexsort((cols, row))
         picked = list(cols[order[: spec.k]])
-        for j in homes.get(i, []):
+        for j in homes.get(i, []) + ([extra[i]] if extra and i in extra else []):
             if j not in picked:
                 picked.append(j)
         if spec.max_minutes is not None:
@@ -94,9 +94,10 @@ def candidates(areas: pd.DataFrame, spec: Spec) -> dict[str, list[str]]:
     return out
 
 
-def build(areas: pd.DataFrame, graph: nx.Graph, spec: Spec, name: str = "catchments") -> Built:
-    """Build the PuLP model described in the module docstring."""
-    cand = candidates(areas, spec)
+def build(areas: pd.DataFrame, graph: nx.Graph, spec: Spec, name: str = "catchments",
+          extra: dict[str, str] | None = None) -> Built:
+    """Build the PuLP model described in the module docstring; ``extra`` adds a warm start's pairs to C(i)."""
+    cand = candidates(areas, spec, extra)
     fac = spec.facilities.drop(index=[j for j in spec.close if j in spec.facilities.index])
     members: dict[str, list[str]] = defaultdict(list)
     for i, js in cand.items():
@@ -190,12 +191,13 @@ def graph_minutes(graph: nx.Graph, homes: list[str], areas: pd.Index) -> np.ndar
     return out
 
 
-def heuristic(areas: pd.DataFrame, graph: nx.Graph, spec: Spec, built: Built) -> dict[str, str] | None:
+def heuristic(areas: pd.DataFrame, graph: nx.Graph, spec: Spec) -> dict[str, str] | None:
     """A feasible start: open all allowed facilities, then close the smallest below the floor one at a time.
 
     Areas go to the open facility nearest along the corridors (ties by id), which satisfies shortest-path
-    precedence. Returns area -> facility if the result satisfies the constraints of ``built`` that it checks
-    (candidates, floor, ceiling, counts), else None (the solver then starts cold).
+    precedence. Returns area -> facility if the result meets the floor, ceiling, travel limit, district and count
+    rules, else None (the solver then starts cold). Pass it to :func:`build` as ``extra`` so its pairs are
+    candidates.
     """
     fac = spec.facilities.drop(index=[j for j in spec.close if j in spec.facilities.index])
     ids = sorted(fac.index)
@@ -224,7 +226,9 @@ def heuristic(areas: pd.DataFrame, graph: nx.Graph, spec: Spec, built: Built) ->
         is_open[victim] = False
     assign = {a: ids[c] for a, c in zip(areas.index, choice, strict=True)}
     opened = [ids[c] for c in np.flatnonzero(is_open)]
-    if any((i, j) not in built.x for i, j in assign.items()):
+    if spec.max_minutes is not None and any(spec.minutes.at[i, j] > spec.max_minutes for i, j in assign.items()):
+        return None
+    if spec.within_district and any(areas.at[i, "district"] != fac.at[j, "district"] for i, j in assign.items()):
         return None
     r = dict(zip(ids, reach, strict=True))
     if any(r[j] <= 0 or r[j] < spec.floor or (spec.ceiling is not None and r[j] > spec.ceiling) for j in opened):

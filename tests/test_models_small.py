@@ -1,0 +1,201 @@
+"""Every model on SYNTHETIC instances whose optimum is worked out by hand (see tests/synthetic.py)."""
+
+import pytest
+
+import clusterplan as cp
+from clusterplan.models.objective import plan_objective
+
+from . import synthetic as syn
+
+FAST = {"time_limit": 30}
+
+
+def solve(geo, scn):
+    plan = cp.solve(geo, {**scn, "solver": {**FAST, **scn.get("solver", {})}})
+    assert cp.check(plan, geo, {**scn, "solver": {**FAST, **scn.get("solver", {})}}) == []
+    return plan
+
+
+# Ring of six areas, 100 children each, centres A at a0 and B at a3, 10 minutes per hop, no deprivation weight.
+RING = dict(n=6, pop=100, centres={"A": 0, "B": 3})
+
+
+def test_ring_status_quo_splits_the_ring_in_half():
+    geo = syn.ring(**RING)
+    plan = solve(geo, {"model": "status_quo", "deprivation": {"weight": 0}})
+    assert plan.report.status == "optimal"
+    assert plan.report.objective == pytest.approx(4000)  # four areas one hop away, 100 children, 10 minutes
+    assert sorted(plan.centres["reach"]) == [300, 300]
+
+
+def test_ring_floor_300_keeps_both_and_400_keeps_one():
+    geo = syn.ring(**RING)
+    both = solve(geo, {"model": "amalgamate", "reach": {"min": 300}, "deprivation": {"weight": 0}})
+    assert both.kept == ["A", "B"] and both.report.objective == pytest.approx(4000)
+    one = solve(geo, {"model": "amalgamate", "reach": {"min": 400}, "deprivation": {"weight": 0}})
+    assert len(one.kept) == 1 and one.report.objective == pytest.approx(9000)  # 100 x 10 x (1+2+3+2+1)
+    closed = one.centres[one.centres["status"] == "amalgamated"].iloc[0]
+    assert closed["merged_into"] == one.kept[0]
+
+
+def test_ring_fixed_cost_trades_travel_for_centres():
+    geo = syn.ring(**RING)
+    # both: 4000 + 2 x 6000 = 16000; one: 9000 + 6000 = 15000
+    plan = solve(geo, {"model": "amalgamate", "reach": {"min": 300}, "deprivation": {"weight": 0},
+                       "centres": {"fixed_cost": 6000}})
+    assert len(plan.kept) == 1 and plan.report.objective == pytest.approx(15000)
+
+
+def test_deprivation_weight_scales_child_minutes():
+    idaci = {f"a{i}": 0.5 for i in range(6)}
+    geo = syn.ring(**RING, idaci=idaci)
+    plan = solve(geo, {"model": "status_quo", "deprivation": {"weight": 2}})
+    assert plan.report.objective == pytest.approx(4000 * (1 + 2 * 0.5))
+
+
+# Star: hub a0 (100 children) and five leaves of 150; centre H at the hub, L on leaf a1.
+STAR = dict(leaves=5, hub_pop=100, leaf_pop=150, centres={"H": 0, "L": 1})
+
+
+def test_star_leaf_centre_cannot_reach_the_floor_past_the_hub():
+    geo = syn.star(**STAR)
+    plan = solve(geo, {"model": "amalgamate", "reach": {"min": 300}, "deprivation": {"weight": 0}})
+    assert plan.kept == ["H"] and plan.report.objective == pytest.approx(7500)  # 5 leaves x 150 x 10
+    assert plan.centres.set_index("centre").at["L", "merged_into"] == "H"
+
+
+def test_star_locks():
+    geo = syn.star(**STAR)
+    plan = solve(geo, {"model": "amalgamate", "reach": {"min": 300}, "deprivation": {"weight": 0},
+                       "centres": {"close": ["H"]}})
+    assert plan.kept == ["L"] and plan.report.objective == pytest.approx(13000)  # hub 100x10 + 4 leaves 150x20
+    plan = solve(geo, {"model": "amalgamate", "reach": {"min": 300}, "deprivation": {"weight": 0},
+                       "centres": {"keep": ["centre L"]}})
+    assert plan.kept == ["L"]
+
+
+def test_star_both_locked_open_is_explained():
+    geo = syn.star(**STAR)
+    with pytest.raises(cp.InfeasibleError) as e:
+        cp.solve(geo, {"model": "amalgamate", "reach": {"min": 300}, "centres": {"keep": ["H", "L"]},
+                       "solver": FAST})
+    msg = str(e.value)
+    assert "smallest set of rules to relax" in msg and "centre L [L] cannot reach 300" in msg
+
+
+# Grid 3 x 3, 100 children per cell, centres at opposite corners.
+def test_grid_split_with_floor_400():
+    geo = syn.grid(3, 3, 100, {"A": (0, 0), "B": (2, 2)})
+    plan = solve(geo, {"model": "amalgamate", "reach": {"min": 400}, "deprivation": {"weight": 0}})
+    # three cells per corner at 0/10/10 minutes, three diagonal cells at 20 minutes wherever they go
+    assert plan.kept == ["A", "B"] and plan.report.objective == pytest.approx(10000)
+    assert sorted(plan.centres["reach"]) == [400, 500]
+
+
+def test_grid_sites_count_one_opens_the_middle():
+    geo = syn.grid(3, 3, 100, {"A": (0, 0)})
+    plan = solve(geo, {"model": "sites", "sites": "area_centroids", "centres": {"count": 1}})
+    assert plan.kept == ["area:g1_1"] and (plan.centres["status"] == "new").all()
+
+
+def test_grid_per_district_count():
+    district = {f"g{x}_{y}": ("West" if x < 2 else "East") for x in range(4) for y in range(2)}
+    geo = syn.grid(4, 2, 100, {"W1": (0, 0), "W2": (1, 1), "E1": (2, 0), "E2": (3, 1)}, district=district)
+    plan = solve(geo, {"model": "amalgamate", "reach": {"min": 200},
+                       "centres": {"per_district": {"west": 1, "East": 2}}})
+    kept = plan.centres[plan.centres["status"] == "kept"]
+    assert sorted(kept["district"]) == ["East", "East", "West"]
+
+
+def test_travel_limit_is_respected():
+    geo = syn.grid(3, 3, 100, {"A": (0, 0), "B": (2, 2), "C": (0, 2)})
+    plan = solve(geo, {"model": "amalgamate", "reach": {"min": 100}, "travel": {"max_minutes": 20}})
+    mins = geo.centre_minutes
+    assert all(mins.at[a, c] <= 20 for a, c in zip(plan.assignment["area"], plan.assignment["centre"], strict=True))
+
+
+# Capacity
+def test_capacity_reaches_its_bound_on_a_grid():
+    geo = syn.grid(4, 4, 100, {"A": (0, 0)})
+    plan = solve(geo, {"model": "capacity", "reach": {"min": 400}})
+    assert plan.report.objective == 4 and plan.report.bound == 4 and plan.report.status == "optimal"
+
+
+def test_capacity_on_a_star_is_honest_about_its_bound():
+    # any region with two leaves must hold the hub, so only one region can reach 300; the valid bound is 850/300 = 2
+    geo = syn.star(**STAR)
+    plan = solve(geo, {"model": "capacity", "reach": {"min": 300}})
+    assert plan.report.objective == 1 and plan.report.bound == 2 and plan.report.status == "feasible"
+
+
+# Clusters: six centres round a ring, phase 1 at c0 and c3
+def _cluster_ring():
+    return syn.ring(6, 100, {f"c{i}": i for i in range(6)}, phase={"c0": 1, "c3": 1})
+
+
+def test_ring_clusters_into_two_halves():
+    geo = _cluster_ring()
+    plan = solve(geo, {"model": "cluster", "clusters": {"count": 2}})
+    assert plan.report.objective == pytest.approx(4000)  # two centres one hop from each lead, 100 children
+    assert sorted(plan.clusters["centres"]) == [3, 3] and (plan.clusters["phase1"] == 1).all()
+    assert set(plan.assignment["cluster"]) == set(plan.clusters["cluster"])
+
+
+def test_cluster_count_above_phase_one_centres_is_explained():
+    with pytest.raises(cp.InfeasibleError, match="only 2 centres are phase 1"):
+        cp.solve(_cluster_ring(), {"model": "cluster", "clusters": {"count": 3}})
+
+
+def test_cluster_rules_in_conflict_are_explained_by_what_if():
+    # both phase-1 centres in the west, clusters nested in districts: the east cluster can have no phase-1 centre
+    district = {f"a{i}": ("West" if i < 3 else "East") for i in range(6)}
+    geo = syn.ring(6, 100, {f"c{i}": i for i in range(6)}, phase={"c0": 1, "c1": 1}, district=district)
+    with pytest.raises(cp.InfeasibleError, match=r"dropping any one of these makes a grouping possible: the phase-1 "
+                                                 r"rule \(clusters.require_phase1\); clusters.within_district"):
+        cp.solve(geo, {"model": "cluster", "clusters": {"count": 2, "within_district": True}})
+
+
+# Infeasibility before solving
+def test_count_larger_than_children_allow():
+    with pytest.raises(cp.InfeasibleError, match="600 children under five in all can fill at most 2 centres of 300"):
+        cp.solve(syn.ring(**RING), {"model": "amalgamate", "reach": {"min": 300}, "centres": {"count": 3}})
+
+
+def test_component_below_floor_is_named():
+    geo = syn.make({"a": (0, 0), "b": (1, 0), "c": (5, 0), "d": (6, 0)}, {"a": 100, "b": 100, "c": 300, "d": 300},
+                   [("a", "b"), ("c", "d")], {"X": "a", "Y": "c"})
+    with pytest.raises(cp.InfeasibleError, match="areas a, b form a corridor component with only 200 children"):
+        cp.solve(geo, {"model": "amalgamate", "reach": {"min": 300}})
+
+
+def test_travel_limit_names_far_areas():
+    with pytest.raises(cp.InfeasibleError, match="area a2 .* 20.0 minutes from the nearest centre"):
+        cp.solve(syn.ring(6, 100, {"A": 0}), {"model": "amalgamate", "reach": {"min": 100},
+                                              "travel": {"max_minutes": 15}})
+
+
+def test_locked_open_and_closed():
+    with pytest.raises(cp.InfeasibleError, match="locked open and closed at once: centre A"):
+        cp.solve(syn.ring(**RING), {"model": "amalgamate", "reach": {"min": 100},
+                                    "centres": {"keep": ["A"], "close": ["A"]}})
+
+
+def test_district_count_beyond_its_centres():
+    with pytest.raises(cp.InfeasibleError, match="D1: 3 centres asked for, but only 2"):
+        cp.solve(syn.ring(**RING), {"model": "amalgamate", "reach": {"min": 100},
+                                    "centres": {"per_district": {"D1": 3}}})
+
+
+def test_unknown_names_suggest_the_right_one():
+    with pytest.raises(cp.ScenarioError, match="unknown centre 'centre Q'"):
+        cp.solve(syn.ring(**RING), {"model": "amalgamate", "centres": {"keep": ["centre Q"]}})
+    with pytest.raises(cp.ScenarioError, match="did you mean 'D1'"):
+        cp.solve(syn.ring(**RING), {"model": "amalgamate", "centres": {"per_district": {"D 1": 1}}})
+    with pytest.raises(cp.ScenarioError, match=r"`reach.mni` is not a known key; did you mean 'reach.min'"):
+        cp.solve(syn.ring(**RING), {"model": "amalgamate", "reach": {"mni": 1}})
+
+
+def test_objective_helper_matches_report():
+    geo = syn.grid(3, 3, 100, {"A": (0, 0), "B": (2, 2)})
+    plan = solve(geo, {"model": "amalgamate", "reach": {"min": 400}, "deprivation": {"weight": 1.5}})
+    assert plan_objective(plan.assignment, geo.areas, geo.centre_minutes, 1.5) == pytest.approx(plan.report.objective)

@@ -1,0 +1,99 @@
+"""The models on the real Norfolk data, and the checker catching tampered plans."""
+
+import networkx as nx
+import pytest
+
+import clusterplan as cp
+from clusterplan.models.objective import plan_objective
+
+
+@pytest.fixture(scope="module")
+def status_quo(norfolk):
+    return cp.solve(norfolk, {"model": "status_quo"})
+
+
+@pytest.fixture(scope="module")
+def amalgamation(norfolk):
+    return cp.solve(norfolk, {"model": "amalgamate", "reach": {"min": 600}})
+
+
+def test_status_quo_shows_centres_below_600_today(status_quo, norfolk):
+    c = status_quo.centres
+    assert len(c) == 41 and (c["status"] == "kept").all() and (c["reach"] > 0).all()
+    assert int(c["reach"].sum()) == 44_201
+    below = set(c.loc[c["reach"] < 600, "centre"])
+    assert len(below) >= 10 and {"litcham", "wells", "mundesley"} <= below
+    assert any("reach fewer than 600 children today" in n for n in status_quo.notes)
+    assert any("no known location" in n for n in status_quo.notes)
+
+
+def test_amalgamation_is_proven_optimal_and_sustainable(amalgamation, norfolk):
+    r = amalgamation.report
+    assert r.status == "optimal" and r.gap <= 1e-4 and r.bound <= r.objective + 1e-6
+    kept = amalgamation.centres[amalgamation.centres["status"] == "kept"]
+    assert (kept["reach"] >= 600).all()
+    assert 30 <= len(kept) < 41
+    merged = amalgamation.centres[amalgamation.centres["status"] == "amalgamated"]
+    assert merged["merged_into"].isin(kept["centre"]).all()
+    assert plan_objective(amalgamation.assignment, norfolk.areas, norfolk.centre_minutes, 1.0) == \
+        pytest.approx(r.objective)
+    assert "shortest-path precedence" in r.scope and r.solver == "highs" and r.input_hash
+    assert len(amalgamation.assignment) == 538 and amalgamation.assignment["area"].is_unique
+
+
+def test_same_input_same_plan(norfolk, amalgamation):
+    again = cp.solve(norfolk, {"model": "amalgamate", "reach": {"min": 600}})
+    assert again.assignment.equals(amalgamation.assignment)
+    assert again.report.input_hash == amalgamation.report.input_hash
+
+
+def test_checker_finds_a_gap(norfolk, amalgamation):
+    tampered = _copy(amalgamation)
+    tampered.assignment = tampered.assignment.iloc[1:]
+    assert any("have no centre (a gap)" in v for v in cp.check(tampered, norfolk, {"model": "amalgamate"}))
+
+
+def test_checker_finds_broken_contiguity_and_a_wrong_objective(norfolk, amalgamation):
+    tampered = _copy(amalgamation)
+    a = tampered.assignment.set_index("area")["centre"]
+    # move one Norwich area to a centre on the far side of the county
+    victim = next(i for i in a.index if norfolk.areas.at[i, "district"] == "Norwich" and a[i] != "city-and-eaton")
+    far = "hunstanton"
+    a[victim] = far
+    tampered.assignment = a.rename("centre").reset_index().assign(cluster="")
+    v = cp.check(tampered, norfolk, {"model": "amalgamate"})
+    assert any("Hunstanton" in x and "not connected" in x for x in v)
+    assert any("differs from the recomputed" in x for x in v)
+    with pytest.raises(cp.CheckError):
+        cp.check(tampered, norfolk, {"model": "amalgamate"}, raise_on_violation=True)
+
+
+def test_checker_finds_a_breached_floor_and_lock(norfolk, status_quo):
+    v = cp.check(status_quo, norfolk, {"model": "amalgamate", "reach": {"min": 600},
+                                        "centres": {"close": ["wells"]}})
+    assert any("Wells" in x and "below the floor 600" in x for x in v)
+    assert any("locked closed but kept" in x for x in v)
+
+
+def test_locks_and_per_district_counts_on_norfolk(norfolk):
+    per = {"Norwich": 3, "Breckland": 2, "Broadland": 2, "Great Yarmouth": 2, "King's Lynn and West Norfolk": 2,
+           "North Norfolk": 2, "South Norfolk": 2}
+    plan = cp.solve(norfolk, {"model": "amalgamate", "centres": {"count": 15, "per_district": per,
+                                                                 "keep": ["Litcham"]}})
+    kept = plan.centres[plan.centres["status"] == "kept"]
+    assert len(kept) == 15 and "litcham" in set(kept["centre"])
+    assert kept.groupby("district").size().to_dict() == per
+
+
+def test_norfolk_clusters_connected_with_a_phase_one_centre(norfolk):
+    plan = cp.solve(norfolk, {"model": "cluster", "clusters": {"count": 6}})
+    assert plan.report.status == "optimal" and len(plan.clusters) == 6
+    assert (plan.clusters["phase1"] >= 1).all()
+    h = cp.models.cluster.centre_graph(norfolk.corridors, plan.assignment.set_index("area")["centre"])
+    for _, members in plan.centres.groupby("cluster")["centre"]:
+        assert nx.is_connected(h.subgraph(members))
+
+
+def _copy(plan):
+    return cp.Plan(model=plan.model, scenario_name=plan.scenario_name, assignment=plan.assignment.copy(),
+                   centres=plan.centres.copy(), report=plan.report)
