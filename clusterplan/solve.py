@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -39,9 +39,25 @@ def _report(outcome, scn: Scenario, scope: str, ihash: str, k: int | None, notes
                        notes=tuple(notes))
 
 
-def run_assignment(geo: Geography, spec: assignment.Spec, scn: Scenario, *, what: str
-                   ) -> tuple[pd.Series, Any, int, list[str]]:
-    """Solve a catchment model, widening the candidate lists while the restricted model is infeasible."""
+@dataclass
+class Solved:
+    """A solved catchment model: area -> facility, the solver outcome, and the restrictions it ran under."""
+
+    assign: pd.Series
+    outcome: Any
+    k: int
+    contiguity: str
+    notes: list[str]
+
+    def scope(self, noun: str) -> str:
+        """The feasible set the optimum and bound refer to, in words."""
+        cont = contiguity.SCOPE if self.contiguity == "precedence" else "connected catchments (exact flow model)"
+        return f"{cont}; each area among its {self.k} nearest {noun} or the warm start's choice"
+
+
+def run_assignment(geo: Geography, spec: assignment.Spec, scn: Scenario, *, what: str) -> Solved:
+    """Solve a catchment model, widening the candidate lists while the restricted model is infeasible, then (if
+    still infeasible) re-solving with exact flow contiguity before declaring the scenario infeasible."""
     diagnose.presolve(geo, spec, what=what)
     notes: list[str] = []
     k = spec.k
@@ -55,12 +71,18 @@ def run_assignment(geo: Geography, spec: assignment.Spec, scn: Scenario, *, what
             assignment.set_start(built, start)
         out = _solve(built.prob, s, warm=built.warm)
         if out.status in ("optimal", "feasible"):
-            return assignment.extract(built), out, k, notes
+            return Solved(assignment.extract(built), out, k, cur.contiguity, notes)
         if out.status == "infeasible" and k < n_fac:
             new_k = min(2 * k, n_fac)
             notes.append(f"restricting each area to its {k} nearest centres made the model infeasible; "
                          f"widened to {new_k}")
             k = new_k
+            continue
+        if out.status == "infeasible" and cur.contiguity == "precedence":
+            # Precedence admits only some connected catchments: before calling the scenario infeasible, ask the
+            # exact flow formulation, which admits them all.
+            notes.append("no plan with precedence-shaped catchments; re-solved with exact flow contiguity")
+            spec = replace(spec, contiguity="flow")
             continue
         if out.status == "infeasible":
             raise InfeasibleError(f"{what}: no plan satisfies this scenario.",
@@ -108,10 +130,10 @@ def _assignment_frame(assign: pd.Series, cluster: dict[str, str] | None = None) 
     return df.sort_values("area").reset_index(drop=True)
 
 
-_STATUS_QUO_CACHE: dict[str, pd.Series] = {}
+_STATUS_QUO_CACHE: dict[str, Solved] = {}
 
 
-def status_quo_assignment(geo: Geography, scn: Scenario) -> tuple[pd.Series, Any, int, list[str]]:
+def status_quo_assignment(geo: Geography, scn: Scenario) -> Solved:
     """Today's catchments: every located centre open, no floor, same objective (cached per input)."""
     sq = Scenario.from_dict({"model": "status_quo", "deprivation": scn.deprivation.model_dump(),
                              "travel": {"candidates": scn.travel.candidates}, "solver": scn.solver.model_dump()})
@@ -156,39 +178,37 @@ def solve(geography: Geography, scenario: Scenario | dict[str, Any]) -> Plan:
 def _solve_amalgamate(geo: Geography, scn: Scenario, ihash: str) -> Plan:
     fac = amalgamate.facilities(geo)
     minutes = geo.centre_minutes[fac.index]
-    sq_assign, sq_out, sq_k, sq_notes = status_quo_assignment(geo, scn)
+    sq = status_quo_assignment(geo, scn)
     if scn.model == "status_quo":
-        assign, out, k, notes = sq_assign, sq_out, sq_k, list(sq_notes)
+        res = Solved(sq.assign, sq.outcome, sq.k, sq.contiguity, list(sq.notes))
         status = {j: "kept" for j in fac.index}
         merged = {}
     else:
-        assign, out, k, notes = run_assignment(geo, amalgamate.spec(geo, scn), scn, what="amalgamation")
-        kept = set(assign.unique())
+        res = run_assignment(geo, amalgamate.spec(geo, scn), scn, what="amalgamation")
+        kept = set(res.assign.unique())
         status = {j: ("kept" if j in kept else "amalgamated") for j in fac.index}
-        merged = absorbed_by(sq_assign, assign, geo.areas["under5"])
-    table = centre_table(geo, assign, fac, minutes, status=status, merged_into=merged)
+        merged = absorbed_by(sq.assign, res.assign, geo.areas["under5"])
+    table = centre_table(geo, res.assign, fac, minutes, status=status, merged_into=merged)
     if scn.model == "status_quo":
         below = table[table["reach"] < scn.reach.min]
-        notes.append(f"{len(below)} of {len(table)} centres reach fewer than {scn.reach.min:g} children today"
-                     + (f": {', '.join(below['name'])}" if len(below) else ""))
-    scope = f"{contiguity.SCOPE}; each area among its {k} nearest centres or the warm start's choice"
-    report = _report(out, scn, scope, ihash, k, notes)
+        res.notes.append(f"{len(below)} of {len(table)} centres reach fewer than {scn.reach.min:g} children today"
+                         + (f": {', '.join(below['name'])}" if len(below) else ""))
+    report = _report(res.outcome, scn, res.scope("centres"), ihash, res.k, res.notes)
     report = _certify(geo, scn, report, amalgamate.spec(geo, scn, status_quo=scn.model == "status_quo"))
-    return Plan(model=scn.model, scenario_name=scn.name, assignment=_assignment_frame(assign), centres=table,
-                report=report, notes=_unlocated_note(geo) + notes)
+    return Plan(model=scn.model, scenario_name=scn.name, assignment=_assignment_frame(res.assign), centres=table,
+                report=report, notes=_unlocated_note(geo) + res.notes)
 
 
 def _solve_sites(geo: Geography, scn: Scenario, ihash: str) -> Plan:
     spec = sites.spec(geo, scn)
-    assign, out, k, notes = run_assignment(geo, spec, scn, what="sites")
-    opened = sorted(assign.unique())
-    table = centre_table(geo, assign, spec.facilities, spec.minutes, status={j: "new" for j in opened})
-    scope = (f"{contiguity.SCOPE}; each area among its {k} nearest sites or the warm start's choice; at most one "
-             "new centre per area")
-    report = _report(out, scn, scope, ihash, k, notes)
+    res = run_assignment(geo, spec, scn, what="sites")
+    opened = sorted(res.assign.unique())
+    table = centre_table(geo, res.assign, spec.facilities, spec.minutes, status={j: "new" for j in opened})
+    scope = res.scope("sites") + "; at most one new centre per area"
+    report = _report(res.outcome, scn, scope, ihash, res.k, res.notes)
     report = _certify(geo, scn, report, spec)
-    return Plan(model="sites", scenario_name=scn.name, assignment=_assignment_frame(assign), centres=table,
-                report=report, notes=notes)
+    return Plan(model="sites", scenario_name=scn.name, assignment=_assignment_frame(res.assign), centres=table,
+                report=report, notes=res.notes)
 
 
 def absorbed_by(before: pd.Series, after: pd.Series, under5: pd.Series) -> dict[str, str]:
@@ -208,7 +228,7 @@ def _certify(geo: Geography, scn: Scenario, report: SolveReport, spec: assignmen
     """With ``solver.certify``: bound the problem without contiguity and candidate restrictions."""
     if not scn.solver.certify or report.objective is None:
         return report
-    relaxed = replace(spec, k=len(spec.facilities), contiguous=False)
+    relaxed = replace(spec, k=len(spec.facilities), contiguity="none")
     built = assignment.build(geo.areas, geo.corridors, relaxed, name="relaxation")
     out = _solve(built.prob, scn.solver, warm=False)
     if out.bound is None:

@@ -199,3 +199,15 @@ def test_objective_helper_matches_report():
     geo = syn.grid(3, 3, 100, {"A": (0, 0), "B": (2, 2)})
     plan = solve(geo, {"model": "amalgamate", "reach": {"min": 400}, "deprivation": {"weight": 1.5}})
     assert plan_objective(plan.assignment, geo.areas, geo.centre_minutes, 1.5) == pytest.approx(plan.report.objective)
+
+
+def test_flow_fallback_finds_catchments_precedence_cannot_shape():
+    # h-w-v is the short way round; the far area u links h and v the long way. W (at w) is locked open, so H's
+    # only catchment of 300 is {h, u, v}: connected, but v is reached through u, which is farther from h than v.
+    geo = syn.make({"h": (0, 0), "w": (1, 0), "v": (2, 0), "u": (1, 15)}, {"h": 100, "u": 100, "v": 100, "w": 300},
+                   [("h", "u"), ("u", "v"), ("h", "w"), ("w", "v")], {"H": "h", "W": "w"})
+    plan = solve(geo, {"model": "amalgamate", "reach": {"min": 300}, "centres": {"keep": ["H", "W"]}})
+    a = plan.assignment.set_index("area")["centre"].to_dict()
+    assert a == {"h": "H", "u": "H", "v": "H", "w": "W"}
+    assert "exact flow" in plan.report.scope
+    assert any("re-solved with exact flow contiguity" in n for n in plan.report.notes)

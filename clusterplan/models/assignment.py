@@ -13,7 +13,10 @@ Variables: x[i, j] = 1 if area i joins facility j (j in C(i)); y[j] = 1 if facil
                                                         share a home area: sum_{j' at h} x[h, j'] >= y[j] and each
                                                         kept one serves at least one area
     (4) L y[j] <= sum_i p_i x[i, j] <= U y[j]           reach floor (and ceiling), children under five
-    (5) x[i, j] <= sum_{u in pred_j(i)} x[u, j]         contiguity by shortest-path precedence (see contiguity.py)
+    (5) x[i, j] <= sum_{u in pred_j(i)} x[u, j]         contiguity by shortest-path precedence (see contiguity.py);
+                                                        or, with contiguity="flow", exact single-commodity flow:
+                                                        each catchment area consumes one unit sent from h_j along
+                                                        links inside the catchment (f[j,u,v] <= M x[u,j], M x[v,j])
     (6) y[j] = 1 (keep), y[j] = 0 (close); sum_j y[j] =, >=, <= counts; sum_{j in district} y[j] = n_district
     (7) with one_per_area: sum_{j at h} y[j] <= 1      (sites: at most one new centre per area)
 
@@ -55,7 +58,7 @@ class Spec:
     per_district: dict[str, int] = field(default_factory=dict)
     within_district: bool = False
     one_per_area: bool = False
-    contiguous: bool = True
+    contiguity: str = "precedence"    # precedence | flow (exact, Shirabe 2009) | none
     maximise_count: bool = False      # capacity: maximise the number of kept facilities instead
 
 
@@ -104,7 +107,7 @@ def build(areas: pd.DataFrame, graph: nx.Graph, spec: Spec, name: str = "catchme
         for j in js:
             members[j].append(i)
     preds: dict[str, dict[str, list[str]]] = {}
-    if spec.contiguous:
+    if spec.contiguity == "precedence":
         for j in fac.index:
             preds[j] = contiguity.predecessors(graph, fac.at[j, "home_area"], members[j])
         cand = {i: [j for j in js if i in preds[j]] for i, js in cand.items()}
@@ -147,7 +150,9 @@ def build(areas: pd.DataFrame, graph: nx.Graph, spec: Spec, name: str = "catchme
             prob += reach >= spec.floor * y[j], f"floor_{js}"
         if spec.ceiling is not None:
             prob += reach <= spec.ceiling * y[j], f"ceiling_{js}"
-        if spec.contiguous:                                             # (5)
+        if spec.contiguity == "flow":
+            _flow(prob, graph, x, y, j, js, h, members[j], inum)
+        if spec.contiguity == "precedence":                             # (5)
             for i in members[j]:
                 if i == h:
                     continue
@@ -170,6 +175,25 @@ def build(areas: pd.DataFrame, graph: nx.Graph, spec: Spec, name: str = "catchme
             if len(group) > 1:
                 prob += pulp.lpSum(y[j] for j in group) <= 1, f"one_per_area_{n}"
     return Built(prob, x, y, cand, cost)
+
+
+def _flow(prob, graph, x, y, j, js, h, members, inum) -> None:
+    """Exact contiguity for facility j: one unit of flow from h to every other area of its catchment."""
+    nodes = set(members) | {h}
+    big = float(len(nodes))
+    f = {}
+    for u in sorted(nodes):
+        for v in graph.neighbors(u):
+            if v in nodes and v != h:
+                f[u, v] = pulp.LpVariable(f"f_{js}_{inum[u]}_{inum[v]}", lowBound=0)
+                prob += f[u, v] <= big * (y[j] if u == h else x[u, j]), f"fout_{js}_{inum[u]}_{inum[v]}"
+                prob += f[u, v] <= big * x[v, j], f"fin_{js}_{inum[u]}_{inum[v]}"
+    for i in members:
+        if i == h:
+            continue
+        inflow = pulp.lpSum(var for (u, v), var in f.items() if v == i)
+        outflow = pulp.lpSum(var for (u, v), var in f.items() if u == i)
+        prob += inflow - outflow == x[i, j], f"fbal_{js}_{inum[i]}"
 
 
 def extract(built: Built) -> pd.Series:

@@ -130,9 +130,10 @@ def solve(geo: Geography, scn: Scenario, ihash: str) -> Plan:
     if remaining > 5:
         try:
             sub = scn.model_copy(update={"solver": scn.solver.model_copy(update={"time_limit": remaining})})
-            mip_assign, mip_out, k, mip_notes = run_assignment(geo, spec, sub, what="capacity")
-            notes += mip_notes
-            notes.append(f"catchment MIP (precedence-shaped regions, {k} nearest roots per area): "
+            res = run_assignment(geo, spec, sub, what="capacity")
+            mip_assign, mip_out = res.assign, res.outcome
+            notes += res.notes
+            notes.append(f"catchment MIP ({res.scope('roots')}): "
                          f"{mip_out.objective:.0f} regions, its bound {mip_out.bound} "
                          f"({mip_out.status}, {mip_out.seconds:.1f} s)")
         except Exception as exc:  # noqa: BLE001 - the heuristic plan still stands; say why the MIP did not help

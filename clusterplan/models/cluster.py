@@ -63,7 +63,8 @@ def phases(geo: Geography, assign: pd.Series, fac: pd.DataFrame, share: float = 
 def solve(geo: Geography, scn: Scenario, ihash: str) -> Plan:
     """Cluster today's centres (status-quo catchments); the plan carries the clusters on each area's row."""
     from ..solve import _assignment_frame, _report, centre_table, status_quo_assignment
-    assign, _, _, notes = status_quo_assignment(geo, scn)
+    sq = status_quo_assignment(geo, scn)
+    assign, notes = sq.assign, list(sq.notes)
     fac = amalgamate.facilities(geo)
     cc = scn.clusters
     if cc.count is None and cc.min_count is None and cc.max_count is None and cc.min_reach is None:
