@@ -9,12 +9,47 @@ import argparse
 import sys
 
 from . import datasets
-from .errors import InfeasibleError, InputError, ScenarioError
+from .errors import InfeasibleError, InputError, ScenarioError, SolverError
 
 
 def _summary(args: argparse.Namespace) -> int:
     g = datasets.norfolk(args.year)
     print(g.summary())
+    print(f"\nData: {datasets.ATTRIBUTION}")
+    return 0
+
+
+def _report_line(plan) -> str:
+    r = plan.report
+    gap = f"{r.gap:.2%}" if r.gap is not None else "n/a"
+    return (f"{r.status} (objective {r.objective:,.0f}, bound {r.bound:,.0f}, gap {gap}, {r.seconds:.1f} s, "
+            f"{r.solver_version})")
+
+
+def _norfolk(args: argparse.Namespace) -> int:
+    from .solve import solve
+    g = datasets.norfolk(args.year)
+    print(g.summary())
+    today = solve(g, {"model": "status_quo"})
+    plan = solve(g, {"model": "amalgamate", "reach": {"min": args.floor},
+                     "solver": {"time_limit": args.time_limit}})
+    c = today.centres
+    print(f"\nToday (status quo catchments): {len(c)} located centres, "
+          f"{int((c['reach'] < args.floor).sum())} reach fewer than {args.floor:g} children; "
+          f"lowest {c['reach'].min()} ({c.loc[c['reach'].idxmin(), 'name']})")
+    kept = plan.centres[plan.centres["status"] == "kept"]
+    merged = plan.centres[plan.centres["status"] == "amalgamated"]
+    print(f"\nAmalgamated under a floor of {args.floor:g}: {len(kept)} centres kept, {len(merged)} amalgamated; "
+          f"solver {_report_line(plan)}")
+    for _, row in merged.iterrows():
+        into = plan.centres.set_index("centre").at[row["merged_into"], "name"]
+        print(f"  {row['name']} -> {into}")
+    print(f"  every plan re-verified by the independent checker; scope: {plan.report.scope}")
+    if args.out:
+        today.to_csv(f"{args.out}/status_quo")
+        plan.to_csv(f"{args.out}/amalgamate")
+        print(f"\nwritten: {args.out}/status_quo/ and {args.out}/amalgamate/ (assignment.csv, centres.csv, "
+              "report.json)")
     print(f"\nData: {datasets.ATTRIBUTION}")
     return 0
 
@@ -26,12 +61,21 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("summary", help="summarise the built-in Norfolk geography and its data gaps")
     p.add_argument("--year", type=int, default=2020, choices=sorted(datasets.POPULATION_FILES))
     p.set_defaults(func=_summary)
+    p = sub.add_parser("norfolk", help="Norfolk today and amalgamated under the reach floor (the main job)")
+    p.add_argument("--year", type=int, default=2020, choices=sorted(datasets.POPULATION_FILES))
+    p.add_argument("--floor", type=float, default=600, help="reach floor: children under five per centre")
+    p.add_argument("--time-limit", type=float, default=120, help="solver time limit, seconds")
+    p.add_argument("--out", help="folder to write the plans into")
+    p.set_defaults(func=_norfolk)
     args = parser.parse_args(argv)
     try:
         return int(args.func(args))
     except InfeasibleError as exc:
         print(f"infeasible: {exc}", file=sys.stderr)
         return 1
+    except SolverError as exc:
+        print(f"solver: {exc}", file=sys.stderr)
+        return 2
     except (InputError, ScenarioError) as exc:
         print(f"bad input: {exc}", file=sys.stderr)
         return 2
