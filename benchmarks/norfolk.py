@@ -75,9 +75,10 @@ def bench_sites(geo, runs: int) -> None:
 def spopt_maxp(geo, seed: int):
     import libpysal
     from spopt.region import MaxPHeuristic
-    neighbours = {a: sorted(geo.corridors.neighbors(a)) for a in geo.areas.index}
+    pos = {a: n for n, a in enumerate(geo.areas.index)}  # spopt indexes weights by position
+    neighbours = {pos[a]: sorted(pos[b] for b in geo.corridors.neighbors(a)) for a in geo.areas.index}
     w = libpysal.weights.W(neighbours, silence_warnings=True)
-    gdf = geo.areas[["under5", "idaci", "geometry"]].copy()
+    gdf = geo.areas[["under5", "idaci", "geometry"]].reset_index(drop=True)
     np.random.seed(seed)
     random.seed(seed)
     model = MaxPHeuristic(gdf, w, ["idaci"], "under5", 600, top_n=2)

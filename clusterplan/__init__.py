@@ -7,8 +7,9 @@ Typical use::
     print(g.summary())
 """
 
-from . import corridors, datasets, models, travel
+from . import corridors, datasets, models, run, travel
 from .check import check
+from .compare import compare
 from .errors import CheckError, ClusterplanError, InfeasibleError, InputError, ScenarioError, SolverError
 from .geography import Geography
 from .models import cluster as _cluster  # noqa: F401 - makes cp.models.cluster importable as an attribute
@@ -20,6 +21,6 @@ __version__ = "0.1.0"
 
 __all__ = [
     "CheckError", "ClusterplanError", "Geography", "InfeasibleError", "InputError", "Plan", "Scenario",
-    "ScenarioError", "SolveReport", "SolverError", "check", "corridors", "datasets", "models", "solve", "travel",
-    "__version__",
+    "ScenarioError", "SolveReport", "SolverError", "check", "compare", "corridors", "datasets", "models", "run",
+    "solve", "travel", "__version__",
 ]

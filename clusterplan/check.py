@@ -146,7 +146,7 @@ def rule_travel(c: Context) -> list[str]:
 
 def rule_objective(c: Context) -> list[str]:
     """The reported objective equals the one recomputed from the assignment."""
-    if c.reported_objective is None or c.model in ("capacity", "cluster"):
+    if c.reported_objective is None or c.model in ("capacity", "cluster") or "cluster" in c.scn.stages:
         return []
     fixed = c.scn.centres.fixed_cost if c.model in ("amalgamate", "sites") else 0.0
     obj = plan_objective(pd.DataFrame({"area": c.assign.index, "centre": c.assign.to_numpy()}), c.geo.areas,
@@ -158,7 +158,7 @@ def rule_objective(c: Context) -> list[str]:
 
 def rule_clusters(c: Context) -> list[str]:
     """Every kept centre in exactly one cluster; cluster count, reach, connectivity, phase-1 and district rules."""
-    if c.model != "cluster":
+    if c.model != "cluster" and "cluster" not in c.scn.stages:
         return []
     from .models import cluster as cl
     out = []

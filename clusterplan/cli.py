@@ -54,6 +54,68 @@ def _norfolk(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run(args: argparse.Namespace) -> int:
+    from . import run as runner
+    from .scenario import load
+    scn = load(args.scenario)
+    plan, geo = runner.run(scn)
+    out = runner.write(plan, geo, scn, args.out)
+    print(f"{scn.name}: {_report_line(plan)}")
+    for k, v in plan.metrics.items():
+        print(f"  {k}: {v}")
+    print(f"written: {out}/ (assignment.csv, centres.csv, metrics.json, manifest.json, plan.gpkg, report.html, "
+          "report.xlsx)")
+    return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    from .run import check_dir
+    violations, warnings = check_dir(args.dir)
+    for w in warnings:
+        print(f"warning: {w}")
+    if violations:
+        print(f"{args.dir}: {len(violations)} violation(s):")
+        for v in violations:
+            print(f"  - {v}")
+        return 1
+    print(f"{args.dir}: every constraint holds (independent checker)")
+    return 0
+
+
+def _schema(args: argparse.Namespace) -> int:
+    import json
+
+    from .scenario import json_schema
+    print(json.dumps(json_schema(), indent=2))
+    return 0
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from . import run as runner
+    from .compare import compare, comparison_figure
+    from .scenario import load
+    out = Path(args.out)
+    plans, geo = [], None
+    for path in args.scenarios:
+        scn = load(path)
+        plan, geo = runner.run(scn)
+        runner.write(plan, geo, scn, out / Path(path).stem)
+        plans.append(plan)
+        print(f"{scn.name}: {_report_line(plan)}")
+    table = compare(plans)
+    out.mkdir(parents=True, exist_ok=True)
+    table.to_csv(out / "comparison.csv")
+    sq = next((p for p in plans if p.model == "status_quo"), None)
+    others = [p for p in plans if p is not sq] or plans
+    fig = comparison_figure(others, geo, status_quo=sq)
+    fig.savefig(out / "comparison.png", dpi=110)
+    print(table.to_string())
+    print(f"written: {out}/comparison.csv, {out}/comparison.png and one folder per scenario")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``clusterplan`` command."""
     parser = argparse.ArgumentParser(prog="clusterplan", description=__doc__.splitlines()[0])
@@ -67,6 +129,19 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--time-limit", type=float, default=120, help="solver time limit, seconds")
     p.add_argument("--out", help="folder to write the plans into")
     p.set_defaults(func=_norfolk)
+    p = sub.add_parser("run", help="run a scenario file and write the plan, metrics, maps and reports")
+    p.add_argument("scenario")
+    p.add_argument("--out", required=True, help="output folder (written atomically)")
+    p.set_defaults(func=_run)
+    p = sub.add_parser("compare", help="run (or re-run) several scenario files and compare them side by side")
+    p.add_argument("scenarios", nargs="+")
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=_compare)
+    p = sub.add_parser("check", help="re-verify a written plan with the independent checker")
+    p.add_argument("dir")
+    p.set_defaults(func=_check)
+    p = sub.add_parser("schema", help="print the JSON Schema of scenario files")
+    p.set_defaults(func=_schema)
     args = parser.parse_args(argv)
     try:
         return int(args.func(args))

@@ -50,6 +50,8 @@ class Plan:
       merged_into, reach, cluster`` plus ``district``, ``home_area``, ``areas``, ``deprived_children``,
       ``mean_minutes`` and ``max_minutes`` (child-weighted);
     - ``clusters``: one row per cluster (``cluster, lead, centres, reach, deprived_children``) or empty;
+    - ``lots``: with a tender stage, one row per lot (``lot, centre, reach, deprived_children, value, vcs_accessible``);
+    - ``metrics``: the comparison metrics (:func:`clusterplan.metrics.plan_metrics`);
     - ``report``: the :class:`SolveReport`; ``notes``: plain-language remarks (e.g. centres that could not be modelled).
     """
 
@@ -61,6 +63,8 @@ class Plan:
     clusters: pd.DataFrame = field(default_factory=pd.DataFrame)
     notes: list[str] = field(default_factory=list)
     input_hashes: dict[str, str] = field(default_factory=dict)
+    lots: pd.DataFrame = field(default_factory=pd.DataFrame)
+    metrics: dict = field(default_factory=dict)
 
     @property
     def kept(self) -> list[str]:

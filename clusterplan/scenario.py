@@ -7,8 +7,10 @@ child-minutes (objective and ``fixed_cost``), seconds (``time_limit``).
 from __future__ import annotations
 
 import difflib
+from pathlib import Path
 from typing import Any, Literal
 
+import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .errors import ScenarioError
@@ -90,19 +92,76 @@ class Solver(_Strict):
                                              "restrictions, and report the gap to its bound")
 
 
+class GeographySpec(_Strict):
+    """Which geography a scenario runs on: the built-in Norfolk data or a commissioner's own files."""
+
+    builtin: Literal["norfolk"] | None = Field("norfolk", description="built-in data set; null to use files")
+    year: Literal[2017, 2019, 2020] = Field(2020, description="mid-year under-five estimates (built-in Norfolk)")
+    sites: str = Field("candidates", description="for model 'sites': candidates (the schools register), "
+                                                 "area_centroids (one site per area), or a CSV path")
+    areas: str | None = Field(None, description="areas file (CSV or any format geopandas reads)")
+    boundaries: str | None = Field(None, description="boundary polygons file")
+    centres: str | None = Field(None, description="centres file")
+    area_columns: dict[str, str] = Field(default_factory=dict, description="our name -> your column")
+    boundary_code: str = Field("code", description="area-code column of the boundaries file")
+    centre_columns: dict[str, str] = Field(default_factory=dict)
+    site_columns: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _files(self) -> GeographySpec:
+        if self.builtin is None and not self.areas:
+            raise ValueError("geography: give builtin: norfolk, or an areas file (and boundaries)")
+        return self
+
+
+class Tender(_Strict):
+    """The tender stage: each kept centre is a lot, valued from the budget by the funding formula."""
+
+    budget: float | None = Field(None, ge=0, description="pounds per year shared among the lots")
+    lot_value_cap: float | None = Field(None, ge=0, description="pounds per year: lots at or under this value are "
+                                                                "within reach of a small voluntary provider")
+    deprivation_uplift: float = Field(1.0, ge=0, description="a deprived child (IDACI top 30% in England) counts "
+                                                             "1 + this in the funding formula")
+
+
 class Scenario(_Strict):
-    """A whole scenario. Construct from a dict (the YAML's keys) with :meth:`from_dict`."""
+    """A whole scenario. Construct from a dict (the YAML's keys) with :meth:`from_dict`, or from a file with
+    :func:`load`."""
 
     name: str = "scenario"
+    extends: str | None = Field(None, description="another scenario file this one inherits from and overrides")
+    geography: GeographySpec = Field(default_factory=GeographySpec)
     model: Literal["status_quo", "amalgamate", "sites", "capacity", "cluster"] = "amalgamate"
     reach: Reach = Field(default_factory=Reach)
     travel: Travel = Field(default_factory=Travel)
     deprivation: Deprivation = Field(default_factory=Deprivation)
     centres: Centres = Field(default_factory=Centres)
     clusters: Clusters = Field(default_factory=Clusters)
+    stages: list[Literal["status_quo", "amalgamate", "sites", "cluster", "tender"]] = Field(
+        default_factory=list, description="multi-stage runs, e.g. [amalgamate, cluster] or [amalgamate, tender]")
+    tender: Tender = Field(default_factory=Tender)
     solver: Solver = Field(default_factory=Solver)
-    sites: Literal["centres", "candidates", "area_centroids"] = Field(
-        "candidates", description="for model 'sites': the schools register (candidates) or one site per area")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _stages(cls, data: Any) -> Any:
+        """``stages``: the first is the catchment model (it sets ``model``); then ``cluster`` and/or ``tender``."""
+        if not isinstance(data, dict) or not data.get("stages"):
+            return data
+        stages = list(data["stages"])
+        first, rest = stages[0], stages[1:]
+        if first not in ("status_quo", "amalgamate", "sites"):
+            raise ValueError(f"stages: the first stage must be status_quo, amalgamate or sites. Got {first!r}")
+        if any(s not in ("cluster", "tender") for s in rest) or len(set(rest)) != len(rest):
+            raise ValueError(f"stages: after the first, only cluster and tender, once each. Got {rest}")
+        if data.get("model") not in (None, first):
+            raise ValueError(f"stages start with {first!r} but model is {data['model']!r}; drop model or match it")
+        return {**data, "model": first}
+
+    @property
+    def sites(self) -> str:
+        """The candidate-site choice of the ``sites`` model (``geography.sites``)."""
+        return self.geography.sites
 
     @field_validator("model", mode="before")
     @classmethod
@@ -147,6 +206,67 @@ def _explain(exc: ValidationError, source: str) -> str:
                 f"valid keys here: {', '.join(valid)}"
             lines.append(f"`{key}` is not a known key; {hint}")
         else:
-            got = err.get("input")
-            lines.append(f"`{key}`: {err['msg']}. Got {got!r} instead.")
+            msg = str(err["msg"]).removeprefix("Value error, ")
+            where = f"`{key}`: " if key else ""
+            got = "" if "Got " in msg or not key else f" Got {err.get('input')!r} instead."
+            lines.append(f"{where}{msg}.{got}".replace("..", "."))
     return f"{source}: {len(lines)} problem(s):\n" + "\n".join(f"  - {m}" for m in lines)
+
+
+def _merge(base: dict, over: dict) -> dict:
+    out = dict(base)
+    for k, v in over.items():
+        out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
+def read_yaml(path: str | Path, *, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
+    """Read a scenario file into a plain dict, resolving ``extends`` (relative to the file) and rejecting cycles."""
+    path = Path(path)
+    if not path.exists():
+        raise ScenarioError(f"{path}: file not found; expected a scenario YAML file")
+    resolved = path.resolve()
+    if resolved in _seen:
+        chain = " -> ".join(p.name for p in (*_seen, resolved))
+        raise ScenarioError(f"{path}: `extends` forms a cycle: {chain}; remove one of the links")
+    text = path.read_text(encoding="utf-8")
+    if not text.strip():
+        raise ScenarioError(f"{path}: the file is empty; expected a scenario with at least `model:`")
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise ScenarioError(f"{path}: not valid YAML{where}: {getattr(exc, 'problem', exc)}") from None
+    if not isinstance(data, dict):
+        raise ScenarioError(f"{path}: expected a mapping of keys (model:, reach:, ...); found {type(data).__name__}")
+    parent = data.get("extends")
+    if parent:
+        base = read_yaml(path.parent / str(parent), _seen=(*_seen, resolved))
+        base.pop("name", None)
+        data = _merge(base, {k: v for k, v in data.items() if k != "extends"})
+        data["extends"] = str(parent)
+    # Files named in the scenario are relative to the file that names them.
+    geo = data.get("geography")
+    if isinstance(geo, dict):
+        for key in ("areas", "boundaries", "centres"):
+            if isinstance(geo.get(key), str):
+                geo[key] = str((path.parent / geo[key]).resolve())
+        if isinstance(geo.get("sites"), str) and geo["sites"].lower().endswith(".csv"):
+            geo["sites"] = str((path.parent / geo["sites"]).resolve())
+    return data
+
+
+def load(path: str | Path) -> Scenario:
+    """Load and validate a scenario file; errors name the file and the key, and suggest the fix."""
+    data = read_yaml(path)
+    data.setdefault("name", Path(path).stem)
+    return Scenario.from_dict(data, source=str(path))
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of scenario files (``scenarios/schema.json`` is this, for editors)."""
+    schema = Scenario.model_json_schema()
+    schema["title"] = "clusterplan scenario"
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    return schema

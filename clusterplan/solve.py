@@ -170,9 +170,31 @@ def solve(geography: Geography, scenario: Scenario | dict[str, Any]) -> Plan:
         plan = _solve_amalgamate(geo, scn, ihash)
     else:
         plan = _solve_sites(geo, scn, ihash)
+    if "cluster" in scn.stages:
+        from .models import cluster
+        plan = cluster.add_clusters(plan, geo, scn, ihash)
+    if "tender" in scn.stages:
+        from .models import tender
+        plan.lots = tender.lots(plan, scn.tender)
     plan.input_hashes = geo.fingerprint()
     check_plan(plan, geo, scn, raise_on_violation=True)
+    plan.metrics = _metrics(plan, geo, scn)
     return plan
+
+
+def _metrics(plan: Plan, geo: Geography, scn: Scenario) -> dict:
+    from .metrics import plan_metrics
+    sq = None
+    if len(geo.located_centres):
+        sq_res = status_quo_assignment(geo, scn)
+        sq = pd.DataFrame({"area": sq_res.assign.index, "centre": sq_res.assign.to_numpy()})
+    m = plan_metrics(plan, geo, weight=scn.deprivation.weight, floor=scn.reach.min, status_quo=sq,
+                     management_cost=scn.centres.management_cost, sites=scn.sites)
+    if len(plan.lots):
+        m["lots"] = int(len(plan.lots))
+        vcs = plan.lots["vcs_accessible"]
+        m["VCS-accessible lots"] = None if vcs.isna().all() else int(vcs.fillna(False).astype(bool).sum())
+    return m
 
 
 def _solve_amalgamate(geo: Geography, scn: Scenario, ihash: str) -> Plan:

@@ -94,7 +94,7 @@ def test_grid_split_with_floor_400():
 
 def test_grid_sites_count_one_opens_the_middle():
     geo = syn.grid(3, 3, 100, {"A": (0, 0)})
-    plan = solve(geo, {"model": "sites", "sites": "area_centroids", "centres": {"count": 1}})
+    plan = solve(geo, {"model": "sites", "geography": {"sites": "area_centroids"}, "centres": {"count": 1}})
     assert plan.kept == ["area:g1_1"] and (plan.centres["status"] == "new").all()
 
 

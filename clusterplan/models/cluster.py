@@ -64,28 +64,45 @@ def solve(geo: Geography, scn: Scenario, ihash: str) -> Plan:
     """Cluster today's centres (status-quo catchments); the plan carries the clusters on each area's row."""
     from ..solve import _assignment_frame, _report, centre_table, status_quo_assignment
     sq = status_quo_assignment(geo, scn)
-    assign, notes = sq.assign, list(sq.notes)
     fac = amalgamate.facilities(geo)
+    table = centre_table(geo, sq.assign, fac, geo.centre_minutes[fac.index], status={j: "kept" for j in fac.index})
+    base = Plan(model="cluster", scenario_name=scn.name, assignment=_assignment_frame(sq.assign), centres=table,
+                report=_report(sq.outcome, scn, "", ihash, sq.k, list(sq.notes)))
+    return add_clusters(base, geo, scn, ihash)
+
+
+def add_clusters(plan: Plan, geo: Geography, scn: Scenario, ihash: str) -> Plan:
+    """Cluster the kept centres of ``plan`` (with their catchments); returns the plan with clusters filled in.
+
+    The report becomes the cluster model's; the catchment model's report is kept in its notes.
+    """
+    from ..solve import _assignment_frame, _report
     cc = scn.clusters
     if cc.count is None and cc.min_count is None and cc.max_count is None and cc.min_reach is None:
         raise ScenarioError("`clusters`: give a count (clusters.count, or min_count / max_count) or a "
                             "clusters.min_reach; otherwise every centre would be its own cluster")
+    fac = amalgamate.facilities(geo)
+    assign = plan.assignment.set_index("area")["centre"]
     lead_of, out = cluster_centres(geo, scn, assign, fac)
-    minutes = geo.centre_minutes[fac.index]
-    table = centre_table(geo, assign, fac, minutes, status={j: "kept" for j in fac.index}, cluster=lead_of)
+    table = plan.centres.copy()
     ph = phases(geo, assign, fac, cc.phase1_share)
-    table["phase"] = table["centre"].map(ph)
-    clusters = (table.groupby("cluster")
+    table["cluster"] = table["centre"].map(lead_of).fillna("")
+    table["phase"] = table["centre"].map(ph).astype("Int64")
+    served = table[table["cluster"] != ""]
+    clusters = (served.groupby("cluster")
                 .agg(centres=("centre", "size"), reach=("reach", "sum"), deprived_children=("deprived_children", "sum"),
                      phase1=("phase", lambda s: int((s == 1).sum())))
                 .reset_index())
     clusters["lead"] = clusters["cluster"]
     clusters["lead_name"] = clusters["lead"].map(fac["name"])
+    r = plan.report
+    first = f"catchments: {r.status}, objective {r.objective}, gap {r.gap}, {r.seconds} s" if plan.model != "cluster" \
+        else "catchments: the status quo's"
     scope = ("clusters connected through adjacent catchments by shortest-path precedence from their lead; "
-             "catchments are the status quo's")
-    report = _report(out, scn, scope, ihash, None, notes)
-    return Plan(model="cluster", scenario_name=scn.name, assignment=_assignment_frame(assign, lead_of),
-                centres=table, clusters=clusters, report=report)
+             + first)
+    report = _report(out, scn, scope, ihash, r.candidates, list(r.notes))
+    return Plan(model=plan.model, scenario_name=scn.name, assignment=_assignment_frame(assign, lead_of),
+                centres=table, clusters=clusters, report=report, notes=plan.notes)
 
 
 def cluster_centres(geo: Geography, scn: Scenario, assign: pd.Series, fac: pd.DataFrame):

@@ -1,0 +1,76 @@
+"""Metrics: pure functions from a plan (and its geography) to the numbers a commissioner compares.
+
+Units: children (under fives), minutes, pounds. "Deprived" areas are England's 30% most deprived by IDACI 2019
+(:data:`clusterplan.models.objective.DEPRIVED_IDACI`). Travel is each child's minutes to their plan centre.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .geography import Geography
+from .models.objective import DEPRIVED_IDACI, child_weights
+
+
+def _minutes(geo: Geography, assignment: pd.DataFrame, model: str, sites: str = "candidates") -> pd.Series:
+    from .models import sites as site_model
+    if model == "capacity":
+        m = site_model.minutes(geo, "area_centroids")
+    elif model == "sites":
+        m = site_model.minutes(geo, sites)
+    else:
+        m = geo.centre_minutes
+    a = assignment.set_index("area")["centre"]
+    vals = m.to_numpy()[m.index.get_indexer(a.index), m.columns.get_indexer(a.to_numpy())]
+    return pd.Series(vals, index=a.index)
+
+
+def _weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
+    if weights.sum() == 0:
+        return float("nan")
+    order = np.argsort(values)
+    cum = np.cumsum(weights[order]) / weights.sum()
+    return float(values[order][np.searchsorted(cum, q)])
+
+
+def plan_metrics(plan, geo: Geography, *, weight: float = 1.0, floor: float = 600.0,
+                 status_quo: pd.DataFrame | None = None, management_cost: float | None = None,
+                 sites: str = "candidates") -> dict[str, float | int | str | None]:
+    """Every comparison metric of one plan. ``status_quo`` is today's assignment (area, centre) for the change
+    counts; ``management_cost`` is pounds per kept centre per year."""
+    a = geo.areas
+    assign = plan.assignment
+    t = _minutes(geo, assign, plan.model, sites).reindex(a.index)
+    p = a["under5"].astype(float)
+    rural = a["rural_urban"].fillna("").str[:1].isin(["D", "E"])
+    deprived = a["idaci"] >= DEPRIVED_IDACI
+    served = plan.centres[plan.centres["status"].isin(["kept", "new"])]
+    out: dict[str, float | int | str | None] = {
+        "centres kept": int(len(served)),
+        "centres amalgamated": int((plan.centres["status"] == "amalgamated").sum()),
+        f"centres below {floor:g}": int((served["reach"] < floor).sum()),
+        "lowest reach": int(served["reach"].min()) if len(served) else None,
+        "clusters": int(assign["cluster"].replace("", np.nan).nunique()),
+    }
+    for label, mask in (("", np.ones(len(a), bool)), (" (rural)", rural.to_numpy()), (" (urban)", ~rural.to_numpy())):
+        w = p.to_numpy() * mask
+        out[f"mean minutes{label}"] = round(float(np.sum(w * t.to_numpy()) / w.sum()), 2) if w.sum() else None
+        out[f"p90 minutes{label}"] = round(_weighted_quantile(t.to_numpy(), w, 0.9), 2) if w.sum() else None
+    out["deprivation-weighted child-minutes"] = round(float(np.sum(child_weights(a, weight) * t)), 1)
+    dep_kids = float(p[deprived].sum())
+    for limit in (15, 30):
+        near = float(p[deprived & (t <= limit)].sum())
+        out[f"deprived under-fives within {limit} min (%)"] = round(100 * near / dep_kids, 1) if dep_kids else None
+    if status_quo is not None:
+        before = status_quo.set_index("area")["centre"].reindex(a.index)
+        after = assign.set_index("area")["centre"].reindex(a.index)
+        changed = before != after
+        out["areas changing centre"] = int(changed.sum())
+        out["children changing centre"] = int(p[changed].sum())
+    if management_cost is not None:
+        out["management cost (GBP/yr)"] = round(management_cost * len(served))
+    r = plan.report
+    out["solver status"] = r.status
+    out["gap"] = None if r.gap is None else round(float(r.gap), 6)
+    return out

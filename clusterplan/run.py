@@ -1,0 +1,144 @@
+"""Run a scenario file end to end: geography, solve, write every output atomically, and re-check written plans.
+
+Outputs in ``DIR``: ``assignment.csv`` (area, centre, cluster), ``centres.csv`` (centre, name, status, merged_into,
+reach, cluster, ...), ``clusters.csv`` and ``lots.csv`` where there are any, ``metrics.json``, ``manifest.json``
+(status, objective, bound, gap, solver and version, time limit, run seconds, input hashes, the resolved scenario)
+and ``plan.gpkg`` (catchments and centres). Everything is written into a temporary folder beside ``DIR`` and moved
+into place only when complete, so an interrupted run never leaves a half-written plan.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from functools import lru_cache
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from . import datasets
+from .errors import InputError
+from .geography import Geography
+from .plan import Plan
+from .scenario import GeographySpec, Scenario
+from .solve import input_hash, solve
+
+
+@lru_cache(maxsize=8)
+def _geography(spec_json: str) -> Geography:
+    spec = GeographySpec.model_validate_json(spec_json)
+    if spec.builtin == "norfolk":
+        geo = datasets.norfolk(spec.year)
+    else:
+        geo = Geography.from_files(areas=spec.areas, boundaries=spec.boundaries, centres=spec.centres,
+                                   area_columns=spec.area_columns or None, boundary_code=spec.boundary_code,
+                                   centre_columns=spec.centre_columns or None,
+                                   sites=spec.sites if spec.sites.lower().endswith(".csv") else "area_centroids",
+                                   site_columns=spec.site_columns or None)
+    if spec.builtin == "norfolk" and spec.sites.lower().endswith(".csv"):
+        raise InputError(spec.sites, ["a sites CSV with the built-in Norfolk data: give the areas, boundaries and "
+                                      "centres files too (geography.builtin: null), or use sites: candidates"])
+    return geo
+
+
+def geography_for(scn: Scenario) -> Geography:
+    """The geography a scenario names (cached: the same spec gives the same object)."""
+    return _geography(scn.geography.model_dump_json())
+
+
+def run(scn: Scenario) -> tuple[Plan, Geography]:
+    """Solve a scenario on its geography; returns the checked plan and the geography."""
+    geo = geography_for(scn)
+    return solve(geo, scn), geo
+
+
+def manifest(plan: Plan, geo: Geography, scn: Scenario) -> dict:
+    """What a reader needs to trust and reproduce a plan."""
+    return {"scenario": scn.name, "model": plan.model, **plan.report.to_dict(),
+            "input_hashes": {"plan_inputs": input_hash(geo, scn), **plan.input_hashes},
+            "geography": geo.name, "notes": plan.notes, "resolved_scenario": scn.model_dump(mode="json")}
+
+
+def write(plan: Plan, geo: Geography, scn: Scenario, out: str | Path) -> Path:
+    """Write every output of ``plan`` into ``out`` atomically (see the module docstring)."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        plan.assignment.to_csv(tmp / "assignment.csv", index=False)
+        plan.centres.to_csv(tmp / "centres.csv", index=False)
+        if len(plan.clusters):
+            plan.clusters.to_csv(tmp / "clusters.csv", index=False)
+        if len(plan.lots):
+            plan.lots.to_csv(tmp / "lots.csv", index=False)
+        (tmp / "metrics.json").write_text(json.dumps(plan.metrics, indent=2, default=str))
+        (tmp / "manifest.json").write_text(json.dumps(manifest(plan, geo, scn), indent=2, default=str))
+        _gpkg(plan, geo, tmp / "plan.gpkg")
+        from .report import write_html, write_xlsx
+        write_html(plan, geo, scn, tmp / "report.html")
+        write_xlsx(plan, tmp / "report.xlsx")
+        old = None
+        if out.exists():
+            old = out.with_name(f".{out.name}.old")
+            if old.exists():
+                shutil.rmtree(old)
+            os.replace(out, old)
+        os.replace(tmp, out)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return out
+
+
+def _gpkg(plan: Plan, geo: Geography, path: Path) -> None:
+    a = plan.assignment.set_index("area")
+    catch = geo.areas[["name", "district", "under5", "idaci", "geometry"]].join(a)
+    catch = catch.reset_index().rename(columns={"code": "area"})
+    catch.to_file(path, layer="areas", driver="GPKG")
+    dissolved = catch.dissolve(by="centre", aggfunc={"under5": "sum"}).reset_index()
+    dissolved.to_file(path, layer="catchments", driver="GPKG")
+    pts = _centre_points(plan, geo)
+    if len(pts):
+        pts.to_file(path, layer="centres", driver="GPKG")
+
+
+def _centre_points(plan: Plan, geo: Geography) -> gpd.GeoDataFrame:
+    c = plan.centres.copy()
+    if plan.model in ("sites", "capacity"):
+        homes = c["home_area"]
+        xy = geo.sites[["x", "y"]].reindex(c["centre"]).to_numpy() if plan.model == "sites" and \
+            c["centre"].isin(geo.sites.index).all() else geo.areas.loc[homes, ["x", "y"]].to_numpy()
+    else:
+        xy = geo.centres.loc[c["centre"], ["x", "y"]].to_numpy()
+    return gpd.GeoDataFrame(c, geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs=27700)
+
+
+def check_dir(out: str | Path) -> tuple[list[str], list[str]]:
+    """Re-verify a written plan: (violations, warnings). Warnings say when the inputs changed since it was written."""
+    from .check import check
+    from .plan import SolveReport
+    out = Path(out)
+    problems = [f"missing {f}" for f in ("assignment.csv", "centres.csv", "manifest.json") if not (out / f).exists()]
+    if problems:
+        raise InputError(str(out), problems + ["expected a folder written by `clusterplan run`"])
+    man = json.loads((out / "manifest.json").read_text())
+    scn = Scenario.from_dict(man["resolved_scenario"], source=f"{out}/manifest.json")
+    geo = geography_for(scn)
+    warnings = []
+    now = {"plan_inputs": input_hash(geo, scn), **geo.fingerprint()}
+    changed = sorted(k for k, v in man["input_hashes"].items() if now.get(k) != v)
+    if changed:
+        warnings.append(f"the inputs changed since this plan was written ({', '.join(changed)}); it is checked "
+                        "against today's inputs")
+    assignment = pd.read_csv(out / "assignment.csv", dtype=str, keep_default_na=False)
+    centres = pd.read_csv(out / "centres.csv", dtype={"centre": str})
+    fields = SolveReport.__dataclass_fields__
+    report = SolveReport(**{k: (tuple(v) if k == "notes" else v) for k, v in man.items() if k in fields})
+    plan = Plan(model=man["model"], scenario_name=man["scenario"], assignment=assignment, centres=centres,
+                report=report)
+    return check(plan, geo, scn), warnings

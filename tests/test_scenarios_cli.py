@@ -1,0 +1,135 @@
+"""Scenario files, the JSON Schema, and the command line on the real Norfolk data."""
+
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import clusterplan as cp
+from clusterplan.cli import main
+from clusterplan.scenario import json_schema, load
+
+ROOT = Path(__file__).resolve().parents[1]
+NORFOLK = ROOT / "scenarios" / "norfolk"
+
+
+def test_schema_file_matches_the_code():
+    on_disk = json.loads((ROOT / "scenarios" / "schema.json").read_text())
+    assert on_disk == json_schema(), "scenarios/schema.json drifted: run `clusterplan schema > scenarios/schema.json`"
+
+
+@pytest.mark.parametrize("path", sorted(NORFOLK.glob("*.yaml")), ids=lambda p: p.stem)
+def test_shipped_scenarios_validate(path):
+    scn = load(path)
+    assert scn.geography.builtin == "norfolk" and scn.reach.min == 600
+
+
+def _write(tmp_path, text, name="s.yaml"):
+    p = tmp_path / name
+    p.write_text(text)
+    return p
+
+
+def test_misspelt_key_suggests_the_right_one(tmp_path, capsys):
+    p = _write(tmp_path, "model: amalgamate\nreach: {minimum: 500}\n")
+    with pytest.raises(cp.ScenarioError, match=r"`reach.minimum` is not a known key; did you mean 'reach.min'"):
+        load(p)
+    assert main(["run", str(p), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert "s.yaml" in err and "reach.min" in err
+    assert not (tmp_path / "o").exists()
+
+
+def test_wrong_type_names_the_key(tmp_path):
+    p = _write(tmp_path, "model: amalgamate\nsolver: {time_limit: soon}\n")
+    with pytest.raises(cp.ScenarioError, match=r"`solver.time_limit`: .*number.*Got 'soon' instead"):
+        load(p)
+
+
+def test_unknown_model_suggests(tmp_path):
+    with pytest.raises(cp.ScenarioError, match="did you mean 'amalgamate'"):
+        load(_write(tmp_path, "model: amalgamation\n"))
+
+
+def test_extends_cycle_and_missing_file(tmp_path):
+    _write(tmp_path, "extends: b.yaml\nmodel: amalgamate\n", "a.yaml")
+    _write(tmp_path, "extends: a.yaml\n", "b.yaml")
+    with pytest.raises(cp.ScenarioError, match=r"`extends` forms a cycle: a.yaml -> b.yaml -> a.yaml"):
+        load(tmp_path / "a.yaml")
+    with pytest.raises(cp.ScenarioError, match="nope.yaml: file not found"):
+        load(tmp_path / "nope.yaml")
+
+
+def test_extends_overrides_the_parent(tmp_path):
+    shutil.copy(NORFOLK / "base.yaml", tmp_path / "base.yaml")
+    p = _write(tmp_path, "extends: base.yaml\nname: child\nreach: {min: 500}\n")
+    scn = load(p)
+    assert scn.reach.min == 500 and scn.solver.time_limit == 120 and scn.name == "child"
+
+
+def test_unknown_centre_in_keep_exits_2_with_a_suggestion(tmp_path, capsys):
+    p = _write(tmp_path, "model: amalgamate\ncentres: {keep: [Litchem]}\n")
+    assert main(["run", str(p), "--out", str(tmp_path / "o")]) == 2
+    assert "did you mean 'litcham'" in capsys.readouterr().err
+
+
+def test_infeasible_floor_exits_1_with_the_reason(tmp_path, capsys):
+    p = _write(tmp_path, "model: amalgamate\nreach: {min: 50000}\ncentres: {count: 2}\n")
+    assert main(["run", str(p), "--out", str(tmp_path / "o")]) == 1
+    err = capsys.readouterr().err
+    assert "44,201 children under five in all can fill at most 0 centres of 50000" in err
+    assert not (tmp_path / "o").exists()
+
+
+def test_run_writes_every_output_and_check_verifies_it(tmp_path, capsys):
+    out = tmp_path / "sq"
+    assert main(["run", str(NORFOLK / "status_quo.yaml"), "--out", str(out)]) == 0
+    for f in ("assignment.csv", "centres.csv", "metrics.json", "manifest.json", "plan.gpkg", "report.html",
+              "report.xlsx"):
+        assert (out / f).stat().st_size > 0, f
+    a = pd.read_csv(out / "assignment.csv", keep_default_na=False)
+    assert list(a.columns) == ["area", "centre", "cluster"] and len(a) == 538
+    c = pd.read_csv(out / "centres.csv")
+    assert list(c.columns[:6]) == ["centre", "name", "status", "merged_into", "reach", "cluster"]
+    man = json.loads((out / "manifest.json").read_text())
+    for k in ("status", "objective", "bound", "gap", "solver", "solver_version", "time_limit", "seconds",
+              "input_hashes"):
+        assert k in man
+    assert main(["check", str(out)]) == 0
+    # tamper: move an area to a centre across the county
+    a.loc[0, "centre"] = "hunstanton" if a.loc[0, "centre"] != "hunstanton" else "diss"
+    a.to_csv(out / "assignment.csv", index=False)
+    assert main(["check", str(out)]) == 1
+    assert "not connected" in capsys.readouterr().out
+
+
+def test_same_scenario_twice_gives_identical_files(tmp_path):
+    for n in (1, 2):
+        assert main(["run", str(NORFOLK / "fifteen_bases.yaml"), "--out", str(tmp_path / f"r{n}")]) == 0
+    for f in ("assignment.csv", "centres.csv"):
+        assert (tmp_path / "r1" / f).read_bytes() == (tmp_path / "r2" / f).read_bytes()
+
+
+def test_tender_stage_makes_a_lot_per_kept_centre(tmp_path):
+    p = _write(tmp_path, "stages: [amalgamate, tender]\ntender: {budget: 1000000, lot_value_cap: 20000}\n")
+    plan, _ = cp.run.run(load(p))
+    kept = plan.centres[plan.centres["status"] == "kept"]
+    assert len(plan.lots) == len(kept)
+    assert plan.lots["value"].sum() == pytest.approx(1_000_000, abs=1)
+    assert plan.metrics["VCS-accessible lots"] == int((plan.lots["value"] <= 20000).sum())
+
+
+def test_amalgamate_then_cluster_stage(tmp_path):
+    p = _write(tmp_path, "stages: [amalgamate, cluster]\nclusters: {count: 5}\n")
+    plan, geo = cp.run.run(load(p))
+    kept = plan.centres[plan.centres["status"] == "kept"]
+    assert (kept["cluster"] != "").all() and plan.clusters["cluster"].nunique() == 5
+    assert (plan.centres.loc[plan.centres["status"] == "amalgamated", "cluster"].fillna("") == "").all()
+    assert cp.check(plan, geo, load(p)) == []
+
+
+def test_schema_command_prints_json(capsys):
+    assert main(["schema"]) == 0
+    assert json.loads(capsys.readouterr().out)["title"] == "clusterplan scenario"
