@@ -8,7 +8,7 @@ and :func:`check` runs them all (so a failing plan lists every violation, not ju
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import networkx as nx
 import pandas as pd
@@ -206,6 +206,8 @@ def check(plan, geography: Geography, scenario: Scenario | dict | None = None, *
     With ``raise_on_violation`` a violation raises :class:`CheckError` listing them all.
     """
     scn = Scenario.from_dict(scenario if scenario is not None else {"model": plan.model})
+    if scn.policies:
+        return _check_policies(plan, geography, scn, raise_on_violation)
     fac, minutes = _facilities(geography, scn, plan.model)
     a = plan.assignment
     assign = pd.Series(a["centre"].astype(str).to_numpy(), index=a["area"].astype(str).to_numpy())
@@ -216,6 +218,31 @@ def check(plan, geography: Geography, scenario: Scenario | dict | None = None, *
     ctx = Context(geography, scn, scn.model, assign, clus, fac, minutes, plan.report.objective, reach)
     structural = rule_every_area_once(ctx)
     violations = structural + ([] if structural else [v for rule in RULES[1:] for v in rule(ctx)])
+    if violations and raise_on_violation:
+        raise CheckError(violations)
+    return violations
+
+
+def _check_policies(plan, geo: Geography, scn: Scenario, raise_on_violation: bool) -> list[str]:
+    """A per-district plan: every area once overall, then each district group against its own policy, on its own
+    part of the geography (split by the areas' districts, not by anything the solver reported)."""
+    from .models.resolve import policy_groups
+    from .plan import Plan
+    a = plan.assignment
+    violations = []
+    missing = sorted(set(geo.areas.index) - set(a["area"]))
+    if missing:
+        violations.append(f"{len(missing)} area(s) have no centre (a gap): {missing[:10]}")
+    if a["area"].duplicated().any():
+        violations.append("area(s) assigned more than once")
+    district = geo.areas["district"]
+    for key, districts in policy_groups(sorted(district.unique()), scn.policies):
+        sub_scn = scn.for_policy(key) if key in scn.policies else Scenario.from_dict(
+            {**scn.model_dump(mode="json", exclude={"policies"}), "name": key})
+        rows = a[a["area"].map(district).isin(districts)]
+        part = Plan(model=sub_scn.model, scenario_name=key, assignment=rows, centres=plan.centres,
+                    report=replace(plan.report, objective=None))
+        violations += [f"{key}: {v}" for v in check(part, geo.subset(districts), sub_scn)]
     if violations and raise_on_violation:
         raise CheckError(violations)
     return violations

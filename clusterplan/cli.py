@@ -116,6 +116,17 @@ def _compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sweep(args: argparse.Namespace) -> int:
+    from .run import sweep
+    from .scenario import read_yaml
+    base = read_yaml(args.scenario)
+    base.setdefault("name", args.scenario)
+    table = sweep(base, args.set, args.out, workers=args.workers)
+    print(table.to_string())
+    print(f"written: {args.out}/sweep.csv and one folder per variant")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``clusterplan`` command."""
     parser = argparse.ArgumentParser(prog="clusterplan", description=__doc__.splitlines()[0])
@@ -140,6 +151,12 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("check", help="re-verify a written plan with the independent checker")
     p.add_argument("dir")
     p.set_defaults(func=_check)
+    p = sub.add_parser("sweep", help="run every combination of --set values, in parallel, resumable")
+    p.add_argument("scenario")
+    p.add_argument("--set", nargs="+", required=True, metavar="KEY=V1,V2", help="e.g. reach.min=500,600,700")
+    p.add_argument("--out", required=True)
+    p.add_argument("--workers", type=int, default=2)
+    p.set_defaults(func=_sweep)
     p = sub.add_parser("schema", help="print the JSON Schema of scenario files")
     p.set_defaults(func=_schema)
     args = parser.parse_args(argv)

@@ -254,6 +254,22 @@ class Geography:
                                                              "the road network; is it connected?"])
         return replace(self, centre_minutes=cm, site_minutes=sm, travel_source="road network shortest paths")
 
+    def subset(self, districts: list[str]) -> Geography:
+        """The part of this geography in ``districts``: areas, the centres and sites homed there, the corridors
+        between them and their travel minutes (for per-district policies)."""
+        keep = self.areas.index[self.areas["district"].isin(districts)]
+        if not len(keep):
+            raise InputError("geography", [f"no areas in district(s) {districts}"])
+        homed = self.centres["home_area"].isin(keep)
+        cen = self.centres[homed | (~self.centres["located"] & self.centres["district"].isin(districts))]
+        sites = self.sites[self.sites["home_area"].isin(keep)]
+        graph = self.corridors.subgraph(keep).copy()
+        corr.validate(graph, keep, source=f"corridors within {', '.join(districts)}")
+        return replace(self, name=f"{self.name} - {', '.join(districts)}", areas=self.areas.loc[keep],
+                       centres=cen, sites=sites, corridors=graph,
+                       centre_minutes=self.centre_minutes.loc[keep, cen.index],
+                       site_minutes=self.site_minutes.loc[keep, sites.index])
+
     # ------------------------------------------------------------------ views
     @property
     def located_centres(self) -> gpd.GeoDataFrame:

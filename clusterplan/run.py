@@ -142,3 +142,83 @@ def check_dir(out: str | Path) -> tuple[list[str], list[str]]:
     plan = Plan(model=man["model"], scenario_name=man["scenario"], assignment=assignment, centres=centres,
                 report=report)
     return check(plan, geo, scn), warnings
+
+
+def parse_sets(sets: list[str]) -> list[tuple[str, list]]:
+    """``["reach.min=500,600", "deprivation.weight=0,1"]`` -> ``[("reach.min", [500, 600]), ...]`` (YAML values)."""
+    import yaml
+
+    from .errors import ScenarioError
+    out = []
+    for item in sets:
+        key, eq, values = item.partition("=")
+        if not eq or not key or not values:
+            raise ScenarioError(f"--set {item!r}: expected KEY=VALUE[,VALUE...], e.g. reach.min=500,600,700")
+        out.append((key.strip(), [yaml.safe_load(v) for v in values.split(",")]))
+    return out
+
+
+def variants(base: dict, sets: list[tuple[str, list]]) -> list[tuple[str, dict]]:
+    """Every combination of the ``--set`` values applied to ``base`` (validated), with a folder-safe label each."""
+    import copy
+    import itertools
+    import re
+
+    from .scenario import Scenario
+    out = []
+    for combo in itertools.product(*[v for _, v in sets]):
+        data = copy.deepcopy(base)
+        parts = []
+        for (key, _), value in zip(sets, combo, strict=True):
+            node = data
+            *path, last = key.split(".")
+            for p in path:
+                node = node.setdefault(p, {})
+            node[last] = value
+            parts.append(f"{key}={value}")
+        label = re.sub(r"[^A-Za-z0-9_.=-]+", "_", "__".join(parts)) or "base"
+        data["name"] = f"{base.get('name', 'scenario')} [{', '.join(parts)}]"
+        Scenario.from_dict(data, source=f"--set {', '.join(parts)}")  # fail fast, before any run
+        out.append((label, data))
+    return out
+
+
+def _run_variant(job: tuple[str, dict, str]) -> tuple[str, dict]:
+    from .scenario import Scenario
+    label, data, out = job
+    scn = Scenario.from_dict(data)
+    try:
+        plan, geo = run(scn)
+    except Exception as exc:  # noqa: BLE001 - one failed variant is reported, the sweep goes on
+        return label, {"error": f"{type(exc).__name__}: {str(exc).splitlines()[0]}"}
+    write(plan, geo, scn, Path(out) / label)
+    return label, plan.metrics
+
+
+def sweep(base: dict, sets: list[str], out: str | Path, *, workers: int = 2, progress=print) -> pd.DataFrame:
+    """Run every variant in worker processes, skipping those already written (so a sweep resumes where it
+    stopped). Returns one row per variant, also written to ``out/sweep.csv``."""
+    from concurrent.futures import ProcessPoolExecutor
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    todo, rows = [], {}
+    jobs = variants(base, parse_sets(sets))
+    for label, data in jobs:
+        done = out / label / "metrics.json"
+        if done.exists():
+            rows[label] = json.loads(done.read_text())
+        else:
+            todo.append((label, data, str(out)))
+    progress(f"{len(jobs)} variants: {len(jobs) - len(todo)} already done, {len(todo)} to run on {workers} worker(s)")
+    if todo:
+        import multiprocessing
+        # spawn, not fork: a forked child inherits HiGHS's threads mid-state and can deadlock
+        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+            for n, (label, metrics) in enumerate(pool.map(_run_variant, todo), start=1):
+                rows[label] = metrics
+                state = metrics.get("error") or metrics.get("solver status")
+                progress(f"[{n}/{len(todo)}] {label}: {state}")
+    table = pd.DataFrame.from_dict({k: rows[k] for k, _ in jobs}, orient="index")
+    table.index.name = "variant"
+    table.to_csv(out / "sweep.csv")
+    return table

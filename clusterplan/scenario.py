@@ -141,6 +141,31 @@ class Scenario(_Strict):
         default_factory=list, description="multi-stage runs, e.g. [amalgamate, cluster] or [amalgamate, tender]")
     tender: Tender = Field(default_factory=Tender)
     solver: Solver = Field(default_factory=Solver)
+    policies: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="per-district policies: district name (or 'others') -> the keys this "
+        "scenario overrides there, e.g. {Norwich: {stages: [amalgamate, tender]}, others: {model: cluster}}; "
+        "each group of districts is planned on its own")
+
+    @field_validator("policies")
+    @classmethod
+    def _policies(cls, v: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        for key, over in v.items():
+            if not isinstance(over, dict):
+                raise ValueError(f"policies.{key}: expected a mapping of scenario keys")
+            bad = sorted(set(over) & {"policies", "geography", "extends", "name"})
+            if bad:
+                raise ValueError(f"policies.{key}: {', '.join(bad)} cannot be set per district")
+        return v
+
+    def for_policy(self, key: str) -> Scenario:
+        """The scenario of one policy group: this one, with the group's overrides, and no policies."""
+        base = self.model_dump(mode="json", exclude={"policies"})
+        if "stages" in self.policies[key] or "model" in self.policies[key]:
+            base.pop("stages", None)
+            base.pop("model", None)
+        data = _merge(base, self.policies[key])
+        data["name"] = f"{self.name} - {key}"
+        return Scenario.from_dict(data, source=f"policies.{key}")
 
     @model_validator(mode="before")
     @classmethod

@@ -160,6 +160,8 @@ def solve(geography: Geography, scenario: Scenario | dict[str, Any]) -> Plan:
     scn = Scenario.from_dict(scenario)
     geo = geography
     ihash = input_hash(geo, scn)
+    if scn.policies:
+        return _solve_policies(geo, scn, ihash)
     if scn.model == "capacity":
         from .models import capacity
         plan = capacity.solve(geo, scn, ihash)
@@ -257,3 +259,44 @@ def _certify(geo: Geography, scn: Scenario, report: SolveReport, spec: assignmen
         return replace(report, notes=report.notes + ("certify: the relaxation found no bound in the time limit",))
     gap = (report.objective - out.bound) / max(abs(report.objective), 1e-9)
     return replace(report, relaxed_bound=out.bound, relaxed_gap=max(gap, 0.0))
+
+
+def _solve_policies(geo: Geography, scn: Scenario, ihash: str) -> Plan:
+    """Plan each group of districts with its own policy, then combine the plans (each part already checked)."""
+    from .models.resolve import policy_groups
+    parts = []
+    for key, districts in policy_groups(sorted(geo.areas["district"].unique()), scn.policies):
+        sub = scn.for_policy(key) if key in scn.policies else Scenario.from_dict(
+            {**scn.model_dump(mode="json", exclude={"policies"}), "name": f"{scn.name} - {key}"})
+        parts.append((key, districts, solve(geo.subset(districts), sub)))
+    plans = [p for *_, p in parts]
+    statuses = {p.report.status for p in plans}
+    gaps = [p.report.gap for p in plans]
+    notes = [f"{key} ({', '.join(ds)}): {p.model}{' + ' + ', '.join(p_s) if (p_s := _stages_of(p)) else ''}, "
+             f"{p.report.status}, gap {p.report.gap}" for key, ds, p in parts]
+    r0 = plans[0].report
+    report = SolveReport(status="optimal" if statuses == {"optimal"} else "feasible", objective=None, bound=None,
+                         gap=None if any(g is None for g in gaps) else max(gaps),
+                         seconds=round(sum(p.report.seconds for p in plans), 3), solver=r0.solver,
+                         solver_version=r0.solver_version, time_limit=scn.solver.time_limit, gap_limit=scn.solver.gap,
+                         threads=scn.solver.threads, seed=scn.solver.seed,
+                         scope="per-district policies, each part proven on its own: " + "; ".join(notes),
+                         input_hash=ihash, notes=tuple(notes))
+    plan = Plan(model="policies", scenario_name=scn.name,
+                assignment=pd.concat([p.assignment for p in plans]).sort_values("area").reset_index(drop=True),
+                centres=pd.concat([p.centres.assign(policy=k) for k, _, p in parts], ignore_index=True),
+                clusters=pd.concat([p.clusters for p in plans if len(p.clusters)], ignore_index=True)
+                if any(len(p.clusters) for p in plans) else pd.DataFrame(),
+                lots=pd.concat([p.lots.assign(policy=k) for k, _, p in parts if len(p.lots)], ignore_index=True)
+                if any(len(p.lots) for p in plans) else pd.DataFrame(),
+                report=report, notes=_unlocated_note(geo) + notes)
+    plan.input_hashes = geo.fingerprint()
+    check_plan(plan, geo, scn, raise_on_violation=True)
+    plan.metrics = _metrics(plan, geo, scn)
+    if len(plan.lots):
+        plan.metrics["lots"] = int(len(plan.lots))
+    return plan
+
+
+def _stages_of(plan: Plan) -> list[str]:
+    return [s for s, present in (("clusters", len(plan.clusters)), ("lots", len(plan.lots))) if present]

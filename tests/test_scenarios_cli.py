@@ -63,7 +63,7 @@ def test_extends_cycle_and_missing_file(tmp_path):
 
 
 def test_extends_overrides_the_parent(tmp_path):
-    shutil.copy(NORFOLK / "base.yaml", tmp_path / "base.yaml")
+    shutil.copy(ROOT / "scenarios" / "norfolk_base.yaml", tmp_path / "base.yaml")
     p = _write(tmp_path, "extends: base.yaml\nname: child\nreach: {min: 500}\n")
     scn = load(p)
     assert scn.reach.min == 500 and scn.solver.time_limit == 120 and scn.name == "child"
@@ -133,3 +133,23 @@ def test_amalgamate_then_cluster_stage(tmp_path):
 def test_schema_command_prints_json(capsys):
     assert main(["schema"]) == 0
     assert json.loads(capsys.readouterr().out)["title"] == "clusterplan scenario"
+
+
+def test_hybrid_policy_per_district(tmp_path):
+    scn = load(NORFOLK / "hybrid_norwich_tender_rural_clusters.yaml")
+    plan, geo = cp.run.run(scn)
+    district = geo.areas["district"]
+    assert set(plan.lots["policy"]) == {"Norwich"}
+    norwich_centres = set(plan.centres.loc[plan.centres["policy"] == "Norwich", "centre"])
+    assert set(plan.lots["centre"]) <= norwich_centres
+    rural = plan.assignment[plan.assignment["area"].map(district) != "Norwich"]
+    assert (rural["cluster"] != "").all() and rural["cluster"].nunique() == 5
+    assert (plan.assignment.loc[plan.assignment["area"].map(district) == "Norwich", "cluster"] == "").all()
+    assert cp.check(plan, geo, scn) == []
+    # an area moved across the Norwich boundary to a rural centre breaks the Norwich policy's rules
+    a = plan.assignment.copy()
+    i = a.index[a["area"].map(district) == "Norwich"][0]
+    a.loc[i, "centre"] = "diss"
+    broken = cp.Plan(model=plan.model, scenario_name=plan.scenario_name, assignment=a, centres=plan.centres,
+                     report=plan.report)
+    assert any(v.startswith("Norwich: ") for v in cp.check(broken, geo, scn))

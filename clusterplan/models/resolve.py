@@ -57,3 +57,27 @@ def district_names(counts: dict[str, int], districts: list[str], key: str) -> di
     if problems:
         raise ScenarioError("\n".join(problems))
     return out
+
+
+def policy_groups(districts: list[str], policies: dict) -> list[tuple[str, list[str]]]:
+    """Districts of each per-district policy: ``(key, districts)``; ``others`` (or, without it, the scenario's own
+    settings under the key ``others``) takes every district not named."""
+    canon = {d.lower(): d for d in districts}
+    named, problems, groups = set(), [], []
+    for key in policies:
+        if key == "others":
+            continue
+        d = canon.get(key.lower())
+        if d is None:
+            close = difflib.get_close_matches(key, districts, n=1, cutoff=0.5)
+            hint = f"; did you mean '{close[0]}'?" if close else f"; districts: {', '.join(sorted(districts))}"
+            problems.append(f"`policies.{key}`: unknown district{hint}")
+            continue
+        named.add(d)
+        groups.append((key, [d]))
+    if problems:
+        raise ScenarioError("\n".join(problems))
+    rest = sorted(set(districts) - named)
+    if rest:
+        groups.append(("others", rest))
+    return groups

@@ -1,0 +1,65 @@
+"""The HTML report renders in headless Chromium; sweeps run in worker processes and resume."""
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import matplotlib.image as mpimg
+import pytest
+
+from clusterplan.cli import main
+from clusterplan.run import parse_sets, sweep, variants
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def chromium() -> str:
+    exe = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+    if exe is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI needs chromium for the report screenshot test (.ci/run installs it)")
+        pytest.skip("chromium not installed (apt-get install chromium)")
+    return exe
+
+
+def test_html_report_renders_in_headless_chromium(tmp_path):
+    out = tmp_path / "sq"
+    assert main(["run", str(ROOT / "scenarios" / "norfolk" / "status_quo.yaml"), "--out", str(out)]) == 0
+    shot = tmp_path / "report.png"
+    subprocess.run([chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                    f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1200,2400",
+                    f"--screenshot={shot}", (out / "report.html").as_uri()],
+                   check=True, timeout=120, capture_output=True)
+    img = mpimg.imread(shot)
+    assert img.shape[0] >= 2000 and img.shape[1] >= 1100
+    # a rendered report has text, tables and a coloured map: far from a blank page
+    assert img[..., :3].std() > 0.1
+    html = (out / "report.html").read_text()
+    assert "data:image/png;base64," in html and "What the solver proved" in html and "http" not in \
+        html.split("<body>")[1].split("Contains public sector")[0].replace("https://", "").replace("http://", "")
+
+
+def test_set_parsing_and_validation():
+    assert parse_sets(["reach.min=500,600", "deprivation.weight=0,1.5"]) == [
+        ("reach.min", [500, 600]), ("deprivation.weight", [0, 1.5])]
+    v = variants({"model": "amalgamate"}, parse_sets(["reach.min=500,600", "deprivation.weight=0,1"]))
+    assert len(v) == 4 and v[0][0] == "reach.min=500__deprivation.weight=0"
+    import clusterplan as cp
+    with pytest.raises(cp.ScenarioError, match="did you mean 'reach.min'"):
+        variants({"model": "amalgamate"}, parse_sets(["reach.mni=500"]))
+
+
+def test_sweep_runs_in_workers_and_resumes(tmp_path):
+    base = {"name": "sweep test", "model": "amalgamate"}
+    lines = []
+    table = sweep(base, ["reach.min=550,650"], tmp_path, workers=2, progress=lines.append)
+    assert list(table.index) == ["reach.min=550", "reach.min=650"]
+    assert (table["solver status"] == "optimal").all()
+    assert table.loc["reach.min=550", "centres kept"] >= table.loc["reach.min=650", "centres kept"]
+    assert json.loads((tmp_path / "reach.min=650" / "metrics.json").read_text())["centres below 650"] == 0
+    again = []
+    sweep(base, ["reach.min=550,650"], tmp_path, workers=2, progress=again.append)
+    assert again == ["2 variants: 2 already done, 0 to run on 2 worker(s)"]
