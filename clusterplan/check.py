@@ -37,7 +37,7 @@ class Context:
 
 def _facilities(geo: Geography, scn: Scenario, model: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     if model == "sites":
-        which = "area_centroids" if scn.sites == "area_centroids" else "candidates"
+        which = sites.which_sites(scn.sites)
         return sites.facilities(geo, which), sites.minutes(geo, which)
     if model == "capacity":
         return sites.facilities(geo, "area_centroids"), sites.minutes(geo, "area_centroids")

@@ -100,10 +100,9 @@ def _compare(args: argparse.Namespace) -> int:
     plans, geo = [], None
     for path in args.scenarios:
         scn = load(path)
-        plan, geo = runner.run(scn)
-        runner.write(plan, geo, scn, out / Path(path).stem)
+        plan, geo, reused = runner.run_or_reuse(scn, out / Path(path).stem)
         plans.append(plan)
-        print(f"{scn.name}: {_report_line(plan)}")
+        print(f"{scn.name}: {'reused (inputs unchanged, re-checked)' if reused else _report_line(plan)}")
     table = compare(plans)
     out.mkdir(parents=True, exist_ok=True)
     table.to_csv(out / "comparison.csv")

@@ -254,6 +254,18 @@ class Geography:
                                                              "the road network; is it connected?"])
         return replace(self, centre_minutes=cm, site_minutes=sm, travel_source="road network shortest paths")
 
+    def with_sites(self, path: str | Path, *, columns: dict[str, str] | None = None) -> Geography:
+        """A copy whose candidate sites come from a CSV (``name`` and ``x``/``y`` or ``lon``/``lat``, optional
+        ``id`` and ``home_area``), validated like every other input."""
+        notes: list[str] = []
+        df = _points_from_file(path, columns, "site")
+        sites = _validate_points(df, self.areas, str(path), notes, kind="site")
+        if self.travel is None:
+            raise InputError(str(path), ["this geography has a fixed travel matrix; give the sites' minutes too"])
+        return replace(self, sites=sites, site_minutes=trv.model_minutes(self.travel, self.areas, sites),
+                       sources={**self.sources, f"sites:{Path(path).name}": _sha256(path)},
+                       notes=self.notes + tuple(notes))
+
     def subset(self, districts: list[str]) -> Geography:
         """The part of this geography in ``districts``: areas, the centres and sites homed there, the corridors
         between them and their travel minutes (for per-district policies)."""

@@ -18,7 +18,7 @@ def _minutes(geo: Geography, assignment: pd.DataFrame, model: str, sites: str = 
     if model == "capacity":
         m = site_model.minutes(geo, "area_centroids")
     elif model == "sites":
-        m = site_model.minutes(geo, sites)
+        m = site_model.minutes(geo, site_model.which_sites(sites))
     else:
         m = geo.centre_minutes
     a = assignment.set_index("area")["centre"]

@@ -39,8 +39,7 @@ def _geography(spec_json: str) -> Geography:
                                    sites=spec.sites if spec.sites.lower().endswith(".csv") else "area_centroids",
                                    site_columns=spec.site_columns or None)
     if spec.builtin == "norfolk" and spec.sites.lower().endswith(".csv"):
-        raise InputError(spec.sites, ["a sites CSV with the built-in Norfolk data: give the areas, boundaries and "
-                                      "centres files too (geography.builtin: null), or use sites: candidates"])
+        geo = geo.with_sites(spec.sites, columns=spec.site_columns or None)
     return geo
 
 
@@ -121,7 +120,6 @@ def _centre_points(plan: Plan, geo: Geography) -> gpd.GeoDataFrame:
 def check_dir(out: str | Path) -> tuple[list[str], list[str]]:
     """Re-verify a written plan: (violations, warnings). Warnings say when the inputs changed since it was written."""
     from .check import check
-    from .plan import SolveReport
     out = Path(out)
     problems = [f"missing {f}" for f in ("assignment.csv", "centres.csv", "manifest.json") if not (out / f).exists()]
     if problems:
@@ -135,13 +133,7 @@ def check_dir(out: str | Path) -> tuple[list[str], list[str]]:
     if changed:
         warnings.append(f"the inputs changed since this plan was written ({', '.join(changed)}); it is checked "
                         "against today's inputs")
-    assignment = pd.read_csv(out / "assignment.csv", dtype=str, keep_default_na=False)
-    centres = pd.read_csv(out / "centres.csv", dtype={"centre": str})
-    fields = SolveReport.__dataclass_fields__
-    report = SolveReport(**{k: (tuple(v) if k == "notes" else v) for k, v in man.items() if k in fields})
-    plan = Plan(model=man["model"], scenario_name=man["scenario"], assignment=assignment, centres=centres,
-                report=report)
-    return check(plan, geo, scn), warnings
+    return check(_read_plan(out, man), geo, scn), warnings
 
 
 def parse_sets(sets: list[str]) -> list[tuple[str, list]]:
@@ -222,3 +214,37 @@ def sweep(base: dict, sets: list[str], out: str | Path, *, workers: int = 2, pro
     table.index.name = "variant"
     table.to_csv(out / "sweep.csv")
     return table
+
+
+def run_or_reuse(scn: Scenario, out: str | Path) -> tuple[Plan, Geography, bool]:
+    """Reuse the plan written in ``out`` when its inputs (scenario and geography hashes) are unchanged and it
+    still passes the checker; otherwise solve and write it. Returns (plan, geography, reused)."""
+    out = Path(out)
+    geo = geography_for(scn)
+    man_path = out / "manifest.json"
+    if man_path.exists():
+        man = json.loads(man_path.read_text())
+        if man.get("input_hashes", {}).get("plan_inputs") == input_hash(geo, scn):
+            violations, _ = check_dir(out)
+            if not violations:
+                plan = _read_plan(out, man)
+                return plan, geo, True
+    plan = solve(geo, scn)
+    write(plan, geo, scn, out)
+    return plan, geo, False
+
+
+def _read_plan(out: Path, man: dict) -> Plan:
+    """A written plan, read back from its folder (the manifest already parsed)."""
+    from .plan import SolveReport
+    fields = SolveReport.__dataclass_fields__
+    report = SolveReport(**{k: (tuple(v) if k == "notes" else v) for k, v in man.items() if k in fields})
+
+    def table(name: str, **kw) -> pd.DataFrame:
+        return pd.read_csv(out / name, **kw) if (out / name).exists() else pd.DataFrame()
+
+    metrics = json.loads((out / "metrics.json").read_text()) if (out / "metrics.json").exists() else {}
+    return Plan(model=man["model"], scenario_name=man["scenario"],
+                assignment=table("assignment.csv", dtype=str, keep_default_na=False),
+                centres=table("centres.csv", keep_default_na=False), report=report, clusters=table("clusters.csv"),
+                lots=table("lots.csv"), notes=man.get("notes", []), input_hashes=man["input_hashes"], metrics=metrics)

@@ -153,3 +153,28 @@ def test_hybrid_policy_per_district(tmp_path):
     broken = cp.Plan(model=plan.model, scenario_name=plan.scenario_name, assignment=a, centres=plan.centres,
                      report=plan.report)
     assert any(v.startswith("Norwich: ") for v in cp.check(broken, geo, scn))
+
+
+def test_sites_from_centres_and_from_a_csv(tmp_path, norfolk):
+    plan = cp.solve(norfolk, {"model": "sites", "geography": {"sites": "centres"}, "centres": {"count": 30}})
+    assert len(plan.kept) == 30 and set(plan.kept) <= set(norfolk.located_centres.index)
+    # a commissioner's own candidate sites: here 80 real schools (nurseries and academies) written as a CSV
+    s = norfolk.sites[norfolk.sites["kind"].str.contains("nursery|Academy", case=False, na=False)].head(80)
+    csv = tmp_path / "my_sites.csv"
+    s.reset_index()[["id", "name", "x", "y"]].to_csv(csv, index=False)
+    scn = _write(tmp_path, f"model: sites\ngeography: {{sites: {csv}}}\ncentres: {{max_count: 40}}\n")
+    plan, geo = cp.run.run(load(scn))
+    assert set(plan.kept) <= set(s.index) and len(geo.sites) == 80
+    assert cp.check(plan, geo, load(scn)) == []
+
+
+def test_compare_reuses_unchanged_plans(tmp_path, capsys):
+    args = ["compare", str(NORFOLK / "status_quo.yaml"), str(NORFOLK / "fifteen_bases.yaml"), "--out", str(tmp_path)]
+    assert main(args) == 0
+    first = capsys.readouterr().out
+    assert "reused" not in first and (tmp_path / "comparison.csv").exists() and (tmp_path / "comparison.png").exists()
+    table = pd.read_csv(tmp_path / "comparison.csv", index_col=0)
+    assert list(table.columns) == ["Norfolk - status quo", "Norfolk - fifteen bases"]
+    assert int(table.loc["centres kept", "Norfolk - fifteen bases"]) == 15
+    assert main(args) == 0
+    assert capsys.readouterr().out.count("reused (inputs unchanged, re-checked)") == 2

@@ -13,7 +13,11 @@ from .assignment import Spec
 
 
 def facilities(geo: Geography, which: str):
-    """Candidate sites: ``candidates`` (the geography's sites) or ``area_centroids`` (one per area)."""
+    """Candidate sites: ``candidates`` (the geography's sites, e.g. the schools or a user's CSV), ``centres``
+    (the located existing centres) or ``area_centroids`` (one per area)."""
+    if which == "centres":
+        from .amalgamate import facilities as centre_facilities
+        return centre_facilities(geo)
     if which == "area_centroids":
         import pandas as pd
         a = geo.areas
@@ -23,8 +27,15 @@ def facilities(geo: Geography, which: str):
     return s.assign(district=geo.areas.loc[s["home_area"], "district"].to_numpy())[["name", "home_area", "district"]]
 
 
+def which_sites(choice: str) -> str:
+    """The scenario's ``geography.sites`` as a site set: a CSV path has become the geography's candidates."""
+    return choice if choice in ("centres", "area_centroids") else "candidates"
+
+
 def minutes(geo: Geography, which: str):
     """Minutes from every area to every candidate site."""
+    if which == "centres":
+        return geo.centre_minutes[geo.located_centres.index]
     if which == "area_centroids":
         from ..travel import model_minutes
         if geo.travel is None:
@@ -37,7 +48,7 @@ def minutes(geo: Geography, which: str):
 
 def spec(geo: Geography, scn: Scenario) -> Spec:
     """The catchment-model specification of a sites scenario."""
-    which = "area_centroids" if scn.sites == "area_centroids" else "candidates"
+    which = which_sites(scn.sites)
     fac = facilities(geo, which)
     districts = sorted(geo.areas["district"].unique())
     per_district = resolve.district_names(scn.centres.per_district, districts, "centres.per_district")
