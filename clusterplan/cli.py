@@ -21,9 +21,12 @@ def _summary(args: argparse.Namespace) -> int:
 
 def _report_line(plan) -> str:
     r = plan.report
-    gap = f"{r.gap:.2%}" if r.gap is not None else "n/a"
-    return (f"{r.status} (objective {r.objective:,.0f}, bound {r.bound:,.0f}, gap {gap}, {r.seconds:.1f} s, "
-            f"{r.solver_version})")
+
+    def num(v, fmt: str) -> str:
+        return "n/a" if v is None else format(v, fmt)
+
+    return (f"{r.status} (objective {num(r.objective, ',.0f')}, bound {num(r.bound, ',.0f')}, "
+            f"gap {num(r.gap, '.2%')}, {r.seconds:.1f} s, {r.solver_version})")
 
 
 def _norfolk(args: argparse.Namespace) -> int:

@@ -62,7 +62,8 @@ def plan_metrics(plan, geo: Geography, *, weight: float = 1.0, floor: float = 60
     for limit in (15, 30):
         near = float(p[deprived & (t <= limit)].sum())
         out[f"deprived under-fives within {limit} min (%)"] = round(100 * near / dep_kids, 1) if dep_kids else None
-    if status_quo is not None:
+    if status_quo is not None and plan.centres["centre"].isin(geo.centres.index).all():
+        # only meaningful when the plan's centres are today's centres (not a new network of sites)
         before = status_quo.set_index("area")["centre"].reindex(a.index)
         after = assign.set_index("area")["centre"].reindex(a.index)
         changed = before != after

@@ -39,7 +39,7 @@ def plan_map(plan, geo: Geography, ax=None, title: str | None = None):
     else:
         a.dissolve(by="centre").boundary.plot(ax=ax, color="black", linewidth=0.5)
     c = plan.centres
-    if plan.model in ("amalgamate", "status_quo", "cluster"):
+    if c["centre"].isin(geo.centres.index).all():  # existing centres (any model that keeps or merges them)
         pts = geo.centres.loc[c["centre"]]
         kept = c["status"].to_numpy() == "kept"
         ax.scatter(pts["x"][kept], pts["y"][kept], s=28, c="black", marker="o", label="kept", zorder=3)
@@ -62,6 +62,13 @@ def change_map(plan, base, geo: Geography, ax=None, title: str | None = None):
     if own:
         fig, ax = plt.subplots(figsize=(7, 6))
     a = geo.areas
+    if not plan.centres["centre"].isin(geo.centres.index).all():
+        a.plot(ax=ax, color="#eeeeee", linewidth=0.1, edgecolor="white")
+        ax.set_title(title or plan.scenario_name, fontsize=10)
+        ax.text(0.5, 0.5, "a new network of sites:\nnot comparable centre by centre", ha="center", va="center",
+                transform=ax.transAxes, fontsize=9)
+        ax.set_axis_off()
+        return fig if own else ax
     before = base.assignment.set_index("area")["centre"].reindex(a.index)
     after = plan.assignment.set_index("area")["centre"].reindex(a.index)
     changed = before != after

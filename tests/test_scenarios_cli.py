@@ -178,3 +178,12 @@ def test_compare_reuses_unchanged_plans(tmp_path, capsys):
     assert int(table.loc["centres kept", "Norfolk - fifteen bases"]) == 15
     assert main(args) == 0
     assert capsys.readouterr().out.count("reused (inputs unchanged, re-checked)") == 2
+
+
+def test_report_line_of_a_plan_without_one_objective():
+    from clusterplan.cli import _report_line
+    from clusterplan.plan import SolveReport
+    r = SolveReport(status="optimal", objective=None, bound=None, gap=None, seconds=1.0, solver="highs",
+                    solver_version="HiGHS", time_limit=1, gap_limit=0, threads=None, seed=0, scope="")
+    plan = cp.Plan(model="policies", scenario_name="x", assignment=pd.DataFrame(), centres=pd.DataFrame(), report=r)
+    assert _report_line(plan).startswith("optimal (objective n/a, bound n/a, gap n/a")
