@@ -115,13 +115,7 @@ def rule_locks_and_counts(c: Context) -> list[str]:
         for j in resolve.centre_ids(cs.close, c.geo.centres, "centres.close"):
             if j in kept:
                 out.append(f"{c.facilities.at[j, 'name']} [{j}] is locked closed but kept")
-    n = len(kept)
-    if cs.count is not None and n != cs.count:
-        out.append(f"{n} centres kept; the scenario asks for exactly {cs.count}")
-    if cs.min_count is not None and n < cs.min_count:
-        out.append(f"{n} centres kept; the scenario asks for at least {cs.min_count}")
-    if cs.max_count is not None and n > cs.max_count:
-        out.append(f"{n} centres kept; the scenario asks for at most {cs.max_count}")
+    out += count_violations(len(kept), "centres kept", cs.count, cs.min_count, cs.max_count)
     districts = sorted(c.geo.areas["district"].unique())
     for d, k in resolve.district_names(cs.per_district, districts, "centres.per_district").items():
         got = int((c.facilities.loc[list(kept), "district"] == d).sum())
@@ -131,6 +125,19 @@ def rule_locks_and_counts(c: Context) -> list[str]:
         bad = [i for i, j in c.assign.items() if c.geo.areas.at[i, "district"] != c.facilities.at[j, "district"]]
         if bad:
             out.append(f"{len(bad)} area(s) served from another district, e.g. {bad[:5]}")
+    return out
+
+
+def count_violations(n: int, noun: str, count: int | None, min_count: int | None,
+                     max_count: int | None) -> list[str]:
+    """How ``n`` (of ``noun``) breaks an exact count or a range, in words."""
+    out = []
+    if count is not None and n != count:
+        out.append(f"{n} {noun}; the scenario asks for exactly {count}")
+    if min_count is not None and n < min_count:
+        out.append(f"{n} {noun}; the scenario asks for at least {min_count}")
+    if max_count is not None and n > max_count:
+        out.append(f"{n} {noun}; the scenario asks for at most {max_count}")
     return out
 
 
@@ -169,14 +176,8 @@ def rule_clusters(c: Context) -> list[str]:
     if (per_centre["cluster"] == "").any():
         out.append(f"centre(s) in no cluster: {sorted(per_centre.loc[per_centre['cluster'] == '', 'centre'])}")
     of = per_centre.drop_duplicates("centre").set_index("centre")["cluster"]
-    k = of.nunique()
     cc = c.scn.clusters
-    if cc.count is not None and k != cc.count:
-        out.append(f"{k} clusters; the scenario asks for exactly {cc.count}")
-    if cc.min_count is not None and k < cc.min_count:
-        out.append(f"{k} clusters; the scenario asks for at least {cc.min_count}")
-    if cc.max_count is not None and k > cc.max_count:
-        out.append(f"{k} clusters; the scenario asks for at most {cc.max_count}")
+    out += count_violations(of.nunique(), "clusters", cc.count, cc.min_count, cc.max_count)
     lifted = cl.centre_graph(c.geo.corridors, c.assign)
     phase = cl.phases(c.geo, c.assign, c.facilities, cc.phase1_share)
     for name, members in of.groupby(of).groups.items():

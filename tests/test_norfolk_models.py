@@ -73,6 +73,10 @@ def test_checker_finds_a_breached_floor_and_lock(norfolk, status_quo):
                                         "centres": {"close": ["wells"]}})
     assert any("Wells" in x and "below the floor 600" in x for x in v)
     assert any("locked closed but kept" in x for x in v)
+    v = cp.check(status_quo, norfolk, {"model": "amalgamate", "reach": {"min": 0},
+                                        "centres": {"count": 20, "max_count": 30}})
+    assert "41 centres kept; the scenario asks for exactly 20" in v
+    assert "41 centres kept; the scenario asks for at most 30" in v
 
 
 def test_locks_and_per_district_counts_on_norfolk(norfolk):

@@ -161,13 +161,7 @@ def build(areas: pd.DataFrame, graph: nx.Graph, spec: Spec, name: str = "catchme
     for j in spec.keep:                                                 # (6)
         if j in y:
             prob += y[j] == 1, f"keep_{jnum[j]}"
-    total = pulp.lpSum(y.values())
-    if spec.count is not None:
-        prob += total == spec.count, "count"
-    if spec.min_count is not None:
-        prob += total >= spec.min_count, "min_count"
-    if spec.max_count is not None:
-        prob += total <= spec.max_count, "max_count"
+    add_counts(prob, pulp.lpSum(y.values()), spec.count, spec.min_count, spec.max_count)
     for n, (d, k) in enumerate(sorted(spec.per_district.items())):
         prob += pulp.lpSum(y[j] for j in fac.index if fac.at[j, "district"] == d) == k, f"district_{n}"
     if spec.one_per_area:                                               # (7)
@@ -175,6 +169,17 @@ def build(areas: pd.DataFrame, graph: nx.Graph, spec: Spec, name: str = "catchme
             if len(group) > 1:
                 prob += pulp.lpSum(y[j] for j in group) <= 1, f"one_per_area_{n}"
     return Built(prob, x, y, cand, cost)
+
+
+def add_counts(prob: pulp.LpProblem, total, count: int | None, min_count: int | None, max_count: int | None) -> None:
+    """Constrain ``total`` (a sum of binaries) to ``count`` exactly, and/or to [``min_count``, ``max_count``]. The
+    constraint names (count, min_count, max_count) are what the elastic diagnosis relaxes."""
+    if count is not None:
+        prob += total == count, "count"
+    if min_count is not None:
+        prob += total >= min_count, "min_count"
+    if max_count is not None:
+        prob += total <= max_count, "max_count"
 
 
 def _flow(prob, graph, x, y, j, js, h, members, inum) -> None:

@@ -31,6 +31,7 @@ from ..geography import Geography
 from ..plan import Plan
 from ..scenario import Scenario
 from . import amalgamate, contiguity
+from .assignment import add_counts
 from .objective import DEPRIVED_IDACI
 
 
@@ -171,13 +172,7 @@ def _model(scn, cc, ids, reach, dep, ph, h, fac, t):
             prob += r <= cc.max_reach * v[m], f"max_reach_{num[m]}"
         if cc.require_phase1:
             prob += pulp.lpSum(u[j, m] for j in members[m] if ph[j] == 1) >= v[m], f"phase1_{num[m]}"
-    k = pulp.lpSum(v.values())
-    if cc.count is not None:
-        prob += k == cc.count, "count"
-    if cc.min_count is not None:
-        prob += k >= cc.min_count, "min_count"
-    if cc.max_count is not None:
-        prob += k <= cc.max_count, "max_count"
+    add_counts(prob, pulp.lpSum(v.values()), cc.count, cc.min_count, cc.max_count)
     return u, _solve(prob, scn.solver, warm=False)
 
 
