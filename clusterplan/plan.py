@@ -8,10 +8,14 @@ from pathlib import Path
 
 import pandas as pd
 
+from .solvers import Outcome
+
 
 @dataclass(frozen=True)
-class SolveReport:
-    """What the solver proved. ``status`` is ``optimal`` only when the solver proved it (within ``gap_limit``).
+class SolveReport(Outcome):
+    """What the solver proved: the solver's :class:`~clusterplan.solvers.Outcome` plus the run's settings.
+
+    ``status`` is ``optimal`` only when the solver proved it (within ``gap_limit``).
 
     ``objective`` and ``bound`` are in the model's units (weighted child-minutes, or number of centres for
     ``capacity``); ``gap`` is the relative gap |objective - bound| / |objective|. ``scope`` states the feasible set
@@ -19,13 +23,6 @@ class SolveReport:
     valid for the problem as documented, without the model's restrictions.
     """
 
-    status: str
-    objective: float | None
-    bound: float | None
-    gap: float | None
-    seconds: float
-    solver: str
-    solver_version: str
     time_limit: float
     gap_limit: float
     threads: int | None

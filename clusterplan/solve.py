@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -32,11 +32,9 @@ def input_hash(geo: Geography, scn: Scenario) -> str:
 
 def _report(outcome, scn: Scenario, scope: str, ihash: str, k: int | None, notes: list[str]) -> SolveReport:
     s = scn.solver
-    return SolveReport(status=outcome.status, objective=outcome.objective, bound=outcome.bound, gap=outcome.gap,
-                       seconds=round(outcome.seconds, 3), solver=outcome.solver,
-                       solver_version=outcome.solver_version, time_limit=s.time_limit, gap_limit=s.gap,
-                       threads=s.threads, seed=s.seed, scope=scope, input_hash=ihash, candidates=k,
-                       notes=tuple(notes))
+    return SolveReport(**{**asdict(outcome), "seconds": round(outcome.seconds, 3)}, time_limit=s.time_limit,
+                       gap_limit=s.gap, threads=s.threads, seed=s.seed, scope=scope, input_hash=ihash,
+                       candidates=k, notes=tuple(notes))
 
 
 @dataclass
