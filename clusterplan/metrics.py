@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from .geography import Geography
-from .models.objective import DEPRIVED_IDACI, child_weights
+from .models.objective import child_weights, deprived_under5
 
 
 def _minutes(geo: Geography, assignment: pd.DataFrame, model: str, sites: str = "candidates") -> pd.Series:
@@ -44,7 +44,7 @@ def plan_metrics(plan, geo: Geography, *, weight: float = 1.0, floor: float = 60
     t = _minutes(geo, assign, plan.model, sites).reindex(a.index)
     p = a["under5"].astype(float)
     rural = a["rural_urban"].fillna("").str[:1].isin(["D", "E"])
-    deprived = a["idaci"] >= DEPRIVED_IDACI
+    dep = deprived_under5(a).astype(float)
     served = plan.centres[plan.centres["status"].isin(["kept", "new"])]
     out: dict[str, float | int | str | None] = {
         "centres kept": int(len(served)),
@@ -58,9 +58,9 @@ def plan_metrics(plan, geo: Geography, *, weight: float = 1.0, floor: float = 60
         out[f"mean minutes{label}"] = round(float(np.sum(w * t.to_numpy()) / w.sum()), 2) if w.sum() else None
         out[f"p90 minutes{label}"] = round(_weighted_quantile(t.to_numpy(), w, 0.9), 2) if w.sum() else None
     out["deprivation-weighted child-minutes"] = round(float(np.sum(child_weights(a, weight) * t)), 1)
-    dep_kids = float(p[deprived].sum())
+    dep_kids = float(dep.sum())
     for limit in (15, 30):
-        near = float(p[deprived & (t <= limit)].sum())
+        near = float(dep[t <= limit].sum())
         out[f"deprived under-fives within {limit} min (%)"] = round(100 * near / dep_kids, 1) if dep_kids else None
     if status_quo is not None and plan.centres["centre"].isin(geo.centres.index).all():
         # only meaningful when the plan's centres are today's centres (not a new network of sites)

@@ -11,7 +11,6 @@ import json
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from . import diagnose
@@ -19,7 +18,7 @@ from .check import check as check_plan
 from .errors import InfeasibleError, SolverError
 from .geography import Geography
 from .models import amalgamate, assignment, contiguity, sites
-from .models.objective import DEPRIVED_IDACI
+from .models.objective import deprived_under5
 from .plan import Plan, SolveReport
 from .scenario import Scenario
 
@@ -102,7 +101,7 @@ def centre_table(geo: Geography, assign: pd.Series, fac: pd.DataFrame, minutes: 
     a = geo.areas
     df = pd.DataFrame({"area": assign.index, "centre": assign.to_numpy()})
     df["under5"] = a.loc[df["area"], "under5"].to_numpy()
-    df["deprived"] = np.where(a.loc[df["area"], "idaci"].to_numpy() >= DEPRIVED_IDACI, df["under5"], 0)
+    df["deprived"] = deprived_under5(a).loc[df["area"]].to_numpy()
     df["minutes"] = minutes.to_numpy()[minutes.index.get_indexer(df["area"]), minutes.columns.get_indexer(df["centre"])]
     df["child_minutes"] = df["minutes"] * df["under5"]
     g = df.groupby("centre").agg(reach=("under5", "sum"), areas=("area", "size"), deprived_children=("deprived", "sum"),

@@ -32,7 +32,7 @@ from ..plan import Plan
 from ..scenario import Scenario
 from . import amalgamate, contiguity
 from .assignment import add_counts
-from .objective import DEPRIVED_IDACI
+from .objective import deprived_under5
 
 
 def centre_graph(graph: nx.Graph, assign: pd.Series) -> nx.Graph:
@@ -51,7 +51,7 @@ def phases(geo: Geography, assign: pd.Series, fac: pd.DataFrame, share: float = 
     from the share of its catchment's under-fives living in England's 30% most deprived areas (IDACI):
     phase 1 at >= ``share``, phase 2 at >= ``share`` / 4, else phase 3."""
     a = geo.areas.loc[assign.index]
-    dep = a["under5"].where(a["idaci"] >= DEPRIVED_IDACI, 0).groupby(assign.to_numpy()).sum()
+    dep = deprived_under5(a).groupby(assign.to_numpy()).sum()
     reach = a["under5"].groupby(assign.to_numpy()).sum()
     frac = dep / reach
     derived = pd.Series(np.where(frac >= share, 1, np.where(frac >= share / 4, 2, 3)), index=frac.index)
@@ -112,7 +112,7 @@ def cluster_centres(geo: Geography, scn: Scenario, assign: pd.Series, fac: pd.Da
     ids = sorted(set(assign))
     a = geo.areas
     reach = a["under5"].groupby(assign.reindex(a.index).to_numpy()).sum().reindex(ids)
-    dep = a["under5"].where(a["idaci"] >= DEPRIVED_IDACI, 0).groupby(assign.reindex(a.index).to_numpy()).sum()
+    dep = deprived_under5(a).groupby(assign.reindex(a.index).to_numpy()).sum()
     dep = dep.reindex(ids)
     ph = phases(geo, assign, fac, cc.phase1_share)
     h = centre_graph(geo.corridors, assign)

@@ -18,6 +18,11 @@ import pandas as pd
 DEPRIVED_IDACI = 0.203
 
 
+def deprived_under5(areas: pd.DataFrame) -> pd.Series:
+    """Children under five per area if the area is in England's 30% most deprived by IDACI, else 0 (children)."""
+    return areas["under5"].where(areas["idaci"] >= DEPRIVED_IDACI, 0)
+
+
 def child_weights(areas: pd.DataFrame, weight: float) -> pd.Series:
     """p_i (1 + w d_i): weighted children per area. Missing IDACI counts as 0 (noted by the geography)."""
     return areas["under5"] * (1.0 + weight * areas["idaci"].fillna(0.0))
