@@ -61,7 +61,12 @@ def _run(args: argparse.Namespace) -> int:
     from . import run as runner
     from .scenario import load
     scn = load(args.scenario)
-    plan, geo = runner.run(scn)
+    try:
+        plan, geo = runner.run(scn)
+    except ScenarioError as exc:
+        if str(args.scenario) in str(exc):
+            raise
+        raise ScenarioError(f"{args.scenario}: {exc}") from None
     out = runner.write(plan, geo, scn, args.out)
     print(f"{scn.name}: {_report_line(plan)}")
     for k, v in plan.metrics.items():

@@ -69,7 +69,8 @@ def validate(graph: nx.Graph, area_codes: Iterable[str], *, source: str = "corri
     isolated = [c for c in codes if c in graph and graph.degree(c) == 0]
     if isolated:
         problems.append(f"{len(isolated)} area(s) have no neighbour, so no catchment can include them with another "
-                        f"area: {isolated[:10]}; add a link to each (add_links) or loosen the barrier/tolerance")
+                        f"area: {isolated[:10]}; add a link to each (scenario key `geography.links`, or "
+                        "corridors.add_links) or loosen the barrier or tolerance")
     if problems:
         raise InputError(source, problems)
 

@@ -36,9 +36,9 @@ def presolve(geo: Geography, spec: assignment.Spec, *, what: str) -> None:
         for comp in nx.connected_components(geo.corridors):
             kids = int(a.loc[list(comp), "under5"].sum())
             if kids < floor:
-                names = ", ".join(sorted(comp)[:8])
-                reasons.append(f"areas {names} form a corridor component with only {kids} children, below the "
-                               f"floor {floor:g}: no centre there can reach it")
+                reasons.append(f"{_areas_phrase(sorted(comp), len(a))} hold only {kids:,} children under five, "
+                               f"below the floor of {floor:,g}: no centre there can reach it; lower `reach.min` "
+                               "or link the areas to others")
         if spec.within_district:
             for d, grp in a.groupby("district"):
                 kids = int(grp["under5"].sum())
@@ -73,6 +73,14 @@ def presolve(geo: Geography, spec: assignment.Spec, *, what: str) -> None:
             reasons.append(f"... and {len(far) - 10} more areas beyond the travel limit")
     if reasons:
         raise InfeasibleError(f"{what}: the scenario cannot be met:", reasons)
+
+
+def _areas_phrase(codes: list[str], n_all: int) -> str:
+    """'all 538 areas (one corridor component)' or 'the 3 areas E01..., E01... (a corridor component)'."""
+    if len(codes) == n_all:
+        return f"all {n_all} areas together (one corridor component)"
+    more = f" and {len(codes) - 8} more" if len(codes) > 8 else ""
+    return f"the {len(codes)} area(s) {', '.join(codes[:8])}{more} (a corridor component)"
 
 
 def elastic(geo: Geography, spec: assignment.Spec, solver, *, what: str) -> list[str]:

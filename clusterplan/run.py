@@ -19,7 +19,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from . import datasets
+from . import corridors, datasets
 from .errors import InputError
 from .geography import Geography
 from .plan import Plan
@@ -28,7 +28,7 @@ from .solve import input_hash, solve
 
 
 @lru_cache(maxsize=8)
-def _geography(spec_json: str) -> Geography:
+def _geography(spec_json: str, _stamps: tuple) -> Geography:
     spec = GeographySpec.model_validate_json(spec_json)
     if spec.builtin == "norfolk":
         geo = datasets.norfolk(spec.year)
@@ -40,12 +40,44 @@ def _geography(spec_json: str) -> Geography:
                                    site_columns=spec.site_columns or None)
     if spec.builtin == "norfolk" and spec.sites.lower().endswith(".csv"):
         geo = geo.with_sites(spec.sites, columns=spec.site_columns or None)
+    if spec.links:
+        pairs = corridors.read_links(spec.links)
+        geo = geo.with_corridors(corridors.add_links(geo.corridors, pairs, geo.areas, source=spec.links),
+                                 source=spec.links)
+    if spec.barriers:
+        layer = _read_layer(spec.barriers, "geography.barriers")
+        graph = corridors.remove_barrier_crossings(geo.corridors, geo.areas, layer, source=spec.barriers)
+        geo = geo.with_corridors(graph, source=spec.barriers)
     return geo
 
 
+def _read_layer(path: str, key: str) -> gpd.GeoDataFrame:
+    """A geometry file named by scenario key ``key``, or an :class:`InputError` saying what is wrong with it."""
+    p = Path(path)
+    if not p.exists():
+        raise InputError(path, [f"file not found (named by `{key}`); expected a line or polygon file"])
+    try:
+        return gpd.read_file(p)
+    except Exception as exc:  # noqa: BLE001 - any reader failure is a bad file, reported as such
+        raise InputError(path, [f"cannot be read as a geometry file (`{key}`): {str(exc).splitlines()[0]}"]) from None
+
+
 def geography_for(scn: Scenario) -> Geography:
-    """The geography a scenario names (cached: the same spec gives the same object)."""
-    return _geography(scn.geography.model_dump_json())
+    """The geography a scenario names (cached: the same spec over unchanged files gives the same object; a file
+    edited since is read again)."""
+    spec = scn.geography
+    files = [spec.areas, spec.boundaries, spec.centres, spec.links, spec.barriers,
+             spec.sites if spec.sites.lower().endswith(".csv") else None]
+    stamps = tuple((f, *_stamp(f)) for f in files if f)
+    return _geography(spec.model_dump_json(), stamps)
+
+
+def _stamp(path: str) -> tuple[int, int]:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return (-1, -1)
+    return (st.st_mtime_ns, st.st_size)
 
 
 def run(scn: Scenario) -> tuple[Plan, Geography]:

@@ -19,7 +19,7 @@ MODELS = ("status_quo", "amalgamate", "sites", "capacity", "cluster")
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
 
 
 class Reach(_Strict):
@@ -106,6 +106,10 @@ class GeographySpec(_Strict):
     boundary_code: str = Field("code", description="area-code column of the boundaries file")
     centre_columns: dict[str, str] = Field(default_factory=dict)
     site_columns: dict[str, str] = Field(default_factory=dict)
+    links: str | None = Field(None, description="CSV of extra corridor links (columns area_a, area_b), e.g. a bus "
+                                                "route between areas that do not touch")
+    barriers: str | None = Field(None, description="line (or polygon) file of barriers, e.g. a river with no "
+                                                   "crossing: corridor links that cross it are removed")
 
     @model_validator(mode="after")
     def _files(self) -> GeographySpec:
@@ -233,8 +237,10 @@ def _explain(exc: ValidationError, source: str) -> str:
         else:
             msg = str(err["msg"]).removeprefix("Value error, ")
             where = f"`{key}`: " if key else ""
-            got = "" if "Got " in msg or not key else f" Got {err.get('input')!r} instead."
-            lines.append(f"{where}{msg}.{got}".replace("..", "."))
+            shown = "Got " in msg or not key or repr(err.get("input")) in msg
+            got = "" if shown else f" Got {err.get('input')!r} instead."
+            end = "" if msg.endswith(("?", ".")) else "."
+            lines.append(f"{where}{msg}{end}{got}")
     return f"{source}: {len(lines)} problem(s):\n" + "\n".join(f"  - {m}" for m in lines)
 
 
@@ -274,7 +280,7 @@ def read_yaml(path: str | Path, *, _seen: tuple[Path, ...] = ()) -> dict[str, An
     # Files named in the scenario are relative to the file that names them.
     geo = data.get("geography")
     if isinstance(geo, dict):
-        for key in ("areas", "boundaries", "centres"):
+        for key in ("areas", "boundaries", "centres", "links", "barriers"):
             if isinstance(geo.get(key), str):
                 geo[key] = str((path.parent / geo[key]).resolve())
         if isinstance(geo.get("sites"), str) and geo["sites"].lower().endswith(".csv"):

@@ -173,3 +173,17 @@ def test_missing_and_empty_files(tmp_path):
 
 def test_errors_are_value_errors():
     assert issubclass(cp.InputError, ValueError)
+
+
+def test_a_correctly_declared_other_crs_gives_the_same_geography(small):
+    """Boundaries in Web Mercator (declared) are reprojected: the same areas and corridors as in British National
+    Grid; only a wrongly declared CRS is an error (tests/bad_inputs/boundaries_wrong_crs)."""
+    tmp, areas, bnd = small
+    ref = cp.Geography.from_files(**_write(tmp, areas, bnd))
+    merc = tmp / "mercator"
+    merc.mkdir()
+    other = cp.Geography.from_files(**_write(merc, areas, bnd.to_crs(3857)))
+    assert other.areas.crs.to_epsg() == 27700
+    assert sorted(map(sorted, other.corridors.edges)) == sorted(map(sorted, ref.corridors.edges))
+    moved = other.areas.geometry.symmetric_difference(ref.areas.geometry).area
+    assert (moved < 1e-5 * ref.areas.geometry.area).all()  # millimetres of round-off along each boundary

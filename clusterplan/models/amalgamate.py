@@ -6,6 +6,7 @@ catchments, so the plan shows which centres fall below 600 now.
 
 from __future__ import annotations
 
+from ..errors import ScenarioError
 from ..geography import Geography
 from ..scenario import Scenario
 from . import resolve
@@ -23,6 +24,10 @@ def spec(geo: Geography, scn: Scenario, *, status_quo: bool = False) -> Spec:
     fac = facilities(geo)
     keep = resolve.centre_ids(scn.centres.keep, geo.centres, "centres.keep")
     close = resolve.centre_ids(scn.centres.close, geo.centres, "centres.close")
+    both = sorted(set(keep) & set(close))
+    if both:
+        raise ScenarioError(f"`centres.keep` and `centres.close` both name {', '.join(geo.centres.loc[both, 'name'])}"
+                            "; a centre cannot be locked open and closed at once: remove it from one of the lists")
     districts = sorted(geo.areas["district"].unique())
     per_district = resolve.district_names(scn.centres.per_district, districts, "centres.per_district")
     if status_quo:
