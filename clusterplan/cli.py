@@ -30,12 +30,18 @@ def _report_line(plan) -> str:
 
 
 def _norfolk(args: argparse.Namespace) -> int:
+    from . import run as runner
+    from .scenario import Scenario
     from .solve import solve
     g = datasets.norfolk(args.year)
     print(g.summary())
-    today = solve(g, {"model": "status_quo"})
-    plan = solve(g, {"model": "amalgamate", "reach": {"min": args.floor},
-                     "solver": {"time_limit": args.time_limit}})
+    geo_spec = {"builtin": "norfolk", "year": args.year}
+    today_scn = Scenario.from_dict({"name": "status quo", "model": "status_quo", "geography": geo_spec})
+    scn = Scenario.from_dict({"name": f"amalgamate (floor {args.floor:g})", "model": "amalgamate",
+                              "geography": geo_spec, "reach": {"min": args.floor},
+                              "solver": {"time_limit": args.time_limit}})
+    today = solve(g, today_scn)
+    plan = solve(g, scn)
     c = today.centres
     print(f"\nToday (status quo catchments): {len(c)} located centres, "
           f"{int((c['reach'] < args.floor).sum())} reach fewer than {args.floor:g} children; "
@@ -49,10 +55,9 @@ def _norfolk(args: argparse.Namespace) -> int:
         print(f"  {row['name']} -> {into}")
     print(f"  every plan re-verified by the independent checker; scope: {plan.report.scope}")
     if args.out:
-        today.to_csv(f"{args.out}/status_quo")
-        plan.to_csv(f"{args.out}/amalgamate")
-        print(f"\nwritten: {args.out}/status_quo/ and {args.out}/amalgamate/ (assignment.csv, centres.csv, "
-              "report.json)")
+        runner.write(today, g, today_scn, f"{args.out}/status_quo")
+        runner.write(plan, g, scn, f"{args.out}/amalgamate")
+        print(f"\nwritten: {args.out}/status_quo/ and {args.out}/amalgamate/ (as `clusterplan run` writes them)")
     print(f"\nData: {datasets.ATTRIBUTION}")
     return 0
 

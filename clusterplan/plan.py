@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 
 import pandas as pd
 
@@ -67,14 +65,3 @@ class Plan:
     def kept(self) -> list[str]:
         """Ids of the centres (or sites) serving areas in this plan."""
         return sorted(self.assignment["centre"].unique())
-
-    def to_csv(self, directory: str | Path) -> None:
-        """Write ``assignment.csv``, ``centres.csv``, ``clusters.csv`` and ``report.json`` into ``directory``."""
-        d = Path(directory)
-        d.mkdir(parents=True, exist_ok=True)
-        self.assignment.to_csv(d / "assignment.csv", index=False)
-        self.centres.to_csv(d / "centres.csv", index=False)
-        if len(self.clusters):
-            self.clusters.to_csv(d / "clusters.csv", index=False)
-        (d / "report.json").write_text(json.dumps({**self.report.to_dict(), "notes": self.notes,
-                                                   "input_hashes": self.input_hashes}, indent=2, default=str))
