@@ -177,6 +177,10 @@ def main(argv: list[str] | None = None) -> int:
     except InfeasibleError as exc:
         print(f"infeasible: {exc}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print("interrupted: nothing half-written was left behind (outputs are moved into place only when "
+              "complete)", file=sys.stderr)
+        return 130
     except SolverError as exc:
         print(f"solver: {exc}", file=sys.stderr)
         return 2

@@ -21,6 +21,7 @@ import pandas as pd
 
 from . import corridors, datasets
 from .errors import InputError
+from .executor import local_map, remove_partial
 from .geography import Geography
 from .plan import Plan
 from .scenario import GeographySpec, Scenario
@@ -222,7 +223,6 @@ def _run_variant(job: tuple[str, dict, str]) -> tuple[str, dict]:
 def sweep(base: dict, sets: list[str], out: str | Path, *, workers: int = 2, progress=print) -> pd.DataFrame:
     """Run every variant in worker processes, skipping those already written (so a sweep resumes where it
     stopped). Returns one row per variant, also written to ``out/sweep.csv``."""
-    from concurrent.futures import ProcessPoolExecutor
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     todo, rows = [], {}
@@ -234,17 +234,24 @@ def sweep(base: dict, sets: list[str], out: str | Path, *, workers: int = 2, pro
         else:
             todo.append((label, data, str(out)))
     progress(f"{len(jobs)} variants: {len(jobs) - len(todo)} already done, {len(todo)} to run on {workers} worker(s)")
-    if todo:
-        import multiprocessing
-        # spawn, not fork: a forked child inherits HiGHS's threads mid-state and can deadlock
-        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-            for n, (label, metrics) in enumerate(pool.map(_run_variant, todo), start=1):
-                rows[label] = metrics
-                state = metrics.get("error") or metrics.get("solver status")
-                progress(f"[{n}/{len(todo)}] {label}: {state}")
+    removed = remove_partial(out)
+    if removed:
+        progress(f"removed {len(removed)} half-written folder(s) left by an interrupted run")
+    try:
+        for n, (label, metrics) in enumerate(local_map(_run_variant, todo, workers=workers), start=1):
+            rows[label] = metrics
+            state = metrics.get("error") or metrics.get("solver status")
+            progress(f"[{n}/{len(todo)}] {label}: {state}")
+    except KeyboardInterrupt:
+        remove_partial(out)
+        progress(f"interrupted: {len(rows)} of {len(jobs)} variants are complete in {out}; run the same command "
+                 "again to resume")
+        raise
     table = pd.DataFrame.from_dict({k: rows[k] for k, _ in jobs}, orient="index")
     table.index.name = "variant"
-    table.to_csv(out / "sweep.csv")
+    tmp = out / ".sweep.csv.part"
+    table.to_csv(tmp)
+    os.replace(tmp, out / "sweep.csv")
     return table
 
 
