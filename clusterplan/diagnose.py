@@ -27,18 +27,19 @@ def presolve(geo: Geography, spec: assignment.Spec, *, what: str) -> None:
     both = sorted(spec.keep & spec.close)
     if both:
         reasons.append(f"centre(s) locked open and closed at once: {', '.join(fac.loc[both, 'name'])}")
+    open_homes = set(fac.loc[~fac.index.isin(list(spec.close)), "home_area"])
+    for comp in sorted(nx.connected_components(geo.corridors), key=min):
+        if not open_homes & comp:
+            reasons.append(f"{_areas_phrase(sorted(comp), len(a))} have no centre that may stay open, and no "
+                           "corridor links them to one: every community must be served; link them (`geography."
+                           "links`) or give them a centre")
     if floor > 0:
         most = math.floor(total / floor)
         asked = max(x for x in (spec.count, spec.min_count, len(spec.keep), 0) if x is not None)
         if asked > most:
             reasons.append(f"{total:,} children under five in all can fill at most {most} centres of "
                            f"{floor:g}; the scenario asks for {asked}")
-        for comp in nx.connected_components(geo.corridors):
-            kids = int(a.loc[list(comp), "under5"].sum())
-            if kids < floor:
-                reasons.append(f"{_areas_phrase(sorted(comp), len(a))} hold only {kids:,} children under five, "
-                               f"below the floor of {floor:,g}: no centre there can reach it; lower `reach.min` "
-                               "or link the areas to others")
+        reasons += components_below(geo, floor)
         if spec.within_district:
             for d, grp in a.groupby("district"):
                 kids = int(grp["under5"].sum())
@@ -73,6 +74,18 @@ def presolve(geo: Geography, spec: assignment.Spec, *, what: str) -> None:
             reasons.append(f"... and {len(far) - 10} more areas beyond the travel limit")
     if reasons:
         raise InfeasibleError(f"{what}: the scenario cannot be met:", reasons)
+
+
+def components_below(geo: Geography, floor: float) -> list[str]:
+    """One reason per corridor component holding fewer than ``floor`` children (no centre there can reach it)."""
+    out = []
+    for comp in sorted(nx.connected_components(geo.corridors), key=min):
+        kids = int(geo.areas.loc[list(comp), "under5"].sum())
+        if kids < floor:
+            out.append(f"{_areas_phrase(sorted(comp), len(geo.areas))} hold only {kids:,} children under five, "
+                       f"below the floor of {floor:,g}: no centre there can reach it; lower `reach.min` or link "
+                       "the areas to others")
+    return out
 
 
 def _areas_phrase(codes: list[str], n_all: int) -> str:

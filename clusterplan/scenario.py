@@ -177,6 +177,8 @@ class Scenario(_Strict):
         """``stages``: the first is the catchment model (it sets ``model``); then ``cluster`` and/or ``tender``."""
         if not isinstance(data, dict) or not data.get("stages"):
             return data
+        if not isinstance(data["stages"], list) or not all(isinstance(x, str) for x in data["stages"]):
+            return data  # the field's own validation names the key and the expected list of names
         stages = list(data["stages"])
         first, rest = stages[0], stages[1:]
         if first not in ("status_quo", "amalgamate", "sites"):
@@ -254,13 +256,23 @@ def _merge(base: dict, over: dict) -> dict:
 def read_yaml(path: str | Path, *, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
     """Read a scenario file into a plain dict, resolving ``extends`` (relative to the file) and rejecting cycles."""
     path = Path(path)
-    if not path.exists():
-        raise ScenarioError(f"{path}: file not found; expected a scenario YAML file")
+    try:
+        found = path.is_file()
+    except (OSError, ValueError) as exc:  # a name with a NUL byte, or too long for the file system
+        raise ScenarioError(f"{str(path)[:200]!r}: not a usable file name ({exc})") from None
+    if not found:
+        what = "is a folder" if path.is_dir() else "file not found"
+        raise ScenarioError(f"{path}: {what}; expected a scenario YAML file")
     resolved = path.resolve()
     if resolved in _seen:
         chain = " -> ".join(p.name for p in (*_seen, resolved))
         raise ScenarioError(f"{path}: `extends` forms a cycle: {chain}; remove one of the links")
-    text = path.read_text(encoding="utf-8")
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(f"{path}: not UTF-8 text (byte {exc.start}: {raw[exc.start:exc.start + 1]!r}); save "
+                            "the file as UTF-8") from None
     if not text.strip():
         raise ScenarioError(f"{path}: the file is empty; expected a scenario with at least `model:`")
     try:
@@ -272,8 +284,15 @@ def read_yaml(path: str | Path, *, _seen: tuple[Path, ...] = ()) -> dict[str, An
     if not isinstance(data, dict):
         raise ScenarioError(f"{path}: expected a mapping of keys (model:, reach:, ...); found {type(data).__name__}")
     parent = data.get("extends")
+    if parent is not None and not isinstance(parent, str):
+        raise ScenarioError(f"{path}: `extends` must be the path of another scenario file. Got {parent!r} instead.")
     if parent:
-        base = read_yaml(path.parent / str(parent), _seen=(*_seen, resolved))
+        try:
+            base = read_yaml(path.parent / parent, _seen=(*_seen, resolved))
+        except ScenarioError as exc:
+            if "forms a cycle" in str(exc):
+                raise
+            raise ScenarioError(f"{path}: `extends: {parent}`: {exc}") from None
         base.pop("name", None)
         data = _merge(base, {k: v for k, v in data.items() if k != "extends"})
         data["extends"] = str(parent)

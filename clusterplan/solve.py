@@ -185,8 +185,12 @@ def _metrics(plan: Plan, geo: Geography, scn: Scenario) -> dict:
     from .metrics import plan_metrics
     sq = None
     if len(geo.located_centres):
-        sq_res = status_quo_assignment(geo, scn)
-        sq = pd.DataFrame({"area": sq_res.assign.index, "centre": sq_res.assign.to_numpy()})
+        try:
+            sq_res = status_quo_assignment(geo, scn)
+        except InfeasibleError:  # e.g. an island with no centre today: there is no status quo to compare with
+            sq_res = None
+        if sq_res is not None:
+            sq = pd.DataFrame({"area": sq_res.assign.index, "centre": sq_res.assign.to_numpy()})
     m = plan_metrics(plan, geo, weight=scn.deprivation.weight, floor=scn.reach.min, status_quo=sq,
                      management_cost=scn.centres.management_cost, sites=scn.sites)
     if len(plan.lots):

@@ -31,3 +31,13 @@ def england_dir() -> Path:
 def norfolk() -> cp.Geography:
     """The built-in Norfolk geography (mid-2020). Treat as read-only; call cp.datasets.norfolk() for a copy."""
     return cp.datasets.norfolk()
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked ``slow`` run only when asked for (``-m slow``); the default suite skips them."""
+    if "slow" in (config.getoption("-m") or ""):
+        return
+    skip = pytest.mark.skip(reason="slow suite: run with -m slow")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)

@@ -114,6 +114,11 @@ def solve(geo: Geography, scn: Scenario, ihash: str) -> Plan:
         from ..errors import ScenarioError
         raise ScenarioError("`reach.min`: the capacity question needs a positive floor. Got 0 instead.")
     under5 = geo.areas["under5"]
+    from ..diagnose import components_below
+    short = components_below(geo, floor)
+    if short:
+        from ..errors import InfeasibleError
+        raise InfeasibleError("capacity: the areas cannot all be placed in regions of the floor:", short)
     ub = upper_bound(geo.corridors, under5, floor)
     t0 = time.perf_counter()
     grown = best_growth(geo.corridors, under5, floor, tries=400, seed=scn.solver.seed,
