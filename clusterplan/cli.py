@@ -68,6 +68,9 @@ def _run(args: argparse.Namespace) -> int:
     scn = load(args.scenario)
     try:
         plan, geo = runner.run(scn)
+        if args.why:
+            from .reasons import reasons
+            plan.why = reasons(geo, scn, plan)
     except ScenarioError as exc:
         if str(args.scenario) in str(exc):
             raise
@@ -155,6 +158,8 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("run", help="run a scenario file and write the plan, metrics, maps and reports")
     p.add_argument("scenario")
     p.add_argument("--out", required=True, help="output folder (written atomically)")
+    p.add_argument("--why", action="store_true", help="explain every amalgamation (one what-if re-solve per "
+                   "amalgamated centre) in why.csv and the report's 'Why this plan' section")
     p.set_defaults(func=_run)
     p = sub.add_parser("compare", help="run (or re-run) several scenario files and compare them side by side")
     p.add_argument("scenarios", nargs="+")

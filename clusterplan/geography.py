@@ -266,6 +266,21 @@ class Geography:
                        sources={**self.sources, f"sites:{Path(path).name}": _sha256(path)},
                        notes=self.notes + tuple(notes))
 
+    def with_under5(self, under5: pd.Series, *, note: str) -> Geography:
+        """A copy with these children under five per area (whole numbers >= 0 for every area), e.g. a growth
+        what-if; ``note`` says where the figures come from and is kept in the geography's notes."""
+        new = pd.Series(under5).reindex(self.areas.index)
+        problems = []
+        if new.isna().any():
+            problems.append(f"no figure for {int(new.isna().sum())} area(s), e.g. {list(new[new.isna()].index[:5])}")
+        elif (new < 0).any() or (new != new.round()).any():
+            problems.append("children under five must be whole numbers >= 0")
+        if problems:
+            raise InputError("under5", problems)
+        areas = self.areas.copy()
+        areas["under5"] = new.astype(int)
+        return replace(self, areas=areas, notes=(*self.notes, note))
+
     def subset(self, districts: list[str]) -> Geography:
         """The part of this geography in ``districts``: areas, the centres and sites homed there, the corridors
         between them and their travel minutes (for per-district policies)."""

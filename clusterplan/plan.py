@@ -60,6 +60,7 @@ class Plan:
     input_hashes: dict[str, str] = field(default_factory=dict)
     lots: pd.DataFrame = field(default_factory=pd.DataFrame)
     metrics: dict = field(default_factory=dict)
+    why: pd.DataFrame = field(default_factory=pd.DataFrame)  # reasons per amalgamated centre (clusterplan.reasons)
 
     @property
     def kept(self) -> list[str]:

@@ -117,6 +117,10 @@ def write_html(plan, geo: Geography, scn, path: str | Path) -> None:
              "<h2>Summary</h2>", _table(metrics), "<h2>What the solver proved</h2>", _table(proof),
              f"<h2>Map</h2><img alt='catchments map' src='data:image/png;base64,{_png(plan_map(plan, geo))}'>",
              "<h2>Centres</h2>", _table(plan.centres)]
+    if len(plan.why):
+        parts += ["<h2>Why this plan</h2><p>For each amalgamated centre, the binding reason, found by re-solving "
+                  "with that centre locked open: the cost of the lock is exact, not estimated. A knife-edge decision "
+                  "costs under 0.1% of the optimum to reverse.</p>", _table(plan.why)]
     if len(plan.clusters):
         parts += ["<h2>Clusters</h2>", _table(plan.clusters)]
     if len(plan.lots):

@@ -13,6 +13,8 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
@@ -94,24 +96,16 @@ def manifest(plan: Plan, geo: Geography, scn: Scenario) -> dict:
             "geography": geo.name, "notes": plan.notes, "resolved_scenario": scn.model_dump(mode="json")}
 
 
-def write(plan: Plan, geo: Geography, scn: Scenario, out: str | Path) -> Path:
-    """Write every output of ``plan`` into ``out`` atomically (see the module docstring)."""
+@contextmanager
+def atomic_folder(out: str | Path) -> Iterator[Path]:
+    """Yield a temporary folder beside ``out``; when the block completes, it replaces ``out`` in one move (an
+    existing ``out`` is swapped aside first and removed after). If the block fails or is interrupted, ``out`` is
+    left as it was and the temporary folder is removed."""
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
-        plan.assignment.to_csv(tmp / "assignment.csv", index=False)
-        plan.centres.to_csv(tmp / "centres.csv", index=False)
-        if len(plan.clusters):
-            plan.clusters.to_csv(tmp / "clusters.csv", index=False)
-        if len(plan.lots):
-            plan.lots.to_csv(tmp / "lots.csv", index=False)
-        (tmp / "metrics.json").write_text(json.dumps(plan.metrics, indent=2, default=str))
-        (tmp / "manifest.json").write_text(json.dumps(manifest(plan, geo, scn), indent=2, default=str))
-        _gpkg(plan, geo, tmp / "plan.gpkg")
-        from .report import write_html, write_xlsx
-        write_html(plan, geo, scn, tmp / "report.html")
-        write_xlsx(plan, tmp / "report.xlsx")
+        yield tmp
         old = None
         if out.exists():
             old = out.with_name(f".{out.name}.old")
@@ -124,7 +118,26 @@ def write(plan: Plan, geo: Geography, scn: Scenario, out: str | Path) -> Path:
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
-    return out
+
+
+def write(plan: Plan, geo: Geography, scn: Scenario, out: str | Path) -> Path:
+    """Write every output of ``plan`` into ``out`` atomically (see the module docstring)."""
+    with atomic_folder(out) as tmp:
+        plan.assignment.to_csv(tmp / "assignment.csv", index=False)
+        plan.centres.to_csv(tmp / "centres.csv", index=False)
+        if len(plan.clusters):
+            plan.clusters.to_csv(tmp / "clusters.csv", index=False)
+        if len(plan.lots):
+            plan.lots.to_csv(tmp / "lots.csv", index=False)
+        if len(plan.why):
+            plan.why.to_csv(tmp / "why.csv", index=False)
+        (tmp / "metrics.json").write_text(json.dumps(plan.metrics, indent=2, default=str))
+        (tmp / "manifest.json").write_text(json.dumps(manifest(plan, geo, scn), indent=2, default=str))
+        _gpkg(plan, geo, tmp / "plan.gpkg")
+        from .report import write_html, write_xlsx
+        write_html(plan, geo, scn, tmp / "report.html")
+        write_xlsx(plan, tmp / "report.xlsx")
+    return Path(out)
 
 
 def _gpkg(plan: Plan, geo: Geography, path: Path) -> None:
@@ -286,4 +299,5 @@ def _read_plan(out: Path, man: dict) -> Plan:
     return Plan(model=man["model"], scenario_name=man["scenario"],
                 assignment=table("assignment.csv", dtype=str, keep_default_na=False),
                 centres=table("centres.csv", keep_default_na=False), report=report, clusters=table("clusters.csv"),
-                lots=table("lots.csv"), notes=man.get("notes", []), input_hashes=man["input_hashes"], metrics=metrics)
+                lots=table("lots.csv"), notes=man.get("notes", []), input_hashes=man["input_hashes"], metrics=metrics,
+                why=table("why.csv"))

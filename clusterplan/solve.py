@@ -15,7 +15,7 @@ import pandas as pd
 
 from . import diagnose
 from .check import check as check_plan
-from .errors import InfeasibleError, SolverError
+from .errors import InfeasibleError, ScenarioError, SolverError
 from .geography import Geography
 from .models import amalgamate, assignment, contiguity, sites
 from .models.objective import deprived_under5
@@ -131,9 +131,11 @@ _STATUS_QUO_CACHE: dict[str, Solved] = {}
 
 
 def status_quo_assignment(geo: Geography, scn: Scenario) -> Solved:
-    """Today's catchments: every located centre open, no floor, same objective (cached per input)."""
+    """Today's catchments: every located centre open, no floor, same objective (cached per input). The reference
+    gets at least 60 s whatever the scenario's own time limit (it takes about 2 s on Norfolk)."""
+    solver = scn.solver.model_dump() | {"time_limit": max(scn.solver.time_limit, 60.0)}
     sq = Scenario.from_dict({"model": "status_quo", "deprivation": scn.deprivation.model_dump(),
-                             "travel": {"candidates": scn.travel.candidates}, "solver": scn.solver.model_dump()})
+                             "travel": {"candidates": scn.travel.candidates}, "solver": solver})
     key = input_hash(geo, sq)
     if key not in _STATUS_QUO_CACHE:
         _STATUS_QUO_CACHE[key] = run_assignment(geo, amalgamate.spec(geo, sq, status_quo=True), sq,
@@ -148,15 +150,20 @@ def _unlocated_note(geo: Geography) -> list[str]:
     return [f"{len(un)} centre(s) have no known location and are not in this plan: {', '.join(un['name'])}"]
 
 
-def solve(geography: Geography, scenario: Scenario | dict[str, Any]) -> Plan:
+def solve(geography: Geography, scenario: Scenario | dict[str, Any], *,
+          restrict: dict[str, Any] | None = None) -> Plan:
     """Solve a scenario on a geography and return a checked :class:`Plan`.
 
     ``scenario`` is a :class:`Scenario` or a dict with the scenario YAML's keys, e.g.
-    ``{"model": "amalgamate", "reach": {"min": 600}}``.
+    ``{"model": "amalgamate", "reach": {"min": 600}}``. ``restrict`` adds model restrictions that have no scenario
+    key (fields of :class:`clusterplan.models.assignment.Spec`: ``exclude_kept``, ``min_differ``,
+    ``deprived_within``...); the alternatives and Pareto fronts use it. Only for amalgamate and sites.
     """
     scn = Scenario.from_dict(scenario)
     geo = geography
     ihash = input_hash(geo, scn)
+    if restrict and (scn.model not in ("amalgamate", "sites") or scn.policies):
+        raise ScenarioError(f"restrictions {sorted(restrict)} apply to the amalgamate and sites models only")
     if scn.policies:
         return _solve_policies(geo, scn, ihash)
     if scn.model == "capacity":
@@ -166,9 +173,10 @@ def solve(geography: Geography, scenario: Scenario | dict[str, Any]) -> Plan:
         from .models import cluster
         plan = cluster.solve(geo, scn, ihash)
     elif scn.model in ("status_quo", "amalgamate"):
-        plan = _solve_amalgamate(geo, scn, ihash)
+        plan = _solve_amalgamate(geo, scn, ihash, restrict or {})
     else:
-        plan = _solve_sites(geo, scn, ihash)
+        plan = _solve_sites(geo, scn, ihash, restrict or {})
+
     if "cluster" in scn.stages:
         from .models import cluster
         plan = cluster.add_clusters(plan, geo, scn, ihash)
@@ -200,7 +208,7 @@ def _metrics(plan: Plan, geo: Geography, scn: Scenario) -> dict:
     return m
 
 
-def _solve_amalgamate(geo: Geography, scn: Scenario, ihash: str) -> Plan:
+def _solve_amalgamate(geo: Geography, scn: Scenario, ihash: str, restrict: dict[str, Any]) -> Plan:
     fac = amalgamate.facilities(geo)
     minutes = geo.centre_minutes[fac.index]
     sq = status_quo_assignment(geo, scn)
@@ -209,7 +217,7 @@ def _solve_amalgamate(geo: Geography, scn: Scenario, ihash: str) -> Plan:
         status = {j: "kept" for j in fac.index}
         merged = {}
     else:
-        res = run_assignment(geo, amalgamate.spec(geo, scn), scn, what="amalgamation")
+        res = run_assignment(geo, replace(amalgamate.spec(geo, scn), **restrict), scn, what="amalgamation")
         kept = set(res.assign.unique())
         status = {j: ("kept" if j in kept else "amalgamated") for j in fac.index}
         merged = absorbed_by(sq.assign, res.assign, geo.areas["under5"])
@@ -224,8 +232,8 @@ def _solve_amalgamate(geo: Geography, scn: Scenario, ihash: str) -> Plan:
                 report=report, notes=_unlocated_note(geo) + res.notes)
 
 
-def _solve_sites(geo: Geography, scn: Scenario, ihash: str) -> Plan:
-    spec = sites.spec(geo, scn)
+def _solve_sites(geo: Geography, scn: Scenario, ihash: str, restrict: dict[str, Any]) -> Plan:
+    spec = replace(sites.spec(geo, scn), **restrict)
     res = run_assignment(geo, spec, scn, what="sites")
     opened = sorted(res.assign.unique())
     table = centre_table(geo, res.assign, spec.facilities, spec.minutes, status={j: "new" for j in opened})

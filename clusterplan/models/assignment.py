@@ -19,6 +19,10 @@ Variables: x[i, j] = 1 if area i joins facility j (j in C(i)); y[j] = 1 if facil
                                                         links inside the catchment (f[j,u,v] <= M x[u,j], M x[v,j])
     (6) y[j] = 1 (keep), y[j] = 0 (close); sum_j y[j] =, >=, <= counts; sum_{j in district} y[j] = n_district
     (7) with one_per_area: sum_{j at h} y[j] <= 1      (sites: at most one new centre per area)
+    (8) no-good cuts against earlier plans K (alternatives): sum_{j not in K} y[j] + sum_{j in K} (1 - y[j]) >= m,
+        or sum over the earlier plan's pairs of x[i, j] <= n_areas - n
+    (9) epsilon constraint (Pareto fronts): sum_{ij: t_ij <= T} e_i x[i, j] >= s sum_i e_i, e_i the under-fives
+        of area i if it is in England's 30% most deprived (IDACI), else 0
 
 where t_ij are minutes, w the deprivation weight, d_i the IDACI score, F the fixed cost per centre (weighted
 child-minutes), L and U the reach floor and ceiling.
@@ -35,7 +39,7 @@ import pandas as pd
 import pulp
 
 from . import contiguity
-from .objective import child_weights
+from .objective import child_weights, deprived_under5
 
 
 @dataclass
@@ -60,6 +64,14 @@ class Spec:
     one_per_area: bool = False
     contiguity: str = "precedence"    # precedence | flow (exact, Shirabe 2009) | none
     maximise_count: bool = False      # capacity: maximise the number of kept facilities instead
+    # (8) no-good cuts, for near-optimal alternatives: differ from each earlier plan in >= min_differ kept
+    # facilities (exclude_kept) and/or in the centre of >= min_areas_differ areas (exclude_assign)
+    exclude_kept: tuple[frozenset, ...] = ()
+    min_differ: int = 1
+    exclude_assign: tuple[tuple[tuple[str, str], ...], ...] = ()
+    min_areas_differ: int = 1
+    # (9) epsilon constraint: at least share s of the deprived under-fives within T minutes of their centre
+    deprived_within: tuple[float, float] | None = None
 
 
 @dataclass
@@ -168,6 +180,17 @@ def build(areas: pd.DataFrame, graph: nx.Graph, spec: Spec, name: str = "catchme
         for n, (_, group) in enumerate(sorted(by_home.items())):
             if len(group) > 1:
                 prob += pulp.lpSum(y[j] for j in group) <= 1, f"one_per_area_{n}"
+    for n, kept in enumerate(spec.exclude_kept):                        # (8)
+        prob += (pulp.lpSum(y[j] for j in fac.index if j not in kept)
+                 + pulp.lpSum(1 - y[j] for j in fac.index if j in kept)) >= spec.min_differ, f"nogood_kept_{n}"
+    for n, pairs in enumerate(spec.exclude_assign):
+        same = [x[i, j] for i, j in pairs if (i, j) in x]
+        prob += pulp.lpSum(same) <= len(pairs) - spec.min_areas_differ, f"nogood_areas_{n}"
+    if spec.deprived_within is not None:                                # (9)
+        limit, share = spec.deprived_within
+        dep = deprived_under5(areas)
+        near = pulp.lpSum(float(dep[i]) * v for (i, j), v in x.items() if spec.minutes.at[i, j] <= limit and dep[i])
+        prob += near >= share * float(dep.sum()), "deprived_within"
     return Built(prob, x, y, cand, cost)
 
 

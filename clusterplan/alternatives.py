@@ -1,0 +1,134 @@
+"""Near-optimal alternatives: the k best materially different plans, each with its differences in words.
+
+Method: solve the scenario; then re-solve with a no-good cut against every plan found so far (constraint (8) of
+:mod:`clusterplan.models.assignment`): each new plan keeps a set of centres differing from every earlier one in at
+least ``min_centres`` centres, and/or moves at least ``min_areas`` areas to another centre. Because each re-solve is
+optimal under the cuts, the alternatives come out in order of cost: the first is the best plan that differs
+materially from the optimum, and so on. The search stops at ``k`` alternatives, when the next one would cost more
+than ``within`` above the optimum, or when no further different plan exists. Every plan passes the independent
+checker (inside :func:`clusterplan.solve`), and the required differences are re-verified here without trusting the
+model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from .errors import CheckError, InfeasibleError, ScenarioError
+from .geography import Geography
+from .plan import Plan
+from .scenario import Scenario
+
+
+@dataclass
+class Alternative:
+    """One plan of the set: ``rank`` 0 is the optimum; ``excess`` its cost above the optimum (fraction)."""
+
+    rank: int
+    plan: Plan
+    excess: float
+    differences: str
+
+
+def changed_areas(plan: Plan, ref: Plan) -> pd.Series:
+    """Areas whose centre differs between ``plan`` and ``ref`` (a boolean Series indexed by area code)."""
+    a = plan.assignment.set_index("area")["centre"]
+    b = ref.assignment.set_index("area")["centre"].reindex(a.index)
+    return a != b
+
+
+def describe_difference(plan: Plan, ref: Plan, geo: Geography) -> str:
+    """In words: which centres ``plan`` keeps instead of ``ref``'s, and how many children change centre."""
+    names = geo.centres["name"].str.replace(" Children's Centre", "", regex=False)
+    name = names.to_dict()
+    add = sorted(set(plan.kept) - set(ref.kept))
+    drop = sorted(set(ref.kept) - set(plan.kept))
+    moved = changed_areas(plan, ref)
+    kids = int(geo.areas.loc[moved[moved].index, "under5"].sum())
+    parts = []
+    if add and drop:
+        parts.append(f"keeps {_join([name.get(j, j) for j in add])} instead of {_join([name.get(j, j) for j in drop])}")
+    elif add:
+        parts.append(f"also keeps {_join([name.get(j, j) for j in add])}")
+    elif drop:
+        parts.append(f"also amalgamates {_join([name.get(j, j) for j in drop])}")
+    else:
+        parts.append("keeps the same centres")
+    parts.append(f"{kids:,} children in {int(moved.sum())} areas change centre")
+    return "; ".join(parts)
+
+
+def _join(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def alternatives(geo: Geography, scenario: Scenario | dict[str, Any], *, k: int = 5, min_centres: int = 1,
+                 min_areas: int = 0, within: float = 0.05) -> list[Alternative]:
+    """The optimum and up to ``k`` near-optimal alternatives (amalgamate or sites scenarios).
+
+    ``min_centres``: each plan's kept set differs from every other's in at least this many centres (0: no rule);
+    ``min_areas``: each plan moves at least this many areas relative to every other (0: no rule); ``within``:
+    the largest cost above the optimum accepted (0.05 = 5% more deprivation-weighted child-minutes).
+    """
+    from .solve import solve
+    scn = Scenario.from_dict(scenario)
+    if min_centres <= 0 and min_areas <= 0:
+        raise ScenarioError("alternatives: give min_centres >= 1 or min_areas >= 1, or every plan could be the same")
+    best = solve(geo, scn)
+    base = best.report.objective
+    out = [Alternative(0, best, 0.0, "the optimum")]
+    while len(out) <= k:
+        restrict: dict[str, Any] = {}
+        if min_centres > 0:
+            restrict |= {"exclude_kept": tuple(frozenset(a.plan.kept) for a in out), "min_differ": min_centres}
+        if min_areas > 0:
+            restrict |= {"exclude_assign": tuple(_pairs(a.plan) for a in out), "min_areas_differ": min_areas}
+        try:
+            plan = solve(geo, scn, restrict=restrict)
+        except InfeasibleError:
+            best.notes.append(f"alternatives: no further plan differs by {min_centres} centre(s) / {min_areas} "
+                              f"area(s) from the {len(out)} found")
+            break
+        excess = (plan.report.objective - base) / abs(base) if base else 0.0
+        if excess > within:
+            best.notes.append(f"alternatives: the next plan costs {excess:.2%} more than the optimum, beyond "
+                              f"{within:.0%}")
+            break
+        _verify_differs(plan, [a.plan for a in out], min_centres, min_areas)
+        out.append(Alternative(len(out), plan, excess, describe_difference(plan, best, geo)))
+    return out
+
+
+def _pairs(plan: Plan) -> tuple[tuple[str, str], ...]:
+    return tuple(zip(plan.assignment["area"], plan.assignment["centre"], strict=True))
+
+
+def _verify_differs(plan: Plan, earlier: list[Plan], min_centres: int, min_areas: int) -> None:
+    """Re-check the no-good cuts from the plans themselves (not the model)."""
+    problems = []
+    for n, other in enumerate(earlier):
+        dc = len(set(plan.kept) ^ set(other.kept))
+        da = int(changed_areas(plan, other).sum())
+        if dc < min_centres:
+            problems.append(f"differs from plan {n} in {dc} kept centre(s), fewer than {min_centres}")
+        if da < min_areas:
+            problems.append(f"differs from plan {n} in {da} area(s), fewer than {min_areas}")
+    if problems:
+        raise CheckError(problems)
+
+
+def table(alts: list[Alternative]) -> pd.DataFrame:
+    """One row per plan: rank, centres kept, cost and its excess over the optimum, travel, differences."""
+    rows = []
+    for a in alts:
+        m = a.plan.metrics
+        rows.append({"rank": a.rank, "centres kept": len(a.plan.kept),
+                     "weighted child-minutes": round(a.plan.report.objective, 1),
+                     "above optimum (%)": round(100 * a.excess, 3), "status": a.plan.report.status,
+                     "mean minutes": m.get("mean minutes"),
+                     "deprived under-fives within 15 min (%)": m.get("deprived under-fives within 15 min (%)"),
+                     "lowest reach": m.get("lowest reach"), "differences from the optimum": a.differences})
+    return pd.DataFrame(rows).set_index("rank")

@@ -1,0 +1,159 @@
+"""Ensembles: many valid plans sampled by a Markov chain, to show where a chosen plan sits among the alternatives.
+
+Method (ReCom, "recombination", as used for redistricting ensembles by DeFord, Duchin and Solomon, 2021, and in
+GerryChain): the chain starts from a valid plan and keeps its set of centres. Each step
+
+1. picks a pair of centres whose catchments touch, uniformly among such pairs;
+2. merges their two catchments and draws a random spanning tree of the merged areas (a minimum spanning tree
+   under independent uniform random edge weights, GerryChain's choice);
+3. lists the tree edges whose removal leaves two parts, each holding exactly one of the two centres' home areas
+   and each reaching the floor (and under the ceiling), and cuts one of them uniformly at random;
+4. if there is none, or the new plan breaks a rule of the scenario (travel limit, district nesting, checked by the
+   independent checker), the chain stays where it is (the step is recorded as a repeat).
+
+Every recorded plan is connected, reaches the floor and leaves no gaps by construction, and every distinct plan
+is also passed through :func:`clusterplan.check`. The random generator is seeded (``seed``): the same inputs and
+seed give the same ensemble. This explores catchment shapes for one set of centres; which centres to keep is
+explored by :mod:`clusterplan.alternatives` and :mod:`clusterplan.sensitivity`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+
+from .errors import CheckError
+from .geography import Geography
+from .models.objective import child_weights, deprived_under5
+from .plan import Plan
+from .scenario import Scenario
+
+
+@dataclass
+class Ensemble:
+    """``metrics``: one row per step (plan); ``accepted``: whether the step moved; ``assignments``: the distinct
+    plans (area -> centre), keyed by their row in ``metrics``; ``checked``: plans passed through the checker."""
+
+    metrics: pd.DataFrame
+    assignments: dict[int, pd.Series] = field(default_factory=dict)
+    checked: int = 0
+    seed: int = 0
+    method: str = "ReCom (random-weight spanning trees), fixed set of centres"
+
+
+def plan_figures(assign: pd.Series, geo: Geography, minutes: pd.DataFrame, weight: float) -> dict[str, float]:
+    """The metrics the ensemble is compared on, for one assignment (area -> centre)."""
+    a = geo.areas
+    idx = assign.index
+    t = minutes.to_numpy()[minutes.index.get_indexer(idx), minutes.columns.get_indexer(assign.to_numpy())]
+    p = a.loc[idx, "under5"].to_numpy()
+    dep = deprived_under5(a).loc[idx].to_numpy()
+    reach = a["under5"].groupby(assign).sum()
+    return {"weighted child-minutes": float(np.sum(child_weights(a, weight).loc[idx].to_numpy() * t)),
+            "mean minutes": float(np.sum(p * t) / max(p.sum(), 1)),
+            "deprived under-fives within 15 min (%)": float(100 * dep[t <= 15].sum() / max(dep.sum(), 1)),
+            "lowest reach": float(reach.min()), "highest reach": float(reach.max())}
+
+
+def recom(geo: Geography, scenario: Scenario | dict[str, Any], start: Plan, *, steps: int = 1000,
+          seed: int = 0) -> Ensemble:
+    """Run the chain for ``steps`` steps from ``start`` (an amalgamate or status-quo plan of ``scenario``)."""
+    from .check import check
+    scn = Scenario.from_dict(scenario)
+    rng = np.random.default_rng(seed)
+    floor, ceiling = scn.reach.min, scn.reach.max
+    graph = geo.corridors
+    under5 = geo.areas["under5"].to_dict()
+    minutes = geo.centre_minutes
+    homes = geo.centres["home_area"].to_dict()
+    assign = start.assignment.set_index("area")["centre"].sort_index()
+    label = assign.to_dict()
+    rows, plans, checked = [], {}, 0
+    check_scn = scn.model_copy(update={"model": start.model})
+    for step in range(steps):
+        moved = _step(graph, label, homes, under5, floor, ceiling, rng)
+        if moved is not None:
+            candidate = pd.Series(moved).sort_index()
+            report = replace(start.report, status="sampled", objective=None, bound=None, gap=None)
+            plan = Plan(model=start.model, scenario_name=f"{scn.name} ensemble {step}", report=report,
+                        assignment=pd.DataFrame({"area": candidate.index, "centre": candidate.to_numpy(),
+                                                 "cluster": ""}), centres=start.centres)
+            violations = check(plan, geo, check_scn)
+            checked += 1
+            if violations and not all("travel" in v or "district" in v for v in violations):
+                raise CheckError([f"ensemble step {step}: {v}" for v in violations])  # a bug in the chain
+            if violations:
+                moved = None  # a rule of the scenario the chain does not build in: stay
+            else:
+                label = moved
+                assign = candidate
+                plans[step] = candidate
+        rows.append({"step": step, "accepted": moved is not None,
+                     **plan_figures(assign, geo, minutes, scn.deprivation.weight)})
+    return Ensemble(pd.DataFrame(rows).set_index("step"), plans, checked, seed)
+
+
+def _step(graph: nx.Graph, label: dict[str, str], homes: dict[str, str], under5: dict[str, int], floor: float,
+          ceiling: float | None, rng: np.random.Generator) -> dict[str, str] | None:
+    pairs = sorted({tuple(sorted((label[u], label[v]))) for u, v in graph.edges if label[u] != label[v]})
+    if not pairs:
+        return None
+    a, b = pairs[rng.integers(len(pairs))]
+    nodes = sorted(n for n, c in label.items() if c in (a, b))
+    sub = graph.subgraph(nodes)
+    edges = sorted(tuple(sorted(e)) for e in sub.edges)
+    weights = rng.random(len(edges))
+    tree = nx.Graph()
+    tree.add_nodes_from(nodes)
+    tree.add_weighted_edges_from((u, v, w) for (u, v), w in zip(edges, weights, strict=True))
+    tree = nx.minimum_spanning_tree(tree)
+    ha, hb = homes[a], homes[b]
+    if ha == hb or label.get(ha) != a or label.get(hb) != b:
+        return None  # two centres sharing one home area (one serves it): no edge separates them
+    total = sum(under5[n] for n in nodes)
+    # subtree populations, rooted at a's home: cutting (parent, child) leaves the child's subtree on b's side
+    parent = dict(nx.bfs_predecessors(tree, ha))
+    order = [ha, *[v for _, v in nx.bfs_edges(tree, ha)]]
+    below = {n: under5[n] for n in nodes}
+    holds_b = {n: n == hb for n in nodes}
+    for n in reversed(order[1:]):
+        below[parent[n]] += below[n]
+        holds_b[parent[n]] = holds_b[parent[n]] or holds_b[n]
+    cuts = []
+    for n in order[1:]:
+        side_b, side_a = below[n], total - below[n]
+        ok = holds_b[n] and side_b >= floor and side_a >= floor
+        if ceiling is not None:
+            ok = ok and side_b <= ceiling and side_a <= ceiling
+        if ok:
+            cuts.append(n)
+    if not cuts:
+        return None
+    cut = cuts[rng.integers(len(cuts))]
+    part_b = {cut, *nx.descendants(nx.bfs_tree(tree, ha), cut)}
+    new = dict(label)
+    for n in nodes:
+        new[n] = b if n in part_b else a
+    return new
+
+
+def figure(ens: Ensemble, marks: dict[str, dict[str, float]]):
+    """Histograms of each metric over the ensemble, with the given plans (name -> plan_figures) marked."""
+    import matplotlib.pyplot as plt
+    cols = [c for c in ens.metrics.columns if c != "accepted"]
+    fig, axes = plt.subplots(1, len(cols), figsize=(4 * len(cols), 3.4))
+    colours = ["#d62728", "#1f77b4", "#2ca02c", "#9467bd"]
+    for ax, col in zip(axes, cols, strict=True):
+        ax.hist(ens.metrics[col], bins=30, color="#bbbbbb")
+        for (name, vals), colour in zip(marks.items(), colours, strict=False):
+            ax.axvline(vals[col], color=colour, lw=2, label=name)
+        ax.set_title(col, fontsize=9)
+        ax.set_ylabel("plans in the ensemble")
+    axes[0].legend(fontsize=8)
+    fig.suptitle(f"{len(ens.metrics):,} plans sampled by {ens.method}, seed {ens.seed}", fontsize=10)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,126 @@
+"""Pareto fronts by the epsilon-constraint method: each point a full plan that passes the checker.
+
+Two fronts for an amalgamation scenario, both minimising deprivation-weighted child-minutes of travel:
+
+- against the number of centres (management cost): one solve per count with ``centres.count`` fixed;
+- against the share of under-fives in England's 30% most deprived areas (IDACI) within ``minutes`` of their centre:
+  one solve per share s with the constraint "at least s of them within ``minutes``" (constraint (9) of
+  :mod:`clusterplan.models.assignment`), from the unconstrained optimum's share up to the most any plan could
+  reach (every deprived child within ``minutes`` of some centre that may stay open), or until no plan exists.
+
+A point that another point beats on both axes is marked ``dominated`` (it can arise when a solve stops at its time
+limit); points with no plan are kept with ``status`` infeasible so the front shows where it ends.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .errors import InfeasibleError
+from .geography import Geography
+from .plan import Plan
+from .scenario import Scenario
+
+COST = "deprivation-weighted child-minutes"
+SHARE = "deprived under-fives within 15 min (%)"
+
+
+def _row(plan: Plan, **extra) -> dict:
+    m = plan.metrics
+    return {**extra, "centres": len(plan.kept), COST: m.get(COST), "mean minutes": m.get("mean minutes"),
+            SHARE: m.get(SHARE), "status": plan.report.status, "gap": plan.report.gap}
+
+
+def centres_front(geo: Geography, scenario: Scenario | dict[str, Any], counts: list[int]) -> tuple[pd.DataFrame,
+                                                                                                   list[Plan]]:
+    """Travel against the number of centres kept: one plan per count in ``counts``."""
+    from .solve import solve
+    scn = Scenario.from_dict(scenario)
+    rows, plans = [], []
+    for k in sorted(set(counts)):
+        s = scn.model_copy(update={"centres": scn.centres.model_copy(update={"count": k, "min_count": None,
+                                                                             "max_count": None})})
+        try:
+            plan = solve(geo, s)
+        except InfeasibleError as exc:
+            rows.append({"count": k, "centres": k, "status": "infeasible", "why": str(exc).splitlines()[-1].strip()})
+            continue
+        plans.append(plan)
+        rows.append(_row(plan, count=k))
+    return _mark(pd.DataFrame(rows), COST, "centres", lower_better=(True, True)), plans
+
+
+def deprived_front(geo: Geography, scenario: Scenario | dict[str, Any], *, steps: int = 5, minutes: float = 15,
+                   shares: list[float] | None = None) -> tuple[pd.DataFrame, list[Plan]]:
+    """Travel against the share of deprived under-fives within ``minutes``: the unconstrained optimum, then
+    ``steps`` evenly spaced higher shares up to 100% (or the given ``shares``, fractions), until infeasible."""
+    from .solve import solve
+    scn = Scenario.from_dict(scenario)
+    base = solve(geo, scn)
+    rows, plans = [_row(base, required=None)], [base]
+    cap = reachable_share(geo, scn, minutes)
+    start = (base.metrics.get(SHARE) or 0.0) / 100 if minutes == 15 else 0.0
+    targets = shares if shares is not None else list(np.linspace(start, cap, steps + 1)[1:])
+    for s in targets:
+        if s > cap + 1e-12:
+            rows.append({"required": round(100 * s, 2), "status": "infeasible",
+                         "why": f"only {cap:.2%} of the deprived under-fives live within {minutes:g} minutes of any "
+                                "centre that may stay open"})
+            break
+        try:
+            plan = solve(geo, scn, restrict={"deprived_within": (float(minutes), float(s))})
+        except InfeasibleError as exc:
+            rows.append({"required": round(100 * s, 2), "status": "infeasible",
+                         "why": str(exc).splitlines()[-1].strip()})
+            break
+        plans.append(plan)
+        rows.append(_row(plan, required=round(100 * s, 2)))
+    return _mark(pd.DataFrame(rows), COST, SHARE, lower_better=(True, False)), plans
+
+
+def reachable_share(geo: Geography, scn: Scenario, minutes: float) -> float:
+    """The most the front can reach: the share of deprived under-fives within ``minutes`` of any centre that may
+    stay open (with every such centre kept and no floor)."""
+    from .models import amalgamate
+    from .models.objective import deprived_under5
+    spec = amalgamate.spec(geo, scn)
+    open_ = [j for j in spec.facilities.index if j not in spec.close]
+    dep = deprived_under5(geo.areas)
+    near = spec.minutes[open_].min(axis=1) <= minutes
+    return float(dep[near].sum() / dep.sum()) if dep.sum() else 1.0
+
+
+def _mark(df: pd.DataFrame, a: str, b: str, *, lower_better: tuple[bool, bool]) -> pd.DataFrame:
+    ok = df["status"].isin(["optimal", "feasible"])
+    va = df[a].where(ok).astype(float) * (1 if lower_better[0] else -1)
+    vb = df[b].where(ok).astype(float) * (1 if lower_better[1] else -1)
+    dominated = []
+    for n in df.index:
+        if not ok[n]:
+            dominated.append(None)
+            continue
+        better = ok & (va <= va[n]) & (vb <= vb[n]) & ((va < va[n]) | (vb < vb[n]))
+        dominated.append(bool(better.any()))
+    return df.assign(dominated=dominated)
+
+
+def figure(centres: pd.DataFrame | None, deprived: pd.DataFrame | None, chosen: Plan | None = None):
+    """The fronts side by side, the scenario's own plan marked."""
+    import matplotlib.pyplot as plt
+    panels = [(d, x) for d, x in ((centres, "centres"), (deprived, SHARE)) if d is not None]
+    fig, axes = plt.subplots(1, len(panels), figsize=(6 * len(panels), 4), squeeze=False)
+    for ax, (df, x) in zip(axes[0], panels, strict=True):
+        ok = df[df["status"].isin(["optimal", "feasible"])]
+        ax.plot(ok[x], ok[COST], "o-", color="#1f77b4", label="front (each point a checked plan)")
+        if chosen is not None:
+            cx = len(chosen.kept) if x == "centres" else chosen.metrics.get(SHARE)
+            ax.plot([cx], [chosen.metrics.get(COST)], "*", ms=16, color="#d62728", label="this scenario's plan")
+        ax.set_xlabel("centres kept (management cost)" if x == "centres" else x)
+        ax.set_ylabel(f"{COST} (lower is better)")
+        ax.legend(fontsize=8)
+    fig.suptitle("Pareto fronts by the epsilon-constraint method", fontsize=10)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,100 @@
+"""Why each centre was amalgamated: the binding reason in plain words, derived from the model.
+
+For every centre an amalgamation plan does not keep, the scenario is re-solved with that centre locked open (a
+what-if). The re-solve gives the exact cost of the lock (deprivation-weighted child-minutes and the children who
+would change centre); a MIP's LP reduced costs would only be a local estimate of it. The binding reason is the
+first that applies of:
+
+1. the lock is impossible: the re-solve is infeasible, and its diagnosis names the rule that blocks it (a district
+   count, the travel limit, the reach floor of this or another centre);
+2. its own catchment today holds fewer children than the floor, so keeping it means taking children from
+   neighbouring centres' areas (and the plan that does so costs more);
+3. a count rule (``centres.count`` or a district's count): keeping it means closing another centre;
+4. the cost per centre: with ``centres.fixed_cost`` set, keeping it would cut travel but not by the fixed cost;
+5. travel: keeping it open costs more travel in all (centres kept elsewhere serve the children better).
+
+Every reason carries the cost of the lock and a ``knife_edge`` flag when that cost is under 0.1% of the optimum.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from .errors import InfeasibleError, ScenarioError
+from .geography import Geography
+from .plan import Plan
+from .scenario import Scenario
+
+KNIFE_EDGE = 0.001
+
+
+def reasons(geo: Geography, scenario: Scenario | dict[str, Any], plan: Plan | None = None) -> pd.DataFrame:
+    """One row per amalgamated centre of ``plan`` (solved here if not given): merged_into, reach today, the
+    binding reason, the cost of keeping it open (weighted child-minutes and %), children moved, knife_edge."""
+    from .alternatives import changed_areas
+    from .solve import solve, status_quo_assignment
+    scn = Scenario.from_dict(scenario)
+    if scn.model != "amalgamate":
+        raise ScenarioError(f"`model`: reasons explain amalgamate plans; this scenario's model is {scn.model!r}")
+    plan = plan if plan is not None else solve(geo, scn)
+    base = plan.report.objective
+    today = status_quo_assignment(geo, scn).assign
+    reach_today = geo.areas["under5"].groupby(today).sum()
+    floor = scn.reach.min
+    names = geo.centres["name"].to_dict()
+    rows = []
+    merged = plan.centres[plan.centres["status"] == "amalgamated"]
+    for _, c in merged.iterrows():
+        j = c["centre"]
+        r0 = int(reach_today.get(j, 0))
+        keep = [*scn.centres.keep, j]
+        what_if = scn.model_copy(update={"centres": scn.centres.model_copy(update={"keep": keep})})
+        row = {"centre": j, "name": names[j], "merged_into": names.get(c["merged_into"], c["merged_into"]),
+               "reach_today": r0, "lock_cost": None, "lock_cost_pct": None, "children_moved_if_kept": None,
+               "knife_edge": False}
+        try:
+            alt = solve(geo, what_if)
+        except InfeasibleError as exc:
+            cause = exc.reasons[0] if exc.reasons else str(exc).splitlines()[0]
+            row["reason"] = f"it cannot be kept open with the other rules in force: {cause}"
+            rows.append(row)
+            continue
+        cost = alt.report.objective - base
+        pct = cost / abs(base) if base else 0.0
+        moved = changed_areas(alt, plan)
+        kids = int(geo.areas.loc[moved[moved].index, "under5"].sum())
+        row |= {"lock_cost": round(cost, 1), "lock_cost_pct": round(100 * pct, 3), "children_moved_if_kept": kids,
+                "knife_edge": bool(pct < KNIFE_EDGE)}
+        price = (f"keeping it open costs {cost:,.0f} more weighted child-minutes ({pct:.2%}) and moves "
+                 f"{kids:,} children")
+        fixed = scn.centres.fixed_cost
+        travel_change = cost - fixed  # the lock adds one kept centre, so one more fixed cost
+        if r0 < floor:
+            row["reason"] = (f"its catchment today reaches {r0:,} children, below the floor of {floor:,g}: to stay "
+                             f"it must take {floor - r0:,g} or more children from neighbouring centres' areas; "
+                             f"{price}")
+        elif (swapped := sorted(set(plan.kept) - set(alt.kept))) and _count_rule(scn, c["district"]):
+            row["reason"] = (f"{_count_rule(scn, c['district'])}: keeping it means amalgamating "
+                             f"{', '.join(names.get(s, s) for s in swapped)} instead; {price}")
+        elif fixed > 0 and travel_change < 0:
+            row["reason"] = (f"the cost per centre: keeping it would save {-travel_change:,.0f} weighted "
+                             f"child-minutes of travel, less than the {fixed:,.0f} charged per kept centre; {price}")
+        else:
+            row["reason"] = f"travel: the centres kept nearby serve its children at less travel in all; {price}"
+        rows.append(row)
+    cols = ["centre", "name", "merged_into", "reach_today", "reason", "lock_cost", "lock_cost_pct",
+            "children_moved_if_kept", "knife_edge"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def _count_rule(scn: Scenario, district: str) -> str:
+    c = scn.centres
+    if district in c.per_district:
+        return f"the district count ({district}: {c.per_district[district]} centres)"
+    if c.count is not None:
+        return f"the count rule (centres.count = {c.count})"
+    if c.max_count is not None:
+        return f"the count rule (centres.max_count = {c.max_count})"
+    return ""

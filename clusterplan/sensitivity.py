@@ -1,0 +1,75 @@
+"""Sensitivity: re-solve a scenario under other population years and under growth or decline of under-fives, and
+report for every centre how often it is kept (robust decisions versus knife-edge ones).
+
+Variants: each population year of the built-in data (ONS mid-year estimates 2017, 2019, 2020) at no growth, and each
+growth rate applied to the scenario's own year (every area's under-fives x (1 + rate), rounded to whole children: a
+what-if, labelled as such in the geography's notes, not a forecast). Every variant's plan passes the checker.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from .errors import InfeasibleError, ScenarioError
+from .geography import Geography
+from .scenario import Scenario
+
+
+def variants(scn: Scenario, years: list[int], growth: list[float]) -> list[tuple[str, Scenario, float]]:
+    """(label, scenario, growth rate) for each variant."""
+    out = []
+    if scn.geography.builtin is None and years:
+        raise ScenarioError("sensitivity: population years need the built-in data (geography.builtin); use growth "
+                            "rates for your own files")
+    for y in years:
+        out.append((f"{y}", scn.model_copy(update={"geography": scn.geography.model_copy(update={"year": y})}), 0.0))
+    for g in growth:
+        if g == 0 and scn.geography.year in years:
+            continue
+        out.append((f"{scn.geography.year} {g:+.0%}", scn, g))
+    return out
+
+
+def sensitivity(scenario: Scenario | dict[str, Any], *, years: list[int] | None = None,
+                growth: list[float] = (-0.1, 0.1), geography: Geography | None = None) -> pd.DataFrame:
+    """One row per centre, one column per variant (True = kept, False = amalgamated, None = no plan), then
+    ``kept_share`` and ``decision`` (kept in every variant / amalgamated in every variant / knife-edge).
+
+    ``years`` default to 2017, 2019 and 2020 for the built-in data; ``growth`` are rates (-0.1 = 10% fewer
+    under-fives in every area). ``geography`` replaces the scenario's own (growth variants only).
+    """
+    from .run import geography_for
+    from .solve import solve
+    scn = Scenario.from_dict(scenario)
+    if scn.model != "amalgamate":
+        raise ScenarioError(f"`model`: sensitivity compares amalgamate plans; this scenario's model is {scn.model!r}")
+    if years is None:
+        years = [2017, 2019, 2020] if geography is None and scn.geography.builtin else []
+    cols: dict[str, pd.Series] = {}
+    notes: dict[str, str] = {}
+    names = None
+    for label, v_scn, rate in variants(scn, list(years), list(growth)):
+        geo = geography if geography is not None else geography_for(v_scn)
+        if rate:
+            geo = geo.with_under5((geo.areas["under5"] * (1 + rate)).round(),
+                                  note=f"what-if: under-fives x {1 + rate:.2f} in every area (not a forecast)")
+        names = geo.centres.loc[geo.located_centres.index, "name"]
+        try:
+            plan = solve(geo, v_scn)
+        except InfeasibleError as exc:
+            cols[label] = pd.Series(None, index=names.index, dtype=object)
+            notes[label] = str(exc).splitlines()[0]
+            continue
+        cols[label] = pd.Series(names.index.isin(plan.kept), index=names.index, dtype=object)
+        notes[label] = f"{plan.report.status}, {len(plan.kept)} kept, {int(geo.areas['under5'].sum()):,} children"
+    table = pd.DataFrame(cols)
+    table.insert(0, "name", names)
+    solved = table[list(cols)].notna()
+    kept = table[list(cols)].fillna(False).astype(bool) & solved
+    table["kept_share"] = (kept.sum(axis=1) / solved.sum(axis=1).clip(lower=1)).round(3)
+    table["decision"] = table["kept_share"].map(
+        lambda s: "kept in every variant" if s == 1 else "amalgamated in every variant" if s == 0 else "knife-edge")
+    table.attrs["variants"] = notes
+    return table.sort_values(["kept_share", "name"])
