@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from . import datasets
 from .errors import InfeasibleError, InputError, ScenarioError, SolverError
@@ -142,6 +143,91 @@ def _sweep(args: argparse.Namespace) -> int:
     return 0
 
 
+def _load_run(path: str):
+    from . import run as runner
+    from .scenario import load
+    scn = load(path)
+    return scn, runner.geography_for(scn)
+
+
+def _alternatives(args: argparse.Namespace) -> int:
+    from . import alternatives as alt
+    from . import run as runner
+    scn, geo = _load_run(args.scenario)
+    alts = alt.alternatives(geo, scn, k=args.k, min_centres=args.min_centres, min_areas=args.min_areas,
+                            within=args.within)
+    table = alt.table(alts)
+    with runner.atomic_folder(args.out) as tmp:
+        table.to_csv(tmp / "alternatives.csv")
+        for a in alts:
+            runner.write(a.plan, geo, scn, tmp / f"plan_{a.rank}")
+    print(table.to_string())
+    for n in alts[0].plan.notes:
+        if n.startswith("alternatives:"):
+            print(n)
+    print(f"written: {args.out}/alternatives.csv and plan_0 (the optimum) .. plan_{len(alts) - 1}")
+    return 0
+
+
+def _ensemble(args: argparse.Namespace) -> int:
+    import json
+
+    from . import ensemble as ens
+    from . import run as runner
+    from .solve import solve
+    scn, geo = _load_run(args.scenario)
+    best = solve(geo, scn)
+    chain = ens.recom(geo, scn, best, steps=args.steps, seed=args.seed)
+    w = scn.deprivation.weight
+    marks = {"optimal plan": ens.plan_figures(best.assignment.set_index("area")["centre"], geo, geo.centre_minutes, w)}
+    if args.chosen:
+        chosen = runner._read_plan(Path(args.chosen), json.loads((Path(args.chosen) / "manifest.json").read_text()))
+        marks["chosen plan"] = ens.plan_figures(chosen.assignment.set_index("area")["centre"], geo,
+                                                geo.centre_minutes, w)
+    summary = ens.summary(chain, marks)
+    with runner.atomic_folder(args.out) as tmp:
+        chain.metrics.to_csv(tmp / "ensemble.csv")
+        ens.figure(chain, marks).savefig(tmp / "ensemble.png", dpi=110)
+        (tmp / "summary.json").write_text(json.dumps(summary, indent=2))
+    print(json.dumps(summary, indent=2))
+    print(f"written: {args.out}/ensemble.csv, ensemble.png, summary.json")
+    return 0
+
+
+def _sensitivity(args: argparse.Namespace) -> int:
+    from . import run as runner
+    from .scenario import load
+    from .sensitivity import sensitivity
+    scn = load(args.scenario)
+    years = [int(y) for y in args.years.split(",")] if args.years else None
+    growth = [float(g) / 100 for g in args.growth.split(",")] if args.growth else []
+    table = sensitivity(scn, years=years, growth=growth)
+    with runner.atomic_folder(args.out) as tmp:
+        table.to_csv(tmp / "sensitivity.csv")
+    for label, note in table.attrs["variants"].items():
+        print(f"{label}: {note}")
+    print(table.to_string())
+    print(f"written: {args.out}/sensitivity.csv")
+    return 0
+
+
+def _pareto(args: argparse.Namespace) -> int:
+    from . import pareto
+    from . import run as runner
+    scn, geo = _load_run(args.scenario)
+    counts = [int(c) for c in args.counts.split(",")]
+    cf, _ = pareto.centres_front(geo, scn, counts)
+    df, plans = pareto.deprived_front(geo, scn, steps=args.steps)
+    with runner.atomic_folder(args.out) as tmp:
+        cf.to_csv(tmp / "centres_front.csv", index=False)
+        df.to_csv(tmp / "deprived_front.csv", index=False)
+        pareto.figure(cf, df, plans[0]).savefig(tmp / "pareto.png", dpi=110)
+    print(cf.to_string())
+    print(df.to_string())
+    print(f"written: {args.out}/centres_front.csv, deprived_front.csv, pareto.png")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``clusterplan`` command."""
     parser = argparse.ArgumentParser(prog="clusterplan", description=__doc__.splitlines()[0])
@@ -174,6 +260,35 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", required=True)
     p.add_argument("--workers", type=int, default=2)
     p.set_defaults(func=_sweep)
+    p = sub.add_parser("alternatives", help="the optimum and the k best materially different plans, in words")
+    p.add_argument("scenario")
+    p.add_argument("--out", required=True)
+    p.add_argument("--k", type=int, default=5, help="alternatives wanted")
+    p.add_argument("--min-centres", type=int, default=1, help="kept centres each plan must differ in")
+    p.add_argument("--min-areas", type=int, default=0, help="areas each plan must move (0: no rule)")
+    p.add_argument("--within", type=float, default=0.05, help="largest cost above the optimum (0.05 = 5%%)")
+    p.set_defaults(func=_alternatives)
+    p = sub.add_parser("ensemble", help="sample valid plans by a ReCom Markov chain; where the plans sit")
+    p.add_argument("scenario")
+    p.add_argument("--out", required=True)
+    p.add_argument("--steps", type=int, default=1000)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--chosen", help="a plan folder written by `clusterplan run` to mark (the commissioner's)")
+    p.set_defaults(func=_ensemble)
+    p = sub.add_parser("sensitivity", help="re-solve under population years and growth; how often each centre "
+                       "is kept")
+    p.add_argument("scenario")
+    p.add_argument("--out", required=True)
+    p.add_argument("--years", help="e.g. 2017,2019,2020 (built-in data; the default there)")
+    p.add_argument("--growth", default="-10,10", help="percentages, e.g. -10,10")
+    p.set_defaults(func=_sensitivity)
+    p = sub.add_parser("pareto", help="epsilon-constraint fronts: travel against centres kept and against the "
+                       "deprived share within 15 minutes")
+    p.add_argument("scenario")
+    p.add_argument("--out", required=True)
+    p.add_argument("--counts", required=True, help="centre counts for the first front, e.g. 30,33,36,39")
+    p.add_argument("--steps", type=int, default=4, help="points on the deprived-share front")
+    p.set_defaults(func=_pareto)
     p = sub.add_parser("schema", help="print the JSON Schema of scenario files")
     p.set_defaults(func=_schema)
     args = parser.parse_args(argv)

@@ -35,8 +35,9 @@ from .scenario import Scenario
 
 @dataclass
 class Ensemble:
-    """``metrics``: one row per step (plan); ``accepted``: whether the step moved; ``assignments``: the distinct
-    plans (area -> centre), keyed by their row in ``metrics``; ``checked``: plans passed through the checker."""
+    """``metrics``: one row per step (plan); ``accepted``: whether the step moved; ``assignments``: the plan
+    (area -> centre) of each accepted step, keyed by its row in ``metrics``; ``checked``: plans passed through
+    the checker."""
 
     metrics: pd.DataFrame
     assignments: dict[int, pd.Series] = field(default_factory=dict)
@@ -139,6 +140,23 @@ def _step(graph: nx.Graph, label: dict[str, str], homes: dict[str, str], under5:
     for n in nodes:
         new[n] = b if n in part_b else a
     return new
+
+
+def summary(ens: Ensemble, marks: dict[str, dict[str, float]]) -> dict:
+    """Steps, acceptance, distinct plans, checker passes, and for each marked plan and metric the share of
+    sampled plans it beats (lower is better, except the deprived share within 15 minutes and the lowest reach)."""
+    higher_better = {"deprived under-fives within 15 min (%)", "lowest reach"}
+    m = ens.metrics
+    distinct = len({tuple(a.to_numpy()) for a in ens.assignments.values()})
+    out = {"method": ens.method, "seed": ens.seed, "steps": int(len(m)), "accepted": int(m["accepted"].sum()),
+           "distinct plans": distinct, "plans through the checker": ens.checked, "beats": {}}
+    for name, vals in marks.items():
+        out["beats"][name] = {}
+        for col, v in vals.items():
+            if col in m:
+                better = (m[col] < v) if col in higher_better else (m[col] > v)
+                out["beats"][name][col] = f"{better.mean():.1%} of sampled plans"
+    return out
 
 
 def figure(ens: Ensemble, marks: dict[str, dict[str, float]]):

@@ -164,7 +164,7 @@ def test_count_larger_than_children_allow():
 def test_component_below_floor_is_named():
     geo = syn.make({"a": (0, 0), "b": (1, 0), "c": (5, 0), "d": (6, 0)}, {"a": 100, "b": 100, "c": 300, "d": 300},
                    [("a", "b"), ("c", "d")], {"X": "a", "Y": "c"})
-    with pytest.raises(cp.InfeasibleError, match=r"the 2 area\(s\) a, b \(a corridor component\) hold only 200 children"):
+    with pytest.raises(cp.InfeasibleError, match=r"the 2 area\(s\) a, b \(a corridor component\) hold only 200"):
         cp.solve(geo, {"model": "amalgamate", "reach": {"min": 300}})
 
 

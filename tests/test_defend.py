@@ -1,0 +1,236 @@
+"""Defensible plans: alternatives, reasons, Pareto fronts, ensembles and sensitivity, checked against exhaustive
+search on SYNTHETIC paths (where every connected catchment is precedence-shaped, so the model is exact) and run on
+the real Norfolk data."""
+
+from __future__ import annotations
+
+import itertools
+import json
+
+import networkx as nx
+import pandas as pd
+import pytest
+
+import clusterplan as cp
+from clusterplan import alternatives as alt
+from clusterplan import ensemble as ens
+from clusterplan import pareto
+from clusterplan.cli import main
+from clusterplan.models.objective import plan_objective
+from clusterplan.reasons import reasons
+from clusterplan.sensitivity import sensitivity
+
+from . import synthetic as syn
+
+POPS = [120, 80, 150, 60, 90, 140, 70, 110]
+CENTRES = {"A": "p0", "B": "p2", "C": "p4", "D": "p5", "E": "p7"}
+
+
+def path_geo(pops=POPS, centres=CENTRES) -> cp.Geography:
+    """SYNTHETIC: areas p0..p7 on a line, each linked to the next; minutes 10 per hop from a centre's home."""
+    n = len(pops)
+    return syn.make({f"p{i}": (float(i), 0.0) for i in range(n)}, {f"p{i}": pops[i] for i in range(n)},
+                    [(f"p{i}", f"p{i + 1}") for i in range(n - 1)], centres)
+
+
+def exhaustive_by_kept_set(geo, floor: float) -> dict[frozenset, float]:
+    """For every set of kept centres, the least weighted child-minutes over connected catchments (weight 0)."""
+    areas = list(geo.areas.index)
+    homes = geo.centres["home_area"].to_dict()
+    best: dict[frozenset, float] = {}
+    for assign in itertools.product(sorted(homes), repeat=len(areas)):
+        a = dict(zip(areas, assign, strict=True))
+        used = frozenset(assign)
+        if any(a[homes[j]] != j for j in used):
+            continue
+        if all(nx.is_connected(geo.corridors.subgraph([i for i in areas if a[i] == j] + [homes[j]]))
+               and geo.areas.loc[[i for i in areas if a[i] == j], "under5"].sum() >= floor for j in used):
+            cost = plan_objective(pd.DataFrame({"area": areas, "centre": assign}), geo.areas, geo.centre_minutes, 0)
+            best[used] = min(best.get(used, float("inf")), cost)
+    return best
+
+
+SCN = {"model": "amalgamate", "reach": {"min": 200}, "deprivation": {"weight": 0}}
+
+
+@pytest.fixture(scope="module")
+def truth():
+    return exhaustive_by_kept_set(path_geo(), 200)
+
+
+def test_alternatives_are_the_k_best_distinct_kept_sets(truth):
+    geo = path_geo()
+    alts = alt.alternatives(geo, SCN, k=3, min_centres=1, within=1.0)
+    expected = sorted(truth.values())[:4]
+    assert [a.plan.report.objective for a in alts] == pytest.approx(expected)
+    sets = [frozenset(a.plan.kept) for a in alts]
+    assert len(set(sets)) == 4 and all(truth[s] == pytest.approx(a.plan.report.objective) for s, a in
+                                       zip(sets, alts, strict=True))
+    for a in alts:
+        assert cp.check(a.plan, geo, SCN) == []
+        assert a.excess == pytest.approx((a.plan.report.objective - expected[0]) / expected[0])
+    assert alts[0].differences == "the optimum"
+    assert "children in" in alts[1].differences and "change centre" in alts[1].differences
+
+
+def test_alternatives_differ_in_at_least_m_centres_and_stop_at_the_stated_percentage(truth):
+    geo = path_geo()
+    alts = alt.alternatives(geo, SCN, k=5, min_centres=2, within=0.10)
+    best = min(truth.values())
+    for a, b in itertools.combinations(alts, 2):
+        assert len(set(a.plan.kept) ^ set(b.plan.kept)) >= 2
+    assert all(a.excess <= 0.10 for a in alts)
+    # exhaustively: is any kept set within 10% left out although it differs from all chosen ones in >= 2 centres?
+    chosen = [frozenset(a.plan.kept) for a in alts]
+    if len(alts) < 6:
+        cheaper = [s for s, c in truth.items() if c <= best * 1.10 and all(len(s ^ t) >= 2 for t in chosen)]
+        assert cheaper == [], f"missed {cheaper}"
+
+
+def test_differences_in_words_name_the_swap():
+    geo = path_geo()
+    plans = {j: cp.solve(geo, {**SCN, "centres": {"keep": [j]}}) for j in ("A", "B")}
+    text = alt.describe_difference(plans["A"], plans["B"], geo)
+    assert text.startswith(("keeps", "also"))
+    moved = alt.changed_areas(plans["A"], plans["B"])
+    assert f"{int(geo.areas.loc[moved[moved].index, 'under5'].sum()):,} children in {int(moved.sum())} areas" in text
+
+
+def test_reasons_give_the_exact_cost_of_each_lock(truth):
+    geo = path_geo()
+    plan = cp.solve(geo, SCN)
+    why = reasons(geo, SCN, plan)
+    merged = set(plan.centres.loc[plan.centres["status"] == "amalgamated", "centre"])
+    assert set(why["centre"]) == merged and merged
+    for _, r in why.iterrows():
+        with_it = min(c for s, c in truth.items() if r["centre"] in s)
+        assert r["lock_cost"] == pytest.approx(with_it - plan.report.objective, abs=0.1)
+        assert r["reason"] and "keeping it open costs" in r["reason"]
+
+
+def test_reason_names_a_floor_the_centre_cannot_reach_alone():
+    geo = path_geo()
+    scn = {**SCN, "reach": {"min": 250}}
+    plan = cp.solve(geo, scn)
+    why = reasons(geo, scn, plan).set_index("centre")
+    below = why[why["reach_today"] < 250]
+    assert len(below) and below["reason"].str.contains("below the floor of 250").all()
+
+
+def test_reason_names_the_count_rule():
+    geo = path_geo()
+    scn = {**SCN, "centres": {"count": 2}}
+    why = reasons(geo, scn)
+    assert why["reason"].str.contains(r"count rule \(centres.count = 2\)|below the floor").all()
+
+
+def test_why_this_plan_reaches_the_report(tmp_path):
+    from clusterplan import run as runner
+    from clusterplan.scenario import Scenario
+    geo = path_geo()
+    scn = Scenario.from_dict(SCN)
+    plan = cp.solve(geo, scn)
+    plan.why = reasons(geo, scn, plan)
+    runner.write(plan, geo, scn, tmp_path / "out")
+    html = (tmp_path / "out" / "report.html").read_text()
+    assert "<h2>Why this plan</h2>" in html and plan.why["reason"].iloc[0].split(";")[0] in html
+    assert len(pd.read_csv(tmp_path / "out" / "why.csv")) == len(plan.why)
+
+
+def test_pareto_fronts_are_checked_plans_that_meet_their_epsilon():
+    geo = path_geo()
+    cf, plans = pareto.centres_front(geo, SCN, counts=[1, 2, 3, 4, 5])
+    ok = cf[cf["status"] == "optimal"]
+    truth = exhaustive_by_kept_set(geo, 200)
+    for _, r in ok.iterrows():
+        assert r[pareto.COST] == pytest.approx(min(c for s, c in truth.items() if len(s) == r["count"]), abs=0.1)
+    assert set(cf.loc[cf["status"] == "infeasible", "count"]) == {k for k in range(1, 6)
+                                                                  if not any(len(s) == k for s in truth)}
+    idaci = {f"p{i}": 0.5 if i in (0, 3, 6) else 0.05 for i in range(8)}  # three deprived areas
+    geo2 = syn.make({f"p{i}": (float(i), 0.0) for i in range(8)}, {f"p{i}": POPS[i] for i in range(8)},
+                    [(f"p{i}", f"p{i + 1}") for i in range(7)], CENTRES, idaci=idaci)
+    df, plans = pareto.deprived_front(geo2, {**SCN, "deprivation": {"weight": 1}}, steps=3, minutes=10)
+    for (_, r), plan in zip(df[df["status"] == "optimal"].iterrows(), plans, strict=False):
+        if pd.notna(r["required"]):
+            t = geo2.centre_minutes
+            a = plan.assignment.set_index("area")["centre"]
+            near = [i for i in a.index if t.at[i, a[i]] <= 10 and idaci[i] >= 0.203]
+            dep = geo2.areas.loc[[i for i in a.index if idaci[i] >= 0.203], "under5"].sum()
+            assert geo2.areas.loc[near, "under5"].sum() >= r["required"] / 100 * dep - 1e-6
+
+
+def test_ensemble_plans_are_valid_and_reproducible():
+    geo = syn.grid(4, 4, {f"g{x}_{y}": 40 + 10 * ((x * 3 + y * 5) % 7) for x in range(4) for y in range(4)},
+                   {"A": (0, 0), "B": (3, 0), "C": (0, 3), "D": (3, 3)})
+    scn = {"model": "amalgamate", "reach": {"min": 150}}
+    start = cp.solve(geo, scn)
+    one = ens.recom(geo, scn, start, steps=150, seed=7)
+    two = ens.recom(geo, scn, start, steps=150, seed=7)
+    other = ens.recom(geo, scn, start, steps=150, seed=8)
+    pd.testing.assert_frame_equal(one.metrics, two.metrics)
+    assert not one.metrics.equals(other.metrics)
+    assert one.metrics["accepted"].sum() > 30 and one.checked == one.metrics["accepted"].sum()
+    homes = geo.centres["home_area"]
+    for a in one.assignments.values():  # independently of the chain and of the checker
+        for j, members in a.groupby(a).groups.items():
+            assert homes[j] in members and nx.is_connected(geo.corridors.subgraph(members))
+            assert geo.areas.loc[members, "under5"].sum() >= 150
+        assert a.index.equals(geo.areas.index.sort_values())
+    assert len({tuple(a) for a in one.assignments.values()}) > 5
+
+
+def test_ensemble_on_norfolk_places_the_optimum(norfolk, tmp_path):
+    scn = {"model": "amalgamate", "reach": {"min": 600}}
+    best = cp.solve(norfolk, scn)
+    chain = ens.recom(norfolk, scn, best, steps=60, seed=1)
+    fig = ens.plan_figures(best.assignment.set_index("area")["centre"], norfolk, norfolk.centre_minutes, 1.0)
+    assert fig["weighted child-minutes"] == pytest.approx(best.report.objective)
+    assert (chain.metrics["weighted child-minutes"] >= fig["weighted child-minutes"] - 1e-6).all()
+    assert (chain.metrics["lowest reach"] >= 600).all()
+    s = ens.summary(chain, {"optimal plan": fig})
+    assert s["beats"]["optimal plan"]["weighted child-minutes"].startswith(("9", "100"))
+    ens.figure(chain, {"optimal plan": fig}).savefig(tmp_path / "e.png")
+
+
+def test_sensitivity_finds_knife_edge_centres_under_growth():
+    geo = path_geo()
+    table = sensitivity(SCN, growth=[-0.3, 0.0, 0.3], geography=geo)
+    assert list(table.columns[1:4]) == ["2020 -30%", "2020 +0%", "2020 +30%"]
+    for label, rate in (("2020 -30%", -0.3), ("2020 +0%", 0.0), ("2020 +30%", 0.3)):
+        g = geo.with_under5((geo.areas["under5"] * (1 + rate)).round(), note="test")
+        plan = cp.solve(g, SCN)
+        assert set(table.index[table[label].astype(bool)]) == set(plan.kept)
+    assert set(table["decision"]) <= {"kept in every variant", "amalgamated in every variant", "knife-edge"}
+    assert (table["decision"] == "knife-edge").any()
+
+
+def test_alternatives_cli_on_real_files(tmp_path, capsys):
+    """The CLI on Darlington's real LSOAs (sites model over area centroids)."""
+    from pathlib import Path
+    d = Path(__file__).resolve().parents[1] / "notebooks" / "data" / "darlington"
+    (tmp_path / "s.yaml").write_text(
+        "model: sites\nreach: {min: 600}\ncentres: {max_count: 8}\n"
+        f"geography: {{builtin: null, areas: {d / 'darlington_lsoa11_areas.csv'}, "
+        f"boundaries: {d / 'darlington_lsoa11_boundaries_bsc.geojson'}, "
+        "sites: area_centroids, boundary_code: LSOA11CD, area_columns: {code: LSOA11CD, name: LSOA11NM, "
+        "under5: age_0_4, idaci: IDACI}}\n")
+    assert main(["alternatives", str(tmp_path / "s.yaml"), "--out", str(tmp_path / "alt"), "--k", "2"]) == 0
+    table = pd.read_csv(tmp_path / "alt" / "alternatives.csv")
+    assert list(table["rank"]) == [0, 1, 2] and (table["above optimum (%)"] >= 0).all()
+    for n in range(3):
+        assert main(["check", str(tmp_path / "alt" / f"plan_{n}")]) == 0
+    assert "differences from the optimum" in capsys.readouterr().out
+
+
+def test_sensitivity_and_pareto_cli_refuse_other_models(tmp_path, capsys):
+    (tmp_path / "s.yaml").write_text("model: capacity\n")
+    assert main(["sensitivity", str(tmp_path / "s.yaml"), "--out", str(tmp_path / "o")]) == 2
+    assert "sensitivity compares amalgamate plans" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
+
+
+def test_ensemble_summary_json(tmp_path):
+    e = ens.Ensemble(pd.DataFrame({"accepted": [True, False], "mean minutes": [10.0, 12.0]}), {}, 1, 5)
+    s = ens.summary(e, {"x": {"mean minutes": 11.0}})
+    assert s["beats"]["x"]["mean minutes"] == "50.0% of sampled plans"
+    json.dumps(s)
