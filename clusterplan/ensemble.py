@@ -144,7 +144,8 @@ def _step(graph: nx.Graph, label: dict[str, str], homes: dict[str, str], under5:
 
 def summary(ens: Ensemble, marks: dict[str, dict[str, float]]) -> dict:
     """Steps, acceptance, distinct plans, checker passes, and for each marked plan and metric the share of
-    sampled plans it beats (lower is better, except the deprived share within 15 minutes and the lowest reach)."""
+    sampled plans it is as good as or better than (lower is better, except the deprived share within 15 minutes
+    and the lowest reach)."""
     higher_better = {"deprived under-fives within 15 min (%)", "lowest reach"}
     m = ens.metrics
     distinct = len({tuple(a.to_numpy()) for a in ens.assignments.values()})
@@ -154,8 +155,8 @@ def summary(ens: Ensemble, marks: dict[str, dict[str, float]]) -> dict:
         out["beats"][name] = {}
         for col, v in vals.items():
             if col in m:
-                better = (m[col] < v) if col in higher_better else (m[col] > v)
-                out["beats"][name][col] = f"{better.mean():.1%} of sampled plans"
+                no_worse = (m[col] <= v) if col in higher_better else (m[col] >= v)
+                out["beats"][name][col] = f"as good as or better than {no_worse.mean():.1%} of sampled plans"
     return out
 
 
