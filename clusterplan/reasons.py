@@ -5,8 +5,9 @@ what-if). The re-solve gives the exact cost of the lock (deprivation-weighted ch
 would change centre); a MIP's LP reduced costs would only be a local estimate of it. The binding reason is the
 first that applies of:
 
-1. the lock is impossible: the re-solve is infeasible, and its diagnosis names the rule that blocks it (a district
-   count, the travel limit, the reach floor of this or another centre);
+1. the lock is impossible: the re-solve is infeasible; with a travel limit that leaves fewer children than the floor
+   within reach of the centre, the limit is named, else the diagnosis names the rule that blocks it (a district
+   count, the reach floor of this or another centre);
 2. its own catchment today holds fewer children than the floor, so keeping it means taking children from
    neighbouring centres' areas (and the plan that does so costs more);
 3. a count rule (``centres.count`` or a district's count): keeping it means closing another centre;
@@ -57,8 +58,14 @@ def reasons(geo: Geography, scenario: Scenario | dict[str, Any], plan: Plan | No
         try:
             alt = solve(geo, what_if)
         except InfeasibleError as exc:
-            cause = exc.reasons[0] if exc.reasons else str(exc).splitlines()[0]
-            row["reason"] = f"it cannot be kept open with the other rules in force: {cause}"
+            limit = scn.travel.max_minutes
+            near = geo.areas["under5"][geo.centre_minutes[j] <= limit].sum() if limit is not None else None
+            if near is not None and near < floor:
+                row["reason"] = (f"the travel limit: only {int(near):,} children live within {limit:g} minutes of "
+                                 f"it, below the floor of {floor:,g}, so it cannot be kept open")
+            else:
+                cause = exc.reasons[0] if exc.reasons else str(exc).splitlines()[0]
+                row["reason"] = f"it cannot be kept open with the other rules in force: {cause}"
             rows.append(row)
             continue
         cost = alt.report.objective - base

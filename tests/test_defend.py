@@ -124,6 +124,17 @@ def test_reason_names_the_count_rule():
     assert why["reason"].str.contains(r"count rule \(centres.count = 2\)|below the floor").all()
 
 
+def test_reason_names_the_travel_limit():
+    """SYNTHETIC path: with a 10-minute limit, centre E (at the end) has only 180 children within reach; F next
+    to it serves the end of the line instead."""
+    geo = path_geo([120, 80, 150, 60, 220, 80, 70, 110], {**CENTRES, "F": "p6"})
+    scn = {**SCN, "travel": {"max_minutes": 10}}
+    why = reasons(geo, scn).set_index("centre")
+    assert "E" in why.index
+    assert why.at["E", "reason"].startswith("the travel limit: only 180 children live within 10 minutes")
+    assert pd.isna(why.at["E", "lock_cost"])
+
+
 def test_why_this_plan_reaches_the_report(tmp_path):
     from clusterplan import run as runner
     from clusterplan.scenario import Scenario
@@ -179,11 +190,13 @@ def test_ensemble_plans_are_valid_and_reproducible():
     assert len({tuple(a) for a in one.assignments.values()}) > 5
 
 
-def test_ensemble_on_norfolk_places_the_optimum(norfolk, tmp_path):
+def test_ensemble_on_real_norfolk_areas_places_the_optimum(norfolk, tmp_path):
+    """Breckland and South Norfolk (real data; the whole county is in benchmarks/defend.py)."""
+    geo = norfolk.subset(["Breckland", "South Norfolk"])
     scn = {"model": "amalgamate", "reach": {"min": 600}, "solver": {"certify": True}}
-    best = cp.solve(norfolk, scn)
-    chain = ens.recom(norfolk, scn, best, steps=60, seed=1)
-    fig = ens.plan_figures(best.assignment.set_index("area")["centre"], norfolk, norfolk.centre_minutes, 1.0)
+    best = cp.solve(geo, scn)
+    chain = ens.recom(geo, scn, best, steps=100, seed=1)
+    fig = ens.plan_figures(best.assignment.set_index("area")["centre"], geo, geo.centre_minutes, 1.0)
     assert fig["weighted child-minutes"] == pytest.approx(best.report.objective)
     # no valid plan can beat the certified bound (valid for every connected catchment and every centre)
     assert (chain.metrics["weighted child-minutes"] >= best.report.relaxed_bound - 1e-6).all()

@@ -156,13 +156,15 @@ def test_hybrid_policy_per_district(tmp_path):
 
 
 def test_sites_from_centres_and_from_a_csv(tmp_path, norfolk):
-    plan = cp.solve(norfolk, {"model": "sites", "geography": {"sites": "centres"}, "centres": {"count": 30}})
+    plan = cp.solve(norfolk, {"model": "sites", "geography": {"sites": "centres"}, "centres": {"count": 30},
+                              "solver": {"gap": 0.01}})
     assert len(plan.kept) == 30 and set(plan.kept) <= set(norfolk.located_centres.index)
     # a commissioner's own candidate sites: here 80 real schools (nurseries and academies) written as a CSV
     s = norfolk.sites[norfolk.sites["kind"].str.contains("nursery|Academy", case=False, na=False)].head(80)
     csv = tmp_path / "my_sites.csv"
     s.reset_index()[["id", "name", "x", "y"]].to_csv(csv, index=False)
-    scn = _write(tmp_path, f"model: sites\ngeography: {{sites: {csv}}}\ncentres: {{max_count: 40}}\n")
+    scn = _write(tmp_path, f"model: sites\ngeography: {{sites: {csv}}}\ncentres: {{max_count: 40}}\n"
+                 "solver: {gap: 0.01}\n")
     plan, geo = cp.run.run(load(scn))
     assert set(plan.kept) <= set(s.index) and len(geo.sites) == 80
     assert cp.check(plan, geo, load(scn)) == []
