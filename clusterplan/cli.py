@@ -80,8 +80,9 @@ def _run(args: argparse.Namespace) -> int:
     print(f"{scn.name}: {_report_line(plan)}")
     for k, v in plan.metrics.items():
         print(f"  {k}: {v}")
+    extra = ", why.csv" if len(plan.why) else ""
     print(f"written: {out}/ (assignment.csv, centres.csv, metrics.json, manifest.json, plan.gpkg, report.html, "
-          "report.xlsx)")
+          f"report.xlsx{extra})")
     return 0
 
 
