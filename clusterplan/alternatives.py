@@ -42,8 +42,11 @@ def changed_areas(plan: Plan, ref: Plan) -> pd.Series:
 
 def describe_difference(plan: Plan, ref: Plan, geo: Geography) -> str:
     """In words: which centres ``plan`` keeps instead of ``ref``'s, and how many children change centre."""
-    names = geo.centres["name"].str.replace(" Children's Centre", "", regex=False)
-    name = names.to_dict()
+    # sites plans keep site ids; a site at an area centroid has no name of its own: use its area's
+    site_names = geo.sites["name"].fillna(geo.sites["home_area"].map(geo.areas["name"]))
+    names = pd.concat([site_names, geo.centres["name"]])
+    names = names.where(names.notna(), names.index.to_series()).astype(str)
+    name = names.str.replace(" Children's Centre", "", regex=False).to_dict()
     add = sorted(set(plan.kept) - set(ref.kept))
     drop = sorted(set(ref.kept) - set(plan.kept))
     moved = changed_areas(plan, ref)

@@ -109,7 +109,6 @@ def _schema(args: argparse.Namespace) -> int:
 
 
 def _compare(args: argparse.Namespace) -> int:
-    from pathlib import Path
 
     from . import run as runner
     from .compare import compare, comparison_figure
@@ -182,7 +181,7 @@ def _ensemble(args: argparse.Namespace) -> int:
     w = scn.deprivation.weight
     marks = {"optimal plan": ens.plan_figures(best.assignment.set_index("area")["centre"], geo, geo.centre_minutes, w)}
     if args.chosen:
-        chosen = runner._read_plan(Path(args.chosen), json.loads((Path(args.chosen) / "manifest.json").read_text()))
+        chosen = runner.read_plan(args.chosen)
         marks["chosen plan"] = ens.plan_figures(chosen.assignment.set_index("area")["centre"], geo,
                                                 geo.centre_minutes, w)
     summary = ens.summary(chain, marks)

@@ -26,7 +26,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from .errors import CheckError
+from .errors import CheckError, ScenarioError
 from .geography import Geography
 from .models.objective import child_weights, deprived_under5
 from .plan import Plan
@@ -65,6 +65,9 @@ def recom(geo: Geography, scenario: Scenario | dict[str, Any], start: Plan, *, s
     """Run the chain for ``steps`` steps from ``start`` (an amalgamate or status-quo plan of ``scenario``)."""
     from .check import check
     scn = Scenario.from_dict(scenario)
+    if start.model not in ("amalgamate", "status_quo"):
+        raise ScenarioError(f"ensemble: the chain re-splits centres' catchments; start from an amalgamate or status "
+                            f"quo plan, not {start.model!r}")
     rng = np.random.default_rng(seed)
     floor, ceiling = scn.reach.min, scn.reach.max
     graph = geo.corridors

@@ -179,7 +179,7 @@ def check_dir(out: str | Path) -> tuple[list[str], list[str]]:
     if changed:
         warnings.append(f"the inputs changed since this plan was written ({', '.join(changed)}); it is checked "
                         "against today's inputs")
-    return check(_read_plan(out, man), geo, scn), warnings
+    return check(read_plan(out, man), geo, scn), warnings
 
 
 def parse_sets(sets: list[str]) -> list[tuple[str, list]]:
@@ -279,15 +279,20 @@ def run_or_reuse(scn: Scenario, out: str | Path) -> tuple[Plan, Geography, bool]
         if man.get("input_hashes", {}).get("plan_inputs") == input_hash(geo, scn):
             violations, _ = check_dir(out)
             if not violations:
-                plan = _read_plan(out, man)
+                plan = read_plan(out, man)
                 return plan, geo, True
     plan = solve(geo, scn)
     write(plan, geo, scn, out)
     return plan, geo, False
 
 
-def _read_plan(out: Path, man: dict) -> Plan:
-    """A written plan, read back from its folder (the manifest already parsed)."""
+def read_plan(out: str | Path, man: dict | None = None) -> Plan:
+    """A plan written by :func:`write`, read back from its folder (``man``: its manifest, if already parsed)."""
+    out = Path(out)
+    if man is None:
+        if not (out / "manifest.json").exists():
+            raise InputError(str(out), ["no manifest.json: expected a folder written by `clusterplan run`"])
+        man = json.loads((out / "manifest.json").read_text())
     from .plan import SolveReport
     fields = SolveReport.__dataclass_fields__
     report = SolveReport(**{k: (tuple(v) if k == "notes" else v) for k, v in man.items() if k in fields})

@@ -249,3 +249,22 @@ def test_ensemble_summary_json(tmp_path):
     s = ens.summary(e, {"x": {"mean minutes": 11.0}})
     assert s["beats"]["x"]["mean minutes"] == "as good as or better than 50.0% of sampled plans"
     json.dumps(s)
+
+
+def test_ensemble_cli_marks_a_chosen_plan(tmp_path, capsys):
+    """Plumbing of `clusterplan ensemble --chosen` on six real Norfolk areas with one centre (nothing to re-split:
+    every step is a repeat, and the chosen plan is the start)."""
+    import shutil
+    from pathlib import Path
+    base = Path(__file__).parent / "bad_inputs" / "_base"
+    for f in base.iterdir():
+        shutil.copy(f, tmp_path / f.name)
+    (tmp_path / "s.yaml").write_text("model: amalgamate\nreach: {min: 100}\ngeography: {builtin: null, areas: "
+                                     "areas.csv, boundaries: boundaries.geojson, centres: centres.csv}\n")
+    assert main(["run", str(tmp_path / "s.yaml"), "--out", str(tmp_path / "plan")]) == 0
+    assert main(["ensemble", str(tmp_path / "s.yaml"), "--out", str(tmp_path / "ens"), "--steps", "5",
+                 "--chosen", str(tmp_path / "plan")]) == 0
+    summary = json.loads((tmp_path / "ens" / "summary.json").read_text())
+    assert summary["steps"] == 5 and summary["accepted"] == 0 and set(summary["beats"]) == {"optimal plan",
+                                                                                           "chosen plan"}
+    assert len(pd.read_csv(tmp_path / "ens" / "ensemble.csv")) == 5 and (tmp_path / "ens" / "ensemble.png").exists()
