@@ -164,6 +164,9 @@ def solve(geography: Geography, scenario: Scenario | dict[str, Any], *,
     ihash = input_hash(geo, scn)
     if restrict and (scn.model not in ("amalgamate", "sites") or scn.policies):
         raise ScenarioError(f"restrictions {sorted(restrict)} apply to the amalgamate and sites models only")
+    unknown = sorted(set(restrict or {}) - set(assignment.Spec.__dataclass_fields__))
+    if unknown:
+        raise ScenarioError(f"restrict: unknown model restriction(s) {unknown}; see clusterplan.models.assignment.Spec")
     if scn.policies:
         return _solve_policies(geo, scn, ihash)
     if scn.model == "capacity":
@@ -176,6 +179,8 @@ def solve(geography: Geography, scenario: Scenario | dict[str, Any], *,
         plan = _solve_amalgamate(geo, scn, ihash, restrict or {})
     else:
         plan = _solve_sites(geo, scn, ihash, restrict or {})
+    if restrict:
+        plan.notes.append(f"restricted beyond the scenario: {_describe_restrict(restrict)}")
 
     if "cluster" in scn.stages:
         from .models import cluster
@@ -187,6 +192,22 @@ def solve(geography: Geography, scenario: Scenario | dict[str, Any], *,
     check_plan(plan, geo, scn, raise_on_violation=True)
     plan.metrics = _metrics(plan, geo, scn)
     return plan
+
+
+def _describe_restrict(restrict: dict[str, Any]) -> str:
+    parts = []
+    if restrict.get("exclude_kept"):
+        parts.append(f"differs from {len(restrict['exclude_kept'])} earlier plan(s) in at least "
+                     f"{restrict.get('min_differ', 1)} kept centre(s)")
+    if restrict.get("exclude_assign"):
+        parts.append(f"differs from {len(restrict['exclude_assign'])} earlier plan(s) in at least "
+                     f"{restrict.get('min_areas_differ', 1)} area(s)")
+    if restrict.get("deprived_within"):
+        t, share = restrict["deprived_within"]
+        parts.append(f"at least {share:.2%} of deprived under-fives within {t:g} minutes")
+    others = sorted(set(restrict) - {"exclude_kept", "min_differ", "exclude_assign", "min_areas_differ",
+                                     "deprived_within"})
+    return "; ".join(parts + [f"{k} = {restrict[k]!r}" for k in others])
 
 
 def _metrics(plan: Plan, geo: Geography, scn: Scenario) -> dict:

@@ -70,6 +70,10 @@ def test_alternatives_are_the_k_best_distinct_kept_sets(truth):
         assert cp.check(a.plan, geo, SCN) == []
         assert a.excess == pytest.approx((a.plan.report.objective - expected[0]) / expected[0])
     assert alts[0].differences == "the optimum"
+    assert any(n.startswith("restricted beyond the scenario: differs from 1 earlier plan(s) in at least 1 kept")
+               for n in alts[1].plan.notes), "an alternative's notes must say how it was restricted"
+    with pytest.raises(cp.ScenarioError, match="unknown model restriction"):
+        cp.solve(geo, SCN, restrict={"exclude_centres": ()})
     assert "children in" in alts[1].differences and "change centre" in alts[1].differences
 
 
