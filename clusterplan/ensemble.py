@@ -28,7 +28,7 @@ import pandas as pd
 
 from .errors import CheckError, ScenarioError
 from .geography import Geography
-from .models.objective import child_weights, deprived_under5
+from .models.objective import assigned_minutes, child_weights, deprived_under5
 from .plan import Plan
 from .scenario import Scenario
 
@@ -50,7 +50,7 @@ def plan_figures(assign: pd.Series, geo: Geography, minutes: pd.DataFrame, weigh
     """The metrics the ensemble is compared on, for one assignment (area -> centre)."""
     a = geo.areas
     idx = assign.index
-    t = minutes.to_numpy()[minutes.index.get_indexer(idx), minutes.columns.get_indexer(assign.to_numpy())]
+    t = assigned_minutes(minutes, idx, assign.to_numpy())
     p = a.loc[idx, "under5"].to_numpy()
     dep = deprived_under5(a).loc[idx].to_numpy()
     reach = a["under5"].groupby(assign).sum()

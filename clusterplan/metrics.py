@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from .geography import Geography
-from .models.objective import child_weights, deprived_under5
+from .models.objective import assigned_minutes, child_weights, deprived_under5
 
 
 def _minutes(geo: Geography, assignment: pd.DataFrame, model: str, sites: str = "candidates") -> pd.Series:
@@ -22,8 +22,7 @@ def _minutes(geo: Geography, assignment: pd.DataFrame, model: str, sites: str = 
     else:
         m = geo.centre_minutes
     a = assignment.set_index("area")["centre"]
-    vals = m.to_numpy()[m.index.get_indexer(a.index), m.columns.get_indexer(a.to_numpy())]
-    return pd.Series(vals, index=a.index)
+    return pd.Series(assigned_minutes(m, a.index, a.to_numpy()), index=a.index)
 
 
 def _weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:

@@ -18,7 +18,7 @@ from .check import check as check_plan
 from .errors import InfeasibleError, ScenarioError, SolverError
 from .geography import Geography
 from .models import amalgamate, assignment, contiguity, sites
-from .models.objective import deprived_under5
+from .models.objective import assigned_minutes, deprived_under5
 from .plan import Plan, SolveReport
 from .scenario import Scenario
 
@@ -102,7 +102,7 @@ def centre_table(geo: Geography, assign: pd.Series, fac: pd.DataFrame, minutes: 
     df = pd.DataFrame({"area": assign.index, "centre": assign.to_numpy()})
     df["under5"] = a.loc[df["area"], "under5"].to_numpy()
     df["deprived"] = deprived_under5(a).loc[df["area"]].to_numpy()
-    df["minutes"] = minutes.to_numpy()[minutes.index.get_indexer(df["area"]), minutes.columns.get_indexer(df["centre"])]
+    df["minutes"] = assigned_minutes(minutes, df["area"], df["centre"])
     df["child_minutes"] = df["minutes"] * df["under5"]
     g = df.groupby("centre").agg(reach=("under5", "sum"), areas=("area", "size"), deprived_children=("deprived", "sum"),
                                  child_minutes=("child_minutes", "sum"), max_minutes=("minutes", "max"))

@@ -28,10 +28,15 @@ def child_weights(areas: pd.DataFrame, weight: float) -> pd.Series:
     return areas["under5"] * (1.0 + weight * areas["idaci"].fillna(0.0))
 
 
+def assigned_minutes(minutes: pd.DataFrame, areas, centres) -> np.ndarray:
+    """Minutes from each area to the centre it is assigned to: ``minutes`` (areas x centres) looked up pairwise."""
+    return minutes.to_numpy()[minutes.index.get_indexer(areas), minutes.columns.get_indexer(centres)]
+
+
 def plan_objective(assignment: pd.DataFrame, areas: pd.DataFrame, minutes: pd.DataFrame, weight: float,
                    fixed_cost: float = 0.0) -> float:
     """Weighted child-minutes of an assignment (``area``, ``centre`` columns) plus fixed cost per centre used."""
     w = child_weights(areas, weight)
     a = assignment.set_index("area")["centre"]
-    t = minutes.to_numpy()[minutes.index.get_indexer(a.index), minutes.columns.get_indexer(a.to_numpy())]
+    t = assigned_minutes(minutes, a.index, a.to_numpy())
     return float(np.sum(w.reindex(a.index).to_numpy() * t) + fixed_cost * a.nunique())
