@@ -28,6 +28,21 @@ COST = "deprivation-weighted child-minutes"
 SHARE = "deprived under-fives within 15 min (%)"
 
 
+def share_column(minutes: float) -> str:
+    """The front's column for the deprived share within ``minutes`` (the metrics' own name at 15 and 30)."""
+    return f"deprived under-fives within {minutes:g} min (%)"
+
+
+def share_within(plan: Plan, geo: Geography, minutes: float) -> float | None:
+    """Percentage of the deprived under-fives within ``minutes`` of their centre in ``plan`` (unrounded: the
+    front's steps start from it)."""
+    from .models.objective import assigned_minutes, deprived_under5
+    a = plan.assignment
+    t = assigned_minutes(geo.centre_minutes, a["area"], a["centre"])
+    dep = deprived_under5(geo.areas).reindex(a["area"]).to_numpy()
+    return 100 * float(dep[t <= minutes].sum()) / float(dep.sum()) if dep.sum() else None
+
+
 def _row(plan: Plan, **extra) -> dict:
     m = plan.metrics
     return {**extra, "centres": len(plan.kept), COST: m.get(COST), "mean minutes": m.get("mean minutes"),
@@ -56,14 +71,21 @@ def centres_front(geo: Geography, scenario: Scenario | dict[str, Any], counts: l
 def deprived_front(geo: Geography, scenario: Scenario | dict[str, Any], *, steps: int = 5, minutes: float = 15,
                    shares: list[float] | None = None) -> tuple[pd.DataFrame, list[Plan]]:
     """Travel against the share of deprived under-fives within ``minutes``: the unconstrained optimum, then
-    ``steps`` evenly spaced higher shares up to 100% (or the given ``shares``, fractions), until infeasible."""
+    ``steps`` evenly spaced higher shares up to the most any plan can reach (or the given ``shares``, fractions),
+    until infeasible. The share column is :func:`share_column` (``minutes``)."""
     from .solve import solve
     scn = Scenario.from_dict(scenario)
+    col = share_column(minutes)
+
+    def row(plan: Plan, **extra) -> dict:
+        return _row(plan, **extra) | {col: share_within(plan, geo, minutes)}
+
     base = solve(geo, scn)
-    rows, plans = [_row(base, required=None)], [base]
+    rows, plans = [row(base, required=None)], [base]
     cap = reachable_share(geo, scn, minutes)
-    start = (base.metrics.get(SHARE) or 0.0) / 100 if minutes == 15 else 0.0
-    targets = shares if shares is not None else list(np.linspace(start, cap, steps + 1)[1:])
+    start = (rows[0][col] or 0.0) / 100
+    # nothing to trade when the optimum already reaches every deprived child any plan could reach
+    targets = shares if shares is not None else [t for t in np.linspace(start, cap, steps + 1)[1:] if t > start]
     for s in targets:
         if s > cap + 1e-12:
             rows.append({"required": round(100 * s, 2), "status": "infeasible",
@@ -77,8 +99,10 @@ def deprived_front(geo: Geography, scenario: Scenario | dict[str, Any], *, steps
                          "why": str(exc).splitlines()[-1].strip()})
             break
         plans.append(plan)
-        rows.append(_row(plan, required=round(100 * s, 2)))
-    return _mark(pd.DataFrame(rows), COST, SHARE, lower_better=(True, False)), plans
+        rows.append(row(plan, required=round(100 * s, 2)))
+    front = _mark(pd.DataFrame(rows), COST, col, lower_better=(True, False))
+    front.attrs["share"] = col
+    return front, plans
 
 
 def reachable_share(geo: Geography, scn: Scenario, minutes: float) -> float:
@@ -110,14 +134,16 @@ def _mark(df: pd.DataFrame, a: str, b: str, *, lower_better: tuple[bool, bool]) 
 def figure(centres: pd.DataFrame | None, deprived: pd.DataFrame | None, chosen: Plan | None = None):
     """The fronts side by side, the scenario's own plan marked."""
     import matplotlib.pyplot as plt
-    panels = [(d, x) for d, x in ((centres, "centres"), (deprived, SHARE)) if d is not None]
+    share = deprived.attrs.get("share", SHARE) if deprived is not None else SHARE
+    panels = [(d, x) for d, x in ((centres, "centres"), (deprived, share)) if d is not None]
     fig, axes = plt.subplots(1, len(panels), figsize=(6 * len(panels), 4), squeeze=False)
     for ax, (df, x) in zip(axes[0], panels, strict=True):
         ok = df[df["status"].isin(["optimal", "feasible"])]
         ax.plot(ok[x], ok[COST], "o-", color="#1f77b4", label="front (each point a checked plan)")
         if chosen is not None:
-            cx = len(chosen.kept) if x == "centres" else chosen.metrics.get(SHARE)
-            ax.plot([cx], [chosen.metrics.get(COST)], "*", ms=16, color="#d62728", label="this scenario's plan")
+            cx = len(chosen.kept) if x == "centres" else chosen.metrics.get(x)
+            if cx is not None:
+                ax.plot([cx], [chosen.metrics.get(COST)], "*", ms=16, color="#d62728", label="this scenario's plan")
         ax.set_xlabel("centres kept (management cost)" if x == "centres" else x)
         ax.set_ylabel(f"{COST} (lower is better)")
         ax.legend(fontsize=8)
