@@ -109,7 +109,6 @@ def _schema(args: argparse.Namespace) -> int:
 
 
 def _compare(args: argparse.Namespace) -> int:
-
     from . import run as runner
     from .compare import compare, comparison_figure
     from .scenario import load

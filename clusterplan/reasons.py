@@ -77,13 +77,13 @@ def reasons(geo: Geography, scenario: Scenario | dict[str, Any], plan: Plan | No
         price = (f"keeping it open costs {cost:,.0f} more weighted child-minutes ({pct:.2%}) and moves "
                  f"{kids:,} children")
         fixed = scn.centres.fixed_cost
-        travel_change = cost - fixed  # the lock adds one kept centre, so one more fixed cost
+        travel_change = cost - fixed * (len(alt.kept) - len(plan.kept))  # the lock's change in travel alone
         if r0 < floor:
             row["reason"] = (f"its catchment today reaches {r0:,} children, below the floor of {floor:,g}: to stay "
                              f"it must take {floor - r0:,g} or more children from neighbouring centres' areas; "
                              f"{price}")
-        elif (swapped := sorted(set(plan.kept) - set(alt.kept))) and _count_rule(scn, c["district"]):
-            row["reason"] = (f"{_count_rule(scn, c['district'])}: keeping it means amalgamating "
+        elif (swapped := sorted(set(plan.kept) - set(alt.kept))) and (rule := _count_rule(scn, c["district"])):
+            row["reason"] = (f"{rule}: keeping it means amalgamating "
                              f"{', '.join(names.get(s, s) for s in swapped)} instead; {price}")
         elif fixed > 0 and travel_change < 0:
             row["reason"] = (f"the cost per centre: keeping it would save {-travel_change:,.0f} weighted "

@@ -55,7 +55,7 @@ def sensitivity(scenario: Scenario | dict[str, Any], *, years: list[int] | None 
         if rate:
             geo = geo.with_under5((geo.areas["under5"] * (1 + rate)).round(),
                                   note=f"what-if: under-fives x {1 + rate:.2f} in every area (not a forecast)")
-        names = geo.centres.loc[geo.located_centres.index, "name"]
+        names = geo.located_centres["name"]
         try:
             plan = solve(geo, v_scn)
         except InfeasibleError as exc:
