@@ -136,9 +136,54 @@ def _sweep(args: argparse.Namespace) -> int:
     from .scenario import read_yaml
     base = read_yaml(args.scenario)
     base.setdefault("name", args.scenario)
-    table = sweep(base, args.set, args.out, workers=args.workers)
+    table = sweep(base, args.set, args.out, workers=args.workers, scheduler=_scheduler(args))
     print(table.to_string())
     print(f"written: {args.out}/sweep.csv and one folder per variant")
+    return 0
+
+
+def _scheduler(args: argparse.Namespace) -> str | None:
+    """``--dask local`` or ``--scheduler ADDRESS`` as the executor's scheduler (None: local processes)."""
+    if args.scheduler and args.dask:
+        raise ScenarioError("give either --scheduler ADDRESS or --dask local, not both")
+    return args.scheduler or args.dask
+
+
+def _executor_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--workers", type=int, default=2, help="worker processes (local, or in a Dask LocalCluster)")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="run on the Dask cluster whose scheduler is at ADDRESS, "
+                   "e.g. tcp://10.0.0.5:8786 (its workers need clusterplan installed)")
+    p.add_argument("--dask", choices=["local"], help="run on a Dask LocalCluster started on this machine")
+
+
+def _england_data(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--england-data", metavar="DIR", help="folder of the England tables (default: the "
+                   "CLUSTERPLAN_ENGLAND_DATA environment variable)")
+
+
+def _authorities(args: argparse.Namespace) -> int:
+    from . import england
+    table = england.authorities(args.england_data)
+    with __import__("pandas").option_context("display.max_rows", None, "display.width", 200):
+        print(table.drop(columns="districts").to_string())
+    print(f"{len(table)} upper-tier authorities, {int(table['areas'].sum()):,} areas, "
+          f"{int(table['under5'].sum()):,} children under five (mid-2020)")
+    return 0
+
+
+def _batch(args: argparse.Namespace) -> int:
+    from .batch import batch
+    from .scenario import read_yaml
+    base = read_yaml(args.scenario)
+    base.setdefault("name", Path(args.scenario).stem)
+    names = [a.strip() for a in args.authorities.split(",")] if args.authorities else None
+    table = batch(base, args.out, authorities=names, data=args.england_data, workers=args.workers,
+                  scheduler=_scheduler(args))
+    failed = table[table["status"].isin(["infeasible", "failed"])]
+    print(f"written: {args.out}/batch.csv ({len(table)} authorities, {len(failed)} without a plan) and one plan "
+          "folder per authority with one")
+    for _, r in failed.iterrows():
+        print(f"  {r['status']}: {r['authority']} {r['name']}: {r['error']}")
     return 0
 
 
@@ -257,8 +302,19 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("scenario")
     p.add_argument("--set", nargs="+", required=True, metavar="KEY=V1,V2", help="e.g. reach.min=500,600,700")
     p.add_argument("--out", required=True)
-    p.add_argument("--workers", type=int, default=2)
+    _executor_options(p)
     p.set_defaults(func=_sweep)
+    p = sub.add_parser("authorities", help="list England's upper-tier authorities (from the England tables)")
+    _england_data(p)
+    p.set_defaults(func=_authorities)
+    p = sub.add_parser("batch", help="run a capacity or sites scenario over many English authorities, one row "
+                       "each, resumable")
+    p.add_argument("scenario")
+    p.add_argument("--out", required=True)
+    p.add_argument("--authorities", help="codes or names, comma-separated (default: all 152)")
+    _england_data(p)
+    _executor_options(p)
+    p.set_defaults(func=_batch)
     p = sub.add_parser("alternatives", help="the optimum and the k best materially different plans, in words")
     p.add_argument("scenario")
     p.add_argument("--out", required=True)

@@ -67,7 +67,7 @@ def validate(graph: nx.Graph, area_codes: Iterable[str], *, source: str = "corri
     if unknown:
         problems.append(f"{len(unknown)} node(s) are not areas of this geography, e.g. {unknown[:5]}")
     isolated = [c for c in codes if c in graph and graph.degree(c) == 0]
-    if isolated:
+    if isolated and len(codes) > 1:  # a geography of one area (the Isles of Scilly) needs no link
         problems.append(f"{len(isolated)} area(s) have no neighbour, so no catchment can include them with another "
                         f"area: {isolated[:10]}; add a link to each (scenario key `geography.links`, or "
                         "corridors.add_links) or loosen the barrier or tolerance")
@@ -137,6 +137,30 @@ def add_links(graph: nx.Graph, pairs: Iterable[tuple[str, str]], areas: pd.DataF
         km = float(np.hypot(areas.at[a, "x"] - areas.at[b, "x"], areas.at[a, "y"] - areas.at[b, "y"]) / 1000)
         out.add_edge(a, b, km=km, added=True)
     return out
+
+
+def join_components(graph: nx.Graph, areas: gpd.GeoDataFrame) -> tuple[nx.Graph, list[tuple[str, str, float]]]:
+    """Copy of ``graph`` made connected: the smallest component is linked, again and again, to the nearest area of
+    the rest (by boundary distance), as for an island reached by bridge or ferry.
+
+    ``areas``: boundaries in EPSG:27700 with ``x``, ``y``. Returns the graph and the links it assumed as
+    ``(area, area, gap km)``; each such edge carries ``assumed=True``. Use it where the authority's areas are known
+    to be served together (an island of an authority); say so wherever the links are used.
+    """
+    out = graph.copy()
+    added: list[tuple[str, str, float]] = []
+    while nx.number_connected_components(out) > 1:
+        comp = min(nx.connected_components(out), key=lambda c: (len(c), min(c)))
+        inside = areas.index.isin(list(comp))
+        mine, rest = areas[inside], areas[~inside]
+        i, j = rest.sindex.nearest(mine.geometry, return_all=False)
+        gaps = mine.geometry.iloc[i].distance(rest.geometry.iloc[j], align=False).to_numpy()
+        k = min(range(len(gaps)), key=lambda n: (gaps[n], mine.index[i[n]], rest.index[j[n]]))
+        a, b = str(mine.index[i[k]]), str(rest.index[j[k]])
+        km = float(np.hypot(areas.at[a, "x"] - areas.at[b, "x"], areas.at[a, "y"] - areas.at[b, "y"]) / 1000)
+        out.add_edge(a, b, km=km, assumed=True)
+        added.append((a, b, float(gaps[k]) / 1000.0))
+    return out, added
 
 
 def drop_long_links(graph: nx.Graph, max_minutes: float) -> nx.Graph:

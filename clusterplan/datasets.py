@@ -1,4 +1,5 @@
-"""Built-in real data: Norfolk, shipped in the package so clusterplan runs offline.
+"""Built-in real data: Norfolk, shipped in the package so clusterplan runs offline; and any English upper-tier
+authority from the England tables, which the user points to (:func:`england`).
 
 See ``clusterplan/data/ATTRIBUTION.md`` for sources and licences. Nothing here is invented: where the data has a gap
 (10 of Norfolk's 53 centres were never named in public sources, 2 named ones have no known location, there is no open
@@ -136,3 +137,14 @@ def norfolk(year: int = 2020) -> Geography:
     return Geography(**{**g.__dict__, "areas": g.areas.copy(), "centres": g.centres.copy(),
                         "sites": g.sites.copy(), "corridors": g.corridors.copy(),
                         "centre_minutes": g.centre_minutes.copy(), "site_minutes": g.site_minutes.copy()})
+
+
+def england(authority: str, data: str | None = None) -> Geography:
+    """Any English upper-tier authority (a code such as ``E10000020`` or a name such as ``"Norfolk"``), built from
+    the England tables in ``data`` (or ``$CLUSTERPLAN_ENGLAND_DATA``); see :mod:`clusterplan.england`.
+
+    The tables are not shipped (the boundary file alone is 32 MB). No centre locations are known nationally, so the
+    geography plans over area centroids: use the ``sites`` (``sites: area_centroids``) and ``capacity`` models.
+    """
+    from . import england as eng
+    return eng.geography(authority, data)

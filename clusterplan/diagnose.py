@@ -90,6 +90,8 @@ def components_below(geo: Geography, floor: float) -> list[str]:
 
 def _areas_phrase(codes: list[str], n_all: int) -> str:
     """'all 538 areas (one corridor component)' or 'the 3 areas E01..., E01... (a corridor component)'."""
+    if n_all == 1:
+        return f"the only area, {codes[0]},"
     if len(codes) == n_all:
         return f"all {n_all} areas together (one corridor component)"
     more = f" and {len(codes) - 8} more" if len(codes) > 8 else ""

@@ -1,13 +1,19 @@
-"""Run independent jobs (sweep variants) in worker processes, safely interruptible.
+"""Run independent jobs (sweep variants, batch authorities) in worker processes, safely interruptible.
 
-Workers are *spawned*, not forked: a forked child inherits HiGHS's threads mid-state and can deadlock. Workers ignore
-Ctrl-C; the parent catches it, terminates them and removes the temporary folders they were writing, so an interrupted
-sweep leaves only complete variant folders behind (each is moved into place atomically by :func:`run.write`) and
-resumes where it stopped.
+:func:`map_jobs` is the one entry point: local worker processes by default (:func:`local_map`), or Dask distributed
+(:func:`dask_map`) on a cluster's scheduler address or on a ``LocalCluster`` started here. A job is a plain value
+and ``fn`` a module-level function, so every executor runs the same code on the same inputs and gives the same
+results; only the order in which they finish differs.
+
+Local workers are *spawned*, not forked: a forked child inherits HiGHS's threads mid-state and can deadlock. Workers
+ignore Ctrl-C; the parent catches it, terminates them and removes the temporary folders they were writing, so an
+interrupted sweep leaves only complete variant folders behind (each is moved into place atomically by
+:func:`run.write`) and resumes where it stopped.
 """
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import shutil
 import signal
@@ -38,6 +44,65 @@ def local_map(fn: Callable[[Any], Any], jobs: Iterable[Any], *, workers: int = 2
         raise
     finally:
         pool.join()
+
+
+def dask_map(fn: Callable[[Any], Any], jobs: Iterable[Any], *, scheduler: str = "local",
+             workers: int = 2) -> Iterator[Any]:
+    """Yield ``fn(job)`` for every job, in the order they finish, on Dask distributed.
+
+    ``scheduler``: ``"local"`` starts a ``LocalCluster`` of ``workers`` single-threaded worker processes on this
+    machine (closed afterwards); anything else is a scheduler address (``tcp://host:8786``) of a running cluster,
+    whose workers need clusterplan (and the data the jobs name) installed. On Ctrl-C the jobs are cancelled.
+    """
+    try:
+        from dask.distributed import Client, LocalCluster, as_completed
+    except ImportError:
+        from .errors import ScenarioError
+        raise ScenarioError("Dask is not installed: pip install 'clusterplan[dask]' (or 'dask[distributed]') to "
+                            "use --dask / --scheduler") from None
+    jobs = list(jobs)
+    cluster = None
+    if scheduler == "local":
+        cluster = LocalCluster(n_workers=max(1, workers), threads_per_worker=1, processes=True,
+                               dashboard_address=None, silence_logs=logging.ERROR)
+        client = Client(cluster)
+    else:
+        try:
+            client = Client(scheduler, timeout="30s")
+        except (OSError, TimeoutError, ValueError) as exc:
+            from .errors import ScenarioError
+            raise ScenarioError(f"--scheduler {scheduler}: cannot reach a Dask scheduler there ({exc}); expected "
+                                "an address such as tcp://10.0.0.5:8786 of a running `dask scheduler`") from None
+    futures = []
+    try:
+        futures = client.map(fn, jobs, pure=False)
+        for fut in as_completed(futures):
+            yield fut.result()
+    except BaseException:
+        client.cancel(futures)
+        raise
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def map_jobs(fn: Callable[[Any], Any], jobs: Iterable[Any], *, workers: int = 2,
+             scheduler: str | None = None) -> Iterator[Any]:
+    """Yield ``fn(job)`` for every job as they finish: on local worker processes (``scheduler=None``), on a Dask
+    ``LocalCluster`` (``"local"``) or on the Dask scheduler at an address."""
+    if scheduler is None:
+        return local_map(fn, jobs, workers=workers)
+    return dask_map(fn, jobs, scheduler=scheduler, workers=workers)
+
+
+def describe(workers: int, scheduler: str | None) -> str:
+    """Where the jobs run, in words."""
+    if scheduler is None:
+        return f"{workers} local worker process(es)"
+    if scheduler == "local":
+        return f"a Dask LocalCluster of {workers} worker process(es)"
+    return f"the Dask scheduler at {scheduler}"
 
 
 def remove_partial(out: str | Path) -> list[Path]:

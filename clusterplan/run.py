@@ -23,7 +23,7 @@ import pandas as pd
 
 from . import corridors, datasets
 from .errors import InputError
-from .executor import local_map, remove_partial
+from .executor import describe, map_jobs, remove_partial
 from .geography import Geography
 from .plan import Plan
 from .scenario import GeographySpec, Scenario
@@ -35,6 +35,8 @@ def _geography(spec_json: str, _stamps: tuple) -> Geography:
     spec = GeographySpec.model_validate_json(spec_json)
     if spec.builtin == "norfolk":
         geo = datasets.norfolk(spec.year)
+    elif spec.builtin == "england":
+        geo = datasets.england(spec.authority, spec.data)
     else:
         geo = Geography.from_files(areas=spec.areas, boundaries=spec.boundaries, centres=spec.centres,
                                    area_columns=spec.area_columns or None, boundary_code=spec.boundary_code,
@@ -71,6 +73,10 @@ def geography_for(scn: Scenario) -> Geography:
     spec = scn.geography
     files = [spec.areas, spec.boundaries, spec.centres, spec.links, spec.barriers,
              spec.sites if spec.sites.lower().endswith(".csv") else None]
+    if spec.builtin == "england":
+        from . import england
+        folder = england.data_folder(spec.data)
+        files += [str(folder / f) for f in england.FILES.values()]
     stamps = tuple((f, *_stamp(f)) for f in files if f)
     return _geography(spec.model_dump_json(), stamps)
 
@@ -233,9 +239,11 @@ def _run_variant(job: tuple[str, dict, str]) -> tuple[str, dict]:
     return label, plan.metrics
 
 
-def sweep(base: dict, sets: list[str], out: str | Path, *, workers: int = 2, progress=print) -> pd.DataFrame:
-    """Run every variant in worker processes, skipping those already written (so a sweep resumes where it
-    stopped). Returns one row per variant, also written to ``out/sweep.csv``."""
+def sweep(base: dict, sets: list[str], out: str | Path, *, workers: int = 2, scheduler: str | None = None,
+          progress=print) -> pd.DataFrame:
+    """Run every variant in worker processes (local, or Dask with ``scheduler``: see :func:`executor.map_jobs`),
+    skipping those already written (so a sweep resumes where it stopped). Returns one row per variant, also written
+    to ``out/sweep.csv``."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     todo, rows = [], {}
@@ -246,12 +254,14 @@ def sweep(base: dict, sets: list[str], out: str | Path, *, workers: int = 2, pro
             rows[label] = json.loads(done.read_text())
         else:
             todo.append((label, data, str(out)))
-    progress(f"{len(jobs)} variants: {len(jobs) - len(todo)} already done, {len(todo)} to run on {workers} worker(s)")
+    progress(f"{len(jobs)} variants: {len(jobs) - len(todo)} already done, {len(todo)} to run on "
+             f"{describe(workers, scheduler)}")
     removed = remove_partial(out)
     if removed:
         progress(f"removed {len(removed)} half-written folder(s) left by an interrupted run")
     try:
-        for n, (label, metrics) in enumerate(local_map(_run_variant, todo, workers=workers), start=1):
+        finished = map_jobs(_run_variant, todo, workers=workers, scheduler=scheduler)
+        for n, (label, metrics) in enumerate(finished, start=1):
             rows[label] = metrics
             state = metrics.get("error") or metrics.get("solver status")
             progress(f"[{n}/{len(todo)}] {label}: {state}")

@@ -93,10 +93,18 @@ class Solver(_Strict):
 
 
 class GeographySpec(_Strict):
-    """Which geography a scenario runs on: the built-in Norfolk data or a commissioner's own files."""
+    """Which geography a scenario runs on: the built-in Norfolk data, an English authority from the England tables,
+    or a commissioner's own files."""
 
-    builtin: Literal["norfolk"] | None = Field("norfolk", description="built-in data set; null to use files")
-    year: Literal[2017, 2019, 2020] = Field(2020, description="mid-year under-five estimates (built-in Norfolk)")
+    builtin: Literal["norfolk", "england"] | None = Field(
+        "norfolk", description="built-in data set: norfolk (shipped), england (any upper-tier authority from the "
+        "England tables; needs `authority` and the tables' folder); null to use files")
+    year: Literal[2017, 2019, 2020] = Field(2020, description="mid-year under-five estimates (built-in Norfolk; the "
+                                                              "England tables hold 2020)")
+    authority: str | None = Field(None, description="builtin england: an upper-tier authority's code or name, e.g. "
+                                                    "E10000020 or Norfolk")
+    data: str | None = Field(None, description="builtin england: the England tables' folder (default: the "
+                                               "CLUSTERPLAN_ENGLAND_DATA environment variable)")
     sites: str = Field("candidates", description="for model 'sites': candidates (the schools register), "
                                                  "area_centroids (one site per area), or a CSV path")
     areas: str | None = Field(None, description="areas file (CSV or any format geopandas reads)")
@@ -115,6 +123,18 @@ class GeographySpec(_Strict):
     def _files(self) -> GeographySpec:
         if self.builtin is None and not self.areas:
             raise ValueError("geography: give builtin: norfolk, or an areas file (and boundaries)")
+        if self.builtin == "england":
+            if not self.authority:
+                raise ValueError("geography: builtin england needs `authority` (a code such as E10000020 or a name "
+                                 "such as Norfolk)")
+            if self.year != 2020:
+                raise ValueError(f"geography.year: the England tables hold mid-2020 under-fives only. Got "
+                                 f"{self.year} instead.")
+            if self.sites not in ("area_centroids", "candidates"):
+                raise ValueError("geography.sites: no candidate sites are known nationally; England geographies "
+                                 f"plan over area_centroids. Got {self.sites!r} instead.")
+        elif self.authority or self.data:
+            raise ValueError("geography.authority / geography.data belong to builtin: england")
         return self
 
 
@@ -299,7 +319,7 @@ def read_yaml(path: str | Path, *, _seen: tuple[Path, ...] = ()) -> dict[str, An
     # Files named in the scenario are relative to the file that names them.
     geo = data.get("geography")
     if isinstance(geo, dict):
-        for key in ("areas", "boundaries", "centres", "links", "barriers"):
+        for key in ("areas", "boundaries", "centres", "links", "barriers", "data"):
             if isinstance(geo.get(key), str):
                 geo[key] = str((path.parent / geo[key]).resolve())
         if isinstance(geo.get("sites"), str) and geo["sites"].lower().endswith(".csv"):

@@ -62,4 +62,4 @@ def test_sweep_runs_in_workers_and_resumes(tmp_path):
     assert json.loads((tmp_path / "reach.min=650" / "metrics.json").read_text())["centres below 650"] == 0
     again = []
     sweep(base, ["reach.min=550,650"], tmp_path, workers=2, progress=again.append)
-    assert again == ["2 variants: 2 already done, 0 to run on 2 worker(s)"]
+    assert again == ["2 variants: 2 already done, 0 to run on 2 local worker process(es)"]

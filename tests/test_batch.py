@@ -1,0 +1,93 @@
+"""Batch runs over English authorities: one row each, failures reported, resumable, the same on Dask."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from clusterplan import run as runner
+from clusterplan.batch import batch
+from clusterplan.cli import main
+
+# Small real authorities: two that solve to proof, one below the floor (a single island LSOA) and one whose six
+# areas together fall short.
+SMALL = ["Rutland", "Hartlepool", "Isles of Scilly", "E09000001"]
+BASE = {"name": "capacity", "model": "capacity", "reach": {"min": 600}, "solver": {"time_limit": 60}}
+
+
+@pytest.fixture(scope="module")
+def local_batch(england_dir, tmp_path_factory):
+    out = tmp_path_factory.mktemp("batch_local")
+    lines: list[str] = []
+    table = batch(BASE, out, authorities=SMALL, data=england_dir, workers=2, progress=lines.append)
+    return out, table, lines
+
+
+def test_one_row_per_authority_and_failures_reported(local_batch):
+    out, table, lines = local_batch
+    assert table["authority"].tolist() == ["E06000017", "E06000001", "E06000053", "E09000001"]
+    assert lines[0] == "4 authorities: 0 already done, 4 to run on 2 local worker process(es)"
+    ok = table[table["status"] == "optimal"]
+    assert ok["name"].tolist() == ["Rutland", "Hartlepool"]
+    assert (ok["gap"] == 0).all() and (ok["centres"] == ok["bound"]).all()
+    bad = table.set_index("name").loc[["Isles of Scilly", "City of London"]]
+    assert (bad["status"] == "infeasible").all()
+    assert "the only area, E01019077, hold only 71 children" in bad.loc["Isles of Scilly", "error"]
+    assert "474 children under five, below the floor of 600" in bad.loc["City of London", "error"]
+    on_disk = pd.read_csv(out / "batch.csv")
+    assert on_disk["authority"].tolist() == table["authority"].tolist()
+    assert on_disk["areas"].tolist() == [23, 58, 1, 6]
+    # every written plan passes the independent checker, against inputs rebuilt from its manifest
+    for folder in ok["folder"]:
+        violations, warnings = runner.check_dir(out / folder)
+        assert violations == [] and warnings == []
+
+
+def test_a_rerun_skips_what_is_done_and_retries_what_failed(local_batch, england_dir):
+    out, table, _ = local_batch
+    stamps = {f: (out / f / "assignment.csv").stat().st_mtime_ns for f in table["folder"].dropna() if f}
+    lines: list[str] = []
+    again = batch(BASE, out, authorities=SMALL, data=england_dir, workers=1, progress=lines.append)
+    assert lines[0] == "4 authorities: 2 already done, 2 to run on 1 local worker process(es)"
+    assert {f: (out / f / "assignment.csv").stat().st_mtime_ns for f in stamps} == stamps
+    pd.testing.assert_frame_equal(again.drop(columns="seconds"), table.drop(columns="seconds"))
+
+
+def test_dask_local_cluster_gives_the_same_plans(local_batch, england_dir, tmp_path):
+    out, table, _ = local_batch
+    lines: list[str] = []
+    dask_table = batch(BASE, tmp_path, authorities=SMALL, data=england_dir, workers=2, scheduler="local",
+                       progress=lines.append)
+    assert lines[0] == "4 authorities: 0 already done, 4 to run on a Dask LocalCluster of 2 worker process(es)"
+    pd.testing.assert_frame_equal(dask_table.drop(columns="seconds"), table.drop(columns="seconds"))
+    for folder in table["folder"].dropna():
+        if folder:
+            for f in ("assignment.csv", "centres.csv"):
+                assert (tmp_path / folder / f).read_bytes() == (out / folder / f).read_bytes()
+
+
+def test_cli_batch_rejects_what_it_cannot_run(tmp_path, england_dir, capsys):
+    scn = tmp_path / "amalgamate.yaml"
+    scn.write_text("model: amalgamate\n")
+    assert main(["batch", str(scn), "--out", str(tmp_path / "o"), "--england-data", str(england_dir)]) == 2
+    assert "must be one of capacity, sites" in capsys.readouterr().err
+    scn.write_text("model: capacity\n")
+    assert main(["batch", str(scn), "--out", str(tmp_path / "o"), "--england-data", str(england_dir),
+                 "--authorities", "Rutland,Nofolk"]) == 2
+    assert "did you mean 'Norfolk'" in capsys.readouterr().err
+    assert main(["batch", str(scn), "--out", str(tmp_path / "o"), "--england-data", str(england_dir),
+                 "--dask", "local", "--scheduler", "tcp://127.0.0.1:1"]) == 2
+    assert "not both" in capsys.readouterr().err
+    assert main(["batch", str(scn), "--out", str(tmp_path / "o"), "--england-data", str(tmp_path / "none")]) == 2
+    assert "not a folder" in capsys.readouterr().err
+
+
+def test_cli_batch_runs_and_lists_authorities(tmp_path, england_dir, capsys):
+    scn = tmp_path / "capacity.yaml"
+    scn.write_text("model: capacity\nsolver: {time_limit: 60}\n")
+    assert main(["batch", str(scn), "--out", str(tmp_path / "o"), "--england-data", str(england_dir),
+                 "--authorities", "Rutland", "--workers", "1"]) == 0
+    assert "written:" in capsys.readouterr().out
+    assert pd.read_csv(tmp_path / "o" / "batch.csv")["centres"].tolist() == [2]
+    assert main(["authorities", "--england-data", str(england_dir)]) == 0
+    assert "152 upper-tier authorities, 32,844 areas, 3,239,447 children under five" in capsys.readouterr().out
