@@ -80,6 +80,9 @@ def test_cli_batch_rejects_what_it_cannot_run(tmp_path, england_dir, capsys):
     assert "not both" in capsys.readouterr().err
     assert main(["batch", str(scn), "--out", str(tmp_path / "o"), "--england-data", str(tmp_path / "none")]) == 2
     assert "not a folder" in capsys.readouterr().err
+    assert main(["sweep", str(scn), "--set", "reach.min=500", "--out", str(tmp_path / "o"), "--dask", "local",
+                 "--scheduler", "tcp://127.0.0.1:1"]) == 2
+    assert "not both" in capsys.readouterr().err
 
 
 def test_cli_batch_runs_and_lists_authorities(tmp_path, england_dir, capsys):
