@@ -1,5 +1,6 @@
 """Every model on SYNTHETIC instances whose optimum is worked out by hand (see tests/synthetic.py)."""
 
+import networkx as nx
 import pytest
 
 import clusterplan as cp
@@ -211,3 +212,31 @@ def test_flow_fallback_finds_catchments_precedence_cannot_shape():
     assert a == {"h": "H", "u": "H", "v": "H", "w": "W"}
     assert "exact flow" in plan.report.scope
     assert any("re-solved with exact flow contiguity" in n for n in plan.report.notes)
+
+
+def _valid_regions(graph, under5, floor, region_of) -> dict[str, set[str]]:
+    members: dict[str, set[str]] = {}
+    for a, r in region_of.items():
+        members.setdefault(r, set()).add(a)
+    assert set(region_of) == set(graph.nodes)
+    for r, areas in members.items():
+        assert r in areas and nx.is_connected(graph.subgraph(areas)), r
+        assert under5[list(areas)].sum() >= floor, r
+    return members
+
+
+def test_local_search_adds_regions_and_keeps_every_region_valid(norfolk):
+    from clusterplan.models import capacity
+    # SYNTHETIC: a 6 x 6 grid of 100 children, floor 300; start from 6 regions of 600 (one per row): every pair of
+    # rows can be re-grown into three regions, so the search must find more, up to the bound of 12
+    geo = syn.grid(6, 6, 100, {"A": (0, 0)})
+    u = geo.areas["under5"]
+    rows = {a: f"g0_{a.split('_')[1]}" for a in geo.areas.index}  # area g<x>_<y> -> its row's first area
+    better, added = capacity.improve(geo.corridors, u, 300, rows, seed=0, seconds=30)
+    assert added > 0 and len(_valid_regions(geo.corridors, u, 300, better)) == 6 + added <= 12
+    # the real Norfolk areas at the statutory floor: never fewer regions, every one connected and >= 600
+    u = norfolk.areas["under5"]
+    grown = capacity.best_growth(norfolk.corridors, u, 600, tries=50, seed=0, seconds=30)
+    better, added = capacity.improve(norfolk.corridors, u, 600, grown, seed=0, seconds=30)
+    assert len(_valid_regions(norfolk.corridors, u, 600, better)) == len(set(grown.values())) + added
+    assert added >= 1

@@ -7,9 +7,10 @@
 Regions are rooted at an area (the centre would stand at that area's centroid). Two searches run and the better plan
 is returned:
 
-1. **Region growing** (seeded, deterministic): grow a region from a seed area, adding the neighbour that reaches the
-   floor with least overshoot (else the most enclosed neighbour), until it reaches the floor; areas left over are
-   joined to an adjacent region. Many seeds are tried. Its regions are connected (any shape).
+1. **Region growing** (seeded): grow a region from a seed area, adding the neighbour that reaches the floor with
+   least overshoot (else the most enclosed neighbour), until it reaches the floor; areas left over are joined to an
+   adjacent region. Many seeds are tried. Its regions are connected (any shape). Then a **local search**
+   (:func:`improve`) re-grows groups of adjacent regions with enough children into one region more.
 2. **The catchment MIP** (:mod:`.assignment` with one root per area, maximising the number of roots, shortest-path
    precedence contiguity), warm-started, within the time limit.
 
@@ -105,6 +106,55 @@ def best_growth(graph: nx.Graph, under5: pd.Series, floor: float, *, tries: int,
     return best
 
 
+def improve(graph: nx.Graph, under5: pd.Series, floor: float, region_of: dict[str, str], *, seed: int,
+            seconds: float, group: int = 6, tries: int = 40) -> tuple[dict[str, str], int]:
+    """Local search that adds regions: ``k`` adjacent regions (a region and up to ``group - 1`` of its neighbours)
+    holding at least ``(k + 1) x floor`` children are re-grown, restricted to their own areas, into ``k + 1``
+    connected regions when some seeded pass finds them. Repeats until a whole pass adds none or ``seconds`` pass.
+    Returns the new area -> root map and the number of regions added (every region stays connected and at the floor:
+    the re-grown part is a partition of the same areas by :func:`grow_regions`)."""
+    t0 = time.perf_counter()
+    rng = np.random.default_rng(seed)
+    pop = {v: float(under5[v]) for v in graph.nodes}
+    region_of = dict(region_of)
+    added = 0
+    improved = True
+    while improved and time.perf_counter() - t0 < seconds:
+        improved = False
+        members: dict[str, set[str]] = {}
+        for a, r in region_of.items():
+            members.setdefault(r, set()).add(a)
+        for r in [str(x) for x in rng.permutation(sorted(members))]:
+            if r not in members or time.perf_counter() - t0 > seconds:
+                continue
+            weight = {q: sum(pop[a] for a in members[q]) for q in members}
+            near = sorted({region_of[u] for a in members[r] for u in graph.neighbors(a)} - {r},
+                          key=lambda q: (-weight[q], q))
+            for k in range(2, group + 1):
+                chosen = [r, *near[:k - 1]]
+                if len(chosen) < k or sum(weight[q] for q in chosen) < (k + 1) * floor:
+                    continue
+                union = set().union(*(members[q] for q in chosen))
+                sub = graph.subgraph(union)
+                best = None
+                for t in range(tries):
+                    out = grow_regions(sub, under5, floor, int(rng.integers(2**31)) + t)
+                    if out is not None and len(set(out.values())) > k:
+                        best = out
+                        break
+                if best is None:
+                    continue
+                for q in chosen:
+                    del members[q]
+                for a, root in best.items():
+                    region_of[a] = root
+                    members.setdefault(root, set()).add(a)
+                added += len(set(best.values())) - k
+                improved = True
+                break
+    return region_of, added
+
+
 def solve(geo: Geography, scn: Scenario, ihash: str) -> Plan:
     """Solve the capacity question for a geography; returns a checked-ready Plan whose centres are area roots."""
     from ..solve import _assignment_frame, _report, centre_table, run_assignment
@@ -121,15 +171,21 @@ def solve(geo: Geography, scn: Scenario, ihash: str) -> Plan:
         raise InfeasibleError("capacity: the areas cannot all be placed in regions of the floor:", short)
     ub = upper_bound(geo.corridors, under5, floor)
     t0 = time.perf_counter()
-    grown = best_growth(geo.corridors, under5, floor, tries=400, seed=scn.solver.seed,
-                        seconds=min(30.0, scn.solver.time_limit / 4))
+    budget = min(30.0, scn.solver.time_limit / 4)
+    grown = best_growth(geo.corridors, under5, floor, tries=400, seed=scn.solver.seed, seconds=budget)
+    grew = len(set(grown.values())) if grown else 0
+    t1 = time.perf_counter()
+    added = 0
+    if grown is not None and grew < ub:
+        grown, added = improve(geo.corridors, under5, floor, grown, seed=scn.solver.seed, seconds=budget)
     grow_seconds = time.perf_counter() - t0
     fac = sites.facilities(geo, "area_centroids")
     minutes = sites.minutes(geo, "area_centroids")
     spec = Spec(facilities=fac, minutes=minutes, floor=floor, weight=scn.deprivation.weight,
                 k=max(scn.travel.candidates, 25), max_minutes=scn.travel.max_minutes, one_per_area=True,
                 maximise_count=True)
-    notes = [f"region growing: {len(set(grown.values())) if grown else 0} regions in {grow_seconds:.1f} s"]
+    notes = [f"region growing: {grew} regions in {t1 - t0:.1f} s; local search (re-growing adjacent regions into "
+             f"one more) added {added} in {grow_seconds - (t1 - t0):.1f} s"]
     mip_assign, mip_out = None, None
     remaining = scn.solver.time_limit - grow_seconds
     if remaining > 5:
