@@ -162,9 +162,11 @@ def _england_data(p: argparse.ArgumentParser) -> None:
 
 
 def _authorities(args: argparse.Namespace) -> int:
+    import pandas as pd
+
     from . import england
     table = england.authorities(args.england_data)
-    with __import__("pandas").option_context("display.max_rows", None, "display.width", 200):
+    with pd.option_context("display.max_rows", None, "display.width", 200):
         print(table.drop(columns="districts").to_string())
     print(f"{len(table)} upper-tier authorities, {int(table['areas'].sum()):,} areas, "
           f"{int(table['under5'].sum()):,} children under five (mid-2020)")
