@@ -15,7 +15,6 @@ an England geography plans over area centroids (``sites: area_centroids`` and th
 from __future__ import annotations
 
 import difflib
-import hashlib
 import os
 from dataclasses import replace
 from functools import lru_cache
@@ -26,7 +25,7 @@ import pandas as pd
 
 from . import corridors as corr
 from .errors import InputError
-from .geography import Geography
+from .geography import Geography, _sha256
 
 ENV = "CLUSTERPLAN_ENGLAND_DATA"
 
@@ -240,14 +239,6 @@ def _tables(folder: Path) -> tuple[pd.DataFrame, gpd.GeoSeries, pd.DataFrame, di
     bnd = bnd.set_index("LSOA11CD").geometry.to_crs(27700)
     hashes = {k: _sha256(folder / f) for k, f in FILES.items()}
     return areas, bnd, tiers, hashes
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def authorities(data: str | Path | None = None) -> pd.DataFrame:
