@@ -65,8 +65,11 @@ def _version(package: str) -> str:
 
 
 def solve_problem(prob: pulp.LpProblem, *, name: str = "highs", time_limit: float = 120, gap: float = 0.0,
-                  threads: int | None = None, seed: int = 0, warm: bool = False, msg: bool = False) -> Outcome:
-    """Solve ``prob`` and report what the solver proved. Raises :class:`SolverError` for unknown/missing solvers."""
+                  threads: int | None = None, seed: int = 0, warm: bool = False, msg: bool = False,
+                  max_nodes: int | None = None) -> Outcome:
+    """Solve ``prob`` and report what the solver proved. ``max_nodes`` caps branch-and-bound nodes (HiGHS, CBC): a
+    limit that, unlike time, gives the same answer on any machine. Raises :class:`SolverError` for unknown/missing
+    solvers."""
     key = name.lower()
     pulp_name = ALIASES.get(key, name)
     if pulp_name not in pulp.listSolvers():
@@ -77,10 +80,12 @@ def solve_problem(prob: pulp.LpProblem, *, name: str = "highs", time_limit: floa
     try:
         if pulp_name == "HiGHS":
             solver = _HiGHS(msg=msg, timeLimit=time_limit, gapRel=gap, threads=threads, warm=warm,
-                            random_seed=seed, mip_abs_gap=1e-6)
+                            random_seed=seed, mip_abs_gap=1e-6,
+                            **({"mip_max_nodes": max_nodes} if max_nodes is not None else {}))
         elif pulp_name == "PULP_CBC_CMD":
+            nodes = [f"maxNodes {max_nodes}"] if max_nodes is not None else []
             solver = pulp.PULP_CBC_CMD(msg=msg, timeLimit=time_limit, gapRel=gap, threads=threads,
-                                       warmStart=warm, options=[f"randomSeed {seed + 1}", "randomCbcSeed 1"])
+                                       warmStart=warm, options=[f"randomSeed {seed + 1}", "randomCbcSeed 1", *nodes])
         else:
             solver = pulp.getSolver(pulp_name, msg=msg, timeLimit=time_limit, gapRel=gap)
         prob.solve(solver)

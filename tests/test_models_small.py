@@ -240,3 +240,58 @@ def test_local_search_adds_regions_and_keeps_every_region_valid(norfolk):
     better, added = capacity.improve(norfolk.corridors, u, 600, grown, seed=0, seconds=30)
     assert len(_valid_regions(norfolk.corridors, u, 600, better)) == len(set(grown.values())) + added
     assert added >= 1
+
+
+def _packing_ok(graph, under5, floor, regions):
+    seen = set()
+    for r in regions:
+        assert not (r & seen), "regions overlap"
+        seen |= r
+        assert nx.is_connected(graph.subgraph(r)) and under5[list(r)].sum() >= floor, sorted(r)
+
+
+def test_repack_gathers_left_over_children_into_a_region_more():
+    from clusterplan.models import repack
+    # SYNTHETIC: a path of eight areas of 100 children, floor 300. One region in the middle (g3-g5) leaves 200
+    # children on each side, too few for a region either side: the two regions (bound 800 / 300 = 2) need the
+    # middle region moved to one end, which only a move seeing both sides and the middle finds
+    geo = syn.grid(8, 1, 100, {"A": (0, 0)})
+    u, graph = geo.areas["under5"], geo.corridors
+    start = [frozenset({"g3_0", "g4_0", "g5_0"})]
+    out = repack.repack(graph, u, 300, start, bound=2, seed=0, seconds=60)
+    assert len(out.regions) == 2 and out.stopped == "bound" and out.start == 1
+    _packing_ok(graph, u, 300, out.regions)
+    whole = repack.partition(graph, u, out.regions)
+    assert sorted(a for r in whole for a in r) == sorted(graph.nodes)
+    _packing_ok(graph, u, 300, whole)
+    # the same seed gives the same regions
+    assert repack.repack(graph, u, 300, start, bound=2, seed=0, seconds=60).regions == out.regions
+
+
+def test_repack_on_real_breckland_reaches_the_bound(norfolk):
+    from clusterplan.models import capacity, repack
+    # the real Breckland areas (78 LSOAs) at the statutory floor, from a quick growth: every region stays connected
+    # and >= 600, none is lost, and the search climbs to children / 600 (so the plan is proven optimal)
+    codes = norfolk.areas.index[norfolk.areas["district"] == "Breckland"]
+    graph, u = norfolk.corridors.subgraph(codes).copy(), norfolk.areas.loc[codes, "under5"]
+    grown = capacity.best_growth(graph, u, 600, tries=20, seed=1, seconds=30)
+    start = repack.packing(graph, u, 600, grown)
+    assert len(start) == len(set(grown.values()))
+    _packing_ok(graph, u, 600, start)
+    bound = capacity.upper_bound(graph, u, 600)
+    out = repack.repack(graph, u, 600, start, bound=bound, seed=1, seconds=120, stall=200)
+    _packing_ok(graph, u, 600, out.regions)
+    assert len(start) < len(out.regions) == bound and out.stopped == "bound"
+    excess, left = repack.slack(u, out.regions, 600)
+    assert excess + left == u.sum() - 600 * len(out.regions)
+
+
+def test_partition_names_areas_cut_off_from_every_region():
+    from clusterplan.models import repack
+    geo = syn.grid(3, 1, 100, {"A": (0, 0)})
+    graph = geo.corridors.copy()
+    graph.add_node("island")
+    u = geo.areas["under5"].copy()
+    u["island"] = 50
+    with pytest.raises(ValueError, match="island"):
+        repack.partition(graph, u, [frozenset({"g0_0", "g1_0"})])
