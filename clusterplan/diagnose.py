@@ -7,7 +7,6 @@ floor, lock and count made elastic and reports the smallest set of them that mus
 from __future__ import annotations
 
 import math
-from dataclasses import replace
 
 import networkx as nx
 import pulp
@@ -100,7 +99,7 @@ def _areas_phrase(codes: list[str], n_all: int) -> str:
 
 def elastic(geo: Geography, spec: assignment.Spec, solver, *, what: str) -> list[str]:
     """Re-solve with elastic floors, locks and counts; name the fewest that must be relaxed."""
-    built = assignment.build(geo.areas, geo.corridors, replace(spec, maximise_count=False), name="elastic")
+    built = assignment.build(geo.areas, geo.corridors, spec, name="elastic")
     prob = built.prob
     relax: dict[str, pulp.LpVariable] = {}
     n_fac = float(len(spec.facilities))

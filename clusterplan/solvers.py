@@ -46,6 +46,20 @@ class _HiGHS(pulp.HiGHS):
         super().__init__(*args, **kwargs)
         self.warm = warm
 
+    def findSolutionValues(self, lp):  # noqa: N802 - PuLP's name
+        # PuLP 3.3 maps every HiGHS model status but these limits (a node limit ends as kSolutionLimit) and raises
+        # KeyError after reading the values; the solution is read anyway and the status is taken from HiGHS after.
+        limits = ("kSolutionLimit", "kMemoryLimit", "kHighsInterrupt")
+        if lp.solverModel.getModelStatus().name not in limits:
+            return super().findSolutionValues(lp)
+        try:
+            super().findSolutionValues(lp)
+        except KeyError:
+            pass
+        if lp.solverModel.getInfo().primal_solution_status == 2:  # kSolutionStatusFeasible
+            return pulp.LpStatusOptimal, pulp.LpSolutionIntegerFeasible  # PuLP's own pair for a limited incumbent
+        return pulp.LpStatusNotSolved, pulp.LpSolutionNoSolutionFound
+
     def callSolver(self, lp):  # noqa: N802 - PuLP's name
         h = lp.solverModel
         if self.warm:

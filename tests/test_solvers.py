@@ -54,3 +54,28 @@ def test_unknown_and_missing_solvers_name_the_alternatives():
         cp.solve(geo, {"solver": {"name": "foo"}, "reach": {"min": 100}})
     with pytest.raises(cp.SolverError, match="not installed here; installed: .*highs"):
         cp.solve(geo, {"solver": {"name": "gurobi"}, "reach": {"min": 100}})
+
+
+def test_node_limited_highs_run_reports_its_incumbent_and_bound():
+    # SYNTHETIC three-constraint knapsack (seeded) that HiGHS cannot close at the root: a one-node limit ends in
+    # HiGHS's kSolutionLimit, a status PuLP 3.3 cannot map; the plan is still read, checked and called feasible
+    import numpy as np
+    import pulp
+    rng = np.random.default_rng(0)
+    n = 30
+    prob = pulp.LpProblem("knapsack", pulp.LpMaximize)
+    x = [pulp.LpVariable(f"x{i:03d}", cat="Binary") for i in range(n)]
+    w = rng.integers(1000, 2000, n)
+    v = w + rng.integers(0, 30, n)
+    prob += pulp.lpSum(int(v[i]) * x[i] for i in range(n))
+    rows = []
+    for _ in range(3):
+        w = rng.integers(1000, 2000, n)
+        rows.append((w, int(w.sum() / 2)))
+        prob += pulp.lpSum(int(w[i]) * x[i] for i in range(n)) <= int(w.sum() / 2)
+    out = solvers.solve_problem(prob, name="highs", max_nodes=1)
+    assert prob.solverModel.getModelStatus().name == "kSolutionLimit"
+    assert out.status == "feasible" and out.objective < out.bound and out.gap > 0
+    chosen = np.array([round(xi.varValue) for xi in x])
+    assert all(int(w @ chosen) <= cap for w, cap in rows)
+    assert out.objective == pytest.approx(float(v @ chosen))

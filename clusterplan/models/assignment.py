@@ -63,7 +63,6 @@ class Spec:
     within_district: bool = False
     one_per_area: bool = False
     contiguity: str = "precedence"    # precedence | flow (exact, Shirabe 2009) | none
-    maximise_count: bool = False      # capacity: maximise the number of kept facilities instead
     # (8) no-good cuts, for near-optimal alternatives: differ from each earlier plan in >= min_differ kept
     # facilities (exclude_kept) and/or in the centre of >= min_areas_differ areas (exclude_assign)
     exclude_kept: tuple[frozenset, ...] = ()
@@ -128,16 +127,13 @@ def build(areas: pd.DataFrame, graph: nx.Graph, spec: Spec, name: str = "catchme
             for j in js:
                 members[j].append(i)
     wts = child_weights(areas, spec.weight)
-    prob = pulp.LpProblem(name, pulp.LpMaximize if spec.maximise_count else pulp.LpMinimize)
+    prob = pulp.LpProblem(name, pulp.LpMinimize)
     y = {j: pulp.LpVariable(f"y_{n}", cat=pulp.LpBinary) for n, j in enumerate(fac.index)}
     jnum = {j: n for n, j in enumerate(fac.index)}
     inum = {i: n for n, i in enumerate(areas.index)}
     x = {(i, j): pulp.LpVariable(f"x_{inum[i]}_{jnum[j]}", cat=pulp.LpBinary) for i in areas.index for j in cand[i]}
     cost = {(i, j): float(wts[i] * spec.minutes.at[i, j]) for (i, j) in x}
-    if spec.maximise_count:
-        prob += pulp.lpSum(y.values())
-    else:
-        prob += pulp.lpSum(cost[k] * v for k, v in x.items()) + spec.fixed_cost * pulp.lpSum(y.values())
+    prob += pulp.lpSum(cost[k] * v for k, v in x.items()) + spec.fixed_cost * pulp.lpSum(y.values())
     for i in areas.index:                                               # (1)
         prob += pulp.lpSum(x[i, j] for j in cand[i]) == 1, f"serve_{inum[i]}"
     p = areas["under5"]
