@@ -21,11 +21,12 @@ Bounds, stated honestly. The reported ``bound`` is the sum over corridor compone
 component / floor), which contiguity can only lower; ``status`` is ``optimal`` only when the plan meets it. No bound
 from linear programming does better on real geographies: the LP relaxation of the set-packing model over connected
 regions (the root bound of branch-and-price, and the best that relaxing the one-region-per-area constraints in a
-Lagrangian way can reach) is at least 73.43 on Norfolk 2020 at the 600 floor, above the 73 of the simple bound (``python benchmarks/capacity_lp.py``: column generation over 20,166
-regions, 12,094 of them within 10 children of the floor). Proving fewer than the simple bound needs integer reasoning
-over an astronomically large set of regions; we do not claim it. Before repacking, the second search was the
-catchment MIP with one root per area (:mod:`.assignment`); it found fewer regions (53 in 600 s on Norfolk) and its
-bound held only for precedence-shaped regions, so it was dropped.
+Lagrangian way can reach) is at least 73.43 on Norfolk 2020 at the 600 floor, above the 73 of the simple bound
+(``python benchmarks/capacity_lp.py``: column generation over 20,166 regions, 12,094 of them within 10 children of
+the floor). Proving fewer than the simple bound needs integer reasoning over an astronomically large set of regions;
+we do not claim it. Before repacking, the second search was the catchment MIP with one root per area
+(:mod:`.assignment`); it found fewer regions (53 in 600 s on Norfolk) and its bound held only for precedence-shaped
+regions, so it was dropped.
 """
 
 from __future__ import annotations
