@@ -295,3 +295,5 @@ def test_partition_names_areas_cut_off_from_every_region():
     u["island"] = 50
     with pytest.raises(ValueError, match="island"):
         repack.partition(graph, u, [frozenset({"g0_0", "g1_0"})])
+    with pytest.raises(ValueError, match="at least one region"):
+        repack.repack(geo.corridors, geo.areas["under5"], 300, [], bound=1, seed=0, seconds=1)

@@ -216,6 +216,7 @@ def solve(geo: Geography, scn: Scenario, ihash: str) -> Plan:
     n = assign.nunique()
     last = (t2 - t0) + (done.gains[-1][0] if done.gains else 0.0)   # seconds from the start of the solve
     why = {"bound": "it reached the bound", "stall": f"no gain in its last {done.stall} moves",
+           "covered": "every area being in a region (nothing left over to gather)",
            "time": "the time limit (a longer run may find more)"}[done.stopped]
     notes = [f"region growing: {grew} regions in {t1 - t0:.1f} s; local search (re-growing adjacent regions into "
              f"one more) added {added} in {t2 - t1:.1f} s",

@@ -48,7 +48,7 @@ class Repacked:
     start: int             # regions in the packing it was given
     moves: int             # neighbourhood MIPs solved
     seconds: float
-    stopped: str           # "bound", "stall" or "time"
+    stopped: str           # "bound", "stall", "covered" (no area left over) or "time"
     stall: int             # moves without a gain that end the search
     gains: tuple[tuple[float, int], ...] = ()   # (seconds into the search, regions) at each gain
 
@@ -190,11 +190,13 @@ def repack(graph: nx.Graph, under5: pd.Series, floor: float, regions: list[froze
            epoch: int = 20, stall: int | None = None, max_nodes: int = 200, tries: int = 6) -> Repacked:
     """Large neighbourhood search over a packing of connected regions at the floor (see the module text).
 
-    ``regions``: disjoint connected regions each with >= ``floor`` children (e.g. from :func:`packing`). Stops at
-    ``bound`` regions, after ``stall`` moves without a gain (default ten per region, at least 100), or after
-    ``seconds``. ``sizes``: regions per
-    neighbourhood (low inclusive, high exclusive); ``spread``: corridor links over which the sink's pull halves by e;
-    ``max_nodes``: branch-and-bound nodes per move; ``tries``: candidate regions grown from each area per move."""
+    ``regions``: disjoint connected regions each with >= ``floor`` children (e.g. from :func:`packing`), at least
+    one. Stops at ``bound`` regions, after ``stall`` moves without a gain (default ten per region, at least 100),
+    when no area is left over, or after ``seconds``. ``sizes``: regions per neighbourhood (low inclusive, high
+    exclusive); ``spread``: corridor links over which the sink's pull falls by a factor e; ``max_nodes``:
+    branch-and-bound nodes per move; ``tries``: candidate regions grown from each area per move."""
+    if not regions:
+        raise ValueError("repack needs at least one region to start from (e.g. from region growing)")
     t0 = time.perf_counter()
     g = _Graph(graph, under5)
     rng = np.random.default_rng(seed)
@@ -217,7 +219,8 @@ def repack(graph: nx.Graph, under5: pd.Series, floor: float, regions: list[froze
         for k, r in enumerate(packed):
             owner[list(r)] = k
         left = np.flatnonzero(owner < 0)
-        if len(left) == 0:
+        if len(left) == 0:   # nothing to gather: every area is in a region
+            stopped = "covered"
             break
         if since_sink >= epoch:
             sink = int(left[rng.integers(len(left))])
