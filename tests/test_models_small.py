@@ -286,7 +286,7 @@ def test_repack_on_real_breckland_reaches_the_bound(norfolk):
     assert excess + left == u.sum() - 600 * len(out.regions)
 
 
-def test_partition_names_areas_cut_off_from_every_region():
+def test_partition_names_cut_off_areas_and_repack_refuses_an_empty_start():
     from clusterplan.models import repack
     geo = syn.grid(3, 1, 100, {"A": (0, 0)})
     graph = geo.corridors.copy()
