@@ -41,6 +41,7 @@ import pandas as pd
 from ..geography import Geography
 from ..plan import Plan
 from ..scenario import Scenario
+from . import repack as rp
 from . import sites
 
 
@@ -84,19 +85,8 @@ def grow_regions(graph: nx.Graph, under5: pd.Series, floor: float, seed: int) ->
             reach[s] = total
         else:  # an enclave: put back, joined to a neighbouring region below
             unassigned |= set(members)
-    left = set(unassigned)
-    while left:
-        progressed = False
-        for v in sorted(left):
-            adj = [region_of[u] for u in nbrs[v] if u in region_of]
-            if adj:
-                r = min(adj, key=lambda r: (reach[r], r))
-                region_of[v] = r
-                reach[r] += pop[v]
-                left.discard(v)
-                progressed = True
-        if not progressed:
-            return None
+    if rp.join_left_over(nbrs.__getitem__, pop.__getitem__, region_of, reach, unassigned):
+        return None
     return region_of
 
 
@@ -180,7 +170,6 @@ def solve(geo: Geography, scn: Scenario, ihash: str) -> Plan:
     """Solve the capacity question for a geography; returns a checked-ready Plan whose centres are area roots."""
     from ..solve import _assignment_frame, _report, centre_table
     from ..solvers import Outcome, _version
-    from . import repack as rp
     floor = scn.reach.min
     if floor <= 0:
         from ..errors import ScenarioError

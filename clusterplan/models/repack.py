@@ -32,12 +32,16 @@ count (a time limit is only a safeguard), and the search stops after ``stall`` m
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 
 import networkx as nx
 import numpy as np
 import pandas as pd
 import pulp
+
+from ..errors import SolverError
+from ..solvers import solve_problem
 
 
 @dataclass(frozen=True)
@@ -132,7 +136,6 @@ def _grow(g: _Graph, seed: int, allowed: set[int], floor: float, rng: np.random.
 def _best_subset(candidates: list[frozenset[int]], current: list[int], cost: list[float], *, solver: str,
                  max_nodes: int, seconds: float) -> list[int]:
     """The set-packing MIP over ``candidates`` (indices into it returned), warm-started from ``current``."""
-    from ..solvers import solve_problem
     prob = pulp.LpProblem("repack", pulp.LpMaximize)
     x = [pulp.LpVariable(f"x{j:05d}", cat="Binary") for j in range(len(candidates))]
     prob += pulp.lpSum((1.0 - cost[j]) * x[j] for j in range(len(candidates)))
@@ -147,7 +150,6 @@ def _best_subset(candidates: list[frozenset[int]], current: list[int], cost: lis
         x[j].setInitialValue(1.0 if j in current else 0.0)
     out = solve_problem(prob, name=solver, time_limit=seconds, warm=True, max_nodes=max_nodes)
     if out.status not in ("optimal", "feasible"):  # the warm start is a solution: anything else is a solver fault
-        from ..errors import SolverError
         raise SolverError(f"neighbourhood repacking: solver '{solver}' returned {out.status} on a problem with a "
                           "known solution")
     return [j for j in range(len(candidates)) if (x[j].varValue or 0) > 0.5]
@@ -162,26 +164,38 @@ def packing(graph: nx.Graph, under5: pd.Series, floor: float, region_of: dict[st
     return [frozenset(g.nodes[i] for i in trim(g, m, floor)) for _, m in sorted(members.items())]
 
 
-def partition(graph: nx.Graph, under5: pd.Series, regions: list[frozenset[str]]) -> list[frozenset[str]]:
-    """Join every left-over area to a neighbouring region (the one with fewest children, then the first by code),
-    repeatedly, so the regions cover every area that shares a corridor component with one. Regions stay connected."""
-    home = {a: k for k, r in enumerate(regions) for a in r}
-    reach = [float(under5[list(r)].sum()) for r in regions]
-    left = sorted(set(graph.nodes) - set(home))
+def join_left_over(neighbours: Callable[[str], Iterable[str]], children: Callable[[str], float],
+                   home: dict[str, Hashable], reach: dict[Hashable, float], left: Iterable[str]) -> list[str]:
+    """Join each left-over area to the adjacent region with fewest children (ties: the smallest region key), in code
+    order, pass after pass, so an area can join through one placed before it. Updates ``home`` (area -> region key)
+    and ``reach`` (region key -> children) in place; returns the areas no region could reach (sorted)."""
+    left = sorted(left)
     while left:
-        placed = []
+        placed = False
         for a in left:
-            adj = sorted({home[u] for u in graph.neighbors(a) if u in home}, key=lambda k: (reach[k], k))
+            adj = {home[u] for u in neighbours(a) if u in home}
             if adj:
-                home[a] = adj[0]
-                reach[adj[0]] += float(under5[a])
-                placed.append(a)
-        if not placed:
-            raise ValueError(f"areas with no region in their corridor component: {', '.join(left[:5])}")
+                r = min(adj, key=lambda r: (reach[r], r))
+                home[a] = r
+                reach[r] += children(a)
+                placed = True
         left = [a for a in left if a not in home]
+        if not placed:
+            return left
+    return []
+
+
+def partition(graph: nx.Graph, under5: pd.Series, regions: list[frozenset[str]]) -> list[frozenset[str]]:
+    """Join every left-over area to a neighbouring region (the one with fewest children, then the first in the list),
+    repeatedly, so the regions cover every area that shares a corridor component with one. Regions stay connected."""
+    home: dict[str, Hashable] = {a: k for k, r in enumerate(regions) for a in r}
+    reach: dict[Hashable, float] = {k: float(under5[list(r)].sum()) for k, r in enumerate(regions)}
+    cut_off = join_left_over(graph.neighbors, lambda a: float(under5[a]), home, reach, set(graph.nodes) - set(home))
+    if cut_off:
+        raise ValueError(f"areas with no region in their corridor component: {', '.join(cut_off[:5])}")
     out: list[set[str]] = [set() for _ in regions]
     for a, k in home.items():
-        out[k].add(a)
+        out[int(k)].add(a)
     return [frozenset(r) for r in out]
 
 
