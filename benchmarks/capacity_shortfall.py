@@ -92,18 +92,13 @@ def anneal(g: rp._Graph, label: list[int], floor: int, *, moves: int, hot: float
             delta = short(sums[a] - shift) + short(sums[b] + shift) - short(sums[a]) - short(sums[b])
             if delta > 0 and accept[t] >= math.exp(-delta / temp):
                 continue
-            members[a].discard(i)
-            members[b].add(i)
+            new_a, new_b = members[a] - {i}, members[b] | {i}
             if k >= 0:
-                members[b].discard(k)
-                members[a].add(k)
-            if not (g.connected(members[a]) and (k < 0 or g.connected(members[b]))):
-                members[b].discard(i)
-                members[a].add(i)
-                if k >= 0:
-                    members[a].discard(k)
-                    members[b].add(k)
+                new_a.add(k)
+                new_b.discard(k)
+            if not (g.connected(new_a) and (k < 0 or g.connected(new_b))):
                 continue
+            members[a], members[b] = new_a, new_b
             label[i] = b
             if k >= 0:
                 label[k] = a
@@ -139,9 +134,9 @@ def main() -> None:
                           "solver": {"time_limit": args.seconds, "seed": args.seed}})
     g = rp._Graph(geo.corridors, under5)
     region = dict(zip(plan.assignment["area"], plan.assignment["centre"], strict=True))
-    keys = sorted(set(region.values()))
-    label = [keys.index(region[a]) for a in g.nodes]
-    parts = len(keys)
+    number = {key: k for k, key in enumerate(sorted(set(region.values())))}
+    label = [number[region[a]] for a in g.nodes]
+    parts = len(number)
     print(f"Norfolk {args.year}: {len(g.nodes)} areas, {int(under5.sum())} children, floor {args.floor}, "
           f"bound {bound}; capacity plan ({args.seconds:g} s, seed {args.seed}): {parts} regions")
     while parts < bound:
