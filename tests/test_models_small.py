@@ -297,3 +297,55 @@ def test_partition_names_cut_off_areas_and_repack_refuses_an_empty_start():
         repack.partition(graph, u, [frozenset({"g0_0", "g1_0"})])
     with pytest.raises(ValueError, match="at least one region"):
         repack.repack(geo.corridors, geo.areas["under5"], 300, [], bound=1, seed=0, seconds=1)
+
+
+def _partition_ok(graph, under5, floor, regions):
+    assert sorted(a for r in regions for a in r) == sorted(graph.nodes), "not a partition of the areas"
+    _packing_ok(graph, under5, floor, regions)
+
+
+def test_fixed_count_search_finds_one_region_more_on_a_grid():
+    from clusterplan.models import fixcount
+    # SYNTHETIC: a 6 x 2 grid of 100 children, floor 300, bound 4. Start from three regions of 400 (two columns
+    # each): splitting one leaves two halves of 200, so the search must re-draw the regions into four of 300
+    geo = syn.grid(6, 2, 100, {"A": (0, 0)})
+    u, graph = geo.areas["under5"], geo.corridors
+    start = [frozenset(f"g{x}_{y}" for x in (c, c + 1) for y in (0, 1)) for c in (0, 2, 4)]
+    out = fixcount.one_more(graph, u, 300, start, seed=0, seconds=60)
+    assert out.split == 200 and out.shortfall == 0 and len(out.regions) == 4
+    _partition_ok(graph, u, 300, out.regions)
+    assert fixcount.one_more(graph, u, 300, start, seed=0, seconds=60).regions == out.regions
+    # the window MIPs alone (no annealing) close the shortfall too
+    alone = fixcount.one_more(graph, u, 300, start, seed=0, seconds=60, moves_per_area=0)
+    assert alone.annealed == 200 and alone.shortfall == 0 and alone.windows >= 1
+    _partition_ok(graph, u, 300, alone.regions)
+
+
+def test_fixed_count_search_on_real_breckland_regains_a_merged_region(norfolk):
+    from clusterplan.models import capacity, fixcount, repack
+    # the real Breckland areas at the statutory floor: take a plan at the bound, merge two adjacent regions, and the
+    # search must find the bound again (every region connected and >= 600, every area in one)
+    codes = norfolk.areas.index[norfolk.areas["district"] == "Breckland"]
+    graph, u = norfolk.corridors.subgraph(codes).copy(), norfolk.areas.loc[codes, "under5"]
+    grown = capacity.best_growth(graph, u, 600, tries=20, seed=1, seconds=30)
+    bound = capacity.upper_bound(graph, u, 600)
+    packed = repack.repack(graph, u, 600, repack.packing(graph, u, 600, grown), bound=bound, seed=1, seconds=120,
+                           stall=200)
+    whole = repack.partition(graph, u, packed.regions)
+    a = whole[0]
+    b = next(r for r in whole[1:] if any(graph.has_edge(x, y) for x in a for y in r))
+    merged = [a | b, *[r for r in whole if r not in (a, b)]]
+    assert len(merged) == bound - 1
+    out = fixcount.one_more(graph, u, 600, merged, seed=0, seconds=120)
+    assert out.shortfall == 0 and len(out.regions) == bound
+    _partition_ok(graph, u, 600, out.regions)
+
+
+def test_fixed_count_search_refuses_what_it_cannot_split():
+    from clusterplan.models import fixcount, repack
+    geo = syn.grid(3, 1, 100, {"A": (0, 0)})
+    g = repack._Graph(geo.corridors, geo.areas["under5"])
+    with pytest.raises(ValueError, match="single area"):
+        fixcount.split_largest(g, [0, 1, 2])
+    with pytest.raises(ValueError, match="partition"):
+        fixcount.one_more(geo.corridors, geo.areas["under5"], 100, [frozenset({"g0_0"})], seed=0, seconds=1)

@@ -4,16 +4,20 @@
     subject to  every area in exactly one region; each region connected in the corridor graph; each region's
                 under-fives >= floor (children)
 
-Three searches run in turn, each starting from the plan of the one before:
+Four searches run in turn, each starting from the plan of the one before:
 
 1. **Region growing** (seeded): grow a region from a seed area, adding the neighbour that reaches the floor with
    least overshoot (else the most enclosed neighbour), until it reaches the floor; areas left over are joined to an
    adjacent region. Many seeds are tried (a tenth of the time limit, at most 10 s).
 2. A **local search** (:func:`improve`) re-grows groups of adjacent regions with enough children into one region more
    (as long again).
-3. **Neighbourhood repacking** (:mod:`.repack`) for the rest of the time: small exact set-packing MIPs over
-   candidate regions in a few adjacent regions, steered to gather the children left over into one place until they
-   make a region more.
+3. **Neighbourhood repacking** (:mod:`.repack`) until it stalls (or reaches the bound, or the time limit): small
+   exact set-packing MIPs over candidate regions in a few adjacent regions, steered to gather the children left
+   over into one place until they make a region more.
+4. A **fixed-count search** (:mod:`.fixcount`) for the rest of the time, while below the bound: split a region so
+   there is one region more, then close the children short of the floor by annealing and small exact MIPs over
+   windows of adjacent regions. Near the bound this is what finds the last regions: on Norfolk 2020 at the 600 floor
+   it reaches the bound of 73, which proves 73 optimal.
 
 Each region's centre is the member area whose centroid gives its children the fewest child-minutes.
 
@@ -41,8 +45,16 @@ import pandas as pd
 from ..geography import Geography
 from ..plan import Plan
 from ..scenario import Scenario
+from . import fixcount, sites
 from . import repack as rp
-from . import sites
+
+
+def _fixed_count_note(target: int, m: fixcount.FixedCount, floor: float, at: float) -> str:
+    found = (f"found at {at:.1f} s" if m.shortfall == 0
+             else f"not found ({m.shortfall} children short of the floor at the end)")
+    return (f"fixed-count search for {target} regions: {found}; children short of the {floor:g} floor after the "
+            f"split {m.split}, after annealing {m.annealed}, after window MIPs {m.shortfall} (best of {m.rounds} "
+            f"rounds; {m.windows} window MIPs; {m.annealing_seconds:.1f} s annealing, {m.seconds:.1f} s in all)")
 
 
 def upper_bound(graph: nx.Graph, under5: pd.Series, floor: float) -> int:
@@ -198,10 +210,19 @@ def solve(geo: Geography, scn: Scenario, ihash: str) -> Plan:
     done = rp.repack(geo.corridors, under5, floor, regions, bound=ub, seed=scn.solver.seed,
                      seconds=max(0.0, limit - (t2 - t0) - 2.0), solver=scn.solver.name)
     excess, left = rp.slack(under5, done.regions, floor)
+    whole = rp.partition(geo.corridors, under5, done.regions)
+    more: list[tuple[float, fixcount.FixedCount]] = []   # (seconds into the solve at its end, outcome)
+    while (len(whole) < ub and limit - (time.perf_counter() - t0) - 2.0 > 1.0
+           and any(len(r) > 1 for r in whole)):   # a region of one area each is as many as there can be
+        m = fixcount.one_more(geo.corridors, under5, floor, whole, seed=scn.solver.seed,
+                              seconds=limit - (time.perf_counter() - t0) - 2.0, solver=scn.solver.name)
+        more.append((time.perf_counter() - t0, m))
+        if m.shortfall > 0:
+            break
+        whole = m.regions
     fac = sites.facilities(geo, "area_centroids")
     minutes = sites.minutes(geo, "area_centroids")
-    assign = pd.Series({a: f"area:{r}" for a, r in central_roots(
-        rp.partition(geo.corridors, under5, done.regions), under5, minutes).items()}).sort_index()
+    assign = pd.Series({a: f"area:{r}" for a, r in central_roots(whole, under5, minutes).items()}).sort_index()
     n = assign.nunique()
     last = (t2 - t0) + (done.gains[-1][0] if done.gains else 0.0)   # seconds from the start of the solve
     why = {"bound": "it reached the bound", "stall": f"no gain in its last {done.stall} moves",
@@ -212,6 +233,7 @@ def solve(geo: Geography, scn: Scenario, ihash: str) -> Plan:
              f"neighbourhood repacking: {done.start} -> {len(done.regions)} regions in {done.moves} moves "
              f"({done.seconds:.1f} s, the last gain at {last:.1f} s; stopped by {why}); children above the floor "
              f"{excess:.0f}, in no region before joining a neighbour {left:.0f}",
+             *[_fixed_count_note(len(done.regions) + k + 1, m, floor, at) for k, (at, m) in enumerate(more)],
              f"valid upper bound {ub} (children per corridor component / {floor:g}); no linear-programming bound does "
              f"better here (see clusterplan.models.capacity)"]
     seconds = time.perf_counter() - t0

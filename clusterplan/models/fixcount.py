@@ -1,0 +1,325 @@
+"""One region more: a fixed-count search that closes the children short of the floor.
+
+The packing search (:mod:`.repack`) adds regions while it finds room for them; near the bound it stalls, because one
+region more needs ``floor`` children of slack gathered in one place and few are left (Norfolk at 73 regions has 401
+children of slack, about 5 a region). This search asks for ``p + 1`` regions directly:
+
+1. split the region with most children in two (the spanning-tree cut that balances them best), so ``p + 1``
+   connected regions cover every area, some of them below the floor;
+2. minimise the *shortfall*, the children missing below the floor summed over the regions, first by simulated
+   annealing (:func:`anneal`: single areas moved across a corridor link and two-area swaps, every region kept
+   connected), which brings Norfolk's shortfall from about 500 to a few tens of children, and then
+3. by moves that are small exact MIPs over a *window*: a region short of the floor and adjacent regions (3 to
+   ``max_window`` of them, added at random). Each window region keeps one *root* area, drawn from those its
+   current members are shortest-path-shaped around, and the MIP re-assigns the window's areas (PuLP, the
+   scenario's solver)::
+
+       minimise    sum_r s_r  +  eps * sum_{a,r} u_{ar} x_{ar}
+       subject to  sum_r x_{ar} = 1                                  each window area a
+                   x_{root(r), r} = 1                                each window region r
+                   x_{ar} <= sum_{b in N(a), h_r(b) = h_r(a) - 1} x_{br}    (a not the root)
+                   sum_a p_a x_{ar} + s_r >= floor,   s_r >= 0,   x binary
+
+   where ``h_r`` counts corridor links from r's root inside the window (the precedence rows keep every region
+   connected: each member has a neighbour one link nearer the root in the same region) and ``u`` is a seeded
+   tie-break in [0, 1) (``eps`` = 0.001 children), so that moves with the same shortfall still change the plan;
+   warm-started from the current regions (always feasible) and limited by a node count. The window's new regions
+   are taken when their shortfall is not higher. Annealing alone stalls a few children short on Norfolk; the
+   windows close the last children (they see re-arrangements of several regions at once);
+4. when ``patience`` windows pass without lowering the shortfall, start a new round: anneal again from the split
+   with another seed, then windows again (up to ``rounds`` rounds), and keep the round with least shortfall.
+
+A shortfall of 0 is a plan of ``p + 1`` regions, each connected and at the floor. When the target is the bound,
+that plan is optimal: on Norfolk 2020 at the 600 floor it finds the 73 regions the bound allows.
+
+Deterministic for a seed: the annealing schedule runs by move count, windows, roots and tie-breaks come from seeded
+generators and each MIP is limited by a node count; only the ``seconds`` limit can stop a run at a point that
+depends on the machine.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+import pulp
+
+from ..solvers import solve_problem
+from .repack import _Graph
+
+
+@dataclass(frozen=True)
+class FixedCount:
+    """The outcome of :func:`one_more`: the regions (sets of area codes, a partition of the areas) and how far the
+    search got. ``shortfall`` is 0 when every region reaches the floor."""
+
+    regions: list[frozenset[str]]
+    split: int             # shortfall after the split (children)
+    annealed: int          # shortfall after annealing, in the round returned (children)
+    shortfall: int         # shortfall at the end (children): 0 is a plan
+    rounds: int            # annealing runs (each followed by window MIPs)
+    windows: int           # window MIPs solved, all rounds
+    annealing_seconds: float
+    seconds: float
+
+
+def split_largest(g: _Graph, label: list[int]) -> list[int]:
+    """Split the region with most children (of those with two areas or more) into two connected parts (the
+    spanning-tree edge whose removal balances their children best); returns labels with one region more (the new
+    one numbered last)."""
+    parts = max(label) + 1
+    sums = np.bincount(label, weights=g.pop, minlength=parts)
+    sizes = np.bincount(label, minlength=parts)
+    if sizes.max() < 2:
+        raise ValueError("split_largest: every region is a single area")
+    k = int(np.argmax(np.where(sizes > 1, sums, -np.inf)))
+    members = [i for i in range(len(label)) if label[i] == k]
+    h = nx.Graph()
+    h.add_nodes_from(members)
+    h.add_edges_from((i, j) for i in members for j in g.nb[i] if label[j] == k)
+    tree = nx.minimum_spanning_tree(h)
+    best: tuple[float, set[int]] | None = None
+    for e in sorted(tree.edges):
+        tree.remove_edge(*e)
+        side = nx.node_connected_component(tree, e[0])
+        off = abs(float(g.pop[list(side)].sum()) - sums[k] / 2)
+        if best is None or off < best[0]:
+            best = (off, set(side))
+        tree.add_edge(*e)
+    assert best is not None   # the region has two areas or more, so its spanning tree has an edge
+    return [parts if i in best[1] else label[i] for i in range(len(label))]
+
+
+def _connected_after(nb: list[list[int]], members: set[int], drop: int, add: int) -> bool:
+    """Whether ``members`` without ``drop`` and with ``add`` (-1: none) is connected in the corridor graph (the
+    annealing's test of a move, without building the new set)."""
+    start = add if add >= 0 else next(v for v in members if v != drop)
+    seen, stack = {start}, [start]
+    while stack:
+        v = stack.pop()
+        for u in nb[v]:
+            if u not in seen and u != drop and (u in members or u == add):
+                seen.add(u)
+                stack.append(u)
+    return len(seen) == len(members) - 1 + (add >= 0)
+
+
+def anneal(g: _Graph, label: list[int], floor: int, *, moves: int, seed: int, seconds: float, hot: float = 10.0,
+           cold: float = 0.3, swaps: float = 0.3) -> tuple[int, list[int]]:
+    """Simulated annealing over partitions with a fixed number of connected regions, minimising the shortfall
+    below ``floor`` (children). A move takes an area across a corridor link to the adjacent region or, a ``swaps``
+    share of the time, also brings back an area of that region bordering the first (a swap changes both regions'
+    children by the difference of two areas). The temperature (children) falls geometrically from ``hot`` to
+    ``cold`` over ``moves`` moves, so the schedule does not depend on the machine; every accepted move keeps both
+    regions connected. Stops at a shortfall of 0, after ``moves`` moves or after ``seconds`` (checked every 100,000
+    moves). Returns the least shortfall met and its labels."""
+    pop = [int(round(p)) for p in g.pop]
+    parts = max(label) + 1
+    label = list(label)
+    sums = [0] * parts
+    members: list[set[int]] = [set() for _ in range(parts)]
+    for i, r in enumerate(label):
+        sums[r] += pop[i]
+        members[r].add(i)
+
+    def short(s: int) -> int:
+        return max(0, floor - s)
+
+    total = sum(short(s) for s in sums)
+    best, best_label = total, list(label)
+    rng = np.random.default_rng(seed)
+    arcs = [(i, j) for i in range(len(pop)) for j in g.nb[i]]
+    done, batch, t0 = 0, 100_000, time.perf_counter()
+    while done < moves and total > 0 and time.perf_counter() - t0 < seconds:
+        temp = hot * (cold / hot) ** (done / moves)
+        picks, accept, kind, which = (rng.integers(len(arcs), size=batch), rng.random(batch), rng.random(batch),
+                                      rng.random(batch))
+        for t in range(batch):
+            i, j = arcs[picks[t]]
+            a, b = label[i], label[j]
+            if a == b or len(members[a]) == 1:
+                continue
+            if kind[t] < swaps:   # i goes to b, and some area k of b bordering a comes back
+                cand = sorted(k for k in members[b] if k != j and any(label[x] == a for x in g.nb[k]))
+                if not cand:
+                    continue
+                k = cand[int(which[t] * len(cand))]
+                shift = pop[i] - pop[k]
+            else:
+                k, shift = -1, pop[i]
+            delta = short(sums[a] - shift) + short(sums[b] + shift) - short(sums[a]) - short(sums[b])
+            if delta > 0 and accept[t] >= math.exp(-delta / temp):
+                continue
+            if k < 0:   # b gains a neighbour of j, so only a can fall apart (never when i is one of its leaves)
+                if sum(label[x] == a for x in g.nb[i]) > 1 and not _connected_after(g.nb, members[a], i, -1):
+                    continue
+            elif not (_connected_after(g.nb, members[a], i, k) and _connected_after(g.nb, members[b], k, i)):
+                continue
+            members[a].discard(i)
+            members[b].add(i)
+            label[i] = b
+            if k >= 0:
+                members[b].discard(k)
+                members[a].add(k)
+                label[k] = a
+            sums[a] -= shift
+            sums[b] += shift
+            total += delta
+            if total < best:
+                best, best_label = total, list(label)
+                if total == 0:
+                    break
+        done += batch
+    return best, best_label
+
+
+def _hops(g: _Graph, root: int, inside: set[int]) -> dict[int, int]:
+    """Corridor links from ``root`` to each area of ``inside`` reachable within it."""
+    dist = {root: 0}
+    queue = [root]
+    for v in queue:
+        for u in g.nb[v]:
+            if u in inside and u not in dist:
+                dist[u] = dist[v] + 1
+                queue.append(u)
+    return dist
+
+
+def _star_shaped(g: _Graph, members: set[int], dist: dict[int, int]) -> bool:
+    """Whether every member has a neighbour in ``members`` one link nearer the root (precedence holds)."""
+    return all(i in dist and (dist[i] == 0 or any(k in members and dist.get(k) == dist[i] - 1 for k in g.nb[i]))
+               for i in members)
+
+
+def _window_move(g: _Graph, pop: list[int], label: list[int], window: list[int], floor: int,
+                 rng: np.random.Generator, *, solver: str, max_nodes: int) -> dict[int, int] | None:
+    """The window MIP (module text); returns area -> region for the window's areas, or None when some window
+    region has no root it is shortest-path-shaped around, or the solver returned no plan."""
+    inside = {i for i in range(len(label)) if label[i] in set(window)}
+    roots: dict[int, tuple[int, dict[int, int]]] = {}
+    for r in window:
+        members = {i for i in inside if label[i] == r}
+        ok = []
+        for j in sorted(members):
+            dist = _hops(g, j, inside)
+            if _star_shaped(g, members, dist):
+                ok.append((j, dist))
+        if not ok:
+            return None
+        roots[r] = ok[int(rng.integers(len(ok)))]
+    prob = pulp.LpProblem("one_more", pulp.LpMinimize)
+    x: dict[tuple[int, int], pulp.LpVariable] = {}
+    for r in window:
+        for i in sorted(roots[r][1]):
+            x[i, r] = pulp.LpVariable(f"x_{i}_{r}", cat="Binary")
+            x[i, r].setInitialValue(1 if label[i] == r else 0)
+    s = {r: pulp.LpVariable(f"s_{r}", lowBound=0) for r in window}
+    for r in window:
+        s[r].setInitialValue(max(0, floor - sum(pop[i] for i in inside if label[i] == r)))
+    ties = rng.random(len(x))
+    prob += pulp.lpSum(s.values()) + 1e-3 * pulp.lpSum(float(u) * v for u, v in zip(ties, x.values(), strict=True))
+    for i in sorted(inside):
+        prob += pulp.lpSum(x[i, r] for r in window if (i, r) in x) == 1
+    for r in window:
+        root, dist = roots[r]
+        prob += x[root, r] == 1
+        for i, h in sorted(dist.items()):
+            if i != root:
+                prob += x[i, r] <= pulp.lpSum(x[k, r] for k in g.nb[i] if dist.get(k, -2) == h - 1)
+        prob += pulp.lpSum(pop[i] * x[i, r] for i in dist) + s[r] >= floor
+    solve_problem(prob, name=solver, time_limit=10.0, warm=True, max_nodes=max_nodes)
+    new = {i: r for (i, r), v in x.items() if v.value() is not None and v.value() > 0.5}
+    return new if len(new) == len(inside) else None
+
+
+def _windows(g: _Graph, pop: list[int], label: list[int], floor: int, rng: np.random.Generator, *, until: float,
+             patience: int, solver: str, max_window: int, max_nodes: int) -> tuple[int, int]:
+    """Window MIPs (module text) on ``label`` in place until the shortfall is 0, ``patience`` windows pass without
+    lowering it, or the clock passes ``until``. Returns (shortfall, windows solved)."""
+    parts = max(label) + 1
+
+    def sums() -> list[int]:
+        out = [0] * parts
+        for i, r in enumerate(label):
+            out[r] += pop[i]
+        return out
+
+    total = sum(max(0, floor - v) for v in sums())
+    windows = since = 0
+    while total > 0 and since < patience and time.perf_counter() < until:
+        have = sums()
+        adj: list[set[int]] = [set() for _ in range(parts)]
+        for i, r in enumerate(label):
+            adj[r].update(label[j] for j in g.nb[i] if label[j] != r)
+        short = [r for r in range(parts) if have[r] < floor]
+        window = [short[int(rng.integers(len(short)))]]
+        size = int(rng.integers(3, max_window + 1))
+        frontier = sorted(adj[window[0]])
+        while len(window) < size and frontier:
+            pick = frontier[int(rng.integers(len(frontier)))]
+            window.append(pick)
+            frontier = sorted((set(frontier) | adj[pick]) - set(window))
+        windows += 1
+        since += 1
+        new = _window_move(g, pop, label, window, floor, rng, solver=solver, max_nodes=max_nodes)
+        if new is None:
+            continue
+        before = sum(max(0, floor - have[r]) for r in window)
+        after = sum(max(0, floor - sum(pop[i] for i, q in new.items() if q == r)) for r in window)
+        if after <= before:
+            for i, r in new.items():
+                label[i] = r
+            total += after - before
+            if after < before:
+                since = 0
+    return total, windows
+
+
+def one_more(graph: nx.Graph, under5: pd.Series, floor: float, regions: list[frozenset[str]], *, seed: int,
+             seconds: float, solver: str = "highs", moves_per_area: int = 10_000, patience: int = 150,
+             rounds: int = 3, max_window: int = 10, max_nodes: int = 500) -> FixedCount:
+    """Search for ``len(regions) + 1`` connected regions covering every area, each with >= ``floor`` children.
+
+    ``regions``: a partition of the graph's areas into connected regions (e.g. :func:`.repack.partition`), each at
+    the floor. Splits the region with most children; then, in up to ``rounds`` rounds until the shortfall is 0 or
+    ``seconds`` pass, anneals from the split (:func:`anneal`, ``moves_per_area`` moves per area, a new seed each
+    round) and solves window MIPs (module text) until ``patience`` windows (at most ten per region) pass without
+    lowering the shortfall. Returns the round with least shortfall: a partition into ``len(regions) + 1`` connected
+    regions, a plan only when ``shortfall`` is 0."""
+    t0 = time.perf_counter()
+    g = _Graph(graph, under5)
+    pop = [int(round(p)) for p in g.pop]
+    fl = int(np.ceil(floor))
+    label = [-1] * len(g.nodes)
+    for k, r in enumerate(regions):
+        for a in r:
+            label[g.index[a]] = k
+    if min(label) < 0:
+        raise ValueError("one_more needs a partition of every area into regions")
+    first = split_largest(g, label)
+    parts = len(regions) + 1
+    split = sum(max(0, fl - int(v)) for v in np.bincount(first, weights=pop, minlength=parts))
+    best: tuple[int, int, list[int]] = (split, split, first)   # (shortfall, after annealing, labels)
+    done = windows = 0
+    annealing = 0.0
+    while best[0] > 0 and done < rounds and time.perf_counter() - t0 < seconds:
+        ta = time.perf_counter()
+        annealed, label = anneal(g, first, fl, moves=moves_per_area * len(pop), seed=seed + 7919 * done,
+                                 seconds=seconds - (ta - t0))
+        annealing += time.perf_counter() - ta
+        total, solved = _windows(g, pop, label, fl, np.random.default_rng([seed, done]), until=t0 + seconds,
+                                 patience=min(patience, 10 * parts), solver=solver, max_window=max_window,
+                                 max_nodes=max_nodes)
+        windows += solved
+        done += 1
+        if total < best[0]:
+            best = (total, annealed, label)
+    out: list[set[str]] = [set() for _ in range(parts)]
+    for i, r in enumerate(best[2]):
+        out[r].add(g.nodes[i])
+    return FixedCount([frozenset(r) for r in out], split, best[1], best[0], done, windows, annealing,
+                      time.perf_counter() - t0)
