@@ -101,3 +101,22 @@ def test_norfolk_clusters_connected_with_a_phase_one_centre(norfolk):
 def _copy(plan):
     return cp.Plan(model=plan.model, scenario_name=plan.scenario_name, assignment=plan.assignment.copy(),
                    centres=plan.centres.copy(), report=plan.report)
+
+
+def test_norfolk_capacity_certificate_meets_the_bound(norfolk):
+    """The shipped 73-region plan (written by `clusterplan run scenarios/norfolk/capacity.yaml`) passes the
+    independent checker against today's data and meets the bound children / 600: Norfolk's capacity is 73, proven."""
+    from pathlib import Path
+
+    from clusterplan.models import capacity
+    from clusterplan.run import check_dir, read_plan
+    cert = Path(__file__).parents[1] / "benchmarks" / "certificates" / "norfolk_2020_capacity_600"
+    violations, warnings = check_dir(cert)
+    assert violations == [] and warnings == []
+    plan = read_plan(cert)
+    regions = plan.assignment.groupby("centre")["area"].apply(set)
+    u = norfolk.areas["under5"]
+    assert sorted(plan.assignment["area"]) == sorted(norfolk.areas.index)
+    assert all(u[list(r)].sum() >= 600 and nx.is_connected(norfolk.corridors.subgraph(r)) for r in regions)
+    assert len(regions) == capacity.upper_bound(norfolk.corridors, u, 600) == 73
+    assert plan.report.status == "optimal"
