@@ -104,8 +104,9 @@ def _copy(plan):
 
 
 def test_norfolk_capacity_certificate_meets_the_bound(norfolk):
-    """The shipped 73-region plan (written by `clusterplan run scenarios/norfolk/capacity.yaml`) passes the
-    independent checker against today's data and meets the bound children / 600: Norfolk's capacity is 73, proven."""
+    """The shipped 73-region plan (written by a run of scenarios/norfolk_capacity_proof.yaml) passes the independent
+    checker against today's data and meets the bound children / 600: Norfolk's capacity is 73, proven."""
+    import json
     from pathlib import Path
 
     from clusterplan.models import capacity
@@ -120,3 +121,9 @@ def test_norfolk_capacity_certificate_meets_the_bound(norfolk):
     assert all(u[list(r)].sum() >= 600 and nx.is_connected(norfolk.corridors.subgraph(r)) for r in regions)
     assert len(regions) == capacity.upper_bound(norfolk.corridors, u, 600) == 73
     assert plan.report.status == "optimal"
+    # the scenario that reproduces it asks for what the certificate's manifest records
+    from clusterplan.scenario import load
+    proof = load(Path(__file__).parents[1] / "scenarios" / "norfolk_capacity_proof.yaml")
+    made = json.loads((cert / "manifest.json").read_text())["resolved_scenario"]
+    assert (proof.model, proof.reach.min, proof.solver.time_limit, proof.solver.seed) == (
+        made["model"], made["reach"]["min"], made["solver"]["time_limit"], made["solver"]["seed"])
