@@ -94,20 +94,6 @@ def split_largest(g: _Graph, label: list[int]) -> list[int]:
     return [parts if i in best[1] else label[i] for i in range(len(label))]
 
 
-def _connected_after(nb: list[list[int]], members: set[int], drop: int, add: int) -> bool:
-    """Whether ``members`` without ``drop`` and with ``add`` (-1: none) is connected in the corridor graph (the
-    annealing's test of a move, without building the new set)."""
-    start = add if add >= 0 else next(v for v in members if v != drop)
-    seen, stack = {start}, [start]
-    while stack:
-        v = stack.pop()
-        for u in nb[v]:
-            if u not in seen and u != drop and (u in members or u == add):
-                seen.add(u)
-                stack.append(u)
-    return len(seen) == len(members) - 1 + (add >= 0)
-
-
 def anneal(g: _Graph, label: list[int], floor: int, *, moves: int, seed: int, seconds: float, hot: float = 10.0,
            cold: float = 0.3, swaps: float = 0.3) -> tuple[int, list[int]]:
     """Simulated annealing over partitions with a fixed number of connected regions, minimising the shortfall
@@ -155,9 +141,9 @@ def anneal(g: _Graph, label: list[int], floor: int, *, moves: int, seed: int, se
             if delta > 0 and accept[t] >= math.exp(-delta / temp):
                 continue
             if k < 0:   # b gains a neighbour of j, so only a can fall apart (never when i is one of its leaves)
-                if sum(label[x] == a for x in g.nb[i]) > 1 and not _connected_after(g.nb, members[a], i, -1):
+                if sum(label[x] == a for x in g.nb[i]) > 1 and not g.connected(members[a], drop=i):
                     continue
-            elif not (_connected_after(g.nb, members[a], i, k) and _connected_after(g.nb, members[b], k, i)):
+            elif not (g.connected(members[a], drop=i, add=k) and g.connected(members[b], drop=k, add=i)):
                 continue
             members[a].discard(i)
             members[b].add(i)

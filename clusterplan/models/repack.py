@@ -66,16 +66,18 @@ class _Graph:
         self.pop = np.array([float(under5[v]) for v in self.nodes])
         self.nb = [sorted(self.index[u] for u in graph.neighbors(v)) for v in self.nodes]
 
-    def connected(self, members: set[int]) -> bool:
-        start = next(iter(members))
+    def connected(self, members: set[int], drop: int = -1, add: int = -1) -> bool:
+        """Whether ``members``, without ``drop`` and with ``add`` (-1: none), is connected: a move's test without
+        building the new set. ``drop`` must be a member and ``add`` not, when given."""
+        start = add if add >= 0 else next(v for v in members if v != drop)
         seen, stack = {start}, [start]
         while stack:
             v = stack.pop()
             for u in self.nb[v]:
-                if u in members and u not in seen:
+                if u not in seen and u != drop and (u in members or u == add):
                     seen.add(u)
                     stack.append(u)
-        return len(seen) == len(members)
+        return len(seen) == len(members) - (drop >= 0) + (add >= 0)
 
     def hops(self, source: int) -> np.ndarray:
         """Corridor links from ``source`` to every area (inf where unreachable)."""
@@ -98,7 +100,7 @@ def trim(g: _Graph, members: set[int], floor: float) -> frozenset[int]:
     while dropped:
         dropped = False
         for v in sorted(members, key=lambda u: (-g.pop[u], u)):
-            if len(members) > 1 and total - g.pop[v] >= floor and g.connected(members - {v}):
+            if len(members) > 1 and total - g.pop[v] >= floor and g.connected(members, drop=v):
                 members.discard(v)
                 total -= g.pop[v]
                 dropped = True
