@@ -3,7 +3,8 @@
 Each authority's geography comes from the England tables (:mod:`clusterplan.england`); its plan is solved, checked
 and written to ``OUT/<code>_<name>/`` exactly as ``clusterplan run`` writes one, and summarised in ``OUT/batch.csv``
 (rewritten atomically after every authority). Re-running the same command skips the authorities whose plan folder is
-complete; an authority that fails (no plan meets the scenario, a solver error) is reported in its row with the reason
+complete and current (the same resolved scenario and the same England tables, by their SHA-256); an authority that
+fails (no plan meets the scenario, a solver error) is reported in its row with the reason
 and tried again next time; it never stops the batch.
 
 No centre locations are known nationally, so a batch runs the models that plan over area centroids: ``capacity``
@@ -15,7 +16,6 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 import re
 import time
 from pathlib import Path
@@ -24,7 +24,9 @@ import pandas as pd
 
 from . import england
 from .errors import ScenarioError
-from .executor import describe, map_jobs, remove_partial
+from .executor import describe, map_jobs
+from .geography import sha256
+from .io import ensure_folder, read_manifest, remove_stale, replace_file, write_csv
 from .scenario import Scenario
 
 MODELS = ("capacity", "sites")
@@ -45,6 +47,23 @@ def scenario_for(base: dict, code: str, data: Path) -> dict:
                         **{k: geo[k] for k in ("links", "barriers") if geo.get(k)}}
     out["name"] = f"{base.get('name', 'scenario')} - {code}"
     return out
+
+
+def is_current(folder: Path, data: dict, tables: dict[str, str]) -> bool:
+    """True when ``folder`` holds a complete plan of scenario ``data`` made from today's England tables (the same
+    resolved scenario and the same SHA-256 of every table), so a batch may skip it."""
+    man = read_manifest(folder)
+    if man is None or not isinstance(man.get("input_hashes"), dict) or not (folder / "centres.csv").exists():
+        return False
+    stored = man.get("resolved_scenario")
+    try:
+        now = Scenario.from_dict(data).model_dump(mode="json")
+    except ScenarioError:
+        return False
+    from .solve import _pruned
+    if not isinstance(stored, dict) or _pruned(now, stored) != stored:
+        return False
+    return all(man["input_hashes"].get(k) == v for k, v in tables.items())
 
 
 def row_from_folder(folder: Path, info: dict) -> dict:
@@ -115,23 +134,26 @@ def batch(base: dict, out: str | Path, *, authorities: list[str] | None = None, 
     table = england.authorities(folder)
     codes = resolve_authorities(authorities, table)
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    ensure_folder(out, kind="batch")
+    tables = {f"file:england:{k}": sha256(folder / f) for k, f in england.FILES.items()}
     for code in codes[:1]:  # fail fast on a malformed scenario, before any worker starts
         Scenario.from_dict(scenario_for(base, code, folder), source="batch scenario")
     rows: dict[str, dict] = {}
-    todo = []
+    todo, stale = [], 0
     for code in codes:
         r = table.loc[code]
         info = {"authority": code, "name": r["name"], "kind": r["kind"], "areas": int(r["areas"]),
                 "under5": int(r["under5"])}
         done = out / folder_name(code, r["name"])
-        if (done / "manifest.json").exists():
+        data_for = scenario_for(base, code, folder)
+        if is_current(done, data_for, tables):
             rows[code] = row_from_folder(done, info)
         else:
-            todo.append((info, scenario_for(base, code, folder), str(out)))
+            stale += read_manifest(done) is not None
+            todo.append((info, data_for, str(out)))
     progress(f"{len(codes)} authorities: {len(codes) - len(todo)} already done, {len(todo)} to run on "
-             f"{describe(workers, scheduler)}")
-    removed = remove_partial(out)
+             f"{describe(workers, scheduler)}" + (f" ({stale} re-run: their inputs changed)" if stale else ""))
+    removed = remove_stale(out)
     if removed:
         progress(f"removed {len(removed)} half-written folder(s) left by an interrupted run")
     try:
@@ -141,7 +163,7 @@ def batch(base: dict, out: str | Path, *, authorities: list[str] | None = None, 
             state = row["error"] or f"{row['status']}, {row['centres']} centres, gap {row['gap'] or 0:.4f}"
             progress(f"[{n}/{len(todo)}] {row['authority']} {row['name']}: {state}")
     except KeyboardInterrupt:
-        remove_partial(out)
+        remove_stale(out, include_self=True)
         progress(f"interrupted: {len(rows)} of {len(codes)} authorities are in {out}/batch.csv; run the same "
                  "command again to resume")
         raise
@@ -151,7 +173,5 @@ def batch(base: dict, out: str | Path, *, authorities: list[str] | None = None, 
 def _write_table(rows: dict[str, dict], codes: list[str], out: Path) -> pd.DataFrame:
     table = pd.DataFrame([rows[c] for c in codes if c in rows]).reindex(columns=COLUMNS)
     table["centres"] = table["centres"].astype("Int64")
-    tmp = out / ".batch.csv.part"
-    table.to_csv(tmp, index=False)
-    os.replace(tmp, out / "batch.csv")
+    replace_file(out / "batch.csv", lambda p: write_csv(table, p, index=False))
     return table

@@ -1,16 +1,40 @@
 """The ``clusterplan`` command line.
 
-Exit codes: 0 success, 1 infeasible (with the explanation), 2 bad input (naming the file or key).
+Exit codes: 0 success, 1 infeasible (with the explanation), 2 bad input (naming the file or key, or an output
+folder that cannot be used), 3 an internal error (a bug: please report it), 130 interrupted (Ctrl-C), 143 terminated
+(SIGTERM). Every command that writes checks its output folder before any work (see :mod:`clusterplan.io`).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 import sys
 from pathlib import Path
 
 from . import datasets
-from .errors import InfeasibleError, InputError, ScenarioError, SolverError
+from .errors import InfeasibleError, InputError, OutputError, ScenarioError, SolverError
+from .io import atomic_folder, ensure_folder, prepare_out
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (sent by ``timeout``, CI and schedulers), handled like Ctrl-C: nothing half-written stays."""
+
+
+def _on_sigterm(signum, frame) -> None:  # noqa: ARG001 - signal handler signature
+    raise Terminated()
+
+
+def _inputs(scenario_path: str | Path, scn=None) -> list[Path]:
+    """Every file a scenario reads: itself, what it extends, and its geography's files (never overwritten)."""
+    from .scenario import scenario_files
+    files = list(scenario_files(scenario_path))
+    if scn is not None:
+        files += [Path(f) for f in scn.geography.files()]
+        if scn.geography.data:
+            files.append(Path(scn.geography.data))
+    return files
 
 
 def _summary(args: argparse.Namespace) -> int:
@@ -34,6 +58,8 @@ def _norfolk(args: argparse.Namespace) -> int:
     from . import run as runner
     from .scenario import Scenario
     from .solve import solve
+    if args.out:
+        prepare_out(args.out)
     g = datasets.norfolk(args.year)
     print(g.summary())
     geo_spec = {"builtin": "norfolk", "year": args.year}
@@ -56,6 +82,7 @@ def _norfolk(args: argparse.Namespace) -> int:
         print(f"  {row['name']} -> {into}")
     print(f"  every plan re-verified by the independent checker; scope: {plan.report.scope}")
     if args.out:
+        ensure_folder(args.out, kind="norfolk")
         runner.write(today, g, today_scn, f"{args.out}/status_quo")
         runner.write(plan, g, scn, f"{args.out}/amalgamate")
         print(f"\nwritten: {args.out}/status_quo/ and {args.out}/amalgamate/ (as `clusterplan run` writes them)")
@@ -67,6 +94,7 @@ def _run(args: argparse.Namespace) -> int:
     from . import run as runner
     from .scenario import load
     scn = load(args.scenario)
+    prepare_out(args.out, inputs=_inputs(args.scenario, scn))
     try:
         plan, geo = runner.run(scn)
         if args.why:
@@ -108,34 +136,59 @@ def _schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def compare_folders(paths: list[str]) -> list[str]:
+    """One output folder name per scenario file, never shared: the file's stem, or ``<folder>_<stem>`` where two
+    files share a stem. The same file twice is an error."""
+    resolved = [os.path.realpath(p) for p in paths]
+    twice = sorted({p for p in paths if resolved.count(os.path.realpath(p)) > 1})
+    if twice:
+        raise ScenarioError(f"compare: {twice[0]} is given more than once; name each scenario once")
+    stems = [Path(p).stem for p in paths]
+    names = [f"{Path(r).parent.name}_{st}" if stems.count(st) > 1 else st for r, st in zip(resolved, stems,
+                                                                                             strict=True)]
+    clash = sorted({n for n in names if names.count(n) > 1})
+    if clash:
+        both = ", ".join(p for p, n in zip(paths, names, strict=True) if n in clash)
+        raise ScenarioError(f"compare: scenarios {both} would share an output folder; rename one of the files")
+    return names
+
+
 def _compare(args: argparse.Namespace) -> int:
     from . import run as runner
     from .compare import compare, comparison_figure
+    from .io import replace_file, write_csv
     from .scenario import load
     out = Path(args.out)
+    names = compare_folders(args.scenarios)
+    scenarios = [load(path) for path in args.scenarios]
+    inputs = [f for path, scn in zip(args.scenarios, scenarios, strict=True) for f in _inputs(path, scn)]
+    prepare_out(out, inputs=inputs)
+    for name in names:
+        prepare_out(out / name, inputs=inputs)
+    ensure_folder(out, kind="compare")
     plans, geo = [], None
-    for path in args.scenarios:
-        scn = load(path)
-        plan, geo, reused = runner.run_or_reuse(scn, out / Path(path).stem)
+    for name, scn in zip(names, scenarios, strict=True):
+        plan, geo, reused = runner.run_or_reuse(scn, out / name)
         plans.append(plan)
         print(f"{scn.name}: {'reused (inputs unchanged, re-checked)' if reused else _report_line(plan)}")
     table = compare(plans)
-    out.mkdir(parents=True, exist_ok=True)
-    table.to_csv(out / "comparison.csv")
+    replace_file(out / "comparison.csv", lambda p: write_csv(table, p))
     sq = next((p for p in plans if p.model == "status_quo"), None)
     others = [p for p in plans if p is not sq] or plans
     fig = comparison_figure(others, geo, status_quo=sq)
-    fig.savefig(out / "comparison.png", dpi=110)
+    replace_file(out / "comparison.png", lambda p: fig.savefig(p, dpi=110, format="png"))
     print(table.to_string())
-    print(f"written: {out}/comparison.csv, {out}/comparison.png and one folder per scenario")
+    print(f"written: {out}/comparison.csv, {out}/comparison.png and one folder per scenario "
+          f"({', '.join(names)})")
     return 0
 
 
 def _sweep(args: argparse.Namespace) -> int:
     from .run import sweep
-    from .scenario import read_yaml
+    from .scenario import Scenario, read_yaml
     base = read_yaml(args.scenario)
     base.setdefault("name", args.scenario)
+    prepare_out(args.out, inputs=_inputs(args.scenario, Scenario.from_dict(base, source=args.scenario)))
     table = sweep(base, args.set, args.out, workers=args.workers, scheduler=_scheduler(args))
     print(table.to_string())
     print(f"written: {args.out}/sweep.csv and one folder per variant")
@@ -178,6 +231,8 @@ def _batch(args: argparse.Namespace) -> int:
     from .scenario import read_yaml
     base = read_yaml(args.scenario)
     base.setdefault("name", Path(args.scenario).stem)
+    inputs = _inputs(args.scenario) + ([Path(args.england_data)] if args.england_data else [])
+    prepare_out(args.out, inputs=inputs)
     names = [a.strip() for a in args.authorities.split(",")] if args.authorities else None
     table = batch(base, args.out, authorities=names, data=args.england_data, workers=args.workers,
                   scheduler=_scheduler(args))
@@ -189,21 +244,23 @@ def _batch(args: argparse.Namespace) -> int:
     return 0
 
 
-def _load_run(path: str):
+def _load_run(path: str, out: str):
+    """The scenario and its geography, after checking ``out`` (before any solve)."""
     from . import run as runner
     from .scenario import load
     scn = load(path)
+    prepare_out(out, inputs=_inputs(path, scn))
     return scn, runner.geography_for(scn)
 
 
 def _alternatives(args: argparse.Namespace) -> int:
     from . import alternatives as alt
     from . import run as runner
-    scn, geo = _load_run(args.scenario)
+    scn, geo = _load_run(args.scenario, args.out)
     alts = alt.alternatives(geo, scn, k=args.k, min_centres=args.min_centres, min_areas=args.min_areas,
                             within=args.within)
     table = alt.table(alts)
-    with runner.atomic_folder(args.out) as tmp:
+    with atomic_folder(args.out, kind="alternatives") as tmp:
         table.to_csv(tmp / "alternatives.csv")
         for a in alts:
             runner.write(a.plan, geo, scn, tmp / f"plan_{a.rank}")
@@ -221,7 +278,7 @@ def _ensemble(args: argparse.Namespace) -> int:
     from . import ensemble as ens
     from . import run as runner
     from .solve import solve
-    scn, geo = _load_run(args.scenario)
+    scn, geo = _load_run(args.scenario, args.out)
     best = solve(geo, scn)
     chain = ens.recom(geo, scn, best, steps=args.steps, seed=args.seed)
     w = scn.deprivation.weight
@@ -231,7 +288,7 @@ def _ensemble(args: argparse.Namespace) -> int:
         marks["chosen plan"] = ens.plan_figures(chosen.assignment.set_index("area")["centre"], geo,
                                                 geo.centre_minutes, w)
     summary = ens.summary(chain, marks)
-    with runner.atomic_folder(args.out) as tmp:
+    with atomic_folder(args.out, kind="ensemble") as tmp:
         chain.metrics.to_csv(tmp / "ensemble.csv")
         ens.figure(chain, marks).savefig(tmp / "ensemble.png", dpi=110)
         (tmp / "summary.json").write_text(json.dumps(summary, indent=2))
@@ -241,14 +298,14 @@ def _ensemble(args: argparse.Namespace) -> int:
 
 
 def _sensitivity(args: argparse.Namespace) -> int:
-    from . import run as runner
     from .scenario import load
     from .sensitivity import sensitivity
     scn = load(args.scenario)
+    prepare_out(args.out, inputs=_inputs(args.scenario, scn))
     years = [int(y) for y in args.years.split(",")] if args.years else None
     growth = [float(g) / 100 for g in args.growth.split(",")] if args.growth else []
     table = sensitivity(scn, years=years, growth=growth)
-    with runner.atomic_folder(args.out) as tmp:
+    with atomic_folder(args.out, kind="sensitivity") as tmp:
         table.to_csv(tmp / "sensitivity.csv")
     for label, note in table.attrs["variants"].items():
         print(f"{label}: {note}")
@@ -259,12 +316,11 @@ def _sensitivity(args: argparse.Namespace) -> int:
 
 def _pareto(args: argparse.Namespace) -> int:
     from . import pareto
-    from . import run as runner
-    scn, geo = _load_run(args.scenario)
+    scn, geo = _load_run(args.scenario, args.out)
     counts = [int(c) for c in args.counts.split(",")]
     cf, _ = pareto.centres_front(geo, scn, counts)
     df, plans = pareto.deprived_front(geo, scn, steps=args.steps)
-    with runner.atomic_folder(args.out) as tmp:
+    with atomic_folder(args.out, kind="pareto") as tmp:
         cf.to_csv(tmp / "centres_front.csv", index=False)
         df.to_csv(tmp / "deprived_front.csv", index=False)
         pareto.figure(cf, df, plans[0]).savefig(tmp / "pareto.png", dpi=110)
@@ -349,21 +405,46 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("schema", help="print the JSON Schema of scenario files")
     p.set_defaults(func=_schema)
     args = parser.parse_args(argv)
+    previous = None
+    try:
+        previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    except ValueError:  # not the main thread (e.g. called from a worker): no handler to install
+        pass
     try:
         return int(args.func(args))
     except InfeasibleError as exc:
         print(f"infeasible: {exc}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        print("interrupted: nothing half-written was left behind (outputs are moved into place only when "
-              "complete)", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        what = "terminated" if isinstance(exc, Terminated) else "interrupted"
+        print(f"{what}: nothing half-written was left behind (outputs are moved into place only when complete)",
+              file=sys.stderr)
+        return 143 if isinstance(exc, Terminated) else 130
     except SolverError as exc:
         print(f"solver: {exc}", file=sys.stderr)
+        return 2
+    except OutputError as exc:
+        print(f"cannot write: {exc}", file=sys.stderr)
         return 2
     except (InputError, ScenarioError) as exc:
         print(f"bad input: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # a file that vanished, a full disk, a permission: name it, no traceback
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 2
+    except RecursionError:
+        print("bad input: an input is nested too deeply to read", file=sys.stderr)
+        return 2
+    except Exception as exc:  # noqa: BLE001 - a bug: say so plainly; CLUSTERPLAN_DEBUG=1 shows the traceback
+        if os.environ.get("CLUSTERPLAN_DEBUG"):
+            raise
+        print(f"internal error (a bug in clusterplan; please report it with the command you ran): "
+              f"{type(exc).__name__}: {str(exc)[:500]}\nset CLUSTERPLAN_DEBUG=1 to see the traceback", file=sys.stderr)
+        return 3
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -13,15 +13,33 @@ class ClusterplanError(ValueError):
     """Base class of every error clusterplan raises on purpose."""
 
 
+#: Longest message clusterplan prints for one problem (a 50 MB value is never echoed back in full).
+MAX_PROBLEM_CHARS = 600
+
+
+def shorten(text: object, limit: int = MAX_PROBLEM_CHARS) -> str:
+    """``text`` cut to ``limit`` characters, saying how much was left out."""
+    s = str(text)
+    if len(s) <= limit:
+        return s
+    return f"{s[:limit]}... ({len(s) - limit:,} more characters not shown)"
+
+
 class InputError(ClusterplanError):
     """An input file or table is malformed. ``problems`` lists every problem found, one sentence each."""
 
     def __init__(self, source: str, problems: Iterable[str]):
-        self.source = source
-        self.problems = list(problems)
+        self.source = shorten(source, 300)
+        self.problems = [shorten(p) for p in problems]
+        source = self.source
         lines = "\n".join(f"  - {p}" for p in self.problems)
         n = len(self.problems)
         super().__init__(f"{source}: {n} problem{'s' if n != 1 else ''} found:\n{lines}")
+
+
+class OutputError(ClusterplanError):
+    """An output location cannot be used: it holds files clusterplan did not write, is (or holds) an input, is not
+    a folder, or cannot be written. Raised before any solve, so nothing a user owns is touched."""
 
 
 class ScenarioError(ClusterplanError):

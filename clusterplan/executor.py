@@ -15,10 +15,8 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
-import shutil
 import signal
 from collections.abc import Callable, Iterable, Iterator
-from pathlib import Path
 from typing import Any
 
 
@@ -103,12 +101,3 @@ def describe(workers: int, scheduler: str | None) -> str:
     if scheduler == "local":
         return f"a Dask LocalCluster of {workers} worker process(es)"
     return f"the Dask scheduler at {scheduler}"
-
-
-def remove_partial(out: str | Path) -> list[Path]:
-    """Delete the temporary folders (``.<name>.<random>``) an interrupted writer left in ``out``; returns them."""
-    out = Path(out)
-    gone = [p for p in out.glob(".*.*") if p.is_dir()] if out.exists() else []
-    for p in gone:
-        shutil.rmtree(p, ignore_errors=True)
-    return gone

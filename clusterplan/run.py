@@ -9,22 +9,33 @@ into place only when complete, so an interrupted run never leaves a half-written
 
 from __future__ import annotations
 
+import copy
+import itertools
 import json
-import os
-import shutil
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
+import re
 from functools import lru_cache
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
+import yaml
 
 from . import corridors, datasets
-from .errors import InputError
-from .executor import describe, map_jobs, remove_partial
+from .errors import InputError, ScenarioError
+from .executor import describe, map_jobs
 from .geography import Geography
+from .io import (
+    MANIFEST,
+    atomic_folder,
+    ensure_folder,
+    from_excel_safe,
+    marker,
+    read_manifest,
+    remove_stale,
+    replace_file,
+    write_csv,
+    write_json,
+)
 from .plan import Plan
 from .scenario import GeographySpec, Scenario
 from .solve import input_hash, solve
@@ -33,6 +44,8 @@ from .solve import input_hash, solve
 @lru_cache(maxsize=8)
 def _geography(spec_json: str, _stamps: tuple) -> Geography:
     spec = GeographySpec.model_validate_json(spec_json)
+    layers = spec.layers
+    sites_file = spec.sites if spec.sites_file else None
     if spec.builtin == "norfolk":
         geo = datasets.norfolk(spec.year)
     elif spec.builtin == "england":
@@ -41,38 +54,42 @@ def _geography(spec_json: str, _stamps: tuple) -> Geography:
         geo = Geography.from_files(areas=spec.areas, boundaries=spec.boundaries, centres=spec.centres,
                                    area_columns=spec.area_columns or None, boundary_code=spec.boundary_code,
                                    centre_columns=spec.centre_columns or None,
-                                   sites=spec.sites if spec.sites.lower().endswith(".csv") else "area_centroids",
-                                   site_columns=spec.site_columns or None)
-    if spec.builtin == "norfolk" and spec.sites.lower().endswith(".csv"):
-        geo = geo.with_sites(spec.sites, columns=spec.site_columns or None)
+                                   sites=sites_file or "area_centroids", site_columns=spec.site_columns or None,
+                                   crs=spec.crs, layers=layers or None, adjacency=spec.adjacency)
+    if spec.builtin is not None:
+        if spec.centres:
+            geo = geo.with_centres(spec.centres, columns=spec.centre_columns or None, crs=spec.crs,
+                                   layer=layers.get("centres"))
+        if sites_file:
+            geo = geo.with_sites(sites_file, columns=spec.site_columns or None, crs=spec.crs,
+                                 layer=layers.get("sites"))
+        if spec.adjacency:
+            geo = geo.with_adjacency(spec.adjacency)
     if spec.links:
         pairs = corridors.read_links(spec.links)
         geo = geo.with_corridors(corridors.add_links(geo.corridors, pairs, geo.areas, source=spec.links),
                                  source=spec.links)
     if spec.barriers:
-        layer = _read_layer(spec.barriers, "geography.barriers")
+        layer = _read_layer(spec.barriers, "geography.barriers", layers.get("barriers"))
         graph = corridors.remove_barrier_crossings(geo.corridors, geo.areas, layer, source=spec.barriers)
         geo = geo.with_corridors(graph, source=spec.barriers)
     return geo
 
 
-def _read_layer(path: str, key: str) -> gpd.GeoDataFrame:
+def _read_layer(path: str, key: str, layer: str | None = None) -> gpd.GeoDataFrame:
     """A geometry file named by scenario key ``key``, or an :class:`InputError` saying what is wrong with it."""
-    p = Path(path)
-    if not p.exists():
-        raise InputError(path, [f"file not found (named by `{key}`); expected a line or polygon file"])
-    try:
-        return gpd.read_file(p)
-    except Exception as exc:  # noqa: BLE001 - any reader failure is a bad file, reported as such
-        raise InputError(path, [f"cannot be read as a geometry file (`{key}`): {str(exc).splitlines()[0]}"]) from None
+    from .geography import read_table
+    df = read_table(path, f"`{key}`", layer=layer)
+    if not isinstance(df, gpd.GeoDataFrame):
+        raise InputError(path, [f"expected a line or polygon file (`{key}`); found a table without geometry"])
+    return df
 
 
 def geography_for(scn: Scenario) -> Geography:
     """The geography a scenario names (cached: the same spec over unchanged files gives the same object; a file
     edited since is read again)."""
     spec = scn.geography
-    files = [spec.areas, spec.boundaries, spec.centres, spec.links, spec.barriers,
-             spec.sites if spec.sites.lower().endswith(".csv") else None]
+    files = [f for f in spec.files() if f]
     if spec.builtin == "england":
         from . import england
         folder = england.data_folder(spec.data)
@@ -83,62 +100,56 @@ def geography_for(scn: Scenario) -> Geography:
 
 def _stamp(path: str) -> tuple[int, int]:
     try:
-        st = os.stat(path)
-    except OSError:
+        st = Path(path).stat()
+    except (OSError, ValueError):
         return (-1, -1)
     return (st.st_mtime_ns, st.st_size)
 
 
 def run(scn: Scenario) -> tuple[Plan, Geography]:
-    """Solve a scenario on its geography; returns the checked plan and the geography."""
+    """Solve a scenario on its geography; returns the checked plan and the geography.
+
+    A guard, not a hope: the plan covers exactly the geography's areas, and a geography given as files is built
+    from those files (never from the built-in data)."""
     geo = geography_for(scn)
-    return solve(geo, scn), geo
+    plan = solve(geo, scn)
+    guard_areas(plan, geo, scn)
+    return plan, geo
+
+
+def guard_areas(plan: Plan, geo: Geography, scn: Scenario) -> None:
+    """Raise if the plan's areas are not exactly the geography's, or a files geography did not come from them."""
+    spec = scn.geography
+    if spec.areas and not any(k == f"areas:{Path(spec.areas).name}" for k in geo.sources):
+        raise RuntimeError(f"internal error: the scenario names the areas file {spec.areas} but the geography "
+                           f"{geo.name!r} was not built from it")
+    planned = set(plan.assignment["area"].astype(str))
+    if planned != set(geo.areas.index):
+        raise RuntimeError(f"internal error: the plan covers {len(planned)} areas, the input has "
+                           f"{len(geo.areas)}; refusing to write it")
 
 
 def manifest(plan: Plan, geo: Geography, scn: Scenario) -> dict:
     """What a reader needs to trust and reproduce a plan."""
-    return {"scenario": scn.name, "model": plan.model, **plan.report.to_dict(),
+    return {**marker("plan"), "scenario": scn.name, "model": plan.model, **plan.report.to_dict(),
             "input_hashes": {"plan_inputs": input_hash(geo, scn), **plan.input_hashes},
             "geography": geo.name, "notes": plan.notes, "resolved_scenario": scn.model_dump(mode="json")}
 
 
-@contextmanager
-def atomic_folder(out: str | Path) -> Iterator[Path]:
-    """Yield a temporary folder beside ``out``; when the block completes, it replaces ``out`` in one move (an
-    existing ``out`` is swapped aside first and removed after). If the block fails or is interrupted, ``out`` is
-    left as it was and the temporary folder is removed."""
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
-        yield tmp
-        old = None
-        if out.exists():
-            old = out.with_name(f".{out.name}.old")
-            if old.exists():
-                shutil.rmtree(old)
-            os.replace(out, old)
-        os.replace(tmp, out)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
-
-
 def write(plan: Plan, geo: Geography, scn: Scenario, out: str | Path) -> Path:
-    """Write every output of ``plan`` into ``out`` atomically (see the module docstring)."""
-    with atomic_folder(out) as tmp:
-        plan.assignment.to_csv(tmp / "assignment.csv", index=False)
-        plan.centres.to_csv(tmp / "centres.csv", index=False)
+    """Write every output of ``plan`` into ``out`` atomically (see the module docstring and
+    :mod:`clusterplan.io`: ``out`` must be absent or a folder clusterplan wrote)."""
+    with atomic_folder(out, kind="plan") as tmp:
+        write_csv(plan.assignment, tmp / "assignment.csv", index=False)
+        write_csv(plan.centres, tmp / "centres.csv", index=False)
         if len(plan.clusters):
-            plan.clusters.to_csv(tmp / "clusters.csv", index=False)
+            write_csv(plan.clusters, tmp / "clusters.csv", index=False)
         if len(plan.lots):
-            plan.lots.to_csv(tmp / "lots.csv", index=False)
+            write_csv(plan.lots, tmp / "lots.csv", index=False)
         if len(plan.why):
-            plan.why.to_csv(tmp / "why.csv", index=False)
-        (tmp / "metrics.json").write_text(json.dumps(plan.metrics, indent=2, default=str))
-        (tmp / "manifest.json").write_text(json.dumps(manifest(plan, geo, scn), indent=2, default=str))
+            write_csv(plan.why, tmp / "why.csv", index=False)
+        write_json(tmp / "metrics.json", plan.metrics)
+        write_json(tmp / MANIFEST, manifest(plan, geo, scn))
         _gpkg(plan, geo, tmp / "plan.gpkg")
         from .report import write_html, write_xlsx
         write_html(plan, geo, scn, tmp / "report.html")
@@ -166,49 +177,74 @@ def _centre_points(plan: Plan, geo: Geography) -> gpd.GeoDataFrame:
             c["centre"].isin(geo.sites.index).all() else geo.areas.loc[homes, ["x", "y"]].to_numpy()
     else:
         xy = geo.centres.loc[c["centre"], ["x", "y"]].to_numpy()
-    return gpd.GeoDataFrame(c, geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs=27700)
+    return gpd.GeoDataFrame(c, geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs=geo.areas.crs)
 
 
 def check_dir(out: str | Path) -> tuple[list[str], list[str]]:
-    """Re-verify a written plan: (violations, warnings). Warnings say when the inputs changed since it was written."""
-    from .check import check
+    """Re-verify a written plan: (violations, warnings). Every table the folder states is checked against the
+    assignment and the inputs (centres.csv, clusters, lots, metrics.json); warnings say when the inputs changed
+    since it was written. A folder that cannot be read is an :class:`InputError` naming the file."""
+    from .check import check, check_written
     out = Path(out)
-    problems = [f"missing {f}" for f in ("assignment.csv", "centres.csv", "manifest.json") if not (out / f).exists()]
+    if not out.is_dir():
+        raise InputError(str(out), ["not a folder; expected a plan folder written by `clusterplan run`"])
+    problems = [f"missing {f}" for f in ("assignment.csv", "centres.csv", MANIFEST) if not (out / f).exists()]
     if problems:
         raise InputError(str(out), problems + ["expected a folder written by `clusterplan run`"])
-    man = json.loads((out / "manifest.json").read_text())
-    scn = Scenario.from_dict(man["resolved_scenario"], source=f"{out}/manifest.json")
-    geo = geography_for(scn)
+    man = _manifest_of(out)
+    scn = Scenario.from_dict(man["resolved_scenario"], source=f"{out / MANIFEST}: resolved_scenario")
+    try:
+        geo = geography_for(scn)
+    except InputError as exc:
+        raise InputError(exc.source, [*exc.problems, f"(an input of the plan in {out}, named by its manifest; "
+                                      "restore it to check the plan)"]) from None
     warnings = []
-    now = {"plan_inputs": input_hash(geo, scn), **geo.fingerprint()}
-    changed = sorted(k for k, v in man["input_hashes"].items() if now.get(k) != v)
+    stored = man["input_hashes"]
+    now = {"plan_inputs": input_hash(geo, scn, like=man["resolved_scenario"]), **geo.fingerprint()}
+    changed = sorted(k for k, v in stored.items() if now.get(k) != v)
     if changed:
         warnings.append(f"the inputs changed since this plan was written ({', '.join(changed)}); it is checked "
                         "against today's inputs")
-    return check(read_plan(out, man), geo, scn), warnings
+    plan = read_plan(out, man)
+    return check(plan, geo, scn) + check_written(plan, geo, scn), warnings
+
+
+def _manifest_of(out: Path) -> dict:
+    path = out / MANIFEST
+    try:
+        man = json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise InputError(str(path), ["not UTF-8 text; expected the JSON manifest `clusterplan run` writes"]) from None
+    except ValueError as exc:
+        raise InputError(str(path), [f"not valid JSON ({exc}); the file is damaged or truncated: run the "
+                                     "scenario again to rewrite it"]) from None
+    if not isinstance(man, dict):
+        raise InputError(str(path), ["expected a JSON object (the manifest `clusterplan run` writes)"])
+    missing = [k for k in ("model", "scenario", "status", "input_hashes", "resolved_scenario") if k not in man]
+    if missing:
+        raise InputError(str(path), [f"missing key(s) {missing}; the manifest is damaged: run the scenario again"])
+    if not isinstance(man["input_hashes"], dict) or not isinstance(man["resolved_scenario"], dict):
+        raise InputError(str(path), ["`input_hashes` and `resolved_scenario` must be JSON objects"])
+    return man
 
 
 def parse_sets(sets: list[str]) -> list[tuple[str, list]]:
     """``["reach.min=500,600", "deprivation.weight=0,1"]`` -> ``[("reach.min", [500, 600]), ...]`` (YAML values)."""
-    import yaml
-
-    from .errors import ScenarioError
     out = []
     for item in sets:
         key, eq, values = item.partition("=")
         if not eq or not key or not values:
             raise ScenarioError(f"--set {item!r}: expected KEY=VALUE[,VALUE...], e.g. reach.min=500,600,700")
-        out.append((key.strip(), [yaml.safe_load(v) for v in values.split(",")]))
+        try:
+            parsed = [yaml.safe_load(v) for v in values.split(",")]
+        except yaml.YAMLError:
+            raise ScenarioError(f"--set {item!r}: a value is not valid YAML") from None
+        out.append((key.strip(), parsed))
     return out
 
 
 def variants(base: dict, sets: list[tuple[str, list]]) -> list[tuple[str, dict]]:
     """Every combination of the ``--set`` values applied to ``base`` (validated), with a folder-safe label each."""
-    import copy
-    import itertools
-    import re
-
-    from .scenario import Scenario
     out = []
     for combo in itertools.product(*[v for _, v in sets]):
         data = copy.deepcopy(base)
@@ -218,6 +254,8 @@ def variants(base: dict, sets: list[tuple[str, list]]) -> list[tuple[str, dict]]
             *path, last = key.split(".")
             for p in path:
                 node = node.setdefault(p, {})
+                if not isinstance(node, dict):
+                    raise ScenarioError(f"--set {key}: `{p}` is not a group of keys")
             node[last] = value
             parts.append(f"{key}={value}")
         label = re.sub(r"[^A-Za-z0-9_.=-]+", "_", "__".join(parts)) or "base"
@@ -228,7 +266,6 @@ def variants(base: dict, sets: list[tuple[str, list]]) -> list[tuple[str, dict]]
 
 
 def _run_variant(job: tuple[str, dict, str]) -> tuple[str, dict]:
-    from .scenario import Scenario
     label, data, out = job
     scn = Scenario.from_dict(data)
     try:
@@ -239,24 +276,38 @@ def _run_variant(job: tuple[str, dict, str]) -> tuple[str, dict]:
     return label, plan.metrics
 
 
+def is_current(folder: Path, scn: Scenario) -> bool:
+    """True when ``folder`` holds a complete plan of ``scn`` written from today's inputs (same input hash)."""
+    man = read_manifest(folder)
+    if man is None or not (folder / "metrics.json").exists():
+        return False
+    try:
+        geo = geography_for(scn)
+    except Exception:  # noqa: BLE001 - an input that cannot be read now: the variant runs and reports it
+        return False
+    return man.get("input_hashes", {}).get("plan_inputs") == input_hash(geo, scn)
+
+
 def sweep(base: dict, sets: list[str], out: str | Path, *, workers: int = 2, scheduler: str | None = None,
           progress=print) -> pd.DataFrame:
     """Run every variant in worker processes (local, or Dask with ``scheduler``: see :func:`executor.map_jobs`),
-    skipping those already written (so a sweep resumes where it stopped). Returns one row per variant, also written
-    to ``out/sweep.csv``."""
+    skipping those already written from the same inputs (so a sweep resumes where it stopped, and a variant whose
+    scenario or input files changed since is run again). Returns one row per variant, also written to
+    ``out/sweep.csv``."""
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    todo, rows = [], {}
     jobs = variants(base, parse_sets(sets))
+    ensure_folder(out, kind="sweep")
+    todo, rows, stale = [], {}, 0
     for label, data in jobs:
-        done = out / label / "metrics.json"
-        if done.exists():
-            rows[label] = json.loads(done.read_text())
+        folder = out / label
+        if is_current(folder, Scenario.from_dict(data)):
+            rows[label] = json.loads((folder / "metrics.json").read_text(encoding="utf-8"))
         else:
+            stale += (folder / MANIFEST).exists()
             todo.append((label, data, str(out)))
     progress(f"{len(jobs)} variants: {len(jobs) - len(todo)} already done, {len(todo)} to run on "
-             f"{describe(workers, scheduler)}")
-    removed = remove_partial(out)
+             f"{describe(workers, scheduler)}" + (f" ({stale} re-run: their inputs changed)" if stale else ""))
+    removed = remove_stale(out)
     if removed:
         progress(f"removed {len(removed)} half-written folder(s) left by an interrupted run")
     try:
@@ -266,15 +317,13 @@ def sweep(base: dict, sets: list[str], out: str | Path, *, workers: int = 2, sch
             state = metrics.get("error") or metrics.get("solver status")
             progress(f"[{n}/{len(todo)}] {label}: {state}")
     except KeyboardInterrupt:
-        remove_partial(out)
+        remove_stale(out, include_self=True)
         progress(f"interrupted: {len(rows)} of {len(jobs)} variants are complete in {out}; run the same command "
                  "again to resume")
         raise
     table = pd.DataFrame.from_dict({k: rows[k] for k, _ in jobs}, orient="index")
     table.index.name = "variant"
-    tmp = out / ".sweep.csv.part"
-    table.to_csv(tmp)
-    os.replace(tmp, out / "sweep.csv")
+    replace_file(out / "sweep.csv", lambda p: write_csv(table, p))
     return table
 
 
@@ -283,34 +332,58 @@ def run_or_reuse(scn: Scenario, out: str | Path) -> tuple[Plan, Geography, bool]
     still passes the checker; otherwise solve and write it. Returns (plan, geography, reused)."""
     out = Path(out)
     geo = geography_for(scn)
-    man_path = out / "manifest.json"
-    if man_path.exists():
-        man = json.loads(man_path.read_text())
-        if man.get("input_hashes", {}).get("plan_inputs") == input_hash(geo, scn):
+    man = read_manifest(out)
+    if man is not None and man.get("input_hashes", {}).get("plan_inputs") == input_hash(geo, scn):
+        try:
             violations, _ = check_dir(out)
-            if not violations:
-                plan = read_plan(out, man)
-                return plan, geo, True
-    plan = solve(geo, scn)
+        except InputError:
+            violations = ["unreadable"]
+        if not violations:
+            return read_plan(out, man), geo, True
+    plan, geo = run(scn)
     write(plan, geo, scn, out)
     return plan, geo, False
 
 
+_TABLE_COLUMNS = {"assignment.csv": ("area", "centre", "cluster"), "centres.csv": ("centre", "name", "status"),
+                  "lots.csv": ("lot", "centre")}
+
+
 def read_plan(out: str | Path, man: dict | None = None) -> Plan:
-    """A plan written by :func:`write`, read back from its folder (``man``: its manifest, if already parsed)."""
+    """A plan written by :func:`write`, read back from its folder (``man``: its manifest, if already parsed).
+    A damaged file is an :class:`InputError` naming it."""
     out = Path(out)
     if man is None:
-        if not (out / "manifest.json").exists():
+        if not (out / MANIFEST).exists():
             raise InputError(str(out), ["no manifest.json: expected a folder written by `clusterplan run`"])
-        man = json.loads((out / "manifest.json").read_text())
+        man = _manifest_of(out)
     from .plan import SolveReport
     fields = SolveReport.__dataclass_fields__
-    report = SolveReport(**{k: (tuple(v) if k == "notes" else v) for k, v in man.items() if k in fields})
+    try:
+        report = SolveReport(**{k: (tuple(v) if k == "notes" else v) for k, v in man.items() if k in fields})
+    except TypeError as exc:
+        raise InputError(str(out / MANIFEST), [f"the solve report is incomplete ({exc}); run the scenario "
+                                               "again"]) from None
 
     def table(name: str, **kw) -> pd.DataFrame:
-        return pd.read_csv(out / name, **kw) if (out / name).exists() else pd.DataFrame()
+        path = out / name
+        if not path.exists():
+            return pd.DataFrame()
+        try:
+            df = from_excel_safe(pd.read_csv(path, **kw))
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise InputError(str(path), [f"cannot be read as a CSV table: {str(exc).splitlines()[0]}"]) from None
+        missing = [c for c in _TABLE_COLUMNS.get(name, ()) if c not in df.columns]
+        if missing:
+            raise InputError(str(path), [f"missing column(s) {missing}; found {list(df.columns)[:10]}"])
+        return df
 
-    metrics = json.loads((out / "metrics.json").read_text()) if (out / "metrics.json").exists() else {}
+    metrics = {}
+    if (out / "metrics.json").exists():
+        try:
+            metrics = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise InputError(str(out / "metrics.json"), [f"not valid JSON ({exc})"]) from None
     return Plan(model=man["model"], scenario_name=man["scenario"],
                 assignment=table("assignment.csv", dtype=str, keep_default_na=False),
                 centres=table("centres.csv", keep_default_na=False), report=report, clusters=table("clusters.csv"),
