@@ -8,14 +8,22 @@ from __future__ import annotations
 
 import difflib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from .errors import ScenarioError
+from .errors import ScenarioError, shorten
 
 MODELS = ("status_quo", "amalgamate", "sites", "capacity", "cluster")
+#: Largest count a scenario may ask for (centres, clusters, candidates): far above any English authority's areas.
+MAX_COUNT = 100_000
+#: Most solver threads a scenario may ask for.
+MAX_THREADS = 256
+#: Largest scenario file read (bytes), deepest nesting and most YAML nodes after expanding aliases.
+MAX_YAML_BYTES = 1_000_000
+MAX_YAML_DEPTH = 40
+MAX_YAML_NODES = 100_000
 
 
 class _Strict(BaseModel):
@@ -39,8 +47,8 @@ class Travel(_Strict):
     """Travel rules, in minutes."""
 
     max_minutes: float | None = Field(None, gt=0, description="no child's centre may be farther than this (minutes)")
-    candidates: int = Field(15, ge=1, description="each area may join one of its this-many nearest centres "
-                                                  "(widened automatically if that makes the model infeasible)")
+    candidates: int = Field(15, ge=1, le=MAX_COUNT, description="each area may join one of its this-many nearest "
+                                                  "centres (widened automatically if that makes the model infeasible)")
 
 
 class Deprivation(_Strict):
@@ -54,10 +62,11 @@ class Centres(_Strict):
 
     keep: list[str] = Field(default_factory=list, description="centre ids or names locked open")
     close: list[str] = Field(default_factory=list, description="centre ids or names locked closed")
-    count: int | None = Field(None, ge=1, description="exact number of kept centres")
-    min_count: int | None = Field(None, ge=1)
-    max_count: int | None = Field(None, ge=1)
-    per_district: dict[str, int] = Field(default_factory=dict, description="exact kept centres per district name")
+    count: int | None = Field(None, ge=1, le=MAX_COUNT, description="exact number of kept centres")
+    min_count: int | None = Field(None, ge=1, le=MAX_COUNT)
+    max_count: int | None = Field(None, ge=1, le=MAX_COUNT)
+    per_district: dict[str, Annotated[int, Field(ge=0, le=MAX_COUNT)]] = Field(
+        default_factory=dict, description="exact kept centres per district name")
     within_district: bool = Field(False, description="catchments stay inside their centre's district")
     fixed_cost: float = Field(0.0, ge=0, description="weighted child-minutes charged per kept centre")
     management_cost: float | None = Field(None, ge=0, description="pounds per kept centre per year (reporting)")
@@ -66,9 +75,9 @@ class Centres(_Strict):
 class Clusters(_Strict):
     """Grouping kept centres into clusters run together."""
 
-    count: int | None = Field(None, ge=1)
-    min_count: int | None = Field(None, ge=1)
-    max_count: int | None = Field(None, ge=1)
+    count: int | None = Field(None, ge=1, le=MAX_COUNT)
+    min_count: int | None = Field(None, ge=1, le=MAX_COUNT)
+    max_count: int | None = Field(None, ge=1, le=MAX_COUNT)
     min_reach: float | None = Field(None, ge=0, description="children under five per cluster")
     max_reach: float | None = Field(None, gt=0, description="children under five per cluster")
     require_phase1: bool = Field(True, description="every cluster holds at least one phase-1 centre")
@@ -84,40 +93,75 @@ class Solver(_Strict):
     """Which solver and how long it may run."""
 
     name: str = Field("highs", description="highs (default) or cbc, or any PuLP solver name")
-    time_limit: float = Field(120, gt=0, description="seconds")
+    time_limit: float = Field(120, gt=0, le=7 * 24 * 3600, description="seconds (at most a week)")
     gap: float = Field(0.0, ge=0, lt=1, description="relative optimality gap at which to stop (0 = prove optimum)")
-    threads: int | None = Field(None, ge=1)
-    seed: int = Field(0, ge=0, description="solver random seed (results are deterministic for a given seed)")
+    threads: int | None = Field(None, ge=1, le=MAX_THREADS, description=f"solver threads (at most {MAX_THREADS})")
+    seed: int = Field(0, ge=0, le=2**31 - 1, description="solver random seed (results are deterministic for a "
+                                                          "given seed)")
     certify: bool = Field(False, description="also solve the relaxation without the contiguity and candidate "
                                              "restrictions, and report the gap to its bound")
 
 
+ADJACENCY_KINDS = ("rook", "queen")
+LAYER_ROLES = ("areas", "boundaries", "centres", "sites", "barriers")
+
+
 class GeographySpec(_Strict):
     """Which geography a scenario runs on: the built-in Norfolk data, an English authority from the England tables,
-    or a commissioner's own files."""
+    or a commissioner's own files.
+
+    Giving ``areas`` means your files: ``builtin`` is then left out (giving both is an error). A built-in geography
+    still takes your ``centres`` file (replacing its centres), a ``sites`` CSV and an ``adjacency``."""
 
     builtin: Literal["norfolk", "england"] | None = Field(
-        "norfolk", description="built-in data set: norfolk (shipped), england (any upper-tier authority from the "
-        "England tables; needs `authority` and the tables' folder); null to use files")
+        "norfolk", description="built-in data set: norfolk (shipped; the default when no areas file is given), "
+        "england (any upper-tier authority from the England tables; needs `authority` and the tables' folder). Leave "
+        "it out when you give an areas file")
     year: Literal[2017, 2019, 2020] = Field(2020, description="mid-year under-five estimates (built-in Norfolk; the "
                                                               "England tables hold 2020)")
-    authority: str | None = Field(None, description="builtin england: an upper-tier authority's code or name, e.g. "
-                                                    "E10000020 or Norfolk")
+    authority: str | None = Field(None, max_length=200, description="builtin england: an upper-tier authority's "
+                                  "code or name, e.g. E10000020 or Norfolk")
     data: str | None = Field(None, description="builtin england: the England tables' folder (default: the "
                                                "CLUSTERPLAN_ENGLAND_DATA environment variable)")
     sites: str = Field("candidates", description="for model 'sites': candidates (the schools register), "
                                                  "area_centroids (one site per area), or a CSV path")
-    areas: str | None = Field(None, description="areas file (CSV or any format geopandas reads)")
-    boundaries: str | None = Field(None, description="boundary polygons file")
-    centres: str | None = Field(None, description="centres file")
+    areas: str | None = Field(None, description="areas file (CSV, Excel .xlsx, or any format geopandas reads)")
+    boundaries: str | None = Field(None, description="boundary polygons file (its CRS must be declared)")
+    centres: str | None = Field(None, description="centres file; with a builtin geography it replaces the built-in "
+                                                  "centres")
     area_columns: dict[str, str] = Field(default_factory=dict, description="our name -> your column")
     boundary_code: str = Field("code", description="area-code column of the boundaries file")
     centre_columns: dict[str, str] = Field(default_factory=dict)
     site_columns: dict[str, str] = Field(default_factory=dict)
+    crs: str = Field("EPSG:27700", description="coordinate reference system of x/y columns in CSV and Excel files "
+                     "(any projected CRS in metres, e.g. EPSG:27700 or EPSG:32630); lon/lat columns are always "
+                     "EPSG:4326 degrees")
+    layers: dict[str, str] = Field(default_factory=dict, description="which layer to read from a multi-layer file "
+                                   "(e.g. a GeoPackage), by role: areas, boundaries, centres, sites, barriers")
+    adjacency: str | None = Field(None, description="how areas are linked, replacing the snapped corridor graph: "
+                                  "rook (a shared edge), queen (a shared edge or corner), or a file of pairs (CSV "
+                                  "with columns area_a, area_b, or a libpysal .gal / .gwt file); links and barriers "
+                                  "still apply on top")
     links: str | None = Field(None, description="CSV of extra corridor links (columns area_a, area_b), e.g. a bus "
                                                 "route between areas that do not touch")
     barriers: str | None = Field(None, description="line (or polygon) file of barriers, e.g. a river with no "
                                                    "crossing: corridor links that cross it are removed")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _which(cls, data: Any) -> Any:
+        """No ``builtin`` key: your files when ``areas`` (or ``boundaries``) is given, else built-in Norfolk.
+        ``builtin`` together with area files is an error naming both keys."""
+        if not isinstance(data, dict):
+            return data
+        files = [k for k in ("areas", "boundaries") if data.get(k)]
+        if "builtin" not in data:
+            return {**data, "builtin": None if files else "norfolk"}
+        if data["builtin"] is not None and files:
+            raise ValueError(f"`geography.builtin: {data['builtin']}` and `geography.{files[0]}` cannot be "
+                             f"combined: the built-in data set has its own areas. Remove `builtin` to plan on your "
+                             "files, or remove the file keys to plan on the built-in data")
+        return data
 
     @model_validator(mode="after")
     def _files(self) -> GeographySpec:
@@ -135,7 +179,28 @@ class GeographySpec(_Strict):
                                  f"plan over area_centroids. Got {self.sites!r} instead.")
         elif self.authority or self.data:
             raise ValueError("geography.authority / geography.data belong to builtin: england")
+        bad = sorted(set(self.layers) - set(LAYER_ROLES))
+        if bad:
+            raise ValueError(f"geography.layers: unknown role(s) {bad}; expected some of {', '.join(LAYER_ROLES)}")
+        if self.adjacency is not None and not self.adjacency.strip():
+            raise ValueError("geography.adjacency: expected rook, queen or a file of pairs. Got an empty value.")
         return self
+
+    @property
+    def sites_file(self) -> bool:
+        """True when ``sites`` names a file (not ``candidates`` or ``area_centroids``)."""
+        return self.sites not in ("candidates", "area_centroids")
+
+    @property
+    def adjacency_file(self) -> str | None:
+        """The adjacency file, when ``adjacency`` names one (not rook or queen)."""
+        a = self.adjacency
+        return a if a is not None and a.lower() not in ADJACENCY_KINDS else None
+
+    def files(self) -> list[str]:
+        """Every input file this geography names (paths as resolved against the scenario file)."""
+        return [f for f in (self.areas, self.boundaries, self.centres, self.links, self.barriers,
+                            self.sites if self.sites_file else None, self.adjacency_file) if f]
 
 
 class Tender(_Strict):
@@ -152,7 +217,7 @@ class Scenario(_Strict):
     """A whole scenario. Construct from a dict (the YAML's keys) with :meth:`from_dict`, or from a file with
     :func:`load`."""
 
-    name: str = "scenario"
+    name: str = Field("scenario", max_length=500)
     extends: str | None = Field(None, description="another scenario file this one inherits from and overrides")
     geography: GeographySpec = Field(default_factory=GeographySpec)
     model: Literal["status_quo", "amalgamate", "sites", "capacity", "cluster"] = "amalgamate"
@@ -257,10 +322,10 @@ def _explain(exc: ValidationError, source: str) -> str:
                 f"valid keys here: {', '.join(valid)}"
             lines.append(f"`{key}` is not a known key; {hint}")
         else:
-            msg = str(err["msg"]).removeprefix("Value error, ")
+            msg = shorten(str(err["msg"]).removeprefix("Value error, "))
             where = f"`{key}`: " if key else ""
             shown = "Got " in msg or not key or repr(err.get("input")) in msg
-            got = "" if shown else f" Got {err.get('input')!r} instead."
+            got = "" if shown else f" Got {shorten(repr(err.get('input')), 200)} instead."
             end = "" if msg.endswith(("?", ".")) else "."
             lines.append(f"{where}{msg}{end}{got}")
     return f"{source}: {len(lines)} problem(s):\n" + "\n".join(f"  - {m}" for m in lines)
@@ -271,6 +336,70 @@ def _merge(base: dict, over: dict) -> dict:
     for k, v in over.items():
         out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
     return out
+
+
+def parse_yaml(text: str, source: str) -> Any:
+    """Parse YAML text strictly: a key given twice in one mapping is an error (naming both lines), and aliases,
+    nesting and size are bounded (:data:`MAX_YAML_DEPTH`, :data:`MAX_YAML_NODES`), so a small file cannot expand to
+    gigabytes or exhaust the stack."""
+    try:
+        loader = yaml.SafeLoader(text)
+    except yaml.YAMLError as exc:  # a character YAML does not allow, found while reading the stream
+        raise ScenarioError(f"{source}: not valid YAML: {getattr(exc, 'problem', None) or exc}") from None
+    try:
+        try:
+            node = loader.get_single_node()
+        except RecursionError:
+            raise ScenarioError(f"{source}: the YAML is nested too deeply; at most {MAX_YAML_DEPTH} levels") from None
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+            raise ScenarioError(f"{source}: not valid YAML{where}: {getattr(exc, 'problem', None) or exc}") from None
+        if node is None:
+            return None
+        _inspect(node, source, (), {}, set())
+        try:
+            return loader.construct_document(node)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+            raise ScenarioError(f"{source}: not valid YAML{where}: {getattr(exc, 'problem', None) or exc}") from None
+    finally:
+        loader.dispose()
+
+
+def _inspect(node: yaml.Node, source: str, path: tuple, memo: dict[int, int], open_: set[int]) -> int:
+    """Nodes in ``node`` once its aliases are expanded; raises on duplicate keys, depth, size and recursion."""
+    if id(node) in memo:
+        return memo[id(node)]
+    where = ".".join(map(str, path)) or "the top level"
+    if len(path) > MAX_YAML_DEPTH:
+        raise ScenarioError(f"{source}: the YAML is nested too deeply at `{where}`; at most {MAX_YAML_DEPTH} levels")
+    if id(node) in open_:
+        raise ScenarioError(f"{source}: a YAML alias at `{where}` refers to itself (line {node.start_mark.line + 1})")
+    open_.add(id(node))
+    size = 1
+    if isinstance(node, yaml.MappingNode):
+        first: dict[str, int] = {}
+        for key, value in node.value:
+            k = key.value if isinstance(key, yaml.ScalarNode) else None
+            if k is not None and key.tag != "tag:yaml.org,2002:merge":
+                if k in first:
+                    raise ScenarioError(
+                        f"{source}: key `{'.'.join(map(str, (*path, k)))}` is given twice (lines {first[k]} and "
+                        f"{key.start_mark.line + 1}); YAML keeps only the last, so remove the one you do not mean")
+                first[k] = key.start_mark.line + 1
+            size += _inspect(key, source, path, memo, open_)
+            size += _inspect(value, source, (*path, k if k is not None else "?"), memo, open_)
+    elif isinstance(node, yaml.SequenceNode):
+        for n, item in enumerate(node.value):
+            size += _inspect(item, source, (*path, n), memo, open_)
+    open_.discard(id(node))
+    if size > MAX_YAML_NODES:
+        raise ScenarioError(f"{source}: the YAML expands to more than {MAX_YAML_NODES:,} values at `{where}` (through "
+                            "aliases); a scenario is a few dozen keys")
+    memo[id(node)] = size
+    return size
 
 
 def read_yaml(path: str | Path, *, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
@@ -287,6 +416,9 @@ def read_yaml(path: str | Path, *, _seen: tuple[Path, ...] = ()) -> dict[str, An
     if resolved in _seen:
         chain = " -> ".join(p.name for p in (*_seen, resolved))
         raise ScenarioError(f"{path}: `extends` forms a cycle: {chain}; remove one of the links")
+    if path.stat().st_size > MAX_YAML_BYTES:
+        raise ScenarioError(f"{path}: {path.stat().st_size:,} bytes; a scenario file may be at most "
+                            f"{MAX_YAML_BYTES:,} bytes")
     raw = path.read_bytes()
     try:
         text = raw.decode("utf-8")
@@ -295,12 +427,7 @@ def read_yaml(path: str | Path, *, _seen: tuple[Path, ...] = ()) -> dict[str, An
                             "the file as UTF-8") from None
     if not text.strip():
         raise ScenarioError(f"{path}: the file is empty; expected a scenario with at least `model:`")
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise ScenarioError(f"{path}: not valid YAML{where}: {getattr(exc, 'problem', exc)}") from None
+    data = parse_yaml(text, str(path))
     if not isinstance(data, dict):
         raise ScenarioError(f"{path}: expected a mapping of keys (model:, reach:, ...); found {type(data).__name__}")
     parent = data.get("extends")
@@ -320,11 +447,36 @@ def read_yaml(path: str | Path, *, _seen: tuple[Path, ...] = ()) -> dict[str, An
     geo = data.get("geography")
     if isinstance(geo, dict):
         for key in ("areas", "boundaries", "centres", "links", "barriers", "data"):
-            if isinstance(geo.get(key), str):
-                geo[key] = str((path.parent / geo[key]).resolve())
-        if isinstance(geo.get("sites"), str) and geo["sites"].lower().endswith(".csv"):
-            geo["sites"] = str((path.parent / geo["sites"]).resolve())
+            if isinstance(geo.get(key), str) and geo[key]:
+                geo[key] = _relative_to(path, geo[key])
+        if isinstance(geo.get("sites"), str) and geo["sites"] not in ("candidates", "area_centroids"):
+            geo["sites"] = _relative_to(path, geo["sites"])
+        adj = geo.get("adjacency")
+        if isinstance(adj, str) and adj.strip() and adj.lower() not in ADJACENCY_KINDS:
+            geo["adjacency"] = _relative_to(path, adj)
     return data
+
+
+def _relative_to(scenario: Path, name: str) -> str:
+    try:
+        return str((scenario.parent / name).resolve())
+    except (OSError, ValueError, RuntimeError):  # a name the file system cannot resolve: reported when read
+        return str(scenario.parent / name)
+
+
+def scenario_files(path: str | Path) -> list[Path]:
+    """The scenario file and every file it ``extends`` (resolved), for output-safety checks."""
+    out: list[Path] = []
+    p = Path(path)
+    while p is not None and p.is_file() and p.resolve() not in out:
+        out.append(p.resolve())
+        try:
+            data = parse_yaml(p.read_text(encoding="utf-8"), str(p))
+        except (ScenarioError, UnicodeDecodeError, OSError):
+            break
+        parent = data.get("extends") if isinstance(data, dict) else None
+        p = p.parent / parent if isinstance(parent, str) and parent else None
+    return out
 
 
 def load(path: str | Path) -> Scenario:
