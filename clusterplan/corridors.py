@@ -34,8 +34,9 @@ def adjacency(areas: gpd.GeoDataFrame, *, tolerance: float = 25.0) -> nx.Graph:
 
     ``areas`` must be in EPSG:27700 (metres) with ``x``, ``y`` centroid columns; nodes are its index, in order.
     """
-    if areas.crs is None or areas.crs.to_epsg() != 27700:
-        raise InputError("corridors", [f"areas must be in EPSG:27700 (metres); found {areas.crs}"])
+    if areas.crs is None or not areas.crs.is_projected:
+        raise InputError("corridors", [f"areas must be in a projected CRS in metres (EPSG:27700 in Great Britain); "
+                                       f"found {areas.crs}"])
     geoms = areas.geometry.to_numpy()
     left, right = areas.sindex.query(geoms, predicate="dwithin", distance=tolerance)
     codes = areas.index.to_numpy()
@@ -45,6 +46,119 @@ def adjacency(areas: gpd.GeoDataFrame, *, tolerance: float = 25.0) -> nx.Graph:
     for i, j in zip(left, right, strict=True):
         if i < j:
             g.add_edge(codes[i], codes[j], km=float(np.hypot(x[i] - x[j], y[i] - y[j]) / 1000.0))
+    return g
+
+
+ADJACENCY_KINDS = ("rook", "queen")
+#: Shared boundary (metres) for rook contiguity: more than a point.
+ROOK_MIN_METRES = 1e-6
+
+
+def contiguity(areas: gpd.GeoDataFrame, kind: str) -> nx.Graph:
+    """Explicit contiguity from the boundaries, with no snapping tolerance: ``rook`` links areas whose boundaries
+    share a stretch of line, ``queen`` also those that meet at a corner only. ``areas`` in EPSG:27700."""
+    if kind not in ADJACENCY_KINDS:
+        raise InputError("geography.adjacency", [f"expected one of {', '.join(ADJACENCY_KINDS)} or a file. Got "
+                                                 f"{kind!r} instead."])
+    geoms = areas.geometry.to_numpy()
+    left, right = areas.sindex.query(geoms, predicate="intersects")
+    codes = areas.index.to_numpy()
+    x, y = areas["x"].to_numpy(), areas["y"].to_numpy()
+    g = nx.Graph(adjacency=kind)
+    g.add_nodes_from(codes)
+    for i, j in zip(left, right, strict=True):
+        if i >= j:
+            continue
+        if kind == "rook" and geoms[i].boundary.intersection(geoms[j].boundary).length <= ROOK_MIN_METRES \
+                and geoms[i].intersection(geoms[j]).area <= 0:
+            continue
+        g.add_edge(codes[i], codes[j], km=float(np.hypot(x[i] - x[j], y[i] - y[j]) / 1000.0))
+    return g
+
+
+def read_adjacency(path: str | Path, codes: Iterable[str]) -> nx.Graph:
+    """A contiguity graph from a file of pairs: CSV with columns ``area_a, area_b`` (or libpysal's adjacency list
+    ``focal, neighbor``), a libpysal ``.gal`` file, or a ``.gwt`` file (pairs with a non-zero weight). Every code
+    must be an area of the geography; a problem names the file's line."""
+    from .io import input_file
+    p = input_file(path, "the adjacency file named by `geography.adjacency`, which takes rook, queen or a file of "
+                         "pairs")
+    codes = [str(c) for c in codes]
+    known = set(codes)
+    suffix = p.suffix.lower()
+    pairs: list[tuple[str, str, str]] = []   # (a, b, where)
+    problems: list[str] = []
+    if suffix == ".gal":
+        lines = [ln.split() for ln in p.read_text(encoding="utf-8", errors="replace").splitlines() if ln.strip()]
+        body = lines[1:]
+        k = 0
+        while k < len(body):
+            head = body[k]
+            try:
+                focal, n = head[0], int(head[1])
+            except (IndexError, ValueError):
+                problems.append(f"line {k + 2}: expected '<area> <number of neighbours>', found {' '.join(head)!r}")
+                break
+            neigh = body[k + 1] if n and k + 1 < len(body) else []
+            if len(neigh) != n:
+                problems.append(f"line {k + 3}: {focal} should list {n} neighbour(s), found {len(neigh)}")
+            pairs += [(focal, b, f"line {k + 3}") for b in neigh]
+            k += 2 if n else 1
+    elif suffix == ".gwt":
+        lines = p.read_text(encoding="utf-8", errors="replace").splitlines()
+        for n, ln in enumerate(lines[1:], start=2):
+            parts = ln.split()
+            if not parts:
+                continue
+            if len(parts) < 2:
+                problems.append(f"line {n}: expected '<area> <area> <weight>', found {ln!r}")
+                continue
+            try:
+                w = float(parts[2]) if len(parts) > 2 else 1.0
+            except ValueError:
+                problems.append(f"line {n}: weight {parts[2]!r} is not a number")
+                continue
+            if w != 0:
+                pairs.append((parts[0], parts[1], f"line {n}"))
+    else:
+        from .geography import read_table
+        df = read_table(p, "adjacency")
+        cols = next(((a, b) for a, b in (("area_a", "area_b"), ("focal", "neighbor")) if {a, b} <= set(df.columns)),
+                    None)
+        if cols is None:
+            raise InputError(str(path), [f"expected columns area_a and area_b (or focal and neighbor); found "
+                                         f"{list(df.columns)[:10]}"])
+        rows = df.attrs.get("row", {})
+        for i, a, b in zip(df.index, df[cols[0]], df[cols[1]], strict=True):
+            pairs.append((str(a).strip(), str(b).strip(), f"row {rows.get(i, i)}"))
+    g = nx.Graph()
+    g.add_nodes_from(codes)
+    for a, b, where in pairs:
+        bad = [c for c in (a, b) if c not in known]
+        if bad:
+            problems.append(f"{where}: unknown area code(s) {bad}; expected codes of the areas file")
+        elif a != b:
+            g.add_edge(a, b)
+        if len(problems) > 50:
+            break
+    if problems:
+        raise InputError(str(path), problems)
+    return g
+
+
+def from_weights(w: object, codes: Iterable[str]) -> nx.Graph:
+    """A contiguity graph from a libpysal ``W`` (or anything with a ``neighbors`` mapping of id -> ids). Its ids
+    must be the area codes (build it with ``ids=`` or from a GeoDataFrame indexed by code)."""
+    codes = [str(c) for c in codes]
+    known = set(codes)
+    neighbors = {str(k): [str(v) for v in vs] for k, vs in dict(w.neighbors).items()}
+    unknown = sorted((set(neighbors) | {v for vs in neighbors.values() for v in vs}) - known)
+    if unknown:
+        raise InputError("adjacency (libpysal W)", [f"{len(unknown)} id(s) are not area codes, e.g. {unknown[:5]}; "
+                                                    "build the W with ids= the area codes"])
+    g = nx.Graph()
+    g.add_nodes_from(codes)
+    g.add_edges_from((a, b) for a, vs in neighbors.items() for b in vs if a != b)
     return g
 
 
@@ -75,11 +189,11 @@ def validate(graph: nx.Graph, area_codes: Iterable[str], *, source: str = "corri
         raise InputError(source, problems)
 
 
-def _as_lines(layer: gpd.GeoDataFrame | gpd.GeoSeries, source: str) -> gpd.GeoSeries:
+def _as_lines(layer: gpd.GeoDataFrame | gpd.GeoSeries, source: str, crs=BNG) -> gpd.GeoSeries:
     geoms = layer.geometry if isinstance(layer, gpd.GeoDataFrame) else layer
     if geoms.crs is None:
         raise InputError(source, ["the layer has no CRS; expected one (e.g. EPSG:27700 or EPSG:4326)"])
-    geoms = geoms.to_crs(BNG)
+    geoms = geoms.to_crs(crs)
     bad = [i for i, gm in geoms.items() if gm is None or gm.is_empty or gm.geom_type not in
            ("LineString", "LinearRing", "MultiLineString", "Polygon", "MultiPolygon")]
     if bad:
@@ -91,11 +205,11 @@ def remove_barrier_crossings(graph: nx.Graph, areas: gpd.GeoDataFrame,
                              barriers: gpd.GeoDataFrame | gpd.GeoSeries, *, source: str = "barriers") -> nx.Graph:
     """Copy of ``graph`` without the links whose centroid-to-centroid segment crosses a barrier line.
 
-    ``barriers`` is a line (or polygon) layer in any CRS; it is reprojected to EPSG:27700. The removed links are in
+    ``barriers`` is a line (or polygon) layer in any CRS; it is reprojected to the areas' CRS. The removed links are in
     ``graph.graph['removed_by_barrier']``. Call :func:`validate` afterwards to catch areas the barrier cut off.
     """
-    lines = _as_lines(barriers, source)
-    tree = gpd.GeoSeries(lines.to_numpy(), crs=BNG).sindex
+    lines = _as_lines(barriers, source, areas.crs or BNG)
+    tree = gpd.GeoSeries(lines.to_numpy(), crs=lines.crs).sindex
     out = graph.copy()
     removed = []
     for a, b in graph.edges:
@@ -109,10 +223,12 @@ def remove_barrier_crossings(graph: nx.Graph, areas: gpd.GeoDataFrame,
 
 def read_links(path: str | Path, *, a: str = "area_a", b: str = "area_b") -> list[tuple[str, str]]:
     """Read an edge list CSV (columns ``area_a``, ``area_b`` by default) of links to add."""
-    path = Path(path)
-    if not path.exists():
-        raise InputError(str(path), [f"file not found; expected a CSV with columns {a}, {b}"])
-    df = pd.read_csv(path, dtype=str)
+    from .io import input_file
+    path = input_file(path, f"the links file (`geography.links`), a CSV with columns {a}, {b}")
+    try:
+        df = pd.read_csv(path, dtype=str)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InputError(str(path), [f"cannot be read as a CSV: {str(exc).splitlines()[0]}"]) from None
     missing = [c for c in (a, b) if c not in df.columns]
     if missing:
         raise InputError(str(path), [f"missing column '{c}' (found: {', '.join(df.columns)})" for c in missing])
@@ -181,13 +297,14 @@ def road_network_minutes(roads: gpd.GeoDataFrame, origins: pd.DataFrame, destina
                          connector_kmh: float = 20.0, source: str = "roads") -> pd.DataFrame:
     """Minutes from each origin to each destination over a road network, by networkx shortest paths.
 
-    ``roads`` is a line layer in any CRS (reprojected to EPSG:27700); each segment is traversed at ``speed_kmh``
+    ``roads`` is a line layer in any CRS (reprojected to the origins' CRS, EPSG:27700 if they have none); each
+    segment is traversed at ``speed_kmh``
     (km/h) or at the value in ``speed_column``. Line ends closer than 1 m are joined. Origins and destinations
     (``x``, ``y`` in EPSG:27700 metres) join the network at their nearest node by a straight connector travelled at
     ``connector_kmh``. A destination unreachable from an origin gets NaN, which the geography reports as an error.
     Returns a DataFrame indexed like ``origins`` with one column per destination.
     """
-    lines = _as_lines(roads, source)
+    lines = _as_lines(roads, source, getattr(origins, "crs", None) or BNG)
     speeds = (pd.to_numeric(roads[speed_column], errors="coerce") if speed_column
               else pd.Series(speed_kmh, index=lines.index))
     if speeds.isna().any() or (speeds <= 0).any():

@@ -30,12 +30,19 @@ import pandas as pd
 from shapely.geometry import Point
 
 from . import corridors as corr
+from . import io
 from . import travel as trv
 from .errors import InputError
 
 BNG = "EPSG:27700"
 # Great Britain in EPSG:27700 (metres), with a margin: anything outside is in the wrong CRS.
 GB_BOUNDS = (-10_000.0, -10_000.0, 710_000.0, 1_310_000.0)
+#: Smallest plausible median area of a small area (m2) and extent of a geography of several areas (m).
+MIN_AREA_M2 = 100.0
+MIN_EXTENT_M = 100.0
+#: Boundaries overlapping by more than this share of the smaller area are an error; less (above noise) is a note.
+OVERLAP_SHARE = 0.01
+OVERLAP_NOISE_M2 = 1.0
 #: A centre or site this close (metres) to an area but outside all of them (coasts, estuaries) joins the nearest area.
 SNAP_METRES = 500.0
 
@@ -50,12 +57,16 @@ def slug(text: str) -> str:
     return t or "centre"
 
 
-def _sha256(path: str | Path) -> str:
+def sha256(path: str | Path) -> str:
+    """SHA-256 of a file's bytes (hex), read in 1 MiB chunks."""
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
+
+
+_sha256 = sha256
 
 
 def _frame_hash(df: pd.DataFrame) -> str:
@@ -114,7 +125,7 @@ class Geography:
               centres: pd.DataFrame | None = None, sites: pd.DataFrame | str | None = "area_centroids", *,
               travel: trv.TravelModel | None = None, corridors: nx.Graph | None = None,
               tolerance: float = 25.0, sources: dict[str, str] | None = None,
-              labels: dict[str, str] | None = None) -> Geography:
+              labels: dict[str, str] | None = None, xy_crs: str = BNG) -> Geography:
         """The one validating constructor.
 
         ``areas``: indexed by area code with the columns of :data:`AREA_COLUMNS` (``name``, ``district``, ``idaci``,
@@ -128,12 +139,14 @@ class Geography:
         labels = labels or {}
         notes: list[str] = []
         areas_gdf = _validate_areas(areas, boundaries, labels.get("areas", "areas"),
-                                    labels.get("boundaries", "boundaries"), notes)
-        centres_gdf = _validate_points(centres, areas_gdf, labels.get("centres", "centres"), notes, kind="centre")
+                                    labels.get("boundaries", "boundaries"), notes, xy_crs=xy_crs)
+        centres_gdf = _validate_points(centres, areas_gdf, labels.get("centres", "centres"), notes, kind="centre",
+                                       xy_crs=xy_crs)
         if isinstance(sites, str) and sites == "area_centroids":
             sites_gdf = _area_centroid_sites(areas_gdf)
         else:
-            sites_gdf = _validate_points(sites, areas_gdf, labels.get("sites", "sites"), notes, kind="site")
+            sites_gdf = _validate_points(sites, areas_gdf, labels.get("sites", "sites"), notes, kind="site",
+                                         xy_crs=xy_crs)
         if travel is None:
             from .datasets import norfolk_travel_model
             travel = norfolk_travel_model()
@@ -155,35 +168,51 @@ class Geography:
                    name: str | None = None, area_columns: dict[str, str] | None = None,
                    boundary_code: str = "code", centre_columns: dict[str, str] | None = None,
                    site_columns: dict[str, str] | None = None, tolerance: float = 25.0,
-                   travel: trv.TravelModel | None = None) -> Geography:
-        """A geography from a commissioner's own files (CSV, or any format geopandas reads).
+                   travel: trv.TravelModel | None = None, crs: str = BNG, layers: dict[str, str] | None = None,
+                   adjacency: str | Path | object | None = None) -> Geography:
+        """A geography from a commissioner's own files (CSV, Excel, or any format geopandas reads).
 
         Column mappings give the file's column for each of our names, e.g.
         ``area_columns={"code": "LSOA11CD", "under5": "age_0_4"}``. Areas need ``code`` and ``under5``; optional
-        ``name``, ``district``, ``idaci``, ``imd_decile``, ``rural_urban`` and a centroid as ``x``/``y``
-        (EPSG:27700) or ``lon``/``lat`` (WGS84). Without a centroid the boundary's representative point is used (and
-        noted). ``boundaries``: a polygon file whose ``boundary_code`` column holds the area codes (its CRS must be
-        declared). Centres and sites need ``name`` and a location (``x``/``y`` or ``lon``/``lat``), or a
-        ``home_area``; an ``id`` column is optional. ``sites="area_centroids"`` (the default) makes one candidate
-        site per area.
+        ``name``, ``district``, ``idaci``, ``imd_decile``, ``rural_urban`` and a centroid as ``x``/``y`` (in ``crs``,
+        a projected CRS in metres, EPSG:27700 by default) or ``lon``/``lat`` (WGS84 degrees). Without a centroid the
+        boundary's representative point is used (and noted). ``boundaries``: a polygon file whose ``boundary_code``
+        column holds the area codes (its CRS must be declared; any CRS is reprojected). Centres and sites need
+        ``name`` and a location (``x``/``y`` or ``lon``/``lat``), or a ``home_area``; an ``id`` column is optional.
+        ``sites="area_centroids"`` (the default) makes one candidate site per area. ``layers`` names the layer to
+        read from a multi-layer file, by role (``areas``, ``boundaries``, ``centres``, ``sites``).
+
+        ``adjacency`` replaces the snapped corridor graph: ``"rook"`` or ``"queen"`` (from the boundaries), a file
+        of pairs (CSV ``area_a,area_b``, or a libpysal ``.gal`` / ``.gwt``), a networkx graph, or a libpysal ``W``.
         """
+        layers = dict(layers or {})
         sources = {}
-        area_df = _read_table(areas, "areas")
+        area_df = _read_table(areas, "areas", layers.get("areas"))
         sources[f"areas:{Path(areas).name}"] = _sha256(areas)
         area_df = _rename(area_df, area_columns, str(areas))
         if "code" not in area_df.columns:
             raise InputError(str(areas), [f"missing column 'code' (the area code); found: {list(area_df.columns)}; "
                                           "map yours with area_columns={'code': '<your column>'}"])
+        rows = area_df.attrs.get("row", {})
+        problems = [f"row {rows.get(i, i)}: empty area code" for i in area_df.index[area_df["code"].isna()]]
         area_df["code"] = area_df["code"].astype(str).str.strip()
-        dups = area_df["code"][area_df["code"].duplicated()].tolist()
-        if dups:
-            raise InputError(str(areas), [f"column 'code': duplicate area code(s) {sorted(set(dups))[:10]}; "
-                                          "each area must appear once"])
+        problems += [f"row {rows.get(i, i)}: empty area code" for i in area_df.index[area_df["code"] == ""]]
+        dup_mask = area_df["code"].duplicated(keep=False) & area_df["code"].ne("") & area_df["code"].ne("nan")
+        for code, grp in area_df[dup_mask].groupby("code"):
+            problems.append(f"column 'code': duplicate area code {code!r} on rows "
+                            f"{', '.join(str(rows.get(i, i)) for i in grp.index)}; each area must appear once")
+        if problems:
+            raise InputError(str(areas), problems)
+        empty_rows = area_df.attrs.get("empty_rows", [])
         area_df = area_df.set_index("code")
         bnd = None
+        notes: list[str] = []
+        if empty_rows:
+            notes.append(f"{areas}: {len(empty_rows)} entirely empty row(s) skipped (rows "
+                         f"{', '.join(map(str, empty_rows[:10]))}{'...' if len(empty_rows) > 10 else ''})")
         if boundaries is not None:
+            bdf = _read_table(boundaries, "boundaries", layers.get("boundaries"))
             sources[f"boundaries:{Path(boundaries).name}"] = _sha256(boundaries)
-            bdf = _read_table(boundaries, "boundaries")
             if not isinstance(bdf, gpd.GeoDataFrame):
                 raise InputError(str(boundaries), ["expected a geometry file (GeoJSON, GeoPackage, Shapefile...)"])
             if boundary_code not in bdf.columns:
@@ -201,20 +230,30 @@ class Geography:
         else:
             raise InputError(str(areas), ["no boundaries: pass boundaries=<polygon file> or give areas as a "
                                           "geometry file; corridors need area shapes"])
+        _check_xy_crs(crs, str(areas))
         centre_df = site_df = None
         labels = {"areas": str(areas), "boundaries": str(boundaries or areas)}
         if centres is not None:
+            centre_df = _points_from_file(centres, centre_columns, "centre", crs=crs, layer=layers.get("centres"))
             sources[f"centres:{Path(centres).name}"] = _sha256(centres)
-            centre_df = _points_from_file(centres, centre_columns, "centre")
             labels["centres"] = str(centres)
         if isinstance(sites, str) and sites == "area_centroids":
             site_df = "area_centroids"
         elif sites is not None:
+            site_df = _points_from_file(sites, site_columns, "site", crs=crs, layer=layers.get("sites"))
             sources[f"sites:{Path(sites).name}"] = _sha256(sites)
-            site_df = _points_from_file(sites, site_columns, "site")
             labels["sites"] = str(sites)
-        return cls.build(name or Path(areas).stem, area_df, bnd, centre_df, site_df, travel=travel,
-                         tolerance=tolerance, sources=sources, labels=labels)
+        graph = None
+        if adjacency is not None:
+            label = adjacency if isinstance(adjacency, str | Path) else type(adjacency).__name__
+            labels["corridors"] = f"adjacency {label}"
+            if isinstance(adjacency, str | Path) and str(adjacency).lower() not in corr.ADJACENCY_KINDS:
+                sources[f"adjacency:{Path(adjacency).name}"] = _sha256(io.input_file(adjacency, "the adjacency file"))
+        geo = cls.build(name or Path(areas).stem, area_df, bnd, centre_df, site_df, travel=travel,
+                        corridors=graph, tolerance=tolerance, sources=sources, labels=labels, xy_crs=crs)
+        if adjacency is not None:
+            geo = geo.with_adjacency(adjacency)
+        return replace(geo, notes=geo.notes + tuple(notes)) if notes else geo
 
     # ------------------------------------------------------------------ derived geographies
     def with_corridors(self, graph: nx.Graph, *, source: str = "corridors") -> Geography:
@@ -254,17 +293,60 @@ class Geography:
                                                              "the road network; is it connected?"])
         return replace(self, centre_minutes=cm, site_minutes=sm, travel_source="road network shortest paths")
 
-    def with_sites(self, path: str | Path, *, columns: dict[str, str] | None = None) -> Geography:
-        """A copy whose candidate sites come from a CSV (``name`` and ``x``/``y`` or ``lon``/``lat``, optional
+    def with_sites(self, path: str | Path, *, columns: dict[str, str] | None = None, crs: str = BNG,
+                   layer: str | None = None) -> Geography:
+        """A copy whose candidate sites come from a file (``name`` and ``x``/``y`` or ``lon``/``lat``, optional
         ``id`` and ``home_area``), validated like every other input."""
         notes: list[str] = []
-        df = _points_from_file(path, columns, "site")
-        sites = _validate_points(df, self.areas, str(path), notes, kind="site")
+        df = _points_from_file(path, columns, "site", crs=crs, layer=layer)
+        sites = _validate_points(df, self.areas, str(path), notes, kind="site", xy_crs=crs)
         if self.travel is None:
             raise InputError(str(path), ["this geography has a fixed travel matrix; give the sites' minutes too"])
         return replace(self, sites=sites, site_minutes=trv.model_minutes(self.travel, self.areas, sites),
                        sources={**self.sources, f"sites:{Path(path).name}": _sha256(path)},
                        notes=self.notes + tuple(notes))
+
+    def with_centres(self, path: str | Path, *, columns: dict[str, str] | None = None, crs: str = BNG,
+                     layer: str | None = None) -> Geography:
+        """A copy whose centres come from your file (same shape as :meth:`from_files` reads), replacing the
+        built-in ones: e.g. Norfolk's areas with a complete, precisely located centres register."""
+        notes: list[str] = []
+        df = _points_from_file(path, columns, "centre", crs=crs, layer=layer)
+        centres = _validate_points(df, self.areas, str(path), notes, kind="centre", xy_crs=crs)
+        if self.travel is None:
+            raise InputError(str(path), ["this geography has a fixed travel matrix; give the centres' minutes too"])
+        kept = tuple(n for n in self.notes if "centre(s)" not in n)
+        return replace(self, centres=centres, centre_minutes=trv.model_minutes(self.travel, self.areas, centres),
+                       sources={**{k: v for k, v in self.sources.items() if k != "centres"},
+                                f"centres:{Path(path).name}": _sha256(path)},
+                       notes=kept + (f"centres from {path}, replacing the built-in centres", *notes))
+
+    def with_adjacency(self, adjacency: str | Path | object) -> Geography:
+        """A copy whose corridor graph is an explicit contiguity, replacing the snapped graph: ``"rook"`` (areas
+        sharing an edge), ``"queen"`` (an edge or a corner), a file of pairs (CSV ``area_a,area_b``, libpysal
+        ``.gal`` or ``.gwt``), a networkx graph over the area codes, or a libpysal ``W`` (anything with a
+        ``neighbors`` mapping). Every model and the checker use it."""
+        codes = self.areas.index
+        if isinstance(adjacency, nx.Graph):
+            graph, label = nx.Graph(adjacency), "a networkx graph"
+        elif isinstance(adjacency, str | Path):
+            text = str(adjacency)
+            if text.lower() in corr.ADJACENCY_KINDS:
+                graph, label = corr.contiguity(self.areas, text.lower()), f"{text.lower()} contiguity"
+            else:
+                graph, label = corr.read_adjacency(text, codes), f"adjacency file {text}"
+        elif hasattr(adjacency, "neighbors"):
+            graph, label = corr.from_weights(adjacency, codes), "a libpysal W"
+        else:
+            raise InputError("adjacency", [f"expected rook, queen, a file of pairs, a networkx graph or a libpysal "
+                                           f"W. Got {type(adjacency).__name__} instead."])
+        graph.graph["adjacency"] = label
+        extra = {}
+        if isinstance(adjacency, str | Path) and str(adjacency).lower() not in corr.ADJACENCY_KINDS:
+            extra[f"adjacency:{Path(adjacency).name}"] = _sha256(adjacency)
+        geo = self.with_corridors(graph, source=label)
+        return replace(geo, sources={**self.sources, **extra},
+                       notes=(*self.notes, f"corridors: {label} (replacing the snapped boundary graph)"))
 
     def with_under5(self, under5: pd.Series, *, note: str) -> Geography:
         """A copy with these children under five per area (whole numbers >= 0 for every area), e.g. a growth
@@ -341,18 +423,63 @@ class Geography:
 
 
 # ---------------------------------------------------------------------- validation helpers
-def _read_table(path: str | Path, what: str) -> pd.DataFrame:
-    path = Path(path)
-    if not path.exists():
-        raise InputError(str(path), [f"file not found (the {what} file)"])
+TABLE_SUFFIXES = (".csv", ".txt")
+EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls")
+
+
+def read_table(path: str | Path, what: str, *, layer: str | None = None) -> pd.DataFrame:
+    """Read a table or geometry file (CSV, Excel, or any format geopandas reads), checked first by
+    :func:`clusterplan.io.input_file`. Rows that are entirely empty (Excel's trailing rows) are dropped and their
+    file row numbers kept in ``df.attrs["empty_rows"]``; ``df.attrs["row"]`` maps each index to its file row.
+    A multi-layer file needs ``layer`` (an error lists the layers)."""
+    path = io.input_file(path, f"the {what} file")
     if path.stat().st_size == 0:
         raise InputError(str(path), [f"the file is empty; expected the {what} table"])
+    suffix = path.suffix.lower()
     try:
-        if path.suffix.lower() in (".csv", ".txt"):
-            return pd.read_csv(path, dtype={"code": str})
-        return gpd.read_file(path)
+        if suffix in TABLE_SUFFIXES:
+            df = pd.read_csv(path, dtype={"code": str})
+        elif suffix in EXCEL_SUFFIXES:
+            df = pd.read_excel(path, sheet_name=layer or 0, dtype={"code": str})
+        else:
+            layers = _layers(path)
+            if layer is None and len(layers) > 1:
+                raise InputError(str(path), [f"holds {len(layers)} layers ({', '.join(layers[:10])}); say which "
+                                             f"holds the {what} with `geography.layers` (e.g. layers: {{{what}: "
+                                             f"{layers[0]}}}) or layer=..."])
+            if layer is not None and layers and layer not in layers:
+                raise InputError(str(path), [f"has no layer {layer!r}; its layers: {', '.join(layers[:10])}"])
+            df = gpd.read_file(path, layer=layer) if layer is not None else gpd.read_file(path)
+    except InputError:
+        raise
     except Exception as exc:  # noqa: BLE001 - re-raised with the file named
-        raise InputError(str(path), [f"could not be read as the {what} table: {exc}"]) from exc
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise InputError(str(path), [f"could not be read as the {what} table: {first}"]) from None
+    if suffix in TABLE_SUFFIXES + EXCEL_SUFFIXES:
+        header_rows = 1
+        rows = pd.Series(np.arange(len(df)) + 1 + header_rows, index=df.index)
+        data_cols = [c for c in df.columns if c != "geometry"]
+        blank = df[data_cols].map(lambda v: v is None or (isinstance(v, str) and not v.strip())
+                                  or (isinstance(v, float) and np.isnan(v)))
+        empty = blank.all(axis=1) if data_cols else pd.Series(False, index=df.index)
+        if empty.any():
+            dropped = rows[empty].tolist()
+            df = df.loc[~empty]
+            df.attrs["empty_rows"] = dropped
+        df.attrs["row"] = rows.loc[df.index].to_dict()
+    return df
+
+
+def _layers(path: Path) -> list[str]:
+    try:
+        import pyogrio
+        return [str(n) for n in pyogrio.list_layers(path)[:, 0]]
+    except Exception:  # noqa: BLE001 - a format without layers, or one pyogrio cannot list: read it as it is
+        return []
+
+
+def _read_table(path: str | Path, what: str, layer: str | None = None) -> pd.DataFrame:
+    return read_table(path, what, layer=layer)
 
 
 def _rename(df: pd.DataFrame, mapping: dict[str, str] | None, source: str) -> pd.DataFrame:
@@ -365,17 +492,74 @@ def _rename(df: pd.DataFrame, mapping: dict[str, str] | None, source: str) -> pd
     return df.rename(columns={theirs: ours for ours, theirs in mapping.items()})
 
 
-def _points_from_file(path: str | Path, mapping: dict[str, str] | None, kind: str) -> pd.DataFrame:
-    df = _rename(_read_table(path, f"{kind}s"), mapping, str(path))
+def _check_xy_crs(crs: str, source: str):
+    """The CRS of x/y columns, parsed; it must be projected (metres). Lon/lat degrees go in lon and lat columns."""
+    from pyproj import CRS
+    from pyproj.exceptions import CRSError
+    try:
+        c = CRS.from_user_input(crs)
+    except CRSError:
+        raise InputError(source, [f"`geography.crs` {crs!r} is not a coordinate reference system; expected e.g. "
+                                  "EPSG:27700"]) from None
+    if c.is_geographic:
+        raise InputError(source, [f"`geography.crs` {crs!r} is in degrees; x/y columns must be metres in a "
+                                  "projected CRS. Name degree columns lon and lat instead"])
+    return c
+
+
+def _xy_to(x: pd.Series, y: pd.Series, source_crs, target_crs) -> tuple[pd.Series, pd.Series]:
+    """x/y from ``source_crs`` to ``target_crs`` (rows with a missing coordinate stay missing)."""
+    from pyproj import CRS
+    if CRS.from_user_input(source_crs) == CRS.from_user_input(target_crs):
+        return x, y
+    ok = x.notna() & y.notna()
+    pts = gpd.GeoSeries(gpd.points_from_xy(x[ok], y[ok]), crs=source_crs).to_crs(target_crs)
+    x2, y2 = x.astype(float).copy(), y.astype(float).copy()
+    x2[ok], y2[ok] = pts.x.to_numpy(), pts.y.to_numpy()
+    return x2, y2
+
+
+def _working_crs(bnd: gpd.GeoSeries):
+    """The CRS a geography is held in: British National Grid when the areas lie in Great Britain (so every British
+    input lines up), else the file's own projected CRS in metres, else the UTM zone that fits the areas."""
+    try:
+        with np.errstate(all="ignore"):
+            b = bnd.to_crs(BNG).total_bounds
+        if np.isfinite(b).all() and b[0] >= GB_BOUNDS[0] and b[1] >= GB_BOUNDS[1] and b[2] <= GB_BOUNDS[2] \
+                and b[3] <= GB_BOUNDS[3]:
+            return BNG
+    except Exception:  # noqa: BLE001 - not projectable to the British grid: choose another below
+        pass
+    crs = bnd.crs
+    if crs.is_projected and crs.axis_info and crs.axis_info[0].unit_name in ("metre", "meter"):
+        return crs
+    return bnd.estimate_utm_crs()
+
+
+def _points_from_file(path: str | Path, mapping: dict[str, str] | None, kind: str, *, crs: str = BNG,
+                      layer: str | None = None) -> pd.DataFrame:
+    df = _rename(_read_table(path, f"{kind}s", layer), mapping, str(path))
+    rows = df.attrs.get("row", {})
     if isinstance(df, gpd.GeoDataFrame) and "geometry" in df.columns:
         if df.crs is None:
             raise InputError(str(path), ["the file declares no CRS; expected one (e.g. EPSG:27700)"])
-        pts = df.geometry.to_crs(BNG)
-        df = pd.DataFrame(df.drop(columns="geometry"))
-        df["x"] = [p.x if p is not None and not p.is_empty else np.nan for p in pts]
-        df["y"] = [p.y if p is not None and not p.is_empty else np.nan for p in pts]
+        pts = df.geometry.to_crs("EPSG:4326")
+        df = pd.DataFrame(df.drop(columns=[c for c in ("geometry", "x", "y") if c in df.columns]))
+        df["lon"] = [p.x if p is not None and not p.is_empty else np.nan for p in pts]
+        df["lat"] = [p.y if p is not None and not p.is_empty else np.nan for p in pts]
+    else:
+        _check_xy_crs(crs, str(path))
     if "id" in df.columns:
-        df["id"] = df["id"].astype(str)
+        blank = [rows.get(i, i) for i, v in df["id"].items() if pd.isna(v) or not str(v).strip()]
+        if blank:
+            raise InputError(str(path), [f"row {r}: empty id; give every {kind} an id or leave the column out"
+                                         for r in blank[:20]])
+        df["id"] = df["id"].astype(str).str.strip()
+        dup = df["id"][df["id"].duplicated(keep=False)]
+        if len(dup):
+            raise InputError(str(path), [f"column 'id': duplicate id {i!r} on rows "
+                                         f"{', '.join(str(rows.get(k, k)) for k in grp.index)}; ids must be unique"
+                                         for i, grp in dup.groupby(dup)][:20])
         df = df.set_index("id")
     else:
         df.index = pd.Index([f"{kind}{i + 1:04d}" for i in range(len(df))], name="id")
@@ -383,7 +567,7 @@ def _points_from_file(path: str | Path, mapping: dict[str, str] | None, kind: st
 
 
 def _validate_areas(areas: pd.DataFrame, boundaries: gpd.GeoSeries | None, source: str, bsource: str,
-                    notes: list[str]) -> gpd.GeoDataFrame:
+                    notes: list[str], *, xy_crs: str = BNG) -> gpd.GeoDataFrame:
     problems: list[str] = []
     df = pd.DataFrame(areas.drop(columns="geometry") if "geometry" in areas.columns else areas).copy()
     if boundaries is None and isinstance(areas, gpd.GeoDataFrame):
@@ -400,11 +584,10 @@ def _validate_areas(areas: pd.DataFrame, boundaries: gpd.GeoSeries | None, sourc
     for col in AREA_COLUMNS:
         if col not in df.columns:
             df[col] = np.nan
-    if "lon" in df.columns and "lat" in df.columns and df["x"].isna().all():
+    lonlat = "lon" in df.columns and "lat" in df.columns and df["x"].isna().all()
+    if lonlat:
         lon = _numeric(df, "lon", source, problems, min_value=-180, max_value=180)
         lat = _numeric(df, "lat", source, problems, min_value=-90, max_value=90)
-        pts = gpd.GeoSeries(gpd.points_from_xy(lon, lat), crs="EPSG:4326").to_crs(BNG)
-        df["x"], df["y"] = pts.x.to_numpy(), pts.y.to_numpy()
     idaci = _numeric(df, "idaci", source, problems, min_value=0, max_value=1, required=False)
     decile = _numeric(df, "imd_decile", source, problems, min_value=1, max_value=10, required=False)
     x = _numeric(df, "x", source, problems, required=False)
@@ -412,11 +595,11 @@ def _validate_areas(areas: pd.DataFrame, boundaries: gpd.GeoSeries | None, sourc
     if problems:
         raise InputError(source, problems)
 
-    # Boundaries: present for every area, declared CRS, valid and non-empty, inside Great Britain once projected.
+    # Boundaries: present for every area, declared CRS, valid and non-empty, plausible in their units.
     if boundaries is None:
         raise InputError(bsource, ["no boundaries given; corridors need area shapes"])
     if boundaries.crs is None:
-        raise InputError(bsource, ["the boundary file declares no CRS; expected EPSG:27700 or EPSG:4326 "
+        raise InputError(bsource, ["the boundary file declares no CRS; expected one, e.g. EPSG:27700 or EPSG:4326 "
                                    "(set it, e.g. gdf.set_crs(27700))"])
     bnd = boundaries.copy()
     bnd.index = bnd.index.astype(str)
@@ -438,15 +621,40 @@ def _validate_areas(areas: pd.DataFrame, boundaries: gpd.GeoSeries | None, sourc
                             "(e.g. shapely.make_valid) and check the result")
     if problems:
         raise InputError(bsource, problems)
+    ominx, ominy, omaxx, omaxy = bnd.total_bounds
+    if boundaries.crs.is_geographic and not (-180 <= ominx and omaxx <= 180 and -90 <= ominy and omaxy <= 90):
+        raise InputError(bsource, [f"the file declares {boundaries.crs} (degrees) but its coordinates run from "
+                                   f"({ominx:.6g}, {ominy:.6g}) to ({omaxx:.6g}, {omaxy:.6g}): these look like "
+                                   "metres, so the declared CRS is probably wrong; declare the projected CRS they are "
+                                   "in (e.g. EPSG:27700)"])
+    work = _working_crs(bnd)
     try:
-        bnd = bnd.to_crs(BNG)
+        with np.errstate(all="ignore"):
+            bnd = bnd.to_crs(work)
     except Exception as exc:  # noqa: BLE001
-        raise InputError(bsource, [f"cannot reproject from {boundaries.crs} to EPSG:27700: {exc}"]) from exc
+        raise InputError(bsource, [f"cannot reproject from {boundaries.crs} to {work}: {exc}"]) from None
     minx, miny, maxx, maxy = bnd.total_bounds
-    if not (minx >= GB_BOUNDS[0] and miny >= GB_BOUNDS[1] and maxx <= GB_BOUNDS[2] and maxy <= GB_BOUNDS[3]):
-        raise InputError(bsource, [f"coordinates do not fall in Great Britain once read as {boundaries.crs} "
-                                   f"(bounds {np.round(bnd.total_bounds, 1).tolist()} in EPSG:27700); the file's "
-                                   "declared CRS is probably wrong (lon/lat degrees are EPSG:4326, metres EPSG:27700)"])
+    if not np.isfinite([minx, miny, maxx, maxy]).all():
+        raise InputError(bsource, [f"coordinates cannot be placed once read as {boundaries.crs}; the file's declared "
+                                   "CRS is probably wrong (lon/lat degrees are EPSG:4326, British metres EPSG:27700)"])
+    # Units, not only a bounding box: degrees declared as metres make areas a few centimetres wide.
+    sizes = bnd.area.to_numpy()
+    extent = max(maxx - minx, maxy - miny)
+    if float(np.median(sizes)) < MIN_AREA_M2 or (len(bnd) > 1 and extent < MIN_EXTENT_M):
+        raise InputError(bsource, [f"the areas are implausibly small once read as {boundaries.crs}: median "
+                                   f"{float(np.median(sizes)):.3g} square metres, the whole geography "
+                                   f"{extent:.3g} m across (a small area such as an LSOA is at least "
+                                   f"{MIN_AREA_M2:,.0f} m2). These look like longitude/latitude degrees: declare "
+                                   "EPSG:4326"])
+    problems += _overlaps(bnd, notes)
+    if problems:
+        raise InputError(bsource, problems)
+    if str(work) != BNG and work != boundaries.crs:
+        notes.append(f"the areas lie outside Great Britain; they are held in {work} (metres), chosen for them")
+    if lonlat:
+        x, y = _xy_to(lon, lat, "EPSG:4326", work)
+    else:
+        x, y = _xy_to(x, y, xy_crs, work)
     bnd = bnd.reindex(df.index)
     if x.isna().any() or y.isna().any():
         rep = bnd.representative_point()
@@ -457,23 +665,59 @@ def _validate_areas(areas: pd.DataFrame, boundaries: gpd.GeoSeries | None, sourc
     inside = [bnd[c].buffer(1000).contains(Point(xx, yy)) for c, xx, yy in zip(df.index, x, y, strict=True)]
     far = [c for c, ok in zip(df.index, inside, strict=True) if not ok]
     if far:
+        raw_x, raw_y = pd.to_numeric(df["x"], errors="coerce"), pd.to_numeric(df["y"], errors="coerce")
+        degrees = bool(((raw_x.abs() <= 180) & (raw_y.abs() <= 90)).loc[far].all())
         raise InputError(source, [f"{len(far)} area centroid(s) lie more than 1 km outside their boundary, e.g. "
-                                  f"{far[:5]}; are x/y in EPSG:27700 metres (or lon/lat in degrees)?"])
+                                  f"{far[:5]}; are x/y in {xy_crs} metres (`geography.crs`), or lon/lat in "
+                                  "degrees?" + (" They look like longitude/latitude degrees: name the columns lon "
+                                                "and lat" if degrees else "")])
     out = gpd.GeoDataFrame({
         "name": df["name"].where(df["name"].notna(), pd.Series(df.index, index=df.index)).astype(str),
         "district": df["district"].astype(object).where(df["district"].notna(), "(none)").astype(str),
         "under5": under5.astype(int), "idaci": idaci.astype(float), "imd_decile": decile.astype("Int64"),
         "rural_urban": df["rural_urban"].astype(object).where(df["rural_urban"].notna(), None),
         "x": x.astype(float), "y": y.astype(float),
-        "centroid": gpd.GeoSeries(gpd.points_from_xy(x, y), index=df.index, crs=BNG),
-    }, geometry=bnd.to_numpy(), index=df.index, crs=BNG)
+        "centroid": gpd.GeoSeries(gpd.points_from_xy(x, y), index=df.index, crs=work),
+    }, geometry=bnd.to_numpy(), index=df.index, crs=work)
     for extra_col in [c for c in df.columns if c not in out.columns and c not in ("lon", "lat", "geometry")]:
         out[extra_col] = df[extra_col]
     return out
 
 
+def _overlaps(bnd: gpd.GeoSeries, notes: list[str]) -> list[str]:
+    """Problems for identical or substantially overlapping boundaries (each names the pair and the overlap in m2);
+    slight overlaps (under :data:`OVERLAP_SHARE` of the smaller area) become a note."""
+    geoms = bnd.to_numpy()
+    codes = bnd.index.to_numpy()
+    left, right = gpd.GeoSeries(geoms, crs=bnd.crs).sindex.query(geoms, predicate="intersects")
+    problems, slight = [], []
+    for i, j in zip(left, right, strict=True):
+        if i >= j:
+            continue
+        a, b = geoms[i], geoms[j]
+        if a.equals(b):
+            problems.append(f"areas {codes[i]} and {codes[j]} have identical boundaries; is one a copy of the other?")
+            continue
+        inter = a.intersection(b).area
+        if inter <= OVERLAP_NOISE_M2:
+            continue
+        share = inter / max(min(a.area, b.area), 1e-9)
+        if share > OVERLAP_SHARE:
+            problems.append(f"areas {codes[i]} and {codes[j]} overlap by {inter:,.0f} m2 ({share:.1%} of the "
+                            "smaller); boundaries must not overlap")
+        else:
+            slight.append((inter, codes[i], codes[j]))
+        if len(problems) > 50:
+            break
+    if slight:
+        slight.sort(reverse=True)
+        notes.append(f"{len(slight)} pair(s) of boundaries overlap slightly (under {OVERLAP_SHARE:.0%} of the "
+                     f"smaller area; largest {slight[0][0]:,.0f} m2, areas {slight[0][1]} and {slight[0][2]})")
+    return problems
+
+
 def _validate_points(df: pd.DataFrame | None, areas: gpd.GeoDataFrame, source: str, notes: list[str], *,
-                     kind: str) -> gpd.GeoDataFrame:
+                     kind: str, xy_crs: str = BNG) -> gpd.GeoDataFrame:
     """Validate centres or sites: names, locations, home areas. Unlocated rows are kept and flagged."""
     if df is None:
         df = pd.DataFrame(columns=["name", "x", "y"])
@@ -490,14 +734,16 @@ def _validate_points(df: pd.DataFrame | None, areas: gpd.GeoDataFrame, source: s
     for col in CENTRE_COLUMNS:
         if col not in df.columns:
             df[col] = np.nan
+    work = areas.crs or BNG
     if "lon" in df.columns and "lat" in df.columns and df["x"].isna().all():
         lon = _numeric(df, "lon", source, problems, min_value=-180, max_value=180, required=False)
         lat = _numeric(df, "lat", source, problems, min_value=-90, max_value=90, required=False)
-        ok = lon.notna() & lat.notna()
-        pts = gpd.GeoSeries(gpd.points_from_xy(lon[ok], lat[ok]), crs="EPSG:4326").to_crs(BNG)
-        df.loc[ok, "x"], df.loc[ok, "y"] = pts.x.to_numpy(), pts.y.to_numpy()
-    x = _numeric(df, "x", source, problems, required=False)
-    y = _numeric(df, "y", source, problems, required=False)
+        x, y = _xy_to(lon, lat, "EPSG:4326", work) if not problems else (lon, lat)
+    else:
+        x = _numeric(df, "x", source, problems, required=False)
+        y = _numeric(df, "y", source, problems, required=False)
+        if not problems:
+            x, y = _xy_to(x, y, xy_crs, work)
     home = df["home_area"].astype(object).where(df["home_area"].notna(), None)
     unknown = [(i, h) for i, h in home.items() if h is not None and str(h) not in areas.index]
     for i, h in unknown[:20]:
@@ -528,9 +774,11 @@ def _validate_points(df: pd.DataFrame | None, areas: gpd.GeoDataFrame, source: s
                 found = pd.concat([found, snapped])
             outside = [i for i in outside if i not in snapped.index]
         if outside:
-            raise InputError(source, [f"row {i!r} ({df.at[i, 'name']}): location ({x[i]:.0f}, {y[i]:.0f}) lies "
+            raise InputError(source, [f"row {i!r} ({df.at[i, 'name']}): location ({_given(df, i)}) lies "
                                       f"more than {SNAP_METRES:.0f} m outside every area; give its home_area or "
-                                      "correct x/y (EPSG:27700)"
+                                      "correct x/y (EPSG:27700 metres unless `geography.crs` says otherwise)"
+                                      + (" - these look like longitude/latitude degrees: name the columns lon "
+                                         "and lat" if _degrees_like(df, i) else "")
                                       for i in outside[:20]])
         home.loc[found.index] = found.astype(str)
     # A row with a home area but no coordinates is placed at that area's centroid, and flagged as such.
@@ -538,6 +786,7 @@ def _validate_points(df: pd.DataFrame | None, areas: gpd.GeoDataFrame, source: s
     if at_home.any():
         x = x.where(~at_home, areas["x"].reindex(home[at_home].astype(str)).set_axis(df.index[at_home]))
         y = y.where(~at_home, areas["y"].reindex(home[at_home].astype(str)).set_axis(df.index[at_home]))
+        df["geocode_precision"] = df["geocode_precision"].astype(object)
         df.loc[at_home, "geocode_precision"] = "home area centroid"
         notes.append(f"{int(at_home.sum())} {kind}(s) have a home area but no coordinates; placed at its centroid")
     located = x.notna() & y.notna()
@@ -552,7 +801,7 @@ def _validate_points(df: pd.DataFrame | None, areas: gpd.GeoDataFrame, source: s
         "source_url": df["source_url"].astype(object).where(df["source_url"].notna(), None),
         "phase": pd.to_numeric(df["phase"], errors="coerce").astype("Int64"),
         "x": x.astype(float), "y": y.astype(float),
-    }, geometry=gpd.GeoSeries(geoms, index=df.index, crs=BNG), index=df.index, crs=BNG)
+    }, geometry=gpd.GeoSeries(geoms, index=df.index, crs=work), index=df.index, crs=work)
     for extra_col in [c for c in df.columns if c not in out.columns and c not in ("lon", "lat", "geometry")]:
         out[extra_col] = df[extra_col]
     n_unloc = int((~out["located"]).sum())
@@ -562,13 +811,27 @@ def _validate_points(df: pd.DataFrame | None, areas: gpd.GeoDataFrame, source: s
     return out
 
 
+def _given(df: pd.DataFrame, i) -> str:
+    """The coordinates of row ``i`` as the file gave them."""
+    cols = ("lon", "lat") if "lon" in df.columns and pd.notna(df.at[i, "lon"]) else ("x", "y")
+    return ", ".join(f"{cols[k]} {pd.to_numeric(df.at[i, cols[k]], errors='coerce'):.6g}" for k in (0, 1))
+
+
+def _degrees_like(df: pd.DataFrame, i) -> bool:
+    """True when row ``i``'s x/y look like longitude/latitude degrees."""
+    if "lon" in df.columns and pd.notna(df.at[i, "lon"]):
+        return False
+    x, y = (pd.to_numeric(df.at[i, c], errors="coerce") for c in ("x", "y"))
+    return bool(abs(x) <= 180 and abs(y) <= 90)
+
+
 def _area_centroid_sites(areas: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame({
         "name": areas["name"], "district": areas["district"], "home_area": areas.index.to_numpy(),
         "located": True, "geocode_precision": "area population-weighted centroid", "source_url": None,
         "phase": pd.array([pd.NA] * len(areas), dtype="Int64"), "x": areas["x"], "y": areas["y"],
     }, geometry=areas["centroid"].to_numpy(), index=pd.Index([f"area:{c}" for c in areas.index], name="id"),
-        crs=BNG)
+        crs=areas.crs)
 
 
 def _annotate_minutes(graph: nx.Graph, areas: gpd.GeoDataFrame, travel: trv.TravelModel) -> nx.Graph:
