@@ -33,6 +33,7 @@ class Context:
     minutes: pd.DataFrame          # areas x facilities
     reported_objective: float | None
     reach: pd.Series               # centre -> children (recomputed)
+    centres: pd.DataFrame | None = None   # the plan's centres table, as stated (centres.csv)
 
 
 def _facilities(geo: Geography, scn: Scenario, model: str) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -60,6 +61,73 @@ def rule_every_area_once(c: Context) -> list[str]:
     if unknown_c:
         out.append(f"unknown centre(s) in the plan: {unknown_c[:10]}")
     return out
+
+
+def rule_centres_table(c: Context) -> list[str]:
+    """The centres table (centres.csv, the table a cabinet paper quotes) states what the assignment does: one row
+    per centre; a centre serving areas is kept (or new) with the recomputed reach, area count and cluster; a centre
+    serving none is not called kept, and an amalgamated one names a kept centre it merges into; with today's centres
+    (status quo, amalgamate, cluster) every located centre has its row."""
+    t = c.centres
+    if t is None or len(t.columns) == 0:  # a plan that states no centres table (e.g. a sampled ensemble plan)
+        return []
+    if not len(t) or "centre" not in t.columns:
+        return ["the centres table is empty or has no 'centre' column"]
+    out = []
+    ids = t["centre"].astype(str)
+    dup = sorted(set(ids[ids.duplicated()]))
+    if dup:
+        out.append(f"centre(s) listed more than once in the centres table: {dup[:10]}")
+    serving = set(map(str, c.reach.index))
+    missing = sorted(serving - set(ids))
+    if missing:
+        out.append(f"{len(missing)} centre(s) serving areas have no row in the centres table: {missing[:10]}")
+    if c.model in ("status_quo", "amalgamate", "cluster"):
+        absent = sorted(set(map(str, c.facilities.index)) - set(ids))
+        if absent:
+            out.append(f"{len(absent)} centre(s) of the geography have no row in the centres table: {absent[:10]}")
+    n_areas = c.assign.value_counts()
+    clusters = pd.DataFrame({"centre": c.assign.to_numpy(), "cluster": c.cluster.to_numpy()}).drop_duplicates()
+    cluster_of = clusters.groupby("centre")["cluster"].agg(lambda s: "|".join(sorted(set(s))))
+    for _, row in t.iterrows():
+        j = str(row["centre"])
+        label = f"{row.get('name', j)} [{j}]"
+        status = str(row.get("status", ""))
+        stated_name = c.facilities.at[j, "name"] if j in c.facilities.index else None
+        if isinstance(stated_name, str) and "name" in t.columns and str(row["name"]) != stated_name:
+            out.append(f"{label}: the centres table names it {row['name']!r}; the inputs say "
+                       f"{c.facilities.at[j, 'name']!r}")
+        if j in serving:
+            if status not in ("kept", "new"):
+                out.append(f"{label} serves {int(n_areas[j])} area(s) but the centres table says {status!r}")
+            if "reach" in t.columns and _num(row["reach"]) != float(c.reach[j]):
+                out.append(f"{label}: the centres table says reach {row['reach']}; its catchment holds "
+                           f"{float(c.reach[j]):g} children")
+            if "areas" in t.columns and _num(row["areas"]) != float(n_areas[j]):
+                out.append(f"{label}: the centres table says {row['areas']} areas; it serves {int(n_areas[j])}")
+            if "cluster" in t.columns and _text(row["cluster"]) != cluster_of.get(j, ""):
+                out.append(f"{label}: the centres table says cluster {_text(row['cluster'])!r}; its areas say "
+                           f"{cluster_of.get(j, '')!r}")
+        else:
+            if status in ("kept", "new"):
+                out.append(f"{label} is listed as {status} but serves no area")
+            if status == "amalgamated" and "merged_into" in t.columns and _text(row["merged_into"]) not in serving:
+                out.append(f"{label} is amalgamated into {_text(row['merged_into'])!r}, which is not a kept centre "
+                           "of this plan")
+        if len(out) > 50:
+            break
+    return out
+
+
+def _num(v) -> float:
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        return float("nan")
+
+
+def _text(v) -> str:
+    return "" if v is None or (isinstance(v, float) and pd.isna(v)) or v is pd.NA else str(v)
 
 
 def rule_reach(c: Context) -> list[str]:
@@ -196,7 +264,7 @@ def rule_clusters(c: Context) -> list[str]:
     return out
 
 
-RULES: list[Callable[[Context], list[str]]] = [rule_every_area_once, rule_reach, rule_contiguity,
+RULES: list[Callable[[Context], list[str]]] = [rule_every_area_once, rule_centres_table, rule_reach, rule_contiguity,
                                                rule_locks_and_counts, rule_travel, rule_objective, rule_clusters]
 
 
@@ -216,7 +284,8 @@ def check(plan, geography: Geography, scenario: Scenario | dict | None = None, *
     known = assign[assign.index.isin(geography.areas.index)]
     reach = geography.areas["under5"].reindex(known.index).groupby(known.to_numpy()).sum()
     # Facilities (and minutes) are those of the plan's model; the rules are those of the scenario checked against.
-    ctx = Context(geography, scn, scn.model, assign, clus, fac, minutes, plan.report.objective, reach)
+    ctx = Context(geography, scn, scn.model, assign, clus, fac, minutes, plan.report.objective, reach,
+                  centres=plan.centres)
     structural = rule_every_area_once(ctx)
     violations = structural + ([] if structural else [v for rule in RULES[1:] for v in rule(ctx)])
     if violations and raise_on_violation:
@@ -241,9 +310,117 @@ def _check_policies(plan, geo: Geography, scn: Scenario, raise_on_violation: boo
         sub_scn = scn.for_policy(key) if key in scn.policies else Scenario.from_dict(
             {**scn.model_dump(mode="json", exclude={"policies"}), "name": key})
         rows = a[a["area"].map(district).isin(districts)]
-        part = Plan(model=sub_scn.model, scenario_name=key, assignment=rows, centres=plan.centres,
+        cen = plan.centres
+        if "policy" in cen.columns:
+            cen = cen[cen["policy"].astype(str) == key]
+        part = Plan(model=sub_scn.model, scenario_name=key, assignment=rows, centres=cen,
                     report=replace(plan.report, objective=None))
         violations += [f"{key}: {v}" for v in check(part, geo.subset(districts), sub_scn)]
     if violations and raise_on_violation:
         raise CheckError(violations)
     return violations
+
+
+# ---------------------------------------------------------------------- what a written plan folder states
+#: Metrics that need today's catchments (a solve) to recompute; ``check_written`` leaves them to the plan's manifest.
+NEEDS_STATUS_QUO = ("areas changing centre", "children changing centre")
+
+
+def check_written(plan, geography: Geography, scenario: Scenario) -> list[str]:
+    """Every figure a plan folder states beyond its assignment, recomputed from the assignment and the inputs:
+    ``metrics.json`` (all but the change counts, which need today's catchments), ``lots.csv`` (the funding formula)
+    and ``clusters.csv`` (centres and reach per cluster). Returns the differences in words."""
+    from .metrics import plan_metrics
+    out = []
+    scn = scenario
+    if plan.metrics:
+        try:
+            again = plan_metrics(plan, geography, weight=scn.deprivation.weight, floor=scn.reach.min,
+                                 management_cost=scn.centres.management_cost, sites=scn.sites)
+        except (KeyError, ValueError, TypeError) as exc:
+            return [f"metrics.json cannot be recomputed from the plan ({type(exc).__name__}: {exc})"]
+        again["solver status"] = plan.report.status
+        if len(plan.lots):
+            again["lots"] = int(len(plan.lots))
+        for key, stated in plan.metrics.items():
+            if key in NEEDS_STATUS_QUO or key == "gap" or key == "VCS-accessible lots":
+                continue
+            if key not in again:
+                out.append(f"metrics.json: {key!r} is not a metric of this plan")
+            elif not _same(stated, again[key]):
+                out.append(f"metrics.json: {key} is {stated!r}; recomputed from the plan: {again[key]!r}")
+    out += _check_lots(plan, geography, scn)
+    out += _check_clusters(plan, geography)
+    return out
+
+
+def _same(a, b) -> bool:
+    if a is None or b is None:
+        return a is None and b is None
+    if isinstance(a, int | float) and isinstance(b, int | float):
+        return abs(float(a) - float(b)) <= 1e-6 * max(1.0, abs(float(b))) + 0.005
+    return str(a) == str(b)
+
+
+def _check_lots(plan, geo: Geography, scn: Scenario) -> list[str]:
+    """lots.csv against the funding formula value = budget x (reach + u x deprived) / total, per policy group."""
+    from .models.objective import deprived_under5
+    lots = plan.lots
+    if not len(lots):
+        return ["the scenario has a tender stage but the plan has no lots"] if "tender" in scn.stages else []
+    a = plan.assignment
+    under5 = geo.areas["under5"].reindex(a["area"]).to_numpy()
+    dep = deprived_under5(geo.areas).reindex(a["area"]).to_numpy()
+    reach = pd.Series(under5, index=a["centre"].astype(str).to_numpy()).groupby(level=0).sum()
+    deprived = pd.Series(dep, index=a["centre"].astype(str).to_numpy()).groupby(level=0).sum()
+    groups = lots.groupby(lots["policy"].astype(str)) if "policy" in lots.columns else [(None, lots)]
+    out = []
+    for key, grp in groups:
+        tender = (scn.for_policy(key) if key in scn.policies else scn).tender
+        ids = grp["centre"].astype(str)
+        dup = sorted(set(ids[ids.duplicated()]))
+        if dup:
+            out.append(f"lots.csv: centre(s) in more than one lot: {dup}")
+        unknown = sorted(set(ids) - set(reach.index))
+        if unknown:
+            out.append(f"lots.csv: lot(s) for centre(s) that serve no area: {unknown[:10]}")
+            continue
+        weight = reach[ids].to_numpy() + tender.deprivation_uplift * deprived[ids].to_numpy()
+        total = float(weight.sum())
+        for (_, row), w in zip(grp.iterrows(), weight, strict=True):
+            where = f"lots.csv: {row.get('lot', '')} ({row['centre']})"
+            if "reach" in grp.columns and _num(row["reach"]) != float(reach[str(row["centre"])]):
+                out.append(f"{where}: reach {row['reach']}, recomputed {float(reach[str(row['centre'])]):g}")
+            if "share" in grp.columns and total > 0 and abs(_num(row["share"]) - w / total) > 1e-6:
+                out.append(f"{where}: share {row['share']}, recomputed {w / total:.6f}")
+            if tender.budget is not None and total > 0 and "value" in grp.columns:
+                value = tender.budget * w / total
+                if not abs(_num(row["value"]) - value) <= 0.01:
+                    out.append(f"{where}: value {row['value']}, recomputed {value:.2f} pounds per year")
+        if len(out) > 50:
+            break
+    return out
+
+
+def _check_clusters(plan, geo: Geography) -> list[str]:
+    """clusters.csv: each cluster's centres and reach as its areas say."""
+    cl = plan.clusters
+    if not len(cl) or "cluster" not in cl.columns:
+        return []
+    a = plan.assignment
+    under5 = geo.areas["under5"].reindex(a["area"]).to_numpy()
+    by = pd.DataFrame({"cluster": a["cluster"].astype(str).to_numpy(), "centre": a["centre"].astype(str).to_numpy(),
+                       "under5": under5})
+    reach = by.groupby("cluster")["under5"].sum()
+    count = by.groupby("cluster")["centre"].nunique()
+    out = []
+    for _, row in cl.iterrows():
+        k = str(row["cluster"])
+        if k not in reach.index:
+            out.append(f"clusters.csv: cluster {k!r} has no area in the plan")
+            continue
+        if "reach" in cl.columns and _num(row["reach"]) != float(reach[k]):
+            out.append(f"clusters.csv: cluster {k!r} reach {row['reach']}, recomputed {float(reach[k]):g}")
+        if "centres" in cl.columns and _num(row["centres"]) != float(count[k]):
+            out.append(f"clusters.csv: cluster {k!r} has {row['centres']} centres, recomputed {int(count[k])}")
+    return out

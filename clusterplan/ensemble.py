@@ -85,7 +85,7 @@ def recom(geo: Geography, scenario: Scenario | dict[str, Any], start: Plan, *, s
             report = replace(start.report, status="sampled", objective=None, bound=None, gap=None)
             plan = Plan(model=start.model, scenario_name=f"{scn.name} ensemble {step}", report=report,
                         assignment=pd.DataFrame({"area": candidate.index, "centre": candidate.to_numpy(),
-                                                 "cluster": ""}), centres=start.centres)
+                                                 "cluster": ""}), centres=pd.DataFrame())
             violations = check(plan, geo, check_scn)
             checked += 1
             if violations and not all("travel" in v or "district" in v for v in violations):

@@ -20,6 +20,7 @@ import pandas as pd  # noqa: E402
 
 from .datasets import ATTRIBUTION  # noqa: E402
 from .geography import Geography  # noqa: E402
+from .io import FORMULA_START  # noqa: E402
 
 SOURCE = "Source: ONS, MHCLG IoD2019, DfE GIAS, public reports; clusterplan. " \
          "Contains OS data © Crown copyright and database right."
@@ -132,7 +133,8 @@ def write_html(plan, geo: Geography, scn, path: str | Path) -> None:
 
 
 def write_xlsx(plan, path: str | Path) -> None:
-    """The plan's tables as sheets of one spreadsheet."""
+    """The plan's tables as sheets of one spreadsheet. Text that Excel would run as a formula (a centre named
+    ``=HYPERLINK(...)``) is stored as text, never as a formula."""
     with pd.ExcelWriter(path, engine="openpyxl") as xl:
         pd.DataFrame({"metric": list(plan.metrics), "value": [str(v) for v in plan.metrics.values()]}).to_excel(
             xl, sheet_name="summary", index=False)
@@ -144,3 +146,13 @@ def write_xlsx(plan, path: str | Path) -> None:
             plan.lots.to_excel(xl, sheet_name="lots", index=False)
         pd.DataFrame({"key": list(plan.report.to_dict()), "value": [str(v) for v in plan.report.to_dict().values()]}
                      ).to_excel(xl, sheet_name="solver", index=False)
+        for sheet in xl.sheets.values():
+            text_not_formulas(sheet)
+
+
+def text_not_formulas(sheet) -> None:
+    """Store every cell whose text starts like a formula (``= + - @``) as plain text (OWASP CSV injection)."""
+    for row in sheet.iter_rows():
+        for cell in row:
+            if isinstance(cell.value, str) and cell.value.startswith(FORMULA_START):
+                cell.data_type = "s"

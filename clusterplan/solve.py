@@ -23,10 +23,22 @@ from .plan import Plan, SolveReport
 from .scenario import Scenario
 
 
-def input_hash(geo: Geography, scn: Scenario) -> str:
-    """SHA-256 over the geography's fingerprint and the scenario (everything that determines the plan)."""
-    payload = json.dumps({"geography": geo.fingerprint(), "scenario": scn.model_dump(mode="json")}, sort_keys=True)
+def input_hash(geo: Geography, scn: Scenario, *, like: dict | None = None) -> str:
+    """SHA-256 over the geography's fingerprint and the scenario (everything that determines the plan).
+
+    ``like``: a resolved scenario stored by an earlier version; keys it does not have (added to the scenario schema
+    since, so at their defaults in a scenario read back from it) are left out, so its hash can be reproduced."""
+    dumped = scn.model_dump(mode="json")
+    if like is not None:
+        dumped = _pruned(dumped, like)
+    payload = json.dumps({"geography": geo.fingerprint(), "scenario": dumped}, sort_keys=True)
     return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def _pruned(value: Any, like: Any) -> Any:
+    if isinstance(value, dict) and isinstance(like, dict):
+        return {k: _pruned(v, like[k]) for k, v in value.items() if k in like}
+    return value
 
 
 def _report(outcome, scn: Scenario, scope: str, ihash: str, k: int | None, notes: list[str]) -> SolveReport:
@@ -167,6 +179,10 @@ def solve(geography: Geography, scenario: Scenario | dict[str, Any], *,
     unknown = sorted(set(restrict or {}) - set(assignment.Spec.__dataclass_fields__))
     if unknown:
         raise ScenarioError(f"restrict: unknown model restriction(s) {unknown}; see clusterplan.models.assignment.Spec")
+    if scn.model in ("status_quo", "amalgamate", "cluster"):  # names are checked before any solve
+        from .models.resolve import centre_ids
+        centre_ids(scn.centres.keep, geo.centres, "centres.keep")
+        centre_ids(scn.centres.close, geo.centres, "centres.close")
     if scn.policies:
         return _solve_policies(geo, scn, ihash)
     if scn.model == "capacity":

@@ -7,7 +7,7 @@ import re
 
 import pandas as pd
 
-from ..errors import ScenarioError
+from ..errors import ScenarioError, shorten
 
 
 def _norm(text: str) -> str:
@@ -16,22 +16,33 @@ def _norm(text: str) -> str:
 
 
 def centre_ids(names: list[str], centres: pd.DataFrame, key: str) -> list[str]:
-    """Match each entry of ``names`` to a centre id (by id, name or name without "Children's Centre")."""
-    lookup: dict[str, str] = {}
+    """Match each entry of ``names`` to a centre id: an exact id first, then a name (or a name without "Children's
+    Centre"). A name shared by several centres is an error listing their ids, never a silent pick."""
+    by_id: dict[str, str] = {}
+    by_name: dict[str, set[str]] = {}
     for cid, name in centres["name"].items():
-        lookup[cid.lower()] = cid
-        lookup[_norm(cid)] = cid
-        lookup[str(name).lower()] = cid
-        lookup[_norm(name)] = cid
+        by_id[str(cid).lower()] = cid
+        for k in (str(name).lower(), _norm(name), _norm(cid)):
+            by_name.setdefault(k, set()).add(cid)
     out, problems = [], []
     for n in names:
-        cid = lookup.get(str(n).lower()) or lookup.get(_norm(n))
+        text = str(n)
+        cid = by_id.get(text.lower())
         if cid is None:
-            close = difflib.get_close_matches(_norm(n), list(lookup), n=1, cutoff=0.5)
+            found = by_name.get(text.lower()) or by_name.get(_norm(text)) or set()
+            if len(found) > 1:
+                listed = ", ".join(f"{c} ({centres.at[c, 'name']})" for c in sorted(found))
+                problems.append(f"`{key}`: '{text}' names {len(found)} centres: {listed}; give the id of the one "
+                                "you mean")
+                continue
+            cid = next(iter(found), None)
+        if cid is None:
+            lookup = {**{k: next(iter(v)) for k, v in by_name.items()}, **by_id}
+            close = difflib.get_close_matches(_norm(text), list(lookup), n=1, cutoff=0.5)
             hint = f"; did you mean '{lookup[close[0]]}' ({centres.at[lookup[close[0]], 'name']})?" if close else ""
-            problems.append(f"`{key}`: unknown centre '{n}'{hint}")
+            problems.append(f"`{key}`: unknown centre '{shorten(text, 100)}'{hint}")
         elif not bool(centres.at[cid, "located"]):
-            problems.append(f"`{key}`: centre '{n}' has no known location, so it cannot be modelled; supply a "
+            problems.append(f"`{key}`: centre '{text}' has no known location, so it cannot be modelled; supply a "
                             "centres file that locates it")
         else:
             out.append(cid)
