@@ -31,7 +31,11 @@ def make(positions: dict[str, tuple[float, float]], under5: dict[str, int], edge
         "idaci": [(idaci or {}).get(c, 0.1) for c in codes],
         "district": [(district or {}).get(c, "D1") for c in codes], "rural_urban": "C1",
         "x": [xy[c][0] for c in codes], "y": [xy[c][1] for c in codes]}, index=pd.Index(codes, name="code"))
-    bnd = gpd.GeoSeries([box(xy[c][0] - 200, xy[c][1] - 200, xy[c][0] + 200, xy[c][1] + 200) for c in codes],
+    # Squares of up to 400 m, shrunk where areas are closer so that no two overlap (boundaries must not overlap).
+    pts = [xy[c] for c in codes]
+    gap = min((max(abs(p[0] - q[0]), abs(p[1] - q[1])) for k, p in enumerate(pts) for q in pts[k + 1:]), default=400.0)
+    half = min(200.0, 0.45 * gap)
+    bnd = gpd.GeoSeries([box(xy[c][0] - half, xy[c][1] - half, xy[c][0] + half, xy[c][1] + half) for c in codes],
                         index=codes, crs=27700)
     g = nx.Graph()
     g.add_nodes_from(codes)
