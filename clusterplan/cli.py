@@ -15,7 +15,7 @@ from pathlib import Path
 
 from . import datasets
 from .errors import InfeasibleError, InputError, OutputError, ScenarioError, SolverError
-from .io import atomic_folder, ensure_folder, prepare_out
+from .io import atomic_folder, ensure_folder, prepare_out, write_csv
 
 
 class Terminated(KeyboardInterrupt):
@@ -24,6 +24,16 @@ class Terminated(KeyboardInterrupt):
 
 def _on_sigterm(signum, frame) -> None:  # noqa: ARG001 - signal handler signature
     raise Terminated()
+
+
+def _say(prefix: str, exc: BaseException) -> None:
+    """Print an error to stderr, every line cut to a readable length (a huge value is never echoed in full)."""
+    from .errors import shorten
+    lines = str(exc).splitlines() or [""]
+    text = "\n".join(shorten(line, 1000) for line in lines[:200])
+    if len(lines) > 200:
+        text += f"\n  ... and {len(lines) - 200} more lines"
+    print(f"{prefix}: {text}", file=sys.stderr)
 
 
 def _inputs(scenario_path: str | Path, scn=None) -> list[Path]:
@@ -156,7 +166,7 @@ def compare_folders(paths: list[str]) -> list[str]:
 def _compare(args: argparse.Namespace) -> int:
     from . import run as runner
     from .compare import compare, comparison_figure
-    from .io import replace_file, write_csv
+    from .io import replace_file
     from .scenario import load
     out = Path(args.out)
     names = compare_folders(args.scenarios)
@@ -261,7 +271,7 @@ def _alternatives(args: argparse.Namespace) -> int:
                             within=args.within)
     table = alt.table(alts)
     with atomic_folder(args.out, kind="alternatives") as tmp:
-        table.to_csv(tmp / "alternatives.csv")
+        write_csv(table, tmp / "alternatives.csv")
         for a in alts:
             runner.write(a.plan, geo, scn, tmp / f"plan_{a.rank}")
     print(table.to_string())
@@ -289,7 +299,7 @@ def _ensemble(args: argparse.Namespace) -> int:
                                                 geo.centre_minutes, w)
     summary = ens.summary(chain, marks)
     with atomic_folder(args.out, kind="ensemble") as tmp:
-        chain.metrics.to_csv(tmp / "ensemble.csv")
+        write_csv(chain.metrics, tmp / "ensemble.csv")
         ens.figure(chain, marks).savefig(tmp / "ensemble.png", dpi=110)
         (tmp / "summary.json").write_text(json.dumps(summary, indent=2))
     print(json.dumps(summary, indent=2))
@@ -306,7 +316,7 @@ def _sensitivity(args: argparse.Namespace) -> int:
     growth = [float(g) / 100 for g in args.growth.split(",")] if args.growth else []
     table = sensitivity(scn, years=years, growth=growth)
     with atomic_folder(args.out, kind="sensitivity") as tmp:
-        table.to_csv(tmp / "sensitivity.csv")
+        write_csv(table, tmp / "sensitivity.csv")
     for label, note in table.attrs["variants"].items():
         print(f"{label}: {note}")
     print(table.to_string())
@@ -321,8 +331,8 @@ def _pareto(args: argparse.Namespace) -> int:
     cf, _ = pareto.centres_front(geo, scn, counts)
     df, plans = pareto.deprived_front(geo, scn, steps=args.steps)
     with atomic_folder(args.out, kind="pareto") as tmp:
-        cf.to_csv(tmp / "centres_front.csv", index=False)
-        df.to_csv(tmp / "deprived_front.csv", index=False)
+        write_csv(cf, tmp / "centres_front.csv", index=False)
+        write_csv(df, tmp / "deprived_front.csv", index=False)
         pareto.figure(cf, df, plans[0]).savefig(tmp / "pareto.png", dpi=110)
     print(cf.to_string())
     print(df.to_string())
@@ -413,7 +423,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args))
     except InfeasibleError as exc:
-        print(f"infeasible: {exc}", file=sys.stderr)
+        _say("infeasible", exc)
         return 1
     except KeyboardInterrupt as exc:
         what = "terminated" if isinstance(exc, Terminated) else "interrupted"
@@ -421,13 +431,13 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
         return 143 if isinstance(exc, Terminated) else 130
     except SolverError as exc:
-        print(f"solver: {exc}", file=sys.stderr)
+        _say("solver", exc)
         return 2
     except OutputError as exc:
-        print(f"cannot write: {exc}", file=sys.stderr)
+        _say("cannot write", exc)
         return 2
     except (InputError, ScenarioError) as exc:
-        print(f"bad input: {exc}", file=sys.stderr)
+        _say("bad input", exc)
         return 2
     except OSError as exc:  # a file that vanished, a full disk, a permission: name it, no traceback
         where = f"{exc.filename}: " if exc.filename else ""
