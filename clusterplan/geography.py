@@ -103,7 +103,7 @@ def _numeric(df: pd.DataFrame, col: str, source: str, problems: list[str], *, mi
     return vals
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class Geography:
     """Validated areas, centres, sites, corridor graph and travel minutes. Build with :meth:`build`."""
 
@@ -380,6 +380,31 @@ class Geography:
                        site_minutes=self.site_minutes.loc[keep, sites.index])
 
     # ------------------------------------------------------------------ views
+    def __repr__(self) -> str:
+        located = int(self.centres["located"].sum()) if len(self.centres) else 0
+        return (f"<Geography {self.name!r}: {len(self.areas):,} areas, {int(self.areas['under5'].sum()):,} children "
+                f"under five, {located} located centres, {len(self.sites):,} candidate sites, "
+                f"{self.corridors.number_of_edges():,} corridor links>")
+
+    def _repr_html_(self) -> str:
+        import html
+        a, c = self.areas, self.centres
+        rows = [("areas", f"{len(a):,} in {a['district'].nunique()} districts"),
+                ("children under five", f"{int(a['under5'].sum()):,}"),
+                ("centres", f"{len(c)} listed, {int(c['located'].sum()) if len(c) else 0} located"),
+                ("candidate sites", f"{len(self.sites):,}"),
+                ("corridors", f"{self.corridors.number_of_edges():,} links"), ("travel", self.travel_source)]
+        rows += [("note", n) for n in self.notes[:5]]
+        body = "".join(f"<tr><th style='text-align:left'>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>"
+                       for k, v in rows)
+        return f"<b>Geography: {html.escape(self.name)}</b><table>{body}</table>"
+
+    @property
+    def centroids(self) -> gpd.GeoSeries:
+        """Each area's population-weighted centroid as a point (the ``x``, ``y`` columns), in the areas' CRS."""
+        return gpd.GeoSeries(gpd.points_from_xy(self.areas["x"], self.areas["y"]), index=self.areas.index,
+                             crs=self.areas.crs)
+
     @property
     def located_centres(self) -> gpd.GeoDataFrame:
         """Centres with a known location (the others cannot be modelled and are listed in :meth:`summary`)."""
@@ -389,7 +414,7 @@ class Geography:
         """SHA-256 of every input that determines a plan: areas, centres, sites, corridors and travel minutes."""
         edges = sorted((min(a, b), max(a, b)) for a, b in self.corridors.edges)
         return {
-            "areas": _frame_hash(self.areas.drop(columns="centroid")),
+            "areas": _frame_hash(self.areas),
             "centres": _frame_hash(self.centres),
             "sites": _frame_hash(self.sites),
             "corridors": hashlib.sha256(repr(edges).encode()).hexdigest(),
@@ -677,7 +702,6 @@ def _validate_areas(areas: pd.DataFrame, boundaries: gpd.GeoSeries | None, sourc
         "under5": under5.astype(int), "idaci": idaci.astype(float), "imd_decile": decile.astype("Int64"),
         "rural_urban": df["rural_urban"].astype(object).where(df["rural_urban"].notna(), None),
         "x": x.astype(float), "y": y.astype(float),
-        "centroid": gpd.GeoSeries(gpd.points_from_xy(x, y), index=df.index, crs=work),
     }, geometry=bnd.to_numpy(), index=df.index, crs=work)
     for extra_col in [c for c in df.columns if c not in out.columns and c not in ("lon", "lat", "geometry")]:
         out[extra_col] = df[extra_col]
@@ -830,7 +854,8 @@ def _area_centroid_sites(areas: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         "name": areas["name"], "district": areas["district"], "home_area": areas.index.to_numpy(),
         "located": True, "geocode_precision": "area population-weighted centroid", "source_url": None,
         "phase": pd.array([pd.NA] * len(areas), dtype="Int64"), "x": areas["x"], "y": areas["y"],
-    }, geometry=areas["centroid"].to_numpy(), index=pd.Index([f"area:{c}" for c in areas.index], name="id"),
+    }, geometry=gpd.points_from_xy(areas["x"], areas["y"]), index=pd.Index([f"area:{c}" for c in areas.index],
+                                                                            name="id"),
         crs=areas.crs)
 
 
