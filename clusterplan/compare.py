@@ -21,17 +21,28 @@ def compare(plans: Iterable[Plan]) -> pd.DataFrame:
     return pd.DataFrame(cols).reindex(rows)
 
 
-def comparison_figure(plans: list[Plan], geo, status_quo: Plan | None = None):
-    """Maps side by side: each plan's catchments, and (with ``status_quo``) a row of what changes."""
-    import matplotlib.pyplot as plt
+KEY_FIGURES = ("centres kept", "centres amalgamated", "lowest reach", "mean minutes",
+               "deprived under-fives within 15 min (%)", "children changing centre", "clusters", "solver status")
 
-    from .report import SOURCE, change_map, plan_map
-    rows = 2 if status_quo is not None else 1
-    fig, axes = plt.subplots(rows, len(plans), figsize=(5 * len(plans), 4.6 * rows), squeeze=False)
-    for k, p in enumerate(plans):
-        plan_map(p, geo, ax=axes[0][k], title=p.scenario_name)
-        if status_quo is not None:
-            change_map(p, status_quo, geo, ax=axes[1][k], title=f"{p.scenario_name}: changes vs status quo")
-    fig.text(0.01, 0.005, SOURCE, fontsize=7)
-    fig.tight_layout()
-    return fig
+
+def key_figures(table: pd.DataFrame) -> pd.DataFrame:
+    """The rows of a comparison a slide has room for (those present), plus centres below the floor."""
+    rows = [r for r in table.index if r in KEY_FIGURES or str(r).startswith("centres below")]
+    order = sorted(rows, key=lambda r: (KEY_FIGURES.index(r) if r in KEY_FIGURES else 1.5))
+    return table.loc[order]
+
+
+def comparison_figure(plans: list[Plan], geo, status_quo: Plan | None = None, table: pd.DataFrame | None = None):
+    """Slide-sized maps of every compared plan side by side (today's network first: the status-quo plan if
+    compared, else the first plan's baseline) with the key figures of ``table`` (from :func:`compare`) beneath."""
+    from .maps import comparison_figure as figure
+    plans = list(plans)
+    today = status_quo if status_quo is not None else next((p.baseline for p in plans if p.baseline is not None),
+                                                           None)
+    shown = [p for p in plans if p is not status_quo]
+    keys = None
+    if table is not None:
+        keys = key_figures(table)
+        names = [status_quo.scenario_name] if status_quo is not None else []
+        keys = keys[[c for c in keys.columns if c in names] + [c for c in keys.columns if c not in names]]
+    return figure(shown, geo, status_quo=today, table=keys)

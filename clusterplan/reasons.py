@@ -47,7 +47,8 @@ def reasons(geo: Geography, scenario: Scenario | dict[str, Any], plan: Plan | No
     names = geo.centres["name"].to_dict()
     rows = []
     merged = plan.centres[plan.centres["status"] == "amalgamated"]
-    for _, c in merged.iterrows():
+    from . import progress
+    for _, c in progress.items(list(merged.iterrows()), "why each amalgamation"):
         j = c["centre"]
         r0 = int(reach_today.get(j, 0))
         keep = [*scn.centres.keep, j]
@@ -75,7 +76,8 @@ def reasons(geo: Geography, scenario: Scenario | dict[str, Any], plan: Plan | No
         row |= {"lock_cost": round(cost, 1), "lock_cost_pct": round(100 * pct, 3), "children_moved_if_kept": kids,
                 "knife_edge": bool(pct < KNIFE_EDGE)}
         price = (f"keeping it open costs {cost:,.0f} more weighted child-minutes ({pct:.2%}) and moves "
-                 f"{kids:,} children")
+                 f"{kids:,} children") if abs(cost) >= 0.5 else f"keeping it open instead costs nothing and moves " \
+            f"{kids:,} children"
         fixed = scn.centres.fixed_cost
         travel_change = cost - fixed * (len(alt.kept) - len(plan.kept))  # the lock's change in travel alone
         if r0 < floor:

@@ -1,7 +1,11 @@
-"""Reports: maps (matplotlib) and a self-contained HTML page and spreadsheet for a plan or a comparison.
+"""Reports a councillor can read: a self-contained HTML page and an Excel workbook for one plan.
 
-Every figure has a title, units and a source line. The HTML embeds its maps as PNG, so it opens in a browser with no
-server and no network.
+The HTML opens offline (maps embedded as PNG): a plain-English summary first, what changes for families, each
+closing centre with the centre receiving its children and why, labelled maps (today beside the plan), every centre
+with human column names and units, how sure the optimiser is, a glossary, and the data sources with the travel
+model's stated error. The workbook holds the same tables as typed numbers with formatted headers, frozen panes,
+filters and widths. This module leaves matplotlib's backend alone (so notebooks show figures inline); the command
+line chooses the non-interactive Agg backend for itself.
 """
 
 from __future__ import annotations
@@ -9,83 +13,208 @@ from __future__ import annotations
 import base64
 import html
 import io
+from datetime import date
 from pathlib import Path
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+from .datasets import ATTRIBUTION
+from .geography import Geography
+from .io import FORMULA_START, version
+from .maps import SOURCE, before_after, change_map, plan_map, short_name  # noqa: F401 - re-exported
+from .models.objective import DEPRIVED_IDACI, deprived_under5
 
-from .datasets import ATTRIBUTION  # noqa: E402
-from .geography import Geography  # noqa: E402
-from .io import FORMULA_START  # noqa: E402
+#: Human names (with units) of the plan tables' columns, for the report and the workbook.
+LABELS = {
+    "centre": "Centre id", "name": "Centre", "status": "Status", "merged_into": "Amalgamated into",
+    "reach": "Reach (children under five)", "reach_today": "Reach today (children under five)",
+    "cluster": "Cluster", "district": "District", "home_area": "Home area (LSOA)", "areas": "Areas served",
+    "deprived_children": "Children in the most deprived areas", "mean_minutes": "Mean travel (minutes)",
+    "max_minutes": "Longest travel (minutes)", "phase": "Phase", "policy": "Policy",
+    "lot": "Lot", "weight": "Funding weight (children)", "share": "Share of the budget",
+    "value": "Value (pounds per year)", "vcs_accessible": "Within reach of a small VCS provider",
+    "lead": "Lead centre id", "lead_name": "Lead centre", "centres": "Centres", "phase1": "Phase-1 centres",
+    "area": "Area (LSOA)", "area_name": "Area name", "under5": "Children under five", "minutes": "Travel (minutes)",
+    "today_centre": "Centre today", "planned_centre": "Planned centre", "today_minutes": "Travel today (minutes)",
+    "reason": "Why", "lock_cost": "Cost of keeping it open (weighted child-minutes)",
+    "lock_cost_pct": "Cost of keeping it open (% of the total)", "children_moved_if_kept": "Children moved if kept",
+    "knife_edge": "Knife-edge (under 0.1%)",
+}
 
-SOURCE = "Source: ONS, MHCLG IoD2019, DfE GIAS, public reports; clusterplan. " \
-         "Contains OS data © Crown copyright and database right."
+GLOSSARY = [
+    ("LSOA", "Lower layer Super Output Area: a small statistical area of about 1,500 residents; the building "
+             "block of every catchment."),
+    ("Under-fives, children", "Children aged 0 to 4 living in an area (ONS mid-year estimates)."),
+    ("Reach", "The under-fives living in the areas a centre serves. Statutory guidance looks for at least 600."),
+    ("Floor", "The smallest reach every kept centre must have in this scenario."),
+    ("Designated centre", "A children's centre registered with the Department for Education."),
+    ("Amalgamate", "Merge a centre into a neighbouring one: its building may stay in use, but it stops being a "
+                   "designated centre and its areas are served by the receiving centre."),
+    ("Catchment", "The areas a centre serves. Catchments never leave a gap and are connected along the corridors."),
+    ("Corridor", "A link between two neighbouring areas along which families travel; catchments and clusters must "
+                 "be connected through them."),
+    ("IDACI, most deprived", "The Income Deprivation Affecting Children Index (2019). 'Most deprived' means an "
+                             f"area in England's 30% most deprived by IDACI (score {DEPRIVED_IDACI} or more)."),
+    ("Phase", "Phase 1 centres serve the most deprived areas with the full offer; phases 2 and 3 serve less "
+              "deprived areas."),
+    ("Cluster", "A group of neighbouring centres run together, sharing leadership and resources."),
+    ("Lot", "What is put out to tender: here one centre per lot."),
+    ("VCS", "Voluntary and community sector: charities and community groups that may bid for small lots."),
+    ("Status quo", "Today's network: every centre open, each area served by the centre the model assigns today."),
+    ("Weighted child-minutes", "Each child's travel time, counted more for children in deprived areas; the "
+                               "quantity the optimiser makes as small as it can."),
+    ("Optimal, gap", "Optimal means the solver proved no better plan exists under the scenario's rules; the gap is "
+                     "how far, at most, a plan could be from the best one (0% when proved)."),
+    ("Knife-edge, tie", "A decision whose reversal costs under 0.1% of the total (a tie costs nothing): another "
+                        "plan is almost as good, so local knowledge should decide."),
+]
 
 
-def plan_map(plan, geo: Geography, ax=None, title: str | None = None):
-    """Catchments coloured by centre (clusters outlined where there are any), kept and amalgamated centres."""
-    own = ax is None
-    if own:
-        fig, ax = plt.subplots(figsize=(7, 6))
-    a = geo.areas.join(plan.assignment.set_index("area"))
-    codes = {c: n for n, c in enumerate(sorted(a["centre"].unique()))}
-    colours = plt.get_cmap("tab20")(np.array([codes[c] % 20 for c in a["centre"]]))
-    a.plot(ax=ax, color=colours, linewidth=0.1, edgecolor="white")
-    if a["cluster"].astype(str).str.len().gt(0).any():
-        a.dissolve(by="cluster").boundary.plot(ax=ax, color="black", linewidth=1.2)
-    else:
-        a.dissolve(by="centre").boundary.plot(ax=ax, color="black", linewidth=0.5)
-    c = plan.centres
-    if c["centre"].isin(geo.centres.index).all():  # existing centres (any model that keeps or merges them)
-        pts = geo.centres.loc[c["centre"]]
-        kept = c["status"].to_numpy() == "kept"
-        ax.scatter(pts["x"][kept], pts["y"][kept], s=28, c="black", marker="o", label="kept", zorder=3)
-        ax.scatter(pts["x"][~kept], pts["y"][~kept], s=40, c="red", marker="x", label="amalgamated", zorder=3)
-    else:
-        pts = geo.areas.loc[c["home_area"]]
-        ax.scatter(pts["x"], pts["y"], s=20, c="black", marker="^", label="new centre", zorder=3)
-    ax.legend(loc="lower left", fontsize=7)
-    ax.set_title(title or f"{plan.scenario_name}: catchments", fontsize=10)
-    ax.set_axis_off()
-    if own:
-        fig.text(0.01, 0.01, SOURCE, fontsize=6)
-        return fig
-    return ax
+# ---------------------------------------------------------------------- facts computed from the plan
+def plan_minutes(plan, geo: Geography, scn) -> pd.Series:
+    """Minutes from each area to its planned centre (or site)."""
+    from .metrics import _minutes
+    sites = scn.sites if scn is not None else "candidates"
+    return _minutes(geo, plan.assignment, plan.model, sites).reindex(geo.areas.index)
 
 
-def change_map(plan, base, geo: Geography, ax=None, title: str | None = None):
-    """Areas whose centre changes versus ``base`` (the status quo), shaded by their under-fives (children)."""
-    own = ax is None
-    if own:
-        fig, ax = plt.subplots(figsize=(7, 6))
+def family_changes(plan, geo: Geography, scn) -> pd.DataFrame:
+    """Per area: today's centre and minutes, the planned centre and minutes, children, deprived and rural flags.
+    Empty when the plan has no status quo to compare with (a new network of sites)."""
+    base = getattr(plan, "baseline", None)
+    ids = plan.centres["centre"].astype(str) if len(plan.centres) else pd.Series(dtype=str)
+    if base is None or not ids.isin(geo.centres.index).all():
+        return pd.DataFrame()
     a = geo.areas
-    if not plan.centres["centre"].isin(geo.centres.index).all():
-        a.plot(ax=ax, color="#eeeeee", linewidth=0.1, edgecolor="white")
-        ax.set_title(title or plan.scenario_name, fontsize=10)
-        ax.text(0.5, 0.5, "a new network of sites:\nnot comparable centre by centre", ha="center", va="center",
-                transform=ax.transAxes, fontsize=9)
-        ax.set_axis_off()
-        return fig if own else ax
-    before = base.assignment.set_index("area")["centre"].reindex(a.index)
-    after = plan.assignment.set_index("area")["centre"].reindex(a.index)
-    changed = before != after
-    a.plot(ax=ax, color="#eeeeee", linewidth=0.1, edgecolor="white")
-    if changed.any():
-        a[changed].plot(ax=ax, column="under5", cmap="Oranges", linewidth=0.1, edgecolor="grey", legend=True,
-                        legend_kwds={"label": "children under five (areas changing centre)", "shrink": 0.6})
-    ax.set_title(title or f"{plan.scenario_name}: {int(changed.sum())} areas, {int(a['under5'][changed].sum()):,} "
-                 "children change centre", fontsize=10)
-    ax.set_axis_off()
-    if own:
-        fig.text(0.01, 0.01, SOURCE, fontsize=6)
-        return fig
-    return ax
+    today = base.assignment.set_index("area")["centre"].astype(str).reindex(a.index)
+    after = plan.assignment.set_index("area")["centre"].astype(str).reindex(a.index)
+    before_min = pd.Series([geo.centre_minutes.at[i, j] for i, j in today.items()], index=a.index)
+    return pd.DataFrame({
+        "area_name": a["name"], "district": a["district"], "under5": a["under5"],
+        "deprived": deprived_under5(a) > 0, "rural": a["rural_urban"].fillna("").astype(str).str[:1].isin(["D", "E"]),
+        "today_centre": today, "planned_centre": after, "today_minutes": before_min,
+        "minutes": plan_minutes(plan, geo, scn), "changes": today != after})
 
 
+def _travel_rows(ch: pd.DataFrame) -> pd.DataFrame:
+    rows = []
+    moving = ch[ch["changes"]] if len(ch) else ch
+    for label, mask in (("all children changing centre", None), ("of them, in the most deprived areas", "deprived"),
+                        ("of them, in rural areas", "rural")):
+        d = moving if mask is None else moving[moving[mask]]
+        kids = float(d["under5"].sum()) if len(d) else 0.0
+        if kids == 0:
+            rows.append({"Who": label, "Children": 0, "Mean travel today (minutes)": None,
+                         "Mean travel after (minutes)": None, "Longest travel after (minutes)": None})
+            continue
+        rows.append({"Who": label, "Children": int(kids),
+                     "Mean travel today (minutes)": float((d["today_minutes"] * d["under5"]).sum() / kids),
+                     "Mean travel after (minutes)": float((d["minutes"] * d["under5"]).sum() / kids),
+                     "Longest travel after (minutes)": float(d["minutes"].max())})
+    return pd.DataFrame(rows)
+
+
+def closures(plan, geo: Geography, ch: pd.DataFrame) -> pd.DataFrame:
+    """One row per amalgamated centre: the receiving centre, children moving, their extra minutes, and why."""
+    c = plan.centres
+    if not len(c) or "status" not in c.columns:
+        return pd.DataFrame()
+    merged = c[c["status"] == "amalgamated"]
+    names = c.set_index(c["centre"].astype(str))["name"].to_dict()
+    why = plan.why.set_index("centre") if len(plan.why) and "centre" in plan.why.columns else pd.DataFrame()
+    rows = []
+    for _, r in merged.iterrows():
+        j = str(r["centre"])
+        d = ch[ch["today_centre"] == j] if len(ch) else pd.DataFrame()
+        kids = int(d["under5"].sum()) if len(d) else 0
+        extra = float(((d["minutes"] - d["today_minutes"]) * d["under5"]).sum() / kids) if kids else None
+        rows.append({"Centre closing": short_name(r["name"]),
+                     "Receiving centre": short_name(names.get(str(r.get("merged_into", "")), r.get("merged_into", ""))),
+                     "Children moving": kids, "Extra minutes for them (mean)": extra,
+                     "Why": _why_words(why.loc[j]) if j in why.index else "not computed: run with --why"})
+    return pd.DataFrame(rows)
+
+
+def _why_words(w: pd.Series) -> str:
+    """A reason from :mod:`clusterplan.reasons`, with ties and knife-edge decisions flagged in words."""
+    reason = str(w.get("reason", ""))
+    cost = w.get("lock_cost")
+    if cost is not None and not pd.isna(cost) and abs(float(cost)) < 1e-6:
+        return f"A tie: keeping {short_name(w.get('name', ''))} instead costs nothing. {_capital(reason)}"
+    if bool(w.get("knife_edge", False)):
+        return (f"Knife-edge: keeping it open would cost only {float(w.get('lock_cost_pct', 0)):.2f}% more. "
+                f"{_capital(reason)}")
+    return _capital(reason)
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def summary_text(plan, geo: Geography, scn, ch: pd.DataFrame) -> str:
+    """The report's opening paragraph in plain English, computed from the plan."""
+    c = plan.centres
+    floor = scn.reach.min if scn is not None else 600
+    serving = c[c["status"].isin(["kept", "new"])] if len(c) else c
+    parts = []
+    if plan.model in ("sites", "capacity"):
+        parts.append(f"This plan is a new network of {len(serving)} centres for {geo.name}, each reaching at least "
+                     f"{floor:,.0f} children under five." if plan.model == "capacity" else
+                     f"This plan places a network of {len(serving)} centres for {geo.name}.")
+    elif plan.model == "status_quo":
+        below = serving[serving["reach"] < floor].sort_values("reach")
+        lowest = (f" (lowest: {short_name(below['name'].iloc[0])}, {int(below['reach'].iloc[0]):,})"
+                  if len(below) else "")
+        parts.append(f"Today's network in {geo.name}: {len(serving)} centres, of which {len(below)} reach fewer "
+                     f"than {floor:,.0f} children under five{lowest}.")
+    else:
+        merged = c[c["status"] == "amalgamated"]
+        text = f"The plan keeps {len(serving)} of {len(serving) + len(merged)} centres"
+        if len(merged):
+            text += f" and amalgamates {len(merged)} ({', '.join(short_name(n) for n in merged['name'])})"
+        parts.append(text + ".")
+    if len(serving) and plan.model != "status_quo":
+        low = serving.sort_values("reach").iloc[0]
+        rule = f"Every centre reaches at least {floor:,.0f} children; the" if plan.model != "cluster" else "The"
+        parts.append(f"{rule} smallest, {short_name(low['name'])}, reaches {int(low['reach']):,}.")
+    if "clusters" in plan.metrics and plan.metrics.get("clusters"):
+        parts.append(f"The centres form {plan.metrics['clusters']} clusters.")
+    if len(ch) and ch["changes"].any():
+        d = ch[ch["changes"]]
+        kids = float(d["under5"].sum())
+        parts.append(f"{int(kids):,} children in {len(d)} areas would change centre; on average their journey goes "
+                     f"from {(d['today_minutes'] * d['under5']).sum() / kids:.0f} to "
+                     f"{(d['minutes'] * d['under5']).sum() / kids:.0f} minutes (the longest "
+                     f"{d['minutes'].max():.0f} minutes).")
+    elif len(ch):
+        parts.append("No family changes centre.")
+    share = plan.metrics.get("deprived under-fives within 15 min (%)")
+    if share is not None:
+        parts.append(f"{share:.0f}% of under-fives in the most deprived areas live within 15 minutes of their centre "
+                     "(Ofsted looked for 65% of the most vulnerable for 'good').")
+    parts.append(_confidence(plan))
+    if len(plan.why):
+        fragile = plan.why[plan.why["knife_edge"].astype(bool)] if "knife_edge" in plan.why.columns else []
+        if len(fragile):
+            parts.append(f"{len(fragile)} of the {len(plan.why)} amalgamations are knife-edge or ties "
+                         f"({', '.join(short_name(n) for n in fragile['name'])}): another plan is almost as good, "
+                         "so local knowledge should decide them.")
+    return " ".join(parts)
+
+
+def _confidence(plan) -> str:
+    r = plan.report
+    if r.status == "optimal":
+        return "The optimiser proved this is the best plan under the scenario's rules."
+    if r.status == "feasible" and r.gap is not None:
+        return (f"The optimiser found this plan but stopped (time limit) before proving it best: at most "
+                f"{r.gap:.1%} from the best plan possible.")
+    return f"Solver status: {r.status}."
+
+
+# ---------------------------------------------------------------------- HTML
 def _png(fig) -> str:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
@@ -93,61 +222,219 @@ def _png(fig) -> str:
     return base64.b64encode(buf.getvalue()).decode()
 
 
-def _table(df: pd.DataFrame) -> str:
-    return df.to_html(index=False, na_rep="", float_format=lambda v: f"{v:,.2f}", border=0, classes="t")
+def _fmt(v, col: str = "") -> str:
+    if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)):
+        return "-"
+    if isinstance(v, bool | np.bool_):
+        return "yes" if v else "no"
+    if col in ("share",) and isinstance(v, int | float | np.number):
+        return f"{float(v):.1%}"
+    if isinstance(v, float | np.floating):
+        return f"{v:,.0f}" if abs(v) >= 1000 or (col in INTEGER_COLUMNS and float(v).is_integer()) else f"{v:,.1f}"
+    if isinstance(v, int | np.integer):
+        return f"{v:,}"
+    return str(v)
 
 
-CSS = """body{font-family:system-ui,sans-serif;margin:2em;max-width:1100px;color:#222}
-h1{font-size:1.5em}h2{font-size:1.2em;margin-top:1.5em}table.t{border-collapse:collapse;font-size:.85em}
-table.t td,table.t th{padding:3px 8px;border-bottom:1px solid #ddd;text-align:left}
-.small{font-size:.75em;color:#555}img{max-width:100%}"""
+INTEGER_COLUMNS = {"reach", "reach_today", "areas", "deprived_children", "under5", "Children", "Children moving",
+                   "centres", "phase1"}
+
+
+def _table(df: pd.DataFrame, *, names: dict[str, str] | None = None) -> str:
+    """An HTML table with human headers and numbers formatted for reading (no index)."""
+    if df is None or not len(df):
+        return "<p class='small'>None.</p>"
+    head = "".join(f"<th>{html.escape(LABELS.get(c, c) if names is None else names.get(c, LABELS.get(c, c)))}</th>"
+                   for c in df.columns)
+    body = []
+    for _, row in df.iterrows():
+        cells = []
+        for c in df.columns:
+            v = row[c]
+            num = isinstance(v, int | float | np.number) and not isinstance(v, bool)
+            cells.append(f"<td class='{'n' if num else ''}'>{html.escape(_fmt(v, c))}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return f"<table class='t'><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def centres_for_reading(plan, ch: pd.DataFrame) -> pd.DataFrame:
+    """The centres table as a reader wants it: names not ids, amalgamated centres with their reach today and the
+    centre they merge into by name."""
+    c = plan.centres.copy()
+    if not len(c):
+        return c
+    names = c.set_index(c["centre"].astype(str))["name"].to_dict()
+    if "merged_into" in c.columns:
+        c["merged_into"] = c["merged_into"].map(lambda j: short_name(names.get(str(j), j)) if str(j) else "")
+    if len(ch):
+        today = ch.groupby("today_centre")["under5"].sum()
+        reach_today = c["centre"].astype(str).map(today).fillna(0).astype(int)
+        c.insert(c.columns.get_loc("reach") + 1, "reach_today", reach_today)
+        gone = c["status"] == "amalgamated"
+        c.loc[gone, "reach"] = np.nan
+    c["name"] = c["name"].map(short_name)
+    keep = [k for k in ("name", "status", "merged_into", "reach", "reach_today", "district", "phase", "cluster",
+                        "areas", "deprived_children", "mean_minutes", "max_minutes", "policy") if k in c.columns]
+    if "cluster" in keep and not c["cluster"].astype(str).str.len().gt(0).any():
+        keep.remove("cluster")
+    return c[keep].sort_values(["status", "name"], key=lambda s: s.map({"kept": 0, "new": 0}).fillna(1)
+                               if s.name == "status" else s)
+
+
+CSS = """body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:1.5em auto;max-width:1180px;
+color:#222;padding:0 1.5em;line-height:1.45}
+h1{font-size:1.7em;margin-bottom:.1em}h2{font-size:1.2em;margin-top:1.4em;border-bottom:2px solid #e5e5e5}
+.sub{color:#666;margin-top:0}.brief{background:#f3f7fb;border-left:4px solid #2c6fad;padding:.7em 1em;font-size:1.05em}
+table.t{border-collapse:collapse;font-size:.86em;margin:.4em 0}table.t th{background:#f0f0f0;text-align:left;
+padding:4px 8px;border-bottom:2px solid #ccc}table.t td{padding:3px 8px;border-bottom:1px solid #e3e3e3}
+td.n{text-align:right;font-variant-numeric:tabular-nums}.small{font-size:.8em;color:#555}img{max-width:100%}
+dt{font-weight:600;margin-top:.4em}dd{margin-left:1.2em}details{margin:.5em 0}"""
 
 
 def write_html(plan, geo: Geography, scn, path: str | Path) -> None:
-    """A self-contained HTML report of one plan: summary, proof, map, centres, clusters, lots, notes."""
+    """A self-contained HTML report of one plan (see the module docstring)."""
+    ch = family_changes(plan, geo, scn)
+    base = getattr(plan, "baseline", None)
     r = plan.report
-    metrics = pd.DataFrame({"metric": list(plan.metrics), "value": [str(v) for v in plan.metrics.values()]})
-    proof = pd.DataFrame({"": ["status", "objective", "bound", "gap", "seconds", "solver", "time limit (s)", "scope"],
-                          "value": [r.status, r.objective, r.bound, r.gap, r.seconds, r.solver_version,
-                                    r.time_limit, r.scope]})
-    parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(plan.scenario_name)}</title>"
-             f"<style>{CSS}</style></head><body>",
+    parts = [f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(plan.scenario_name)}"
+             f"</title><style>{CSS}</style></head><body>",
              f"<h1>{html.escape(plan.scenario_name)}</h1>",
-             f"<p>{html.escape(geo.name)}; model <b>{plan.model}</b>. Every constraint of this plan was re-verified "
-             "by clusterplan's independent checker.</p>",
-             "<h2>Summary</h2>", _table(metrics), "<h2>What the solver proved</h2>", _table(proof),
-             f"<h2>Map</h2><img alt='catchments map' src='data:image/png;base64,{_png(plan_map(plan, geo))}'>",
-             "<h2>Centres</h2>", _table(plan.centres)]
-    if len(plan.why):
-        parts += ["<h2>Why this plan</h2><p>For each amalgamated centre, the binding reason, found by re-solving "
-                  "with that centre locked open: the cost of the lock is exact, not estimated. A knife-edge decision "
-                  "costs under 0.1% of the optimum to reverse.</p>", _table(plan.why)]
+             f"<p class='sub'>{html.escape(geo.name)} &middot; written {date.today():%d %B %Y} by clusterplan "
+             f"{html.escape(version())} &middot; every constraint re-verified by an independent checker</p>",
+             f"<div class='brief'><b>In brief.</b> {html.escape(summary_text(plan, geo, scn, ch))}</div>"]
+    closing = closures(plan, geo, ch)
+    if len(closing):
+        parts += ["<h2>Centres closing and where their children go</h2>",
+                  "<p>Each amalgamated centre, the kept centre that takes most of its children, how many children "
+                  "move and how their journey changes, and why the optimiser closed it (a what-if re-solve with the "
+                  "centre kept open: its cost is exact).</p>", _table(closing, names={})]
+    if len(ch) and ch["changes"].any():
+        parts += ["<h2>What changes for families</h2>", _table(_travel_rows(ch), names={})]
+    parts += [f"<h2>Map</h2><img alt='map of the planned catchments, centres named' "
+              f"src='data:image/png;base64,{_png(plan_map(plan, geo))}'>"]
+    if base is not None and len(ch):
+        parts += ["<h2>Today and after</h2><img alt='today beside the plan' "
+                  f"src='data:image/png;base64,{_png(before_after(plan, base, geo))}'>"]
+    parts += ["<h2>Every centre</h2>", _table(centres_for_reading(plan, ch))]
     if len(plan.clusters):
-        parts += ["<h2>Clusters</h2>", _table(plan.clusters)]
+        cl = plan.clusters.copy()
+        if "lead_name" in cl.columns:
+            cl["lead_name"] = cl["lead_name"].map(short_name)
+        parts += ["<h2>Clusters</h2>", _table(cl[[k for k in ("cluster", "lead_name", "centres", "reach",
+                                                                "deprived_children", "phase1") if k in cl.columns]])]
     if len(plan.lots):
-        parts += ["<h2>Lots</h2>", _table(plan.lots)]
+        lots = plan.lots.copy()
+        lots["name"] = lots["name"].map(short_name)
+        budget = scn.tender.budget if scn is not None else None
+        note = "" if budget is not None else ("<p>No budget was given, so lots show their share of the budget only "
+                                             "(no value is invented).</p>")
+        cols = [k for k in ("lot", "name", "reach", "deprived_children", "share", "value", "vcs_accessible")
+                if k in lots.columns and (budget is not None or k not in ("value", "vcs_accessible"))]
+        parts += ["<h2>Lots for tender</h2>", note, _table(lots[cols])]
+    parts += ["<h2>How sure is the optimiser?</h2>", f"<p>{html.escape(_confidence(plan))} "
+              f"It took {r.seconds:,.1f} seconds (time limit {r.time_limit:,.0f} s).</p>",
+              "<details><summary>Technical details</summary>", _table(pd.DataFrame({
+                  "": ["status", "objective (weighted child-minutes)", "bound", "gap", "solver", "scope"],
+                  "value": [r.status, _fmt(r.objective), _fmt(r.bound),
+                            "-" if r.gap is None else f"{r.gap:.2%}", r.solver_version, r.scope]}), names={}),
+              "</details>", "<h2>Key figures</h2>", _table(pd.DataFrame(
+                  {"figure": list(plan.metrics), "value": [
+                      (f"{v:.2%}" if k == "gap" and isinstance(v, int | float) else v)
+                      for k, v in plan.metrics.items()]}), names={"figure": "Figure", "value": "Value"})]
     if plan.notes:
         parts += ["<h2>Notes</h2><ul>"] + [f"<li>{html.escape(n)}</li>" for n in plan.notes] + ["</ul>"]
-    parts += [f"<p class='small'>{html.escape(ATTRIBUTION)}</p></body></html>"]
+    parts += ["<h2>Glossary</h2><dl>"] + [f"<dt>{html.escape(t)}</dt><dd>{html.escape(d)}</dd>" for t, d in GLOSSARY]
+    parts += ["</dl><h2>Data and method</h2>",
+              f"<p>Travel minutes: {html.escape(geo.travel_source)}. There is no open road network for this: "
+              "minutes come from a model calibrated on real road travel times, and its stated error is above.</p>",
+              f"<p class='small'>{html.escape(ATTRIBUTION)}</p></body></html>"]
     Path(path).write_text("\n".join(parts), encoding="utf-8")
 
 
-def write_xlsx(plan, path: str | Path) -> None:
-    """The plan's tables as sheets of one spreadsheet. Text that Excel would run as a formula (a centre named
-    ``=HYPERLINK(...)``) is stored as text, never as a formula."""
+# ---------------------------------------------------------------------- Excel
+def _sheet(xl, name: str, df: pd.DataFrame, *, percent: tuple[str, ...] = ()) -> None:
+    """Write ``df`` with human headers, then format: bold headers, frozen header row, filters, widths, percentages."""
+    from openpyxl.styles import Font, PatternFill
+    from openpyxl.utils import get_column_letter
+    df = df.rename(columns=lambda c: LABELS.get(c, c))
+    df.to_excel(xl, sheet_name=name, index=False)
+    ws = xl.sheets[name]
+    ws.freeze_panes = "A2"
+    if len(df.columns):
+        ws.auto_filter.ref = ws.dimensions
+    for k, col in enumerate(df.columns, start=1):
+        cell = ws.cell(row=1, column=k)
+        cell.font = Font(bold=True)
+        cell.fill = PatternFill("solid", fgColor="DDE6F0")
+        width = max([len(str(col))] + [len(_fmt(v)) for v in df[col].head(200)]) + 2
+        ws.column_dimensions[get_column_letter(k)].width = min(max(width, 8), 60)
+        fmt = "0.0%" if col in {LABELS.get(p, p) for p in percent} else None
+        for row in ws.iter_rows(min_row=2, min_col=k, max_col=k):
+            for c in row:
+                if fmt and isinstance(c.value, int | float):
+                    c.number_format = fmt
+                elif isinstance(c.value, float):
+                    c.number_format = "#,##0.00"
+                elif isinstance(c.value, int) and not isinstance(c.value, bool):
+                    c.number_format = "#,##0"
+
+
+def write_xlsx(plan, path: str | Path, geo: Geography | None = None, scn=None) -> None:
+    """The plan's tables as sheets of one workbook an analyst can filter and sum: typed numbers, formatted
+    headers, frozen panes, filters, widths, percentages as percentages; an assignment sheet with each area's name,
+    district, children, minutes, today's and the planned centre; and a Sources sheet. Text that Excel would run as
+    a formula (a centre named ``=HYPERLINK(...)``) is stored as text, never as a formula."""
+    summary = pd.DataFrame({"Figure": list(plan.metrics), "Value": [_typed(v) for v in plan.metrics.values()]})
+    r = plan.report.to_dict()
+    solver = pd.DataFrame({"Setting or result": list(r), "Value": [_typed(v) for v in r.values()]})
     with pd.ExcelWriter(path, engine="openpyxl") as xl:
-        pd.DataFrame({"metric": list(plan.metrics), "value": [str(v) for v in plan.metrics.values()]}).to_excel(
-            xl, sheet_name="summary", index=False)
-        plan.centres.to_excel(xl, sheet_name="centres", index=False)
-        plan.assignment.to_excel(xl, sheet_name="assignment", index=False)
+        _sheet(xl, "summary", summary)
+        _sheet(xl, "centres", plan.centres)
+        _sheet(xl, "assignment", _assignment_sheet(plan, geo, scn))
         if len(plan.clusters):
-            plan.clusters.to_excel(xl, sheet_name="clusters", index=False)
+            _sheet(xl, "clusters", plan.clusters)
         if len(plan.lots):
-            plan.lots.to_excel(xl, sheet_name="lots", index=False)
-        pd.DataFrame({"key": list(plan.report.to_dict()), "value": [str(v) for v in plan.report.to_dict().values()]}
-                     ).to_excel(xl, sheet_name="solver", index=False)
+            _sheet(xl, "lots", plan.lots, percent=("share",))
+        if len(plan.why):
+            _sheet(xl, "why", plan.why)
+        _sheet(xl, "solver", solver)
+        _sheet(xl, "sources", pd.DataFrame({"Source": [s.strip() for s in ATTRIBUTION.split(". ") if s.strip()]
+                                            + [f"Travel minutes: {geo.travel_source}" if geo is not None else ""]}))
         for sheet in xl.sheets.values():
             text_not_formulas(sheet)
+
+
+def _typed(v):
+    """A cell value: numbers stay numbers, None stays empty, tuples and lists become readable text."""
+    if v is None:
+        return None
+    if isinstance(v, bool | int | float | np.number):
+        return v
+    if isinstance(v, tuple | list):
+        return "; ".join(map(str, v)) if v else None
+    return str(v)
+
+
+def _assignment_sheet(plan, geo: Geography | None, scn) -> pd.DataFrame:
+    a = plan.assignment.copy()
+    if geo is None:
+        return a
+    names = plan.centres.set_index(plan.centres["centre"].astype(str))["name"].map(short_name).to_dict() \
+        if len(plan.centres) else {}
+    out = pd.DataFrame({"area": a["area"]})
+    idx = a["area"].astype(str)
+    out["area_name"] = geo.areas["name"].reindex(idx).to_numpy()
+    out["district"] = geo.areas["district"].reindex(idx).to_numpy()
+    out["under5"] = geo.areas["under5"].reindex(idx).to_numpy()
+    ch = family_changes(plan, geo, scn)
+    if len(ch):
+        out["today_centre"] = ch["today_centre"].reindex(idx).map(lambda j: names.get(j, j)).to_numpy()
+        out["today_minutes"] = ch["today_minutes"].reindex(idx).round(1).to_numpy()
+    out["planned_centre"] = a["centre"].astype(str).map(lambda j: names.get(j, j)).to_numpy()
+    out["minutes"] = plan_minutes(plan, geo, scn).reindex(idx).round(1).to_numpy()
+    if a["cluster"].astype(str).str.len().gt(0).any():
+        out["cluster"] = a["cluster"].to_numpy()
+    return out
 
 
 def text_not_formulas(sheet) -> None:

@@ -147,8 +147,11 @@ def test_why_this_plan_reaches_the_report(tmp_path):
     plan = cp.solve(geo, scn)
     plan.why = reasons(geo, scn, plan)
     runner.write(plan, geo, scn, tmp_path / "out")
-    html = (tmp_path / "out" / "report.html").read_text()
-    assert "<h2>Why this plan</h2>" in html and plan.why["reason"].iloc[0].split(";")[0] in html
+    import html as _html
+    page = _html.unescape((tmp_path / "out" / "report.html").read_text())
+    first = plan.why["reason"].iloc[0].split(";")[0]
+    assert "<h2>Centres closing and where their children go</h2>" in page
+    assert first[:1].upper() + first[1:] in page
     assert len(pd.read_csv(tmp_path / "out" / "why.csv")) == len(plan.why)
 
 

@@ -38,8 +38,15 @@ def test_html_report_renders_in_headless_chromium(tmp_path):
     # a rendered report has text, tables and a coloured map: far from a blank page
     assert img[..., :3].std() > 0.1
     html = (out / "report.html").read_text()
-    assert "data:image/png;base64," in html and "What the solver proved" in html and "http" not in \
+    assert "data:image/png;base64," in html and "How sure is the optimiser?" in html and "http" not in \
         html.split("<body>")[1].split("Contains public sector")[0].replace("https://", "").replace("http://", "")
+    # written for a councillor: a summary first, human headers, names not ids, a glossary
+    body = html.split("<body>")[1]
+    assert body.index("In brief.") < body.index("<h2>")
+    assert "13 reach fewer than 600 children under five" in body
+    assert "<th>Reach (children under five)</th>" in body and "<th>merged_into</th>" not in body
+    assert "st-clement-s" not in body and "St Clement" in body
+    assert "<h2>Glossary</h2>" in body and "<dt>LSOA</dt>" in body
 
 
 def test_set_parsing_and_validation():

@@ -1,0 +1,230 @@
+"""Maps of plans (matplotlib): catchments in colours that differ between neighbours, centres named, closing centres
+joined to the centre that receives their children, a scale bar and a north arrow, and a source line.
+
+Pure drawing: every function takes a plan (and its geography) and returns a figure or draws on the axes it is
+given. Units on the maps: kilometres (scale bar); the geography's CRS is in metres.
+"""
+
+from __future__ import annotations
+
+import re
+
+import matplotlib.pyplot as plt
+import networkx as nx
+import numpy as np
+import pandas as pd
+
+from .geography import Geography
+
+SOURCE = "Source: ONS, MHCLG IoD2019, DfE GIAS, public reports; clusterplan. " \
+         "Contains OS data © Crown copyright and database right."
+#: Colours for catchments: a qualitative palette; neighbouring catchments never share one.
+PALETTE = ["#8dd3c7", "#ffffb3", "#bebada", "#fb8072", "#80b1d3", "#fdb462", "#b3de69", "#fccde5", "#bc80bd",
+           "#ccebc5", "#ffed6f", "#d9d9d9"]
+#: At most this many centres are named on a map (a capacity plan's 73 new centres are marked, not named).
+MAX_LABELS = 60
+
+
+def short_name(name: str) -> str:
+    """A centre's name without "Children's Centre" (for labels and tables)."""
+    text = re.sub(r"\s*children'?s centre\s*", " ", str(name), flags=re.I).strip(" ,-")
+    return text or str(name)
+
+
+def catchment_colours(assign: pd.Series, geo: Geography) -> dict[str, str]:
+    """A colour per centre such that catchments that touch along the corridors get different colours (greedy
+    colouring of the catchment adjacency graph, largest first; a planar map needs few colours)."""
+    g = nx.Graph()
+    g.add_nodes_from(sorted(set(assign)))
+    for a, b in geo.corridors.edges:
+        ca, cb = assign.get(a), assign.get(b)
+        if ca is not None and cb is not None and ca != cb:
+            g.add_edge(ca, cb)
+    colour = nx.greedy_color(g, strategy="largest_first")
+    return {c: PALETTE[k % len(PALETTE)] for c, k in colour.items()}
+
+
+def scale_bar(ax, km: float | None = None) -> None:
+    """A scale bar (kilometres) in the lower right and a north arrow in the upper right of a map in metres."""
+    x0, x1 = ax.get_xlim()
+    y0, y1 = ax.get_ylim()
+    width_km = (x1 - x0) / 1000
+    if km is None:
+        km = next((k for k in (100, 50, 20, 10, 5, 2, 1, 0.5) if k <= width_km / 4), 0.5)
+    bx = x1 - (x1 - x0) * 0.05 - km * 1000
+    by = y0 + (y1 - y0) * 0.05
+    ax.plot([bx, bx + km * 1000], [by, by], color="black", linewidth=3, solid_capstyle="butt", zorder=5)
+    ax.text(bx + km * 500, by + (y1 - y0) * 0.015, f"{km:g} km", ha="center", va="bottom", fontsize=7, zorder=5)
+    ax.annotate("N", xy=(x1 - (x1 - x0) * 0.05, y1 - (y1 - y0) * 0.04),
+                xytext=(x1 - (x1 - x0) * 0.05, y1 - (y1 - y0) * 0.14), ha="center", va="center", fontsize=9,
+                fontweight="bold", arrowprops={"arrowstyle": "-|>", "color": "black", "linewidth": 1.2}, zorder=5)
+
+
+def _centre_xy(plan, geo: Geography) -> pd.DataFrame:
+    """x, y of every centre in the plan's centres table (today's centres, candidate sites or area roots)."""
+    ids = plan.centres["centre"].astype(str)
+    if ids.isin(geo.centres.index).all():
+        return geo.centres.loc[ids, ["x", "y"]].set_axis(ids)
+    if ids.isin(geo.sites.index).all():
+        return geo.sites.loc[ids, ["x", "y"]].set_axis(ids)
+    homes = plan.centres["home_area"].astype(str)
+    return geo.areas.loc[homes, ["x", "y"]].set_axis(ids)
+
+
+def plan_map(plan, geo: Geography, ax=None, title: str | None = None, *, labels: bool = True,
+             legend: bool = True, highlight: list[str] | None = None, highlight_label: str = "highlighted"):
+    """Catchments coloured by centre (neighbours never share a colour), clusters outlined where there are any,
+    kept centres named, amalgamated centres crossed and joined by a line to the centre that receives most of their
+    children; ``highlight``: centre ids ringed (e.g. those below the floor, ``highlight_label`` in the legend).
+    Returns the figure when it makes one (``ax`` not given), else the axes."""
+    own = ax is None
+    if own:
+        fig, ax = plt.subplots(figsize=(9, 7.5))
+    a = geo.areas.join(plan.assignment.set_index("area")[["centre", "cluster"]])
+    colours = catchment_colours(a["centre"], geo)
+    a.plot(ax=ax, color=[colours.get(c, "#eeeeee") for c in a["centre"]], linewidth=0.1, edgecolor="white")
+    if a["cluster"].astype(str).str.len().gt(0).any():
+        a.dissolve(by="cluster").boundary.plot(ax=ax, color="black", linewidth=1.4)
+        a.dissolve(by="centre").boundary.plot(ax=ax, color="#555555", linewidth=0.3)
+    else:
+        a.dissolve(by="centre").boundary.plot(ax=ax, color="#444444", linewidth=0.5)
+    c = plan.centres.copy()
+    c["centre"] = c["centre"].astype(str)
+    xy = _centre_xy(plan, geo)
+    status = c.set_index("centre")["status"]
+    serving = status.index[status.isin(["kept", "new"])]
+    closing = status.index[status == "amalgamated"]
+    if "merged_into" in c.columns:
+        into = c.set_index("centre")["merged_into"].astype(str)
+        for j in closing:
+            k = into.get(j, "")
+            if k in xy.index:
+                ax.annotate("", xy=(xy.at[k, "x"], xy.at[k, "y"]), xytext=(xy.at[j, "x"], xy.at[j, "y"]),
+                            arrowprops={"arrowstyle": "-|>", "color": "#c0392b", "linewidth": 1.2,
+                                        "shrinkA": 3, "shrinkB": 4}, zorder=4)
+    marker = "o" if plan.centres["centre"].astype(str).isin(geo.centres.index).all() else "^"
+    ax.scatter(xy.loc[serving, "x"], xy.loc[serving, "y"], s=22, c="black", marker=marker, zorder=5,
+               label=("centre kept" if len(closing) else "centre") if marker == "o" else "centre (new network)")
+    if len(closing):
+        ax.scatter(xy.loc[closing, "x"], xy.loc[closing, "y"], s=46, c="#c0392b", marker="X", zorder=6,
+                   label="centre amalgamated (arrow: into)")
+    if highlight:
+        ring = [j for j in map(str, highlight) if j in xy.index]
+        ax.scatter(xy.loc[ring, "x"], xy.loc[ring, "y"], s=170, facecolors="none", edgecolors="#c0392b",
+                   linewidths=1.8, zorder=6, label=highlight_label)
+    if labels and len(serving) + len(closing) <= MAX_LABELS:
+        names = c.set_index("centre")["name"] if "name" in c.columns else pd.Series(dtype=str)
+        for j in list(serving) + list(closing):
+            text = short_name(names.get(j, j)) if isinstance(names.get(j), str) and names.get(j) else str(j)
+            ax.annotate(text, (xy.at[j, "x"], xy.at[j, "y"]), xytext=(3, 3), textcoords="offset points",
+                        fontsize=5.5, color="#c0392b" if j in closing else "black", zorder=7,
+                        bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.6})
+    if legend:
+        ax.legend(loc="lower left", fontsize=7, framealpha=0.9)
+    ax.set_title(title or f"{plan.scenario_name}: catchments", fontsize=11)
+    ax.set_axis_off()
+    ax.set_aspect("equal")
+    scale_bar(ax)
+    if own:
+        source_line(ax)
+        fig.tight_layout()
+        return fig
+    return ax
+
+
+def source_line(ax, fontsize: float = 6) -> None:
+    """The data source under a map (inside the figure's tight bounding box, so no blank band is left)."""
+    ax.annotate(SOURCE, xy=(0, 0), xycoords="axes fraction", xytext=(0, -4), textcoords="offset points",
+                fontsize=fontsize, va="top", ha="left", color="#444444")
+
+
+def change_map(plan, base, geo: Geography, ax=None, title: str | None = None):
+    """Areas whose centre changes versus ``base`` (the status quo), shaded by their under-fives (children)."""
+    own = ax is None
+    if own:
+        fig, ax = plt.subplots(figsize=(9, 7.5))
+    a = geo.areas
+    if base is None or not plan.centres["centre"].astype(str).isin(geo.centres.index).all():
+        a.plot(ax=ax, color="#eeeeee", linewidth=0.1, edgecolor="white")
+        ax.set_title(title or plan.scenario_name, fontsize=11)
+        ax.text(0.5, 0.5, "a new network of sites:\nnot comparable centre by centre", ha="center", va="center",
+                transform=ax.transAxes, fontsize=9)
+        ax.set_axis_off()
+        return fig if own else ax
+    before_tbl = base.assignment if hasattr(base, "assignment") else base
+    before = before_tbl.set_index("area")["centre"].reindex(a.index)
+    after = plan.assignment.set_index("area")["centre"].reindex(a.index)
+    changed = before != after
+    a.plot(ax=ax, color="#eeeeee", linewidth=0.1, edgecolor="white")
+    if changed.any():
+        a[changed].plot(ax=ax, column="under5", cmap="Oranges", linewidth=0.1, edgecolor="grey", legend=True,
+                        legend_kwds={"label": "children under five (areas changing centre)", "shrink": 0.6})
+    ax.set_title(title or f"{plan.scenario_name}: {int(changed.sum())} areas, {int(a['under5'][changed].sum()):,} "
+                 "children change centre", fontsize=11)
+    ax.set_axis_off()
+    ax.set_aspect("equal")
+    scale_bar(ax)
+    if own:
+        source_line(ax)
+        return fig
+    return ax
+
+
+def before_after(plan, base, geo: Geography):
+    """Today's catchments beside the plan's, at one scale (a figure)."""
+    fig, axes = plt.subplots(1, 2, figsize=(15, 6.6))
+    plan_map(base, geo, ax=axes[0], title="Today (status quo catchments)", labels=False, legend=False)
+    plan_map(plan, geo, ax=axes[1], title=f"Proposed: {plan.scenario_name}", labels=False)
+    source_line(axes[0], fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def comparison_figure(plans: list, geo: Geography, status_quo=None, table: pd.DataFrame | None = None):
+    """Slide-sized (16:9, 1920 x 1080 at 120 dpi) maps of every compared plan side by side, today's first, with a
+    compact table of the key figures underneath (row labels on the left, one column per map)."""
+    shown = ([status_quo] if status_quo is not None else []) + [p for p in plans if p is not status_quo]
+    n = len(shown)
+    cols = min(n, 5)
+    rows = int(np.ceil(n / cols))
+    fig = plt.figure(figsize=(16, 9))
+    fig.suptitle(f"{geo.name}: the plans compared", fontsize=16, fontweight="bold", y=0.985)
+    map_bottom = 0.36 if table is not None else 0.05
+    height = (0.9 - map_bottom) / rows
+    width = 0.98 / cols
+    for k, p in enumerate(shown):
+        r, c = divmod(k, cols)
+        ax = fig.add_axes((0.01 + c * width, 0.9 - (r + 1) * height, width * 0.98, height * 0.9))
+        title = "Today (status quo)" if p is status_quo else p.scenario_name
+        plan_map(p, geo, ax=ax, title=_wrap(title, 34), labels=False, legend=False)
+    if table is not None:
+        ax = fig.add_axes((0.22, 0.04, 0.77, 0.28))
+        ax.set_axis_off()
+        cells = table.map(_fmt).to_numpy()
+        t = ax.table(cellText=cells, rowLabels=[_wrap(r, 40) for r in table.index],
+                     colLabels=[_wrap(c, 48) for c in table.columns], loc="upper center", cellLoc="center",
+                     bbox=(0, 0, 1, 1))
+        t.auto_set_font_size(False)
+        t.set_fontsize(10)
+        for (row, _), cell in t.get_celld().items():
+            cell.set_edgecolor("#cccccc")
+            if row == 0:
+                cell.set_text_props(fontweight="bold")
+                cell.set_facecolor("#eef2f7")
+    fig.text(0.01, 0.008, SOURCE, fontsize=8, color="#444444")
+    return fig
+
+
+def _wrap(text: str, width: int) -> str:
+    import textwrap
+    return "\n".join(textwrap.wrap(str(text), width)) or str(text)
+
+
+def _fmt(v) -> str:
+    if v is None or (isinstance(v, float) and np.isnan(v)):
+        return "-"
+    if isinstance(v, float):
+        return f"{v:,.1f}"
+    if isinstance(v, int | np.integer):
+        return f"{v:,}"
+    return str(v)
