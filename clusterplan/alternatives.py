@@ -76,6 +76,7 @@ def alternatives(geo: Geography, scenario: Scenario | dict[str, Any], *, k: int 
     ``min_areas``: each plan moves at least this many areas relative to every other (0: no rule); ``within``:
     the largest cost above the optimum accepted (0.05 = 5% more deprivation-weighted child-minutes).
     """
+    from . import progress
     from .solve import solve
     scn = Scenario.from_dict(scenario)
     if min_centres <= 0 and min_areas <= 0:
@@ -84,6 +85,7 @@ def alternatives(geo: Geography, scenario: Scenario | dict[str, Any], *, k: int 
     base = best.report.objective
     out = [Alternative(0, best, 0.0, "the optimum")]
     while len(out) <= k:
+        progress.best(f"alternative {len(out)} of {k}")
         restrict: dict[str, Any] = {}
         if min_centres > 0:
             restrict |= {"exclude_kept": tuple(frozenset(a.plan.kept) for a in out), "min_differ": min_centres}

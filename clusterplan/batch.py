@@ -23,6 +23,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import england
+from . import progress as live
 from .errors import ScenarioError
 from .executor import describe, map_jobs
 from .geography import sha256
@@ -157,11 +158,13 @@ def batch(base: dict, out: str | Path, *, authorities: list[str] | None = None, 
     if removed:
         progress(f"removed {len(removed)} half-written folder(s) left by an interrupted run")
     try:
-        for n, row in enumerate(map_jobs(_run_authority, todo, workers=workers, scheduler=scheduler), start=1):
-            rows[row["authority"]] = row
-            _write_table(rows, codes, out)
-            state = row["error"] or f"{row['status']}, {row['centres']} centres, gap {row['gap'] or 0:.4f}"
-            progress(f"[{n}/{len(todo)}] {row['authority']} {row['name']}: {state}")
+        with live.step(f"batch of {len(todo)} authorities"):
+            for n, row in enumerate(map_jobs(_run_authority, todo, workers=workers, scheduler=scheduler), start=1):
+                rows[row["authority"]] = row
+                _write_table(rows, codes, out)
+                state = row["error"] or f"{row['status']}, {row['centres']} centres, gap {row['gap'] or 0:.2%}"
+                live.best(f"{n} of {len(todo)} done")
+                progress(f"[{n}/{len(todo)}] {row['authority']} {row['name']}: {state}")
     except KeyboardInterrupt:
         remove_stale(out, include_self=True)
         progress(f"interrupted: {len(rows)} of {len(codes)} authorities are in {out}/batch.csv; run the same "

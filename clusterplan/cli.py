@@ -100,16 +100,24 @@ def _norfolk(args: argparse.Namespace) -> int:
     return 0
 
 
+def _load(path: str, time_limit: float | None):
+    """A scenario file, with ``--time-limit`` applied."""
+    from .scenario import Scenario, load
+    scn = load(path)
+    if time_limit is None:
+        return scn
+    data = scn.model_dump(mode="json")
+    data["solver"]["time_limit"] = time_limit
+    return Scenario.from_dict(data, source=f"{path} with --time-limit {time_limit:g}")
+
+
 def _run(args: argparse.Namespace) -> int:
     from . import run as runner
-    from .scenario import load
-    scn = load(args.scenario)
+    scn = _load(args.scenario, args.time_limit)
     prepare_out(args.out, inputs=_inputs(args.scenario, scn))
     try:
         plan, geo = runner.run(scn)
-        if args.why:
-            from .reasons import reasons
-            plan.why = reasons(geo, scn, plan)
+        runner.explain(plan, geo, scn, args.why)
     except ScenarioError as exc:
         if str(args.scenario) in str(exc):
             raise
@@ -164,33 +172,47 @@ def compare_folders(paths: list[str]) -> list[str]:
 
 
 def _compare(args: argparse.Namespace) -> int:
+    from . import progress
     from . import run as runner
     from .compare import compare, comparison_figure
     from .io import replace_file
-    from .scenario import load
     out = Path(args.out)
     names = compare_folders(args.scenarios)
-    scenarios = [load(path) for path in args.scenarios]
+    scenarios = [_load(path, args.time_limit) for path in args.scenarios]
     inputs = [f for path, scn in zip(args.scenarios, scenarios, strict=True) for f in _inputs(path, scn)]
     prepare_out(out, inputs=inputs)
     for name in names:
         prepare_out(out / name, inputs=inputs)
     ensure_folder(out, kind="compare")
     plans, geo = [], None
-    for name, scn in zip(names, scenarios, strict=True):
-        plan, geo, reused = runner.run_or_reuse(scn, out / name)
+    for name, scn in progress.items(list(zip(names, scenarios, strict=True)), "compare"):
+        plan, geo, reused = runner.run_or_reuse(scn, out / name, why=args.why)
         plans.append(plan)
-        print(f"{scn.name}: {'reused (inputs unchanged, re-checked)' if reused else _report_line(plan)}")
+        progress.write(f"{scn.name}: {'reused (inputs unchanged, re-checked)' if reused else _report_line(plan)}")
     table = compare(plans)
     replace_file(out / "comparison.csv", lambda p: write_csv(table, p))
     sq = next((p for p in plans if p.model == "status_quo"), None)
-    others = [p for p in plans if p is not sq] or plans
-    fig = comparison_figure(others, geo, status_quo=sq)
-    replace_file(out / "comparison.png", lambda p: fig.savefig(p, dpi=110, format="png"))
+    fig = comparison_figure(plans, geo, status_quo=sq, table=table)
+    replace_file(out / "comparison.png", lambda p: fig.savefig(p, dpi=120, format="png"))
+    replace_file(out / "comparison.pdf", lambda p: fig.savefig(p, format="pdf"))
     print(table.to_string())
-    print(f"written: {out}/comparison.csv, {out}/comparison.png and one folder per scenario "
+    print(f"written: {out}/comparison.csv, comparison.png, comparison.pdf and one folder per scenario "
           f"({', '.join(names)})")
     return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    """Compare every shipped Norfolk scenario (no shell glob needed, so it works the same on Windows)."""
+    folder = Path(__file__).resolve().parent.parent / "scenarios" / "norfolk"
+    files = sorted(str(p) for p in folder.glob("*.yaml")) if folder.is_dir() else []
+    if not files:
+        raise InputError(str(folder), ["the shipped Norfolk scenarios are not here; run from a clone of the "
+                                       "clusterplan repository, or `clusterplan compare` your own scenario files"])
+    args.scenarios = files
+    code = _compare(args)
+    print(f"\nnext: open {Path(args.out) / 'amalgamate_then_tender' / 'report.html'} in a browser, and "
+          f"{Path(args.out) / 'comparison.png'} for the side-by-side maps")
+    return code
 
 
 def _sweep(args: argparse.Namespace) -> int:
@@ -198,8 +220,11 @@ def _sweep(args: argparse.Namespace) -> int:
     from .scenario import Scenario, read_yaml
     base = read_yaml(args.scenario)
     base.setdefault("name", args.scenario)
+    if args.time_limit is not None:
+        base.setdefault("solver", {})["time_limit"] = args.time_limit
     prepare_out(args.out, inputs=_inputs(args.scenario, Scenario.from_dict(base, source=args.scenario)))
-    table = sweep(base, args.set, args.out, workers=args.workers, scheduler=_scheduler(args))
+    from . import progress
+    table = sweep(base, args.set, args.out, workers=args.workers, scheduler=_scheduler(args), progress=progress.write)
     print(table.to_string())
     print(f"written: {args.out}/sweep.csv and one folder per variant")
     return 0
@@ -241,11 +266,14 @@ def _batch(args: argparse.Namespace) -> int:
     from .scenario import read_yaml
     base = read_yaml(args.scenario)
     base.setdefault("name", Path(args.scenario).stem)
+    if args.time_limit is not None:
+        base.setdefault("solver", {})["time_limit"] = args.time_limit
     inputs = _inputs(args.scenario) + ([Path(args.england_data)] if args.england_data else [])
     prepare_out(args.out, inputs=inputs)
     names = [a.strip() for a in args.authorities.split(",")] if args.authorities else None
+    from . import progress
     table = batch(base, args.out, authorities=names, data=args.england_data, workers=args.workers,
-                  scheduler=_scheduler(args))
+                  scheduler=_scheduler(args), progress=progress.write)
     failed = table[table["status"].isin(["infeasible", "failed"])]
     print(f"written: {args.out}/batch.csv ({len(table)} authorities, {len(failed)} without a plan) and one plan "
           "folder per authority with one")
@@ -340,81 +368,164 @@ def _pareto(args: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``clusterplan`` command."""
-    parser = argparse.ArgumentParser(prog="clusterplan", description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("summary", help="summarise the built-in Norfolk geography and its data gaps")
-    p.add_argument("--year", type=int, default=2020, choices=sorted(datasets.POPULATION_FILES))
-    p.set_defaults(func=_summary)
-    p = sub.add_parser("norfolk", help="Norfolk today and amalgamated under the reach floor (the main job)")
-    p.add_argument("--year", type=int, default=2020, choices=sorted(datasets.POPULATION_FILES))
+class _Help(argparse.RawDescriptionHelpFormatter):
+    """Each option's default shown after its help (where it has one); descriptions and examples kept as written."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if action.default not in (None, False, argparse.SUPPRESS) and "%(default)" not in text \
+                and action.option_strings:
+            text += " (default: %(default)s)"
+        return text
+
+
+def _command(sub, name: str, summary: str, example: str, func, description: str = ""):
+    p = sub.add_parser(name, help=summary, description=(description or summary[0].upper() + summary[1:] + "."),
+                       epilog=f"example:\n  {example}", formatter_class=_Help)
+    p.set_defaults(func=func)
+    return p
+
+
+def _scenario_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("scenario", help="scenario YAML file (see `clusterplan schema`, and scenarios/ for examples)")
+
+
+def _out_arg(p: argparse.ArgumentParser, what: str = "the plan's files") -> None:
+    p.add_argument("--out", required=True, metavar="DIR", help=f"folder for {what}: new, empty, or one clusterplan "
+                   "wrote (never your own files; checked before any solve)")
+
+
+def _time_limit_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--time-limit", type=float, metavar="SECONDS", default=None,
+                   help="wall-clock seconds per solve, overriding the scenario's solver.time_limit")
+
+
+def _why_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--why", action=argparse.BooleanOptionalAction, default=None,
+                   help="explain every amalgamation (a what-if re-solve per amalgamated centre, so the report says "
+                        "which decisions are firm, knife-edge or ties); default: on for amalgamate scenarios")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``clusterplan`` argument parser (every subcommand with its help, defaults and an example)."""
+    from . import io as cpio
+    parser = argparse.ArgumentParser(
+        prog="clusterplan", formatter_class=_Help,
+        description="Plan Sure Start children's centre networks: exact, independently checked plans under the reach "
+                    "floor of 600 children under five per centre.",
+        epilog="examples:\n  clusterplan demo --out out\n  clusterplan run scenarios/norfolk/"
+               "amalgamate_then_tender.yaml --out out/amalgamate\n  clusterplan check out/amalgamate\n\n"
+               "exit codes: 0 success, 1 infeasible, 2 bad input or unusable output folder, 3 internal error, "
+               "130 interrupted, 143 terminated")
+    parser.add_argument("--version", action="version", version=f"clusterplan {cpio.version()}")
+    parser.add_argument("--quiet", action="store_true", help="no progress line")
+    parser.add_argument("--verbose", action="store_true", help="show the solver's own log (HiGHS or CBC)")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    years = sorted(datasets.POPULATION_FILES)
+
+    p = _command(sub, "demo", "compare every shipped Norfolk scenario on the built-in data (the main job)",
+                 "clusterplan demo --out out", _demo,
+                 "Runs the status quo, amalgamate-then-tender, the cluster model, the hybrid, the fifteen bases, a "
+                 "network on school sites and network capacity on the built-in Norfolk data, and writes one folder "
+                 "per scenario (open <out>/<scenario>/report.html) plus comparison.csv and comparison.png.")
+    _out_arg(p, "the plans and the comparison")
+    _time_limit_arg(p)
+    _why_arg(p)
+    p = _command(sub, "summary", "summarise the built-in Norfolk geography and its data gaps",
+                 "clusterplan summary --year 2019", _summary)
+    p.add_argument("--year", type=int, default=2020, choices=years, help="mid-year under-five estimates")
+    p = _command(sub, "norfolk", "Norfolk today and amalgamated under the reach floor",
+                 "clusterplan norfolk --floor 600 --out out/norfolk", _norfolk)
+    p.add_argument("--year", type=int, default=2020, choices=years, help="mid-year under-five estimates")
     p.add_argument("--floor", type=float, default=600, help="reach floor: children under five per centre")
-    p.add_argument("--time-limit", type=float, default=120, help="solver time limit, seconds")
-    p.add_argument("--out", help="folder to write the plans into")
-    p.set_defaults(func=_norfolk)
-    p = sub.add_parser("run", help="run a scenario file and write the plan, metrics, maps and reports")
-    p.add_argument("scenario")
-    p.add_argument("--out", required=True, help="output folder (written atomically)")
-    p.add_argument("--why", action="store_true", help="explain every amalgamation (one what-if re-solve per "
-                   "amalgamated centre) in why.csv and the report's 'Why this plan' section")
-    p.set_defaults(func=_run)
-    p = sub.add_parser("compare", help="run (or re-run) several scenario files and compare them side by side")
-    p.add_argument("scenarios", nargs="+")
-    p.add_argument("--out", required=True)
-    p.set_defaults(func=_compare)
-    p = sub.add_parser("check", help="re-verify a written plan with the independent checker")
-    p.add_argument("dir")
-    p.set_defaults(func=_check)
-    p = sub.add_parser("sweep", help="run every combination of --set values, in parallel, resumable")
-    p.add_argument("scenario")
-    p.add_argument("--set", nargs="+", required=True, metavar="KEY=V1,V2", help="e.g. reach.min=500,600,700")
-    p.add_argument("--out", required=True)
+    p.add_argument("--time-limit", type=float, default=120, metavar="SECONDS", help="solver time limit")
+    p.add_argument("--out", metavar="DIR", help="folder to write both plans into (optional)")
+    p = _command(sub, "run", "run a scenario file and write the plan, metrics, maps and reports",
+                 "clusterplan run scenarios/norfolk/amalgamate_then_tender.yaml --out out/amalgamate --why", _run)
+    _scenario_arg(p)
+    _out_arg(p)
+    _time_limit_arg(p)
+    _why_arg(p)
+    p = _command(sub, "compare", "run (or reuse) several scenario files and compare them side by side",
+                 "clusterplan compare scenarios/norfolk/status_quo.yaml scenarios/norfolk/cluster_model.yaml "
+                 "--out out", _compare)
+    p.add_argument("scenarios", nargs="+", metavar="scenario", help="scenario YAML files")
+    _out_arg(p, "one plan folder per scenario, comparison.csv and comparison.png")
+    _time_limit_arg(p)
+    _why_arg(p)
+    p = _command(sub, "check", "re-verify a written plan folder with the independent checker",
+                 "clusterplan check out/amalgamate", _check)
+    p.add_argument("dir", metavar="DIR", help="a plan folder written by `clusterplan run`")
+    p = _command(sub, "sweep", "run every combination of --set values, in parallel, resumable",
+                 "clusterplan sweep scenarios/norfolk/amalgamate_then_tender.yaml --set reach.min=500,600,700 "
+                 "--out out/sweep", _sweep)
+    _scenario_arg(p)
+    p.add_argument("--set", nargs="+", required=True, metavar="KEY=V1,V2", help="scenario key and its values, "
+                   "e.g. reach.min=500,600,700 deprivation.weight=0,1")
+    _out_arg(p, "one plan folder per variant and sweep.csv")
+    _time_limit_arg(p)
     _executor_options(p)
-    p.set_defaults(func=_sweep)
-    p = sub.add_parser("authorities", help="list England's upper-tier authorities (from the England tables)")
+    p = _command(sub, "authorities", "list England's upper-tier authorities (from the England tables)",
+                 "clusterplan authorities --england-data ../shared/data/england", _authorities)
     _england_data(p)
-    p.set_defaults(func=_authorities)
-    p = sub.add_parser("batch", help="run a capacity or sites scenario over many English authorities, one row "
-                       "each, resumable")
-    p.add_argument("scenario")
-    p.add_argument("--out", required=True)
+    p = _command(sub, "batch", "run a capacity or sites scenario over many English authorities, resumable",
+                 "clusterplan batch scenarios/england/capacity.yaml --out out/england --authorities Kent,Rutland",
+                 _batch)
+    _scenario_arg(p)
+    _out_arg(p, "one plan folder per authority and batch.csv")
     p.add_argument("--authorities", help="codes or names, comma-separated (default: all 152)")
+    _time_limit_arg(p)
     _england_data(p)
     _executor_options(p)
-    p.set_defaults(func=_batch)
-    p = sub.add_parser("alternatives", help="the optimum and the k best materially different plans, in words")
-    p.add_argument("scenario")
-    p.add_argument("--out", required=True)
+    p = _command(sub, "alternatives", "the optimum and the k best materially different plans, in words",
+                 "clusterplan alternatives scenarios/norfolk/amalgamate_then_tender.yaml --out out/alt --k 3",
+                 _alternatives)
+    _scenario_arg(p)
+    _out_arg(p, "alternatives.csv and one plan folder per alternative")
     p.add_argument("--k", type=int, default=5, help="alternatives wanted")
     p.add_argument("--min-centres", type=int, default=1, help="kept centres each plan must differ in")
     p.add_argument("--min-areas", type=int, default=0, help="areas each plan must move (0: no rule)")
     p.add_argument("--within", type=float, default=0.05, help="largest cost above the optimum (0.05 = 5%%)")
-    p.set_defaults(func=_alternatives)
-    p = sub.add_parser("ensemble", help="sample valid plans by a ReCom Markov chain; where the plans sit")
-    p.add_argument("scenario")
-    p.add_argument("--out", required=True)
-    p.add_argument("--steps", type=int, default=1000)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--chosen", help="a plan folder written by `clusterplan run` to mark (the commissioner's)")
-    p.set_defaults(func=_ensemble)
-    p = sub.add_parser("sensitivity", help="re-solve under population years and growth; how often each centre "
-                       "is kept")
-    p.add_argument("scenario")
-    p.add_argument("--out", required=True)
-    p.add_argument("--years", help="e.g. 2017,2019,2020 (built-in data; the default there)")
-    p.add_argument("--growth", default="-10,10", help="percentages, e.g. -10,10")
-    p.set_defaults(func=_sensitivity)
-    p = sub.add_parser("pareto", help="epsilon-constraint fronts: travel against centres kept and against the "
-                       "deprived share within 15 minutes")
-    p.add_argument("scenario")
-    p.add_argument("--out", required=True)
+    p = _command(sub, "ensemble", "sample valid plans by a ReCom Markov chain and show where the optimum sits",
+                 "clusterplan ensemble scenarios/norfolk/amalgamate_then_tender.yaml --out out/ens --steps 500",
+                 _ensemble)
+    _scenario_arg(p)
+    _out_arg(p, "ensemble.csv, ensemble.png and summary.json")
+    p.add_argument("--steps", type=int, default=1000, help="Markov chain steps")
+    p.add_argument("--seed", type=int, default=0, help="random seed (the same seed gives the same chain)")
+    p.add_argument("--chosen", metavar="DIR", help="a plan folder written by `clusterplan run` to mark "
+                   "(the commissioner's)")
+    p = _command(sub, "sensitivity", "re-solve under other population years and growth; how often each centre "
+                 "is kept", "clusterplan sensitivity scenarios/norfolk/amalgamate_then_tender.yaml --out out/sens",
+                 _sensitivity)
+    _scenario_arg(p)
+    _out_arg(p, "sensitivity.csv")
+    p.add_argument("--years", help="comma-separated, e.g. 2017,2019,2020 (built-in data: all three by default)")
+    p.add_argument("--growth", default="-10,10", help="growth in under-fives, percentages, comma-separated")
+    p = _command(sub, "pareto", "trade-off fronts: travel against centres kept and against deprived children "
+                 "within 15 minutes", "clusterplan pareto scenarios/norfolk/amalgamate_then_tender.yaml "
+                 "--counts 30,33,36,39 --out out/pareto", _pareto)
+    _scenario_arg(p)
+    _out_arg(p, "centres_front.csv, deprived_front.csv and pareto.png")
     p.add_argument("--counts", required=True, help="centre counts for the first front, e.g. 30,33,36,39")
     p.add_argument("--steps", type=int, default=4, help="points on the deprived-share front")
-    p.set_defaults(func=_pareto)
-    p = sub.add_parser("schema", help="print the JSON Schema of scenario files")
-    p.set_defaults(func=_schema)
+    _command(sub, "schema", "print the JSON Schema of scenario files", "clusterplan schema > scenarios/schema.json",
+             _schema)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``clusterplan`` command."""
+    from . import progress
+    parser = build_parser()
     args = parser.parse_args(argv)
+    progress.set_enabled(False if args.quiet else None)
+    if args.verbose:
+        os.environ["CLUSTERPLAN_SOLVER_LOG"] = "1"
+    # The command line draws to files only: the Agg backend, for this process and the workers it spawns.
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    import matplotlib
+    matplotlib.use("Agg")
     previous = None
     try:
         previous = signal.signal(signal.SIGTERM, _on_sigterm)

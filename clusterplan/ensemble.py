@@ -78,7 +78,8 @@ def recom(geo: Geography, scenario: Scenario | dict[str, Any], start: Plan, *, s
     label = assign.to_dict()
     rows, plans, checked = [], {}, 0
     check_scn = scn.model_copy(update={"model": start.model})
-    for step in range(steps):
+    from . import progress
+    for step in progress.items(range(steps), "ensemble step", total=steps):
         moved = _step(graph, label, homes, under5, floor, ceiling, rng)
         if moved is not None:
             candidate = pd.Series(moved).sort_index()

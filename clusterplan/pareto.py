@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from . import progress
 from .errors import InfeasibleError
 from .geography import Geography
 from .plan import Plan
@@ -55,7 +56,7 @@ def centres_front(geo: Geography, scenario: Scenario | dict[str, Any], counts: l
     from .solve import solve
     scn = Scenario.from_dict(scenario)
     rows, plans = [], []
-    for k in sorted(set(counts)):
+    for k in progress.items(sorted(set(counts)), "centres front, count"):
         s = scn.model_copy(update={"centres": scn.centres.model_copy(update={"count": k, "min_count": None,
                                                                              "max_count": None})})
         try:
@@ -86,7 +87,7 @@ def deprived_front(geo: Geography, scenario: Scenario | dict[str, Any], *, steps
     start = (rows[0][col] or 0.0) / 100
     # nothing to trade when the optimum already reaches every deprived child any plan could reach
     targets = shares if shares is not None else [t for t in np.linspace(start, cap, steps + 1)[1:] if t > start]
-    for s in targets:
+    for s in progress.items(targets, "deprived-share front, point"):
         if s > cap + 1e-12:
             rows.append({"required": round(100 * s, 2), "status": "infeasible",
                          "why": f"only {cap:.2%} of the deprived under-fives live within {minutes:g} minutes of any "

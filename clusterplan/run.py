@@ -21,6 +21,7 @@ import pandas as pd
 import yaml
 
 from . import corridors, datasets
+from . import progress as live
 from .errors import InputError, ScenarioError
 from .executor import describe, map_jobs
 from .geography import Geography
@@ -153,7 +154,7 @@ def write(plan: Plan, geo: Geography, scn: Scenario, out: str | Path) -> Path:
         _gpkg(plan, geo, tmp / "plan.gpkg")
         from .report import write_html, write_xlsx
         write_html(plan, geo, scn, tmp / "report.html")
-        write_xlsx(plan, tmp / "report.xlsx")
+        write_xlsx(plan, tmp / "report.xlsx", geo, scn)
     return Path(out)
 
 
@@ -292,10 +293,13 @@ def sweep(base: dict, sets: list[str], out: str | Path, *, workers: int = 2, sch
           progress=print) -> pd.DataFrame:
     """Run every variant in worker processes (local, or Dask with ``scheduler``: see :func:`executor.map_jobs`),
     skipping those already written from the same inputs (so a sweep resumes where it stopped, and a variant whose
-    scenario or input files changed since is run again). Returns one row per variant, also written to
-    ``out/sweep.csv``."""
+    scenario or input files changed since is run again). Returns one row per variant (its ``--set`` values as the
+    first columns, named by their keys, then its metrics), also written to ``out/sweep.csv``."""
     out = Path(out)
-    jobs = variants(base, parse_sets(sets))
+    parsed = parse_sets(sets)
+    jobs = variants(base, parsed)
+    settings = [dict(zip([k for k, _ in parsed], combo, strict=True))
+                for combo in itertools.product(*[v for _, v in parsed])]
     ensure_folder(out, kind="sweep")
     todo, rows, stale = [], {}, 0
     for label, data in jobs:
@@ -311,11 +315,13 @@ def sweep(base: dict, sets: list[str], out: str | Path, *, workers: int = 2, sch
     if removed:
         progress(f"removed {len(removed)} half-written folder(s) left by an interrupted run")
     try:
-        finished = map_jobs(_run_variant, todo, workers=workers, scheduler=scheduler)
-        for n, (label, metrics) in enumerate(finished, start=1):
-            rows[label] = metrics
-            state = metrics.get("error") or metrics.get("solver status")
-            progress(f"[{n}/{len(todo)}] {label}: {state}")
+        with live.step(f"sweep of {len(todo)} variants"):
+            finished = map_jobs(_run_variant, todo, workers=workers, scheduler=scheduler)
+            for n, (label, metrics) in enumerate(finished, start=1):
+                rows[label] = metrics
+                state = metrics.get("error") or metrics.get("solver status")
+                live.best(f"{n} of {len(todo)} done")
+                progress(f"[{n}/{len(todo)}] {label}: {state}")
     except KeyboardInterrupt:
         remove_stale(out, include_self=True)
         progress(f"interrupted: {len(rows)} of {len(jobs)} variants are complete in {out}; run the same command "
@@ -323,13 +329,27 @@ def sweep(base: dict, sets: list[str], out: str | Path, *, workers: int = 2, sch
         raise
     table = pd.DataFrame.from_dict({k: rows[k] for k, _ in jobs}, orient="index")
     table.index.name = "variant"
+    for key in reversed([k for k, _ in parsed]):  # each variant's settings as columns, first: no parsing labels
+        table.insert(0, key, [s[key] for s in settings])
     replace_file(out / "sweep.csv", lambda p: write_csv(table, p))
     return table
 
 
-def run_or_reuse(scn: Scenario, out: str | Path) -> tuple[Plan, Geography, bool]:
+def explain(plan: Plan, geo: Geography, scn: Scenario, why: bool | None = None) -> None:
+    """Attach the reason behind each amalgamation (:func:`clusterplan.reasons.reasons`) to an amalgamate plan:
+    always when ``why`` is True, never when False, and by default (None) whenever centres were amalgamated."""
+    if why is False or scn.model != "amalgamate" or scn.policies:
+        return
+    if not (plan.centres["status"] == "amalgamated").any():
+        return
+    from .reasons import reasons
+    plan.why = reasons(geo, scn, plan)
+
+
+def run_or_reuse(scn: Scenario, out: str | Path, *, why: bool | None = None) -> tuple[Plan, Geography, bool]:
     """Reuse the plan written in ``out`` when its inputs (scenario and geography hashes) are unchanged and it
-    still passes the checker; otherwise solve and write it. Returns (plan, geography, reused)."""
+    still passes the checker; otherwise solve (explaining amalgamations: see :func:`explain`) and write it.
+    Returns (plan, geography, reused)."""
     out = Path(out)
     geo = geography_for(scn)
     man = read_manifest(out)
@@ -341,6 +361,7 @@ def run_or_reuse(scn: Scenario, out: str | Path) -> tuple[Plan, Geography, bool]
         if not violations:
             return read_plan(out, man), geo, True
     plan, geo = run(scn)
+    explain(plan, geo, scn, why)
     write(plan, geo, scn, out)
     return plan, geo, False
 

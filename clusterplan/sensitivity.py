@@ -50,7 +50,8 @@ def sensitivity(scenario: Scenario | dict[str, Any], *, years: list[int] | None 
     cols: dict[str, pd.Series] = {}
     notes: dict[str, str] = {}
     names = None
-    for label, v_scn, rate in variants(scn, list(years), list(growth)):
+    from . import progress
+    for label, v_scn, rate in progress.items(variants(scn, list(years), list(growth)), "sensitivity variant"):
         geo = geography if geography is not None else geography_for(v_scn)
         if rate:
             geo = geo.with_under5((geo.areas["under5"] * (1 + rate)).round(),

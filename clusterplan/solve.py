@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from . import diagnose
+from . import diagnose, progress
 from .check import check as check_plan
 from .errors import InfeasibleError, ScenarioError, SolverError
 from .geography import Geography
@@ -163,15 +163,27 @@ def _unlocated_note(geo: Geography) -> list[str]:
 
 
 def solve(geography: Geography, scenario: Scenario | dict[str, Any], *,
-          restrict: dict[str, Any] | None = None) -> Plan:
+          restrict: dict[str, Any] | None = None, name: str | None = None, quiet: bool = False) -> Plan:
     """Solve a scenario on a geography and return a checked :class:`Plan`.
 
     ``scenario`` is a :class:`Scenario` or a dict with the scenario YAML's keys, e.g.
-    ``{"model": "amalgamate", "reach": {"min": 600}}``. ``restrict`` adds model restrictions that have no scenario
-    key (fields of :class:`clusterplan.models.assignment.Spec`: ``exclude_kept``, ``min_differ``,
-    ``deprived_within``...); the alternatives and Pareto fronts use it. Only for amalgamate and sites.
+    ``{"model": "amalgamate", "reach": {"min": 600}}``; the plan is named by ``name``, else the scenario's
+    ``name``. ``restrict`` adds model restrictions that have no scenario key (fields of
+    :class:`clusterplan.models.assignment.Spec`: ``exclude_kept``, ``min_differ``, ``deprived_within``...); the
+    alternatives and Pareto fronts use it. Only for amalgamate and sites. ``quiet`` draws no progress line (one is
+    drawn on a terminal while the solve runs; see :mod:`clusterplan.progress`).
     """
     scn = Scenario.from_dict(scenario)
+    if name is not None:
+        scn = scn.model_copy(update={"name": name})
+    if quiet:
+        with progress.quiet():
+            return _solve_scenario(geography, scn, restrict)
+    with progress.step(f"solving {scn.name} ({scn.model})", limit=scn.solver.time_limit):
+        return _solve_scenario(geography, scn, restrict)
+
+
+def _solve_scenario(geography: Geography, scn: Scenario, restrict: dict[str, Any] | None) -> Plan:
     geo = geography
     ihash = input_hash(geo, scn)
     if restrict and (scn.model not in ("amalgamate", "sites") or scn.policies):
@@ -205,6 +217,7 @@ def solve(geography: Geography, scenario: Scenario | dict[str, Any], *,
         from .models import tender
         plan.lots = tender.lots(plan, scn.tender)
     plan.input_hashes = geo.fingerprint()
+    plan.geography = geo
     check_plan(plan, geo, scn, raise_on_violation=True)
     plan.metrics = _metrics(plan, geo, scn)
     return plan
@@ -236,6 +249,10 @@ def _metrics(plan: Plan, geo: Geography, scn: Scenario) -> dict:
             sq_res = None
         if sq_res is not None:
             sq = pd.DataFrame({"area": sq_res.assign.index, "centre": sq_res.assign.to_numpy()})
+            fac = amalgamate.facilities(geo)
+            plan.baseline = Plan(model="status_quo", scenario_name="status quo", assignment=_assignment_frame(
+                sq_res.assign), centres=centre_table(geo, sq_res.assign, fac, geo.centre_minutes[fac.index],
+                                                     status={j: "kept" for j in fac.index}), report=plan.report)
     m = plan_metrics(plan, geo, weight=scn.deprivation.weight, floor=scn.reach.min, status_quo=sq,
                      management_cost=scn.centres.management_cost, sites=scn.sites)
     if len(plan.lots):
@@ -337,6 +354,7 @@ def _solve_policies(geo: Geography, scn: Scenario, ihash: str) -> Plan:
                 if any(len(p.lots) for p in plans) else pd.DataFrame(),
                 report=report, notes=_unlocated_note(geo) + notes)
     plan.input_hashes = geo.fingerprint()
+    plan.geography = geo
     check_plan(plan, geo, scn, raise_on_violation=True)
     plan.metrics = _metrics(plan, geo, scn)
     if len(plan.lots):

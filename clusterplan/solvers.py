@@ -8,6 +8,7 @@ and the bound is reported only then.
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
@@ -78,6 +79,36 @@ def _version(package: str) -> str:
         return "unknown"
 
 
+_BANNER_SILENCED = False
+
+
+def _silence_highs_banner() -> None:
+    """HiGHS prints its banner to the process's standard output when the first ``Highs`` object is made, whatever
+    its options; make that first one with the output sent nowhere, so runs, notebooks and sweep workers stay quiet
+    (``msg=True`` keeps the solver's log)."""
+    global _BANNER_SILENCED
+    if _BANNER_SILENCED:
+        return
+    import sys
+
+    import highspy
+    _BANNER_SILENCED = True
+    try:
+        sys.stdout.flush()
+        saved = os.dup(1)
+    except (OSError, ValueError, AttributeError):  # no real standard output: nothing to silence
+        highspy.Highs()
+        return
+    null = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(null, 1)
+        highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(null)
+
+
 def solve_problem(prob: pulp.LpProblem, *, name: str = "highs", time_limit: float = 120, gap: float = 0.0,
                   threads: int | None = None, seed: int = 0, warm: bool = False, msg: bool = False,
                   max_nodes: int | None = None) -> Outcome:
@@ -91,6 +122,9 @@ def solve_problem(prob: pulp.LpProblem, *, name: str = "highs", time_limit: floa
     if pulp_name not in pulp.listSolvers(onlyAvailable=True):
         raise SolverError(f"solver.name: solver '{name}' is not installed here; installed: {', '.join(available())}")
     t0 = time.perf_counter()
+    msg = msg or bool(os.environ.get("CLUSTERPLAN_SOLVER_LOG"))  # `clusterplan --verbose`
+    if pulp_name == "HiGHS" and not msg:
+        _silence_highs_banner()
     try:
         if pulp_name == "HiGHS":
             solver = _HiGHS(msg=msg, timeLimit=time_limit, gapRel=gap, threads=threads, warm=warm,

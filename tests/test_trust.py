@@ -302,8 +302,6 @@ def test_explicit_adjacency_replaces_the_corridors_and_the_checker_honours_it(ow
     for _, areas in plan.assignment.groupby("centre")["area"]:
         assert nx.is_connected(geo.corridors.subgraph(list(areas)))
     # A plan connected only in the snapped graph breaks the explicit one, and the checker says so.
-    snapped = cp.Geography.from_files(areas=own / "areas.csv", boundaries=own / "boundaries.geojson",
-                                      centres=own / "centres.csv")
     a = pd.DataFrame({"area": CODES, "centre": ["attleborough" if k % 2 else "west" for k in range(6)],
                       "cluster": ""})
     bad = cp.Plan(model="status_quo", scenario_name="x", assignment=a, centres=pd.DataFrame(),

@@ -40,6 +40,7 @@ import numpy as np
 import pandas as pd
 import pulp
 
+from .. import progress
 from ..errors import SolverError
 from ..solvers import solve_problem
 
@@ -223,6 +224,7 @@ def repack(graph: nx.Graph, under5: pd.Series, floor: float, regions: list[froze
     weight = np.zeros(len(g.nodes))
     stopped = "stall"
     while True:
+        progress.best(f"best so far {len(packed)} regions, bound {bound}")
         if len(packed) >= bound:
             stopped = "bound"
             break

@@ -176,8 +176,8 @@ def main() -> None:
          {"exit": 2, "contains": ["gone.csv", "file not found", "restore it"], "argv": ["check", "{case}/plan"]},
          {"plan/manifest.json": '{"written_by": "clusterplan", "model": "amalgamate", "scenario": "x", '
                                 '"status": "optimal", "input_hashes": {}, "resolved_scenario": {"geography": '
-                                '{"builtin": null, "areas": "/nonexistent/gone.csv", "boundaries": "/nonexistent/b.geojson"'
-                                '}}}',
+                                '{"builtin": null, "areas": "/nonexistent/gone.csv", '
+                                '"boundaries": "/nonexistent/b.geojson"}}}',
           "plan/assignment.csv": "area,centre,cluster\n", "plan/centres.csv": "centre,name,status\n"})
     case("check_not_a_folder", "model: amalgamate\n",
          {"exit": 2, "contains": ["not a folder"], "argv": ["check", "{case}/scenario.yaml"]})

@@ -1,0 +1,136 @@
+"""What a person reads: the workbook an analyst filters, the comparison slide, the command line's help, progress on
+long work, and the library's one-line descriptions. Real Norfolk data, or the six real areas of tests/bad_inputs."""
+
+from __future__ import annotations
+
+import io
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import matplotlib.image as mpimg
+import openpyxl
+import pandas as pd
+import pytest
+
+import clusterplan as cp
+from clusterplan import progress
+from clusterplan.cli import build_parser, main
+
+ROOT = Path(__file__).parent.parent
+NORFOLK = ROOT / "scenarios" / "norfolk"
+BASE = Path(__file__).parent / "bad_inputs" / "_base"
+
+
+@pytest.fixture(scope="module")
+def tender(tmp_path_factory):
+    """Amalgamate then tender, on the real Norfolk data, written as `clusterplan run` writes it."""
+    out = tmp_path_factory.mktemp("tender") / "plan"
+    assert main(["--quiet", "run", str(NORFOLK / "amalgamate_then_tender.yaml"), "--out", str(out)]) == 0
+    return out
+
+
+def test_the_workbook_is_typed_formatted_and_complete(tender):
+    wb = openpyxl.load_workbook(tender / "report.xlsx")
+    assert {"summary", "centres", "assignment", "lots", "why", "solver", "sources"} <= set(wb.sheetnames)
+    for ws in wb.worksheets:
+        assert ws.freeze_panes == "A2" and ws.auto_filter.ref, ws.title
+        assert all(c.font.bold for c in ws[1] if c.value is not None), ws.title
+    summary = {r[0].value: r[1].value for r in wb["summary"].iter_rows(min_row=2)}
+    assert summary["centres kept"] == 36 and isinstance(summary["mean minutes"], float)
+    solver = {r[0].value: r[1].value for r in wb["solver"].iter_rows(min_row=2)}
+    assert solver["status"] == "optimal" and solver["relaxed_bound"] is None
+    head = [c.value for c in wb["assignment"][1]]
+    for col in ("Area (LSOA)", "Area name", "District", "Children under five", "Centre today", "Planned centre",
+                "Travel (minutes)"):
+        assert col in head, col
+    assert wb["assignment"].max_row == 539
+    lots = wb["lots"]
+    share = [c for c in lots[1] if c.value == "Share of the budget"][0].column
+    assert lots.cell(row=2, column=share).number_format == "0.0%"
+    assert 0 < lots.cell(row=2, column=share).value < 1
+    assert wb["why"].max_row == 6   # five amalgamations explained by default
+
+
+def test_report_names_the_fragile_decisions(tender):
+    import html
+    page = html.unescape((tender / "report.html").read_text())
+    brief = page.split("In brief.</b>")[1].split("</div>")[0]
+    assert "keeps 36 of 41 centres" in brief and "knife-edge or ties" in brief
+    assert "A tie: keeping Dereham Central instead costs nothing" in page
+    assert "Centres closing and where their children go" in page and "What changes for families" in page
+
+
+def test_the_comparison_is_a_slide(tmp_path):
+    out = tmp_path / "cmp"
+    assert main(["--quiet", "compare", str(NORFOLK / "status_quo.yaml"), str(NORFOLK / "fifteen_bases.yaml"),
+                 "--out", str(out)]) == 0
+    img = mpimg.imread(out / "comparison.png")
+    h, w = img.shape[:2]
+    assert w >= 1600 and abs(w / h - 16 / 9) < 0.01
+    assert (out / "comparison.pdf").read_bytes()[:4] == b"%PDF"
+    table = pd.read_csv(out / "comparison.csv", index_col=0)
+    assert list(table.columns) == ["Norfolk - status quo", "Norfolk - fifteen bases"]
+
+
+def test_every_command_explains_itself():
+    parser = build_parser()
+    sub = next(a for a in parser._actions if a.dest == "command")
+    assert len(sub.choices) >= 14
+    for name, p in sub.choices.items():
+        text = p.format_help()
+        assert p.description and "example:" in text and f"clusterplan {name}" in text, name
+        for action in p._actions:
+            if action.dest != "help":
+                assert action.help, f"{name}: {action.dest} has no help"
+    top = parser.format_help()
+    assert "``" not in top and "exit codes" in top
+    out = subprocess.run([sys.executable, "-m", "clusterplan", "--version"], capture_output=True, text=True)
+    assert out.returncode == 0 and out.stdout.startswith("clusterplan ")
+
+
+def test_time_limit_on_the_command_line(tmp_path):
+    shutil.copytree(BASE, tmp_path / "in")
+    (tmp_path / "in" / "s.yaml").write_text("reach: {min: 100}\nsolver: {time_limit: 60}\n"
+                                            "geography: {areas: areas.csv, boundaries: boundaries.geojson, "
+                                            "centres: centres.csv}\n")
+    assert main(["--quiet", "run", str(tmp_path / "in" / "s.yaml"), "--out", str(tmp_path / "o"),
+                 "--time-limit", "7"]) == 0
+    import json
+    assert json.loads((tmp_path / "o" / "manifest.json").read_text())["time_limit"] == 7
+
+
+def test_progress_line_while_solving_and_no_banner(capfd):
+    progress.set_enabled(True)
+    buf = io.StringIO()
+    try:
+        old = sys.stderr
+        sys.stderr = buf
+        g = cp.datasets.norfolk()
+        plan = cp.solve(g, {"model": "capacity", "solver": {"time_limit": 3}})
+    finally:
+        sys.stderr = old
+        progress.set_enabled(None)
+    assert "solving scenario (capacity)" in buf.getvalue() and "of 3 s" in buf.getvalue()
+    assert "best so far" in buf.getvalue()
+    assert plan.report.status in ("optimal", "feasible")
+    assert "Running HiGHS" not in capfd.readouterr().out
+    quiet = io.StringIO()
+    sys.stderr = quiet
+    try:
+        cp.solve(g, {"model": "status_quo"}, quiet=True)
+    finally:
+        sys.stderr = old
+    assert quiet.getvalue() == ""
+
+
+def test_plans_and_geographies_describe_themselves_in_one_line():
+    g = cp.datasets.norfolk()
+    plan = cp.solve(g, {"model": "status_quo", "name": "Norfolk today"})
+    assert repr(g).count("\n") == 0 and "538 areas" in repr(g)
+    assert repr(plan) == "<Plan 'Norfolk today': status_quo, 538 areas, 41 centres; optimal, gap 0.00%>"
+    assert "<table>" in plan._repr_html_() and "<table>" in g._repr_html_()
+    gdf = plan.to_geodataframe()
+    assert len(gdf) == 538 and gdf.crs.to_epsg() == 27700 and gdf["centre_name"].notna().all()
+    assert cp.solve(g, {"model": "status_quo"}, name="today").scenario_name == "today"
