@@ -133,7 +133,7 @@ def table(alts: list[Alternative]) -> pd.DataFrame:
         rows.append({"rank": a.rank, "centres kept": len(a.plan.kept),
                      "weighted child-minutes": round(a.plan.report.objective, 1),
                      "above optimum (%)": round(100 * a.excess, 3), "status": a.plan.report.status,
-                     "mean minutes": m.get("mean minutes"),
-                     "deprived under-fives within 15 min (%)": m.get("deprived under-fives within 15 min (%)"),
-                     "lowest reach": m.get("lowest reach"), "differences from the optimum": a.differences})
+                     "mean minutes": m.get("mean_minutes"),
+                     "deprived under-fives within 15 min (%)": m.get("deprived_within_15_min_pct"),
+                     "lowest reach": m.get("lowest_reach"), "differences from the optimum": a.differences})
     return pd.DataFrame(rows).set_index("rank")

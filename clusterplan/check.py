@@ -323,14 +323,14 @@ def _check_policies(plan, geo: Geography, scn: Scenario, raise_on_violation: boo
 
 # ---------------------------------------------------------------------- what a written plan folder states
 #: Metrics that need today's catchments (a solve) to recompute; ``check_written`` leaves them to the plan's manifest.
-NEEDS_STATUS_QUO = ("areas changing centre", "children changing centre")
+NEEDS_STATUS_QUO = ("areas_changing_centre", "children_changing_centre")
 
 
 def check_written(plan, geography: Geography, scenario: Scenario) -> list[str]:
     """Every figure a plan folder states beyond its assignment, recomputed from the assignment and the inputs:
     ``metrics.json`` (all but the change counts, which need today's catchments), ``lots.csv`` (the funding formula)
     and ``clusters.csv`` (centres and reach per cluster). Returns the differences in words."""
-    from .metrics import plan_metrics
+    from .metrics import metric_id, plan_metrics
     out = []
     scn = scenario
     if plan.metrics:
@@ -339,16 +339,18 @@ def check_written(plan, geography: Geography, scenario: Scenario) -> list[str]:
                                  management_cost=scn.centres.management_cost, sites=scn.sites)
         except (KeyError, ValueError, TypeError) as exc:
             return [f"metrics.json cannot be recomputed from the plan ({type(exc).__name__}: {exc})"]
-        again["solver status"] = plan.report.status
+        again["solver_status"] = plan.report.status
         if len(plan.lots):
             again["lots"] = int(len(plan.lots))
-        for key, stated in plan.metrics.items():
-            if key in NEEDS_STATUS_QUO or key == "gap" or key == "VCS-accessible lots":
+        for shown, stated in plan.metrics.items():
+            key = metric_id(shown)  # older folders keyed metrics by their labels
+            if key in NEEDS_STATUS_QUO or key in ("gap", "vcs_accessible_lots") or (
+                    key == "reach_floor" and shown != key):
                 continue
             if key not in again:
-                out.append(f"metrics.json: {key!r} is not a metric of this plan")
+                out.append(f"metrics.json: {shown!r} is not a metric of this plan")
             elif not _same(stated, again[key]):
-                out.append(f"metrics.json: {key} is {stated!r}; recomputed from the plan: {again[key]!r}")
+                out.append(f"metrics.json: {shown} is {stated!r}; recomputed from the plan: {again[key]!r}")
     out += _check_lots(plan, geography, scn)
     out += _check_clusters(plan, geography)
     return out

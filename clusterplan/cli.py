@@ -124,8 +124,10 @@ def _run(args: argparse.Namespace) -> int:
         raise ScenarioError(f"{args.scenario}: {exc}") from None
     out = runner.write(plan, geo, scn, args.out)
     print(f"{scn.name}: {_report_line(plan)}")
+    from .metrics import label
     for k, v in plan.metrics.items():
-        print(f"  {k}: {v}")
+        shown = "n/a" if v is None else (f"{v:.2%}" if k == "gap" else (f"{v:,}" if isinstance(v, int) else v))
+        print(f"  {label(k)}: {shown}")
     extra = ", why.csv" if len(plan.why) else ""
     print(f"written: {out}/ (assignment.csv, centres.csv, metrics.json, manifest.json, plan.gpkg, report.html, "
           f"report.xlsx{extra})")
@@ -522,8 +524,8 @@ def main(argv: list[str] | None = None) -> int:
     progress.set_enabled(False if args.quiet else None)
     if args.verbose:
         os.environ["CLUSTERPLAN_SOLVER_LOG"] = "1"
-    # The command line draws to files only: the Agg backend, for this process and the workers it spawns.
-    os.environ.setdefault("MPLBACKEND", "Agg")
+    # The command line draws to files only: the Agg backend for this process (not through the environment, which a
+    # notebook kernel started later from the same process would inherit, losing its inline figures).
     import matplotlib
     matplotlib.use("Agg")
     previous = None

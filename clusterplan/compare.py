@@ -10,26 +10,30 @@ from .plan import Plan
 
 
 def compare(plans: Iterable[Plan]) -> pd.DataFrame:
-    """One table, one column per scenario (named by ``plan.scenario_name``), one row per metric
-    (see :func:`clusterplan.metrics.plan_metrics`). Metrics a plan does not have are left empty."""
+    """One table, one column per scenario (named by ``plan.scenario_name``), one row per metric, labelled for
+    reading (see :data:`clusterplan.metrics.METRICS` for the ids). Metrics a plan does not have are left empty."""
+    from .metrics import label, metric_id
     plans = list(plans)
     cols = {}
     for n, p in enumerate(plans):
         name = p.scenario_name if p.scenario_name not in cols else f"{p.scenario_name} ({n + 1})"
-        cols[name] = pd.Series(p.metrics, dtype=object)
-    rows = list(dict.fromkeys(k for p in plans for k in p.metrics))
-    return pd.DataFrame(cols).reindex(rows)
+        cols[name] = pd.Series({metric_id(k): v for k, v in p.metrics.items()}, dtype=object)
+    rows = list(dict.fromkeys(metric_id(k) for p in plans for k in p.metrics))
+    table = pd.DataFrame(cols).reindex(rows)
+    table.index = [label(k) for k in rows]
+    table.index.name = "metric"
+    return table
 
 
-KEY_FIGURES = ("centres kept", "centres amalgamated", "lowest reach", "mean minutes",
-               "deprived under-fives within 15 min (%)", "children changing centre", "clusters", "solver status")
+KEY_FIGURES = ("centres_kept", "centres_amalgamated", "centres_below_floor", "lowest_reach", "mean_minutes",
+               "deprived_within_15_min_pct", "children_changing_centre", "clusters", "solver_status")
 
 
 def key_figures(table: pd.DataFrame) -> pd.DataFrame:
-    """The rows of a comparison a slide has room for (those present), plus centres below the floor."""
-    rows = [r for r in table.index if r in KEY_FIGURES or str(r).startswith("centres below")]
-    order = sorted(rows, key=lambda r: (KEY_FIGURES.index(r) if r in KEY_FIGURES else 1.5))
-    return table.loc[order]
+    """The rows of a comparison (from :func:`compare`) a slide has room for, those present, in a fixed order."""
+    from .metrics import label
+    wanted = [label(k) for k in KEY_FIGURES]
+    return table.loc[[r for r in wanted if r in table.index]]
 
 
 def comparison_figure(plans: list[Plan], geo, status_quo: Plan | None = None, table: pd.DataFrame | None = None):

@@ -22,6 +22,7 @@ import pandas as pd
 from . import progress
 from .errors import InfeasibleError
 from .geography import Geography
+from .metrics import metric_id
 from .plan import Plan
 from .scenario import Scenario
 
@@ -46,8 +47,9 @@ def share_within(plan: Plan, geo: Geography, minutes: float) -> float | None:
 
 def _row(plan: Plan, **extra) -> dict:
     m = plan.metrics
-    return {**extra, "centres": len(plan.kept), COST: m.get(COST), "mean minutes": m.get("mean minutes"),
-            SHARE: m.get(SHARE), "status": plan.report.status, "gap": plan.report.gap}
+    return {**extra, "centres": len(plan.kept), COST: m.get("weighted_child_minutes"),
+            "mean minutes": m.get("mean_minutes"),
+            SHARE: m.get("deprived_within_15_min_pct"), "status": plan.report.status, "gap": plan.report.gap}
 
 
 def centres_front(geo: Geography, scenario: Scenario | dict[str, Any], counts: list[int]) -> tuple[pd.DataFrame,
@@ -142,9 +144,10 @@ def figure(centres: pd.DataFrame | None, deprived: pd.DataFrame | None, chosen: 
         ok = df[df["status"].isin(["optimal", "feasible"])]
         ax.plot(ok[x], ok[COST], "o-", color="#1f77b4", label="front (each point a checked plan)")
         if chosen is not None:
-            cx = len(chosen.kept) if x == "centres" else chosen.metrics.get(x)
+            cx = len(chosen.kept) if x == "centres" else chosen.metrics.get(metric_id(x))
             if cx is not None:
-                ax.plot([cx], [chosen.metrics.get(COST)], "*", ms=16, color="#d62728", label="this scenario's plan")
+                ax.plot([cx], [chosen.metrics.get("weighted_child_minutes")], "*", ms=16, color="#d62728",
+                        label="this scenario's plan")
         ax.set_xlabel("centres kept (management cost)" if x == "centres" else x)
         ax.set_ylabel(f"{COST} (lower is better)")
         ax.legend(fontsize=8)

@@ -101,8 +101,9 @@ class Plan:
         r = self.report
         rows = [("model", self.model), ("areas", f"{len(self.assignment):,}"), ("centres", self._counts()),
                 ("status", self._proof()), ("solver", f"{r.solver_version}, {r.seconds:,.1f} s")]
-        rows += [(k, v) for k, v in self.metrics.items() if k in ("lowest reach", "mean minutes",
-                                                                   "deprived under-fives within 15 min (%)")]
+        from .metrics import label
+        rows += [(label(k), v) for k, v in self.metrics.items() if k in ("lowest_reach", "mean_minutes",
+                                                                          "deprived_within_15_min_pct")]
         body = "".join(f"<tr><th style='text-align:left'>{html.escape(str(k))}</th><td>{html.escape(str(v))}</td>"
                        "</tr>" for k, v in rows)
         return f"<b>Plan: {html.escape(self.scenario_name)}</b><table>{body}</table>"

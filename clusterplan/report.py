@@ -24,6 +24,7 @@ from .datasets import ATTRIBUTION
 from .geography import Geography
 from .io import FORMULA_START, version
 from .maps import SOURCE, before_after, change_map, plan_map, short_name  # noqa: F401 - re-exported
+from .metrics import label
 from .models.objective import DEPRIVED_IDACI, deprived_under5
 
 #: Human names (with units) of the plan tables' columns, for the report and the workbook.
@@ -101,15 +102,15 @@ def family_changes(plan, geo: Geography, scn) -> pd.DataFrame:
 def _travel_rows(ch: pd.DataFrame) -> pd.DataFrame:
     rows = []
     moving = ch[ch["changes"]] if len(ch) else ch
-    for label, mask in (("all children changing centre", None), ("of them, in the most deprived areas", "deprived"),
-                        ("of them, in rural areas", "rural")):
+    for who, mask in (("all children changing centre", None), ("of them, in the most deprived areas", "deprived"),
+                      ("of them, in rural areas", "rural")):
         d = moving if mask is None else moving[moving[mask]]
         kids = float(d["under5"].sum()) if len(d) else 0.0
         if kids == 0:
-            rows.append({"Who": label, "Children": 0, "Mean travel today (minutes)": None,
+            rows.append({"Who": who, "Children": 0, "Mean travel today (minutes)": None,
                          "Mean travel after (minutes)": None, "Longest travel after (minutes)": None})
             continue
-        rows.append({"Who": label, "Children": int(kids),
+        rows.append({"Who": who, "Children": int(kids),
                      "Mean travel today (minutes)": float((d["today_minutes"] * d["under5"]).sum() / kids),
                      "Mean travel after (minutes)": float((d["minutes"] * d["under5"]).sum() / kids),
                      "Longest travel after (minutes)": float(d["minutes"].max())})
@@ -179,7 +180,7 @@ def summary_text(plan, geo: Geography, scn, ch: pd.DataFrame) -> str:
         low = serving.sort_values("reach").iloc[0]
         rule = f"Every centre reaches at least {floor:,.0f} children; the" if plan.model != "cluster" else "The"
         parts.append(f"{rule} smallest, {short_name(low['name'])}, reaches {int(low['reach']):,}.")
-    if "clusters" in plan.metrics and plan.metrics.get("clusters"):
+    if plan.metrics.get("clusters"):
         parts.append(f"The centres form {plan.metrics['clusters']} clusters.")
     if len(ch) and ch["changes"].any():
         d = ch[ch["changes"]]
@@ -190,7 +191,7 @@ def summary_text(plan, geo: Geography, scn, ch: pd.DataFrame) -> str:
                      f"{d['minutes'].max():.0f} minutes).")
     elif len(ch):
         parts.append("No family changes centre.")
-    share = plan.metrics.get("deprived under-fives within 15 min (%)")
+    share = plan.metrics.get("deprived_within_15_min_pct")
     if share is not None:
         parts.append(f"{share:.0f}% of under-fives in the most deprived areas live within 15 minutes of their centre "
                      "(Ofsted looked for 65% of the most vulnerable for 'good').")
@@ -338,7 +339,7 @@ def write_html(plan, geo: Geography, scn, path: str | Path) -> None:
                   "value": [r.status, _fmt(r.objective), _fmt(r.bound),
                             "-" if r.gap is None else f"{r.gap:.2%}", r.solver_version, r.scope]}), names={}),
               "</details>", "<h2>Key figures</h2>", _table(pd.DataFrame(
-                  {"figure": list(plan.metrics), "value": [
+                  {"figure": [label(k) for k in plan.metrics], "value": [
                       (f"{v:.2%}" if k == "gap" and isinstance(v, int | float) else v)
                       for k, v in plan.metrics.items()]}), names={"figure": "Figure", "value": "Value"})]
     if plan.notes:
@@ -384,7 +385,8 @@ def write_xlsx(plan, path: str | Path, geo: Geography | None = None, scn=None) -
     headers, frozen panes, filters, widths, percentages as percentages; an assignment sheet with each area's name,
     district, children, minutes, today's and the planned centre; and a Sources sheet. Text that Excel would run as
     a formula (a centre named ``=HYPERLINK(...)``) is stored as text, never as a formula."""
-    summary = pd.DataFrame({"Figure": list(plan.metrics), "Value": [_typed(v) for v in plan.metrics.values()]})
+    summary = pd.DataFrame({"Figure": [label(k) for k in plan.metrics], "Metric id": list(plan.metrics),
+                            "Value": [_typed(v) for v in plan.metrics.values()]})
     r = plan.report.to_dict()
     solver = pd.DataFrame({"Setting or result": list(r), "Value": [_typed(v) for v in r.values()]})
     with pd.ExcelWriter(path, engine="openpyxl") as xl:

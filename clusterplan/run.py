@@ -319,7 +319,7 @@ def sweep(base: dict, sets: list[str], out: str | Path, *, workers: int = 2, sch
             finished = map_jobs(_run_variant, todo, workers=workers, scheduler=scheduler)
             for n, (label, metrics) in enumerate(finished, start=1):
                 rows[label] = metrics
-                state = metrics.get("error") or metrics.get("solver status")
+                state = metrics.get("error") or metrics.get("solver_status")
                 live.best(f"{n} of {len(todo)} done")
                 progress(f"[{n}/{len(todo)}] {label}: {state}")
     except KeyboardInterrupt:

@@ -258,7 +258,7 @@ def _metrics(plan: Plan, geo: Geography, scn: Scenario) -> dict:
     if len(plan.lots):
         m["lots"] = int(len(plan.lots))
         vcs = plan.lots["vcs_accessible"]
-        m["VCS-accessible lots"] = None if vcs.isna().all() else int(vcs.fillna(False).astype(bool).sum())
+        m["vcs_accessible_lots"] = None if vcs.isna().all() else int(vcs.fillna(False).astype(bool).sum())
     return m
 
 
@@ -336,7 +336,7 @@ def _solve_policies(geo: Geography, scn: Scenario, ihash: str) -> Plan:
     statuses = {p.report.status for p in plans}
     gaps = [p.report.gap for p in plans]
     notes = [f"{key} ({', '.join(ds)}): {p.model}{' + ' + ', '.join(p_s) if (p_s := _stages_of(p)) else ''}, "
-             f"{p.report.status}, gap {p.report.gap}" for key, ds, p in parts]
+             f"{p.report.status}, gap {_pct(p.report.gap)}" for key, ds, p in parts]
     r0 = plans[0].report
     report = SolveReport(status="optimal" if statuses == {"optimal"} else "feasible", objective=None, bound=None,
                          gap=None if any(g is None for g in gaps) else max(gaps),
@@ -360,6 +360,11 @@ def _solve_policies(geo: Geography, scn: Scenario, ihash: str) -> Plan:
     if len(plan.lots):
         plan.metrics["lots"] = int(len(plan.lots))
     return plan
+
+
+def _pct(gap: float | None) -> str:
+    """A gap as a percentage (the one way clusterplan shows gaps), or n/a."""
+    return "n/a" if gap is None else f"{gap:.2%}"
 
 
 def _stages_of(plan: Plan) -> list[str]:

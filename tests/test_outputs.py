@@ -37,8 +37,9 @@ def test_the_workbook_is_typed_formatted_and_complete(tender):
     for ws in wb.worksheets:
         assert ws.freeze_panes == "A2" and ws.auto_filter.ref, ws.title
         assert all(c.font.bold for c in ws[1] if c.value is not None), ws.title
-    summary = {r[0].value: r[1].value for r in wb["summary"].iter_rows(min_row=2)}
-    assert summary["centres kept"] == 36 and isinstance(summary["mean minutes"], float)
+    summary = {r[1].value: r[2].value for r in wb["summary"].iter_rows(min_row=2)}
+    assert summary["centres_kept"] == 36 and isinstance(summary["mean_minutes"], float)
+    assert [c.value for c in wb["summary"][1]] == ["Figure", "Metric id", "Value"]
     solver = {r[0].value: r[1].value for r in wb["solver"].iter_rows(min_row=2)}
     assert solver["status"] == "optimal" and solver["relaxed_bound"] is None
     head = [c.value for c in wb["assignment"][1]]

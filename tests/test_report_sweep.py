@@ -67,9 +67,11 @@ def test_sweep_runs_in_workers_and_resumes(tmp_path, england_dir):
     lines = []
     table = sweep(base, ["reach.min=550,650"], tmp_path / "local", workers=2, progress=lines.append)
     assert list(table.index) == ["reach.min=550", "reach.min=650"]
-    assert (table["solver status"] == "optimal").all()
-    assert table.loc["reach.min=550", "centres kept"] > table.loc["reach.min=650", "centres kept"]
-    assert json.loads((tmp_path / "local" / "reach.min=650" / "metrics.json").read_text())["centres below 650"] == 0
+    assert (table["solver_status"] == "optimal").all()
+    assert list(table["reach.min"]) == [550, 650]   # each variant's setting as a column: no label parsing
+    assert table.loc["reach.min=550", "centres_kept"] > table.loc["reach.min=650", "centres_kept"]
+    metrics = json.loads((tmp_path / "local" / "reach.min=650" / "metrics.json").read_text())
+    assert metrics["centres_below_floor"] == 0 and metrics["reach_floor"] == 650
     again = []
     sweep(base, ["reach.min=550,650"], tmp_path / "local", workers=2, progress=again.append)
     assert again == ["2 variants: 2 already done, 0 to run on 2 local worker process(es)"]

@@ -118,7 +118,7 @@ def test_tender_stage_makes_a_lot_per_kept_centre(tmp_path):
     kept = plan.centres[plan.centres["status"] == "kept"]
     assert len(plan.lots) == len(kept)
     assert plan.lots["value"].sum() == pytest.approx(1_000_000, abs=1)
-    assert plan.metrics["VCS-accessible lots"] == int((plan.lots["value"] <= 20000).sum())
+    assert plan.metrics["vcs_accessible_lots"] == int((plan.lots["value"] <= 20000).sum())
 
 
 def test_amalgamate_then_cluster_stage(tmp_path):

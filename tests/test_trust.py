@@ -168,10 +168,10 @@ def test_check_verifies_every_table_the_folder_states(own, tmp_path, capsys):
     copy = tmp_path / "metrics_edited"
     shutil.copytree(out, copy)
     m = json.loads((copy / "metrics.json").read_text())
-    m["mean minutes"] = m["mean minutes"] - 3
+    m["mean_minutes"] = m["mean_minutes"] - 3
     (copy / "metrics.json").write_text(json.dumps(m))
     assert main(["check", str(copy)]) == 1
-    assert "metrics.json: mean minutes" in capsys.readouterr().out
+    assert "metrics.json: mean_minutes" in capsys.readouterr().out
 
 
 def test_names_that_excel_would_run_are_written_as_text(own, tmp_path):
@@ -209,7 +209,7 @@ def test_a_sweep_reruns_a_variant_whose_input_changed(own, tmp_path, capsys):
     areas.to_csv(own / "areas.csv", index=False)
     assert main(argv) == 0
     assert "0 already done, 2 to run" in capsys.readouterr().out
-    assert json.loads((tmp_path / "sw" / "reach.min=300" / "metrics.json").read_text())["lowest reach"] == 446
+    assert json.loads((tmp_path / "sw" / "reach.min=300" / "metrics.json").read_text())["lowest_reach"] == 446
 
 
 def test_compare_gives_scenarios_with_one_file_name_their_own_folders(own, tmp_path):

@@ -97,8 +97,13 @@ def add_clusters(plan: Plan, geo: Geography, scn: Scenario, ihash: str) -> Plan:
     clusters["lead"] = clusters["cluster"]
     clusters["lead_name"] = clusters["lead"].map(fac["name"])
     r = plan.report
-    first = f"catchments: {r.status}, objective {r.objective}, gap {r.gap}, {r.seconds} s" if plan.model != "cluster" \
-        else "catchments: the status quo's"
+    gap = "n/a" if r.gap is None else f"{r.gap:.2%}"
+    if plan.model == "cluster":
+        first = "catchments: the status quo's"
+    elif r.objective is not None:
+        first = f"catchments: {r.status}, objective {r.objective:,.1f}, gap {gap}, {r.seconds} s"
+    else:
+        first = f"catchments: {r.status}, gap {gap}, {r.seconds} s"
     scope = ("clusters connected through adjacent catchments by shortest-path precedence from their lead; "
              + first)
     report = _report(out, scn, scope, ihash, r.candidates, list(r.notes))
