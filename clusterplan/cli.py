@@ -382,8 +382,9 @@ class _Help(argparse.RawDescriptionHelpFormatter):
 
 
 def _command(sub, name: str, summary: str, example: str, func, description: str = ""):
-    p = sub.add_parser(name, help=summary, description=(description or summary[0].upper() + summary[1:] + "."),
-                       epilog=f"example:\n  {example}", formatter_class=_Help)
+    import textwrap
+    text = textwrap.fill(description or summary[0].upper() + summary[1:] + ".", 100)
+    p = sub.add_parser(name, help=summary, description=text, epilog=f"example:\n  {example}", formatter_class=_Help)
     p.set_defaults(func=func)
     return p
 
