@@ -192,27 +192,40 @@ def comparison_figure(plans: list, geo: Geography, status_quo=None, table: pd.Da
     map_bottom = 0.36 if table is not None else 0.05
     height = (0.9 - map_bottom) / rows
     width = 0.98 / cols
-    for k, p in enumerate(shown):
+    titles = _short_headers([p.scenario_name for p in shown])
+    for k, (p, title) in enumerate(zip(shown, titles, strict=True)):
         r, c = divmod(k, cols)
-        ax = fig.add_axes((0.01 + c * width, 0.9 - (r + 1) * height, width * 0.98, height * 0.9))
-        title = "Today (status quo)" if p is status_quo else p.scenario_name
-        plan_map(p, geo, ax=ax, title=_wrap(title, 34), labels=False, legend=False)
+        ax = fig.add_axes((0.01 + c * width, 0.9 - (r + 1) * height, width * 0.98, height * 0.86))
+        title = "Today (status quo)" if p is status_quo else title
+        plan_map(p, geo, ax=ax, title=_wrap(title, 40), labels=False, legend=False)
     if table is not None:
         ax = fig.add_axes((0.22, 0.04, 0.77, 0.28))
         ax.set_axis_off()
         cells = table.map(_fmt).to_numpy()
-        t = ax.table(cellText=cells, rowLabels=[_wrap(r, 40) for r in table.index],
-                     colLabels=[_wrap(c, 48) for c in table.columns], loc="upper center", cellLoc="center",
-                     bbox=(0, 0, 1, 1))
+        heads = _short_headers(list(table.columns))
+        width = max(12, int(150 / max(len(heads), 1)))
+        heads = [_wrap(c, width) for c in heads]
+        lines = max(h.count("\n") + 1 for h in heads)
+        t = ax.table(cellText=cells, rowLabels=[_wrap(r, 40) for r in table.index], colLabels=heads,
+                     loc="upper center", cellLoc="center", bbox=(0, 0, 1, 1))
         t.auto_set_font_size(False)
-        t.set_fontsize(10)
+        t.set_fontsize(10 if len(heads) <= 5 else 9)
         for (row, _), cell in t.get_celld().items():
             cell.set_edgecolor("#cccccc")
             if row == 0:
                 cell.set_text_props(fontweight="bold")
                 cell.set_facecolor("#eef2f7")
+                cell.set_height(cell.get_height() * lines)
     fig.text(0.01, 0.008, SOURCE, fontsize=8, color="#444444")
     return fig
+
+
+def _short_headers(names: list[str]) -> list[str]:
+    """Scenario names without the words they all start with (``Norfolk - ``), which the title already says."""
+    parts = [str(n).split(" - ", 1) for n in names]
+    if len(names) > 1 and all(len(p) == 2 for p in parts) and len({p[0] for p in parts}) == 1:
+        return [p[1] for p in parts]
+    return [str(n) for n in names]
 
 
 def _wrap(text: str, width: int) -> str:

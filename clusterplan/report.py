@@ -145,8 +145,9 @@ def _why_words(w: pd.Series) -> str:
     if cost is not None and not pd.isna(cost) and abs(float(cost)) < 1e-6:
         return f"A tie: keeping {short_name(w.get('name', ''))} instead costs nothing. {_capital(reason)}"
     if bool(w.get("knife_edge", False)):
-        return (f"Knife-edge: keeping it open would cost only {float(w.get('lock_cost_pct', 0)):.2f}% more. "
-                f"{_capital(reason)}")
+        pct = float(w.get("lock_cost_pct", 0))
+        size = f"{pct:.2f}%" if pct >= 0.01 else "under 0.01%"
+        return f"Knife-edge: keeping it open would cost only {size} more. {_capital(reason)}"
     return _capital(reason)
 
 
