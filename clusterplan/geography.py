@@ -463,7 +463,7 @@ def read_table(path: str | Path, what: str, *, layer: str | None = None) -> pd.D
     suffix = path.suffix.lower()
     try:
         if suffix in TABLE_SUFFIXES:
-            df = pd.read_csv(path, dtype={"code": str})
+            df = pd.read_csv(path, dtype={"code": str}, encoding="utf-8-sig")  # Excel's CSV starts with a BOM
         elif suffix in EXCEL_SUFFIXES:
             df = pd.read_excel(path, sheet_name=layer or 0, dtype={"code": str})
         else:
@@ -775,6 +775,16 @@ def _validate_points(df: pd.DataFrame | None, areas: gpd.GeoDataFrame, source: s
     if problems:
         raise InputError(source, problems)
     located = x.notna() & y.notna()
+    # A stated home area far from the stated location: kept as stated (the file's word), but named in the notes.
+    both = located & home.notna()
+    if both.any():
+        polys = areas.geometry.reindex(home[both].astype(str)).to_numpy()
+        pts = gpd.points_from_xy(x[both], y[both])
+        far = [i for i, poly, pt in zip(df.index[both], polys, pts, strict=True) if poly.distance(pt) > SNAP_METRES]
+        if far:
+            notes.append(f"{len(far)} {kind}(s) lie more than {SNAP_METRES:.0f} m from the home area the file gives "
+                         "them (the home area is used): " + ", ".join(f"{df.at[i, 'name']} ({home[i]})"
+                                                                     for i in far[:10]))
     # Locate home areas by point-in-polygon where the file gives none.
     need = located & home.isna()
     if need.any():

@@ -105,8 +105,12 @@ def prepare_out(out: str | Path, *, inputs: Iterable[str | Path] = (), option: s
     """Check an output folder before any work: absent, empty, or clusterplan's; not an input nor holding one;
     writable. Raises :class:`OutputError` (exit 2) naming the folder and why. Creates nothing."""
     out = Path(out)
-    where = Path(os.path.abspath(out))
-    real = Path(os.path.realpath(out))
+    try:
+        where = Path(os.path.abspath(out))
+        real = Path(os.path.realpath(out))
+        out.exists()
+    except (ValueError, OSError) as exc:  # a NUL byte, a name too long for the file system
+        raise OutputError(f"{option} {str(out)[:200]!r}: not a usable folder name ({exc})") from None
     for f in inputs:
         if f is None:
             continue
@@ -135,12 +139,13 @@ def prepare_out(out: str | Path, *, inputs: Iterable[str | Path] = (), option: s
 
 
 def _check_writable(folder: Path, out: Path, option: str) -> None:
-    """The nearest existing ancestor of ``folder`` must be a writable folder (tested by creating a file there)."""
-    probe = folder
+    """The nearest existing ancestor of ``folder`` must be a writable folder (tested by creating a file there), and
+    the first folder to be made below it must be a name the file system accepts (made and removed again)."""
+    probe, first = folder, None
     while not probe.exists():
         if probe.parent == probe:
             break
-        probe = probe.parent
+        probe, first = probe.parent, probe
     if not probe.is_dir():
         raise OutputError(f"{option} {out}: {probe} is a file, so no folder can be made inside it")
     try:
@@ -149,6 +154,17 @@ def _check_writable(folder: Path, out: Path, option: str) -> None:
     except OSError as exc:
         raise OutputError(f"{option} {out}: cannot write in {probe} ({exc.strerror or exc}); choose a writable "
                           "folder") from None
+    target = first if first is not None else (Path(os.path.abspath(out)) if not out.exists() else None)
+    longest = f".{out.name}.{_OLD}.{_host()}.{os.getpid()}.probe000"  # the longest name a write will make
+    for path in (target, folder / longest if first is None else None):
+        if path is None:
+            continue
+        try:
+            path.mkdir()
+            path.rmdir()
+        except OSError as exc:
+            raise OutputError(f"{option} {out}: cannot make the folder {path.name[:80]!r} ({exc.strerror or exc}); "
+                              "choose a shorter or simpler name") from None
 
 
 def _umask() -> int:

@@ -66,6 +66,8 @@ def main() -> None:
     case("out_is_input_for_alternatives", own(), {
         "exit": 2, "contains": ["holds an input"],
         "argv": ["alternatives", "{case}/scenario.yaml", "--out", "{case}", "--k", "1"]})
+    case("out_name_too_long", own(), {"exit": 2, "contains": ["cannot make the folder", "shorter"],
+                                      "argv": ["run", "{case}/scenario.yaml", "--out", "{out}" + "y" * 240]})
     case("compare_same_file_twice", own(), {
         "exit": 2, "contains": ["more than once"],
         "argv": ["compare", "{case}/scenario.yaml", "{case}/scenario.yaml", "--out", "{out}"]})
