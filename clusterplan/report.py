@@ -162,8 +162,12 @@ def summary_text(plan, geo: Geography, scn, ch: pd.DataFrame) -> str:
     serving = c[c["status"].isin(["kept", "new"])] if len(c) else c
     parts = []
     if plan.model in ("sites", "capacity"):
-        parts.append(f"This plan is a new network of {len(serving)} centres for {geo.name}, each reaching at least "
-                     f"{floor:,.0f} children under five." if plan.model == "capacity" else
+        bound = plan.report.bound
+        most = (f"the most centres of at least {floor:,.0f} children the areas can hold" if plan.report.status ==
+                "optimal" else f"the most the search found room for (at most {bound:,.0f} are possible)"
+                if bound is not None else "the most the search found room for")
+        parts.append(f"This plan is a new network of {len(serving)} centres for {geo.name}: {most}."
+                     if plan.model == "capacity" else
                      f"This plan places a network of {len(serving)} centres for {geo.name}.")
     elif plan.model == "status_quo":
         below = serving[serving["reach"] < floor].sort_values("reach")
@@ -179,8 +183,13 @@ def summary_text(plan, geo: Geography, scn, ch: pd.DataFrame) -> str:
         parts.append(text + ".")
     if len(serving) and plan.model != "status_quo":
         low = serving.sort_values("reach").iloc[0]
-        rule = f"Every centre reaches at least {floor:,.0f} children; the" if plan.model != "cluster" else "The"
-        parts.append(f"{rule} smallest, {short_name(low['name'])}, reaches {int(low['reach']):,}.")
+        below = int((serving["reach"] < floor).sum())
+        if below:
+            parts.append(f"{below} centre(s) reach fewer than {floor:,.0f} children; the smallest, "
+                         f"{_centre_name(low)}, reaches {int(low['reach']):,}.")
+        else:
+            parts.append(f"Every centre reaches at least {floor:,.0f} children; the smallest, {_centre_name(low)}, "
+                         f"reaches {int(low['reach']):,}.")
     if plan.metrics.get("clusters"):
         parts.append(f"The centres form {plan.metrics['clusters']} clusters.")
     if len(ch) and ch["changes"].any():
@@ -204,6 +213,14 @@ def summary_text(plan, geo: Geography, scn, ch: pd.DataFrame) -> str:
                          f"({', '.join(short_name(n) for n in fragile['name'])}): another plan is almost as good, "
                          "so local knowledge should decide them.")
     return " ".join(parts)
+
+
+def _centre_name(row: pd.Series) -> str:
+    """A centre's name for a sentence; a new centre with no name is named by its home area."""
+    name = row.get("name")
+    if isinstance(name, str) and name.strip() and name.lower() != "nan":
+        return short_name(name)
+    return f"the centre in area {row.get('home_area', row.get('centre', '?'))}"
 
 
 def _confidence(plan) -> str:
@@ -274,11 +291,12 @@ def centres_for_reading(plan, ch: pd.DataFrame) -> pd.DataFrame:
         c.insert(c.columns.get_loc("reach") + 1, "reach_today", reach_today)
         gone = c["status"] == "amalgamated"
         c.loc[gone, "reach"] = np.nan
-    c["name"] = c["name"].map(short_name)
+    c["name"] = [_centre_name(row) for _, row in c.iterrows()]
     keep = [k for k in ("name", "status", "merged_into", "reach", "reach_today", "district", "phase", "cluster",
                         "areas", "deprived_children", "mean_minutes", "max_minutes", "policy") if k in c.columns]
-    if "cluster" in keep and not c["cluster"].astype(str).str.len().gt(0).any():
-        keep.remove("cluster")
+    for col in ("cluster", "merged_into"):
+        if col in keep and not c[col].fillna("").astype(str).str.len().gt(0).any():
+            keep.remove(col)
     return c[keep].sort_values(["status", "name"], key=lambda s: s.map({"kept": 0, "new": 0}).fillna(1)
                                if s.name == "status" else s)
 
