@@ -9,15 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from types import SimpleNamespace
 
 import networkx as nx
 import pandas as pd
 
+from . import measures
 from .errors import CheckError
 from .geography import Geography
-from .models import amalgamate, contiguity, resolve, sites
-from .models.objective import plan_objective
-from .scenario import Scenario
+from .scenario import Scenario, centre_ids, district_names, policy_groups
 
 
 @dataclass
@@ -37,13 +37,14 @@ class Context:
 
 
 def _facilities(geo: Geography, scn: Scenario, model: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    if model == "sites":
-        which = sites.which_sites(scn.sites)
-        return sites.facilities(geo, which), sites.minutes(geo, which)
-    if model == "capacity":
-        return sites.facilities(geo, "area_centroids"), sites.minutes(geo, "area_centroids")
-    fac = amalgamate.facilities(geo)
-    return fac, geo.centre_minutes[fac.index]
+    which = {"sites": measures.which_sites(scn.sites), "capacity": "area_centroids"}.get(model, "centres")
+    return measures.facilities(geo, which), measures.facility_minutes(geo, which)
+
+
+def _connected_with_home(graph: nx.Graph, areas, home) -> bool:
+    """The checker's own reading of contiguity: the catchment with its centre's home area is one connected piece."""
+    nodes = set(areas) | {home}
+    return nx.is_connected(graph.subgraph(nodes)) if nodes else True
 
 
 def rule_every_area_once(c: Context) -> list[str]:
@@ -152,7 +153,7 @@ def rule_contiguity(c: Context) -> list[str]:
     g = c.geo.corridors
     for j, areas in c.assign.groupby(c.assign).groups.items():
         home = c.facilities.at[j, "home_area"]
-        if not contiguity.connected_with_home(g, list(areas), home):
+        if not _connected_with_home(g, list(areas), home):
             out.append(f"catchment of {c.facilities.at[j, 'name']} [{j}] is not connected along the corridors")
         holder = c.assign.get(home)
         if holder != j and (holder is None or c.facilities.at[holder, "home_area"] != home):
@@ -177,15 +178,15 @@ def rule_locks_and_counts(c: Context) -> list[str]:
     cs = c.scn.centres
     kept = set(c.reach.index)
     if c.model == "amalgamate":
-        for j in resolve.centre_ids(cs.keep, c.geo.centres, "centres.keep"):
+        for j in centre_ids(cs.keep, c.geo.centres, "centres.keep"):
             if j not in kept:
                 out.append(f"{c.facilities.at[j, 'name']} [{j}] is locked open but not kept")
-        for j in resolve.centre_ids(cs.close, c.geo.centres, "centres.close"):
+        for j in centre_ids(cs.close, c.geo.centres, "centres.close"):
             if j in kept:
                 out.append(f"{c.facilities.at[j, 'name']} [{j}] is locked closed but kept")
     out += count_violations(len(kept), "centres kept", cs.count, cs.min_count, cs.max_count)
     districts = sorted(c.geo.areas["district"].unique())
-    for d, k in resolve.district_names(cs.per_district, districts, "centres.per_district").items():
+    for d, k in district_names(cs.per_district, districts, "centres.per_district").items():
         got = int((c.facilities.loc[list(kept), "district"] == d).sum())
         if got != k:
             out.append(f"{got} centres kept in {d}; the scenario asks for {k}")
@@ -224,7 +225,7 @@ def rule_objective(c: Context) -> list[str]:
     if c.reported_objective is None or c.model in ("capacity", "cluster") or "cluster" in c.scn.stages:
         return []
     fixed = c.scn.centres.fixed_cost if c.model in ("amalgamate", "sites") else 0.0
-    obj = plan_objective(pd.DataFrame({"area": c.assign.index, "centre": c.assign.to_numpy()}), c.geo.areas,
+    obj = measures.plan_objective(pd.DataFrame({"area": c.assign.index, "centre": c.assign.to_numpy()}), c.geo.areas,
                          c.minutes, c.scn.deprivation.weight, fixed)
     if abs(obj - c.reported_objective) > 1e-6 * max(1.0, abs(obj)):
         return [f"reported objective {c.reported_objective:.6f} differs from the recomputed {obj:.6f}"]
@@ -235,7 +236,6 @@ def rule_clusters(c: Context) -> list[str]:
     """Every kept centre in exactly one cluster; cluster count, reach, connectivity, phase-1 and district rules."""
     if c.model != "cluster" and "cluster" not in c.scn.stages:
         return []
-    from .models import cluster as cl
     out = []
     per_centre = pd.DataFrame({"centre": c.assign, "cluster": c.cluster}).drop_duplicates()
     multi = per_centre["centre"][per_centre["centre"].duplicated()]
@@ -246,8 +246,8 @@ def rule_clusters(c: Context) -> list[str]:
     of = per_centre.drop_duplicates("centre").set_index("centre")["cluster"]
     cc = c.scn.clusters
     out += count_violations(of.nunique(), "clusters", cc.count, cc.min_count, cc.max_count)
-    lifted = cl.centre_graph(c.geo.corridors, c.assign)
-    phase = cl.phases(c.geo, c.assign, c.facilities, cc.phase1_share)
+    lifted = measures.centre_graph(c.geo.corridors, c.assign)
+    phase = measures.phases(c.geo, c.assign, cc.phase1_share)
     for name, members in of.groupby(of).groups.items():
         members = list(members)
         reach = float(c.reach.reindex(members).sum())
@@ -296,8 +296,6 @@ def check(plan, geography: Geography, scenario: Scenario | dict | None = None, *
 def _check_policies(plan, geo: Geography, scn: Scenario, raise_on_violation: bool) -> list[str]:
     """A per-district plan: every area once overall, then each district group against its own policy, on its own
     part of the geography (split by the areas' districts, not by anything the solver reported)."""
-    from .models.resolve import policy_groups
-    from .plan import Plan
     a = plan.assignment
     violations = []
     missing = sorted(set(geo.areas.index) - set(a["area"]))
@@ -313,8 +311,8 @@ def _check_policies(plan, geo: Geography, scn: Scenario, raise_on_violation: boo
         cen = plan.centres
         if "policy" in cen.columns:
             cen = cen[cen["policy"].astype(str) == key]
-        part = Plan(model=sub_scn.model, scenario_name=key, assignment=rows, centres=cen,
-                    report=replace(plan.report, objective=None))
+        part = SimpleNamespace(model=sub_scn.model, scenario_name=key, assignment=rows, centres=cen,
+                               report=replace(plan.report, objective=None))
         violations += [f"{key}: {v}" for v in check(part, geo.subset(districts), sub_scn)]
     if violations and raise_on_violation:
         raise CheckError(violations)
@@ -366,13 +364,12 @@ def _same(a, b) -> bool:
 
 def _check_lots(plan, geo: Geography, scn: Scenario) -> list[str]:
     """lots.csv against the funding formula value = budget x (reach + u x deprived) / total, per policy group."""
-    from .models.objective import deprived_under5
     lots = plan.lots
     if not len(lots):
         return ["the scenario has a tender stage but the plan has no lots"] if "tender" in scn.stages else []
     a = plan.assignment
     under5 = geo.areas["under5"].reindex(a["area"]).to_numpy()
-    dep = deprived_under5(geo.areas).reindex(a["area"]).to_numpy()
+    dep = measures.deprived_under5(geo.areas).reindex(a["area"]).to_numpy()
     reach = pd.Series(under5, index=a["centre"].astype(str).to_numpy()).groupby(level=0).sum()
     deprived = pd.Series(dep, index=a["centre"].astype(str).to_numpy()).groupby(level=0).sum()
     groups = lots.groupby(lots["policy"].astype(str)) if "policy" in lots.columns else [(None, lots)]

@@ -10,17 +10,12 @@ import numpy as np
 import pandas as pd
 
 from .geography import Geography
-from .models.objective import assigned_minutes, child_weights, deprived_under5
+from .measures import assigned_minutes, child_weights, deprived_under5, facility_minutes, which_sites
 
 
 def _minutes(geo: Geography, assignment: pd.DataFrame, model: str, sites: str = "candidates") -> pd.Series:
-    from .models import sites as site_model
-    if model == "capacity":
-        m = site_model.minutes(geo, "area_centroids")
-    elif model == "sites":
-        m = site_model.minutes(geo, site_model.which_sites(sites))
-    else:
-        m = geo.centre_minutes
+    which = {"capacity": "area_centroids", "sites": which_sites(sites)}.get(model, "centres")
+    m = facility_minutes(geo, which) if which != "centres" else geo.centre_minutes
     a = assignment.set_index("area")["centre"]
     return pd.Series(assigned_minutes(m, a.index, a.to_numpy()), index=a.index)
 

@@ -24,8 +24,8 @@ from .datasets import ATTRIBUTION
 from .geography import Geography
 from .io import FORMULA_START, version
 from .maps import SOURCE, before_after, change_map, plan_map, short_name  # noqa: F401 - re-exported
+from .measures import DEPRIVED_IDACI, deprived_under5
 from .metrics import label
-from .models.objective import DEPRIVED_IDACI, deprived_under5
 
 #: Human names (with units) of the plan tables' columns, for the report and the workbook.
 LABELS = {

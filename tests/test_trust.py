@@ -355,3 +355,17 @@ def test_a_geography_outside_great_britain_is_planned_in_its_own_metres(tmp_path
     assert main(["run", str(tmp_path / "s.yaml"), "--out", str(tmp_path / "plan")]) == 0
     assert set(pd.read_csv(tmp_path / "plan" / "assignment.csv")["area"]) == set(codes)
     assert main(["check", str(tmp_path / "plan")]) == 0
+
+
+def test_the_checker_shares_inputs_not_code_with_the_models():
+    """check.py (and the metrics it recomputes) import nothing from clusterplan.models: a bug in a model's own
+    reading of phases, contiguity or facilities cannot be repeated by the checker that judges it."""
+    import ast
+    root = Path(cp.__file__).parent
+    for name in ("check.py", "metrics.py", "measures.py"):
+        tree = ast.parse((root / name).read_text())
+        found = [n for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)
+                 and (n.module or "").split(".")[0] == "models" or isinstance(n, ast.ImportFrom)
+                 and n.level == 1 and n.module is None and any(a.name == "models" for a in n.names)]
+        found += [n for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and "models" in (n.module or "")]
+        assert not found, f"{name} imports from clusterplan.models"

@@ -6,6 +6,7 @@ catchments, so the plan shows which centres fall below 600 now.
 
 from __future__ import annotations
 
+from .. import measures
 from ..errors import ScenarioError
 from ..geography import Geography
 from ..scenario import Scenario
@@ -14,9 +15,8 @@ from .assignment import Spec
 
 
 def facilities(geo: Geography):
-    """The located centres, with the district of their home area."""
-    c = geo.located_centres
-    return c.assign(district=geo.areas.loc[c["home_area"], "district"].to_numpy())[["name", "home_area", "district"]]
+    """The located centres, with the district of their home area (:func:`clusterplan.measures.facilities`)."""
+    return measures.facilities(geo, "centres")
 
 
 def spec(geo: Geography, scn: Scenario, *, status_quo: bool = False) -> Spec:

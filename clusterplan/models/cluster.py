@@ -22,10 +22,10 @@ B is ``clusters.balance`` (weighted child-minutes per deprived child off the mea
 from __future__ import annotations
 
 import networkx as nx
-import numpy as np
 import pandas as pd
 import pulp
 
+from .. import measures
 from ..errors import InfeasibleError, ScenarioError, SolverError
 from ..geography import Geography
 from ..plan import Plan
@@ -36,29 +36,13 @@ from .objective import deprived_under5
 
 
 def centre_graph(graph: nx.Graph, assign: pd.Series) -> nx.Graph:
-    """The corridor graph lifted to centres: centres are linked when their catchments touch."""
-    h = nx.Graph()
-    h.add_nodes_from(sorted(set(assign)))
-    for a, b in graph.edges:
-        ca, cb = assign.get(a), assign.get(b)
-        if ca is not None and cb is not None and ca != cb:
-            h.add_edge(ca, cb)
-    return h
+    """The corridor graph lifted to centres (:func:`clusterplan.measures.centre_graph`)."""
+    return measures.centre_graph(graph, assign)
 
 
-def phases(geo: Geography, assign: pd.Series, fac: pd.DataFrame, share: float = 0.4) -> pd.Series:
-    """Phase (1, 2, 3) of each centre in ``assign``: the centres data's own ``phase`` where given, else derived
-    from the share of its catchment's under-fives living in England's 30% most deprived areas (IDACI):
-    phase 1 at >= ``share``, phase 2 at >= ``share`` / 4, else phase 3."""
-    a = geo.areas.loc[assign.index]
-    dep = deprived_under5(a).groupby(assign.to_numpy()).sum()
-    reach = a["under5"].groupby(assign.to_numpy()).sum()
-    frac = dep / reach
-    derived = pd.Series(np.where(frac >= share, 1, np.where(frac >= share / 4, 2, 3)), index=frac.index)
-    given = geo.centres["phase"].reindex(derived.index) if "phase" in geo.centres else None
-    if given is not None:
-        derived = given.astype("Int64").fillna(pd.Series(derived, dtype="Int64")).astype(int)
-    return derived
+def phases(geo: Geography, assign: pd.Series, fac: pd.DataFrame | None = None, share: float = 0.4) -> pd.Series:
+    """Phase (1, 2, 3) of each centre in ``assign`` (:func:`clusterplan.measures.phases`)."""
+    return measures.phases(geo, assign, share)
 
 
 def solve(geo: Geography, scn: Scenario, ihash: str) -> Plan:

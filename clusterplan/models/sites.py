@@ -6,6 +6,7 @@ The same catchment model as amalgamation (:mod:`.assignment`) with at most one n
 
 from __future__ import annotations
 
+from .. import measures
 from ..geography import Geography
 from ..scenario import Scenario
 from . import resolve
@@ -14,36 +15,18 @@ from .assignment import Spec
 
 def facilities(geo: Geography, which: str):
     """Candidate sites: ``candidates`` (the geography's sites, e.g. the schools or a user's CSV), ``centres``
-    (the located existing centres) or ``area_centroids`` (one per area)."""
-    if which == "centres":
-        from .amalgamate import facilities as centre_facilities
-        return centre_facilities(geo)
-    if which == "area_centroids":
-        import pandas as pd
-        a = geo.areas
-        return pd.DataFrame({"name": a["name"], "home_area": a.index, "district": a["district"]},
-                            index=pd.Index([f"area:{c}" for c in a.index], name="id"))
-    s = geo.sites
-    return s.assign(district=geo.areas.loc[s["home_area"], "district"].to_numpy())[["name", "home_area", "district"]]
+    (the located existing centres) or ``area_centroids`` (one per area); see :func:`clusterplan.measures.facilities`."""
+    return measures.facilities(geo, which)
 
 
 def which_sites(choice: str) -> str:
     """The scenario's ``geography.sites`` as a site set: a CSV path has become the geography's candidates."""
-    return choice if choice in ("centres", "area_centroids") else "candidates"
+    return measures.which_sites(choice)
 
 
 def minutes(geo: Geography, which: str):
     """Minutes from every area to every candidate site."""
-    if which == "centres":
-        return geo.centre_minutes[geo.located_centres.index]
-    if which == "area_centroids":
-        from ..travel import model_minutes
-        if geo.travel is None:
-            from ..errors import ScenarioError
-            raise ScenarioError("`sites: area_centroids` needs a travel model; this geography has a fixed matrix")
-        pts = geo.areas[["x", "y"]].set_axis([f"area:{c}" for c in geo.areas.index])
-        return model_minutes(geo.travel, geo.areas, pts)
-    return geo.site_minutes
+    return measures.facility_minutes(geo, which)
 
 
 def spec(geo: Geography, scn: Scenario) -> Spec:

@@ -1,0 +1,112 @@
+"""Shared definitions: the facts that both the models and the independent checker need, defined once from the raw
+geography, so that the checker shares inputs with the models and never their code.
+
+- which facilities a model chooses among (``facilities``) and the minutes to them (``facility_minutes``);
+- deprived areas (England's 30% most deprived by IDACI 2019) and the children in them (``deprived_under5``);
+- the objective's weights and its value for an assignment (``child_weights``, ``plan_objective``);
+- a centre's phase (``phases``) and the corridor graph lifted to centres (``centre_graph``).
+
+Units: children (under fives), minutes, weighted child-minutes = children x (1 + weight x IDACI) x minutes.
+"""
+
+from __future__ import annotations
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+
+from .errors import ScenarioError
+from .geography import Geography
+from .travel import model_minutes
+
+#: IoD2019 IDACI score of the 9,853rd most deprived of England's 32,844 LSOAs: an area scoring at least this is in
+#: England's 30% most deprived for income deprivation affecting children (ties at the cut are included).
+#: Reproduce: sort `IDACI Score` of shared/data/england/england_lsoa11_iod2019_income_idaci_idaopi_scores.csv.
+DEPRIVED_IDACI = 0.203
+
+#: Facility sets a model may choose among.
+FACILITY_SETS = ("centres", "candidates", "area_centroids")
+
+
+def deprived_under5(areas: pd.DataFrame) -> pd.Series:
+    """Children under five per area if the area is in England's 30% most deprived by IDACI, else 0 (children)."""
+    return areas["under5"].where(areas["idaci"] >= DEPRIVED_IDACI, 0)
+
+
+def child_weights(areas: pd.DataFrame, weight: float) -> pd.Series:
+    """p_i (1 + w d_i): weighted children per area. Missing IDACI counts as 0 (noted by the geography)."""
+    return areas["under5"] * (1.0 + weight * areas["idaci"].fillna(0.0))
+
+
+def assigned_minutes(minutes: pd.DataFrame, areas, centres) -> np.ndarray:
+    """Minutes from each area to the centre it is assigned to: ``minutes`` (areas x centres) looked up pairwise."""
+    return minutes.to_numpy()[minutes.index.get_indexer(areas), minutes.columns.get_indexer(centres)]
+
+
+def plan_objective(assignment: pd.DataFrame, areas: pd.DataFrame, minutes: pd.DataFrame, weight: float,
+                   fixed_cost: float = 0.0) -> float:
+    """Weighted child-minutes of an assignment (``area``, ``centre`` columns) plus fixed cost per centre used."""
+    w = child_weights(areas, weight)
+    a = assignment.set_index("area")["centre"]
+    t = assigned_minutes(minutes, a.index, a.to_numpy())
+    return float(np.sum(w.reindex(a.index).to_numpy() * t) + fixed_cost * a.nunique())
+
+
+def which_sites(choice: str) -> str:
+    """The scenario's ``geography.sites`` as a facility set: a file of sites has become the geography's
+    candidates."""
+    return choice if choice in ("centres", "area_centroids") else "candidates"
+
+
+def facilities(geo: Geography, which: str = "centres") -> pd.DataFrame:
+    """Facilities (id -> ``name``, ``home_area``, ``district``): ``centres`` (the located existing centres),
+    ``candidates`` (the geography's sites, e.g. the schools or a user's file) or ``area_centroids`` (one per
+    area, id ``area:<code>``)."""
+    if which == "centres":
+        c = geo.located_centres
+        return c.assign(district=geo.areas.loc[c["home_area"], "district"].to_numpy())[["name", "home_area",
+                                                                                         "district"]]
+    if which == "area_centroids":
+        a = geo.areas
+        return pd.DataFrame({"name": a["name"], "home_area": a.index, "district": a["district"]},
+                            index=pd.Index([f"area:{c}" for c in a.index], name="id"))
+    s = geo.sites
+    return s.assign(district=geo.areas.loc[s["home_area"], "district"].to_numpy())[["name", "home_area", "district"]]
+
+
+def facility_minutes(geo: Geography, which: str = "centres") -> pd.DataFrame:
+    """Minutes from every area (rows) to every facility of the set (columns), as :func:`facilities` names them."""
+    if which == "centres":
+        return geo.centre_minutes[geo.located_centres.index]
+    if which == "area_centroids":
+        if geo.travel is None:
+            raise ScenarioError("`sites: area_centroids` needs a travel model; this geography has a fixed matrix")
+        pts = geo.areas[["x", "y"]].set_axis([f"area:{c}" for c in geo.areas.index])
+        return model_minutes(geo.travel, geo.areas, pts)
+    return geo.site_minutes
+
+
+def centre_graph(graph: nx.Graph, assign: pd.Series) -> nx.Graph:
+    """The corridor graph lifted to centres: centres are linked when their catchments touch."""
+    h = nx.Graph()
+    h.add_nodes_from(sorted(set(assign)))
+    for a, b in graph.edges:
+        ca, cb = assign.get(a), assign.get(b)
+        if ca is not None and cb is not None and ca != cb:
+            h.add_edge(ca, cb)
+    return h
+
+
+def phases(geo: Geography, assign: pd.Series, share: float = 0.4) -> pd.Series:
+    """Phase (1, 2, 3) of each centre in ``assign``: the centres data's own ``phase`` where given, else derived
+    from the share of its catchment's under-fives living in England's 30% most deprived areas (IDACI):
+    phase 1 at >= ``share``, phase 2 at >= ``share`` / 4, else phase 3."""
+    a = geo.areas.loc[assign.index]
+    dep = deprived_under5(a).groupby(assign.to_numpy()).sum()
+    reach = a["under5"].groupby(assign.to_numpy()).sum()
+    frac = dep / reach
+    derived = pd.Series(np.where(frac >= share, 1, np.where(frac >= share / 4, 2, 3)), index=frac.index)
+    given = geo.centres["phase"].reindex(derived.index) if "phase" in geo.centres else None
+    if given is not None:
+        derived = given.astype("Int64").fillna(pd.Series(derived, dtype="Int64")).astype(int)
+    return derived
