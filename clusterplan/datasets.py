@@ -47,16 +47,12 @@ def _hash(name: str) -> str:
 
 def _norfolk_centroids() -> pd.DataFrame:
     """Population-weighted centroids (EPSG:27700) and rural-urban class per Norfolk LSOA."""
-    c = _csv("norfolk_lsoa11_population_weighted_centroids.csv", index_col="lsoa11cd")
-    pts = gpd.GeoSeries(gpd.points_from_xy(c["lon"], c["lat"]), index=c.index, crs="EPSG:4326").to_crs(27700)
-    ru = _csv("norfolk_lsoa11_rural_urban_2011.csv", index_col="LSOA11CD")
-    return pd.DataFrame({"x": pts.x, "y": pts.y, "rural_urban": ru["RUC11CD"].reindex(c.index)})
+    return trv.norfolk_calibration_areas()
 
 
-@lru_cache(maxsize=1)
 def norfolk_travel_model() -> trv.TravelModel:
-    """The travel model calibrated on Norfolk's real modelled road minutes (70% of areas), with held-back error."""
-    return trv.calibrate(_norfolk_centroids())
+    """Norfolk's calibrated travel model (:func:`clusterplan.travel.norfolk_model`)."""
+    return trv.norfolk_model()
 
 
 @lru_cache(maxsize=4)

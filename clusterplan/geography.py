@@ -148,8 +148,7 @@ class Geography:
             sites_gdf = _validate_points(sites, areas_gdf, labels.get("sites", "sites"), notes, kind="site",
                                          xy_crs=xy_crs)
         if travel is None:
-            from .datasets import norfolk_travel_model
-            travel = norfolk_travel_model()
+            travel = trv.norfolk_model()
         graph = corridors if corridors is not None else corr.adjacency(areas_gdf, tolerance=tolerance)
         corr.validate(graph, areas_gdf.index, source=labels.get("corridors", "corridors"))
         graph = _annotate_minutes(graph, areas_gdf, travel)

@@ -16,6 +16,7 @@ measure the error. A user's own matrix (:func:`read_matrix`) or a road network
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
@@ -188,3 +189,26 @@ def read_matrix(path: str | Path, area_codes: pd.Index, destinations: pd.Index, 
                                 "every area needs a time to every destination"])
     wide.columns = destinations
     return wide
+
+
+# ---------------------------------------------------------------------- the shipped calibration
+def _shipped_csv(name: str, **kwargs) -> pd.DataFrame:
+    with (resources.files("clusterplan") / "data" / "norfolk" / name).open("rb") as f:
+        return pd.read_csv(f, **kwargs)
+
+
+def norfolk_calibration_areas() -> pd.DataFrame:
+    """Norfolk's LSOAs as the calibration needs them: population-weighted centroid (``x``, ``y``, EPSG:27700
+    metres, from the shipped ONS lon/lat) and 2011 rural-urban class (``rural_urban``)."""
+    import geopandas as gpd
+    c = _shipped_csv("norfolk_lsoa11_population_weighted_centroids.csv", index_col="lsoa11cd")
+    pts = gpd.GeoSeries(gpd.points_from_xy(c["lon"], c["lat"]), index=c.index, crs="EPSG:4326").to_crs(27700)
+    ru = _shipped_csv("norfolk_lsoa11_rural_urban_2011.csv", index_col="LSOA11CD")
+    return pd.DataFrame({"x": pts.x, "y": pts.y, "rural_urban": ru["RUC11CD"].reindex(c.index)})
+
+
+@lru_cache(maxsize=1)
+def norfolk_model() -> TravelModel:
+    """The travel model calibrated on Norfolk's real modelled road minutes (70% of areas), with held-back error:
+    the default for geographies built without a model of their own."""
+    return calibrate(norfolk_calibration_areas())

@@ -369,3 +369,13 @@ def test_the_checker_shares_inputs_not_code_with_the_models():
                  and n.level == 1 and n.module is None and any(a.name == "models" for a in n.names)]
         found += [n for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and "models" in (n.module or "")]
         assert not found, f"{name} imports from clusterplan.models"
+
+
+def test_geography_does_not_import_the_datasets():
+    """The geography builds any authority's inputs; it takes its default travel model from clusterplan.travel,
+    not from the built-in data sets (which import it): no import cycle."""
+    import ast
+    tree = ast.parse((Path(cp.__file__).parent / "geography.py").read_text())
+    modules = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+    names = {a.name for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) for a in n.names}
+    assert "datasets" not in modules and "datasets" not in names and "england" not in names
