@@ -25,7 +25,7 @@ import pandas as pd
 
 from . import corridors as corr
 from .errors import InputError
-from .geography import Geography, _sha256
+from .geography import Geography, sha256
 
 ENV = "CLUSTERPLAN_ENGLAND_DATA"
 
@@ -237,7 +237,7 @@ def _tables(folder: Path) -> tuple[pd.DataFrame, gpd.GeoSeries, pd.DataFrame, di
     if "LSOA11CD" not in bnd.columns:
         raise InputError(str(path), ["missing property 'LSOA11CD' (the LSOA 2011 code)"])
     bnd = bnd.set_index("LSOA11CD").geometry.to_crs(27700)
-    hashes = {k: _sha256(folder / f) for k, f in FILES.items()}
+    hashes = {k: sha256(folder / f) for k, f in FILES.items()}
     return areas, bnd, tiers, hashes
 
 

@@ -66,9 +66,6 @@ def sha256(path: str | Path) -> str:
     return h.hexdigest()
 
 
-_sha256 = sha256
-
-
 def _frame_hash(df: pd.DataFrame) -> str:
     cols = [c for c in df.columns if c not in ("geometry", "centroid")]
     h = hashlib.sha256(pd.util.hash_pandas_object(df[cols], index=True).to_numpy().tobytes())
@@ -186,8 +183,8 @@ class Geography:
         """
         layers = dict(layers or {})
         sources = {}
-        area_df = _read_table(areas, "areas", layers.get("areas"))
-        sources[f"areas:{Path(areas).name}"] = _sha256(areas)
+        area_df = read_table(areas, "areas", layer=layers.get("areas"))
+        sources[f"areas:{Path(areas).name}"] = sha256(areas)
         area_df = _rename(area_df, area_columns, str(areas))
         if "code" not in area_df.columns:
             raise InputError(str(areas), [f"missing column 'code' (the area code); found: {list(area_df.columns)}; "
@@ -210,8 +207,8 @@ class Geography:
             notes.append(f"{areas}: {len(empty_rows)} entirely empty row(s) skipped (rows "
                          f"{', '.join(map(str, empty_rows[:10]))}{'...' if len(empty_rows) > 10 else ''})")
         if boundaries is not None:
-            bdf = _read_table(boundaries, "boundaries", layers.get("boundaries"))
-            sources[f"boundaries:{Path(boundaries).name}"] = _sha256(boundaries)
+            bdf = read_table(boundaries, "boundaries", layer=layers.get("boundaries"))
+            sources[f"boundaries:{Path(boundaries).name}"] = sha256(boundaries)
             if not isinstance(bdf, gpd.GeoDataFrame):
                 raise InputError(str(boundaries), ["expected a geometry file (GeoJSON, GeoPackage, Shapefile...)"])
             if boundary_code not in bdf.columns:
@@ -234,23 +231,17 @@ class Geography:
         labels = {"areas": str(areas), "boundaries": str(boundaries or areas)}
         if centres is not None:
             centre_df = _points_from_file(centres, centre_columns, "centre", crs=crs, layer=layers.get("centres"))
-            sources[f"centres:{Path(centres).name}"] = _sha256(centres)
+            sources[f"centres:{Path(centres).name}"] = sha256(centres)
             labels["centres"] = str(centres)
         if isinstance(sites, str) and sites == "area_centroids":
             site_df = "area_centroids"
         elif sites is not None:
             site_df = _points_from_file(sites, site_columns, "site", crs=crs, layer=layers.get("sites"))
-            sources[f"sites:{Path(sites).name}"] = _sha256(sites)
+            sources[f"sites:{Path(sites).name}"] = sha256(sites)
             labels["sites"] = str(sites)
-        graph = None
-        if adjacency is not None:
-            label = adjacency if isinstance(adjacency, str | Path) else type(adjacency).__name__
-            labels["corridors"] = f"adjacency {label}"
-            if isinstance(adjacency, str | Path) and str(adjacency).lower() not in corr.ADJACENCY_KINDS:
-                sources[f"adjacency:{Path(adjacency).name}"] = _sha256(io.input_file(adjacency, "the adjacency file"))
         geo = cls.build(name or Path(areas).stem, area_df, bnd, centre_df, site_df, travel=travel,
-                        corridors=graph, tolerance=tolerance, sources=sources, labels=labels, xy_crs=crs)
-        if adjacency is not None:
+                        tolerance=tolerance, sources=sources, labels=labels, xy_crs=crs)
+        if adjacency is not None:  # replaces the snapped graph, and records the adjacency file's hash
             geo = geo.with_adjacency(adjacency)
         return replace(geo, notes=geo.notes + tuple(notes)) if notes else geo
 
@@ -302,7 +293,7 @@ class Geography:
         if self.travel is None:
             raise InputError(str(path), ["this geography has a fixed travel matrix; give the sites' minutes too"])
         return replace(self, sites=sites, site_minutes=trv.model_minutes(self.travel, self.areas, sites),
-                       sources={**self.sources, f"sites:{Path(path).name}": _sha256(path)},
+                       sources={**self.sources, f"sites:{Path(path).name}": sha256(path)},
                        notes=self.notes + tuple(notes))
 
     def with_centres(self, path: str | Path, *, columns: dict[str, str] | None = None, crs: str = BNG,
@@ -317,7 +308,7 @@ class Geography:
         kept = tuple(n for n in self.notes if "centre(s)" not in n)
         return replace(self, centres=centres, centre_minutes=trv.model_minutes(self.travel, self.areas, centres),
                        sources={**{k: v for k, v in self.sources.items() if k != "centres"},
-                                f"centres:{Path(path).name}": _sha256(path)},
+                                f"centres:{Path(path).name}": sha256(path)},
                        notes=kept + (f"centres from {path}, replacing the built-in centres", *notes))
 
     def with_adjacency(self, adjacency: str | Path | object) -> Geography:
@@ -342,7 +333,7 @@ class Geography:
         graph.graph["adjacency"] = label
         extra = {}
         if isinstance(adjacency, str | Path) and str(adjacency).lower() not in corr.ADJACENCY_KINDS:
-            extra[f"adjacency:{Path(adjacency).name}"] = _sha256(adjacency)
+            extra[f"adjacency:{Path(adjacency).name}"] = sha256(adjacency)
         geo = self.with_corridors(graph, source=label)
         return replace(geo, sources={**self.sources, **extra},
                        notes=(*self.notes, f"corridors: {label} (replacing the snapped boundary graph)"))
@@ -502,10 +493,6 @@ def _layers(path: Path) -> list[str]:
         return []
 
 
-def _read_table(path: str | Path, what: str, layer: str | None = None) -> pd.DataFrame:
-    return read_table(path, what, layer=layer)
-
-
 def _rename(df: pd.DataFrame, mapping: dict[str, str] | None, source: str) -> pd.DataFrame:
     if not mapping:
         return df
@@ -562,7 +549,7 @@ def _working_crs(bnd: gpd.GeoSeries):
 
 def _points_from_file(path: str | Path, mapping: dict[str, str] | None, kind: str, *, crs: str = BNG,
                       layer: str | None = None) -> pd.DataFrame:
-    df = _rename(_read_table(path, f"{kind}s", layer), mapping, str(path))
+    df = _rename(read_table(path, f"{kind}s", layer=layer), mapping, str(path))
     rows = df.attrs.get("row", {})
     if isinstance(df, gpd.GeoDataFrame) and "geometry" in df.columns:
         if df.crs is None:
