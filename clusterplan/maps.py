@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .geography import Geography
+from .measures import centre_graph, facility_points
 
 SOURCE = "Source: ONS, MHCLG IoD2019, DfE GIAS, public reports; clusterplan. " \
          "Contains OS data © Crown copyright and database right."
@@ -34,13 +35,7 @@ def short_name(name: str) -> str:
 def catchment_colours(assign: pd.Series, geo: Geography) -> dict[str, str]:
     """A colour per centre such that catchments that touch along the corridors get different colours (greedy
     colouring of the catchment adjacency graph, largest first; a planar map needs few colours)."""
-    g = nx.Graph()
-    g.add_nodes_from(sorted(set(assign)))
-    for a, b in geo.corridors.edges:
-        ca, cb = assign.get(a), assign.get(b)
-        if ca is not None and cb is not None and ca != cb:
-            g.add_edge(ca, cb)
-    colour = nx.greedy_color(g, strategy="largest_first")
+    colour = nx.greedy_color(centre_graph(geo.corridors, assign), strategy="largest_first")
     return {c: PALETTE[k % len(PALETTE)] for c, k in colour.items()}
 
 
@@ -58,17 +53,6 @@ def scale_bar(ax, km: float | None = None) -> None:
     ax.annotate("N", xy=(x1 - (x1 - x0) * 0.05, y1 - (y1 - y0) * 0.04),
                 xytext=(x1 - (x1 - x0) * 0.05, y1 - (y1 - y0) * 0.14), ha="center", va="center", fontsize=9,
                 fontweight="bold", arrowprops={"arrowstyle": "-|>", "color": "black", "linewidth": 1.2}, zorder=5)
-
-
-def _centre_xy(plan, geo: Geography) -> pd.DataFrame:
-    """x, y of every centre in the plan's centres table (today's centres, candidate sites or area roots)."""
-    ids = plan.centres["centre"].astype(str)
-    if ids.isin(geo.centres.index).all():
-        return geo.centres.loc[ids, ["x", "y"]].set_axis(ids)
-    if ids.isin(geo.sites.index).all():
-        return geo.sites.loc[ids, ["x", "y"]].set_axis(ids)
-    homes = plan.centres["home_area"].astype(str)
-    return geo.areas.loc[homes, ["x", "y"]].set_axis(ids)
 
 
 def plan_map(plan, geo: Geography, ax=None, title: str | None = None, *, labels: bool = True,
@@ -90,7 +74,7 @@ def plan_map(plan, geo: Geography, ax=None, title: str | None = None, *, labels:
         a.dissolve(by="centre").boundary.plot(ax=ax, color="#444444", linewidth=0.5)
     c = plan.centres.copy()
     c["centre"] = c["centre"].astype(str)
-    xy = _centre_xy(plan, geo)
+    xy = facility_points(geo, c["centre"])
     status = c.set_index("centre")["status"]
     serving = status.index[status.isin(["kept", "new"])]
     closing = status.index[status == "amalgamated"]
@@ -201,7 +185,7 @@ def comparison_figure(plans: list, geo: Geography, status_quo=None, table: pd.Da
     if table is not None:
         ax = fig.add_axes((0.22, 0.04, 0.77, 0.28))
         ax.set_axis_off()
-        cells = table.map(_fmt).to_numpy()
+        cells = table.map(format_value).to_numpy()
         heads = _short_headers(list(table.columns))
         width = max(12, int(150 / max(len(heads), 1)))
         heads = [_wrap(c, width) for c in heads]
@@ -233,11 +217,22 @@ def _wrap(text: str, width: int) -> str:
     return "\n".join(textwrap.wrap(str(text), width)) or str(text)
 
 
-def _fmt(v) -> str:
-    if v is None or (isinstance(v, float) and np.isnan(v)):
+#: Columns (of the plan tables and the report's own) that hold whole numbers even when stored as floats.
+INTEGER_COLUMNS = {"reach", "reach_today", "areas", "deprived_children", "under5", "Children", "Children moving",
+                   "centres", "phase1"}
+
+
+def format_value(v, col: str = "") -> str:
+    """A table cell for reading: "-" for nothing, yes/no, shares as percentages, thousands separated, whole numbers
+    without decimals (in :data:`INTEGER_COLUMNS` or from 1,000 up), else one decimal."""
+    if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)):
         return "-"
-    if isinstance(v, float):
-        return f"{v:,.1f}"
+    if isinstance(v, bool | np.bool_):
+        return "yes" if v else "no"
+    if col in ("share",) and isinstance(v, int | float | np.number):
+        return f"{float(v):.1%}"
+    if isinstance(v, float | np.floating):
+        return f"{v:,.0f}" if abs(v) >= 1000 or (col in INTEGER_COLUMNS and float(v).is_integer()) else f"{v:,.1f}"
     if isinstance(v, int | np.integer):
         return f"{v:,}"
     return str(v)

@@ -86,6 +86,28 @@ def facility_minutes(geo: Geography, which: str = "centres") -> pd.DataFrame:
     return geo.site_minutes
 
 
+def facility_set(geo: Geography, ids) -> str:
+    """The facility set a plan's centre ids come from, read from the ids themselves: today's ``centres``, the
+    geography's ``candidates`` (sites), or ``area_centroids`` (``area:<code>``)."""
+    ids = {str(j) for j in ids}
+    if ids <= set(geo.centres.index):
+        return "centres"
+    if ids <= set(geo.sites.index):
+        return "candidates"
+    return "area_centroids"
+
+
+def facility_points(geo: Geography, ids) -> pd.DataFrame:
+    """``x``, ``y`` (the geography's CRS, metres) of each facility id, indexed by the ids as given."""
+    ids = [str(j) for j in ids]
+    which = facility_set(geo, ids)
+    if which == "area_centroids":
+        codes = [j.removeprefix("area:") for j in ids]
+        return geo.areas.loc[codes, ["x", "y"]].set_axis(ids)
+    source = geo.centres if which == "centres" else geo.sites
+    return source.loc[ids, ["x", "y"]].set_axis(ids)
+
+
 def centre_graph(graph: nx.Graph, assign: pd.Series) -> nx.Graph:
     """The corridor graph lifted to centres: centres are linked when their catchments touch."""
     h = nx.Graph()

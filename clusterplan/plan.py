@@ -126,7 +126,7 @@ class Plan:
         names = self.centres.set_index(self.centres["centre"].astype(str))["name"] if len(self.centres) else {}
         a["centre_name"] = a["centre"].astype(str).map(names)
         a["cluster"] = assign["cluster"].reindex(a.index)
-        a["minutes"] = plan_minutes(self, geo, None).round(2)
+        a["minutes"] = plan_minutes(self, geo).round(2)
         a.index.name = "area"
         return a
 

@@ -23,8 +23,8 @@ import pandas as pd
 from .datasets import ATTRIBUTION
 from .geography import Geography
 from .io import FORMULA_START, version
-from .maps import SOURCE, before_after, change_map, plan_map, short_name  # noqa: F401 - re-exported
-from .measures import DEPRIVED_IDACI, deprived_under5
+from .maps import SOURCE, before_after, change_map, format_value, plan_map, short_name  # noqa: F401 - re-exported
+from .measures import DEPRIVED_IDACI, assigned_minutes, deprived_under5, facility_minutes, facility_set
 from .metrics import label
 
 #: Human names (with units) of the plan tables' columns, for the report and the workbook.
@@ -74,14 +74,15 @@ GLOSSARY = [
 
 
 # ---------------------------------------------------------------------- facts computed from the plan
-def plan_minutes(plan, geo: Geography, scn) -> pd.Series:
-    """Minutes from each area to its planned centre (or site)."""
-    from .metrics import _minutes
-    sites = scn.sites if scn is not None else "candidates"
-    return _minutes(geo, plan.assignment, plan.model, sites).reindex(geo.areas.index)
+def plan_minutes(plan, geo: Geography) -> pd.Series:
+    """Minutes from each area to its planned centre (or site), the facility set read from the plan's ids."""
+    a = plan.assignment
+    m = facility_minutes(geo, facility_set(geo, a["centre"]))
+    return pd.Series(assigned_minutes(m, a["area"], a["centre"].astype(str)), index=a["area"].to_numpy()
+                     ).reindex(geo.areas.index)
 
 
-def family_changes(plan, geo: Geography, scn) -> pd.DataFrame:
+def family_changes(plan, geo: Geography) -> pd.DataFrame:
     """Per area: today's centre and minutes, the planned centre and minutes, children, deprived and rural flags.
     Empty when the plan has no status quo to compare with (a new network of sites)."""
     base = getattr(plan, "baseline", None)
@@ -91,12 +92,12 @@ def family_changes(plan, geo: Geography, scn) -> pd.DataFrame:
     a = geo.areas
     today = base.assignment.set_index("area")["centre"].astype(str).reindex(a.index)
     after = plan.assignment.set_index("area")["centre"].astype(str).reindex(a.index)
-    before_min = pd.Series([geo.centre_minutes.at[i, j] for i, j in today.items()], index=a.index)
+    before_min = pd.Series(assigned_minutes(geo.centre_minutes, a.index, today), index=a.index)
     return pd.DataFrame({
         "area_name": a["name"], "district": a["district"], "under5": a["under5"],
         "deprived": deprived_under5(a) > 0, "rural": a["rural_urban"].fillna("").astype(str).str[:1].isin(["D", "E"]),
         "today_centre": today, "planned_centre": after, "today_minutes": before_min,
-        "minutes": plan_minutes(plan, geo, scn), "changes": today != after})
+        "minutes": plan_minutes(plan, geo), "changes": today != after})
 
 
 def _travel_rows(ch: pd.DataFrame) -> pd.DataFrame:
@@ -241,24 +242,6 @@ def _png(fig) -> str:
     return base64.b64encode(buf.getvalue()).decode()
 
 
-def _fmt(v, col: str = "") -> str:
-    if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)):
-        return "-"
-    if isinstance(v, bool | np.bool_):
-        return "yes" if v else "no"
-    if col in ("share",) and isinstance(v, int | float | np.number):
-        return f"{float(v):.1%}"
-    if isinstance(v, float | np.floating):
-        return f"{v:,.0f}" if abs(v) >= 1000 or (col in INTEGER_COLUMNS and float(v).is_integer()) else f"{v:,.1f}"
-    if isinstance(v, int | np.integer):
-        return f"{v:,}"
-    return str(v)
-
-
-INTEGER_COLUMNS = {"reach", "reach_today", "areas", "deprived_children", "under5", "Children", "Children moving",
-                   "centres", "phase1"}
-
-
 def _table(df: pd.DataFrame, *, names: dict[str, str] | None = None) -> str:
     """An HTML table with human headers and numbers formatted for reading (no index)."""
     if df is None or not len(df):
@@ -271,7 +254,7 @@ def _table(df: pd.DataFrame, *, names: dict[str, str] | None = None) -> str:
         for c in df.columns:
             v = row[c]
             num = isinstance(v, int | float | np.number) and not isinstance(v, bool)
-            cells.append(f"<td class='{'n' if num else ''}'>{html.escape(_fmt(v, c))}</td>")
+            cells.append(f"<td class='{'n' if num else ''}'>{html.escape(format_value(v, c))}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
     return f"<table class='t'><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
@@ -313,7 +296,7 @@ dt{font-weight:600;margin-top:.4em}dd{margin-left:1.2em}details{margin:.5em 0}""
 
 def write_html(plan, geo: Geography, scn, path: str | Path) -> None:
     """A self-contained HTML report of one plan (see the module docstring)."""
-    ch = family_changes(plan, geo, scn)
+    ch = family_changes(plan, geo)
     base = getattr(plan, "baseline", None)
     r = plan.report
     parts = [f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(plan.scenario_name)}"
@@ -355,7 +338,7 @@ def write_html(plan, geo: Geography, scn, path: str | Path) -> None:
               f"It took {r.seconds:,.1f} seconds (time limit {r.time_limit:,.0f} s).</p>",
               "<details><summary>Technical details</summary>", _table(pd.DataFrame({
                   "": ["status", "objective (weighted child-minutes)", "bound", "gap", "solver", "scope"],
-                  "value": [r.status, _fmt(r.objective), _fmt(r.bound),
+                  "value": [r.status, format_value(r.objective), format_value(r.bound),
                             "-" if r.gap is None else f"{r.gap:.2%}", r.solver_version, r.scope]}), names={}),
               "</details>", "<h2>Key figures</h2>", _table(pd.DataFrame(
                   {"figure": [label(k) for k in plan.metrics], "value": [
@@ -386,7 +369,7 @@ def _sheet(xl, name: str, df: pd.DataFrame, *, percent: tuple[str, ...] = ()) ->
         cell = ws.cell(row=1, column=k)
         cell.font = Font(bold=True)
         cell.fill = PatternFill("solid", fgColor="DDE6F0")
-        width = max([len(str(col))] + [len(_fmt(v)) for v in df[col].head(200)]) + 2
+        width = max([len(str(col))] + [len(format_value(v)) for v in df[col].head(200)]) + 2
         ws.column_dimensions[get_column_letter(k)].width = min(max(width, 8), 60)
         fmt = "0.0%" if col in {LABELS.get(p, p) for p in percent} else None
         for row in ws.iter_rows(min_row=2, min_col=k, max_col=k):
@@ -399,7 +382,7 @@ def _sheet(xl, name: str, df: pd.DataFrame, *, percent: tuple[str, ...] = ()) ->
                     c.number_format = "#,##0"
 
 
-def write_xlsx(plan, path: str | Path, geo: Geography | None = None, scn=None) -> None:
+def write_xlsx(plan, path: str | Path, geo: Geography | None = None) -> None:
     """The plan's tables as sheets of one workbook an analyst can filter and sum: typed numbers, formatted
     headers, frozen panes, filters, widths, percentages as percentages; an assignment sheet with each area's name,
     district, children, minutes, today's and the planned centre; and a Sources sheet. Text that Excel would run as
@@ -411,7 +394,7 @@ def write_xlsx(plan, path: str | Path, geo: Geography | None = None, scn=None) -
     with pd.ExcelWriter(path, engine="openpyxl") as xl:
         _sheet(xl, "summary", summary)
         _sheet(xl, "centres", plan.centres)
-        _sheet(xl, "assignment", _assignment_sheet(plan, geo, scn))
+        _sheet(xl, "assignment", _assignment_sheet(plan, geo))
         if len(plan.clusters):
             _sheet(xl, "clusters", plan.clusters)
         if len(plan.lots):
@@ -436,7 +419,7 @@ def _typed(v):
     return str(v)
 
 
-def _assignment_sheet(plan, geo: Geography | None, scn) -> pd.DataFrame:
+def _assignment_sheet(plan, geo: Geography | None) -> pd.DataFrame:
     a = plan.assignment.copy()
     if geo is None:
         return a
@@ -447,12 +430,12 @@ def _assignment_sheet(plan, geo: Geography | None, scn) -> pd.DataFrame:
     out["area_name"] = geo.areas["name"].reindex(idx).to_numpy()
     out["district"] = geo.areas["district"].reindex(idx).to_numpy()
     out["under5"] = geo.areas["under5"].reindex(idx).to_numpy()
-    ch = family_changes(plan, geo, scn)
+    ch = family_changes(plan, geo)
     if len(ch):
         out["today_centre"] = ch["today_centre"].reindex(idx).map(lambda j: names.get(j, j)).to_numpy()
         out["today_minutes"] = ch["today_minutes"].reindex(idx).round(1).to_numpy()
     out["planned_centre"] = a["centre"].astype(str).map(lambda j: names.get(j, j)).to_numpy()
-    out["minutes"] = plan_minutes(plan, geo, scn).reindex(idx).round(1).to_numpy()
+    out["minutes"] = plan_minutes(plan, geo).reindex(idx).round(1).to_numpy()
     if a["cluster"].astype(str).str.len().gt(0).any():
         out["cluster"] = a["cluster"].to_numpy()
     return out

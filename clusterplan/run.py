@@ -37,6 +37,7 @@ from .io import (
     write_csv,
     write_json,
 )
+from .measures import facility_points
 from .plan import Plan
 from .scenario import GeographySpec, Scenario
 from .solve import input_hash, solve
@@ -154,7 +155,7 @@ def write(plan: Plan, geo: Geography, scn: Scenario, out: str | Path) -> Path:
         _gpkg(plan, geo, tmp / "plan.gpkg")
         from .report import write_html, write_xlsx
         write_html(plan, geo, scn, tmp / "report.html")
-        write_xlsx(plan, tmp / "report.xlsx", geo, scn)
+        write_xlsx(plan, tmp / "report.xlsx", geo)
     return Path(out)
 
 
@@ -165,20 +166,10 @@ def _gpkg(plan: Plan, geo: Geography, path: Path) -> None:
     catch.to_file(path, layer="areas", driver="GPKG")
     dissolved = catch.dissolve(by="centre", aggfunc={"under5": "sum"}).reset_index()
     dissolved.to_file(path, layer="catchments", driver="GPKG")
-    pts = _centre_points(plan, geo)
-    if len(pts):
+    if len(plan.centres):
+        xy = facility_points(geo, plan.centres["centre"])
+        pts = gpd.GeoDataFrame(plan.centres, geometry=gpd.points_from_xy(xy["x"], xy["y"]), crs=geo.areas.crs)
         pts.to_file(path, layer="centres", driver="GPKG")
-
-
-def _centre_points(plan: Plan, geo: Geography) -> gpd.GeoDataFrame:
-    c = plan.centres.copy()
-    if plan.model in ("sites", "capacity"):
-        homes = c["home_area"]
-        xy = geo.sites[["x", "y"]].reindex(c["centre"]).to_numpy() if plan.model == "sites" and \
-            c["centre"].isin(geo.sites.index).all() else geo.areas.loc[homes, ["x", "y"]].to_numpy()
-    else:
-        xy = geo.centres.loc[c["centre"], ["x", "y"]].to_numpy()
-    return gpd.GeoDataFrame(c, geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs=geo.areas.crs)
 
 
 def check_dir(out: str | Path) -> tuple[list[str], list[str]]:

@@ -135,3 +135,14 @@ def test_plans_and_geographies_describe_themselves_in_one_line():
     gdf = plan.to_geodataframe()
     assert len(gdf) == 538 and gdf.crs.to_epsg() == 27700 and gdf["centre_name"].notna().all()
     assert cp.solve(g, {"model": "status_quo"}, name="today").scenario_name == "today"
+
+
+def test_a_plans_minutes_come_from_its_own_facilities():
+    """A network on area centroids (not the schools register) reads its minutes to those centroids: the area
+    table's child-weighted mean is the plan's own mean_minutes."""
+    g = cp.datasets.norfolk().subset(["Breckland"])
+    plan = cp.solve(g, {"model": "sites", "geography": {"sites": "area_centroids"}, "centres": {"count": 8}},
+                    quiet=True)
+    gdf = plan.to_geodataframe()
+    mean = float((gdf["minutes"] * gdf["under5"]).sum() / gdf["under5"].sum())
+    assert mean == pytest.approx(plan.metrics["mean_minutes"], abs=0.01)
