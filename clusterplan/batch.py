@@ -57,12 +57,13 @@ def is_current(folder: Path, data: dict, tables: dict[str, str]) -> bool:
     if man is None or not isinstance(man.get("input_hashes"), dict) or not (folder / "centres.csv").exists():
         return False
     stored = man.get("resolved_scenario")
+    if not isinstance(stored, dict):
+        return False
     try:
-        now = Scenario.from_dict(data).model_dump(mode="json")
+        now = Scenario.from_dict(data).dump(like=stored)
     except ScenarioError:
         return False
-    from .solve import _pruned
-    if not isinstance(stored, dict) or _pruned(now, stored) != stored:
+    if now != stored:
         return False
     return all(man["input_hashes"].get(k) == v for k, v in tables.items())
 

@@ -250,6 +250,12 @@ class Scenario(_Strict):
                 raise ValueError(f"policies.{key}: {', '.join(bad)} cannot be set per district")
         return v
 
+    def dump(self, *, like: dict | None = None) -> dict[str, Any]:
+        """The resolved scenario as plain JSON data (what a manifest stores). ``like``: a resolved scenario an
+        earlier version stored; keys it lacks (added to the schema since, at their defaults in a scenario read back
+        from it) are left out, so the earlier dump is reproduced exactly."""
+        return _pruned(self.model_dump(mode="json"), like) if like is not None else self.model_dump(mode="json")
+
     def for_policy(self, key: str) -> Scenario:
         """The scenario of one policy group: this one, with the group's overrides, and no policies."""
         base = self.model_dump(mode="json", exclude={"policies"})
@@ -333,6 +339,12 @@ def _explain(exc: ValidationError, source: str) -> str:
             end = "" if msg.endswith(("?", ".")) else "."
             lines.append(f"{where}{msg}{end}{got}")
     return f"{source}: {len(lines)} problem(s):\n" + "\n".join(f"  - {m}" for m in lines)
+
+
+def _pruned(value: Any, like: Any) -> Any:
+    if isinstance(value, dict) and isinstance(like, dict):
+        return {k: _pruned(v, like[k]) for k, v in value.items() if k in like}
+    return value
 
 
 def _merge(base: dict, over: dict) -> dict:

@@ -28,17 +28,8 @@ def input_hash(geo: Geography, scn: Scenario, *, like: dict | None = None) -> st
 
     ``like``: a resolved scenario stored by an earlier version; keys it does not have (added to the scenario schema
     since, so at their defaults in a scenario read back from it) are left out, so its hash can be reproduced."""
-    dumped = scn.model_dump(mode="json")
-    if like is not None:
-        dumped = _pruned(dumped, like)
-    payload = json.dumps({"geography": geo.fingerprint(), "scenario": dumped}, sort_keys=True)
+    payload = json.dumps({"geography": geo.fingerprint(), "scenario": scn.dump(like=like)}, sort_keys=True)
     return hashlib.sha256(payload.encode()).hexdigest()
-
-
-def _pruned(value: Any, like: Any) -> Any:
-    if isinstance(value, dict) and isinstance(like, dict):
-        return {k: _pruned(v, like[k]) for k, v in value.items() if k in like}
-    return value
 
 
 def _report(outcome, scn: Scenario, scope: str, ihash: str, k: int | None, notes: list[str]) -> SolveReport:
