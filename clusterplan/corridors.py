@@ -39,12 +39,20 @@ def adjacency(areas: gpd.GeoDataFrame, *, tolerance: float = 25.0) -> nx.Graph:
                                        f"found {areas.crs}"])
     geoms = areas.geometry.to_numpy()
     left, right = areas.sindex.query(geoms, predicate="dwithin", distance=tolerance)
+    g = _linked(areas, left, right)
+    g.graph["tolerance_m"] = tolerance
+    return g
+
+
+def _linked(areas: gpd.GeoDataFrame, left, right, keep=None) -> nx.Graph:
+    """A graph over the areas' codes linking each pair (left[k], right[k]) of positions (once, i < j) that ``keep``
+    accepts, each link with ``km`` between centroids."""
     codes = areas.index.to_numpy()
     x, y = areas["x"].to_numpy(), areas["y"].to_numpy()
-    g = nx.Graph(tolerance_m=tolerance)
+    g = nx.Graph()
     g.add_nodes_from(codes)
     for i, j in zip(left, right, strict=True):
-        if i < j:
+        if i < j and (keep is None or keep(i, j)):
             g.add_edge(codes[i], codes[j], km=float(np.hypot(x[i] - x[j], y[i] - y[j]) / 1000.0))
     return g
 
@@ -62,17 +70,13 @@ def contiguity(areas: gpd.GeoDataFrame, kind: str) -> nx.Graph:
                                                  f"{kind!r} instead."])
     geoms = areas.geometry.to_numpy()
     left, right = areas.sindex.query(geoms, predicate="intersects")
-    codes = areas.index.to_numpy()
-    x, y = areas["x"].to_numpy(), areas["y"].to_numpy()
-    g = nx.Graph(adjacency=kind)
-    g.add_nodes_from(codes)
-    for i, j in zip(left, right, strict=True):
-        if i >= j:
-            continue
-        if kind == "rook" and geoms[i].boundary.intersection(geoms[j].boundary).length <= ROOK_MIN_METRES \
-                and geoms[i].intersection(geoms[j]).area <= 0:
-            continue
-        g.add_edge(codes[i], codes[j], km=float(np.hypot(x[i] - x[j], y[i] - y[j]) / 1000.0))
+
+    def shares_a_line(i: int, j: int) -> bool:
+        return geoms[i].boundary.intersection(geoms[j].boundary).length > ROOK_MIN_METRES \
+            or geoms[i].intersection(geoms[j]).area > 0
+
+    g = _linked(areas, left, right, shares_a_line if kind == "rook" else None)
+    g.graph["adjacency"] = kind
     return g
 
 
@@ -121,16 +125,7 @@ def read_adjacency(path: str | Path, codes: Iterable[str]) -> nx.Graph:
             if w != 0:
                 pairs.append((parts[0], parts[1], f"line {n}"))
     else:
-        from .geography import read_table
-        df = read_table(p, "adjacency")
-        cols = next(((a, b) for a, b in (("area_a", "area_b"), ("focal", "neighbor")) if {a, b} <= set(df.columns)),
-                    None)
-        if cols is None:
-            raise InputError(str(path), [f"expected columns area_a and area_b (or focal and neighbor); found "
-                                         f"{list(df.columns)[:10]}"])
-        rows = df.attrs.get("row", {})
-        for i, a, b in zip(df.index, df[cols[0]], df[cols[1]], strict=True):
-            pairs.append((str(a).strip(), str(b).strip(), f"row {rows.get(i, i)}"))
+        pairs = read_pairs(p, "adjacency", columns=(("area_a", "area_b"), ("focal", "neighbor")))
     g = nx.Graph()
     g.add_nodes_from(codes)
     for a, b, where in pairs:
@@ -221,18 +216,25 @@ def remove_barrier_crossings(graph: nx.Graph, areas: gpd.GeoDataFrame,
     return out
 
 
+def read_pairs(path: str | Path, what: str, *, columns: tuple[tuple[str, str], ...] = (("area_a", "area_b"),)
+               ) -> list[tuple[str, str, str]]:
+    """Pairs of area codes from a table (CSV, Excel...): ``(a, b, where)`` per row, ``where`` its file row. The
+    first pair of ``columns`` the file has is read; a file with none is an error naming the first pair."""
+    from .geography import read_table
+    df = read_table(path, what)
+    cols = next(((a, b) for a, b in columns if {a, b} <= set(df.columns)), None)
+    if cols is None:
+        others = "".join(f" (or {a} and {b})" for a, b in columns[1:])
+        raise InputError(str(path), [f"missing column '{c}'{others} (found: {', '.join(map(str, df.columns))})"
+                                     for c in columns[0] if c not in df.columns])
+    rows = df.attrs.get("row", {})
+    return [(str(a).strip(), str(b).strip(), f"row {rows.get(i, i)}")
+            for i, a, b in zip(df.index, df[cols[0]], df[cols[1]], strict=True)]
+
+
 def read_links(path: str | Path, *, a: str = "area_a", b: str = "area_b") -> list[tuple[str, str]]:
-    """Read an edge list CSV (columns ``area_a``, ``area_b`` by default) of links to add."""
-    from .io import input_file
-    path = input_file(path, f"the links file (`geography.links`), a CSV with columns {a}, {b}")
-    try:
-        df = pd.read_csv(path, dtype=str)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InputError(str(path), [f"cannot be read as a CSV: {str(exc).splitlines()[0]}"]) from None
-    missing = [c for c in (a, b) if c not in df.columns]
-    if missing:
-        raise InputError(str(path), [f"missing column '{c}' (found: {', '.join(df.columns)})" for c in missing])
-    return list(zip(df[a], df[b], strict=True))
+    """Read an edge list (columns ``area_a``, ``area_b`` by default) of links to add."""
+    return [(x, y) for x, y, _ in read_pairs(path, "links (`geography.links`)", columns=((a, b),))]
 
 
 def add_links(graph: nx.Graph, pairs: Iterable[tuple[str, str]], areas: pd.DataFrame, *,
