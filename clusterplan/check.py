@@ -37,7 +37,7 @@ class Context:
 
 
 def _facilities(geo: Geography, scn: Scenario, model: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    which = {"sites": measures.which_sites(scn.sites), "capacity": "area_centroids"}.get(model, "centres")
+    which = measures.model_facilities(model, scn.sites)
     return measures.facilities(geo, which), measures.facility_minutes(geo, which)
 
 

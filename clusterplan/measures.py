@@ -58,6 +58,12 @@ def which_sites(choice: str) -> str:
     return choice if choice in ("centres", "area_centroids") else "candidates"
 
 
+def model_facilities(model: str, sites: str = "candidates") -> str:
+    """The facility set a model chooses among: ``sites`` the scenario's ``geography.sites``, ``capacity`` one site
+    per area, every other model today's centres."""
+    return {"sites": which_sites(sites), "capacity": "area_centroids"}.get(model, "centres")
+
+
 def facilities(geo: Geography, which: str = "centres") -> pd.DataFrame:
     """Facilities (id -> ``name``, ``home_area``, ``district``): ``centres`` (the located existing centres),
     ``candidates`` (the geography's sites, e.g. the schools or a user's file) or ``area_centroids`` (one per

@@ -10,12 +10,11 @@ import numpy as np
 import pandas as pd
 
 from .geography import Geography
-from .measures import assigned_minutes, child_weights, deprived_under5, facility_minutes, which_sites
+from .measures import assigned_minutes, child_weights, deprived_under5, facility_minutes, model_facilities
 
 
 def _minutes(geo: Geography, assignment: pd.DataFrame, model: str, sites: str = "candidates") -> pd.Series:
-    which = {"capacity": "area_centroids", "sites": which_sites(sites)}.get(model, "centres")
-    m = facility_minutes(geo, which) if which != "centres" else geo.centre_minutes
+    m = facility_minutes(geo, model_facilities(model, sites))
     a = assignment.set_index("area")["centre"]
     return pd.Series(assigned_minutes(m, a.index, a.to_numpy()), index=a.index)
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from . import diagnose, progress
+from . import diagnose, measures, progress
 from .check import check as check_plan
 from .errors import InfeasibleError, ScenarioError, SolverError
 from .geography import Geography
@@ -240,7 +240,7 @@ def _metrics(plan: Plan, geo: Geography, scn: Scenario) -> dict:
             sq_res = None
         if sq_res is not None:
             sq = pd.DataFrame({"area": sq_res.assign.index, "centre": sq_res.assign.to_numpy()})
-            fac = amalgamate.facilities(geo)
+            fac = measures.facilities(geo, "centres")
             plan.baseline = Plan(model="status_quo", scenario_name="status quo", assignment=_assignment_frame(
                 sq_res.assign), centres=centre_table(geo, sq_res.assign, fac, geo.centre_minutes[fac.index],
                                                      status={j: "kept" for j in fac.index}), report=plan.report)
@@ -254,7 +254,7 @@ def _metrics(plan: Plan, geo: Geography, scn: Scenario) -> dict:
 
 
 def _solve_amalgamate(geo: Geography, scn: Scenario, ihash: str, restrict: dict[str, Any]) -> Plan:
-    fac = amalgamate.facilities(geo)
+    fac = measures.facilities(geo, "centres")
     minutes = geo.centre_minutes[fac.index]
     sq = status_quo_assignment(geo, scn)
     if scn.model == "status_quo":

@@ -14,14 +14,9 @@ from . import resolve
 from .assignment import Spec
 
 
-def facilities(geo: Geography):
-    """The located centres, with the district of their home area (:func:`clusterplan.measures.facilities`)."""
-    return measures.facilities(geo, "centres")
-
-
 def spec(geo: Geography, scn: Scenario, *, status_quo: bool = False) -> Spec:
     """The catchment-model specification of an amalgamation (or status-quo) scenario."""
-    fac = facilities(geo)
+    fac = measures.facilities(geo, "centres")
     keep = resolve.centre_ids(scn.centres.keep, geo.centres, "centres.keep")
     close = resolve.centre_ids(scn.centres.close, geo.centres, "centres.close")
     both = sorted(set(keep) & set(close))

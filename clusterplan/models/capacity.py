@@ -42,10 +42,11 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
+from .. import measures
 from ..geography import Geography
 from ..plan import Plan
 from ..scenario import Scenario
-from . import fixcount, sites
+from . import fixcount
 from . import repack as rp
 
 
@@ -220,8 +221,8 @@ def solve(geo: Geography, scn: Scenario, ihash: str) -> Plan:
         if m.shortfall > 0:
             break
         whole = m.regions
-    fac = sites.facilities(geo, "area_centroids")
-    minutes = sites.minutes(geo, "area_centroids")
+    fac = measures.facilities(geo, "area_centroids")
+    minutes = measures.facility_minutes(geo, "area_centroids")
     assign = pd.Series({a: f"area:{r}" for a, r in central_roots(whole, under5, minutes).items()}).sort_index()
     n = assign.nunique()
     last = (t2 - t0) + (done.gains[-1][0] if done.gains else 0.0)   # seconds from the start of the solve

@@ -21,35 +21,25 @@ B is ``clusters.balance`` (weighted child-minutes per deprived child off the mea
 
 from __future__ import annotations
 
-import networkx as nx
 import pandas as pd
 import pulp
 
 from .. import measures
 from ..errors import InfeasibleError, ScenarioError, SolverError
 from ..geography import Geography
+from ..measures import centre_graph, phases  # centre_graph: also cp.models.cluster.centre_graph
 from ..plan import Plan
 from ..scenario import Scenario
-from . import amalgamate, contiguity
+from . import contiguity
 from .assignment import add_counts
 from .objective import deprived_under5
-
-
-def centre_graph(graph: nx.Graph, assign: pd.Series) -> nx.Graph:
-    """The corridor graph lifted to centres (:func:`clusterplan.measures.centre_graph`)."""
-    return measures.centre_graph(graph, assign)
-
-
-def phases(geo: Geography, assign: pd.Series, fac: pd.DataFrame | None = None, share: float = 0.4) -> pd.Series:
-    """Phase (1, 2, 3) of each centre in ``assign`` (:func:`clusterplan.measures.phases`)."""
-    return measures.phases(geo, assign, share)
 
 
 def solve(geo: Geography, scn: Scenario, ihash: str) -> Plan:
     """Cluster today's centres (status-quo catchments); the plan carries the clusters on each area's row."""
     from ..solve import _assignment_frame, _report, centre_table, status_quo_assignment
     sq = status_quo_assignment(geo, scn)
-    fac = amalgamate.facilities(geo)
+    fac = measures.facilities(geo, "centres")
     table = centre_table(geo, sq.assign, fac, geo.centre_minutes[fac.index], status={j: "kept" for j in fac.index})
     base = Plan(model="cluster", scenario_name=scn.name, assignment=_assignment_frame(sq.assign), centres=table,
                 report=_report(sq.outcome, scn, "", ihash, sq.k, list(sq.notes)))
@@ -66,11 +56,11 @@ def add_clusters(plan: Plan, geo: Geography, scn: Scenario, ihash: str) -> Plan:
     if cc.count is None and cc.min_count is None and cc.max_count is None and cc.min_reach is None:
         raise ScenarioError("`clusters`: give a count (clusters.count, or min_count / max_count) or a "
                             "clusters.min_reach; otherwise every centre would be its own cluster")
-    fac = amalgamate.facilities(geo)
+    fac = measures.facilities(geo, "centres")
     assign = plan.assignment.set_index("area")["centre"]
     lead_of, out = cluster_centres(geo, scn, assign, fac)
     table = plan.centres.copy()
-    ph = phases(geo, assign, fac, cc.phase1_share)
+    ph = phases(geo, assign, cc.phase1_share)
     table["cluster"] = table["centre"].map(lead_of).fillna("")
     table["phase"] = table["centre"].map(ph).astype("Int64")
     served = table[table["cluster"] != ""]
@@ -103,7 +93,7 @@ def cluster_centres(geo: Geography, scn: Scenario, assign: pd.Series, fac: pd.Da
     reach = a["under5"].groupby(assign.reindex(a.index).to_numpy()).sum().reindex(ids)
     dep = deprived_under5(a).groupby(assign.reindex(a.index).to_numpy()).sum()
     dep = dep.reindex(ids)
-    ph = phases(geo, assign, fac, cc.phase1_share)
+    ph = phases(geo, assign, cc.phase1_share)
     h = centre_graph(geo.corridors, assign)
     t = {(j, m): float(geo.centre_minutes.at[fac.at[j, "home_area"], m]) for j in ids for m in ids}
     for j, m in h.edges:

@@ -13,29 +13,14 @@ from . import resolve
 from .assignment import Spec
 
 
-def facilities(geo: Geography, which: str):
-    """Candidate sites: ``candidates`` (the geography's sites, e.g. the schools or a user's CSV), ``centres``
-    (the located existing centres) or ``area_centroids`` (one per area); see :func:`clusterplan.measures.facilities`."""
-    return measures.facilities(geo, which)
-
-
-def which_sites(choice: str) -> str:
-    """The scenario's ``geography.sites`` as a site set: a CSV path has become the geography's candidates."""
-    return measures.which_sites(choice)
-
-
-def minutes(geo: Geography, which: str):
-    """Minutes from every area to every candidate site."""
-    return measures.facility_minutes(geo, which)
-
-
 def spec(geo: Geography, scn: Scenario) -> Spec:
     """The catchment-model specification of a sites scenario."""
-    which = which_sites(scn.sites)
-    fac = facilities(geo, which)
+    which = measures.which_sites(scn.sites)
+    fac = measures.facilities(geo, which)
     districts = sorted(geo.areas["district"].unique())
     per_district = resolve.district_names(scn.centres.per_district, districts, "centres.per_district")
-    return Spec(facilities=fac, minutes=minutes(geo, which), floor=scn.reach.min, ceiling=scn.reach.max,
+    return Spec(facilities=fac, minutes=measures.facility_minutes(geo, which), floor=scn.reach.min,
+                ceiling=scn.reach.max,
                 weight=scn.deprivation.weight, fixed_cost=scn.centres.fixed_cost, k=scn.travel.candidates,
                 max_minutes=scn.travel.max_minutes, count=scn.centres.count, min_count=scn.centres.min_count,
                 max_count=scn.centres.max_count, per_district=per_district,
