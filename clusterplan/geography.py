@@ -846,10 +846,14 @@ def _degrees_like(df: pd.DataFrame, i) -> bool:
 
 
 def _area_centroid_sites(areas: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """One candidate site per area, at its centroid, id ``area:<code>`` (values, not the areas' code-indexed
+    Series: aligned on the site ids they would all be missing)."""
     return gpd.GeoDataFrame({
-        "name": areas["name"], "district": areas["district"], "home_area": areas.index.to_numpy(),
-        "located": True, "geocode_precision": "area population-weighted centroid", "source_url": None,
-        "phase": pd.array([pd.NA] * len(areas), dtype="Int64"), "x": areas["x"], "y": areas["y"],
+        "name": areas["name"].to_numpy(), "district": areas["district"].to_numpy(),
+        "home_area": areas.index.to_numpy(), "located": True,
+        "geocode_precision": "area population-weighted centroid", "source_url": None,
+        "phase": pd.array([pd.NA] * len(areas), dtype="Int64"), "x": areas["x"].to_numpy(),
+        "y": areas["y"].to_numpy(),
     }, geometry=gpd.points_from_xy(areas["x"], areas["y"]), index=pd.Index([f"area:{c}" for c in areas.index],
                                                                             name="id"),
         crs=areas.crs)

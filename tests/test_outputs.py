@@ -146,3 +146,14 @@ def test_a_plans_minutes_come_from_its_own_facilities():
     gdf = plan.to_geodataframe()
     mean = float((gdf["minutes"] * gdf["under5"]).sum() / gdf["under5"].sum())
     assert mean == pytest.approx(plan.metrics["mean_minutes"], abs=0.01)
+
+
+def test_area_centroid_sites_carry_their_areas_name_and_place():
+    """One candidate site per area sits at the area's centroid and bears its name (a network on them is drawn
+    where it stands)."""
+    g = cp.Geography.from_files(areas=BASE / "areas.csv", boundaries=BASE / "boundaries.geojson")
+    s = g.sites
+    codes = s["home_area"].to_numpy()
+    assert (s["x"].to_numpy() == g.areas.loc[codes, "x"].to_numpy()).all()
+    assert (s["name"].to_numpy() == g.areas.loc[codes, "name"].to_numpy()).all()
+    assert not g.site_minutes.isna().to_numpy().any()
