@@ -49,7 +49,7 @@ def synthetic_geography(n_areas: int, seed: int = 0, km2_per_area: float = 10.0)
     centres = pd.DataFrame({"name": [f"synthetic centre {k}" for k in range(len(hosts))],
                             "home_area": [codes[h] for h in hosts], "x": pts[hosts, 0], "y": pts[hosts, 1]},
                            index=pd.Index([f"c{k:04d}" for k in range(len(hosts))], name="id"))
-    return cp.Geography.build(f"synthetic {n_areas}", areas, bnd, centres, None)
+    return cp.Geography.build(f"synthetic {n_areas}", areas, bnd, centres, None, travel=cp.travel.norfolk_model())
 
 
 def main() -> None:

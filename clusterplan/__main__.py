@@ -1,3 +1,5 @@
+"""``python -m clusterplan``: the command line (:mod:`clusterplan.cli`)."""
+
 import sys
 
 from .cli import main

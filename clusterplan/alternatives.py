@@ -12,15 +12,19 @@ model.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from . import progress
 from .errors import CheckError, InfeasibleError, ScenarioError
 from .geography import Geography
+from .io import atomic_folder, write_csv, write_plan
 from .plan import Plan
 from .scenario import Scenario
+from .solve import solve
 
 
 @dataclass
@@ -76,8 +80,6 @@ def alternatives(geo: Geography, scenario: Scenario | dict[str, Any], *, k: int 
     ``min_areas``: each plan moves at least this many areas relative to every other (0: no rule); ``within``:
     the largest cost above the optimum accepted (0.05 = 5% more deprivation-weighted child-minutes).
     """
-    from . import progress
-    from .solve import solve
     scn = Scenario.from_dict(scenario)
     if min_centres <= 0 and min_areas <= 0:
         raise ScenarioError("alternatives: give min_centres >= 1 or min_areas >= 1, or every plan could be the same")
@@ -94,17 +96,21 @@ def alternatives(geo: Geography, scenario: Scenario | dict[str, Any], *, k: int 
         try:
             plan = solve(geo, scn, restrict=restrict)
         except InfeasibleError:
-            best.notes.append(f"alternatives: no further plan differs by {min_centres} centre(s) / {min_areas} "
-                              f"area(s) from the {len(out)} found")
+            out[0] = _noted(out[0], f"alternatives: no further plan differs by {min_centres} centre(s) / "
+                                    f"{min_areas} area(s) from the {len(out)} found")
             break
         excess = (plan.report.objective - base) / abs(base) if base else 0.0
         if excess > within:
-            best.notes.append(f"alternatives: the next plan costs {excess:.2%} more than the optimum, beyond "
-                              f"{within:.0%}")
+            out[0] = _noted(out[0], f"alternatives: the next plan costs {excess:.2%} more than the optimum, beyond "
+                                    f"{within:.0%}")
             break
         _verify_differs(plan, [a.plan for a in out], min_centres, min_areas)
         out.append(Alternative(len(out), plan, excess, describe_difference(plan, best, geo)))
     return out
+
+
+def _noted(alt: Alternative, note: str) -> Alternative:
+    return replace(alt, plan=alt.plan.but(notes=alt.plan.notes + (note,)))
 
 
 def _pairs(plan: Plan) -> tuple[tuple[str, str], ...]:
@@ -137,3 +143,13 @@ def table(alts: list[Alternative]) -> pd.DataFrame:
                      "deprived under-fives within 15 min (%)": m.get("deprived_within_15_min_pct"),
                      "lowest reach": m.get("lowest_reach"), "differences from the optimum": a.differences})
     return pd.DataFrame(rows).set_index("rank")
+
+
+def write(alts: list[Alternative], geo: Geography, scn: Scenario, out: str | Path) -> Path:
+    """Write ``alternatives.csv`` (:func:`table`) and one plan folder per alternative (``plan_0`` the optimum ..)
+    into ``out``, atomically."""
+    with atomic_folder(out, kind="alternatives") as tmp:
+        write_csv(table(alts), tmp / "alternatives.csv")
+        for a in alts:
+            write_plan(a.plan, geo, scn, tmp / f"plan_{a.rank}")
+    return Path(out)

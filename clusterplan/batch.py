@@ -1,4 +1,10 @@
-"""Batch: one scenario over many English upper-tier authorities, one row per authority, resumable.
+"""Batches and sweeps: many plans from one scenario, each written to its own folder, one row per plan, resumable.
+
+A **sweep** (:func:`sweep`) runs every combination of ``--set`` values of one scenario; a **batch** (:func:`batch`)
+runs one scenario over many English upper-tier authorities. Both run their jobs in worker processes, skip the jobs
+whose folder is complete and current, and clean up after an interrupted run.
+
+Batch:
 
 Each authority's geography comes from the England tables (:mod:`clusterplan.england`); its plan is solved, checked
 and written to ``OUT/<code>_<name>/`` exactly as ``clusterplan run`` writes one, and summarised in ``OUT/batch.csv``
@@ -15,22 +21,30 @@ No centre locations are known nationally, so a batch runs the models that plan o
 from __future__ import annotations
 
 import copy
+import itertools
 import json
 import re
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
+import yaml
 
-from . import england
+from . import england, registry
 from . import progress as live
-from .errors import ScenarioError
+from .datasets import geography_for
+from .errors import InfeasibleError, InputError, ScenarioError
 from .executor import describe, map_jobs
 from .geography import sha256
-from .io import ensure_folder, read_manifest, remove_stale, replace_file, write_csv
+from .io import MANIFEST, ensure_folder, read_manifest, remove_stale, replace_file, write_csv, write_plan
+from .runner import input_hash, run
 from .scenario import Scenario
 
-MODELS = ("capacity", "sites")
+#: The models a batch may run: those that plan over area centroids or candidate sites (no centre locations are known
+#: nationally), from the registry.
+MODELS = tuple(sorted(m.name for m in registry.MODELS.values() if not m.uses_todays_centres))
 COLUMNS = ["authority", "name", "kind", "areas", "under5", "model", "status", "centres", "bound", "gap",
            "seconds", "solver", "time_limit", "folder", "error"]
 
@@ -50,7 +64,7 @@ def scenario_for(base: dict, code: str, data: Path) -> dict:
     return out
 
 
-def is_current(folder: Path, data: dict, tables: dict[str, str]) -> bool:
+def authority_is_current(folder: Path, data: dict, tables: dict[str, str]) -> bool:
     """True when ``folder`` holds a complete plan of scenario ``data`` made from today's England tables (the same
     resolved scenario and the same SHA-256 of every table), so a batch may skip it."""
     man = read_manifest(folder)
@@ -80,23 +94,23 @@ def row_from_folder(folder: Path, info: dict) -> dict:
             "folder": folder.name, "error": ""}
 
 
-def _run_authority(job: tuple[dict, dict, str]) -> dict:
-    """Worker: solve, check and write one authority; returns its row (with ``error`` set if it failed)."""
-    from .run import run, write
+def _run_authority(job: tuple[dict, dict, str]) -> tuple[str, dict]:
+    """Worker: solve, check and write one authority; returns (its code, its row, with ``error`` set if it
+    failed)."""
     info, data, out = job
     folder = Path(out) / folder_name(info["authority"], info["name"])
     t0 = time.perf_counter()
     try:
         scn = Scenario.from_dict(data, source=f"batch scenario for {info['authority']}")
         plan, geo = run(scn)
-        write(plan, geo, scn, folder)
+        write_plan(plan, geo, scn, folder)
     except Exception as exc:  # noqa: BLE001 - one failed authority is reported, the batch goes on
-        from .errors import InfeasibleError
         text = " ".join(str(exc).split())
         status = "infeasible" if isinstance(exc, InfeasibleError) else "failed"
-        return {**info, "model": data.get("model"), "status": status, "seconds": round(time.perf_counter() - t0, 1),
-                "folder": "", "error": f"{type(exc).__name__}: {text[:500]}"}
-    return row_from_folder(folder, info)
+        return info["authority"], {**info, "model": data.get("model"), "status": status,
+                                   "seconds": round(time.perf_counter() - t0, 1), "folder": "",
+                                   "error": f"{type(exc).__name__}: {text[:500]}"}
+    return info["authority"], row_from_folder(folder, info)
 
 
 def resolve_authorities(names: list[str] | None, table: pd.DataFrame) -> list[str]:
@@ -111,7 +125,6 @@ def resolve_authorities(names: list[str] | None, table: pd.DataFrame) -> list[st
         except Exception as exc:  # noqa: BLE001 - collect every unknown name
             problems.append(str(exc).split("- ", 1)[-1])
     if problems:
-        from .errors import InputError
         raise InputError("--authorities", problems)
     return list(dict.fromkeys(codes))
 
@@ -140,37 +153,20 @@ def batch(base: dict, out: str | Path, *, authorities: list[str] | None = None, 
     tables = {f"file:england:{k}": sha256(folder / f) for k, f in england.FILES.items()}
     for code in codes[:1]:  # fail fast on a malformed scenario, before any worker starts
         Scenario.from_dict(scenario_for(base, code, folder), source="batch scenario")
-    rows: dict[str, dict] = {}
-    todo, stale = [], 0
+    jobs = []
     for code in codes:
         r = table.loc[code]
         info = {"authority": code, "name": r["name"], "kind": r["kind"], "areas": int(r["areas"]),
                 "under5": int(r["under5"])}
         done = out / folder_name(code, r["name"])
         data_for = scenario_for(base, code, folder)
-        if is_current(done, data_for, tables):
-            rows[code] = row_from_folder(done, info)
-        else:
-            stale += read_manifest(done) is not None
-            todo.append((info, data_for, str(out)))
-    progress(f"{len(codes)} authorities: {len(codes) - len(todo)} already done, {len(todo)} to run on "
-             f"{describe(workers, scheduler)}" + (f" ({stale} re-run: their inputs changed)" if stale else ""))
-    removed = remove_stale(out)
-    if removed:
-        progress(f"removed {len(removed)} half-written folder(s) left by an interrupted run")
-    try:
-        with live.step(f"batch of {len(todo)} authorities"):
-            for n, row in enumerate(map_jobs(_run_authority, todo, workers=workers, scheduler=scheduler), start=1):
-                rows[row["authority"]] = row
-                _write_table(rows, codes, out)
-                state = row["error"] or f"{row['status']}, {row['centres']} centres, gap {row['gap'] or 0:.2%}"
-                live.best(f"{n} of {len(todo)} done")
-                progress(f"[{n}/{len(todo)}] {row['authority']} {row['name']}: {state}")
-    except KeyboardInterrupt:
-        remove_stale(out, include_self=True)
-        progress(f"interrupted: {len(rows)} of {len(codes)} authorities are in {out}/batch.csv; run the same "
-                 "command again to resume")
-        raise
+        current = authority_is_current(done, data_for, tables)
+        jobs.append((code, (info, data_for, str(out)), row_from_folder(done, info) if current else None,
+                     read_manifest(done) is not None))
+    rows = run_jobs(jobs, _run_authority, out, what="batch", noun="authorities", workers=workers,
+                    scheduler=scheduler, progress=progress, after_each=lambda rows: _write_table(rows, codes, out),
+                    state=lambda code, row: f"{code} {row['name']}: " + (
+                        row["error"] or f"{row['status']}, {row['centres']} centres, gap {row['gap'] or 0:.2%}"))
     return _write_table(rows, codes, out)
 
 
@@ -178,4 +174,130 @@ def _write_table(rows: dict[str, dict], codes: list[str], out: Path) -> pd.DataF
     table = pd.DataFrame([rows[c] for c in codes if c in rows]).reindex(columns=COLUMNS)
     table["centres"] = table["centres"].astype("Int64")
     replace_file(out / "batch.csv", lambda p: write_csv(table, p, index=False))
+    return table
+
+
+# ---------------------------------------------------------------------- the resumable job runner
+def run_jobs(jobs: list[tuple[str, Any, dict | None, bool]], worker: Callable[[Any], tuple[str, dict]], out: Path, *,
+             what: str, noun: str, state: Callable[[str, dict], str], workers: int = 2, scheduler: str | None = None,
+             progress=print, after_each: Callable[[dict[str, dict]], Any] | None = None) -> dict[str, dict]:
+    """Run the jobs not yet done and return every job's row by key. ``jobs``: ``(key, args, row, stale)`` where
+    ``row`` is the row of a folder already complete and current (the job is skipped) or None, and ``stale`` says an
+    out-of-date folder is there (it is run again). ``worker(args) -> (key, row)`` runs in a worker process (local,
+    or Dask with ``scheduler``: :func:`clusterplan.executor.map_jobs`). ``after_each(rows)`` runs after every job
+    (e.g. to rewrite a summary table); ``state(key, row)`` says how a job ended, for its progress line. An
+    interrupted run removes its half-written folders and says how to resume.
+    """
+    rows = {key: row for key, _, row, _ in jobs if row is not None}
+    todo = [args for _, args, row, _ in jobs if row is None]
+    stale = sum(1 for *_, row, is_stale in jobs if row is None and is_stale)
+    progress(f"{len(jobs)} {noun}: {len(jobs) - len(todo)} already done, {len(todo)} to run on "
+             f"{describe(workers, scheduler)}" + (f" ({stale} re-run: their inputs changed)" if stale else ""))
+    removed = remove_stale(out)
+    if removed:
+        progress(f"removed {len(removed)} half-written folder(s) left by an interrupted run")
+    try:
+        with live.step(f"{what} of {len(todo)} {noun}"):
+            for n, (key, row) in enumerate(map_jobs(worker, todo, workers=workers, scheduler=scheduler), start=1):
+                rows[key] = row
+                if after_each is not None:
+                    after_each(rows)
+                live.best(f"{n} of {len(todo)} done")
+                progress(f"[{n}/{len(todo)}] {state(key, row)}")
+    except KeyboardInterrupt:
+        remove_stale(out, include_self=True)
+        progress(f"interrupted: {len(rows)} of {len(jobs)} {noun} are complete in {out}; run the same command "
+                 "again to resume")
+        raise
+    return rows
+
+
+# ---------------------------------------------------------------------- sweeps
+def parse_sets(sets: list[str]) -> list[tuple[str, list]]:
+    """``["reach.min=500,600", "deprivation.weight=0,1"]`` -> ``[("reach.min", [500, 600]), ...]`` (YAML values)."""
+    out = []
+    for item in sets:
+        key, eq, values = item.partition("=")
+        if not eq or not key or not values:
+            raise ScenarioError(f"--set {item!r}: expected KEY=VALUE[,VALUE...], e.g. reach.min=500,600,700")
+        try:
+            parsed = [yaml.safe_load(v) for v in values.split(",")]
+        except yaml.YAMLError:
+            raise ScenarioError(f"--set {item!r}: a value is not valid YAML") from None
+        out.append((key.strip(), parsed))
+    return out
+
+
+def variants(base: dict, sets: list[tuple[str, list]]) -> list[tuple[str, dict]]:
+    """Every combination of the ``--set`` values applied to ``base`` (validated), with a folder-safe label each."""
+    out = []
+    for combo in itertools.product(*[v for _, v in sets]):
+        data = copy.deepcopy(base)
+        parts = []
+        for (key, _), value in zip(sets, combo, strict=True):
+            node = data
+            *path, last = key.split(".")
+            for p in path:
+                node = node.setdefault(p, {})
+                if not isinstance(node, dict):
+                    raise ScenarioError(f"--set {key}: `{p}` is not a group of keys")
+            node[last] = value
+            parts.append(f"{key}={value}")
+        label = re.sub(r"[^A-Za-z0-9_.=-]+", "_", "__".join(parts)) or "base"
+        data["name"] = f"{base.get('name', 'scenario')} [{', '.join(parts)}]"
+        Scenario.from_dict(data, source=f"--set {', '.join(parts)}")  # fail fast, before any run
+        out.append((label, data))
+    return out
+
+
+def _run_variant(job: tuple[str, dict, str]) -> tuple[str, dict]:
+    label, data, out = job
+    scn = Scenario.from_dict(data)
+    try:
+        plan, geo = run(scn)
+    except Exception as exc:  # noqa: BLE001 - one failed variant is reported, the sweep goes on
+        return label, {"error": f"{type(exc).__name__}: {str(exc).splitlines()[0]}"}
+    write_plan(plan, geo, scn, Path(out) / label)
+    return label, plan.metrics
+
+
+def variant_is_current(folder: Path, scn: Scenario) -> bool:
+    """True when ``folder`` holds a complete plan of ``scn`` written from today's inputs (same input hash: the
+    resolved scenario and every input file), so a sweep may skip it."""
+    man = read_manifest(folder)
+    if man is None or not (folder / "metrics.json").exists():
+        return False
+    try:
+        geo = geography_for(scn)
+    except Exception:  # noqa: BLE001 - an input that cannot be read now: the variant runs and reports it
+        return False
+    return man.get("input_hashes", {}).get("plan_inputs") == input_hash(geo, scn)
+
+
+def sweep(base: dict, sets: list[str], out: str | Path, *, workers: int = 2, scheduler: str | None = None,
+          progress=print) -> pd.DataFrame:
+    """Run every variant in worker processes (local, or Dask with ``scheduler``: see :func:`executor.map_jobs`),
+    skipping those already written from the same inputs (so a sweep resumes where it stopped, and a variant whose
+    scenario or input files changed since is run again). Returns one row per variant (its ``--set`` values as the
+    first columns, named by their keys, then its metrics), also written to ``out/sweep.csv``."""
+    out = Path(out)
+    parsed = parse_sets(sets)
+    jobs = variants(base, parsed)
+    settings = [dict(zip([k for k, _ in parsed], combo, strict=True))
+                for combo in itertools.product(*[v for _, v in parsed])]
+    ensure_folder(out, kind="sweep")
+    runs = []
+    for label, data in jobs:
+        folder = out / label
+        current = variant_is_current(folder, Scenario.from_dict(data))
+        runs.append((label, (label, data, str(out)),
+                     json.loads((folder / "metrics.json").read_text(encoding="utf-8")) if current else None,
+                     (folder / MANIFEST).exists()))
+    rows = run_jobs(runs, _run_variant, out, what="sweep", noun="variants", workers=workers, scheduler=scheduler,
+                    progress=progress, state=lambda label, m: f"{label}: {m.get('error') or m.get('solver_status')}")
+    table = pd.DataFrame.from_dict({k: rows[k] for k, _ in jobs}, orient="index")
+    table.index.name = "variant"
+    for key in reversed([k for k, _ in parsed]):  # each variant's settings as columns, first: no parsing labels
+        table.insert(0, key, [s[key] for s in settings])
+    replace_file(out / "sweep.csv", lambda p: write_csv(table, p))
     return table

@@ -2,7 +2,9 @@
 
 It uses nothing from the solver but the plan's ``assignment`` (area -> centre -> cluster) and, to check it, the
 reported objective. Rules are plain functions ``(context) -> list of violations``, each named for what it checks,
-and :func:`check` runs them all (so a failing plan lists every violation, not just the first).
+and :func:`check` runs them all (so a failing plan lists every violation, not just the first). Which rules bind a
+model is read from its registry facts (:class:`clusterplan.registry.ModelInfo`), never from model code: the checker
+shares inputs (the geography, the scenario, :mod:`clusterplan.measures`) with the models, and no code.
 """
 
 from __future__ import annotations
@@ -14,10 +16,11 @@ from types import SimpleNamespace
 import networkx as nx
 import pandas as pd
 
-from . import measures
+from . import measures, registry
 from .errors import CheckError
 from .geography import Geography
-from .scenario import Scenario, centre_ids, district_names, policy_groups
+from .metrics import metric_id, plan_metrics
+from .scenario import Scenario, district_names, locked_centres, policy_groups
 
 
 @dataclass
@@ -26,7 +29,7 @@ class Context:
 
     geo: Geography
     scn: Scenario
-    model: str                     # the scenario's model: which rules apply
+    model: str                     # the scenario's model: which rules apply (its registry entry, ``info``)
     assign: pd.Series              # area -> centre
     cluster: pd.Series             # area -> cluster ('' where none)
     facilities: pd.DataFrame       # id -> name, home_area, district
@@ -35,9 +38,13 @@ class Context:
     reach: pd.Series               # centre -> children (recomputed)
     centres: pd.DataFrame | None = None   # the plan's centres table, as stated (centres.csv)
 
+    @property
+    def info(self) -> registry.ModelInfo:
+        return registry.info(self.model)
+
 
 def _facilities(geo: Geography, scn: Scenario, model: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    which = measures.model_facilities(model, scn.sites)
+    which = registry.facilities_of(model, scn.sites)
     return measures.facilities(geo, which), measures.facility_minutes(geo, which)
 
 
@@ -83,7 +90,7 @@ def rule_centres_table(c: Context) -> list[str]:
     missing = sorted(serving - set(ids))
     if missing:
         out.append(f"{len(missing)} centre(s) serving areas have no row in the centres table: {missing[:10]}")
-    if c.model in ("status_quo", "amalgamate", "cluster"):
+    if c.info.uses_todays_centres:
         absent = sorted(set(map(str, c.facilities.index)) - set(ids))
         if absent:
             out.append(f"{len(absent)} centre(s) of the geography have no row in the centres table: {absent[:10]}")
@@ -132,8 +139,8 @@ def _text(v) -> str:
 
 
 def rule_reach(c: Context) -> list[str]:
-    """Reach floor and ceiling per kept centre (no floor for the status quo)."""
-    if c.model in ("status_quo", "cluster"):
+    """Reach floor and ceiling per kept centre (for models with a floor: not the status quo)."""
+    if not c.info.reach_floor:
         return []
     out = []
     for j, r in c.reach.items():
@@ -158,7 +165,7 @@ def rule_contiguity(c: Context) -> list[str]:
         holder = c.assign.get(home)
         if holder != j and (holder is None or c.facilities.at[holder, "home_area"] != home):
             out.append(f"{c.facilities.at[j, 'name']} [{j}] does not serve its home area {home}")
-    if c.model in ("sites", "capacity"):
+    if c.info.one_per_area:
         homes = c.facilities.loc[list(c.reach.index), "home_area"]
         dup = homes[homes.duplicated()]
         if len(dup):
@@ -168,20 +175,21 @@ def rule_contiguity(c: Context) -> list[str]:
 
 def rule_locks_and_counts(c: Context) -> list[str]:
     """Centres locked open or closed, total and per-district counts, catchments within districts."""
-    if c.model in ("status_quo", "cluster", "capacity"):
-        if c.model in ("status_quo", "cluster"):
-            missing = sorted(set(c.facilities.index) - set(c.reach.index))
-            if missing:
-                return [f"status quo: centre(s) serve no area: {missing}"]
+    if c.info.every_centre_serves:
+        missing = sorted(set(c.facilities.index) - set(c.reach.index))
+        if missing:
+            return [f"status quo: centre(s) serve no area: {missing}"]
+    if not c.info.counts:
         return []
     out = []
     cs = c.scn.centres
     kept = set(c.reach.index)
-    if c.model == "amalgamate":
-        for j in centre_ids(cs.keep, c.geo.centres, "centres.keep"):
+    if c.info.locks:
+        keep, close = locked_centres(c.scn, c.geo.centres)
+        for j in keep:
             if j not in kept:
                 out.append(f"{c.facilities.at[j, 'name']} [{j}] is locked open but not kept")
-        for j in centre_ids(cs.close, c.geo.centres, "centres.close"):
+        for j in close:
             if j in kept:
                 out.append(f"{c.facilities.at[j, 'name']} [{j}] is locked closed but kept")
     out += count_violations(len(kept), "centres kept", cs.count, cs.min_count, cs.max_count)
@@ -213,7 +221,7 @@ def count_violations(n: int, noun: str, count: int | None, min_count: int | None
 def rule_travel(c: Context) -> list[str]:
     """No child is farther than ``travel.max_minutes`` from their centre."""
     limit = c.scn.travel.max_minutes
-    if limit is None or c.model in ("status_quo", "cluster"):
+    if limit is None or not c.info.travel_limit:
         return []
     t = pd.Series([c.minutes.at[i, j] for i, j in c.assign.items()], index=c.assign.index)
     far = t[t > limit + 1e-9]
@@ -222,9 +230,9 @@ def rule_travel(c: Context) -> list[str]:
 
 def rule_objective(c: Context) -> list[str]:
     """The reported objective equals the one recomputed from the assignment."""
-    if c.reported_objective is None or c.model in ("capacity", "cluster") or "cluster" in c.scn.stages:
+    if c.reported_objective is None or c.info.objective is None or "cluster" in c.scn.stages:
         return []
-    fixed = c.scn.centres.fixed_cost if c.model in ("amalgamate", "sites") else 0.0
+    fixed = c.scn.centres.fixed_cost if c.info.objective == "child_minutes_fixed" else 0.0
     obj = measures.plan_objective(pd.DataFrame({"area": c.assign.index, "centre": c.assign.to_numpy()}), c.geo.areas,
                          c.minutes, c.scn.deprivation.weight, fixed)
     if abs(obj - c.reported_objective) > 1e-6 * max(1.0, abs(obj)):
@@ -234,7 +242,7 @@ def rule_objective(c: Context) -> list[str]:
 
 def rule_clusters(c: Context) -> list[str]:
     """Every kept centre in exactly one cluster; cluster count, reach, connectivity, phase-1 and district rules."""
-    if c.model != "cluster" and "cluster" not in c.scn.stages:
+    if not c.info.clusters and "cluster" not in c.scn.stages:
         return []
     out = []
     per_centre = pd.DataFrame({"centre": c.assign, "cluster": c.cluster}).drop_duplicates()
@@ -328,7 +336,6 @@ def check_written(plan, geography: Geography, scenario: Scenario) -> list[str]:
     """Every figure a plan folder states beyond its assignment, recomputed from the assignment and the inputs:
     ``metrics.json`` (all but the change counts, which need today's catchments), ``lots.csv`` (the funding formula)
     and ``clusters.csv`` (centres and reach per cluster). Returns the differences in words."""
-    from .metrics import metric_id, plan_metrics
     out = []
     scn = scenario
     if plan.metrics:

@@ -8,14 +8,29 @@ folder that cannot be used), 3 an internal error (a bug: please report it), 130 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import signal
 import sys
+import textwrap
 from pathlib import Path
 
-from . import datasets
-from .errors import InfeasibleError, InputError, OutputError, ScenarioError, SolverError
-from .io import atomic_folder, ensure_folder, prepare_out, write_csv
+import matplotlib
+import pandas as pd
+
+from . import alternatives as alt
+from . import batch as batches
+from . import datasets, england, pareto, progress, sensitivity
+from . import ensemble as ens
+from . import io as cpio
+from .compare import compare
+from .compare import write as write_comparison
+from .errors import InfeasibleError, InputError, OutputError, ScenarioError, SolverError, shorten
+from .io import check_dir, ensure_folder, prepare_out, read_plan, write_plan
+from .metrics import label
+from .runner import explain, run, run_or_reuse
+from .scenario import Scenario, json_schema, load, read_yaml, scenario_files
+from .solve import solve
 
 
 class Terminated(KeyboardInterrupt):
@@ -28,7 +43,6 @@ def _on_sigterm(signum, frame) -> None:  # noqa: ARG001 - signal handler signatu
 
 def _say(prefix: str, exc: BaseException) -> None:
     """Print an error to stderr, every line cut to a readable length (a huge value is never echoed in full)."""
-    from .errors import shorten
     lines = str(exc).splitlines() or [""]
     text = "\n".join(shorten(line, 1000) for line in lines[:200])
     if len(lines) > 200:
@@ -38,7 +52,6 @@ def _say(prefix: str, exc: BaseException) -> None:
 
 def _inputs(scenario_path: str | Path, scn=None) -> list[Path]:
     """Every file a scenario reads: itself, what it extends, and its geography's files (never overwritten)."""
-    from .scenario import scenario_files
     files = list(scenario_files(scenario_path))
     if scn is not None:
         files += [Path(f) for f in scn.geography.files()]
@@ -65,9 +78,6 @@ def _report_line(plan) -> str:
 
 
 def _norfolk(args: argparse.Namespace) -> int:
-    from . import run as runner
-    from .scenario import Scenario
-    from .solve import solve
     if args.out:
         prepare_out(args.out)
     g = datasets.norfolk(args.year)
@@ -93,8 +103,8 @@ def _norfolk(args: argparse.Namespace) -> int:
     print(f"  every plan re-verified by the independent checker; scope: {plan.report.scope}")
     if args.out:
         ensure_folder(args.out, kind="norfolk")
-        runner.write(today, g, today_scn, f"{args.out}/status_quo")
-        runner.write(plan, g, scn, f"{args.out}/amalgamate")
+        write_plan(today, g, today_scn, f"{args.out}/status_quo")
+        write_plan(plan, g, scn, f"{args.out}/amalgamate")
         print(f"\nwritten: {args.out}/status_quo/ and {args.out}/amalgamate/ (as `clusterplan run` writes them)")
     print(f"\nData: {datasets.ATTRIBUTION}")
     return 0
@@ -102,7 +112,6 @@ def _norfolk(args: argparse.Namespace) -> int:
 
 def _load(path: str, time_limit: float | None):
     """A scenario file, with ``--time-limit`` applied."""
-    from .scenario import Scenario, load
     scn = load(path)
     if time_limit is None:
         return scn
@@ -112,19 +121,17 @@ def _load(path: str, time_limit: float | None):
 
 
 def _run(args: argparse.Namespace) -> int:
-    from . import run as runner
     scn = _load(args.scenario, args.time_limit)
     prepare_out(args.out, inputs=_inputs(args.scenario, scn))
     try:
-        plan, geo = runner.run(scn)
-        runner.explain(plan, geo, scn, args.why)
+        plan, geo = run(scn)
+        plan = explain(plan, geo, scn, args.why)
     except ScenarioError as exc:
         if str(args.scenario) in str(exc):
             raise
         raise ScenarioError(f"{args.scenario}: {exc}") from None
-    out = runner.write(plan, geo, scn, args.out)
+    out = write_plan(plan, geo, scn, args.out)
     print(f"{scn.name}: {_report_line(plan)}")
-    from .metrics import label
     for k, v in plan.metrics.items():
         shown = "n/a" if v is None else (f"{v:.2%}" if k == "gap" else (f"{v:,}" if isinstance(v, int) else v))
         print(f"  {label(k)}: {shown}")
@@ -135,7 +142,6 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from .run import check_dir
     violations, warnings = check_dir(args.dir)
     for w in warnings:
         print(f"warning: {w}")
@@ -149,9 +155,6 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _schema(args: argparse.Namespace) -> int:
-    import json
-
-    from .scenario import json_schema
     print(json.dumps(json_schema(), indent=2))
     return 0
 
@@ -174,10 +177,6 @@ def compare_folders(paths: list[str]) -> list[str]:
 
 
 def _compare(args: argparse.Namespace) -> int:
-    from . import progress
-    from . import run as runner
-    from .compare import compare, comparison_figure
-    from .io import replace_file
     out = Path(args.out)
     names = compare_folders(args.scenarios)
     scenarios = [_load(path, args.time_limit) for path in args.scenarios]
@@ -188,18 +187,13 @@ def _compare(args: argparse.Namespace) -> int:
     ensure_folder(out, kind="compare")
     plans, geo = [], None
     for name, scn in progress.items(list(zip(names, scenarios, strict=True)), "compare"):
-        plan, geo, reused = runner.run_or_reuse(scn, out / name, why=args.why)
+        plan, geo, reused = run_or_reuse(scn, out / name, why=args.why)
         plans.append(plan)
         progress.write(f"{scn.name}: {'reused (inputs unchanged, re-checked)' if reused else _report_line(plan)}")
     table = compare(plans)
-    replace_file(out / "comparison.csv", lambda p: write_csv(table, p))
-    sq = next((p for p in plans if p.model == "status_quo"), None)
-    fig = comparison_figure(plans, geo, status_quo=sq, table=table)
-    replace_file(out / "comparison.png", lambda p: fig.savefig(p, dpi=120, format="png"))
-    replace_file(out / "comparison.pdf", lambda p: fig.savefig(p, format="pdf"))
+    written = write_comparison(plans, geo, table, out)
     print(table.to_string())
-    print(f"written: {out}/comparison.csv, comparison.png, comparison.pdf and one folder per scenario "
-          f"({', '.join(names)})")
+    print(f"written: {out}/{', '.join(written)} and one folder per scenario ({', '.join(names)})")
     return 0
 
 
@@ -218,15 +212,13 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _sweep(args: argparse.Namespace) -> int:
-    from .run import sweep
-    from .scenario import Scenario, read_yaml
     base = read_yaml(args.scenario)
     base.setdefault("name", args.scenario)
     if args.time_limit is not None:
         base.setdefault("solver", {})["time_limit"] = args.time_limit
     prepare_out(args.out, inputs=_inputs(args.scenario, Scenario.from_dict(base, source=args.scenario)))
-    from . import progress
-    table = sweep(base, args.set, args.out, workers=args.workers, scheduler=_scheduler(args), progress=progress.write)
+    table = batches.sweep(base, args.set, args.out, workers=args.workers, scheduler=_scheduler(args),
+                          progress=progress.write)
     print(table.to_string())
     print(f"written: {args.out}/sweep.csv and one folder per variant")
     return 0
@@ -252,9 +244,6 @@ def _england_data(p: argparse.ArgumentParser) -> None:
 
 
 def _authorities(args: argparse.Namespace) -> int:
-    import pandas as pd
-
-    from . import england
     table = england.authorities(args.england_data)
     with pd.option_context("display.max_rows", None, "display.width", 200):
         print(table.drop(columns="districts").to_string())
@@ -264,8 +253,6 @@ def _authorities(args: argparse.Namespace) -> int:
 
 
 def _batch(args: argparse.Namespace) -> int:
-    from .batch import batch
-    from .scenario import read_yaml
     base = read_yaml(args.scenario)
     base.setdefault("name", Path(args.scenario).stem)
     if args.time_limit is not None:
@@ -273,8 +260,7 @@ def _batch(args: argparse.Namespace) -> int:
     inputs = _inputs(args.scenario) + ([Path(args.england_data)] if args.england_data else [])
     prepare_out(args.out, inputs=inputs)
     names = [a.strip() for a in args.authorities.split(",")] if args.authorities else None
-    from . import progress
-    table = batch(base, args.out, authorities=names, data=args.england_data, workers=args.workers,
+    table = batches.batch(base, args.out, authorities=names, data=args.england_data, workers=args.workers,
                   scheduler=_scheduler(args), progress=progress.write)
     failed = table[table["status"].isin(["infeasible", "failed"])]
     print(f"written: {args.out}/batch.csv ({len(table)} authorities, {len(failed)} without a plan) and one plan "
@@ -286,25 +272,17 @@ def _batch(args: argparse.Namespace) -> int:
 
 def _load_run(path: str, out: str):
     """The scenario and its geography, after checking ``out`` (before any solve)."""
-    from . import run as runner
-    from .scenario import load
     scn = load(path)
     prepare_out(out, inputs=_inputs(path, scn))
-    return scn, runner.geography_for(scn)
+    return scn, datasets.geography_for(scn)
 
 
 def _alternatives(args: argparse.Namespace) -> int:
-    from . import alternatives as alt
-    from . import run as runner
     scn, geo = _load_run(args.scenario, args.out)
     alts = alt.alternatives(geo, scn, k=args.k, min_centres=args.min_centres, min_areas=args.min_areas,
                             within=args.within)
-    table = alt.table(alts)
-    with atomic_folder(args.out, kind="alternatives") as tmp:
-        write_csv(table, tmp / "alternatives.csv")
-        for a in alts:
-            runner.write(a.plan, geo, scn, tmp / f"plan_{a.rank}")
-    print(table.to_string())
+    alt.write(alts, geo, scn, args.out)
+    print(alt.table(alts).to_string())
     for n in alts[0].plan.notes:
         if n.startswith("alternatives:"):
             print(n)
@@ -313,57 +291,41 @@ def _alternatives(args: argparse.Namespace) -> int:
 
 
 def _ensemble(args: argparse.Namespace) -> int:
-    import json
-
-    from . import ensemble as ens
-    from . import run as runner
-    from .solve import solve
     scn, geo = _load_run(args.scenario, args.out)
     best = solve(geo, scn)
     chain = ens.recom(geo, scn, best, steps=args.steps, seed=args.seed)
     w = scn.deprivation.weight
     marks = {"optimal plan": ens.plan_figures(best.assignment.set_index("area")["centre"], geo, geo.centre_minutes, w)}
     if args.chosen:
-        chosen = runner.read_plan(args.chosen)
+        chosen = read_plan(args.chosen)
         marks["chosen plan"] = ens.plan_figures(chosen.assignment.set_index("area")["centre"], geo,
                                                 geo.centre_minutes, w)
-    summary = ens.summary(chain, marks)
-    with atomic_folder(args.out, kind="ensemble") as tmp:
-        write_csv(chain.metrics, tmp / "ensemble.csv")
-        ens.figure(chain, marks).savefig(tmp / "ensemble.png", dpi=110)
-        (tmp / "summary.json").write_text(json.dumps(summary, indent=2))
+    summary = ens.write(chain, marks, args.out)
     print(json.dumps(summary, indent=2))
     print(f"written: {args.out}/ensemble.csv, ensemble.png, summary.json")
     return 0
 
 
 def _sensitivity(args: argparse.Namespace) -> int:
-    from .scenario import load
-    from .sensitivity import sensitivity
     scn = load(args.scenario)
     prepare_out(args.out, inputs=_inputs(args.scenario, scn))
     years = [int(y) for y in args.years.split(",")] if args.years else None
     growth = [float(g) / 100 for g in args.growth.split(",")] if args.growth else []
-    table = sensitivity(scn, years=years, growth=growth)
-    with atomic_folder(args.out, kind="sensitivity") as tmp:
-        write_csv(table, tmp / "sensitivity.csv")
-    for label, note in table.attrs["variants"].items():
-        print(f"{label}: {note}")
+    table = sensitivity.sensitivity(scn, years=years, growth=growth)
+    sensitivity.write(table, args.out)
+    for variant, note in table.attrs["variants"].items():
+        print(f"{variant}: {note}")
     print(table.to_string())
     print(f"written: {args.out}/sensitivity.csv")
     return 0
 
 
 def _pareto(args: argparse.Namespace) -> int:
-    from . import pareto
     scn, geo = _load_run(args.scenario, args.out)
     counts = [int(c) for c in args.counts.split(",")]
     cf, _ = pareto.centres_front(geo, scn, counts)
     df, plans = pareto.deprived_front(geo, scn, steps=args.steps)
-    with atomic_folder(args.out, kind="pareto") as tmp:
-        write_csv(cf, tmp / "centres_front.csv", index=False)
-        write_csv(df, tmp / "deprived_front.csv", index=False)
-        pareto.figure(cf, df, plans[0]).savefig(tmp / "pareto.png", dpi=110)
+    pareto.write(cf, df, plans[0], args.out)
     print(cf.to_string())
     print(df.to_string())
     print(f"written: {args.out}/centres_front.csv, deprived_front.csv, pareto.png")
@@ -382,7 +344,6 @@ class _Help(argparse.RawDescriptionHelpFormatter):
 
 
 def _command(sub, name: str, summary: str, example: str, func, description: str = ""):
-    import textwrap
     text = textwrap.fill(description or summary[0].upper() + summary[1:] + ".", 100)
     p = sub.add_parser(name, help=summary, description=text, epilog=f"example:\n  {example}", formatter_class=_Help)
     p.set_defaults(func=func)
@@ -400,7 +361,8 @@ def _out_arg(p: argparse.ArgumentParser, what: str = "the plan's files") -> None
 
 def _time_limit_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument("--time-limit", type=float, metavar="SECONDS", default=None,
-                   help="wall-clock seconds per solve, overriding the scenario's solver.time_limit")
+                   help="wall-clock seconds for each scenario's whole solve (every MIP and heuristic inside it "
+                        "shares them), overriding the scenario's solver.time_limit")
 
 
 def _why_arg(p: argparse.ArgumentParser) -> None:
@@ -411,7 +373,6 @@ def _why_arg(p: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``clusterplan`` argument parser (every subcommand with its help, defaults and an example)."""
-    from . import io as cpio
     parser = argparse.ArgumentParser(
         prog="clusterplan", formatter_class=_Help,
         description="Plan Sure Start children's centre networks: exact, independently checked plans under the reach "
@@ -441,7 +402,8 @@ def build_parser() -> argparse.ArgumentParser:
                  "clusterplan norfolk --floor 600 --out out/norfolk", _norfolk)
     p.add_argument("--year", type=int, default=2020, choices=years, help="mid-year under-five estimates")
     p.add_argument("--floor", type=float, default=600, help="reach floor: children under five per centre")
-    p.add_argument("--time-limit", type=float, default=120, metavar="SECONDS", help="solver time limit")
+    p.add_argument("--time-limit", type=float, default=120, metavar="SECONDS",
+                   help="wall-clock seconds for the amalgamation's whole solve")
     p.add_argument("--out", metavar="DIR", help="folder to write both plans into (optional)")
     p = _command(sub, "run", "run a scenario file and write the plan, metrics, maps and reports",
                  "clusterplan run scenarios/norfolk/amalgamate_then_tender.yaml --out out/amalgamate --why", _run)
@@ -519,7 +481,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``clusterplan`` command."""
-    from . import progress
     parser = build_parser()
     args = parser.parse_args(argv)
     progress.set_enabled(False if args.quiet else None)
@@ -527,7 +488,6 @@ def main(argv: list[str] | None = None) -> int:
         os.environ["CLUSTERPLAN_SOLVER_LOG"] = "1"
     # The command line draws to files only: the Agg backend for this process (not through the environment, which a
     # notebook kernel started later from the same process would inherit, losing its inline figures).
-    import matplotlib
     matplotlib.use("Agg")
     previous = None
     try:

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
 
 import pandas as pd
 
+from . import registry
+from .io import replace_file, write_csv
+from .maps import comparison_figure as _figure
+from .metrics import label, metric_id
 from .plan import Plan
 
 
 def compare(plans: Iterable[Plan]) -> pd.DataFrame:
     """One table, one column per scenario (named by ``plan.scenario_name``), one row per metric, labelled for
     reading (see :data:`clusterplan.metrics.METRICS` for the ids). Metrics a plan does not have are left empty."""
-    from .metrics import label, metric_id
     plans = list(plans)
     cols = {}
     for n, p in enumerate(plans):
@@ -31,7 +35,6 @@ KEY_FIGURES = ("centres_kept", "centres_amalgamated", "centres_below_floor", "lo
 
 def key_figures(table: pd.DataFrame) -> pd.DataFrame:
     """The rows of a comparison (from :func:`compare`) a slide has room for, those present, in a fixed order."""
-    from .metrics import label
     wanted = [label(k) for k in KEY_FIGURES]
     return table.loc[[r for r in wanted if r in table.index]]
 
@@ -39,7 +42,6 @@ def key_figures(table: pd.DataFrame) -> pd.DataFrame:
 def comparison_figure(plans: list[Plan], geo, status_quo: Plan | None = None, table: pd.DataFrame | None = None):
     """Slide-sized maps of every compared plan side by side (today's network first: the status-quo plan if
     compared, else the first plan's baseline) with the key figures of ``table`` (from :func:`compare`) beneath."""
-    from .maps import comparison_figure as figure
     plans = list(plans)
     today = status_quo if status_quo is not None else next((p.baseline for p in plans if p.baseline is not None),
                                                            None)
@@ -49,4 +51,16 @@ def comparison_figure(plans: list[Plan], geo, status_quo: Plan | None = None, ta
         keys = key_figures(table)
         names = [status_quo.scenario_name] if status_quo is not None else []
         keys = keys[[c for c in keys.columns if c in names] + [c for c in keys.columns if c not in names]]
-    return figure(shown, geo, status_quo=today, table=keys)
+    return _figure(shown, geo, status_quo=today, table=keys)
+
+
+def write(plans: list[Plan], geo, table: pd.DataFrame, out: str | Path) -> list[str]:
+    """Write ``comparison.csv`` (``table``, from :func:`compare`) and the side-by-side maps ``comparison.png`` and
+    ``comparison.pdf`` into ``out`` (each file replaced atomically); returns the names written."""
+    out = Path(out)
+    replace_file(out / "comparison.csv", lambda p: write_csv(table, p))
+    sq = next((p for p in plans if registry.info(p.model).headline == "today"), None)
+    fig = comparison_figure(plans, geo, status_quo=sq, table=table)
+    replace_file(out / "comparison.png", lambda p: fig.savefig(p, dpi=120, format="png"))
+    replace_file(out / "comparison.pdf", lambda p: fig.savefig(p, format="pdf"))
+    return ["comparison.csv", "comparison.png", "comparison.pdf"]

@@ -25,6 +25,7 @@ import pandas as pd
 from shapely.geometry import LineString
 
 from .errors import InputError
+from .validation import input_file, read_table
 
 BNG = "EPSG:27700"
 
@@ -84,7 +85,6 @@ def read_adjacency(path: str | Path, codes: Iterable[str]) -> nx.Graph:
     """A contiguity graph from a file of pairs: CSV with columns ``area_a, area_b`` (or libpysal's adjacency list
     ``focal, neighbor``), a libpysal ``.gal`` file, or a ``.gwt`` file (pairs with a non-zero weight). Every code
     must be an area of the geography; a problem names the file's line."""
-    from .io import input_file
     p = input_file(path, "the adjacency file named by `geography.adjacency`, which takes rook, queen or a file of "
                          "pairs")
     codes = [str(c) for c in codes]
@@ -220,7 +220,6 @@ def read_pairs(path: str | Path, what: str, *, columns: tuple[tuple[str, str], .
                ) -> list[tuple[str, str, str]]:
     """Pairs of area codes from a table (CSV, Excel...): ``(a, b, where)`` per row, ``where`` its file row. The
     first pair of ``columns`` the file has is read; a file with none is an error naming the first pair."""
-    from .geography import read_table
     df = read_table(path, what)
     cols = next(((a, b) for a, b in columns if {a, b} <= set(df.columns)), None)
     if cols is None:

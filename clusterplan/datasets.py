@@ -11,13 +11,18 @@ from __future__ import annotations
 import hashlib
 from functools import lru_cache
 from importlib import resources
+from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 
+from . import corridors as corr
+from . import england as eng
 from . import travel as trv
 from .errors import InputError
 from .geography import Geography, slug
+from .scenario import GeographySpec, Scenario
+from .validation import read_table
 
 ATTRIBUTION = (
     "Contains public sector information licensed under the Open Government Licence v3.0. Contains OS data © Crown "
@@ -142,5 +147,68 @@ def england(authority: str, data: str | None = None) -> Geography:
     The tables are not shipped (the boundary file alone is 32 MB). No centre locations are known nationally, so the
     geography plans over area centroids: use the ``sites`` (``sites: area_centroids``) and ``capacity`` models.
     """
-    from . import england as eng
     return eng.geography(authority, data)
+
+
+# ---------------------------------------------------------------------- the geography a scenario names
+@lru_cache(maxsize=8)
+def _geography(spec_json: str, _stamps: tuple) -> Geography:
+    spec = GeographySpec.model_validate_json(spec_json)
+    layers = spec.layers
+    sites_file = spec.sites if spec.sites_file else None
+    if spec.builtin == "norfolk":
+        geo = norfolk(spec.year)
+    elif spec.builtin == "england":
+        geo = england(spec.authority, spec.data)
+    else:
+        geo = Geography.from_files(areas=spec.areas, boundaries=spec.boundaries, centres=spec.centres,
+                                   area_columns=spec.area_columns or None, boundary_code=spec.boundary_code,
+                                   centre_columns=spec.centre_columns or None,
+                                   sites=sites_file or "area_centroids", site_columns=spec.site_columns or None,
+                                   crs=spec.crs, layers=layers or None, adjacency=spec.adjacency)
+    if spec.builtin is not None:
+        if spec.centres:
+            geo = geo.with_centres(spec.centres, columns=spec.centre_columns or None, crs=spec.crs,
+                                   layer=layers.get("centres"))
+        if sites_file:
+            geo = geo.with_sites(sites_file, columns=spec.site_columns or None, crs=spec.crs,
+                                 layer=layers.get("sites"))
+        if spec.adjacency:
+            geo = geo.with_adjacency(spec.adjacency)
+    if spec.links:
+        pairs = corr.read_links(spec.links)
+        geo = geo.with_corridors(corr.add_links(geo.corridors, pairs, geo.areas, source=spec.links),
+                                 source=spec.links)
+    if spec.barriers:
+        layer = _read_layer(spec.barriers, "geography.barriers", layers.get("barriers"))
+        graph = corr.remove_barrier_crossings(geo.corridors, geo.areas, layer, source=spec.barriers)
+        geo = geo.with_corridors(graph, source=spec.barriers)
+    return geo
+
+
+def _read_layer(path: str, key: str, layer: str | None = None) -> gpd.GeoDataFrame:
+    """A geometry file named by scenario key ``key``, or an :class:`InputError` saying what is wrong with it."""
+    df = read_table(path, f"`{key}`", layer=layer)
+    if not isinstance(df, gpd.GeoDataFrame):
+        raise InputError(path, [f"expected a line or polygon file (`{key}`); found a table without geometry"])
+    return df
+
+
+def geography_for(scn: Scenario) -> Geography:
+    """The geography a scenario names (cached: the same spec over unchanged files gives the same object; a file
+    edited since is read again)."""
+    spec = scn.geography
+    files = [f for f in spec.files() if f]
+    if spec.builtin == "england":
+        folder = eng.data_folder(spec.data)
+        files += [str(folder / f) for f in eng.FILES.values()]
+    stamps = tuple((f, *_stamp(f)) for f in files if f)
+    return _geography(spec.model_dump_json(), stamps)
+
+
+def _stamp(path: str) -> tuple[int, int]:
+    try:
+        st = Path(path).stat()
+    except (OSError, ValueError):
+        return (-1, -1)
+    return (st.st_mtime_ns, st.st_size)

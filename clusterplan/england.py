@@ -18,12 +18,14 @@ import difflib
 import os
 from dataclasses import replace
 from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 
 from . import corridors as corr
+from . import travel as trv
 from .errors import InputError
 from .geography import Geography, sha256
 
@@ -39,94 +41,21 @@ FILES = {
     "imd": "england_lsoa11_imd2019_ranks_deciles.csv",
 }
 
-#: County council (CTY22CD) -> (name, its districts (LAD22CD, LAD22NM)), as of April 2022.
-COUNTIES: dict[str, tuple[str, tuple[tuple[str, str], ...]]] = {
-    "E10000003": ("Cambridgeshire", (("E07000008", "Cambridge"), ("E07000009", "East Cambridgeshire"),
-                                     ("E07000010", "Fenland"), ("E07000011", "Huntingdonshire"),
-                                     ("E07000012", "South Cambridgeshire"))),
-    "E10000006": ("Cumbria", (("E07000026", "Allerdale"), ("E07000027", "Barrow-in-Furness"),
-                              ("E07000028", "Carlisle"), ("E07000029", "Copeland"), ("E07000030", "Eden"),
-                              ("E07000031", "South Lakeland"))),
-    "E10000007": ("Derbyshire", (("E07000032", "Amber Valley"), ("E07000033", "Bolsover"),
-                                 ("E07000034", "Chesterfield"), ("E07000035", "Derbyshire Dales"),
-                                 ("E07000036", "Erewash"), ("E07000037", "High Peak"),
-                                 ("E07000038", "North East Derbyshire"), ("E07000039", "South Derbyshire"))),
-    "E10000008": ("Devon", (("E07000040", "East Devon"), ("E07000041", "Exeter"), ("E07000042", "Mid Devon"),
-                            ("E07000043", "North Devon"), ("E07000044", "South Hams"), ("E07000045", "Teignbridge"),
-                            ("E07000046", "Torridge"), ("E07000047", "West Devon"))),
-    "E10000011": ("East Sussex", (("E07000061", "Eastbourne"), ("E07000062", "Hastings"), ("E07000063", "Lewes"),
-                                  ("E07000064", "Rother"), ("E07000065", "Wealden"))),
-    "E10000012": ("Essex", (("E07000066", "Basildon"), ("E07000067", "Braintree"), ("E07000068", "Brentwood"),
-                            ("E07000069", "Castle Point"), ("E07000070", "Chelmsford"), ("E07000071", "Colchester"),
-                            ("E07000072", "Epping Forest"), ("E07000073", "Harlow"), ("E07000074", "Maldon"),
-                            ("E07000075", "Rochford"), ("E07000076", "Tendring"), ("E07000077", "Uttlesford"))),
-    "E10000013": ("Gloucestershire", (("E07000078", "Cheltenham"), ("E07000079", "Cotswold"),
-                                      ("E07000080", "Forest of Dean"), ("E07000081", "Gloucester"),
-                                      ("E07000082", "Stroud"), ("E07000083", "Tewkesbury"))),
-    "E10000014": ("Hampshire", (("E07000084", "Basingstoke and Deane"), ("E07000085", "East Hampshire"),
-                                ("E07000086", "Eastleigh"), ("E07000087", "Fareham"), ("E07000088", "Gosport"),
-                                ("E07000089", "Hart"), ("E07000090", "Havant"), ("E07000091", "New Forest"),
-                                ("E07000092", "Rushmoor"), ("E07000093", "Test Valley"),
-                                ("E07000094", "Winchester"))),
-    "E10000015": ("Hertfordshire", (("E07000095", "Broxbourne"), ("E07000096", "Dacorum"),
-                                    ("E07000098", "Hertsmere"), ("E07000099", "North Hertfordshire"),
-                                    ("E07000102", "Three Rivers"), ("E07000103", "Watford"),
-                                    ("E07000240", "St Albans"), ("E07000241", "Welwyn Hatfield"),
-                                    ("E07000242", "East Hertfordshire"), ("E07000243", "Stevenage"))),
-    "E10000016": ("Kent", (("E07000105", "Ashford"), ("E07000106", "Canterbury"), ("E07000107", "Dartford"),
-                           ("E07000108", "Dover"), ("E07000109", "Gravesham"), ("E07000110", "Maidstone"),
-                           ("E07000111", "Sevenoaks"), ("E07000112", "Folkestone and Hythe"),
-                           ("E07000113", "Swale"), ("E07000114", "Thanet"), ("E07000115", "Tonbridge and Malling"),
-                           ("E07000116", "Tunbridge Wells"))),
-    "E10000017": ("Lancashire", (("E07000117", "Burnley"), ("E07000118", "Chorley"), ("E07000119", "Fylde"),
-                                 ("E07000120", "Hyndburn"), ("E07000121", "Lancaster"), ("E07000122", "Pendle"),
-                                 ("E07000123", "Preston"), ("E07000124", "Ribble Valley"),
-                                 ("E07000125", "Rossendale"), ("E07000126", "South Ribble"),
-                                 ("E07000127", "West Lancashire"), ("E07000128", "Wyre"))),
-    "E10000018": ("Leicestershire", (("E07000129", "Blaby"), ("E07000130", "Charnwood"),
-                                     ("E07000131", "Harborough"), ("E07000132", "Hinckley and Bosworth"),
-                                     ("E07000133", "Melton"), ("E07000134", "North West Leicestershire"),
-                                     ("E07000135", "Oadby and Wigston"))),
-    "E10000019": ("Lincolnshire", (("E07000136", "Boston"), ("E07000137", "East Lindsey"), ("E07000138", "Lincoln"),
-                                   ("E07000139", "North Kesteven"), ("E07000140", "South Holland"),
-                                   ("E07000141", "South Kesteven"), ("E07000142", "West Lindsey"))),
-    "E10000020": ("Norfolk", (("E07000143", "Breckland"), ("E07000144", "Broadland"),
-                              ("E07000145", "Great Yarmouth"), ("E07000146", "King's Lynn and West Norfolk"),
-                              ("E07000147", "North Norfolk"), ("E07000148", "Norwich"),
-                              ("E07000149", "South Norfolk"))),
-    "E10000023": ("North Yorkshire", (("E07000163", "Craven"), ("E07000164", "Hambleton"),
-                                      ("E07000165", "Harrogate"), ("E07000166", "Richmondshire"),
-                                      ("E07000167", "Ryedale"), ("E07000168", "Scarborough"),
-                                      ("E07000169", "Selby"))),
-    "E10000024": ("Nottinghamshire", (("E07000170", "Ashfield"), ("E07000171", "Bassetlaw"),
-                                      ("E07000172", "Broxtowe"), ("E07000173", "Gedling"), ("E07000174", "Mansfield"),
-                                      ("E07000175", "Newark and Sherwood"), ("E07000176", "Rushcliffe"))),
-    "E10000025": ("Oxfordshire", (("E07000177", "Cherwell"), ("E07000178", "Oxford"),
-                                  ("E07000179", "South Oxfordshire"), ("E07000180", "Vale of White Horse"),
-                                  ("E07000181", "West Oxfordshire"))),
-    "E10000027": ("Somerset", (("E07000187", "Mendip"), ("E07000188", "Sedgemoor"), ("E07000189", "South Somerset"),
-                               ("E07000246", "Somerset West and Taunton"))),
-    "E10000028": ("Staffordshire", (("E07000192", "Cannock Chase"), ("E07000193", "East Staffordshire"),
-                                    ("E07000194", "Lichfield"), ("E07000195", "Newcastle-under-Lyme"),
-                                    ("E07000196", "South Staffordshire"), ("E07000197", "Stafford"),
-                                    ("E07000198", "Staffordshire Moorlands"), ("E07000199", "Tamworth"))),
-    "E10000029": ("Suffolk", (("E07000200", "Babergh"), ("E07000202", "Ipswich"), ("E07000203", "Mid Suffolk"),
-                              ("E07000244", "East Suffolk"), ("E07000245", "West Suffolk"))),
-    "E10000030": ("Surrey", (("E07000207", "Elmbridge"), ("E07000208", "Epsom and Ewell"),
-                             ("E07000209", "Guildford"), ("E07000210", "Mole Valley"),
-                             ("E07000211", "Reigate and Banstead"), ("E07000212", "Runnymede"),
-                             ("E07000213", "Spelthorne"), ("E07000214", "Surrey Heath"), ("E07000215", "Tandridge"),
-                             ("E07000216", "Waverley"), ("E07000217", "Woking"))),
-    "E10000031": ("Warwickshire", (("E07000218", "North Warwickshire"), ("E07000219", "Nuneaton and Bedworth"),
-                                   ("E07000220", "Rugby"), ("E07000221", "Stratford-on-Avon"),
-                                   ("E07000222", "Warwick"))),
-    "E10000032": ("West Sussex", (("E07000223", "Adur"), ("E07000224", "Arun"), ("E07000225", "Chichester"),
-                                  ("E07000226", "Crawley"), ("E07000227", "Horsham"), ("E07000228", "Mid Sussex"),
-                                  ("E07000229", "Worthing"))),
-    "E10000034": ("Worcestershire", (("E07000234", "Bromsgrove"), ("E07000235", "Malvern Hills"),
-                                     ("E07000236", "Redditch"), ("E07000237", "Worcester"),
-                                     ("E07000238", "Wychavon"), ("E07000239", "Wyre Forest"))),
-}
+#: The county table: ONS "Local Authority District to County (April 2022)" for the 24 county councils, shipped
+#: as ``clusterplan/data/england/lad22_cty22_april2022.csv`` (LAD22CD, LAD22NM, CTY22CD, CTY22NM).
+COUNTY_FILE = "lad22_cty22_april2022.csv"
+
+
+def _counties() -> dict[str, tuple[str, tuple[tuple[str, str], ...]]]:
+    """County council (CTY22CD) -> (name, its districts (LAD22CD, LAD22NM)), from the county table."""
+    with (resources.files("clusterplan") / "data" / "england" / COUNTY_FILE).open("rb") as f:
+        table = pd.read_csv(f, dtype=str)
+    return {cty: (str(grp["CTY22NM"].iloc[0]), tuple(zip(grp["LAD22CD"], grp["LAD22NM"], strict=True)))
+            for cty, grp in table.groupby("CTY22CD", sort=True)}
+
+
+#: County council (CTY22CD) -> (name, its districts (LAD22CD, LAD22NM)), as of April 2022 (:data:`COUNTY_FILE`).
+COUNTIES: dict[str, tuple[str, tuple[tuple[str, str], ...]]] = _counties()
 
 KINDS = {"E06": "unitary authority", "E08": "metropolitan district", "E09": "London borough",
          "E10": "county council"}
@@ -296,7 +225,7 @@ def geography(authority: str, data: str | Path | None = None) -> Geography:
     shapes = gpd.GeoDataFrame(mine[["x", "y"]], geometry=polygons.to_numpy(), crs=bnd.crs)
     graph, assumed = corr.join_components(corr.adjacency(shapes), shapes)
     geo = Geography.build(f"{row['name']} ({row['kind']}; England tables, mid-2020 under-fives)", mine,
-                          polygons, None, "area_centroids", corridors=graph,
+                          polygons, None, "area_centroids", corridors=graph, travel=trv.norfolk_model(),
                           sources={f"england:{k}": v for k, v in hashes.items()},
                           labels={"areas": str(folder / FILES["lookup"]),
                                   "boundaries": str(folder / FILES["boundaries"])})

@@ -19,17 +19,24 @@ explored by :mod:`clusterplan.alternatives` and :mod:`clusterplan.sensitivity`.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
+import matplotlib.pyplot as plt
 import networkx as nx
 import numpy as np
 import pandas as pd
 
+from . import progress, registry
+from .check import check
 from .errors import CheckError, ScenarioError
 from .geography import Geography
-from .models.objective import assigned_minutes, child_weights, deprived_under5
-from .plan import Plan
+from .io import atomic_folder, write_csv
+from .measures import assigned_minutes
+from .metrics import Facts, figures, label
+from .plan import Plan, Status
 from .scenario import Scenario
 
 
@@ -46,26 +53,23 @@ class Ensemble:
     method: str = "ReCom (random-weight spanning trees), fixed set of centres"
 
 
+#: The figures an ensemble is compared on (:data:`clusterplan.metrics.FIGURES` ids); columns by display label.
+ENSEMBLE_FIGURES = ("weighted_child_minutes", "mean_minutes", "deprived_within_15_min_pct", "lowest_reach",
+                    "highest_reach")
+
+
 def plan_figures(assign: pd.Series, geo: Geography, minutes: pd.DataFrame, weight: float) -> dict[str, float]:
-    """The metrics the ensemble is compared on, for one assignment (area -> centre)."""
-    a = geo.areas
-    idx = assign.index
-    t = assigned_minutes(minutes, idx, assign.to_numpy())
-    p = a.loc[idx, "under5"].to_numpy()
-    dep = deprived_under5(a).loc[idx].to_numpy()
-    reach = a["under5"].groupby(assign).sum()
-    return {"weighted child-minutes": float(np.sum(child_weights(a, weight).loc[idx].to_numpy() * t)),
-            "mean minutes": float(np.sum(p * t) / max(p.sum(), 1)),
-            "deprived under-fives within 15 min (%)": float(100 * dep[t <= 15].sum() / max(dep.sum(), 1)),
-            "lowest reach": float(reach.min()), "highest reach": float(reach.max())}
+    """The metrics the ensemble is compared on, for one assignment (area -> centre), keyed by display label (0
+    for a share with nothing to share out, e.g. no deprived children)."""
+    t = assigned_minutes(minutes, geo.areas.index, assign.reindex(geo.areas.index).to_numpy())
+    return {k: 0.0 if v is None else v for k, v in figures(Facts.of(geo, assign, t, weight), ENSEMBLE_FIGURES).items()}
 
 
 def recom(geo: Geography, scenario: Scenario | dict[str, Any], start: Plan, *, steps: int = 1000,
           seed: int = 0) -> Ensemble:
     """Run the chain for ``steps`` steps from ``start`` (an amalgamate or status-quo plan of ``scenario``)."""
-    from .check import check
     scn = Scenario.from_dict(scenario)
-    if start.model not in ("amalgamate", "status_quo"):
+    if not (registry.info(start.model).uses_todays_centres and not registry.info(start.model).clusters):
         raise ScenarioError(f"ensemble: the chain re-splits centres' catchments; start from an amalgamate or status "
                             f"quo plan, not {start.model!r}")
     rng = np.random.default_rng(seed)
@@ -78,12 +82,11 @@ def recom(geo: Geography, scenario: Scenario | dict[str, Any], start: Plan, *, s
     label = assign.to_dict()
     rows, plans, checked = [], {}, 0
     check_scn = scn.model_copy(update={"model": start.model})
-    from . import progress
     for step in progress.items(range(steps), "ensemble step", total=steps):
         moved = _step(graph, label, homes, under5, floor, ceiling, rng)
         if moved is not None:
             candidate = pd.Series(moved).sort_index()
-            report = replace(start.report, status="sampled", objective=None, bound=None, gap=None)
+            report = replace(start.report, status=Status.SAMPLED, objective=None, bound=None, gap=None)
             plan = Plan(model=start.model, scenario_name=f"{scn.name} ensemble {step}", report=report,
                         assignment=pd.DataFrame({"area": candidate.index, "centre": candidate.to_numpy(),
                                                  "cluster": ""}), centres=pd.DataFrame())
@@ -150,7 +153,7 @@ def summary(ens: Ensemble, marks: dict[str, dict[str, float]]) -> dict:
     """Steps, acceptance, distinct plans, checker passes, and for each marked plan and metric the share of
     sampled plans it is as good as or better than (lower is better, except the deprived share within 15 minutes
     and the lowest reach)."""
-    higher_better = {"deprived under-fives within 15 min (%)", "lowest reach"}
+    higher_better = {label("deprived_within_15_min_pct"), label("lowest_reach")}
     m = ens.metrics
     distinct = len({tuple(a.to_numpy()) for a in ens.assignments.values()})
     out = {"method": ens.method, "seed": ens.seed, "steps": int(len(m)), "accepted": int(m["accepted"].sum()),
@@ -166,7 +169,6 @@ def summary(ens: Ensemble, marks: dict[str, dict[str, float]]) -> dict:
 
 def figure(ens: Ensemble, marks: dict[str, dict[str, float]]):
     """Histograms of each metric over the ensemble, with the given plans (name -> plan_figures) marked."""
-    import matplotlib.pyplot as plt
     cols = [c for c in ens.metrics.columns if c != "accepted"]
     fig, axes = plt.subplots(1, len(cols), figsize=(4 * len(cols), 3.4))
     colours = ["#d62728", "#1f77b4", "#2ca02c", "#9467bd"]
@@ -180,3 +182,14 @@ def figure(ens: Ensemble, marks: dict[str, dict[str, float]]):
     fig.suptitle(f"{len(ens.metrics):,} plans sampled by {ens.method}, seed {ens.seed}", fontsize=10)
     fig.tight_layout()
     return fig
+
+
+def write(ens: Ensemble, marks: dict[str, dict[str, float]], out: str | Path) -> dict:
+    """Write ``ensemble.csv`` (one row per step), ``ensemble.png`` (:func:`figure`) and ``summary.json``
+    (:func:`summary`) into ``out``, atomically; returns the summary."""
+    result = summary(ens, marks)
+    with atomic_folder(out, kind="ensemble") as tmp:
+        write_csv(ens.metrics, tmp / "ensemble.csv")
+        figure(ens, marks).savefig(tmp / "ensemble.png", dpi=110)
+        (tmp / "summary.json").write_text(json.dumps(result, indent=2))
+    return result

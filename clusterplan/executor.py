@@ -19,6 +19,8 @@ import signal
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+from .errors import ScenarioError
+
 
 def _ignore_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -55,7 +57,6 @@ def dask_map(fn: Callable[[Any], Any], jobs: Iterable[Any], *, scheduler: str = 
     try:
         from dask.distributed import Client, LocalCluster, as_completed
     except ImportError:
-        from .errors import ScenarioError
         raise ScenarioError("Dask is not installed: pip install 'clusterplan[dask]' (or 'dask[distributed]') to "
                             "use --dask / --scheduler") from None
     jobs = list(jobs)
@@ -68,7 +69,6 @@ def dask_map(fn: Callable[[Any], Any], jobs: Iterable[Any], *, scheduler: str = 
         try:
             client = Client(scheduler, timeout="30s")
         except (OSError, TimeoutError, ValueError) as exc:
-            from .errors import ScenarioError
             raise ScenarioError(f"--scheduler {scheduler}: cannot reach a Dask scheduler there ({exc}); expected "
                                 "an address such as tcp://10.0.0.5:8786 of a running `dask scheduler`") from None
     futures = []

@@ -1,4 +1,6 @@
-"""Files in and out: safe input files, output folders that never destroy what a user owns, atomic writes.
+"""Files out, and plan folders in and out: output folders that never destroy what a user owns, atomic writes,
+manifests, and writing, reading and re-checking plan folders. (Input files are checked by
+:mod:`clusterplan.validation`.)
 
 The rules every command that writes follows (checked before anything is solved):
 
@@ -12,8 +14,11 @@ place only when complete, under a lock on the parent folder, so concurrent write
 and an interrupted run never leaves a half-written plan. Temporary folders of a run that was killed (its process is
 gone) are removed by the next writer. Folders are created readable by the group, as the umask allows.
 
-Input files are checked before they are read or hashed: present, a regular file (not a folder, a pipe or a device),
-readable, and no larger than :data:`MAX_INPUT_BYTES`.
+Plan folders (:func:`write_plan`, :func:`read_plan`, :func:`check_dir`) hold ``assignment.csv`` (area, centre,
+cluster), ``centres.csv`` (centre, name, status, merged_into, reach, cluster, ...), ``clusters.csv``, ``lots.csv`` and
+``why.csv`` where there are any, ``metrics.json``, ``manifest.json`` (status, objective, bound, gap, solver and
+version, time limit, run seconds, input hashes, the resolved scenario), ``plan.gpkg`` (areas, catchments and centres),
+``report.html`` and ``report.xlsx``.
 """
 
 from __future__ import annotations
@@ -29,53 +34,32 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
+import geopandas as gpd
 import pandas as pd
 
-from .errors import InputError, OutputError
+from .cells import excel_safe, from_excel_safe
+from .check import check, check_written
+from .datasets import geography_for
+from .errors import InputError, OutputError, ScenarioError
+from .geography import Geography
+from .measures import facility_points
+from .plan import Plan, SolveReport, Status
+from .report import write_html, write_xlsx
+from .scenario import Scenario
+from .solve import input_hash
+from .solvers import package_version
 
 MANIFEST = "manifest.json"
 MARK = "clusterplan"
 #: Largest input file read (bytes); set CLUSTERPLAN_MAX_INPUT_BYTES to change it.
-MAX_INPUT_BYTES = int(os.environ.get("CLUSTERPLAN_MAX_INPUT_BYTES", 2 * 1024**3))
 _TMP = "cp-tmp"
 _OLD = "cp-old"
 #: Characters that make a spreadsheet cell a formula (OWASP "CSV injection").
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def version() -> str:
     """clusterplan's own version."""
-    from importlib.metadata import PackageNotFoundError
-    from importlib.metadata import version as _v
-    try:
-        return _v("clusterplan")
-    except PackageNotFoundError:  # pragma: no cover - running from a source tree without installing
-        return "unknown"
-
-
-# ---------------------------------------------------------------------- input files
-def input_file(path: str | Path, what: str, *, max_bytes: int | None = None) -> Path:
-    """``path`` if it is a readable regular file of at most ``max_bytes``; otherwise :class:`InputError` naming it
-    and the role it plays (``what``, e.g. "the areas file")."""
-    p = Path(path)
-    limit = MAX_INPUT_BYTES if max_bytes is None else max_bytes
-    try:
-        st = p.stat()
-    except FileNotFoundError:
-        raise InputError(str(path), [f"file not found ({what})"]) from None
-    except (OSError, ValueError) as exc:
-        raise InputError(str(path)[:300], [f"cannot be opened ({what}): {exc}"]) from None
-    import stat as _stat
-    if _stat.S_ISDIR(st.st_mode):
-        raise InputError(str(path), [f"is a folder; expected a file ({what})"])
-    if not _stat.S_ISREG(st.st_mode):
-        raise InputError(str(path), [f"is not a regular file (a pipe, socket or device); expected a file ({what})"])
-    if st.st_size > limit:
-        raise InputError(str(path), [f"is {st.st_size:,} bytes, larger than the {limit:,} clusterplan reads "
-                                     f"({what}); set CLUSTERPLAN_MAX_INPUT_BYTES to allow more"])
-    if not os.access(p, os.R_OK):
-        raise InputError(str(path), [f"cannot be read: permission denied ({what})"])
-    return p
+    return package_version("clusterplan")
 
 
 # ---------------------------------------------------------------------- output folders
@@ -304,28 +288,150 @@ def replace_file(path: Path, write) -> None:
             tmp.unlink()
 
 
-# ---------------------------------------------------------------------- spreadsheet safety
-def excel_safe(df: pd.DataFrame) -> pd.DataFrame:
-    """A copy in which text cells that a spreadsheet would run as a formula (starting with ``= + - @``, tab or
-    carriage return) are prefixed with an apostrophe, so Excel shows them as text."""
-    out = df.copy()
-    for col in out.columns:
-        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
-            out[col] = out[col].map(lambda v: f"'{v}" if isinstance(v, str) and v.startswith(FORMULA_START) else v)
-    return out
-
-
-def from_excel_safe(df: pd.DataFrame) -> pd.DataFrame:
-    """Undo :func:`excel_safe` on a table read back from one of our CSV files."""
-    out = df.copy()
-    for col in out.columns:
-        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
-            out[col] = out[col].map(
-                lambda v: v[1:] if isinstance(v, str) and v.startswith("'") and v[1:].startswith(FORMULA_START)
-                else v)
-    return out
-
-
 def write_csv(df: pd.DataFrame, path: str | Path, **kwargs) -> None:
     """A CSV safe to open in Excel (see :func:`excel_safe`)."""
     excel_safe(df).to_csv(path, **kwargs)
+
+
+# ---------------------------------------------------------------------- plan folders
+#: What ``time_limit`` in a manifest means, stated in every manifest.
+TIME_LIMIT_IS = ("wall-clock seconds for the whole solve, shared by every MIP, heuristic and stage inside it (a step "
+                 "started after it is spent gets 1 s)")
+
+
+def plan_manifest(plan: Plan, geo: Geography, scn: Scenario) -> dict:
+    """What a reader needs to trust and reproduce a plan (``time_limit``: :data:`TIME_LIMIT_IS`)."""
+    return {**marker("plan"), "scenario": scn.name, "model": plan.model, **plan.report.to_dict(),
+            "time_limit_is": TIME_LIMIT_IS,
+            "input_hashes": {"plan_inputs": input_hash(geo, scn), **plan.input_hashes},
+            "geography": geo.name, "notes": plan.notes, "resolved_scenario": scn.model_dump(mode="json")}
+
+
+def write_plan(plan: Plan, geo: Geography, scn: Scenario, out: str | Path) -> Path:
+    """Write every output of ``plan`` into ``out`` atomically (see "Plan folders" above; ``out`` must be absent, empty
+    or a folder clusterplan wrote)."""
+    with atomic_folder(out, kind="plan") as tmp:
+        write_csv(plan.assignment, tmp / "assignment.csv", index=False)
+        write_csv(plan.centres, tmp / "centres.csv", index=False)
+        if len(plan.clusters):
+            write_csv(plan.clusters, tmp / "clusters.csv", index=False)
+        if len(plan.lots):
+            write_csv(plan.lots, tmp / "lots.csv", index=False)
+        if len(plan.why):
+            write_csv(plan.why, tmp / "why.csv", index=False)
+        write_json(tmp / "metrics.json", plan.metrics)
+        write_json(tmp / MANIFEST, plan_manifest(plan, geo, scn))
+        _gpkg(plan, geo, tmp / "plan.gpkg")
+        write_html(plan, geo, scn, tmp / "report.html")
+        write_xlsx(plan, tmp / "report.xlsx", geo)
+    return Path(out)
+
+
+def _gpkg(plan: Plan, geo: Geography, path: Path) -> None:
+    a = plan.assignment.set_index("area")
+    catch = geo.areas[["name", "district", "under5", "idaci", "geometry"]].join(a)
+    catch = catch.reset_index().rename(columns={"code": "area"})
+    catch.to_file(path, layer="areas", driver="GPKG")
+    dissolved = catch.dissolve(by="centre", aggfunc={"under5": "sum"}).reset_index()
+    dissolved.to_file(path, layer="catchments", driver="GPKG")
+    if len(plan.centres):
+        xy = facility_points(geo, plan.centres["centre"])
+        pts = gpd.GeoDataFrame(plan.centres, geometry=gpd.points_from_xy(xy["x"], xy["y"]), crs=geo.areas.crs)
+        pts.to_file(path, layer="centres", driver="GPKG")
+
+
+def check_dir(out: str | Path) -> tuple[list[str], list[str]]:
+    """Re-verify a written plan: (violations, warnings). Every table the folder states is checked against the
+    assignment and the inputs (centres.csv, clusters, lots, metrics.json); warnings say when the inputs changed
+    since it was written. A folder that cannot be read is an :class:`InputError` naming the file."""
+    out = Path(out)
+    if not out.is_dir():
+        raise InputError(str(out), ["not a folder; expected a plan folder written by `clusterplan run`"])
+    problems = [f"missing {f}" for f in ("assignment.csv", "centres.csv", MANIFEST) if not (out / f).exists()]
+    if problems:
+        raise InputError(str(out), problems + ["expected a folder written by `clusterplan run`"])
+    man = _manifest_of(out)
+    scn = Scenario.from_dict(man["resolved_scenario"], source=f"{out / MANIFEST}: resolved_scenario")
+    try:
+        geo = geography_for(scn)
+    except InputError as exc:
+        raise InputError(exc.source, [*exc.problems, f"(an input of the plan in {out}, named by its manifest; "
+                                      "restore it to check the plan)"]) from None
+    warnings = []
+    stored = man["input_hashes"]
+    now = {"plan_inputs": input_hash(geo, scn, like=man["resolved_scenario"]), **geo.fingerprint()}
+    changed = sorted(k for k, v in stored.items() if now.get(k) != v)
+    if changed:
+        warnings.append(f"the inputs changed since this plan was written ({', '.join(changed)}); it is checked "
+                        "against today's inputs")
+    plan = read_plan(out, man)
+    return check(plan, geo, scn) + check_written(plan, geo, scn), warnings
+
+
+def _manifest_of(out: Path) -> dict:
+    path = out / MANIFEST
+    try:
+        man = json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise InputError(str(path), ["not UTF-8 text; expected the JSON manifest `clusterplan run` writes"]) from None
+    except ValueError as exc:
+        raise InputError(str(path), [f"not valid JSON ({exc}); the file is damaged or truncated: run the "
+                                     "scenario again to rewrite it"]) from None
+    if not isinstance(man, dict):
+        raise InputError(str(path), ["expected a JSON object (the manifest `clusterplan run` writes)"])
+    missing = [k for k in ("model", "scenario", "status", "input_hashes", "resolved_scenario") if k not in man]
+    if missing:
+        raise InputError(str(path), [f"missing key(s) {missing}; the manifest is damaged: run the scenario again"])
+    if not isinstance(man["input_hashes"], dict) or not isinstance(man["resolved_scenario"], dict):
+        raise InputError(str(path), ["`input_hashes` and `resolved_scenario` must be JSON objects"])
+    return man
+
+
+_TABLE_COLUMNS = {"assignment.csv": ("area", "centre", "cluster"), "centres.csv": ("centre", "name", "status"),
+                  "lots.csv": ("lot", "centre")}
+
+
+def read_plan(out: str | Path, man: dict | None = None) -> Plan:
+    """A plan written by :func:`write_plan`, read back from its folder (``man``: its manifest, if already parsed).
+    A damaged file is an :class:`InputError` naming it."""
+    out = Path(out)
+    if man is None:
+        if not (out / MANIFEST).exists():
+            raise InputError(str(out), ["no manifest.json: expected a folder written by `clusterplan run`"])
+        man = _manifest_of(out)
+    fields = SolveReport.__dataclass_fields__
+    try:
+        report = SolveReport(**{k: (tuple(v) if k == "notes" else Status(v) if k == "status" and v in
+                                    Status._value2member_map_ else v) for k, v in man.items() if k in fields})
+    except TypeError as exc:
+        raise InputError(str(out / MANIFEST), [f"the solve report is incomplete ({exc}); run the scenario "
+                                               "again"]) from None
+
+    def table(name: str, **kw) -> pd.DataFrame:
+        path = out / name
+        if not path.exists():
+            return pd.DataFrame()
+        try:
+            df = from_excel_safe(pd.read_csv(path, **kw))
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise InputError(str(path), [f"cannot be read as a CSV table: {str(exc).splitlines()[0]}"]) from None
+        missing = [c for c in _TABLE_COLUMNS.get(name, ()) if c not in df.columns]
+        if missing:
+            raise InputError(str(path), [f"missing column(s) {missing}; found {list(df.columns)[:10]}"])
+        return df
+
+    metrics = {}
+    if (out / "metrics.json").exists():
+        try:
+            metrics = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise InputError(str(out / "metrics.json"), [f"not valid JSON ({exc})"]) from None
+    try:
+        scn = Scenario.from_dict(man["resolved_scenario"], source=f"{out / MANIFEST}: resolved_scenario")
+    except ScenarioError:  # an older folder's scenario: the plan is read without it
+        scn = None
+    return Plan(model=man["model"], scenario_name=man["scenario"], scenario=scn,
+                assignment=table("assignment.csv", dtype=str, keep_default_na=False),
+                centres=table("centres.csv", keep_default_na=False), report=report, clusters=table("clusters.csv"),
+                lots=table("lots.csv"), notes=man.get("notes", []), input_hashes=man["input_hashes"], metrics=metrics,
+                why=table("why.csv"))

@@ -52,18 +52,6 @@ def plan_objective(assignment: pd.DataFrame, areas: pd.DataFrame, minutes: pd.Da
     return float(np.sum(w.reindex(a.index).to_numpy() * t) + fixed_cost * a.nunique())
 
 
-def which_sites(choice: str) -> str:
-    """The scenario's ``geography.sites`` as a facility set: a file of sites has become the geography's
-    candidates."""
-    return choice if choice in ("centres", "area_centroids") else "candidates"
-
-
-def model_facilities(model: str, sites: str = "candidates") -> str:
-    """The facility set a model chooses among: ``sites`` the scenario's ``geography.sites``, ``capacity`` one site
-    per area, every other model today's centres."""
-    return {"sites": which_sites(sites), "capacity": "area_centroids"}.get(model, "centres")
-
-
 def facilities(geo: Geography, which: str = "centres") -> pd.DataFrame:
     """Facilities (id -> ``name``, ``home_area``, ``district``): ``centres`` (the located existing centres),
     ``candidates`` (the geography's sites, e.g. the schools or a user's file) or ``area_centroids`` (one per
@@ -138,3 +126,12 @@ def phases(geo: Geography, assign: pd.Series, share: float = 0.4) -> pd.Series:
     if given is not None:
         derived = given.astype("Int64").fillna(pd.Series(derived, dtype="Int64")).astype(int)
     return derived
+
+
+def plan_minutes(assignment: pd.DataFrame, geo: Geography) -> pd.Series:
+    """Minutes from each area to its planned centre (or site), by area code in the geography's order; the
+    facility set is read from the plan's ids (``assignment``: a plan's ``area, centre`` table)."""
+    a = assignment
+    m = facility_minutes(geo, facility_set(geo, a["centre"]))
+    return pd.Series(assigned_minutes(m, a["area"], a["centre"].astype(str)), index=a["area"].to_numpy()
+                     ).reindex(geo.areas.index)

@@ -1,22 +1,102 @@
 """Metrics: pure functions from a plan (and its geography) to the numbers a commissioner compares.
 
 Units: children (under fives), minutes, pounds. "Deprived" areas are England's 30% most deprived by IDACI 2019
-(:data:`clusterplan.models.objective.DEPRIVED_IDACI`). Travel is each child's minutes to their plan centre.
+(:data:`clusterplan.measures.DEPRIVED_IDACI`). Travel is each child's minutes to their plan centre.
+
+Every metric has a stable id (the key in ``plan.metrics`` and ``metrics.json``) and a display label
+(:data:`METRICS`). The figures an assignment alone determines are computed by the named functions of
+:data:`FIGURES` from one :class:`Facts`; :func:`plan_metrics`, the ensemble, the Pareto fronts and the reports all
+read them from there.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from .geography import Geography
-from .measures import assigned_minutes, child_weights, deprived_under5, facility_minutes, model_facilities
+from .measures import assigned_minutes, child_weights, deprived_under5, facility_minutes
+from .registry import facilities_of
 
 
 def _minutes(geo: Geography, assignment: pd.DataFrame, model: str, sites: str = "candidates") -> pd.Series:
-    m = facility_minutes(geo, model_facilities(model, sites))
+    m = facility_minutes(geo, facilities_of(model, sites))
     a = assignment.set_index("area")["centre"]
     return pd.Series(assigned_minutes(m, a.index, a.to_numpy()), index=a.index)
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What the figures of one assignment are computed from, one entry per area of the geography (in its order):
+    ``minutes`` to the area's centre, ``children`` (under fives), ``deprived`` children (in England's 30% most
+    deprived areas), ``weights`` (children x (1 + weight x IDACI)), ``rural`` (rural-urban class D or E); and
+    ``reach`` (children per serving centre)."""
+
+    minutes: np.ndarray
+    children: np.ndarray
+    deprived: np.ndarray
+    weights: np.ndarray
+    rural: np.ndarray
+    reach: pd.Series
+
+    @classmethod
+    def of(cls, geo: Geography, assign: pd.Series, minutes: pd.Series | np.ndarray, weight: float = 1.0) -> Facts:
+        """The facts of ``assign`` (area -> centre, every area of ``geo``) with each area's ``minutes`` to its centre
+        (aligned with ``geo.areas``) and deprivation ``weight``."""
+        a = geo.areas
+        assign = assign.reindex(a.index)
+        return cls(minutes=np.asarray(minutes, dtype=float), children=a["under5"].astype(float).to_numpy(),
+                   deprived=deprived_under5(a).astype(float).to_numpy(),
+                   weights=child_weights(a, weight).to_numpy(),
+                   rural=a["rural_urban"].fillna("").str[:1].isin(["D", "E"]).to_numpy(),
+                   reach=a["under5"].groupby(assign.to_numpy()).sum())
+
+
+def mean_minutes(f: Facts, mask: np.ndarray | None = None) -> float | None:
+    """Child-weighted mean minutes to the centre (of the areas in ``mask``); None where there are no children."""
+    w = f.children * (np.ones(len(f.children), bool) if mask is None else mask)
+    return float(np.sum(w * f.minutes) / w.sum()) if w.sum() else None
+
+
+def p90_minutes(f: Facts, mask: np.ndarray | None = None) -> float | None:
+    """The minutes 90% of children (in ``mask``) are within."""
+    w = f.children * (np.ones(len(f.children), bool) if mask is None else mask)
+    return _weighted_quantile(f.minutes, w, 0.9) if w.sum() else None
+
+
+def weighted_child_minutes(f: Facts) -> float:
+    """Deprivation-weighted child-minutes: sum of children x (1 + weight x IDACI) x minutes (the objective)."""
+    return float(np.sum(f.weights * f.minutes))
+
+
+def deprived_within(f: Facts, limit: float) -> float | None:
+    """Percentage of deprived under-fives within ``limit`` minutes of their centre (None without any)."""
+    total = float(f.deprived.sum())
+    return 100 * float(f.deprived[f.minutes <= limit].sum()) / total if total else None
+
+
+#: The figures an assignment alone determines: metric id -> function of :class:`Facts` (unrounded).
+FIGURES: dict[str, Callable[[Facts], float | None]] = {
+    "mean_minutes": mean_minutes,
+    "p90_minutes": p90_minutes,
+    "mean_minutes_rural": lambda f: mean_minutes(f, f.rural),
+    "p90_minutes_rural": lambda f: p90_minutes(f, f.rural),
+    "mean_minutes_urban": lambda f: mean_minutes(f, ~f.rural),
+    "p90_minutes_urban": lambda f: p90_minutes(f, ~f.rural),
+    "weighted_child_minutes": weighted_child_minutes,
+    "deprived_within_15_min_pct": lambda f: deprived_within(f, 15),
+    "deprived_within_30_min_pct": lambda f: deprived_within(f, 30),
+    "lowest_reach": lambda f: float(f.reach.min()) if len(f.reach) else None,
+    "highest_reach": lambda f: float(f.reach.max()) if len(f.reach) else None,
+}
+
+
+def figures(f: Facts, ids: tuple[str, ...] | list[str]) -> dict[str, float | None]:
+    """The figures ``ids`` of one assignment, unrounded, keyed by their display labels."""
+    return {label(k): FIGURES[k](f) for k in ids}
 
 
 def _weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
@@ -34,6 +114,7 @@ METRICS: dict[str, str] = {
     "centres_amalgamated": "centres amalgamated",
     "centres_below_floor": "centres below the floor",
     "lowest_reach": "lowest reach",
+    "highest_reach": "highest reach",
     "clusters": "clusters",
     "mean_minutes": "mean minutes",
     "p90_minutes": "p90 minutes",
@@ -80,8 +161,7 @@ def plan_metrics(plan, geo: Geography, *, weight: float = 1.0, floor: float = 60
     assign = plan.assignment
     t = _minutes(geo, assign, plan.model, sites).reindex(a.index)
     p = a["under5"].astype(float)
-    rural = a["rural_urban"].fillna("").str[:1].isin(["D", "E"])
-    dep = deprived_under5(a).astype(float)
+    f = Facts.of(geo, assign.set_index("area")["centre"], t.to_numpy(), weight)
     served = plan.centres[plan.centres["status"].isin(["kept", "new"])]
     out: dict[str, float | int | str | None] = {
         "reach_floor": floor,
@@ -91,15 +171,11 @@ def plan_metrics(plan, geo: Geography, *, weight: float = 1.0, floor: float = 60
         "lowest_reach": int(served["reach"].min()) if len(served) else None,
         "clusters": int(assign["cluster"].replace("", np.nan).nunique()),
     }
-    for suffix, mask in (("", np.ones(len(a), bool)), ("_rural", rural.to_numpy()), ("_urban", ~rural.to_numpy())):
-        w = p.to_numpy() * mask
-        out[f"mean_minutes{suffix}"] = round(float(np.sum(w * t.to_numpy()) / w.sum()), 2) if w.sum() else None
-        out[f"p90_minutes{suffix}"] = round(_weighted_quantile(t.to_numpy(), w, 0.9), 2) if w.sum() else None
-    out["weighted_child_minutes"] = round(float(np.sum(child_weights(a, weight) * t)), 1)
-    dep_kids = float(dep.sum())
-    for limit in (15, 30):
-        near = float(dep[t <= limit].sum())
-        out[f"deprived_within_{limit}_min_pct"] = round(100 * near / dep_kids, 1) if dep_kids else None
+    for key in ("mean_minutes", "p90_minutes", "mean_minutes_rural", "p90_minutes_rural", "mean_minutes_urban",
+                "p90_minutes_urban", "weighted_child_minutes", "deprived_within_15_min_pct",
+                "deprived_within_30_min_pct"):
+        v = FIGURES[key](f)
+        out[key] = None if v is None else round(v, 1 if key.startswith(("weighted", "deprived")) else 2)
     if status_quo is not None and plan.centres["centre"].isin(geo.centres.index).all():
         # only meaningful when the plan's centres are today's centres (not a new network of sites)
         before = status_quo.set_index("area")["centre"].reindex(a.index)

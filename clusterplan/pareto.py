@@ -14,17 +14,23 @@ limit); points with no plan are kept with ``status`` infeasible so the front sho
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
 from . import progress
 from .errors import InfeasibleError
 from .geography import Geography
-from .metrics import metric_id
+from .io import atomic_folder, write_csv
+from .measures import assigned_minutes, deprived_under5
+from .metrics import Facts, deprived_within, metric_id
+from .models import amalgamate
 from .plan import Plan
 from .scenario import Scenario
+from .solve import solve
 
 COST = "deprivation-weighted child-minutes"
 SHARE = "deprived under-fives within 15 min (%)"
@@ -38,11 +44,9 @@ def share_column(minutes: float) -> str:
 def share_within(plan: Plan, geo: Geography, minutes: float) -> float | None:
     """Percentage of the deprived under-fives within ``minutes`` of their centre in ``plan`` (unrounded: the
     front's steps start from it)."""
-    from .models.objective import assigned_minutes, deprived_under5
-    a = plan.assignment
-    t = assigned_minutes(geo.centre_minutes, a["area"], a["centre"])
-    dep = deprived_under5(geo.areas).reindex(a["area"]).to_numpy()
-    return 100 * float(dep[t <= minutes].sum()) / float(dep.sum()) if dep.sum() else None
+    assign = plan.assignment.set_index("area")["centre"].reindex(geo.areas.index)
+    t = assigned_minutes(geo.centre_minutes, geo.areas.index, assign.to_numpy())
+    return deprived_within(Facts.of(geo, assign, t), minutes)
 
 
 def _row(plan: Plan, **extra) -> dict:
@@ -55,7 +59,6 @@ def _row(plan: Plan, **extra) -> dict:
 def centres_front(geo: Geography, scenario: Scenario | dict[str, Any], counts: list[int]) -> tuple[pd.DataFrame,
                                                                                                    list[Plan]]:
     """Travel against the number of centres kept: one plan per count in ``counts``."""
-    from .solve import solve
     scn = Scenario.from_dict(scenario)
     rows, plans = [], []
     for k in progress.items(sorted(set(counts)), "centres front, count"):
@@ -76,7 +79,6 @@ def deprived_front(geo: Geography, scenario: Scenario | dict[str, Any], *, steps
     """Travel against the share of deprived under-fives within ``minutes``: the unconstrained optimum, then
     ``steps`` evenly spaced higher shares up to the most any plan can reach (or the given ``shares``, fractions),
     until infeasible. The share column is :func:`share_column` (``minutes``)."""
-    from .solve import solve
     scn = Scenario.from_dict(scenario)
     col = share_column(minutes)
 
@@ -111,8 +113,6 @@ def deprived_front(geo: Geography, scenario: Scenario | dict[str, Any], *, steps
 def reachable_share(geo: Geography, scn: Scenario, minutes: float) -> float:
     """The most the front can reach: the share of deprived under-fives within ``minutes`` of any centre that may
     stay open (with every such centre kept and no floor)."""
-    from .models import amalgamate
-    from .models.objective import deprived_under5
     spec = amalgamate.spec(geo, scn)
     open_ = [j for j in spec.facilities.index if j not in spec.close]
     dep = deprived_under5(geo.areas)
@@ -136,7 +136,6 @@ def _mark(df: pd.DataFrame, a: str, b: str, *, lower_better: tuple[bool, bool]) 
 
 def figure(centres: pd.DataFrame | None, deprived: pd.DataFrame | None, chosen: Plan | None = None):
     """The fronts side by side, the scenario's own plan marked."""
-    import matplotlib.pyplot as plt
     share = deprived.attrs.get("share", SHARE) if deprived is not None else SHARE
     panels = [(d, x) for d, x in ((centres, "centres"), (deprived, share)) if d is not None]
     fig, axes = plt.subplots(1, len(panels), figsize=(6 * len(panels), 4), squeeze=False)
@@ -154,3 +153,13 @@ def figure(centres: pd.DataFrame | None, deprived: pd.DataFrame | None, chosen: 
     fig.suptitle("Pareto fronts by the epsilon-constraint method", fontsize=10)
     fig.tight_layout()
     return fig
+
+
+def write(centres: pd.DataFrame, deprived: pd.DataFrame, chosen: Plan | None, out: str | Path) -> Path:
+    """Write ``centres_front.csv``, ``deprived_front.csv`` and ``pareto.png`` (:func:`figure`) into ``out``,
+    atomically."""
+    with atomic_folder(out, kind="pareto") as tmp:
+        write_csv(centres, tmp / "centres_front.csv", index=False)
+        write_csv(deprived, tmp / "deprived_front.csv", index=False)
+        figure(centres, deprived, chosen).savefig(tmp / "pareto.png", dpi=110)
+    return Path(out)

@@ -1,19 +1,29 @@
-"""Plan and SolveReport: plain data passed from solving to checking, comparing and reporting."""
+"""Plan and SolveReport: plain data passed from solving to checking, comparing and reporting.
+
+A model turns its solution into a plan with :meth:`Plan.from_assignment` (the one place a plan's tables are
+assembled); a plan is frozen once built: later steps (stages, metrics, explanations) make a new one with
+:meth:`Plan.but`.
+"""
 
 from __future__ import annotations
 
 import html
-from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING
+from dataclasses import asdict, dataclass, field, replace
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from .solvers import Outcome
+from .measures import assigned_minutes, deprived_under5, plan_minutes
+from .metrics import label
+from .solvers import Outcome, Status
 
 if TYPE_CHECKING:  # pragma: no cover
     import geopandas as gpd
 
     from .geography import Geography
+    from .scenario import Scenario
+
+__all__ = ["Plan", "SolveReport", "Status", "assignment_frame", "centre_table"]
 
 
 @dataclass(frozen=True)
@@ -43,7 +53,42 @@ class SolveReport(Outcome):
         return asdict(self)
 
 
-@dataclass(repr=False)
+def centre_table(geo: Geography, assign: pd.Series, fac: pd.DataFrame, minutes: pd.DataFrame, *,
+                 status: dict[str, str], merged_into: dict[str, str] | None = None,
+                 cluster: dict[str, str] | None = None) -> pd.DataFrame:
+    """Per-centre table of the centres in ``status`` (id -> kept | amalgamated | new): reach (children), areas,
+    deprived children, child-weighted mean and max minutes to the centre, and what it merged into."""
+    a = geo.areas
+    df = pd.DataFrame({"area": assign.index, "centre": assign.to_numpy()})
+    df["under5"] = a.loc[df["area"], "under5"].to_numpy()
+    df["deprived"] = deprived_under5(a).loc[df["area"]].to_numpy()
+    df["minutes"] = assigned_minutes(minutes, df["area"], df["centre"])
+    df["child_minutes"] = df["minutes"] * df["under5"]
+    g = df.groupby("centre").agg(reach=("under5", "sum"), areas=("area", "size"), deprived_children=("deprived", "sum"),
+                                 child_minutes=("child_minutes", "sum"), max_minutes=("minutes", "max"))
+    rows = []
+    for j in sorted(status):
+        r = g.loc[j] if j in g.index else None
+        rows.append({
+            "centre": j, "name": fac.at[j, "name"], "status": status[j],
+            "merged_into": (merged_into or {}).get(j, ""), "reach": int(r["reach"]) if r is not None else 0,
+            "cluster": (cluster or {}).get(j, ""), "district": fac.at[j, "district"],
+            "home_area": fac.at[j, "home_area"], "areas": int(r["areas"]) if r is not None else 0,
+            "deprived_children": int(r["deprived_children"]) if r is not None else 0,
+            "mean_minutes": round(float(r["child_minutes"] / r["reach"]), 2) if r is not None and r["reach"] else None,
+            "max_minutes": round(float(r["max_minutes"]), 2) if r is not None else None,
+        })
+    return pd.DataFrame(rows)
+
+
+def assignment_frame(assign: pd.Series, cluster: dict[str, str] | None = None) -> pd.DataFrame:
+    """A plan's assignment table from area -> centre (and centre -> cluster): ``area, centre, cluster``, by area."""
+    df = pd.DataFrame({"area": assign.index, "centre": assign.to_numpy()})
+    df["cluster"] = df["centre"].map(cluster or {}).astype(object).fillna("")
+    return df.sort_values("area").reset_index(drop=True)
+
+
+@dataclass(frozen=True, repr=False)
 class Plan:
     """A plan: which area goes to which centre, which centre is in which cluster, and the solve report.
 
@@ -54,7 +99,10 @@ class Plan:
     - ``clusters``: one row per cluster (``cluster, lead, centres, reach, deprived_children``) or empty;
     - ``lots``: with a tender stage, one row per lot (``lot, centre, reach, deprived_children, value, vcs_accessible``);
     - ``metrics``: the comparison metrics (:func:`clusterplan.metrics.plan_metrics`);
-    - ``report``: the :class:`SolveReport`; ``notes``: plain-language remarks (e.g. centres that could not be modelled).
+    - ``report``: the :class:`SolveReport`; ``notes``: plain-language remarks (e.g. centres that could not be modelled);
+    - ``scenario``: the resolved scenario it answers (None for a plan read from an older folder).
+
+    Frozen: a step that adds to a plan returns a new one (:meth:`but`).
     """
 
     model: str
@@ -63,13 +111,35 @@ class Plan:
     centres: pd.DataFrame
     report: SolveReport
     clusters: pd.DataFrame = field(default_factory=pd.DataFrame)
-    notes: list[str] = field(default_factory=list)
+    notes: tuple[str, ...] = ()
     input_hashes: dict[str, str] = field(default_factory=dict)
     lots: pd.DataFrame = field(default_factory=pd.DataFrame)
     metrics: dict = field(default_factory=dict)
     why: pd.DataFrame = field(default_factory=pd.DataFrame)  # reasons per amalgamated centre (clusterplan.reasons)
     baseline: Plan | None = field(default=None, repr=False)  # today's catchments, for what changes (reports)
     geography: Geography | None = field(default=None, repr=False, compare=False)  # the geography it was solved on
+    scenario: Scenario | None = field(default=None, repr=False, compare=False)  # the resolved scenario it answers
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "notes", tuple(self.notes))
+
+    @classmethod
+    def from_assignment(cls, geo: Geography, scn: Scenario, assign: pd.Series, facilities: pd.DataFrame,
+                        minutes: pd.DataFrame, *, status: dict[str, str], report: SolveReport,
+                        model: str | None = None, merged_into: dict[str, str] | None = None,
+                        cluster: dict[str, str] | None = None, notes: list[str] | tuple[str, ...] = (),
+                        **tables: Any) -> Plan:
+        """The plan of a solved model: ``assign`` is area -> facility id, ``facilities`` (id -> name, home_area,
+        district) and ``minutes`` (areas x facilities) those it chose among, ``status`` every listed facility's
+        status (kept | amalgamated | new). ``tables``: ``clusters`` / ``lots`` where the model makes them."""
+        return cls(model=model or scn.model, scenario_name=scn.name, assignment=assignment_frame(assign, cluster),
+                   centres=centre_table(geo, assign, facilities, minutes, status=status, merged_into=merged_into,
+                                        cluster=cluster),
+                   report=report, notes=tuple(notes), scenario=scn, **tables)
+
+    def but(self, **changes: Any) -> Plan:
+        """This plan with ``changes`` (field -> new value): a new plan, this one unchanged."""
+        return replace(self, **changes)
 
     @property
     def kept(self) -> list[str]:
@@ -101,7 +171,6 @@ class Plan:
         r = self.report
         rows = [("model", self.model), ("areas", f"{len(self.assignment):,}"), ("centres", self._counts()),
                 ("status", self._proof()), ("solver", f"{r.solver_version}, {r.seconds:,.1f} s")]
-        from .metrics import label
         rows += [(label(k), v) for k, v in self.metrics.items() if k in ("lowest_reach", "mean_minutes",
                                                                           "deprived_within_15_min_pct")]
         body = "".join(f"<tr><th style='text-align:left'>{html.escape(str(k))}</th><td>{html.escape(str(v))}</td>"
@@ -118,7 +187,6 @@ class Plan:
     def to_geodataframe(self, geography: Geography | None = None) -> gpd.GeoDataFrame:
         """One row per area with its boundary, name, district, children (under5), deprivation (idaci), planned
         centre (id and name), cluster and travel minutes to the planned centre; ready for ``to_file``."""
-        from .report import plan_minutes
         geo = self._geo(geography)
         a = geo.areas[["name", "district", "under5", "idaci", "geometry"]].copy()
         assign = self.assignment.set_index("area")
@@ -126,7 +194,7 @@ class Plan:
         names = self.centres.set_index(self.centres["centre"].astype(str))["name"] if len(self.centres) else {}
         a["centre_name"] = a["centre"].astype(str).map(names)
         a["cluster"] = assign["cluster"].reindex(a.index)
-        a["minutes"] = plan_minutes(self, geo).round(2)
+        a["minutes"] = plan_minutes(self.assignment, geo).round(2)
         a.index.name = "area"
         return a
 

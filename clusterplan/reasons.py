@@ -23,10 +23,14 @@ from typing import Any
 
 import pandas as pd
 
+from . import progress, registry
+from .alternatives import changed_areas
 from .errors import InfeasibleError, ScenarioError
 from .geography import Geography
+from .models.status_quo import today as todays_catchments
 from .plan import Plan
 from .scenario import Scenario
+from .solve import solve
 
 KNIFE_EDGE = 0.001
 
@@ -34,20 +38,17 @@ KNIFE_EDGE = 0.001
 def reasons(geo: Geography, scenario: Scenario | dict[str, Any], plan: Plan | None = None) -> pd.DataFrame:
     """One row per amalgamated centre of ``plan`` (solved here if not given): merged_into, reach today, the
     binding reason, the cost of keeping it open (weighted child-minutes and %), children moved, knife_edge."""
-    from .alternatives import changed_areas
-    from .solve import solve, status_quo_assignment
     scn = Scenario.from_dict(scenario)
-    if scn.model != "amalgamate":
+    if not registry.info(scn.model).closes_centres:
         raise ScenarioError(f"`model`: reasons explain amalgamate plans; this scenario's model is {scn.model!r}")
     plan = plan if plan is not None else solve(geo, scn)
     base = plan.report.objective
-    today = status_quo_assignment(geo, scn).assign
+    today = todays_catchments(geo, scn).assign
     reach_today = geo.areas["under5"].groupby(today).sum()
     floor = scn.reach.min
     names = geo.centres["name"].to_dict()
     rows = []
     merged = plan.centres[plan.centres["status"] == "amalgamated"]
-    from . import progress
     for _, c in progress.items(list(merged.iterrows()), "why each amalgamation"):
         j = c["centre"]
         r0 = int(reach_today.get(j, 0))

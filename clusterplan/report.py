@@ -20,12 +20,16 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from . import registry
+from .cells import FORMULA_START
 from .datasets import ATTRIBUTION
 from .geography import Geography
-from .io import FORMULA_START, version
 from .maps import SOURCE, before_after, change_map, format_value, plan_map, short_name  # noqa: F401 - re-exported
-from .measures import DEPRIVED_IDACI, assigned_minutes, deprived_under5, facility_minutes, facility_set
+from .measures import DEPRIVED_IDACI, assigned_minutes, deprived_under5, plan_minutes
 from .metrics import label
+from .solvers import package_version
+
+CLUSTERPLAN_VERSION = package_version("clusterplan")
 
 #: Human names (with units) of the plan tables' columns, for the report and the workbook.
 LABELS = {
@@ -74,14 +78,6 @@ GLOSSARY = [
 
 
 # ---------------------------------------------------------------------- facts computed from the plan
-def plan_minutes(plan, geo: Geography) -> pd.Series:
-    """Minutes from each area to its planned centre (or site), the facility set read from the plan's ids."""
-    a = plan.assignment
-    m = facility_minutes(geo, facility_set(geo, a["centre"]))
-    return pd.Series(assigned_minutes(m, a["area"], a["centre"].astype(str)), index=a["area"].to_numpy()
-                     ).reindex(geo.areas.index)
-
-
 def family_changes(plan, geo: Geography) -> pd.DataFrame:
     """Per area: today's centre and minutes, the planned centre and minutes, children, deprived and rural flags.
     Empty when the plan has no status quo to compare with (a new network of sites)."""
@@ -97,7 +93,7 @@ def family_changes(plan, geo: Geography) -> pd.DataFrame:
         "area_name": a["name"], "district": a["district"], "under5": a["under5"],
         "deprived": deprived_under5(a) > 0, "rural": a["rural_urban"].fillna("").astype(str).str[:1].isin(["D", "E"]),
         "today_centre": today, "planned_centre": after, "today_minutes": before_min,
-        "minutes": plan_minutes(plan, geo), "changes": today != after})
+        "minutes": plan_minutes(plan.assignment, geo), "changes": today != after})
 
 
 def _travel_rows(ch: pd.DataFrame) -> pd.DataFrame:
@@ -162,15 +158,16 @@ def summary_text(plan, geo: Geography, scn, ch: pd.DataFrame) -> str:
     floor = scn.reach.min if scn is not None else 600
     serving = c[c["status"].isin(["kept", "new"])] if len(c) else c
     parts = []
-    if plan.model in ("sites", "capacity"):
+    headline = registry.info(plan.model).headline
+    if headline in ("new_network", "most_centres"):
         bound = plan.report.bound
         most = (f"the most centres of at least {floor:,.0f} children the areas can hold" if plan.report.status ==
                 "optimal" else f"the most the search found room for (at most {bound:,.0f} are possible)"
                 if bound is not None else "the most the search found room for")
         parts.append(f"This plan is a new network of {len(serving)} centres for {geo.name}: {most}."
-                     if plan.model == "capacity" else
+                     if headline == "most_centres" else
                      f"This plan places a network of {len(serving)} centres for {geo.name}.")
-    elif plan.model == "status_quo":
+    elif headline == "today":
         below = serving[serving["reach"] < floor].sort_values("reach")
         lowest = (f" (lowest: {short_name(below['name'].iloc[0])}, {int(below['reach'].iloc[0]):,})"
                   if len(below) else "")
@@ -182,7 +179,7 @@ def summary_text(plan, geo: Geography, scn, ch: pd.DataFrame) -> str:
         if len(merged):
             text += f" and amalgamates {len(merged)} ({', '.join(short_name(n) for n in merged['name'])})"
         parts.append(text + ".")
-    if len(serving) and plan.model != "status_quo":
+    if len(serving) and headline != "today":
         low = serving.sort_values("reach").iloc[0]
         below = int((serving["reach"] < floor).sum())
         if below:
@@ -303,7 +300,7 @@ def write_html(plan, geo: Geography, scn, path: str | Path) -> None:
              f"</title><style>{CSS}</style></head><body>",
              f"<h1>{html.escape(plan.scenario_name)}</h1>",
              f"<p class='sub'>{html.escape(geo.name)} &middot; written {date.today():%d %B %Y} by clusterplan "
-             f"{html.escape(version())} &middot; every constraint re-verified by an independent checker</p>",
+             f"{html.escape(CLUSTERPLAN_VERSION)} &middot; every constraint re-verified by an independent checker</p>",
              f"<div class='brief'><b>In brief.</b> {html.escape(summary_text(plan, geo, scn, ch))}</div>"]
     closing = closures(plan, geo, ch)
     if len(closing):
@@ -435,7 +432,7 @@ def _assignment_sheet(plan, geo: Geography | None) -> pd.DataFrame:
         out["today_centre"] = ch["today_centre"].reindex(idx).map(lambda j: names.get(j, j)).to_numpy()
         out["today_minutes"] = ch["today_minutes"].reindex(idx).round(1).to_numpy()
     out["planned_centre"] = a["centre"].astype(str).map(lambda j: names.get(j, j)).to_numpy()
-    out["minutes"] = plan_minutes(plan, geo).reindex(idx).round(1).to_numpy()
+    out["minutes"] = plan_minutes(plan.assignment, geo).reindex(idx).round(1).to_numpy()
     if a["cluster"].astype(str).str.len().gt(0).any():
         out["cluster"] = a["cluster"].to_numpy()
     return out

@@ -14,12 +14,16 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from . import registry
 from .errors import ScenarioError, shorten
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-MODELS = ("status_quo", "amalgamate", "sites", "capacity", "cluster")
+#: The model names a scenario may ask for, as shipped (:func:`clusterplan.registry.names` is the live list).
+MODELS = registry.names()
+_FIRST = registry.first_stages()
+_LATER = tuple(registry.STAGES)
 #: Largest count a scenario may ask for (centres, clusters, candidates): far above any English authority's areas.
 MAX_COUNT = 100_000
 #: Most solver threads a scenario may ask for.
@@ -97,7 +101,8 @@ class Solver(_Strict):
     """Which solver and how long it may run."""
 
     name: str = Field("highs", description="highs (default) or cbc, or any PuLP solver name")
-    time_limit: float = Field(120, gt=0, le=7 * 24 * 3600, description="seconds (at most a week)")
+    time_limit: float = Field(120, gt=0, le=7 * 24 * 3600, description="wall-clock seconds for the whole solve "
+                              "(every MIP, heuristic and stage inside it shares them; at most a week)")
     gap: float = Field(0.0, ge=0, lt=1, description="relative optimality gap at which to stop (0 = prove optimum)")
     threads: int | None = Field(None, ge=1, le=MAX_THREADS, description=f"solver threads (at most {MAX_THREADS})")
     seed: int = Field(0, ge=0, le=2**31 - 1, description="solver random seed (results are deterministic for a "
@@ -224,13 +229,14 @@ class Scenario(_Strict):
     name: str = Field("scenario", max_length=500)
     extends: str | None = Field(None, description="another scenario file this one inherits from and overrides")
     geography: GeographySpec = Field(default_factory=GeographySpec)
-    model: Literal["status_quo", "amalgamate", "sites", "capacity", "cluster"] = "amalgamate"
+    model: str = Field("amalgamate", json_schema_extra=lambda s: s.update(enum=list(registry.names())),
+                       description="the model (clusterplan.registry): " + ", ".join(MODELS))
     reach: Reach = Field(default_factory=Reach)
     travel: Travel = Field(default_factory=Travel)
     deprivation: Deprivation = Field(default_factory=Deprivation)
     centres: Centres = Field(default_factory=Centres)
     clusters: Clusters = Field(default_factory=Clusters)
-    stages: list[Literal["status_quo", "amalgamate", "sites", "cluster", "tender"]] = Field(
+    stages: list[Literal[_FIRST + _LATER]] = Field(  # type: ignore[valid-type]
         default_factory=list, description="multi-stage runs, e.g. [amalgamate, cluster] or [amalgamate, tender]")
     tender: Tender = Field(default_factory=Tender)
     solver: Solver = Field(default_factory=Solver)
@@ -276,10 +282,11 @@ class Scenario(_Strict):
             return data  # the field's own validation names the key and the expected list of names
         stages = list(data["stages"])
         first, rest = stages[0], stages[1:]
-        if first not in ("status_quo", "amalgamate", "sites"):
-            raise ValueError(f"stages: the first stage must be status_quo, amalgamate or sites. Got {first!r}")
-        if any(s not in ("cluster", "tender") for s in rest) or len(set(rest)) != len(rest):
-            raise ValueError(f"stages: after the first, only cluster and tender, once each. Got {rest}")
+        if first not in _FIRST:
+            raise ValueError(f"stages: the first stage must be {', '.join(_FIRST[:-1])} or {_FIRST[-1]}. "
+                             f"Got {first!r}")
+        if any(s not in _LATER for s in rest) or len(set(rest)) != len(rest):
+            raise ValueError(f"stages: after the first, only {' and '.join(_LATER)}, once each. Got {rest}")
         if data.get("model") not in (None, first):
             raise ValueError(f"stages start with {first!r} but model is {data['model']!r}; drop model or match it")
         return {**data, "model": first}
@@ -292,10 +299,11 @@ class Scenario(_Strict):
     @field_validator("model", mode="before")
     @classmethod
     def _model_name(cls, v: Any) -> Any:
-        if isinstance(v, str) and v not in MODELS:
-            close = difflib.get_close_matches(v, MODELS, n=1)
+        known = registry.names()
+        if isinstance(v, str) and v not in known:
+            close = difflib.get_close_matches(v, known, n=1)
             hint = f"; did you mean '{close[0]}'?" if close else ""
-            raise ValueError(f"unknown model '{v}'; expected one of {', '.join(MODELS)}{hint}")
+            raise ValueError(f"unknown model '{v}'; expected one of {', '.join(known)}{hint}")
         return v
 
     @classmethod
@@ -514,6 +522,18 @@ def json_schema() -> dict[str, Any]:
 def _norm(text: str) -> str:
     t = re.sub(r"children'?s centre|sure start", " ", str(text), flags=re.I)
     return re.sub(r"[^a-z0-9]+", " ", t.lower()).strip()
+
+
+def locked_centres(scn: Scenario, centres: pd.DataFrame) -> tuple[list[str], list[str]]:
+    """The ids of the centres ``centres.keep`` and ``centres.close`` name (see :func:`centre_ids`); a centre in both
+    is an error naming it (it cannot be locked open and closed at once)."""
+    keep = centre_ids(scn.centres.keep, centres, "centres.keep")
+    close = centre_ids(scn.centres.close, centres, "centres.close")
+    both = sorted(set(keep) & set(close))
+    if both:
+        raise ScenarioError(f"`centres.keep` and `centres.close` both name {', '.join(centres.loc[both, 'name'])}"
+                            "; a centre cannot be locked open and closed at once: remove it from one of the lists")
+    return keep, close
 
 
 def centre_ids(names: list[str], centres: pd.DataFrame, key: str) -> list[str]:

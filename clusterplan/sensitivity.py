@@ -8,13 +8,18 @@ what-if, labelled as such in the geography's notes, not a forecast). Every varia
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from . import progress, registry
+from .datasets import geography_for
 from .errors import InfeasibleError, ScenarioError
 from .geography import Geography
+from .io import atomic_folder, write_csv
 from .scenario import Scenario
+from .solve import solve
 
 
 def variants(scn: Scenario, years: list[int], growth: list[float]) -> list[tuple[str, Scenario, float]]:
@@ -40,17 +45,14 @@ def sensitivity(scenario: Scenario | dict[str, Any], *, years: list[int] | None 
     ``years`` default to 2017, 2019 and 2020 for the built-in data; ``growth`` are rates (-0.1 = 10% fewer
     under-fives in every area). ``geography`` replaces the scenario's own (growth variants only).
     """
-    from .run import geography_for
-    from .solve import solve
     scn = Scenario.from_dict(scenario)
-    if scn.model != "amalgamate":
+    if not registry.info(scn.model).closes_centres:
         raise ScenarioError(f"`model`: sensitivity compares amalgamate plans; this scenario's model is {scn.model!r}")
     if years is None:
         years = [2017, 2019, 2020] if geography is None and scn.geography.builtin else []
     cols: dict[str, pd.Series] = {}
     notes: dict[str, str] = {}
     names = None
-    from . import progress
     for label, v_scn, rate in progress.items(variants(scn, list(years), list(growth)), "sensitivity variant"):
         geo = geography if geography is not None else geography_for(v_scn)
         if rate:
@@ -74,3 +76,10 @@ def sensitivity(scenario: Scenario | dict[str, Any], *, years: list[int] | None 
         lambda s: "kept in every variant" if s == 1 else "amalgamated in every variant" if s == 0 else "knife-edge")
     table.attrs["variants"] = notes
     return table.sort_values(["kept_share", "name"])
+
+
+def write(table: pd.DataFrame, out: str | Path) -> Path:
+    """Write ``sensitivity.csv`` (the table of :func:`sensitivity`) into ``out``, atomically."""
+    with atomic_folder(out, kind="sensitivity") as tmp:
+        write_csv(table, tmp / "sensitivity.csv")
+    return Path(out)

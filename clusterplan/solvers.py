@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass
+from enum import StrEnum
 from importlib.metadata import PackageNotFoundError, version
 
 import pulp
@@ -27,11 +28,54 @@ def available() -> list[str]:
     return sorted([k for k, v in ALIASES.items() if v in names] + [n for n in names if n not in ALIASES.values()])
 
 
+class Status(StrEnum):
+    """What a solve proved. A plan exists for ``optimal`` (proven within the gap limit) and ``feasible`` (found, not
+    proven); ``infeasible`` is proven; ``no_solution`` means the time ran out before either. Equal to its text
+    (``Status.OPTIMAL == "optimal"``), which is how files store it."""
+
+    OPTIMAL = "optimal"
+    FEASIBLE = "feasible"
+    INFEASIBLE = "infeasible"
+    NO_SOLUTION = "no_solution"
+    SAMPLED = "sampled"   # a plan sampled by the ensemble's Markov chain: valid, never solved
+
+    @property
+    def is_ok(self) -> bool:
+        """A plan was found (optimal or feasible)."""
+        return self in (Status.OPTIMAL, Status.FEASIBLE)
+
+
+#: Seconds a step inside a solve still gets once the budget is spent (a run may overrun by this per step left).
+LAST_STEP_SECONDS = 1.0
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """The wall-clock budget of one whole solve (``solver.time_limit``, seconds), shared by every MIP, heuristic and
+    re-solve inside it: each is given what is left, not a fresh limit."""
+
+    seconds: float
+    end: float  # time.monotonic() at which the budget is spent
+
+    @classmethod
+    def start(cls, seconds: float) -> Deadline:
+        """A budget of ``seconds`` starting now."""
+        return cls(float(seconds), time.monotonic() + float(seconds))
+
+    def left(self, minimum: float = LAST_STEP_SECONDS) -> float:
+        """Seconds left of the budget, but at least ``minimum`` (a step started late still gets a moment)."""
+        return max(self.end - time.monotonic(), minimum)
+
+    def spent(self) -> bool:
+        """The budget is used up."""
+        return time.monotonic() >= self.end
+
+
 @dataclass(frozen=True)
 class Outcome:
-    """Result of one solve: ``status`` is optimal, feasible, infeasible or no_solution."""
+    """Result of one solve: ``status`` is a :class:`Status`."""
 
-    status: str
+    status: Status
     objective: float | None
     bound: float | None
     gap: float | None
@@ -72,7 +116,7 @@ class _HiGHS(pulp.HiGHS):
         h.run()
 
 
-def _version(package: str) -> str:
+def package_version(package: str) -> str:
     try:
         return version(package)
     except PackageNotFoundError:
@@ -107,6 +151,14 @@ def _silence_highs_banner() -> None:
         os.dup2(saved, 1)
         os.close(saved)
         os.close(null)
+
+
+def solve_with(prob: pulp.LpProblem, solver, deadline: Deadline, *, warm: bool = False,
+               gap: float | None = None) -> Outcome:
+    """Solve ``prob`` with a scenario's ``solver`` settings (name, gap, threads, seed) in what is left of
+    ``deadline``; ``gap`` overrides the scenario's relative gap limit."""
+    return solve_problem(prob, name=solver.name, time_limit=deadline.left(), gap=solver.gap if gap is None else gap,
+                         threads=solver.threads, seed=solver.seed, warm=warm)
 
 
 def solve_problem(prob: pulp.LpProblem, *, name: str = "highs", time_limit: float = 120, gap: float = 0.0,
@@ -145,15 +197,15 @@ def solve_problem(prob: pulp.LpProblem, *, name: str = "highs", time_limit: floa
     sol = prob.sol_status
     obj = pulp.value(prob.objective) if sol in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible) else None
     if sol == pulp.LpSolutionOptimal and prob.status == pulp.LpStatusOptimal:
-        status, bound = "optimal", obj
+        status, bound = Status.OPTIMAL, obj
     elif sol == pulp.LpSolutionIntegerFeasible or (obj is not None):
-        status, bound = "feasible", None
+        status, bound = Status.FEASIBLE, None
     elif prob.status == pulp.LpStatusInfeasible:
-        status, bound = "infeasible", None
+        status, bound = Status.INFEASIBLE, None
     else:
-        status, bound = "no_solution", None
-    ver = {"PULP_CBC_CMD": f"CBC via PuLP {_version('pulp')}"}.get(pulp_name, f"PuLP {_version('pulp')}")
-    return Outcome(status, obj, bound, 0.0 if status == "optimal" else None, seconds, key, ver)
+        status, bound = Status.NO_SOLUTION, None
+    ver = {"PULP_CBC_CMD": f"CBC via PuLP {package_version('pulp')}"}.get(pulp_name, f"PuLP {package_version('pulp')}")
+    return Outcome(status, obj, bound, 0.0 if status == Status.OPTIMAL else None, seconds, key, ver)
 
 
 def _highs_outcome(prob: pulp.LpProblem, seconds: float, gap_limit: float) -> Outcome:
@@ -161,7 +213,7 @@ def _highs_outcome(prob: pulp.LpProblem, seconds: float, gap_limit: float) -> Ou
     h = prob.solverModel
     ms = h.getModelStatus()
     info = h.getInfo()
-    ver = f"HiGHS {h.version()} (highspy {_version('highspy')}, PuLP {_version('pulp')})"
+    ver = f"HiGHS {h.version()} (highspy {package_version('highspy')}, PuLP {package_version('pulp')})"
     has_sol = info.primal_solution_status == 2  # kSolutionStatusFeasible
     sense = -1.0 if prob.sense == pulp.LpMaximize else 1.0
     obj = pulp.value(prob.objective) if has_sol else None
@@ -169,10 +221,10 @@ def _highs_outcome(prob: pulp.LpProblem, seconds: float, gap_limit: float) -> Ou
     bound = sense * info.mip_dual_bound if is_mip else obj
     if ms == highspy.HighsModelStatus.kOptimal:
         gap = abs(obj - bound) / max(abs(obj), 1e-9) if (obj is not None and bound is not None) else 0.0
-        return Outcome("optimal", obj, bound, gap, seconds, "highs", ver)
+        return Outcome(Status.OPTIMAL, obj, bound, gap, seconds, "highs", ver)
     if ms == highspy.HighsModelStatus.kInfeasible:
-        return Outcome("infeasible", None, None, None, seconds, "highs", ver)
+        return Outcome(Status.INFEASIBLE, None, None, None, seconds, "highs", ver)
     if has_sol:
         gap = abs(obj - bound) / max(abs(obj), 1e-9) if bound is not None and abs(bound) < 1e30 else None
-        return Outcome("feasible", obj, bound if gap is not None else None, gap, seconds, "highs", ver)
-    return Outcome("no_solution", None, None, None, seconds, "highs", ver)
+        return Outcome(Status.FEASIBLE, obj, bound if gap is not None else None, gap, seconds, "highs", ver)
+    return Outcome(Status.NO_SOLUTION, None, None, None, seconds, "highs", ver)

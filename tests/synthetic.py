@@ -44,7 +44,8 @@ def make(positions: dict[str, tuple[float, float]], under5: dict[str, int], edge
     cdf = pd.DataFrame({"name": [f"centre {j}" for j in ids], "home_area": [centres[j] for j in ids],
                         "x": [xy[centres[j]][0] for j in ids], "y": [xy[centres[j]][1] for j in ids],
                         "phase": [(phase or {}).get(j) for j in ids]}, index=pd.Index(ids, name="id"))
-    geo = cp.Geography.build("synthetic", areas, bnd, cdf, "area_centroids", corridors=g)
+    geo = cp.Geography.build("synthetic", areas, bnd, cdf, "area_centroids", corridors=g,
+                             travel=cp.travel.norfolk_model())
     if minutes is None:
         hops = dict(nx.all_pairs_shortest_path_length(g))
         minutes = {(i, j): 10.0 * hops[centres[j]].get(i, 99) for i in codes for j in ids}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from clusterplan import run as runner
+from clusterplan import io as cpio
 from clusterplan.batch import batch
 from clusterplan.cli import main
 
@@ -39,7 +39,7 @@ def test_one_row_per_authority_and_failures_reported(local_batch):
     assert on_disk["areas"].tolist() == [23, 58, 1, 6]
     # every written plan passes the independent checker, against inputs rebuilt from its manifest
     for folder in ok["folder"]:
-        violations, warnings = runner.check_dir(out / folder)
+        violations, warnings = cpio.check_dir(out / folder)
         assert violations == [] and warnings == []
 
 

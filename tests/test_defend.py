@@ -140,13 +140,13 @@ def test_reason_names_the_travel_limit():
 
 
 def test_why_this_plan_reaches_the_report(tmp_path):
-    from clusterplan import run as runner
+    from clusterplan import io as cpio
     from clusterplan.scenario import Scenario
     geo = path_geo()
     scn = Scenario.from_dict(SCN)
     plan = cp.solve(geo, scn)
-    plan.why = reasons(geo, scn, plan)
-    runner.write(plan, geo, scn, tmp_path / "out")
+    plan = plan.but(why=reasons(geo, scn, plan))
+    cpio.write_plan(plan, geo, scn, tmp_path / "out")
     import html as _html
     page = _html.unescape((tmp_path / "out" / "report.html").read_text())
     first = plan.why["reason"].iloc[0].split(";")[0]
@@ -204,13 +204,14 @@ def test_ensemble_on_real_norfolk_areas_places_the_optimum(norfolk, tmp_path):
     best = cp.solve(geo, scn)
     chain = ens.recom(geo, scn, best, steps=100, seed=1)
     fig = ens.plan_figures(best.assignment.set_index("area")["centre"], geo, geo.centre_minutes, 1.0)
-    assert fig["weighted child-minutes"] == pytest.approx(best.report.objective)
+    assert fig["deprivation-weighted child-minutes"] == pytest.approx(best.report.objective)
     # no valid plan can beat the certified bound (valid for every connected catchment and every centre)
-    assert (chain.metrics["weighted child-minutes"] >= best.report.relaxed_bound - 1e-6).all()
+    assert (chain.metrics["deprivation-weighted child-minutes"] >= best.report.relaxed_bound - 1e-6).all()
     assert (chain.metrics["lowest reach"] >= 600).all() and chain.metrics["accepted"].sum() > 30
     s = ens.summary(chain, {"optimal plan": fig})
-    share = float(s["beats"]["optimal plan"]["weighted child-minutes"].split()[-4].rstrip("%")) / 100
-    assert share == pytest.approx((chain.metrics["weighted child-minutes"] >= fig["weighted child-minutes"]).mean())
+    cost = "deprivation-weighted child-minutes"
+    share = float(s["beats"]["optimal plan"][cost].split()[-4].rstrip("%")) / 100
+    assert share == pytest.approx((chain.metrics[cost] >= fig[cost]).mean())
     ens.figure(chain, {"optimal plan": fig}).savefig(tmp_path / "e.png")
 
 

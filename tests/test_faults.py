@@ -15,7 +15,8 @@ import pulp
 import pytest
 
 import clusterplan as cp
-from clusterplan import run as runner
+from clusterplan import io as cpio
+from clusterplan import runner
 from clusterplan.cli import main
 from clusterplan.scenario import load
 
@@ -50,15 +51,15 @@ def test_an_interrupted_write_leaves_the_previous_plan_untouched(own_files, monk
     scn = load(own_files / "scenario.yaml")
     plan, geo = runner.run(scn)
     out = own_files / "out"
-    runner.write(plan, geo, scn, out)
+    cpio.write_plan(plan, geo, scn, out)
     before = {p.name: p.read_bytes() for p in out.iterdir()}
 
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("clusterplan.report.write_html", interrupted)
+    monkeypatch.setattr("clusterplan.io.write_html", interrupted)
     with pytest.raises(KeyboardInterrupt):
-        runner.write(plan, geo, scn, out)
+        cpio.write_plan(plan, geo, scn, out)
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
     assert not [p for p in own_files.iterdir() if p.name.startswith(".")], "temporary folder left behind"
 
@@ -67,7 +68,7 @@ def test_ctrl_c_in_the_cli_exits_130_without_outputs(own_files, monkeypatch, cap
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("clusterplan.report.write_xlsx", interrupted)
+    monkeypatch.setattr("clusterplan.io.write_xlsx", interrupted)
     assert main(["run", str(own_files / "scenario.yaml"), "--out", str(own_files / "out")]) == 130
     assert "interrupted" in capsys.readouterr().err
     assert not (own_files / "out").exists()

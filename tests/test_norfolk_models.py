@@ -48,8 +48,7 @@ def test_same_input_same_plan(norfolk, amalgamation):
 
 
 def test_checker_finds_a_gap(norfolk, amalgamation):
-    tampered = _copy(amalgamation)
-    tampered.assignment = tampered.assignment.iloc[1:]
+    tampered = _copy(amalgamation).but(assignment=amalgamation.assignment.iloc[1:].copy())
     assert any("have no centre (a gap)" in v for v in cp.check(tampered, norfolk, {"model": "amalgamate"}))
 
 
@@ -60,7 +59,7 @@ def test_checker_finds_broken_contiguity_and_a_wrong_objective(norfolk, amalgama
     victim = next(i for i in a.index if norfolk.areas.at[i, "district"] == "Norwich" and a[i] != "city-and-eaton")
     far = "hunstanton"
     a[victim] = far
-    tampered.assignment = a.rename("centre").reset_index().assign(cluster="")
+    tampered = tampered.but(assignment=a.rename("centre").reset_index().assign(cluster=""))
     v = cp.check(tampered, norfolk, {"model": "amalgamate"})
     assert any("Hunstanton" in x and "not connected" in x for x in v)
     assert any("differs from the recomputed" in x for x in v)
@@ -109,8 +108,8 @@ def test_norfolk_capacity_certificate_meets_the_bound(norfolk):
     import json
     from pathlib import Path
 
+    from clusterplan.io import check_dir, read_plan
     from clusterplan.models import capacity
-    from clusterplan.run import check_dir, read_plan
     cert = Path(__file__).parents[1] / "benchmarks" / "certificates" / "norfolk_2020_capacity_600"
     violations, warnings = check_dir(cert)
     assert violations == [] and warnings == []

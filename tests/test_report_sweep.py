@@ -9,8 +9,8 @@ from pathlib import Path
 import matplotlib.image as mpimg
 import pytest
 
+from clusterplan.batch import parse_sets, sweep, variants
 from clusterplan.cli import main
-from clusterplan.run import parse_sets, sweep, variants
 
 ROOT = Path(__file__).resolve().parents[1]
 

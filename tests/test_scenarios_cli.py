@@ -114,7 +114,7 @@ def test_same_scenario_twice_gives_identical_files(tmp_path):
 
 def test_tender_stage_makes_a_lot_per_kept_centre(tmp_path):
     p = _write(tmp_path, "stages: [amalgamate, tender]\ntender: {budget: 1000000, lot_value_cap: 20000}\n")
-    plan, _ = cp.run.run(load(p))
+    plan, _ = cp.run(load(p))
     kept = plan.centres[plan.centres["status"] == "kept"]
     assert len(plan.lots) == len(kept)
     assert plan.lots["value"].sum() == pytest.approx(1_000_000, abs=1)
@@ -123,7 +123,7 @@ def test_tender_stage_makes_a_lot_per_kept_centre(tmp_path):
 
 def test_amalgamate_then_cluster_stage(tmp_path):
     p = _write(tmp_path, "stages: [amalgamate, cluster]\nclusters: {count: 5}\n")
-    plan, geo = cp.run.run(load(p))
+    plan, geo = cp.run(load(p))
     kept = plan.centres[plan.centres["status"] == "kept"]
     assert (kept["cluster"] != "").all() and plan.clusters["cluster"].nunique() == 5
     assert (plan.centres.loc[plan.centres["status"] == "amalgamated", "cluster"].fillna("") == "").all()
@@ -137,7 +137,7 @@ def test_schema_command_prints_json(capsys):
 
 def test_hybrid_policy_per_district(tmp_path):
     scn = load(NORFOLK / "hybrid_norwich_tender_rural_clusters.yaml")
-    plan, geo = cp.run.run(scn)
+    plan, geo = cp.run(scn)
     district = geo.areas["district"]
     assert set(plan.lots["policy"]) == {"Norwich"}
     norwich_centres = set(plan.centres.loc[plan.centres["policy"] == "Norwich", "centre"])
@@ -165,7 +165,7 @@ def test_sites_from_centres_and_from_a_csv(tmp_path, norfolk):
     s.reset_index()[["id", "name", "x", "y"]].to_csv(csv, index=False)
     scn = _write(tmp_path, f"model: sites\ngeography: {{sites: {csv}}}\ncentres: {{max_count: 40}}\n"
                  "solver: {gap: 0.01}\n")
-    plan, geo = cp.run.run(load(scn))
+    plan, geo = cp.run(load(scn))
     assert set(plan.kept) <= set(s.index) and len(geo.sites) == 80
     assert cp.check(plan, geo, load(scn)) == []
 

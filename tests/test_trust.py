@@ -20,8 +20,8 @@ import pytest
 
 import clusterplan as cp
 from clusterplan import io as cpio
-from clusterplan import run as runner
 from clusterplan.cli import compare_folders, main
+from clusterplan.datasets import geography_for
 from clusterplan.scenario import load
 
 BASE = Path(__file__).parent / "bad_inputs" / "_base"
@@ -185,7 +185,7 @@ def test_names_that_excel_would_run_are_written_as_text(own, tmp_path):
     assert cells and all(c.data_type == "s" for c in cells)
     text = (out / "centres.csv").read_text()
     assert "'=HYPERLINK" in text and "\n=HYPERLINK" not in text and ",=HYPERLINK" not in text
-    plan = runner.read_plan(out)   # read back as written: the apostrophe is ours, not the user's
+    plan = cpio.read_plan(out)   # read back as written: the apostrophe is ours, not the user's
     assert plan.centres["name"].str.startswith("=HYPERLINK").any()
     assert main(["check", str(out)]) == 0
 
@@ -265,7 +265,7 @@ def test_builtin_norfolk_takes_a_users_centres_file(tmp_path):
     (tmp_path / "centres.csv").write_text("id,name,x,y\na,Centre A,604387.0,294964.0\nb,Centre B,622000,308000\n")
     scn = tmp_path / "s.yaml"
     scn.write_text("model: status_quo\ngeography: {builtin: norfolk, centres: centres.csv}\n")
-    geo = runner.geography_for(load(scn))
+    geo = geography_for(load(scn))
     assert list(geo.centres.index) == ["a", "b"] and len(geo.areas) == 538
     assert geo.centre_minutes.shape == (538, 2)
 
@@ -314,7 +314,7 @@ def test_rook_and_queen_come_from_the_boundaries(own, tmp_path, kind):
     (own / "scenario.yaml").write_text(
         "model: amalgamate\nreach: {min: 100}\n"
         f"geography: {{areas: areas.csv, boundaries: boundaries.geojson, centres: centres.csv, adjacency: {kind}}}\n")
-    geo = runner.geography_for(load(own / "scenario.yaml"))
+    geo = geography_for(load(own / "scenario.yaml"))
     assert geo.corridors.graph.get("adjacency") == f"{kind} contiguity"
     for a, b in geo.corridors.edges:
         shared = geo.areas.geometry[a].intersection(geo.areas.geometry[b])
@@ -348,7 +348,7 @@ def test_a_geography_outside_great_britain_is_planned_in_its_own_metres(tmp_path
     (tmp_path / "s.yaml").write_text("model: capacity\nreach: {min: 500}\nsolver: {time_limit: 20}\n"
                                      "geography: {areas: areas.csv, boundaries: grid.gpkg, area_columns: {under5: pop},"
                                      " adjacency: rook}\n")
-    geo = runner.geography_for(load(tmp_path / "s.yaml"))
+    geo = geography_for(load(tmp_path / "s.yaml"))
     assert geo.areas.crs.is_projected and geo.areas.crs.to_epsg() == 32633
     assert abs(geo.areas.area.median() - 4e6) < 1e3           # 2 km squares, in square metres
     assert geo.corridors.number_of_edges() == 6 * 4 + 5 * 5     # rook neighbours of a 6 x 5 grid

@@ -1,5 +1,8 @@
-"""The models, one module each: amalgamate (and status quo), sites, capacity, cluster.
+"""The models, one module each, named in :mod:`clusterplan.registry`: status_quo, amalgamate, sites, capacity
+(with repack and fixcount), cluster; and the tender stage.
 
-Shared helpers: :mod:`.contiguity` (shortest-path precedence), :mod:`.objective` (weighted child travel) and
-:mod:`.assignment` (the catchment model that amalgamate, sites and capacity are instances of).
+Each follows the protocol of :mod:`.base` (``solve(geography, scenario, context) -> Plan``). Shared: :mod:`.assignment`
+(the catchment MIP that status_quo, amalgamate and sites are instances of), :mod:`.catchment` (how it is solved),
+:mod:`.diagnose` (why one is infeasible), :mod:`.contiguity` (shortest-path precedence) and :mod:`.objective`.
+No model imports the conductor (:mod:`clusterplan.solve`), the checker or anything that writes files.
 """

@@ -43,11 +43,15 @@ import numpy as np
 import pandas as pd
 
 from .. import measures
+from ..errors import InfeasibleError, ScenarioError, SolverError
 from ..geography import Geography
 from ..plan import Plan
 from ..scenario import Scenario
+from ..solvers import Outcome, Status, package_version
 from . import fixcount
 from . import repack as rp
+from .base import Context, report
+from .diagnose import components_below
 
 
 def _fixed_count_note(target: int, m: fixcount.FixedCount, floor: float, at: float) -> str:
@@ -179,27 +183,21 @@ def central_roots(regions: list[frozenset[str]], under5: pd.Series, minutes: pd.
     return out
 
 
-def solve(geo: Geography, scn: Scenario, ihash: str) -> Plan:
-    """Solve the capacity question for a geography; returns a checked-ready Plan whose centres are area roots."""
-    from ..solve import _assignment_frame, _report, centre_table
-    from ..solvers import Outcome, _version
+def solve(geo: Geography, scn: Scenario, ctx: Context) -> Plan:
+    """Solve the capacity question for a geography within ``ctx.deadline``; the plan's centres are area roots."""
     floor = scn.reach.min
     if floor <= 0:
-        from ..errors import ScenarioError
         raise ScenarioError("`reach.min`: the capacity question needs a positive floor. Got 0 instead.")
     under5 = geo.areas["under5"]
-    from ..diagnose import components_below
     short = components_below(geo, floor)
     if short:
-        from ..errors import InfeasibleError
         raise InfeasibleError("capacity: the areas cannot all be placed in regions of the floor:", short)
     ub = upper_bound(geo.corridors, under5, floor)
-    limit = scn.solver.time_limit
     t0 = time.perf_counter()
+    limit = ctx.deadline.left(minimum=0.0)   # the wall-clock budget: what is left of the solve's deadline
     budget = min(10.0, limit / 10)
     grown = best_growth(geo.corridors, under5, floor, tries=400, seed=scn.solver.seed, seconds=budget)
     if grown is None:
-        from ..errors import SolverError
         raise SolverError("capacity: region growing found no plan; raise solver.time_limit")
     grew = len(set(grown.values()))
     t1 = time.perf_counter()
@@ -238,15 +236,13 @@ def solve(geo: Geography, scn: Scenario, ihash: str) -> Plan:
              f"valid upper bound {ub} (children per corridor component / {floor:g}); no linear-programming bound does "
              f"better here (see clusterplan.models.capacity)"]
     seconds = time.perf_counter() - t0
-    status = "optimal" if n >= ub else "feasible"
+    status = Status.OPTIMAL if n >= ub else Status.FEASIBLE
     solver = scn.solver.name.lower()
-    ver = (f"HiGHS via highspy {_version('highspy')}, PuLP {_version('pulp')}" if solver == "highs"
-           else f"{solver} via PuLP {_version('pulp')}")
+    ver = (f"HiGHS via highspy {package_version('highspy')}, PuLP {package_version('pulp')}" if solver == "highs"
+           else f"{solver} via PuLP {package_version('pulp')}")
     out = Outcome(status, float(n), float(ub), (ub - n) / n, seconds, solver,
                   f"region growing, local search and neighbourhood MIPs (clusterplan); {ver}")
-    table = centre_table(geo, assign, fac, minutes, status={j: "new" for j in sorted(assign.unique())})
     scope = ("connected regions of any shape; the bound is children / floor per corridor component, which "
              "ignores contiguity")
-    report = _report(out, scn, scope, ihash, None, notes)
-    return Plan(model="capacity", scenario_name=scn.name, assignment=_assignment_frame(assign), centres=table,
-                report=report, notes=notes)
+    return Plan.from_assignment(geo, scn, assign, fac, minutes, status={j: "new" for j in sorted(assign.unique())},
+                                report=report(out, scn, scope, ctx, None, notes), notes=notes)

@@ -27,38 +27,37 @@ import pulp
 from .. import measures
 from ..errors import InfeasibleError, ScenarioError, SolverError
 from ..geography import Geography
-from ..measures import centre_graph, phases  # centre_graph: also cp.models.cluster.centre_graph
-from ..plan import Plan
+from ..measures import centre_graph, deprived_under5, phases  # centre_graph: also cp.models.cluster.centre_graph
+from ..plan import Plan, assignment_frame
 from ..scenario import Scenario
-from . import contiguity
+from ..solvers import Deadline, solve_with
+from . import contiguity, status_quo
 from .assignment import add_counts
-from .objective import deprived_under5
+from .base import Context, report
 
 
-def solve(geo: Geography, scn: Scenario, ihash: str) -> Plan:
+def solve(geo: Geography, scn: Scenario, ctx: Context) -> Plan:
     """Cluster today's centres (status-quo catchments); the plan carries the clusters on each area's row."""
-    from ..solve import _assignment_frame, _report, centre_table, status_quo_assignment
-    sq = status_quo_assignment(geo, scn)
+    sq = status_quo.today(geo, scn, ctx.deadline)
     fac = measures.facilities(geo, "centres")
-    table = centre_table(geo, sq.assign, fac, geo.centre_minutes[fac.index], status={j: "kept" for j in fac.index})
-    base = Plan(model="cluster", scenario_name=scn.name, assignment=_assignment_frame(sq.assign), centres=table,
-                report=_report(sq.outcome, scn, "", ihash, sq.k, list(sq.notes)))
-    return add_clusters(base, geo, scn, ihash)
+    base = Plan.from_assignment(geo, scn, sq.assign, fac, geo.centre_minutes[fac.index],
+                                status={j: "kept" for j in fac.index},
+                                report=report(sq.outcome, scn, "", ctx, sq.k, list(sq.notes)))
+    return add_clusters(base, geo, scn, ctx)
 
 
-def add_clusters(plan: Plan, geo: Geography, scn: Scenario, ihash: str) -> Plan:
+def add_clusters(plan: Plan, geo: Geography, scn: Scenario, ctx: Context) -> Plan:
     """Cluster the kept centres of ``plan`` (with their catchments); returns the plan with clusters filled in.
 
     The report becomes the cluster model's; the catchment model's report is kept in its notes.
     """
-    from ..solve import _assignment_frame, _report
     cc = scn.clusters
     if cc.count is None and cc.min_count is None and cc.max_count is None and cc.min_reach is None:
         raise ScenarioError("`clusters`: give a count (clusters.count, or min_count / max_count) or a "
                             "clusters.min_reach; otherwise every centre would be its own cluster")
     fac = measures.facilities(geo, "centres")
     assign = plan.assignment.set_index("area")["centre"]
-    lead_of, out = cluster_centres(geo, scn, assign, fac)
+    lead_of, out = cluster_centres(geo, scn, assign, fac, ctx.deadline)
     table = plan.centres.copy()
     ph = phases(geo, assign, cc.phase1_share)
     table["cluster"] = table["centre"].map(lead_of).fillna("")
@@ -80,13 +79,13 @@ def add_clusters(plan: Plan, geo: Geography, scn: Scenario, ihash: str) -> Plan:
         first = f"catchments: {r.status}, gap {gap}, {r.seconds} s"
     scope = ("clusters connected through adjacent catchments by shortest-path precedence from their lead; "
              + first)
-    report = _report(out, scn, scope, ihash, r.candidates, list(r.notes))
-    return Plan(model=plan.model, scenario_name=scn.name, assignment=_assignment_frame(assign, lead_of),
-                centres=table, clusters=clusters, report=report, notes=plan.notes)
+    return plan.but(scenario_name=scn.name, assignment=assignment_frame(assign, lead_of), centres=table,
+                    clusters=clusters, report=report(out, scn, scope, ctx, r.candidates, list(r.notes)))
 
 
-def cluster_centres(geo: Geography, scn: Scenario, assign: pd.Series, fac: pd.DataFrame):
-    """Solve the cluster model over the centres of ``assign``; returns (centre -> lead id, solver outcome)."""
+def cluster_centres(geo: Geography, scn: Scenario, assign: pd.Series, fac: pd.DataFrame, deadline: Deadline):
+    """Solve the cluster model over the centres of ``assign`` within ``deadline``; returns (centre -> lead id,
+    solver outcome)."""
     cc = scn.clusters
     ids = sorted(set(assign))
     a = geo.areas
@@ -99,19 +98,18 @@ def cluster_centres(geo: Geography, scn: Scenario, assign: pd.Series, fac: pd.Da
     for j, m in h.edges:
         h.edges[j, m]["minutes"] = (t[j, m] + t[m, j]) / 2
     _presolve(scn, ids, reach, ph, h, fac)
-    u, out = _model(scn, cc, ids, reach, dep, ph, h, fac, t)
+    u, out = _model(scn, cc, ids, reach, dep, ph, h, fac, t, deadline)
     if out.status == "infeasible":
         raise InfeasibleError("clusters: no grouping satisfies this scenario.",
-                              _what_if(scn, cc, ids, reach, dep, ph, h, fac, t))
-    if out.status not in ("optimal", "feasible"):
+                              _what_if(scn, cc, ids, reach, dep, ph, h, fac, t, deadline))
+    if not out.status.is_ok:
         raise SolverError(f"clusters: no grouping found within {scn.solver.time_limit:g} s; raise solver.time_limit")
     lead_of = {j: m for (j, m), var in u.items() if var.varValue is not None and var.varValue > 0.5}
     return lead_of, out
 
 
-def _model(scn, cc, ids, reach, dep, ph, h, fac, t):
+def _model(scn, cc, ids, reach, dep, ph, h, fac, t, deadline: Deadline):
     """Build and solve the cluster model for cluster rules ``cc``; returns (u variables, outcome)."""
-    from ..solve import _solve
     prob = pulp.LpProblem("clusters", pulp.LpMinimize)
     num = {j: n for n, j in enumerate(ids)}
     pairs = []
@@ -152,10 +150,10 @@ def _model(scn, cc, ids, reach, dep, ph, h, fac, t):
         if cc.require_phase1:
             prob += pulp.lpSum(u[j, m] for j in members[m] if ph[j] == 1) >= v[m], f"phase1_{num[m]}"
     add_counts(prob, pulp.lpSum(v.values()), cc.count, cc.min_count, cc.max_count)
-    return u, _solve(prob, scn.solver, warm=False)
+    return u, solve_with(prob, scn.solver, deadline)
 
 
-def _what_if(scn, cc, ids, reach, dep, ph, h, fac, t) -> list[str]:
+def _what_if(scn, cc, ids, reach, dep, ph, h, fac, t, deadline: Deadline) -> list[str]:
     """Re-solve with one rule family dropped at a time and say which alone make the scenario feasible."""
     trials = [("clusters.min_reach", {"min_reach": None}), ("clusters.max_reach", {"max_reach": None}),
               ("the phase-1 rule (clusters.require_phase1)", {"require_phase1": False}),
@@ -169,8 +167,8 @@ def _what_if(scn, cc, ids, reach, dep, ph, h, fac, t) -> list[str]:
         if relaxed.count is None and relaxed.min_count is None and relaxed.max_count is None \
                 and relaxed.min_reach is None:
             relaxed = relaxed.model_copy(update={"min_reach": cc.min_reach or 0.0})
-        _, out = _model(scn, relaxed, ids, reach, dep, ph, h, fac, t)
-        if out.status in ("optimal", "feasible"):
+        _, out = _model(scn, relaxed, ids, reach, dep, ph, h, fac, t, deadline)
+        if out.status.is_ok:
             culprits.append(label)
     n1 = int((ph == 1).sum())
     lines = [f"{len(ids)} centres, {n1} of them phase 1 ({', '.join(fac.loc[ph[ph == 1].index, 'name'])}); "

@@ -32,3 +32,8 @@ def lots(plan, tender: Tender) -> pd.DataFrame:
     kept = kept.sort_values("centre").reset_index(drop=True)
     kept.insert(0, "lot", [f"lot {n + 1:02d}" for n in range(len(kept))])
     return kept[["lot", "centre", "name", "reach", "deprived_children", "weight", "share", "value", "vcs_accessible"]]
+
+
+def add_lots(plan, geo, scn, ctx):
+    """The tender stage: ``plan`` with one lot per kept centre (``scn.tender``'s budget and cap)."""
+    return plan.but(lots=lots(plan, scn.tender))

@@ -11,9 +11,10 @@ import math
 import networkx as nx
 import pulp
 
-from .errors import InfeasibleError
-from .geography import Geography
-from .models import assignment
+from ..errors import InfeasibleError
+from ..geography import Geography
+from ..solvers import Deadline, solve_with
+from . import assignment
 
 
 def presolve(geo: Geography, spec: assignment.Spec, *, what: str) -> None:
@@ -97,8 +98,9 @@ def _areas_phrase(codes: list[str], n_all: int) -> str:
     return f"the {len(codes)} area(s) {', '.join(codes[:8])}{more} (a corridor component)"
 
 
-def elastic(geo: Geography, spec: assignment.Spec, solver, *, what: str) -> list[str]:
-    """Re-solve with elastic floors, locks and counts; name the fewest that must be relaxed."""
+def elastic(geo: Geography, spec: assignment.Spec, solver, deadline: Deadline, *, what: str) -> list[str]:
+    """Re-solve with elastic floors, locks and counts (in what is left of ``deadline``); name the fewest that must
+    be relaxed."""
     built = assignment.build(geo.areas, geo.corridors, spec, name="elastic")
     prob = built.prob
     relax: dict[str, pulp.LpVariable] = {}
@@ -121,10 +123,8 @@ def elastic(geo: Geography, spec: assignment.Spec, solver, *, what: str) -> list
                 "plan (see the pre-solve checks)"]
     # Ties between equally small explanations go to floors: a lock or count is the commissioner's explicit choice.
     prob.setObjective(pulp.lpSum((1.0 if n.startswith("floor_") else 1.001) * r for n, r in relax.items()))
-    from .solvers import solve_problem
-    out = solve_problem(prob, name=solver.name, time_limit=solver.time_limit, gap=0.0, threads=solver.threads,
-                        seed=solver.seed)
-    if out.status not in ("optimal", "feasible"):
+    out = solve_with(prob, solver, deadline, gap=0.0)
+    if not out.status.is_ok:
         return ["even with every floor, lock and count relaxed there is no plan: the corridor graph, candidate "
                 "lists or travel limit rule it out"]
     fac = spec.facilities

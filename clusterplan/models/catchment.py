@@ -1,0 +1,106 @@
+"""Solving a catchment model (:mod:`.assignment`): the loop shared by status quo, amalgamate and sites.
+
+Solve with each area restricted to its ``k`` nearest facilities and precedence-shaped catchments; while that is
+infeasible widen the lists, then re-solve with exact flow contiguity before declaring the scenario infeasible (and
+explaining why, :mod:`.diagnose`). Every MIP gets what is left of the solve's deadline.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import pandas as pd
+
+from ..errors import InfeasibleError, SolverError
+from ..geography import Geography
+from ..plan import SolveReport
+from ..scenario import Scenario
+from ..solvers import Outcome, solve_with
+from . import assignment, contiguity, diagnose
+from .base import Context
+
+
+@dataclass
+class Solved:
+    """A solved catchment model: area -> facility, the solver outcome, and the restrictions it ran under."""
+
+    assign: pd.Series
+    outcome: Outcome
+    k: int
+    contiguity: str
+    notes: list[str]
+
+    def scope(self, noun: str) -> str:
+        """The feasible set the optimum and bound refer to, in words."""
+        cont = contiguity.SCOPE if self.contiguity == "precedence" else "connected catchments (exact flow model)"
+        return f"{cont}; each area among its {self.k} nearest {noun} or the warm start's choice"
+
+
+def run(geo: Geography, spec: assignment.Spec, scn: Scenario, ctx: Context, *, what: str) -> Solved:
+    """Solve a catchment model, widening the candidate lists while the restricted model is infeasible, then (if
+    still infeasible) re-solving with exact flow contiguity before declaring the scenario infeasible."""
+    diagnose.presolve(geo, spec, what=what)
+    notes: list[str] = []
+    k = spec.k
+    n_fac = len(spec.facilities)
+    s = scn.solver
+    while True:
+        cur = replace(spec, k=k)
+        start = assignment.heuristic(geo.areas, geo.corridors, cur)
+        built = assignment.build(geo.areas, geo.corridors, cur, name=what.replace(" ", "_"), extra=start)
+        if start is not None:
+            assignment.set_start(built, start)
+        out = solve_with(built.prob, s, ctx.deadline, warm=built.warm)
+        if out.status.is_ok:
+            return Solved(assignment.extract(built), out, k, cur.contiguity, notes)
+        if out.status == "infeasible" and k < n_fac:
+            new_k = min(2 * k, n_fac)
+            notes.append(f"restricting each area to its {k} nearest centres made the model infeasible; "
+                         f"widened to {new_k}")
+            k = new_k
+            continue
+        if out.status == "infeasible" and cur.contiguity == "precedence":
+            # Precedence admits only some connected catchments: before calling the scenario infeasible, ask the
+            # exact flow formulation, which admits them all.
+            notes.append("no plan with precedence-shaped catchments; re-solved with exact flow contiguity")
+            spec = replace(spec, contiguity="flow")
+            continue
+        if out.status == "infeasible":
+            raise InfeasibleError(f"{what}: no plan satisfies this scenario.",
+                                  diagnose.elastic(geo, cur, s, ctx.deadline, what=what))
+        raise SolverError(f"{what}: {out.solver} found no plan within {s.time_limit:g} s and did not prove the "
+                          "scenario infeasible; raise solver.time_limit or relax the scenario")
+
+
+def certify(geo: Geography, scn: Scenario, report: SolveReport, spec: assignment.Spec, ctx: Context) -> SolveReport:
+    """With ``solver.certify``: bound the problem without contiguity and candidate restrictions."""
+    if not scn.solver.certify or report.objective is None:
+        return report
+    relaxed = replace(spec, k=len(spec.facilities), contiguity="none")
+    built = assignment.build(geo.areas, geo.corridors, relaxed, name="relaxation")
+    out = solve_with(built.prob, scn.solver, ctx.deadline)
+    if out.bound is None:
+        return replace(report, notes=report.notes + ("certify: the relaxation found no bound in the time limit",))
+    gap = (report.objective - out.bound) / max(abs(report.objective), 1e-9)
+    return replace(report, relaxed_bound=out.bound, relaxed_gap=max(gap, 0.0))
+
+
+def absorbed_by(before: pd.Series, after: pd.Series, under5: pd.Series) -> dict[str, str]:
+    """For each centre of ``before`` not in ``after``: the kept centre taking most of its former children."""
+    kept = set(after.unique())
+    out = {}
+    df = pd.DataFrame({"old": before, "new": after.reindex(before.index), "p": under5.reindex(before.index)})
+    for old, grp in df.groupby("old"):
+        if old in kept:
+            continue
+        by_new = grp.groupby("new")["p"].sum()
+        out[old] = str(sorted(by_new.items(), key=lambda kv: (-kv[1], kv[0]))[0][0])
+    return out
+
+
+def unlocated_note(geo: Geography) -> list[str]:
+    """A note naming the centres without a known location (they are in no plan), or none."""
+    un = geo.centres[~geo.centres["located"]]
+    if not len(un):
+        return []
+    return [f"{len(un)} centre(s) have no known location and are not in this plan: {', '.join(un['name'])}"]

@@ -1,0 +1,498 @@
+"""Validation of input files and tables: every problem of an input is collected and reported as one
+:class:`InputError` naming the file, row, column and what was expected; nothing is silently dropped or clipped.
+
+:func:`input_file` checks a path before anything reads or hashes it (present, a regular file, readable, no larger
+than :data:`MAX_INPUT_BYTES`); :func:`read_table` reads a CSV, Excel or geometry file; the ``validate_*`` functions
+check areas and points (centres, sites) for :meth:`clusterplan.geography.Geography.build`.
+"""
+
+from __future__ import annotations
+
+import os
+import stat as _stat
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from shapely.geometry import Point
+
+from .errors import InputError
+
+#: Largest input file read (bytes); CLUSTERPLAN_MAX_INPUT_BYTES raises it.
+MAX_INPUT_BYTES = int(os.environ.get("CLUSTERPLAN_MAX_INPUT_BYTES", 2 * 1024**3))
+
+BNG = "EPSG:27700"
+# Great Britain in EPSG:27700 (metres), with a margin: anything outside is in the wrong CRS.
+GB_BOUNDS = (-10_000.0, -10_000.0, 710_000.0, 1_310_000.0)
+#: Smallest plausible median area of a small area (m2) and extent of a geography of several areas (m).
+MIN_AREA_M2 = 100.0
+MIN_EXTENT_M = 100.0
+#: Boundaries overlapping by more than this share of the smaller area are an error; less (above noise) is a note.
+OVERLAP_SHARE = 0.01
+OVERLAP_NOISE_M2 = 1.0
+#: A centre or site this close (metres) to an area but outside all of them (coasts, estuaries) joins the nearest area.
+SNAP_METRES = 500.0
+
+AREA_COLUMNS = ("name", "district", "under5", "idaci", "imd_decile", "rural_urban", "x", "y")
+CENTRE_COLUMNS = ("name", "district", "home_area", "located", "geocode_precision", "source_url", "phase", "x", "y")
+
+
+
+def input_file(path: str | Path, what: str, *, max_bytes: int | None = None) -> Path:
+    """``path`` if it is a readable regular file of at most ``max_bytes``; otherwise :class:`InputError` naming it
+    and the role it plays (``what``, e.g. "the areas file")."""
+    p = Path(path)
+    limit = MAX_INPUT_BYTES if max_bytes is None else max_bytes
+    try:
+        st = p.stat()
+    except FileNotFoundError:
+        raise InputError(str(path), [f"file not found ({what})"]) from None
+    except (OSError, ValueError) as exc:
+        raise InputError(str(path)[:300], [f"cannot be opened ({what}): {exc}"]) from None
+    if _stat.S_ISDIR(st.st_mode):
+        raise InputError(str(path), [f"is a folder; expected a file ({what})"])
+    if not _stat.S_ISREG(st.st_mode):
+        raise InputError(str(path), [f"is not a regular file (a pipe, socket or device); expected a file ({what})"])
+    if st.st_size > limit:
+        raise InputError(str(path), [f"is {st.st_size:,} bytes, larger than the {limit:,} clusterplan reads "
+                                     f"({what}); set CLUSTERPLAN_MAX_INPUT_BYTES to allow more"])
+    if not os.access(p, os.R_OK):
+        raise InputError(str(path), [f"cannot be read: permission denied ({what})"])
+    return p
+
+
+
+def _numeric(df: pd.DataFrame, col: str, source: str, problems: list[str], *, min_value: float | None = None,
+             max_value: float | None = None, required: bool = True, integer: bool = False) -> pd.Series:
+    """Coerce a column to numbers, recording every bad row (by file row number) in ``problems``."""
+    raw = df[col]
+    vals = pd.to_numeric(raw, errors="coerce")
+    rows = list(df.index)
+    for k, (code, v) in enumerate(zip(rows, vals, strict=True)):
+        if len(problems) > 200:
+            break
+        shown = raw.iloc[k]
+        if pd.isna(v):
+            if required or not pd.isna(shown):
+                what = "missing" if pd.isna(shown) else f"found {shown!r}"
+                problems.append(f"row {code!r}, column '{col}': expected a number, {what}")
+        elif not np.isfinite(v) or abs(v) > 1e12:
+            problems.append(f"row {code!r}, column '{col}': expected a finite number of sensible size, found {v}")
+        elif min_value is not None and v < min_value:
+            problems.append(f"row {code!r}, column '{col}': must be >= {min_value}, found {v}")
+        elif max_value is not None and v > max_value:
+            problems.append(f"row {code!r}, column '{col}': must be <= {max_value}, found {v}")
+        elif integer and float(v) != int(v):
+            problems.append(f"row {code!r}, column '{col}': expected a whole number of children, found {v}")
+    return vals
+
+
+
+TABLE_SUFFIXES = (".csv", ".txt")
+EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls")
+
+
+def read_table(path: str | Path, what: str, *, layer: str | None = None) -> pd.DataFrame:
+    """Read a table or geometry file (CSV, Excel, or any format geopandas reads), checked first by
+    :func:`input_file`. Rows that are entirely empty (Excel's trailing rows) are dropped and their
+    file row numbers kept in ``df.attrs["empty_rows"]``; ``df.attrs["row"]`` maps each index to its file row.
+    A multi-layer file needs ``layer`` (an error lists the layers)."""
+    path = input_file(path, f"the {what} file")
+    if path.stat().st_size == 0:
+        raise InputError(str(path), [f"the file is empty; expected the {what} table"])
+    suffix = path.suffix.lower()
+    try:
+        if suffix in TABLE_SUFFIXES:
+            df = pd.read_csv(path, dtype={"code": str}, encoding="utf-8-sig")  # Excel's CSV starts with a BOM
+        elif suffix in EXCEL_SUFFIXES:
+            df = pd.read_excel(path, sheet_name=layer or 0, dtype={"code": str})
+        else:
+            layers = _layers(path)
+            if layer is None and len(layers) > 1:
+                raise InputError(str(path), [f"holds {len(layers)} layers ({', '.join(layers[:10])}); say which "
+                                             f"holds the {what} with `geography.layers` (e.g. layers: {{{what}: "
+                                             f"{layers[0]}}}) or layer=..."])
+            if layer is not None and layers and layer not in layers:
+                raise InputError(str(path), [f"has no layer {layer!r}; its layers: {', '.join(layers[:10])}"])
+            df = gpd.read_file(path, layer=layer) if layer is not None else gpd.read_file(path)
+    except InputError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - re-raised with the file named
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise InputError(str(path), [f"could not be read as the {what} table: {first}"]) from None
+    if suffix in TABLE_SUFFIXES + EXCEL_SUFFIXES:
+        header_rows = 1
+        rows = pd.Series(np.arange(len(df)) + 1 + header_rows, index=df.index)
+        data_cols = [c for c in df.columns if c != "geometry"]
+        blank = df[data_cols].map(lambda v: v is None or (isinstance(v, str) and not v.strip())
+                                  or (isinstance(v, float) and np.isnan(v)))
+        empty = blank.all(axis=1) if data_cols else pd.Series(False, index=df.index)
+        if empty.any():
+            dropped = rows[empty].tolist()
+            df = df.loc[~empty]
+            df.attrs["empty_rows"] = dropped
+        df.attrs["row"] = rows.loc[df.index].to_dict()
+    return df
+
+
+def _layers(path: Path) -> list[str]:
+    try:
+        import pyogrio
+        return [str(n) for n in pyogrio.list_layers(path)[:, 0]]
+    except Exception:  # noqa: BLE001 - a format without layers, or one pyogrio cannot list: read it as it is
+        return []
+
+
+def rename_columns(df: pd.DataFrame, mapping: dict[str, str] | None, source: str) -> pd.DataFrame:
+    if not mapping:
+        return df
+    missing = [f"column '{theirs}' (mapped to '{ours}') not found; found: {[c for c in df.columns if c != 'geometry']}"
+               for ours, theirs in mapping.items() if theirs not in df.columns]
+    if missing:
+        raise InputError(source, missing)
+    return df.rename(columns={theirs: ours for ours, theirs in mapping.items()})
+
+
+def check_xy_crs(crs: str, source: str):
+    """The CRS of x/y columns, parsed; it must be projected (metres). Lon/lat degrees go in lon and lat columns."""
+    from pyproj import CRS
+    from pyproj.exceptions import CRSError
+    try:
+        c = CRS.from_user_input(crs)
+    except CRSError:
+        raise InputError(source, [f"`geography.crs` {crs!r} is not a coordinate reference system; expected e.g. "
+                                  "EPSG:27700"]) from None
+    if c.is_geographic:
+        raise InputError(source, [f"`geography.crs` {crs!r} is in degrees; x/y columns must be metres in a "
+                                  "projected CRS. Name degree columns lon and lat instead"])
+    return c
+
+
+def _xy_to(x: pd.Series, y: pd.Series, source_crs, target_crs) -> tuple[pd.Series, pd.Series]:
+    """x/y from ``source_crs`` to ``target_crs`` (rows with a missing coordinate stay missing)."""
+    from pyproj import CRS
+    if CRS.from_user_input(source_crs) == CRS.from_user_input(target_crs):
+        return x, y
+    ok = x.notna() & y.notna()
+    pts = gpd.GeoSeries(gpd.points_from_xy(x[ok], y[ok]), crs=source_crs).to_crs(target_crs)
+    x2, y2 = x.astype(float).copy(), y.astype(float).copy()
+    x2[ok], y2[ok] = pts.x.to_numpy(), pts.y.to_numpy()
+    return x2, y2
+
+
+def _working_crs(bnd: gpd.GeoSeries):
+    """The CRS a geography is held in: British National Grid when the areas lie in Great Britain (so every British
+    input lines up), else the file's own projected CRS in metres, else the UTM zone that fits the areas."""
+    try:
+        with np.errstate(all="ignore"):
+            b = bnd.to_crs(BNG).total_bounds
+        if np.isfinite(b).all() and b[0] >= GB_BOUNDS[0] and b[1] >= GB_BOUNDS[1] and b[2] <= GB_BOUNDS[2] \
+                and b[3] <= GB_BOUNDS[3]:
+            return BNG
+    except Exception:  # noqa: BLE001 - not projectable to the British grid: choose another below
+        pass
+    crs = bnd.crs
+    if crs.is_projected and crs.axis_info and crs.axis_info[0].unit_name in ("metre", "meter"):
+        return crs
+    return bnd.estimate_utm_crs()
+
+
+def points_from_file(path: str | Path, mapping: dict[str, str] | None, kind: str, *, crs: str = BNG,
+                      layer: str | None = None) -> pd.DataFrame:
+    df = rename_columns(read_table(path, f"{kind}s", layer=layer), mapping, str(path))
+    rows = df.attrs.get("row", {})
+    if isinstance(df, gpd.GeoDataFrame) and "geometry" in df.columns:
+        if df.crs is None:
+            raise InputError(str(path), ["the file declares no CRS; expected one (e.g. EPSG:27700)"])
+        pts = df.geometry.to_crs("EPSG:4326")
+        df = pd.DataFrame(df.drop(columns=[c for c in ("geometry", "x", "y") if c in df.columns]))
+        df["lon"] = [p.x if p is not None and not p.is_empty else np.nan for p in pts]
+        df["lat"] = [p.y if p is not None and not p.is_empty else np.nan for p in pts]
+    else:
+        check_xy_crs(crs, str(path))
+    if "id" in df.columns:
+        blank = [rows.get(i, i) for i, v in df["id"].items() if pd.isna(v) or not str(v).strip()]
+        if blank:
+            raise InputError(str(path), [f"row {r}: empty id; give every {kind} an id or leave the column out"
+                                         for r in blank[:20]])
+        df["id"] = df["id"].astype(str).str.strip()
+        dup = df["id"][df["id"].duplicated(keep=False)]
+        if len(dup):
+            raise InputError(str(path), [f"column 'id': duplicate id {i!r} on rows "
+                                         f"{', '.join(str(rows.get(k, k)) for k in grp.index)}; ids must be unique"
+                                         for i, grp in dup.groupby(dup)][:20])
+        df = df.set_index("id")
+    else:
+        df.index = pd.Index([f"{kind}{i + 1:04d}" for i in range(len(df))], name="id")
+    return df
+
+
+def validate_areas(areas: pd.DataFrame, boundaries: gpd.GeoSeries | None, source: str, bsource: str,
+                    notes: list[str], *, xy_crs: str = BNG) -> gpd.GeoDataFrame:
+    problems: list[str] = []
+    df = pd.DataFrame(areas.drop(columns="geometry") if "geometry" in areas.columns else areas).copy()
+    if boundaries is None and isinstance(areas, gpd.GeoDataFrame):
+        boundaries = areas.geometry
+    df.index = df.index.astype(str)
+    df.index.name = "code"
+    if "under5" not in df.columns:
+        raise InputError(source, [f"missing column 'under5' (children aged 0-4); found: {list(df.columns)}; "
+                                  "map yours with area_columns={'under5': '<your column>'}"])
+    dups = sorted(set(df.index[df.index.duplicated()]))
+    if dups:
+        problems.append(f"duplicate area code(s) {dups[:10]}; each area must appear once")
+    under5 = _numeric(df, "under5", source, problems, min_value=0, integer=True)
+    for col in AREA_COLUMNS:
+        if col not in df.columns:
+            df[col] = np.nan
+    lonlat = "lon" in df.columns and "lat" in df.columns and df["x"].isna().all()
+    if lonlat:
+        lon = _numeric(df, "lon", source, problems, min_value=-180, max_value=180)
+        lat = _numeric(df, "lat", source, problems, min_value=-90, max_value=90)
+    idaci = _numeric(df, "idaci", source, problems, min_value=0, max_value=1, required=False)
+    decile = _numeric(df, "imd_decile", source, problems, min_value=1, max_value=10, required=False)
+    x = _numeric(df, "x", source, problems, required=False)
+    y = _numeric(df, "y", source, problems, required=False)
+    if problems:
+        raise InputError(source, problems)
+
+    # Boundaries: present for every area, declared CRS, valid and non-empty, plausible in their units.
+    if boundaries is None:
+        raise InputError(bsource, ["no boundaries given; corridors need area shapes"])
+    if boundaries.crs is None:
+        raise InputError(bsource, ["the boundary file declares no CRS; expected one, e.g. EPSG:27700 or EPSG:4326 "
+                                   "(set it, e.g. gdf.set_crs(27700))"])
+    bnd = boundaries.copy()
+    bnd.index = bnd.index.astype(str)
+    missing = [c for c in df.index if c not in bnd.index]
+    if missing:
+        problems.append(f"{len(missing)} area(s) have no boundary, e.g. {missing[:5]}")
+    extra = [c for c in bnd.index if c not in df.index]
+    if extra:
+        problems.append(f"{len(extra)} boundary code(s) are not in the areas table, e.g. {extra[:5]}; "
+                        "remove them or add the areas")
+    for code, geom in bnd.items():
+        if geom is None or geom.is_empty:
+            problems.append(f"area {code}: empty geometry; expected a polygon")
+        elif geom.geom_type not in ("Polygon", "MultiPolygon"):
+            problems.append(f"area {code}: geometry is a {geom.geom_type}; expected a polygon")
+        elif not geom.is_valid:
+            from shapely.validation import explain_validity
+            problems.append(f"area {code}: invalid polygon ({explain_validity(geom)}); repair it "
+                            "(e.g. shapely.make_valid) and check the result")
+    if problems:
+        raise InputError(bsource, problems)
+    ominx, ominy, omaxx, omaxy = bnd.total_bounds
+    if boundaries.crs.is_geographic and not (-180 <= ominx and omaxx <= 180 and -90 <= ominy and omaxy <= 90):
+        raise InputError(bsource, [f"the file declares {boundaries.crs} (degrees) but its coordinates run from "
+                                   f"({ominx:.6g}, {ominy:.6g}) to ({omaxx:.6g}, {omaxy:.6g}): these look like "
+                                   "metres, so the declared CRS is probably wrong; declare the projected CRS they are "
+                                   "in (e.g. EPSG:27700)"])
+    work = _working_crs(bnd)
+    try:
+        with np.errstate(all="ignore"):
+            bnd = bnd.to_crs(work)
+    except Exception as exc:  # noqa: BLE001
+        raise InputError(bsource, [f"cannot reproject from {boundaries.crs} to {work}: {exc}"]) from None
+    minx, miny, maxx, maxy = bnd.total_bounds
+    if not np.isfinite([minx, miny, maxx, maxy]).all():
+        raise InputError(bsource, [f"coordinates cannot be placed once read as {boundaries.crs}; the file's declared "
+                                   "CRS is probably wrong (lon/lat degrees are EPSG:4326, British metres EPSG:27700)"])
+    # Units, not only a bounding box: degrees declared as metres make areas a few centimetres wide.
+    sizes = bnd.area.to_numpy()
+    extent = max(maxx - minx, maxy - miny)
+    if float(np.median(sizes)) < MIN_AREA_M2 or (len(bnd) > 1 and extent < MIN_EXTENT_M):
+        raise InputError(bsource, [f"the areas are implausibly small once read as {boundaries.crs}: median "
+                                   f"{float(np.median(sizes)):.3g} square metres, the whole geography "
+                                   f"{extent:.3g} m across (a small area such as an LSOA is at least "
+                                   f"{MIN_AREA_M2:,.0f} m2). These look like longitude/latitude degrees: declare "
+                                   "EPSG:4326"])
+    problems += _overlaps(bnd, notes)
+    if problems:
+        raise InputError(bsource, problems)
+    if str(work) != BNG and work != boundaries.crs:
+        notes.append(f"the areas lie outside Great Britain; they are held in {work} (metres), chosen for them")
+    if lonlat:
+        x, y = _xy_to(lon, lat, "EPSG:4326", work)
+    else:
+        x, y = _xy_to(x, y, xy_crs, work)
+    bnd = bnd.reindex(df.index)
+    if x.isna().any() or y.isna().any():
+        rep = bnd.representative_point()
+        n = int((x.isna() | y.isna()).sum())
+        notes.append(f"{n} area(s) had no population-weighted centroid; the boundary's representative point is used")
+        x = x.fillna(pd.Series(rep.x.to_numpy(), index=df.index))
+        y = y.fillna(pd.Series(rep.y.to_numpy(), index=df.index))
+    inside = [bnd[c].buffer(1000).contains(Point(xx, yy)) for c, xx, yy in zip(df.index, x, y, strict=True)]
+    far = [c for c, ok in zip(df.index, inside, strict=True) if not ok]
+    if far:
+        raw_x, raw_y = pd.to_numeric(df["x"], errors="coerce"), pd.to_numeric(df["y"], errors="coerce")
+        degrees = bool(((raw_x.abs() <= 180) & (raw_y.abs() <= 90)).loc[far].all())
+        raise InputError(source, [f"{len(far)} area centroid(s) lie more than 1 km outside their boundary, e.g. "
+                                  f"{far[:5]}; are x/y in {xy_crs} metres (`geography.crs`), or lon/lat in "
+                                  "degrees?" + (" They look like longitude/latitude degrees: name the columns lon "
+                                                "and lat" if degrees else "")])
+    out = gpd.GeoDataFrame({
+        "name": df["name"].where(df["name"].notna(), pd.Series(df.index, index=df.index)).astype(str),
+        "district": df["district"].astype(object).where(df["district"].notna(), "(none)").astype(str),
+        "under5": under5.astype(int), "idaci": idaci.astype(float), "imd_decile": decile.astype("Int64"),
+        "rural_urban": df["rural_urban"].astype(object).where(df["rural_urban"].notna(), None),
+        "x": x.astype(float), "y": y.astype(float),
+    }, geometry=bnd.to_numpy(), index=df.index, crs=work)
+    for extra_col in [c for c in df.columns if c not in out.columns and c not in ("lon", "lat", "geometry")]:
+        out[extra_col] = df[extra_col]
+    return out
+
+
+def _overlaps(bnd: gpd.GeoSeries, notes: list[str]) -> list[str]:
+    """Problems for identical or substantially overlapping boundaries (each names the pair and the overlap in m2);
+    slight overlaps (under :data:`OVERLAP_SHARE` of the smaller area) become a note."""
+    geoms = bnd.to_numpy()
+    codes = bnd.index.to_numpy()
+    left, right = gpd.GeoSeries(geoms, crs=bnd.crs).sindex.query(geoms, predicate="intersects")
+    problems, slight = [], []
+    for i, j in zip(left, right, strict=True):
+        if i >= j:
+            continue
+        a, b = geoms[i], geoms[j]
+        if a.equals(b):
+            problems.append(f"areas {codes[i]} and {codes[j]} have identical boundaries; is one a copy of the other?")
+            continue
+        inter = a.intersection(b).area
+        if inter <= OVERLAP_NOISE_M2:
+            continue
+        share = inter / max(min(a.area, b.area), 1e-9)
+        if share > OVERLAP_SHARE:
+            problems.append(f"areas {codes[i]} and {codes[j]} overlap by {inter:,.0f} m2 ({share:.1%} of the "
+                            "smaller); boundaries must not overlap")
+        else:
+            slight.append((inter, codes[i], codes[j]))
+        if len(problems) > 50:
+            break
+    if slight:
+        slight.sort(reverse=True)
+        notes.append(f"{len(slight)} pair(s) of boundaries overlap slightly (under {OVERLAP_SHARE:.0%} of the "
+                     f"smaller area; largest {slight[0][0]:,.0f} m2, areas {slight[0][1]} and {slight[0][2]})")
+    return problems
+
+
+def validate_points(df: pd.DataFrame | None, areas: gpd.GeoDataFrame, source: str, notes: list[str], *,
+                     kind: str, xy_crs: str = BNG) -> gpd.GeoDataFrame:
+    """Validate centres or sites: names, locations, home areas. Unlocated rows are kept and flagged."""
+    if df is None:
+        df = pd.DataFrame(columns=["name", "x", "y"])
+    df = pd.DataFrame(df).copy()
+    df.index = df.index.astype(str)
+    df.index.name = "id"
+    problems: list[str] = []
+    if "name" not in df.columns:
+        problems.append(f"missing column 'name' (the {kind}'s name); found: {list(df.columns)}")
+        raise InputError(source, problems)
+    dups = sorted(set(df.index[df.index.duplicated()]))
+    if dups:
+        problems.append(f"duplicate {kind} id(s) {dups[:10]}; ids must be unique")
+    for col in CENTRE_COLUMNS:
+        if col not in df.columns:
+            df[col] = np.nan
+    work = areas.crs or BNG
+    if "lon" in df.columns and "lat" in df.columns and df["x"].isna().all():
+        lon = _numeric(df, "lon", source, problems, min_value=-180, max_value=180, required=False)
+        lat = _numeric(df, "lat", source, problems, min_value=-90, max_value=90, required=False)
+        x, y = _xy_to(lon, lat, "EPSG:4326", work) if not problems else (lon, lat)
+    else:
+        x = _numeric(df, "x", source, problems, required=False)
+        y = _numeric(df, "y", source, problems, required=False)
+        if not problems:
+            x, y = _xy_to(x, y, xy_crs, work)
+    home = df["home_area"].astype(object).where(df["home_area"].notna(), None)
+    unknown = [(i, h) for i, h in home.items() if h is not None and str(h) not in areas.index]
+    for i, h in unknown[:20]:
+        problems.append(f"row {i!r}, column 'home_area': unknown area code {h!r}; expected one of the areas' codes")
+    if problems:
+        raise InputError(source, problems)
+    located = x.notna() & y.notna()
+    # A stated home area far from the stated location: kept as stated (the file's word), but named in the notes.
+    both = located & home.notna()
+    if both.any():
+        polys = areas.geometry.reindex(home[both].astype(str)).to_numpy()
+        pts = gpd.points_from_xy(x[both], y[both])
+        far = [i for i, poly, pt in zip(df.index[both], polys, pts, strict=True) if poly.distance(pt) > SNAP_METRES]
+        if far:
+            notes.append(f"{len(far)} {kind}(s) lie more than {SNAP_METRES:.0f} m from the home area the file gives "
+                         "them (the home area is used): " + ", ".join(f"{df.at[i, 'name']} ({home[i]})"
+                                                                     for i in far[:10]))
+    # Locate home areas by point-in-polygon where the file gives none.
+    need = located & home.isna()
+    if need.any():
+        pts = gpd.points_from_xy(x[need], y[need])
+        pt_i, area_i = areas.sindex.query(pts, predicate="within")
+        found = pd.Series(areas.index[area_i], index=df.index[need][pt_i])
+        found = found[~found.index.duplicated()]
+        outside = [i for i in df.index[need] if i not in found.index]
+        if outside:
+            # Boundaries are generalised and clipped at coasts and estuaries: a point within SNAP_METRES of an
+            # area joins the nearest one, and the notes say so. Farther than that is an error.
+            near_pts = gpd.points_from_xy(x[outside], y[outside])
+            (pi, ai), dist = areas.sindex.nearest(near_pts, max_distance=SNAP_METRES, return_distance=True,
+                                                  return_all=False)
+            snapped = pd.Series(areas.index[ai], index=pd.Index(outside)[pi])
+            snapped = snapped[~snapped.index.duplicated()]
+            if len(snapped):
+                notes.append(f"{len(snapped)} {kind}(s) lie just outside the generalised boundaries (within "
+                             f"{SNAP_METRES:.0f} m) and were given the nearest area: "
+                             + ", ".join(f"{df.at[i, 'name']} -> {a}" for i, a in snapped.items()))
+                found = pd.concat([found, snapped])
+            outside = [i for i in outside if i not in snapped.index]
+        if outside:
+            raise InputError(source, [f"row {i!r} ({df.at[i, 'name']}): location ({_given(df, i)}) lies "
+                                      f"more than {SNAP_METRES:.0f} m outside every area; give its home_area or "
+                                      "correct x/y (EPSG:27700 metres unless `geography.crs` says otherwise)"
+                                      + (" - these look like longitude/latitude degrees: name the columns lon "
+                                         "and lat" if _degrees_like(df, i) else "")
+                                      for i in outside[:20]])
+        home.loc[found.index] = found.astype(str)
+    # A row with a home area but no coordinates is placed at that area's centroid, and flagged as such.
+    at_home = ~located & home.notna()
+    if at_home.any():
+        x = x.where(~at_home, areas["x"].reindex(home[at_home].astype(str)).set_axis(df.index[at_home]))
+        y = y.where(~at_home, areas["y"].reindex(home[at_home].astype(str)).set_axis(df.index[at_home]))
+        df["geocode_precision"] = df["geocode_precision"].astype(object)
+        df.loc[at_home, "geocode_precision"] = "home area centroid"
+        notes.append(f"{int(at_home.sum())} {kind}(s) have a home area but no coordinates; placed at its centroid")
+    located = x.notna() & y.notna()
+    district = df["district"].astype(object)
+    fill = district.isna() & home.notna()
+    district.loc[fill] = areas["district"].reindex(home[fill].astype(str)).to_numpy()
+    geoms = [Point(a, b) if ok else None for a, b, ok in zip(x, y, located, strict=True)]
+    out = gpd.GeoDataFrame({
+        "name": df["name"].astype(str), "district": district.where(district.notna(), "(unknown)").astype(str),
+        "home_area": home, "located": located.astype(bool),
+        "geocode_precision": df["geocode_precision"].astype(object).where(df["geocode_precision"].notna(), None),
+        "source_url": df["source_url"].astype(object).where(df["source_url"].notna(), None),
+        "phase": pd.to_numeric(df["phase"], errors="coerce").astype("Int64"),
+        "x": x.astype(float), "y": y.astype(float),
+    }, geometry=gpd.GeoSeries(geoms, index=df.index, crs=work), index=df.index, crs=work)
+    for extra_col in [c for c in df.columns if c not in out.columns and c not in ("lon", "lat", "geometry")]:
+        out[extra_col] = df[extra_col]
+    n_unloc = int((~out["located"]).sum())
+    if n_unloc:
+        notes.append(f"{n_unloc} {kind}(s) have no known location and cannot be modelled: "
+                     f"{', '.join(out.loc[~out['located'], 'name'])}")
+    return out
+
+
+def _given(df: pd.DataFrame, i) -> str:
+    """The coordinates of row ``i`` as the file gave them."""
+    cols = ("lon", "lat") if "lon" in df.columns and pd.notna(df.at[i, "lon"]) else ("x", "y")
+    return ", ".join(f"{cols[k]} {pd.to_numeric(df.at[i, cols[k]], errors='coerce'):.6g}" for k in (0, 1))
+
+
+def _degrees_like(df: pd.DataFrame, i) -> bool:
+    """True when row ``i``'s x/y look like longitude/latitude degrees."""
+    if "lon" in df.columns and pd.notna(df.at[i, "lon"]):
+        return False
+    x, y = (pd.to_numeric(df.at[i, c], errors="coerce") for c in ("x", "y"))
+    return bool(abs(x) <= 180 and abs(y) <= 90)
+
+
