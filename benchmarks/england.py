@@ -1,6 +1,7 @@
-"""All of England: the capacity model over every upper-tier authority, on 1 and 2 worker processes.
+"""All of England: a scenario (default the capacity model) over every upper-tier authority, on 1 or 2 workers.
 
     python benchmarks/england.py --data ../shared/data/england --workers 2 --out /tmp/england2
+    python benchmarks/england.py --scenario scenarios/england/amalgamate.yaml --workers 2 --out /tmp/amalgamate
     python benchmarks/england.py --data ../shared/data/england --workers 1 --out /tmp/england1 [--every 4]
 
 Prints total wall time, the slowest authority, the worst gap, how many authorities met the 0.5% gap, and the peak
@@ -17,7 +18,7 @@ import sys
 import time
 from pathlib import Path
 
-from clusterplan import england
+from clusterplan import england, registry
 from clusterplan.batch import batch
 from clusterplan.scenario import read_yaml
 
@@ -56,7 +57,13 @@ def main() -> None:
     print(f"slowest authority: {slow['name']} ({slow['areas']} areas) {slow['seconds']:.1f} s solver time")
     print(f"worst gap: {worst['name']} {worst['gap']:.2%} ({worst['centres']} regions, bound {worst['bound']:.0f})")
     print(f"gap <= 0.5%: {met} of {len(solved)}; proven optimal: {int((solved['status'] == 'optimal').sum())}")
-    print(f"regions in England: {int(solved['centres'].sum()):,} against a bound of {int(solved['bound'].sum()):,}")
+    if registry.info(base.get("model", "amalgamate")).uses_todays_centres:   # amalgamate, status quo, cluster
+        print(f"children's centres today: {int(solved['centres_today'].sum()):,} in {len(solved)} authorities; "
+              f"below the floor today: {int(solved['centres_below_floor_today'].sum()):,}; "
+              f"kept: {int(solved['centres'].sum()):,}")
+    else:
+        print(f"regions in England: {int(solved['centres'].sum()):,} against a bound of "
+              f"{int(solved['bound'].sum()):,}")
     print(f"peak memory: parent {me:.0f} MiB, largest worker {kids:.0f} MiB")
 
 

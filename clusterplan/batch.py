@@ -13,7 +13,8 @@ complete and current (the same resolved scenario and the same England tables, by
 fails (no plan meets the scenario, a solver error) is reported in its row with the reason
 and tried again next time; it never stops the batch.
 
-No centre locations are known nationally, so a batch runs the models that plan over area centroids: ``capacity``
+Each authority's own children's centres come from the DfE register (:mod:`clusterplan.england`), so a batch runs
+any model: ``amalgamate`` (which of today's centres stay under the floor), ``status_quo``, ``cluster``, ``capacity``
 (how many centres of at least the floor the geography can support) and ``sites`` with ``sites: area_centroids``
 (where an optimal network would stand).
 """
@@ -42,11 +43,10 @@ from .io import MANIFEST, ensure_folder, read_manifest, remove_stale, replace_fi
 from .runner import input_hash, run
 from .scenario import Scenario
 
-#: The models a batch may run: those that plan over area centroids or candidate sites (no centre locations are known
-#: nationally), from the registry.
-MODELS = tuple(sorted(m.name for m in registry.MODELS.values() if not m.uses_todays_centres))
-COLUMNS = ["authority", "name", "kind", "areas", "under5", "model", "status", "centres", "bound", "gap",
-           "seconds", "solver", "time_limit", "folder", "error"]
+#: The models a batch may run: every model of the registry (each authority has its own centres from the register).
+MODELS = tuple(sorted(registry.names()))
+COLUMNS = ["authority", "name", "kind", "areas", "under5", "model", "status", "centres_today",
+           "centres_below_floor_today", "centres", "bound", "gap", "seconds", "solver", "time_limit", "folder", "error"]
 
 
 def folder_name(code: str, name: str) -> str:
@@ -59,7 +59,7 @@ def scenario_for(base: dict, code: str, data: Path) -> dict:
     out = copy.deepcopy(base)
     geo = out.get("geography") or {}
     out["geography"] = {"builtin": "england", "authority": code, "data": str(data), "sites": "area_centroids",
-                        **{k: geo[k] for k in ("links", "barriers") if geo.get(k)}}
+                        **{k: geo[k] for k in ("links", "barriers", "network") if geo.get(k)}}
     out["name"] = f"{base.get('name', 'scenario')} - {code}"
     return out
 
@@ -88,7 +88,10 @@ def row_from_folder(folder: Path, info: dict) -> dict:
     centres = pd.read_csv(folder / "centres.csv")
     if "status" in centres.columns:
         centres = centres[~centres["status"].isin(["closed", "amalgamated"])]
+    metrics = json.loads((folder / "metrics.json").read_text()) if (folder / "metrics.json").exists() else {}
     return {**info, "model": man["model"], "status": man["status"], "centres": len(centres),
+            "centres_today": metrics.get("centres_today"),
+            "centres_below_floor_today": metrics.get("centres_below_floor_today"),
             "bound": man.get("bound"), "gap": man.get("gap"), "seconds": man.get("seconds"),
             "solver": f"{man.get('solver')} {man.get('solver_version')}", "time_limit": man.get("time_limit"),
             "folder": folder.name, "error": ""}
@@ -143,9 +146,9 @@ def batch(base: dict, out: str | Path, *, authorities: list[str] | None = None, 
     folder = england.data_folder(data)
     model = base.get("model", "amalgamate")
     if model not in MODELS or base.get("stages") or base.get("policies"):
-        raise ScenarioError(f"`model: {model}`: a batch over English authorities plans over area centroids, so the "
-                            f"model must be one of {', '.join(MODELS)} without stages or policies (no centre "
-                            "locations are known nationally)")
+        raise ScenarioError(f"`model: {model}`: a batch runs one model over English authorities: one of "
+                            f"{', '.join(MODELS)}, without stages or policies (per-district policies name one "
+                            "authority's districts)")
     table = england.authorities(folder)
     codes = resolve_authorities(authorities, table)
     out = Path(out)
@@ -172,7 +175,8 @@ def batch(base: dict, out: str | Path, *, authorities: list[str] | None = None, 
 
 def _write_table(rows: dict[str, dict], codes: list[str], out: Path) -> pd.DataFrame:
     table = pd.DataFrame([rows[c] for c in codes if c in rows]).reindex(columns=COLUMNS)
-    table["centres"] = table["centres"].astype("Int64")
+    for col in ("centres", "centres_today", "centres_below_floor_today"):
+        table[col] = table[col].astype("Int64")
     replace_file(out / "batch.csv", lambda p: write_csv(table, p, index=False))
     return table
 

@@ -329,7 +329,7 @@ def _check_policies(plan, geo: Geography, scn: Scenario, raise_on_violation: boo
 
 # ---------------------------------------------------------------------- what a written plan folder states
 #: Metrics that need today's catchments (a solve) to recompute; ``check_written`` leaves them to the plan's manifest.
-NEEDS_STATUS_QUO = ("areas_changing_centre", "children_changing_centre")
+NEEDS_STATUS_QUO = ("areas_changing_centre", "children_changing_centre", "centres_today", "centres_below_floor_today")
 
 
 def check_written(plan, geography: Geography, scenario: Scenario) -> list[str]:

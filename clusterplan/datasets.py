@@ -2,13 +2,14 @@
 authority from the England tables, which the user points to (:func:`england`).
 
 See ``clusterplan/data/ATTRIBUTION.md`` for sources and licences. Nothing here is invented: where the data has a gap
-(10 of Norfolk's 53 centres were never named in public sources, 2 named ones have no known location, there is no open
-road network) the geography says so in :meth:`Geography.summary` and accepts a commissioner's better file.
+(centres are placed at their postcode's centroid, not their building; there is no open road network) the geography
+says so in :meth:`Geography.summary` and accepts a commissioner's better file.
 """
 
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -60,6 +61,41 @@ def norfolk_travel_model() -> trv.TravelModel:
     return trv.norfolk_model()
 
 
+#: The gap in the centres' locations, stated wherever the built-in centres are used.
+CENTRE_LOCATIONS = ("centres stand at the centroid of their postcode (DfE register, OS Code-Point Open 2014), not at "
+                    "their building; a commissioner's own centres file replaces them (geography.centres)")
+
+
+def norfolk_centres(register: pd.DataFrame, history: pd.DataFrame) -> pd.DataFrame:
+    """Norfolk's 53 designated children's centres from the DfE register (GIAS: URN, address, postcode, district,
+    postcode-centroid coordinates), with the public history of the older 43-row file where it names the same centre
+    (``existing_csv_match``): its name, year and source. The older file is never a source of locations. Ids are
+    short names (``hunstanton``); centres sharing an address (Dereham Central and South, Aylsham and Reepham) share
+    a home area, as co-located centres do."""
+    hist = history.set_index("name")
+    matches = register["existing_csv_match"].fillna("").map(lambda m: [n.strip() for n in m.split(";") if n.strip()])
+    unknown = sorted({n for ns in matches for n in ns} - set(hist.index))
+    if unknown:
+        raise InputError("clusterplan/data/norfolk/norfolk_childrens_centres_gias.csv",
+                         [f"column 'existing_csv_match': {n!r} is not a centre of the older file" for n in unknown])
+
+    def joined(col: str) -> list[str | None]:
+        return [" ; ".join(str(hist.at[n, col]) for n in ns) if ns else None for ns in matches]
+
+    centres = pd.DataFrame({
+        "name": register["name"].to_numpy(), "district": register["district_name"].to_numpy(),
+        "home_area": None, "x": register["easting"].to_numpy(), "y": register["northing"].to_numpy(),
+        "geocode_precision": "postcode centroid (OS Code-Point Open, Aug 2014)",
+        "urn": register["urn"].to_numpy(), "address": register["address"].to_numpy(),
+        "postcode": register["postcode"].to_numpy(), "notes": register["notes"].to_numpy(),
+        "source_url": [f"{eng.GIAS_PAGE}{u}" for u in register["urn"]],
+        "history_name": [" ; ".join(ns) if ns else None for ns in matches], "history_year": joined("year"),
+        "history_source_url": joined("source_url"),
+    })
+    centres.index = pd.Index([slug(n) for n in register["name"]], name="id")
+    return centres
+
+
 @lru_cache(maxsize=4)
 def _norfolk(year: int) -> Geography:
     names = {
@@ -71,7 +107,8 @@ def _norfolk(year: int) -> Geography:
         "rural_urban": "norfolk_lsoa11_rural_urban_2011.csv",
         "lookup": "norfolk_lsoa11_lookup.csv",
         "msoa_names": "norfolk_msoa11_hocl_names_popweighted_centroids.csv",
-        "centres": "norfolk_childrens_centres_2009_2019.csv",
+        "centres": "norfolk_childrens_centres_gias.csv",
+        "history": "norfolk_childrens_centres_2009_2019.csv",
         "sites": "norfolk_gias_open_establishments_2025-05-24.csv",
         "road_minutes": "norfolk_lsoa11_road_travel_minutes_to_stroke_units.csv",
     }
@@ -100,14 +137,7 @@ def _norfolk(year: int) -> Geography:
     if missing:  # the shipped files are complete; this guards against a damaged install
         raise InputError("clusterplan/data/norfolk", [f"column '{c}' has gaps after joining" for c in missing])
 
-    c = _csv(names["centres"])
-    centres = pd.DataFrame({
-        "name": c["name"], "district": c["district"], "home_area": c["lsoa11cd"],
-        "x": c["easting"], "y": c["northing"], "geocode_precision": c["geocode_method"],
-        "geocode_detail": c["geocode_precision"], "source_url": c["source_url"], "town": c["town"],
-        "year": c["year"],
-    })
-    centres.index = pd.Index([slug(n) for n in c["name"]], name="id")
+    centres = norfolk_centres(_csv(names["centres"]), _csv(names["history"]))
 
     s = _csv(names["sites"])
     sites = pd.DataFrame({
@@ -119,15 +149,17 @@ def _norfolk(year: int) -> Geography:
     # Some schools' registered LSOA is a 2021 code or lies outside the 2011 set: locate those by their point.
     sites.loc[~sites["home_area"].isin(codes), "home_area"] = None
 
-    return Geography.build(
+    geo = Geography.build(
         f"Norfolk (mid-{year} under-fives)", areas, bnd.geometry, centres, sites,
         travel=norfolk_travel_model(), sources={k: _hash(v) for k, v in names.items()},
         labels={k: f"clusterplan/data/norfolk/{v}" for k, v in names.items()},
     )
+    return replace(geo, notes=(CENTRE_LOCATIONS, *geo.notes))
 
 
 def norfolk(year: int = 2020) -> Geography:
-    """Norfolk's 538 LSOAs, 43 named centres, 465 school sites, corridor graph and travel minutes.
+    """Norfolk's 538 LSOAs, its 53 designated children's centres (the DfE register), 465 school sites, corridor
+    graph and travel minutes.
 
     ``year`` chooses the ONS mid-year under-five estimates: 2017 (47,149 children), 2019 (45,540) or 2020 (44,201).
     Deprivation is IoD2019 (IDACI score, IMD decile); rural-urban class is 2011. Returns a fresh copy each call.
@@ -140,14 +172,15 @@ def norfolk(year: int = 2020) -> Geography:
                         "centre_minutes": g.centre_minutes.copy(), "site_minutes": g.site_minutes.copy()})
 
 
-def england(authority: str, data: str | None = None) -> Geography:
+def england(authority: str, data: str | None = None, *, network: str = "today") -> Geography:
     """Any English upper-tier authority (a code such as ``E10000020`` or a name such as ``"Norfolk"``), built from
     the England tables in ``data`` (or ``$CLUSTERPLAN_ENGLAND_DATA``); see :mod:`clusterplan.england`.
 
-    The tables are not shipped (the boundary file alone is 32 MB). No centre locations are known nationally, so the
-    geography plans over area centroids: use the ``sites`` (``sites: area_centroids``) and ``capacity`` models.
+    The tables are not shipped (the boundary file alone is 32 MB). The authority's children's centres and linked
+    sites come from the DfE register in the tables' ``childrens_centres/`` folder: ``network="today"`` those open in
+    January 2026 (where the register says), ``"designated"`` every one; candidate sites are the area centroids.
     """
-    return eng.geography(authority, data)
+    return eng.geography(authority, data, network=network)
 
 
 # ---------------------------------------------------------------------- the geography a scenario names
@@ -159,7 +192,7 @@ def _geography(spec_json: str, _stamps: tuple) -> Geography:
     if spec.builtin == "norfolk":
         geo = norfolk(spec.year)
     elif spec.builtin == "england":
-        geo = england(spec.authority, spec.data)
+        geo = england(spec.authority, spec.data, network=spec.network)
     else:
         geo = Geography.from_files(areas=spec.areas, boundaries=spec.boundaries, centres=spec.centres,
                                    area_columns=spec.area_columns or None, boundary_code=spec.boundary_code,

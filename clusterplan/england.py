@@ -27,7 +27,7 @@ import pandas as pd
 from . import corridors as corr
 from . import travel as trv
 from .errors import InputError
-from .geography import Geography, sha256
+from .geography import Geography, sha256, slug
 
 ENV = "CLUSTERPLAN_ENGLAND_DATA"
 
@@ -39,7 +39,16 @@ FILES = {
     "lookup": "ew_lsoa11_lsoa21_lad22_bestfit_lookup.csv",
     "idaci": "england_lsoa11_iod2019_income_idaci_idaopi_scores.csv",
     "imd": "england_lsoa11_imd2019_ranks_deciles.csv",
+    "centres": "childrens_centres/centres.csv",
+    "links": "childrens_centres/links.csv",
 }
+#: A centre's page in the DfE register (GIAS), by URN.
+GIAS_PAGE = "https://get-information-schools.service.gov.uk/Establishments/Establishment/Details/"
+#: The DfE register (GIAS) columns a centres file must have.
+REGISTER_COLUMNS = ("urn", "name", "linked_site", "district_code", "district_name", "address", "postcode",
+                    "open_in_2026_01", "easting", "northing")
+#: How far (metres) a centre may lie outside its authority's generalised areas before that is an error.
+OUTSIDE_METRES = 5_000.0
 
 #: The county table: ONS "Local Authority District to County (April 2022)" for the 24 county councils, shipped
 #: as ``clusterplan/data/england/lad22_cty22_april2022.csv`` (LAD22CD, LAD22NM, CTY22CD, CTY22NM).
@@ -170,6 +179,108 @@ def _tables(folder: Path) -> tuple[pd.DataFrame, gpd.GeoSeries, pd.DataFrame, di
     return areas, bnd, tiers, hashes
 
 
+@lru_cache(maxsize=2)
+def _register(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The DfE register of children's centres and linked sites (``urn`` index), each given its upper-tier
+    ``authority_code``: by its GIAS district where that is a 2022 district, else (districts reorganised since, e.g.
+    Cumberland) by the area its point lies in; and the links (linked site ``URN`` -> centre ``LinkURN``)."""
+    path = folder / FILES["centres"]
+    reg = _read_csv(folder, "centres", dtype=str, keep_default_na=False)
+    _need(reg, list(REGISTER_COLUMNS), folder, "centres")
+    problems = []
+    dup = reg["urn"][reg["urn"].duplicated(keep=False)]
+    problems += [f"rows {', '.join(str(i + 2) for i in grp.index)}: duplicate URN {u}; each centre once"
+                 for u, grp in dup.groupby(dup)]
+    x = pd.to_numeric(reg["easting"], errors="coerce")
+    y = pd.to_numeric(reg["northing"], errors="coerce")
+    problems += [f"row {i + 2} (URN {reg.at[i, 'urn']}, {reg.at[i, 'name']}): no coordinates for postcode "
+                 f"{reg.at[i, 'postcode'] or '(blank)'}; locate it (easting, northing in EPSG:27700)"
+                 for i in reg.index[x.isna() | y.isna()]]
+    if problems:
+        raise InputError(str(path), problems[:50])
+    areas, bnd, tiers, _ = _tables(folder)
+    reg = reg.assign(x=x.to_numpy(), y=y.to_numpy())
+    by_district = reg["district_code"].map(tiers.set_index("district_code")["authority_code"])
+    pts = gpd.GeoSeries(gpd.points_from_xy(reg["x"], reg["y"]), index=reg.index, crs=bnd.crs)
+    need = by_district.isna()
+    if need.any():
+        (pi, ai), _ = bnd.sindex.nearest(pts[need].to_numpy(), max_distance=OUTSIDE_METRES, return_distance=True,
+                                         return_all=False)
+        found = pd.Series(areas["authority_code"].reindex(bnd.index[ai]).to_numpy(), index=reg.index[need][pi])
+        by_district.loc[found.index] = found
+    lost = reg.index[by_district.isna()]
+    if len(lost):
+        raise InputError(str(path), [f"row {i + 2} (URN {reg.at[i, 'urn']}, {reg.at[i, 'name']}): district "
+                                     f"{reg.at[i, 'district_code']} is not an English district of 2022 and its "
+                                     f"point lies more than {OUTSIDE_METRES:,.0f} m from every English area"
+                                     for i in lost[:20]])
+    reg = reg.assign(authority_code=by_district.to_numpy()).set_index("urn")
+    links = _read_csv(folder, "links", dtype=str, keep_default_na=False)
+    _need(links, ["URN", "LinkURN"], folder, "links")
+    return reg, links
+
+
+def _centres(folder: Path, code: str, shapes: gpd.GeoDataFrame, network: str
+             ) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+    """The authority's centres and linked sites from the register, with home areas and notes.
+
+    Membership is by GIAS authority (:func:`_register`); the home area is the authority's area the point lies in,
+    else the nearest (a postcode centroid on the far side of an authority boundary), and such centres are named.
+    ``network``: ``today`` drops those the register says were not open in January 2026 (keeping those whose status
+    it withholds, and saying so); ``designated`` keeps every centre."""
+    reg, links = _register(folder)
+    mine = reg[reg["authority_code"] == code]
+    notes: list[str] = []
+    if network == "today":
+        closed = mine["open_in_2026_01"].str.lower() == "no"
+        if closed.any():
+            notes.append(f"{int(closed.sum())} register record(s) not open in January 2026 left out (network: today): "
+                         + ", ".join(mine.loc[closed, "name"].head(10)))
+        withheld = ~mine["open_in_2026_01"].str.lower().isin(["yes", "no"])
+        if withheld.any():
+            notes.append(f"the register withholds the 2026 status of {int(withheld.sum())} record(s); they are kept")
+        mine = mine[~closed]
+    pts = gpd.GeoSeries(gpd.points_from_xy(mine["x"], mine["y"]), index=mine.index, crs=shapes.crs)
+    home = pd.Series(None, index=mine.index, dtype=object)
+    if len(mine):
+        pi, ai = shapes.sindex.query(pts.to_numpy(), predicate="within")
+        inside = pd.Series(shapes.index[ai], index=mine.index[pi])
+        home.loc[inside.index[~inside.index.duplicated()]] = inside[~inside.index.duplicated()]
+        out = home.index[home.isna()]
+        if len(out):
+            (qi, bi), dist = shapes.sindex.nearest(pts[out].to_numpy(), return_distance=True, return_all=False)
+            home.loc[out[qi]] = shapes.index[bi].to_numpy()
+            far = [(mine.at[u, "name"], d) for u, d in zip(out[qi], dist, strict=True) if d > OUTSIDE_METRES]
+            if far:
+                raise InputError(f"{folder / FILES['centres']}", [
+                    f"{n}: its point lies {d:,.0f} m outside its authority's areas (more than "
+                    f"{OUTSIDE_METRES:,.0f} m); correct its coordinates" for n, d in far])
+            notes.append(f"{len(out)} centre(s) or linked site(s) of this authority by the register lie outside its "
+                         "areas (postcode centroids across a boundary) and were given the nearest area: "
+                         + ", ".join(f"{mine.at[u, 'name']} ({d:,.0f} m)" for u, d in zip(out[qi], dist, strict=True)))
+    ids = pd.Series([slug(n) for n in mine["name"]], index=mine.index)
+    clash = ids.duplicated(keep=False)
+    ids[clash] = [f"{i}-{u}" for i, u in zip(ids[clash], ids.index[clash], strict=True)]
+    table = pd.DataFrame({
+        "name": mine["name"], "district": mine["district_name"], "home_area": home, "x": mine["x"], "y": mine["y"],
+        "urn": mine.index, "address": mine["address"], "postcode": mine["postcode"],
+        "open_in_2026_01": mine["open_in_2026_01"],
+        "geocode_precision": "postcode centroid",
+        "source_url": [f"{GIAS_PAGE}{u}" for u in mine.index],
+    })
+    table.index = pd.Index(ids.to_numpy(), name="id")
+    is_site = (mine["linked_site"].str.lower() == "yes").to_numpy()
+    centres, sites = table[~is_site], table[is_site].copy()
+    centre_of = dict(zip(centres["urn"], centres.index, strict=True))
+    link = links[links["URN"].isin(sites["urn"])].groupby("URN")["LinkURN"].agg(list)
+    sites["centre"] = [next((centre_of[c] for c in link.get(u, []) if c in centre_of), "") for u in sites["urn"]]
+    orphans = sites[sites["centre"] == ""]
+    if len(orphans):
+        notes.append(f"{len(orphans)} linked site(s) link to no centre of this authority in the register: "
+                     + ", ".join(orphans["name"].head(10)) + (" ..." if len(orphans) > 10 else ""))
+    return centres, sites, notes
+
+
 def authorities(data: str | Path | None = None) -> pd.DataFrame:
     """The 152 upper-tier authorities: index ``code``; ``name``, ``kind``, ``districts`` (names joined by "; "),
     ``areas`` (LSOAs) and ``under5`` (children aged 0-4, mid-2020)."""
@@ -198,9 +309,11 @@ def find(authority: str, table: pd.DataFrame) -> str:
                                    f"E10000020 or a name such as Norfolk){hint}"])
 
 
-def geography(authority: str, data: str | Path | None = None) -> Geography:
+def geography(authority: str, data: str | Path | None = None, *, network: str = "today") -> Geography:
     """The geography of one upper-tier authority: its LSOAs (2011) with mid-2020 under-fives, IoD2019 IDACI and IMD
-    decile, population-weighted centroids, boundaries and corridor graph; one candidate site per area centroid.
+    decile, population-weighted centroids, boundaries and corridor graph; one candidate site per area centroid;
+    and its children's centres and linked sites from the DfE register (:func:`_centres`; ``network``: ``today`` or
+    ``designated``).
 
     Areas separated by water (islands, estuaries) are joined to the nearest area of the rest of the authority, and
     each such assumed link is listed in the geography's notes. Travel minutes use the Norfolk-calibrated model with
@@ -224,13 +337,17 @@ def geography(authority: str, data: str | Path | None = None) -> Geography:
         polygons = polygons.make_valid()
     shapes = gpd.GeoDataFrame(mine[["x", "y"]], geometry=polygons.to_numpy(), crs=bnd.crs)
     graph, assumed = corr.join_components(corr.adjacency(shapes), shapes)
+    centres, linked, centre_notes = _centres(folder, code, shapes, network)
     geo = Geography.build(f"{row['name']} ({row['kind']}; England tables, mid-2020 under-fives)", mine,
-                          polygons, None, "area_centroids", corridors=graph, travel=trv.norfolk_model(),
+                          polygons, centres, "area_centroids", corridors=graph, travel=trv.norfolk_model(),
+                          linked_sites=linked,
                           sources={f"england:{k}": v for k, v in hashes.items()},
                           labels={"areas": str(folder / FILES["lookup"]),
-                                  "boundaries": str(folder / FILES["boundaries"])})
-    notes = ["no centre locations are known nationally: plans stand at area centroids (sites: area_centroids, "
-             "capacity)",
+                                  "boundaries": str(folder / FILES["boundaries"]),
+                                  "centres": str(folder / FILES["centres"])})
+    notes = [f"{len(centres)} children's centres and {len(linked)} linked sites from the DfE register (GIAS); they "
+             "stand at their postcode's centroid, not their building",
+             *centre_notes,
              "travel minutes use the model calibrated on Norfolk roads, not validated for this authority"]
     notes += [f"boundary of {a} is not a valid polygon in {FILES['boundaries']} (nested shells); repaired with "
               "shapely.make_valid" for a in invalid]

@@ -46,7 +46,7 @@ from .validation import (  # noqa: F401 - BNG, AREA_COLUMNS, CENTRE_COLUMNS, rea
 
 def slug(text: str) -> str:
     """A short, stable, lower-case id from a centre's name ("Diss Children's Centre" -> "diss")."""
-    t = re.sub(r"children'?s centre|sure start|building", " ", str(text), flags=re.I)
+    t = re.sub(r"children'?s centres?|sure ?start|building|\(phase \d\)", " ", str(text), flags=re.I)
     t = re.sub(r"[^a-z0-9]+", "-", t.lower()).strip("-")
     return t or "centre"
 
@@ -82,6 +82,8 @@ class Geography:
     site_minutes: pd.DataFrame
     travel: trv.TravelModel | None = None
     travel_source: str = "model"
+    linked_sites: gpd.GeoDataFrame | None = None  # children's centre linked sites (spokes), with the ``centre`` each
+    #                                               links to ("" where the register names none); not a planning input
     sources: dict[str, str] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
 
@@ -90,6 +92,7 @@ class Geography:
     def build(cls, name: str, areas: pd.DataFrame, boundaries: gpd.GeoSeries | None = None,
               centres: pd.DataFrame | None = None, sites: pd.DataFrame | str | None = "area_centroids", *,
               travel: trv.TravelModel, corridors: nx.Graph | None = None,
+              linked_sites: pd.DataFrame | None = None,
               tolerance: float = 25.0, sources: dict[str, str] | None = None,
               labels: dict[str, str] | None = None, xy_crs: str = BNG) -> Geography:
         """The one validating constructor.
@@ -101,7 +104,8 @@ class Geography:
         :data:`CENTRE_COLUMNS`; ``sites="area_centroids"`` makes one site per area. ``travel``: a fitted
         :class:`~clusterplan.travel.TravelModel`, required (e.g. :func:`clusterplan.travel.norfolk_model`, calibrated
         on the built-in Norfolk road minutes).
-        ``labels`` names the file each table came from, for error messages.
+        ``labels`` names the file each table came from, for error messages. ``linked_sites``: a centre's satellite
+        sites (same shape as centres, plus ``centre``, the id of the centre each links to).
         """
         labels = labels or {}
         notes: list[str] = []
@@ -114,6 +118,15 @@ class Geography:
         else:
             sites_gdf = validate_points(sites, areas_gdf, labels.get("sites", "sites"), notes, kind="site",
                                          xy_crs=xy_crs)
+        linked = None
+        if linked_sites is not None:
+            linked = validate_points(linked_sites, areas_gdf, labels.get("centres", "linked sites"), notes,
+                                     kind="linked site", xy_crs=xy_crs)
+            unknown = sorted(set(linked["centre"].astype(str)) - set(centres_gdf.index) - {""})
+            if unknown:
+                raise InputError(labels.get("centres", "linked sites"),
+                                 [f"linked site(s) link to unknown centre id(s) {unknown[:10]}; expected the id of "
+                                  "one of the centres"])
         graph = corridors if corridors is not None else corr.adjacency(areas_gdf, tolerance=tolerance)
         corr.validate(graph, areas_gdf.index, source=labels.get("corridors", "corridors"))
         graph = _annotate_minutes(graph, areas_gdf, travel)
@@ -123,7 +136,7 @@ class Geography:
         return cls(name=name, areas=areas_gdf, centres=centres_gdf, sites=sites_gdf, corridors=graph,
                    centre_minutes=trv.model_minutes(travel, areas_gdf, centres_gdf),
                    site_minutes=trv.model_minutes(travel, areas_gdf, sites_gdf),
-                   travel=travel, travel_source=travel.describe(), sources=dict(sources or {}),
+                   travel=travel, travel_source=travel.describe(), sources=dict(sources or {}), linked_sites=linked,
                    notes=tuple(notes))
 
     @classmethod
@@ -277,7 +290,7 @@ class Geography:
         centres = validate_points(df, self.areas, str(path), notes, kind="centre", xy_crs=crs)
         if self.travel is None:
             raise InputError(str(path), ["this geography has a fixed travel matrix; give the centres' minutes too"])
-        kept = tuple(n for n in self.notes if "centre(s)" not in n)
+        kept = tuple(n for n in self.notes if "centre(s)" not in n and not n.startswith("centres "))
         return replace(self, centres=centres, centre_minutes=trv.model_minutes(self.travel, self.areas, centres),
                        sources={**{k: v for k, v in self.sources.items() if k != "centres"},
                                 f"centres:{Path(path).name}": sha256(path)},
@@ -338,6 +351,8 @@ class Geography:
         corr.validate(graph, keep, source=f"corridors within {', '.join(districts)}")
         return replace(self, name=f"{self.name} - {', '.join(districts)}", areas=self.areas.loc[keep],
                        centres=cen, sites=sites, corridors=graph,
+                       linked_sites=None if self.linked_sites is None else
+                       self.linked_sites[self.linked_sites["home_area"].isin(keep)],
                        centre_minutes=self.centre_minutes.loc[keep, cen.index],
                        site_minutes=self.site_minutes.loc[keep, sites.index])
 

@@ -27,8 +27,9 @@ MAX_LABELS = 60
 
 
 def short_name(name: str) -> str:
-    """A centre's name without "Children's Centre" (for labels and tables)."""
-    text = re.sub(r"\s*children'?s centre\s*", " ", str(name), flags=re.I).strip(" ,-")
+    """A centre's name without "Children's Centre", "Sure Start" or a "(Phase 1)" (for labels and tables)."""
+    text = re.sub(r"\s*(children'?s centres?|sure ?start|\(phase \d\))\s*", " ", str(name), flags=re.I)
+    text = re.sub(r"\s+", " ", text).strip(" ,-")
     return text or str(name)
 
 

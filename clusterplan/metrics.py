@@ -110,6 +110,8 @@ def _weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> flo
 #: Every metric's stable id (snake_case, the key in ``plan.metrics`` and ``metrics.json``) and its display label.
 METRICS: dict[str, str] = {
     "reach_floor": "reach floor (children)",
+    "centres_today": "centres today",
+    "centres_below_floor_today": "centres below the floor today",
     "centres_kept": "centres kept",
     "centres_amalgamated": "centres amalgamated",
     "centres_below_floor": "centres below the floor",
@@ -176,6 +178,10 @@ def plan_metrics(plan, geo: Geography, *, weight: float = 1.0, floor: float = 60
                 "deprived_within_30_min_pct"):
         v = FIGURES[key](f)
         out[key] = None if v is None else round(v, 1 if key.startswith(("weighted", "deprived")) else 2)
+    if status_quo is not None:   # today's network, for every plan: what it is measured against
+        today_reach = p.groupby(status_quo.set_index("area")["centre"].reindex(a.index).to_numpy()).sum()
+        out["centres_today"] = int(len(today_reach))
+        out["centres_below_floor_today"] = int((today_reach < floor).sum())
     if status_quo is not None and plan.centres["centre"].isin(geo.centres.index).all():
         # only meaningful when the plan's centres are today's centres (not a new network of sites)
         before = status_quo.set_index("area")["centre"].reindex(a.index)

@@ -128,6 +128,9 @@ class GeographySpec(_Strict):
         "it out when you give an areas file")
     year: Literal[2017, 2019, 2020] = Field(2020, description="mid-year under-five estimates (built-in Norfolk; the "
                                                               "England tables hold 2020)")
+    network: Literal["today", "designated"] = Field(
+        "today", description="builtin england: today's children's centres (open in January 2026, where the DfE "
+        "register says) or every designated centre in the register")
     authority: str | None = Field(None, max_length=200, description="builtin england: an upper-tier authority's "
                                   "code or name, e.g. E10000020 or Norfolk")
     data: str | None = Field(None, description="builtin england: the England tables' folder (default: the "

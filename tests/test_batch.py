@@ -67,10 +67,10 @@ def test_dask_local_cluster_gives_the_same_plans(local_batch, england_dir, tmp_p
 
 
 def test_cli_batch_rejects_what_it_cannot_run(tmp_path, england_dir, capsys):
-    scn = tmp_path / "amalgamate.yaml"
-    scn.write_text("model: amalgamate\n")
+    scn = tmp_path / "hybrid.yaml"
+    scn.write_text("model: amalgamate\npolicies: {others: {model: cluster}}\n")
     assert main(["batch", str(scn), "--out", str(tmp_path / "o"), "--england-data", str(england_dir)]) == 2
-    assert "must be one of capacity, sites" in capsys.readouterr().err
+    assert "without stages or policies" in capsys.readouterr().err
     scn.write_text("model: capacity\n")
     assert main(["batch", str(scn), "--out", str(tmp_path / "o"), "--england-data", str(england_dir),
                  "--authorities", "Rutland,Nofolk"]) == 2

@@ -94,7 +94,7 @@ def test_drop_long_links(norfolk):
 
 def test_road_network_minutes_follow_the_roads(norfolk):
     a = norfolk.areas.loc[["E01026419"]]
-    centre = norfolk.centres.loc[["attleborough"]]
+    centre = norfolk.centres.loc[["attleborough-area"]]
     (xa, ya), (xc, yc) = a[["x", "y"]].iloc[0], centre[["x", "y"]].iloc[0]
     # synthetic road: an L-shaped route from the area's centroid to the centre, at 60 km/h
     road = gpd.GeoDataFrame({"kmh": [60.0]}, geometry=[LineString([(xa, ya), (xc, ya), (xc, yc)])], crs=27700)

@@ -64,8 +64,14 @@ def test_norfolk_from_the_england_tables_matches_the_shipped_norfolk(england_dir
                                        check_dtype=False)
     assert nx.utils.graphs_equal(g.corridors, norfolk.corridors) or \
         set(map(frozenset, g.corridors.edges)) == set(map(frozenset, norfolk.corridors.edges))
-    assert len(g.centres) == 0 and len(g.sites) == 538
-    assert any("area centroids" in n for n in g.notes)
+    assert len(g.sites) == 538 and g.sites.index.str.startswith("area:").all()
+    # the same 53 centres from the same register, at the same postcode centroids and in the same home areas
+    mine = g.centres.set_index("urn")[["x", "y", "home_area", "district"]].sort_index()
+    shipped = norfolk.centres.assign(urn=norfolk.centres["urn"].astype(str)).set_index("urn")[
+        ["x", "y", "home_area", "district"]].sort_index()
+    pd.testing.assert_frame_equal(mine, shipped, check_dtype=False)
+    assert any("53 children's centres" in n and "postcode" in n for n in g.notes)
+    assert any("withholds the 2026 status of 53" in n for n in g.notes)
     assert any("no rural-urban class" in n for n in g.notes)
 
 
@@ -113,6 +119,7 @@ def test_missing_or_incomplete_data_folder_says_what_to_do(tmp_path, monkeypatch
     with pytest.raises(InputError, match="not a folder"):
         england.data_folder(tmp_path / "nowhere")
     for f in list(england.FILES.values())[1:]:
+        (tmp_path / f).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(england_dir / f, tmp_path / f)
     with pytest.raises(InputError, match="missing ew_lsoa11_boundaries_bsc.geojson.gz"):
         england.data_folder(tmp_path)
@@ -140,3 +147,86 @@ def test_scenario_keys_for_england_are_checked():
         Scenario.from_dict({"geography": {"builtin": "england", "authority": "Kent", "year": 2017}})
     with pytest.raises(ScenarioError, match="belong to builtin: england"):
         Scenario.from_dict({"geography": {"builtin": "norfolk", "authority": "Kent"}})
+
+
+# ---------------------------------------------------------------------- each authority's own children's centres
+def _register_copy(tmp_path, england_dir, edit):
+    """The England tables with an edited copy of the register (the rest linked, not copied)."""
+    for f in england.FILES.values():
+        (tmp_path / f).parent.mkdir(parents=True, exist_ok=True)
+        if f != england.FILES["centres"]:
+            (tmp_path / f).symlink_to(england_dir / f)
+    reg = pd.read_csv(england_dir / england.FILES["centres"], dtype=str, keep_default_na=False)
+    edit(reg).to_csv(tmp_path / england.FILES["centres"], index=False)
+    return tmp_path
+
+
+def test_an_authority_has_its_own_centres_and_linked_sites(england_dir):
+    hackney = cp.datasets.england("Hackney", england_dir)
+    reg = pd.read_csv(england_dir / england.FILES["centres"], dtype=str, keep_default_na=False)
+    theirs = reg[(reg["district_name"] == "Hackney")]
+    today = theirs[theirs["open_in_2026_01"] != "no"]
+    assert set(hackney.centres["urn"]) == set(today.loc[today["linked_site"] == "no", "urn"])
+    assert set(hackney.linked_sites["urn"]) == set(today.loc[today["linked_site"] == "yes", "urn"])
+    assert hackney.centres["home_area"].isin(hackney.areas.index).all() and hackney.centres["located"].all()
+    assert hackney.linked_sites["centre"].isin(hackney.centres.index).all()
+    assert any("not open in January 2026 left out" in n for n in hackney.notes)
+    every = cp.datasets.england("Hackney", england_dir, network="designated")
+    assert set(every.centres["urn"]) == set(theirs.loc[theirs["linked_site"] == "no", "urn"])
+    # today's network is a plan like Norfolk's: status quo and amalgamation, checked
+    plan = cp.solve(hackney, {"model": "amalgamate"}, quiet=True)
+    assert cp.check(plan, hackney, {"model": "amalgamate"}) == [] and plan.report.status == "optimal"
+    assert plan.metrics["centres_today"] == len(hackney.centres)
+
+
+def test_a_centre_across_its_authority_boundary_keeps_its_register_authority(england_dir):
+    """A centre belongs to the authority the register gives it (its district), wherever its postcode centroid
+    falls; one outside that authority's areas is given the nearest area and named."""
+    reg = pd.read_csv(england_dir / england.FILES["centres"], dtype=str, keep_default_na=False)
+    tiers = england.upper_tier(pd.read_csv(england_dir / england.FILES["lookup"], dtype=str))
+    code_of = tiers.set_index("district_code")["authority_code"]
+    table = england.authorities(england_dir)
+    named = 0
+    for code in ("E10000020", "E06000005", "E09000012", "E06000052"):
+        g = cp.datasets.england(code, england_dir, network="designated")
+        mine = reg[reg["district_code"].map(code_of) == code]
+        assert set(g.centres["urn"]) | set(g.linked_sites["urn"]) == set(mine["urn"]), table.at[code, "name"]
+        assert g.centres["home_area"].isin(g.areas.index).all()
+        both = pd.concat([g.centres, g.linked_sites])
+        outside = [n for n, h, p in zip(both["name"], both["home_area"], both.geometry, strict=True)
+                   if not g.areas.geometry[h].buffer(1).contains(p)]
+        assert all(any(n in note for note in g.notes) for n in outside), outside
+        named += len(outside)
+    assert named > 0   # Cornwall's register holds a centre whose postcode centroid lies outside its areas
+
+
+def test_bad_register_rows_are_named(tmp_path, england_dir):
+    def duplicate(reg):
+        return pd.concat([reg, reg.iloc[[0]]], ignore_index=True)
+
+    def unlocated(reg):
+        reg.loc[5, ["easting", "northing"]] = ""
+        return reg
+
+    for edit, message in ((duplicate, "duplicate URN 20001"), (unlocated, "no coordinates for postcode")):
+        folder = _register_copy(tmp_path / edit.__name__, england_dir, edit)
+        with pytest.raises(InputError, match=message):
+            cp.datasets.england("Rutland", folder)
+
+
+def test_a_linked_site_whose_centre_is_unknown_is_named(tmp_path, england_dir):
+    hackney = cp.datasets.england("Hackney", england_dir)
+    site = hackney.linked_sites["urn"].iloc[0]
+
+    def orphan(reg):
+        return reg  # the register as it is; the link is dropped below
+
+    folder = _register_copy(tmp_path, england_dir, orphan)
+    links = pd.read_csv(england_dir / england.FILES["links"], dtype=str)
+    (folder / england.FILES["links"]).unlink()
+    links[links["URN"] != site].to_csv(folder / england.FILES["links"], index=False)
+    g = cp.datasets.england("Hackney", folder)
+    assert g.linked_sites.set_index("urn").at[site, "centre"] == ""
+    assert any("link to no centre" in n and hackney.linked_sites.set_index("urn").at[site, "name"] in n
+               for n in g.notes)
+

@@ -1,6 +1,9 @@
 """The built-in Norfolk geography reproduces the published figures of the real data."""
 
+from pathlib import Path
+
 import numpy as np
+import pandas as pd
 import pytest
 
 import clusterplan as cp
@@ -31,16 +34,25 @@ def test_areas_have_the_documented_columns(norfolk):
     assert (dist > 0).sum() == 11 and dist.max() < 130
 
 
-def test_centres_keep_the_unlocated_and_never_place_them(norfolk):
+def test_centres_are_the_dfe_register_with_their_public_history(norfolk):
+    """All 53 designated centres (GIAS), each located at its postcode, with the older list's history where it
+    names the same centre; the older list is never a source of locations."""
     c = norfolk.centres
-    assert len(c) == 43
-    assert int(c["located"].sum()) == 41
-    unlocated = c[~c["located"]]
-    assert set(unlocated["name"]) == {"Greenacre Children's Centre", "Village Green Children's Centre"}
-    assert unlocated.geometry.isna().all() and unlocated["home_area"].isna().all()
-    assert c.index.is_unique
-    assert c.loc[c["located"], "source_url"].notna().all()
-    assert "no known location" in norfolk.summary()
+    assert len(c) == 53 and c["located"].all() and c.index.is_unique and c["urn"].is_unique
+    assert c["source_url"].str.startswith("https://get-information-schools.service.gov.uk/").all()
+    assert (c["district"] == "Norwich").sum() == 8
+    assert c.at["methwold", "district"] == "Breckland"
+    for a, b in (("dereham-central", "dereham-south"), ("aylsham-cluster-area", "reepham")):
+        assert c.at[a, "home_area"] == c.at[b, "home_area"] and c.at[a, "postcode"] == c.at[b, "postcode"]
+    older = pd.read_csv(Path(cp.__file__).parent / "data" / "norfolk" / "norfolk_childrens_centres_2009_2019.csv")
+    named = {n.strip() for h in c["history_name"].dropna() for n in h.split(";")}
+    assert named == set(older["name"])        # every centre of the older list is in the register
+    assert c["history_name"].notna().sum() == 42  # Spixworth and Sprowston, two there, are one record here
+    assert c.at["spixworth-and-sprowston", "history_name"].count(";") == 1
+    gias = pd.read_csv(Path(cp.__file__).parent / "data" / "norfolk" / "norfolk_childrens_centres_gias.csv")
+    assert (c.set_index("urn")[["x", "y"]].loc[gias["urn"]].to_numpy()
+            == gias[["easting", "northing"]].to_numpy()).all()
+    assert "postcode" in norfolk.summary() and "no known location" not in norfolk.summary()
 
 
 def test_centre_home_areas_agree_with_their_points(norfolk):
@@ -57,7 +69,7 @@ def test_sites_are_the_schools_register(norfolk):
 
 def test_travel_matrices_cover_every_area_and_located_centre(norfolk):
     m = norfolk.centre_minutes
-    assert m.shape == (538, 43)
+    assert m.shape == (538, 53)
     located = norfolk.located_centres.index
     assert np.isfinite(m[located].to_numpy()).all() and (m[located].to_numpy() > 0).all()
     assert m.drop(columns=located).isna().all().all()

@@ -19,12 +19,12 @@ def amalgamation(norfolk):
 
 def test_status_quo_shows_centres_below_600_today(status_quo, norfolk):
     c = status_quo.centres
-    assert len(c) == 41 and (c["status"] == "kept").all() and (c["reach"] > 0).all()
+    assert len(c) == 53 and (c["status"] == "kept").all() and (c["reach"] > 0).all()
     assert int(c["reach"].sum()) == 44_201
     below = set(c.loc[c["reach"] < 600, "centre"])
-    assert len(below) >= 10 and {"litcham", "wells", "mundesley"} <= below
+    assert len(below) >= 10 and {"litcham", "wells-next-the-sea", "mundesley"} <= below
     assert any("reach fewer than 600 children today" in n for n in status_quo.notes)
-    assert any("no known location" in n for n in status_quo.notes)
+    assert not any("no known location" in n for n in status_quo.notes)
 
 
 def test_amalgamation_is_proven_optimal_and_sustainable(amalgamation, norfolk):
@@ -32,7 +32,7 @@ def test_amalgamation_is_proven_optimal_and_sustainable(amalgamation, norfolk):
     assert r.status == "optimal" and r.gap <= 1e-4 and r.bound <= r.objective + 1e-6
     kept = amalgamation.centres[amalgamation.centres["status"] == "kept"]
     assert (kept["reach"] >= 600).all()
-    assert 30 <= len(kept) < 41
+    assert 30 <= len(kept) < 53
     merged = amalgamation.centres[amalgamation.centres["status"] == "amalgamated"]
     assert merged["merged_into"].isin(kept["centre"]).all()
     assert plan_objective(amalgamation.assignment, norfolk.areas, norfolk.centre_minutes, 1.0) == \
@@ -69,13 +69,13 @@ def test_checker_finds_broken_contiguity_and_a_wrong_objective(norfolk, amalgama
 
 def test_checker_finds_a_breached_floor_and_lock(norfolk, status_quo):
     v = cp.check(status_quo, norfolk, {"model": "amalgamate", "reach": {"min": 600},
-                                        "centres": {"close": ["wells"]}})
+                                        "centres": {"close": ["wells-next-the-sea"]}})
     assert any("Wells" in x and "below the floor 600" in x for x in v)
     assert any("locked closed but kept" in x for x in v)
     v = cp.check(status_quo, norfolk, {"model": "amalgamate", "reach": {"min": 0},
                                         "centres": {"count": 20, "max_count": 30}})
-    assert "41 centres kept; the scenario asks for exactly 20" in v
-    assert "41 centres kept; the scenario asks for at most 30" in v
+    assert "53 centres kept; the scenario asks for exactly 20" in v
+    assert "53 centres kept; the scenario asks for at most 30" in v
 
 
 def test_locks_and_per_district_counts_on_norfolk(norfolk):
