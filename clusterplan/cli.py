@@ -433,8 +433,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = _command(sub, "authorities", "list England's upper-tier authorities (from the England tables)",
                  "clusterplan authorities --england-data ../shared/data/england", _authorities)
     _england_data(p)
-    p = _command(sub, "batch", "run a capacity or sites scenario over many English authorities, resumable",
-                 "clusterplan batch scenarios/england/capacity.yaml --out out/england --authorities Kent,Rutland",
+    p = _command(sub, "batch", "run a scenario over many English authorities (each with its own centres), resumable",
+                 "clusterplan batch scenarios/england/amalgamate.yaml --out out/england --authorities Kent,Rutland",
                  _batch)
     _scenario_arg(p)
     _out_arg(p, "one plan folder per authority and batch.csv")
