@@ -291,7 +291,15 @@ class Geography:
         if self.travel is None:
             raise InputError(str(path), ["this geography has a fixed travel matrix; give the centres' minutes too"])
         kept = tuple(n for n in self.notes if "centre(s)" not in n and not n.startswith("centres "))
+        linked = self.linked_sites
+        if linked is not None and len(linked):
+            lost = ~linked["centre"].isin(centres.index) & (linked["centre"] != "")
+            if lost.any():
+                linked = linked.assign(centre=linked["centre"].where(~lost, ""))
+                notes.append(f"{int(lost.sum())} linked site(s) linked to a centre your file does not have; their "
+                             "link is cleared")
         return replace(self, centres=centres, centre_minutes=trv.model_minutes(self.travel, self.areas, centres),
+                       linked_sites=linked,
                        sources={**{k: v for k, v in self.sources.items() if k != "centres"},
                                 f"centres:{Path(path).name}": sha256(path)},
                        notes=kept + (f"centres from {path}, replacing the built-in centres", *notes))
@@ -414,6 +422,10 @@ class Geography:
         for home, grp in shared.groupby("home_area"):
             lines.append(f"    share home area {home}: {', '.join(grp['name'])}")
         lines.append(f"  candidate sites: {len(self.sites)}")
+        if self.linked_sites is not None and len(self.linked_sites):
+            ls = self.linked_sites
+            of = ls["centre"][ls["centre"] != ""].nunique()
+            lines.append(f"  linked sites (centres' satellites): {len(ls)}, of {of} centres")
         lines.append(f"  corridors: {d['links']} links, {d['components']} component(s)")
         lines.append(f"  travel: {self.travel_source}")
         if len(c) and c["located"].any():

@@ -230,3 +230,13 @@ def test_a_linked_site_whose_centre_is_unknown_is_named(tmp_path, england_dir):
     assert any("link to no centre" in n and hackney.linked_sites.set_index("urn").at[site, "name"] in n
                for n in g.notes)
 
+
+
+def test_your_own_centres_clear_links_to_centres_they_replace(tmp_path, england_dir):
+    hackney = cp.datasets.england("Hackney", england_dir)
+    first = hackney.centres.iloc[0]
+    (tmp_path / "mine.csv").write_text(f"id,name,x,y\nmine,My centre,{first['x']},{first['y']}\n")
+    mine = hackney.with_centres(tmp_path / "mine.csv")
+    assert list(mine.centres.index) == ["mine"] and (mine.linked_sites["centre"] == "").all()
+    assert any("linked site(s) linked to a centre your file does not have" in n for n in mine.notes)
+    assert f"linked sites (centres' satellites): {len(hackney.linked_sites)}, of 0 centres" in mine.summary()
