@@ -40,7 +40,8 @@ from .errors import InfeasibleError, InputError, ScenarioError
 from .executor import describe, map_jobs
 from .geography import sha256
 from .io import MANIFEST, ensure_folder, read_manifest, remove_stale, replace_file, write_csv, write_plan
-from .runner import input_hash, run
+from .plan import input_hash
+from .runner import run
 from .scenario import Scenario
 
 #: The models a batch may run: every model of the registry (each authority has its own centres from the register).

@@ -220,14 +220,13 @@ def _register(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     return reg, links
 
 
-def _centres(folder: Path, code: str, shapes: gpd.GeoDataFrame, network: str
-             ) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
-    """The authority's centres and linked sites from the register, with home areas and notes.
+def _centres(folder: Path, code: str, network: str) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+    """The authority's centres and linked sites from the register, with notes.
 
-    Membership is by GIAS authority (:func:`_register`); the home area is the authority's area the point lies in,
-    else the nearest (a postcode centroid on the far side of an authority boundary), and such centres are named.
-    ``network``: ``today`` drops those the register says were not open in January 2026 (keeping those whose status
-    it withholds, and saying so); ``designated`` keeps every centre."""
+    Membership is by GIAS authority (:func:`_register`); :meth:`Geography.build` gives each its home area by point
+    in polygon, or the nearest area within :data:`OUTSIDE_METRES` (a postcode centroid on the far side of an
+    authority boundary), naming those. ``network``: ``today`` drops those the register says were not open in
+    January 2026 (keeping those whose status it withholds, and saying so); ``designated`` keeps every centre."""
     reg, links = _register(folder)
     mine = reg[reg["authority_code"] == code]
     notes: list[str] = []
@@ -240,29 +239,11 @@ def _centres(folder: Path, code: str, shapes: gpd.GeoDataFrame, network: str
         if withheld.any():
             notes.append(f"the register withholds the 2026 status of {int(withheld.sum())} record(s); they are kept")
         mine = mine[~closed]
-    pts = gpd.GeoSeries(gpd.points_from_xy(mine["x"], mine["y"]), index=mine.index, crs=shapes.crs)
-    home = pd.Series(None, index=mine.index, dtype=object)
-    if len(mine):
-        pi, ai = shapes.sindex.query(pts.to_numpy(), predicate="within")
-        inside = pd.Series(shapes.index[ai], index=mine.index[pi])
-        home.loc[inside.index[~inside.index.duplicated()]] = inside[~inside.index.duplicated()]
-        out = home.index[home.isna()]
-        if len(out):
-            (qi, bi), dist = shapes.sindex.nearest(pts[out].to_numpy(), return_distance=True, return_all=False)
-            home.loc[out[qi]] = shapes.index[bi].to_numpy()
-            far = [(mine.at[u, "name"], d) for u, d in zip(out[qi], dist, strict=True) if d > OUTSIDE_METRES]
-            if far:
-                raise InputError(f"{folder / FILES['centres']}", [
-                    f"{n}: its point lies {d:,.0f} m outside its authority's areas (more than "
-                    f"{OUTSIDE_METRES:,.0f} m); correct its coordinates" for n, d in far])
-            notes.append(f"{len(out)} centre(s) or linked site(s) of this authority by the register lie outside its "
-                         "areas (postcode centroids across a boundary) and were given the nearest area: "
-                         + ", ".join(f"{mine.at[u, 'name']} ({d:,.0f} m)" for u, d in zip(out[qi], dist, strict=True)))
     ids = pd.Series([slug(n) for n in mine["name"]], index=mine.index)
     clash = ids.duplicated(keep=False)
     ids[clash] = [f"{i}-{u}" for i, u in zip(ids[clash], ids.index[clash], strict=True)]
     table = pd.DataFrame({
-        "name": mine["name"], "district": mine["district_name"], "home_area": home, "x": mine["x"], "y": mine["y"],
+        "name": mine["name"], "district": mine["district_name"], "x": mine["x"], "y": mine["y"],
         "urn": mine.index, "address": mine["address"], "postcode": mine["postcode"],
         "open_in_2026_01": mine["open_in_2026_01"],
         "geocode_precision": "postcode centroid",
@@ -337,10 +318,10 @@ def geography(authority: str, data: str | Path | None = None, *, network: str = 
         polygons = polygons.make_valid()
     shapes = gpd.GeoDataFrame(mine[["x", "y"]], geometry=polygons.to_numpy(), crs=bnd.crs)
     graph, assumed = corr.join_components(corr.adjacency(shapes), shapes)
-    centres, linked, centre_notes = _centres(folder, code, shapes, network)
+    centres, linked, centre_notes = _centres(folder, code, network)
     geo = Geography.build(f"{row['name']} ({row['kind']}; England tables, mid-2020 under-fives)", mine,
                           polygons, centres, "area_centroids", corridors=graph, travel=trv.norfolk_model(),
-                          linked_sites=linked,
+                          linked_sites=linked, snap_metres=OUTSIDE_METRES,
                           sources={f"england:{k}": v for k, v in hashes.items()},
                           labels={"areas": str(folder / FILES["lookup"]),
                                   "boundaries": str(folder / FILES["boundaries"]),

@@ -35,6 +35,7 @@ from .validation import (  # noqa: F401 - BNG, AREA_COLUMNS, CENTRE_COLUMNS, rea
     AREA_COLUMNS,
     BNG,
     CENTRE_COLUMNS,
+    SNAP_METRES,
     check_xy_crs,
     points_from_file,
     read_table,
@@ -92,7 +93,7 @@ class Geography:
     def build(cls, name: str, areas: pd.DataFrame, boundaries: gpd.GeoSeries | None = None,
               centres: pd.DataFrame | None = None, sites: pd.DataFrame | str | None = "area_centroids", *,
               travel: trv.TravelModel, corridors: nx.Graph | None = None,
-              linked_sites: pd.DataFrame | None = None,
+              linked_sites: pd.DataFrame | None = None, snap_metres: float = SNAP_METRES,
               tolerance: float = 25.0, sources: dict[str, str] | None = None,
               labels: dict[str, str] | None = None, xy_crs: str = BNG) -> Geography:
         """The one validating constructor.
@@ -104,7 +105,9 @@ class Geography:
         :data:`CENTRE_COLUMNS`; ``sites="area_centroids"`` makes one site per area. ``travel``: a fitted
         :class:`~clusterplan.travel.TravelModel`, required (e.g. :func:`clusterplan.travel.norfolk_model`, calibrated
         on the built-in Norfolk road minutes).
-        ``labels`` names the file each table came from, for error messages. ``linked_sites``: a centre's satellite
+        ``labels`` names the file each table came from, for error messages. ``snap_metres``: how far outside every
+        area a centre or site may lie and still join the nearest area (generalised boundaries clip coasts; a postcode
+        centroid can fall across an authority's boundary). ``linked_sites``: a centre's satellite
         sites (same shape as centres, plus ``centre``, the id of the centre each links to).
         """
         labels = labels or {}
@@ -112,16 +115,16 @@ class Geography:
         areas_gdf = validate_areas(areas, boundaries, labels.get("areas", "areas"),
                                     labels.get("boundaries", "boundaries"), notes, xy_crs=xy_crs)
         centres_gdf = validate_points(centres, areas_gdf, labels.get("centres", "centres"), notes, kind="centre",
-                                       xy_crs=xy_crs)
+                                       xy_crs=xy_crs, snap_metres=snap_metres)
         if isinstance(sites, str) and sites == "area_centroids":
             sites_gdf = _area_centroid_sites(areas_gdf)
         else:
             sites_gdf = validate_points(sites, areas_gdf, labels.get("sites", "sites"), notes, kind="site",
-                                         xy_crs=xy_crs)
+                                         xy_crs=xy_crs, snap_metres=snap_metres)
         linked = None
         if linked_sites is not None:
             linked = validate_points(linked_sites, areas_gdf, labels.get("centres", "linked sites"), notes,
-                                     kind="linked site", xy_crs=xy_crs)
+                                     kind="linked site", xy_crs=xy_crs, snap_metres=snap_metres)
             unknown = sorted(set(linked["centre"].astype(str)) - set(centres_gdf.index) - {""})
             if unknown:
                 raise InputError(labels.get("centres", "linked sites"),

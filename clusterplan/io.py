@@ -43,10 +43,9 @@ from .datasets import geography_for
 from .errors import InputError, OutputError, ScenarioError
 from .geography import Geography
 from .measures import facility_points
-from .plan import Plan, SolveReport, Status
+from .plan import Plan, SolveReport, Status, input_hash
 from .report import write_html, write_xlsx
 from .scenario import Scenario
-from .solve import input_hash
 from .solvers import package_version
 
 MANIFEST = "manifest.json"

@@ -7,7 +7,9 @@ assembled); a plan is frozen once built: later steps (stages, metrics, explanati
 
 from __future__ import annotations
 
+import hashlib
 import html
+import json
 from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -23,7 +25,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .geography import Geography
     from .scenario import Scenario
 
-__all__ = ["Plan", "SolveReport", "Status", "assignment_frame", "centre_table"]
+__all__ = ["Plan", "SolveReport", "Status", "assignment_frame", "centre_table", "input_hash"]
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,15 @@ class SolveReport(Outcome):
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+def input_hash(geo: Geography, scn: Scenario, *, like: dict | None = None) -> str:
+    """SHA-256 over the geography's fingerprint and the scenario (everything that determines the plan).
+
+    ``like``: a resolved scenario stored by an earlier version; keys it does not have (added to the scenario schema
+    since, so at their defaults in a scenario read back from it) are left out, so its hash can be reproduced."""
+    payload = json.dumps({"geography": geo.fingerprint(), "scenario": scn.dump(like=like)}, sort_keys=True)
+    return hashlib.sha256(payload.encode()).hexdigest()
 
 
 def centre_table(geo: Geography, assign: pd.Series, fac: pd.DataFrame, minutes: pd.DataFrame, *,

@@ -12,11 +12,11 @@ from .datasets import geography_for
 from .errors import InputError
 from .geography import Geography
 from .io import check_dir, read_manifest, read_plan, write_plan
-from .plan import Plan
+from .plan import Plan, input_hash
 from .reasons import reasons
 from .registry import info
 from .scenario import Scenario, load
-from .solve import input_hash, solve
+from .solve import solve
 
 
 def run(scenario: Scenario | str | Path) -> tuple[Plan, Geography]:

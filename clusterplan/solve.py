@@ -8,8 +8,6 @@ bug and raises :class:`CheckError`) and attach the comparison metrics. The condu
 
 from __future__ import annotations
 
-import hashlib
-import json
 from typing import Any
 
 import pandas as pd
@@ -22,18 +20,9 @@ from .metrics import plan_metrics
 from .models import assignment, status_quo
 from .models.base import Context
 from .models.catchment import unlocated_note
-from .plan import Plan, SolveReport, Status
+from .plan import Plan, SolveReport, Status, input_hash
 from .scenario import Scenario, locked_centres, policy_groups
 from .solvers import Deadline
-
-
-def input_hash(geo: Geography, scn: Scenario, *, like: dict | None = None) -> str:
-    """SHA-256 over the geography's fingerprint and the scenario (everything that determines the plan).
-
-    ``like``: a resolved scenario stored by an earlier version; keys it does not have (added to the scenario schema
-    since, so at their defaults in a scenario read back from it) are left out, so its hash can be reproduced."""
-    payload = json.dumps({"geography": geo.fingerprint(), "scenario": scn.dump(like=like)}, sort_keys=True)
-    return hashlib.sha256(payload.encode()).hexdigest()
 
 
 def solve(geography: Geography, scenario: Scenario | dict[str, Any], *,

@@ -378,8 +378,9 @@ def _overlaps(bnd: gpd.GeoSeries, notes: list[str]) -> list[str]:
 
 
 def validate_points(df: pd.DataFrame | None, areas: gpd.GeoDataFrame, source: str, notes: list[str], *,
-                     kind: str, xy_crs: str = BNG) -> gpd.GeoDataFrame:
-    """Validate centres or sites: names, locations, home areas. Unlocated rows are kept and flagged."""
+                     kind: str, xy_crs: str = BNG, snap_metres: float = SNAP_METRES) -> gpd.GeoDataFrame:
+    """Validate centres or sites: names, locations, home areas. Unlocated rows are kept and flagged. A point outside
+    every area but within ``snap_metres`` of one joins the nearest (named in ``notes``); farther is an error."""
     if df is None:
         df = pd.DataFrame(columns=["name", "x", "y"])
     df = pd.DataFrame(df).copy()
@@ -431,22 +432,22 @@ def validate_points(df: pd.DataFrame | None, areas: gpd.GeoDataFrame, source: st
         found = found[~found.index.duplicated()]
         outside = [i for i in df.index[need] if i not in found.index]
         if outside:
-            # Boundaries are generalised and clipped at coasts and estuaries: a point within SNAP_METRES of an
+            # Boundaries are generalised and clipped at coasts and estuaries: a point within snap_metres of an
             # area joins the nearest one, and the notes say so. Farther than that is an error.
             near_pts = gpd.points_from_xy(x[outside], y[outside])
-            (pi, ai), dist = areas.sindex.nearest(near_pts, max_distance=SNAP_METRES, return_distance=True,
+            (pi, ai), dist = areas.sindex.nearest(near_pts, max_distance=snap_metres, return_distance=True,
                                                   return_all=False)
             snapped = pd.Series(areas.index[ai], index=pd.Index(outside)[pi])
             snapped = snapped[~snapped.index.duplicated()]
             if len(snapped):
                 notes.append(f"{len(snapped)} {kind}(s) lie just outside the generalised boundaries (within "
-                             f"{SNAP_METRES:.0f} m) and were given the nearest area: "
+                             f"{snap_metres:.0f} m) and were given the nearest area: "
                              + ", ".join(f"{df.at[i, 'name']} -> {a}" for i, a in snapped.items()))
                 found = pd.concat([found, snapped])
             outside = [i for i in outside if i not in snapped.index]
         if outside:
             raise InputError(source, [f"row {i!r} ({df.at[i, 'name']}): location ({_given(df, i)}) lies "
-                                      f"more than {SNAP_METRES:.0f} m outside every area; give its home_area or "
+                                      f"more than {snap_metres:.0f} m outside every area; give its home_area or "
                                       "correct x/y (EPSG:27700 metres unless `geography.crs` says otherwise)"
                                       + (" - these look like longitude/latitude degrees: name the columns lon "
                                          "and lat" if _degrees_like(df, i) else "")

@@ -7,12 +7,9 @@ per input: it takes about 2 s on Norfolk).
 
 from __future__ import annotations
 
-import hashlib
-import json
-
 from .. import measures
 from ..geography import Geography
-from ..plan import Plan
+from ..plan import Plan, input_hash
 from ..scenario import Scenario
 from ..solvers import Deadline
 from . import catchment
@@ -42,10 +39,8 @@ def today(geo: Geography, scn: Scenario, deadline: Deadline | None = None) -> ca
     ``solver.time_limit`` from now); a proven optimum is cached per geography and scenario, whatever the time limit
     it was found in."""
     sq = reference_scenario(scn)
-    data = sq.dump()
-    data["solver"].pop("time_limit")
-    key = hashlib.sha256(json.dumps({"geography": geo.fingerprint(), "scenario": data},
-                                    sort_keys=True).encode()).hexdigest()
+    # the key leaves the time limit out: a proven optimum holds whatever time it was found in
+    key = input_hash(geo, sq.model_copy(update={"solver": sq.solver.model_copy(update={"time_limit": 1.0})}))
     if key in _CACHE:
         return _CACHE[key]
     ctx = Context("", deadline or Deadline.start(scn.solver.time_limit))
