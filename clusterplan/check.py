@@ -20,7 +20,7 @@ from . import measures, registry
 from .errors import CheckError
 from .geography import Geography
 from .metrics import metric_id, plan_metrics
-from .scenario import Scenario, district_names, locked_centres, policy_groups
+from .scenario import Scenario, centre_ids, district_names, locked_centres, policy_groups
 
 
 @dataclass
@@ -37,6 +37,9 @@ class Context:
     reported_objective: float | None
     reach: pd.Series               # centre -> children (recomputed)
     centres: pd.DataFrame | None = None   # the plan's centres table, as stated (centres.csv)
+    spokes: pd.DataFrame | None = None    # family hubs: the plan's spokes table (spokes.csv)
+    service: pd.Series | None = None      # family hubs: area -> service point
+    service_minutes: pd.Series | None = None
 
     @property
     def info(self) -> registry.ModelInfo:
@@ -143,10 +146,13 @@ def rule_reach(c: Context) -> list[str]:
     if not c.info.reach_floor:
         return []
     out = []
+    floor = c.scn.reach.min
+    if c.info.spokes and c.scn.hubs.min_reach is not None:
+        floor = c.scn.hubs.min_reach
     for j, r in c.reach.items():
-        if r < c.scn.reach.min:
+        if r < floor:
             out.append(f"{c.facilities.at[j, 'name']} [{j}] reaches {r:g} children, below the floor "
-                       f"{c.scn.reach.min:g}")
+                       f"{floor:g}")
         if c.scn.reach.max is not None and r > c.scn.reach.max:
             out.append(f"{c.facilities.at[j, 'name']} [{j}] reaches {r:g} children, above the ceiling "
                        f"{c.scn.reach.max:g}")
@@ -272,8 +278,137 @@ def rule_clusters(c: Context) -> list[str]:
     return out
 
 
+def rule_hubs(c: Context) -> list[str]:
+    """Family hubs: hub counts, locks and districts; every open spoke a candidate of the scenario, attached to one
+    hub of the plan and inside its catchment (or within ``spokes.attach_minutes`` of it); each area's service point
+    its hub or a spoke of its hub, at the stated minutes; every area within ``spokes.max_minutes`` of it (with
+    coverage ``require``) unless no hub or spoke candidate at all is that near; spoke counts and locks; the budget;
+    ``spokes.require_bus``; and the objective, recomputed."""
+    if not c.info.spokes:
+        return []
+    scn, geo = c.scn, c.geo
+    out: list[str] = []
+    hubs = set(c.reach.index)
+    h = scn.hubs
+    out += count_violations(len(hubs), "hubs", h.count, h.min_count, h.max_count)
+    districts = sorted(geo.areas["district"].unique())
+    for d, k in district_names(h.per_district, districts, "hubs.per_district").items():
+        got = int((c.facilities.loc[list(hubs), "district"] == d).sum())
+        if got != k:
+            out.append(f"{got} hubs in {d}; the scenario asks for {k}")
+    for j in centre_ids(h.keep, geo.centres, "hubs.keep"):
+        if j not in hubs:
+            out.append(f"{c.facilities.at[j, 'name']} [{j}] must be a hub (hubs.keep) but is not")
+    for j in centre_ids(h.close, geo.centres, "hubs.close"):
+        if j in hubs:
+            out.append(f"{c.facilities.at[j, 'name']} [{j}] may not be a hub (hubs.close) but is")
+    if h.within_district:
+        bad = [i for i, j in c.assign.items() if geo.areas.at[i, "district"] != c.facilities.at[j, "district"]]
+        if bad:
+            out.append(f"{len(bad)} area(s) in a hub catchment of another district, e.g. {bad[:5]}")
+    sk = scn.spokes
+    cands = measures.spoke_candidates(geo, sk.candidates)
+    table = cands.assign(located=True)
+    sp = c.spokes if c.spokes is not None else pd.DataFrame(columns=["spoke", "hub"])
+    ids = sp["spoke"].astype(str) if len(sp) else pd.Series([], dtype=str)
+    dup = sorted(set(ids[ids.duplicated()]))
+    if dup:
+        out.append(f"spoke(s) listed more than once: {dup[:10]}")
+    unknown = sorted(set(ids) - set(cands.index))
+    if unknown:
+        return out + [f"spoke(s) that are not candidates of spokes.candidates: {unknown[:10]}"]
+    hub_of = dict(zip(ids, sp["hub"].astype(str), strict=True)) if len(sp) else {}
+    smin = measures.spoke_minutes(geo, cands.loc[sorted(hub_of)]) if hub_of else pd.DataFrame(index=geo.areas.index)
+    for s, hb in hub_of.items():
+        label = f"spoke {cands.at[s, 'name']} [{s}]"
+        if hb not in hubs:
+            out.append(f"{label} is attached to {hb!r}, which is not a hub of this plan")
+            continue
+        mine = c.assign.index[c.assign == hb]
+        if cands.at[s, "home_area"] not in set(mine):
+            gap = float(smin.loc[mine, s].min())
+            if gap > sk.attach_minutes + 1e-9:
+                out.append(f"{label} lies outside the catchment of its hub {hb} and {gap:.1f} minutes from its "
+                           f"nearest area, beyond spokes.attach_minutes ({sk.attach_minutes:g})")
+        if cands.at[s, "source"] == "centres" and cands.at[s, "centre"] in hubs:
+            out.append(f"{label} is a hub building")
+    if len(sp) and {"x", "y"} <= set(sp.columns):
+        stated = sp.set_index(ids.to_numpy())[["x", "y"]].apply(pd.to_numeric, errors="coerce")
+        off = (stated - cands.loc[stated.index, ["x", "y"]].to_numpy(float)).abs().max(axis=1)
+        moved = sorted(off.index[~(off <= 1.0)])
+        if moved:
+            out.append(f"spokes.csv places spoke(s) {moved[:5]} away from where the inputs put them")
+    n_sp = len(hub_of)
+    out += count_violations(n_sp, "spokes", sk.count, None, sk.max_count)
+    for s in centre_ids(sk.keep, table, "spokes.keep") if sk.keep else []:
+        if s not in hub_of:
+            out.append(f"{cands.at[s, 'name']} [{s}] must be a spoke (spokes.keep) but is not open")
+    for s in centre_ids(sk.close, table, "spokes.close") if sk.close else []:
+        if s in hub_of:
+            out.append(f"{cands.at[s, 'name']} [{s}] may not be a spoke (spokes.close) but is open")
+    cost = h.cost * len(hubs) + sk.cost * n_sp
+    if scn.budget is not None and cost > scn.budget + 1e-6:
+        out.append(f"hubs and spokes cost {cost:,.0f} pounds a year, above the budget {scn.budget:,.0f}")
+    # service points
+    if c.service is None:
+        return out + ["the plan states no service point per area (assignment column service_point)"]
+    hub_min = c.minutes
+    t = {}
+    for i, q in c.service.items():
+        hb = c.assign[i]
+        if q == hb:
+            t[i] = float(hub_min.at[i, q])
+        elif q in hub_of and hub_of[q] == hb:
+            t[i] = float(smin.at[i, q])
+        else:
+            out.append(f"area {i} uses service point {q!r}, neither its hub {hb} nor a spoke of it")
+            if len(out) > 50:
+                return out
+    if c.service_minutes is not None:
+        for i, m in t.items():
+            if abs(float(c.service_minutes[i]) - m) > 1e-3:
+                out.append(f"area {i}: the plan says {c.service_minutes[i]} minutes to its service point; "
+                           f"recomputed {m:.4f}")
+                break
+    if sk.coverage == "require":
+        all_min = pd.concat([hub_min[[j for j in hub_min.columns if j not in centre_ids(h.close, geo.centres,
+                                                                                         "hubs.close")]],
+                             measures.spoke_minutes(geo, cands.drop(index=centre_ids(sk.close, table, "spokes.close")
+                                                                    if sk.close else []))], axis=1)
+        reachable = all_min.min(axis=1) <= sk.max_minutes
+        far = [i for i, m in t.items() if m > sk.max_minutes + 1e-9 and reachable[i]]
+        if far:
+            out.append(f"{len(far)} area(s) are beyond {sk.max_minutes:g} minutes of their service point though a "
+                       f"candidate is within it, e.g. {far[:5]}")
+    if sk.require_bus:
+        served = measures.bus_served(geo, sk.bus_min_calls)
+        dep = measures.deprived_under5(geo.areas)
+        pts = pd.concat([measures.facility_points(geo, sorted(hubs)), cands.loc[sorted(hub_of), ["x", "y"]]])
+        allp = pd.concat([measures.facility_points(geo, list(c.facilities.index)), cands[["x", "y"]]])
+        d_plan = measures.nearest_metres(geo, pts)
+        d_any = measures.nearest_metres(geo, allp)
+        bad = [i for i in geo.areas.index if dep[i] > 0 and served[i] is False and d_plan[i] > measures.NEAR_METRES
+               and d_any[i] <= measures.NEAR_METRES]
+        if bad:
+            out.append(f"{len(bad)} deprived area(s) without a bus service are farther than 2.5 km from every "
+                       f"service point: {bad[:5]}")
+    if c.reported_objective is not None and not out:
+        w = measures.child_weights(geo.areas, scn.deprivation.weight)
+        travel = sum(float(w[i]) * m for i, m in t.items())
+        tie = sum(float(w[i]) * float(hub_min.at[i, j]) for i, j in c.assign.items())
+        obj = travel + HUB_TIE * tie + scn.cost_weight * cost
+        if abs(obj - c.reported_objective) > 1e-6 * max(1.0, abs(obj)):
+            out.append(f"reported objective {c.reported_objective:.6f} differs from the recomputed {obj:.6f}")
+    return out
+
+
+#: The hubs objective's weight on child-minutes to the hub itself (stated in the model's documentation).
+HUB_TIE = 0.001
+
+
 RULES: list[Callable[[Context], list[str]]] = [rule_every_area_once, rule_centres_table, rule_reach, rule_contiguity,
-                                               rule_locks_and_counts, rule_travel, rule_objective, rule_clusters]
+                                               rule_locks_and_counts, rule_travel, rule_objective, rule_clusters,
+                                               rule_hubs]
 
 
 def check(plan, geography: Geography, scenario: Scenario | dict | None = None, *,
@@ -292,8 +427,14 @@ def check(plan, geography: Geography, scenario: Scenario | dict | None = None, *
     known = assign[assign.index.isin(geography.areas.index)]
     reach = geography.areas["under5"].reindex(known.index).groupby(known.to_numpy()).sum()
     # Facilities (and minutes) are those of the plan's model; the rules are those of the scenario checked against.
+    service = minutes_stated = None
+    if "service_point" in a.columns:
+        service = pd.Series(a["service_point"].astype(str).to_numpy(), index=assign.index)
+        if "service_minutes" in a.columns:
+            minutes_stated = pd.Series(a["service_minutes"].to_numpy(), index=assign.index)
     ctx = Context(geography, scn, scn.model, assign, clus, fac, minutes, plan.report.objective, reach,
-                  centres=plan.centres)
+                  centres=plan.centres, spokes=getattr(plan, "spokes", None), service=service,
+                  service_minutes=minutes_stated)
     structural = rule_every_area_once(ctx)
     violations = structural + ([] if structural else [v for rule in RULES[1:] for v in rule(ctx)])
     if violations and raise_on_violation:
@@ -340,8 +481,9 @@ def check_written(plan, geography: Geography, scenario: Scenario) -> list[str]:
     scn = scenario
     if plan.metrics:
         try:
-            again = plan_metrics(plan, geography, weight=scn.deprivation.weight, floor=scn.reach.min,
-                                 management_cost=scn.centres.management_cost, sites=scn.sites)
+            again = plan_metrics(plan, geography, weight=scn.deprivation.weight, floor=scn.floor,
+                                 management_cost=scn.centres.management_cost, sites=scn.sites,
+                                 bus_min_calls=scn.spokes.bus_min_calls, network_costs=scn.network_costs())
         except (KeyError, ValueError, TypeError) as exc:
             return [f"metrics.json cannot be recomputed from the plan ({type(exc).__name__}: {exc})"]
         again["solver_status"] = plan.report.status

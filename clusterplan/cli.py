@@ -54,7 +54,7 @@ def _inputs(scenario_path: str | Path, scn=None) -> list[Path]:
     """Every file a scenario reads: itself, what it extends, and its geography's files (never overwritten)."""
     files = list(scenario_files(scenario_path))
     if scn is not None:
-        files += [Path(f) for f in scn.geography.files()]
+        files += [Path(f) for f in scn.geography.files()] + [Path(f) for f in scn.spoke_files()]
         if scn.geography.data:
             files.append(Path(scn.geography.data))
     return files
@@ -135,7 +135,8 @@ def _run(args: argparse.Namespace) -> int:
     for k, v in plan.metrics.items():
         shown = "n/a" if v is None else (f"{v:.2%}" if k == "gap" else (f"{v:,}" if isinstance(v, int) else v))
         print(f"  {label(k)}: {shown}")
-    extra = ", why.csv" if len(plan.why) else ""
+    extra = "".join(f", {name}" for name in sorted(p.name for p in Path(out).glob("*.csv"))
+                    if name not in ("assignment.csv", "centres.csv"))
     print(f"written: {out}/ (assignment.csv, centres.csv, metrics.json, manifest.json, plan.gpkg, report.html, "
           f"report.xlsx{extra})")
     return 0

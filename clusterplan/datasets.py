@@ -28,7 +28,8 @@ from .validation import read_table
 ATTRIBUTION = (
     "Contains public sector information licensed under the Open Government Licence v3.0. Contains OS data © Crown "
     "copyright and database right. Contains Royal Mail data © Royal Mail copyright and database right. Contains "
-    "GeoNames data (CC BY 4.0). House of Commons Library MSOA names (Open Parliament Licence)."
+    "GeoNames data (CC BY 4.0). House of Commons Library MSOA names (Open Parliament Licence). Bus service levels: "
+    "ITS Leeds TransportBlackspots (MIT) from the Traveline National Dataset / BODS and NaPTAN (DfT, OGL v3.0)."
 )
 
 POPULATION_FILES = {
@@ -111,6 +112,7 @@ def _norfolk(year: int) -> Geography:
         "history": "norfolk_childrens_centres_2009_2019.csv",
         "sites": "norfolk_gias_open_establishments_2025-05-24.csv",
         "road_minutes": "norfolk_lsoa11_road_travel_minutes_to_stroke_units.csv",
+        "bus": "norfolk_lsoa11_bus_service.csv",
     }
     with _path(names["boundaries"]).open("rb") as f:
         bnd = gpd.read_file(f)
@@ -136,6 +138,10 @@ def _norfolk(year: int) -> Geography:
     missing = areas.columns[areas.isna().any()].tolist()
     if missing:  # the shipped files are complete; this guards against a damaged install
         raise InputError("clusterplan/data/norfolk", [f"column '{c}' has gaps after joining" for c in missing])
+    # Bus service per area (may have gaps: three areas have no 2022 figure; they stay unknown, never zero).
+    bus = _csv(names["bus"], index_col="lsoa11cd")
+    areas["bus_calls"] = bus["runs2022_weekday_daytime_total"].reindex(codes)
+    areas["bus_routes"] = bus["number_of_routes_2023"].reindex(codes)
 
     centres = norfolk_centres(_csv(names["centres"]), _csv(names["history"]))
 

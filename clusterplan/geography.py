@@ -70,6 +70,11 @@ def _frame_hash(df: pd.DataFrame) -> str:
     return h.hexdigest()
 
 
+#: Optional area columns of bus service (``bus_calls``: weekday daytime bus stop calls; ``bus_routes``: routes
+#: serving the area), fingerprinted on their own so that plans written before they existed still check.
+BUS_COLUMNS = ("bus_calls", "bus_routes")
+
+
 @dataclass(frozen=True, eq=False, repr=False)
 class Geography:
     """Validated areas, centres, sites, corridor graph and travel minutes. Build with :meth:`build`."""
@@ -402,7 +407,9 @@ class Geography:
         """SHA-256 of every input that determines a plan: areas, centres, sites, corridors and travel minutes."""
         edges = sorted((min(a, b), max(a, b)) for a, b in self.corridors.edges)
         return {
-            "areas": _frame_hash(self.areas),
+            "areas": _frame_hash(self.areas.drop(columns=[c for c in BUS_COLUMNS if c in self.areas.columns])),
+            **({"bus": _frame_hash(self.areas[[c for c in BUS_COLUMNS if c in self.areas.columns]])}
+               if any(c in self.areas.columns for c in BUS_COLUMNS) else {}),
             "centres": _frame_hash(self.centres),
             "sites": _frame_hash(self.sites),
             "corridors": hashlib.sha256(repr(edges).encode()).hexdigest(),

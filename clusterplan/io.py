@@ -15,9 +15,10 @@ and an interrupted run never leaves a half-written plan. Temporary folders of a 
 gone) are removed by the next writer. Folders are created readable by the group, as the umask allows.
 
 Plan folders (:func:`write_plan`, :func:`read_plan`, :func:`check_dir`) hold ``assignment.csv`` (area, centre,
-cluster), ``centres.csv`` (centre, name, status, merged_into, reach, cluster, ...), ``clusters.csv``, ``lots.csv`` and
-``why.csv`` where there are any, ``metrics.json``, ``manifest.json`` (status, objective, bound, gap, solver and
-version, time limit, run seconds, input hashes, the resolved scenario), ``plan.gpkg`` (areas, catchments and centres),
+cluster; with family hubs also service_point, service_minutes), ``centres.csv`` (centre, name, status, merged_into,
+reach, cluster, ...), ``clusters.csv``, ``lots.csv``, ``spokes.csv`` (family hubs) and ``why.csv`` where there are
+any, ``metrics.json``, ``manifest.json`` (status, objective, bound, gap, solver and version, time limit, run seconds,
+input hashes, the resolved scenario), ``plan.gpkg`` (areas, catchments, centres; spokes and their links to hubs),
 ``report.html`` and ``report.xlsx``.
 """
 
@@ -36,6 +37,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
+from shapely.geometry import LineString
 
 from .cells import excel_safe, from_excel_safe
 from .check import check, check_written
@@ -316,6 +318,8 @@ def write_plan(plan: Plan, geo: Geography, scn: Scenario, out: str | Path) -> Pa
             write_csv(plan.clusters, tmp / "clusters.csv", index=False)
         if len(plan.lots):
             write_csv(plan.lots, tmp / "lots.csv", index=False)
+        if len(plan.spokes) or "service_point" in plan.assignment.columns:
+            write_csv(plan.spokes, tmp / "spokes.csv", index=False)
         if len(plan.why):
             write_csv(plan.why, tmp / "why.csv", index=False)
         write_json(tmp / "metrics.json", plan.metrics)
@@ -337,6 +341,15 @@ def _gpkg(plan: Plan, geo: Geography, path: Path) -> None:
         xy = facility_points(geo, plan.centres["centre"])
         pts = gpd.GeoDataFrame(plan.centres, geometry=gpd.points_from_xy(xy["x"], xy["y"]), crs=geo.areas.crs)
         pts.to_file(path, layer="centres", driver="GPKG")
+    if len(plan.spokes):
+        hubs = facility_points(geo, plan.spokes["hub"].astype(str))
+        sp = plan.spokes
+        lines = [LineString([(x0, y0), (x1, y1)]) for x0, y0, x1, y1 in
+                 zip(sp["x"], sp["y"], hubs["x"], hubs["y"], strict=True)]
+        gpd.GeoDataFrame(sp, geometry=gpd.points_from_xy(sp["x"], sp["y"]), crs=geo.areas.crs).to_file(
+            path, layer="spokes", driver="GPKG")
+        gpd.GeoDataFrame(sp[["spoke", "name", "hub", "hub_name"]], geometry=lines, crs=geo.areas.crs).to_file(
+            path, layer="spoke_links", driver="GPKG")
 
 
 def check_dir(out: str | Path) -> tuple[list[str], list[str]]:
@@ -358,7 +371,8 @@ def check_dir(out: str | Path) -> tuple[list[str], list[str]]:
                                       "restore it to check the plan)"]) from None
     warnings = []
     stored = man["input_hashes"]
-    now = {"plan_inputs": input_hash(geo, scn, like=man["resolved_scenario"]), **geo.fingerprint()}
+    now = {"plan_inputs": input_hash(geo, scn, like=man["resolved_scenario"], keys=set(stored) - {"plan_inputs"}),
+           **geo.fingerprint()}
     changed = sorted(k for k, v in stored.items() if now.get(k) != v)
     if changed:
         warnings.append(f"the inputs changed since this plan was written ({', '.join(changed)}); it is checked "
@@ -387,7 +401,7 @@ def _manifest_of(out: Path) -> dict:
 
 
 _TABLE_COLUMNS = {"assignment.csv": ("area", "centre", "cluster"), "centres.csv": ("centre", "name", "status"),
-                  "lots.csv": ("lot", "centre")}
+                  "lots.csv": ("lot", "centre"), "spokes.csv": ("spoke", "hub")}
 
 
 def read_plan(out: str | Path, man: dict | None = None) -> Plan:
@@ -433,4 +447,5 @@ def read_plan(out: str | Path, man: dict | None = None) -> Plan:
                 assignment=table("assignment.csv", dtype=str, keep_default_na=False),
                 centres=table("centres.csv", keep_default_na=False), report=report, clusters=table("clusters.csv"),
                 lots=table("lots.csv"), notes=man.get("notes", []), input_hashes=man["input_hashes"], metrics=metrics,
-                why=table("why.csv"))
+                why=table("why.csv"), spokes=table("spokes.csv", dtype={"spoke": str, "hub": str, "centre": str},
+                                                   keep_default_na=False))

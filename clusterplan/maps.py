@@ -13,9 +13,10 @@ import matplotlib.pyplot as plt
 import networkx as nx
 import numpy as np
 import pandas as pd
+from matplotlib.patches import Circle
 
 from .geography import Geography
-from .measures import centre_graph, facility_points
+from .measures import NEAR_METRES, centre_graph, facility_points
 
 SOURCE = "Source: ONS, MHCLG IoD2019, DfE GIAS, public reports; clusterplan. " \
          "Contains OS data © Crown copyright and database right."
@@ -63,6 +64,7 @@ def plan_map(plan, geo: Geography, ax=None, title: str | None = None, *, labels:
     children; ``highlight``: centre ids ringed (e.g. those below the floor, ``highlight_label`` in the legend).
     Returns the figure when it makes one (``ax`` not given), else the axes."""
     own = ax is None
+    fig = None
     if own:
         fig, ax = plt.subplots(figsize=(9, 7.5))
     a = geo.areas.join(plan.assignment.set_index("area")[["centre", "cluster"]])
@@ -73,6 +75,9 @@ def plan_map(plan, geo: Geography, ax=None, title: str | None = None, *, labels:
         a.dissolve(by="centre").boundary.plot(ax=ax, color="#555555", linewidth=0.3)
     else:
         a.dissolve(by="centre").boundary.plot(ax=ax, color="#444444", linewidth=0.5)
+    spokes = getattr(plan, "spokes", None)
+    if "service_point" in plan.assignment.columns and spokes is not None:
+        return _hubs_layer(plan, geo, ax, fig if own else None, title, labels=labels, legend=legend)
     c = plan.centres.copy()
     c["centre"] = c["centre"].astype(str)
     xy = facility_points(geo, c["centre"])
@@ -111,6 +116,47 @@ def plan_map(plan, geo: Geography, ax=None, title: str | None = None, *, labels:
     ax.set_aspect("equal")
     scale_bar(ax)
     if own:
+        source_line(ax)
+        fig.tight_layout()
+        return fig
+    return ax
+
+
+def _hubs_layer(plan, geo: Geography, ax, fig, title: str | None, *, labels: bool, legend: bool):
+    """Family hubs on their catchments: hubs as large black squares (named), spokes as small dots joined to their
+    hub by a line, today's centre buildings that close as grey crosses, and a 2.5 km ring round each service point
+    (the straight-line band of the IFS 2024 Sure Start evaluation)."""
+    hubs = sorted(plan.assignment["centre"].astype(str).unique())
+    hxy = facility_points(geo, hubs)
+    sp = plan.spokes
+    sx, sy = pd.to_numeric(sp["x"]).to_numpy(float), pd.to_numeric(sp["y"]).to_numpy(float)
+    for px, py in [*zip(hxy["x"], hxy["y"], strict=True), *zip(sx, sy, strict=True)]:
+        ax.add_patch(Circle((px, py), NEAR_METRES, facecolor="none", edgecolor="#2c7fb8", linewidth=0.35,
+                            alpha=0.6, zorder=3))
+    for (x0, y0, h) in zip(sx, sy, sp["hub"].astype(str), strict=True):
+        ax.plot([x0, hxy.at[h, "x"]], [y0, hxy.at[h, "y"]], color="#555555", linewidth=0.7, zorder=4)
+    c = plan.centres
+    closed = c[c.get("role", pd.Series("", index=c.index)).astype(str) == "closed"]["centre"].astype(str)
+    if len(closed):
+        cxy = facility_points(geo, closed)
+        ax.scatter(cxy["x"], cxy["y"], s=22, c="#888888", marker="x", zorder=5, label="centre building closing")
+    ax.scatter(sx, sy, s=14, c="#2c7fb8", edgecolors="white", linewidths=0.4, zorder=6,
+               label=f"spoke ({len(sp)}; line to its hub)")
+    ax.scatter(hxy["x"], hxy["y"], s=60, c="black", marker="s", zorder=7, label=f"hub ({len(hubs)})")
+    ax.plot([], [], color="#2c7fb8", linewidth=0.6, label="2.5 km of a service point")
+    if labels and len(hubs) <= MAX_LABELS:
+        names = c.set_index(c["centre"].astype(str))["name"]
+        for j in hubs:
+            ax.annotate(short_name(str(names.get(j, j))), (hxy.at[j, "x"], hxy.at[j, "y"]), xytext=(4, 4),
+                        textcoords="offset points", fontsize=6, fontweight="bold", zorder=8,
+                        bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.7})
+    if legend:
+        ax.legend(loc="lower left", fontsize=7, framealpha=0.9)
+    ax.set_title(title or f"{plan.scenario_name}: hubs, spokes and catchments", fontsize=11)
+    ax.set_axis_off()
+    ax.set_aspect("equal")
+    scale_bar(ax)
+    if fig is not None:
         source_line(ax)
         fig.tight_layout()
         return fig

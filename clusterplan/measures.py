@@ -11,6 +11,8 @@ Units: children (under fives), minutes, weighted child-minutes = children x (1 +
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import networkx as nx
 import numpy as np
 import pandas as pd
@@ -18,6 +20,7 @@ import pandas as pd
 from .errors import ScenarioError
 from .geography import Geography
 from .travel import model_minutes
+from .validation import points_from_file, validate_points
 
 #: IoD2019 IDACI score of the 9,853rd most deprived of England's 32,844 LSOAs: an area scoring at least this is in
 #: England's 30% most deprived for income deprivation affecting children (ties at the cut are included).
@@ -135,3 +138,97 @@ def plan_minutes(assignment: pd.DataFrame, geo: Geography) -> pd.Series:
     m = facility_minutes(geo, facility_set(geo, a["centre"]))
     return pd.Series(assigned_minutes(m, a["area"], a["centre"].astype(str)), index=a["area"].to_numpy()
                      ).reindex(geo.areas.index)
+
+
+# ---------------------------------------------------------------------- family hubs: spokes and service points
+#: Straight-line distance (metres) of the band in which the Institute for Fiscal Studies' 2024 evaluation of Sure
+#: Start found its benefits for children (children living within 2.5 km of a centre).
+NEAR_METRES = 2500.0
+
+
+def spoke_candidates(geo: Geography, sources: list[str] | tuple[str, ...]) -> pd.DataFrame:
+    """Every building that may be a spoke (model ``hubs``), by id: ``name``, ``source`` (centres, schools,
+    linked_sites or the CSV file's name), ``home_area``, ``x``, ``y`` (metres, the geography's CRS) and ``centre``
+    (the centre id a centre building is, or the one a linked site links to; else empty). Ids: ``centre:<id>``,
+    the schools register's own ids (``urn:<URN>``), ``linked:<id>``, ``<file stem>:<id or row>``."""
+    parts = []
+    for src in sources:
+        if src == "centres":
+            c = geo.located_centres
+            parts.append(pd.DataFrame({"name": c["name"], "source": "centres", "home_area": c["home_area"],
+                                       "x": c["x"], "y": c["y"], "centre": c.index.astype(str)},
+                                      ).set_axis([f"centre:{j}" for j in c.index]))
+        elif src == "schools":
+            s = geo.sites
+            if len(s) and str(s.index[0]).startswith("area:"):
+                raise ScenarioError("spokes.candidates: schools: this geography has no schools register (its "
+                                    "candidate sites are area centroids); give a CSV of the buildings instead")
+            parts.append(pd.DataFrame({"name": s["name"], "source": "schools", "home_area": s["home_area"],
+                                       "x": s["x"], "y": s["y"], "centre": ""}, index=s.index.astype(str)))
+        elif src == "linked_sites":
+            ls = geo.linked_sites
+            if ls is None or not len(ls):
+                raise ScenarioError("spokes.candidates: linked_sites: this geography has no linked sites (the built-in "
+                                    "Norfolk register lists none); use centres, schools or a CSV")
+            ls = ls[ls["located"]]
+            parts.append(pd.DataFrame({"name": ls["name"], "source": "linked_sites", "home_area": ls["home_area"],
+                                       "x": ls["x"], "y": ls["y"], "centre": ls["centre"].astype(str)},
+                                      ).set_axis([f"linked:{j}" for j in ls.index]))
+        else:
+            notes: list[str] = []
+            df = validate_points(points_from_file(src, None, "spoke"), geo.areas, src, notes, kind="spoke")
+            df = df[df["located"]]
+            stem = Path(src).stem
+            parts.append(pd.DataFrame({"name": df["name"], "source": Path(src).name, "home_area": df["home_area"],
+                                       "x": df["x"], "y": df["y"], "centre": ""},
+                                      ).set_axis([f"{stem}:{j}" for j in df.index]))
+    out = pd.concat(parts) if parts else pd.DataFrame(columns=["name", "source", "home_area", "x", "y", "centre"])
+    out.index.name = "id"
+    dup = out.index[out.index.duplicated()]
+    if len(dup):
+        raise ScenarioError(f"spokes.candidates: the same spoke id comes from two sources: {sorted(set(dup))[:5]}")
+    return out
+
+
+def spoke_minutes(geo: Geography, spokes: pd.DataFrame) -> pd.DataFrame:
+    """Minutes from every area (rows) to every spoke candidate (columns): a centre building's and a school's are the
+    geography's own minutes to that centre or site (a commissioner's matrix where given), the others' (linked
+    sites, a CSV's buildings) come from the travel model."""
+    out = pd.DataFrame(index=geo.areas.index, columns=spokes.index, dtype=float)
+    is_centre = (spokes["source"] == "centres").to_numpy()
+    is_school = (spokes["source"] == "schools").to_numpy()
+    if is_centre.any():
+        out.loc[:, spokes.index[is_centre]] = geo.centre_minutes[spokes.loc[is_centre, "centre"]].to_numpy()
+    if is_school.any():
+        out.loc[:, spokes.index[is_school]] = geo.site_minutes[spokes.index[is_school]].to_numpy()
+    rest = ~(is_centre | is_school)
+    if rest.any():
+        if geo.travel is None:
+            raise ScenarioError("model hubs needs a travel model to time linked sites and your own spoke buildings; "
+                                "this geography has a fixed matrix")
+        out.loc[:, spokes.index[rest]] = model_minutes(geo.travel, geo.areas, spokes.loc[rest, ["x", "y"]]).to_numpy()
+    return out
+
+
+def nearest_metres(geo: Geography, points: pd.DataFrame) -> pd.Series:
+    """Straight-line metres from each area's (population-weighted) centroid to the nearest of ``points`` (``x``,
+    ``y`` in the geography's CRS); inf without points."""
+    a = geo.areas[["x", "y"]].to_numpy(float)
+    p = points[["x", "y"]].to_numpy(float)
+    if not len(p):
+        return pd.Series(np.inf, index=geo.areas.index)
+    best = np.full(len(a), np.inf)
+    for start in range(0, len(p), 256):
+        chunk = p[start:start + 256]
+        d = np.hypot(a[:, None, 0] - chunk[None, :, 0], a[:, None, 1] - chunk[None, :, 1]).min(axis=1)
+        best = np.minimum(best, d)
+    return pd.Series(best, index=geo.areas.index)
+
+
+def bus_served(geo: Geography, min_calls: float) -> pd.Series:
+    """Per area: True where it has a bus service (``bus_calls``, weekday daytime bus stop calls, at least
+    ``min_calls``), False where it has fewer, <NA> where the geography has no figure for it."""
+    if "bus_calls" not in geo.areas.columns:
+        return pd.Series(pd.NA, index=geo.areas.index, dtype="boolean")
+    calls = pd.to_numeric(geo.areas["bus_calls"], errors="coerce")
+    return (calls >= min_calls).astype("boolean").mask(calls.isna())

@@ -18,11 +18,15 @@ import numpy as np
 import pandas as pd
 
 from .geography import Geography
-from .measures import assigned_minutes, child_weights, deprived_under5, facility_minutes
+from .measures import (NEAR_METRES, assigned_minutes, bus_served, child_weights, deprived_under5, facility_minutes,
+                       facility_points, nearest_metres)
 from .registry import facilities_of
 
 
 def _minutes(geo: Geography, assignment: pd.DataFrame, model: str, sites: str = "candidates") -> pd.Series:
+    if "service_minutes" in assignment.columns:  # family hubs: each area's minutes to its service point
+        return pd.Series(pd.to_numeric(assignment["service_minutes"]).to_numpy(float),
+                         index=assignment["area"].to_numpy())
     m = facility_minutes(geo, facilities_of(model, sites))
     a = assignment.set_index("area")["centre"]
     return pd.Series(assigned_minutes(m, a.index, a.to_numpy()), index=a.index)
@@ -127,6 +131,13 @@ METRICS: dict[str, str] = {
     "weighted_child_minutes": "deprivation-weighted child-minutes",
     "deprived_within_15_min_pct": "deprived under-fives within 15 min (%)",
     "deprived_within_30_min_pct": "deprived under-fives within 30 min (%)",
+    "service_points": "service points",
+    "hubs": "hubs",
+    "spokes": "spokes",
+    "deprived_within_2_5km_pct": "deprived under-fives within 2.5 km of a service point (%)",
+    "deprived_beyond_2_5km_no_bus": "deprived under-fives beyond 2.5 km in areas without a bus service",
+    "deprived_beyond_2_5km_bus_unknown": "deprived under-fives beyond 2.5 km, bus service unknown",
+    "network_cost_gbp": "hubs and spokes cost (GBP/yr)",
     "areas_changing_centre": "areas changing centre",
     "children_changing_centre": "children changing centre",
     "management_cost_gbp": "management cost (GBP/yr)",
@@ -153,12 +164,60 @@ def metric_id(key: str) -> str:
     return _BY_LABEL.get(key, key)
 
 
+def service_points(plan, geo: Geography) -> pd.DataFrame:
+    """Where a plan's families are served (``x``, ``y``, metres; ``kind`` hub, spoke or centre), by id: its serving
+    centres or sites, and with family hubs its spokes (as the plan's spokes table places them)."""
+    served = sorted(plan.assignment["centre"].astype(str).unique())
+    spokes = getattr(plan, "spokes", None)
+    spokes = spokes if spokes is not None else pd.DataFrame()
+    hubs = len(spokes) or "service_point" in plan.assignment.columns
+    pts = facility_points(geo, served).assign(kind="hub" if hubs else "centre")
+    if len(spokes):
+        sp = spokes
+        pts = pd.concat([pts, pd.DataFrame({"x": pd.to_numeric(sp["x"]).to_numpy(float),
+                                            "y": pd.to_numeric(sp["y"]).to_numpy(float), "kind": "spoke"},
+                                           index=sp["spoke"].astype(str).to_numpy())])
+    return pts
+
+
+def near_figures(plan, geo: Geography, bus_min_calls: float = 1.0) -> dict[str, float | int | None]:
+    """The straight-line reach of a plan: the share of deprived under-fives (England's 30% most deprived areas by
+    IDACI) whose area's centroid is within 2.5 km of one of its service points (the band of the IFS 2024 Sure Start
+    evaluation), and of those beyond it, how many live in areas without a bus service (fewer than ``bus_min_calls``
+    weekday daytime bus stop calls) or where the geography has no bus figure."""
+    d = nearest_metres(geo, service_points(plan, geo))
+    dep = deprived_under5(geo.areas).astype(float)
+    total = float(dep.sum())
+    far = d > NEAR_METRES
+    bus = bus_served(geo, bus_min_calls)
+    return {"deprived_within_2_5km_pct": round(100 * float(dep[~far].sum()) / total, 1) if total else None,
+            "deprived_beyond_2_5km_no_bus": int(dep[far & bus.eq(False).fillna(False)].sum()),
+            "deprived_beyond_2_5km_bus_unknown": int(dep[far & bus.isna()].sum())}
+
+
+def beyond_2_5km(plan, geo: Geography, bus_min_calls: float = 1.0) -> pd.DataFrame:
+    """The deprived areas farther than 2.5 km (straight line) from every service point of the plan, with their
+    children, metres to the nearest service point and bus service (True, False or unknown), most children first."""
+    d = nearest_metres(geo, service_points(plan, geo))
+    dep = deprived_under5(geo.areas)
+    a = geo.areas
+    rows = a[(d > NEAR_METRES) & (dep > 0)]
+    bus = bus_served(geo, bus_min_calls)
+    out = pd.DataFrame({"area": rows.index, "name": rows["name"], "district": rows["district"],
+                        "deprived_children": dep[rows.index].astype(int).to_numpy(),
+                        "metres": d[rows.index].round(0).astype(int).to_numpy(),
+                        "bus_service": bus[rows.index].astype(object).where(bus[rows.index].notna(), "unknown")})
+    return out.sort_values(["deprived_children", "area"], ascending=[False, True]).reset_index(drop=True)
+
+
 def plan_metrics(plan, geo: Geography, *, weight: float = 1.0, floor: float = 600.0,
                  status_quo: pd.DataFrame | None = None, management_cost: float | None = None,
-                 sites: str = "candidates") -> dict[str, float | int | str | None]:
+                 sites: str = "candidates", bus_min_calls: float = 1.0,
+                 network_costs: tuple[float, float] | None = None) -> dict[str, float | int | str | None]:
     """Every comparison metric of one plan, keyed by its id (:data:`METRICS` gives the display labels).
     ``status_quo`` is today's assignment (area, centre) for the change counts; ``management_cost`` is pounds per
-    kept centre per year."""
+    kept centre per year; ``bus_min_calls`` the weekday daytime bus stop calls an area needs to count as served
+    by bus; ``network_costs`` (pounds per hub, per spoke per year) for a family hubs plan."""
     a = geo.areas
     assign = plan.assignment
     t = _minutes(geo, assign, plan.model, sites).reindex(a.index)
@@ -191,6 +250,15 @@ def plan_metrics(plan, geo: Geography, *, weight: float = 1.0, floor: float = 60
         out["children_changing_centre"] = int(p[changed].sum())
     if management_cost is not None:
         out["management_cost_gbp"] = round(management_cost * len(served))
+    hubs_plan = "service_point" in assign.columns
+    n_spokes = int(len(plan.spokes)) if hubs_plan and plan.spokes is not None else 0
+    out["service_points"] = int(len(served)) + n_spokes
+    if hubs_plan:
+        out["hubs"] = int(len(served))
+        out["spokes"] = n_spokes
+    out.update(near_figures(plan, geo, bus_min_calls))
+    if network_costs is not None and hubs_plan:
+        out["network_cost_gbp"] = round(network_costs[0] * len(served) + network_costs[1] * n_spokes)
     r = plan.report
     out["solver_status"] = r.status
     out["gap"] = None if r.gap is None else round(float(r.gap), 6)

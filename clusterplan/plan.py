@@ -11,10 +11,12 @@ import hashlib
 import html
 import json
 from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from .geography import sha256
 from .measures import assigned_minutes, deprived_under5, plan_minutes
 from .metrics import label
 from .solvers import Outcome, Status
@@ -55,12 +57,21 @@ class SolveReport(Outcome):
         return asdict(self)
 
 
-def input_hash(geo: Geography, scn: Scenario, *, like: dict | None = None) -> str:
+def input_hash(geo: Geography, scn: Scenario, *, like: dict | None = None, keys=None) -> str:
     """SHA-256 over the geography's fingerprint and the scenario (everything that determines the plan).
 
     ``like``: a resolved scenario stored by an earlier version; keys it does not have (added to the scenario schema
-    since, so at their defaults in a scenario read back from it) are left out, so its hash can be reproduced."""
-    payload = json.dumps({"geography": geo.fingerprint(), "scenario": scn.dump(like=like)}, sort_keys=True)
+    since, so at their defaults in a scenario read back from it) are left out, so its hash can be reproduced.
+    ``keys``: the geography fingerprint's keys that version hashed (the manifest's ``input_hashes``); inputs added
+    since (e.g. bus service) are left out the same way."""
+    fp = geo.fingerprint()
+    if keys is not None:
+        fp = {k: v for k, v in fp.items() if k in set(keys)}
+    data = {"geography": fp, "scenario": scn.dump(like=like)}
+    files = scn.spoke_files()
+    if files:  # a commissioner's own spoke buildings: their contents, not just their names
+        data["spoke_files"] = {f: sha256(f) if Path(f).is_file() else "" for f in files}
+    payload = json.dumps(data, sort_keys=True)
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
@@ -109,6 +120,9 @@ class Plan:
       ``mean_minutes`` and ``max_minutes`` (child-weighted);
     - ``clusters``: one row per cluster (``cluster, lead, centres, reach, deprived_children``) or empty;
     - ``lots``: with a tender stage, one row per lot (``lot, centre, reach, deprived_children, value, vcs_accessible``);
+    - ``spokes``: with model ``hubs``, one row per open spoke (``spoke, name, source, hub, home_area, x, y, centre,
+      attach_minutes, areas, children``); the assignment then also has ``service_point`` (the hub or spoke each
+      area uses) and ``service_minutes``, and the centres table a ``role`` (hub, spoke, closed);
     - ``metrics``: the comparison metrics (:func:`clusterplan.metrics.plan_metrics`);
     - ``report``: the :class:`SolveReport`; ``notes``: plain-language remarks (e.g. centres that could not be modelled);
     - ``scenario``: the resolved scenario it answers (None for a plan read from an older folder).
@@ -125,6 +139,7 @@ class Plan:
     notes: tuple[str, ...] = ()
     input_hashes: dict[str, str] = field(default_factory=dict)
     lots: pd.DataFrame = field(default_factory=pd.DataFrame)
+    spokes: pd.DataFrame = field(default_factory=pd.DataFrame)  # family hubs: one row per open spoke
     metrics: dict = field(default_factory=dict)
     why: pd.DataFrame = field(default_factory=pd.DataFrame)  # reasons per amalgamated centre (clusterplan.reasons)
     baseline: Plan | None = field(default=None, repr=False)  # today's catchments, for what changes (reports)

@@ -39,7 +39,9 @@ class ModelInfo:
     - ``closes_centres``: it decides which of today's centres close (what-if explanations and sensitivity apply);
     - ``headline``: how a report opens on its plan: ``today`` (today's network, centres below the floor),
       ``keeps`` (centres kept and amalgamated), ``new_network`` (a network placed on sites) or ``most_centres``
-      (the most centres of the floor the areas can hold).
+      (the most centres of the floor the areas can hold) or ``hubs`` (family hubs and their spokes);
+    - ``spokes``: the plan has spokes and service points (the ``hubs`` and ``spokes`` sections, ``budget``, and the
+      hub-and-spoke rules apply; the hub catchments' floor is ``hubs.min_reach``).
     """
 
     name: str
@@ -57,7 +59,8 @@ class ModelInfo:
     first_stage: bool = False
     restrictable: bool = False
     closes_centres: bool = False
-    headline: Literal["today", "keeps", "new_network", "most_centres"] = "keeps"
+    headline: Literal["today", "keeps", "new_network", "most_centres", "hubs"] = "keeps"
+    spokes: bool = False
 
     @property
     def uses_todays_centres(self) -> bool:
@@ -80,6 +83,8 @@ _ENTRIES = (
               headline="most_centres"),
     ModelInfo("cluster", "cluster", "today's centres grouped into clusters along the corridors",
               every_centre_serves=True, reach_floor=False, travel_limit=False, objective=None, clusters=True),
+    ModelInfo("hubs", "hubs", "family hubs: which centres become hubs, which buildings stay open as their spokes",
+              travel_limit=False, objective=None, restrictable=True, headline="hubs", spokes=True),
 )
 
 #: Every model by name, in the order the docs list them.

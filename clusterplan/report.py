@@ -26,7 +26,7 @@ from .datasets import ATTRIBUTION
 from .geography import Geography
 from .maps import SOURCE, before_after, change_map, format_value, plan_map, short_name  # noqa: F401 - re-exported
 from .measures import DEPRIVED_IDACI, assigned_minutes, deprived_under5, plan_minutes
-from .metrics import label
+from .metrics import beyond_2_5km, label
 from .solvers import package_version
 
 CLUSTERPLAN_VERSION = package_version("clusterplan")
@@ -155,7 +155,7 @@ def _capital(text: str) -> str:
 def summary_text(plan, geo: Geography, scn, ch: pd.DataFrame) -> str:
     """The report's opening paragraph in plain English, computed from the plan."""
     c = plan.centres
-    floor = scn.reach.min if scn is not None else 600
+    floor = scn.floor if scn is not None else 600
     serving = c[c["status"].isin(["kept", "new"])] if len(c) else c
     parts = []
     headline = registry.info(plan.model).headline
@@ -167,6 +167,27 @@ def summary_text(plan, geo: Geography, scn, ch: pd.DataFrame) -> str:
         parts.append(f"This plan is a new network of {len(serving)} centres for {geo.name}: {most}."
                      if headline == "most_centres" else
                      f"This plan places a network of {len(serving)} centres for {geo.name}.")
+    elif headline == "hubs":
+        sp = plan.spokes
+        role = c["role"].astype(str) if "role" in c.columns else pd.Series("", index=c.index)
+        by = sp["source"].value_counts() if len(sp) else pd.Series(dtype=int)
+        kinds = ", ".join(f"{n} {'centre building' if k == 'centres' else k.replace('_', ' ')}"
+                          f"{'s' if n != 1 and k == 'centres' else ''}" for k, n in by.items())
+        parts.append(f"This family hubs plan makes {len(serving)} of today's {len(c)} centres hubs "
+                     f"({', '.join(short_name(n) for n in serving['name'])}), with {len(sp)} spokes attached to them"
+                     + (f" ({kinds})" if kinds else "") + f"; {int((role == 'closed').sum())} centre buildings are "
+                     "neither.")
+        near = plan.metrics.get("deprived_within_2_5km_pct")
+        if near is not None:
+            parts.append(f"{near:.0f}% of under-fives in England's 30% most deprived areas live within 2.5 km "
+                         "(straight line) of a service point, the band in which the IFS 2024 evaluation found Sure "
+                         "Start's benefits.")
+        if scn is not None and "service_minutes" in plan.assignment.columns:
+            t = pd.to_numeric(plan.assignment["service_minutes"])
+            far = int((t > scn.spokes.max_minutes + 1e-9).sum())
+            parts.append(f"Every area is within {scn.spokes.max_minutes:g} minutes of a service point of its own "
+                         "hub." if not far else f"{far} area(s) are beyond {scn.spokes.max_minutes:g} minutes of a "
+                         "service point of their hub (see Notes).")
     elif headline == "today":
         below = serving[serving["reach"] < floor].sort_values("reach")
         lowest = (f" (lowest: {short_name(below['name'].iloc[0])}, {int(below['reach'].iloc[0]):,})"
@@ -182,11 +203,12 @@ def summary_text(plan, geo: Geography, scn, ch: pd.DataFrame) -> str:
     if len(serving) and headline != "today":
         low = serving.sort_values("reach").iloc[0]
         below = int((serving["reach"] < floor).sum())
+        noun = "hub" if headline == "hubs" else "centre"
         if below:
-            parts.append(f"{below} centre(s) reach fewer than {floor:,.0f} children; the smallest, "
+            parts.append(f"{below} {noun}(s) reach fewer than {floor:,.0f} children; the smallest, "
                          f"{_centre_name(low)}, reaches {int(low['reach']):,}.")
         else:
-            parts.append(f"Every centre reaches at least {floor:,.0f} children; the smallest, {_centre_name(low)}, "
+            parts.append(f"Every {noun} reaches at least {floor:,.0f} children; the smallest, {_centre_name(low)}, "
                          f"reaches {int(low['reach']):,}.")
     if plan.metrics.get("clusters"):
         parts.append(f"The centres form {plan.metrics['clusters']} clusters.")
@@ -201,7 +223,8 @@ def summary_text(plan, geo: Geography, scn, ch: pd.DataFrame) -> str:
         parts.append("No family changes centre.")
     share = plan.metrics.get("deprived_within_15_min_pct")
     if share is not None:
-        parts.append(f"{share:.0f}% of under-fives in the most deprived areas live within 15 minutes of their centre "
+        where = "service point" if headline == "hubs" else "centre"
+        parts.append(f"{share:.0f}% of under-fives in the most deprived areas live within 15 minutes of their {where} "
                      "(Ofsted looked for 65% of the most vulnerable for 'good').")
     parts.append(_confidence(plan))
     if len(plan.why):
@@ -291,6 +314,57 @@ td.n{text-align:right;font-variant-numeric:tabular-nums}.small{font-size:.8em;co
 dt{font-weight:600;margin-top:.4em}dd{margin-left:1.2em}details{margin:.5em 0}"""
 
 
+def hub_table(plan) -> pd.DataFrame:
+    """One row per hub: its reach, spokes and the children served at the hub and at its spokes."""
+    c = plan.centres
+    hubs = c[c["status"].isin(["kept", "new"])].copy()
+    sp = plan.spokes
+    a = plan.assignment
+    rows = []
+    for _, h in hubs.sort_values("name").iterrows():
+        j = str(h["centre"])
+        mine = sp[sp["hub"].astype(str) == j] if len(sp) else sp
+        rows.append({"hub": short_name(h["name"]), "district": h["district"], "reach": int(h["reach"]),
+                     "areas": int(h["areas"]), "spokes": len(mine),
+                     "served at the hub": int((a["service_point"].astype(str) == j).sum()),
+                     "spoke buildings": "; ".join(short_name(str(n)) for n in mine["name"]) if len(mine) else "-"})
+    return pd.DataFrame(rows)
+
+
+def hubs_sections(plan, geo: Geography, scn) -> list[str]:
+    """The family hubs sections of the report: hubs and their spokes; who is near a service point (2.5 km, 15 and
+    30 minutes) and the deprived areas beyond 2.5 km with their bus service."""
+    bus_calls = scn.spokes.bus_min_calls if scn is not None else 1.0
+    far = beyond_2_5km(plan, geo, bus_calls)
+    m = plan.metrics
+    cover = pd.DataFrame({"measure": ["deprived under-fives within 2.5 km (straight line) of a service point",
+                                      "deprived under-fives within 15 minutes of their service point",
+                                      "deprived under-fives within 30 minutes of their service point"],
+                          "share (%)": [m.get("deprived_within_2_5km_pct"), m.get("deprived_within_15_min_pct"),
+                                        m.get("deprived_within_30_min_pct")]})
+    out = ["<h2>Hubs and their spokes</h2>",
+           "<p>Each hub, the children of its catchment (its reach), and the buildings that stay open as its spokes. "
+           "Families use the nearest service point of their own hub: the hub itself or one of its spokes.</p>",
+           _table(hub_table(plan), names={}),
+           "<h2>Who is near a service point</h2>",
+           "<p>Deprived: England's 30% most deprived areas by IDACI 2019. 2.5 km is the straight-line band in which "
+           "the Institute for Fiscal Studies' 2024 Sure Start evaluation found the benefits for children; minutes "
+           "come from the travel model (by road), and many of these families have no car.</p>",
+           _table(cover, names={})]
+    if len(far):
+        no_bus = far[far["bus_service"].astype(str) == "False"]
+        out += [f"<p>{len(far)} deprived area(s) ({int(far['deprived_children'].sum()):,} children) are farther "
+                f"than 2.5 km from every service point; {len(no_bus)} of them have no bus service (fewer than "
+                f"{bus_calls:g} weekday daytime bus stop calls, 2022).</p>",
+                _table(far.head(30), names={"area": "area", "name": "area name", "district": "district",
+                                            "deprived_children": "deprived under-fives",
+                                            "metres": "metres to the nearest service point",
+                                            "bus_service": "bus service"})]
+    else:
+        out += ["<p>Every deprived area is within 2.5 km of a service point.</p>"]
+    return out
+
+
 def write_html(plan, geo: Geography, scn, path: str | Path) -> None:
     """A self-contained HTML report of one plan (see the module docstring)."""
     ch = family_changes(plan, geo)
@@ -302,7 +376,10 @@ def write_html(plan, geo: Geography, scn, path: str | Path) -> None:
              f"<p class='sub'>{html.escape(geo.name)} &middot; written {date.today():%d %B %Y} by clusterplan "
              f"{html.escape(CLUSTERPLAN_VERSION)} &middot; every constraint re-verified by an independent checker</p>",
              f"<div class='brief'><b>In brief.</b> {html.escape(summary_text(plan, geo, scn, ch))}</div>"]
-    closing = closures(plan, geo, ch)
+    hubs_plan = "service_point" in plan.assignment.columns
+    closing = closures(plan, geo, ch) if not hubs_plan else pd.DataFrame()
+    if hubs_plan:
+        parts += hubs_sections(plan, geo, scn)
     if len(closing):
         parts += ["<h2>Centres closing and where their children go</h2>",
                   "<p>Each amalgamated centre, the kept centre that takes most of its children, how many children "
@@ -398,6 +475,8 @@ def write_xlsx(plan, path: str | Path, geo: Geography | None = None) -> None:
             _sheet(xl, "lots", plan.lots, percent=("share",))
         if len(plan.why):
             _sheet(xl, "why", plan.why)
+        if len(plan.spokes):
+            _sheet(xl, "spokes", plan.spokes)
         _sheet(xl, "solver", solver)
         _sheet(xl, "sources", pd.DataFrame({"Source": [s.strip() for s in ATTRIBUTION.split(". ") if s.strip()]
                                             + [f"Travel minutes: {geo.travel_source}" if geo is not None else ""]}))

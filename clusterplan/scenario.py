@@ -215,6 +215,75 @@ class GeographySpec(_Strict):
                             self.sites if self.sites_file else None, self.adjacency_file) if f]
 
 
+#: Where spokes may come from: today's centre buildings, the schools register (the geography's candidate sites), the
+#: register's linked sites; any other entry is a CSV file of the commissioner's own (e.g. libraries).
+SPOKE_SOURCES = ("centres", "schools", "linked_sites")
+
+
+class Hubs(_Strict):
+    """Family hubs (model ``hubs``): which of today's centres become hubs, each with a connected catchment."""
+
+    count: int | None = Field(None, ge=1, le=MAX_COUNT, description="exact number of hubs")
+    min_count: int | None = Field(None, ge=1, le=MAX_COUNT)
+    max_count: int | None = Field(None, ge=1, le=MAX_COUNT)
+    min_reach: float | None = Field(None, ge=0, description="children under five per hub catchment (default: "
+                                                            "reach.min)")
+    per_district: dict[str, Annotated[int, Field(ge=0, le=MAX_COUNT)]] = Field(
+        default_factory=dict, description="exact number of hubs per district (district name -> count)")
+    within_district: bool = Field(False, description="hub catchments stay inside their hub's district")
+    keep: list[str] = Field(default_factory=list, description="centre ids or names that must be hubs")
+    close: list[str] = Field(default_factory=list, description="centre ids or names that may not be hubs")
+    cost: float = Field(0.0, ge=0, description="pounds per hub per year (budget and cost_weight)")
+
+
+class Spokes(_Strict):
+    """Spokes (model ``hubs``): other buildings that stay open as service points, each attached to one hub."""
+
+    candidates: list[str] = Field(default_factory=lambda: ["centres"], min_length=1, max_length=20,
+                                  description="where spokes may be: centres (today's centre buildings that are "
+                                  "not hubs), schools (the schools register), linked_sites (the register's linked "
+                                  "sites), or a CSV of your own (name, x, y or lon, lat; optional id)")
+    max_minutes: float = Field(20.0, gt=0, description="T: every area within this many minutes of a service point "
+                                                       "(its hub or one of its hub's spokes)")
+    coverage: Literal["require", "report"] = Field(
+        "require", description="require: T is a constraint (areas with no candidate within T are named as "
+        "shortfalls); report: T is only measured (e.g. for budget sweeps)")
+    attach_minutes: float = Field(0.0, ge=0, description="S: a spoke lies inside its hub's catchment, or within "
+                                                         "this many minutes of one of its areas (0: inside)")
+    nearest: int = Field(8, ge=1, le=MAX_COUNT, description="each area may use one of its this-many nearest spoke "
+                                                            "candidates (within T)")
+    count: int | None = Field(None, ge=0, le=MAX_COUNT, description="exact number of spokes")
+    max_count: int | None = Field(None, ge=0, le=MAX_COUNT)
+    keep: list[str] = Field(default_factory=list, description="spoke ids or names that must be open")
+    close: list[str] = Field(default_factory=list, description="spoke ids or names that may not be open")
+    cost: float = Field(0.0, ge=0, description="pounds per spoke per year (budget and cost_weight)")
+    bus_min_calls: float = Field(1.0, ge=0, description="an area has a bus service when its weekday daytime bus "
+                                 "stop calls (2022, ITS Leeds) are at least this")
+    require_bus: bool = Field(False, description="deprived under-fives farther than 2.5 km (straight line) from "
+                              "every service point must live in areas with a bus service")
+
+    @field_validator("candidates")
+    @classmethod
+    def _sources(cls, v: list[str]) -> list[str]:
+        for s in v:
+            if not isinstance(s, str) or not s.strip():
+                raise ValueError("expected centres, schools, linked_sites or a CSV file's path. Got an empty value")
+            if s not in SPOKE_SOURCES and not s.lower().endswith(".csv"):
+                close = difflib.get_close_matches(s, SPOKE_SOURCES, n=1)
+                hint = f"; did you mean '{close[0]}'?" if close else ""
+                raise ValueError(f"unknown spoke source {s!r}: expected centres, schools, linked_sites or a .csv "
+                                 f"file{hint}")
+        if len(set(v)) != len(v):
+            raise ValueError(f"spoke sources listed twice: {v}")
+        return v
+
+    @model_validator(mode="after")
+    def _counts(self) -> Spokes:
+        if self.count is not None and self.max_count is not None and self.count > self.max_count:
+            raise ValueError(f"spokes.count ({self.count}) is above spokes.max_count ({self.max_count})")
+        return self
+
+
 class Tender(_Strict):
     """The tender stage: each kept centre is a lot, valued from the budget by the funding formula."""
 
@@ -242,6 +311,12 @@ class Scenario(_Strict):
     stages: list[Literal[_FIRST + _LATER]] = Field(  # type: ignore[valid-type]
         default_factory=list, description="multi-stage runs, e.g. [amalgamate, cluster] or [amalgamate, tender]")
     tender: Tender = Field(default_factory=Tender)
+    hubs: Hubs = Field(default_factory=Hubs)
+    spokes: Spokes = Field(default_factory=Spokes)
+    budget: float | None = Field(None, ge=0, description="model hubs: pounds per year that hubs' and spokes' costs "
+                                 "may not exceed")
+    cost_weight: float = Field(0.0, ge=0, description="model hubs: weighted child-minutes per pound of hub and spoke "
+                               "cost in the objective (0: costs bind only through the budget)")
     solver: Solver = Field(default_factory=Solver)
     policies: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="per-district policies: district name (or 'others') -> the keys this "
@@ -293,6 +368,24 @@ class Scenario(_Strict):
         if data.get("model") not in (None, first):
             raise ValueError(f"stages start with {first!r} but model is {data['model']!r}; drop model or match it")
         return {**data, "model": first}
+
+    @property
+    def floor(self) -> float:
+        """The reach floor of a serving centre (children under five): ``hubs.min_reach`` for family hubs where set,
+        else ``reach.min``."""
+        if registry.info(self.model).spokes and self.hubs.min_reach is not None:
+            return self.hubs.min_reach
+        return self.reach.min
+
+    def network_costs(self) -> tuple[float, float] | None:
+        """Pounds per hub and per spoke per year, for a family hubs scenario (else None)."""
+        return (self.hubs.cost, self.spokes.cost) if registry.info(self.model).spokes else None
+
+    def spoke_files(self) -> list[str]:
+        """The CSV files of spoke buildings ``spokes.candidates`` names (model ``hubs``)."""
+        if not registry.info(self.model).spokes:
+            return []
+        return [c for c in self.spokes.candidates if c not in SPOKE_SOURCES]
 
     @property
     def sites(self) -> str:
@@ -481,6 +574,10 @@ def read_yaml(path: str | Path, *, _seen: tuple[Path, ...] = ()) -> dict[str, An
         adj = geo.get("adjacency")
         if isinstance(adj, str) and adj.strip() and adj.lower() not in ADJACENCY_KINDS:
             geo["adjacency"] = _relative_to(path, adj)
+    spokes = data.get("spokes")
+    if isinstance(spokes, dict) and isinstance(spokes.get("candidates"), list):
+        spokes["candidates"] = [_relative_to(path, c) if isinstance(c, str) and c.lower().endswith(".csv") else c
+                                for c in spokes["candidates"]]
     return data
 
 

@@ -75,8 +75,9 @@ def _finish(plan: Plan, geo: Geography, scn: Scenario) -> Plan:
     """Check the plan independently (a violation raises), then attach today's catchments and the metrics."""
     check_plan(plan, geo, scn, raise_on_violation=True)
     baseline, today = _baseline(plan, geo, scn)
-    m = plan_metrics(plan, geo, weight=scn.deprivation.weight, floor=scn.reach.min, status_quo=today,
-                     management_cost=scn.centres.management_cost, sites=scn.sites)
+    m = plan_metrics(plan, geo, weight=scn.deprivation.weight, floor=scn.floor, status_quo=today,
+                     management_cost=scn.centres.management_cost, sites=scn.sites,
+                     bus_min_calls=scn.spokes.bus_min_calls, network_costs=scn.network_costs())
     if len(plan.lots):
         m["lots"] = int(len(plan.lots))
         vcs = plan.lots["vcs_accessible"]

@@ -1,0 +1,178 @@
+"""Family hubs (model ``hubs``): a SYNTHETIC line whose optimum is worked out by hand, the independent checker
+catching tampered plans, infeasibility explained, scenario validation; and the real Norfolk scenario end to end."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import clusterplan as cp
+from clusterplan.errors import InfeasibleError, ScenarioError
+
+from . import synthetic as syn
+
+# SYNTHETIC: six areas in a line g0_0 .. g5_0, 100 children each, 10 minutes a hop; centres A (g0), B (g2), C (g5).
+LINE = dict(w=6, h=1, pop=100, centres={"A": (0, 0), "B": (2, 0), "C": (5, 0)})
+ONE_HUB = {"model": "hubs", "reach": {"min": 600}, "deprivation": {"weight": 0}, "hubs": {"count": 1},
+           "spokes": {"candidates": ["centres"], "max_minutes": 20, "count": 1}, "solver": {"time_limit": 30}}
+
+
+def _solve(geo, scn):
+    plan = cp.solve(geo, scn)
+    assert cp.check(plan, geo, scn) == []
+    return plan
+
+
+def test_one_hub_and_one_spoke_on_a_line():
+    """Worked by hand: every area must be within 20 minutes of the hub or the spoke. Hub B (g2) with spoke C (g5):
+    g0..g5 travel 20, 10, 0, 10, 10 (to C), 0 = 50 minutes x 100 children = 5,000 child-minutes, plus the
+    tie-break 0.001 x 100 x (20+10+0+10+20+30 minutes to B) = 9; hub A with spoke C costs 6,000; hub C with spoke
+    A the same; hub B with spoke A leaves g5 30 minutes away."""
+    geo = syn.grid(**LINE)
+    plan = _solve(geo, ONE_HUB)
+    assert plan.kept == ["B"]
+    assert plan.spokes["spoke"].tolist() == ["centre:C"] and plan.spokes["hub"].tolist() == ["B"]
+    service = plan.assignment.set_index("area")["service_point"]
+    assert service["g5_0"] == service["g4_0"] == "centre:C"
+    assert service[["g0_0", "g1_0", "g2_0", "g3_0"]].eq("B").all()
+    assert plan.report.objective == pytest.approx(5000 + 0.001 * 100 * 90)
+    role = plan.centres.set_index("centre")["role"]
+    assert role.to_dict() == {"A": "closed", "B": "hub", "C": "spoke"}
+    assert plan.metrics["hubs"] == 1 and plan.metrics["spokes"] == 1 and plan.metrics["service_points"] == 2
+    assert plan.metrics["deprived_within_15_min_pct"] is None  # no deprived area in this synthetic line
+
+
+def test_checker_catches_tampered_hub_plans():
+    geo = syn.grid(**LINE)
+    plan = _solve(geo, ONE_HUB)
+    a = plan.assignment.copy()
+    # g5 sent to its hub 30 minutes away although the spoke C is within 20: coverage broken
+    a.loc[a["area"] == "g5_0", ["service_point", "service_minutes"]] = ["B", 30.0]
+    assert any("beyond 20 minutes" in v for v in cp.check(plan.but(assignment=a), geo, ONE_HUB))
+    # a service point that is not of the area's hub
+    a = plan.assignment.copy()
+    a.loc[a["area"] == "g0_0", "service_point"] = "A"
+    assert any("neither its hub" in v for v in cp.check(plan.but(assignment=a), geo, ONE_HUB))
+    # a spoke attached to a centre that is not a hub, and one that is not a candidate
+    sp = plan.spokes.assign(hub="A")
+    assert any("not a hub of this plan" in v for v in cp.check(plan.but(spokes=sp), geo, ONE_HUB))
+    sp = plan.spokes.assign(spoke="urn:1")
+    assert any("not candidates" in v for v in cp.check(plan.but(spokes=sp), geo, ONE_HUB))
+    # counts and budget
+    assert any("spokes; the scenario asks for exactly 2" in v for v in
+               cp.check(plan, geo, {**ONE_HUB, "spokes": {**ONE_HUB["spokes"], "count": 2}}))
+    assert any("above the budget" in v for v in
+               cp.check(plan, geo, {**ONE_HUB, "hubs": {"count": 1, "cost": 3}, "budget": 2}))
+    # a spoke moved away from where the inputs put it
+    sp = plan.spokes.assign(x=plan.spokes["x"] + 500)
+    assert any("away from where the inputs put them" in v for v in cp.check(plan.but(spokes=sp), geo, ONE_HUB))
+
+
+def test_no_spoke_means_the_far_end_is_named():
+    geo = syn.grid(**LINE)
+    with pytest.raises(InfeasibleError) as err:
+        cp.solve(geo, {**ONE_HUB, "spokes": {**ONE_HUB["spokes"], "count": 0}})
+    assert "g5_0" in str(err.value) and "beyond 20 minutes" in str(err.value)
+
+
+def test_budget_below_the_cheapest_network_is_explained():
+    geo = syn.grid(**LINE)
+    with pytest.raises(InfeasibleError) as err:
+        cp.solve(geo, {**ONE_HUB, "hubs": {"count": 1, "cost": 2}, "spokes": {**ONE_HUB["spokes"], "cost": 1},
+                       "budget": 2})
+    assert "budget" in str(err.value) and "3" in str(err.value)
+
+
+def test_report_coverage_lets_the_budget_leave_areas_far():
+    """With coverage measured, not required, a budget for the hub alone leaves g5 30 minutes away (named by the
+    metrics), and the checker accepts it."""
+    geo = syn.grid(**LINE)
+    scn = {**ONE_HUB, "hubs": {"count": 1, "cost": 1}, "spokes": {"candidates": ["centres"], "max_minutes": 20,
+                                                                    "cost": 1, "coverage": "report"}, "budget": 1}
+    plan = _solve(geo, scn)
+    assert len(plan.spokes) == 0 and plan.kept == ["B"]
+    assert pd.to_numeric(plan.assignment["service_minutes"]).max() == pytest.approx(30)
+
+
+@pytest.mark.parametrize("spokes, words", [
+    ({"candidates": ["school"]}, "did you mean 'schools'"),
+    ({"candidates": []}, "spokes.candidates"),
+    ({"max_minutes": -1}, "spokes.max_minutes"),
+    ({"coverage": "always"}, "spokes.coverage"),
+    ({"count": 5, "max_count": 2}, "spokes.max_count"),
+])
+def test_bad_spoke_keys_are_named(spokes, words):
+    with pytest.raises(ScenarioError) as err:
+        cp.Scenario.from_dict({"model": "hubs", "spokes": spokes})
+    assert words in str(err.value)
+
+
+def test_schools_need_a_schools_register():
+    geo = syn.grid(**LINE)  # candidate sites are area centroids
+    with pytest.raises(ScenarioError, match="no schools register"):
+        cp.solve(geo, {**ONE_HUB, "spokes": {"candidates": ["schools"]}})
+
+
+def test_own_csv_of_spoke_buildings(tmp_path):
+    """A commissioner's CSV of buildings (e.g. a library) is a spoke source; its file hash enters the plan's
+    input hash."""
+    geo = syn.grid(**LINE)
+    x, y = geo.areas.loc["g4_0", ["x", "y"]]
+    f = tmp_path / "libraries.csv"
+    f.write_text(f"id,name,x,y\nlib1,SYNTHETIC library,{x},{y}\n")
+    scn = cp.Scenario.from_dict({**ONE_HUB, "spokes": {"candidates": ["centres", str(f)], "max_minutes": 20,
+                                                       "count": 1}})
+    plan = _solve(geo, scn)
+    assert set(plan.spokes["spoke"]) <= {"centre:C", "libraries:lib1"}
+    before = cp.plan.input_hash(geo, scn)
+    f.write_text(f"id,name,x,y\nlib1,SYNTHETIC library,{x + 300},{y}\n")
+    assert cp.plan.input_hash(geo, scn) != before
+
+
+# ---------------------------------------------------------------------- real data: Norfolk's family hubs scenario
+@pytest.fixture(scope="module")
+def norfolk_hubs(tmp_path_factory):
+    """scenarios/norfolk/family_hubs.yaml solved once and written as a plan folder."""
+    from clusterplan.io import write_plan
+    scn = cp.load(Path(__file__).resolve().parents[1] / "scenarios" / "norfolk" / "family_hubs.yaml")
+    plan, geo = cp.run(scn)
+    out = tmp_path_factory.mktemp("hubs") / "plan"
+    write_plan(plan, geo, scn, out)
+    return plan, geo, scn, out
+
+
+def test_norfolk_family_hubs_hold_every_rule(norfolk_hubs):
+    plan, geo, scn, out = norfolk_hubs
+    assert plan.report.status == "optimal" and plan.report.gap <= 0.005
+    hubs = plan.centres[plan.centres["role"] == "hub"]
+    assert len(hubs) == 15 and hubs["district"].value_counts()["Norwich"] == 3
+    assert (hubs["reach"] >= 600).all()
+    assert len(plan.spokes) == 38 and set(plan.spokes["hub"]) <= set(hubs["centre"])
+    # every area within 20 minutes of its service point (Norfolk has a candidate within 20 minutes everywhere)
+    assert pd.to_numeric(plan.assignment["service_minutes"]).max() <= 20
+    # centre buildings are hubs, spokes or closed, never two of these
+    spoke_centres = set(plan.spokes.loc[plan.spokes["source"] == "centres", "centre"])
+    assert spoke_centres == set(plan.centres.loc[plan.centres["role"] == "spoke", "centre"])
+    assert not spoke_centres & set(hubs["centre"])
+
+
+def test_norfolk_family_hubs_folder_rechecks_from_its_files(norfolk_hubs):
+    """The folder's spokes.csv, assignment (service points) and coverage figures recompute from the files."""
+    from clusterplan.io import check_dir, read_plan
+    plan, geo, scn, out = norfolk_hubs
+    assert (out / "spokes.csv").exists()
+    assert check_dir(out) == ([], [])
+    back = read_plan(out)
+    assert len(back.spokes) == 38
+    for key in ("deprived_within_2_5km_pct", "deprived_within_15_min_pct", "service_points"):
+        assert back.metrics[key] == plan.metrics[key]
+    assert 0 < plan.metrics["deprived_within_2_5km_pct"] <= 100
+    # tamper with one spoke's hub in the written folder: the check fails
+    sp = pd.read_csv(out / "spokes.csv", dtype=str, keep_default_na=False)
+    other = sorted(set(plan.centres.loc[plan.centres["role"] == "hub", "centre"]) - {sp.at[0, "hub"]})[0]
+    sp.at[0, "hub"] = other
+    sp.to_csv(out / "spokes.csv", index=False)
+    violations, _ = check_dir(out)
+    assert violations
