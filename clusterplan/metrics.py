@@ -18,8 +18,16 @@ import numpy as np
 import pandas as pd
 
 from .geography import Geography
-from .measures import (NEAR_METRES, assigned_minutes, bus_served, child_weights, deprived_under5, facility_minutes,
-                       facility_points, nearest_metres)
+from .measures import (
+    NEAR_METRES,
+    assigned_minutes,
+    bus_served,
+    child_weights,
+    deprived_under5,
+    facility_minutes,
+    facility_points,
+    nearest_metres,
+)
 from .registry import facilities_of
 
 

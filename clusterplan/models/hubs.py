@@ -222,7 +222,7 @@ def build(geo: Geography, sp: assignment.Spec, lay: Layout, *, shortfall_objecti
     cost = lay.hub_cost * pulp.lpSum(y.values()) + lay.spoke_cost * total
     if lay.budget is not None:                                                                          # (10)
         prob += cost <= lay.budget, "budget"
-    for n, (i, pts) in enumerate(sorted(lay.bus_need.items())):                                        # (11)
+    for n, (_area, pts) in enumerate(sorted(lay.bus_need.items())):                                    # (11)
         opened = [y[q] for q in pts if q in y] + [o[q] for q in pts if q in o]
         if opened:
             prob += pulp.lpSum(opened) >= 1, f"bus_{n}"
@@ -283,7 +283,8 @@ def run(geo: Geography, scn: Scenario, sp: assignment.Spec, lay: Layout, ctx: Co
             lay = replace(lay, nearest=new)
         elif sp.k < n_hubs:
             new = min(2 * sp.k, n_hubs)
-            notes.append(f"restricting each area to its {sp.k} nearest hubs made the model infeasible; widened to {new}")
+            notes.append(f"restricting each area to its {sp.k} nearest hubs made the model infeasible; widened to "
+                         f"{new}")
             sp = replace(sp, k=new)
         elif sp.contiguity == "precedence":
             notes.append("no plan with precedence-shaped catchments; re-solved with exact flow contiguity")
@@ -374,6 +375,10 @@ def solve(geo: Geography, scn: Scenario, ctx: Context) -> Plan:
         ex = sorted(lay.exempt)
         notes.append(f"{len(ex)} area(s) have no hub or spoke candidate within {lay.limit:g} minutes, so no plan can "
                      f"bring them within it: {', '.join(ex[:10])}{' ...' if len(ex) > 10 else ''}")
+    lonely = sorted(i for i, pts in lay.bus_need.items() if not pts)
+    if lonely:
+        notes.append(f"spokes.require_bus: {len(lonely)} deprived area(s) without a bus service have no hub or spoke "
+                     f"candidate within 2.5 km, so no plan can meet the rule there: {', '.join(lonely[:10])}")
     cont = contiguity.SCOPE if res.contiguity == "precedence" else "connected catchments (exact flow model)"
     scope = (f"{cont}; each area among its {res.k} nearest hubs and {res.nearest} nearest spoke candidates; "
              f"{len(lay.spokes)} spoke candidates")
