@@ -382,12 +382,16 @@ def rule_hubs(c: Context) -> list[str]:
                        f"candidate is within it, e.g. {far[:5]}")
     if sk.require_bus:
         served = measures.bus_served(geo, sk.bus_min_calls)
+        no_bus = served.eq(False).fillna(False)
         dep = measures.deprived_under5(geo.areas)
         pts = pd.concat([measures.facility_points(geo, sorted(hubs)), cands.loc[sorted(hub_of), ["x", "y"]]])
-        allp = pd.concat([measures.facility_points(geo, list(c.facilities.index)), cands[["x", "y"]]])
+        shut_hubs = set(centre_ids(h.close, geo.centres, "hubs.close"))
+        shut_spokes = set(centre_ids(sk.close, table, "spokes.close")) if sk.close else set()
+        allp = pd.concat([measures.facility_points(geo, [j for j in c.facilities.index if j not in shut_hubs]),
+                          cands.loc[[s for s in cands.index if s not in shut_spokes], ["x", "y"]]])
         d_plan = measures.nearest_metres(geo, pts)
         d_any = measures.nearest_metres(geo, allp)
-        bad = [i for i in geo.areas.index if dep[i] > 0 and served[i] is False and d_plan[i] > measures.NEAR_METRES
+        bad = [i for i in geo.areas.index if dep[i] > 0 and no_bus[i] and d_plan[i] > measures.NEAR_METRES
                and d_any[i] <= measures.NEAR_METRES]
         if bad:
             out.append(f"{len(bad)} deprived area(s) without a bus service are farther than 2.5 km from every "

@@ -29,8 +29,9 @@ def compare(plans: Iterable[Plan]) -> pd.DataFrame:
     return table
 
 
-KEY_FIGURES = ("centres_kept", "centres_amalgamated", "centres_below_floor", "lowest_reach", "mean_minutes",
-               "deprived_within_15_min_pct", "children_changing_centre", "clusters", "solver_status")
+KEY_FIGURES = ("centres_kept", "centres_amalgamated", "centres_below_floor", "lowest_reach", "service_points",
+               "mean_minutes", "deprived_within_15_min_pct", "deprived_within_2_5km_pct", "children_changing_centre",
+               "clusters", "solver_status")
 
 
 def key_figures(table: pd.DataFrame) -> pd.DataFrame:

@@ -69,7 +69,8 @@ def recom(geo: Geography, scenario: Scenario | dict[str, Any], start: Plan, *, s
           seed: int = 0) -> Ensemble:
     """Run the chain for ``steps`` steps from ``start`` (an amalgamate or status-quo plan of ``scenario``)."""
     scn = Scenario.from_dict(scenario)
-    if not (registry.info(start.model).uses_todays_centres and not registry.info(start.model).clusters):
+    info = registry.info(start.model)
+    if not (info.uses_todays_centres and not info.clusters and not info.spokes):
         raise ScenarioError(f"ensemble: the chain re-splits centres' catchments; start from an amalgamate or status "
                             f"quo plan, not {start.model!r}")
     rng = np.random.default_rng(seed)

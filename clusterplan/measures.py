@@ -4,7 +4,10 @@ geography, so that the checker shares inputs with the models and never their cod
 - which facilities a model chooses among (``facilities``) and the minutes to them (``facility_minutes``);
 - deprived areas (England's 30% most deprived by IDACI 2019) and the children in them (``deprived_under5``);
 - the objective's weights and its value for an assignment (``child_weights``, ``plan_objective``);
-- a centre's phase (``phases``) and the corridor graph lifted to centres (``centre_graph``).
+- a centre's phase (``phases``) and the corridor graph lifted to centres (``centre_graph``);
+- family hubs: the spoke candidates a scenario names and the minutes to them (``spoke_candidates``,
+  ``spoke_minutes``), straight-line metres to the nearest service point (``nearest_metres``, ``NEAR_METRES``) and
+  which areas have a bus service (``bus_served``).
 
 Units: children (under fives), minutes, weighted child-minutes = children x (1 + weight x IDACI) x minutes.
 """

@@ -253,6 +253,13 @@ def plan_metrics(plan, geo: Geography, *, weight: float = 1.0, floor: float = 60
         # only meaningful when the plan's centres are today's centres (not a new network of sites)
         before = status_quo.set_index("area")["centre"].reindex(a.index)
         after = assign.set_index("area")["centre"].reindex(a.index)
+        if "service_point" in assign.columns:  # family hubs: the building a family goes to (a hub, or a spoke
+            # that is one of today's centre buildings), not who manages it
+            sp = plan.spokes if plan.spokes is not None and len(plan.spokes) else pd.DataFrame(columns=["spoke"])
+            building = dict(zip(sp["spoke"].astype(str), sp.get("centre", pd.Series(dtype=str)).astype(str),
+                                strict=True))
+            used = assign.set_index("area")["service_point"].astype(str).reindex(a.index)
+            after = used.map(lambda q: building.get(q) or q)
         changed = before != after
         out["areas_changing_centre"] = int(changed.sum())
         out["children_changing_centre"] = int(p[changed].sum())

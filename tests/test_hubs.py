@@ -176,3 +176,20 @@ def test_norfolk_family_hubs_folder_rechecks_from_its_files(norfolk_hubs):
     sp.to_csv(out / "spokes.csv", index=False)
     violations, _ = check_dir(out)
     assert violations
+
+
+def test_require_bus_moves_the_hub_next_to_a_deprived_area_without_buses():
+    """SYNTHETIC: g5 is deprived (IDACI 0.5) and has no bus (0 stop calls). With one hub and no spoke the cheapest hub
+    is B (g2, 3 km from g5); requiring a service point within 2.5 km of deprived areas without a bus moves it to C."""
+    from dataclasses import replace
+    geo = syn.grid(**LINE, idaci={"g5_0": 0.5})
+    geo = replace(geo, areas=geo.areas.assign(bus_calls=[0.0 if c == "g5_0" else 100.0 for c in geo.areas.index]))
+    scn = {**ONE_HUB, "spokes": {"candidates": ["centres"], "max_minutes": 20, "count": 0, "coverage": "report"}}
+    assert _solve(geo, scn).kept == ["B"]
+    assert _solve(geo, scn).metrics["deprived_beyond_2_5km_no_bus"] == 100
+    strict = {**scn, "spokes": {**scn["spokes"], "require_bus": True}}
+    plan = _solve(geo, strict)
+    assert plan.kept == ["C"] and plan.metrics["deprived_beyond_2_5km_no_bus"] == 0
+    # the checker holds the B plan to the rule
+    loose = _solve(geo, scn)
+    assert any("without a bus service" in v for v in cp.check(loose, geo, strict))

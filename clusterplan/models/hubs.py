@@ -117,12 +117,13 @@ def layout(geo: Geography, scn: Scenario, sp: assignment.Spec) -> Layout:
     bus_need: dict[str, list[str]] = {}
     if sk.require_bus:
         served = measures.bus_served(geo, sk.bus_min_calls)
+        no_bus = served.eq(False).fillna(False)
         dep = measures.deprived_under5(geo.areas)
         pts = pd.concat([measures.facility_points(geo, hubs_open), cands[["x", "y"]]]) if hubs_open else \
             cands[["x", "y"]]
         a = geo.areas[["x", "y"]].to_numpy(float)
         for n, i in enumerate(geo.areas.index):
-            if dep[i] > 0 and served[i] is False:
+            if dep[i] > 0 and no_bus[i]:
                 d = np.hypot(pts["x"].to_numpy(float) - a[n, 0], pts["y"].to_numpy(float) - a[n, 1])
                 bus_need[i] = list(pts.index[d <= measures.NEAR_METRES])
     return Layout(spokes=cands, minutes=mins, limit=sk.max_minutes, attach=sk.attach_minutes, nearest=sk.nearest,
