@@ -31,6 +31,7 @@ def short_name(name: str) -> str:
     """A centre's name without "Children's Centre", "Sure Start" or a "(Phase 1)" (for labels and tables)."""
     text = re.sub(r"\s*(children'?s centres?|sure ?start|\(phase \d\))\s*", " ", str(name), flags=re.I)
     text = re.sub(r"\s+", " ", text).strip(" ,-")
+    text = re.sub(r"\s+(and|&)$", "", text)  # "Lanterns Nursery School and Children's Centre"
     return text or str(name)
 
 

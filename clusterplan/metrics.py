@@ -188,6 +188,17 @@ def service_points(plan, geo: Geography) -> pd.DataFrame:
     return pts
 
 
+def buildings_used(plan) -> pd.Series:
+    """Area -> the building its families use: the centre of its catchment, or for a family hubs plan its service
+    point, named by today's centre id where the spoke is one of today's centre buildings."""
+    a = plan.assignment
+    if "service_point" not in a.columns:
+        return pd.Series(a["centre"].astype(str).to_numpy(), index=a["area"].to_numpy())
+    sp = plan.spokes if plan.spokes is not None and len(plan.spokes) else pd.DataFrame(columns=["spoke", "centre"])
+    building = {s: c for s, c in zip(sp["spoke"].astype(str), sp["centre"].astype(str), strict=True) if c}
+    return pd.Series([building.get(q, q) for q in a["service_point"].astype(str)], index=a["area"].to_numpy())
+
+
 def near_figures(plan, geo: Geography, bus_min_calls: float = 1.0) -> dict[str, float | int | None]:
     """The straight-line reach of a plan: the share of deprived under-fives (England's 30% most deprived areas by
     IDACI) whose area's centroid is within 2.5 km of one of its service points (the band of the IFS 2024 Sure Start
@@ -253,13 +264,8 @@ def plan_metrics(plan, geo: Geography, *, weight: float = 1.0, floor: float = 60
         # only meaningful when the plan's centres are today's centres (not a new network of sites)
         before = status_quo.set_index("area")["centre"].reindex(a.index)
         after = assign.set_index("area")["centre"].reindex(a.index)
-        if "service_point" in assign.columns:  # family hubs: the building a family goes to (a hub, or a spoke
-            # that is one of today's centre buildings), not who manages it
-            sp = plan.spokes if plan.spokes is not None and len(plan.spokes) else pd.DataFrame(columns=["spoke"])
-            building = dict(zip(sp["spoke"].astype(str), sp.get("centre", pd.Series(dtype=str)).astype(str),
-                                strict=True))
-            used = assign.set_index("area")["service_point"].astype(str).reindex(a.index)
-            after = used.map(lambda q: building.get(q) or q)
+        if "service_point" in assign.columns:  # family hubs: the building a family goes to, not who manages it
+            after = buildings_used(plan).reindex(a.index)
         changed = before != after
         out["areas_changing_centre"] = int(changed.sum())
         out["children_changing_centre"] = int(p[changed].sum())

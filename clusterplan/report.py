@@ -25,8 +25,8 @@ from .cells import FORMULA_START
 from .datasets import ATTRIBUTION
 from .geography import Geography
 from .maps import SOURCE, before_after, change_map, format_value, plan_map, short_name  # noqa: F401 - re-exported
-from .measures import DEPRIVED_IDACI, assigned_minutes, deprived_under5, plan_minutes
-from .metrics import beyond_2_5km, label
+from .measures import DEPRIVED_IDACI, NEAR_METRES, assigned_minutes, deprived_under5, nearest_metres, plan_minutes
+from .metrics import beyond_2_5km, buildings_used, label, service_points
 from .solvers import package_version
 
 CLUSTERPLAN_VERSION = package_version("clusterplan")
@@ -87,13 +87,17 @@ def family_changes(plan, geo: Geography) -> pd.DataFrame:
         return pd.DataFrame()
     a = geo.areas
     today = base.assignment.set_index("area")["centre"].astype(str).reindex(a.index)
-    after = plan.assignment.set_index("area")["centre"].astype(str).reindex(a.index)
+    after = buildings_used(plan).reindex(a.index)   # for family hubs: the building used (hub or spoke)
     before_min = pd.Series(assigned_minutes(geo.centre_minutes, a.index, today), index=a.index)
+    if "service_minutes" in plan.assignment.columns:
+        minutes = pd.to_numeric(plan.assignment.set_index("area")["service_minutes"]).reindex(a.index)
+    else:
+        minutes = plan_minutes(plan.assignment, geo)
     return pd.DataFrame({
         "area_name": a["name"], "district": a["district"], "under5": a["under5"],
         "deprived": deprived_under5(a) > 0, "rural": a["rural_urban"].fillna("").astype(str).str[:1].isin(["D", "E"]),
         "today_centre": today, "planned_centre": after, "today_minutes": before_min,
-        "minutes": plan_minutes(plan.assignment, geo), "changes": today != after})
+        "minutes": minutes, "changes": today != after})
 
 
 def _travel_rows(ch: pd.DataFrame) -> pd.DataFrame:
@@ -314,21 +318,48 @@ td.n{text-align:right;font-variant-numeric:tabular-nums}.small{font-size:.8em;co
 dt{font-weight:600;margin-top:.4em}dd{margin-left:1.2em}details{margin:.5em 0}"""
 
 
-def hub_table(plan) -> pd.DataFrame:
-    """One row per hub: its reach, spokes and the children served at the hub and at its spokes."""
+def _share(d, key: str) -> float | None:
+    """Percentage ``d[key]`` / ``d['dep']`` (one decimal), None where there is nobody to count."""
+    return round(100 * float(d[key]) / float(d["dep"]), 1) if d is not None and d["dep"] else None
+
+
+def hub_table(plan, geo: Geography) -> pd.DataFrame:
+    """One row per hub: its reach, spokes, the areas served at the hub itself, and its catchment's deprived
+    under-fives with the shares within 2.5 km (straight line) of a service point and within 15 minutes of theirs."""
     c = plan.centres
     hubs = c[c["status"].isin(["kept", "new"])].copy()
     sp = plan.spokes
     a = plan.assignment
+    dep = deprived_under5(geo.areas).reindex(a["area"]).to_numpy(float)
+    near = (nearest_metres(geo, service_points(plan, geo)) <= NEAR_METRES).reindex(a["area"]).to_numpy()
+    quick = pd.to_numeric(a["service_minutes"]).to_numpy(float) <= 15
+    per = pd.DataFrame({"hub": a["centre"].astype(str).to_numpy(), "dep": dep, "near": dep * near,
+                        "quick": dep * quick}).groupby("hub").sum()
     rows = []
     for _, h in hubs.sort_values("name").iterrows():
         j = str(h["centre"])
         mine = sp[sp["hub"].astype(str) == j] if len(sp) else sp
+        d = per.loc[j] if j in per.index else None
         rows.append({"hub": short_name(h["name"]), "district": h["district"], "reach": int(h["reach"]),
                      "areas": int(h["areas"]), "spokes": len(mine),
                      "served at the hub": int((a["service_point"].astype(str) == j).sum()),
+                     "deprived under-fives": int(d["dep"]) if d is not None else 0,
+                     "of them within 2.5 km (%)": _share(d, "near"), "within 15 min (%)": _share(d, "quick"),
                      "spoke buildings": "; ".join(short_name(str(n)) for n in mine["name"]) if len(mine) else "-"})
     return pd.DataFrame(rows)
+
+
+def _linked_words(plan) -> list[str]:
+    """How many linked-site spokes stay attached to the centre the register links them to."""
+    sp = plan.spokes
+    if not len(sp) or "source" not in sp.columns:
+        return []
+    ls = sp[sp["source"].astype(str) == "linked_sites"]
+    if not len(ls):
+        return []
+    own = int((ls["centre"].astype(str) == ls["hub"].astype(str)).sum())
+    return [f"<p>{len(ls)} spokes are linked sites of the DfE register; {own} of them stay attached to the centre the "
+            "register links them to (the others' centre is not a hub, or another hub is nearer).</p>"]
 
 
 def hubs_sections(plan, geo: Geography, scn) -> list[str]:
@@ -345,7 +376,8 @@ def hubs_sections(plan, geo: Geography, scn) -> list[str]:
     out = ["<h2>Hubs and their spokes</h2>",
            "<p>Each hub, the children of its catchment (its reach), and the buildings that stay open as its spokes. "
            "Families use the nearest service point of their own hub: the hub itself or one of its spokes.</p>",
-           _table(hub_table(plan), names={}),
+           _table(hub_table(plan, geo), names={}),
+           *_linked_words(plan),
            "<h2>Who is near a service point</h2>",
            "<p>Deprived: England's 30% most deprived areas by IDACI 2019. 2.5 km is the straight-line band in which "
            "the Institute for Fiscal Studies' 2024 Sure Start evaluation found the benefits for children; minutes "
@@ -353,9 +385,14 @@ def hubs_sections(plan, geo: Geography, scn) -> list[str]:
            _table(cover, names={})]
     if len(far):
         no_bus = far[far["bus_service"].astype(str) == "False"]
+        unknown = int((far["bus_service"].astype(str) == "unknown").sum())
+        bus_words = (f"{len(no_bus)} of them have no bus service (fewer than {bus_calls:g} weekday daytime bus stop "
+                     "calls, 2022)")
+        if unknown:
+            bus_words += (f"; for {unknown} the geography has no bus figure (add a bus_calls column to the areas to "
+                          "know)")
         out += [f"<p>{len(far)} deprived area(s) ({int(far['deprived_children'].sum()):,} children) are farther "
-                f"than 2.5 km from every service point; {len(no_bus)} of them have no bus service (fewer than "
-                f"{bus_calls:g} weekday daytime bus stop calls, 2022).</p>",
+                f"than 2.5 km from every service point; {bus_words}.</p>",
                 _table(far.head(30), names={"area": "area", "name": "area name", "district": "district",
                                             "deprived_children": "deprived under-fives",
                                             "metres": "metres to the nearest service point",
