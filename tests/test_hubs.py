@@ -193,3 +193,34 @@ def test_require_bus_moves_the_hub_next_to_a_deprived_area_without_buses():
     # the checker holds the B plan to the rule
     loose = _solve(geo, scn)
     assert any("without a bus service" in v for v in cp.check(loose, geo, strict))
+
+
+def test_alternatives_exclude_the_hub_set_found_before():
+    """SYNTHETIC line: the optimum is hub B (5,009); the best plan with another hub is its mirror, hub C with a spoke
+    in B's building (the same 5,000 child-minutes, tie-break 0.001 x 100 x 150 minutes to C = 15)."""
+    from clusterplan.alternatives import alternatives
+    geo = syn.grid(**LINE)
+    alts = alternatives(geo, ONE_HUB, k=1, min_centres=1, within=0.5)
+    assert alts[0].plan.kept == ["B"] and alts[1].plan.kept == ["C"]
+    assert alts[1].plan.spokes["spoke"].tolist() == ["centre:B"]
+    assert alts[1].plan.report.objective == pytest.approx(5000 + 0.001 * 100 * 150)
+    assert cp.check(alts[1].plan, geo, ONE_HUB) == []
+
+
+def test_tools_for_amalgamation_say_they_do_not_apply():
+    from clusterplan.reasons import reasons
+    from clusterplan.sensitivity import sensitivity
+    geo = syn.grid(**LINE)
+    with pytest.raises(ScenarioError, match="model is 'hubs'"):
+        reasons(geo, ONE_HUB)
+    with pytest.raises(ScenarioError, match="model is 'hubs'"):
+        sensitivity(ONE_HUB, geography=geo)
+    from clusterplan.ensemble import recom
+    with pytest.raises(ScenarioError, match="re-splits centres' catchments"):
+        recom(geo, ONE_HUB, cp.solve(geo, ONE_HUB), steps=1)
+
+
+def test_pareto_fronts_say_they_do_not_apply():
+    geo = syn.grid(**LINE)
+    with pytest.raises(ScenarioError, match="not offered for model hubs"):
+        cp.solve(geo, ONE_HUB, restrict={"deprived_within": (15.0, 0.5)})
