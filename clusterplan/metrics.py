@@ -142,7 +142,7 @@ METRICS: dict[str, str] = {
     "service_points": "service points",
     "hubs": "hubs",
     "spokes": "spokes",
-    "deprived_within_2_5km_pct": "deprived under-fives within 2.5 km of a service point (%)",
+    "deprived_within_2_5km_pct": "deprived under-fives within 2.5 km (%)",
     "deprived_beyond_2_5km_no_bus": "deprived under-fives beyond 2.5 km in areas without a bus service",
     "deprived_beyond_2_5km_bus_unknown": "deprived under-fives beyond 2.5 km, bus service unknown",
     "network_cost_gbp": "hubs and spokes cost (GBP/yr)",
