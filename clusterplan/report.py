@@ -493,6 +493,14 @@ def _sheet(xl, name: str, df: pd.DataFrame, *, percent: tuple[str, ...] = ()) ->
                     c.number_format = "#,##0"
 
 
+#: Headers of the workbook's spokes sheet (a spoke's ``name`` is a building's, not a centre's).
+SPOKE_HEADERS = {"spoke": "Spoke id", "name": "Spoke (building)", "source": "Source", "hub": "Hub id",
+                 "hub_name": "Hub", "home_area": "Home area (LSOA)", "x": "Easting (m)", "y": "Northing (m)",
+                 "centre": "Centre id (a centre building, or the centre a linked site links to)",
+                 "attach_minutes": "Minutes from the hub's catchment (0: inside)", "areas": "Areas served",
+                 "children": "Children served"}
+
+
 def write_xlsx(plan, path: str | Path, geo: Geography | None = None) -> None:
     """The plan's tables as sheets of one workbook an analyst can filter and sum: typed numbers, formatted
     headers, frozen panes, filters, widths, percentages as percentages; an assignment sheet with each area's name,
@@ -513,7 +521,7 @@ def write_xlsx(plan, path: str | Path, geo: Geography | None = None) -> None:
         if len(plan.why):
             _sheet(xl, "why", plan.why)
         if len(plan.spokes):
-            _sheet(xl, "spokes", plan.spokes)
+            _sheet(xl, "spokes", plan.spokes.rename(columns=SPOKE_HEADERS))
         _sheet(xl, "solver", solver)
         _sheet(xl, "sources", pd.DataFrame({"Source": [s.strip() for s in ATTRIBUTION.split(". ") if s.strip()]
                                             + [f"Travel minutes: {geo.travel_source}" if geo is not None else ""]}))
