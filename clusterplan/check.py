@@ -47,7 +47,7 @@ class Context:
 
 
 def _facilities(geo: Geography, scn: Scenario, model: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    which = registry.facilities_of(model, scn.sites)
+    which = registry.facilities_of(model, scn.sites, scn.hubs.candidates)
     return measures.facilities(geo, which), measures.facility_minutes(geo, which)
 
 
@@ -93,7 +93,7 @@ def rule_centres_table(c: Context) -> list[str]:
     missing = sorted(serving - set(ids))
     if missing:
         out.append(f"{len(missing)} centre(s) serving areas have no row in the centres table: {missing[:10]}")
-    if c.info.uses_todays_centres:
+    if c.info.uses_todays_centres and not (c.info.spokes and c.scn.hubs.candidates == "sites"):
         absent = sorted(set(map(str, c.facilities.index)) - set(ids))
         if absent:
             out.append(f"{len(absent)} centre(s) of the geography have no row in the centres table: {absent[:10]}")
@@ -296,10 +296,11 @@ def rule_hubs(c: Context) -> list[str]:
         got = int((c.facilities.loc[list(hubs), "district"] == d).sum())
         if got != k:
             out.append(f"{got} hubs in {d}; the scenario asks for {k}")
-    for j in centre_ids(h.keep, geo.centres, "hubs.keep"):
+    places = c.facilities.assign(located=True)
+    for j in centre_ids(h.keep, places, "hubs.keep"):
         if j not in hubs:
             out.append(f"{c.facilities.at[j, 'name']} [{j}] must be a hub (hubs.keep) but is not")
-    for j in centre_ids(h.close, geo.centres, "hubs.close"):
+    for j in centre_ids(h.close, places, "hubs.close"):
         if j in hubs:
             out.append(f"{c.facilities.at[j, 'name']} [{j}] may not be a hub (hubs.close) but is")
     if h.within_district:
@@ -330,7 +331,7 @@ def rule_hubs(c: Context) -> list[str]:
             if gap > sk.attach_minutes + 1e-9:
                 out.append(f"{label} lies outside the catchment of its hub {hb} and {gap:.1f} minutes from its "
                            f"nearest area, beyond spokes.attach_minutes ({sk.attach_minutes:g})")
-        if cands.at[s, "source"] == "centres" and cands.at[s, "centre"] in hubs:
+        if (cands.at[s, "source"] == "centres" and cands.at[s, "centre"] in hubs) or s in hubs:
             out.append(f"{label} is a hub building")
     if len(sp) and {"x", "y"} <= set(sp.columns):
         stated = sp.set_index(ids.to_numpy())[["x", "y"]].apply(pd.to_numeric, errors="coerce")
@@ -371,7 +372,7 @@ def rule_hubs(c: Context) -> list[str]:
                            f"recomputed {m:.4f}")
                 break
     if sk.coverage == "require":
-        all_min = pd.concat([hub_min[[j for j in hub_min.columns if j not in centre_ids(h.close, geo.centres,
+        all_min = pd.concat([hub_min[[j for j in hub_min.columns if j not in centre_ids(h.close, places,
                                                                                          "hubs.close")]],
                              measures.spoke_minutes(geo, cands.drop(index=centre_ids(sk.close, table, "spokes.close")
                                                                     if sk.close else []))], axis=1)
@@ -385,7 +386,7 @@ def rule_hubs(c: Context) -> list[str]:
         no_bus = served.eq(False).fillna(False)
         dep = measures.deprived_under5(geo.areas)
         pts = pd.concat([measures.facility_points(geo, sorted(hubs)), cands.loc[sorted(hub_of), ["x", "y"]]])
-        shut_hubs = set(centre_ids(h.close, geo.centres, "hubs.close"))
+        shut_hubs = set(centre_ids(h.close, places, "hubs.close"))
         shut_spokes = set(centre_ids(sk.close, table, "spokes.close")) if sk.close else set()
         allp = pd.concat([measures.facility_points(geo, [j for j in c.facilities.index if j not in shut_hubs]),
                           cands.loc[[s for s in cands.index if s not in shut_spokes], ["x", "y"]]])

@@ -64,9 +64,8 @@ def plan_map(plan, geo: Geography, ax=None, title: str | None = None, *, labels:
     kept centres named, amalgamated centres crossed and joined by a line to the centre that receives most of their
     children; ``highlight``: centre ids ringed (e.g. those below the floor, ``highlight_label`` in the legend).
     Returns the figure when it makes one (``ax`` not given), else the axes."""
-    own = ax is None
     fig = None
-    if own:
+    if ax is None:
         fig, ax = plt.subplots(figsize=(9, 7.5))
     a = geo.areas.join(plan.assignment.set_index("area")[["centre", "cluster"]])
     colours = catchment_colours(a["centre"], geo)
@@ -78,7 +77,7 @@ def plan_map(plan, geo: Geography, ax=None, title: str | None = None, *, labels:
         a.dissolve(by="centre").boundary.plot(ax=ax, color="#444444", linewidth=0.5)
     spokes = getattr(plan, "spokes", None)
     if "service_point" in plan.assignment.columns and spokes is not None:
-        return _hubs_layer(plan, geo, ax, fig if own else None, title, labels=labels, legend=legend)
+        return _hubs_layer(plan, geo, ax, fig, title, labels=labels, legend=legend)
     c = plan.centres.copy()
     c["centre"] = c["centre"].astype(str)
     xy = facility_points(geo, c["centre"])
@@ -110,13 +109,19 @@ def plan_map(plan, geo: Geography, ax=None, title: str | None = None, *, labels:
             ax.annotate(text, (xy.at[j, "x"], xy.at[j, "y"]), xytext=(3, 3), textcoords="offset points",
                         fontsize=5.5, color="#c0392b" if j in closing else "black", zorder=7,
                         bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.6})
+    return _finish_map(ax, fig, title or f"{plan.scenario_name}: catchments", legend)
+
+
+def _finish_map(ax, fig, title: str, legend: bool):
+    """Legend, title, north-up equal axes and a scale bar; the figure (with its source line) when the map made its
+    own, else the axes."""
     if legend:
         ax.legend(loc="lower left", fontsize=7, framealpha=0.9)
-    ax.set_title(title or f"{plan.scenario_name}: catchments", fontsize=11)
+    ax.set_title(title, fontsize=11)
     ax.set_axis_off()
     ax.set_aspect("equal")
     scale_bar(ax)
-    if own:
+    if fig is not None:
         source_line(ax)
         fig.tight_layout()
         return fig
@@ -151,17 +156,7 @@ def _hubs_layer(plan, geo: Geography, ax, fig, title: str | None, *, labels: boo
             ax.annotate(short_name(str(names.get(j, j))), (hxy.at[j, "x"], hxy.at[j, "y"]), xytext=(4, 4),
                         textcoords="offset points", fontsize=6, fontweight="bold", zorder=8,
                         bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.7})
-    if legend:
-        ax.legend(loc="lower left", fontsize=7, framealpha=0.9)
-    ax.set_title(title or f"{plan.scenario_name}: hubs, spokes and catchments", fontsize=11)
-    ax.set_axis_off()
-    ax.set_aspect("equal")
-    scale_bar(ax)
-    if fig is not None:
-        source_line(ax)
-        fig.tight_layout()
-        return fig
-    return ax
+    return _finish_map(ax, fig, title or f"{plan.scenario_name}: hubs, spokes and catchments", legend)
 
 
 def source_line(ax, fontsize: float = 6) -> None:

@@ -134,10 +134,12 @@ def load_stage(name: str):
     return getattr(importlib.import_module(f"clusterplan.models.{module}"), func)
 
 
-def facilities_of(model: str, sites: str = "candidates") -> str:
+def facilities_of(model: str, sites: str = "candidates", hubs: str = "centres") -> str:
     """The facility set (:func:`clusterplan.measures.facilities`) a model chooses among; ``sites`` is the scenario's
-    ``geography.sites``."""
+    ``geography.sites``, ``hubs`` its ``hubs.candidates`` (a model with spokes places its hubs there)."""
     which = info(model).facilities
+    if info(model).spokes and hubs == "sites":
+        which = "sites"
     if which == "sites":
         return sites if sites in ("centres", "area_centroids") else "candidates"
     return which

@@ -177,10 +177,12 @@ def summary_text(plan, geo: Geography, scn, ch: pd.DataFrame) -> str:
         by = sp["source"].value_counts() if len(sp) else pd.Series(dtype=int)
         kinds = ", ".join(f"{n} {'centre building' if k == 'centres' else k.replace('_', ' ')}"
                           f"{'s' if n != 1 and k == 'centres' else ''}" for k, n in by.items())
-        parts.append(f"This family hubs plan makes {len(serving)} of today's {len(c)} centres hubs "
-                     f"({', '.join(short_name(n) for n in serving['name'])}), with {len(sp)} spokes attached to them"
-                     + (f" ({kinds})" if kinds else "") + f"; {int((role == 'closed').sum())} centre buildings are "
-                     "neither.")
+        on_sites = scn is not None and scn.hubs.candidates == "sites"
+        opening = (f"This family hubs plan places {len(serving)} hubs on candidate sites" if on_sites else
+                   f"This family hubs plan makes {len(serving)} of today's {len(c)} centres hubs")
+        parts.append(f"{opening} ({', '.join(short_name(n) for n in serving['name'])}), with {len(sp)} spokes "
+                     "attached to them" + (f" ({kinds})" if kinds else "")
+                     + ("." if on_sites else f"; {int((role == 'closed').sum())} centre buildings are neither."))
         near = plan.metrics.get("deprived_within_2_5km_pct")
         if near is not None:
             parts.append(f"{near:.0f}% of under-fives in England's 30% most deprived areas live within 2.5 km "

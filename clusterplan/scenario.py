@@ -221,8 +221,12 @@ SPOKE_SOURCES = ("centres", "schools", "linked_sites")
 
 
 class Hubs(_Strict):
-    """Family hubs (model ``hubs``): which of today's centres become hubs, each with a connected catchment."""
+    """Family hubs (model ``hubs``): which of today's centres (or candidate sites) become hubs, each with a connected
+    catchment."""
 
+    candidates: Literal["centres", "sites"] = Field(
+        "centres", description="where hubs may be: centres (today's centres) or sites (the geography's candidate "
+        "sites: the schools register, area centroids or geography.sites' file)")
     count: int | None = Field(None, ge=1, le=MAX_COUNT, description="exact number of hubs")
     min_count: int | None = Field(None, ge=1, le=MAX_COUNT)
     max_count: int | None = Field(None, ge=1, le=MAX_COUNT)

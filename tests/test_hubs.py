@@ -224,3 +224,18 @@ def test_pareto_fronts_say_they_do_not_apply():
     geo = syn.grid(**LINE)
     with pytest.raises(ScenarioError, match="not offered for model hubs"):
         cp.solve(geo, ONE_HUB, restrict={"deprived_within": (15.0, 0.5)})
+
+
+def test_hubs_on_candidate_sites():
+    """SYNTHETIC line with hubs.candidates: sites (one site per area centroid, timed by the travel model: 9.7 min
+    within an area, 0.9 more a km) and one spoke among today's centre buildings (timed 10 min a hop): the hub is the
+    site in g2 (9.7-11.5 minutes for g0-g3) and C's building serves g4 (10) and g5 (0)."""
+    geo = syn.grid(**LINE)
+    scn = {**ONE_HUB, "hubs": {"count": 1, "candidates": "sites"}, "geography": {"sites": "area_centroids"}}
+    plan = _solve(geo, scn)
+    assert plan.kept == ["area:g2_0"] and (plan.centres["status"] == "new").all()
+    assert plan.spokes["spoke"].tolist() == ["centre:C"]
+    service = plan.assignment.set_index("area")["service_point"]
+    assert service[["g4_0", "g5_0"]].eq("centre:C").all() and service[["g0_0", "g3_0"]].eq("area:g2_0").all()
+    # the checker reads the hubs' facility set from the scenario: the same plan checked as centre hubs fails
+    assert cp.check(plan, geo, ONE_HUB) != []

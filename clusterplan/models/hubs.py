@@ -1,7 +1,8 @@
 """Family hubs: which of today's centres become hubs, which other buildings stay open as spokes of which hub, and
 which service point (a hub or a spoke of its own hub) each area uses.
 
-Sets: areas i (under-fives p_i, weight w_i = p_i (1 + w IDACI_i)); hub candidates h (today's located centres) with
+Sets: areas i (under-fives p_i, weight w_i = p_i (1 + w IDACI_i)); hub candidates h (today's located centres, or
+with ``hubs.candidates: sites`` the geography's candidate sites) with
 catchment candidates C(i) as in :mod:`.assignment`; spoke candidates s (``spokes.candidates``: centre buildings,
 schools, linked sites, a commissioner's CSV) with home area h_s; minutes t_ih, t_is (travel model, area centroid to
 building); N(s) = {h_s} and the areas within S = ``spokes.attach_minutes`` of s; A(s) = the hubs whose catchment
@@ -9,14 +10,15 @@ candidates meet N(s); P(i) = area i's ``spokes.nearest`` nearest spoke candidate
 
 Variables: the catchment model's x[i, h], y[h] (:mod:`.assignment`: every area in one connected catchment at the
 floor ``hubs.min_reach``, counts and locks of ``hubs``); o[s] = 1 if spoke s is open; z[s, h] = 1 if spoke s is
-attached to hub h; u[i, q] = 1 if area i uses service point q (a hub h in C(i) or a spoke s in P(i)).
+attached to hub h; u[i, q] = 1 if area i uses service point q (a hub h in C(i) or a spoke s in P(i); a school may
+be a candidate for both, and is then two service points that cannot both be open, (4)).
 
     minimise  sum_i w_i (sum_q t_iq u[i, q] + e sum_h t_ih x[i, h])  +  lambda (c_H sum_h y[h] + c_S sum_s o[s])
     (H) the catchment model (1)-(6) of :mod:`.assignment` on x, y (its objective replaced by this one)
     (1) sum_{h in A(s)} z[s, h] = o[s]                    every open spoke attached to exactly one hub
     (2) z[s, h] <= y[h]                                   ... which is a hub
     (3) z[s, h] <= sum_{i in N(s)} x[i, h]                 ... inside its catchment or within S minutes of it
-    (4) o[s] + y[j] <= 1                                  a centre building is a hub or a spoke, not both
+    (4) o[s] + y[j] <= 1                                  a building (centre or site) is a hub or a spoke, not both
     (5) sum_q u[i, q] = 1                                 every area uses one service point
     (6) u[i, h] <= x[i, h]                                a hub serves its own catchment
     (7) u[i, s] <= z[s, h] + 1 - x[i, h]  (h in C(i) & A(s)); u[i, s] + sum_{h in C(i) - A(s)} x[i, h] <= 1;
@@ -43,7 +45,7 @@ import numpy as np
 import pandas as pd
 import pulp
 
-from .. import measures
+from .. import measures, registry
 from ..errors import InfeasibleError, ScenarioError, SolverError
 from ..geography import Geography
 from ..plan import Plan
@@ -78,18 +80,21 @@ class Layout:
 
 
 def spec(geo: Geography, scn: Scenario) -> assignment.Spec:
-    """The catchment part: hubs among today's located centres, with the ``hubs`` section's floor, counts and locks."""
-    fac = measures.facilities(geo, "centres")
+    """The catchment part: hubs among today's located centres (or the candidate sites, ``hubs.candidates``), with
+    the ``hubs`` section's floor, counts and locks."""
+    which = registry.facilities_of("hubs", scn.sites, scn.hubs.candidates)
+    fac = measures.facilities(geo, which)
     districts = sorted(geo.areas["district"].unique())
     h = scn.hubs
-    keep = centre_ids(h.keep, geo.centres, "hubs.keep")
-    close = centre_ids(h.close, geo.centres, "hubs.close")
+    places = fac.assign(located=True)
+    keep = centre_ids(h.keep, places, "hubs.keep")
+    close = centre_ids(h.close, places, "hubs.close")
     both = sorted(set(keep) & set(close))
     if both:
-        raise InfeasibleError("hubs: a centre cannot be locked as a hub and locked out at once",
-                              [f"{geo.centres.at[j, 'name']} [{j}] is in hubs.keep and hubs.close" for j in both])
+        raise InfeasibleError("hubs: a building cannot be locked as a hub and locked out at once",
+                              [f"{fac.at[j, 'name']} [{j}] is in hubs.keep and hubs.close" for j in both])
     floor = scn.reach.min if h.min_reach is None else h.min_reach
-    return assignment.Spec(facilities=fac, minutes=measures.facility_minutes(geo, "centres"), floor=floor,
+    return assignment.Spec(facilities=fac, minutes=measures.facility_minutes(geo, which), floor=floor,
                            ceiling=scn.reach.max, weight=scn.deprivation.weight, k=scn.travel.candidates,
                            keep=frozenset(keep), close=frozenset(close), count=h.count, min_count=h.min_count,
                            max_count=h.max_count,
@@ -177,13 +182,13 @@ def build(geo: Geography, sp: assignment.Spec, lay: Layout, *, shortfall_objecti
             prob += z[s, h] <= y[h], f"hub_{snum[s]}_{hnum[h]}"                                      # (2)
             prob += z[s, h] <= pulp.lpSum(x[i, h] for i in near[s] if (i, h) in x), \
                 f"inside_{snum[s]}_{hnum[h]}"                                                          # (3)
-        j = S.at[s, "centre"] if S.at[s, "source"] == "centres" else ""
+        j = S.at[s, "centre"] if S.at[s, "source"] == "centres" else s
         if j in y:
             prob += o[s] + y[j] <= 1, f"hub_or_spoke_{snum[s]}"                                     # (4)
     # service points per area
     order = np.argsort(sm.to_numpy(), axis=1, kind="stable")
     cols = np.array(S.index)
-    u = {}
+    u = {}  # (area, service point, "hub" | "spoke"): a school may be both a hub candidate and a spoke candidate
     for n, i in enumerate(areas.index):
         strict = lay.require and i not in lay.exempt and not shortfall_objective
         picks = list(cols[order[n, : lay.nearest]]) if len(cols) else []
@@ -191,27 +196,28 @@ def build(geo: Geography, sp: assignment.Spec, lay: Layout, *, shortfall_objecti
         for s in picks:
             if strict and sm.at[i, s] > lay.limit:
                 continue
-            u[i, s] = pulp.LpVariable(f"us_{inum[i]}_{snum[s]}", cat=pulp.LpBinary)
+            u[i, s, "spoke"] = pulp.LpVariable(f"us_{inum[i]}_{snum[s]}", cat=pulp.LpBinary)
         for h in cand[i]:
             if strict and sp.minutes.at[i, h] > lay.limit:
                 continue
-            u[i, h] = pulp.LpVariable(f"uh_{inum[i]}_{hnum[h]}", cat=pulp.LpBinary)
-    by_area: dict[str, list[str]] = {}
-    for (i, q) in u:
-        by_area.setdefault(i, []).append(q)
+            u[i, h, "hub"] = pulp.LpVariable(f"uh_{inum[i]}_{hnum[h]}", cat=pulp.LpBinary)
+    by_area: dict[str, list[tuple[str, str]]] = {}
+    for (i, q, kind) in u:
+        by_area.setdefault(i, []).append((q, kind))
     for i in areas.index:
-        prob += pulp.lpSum(u[i, q] for q in by_area.get(i, [])) == 1, f"use_{inum[i]}"               # (5)
-        for q in by_area.get(i, []):
-            if q in y:
-                prob += u[i, q] <= x[i, q], f"at_hub_{inum[i]}_{hnum[q]}"                              # (6)
+        prob += pulp.lpSum(u[i, q, k] for q, k in by_area.get(i, [])) == 1, f"use_{inum[i]}"          # (5)
+        for q, kind in by_area.get(i, []):
+            v = u[i, q, kind]
+            if kind == "hub":
+                prob += v <= x[i, q], f"at_hub_{inum[i]}_{hnum[q]}"                                    # (6)
                 continue
             inside = [h for h in cand[i] if (q, h) in z]
             outside = [h for h in cand[i] if (q, h) not in z]
             for h in inside:                                                                            # (7)
-                prob += u[i, q] <= z[q, h] + 1 - x[i, h], f"own_{inum[i]}_{snum[q]}_{hnum[h]}"
+                prob += v <= z[q, h] + 1 - x[i, h], f"own_{inum[i]}_{snum[q]}_{hnum[h]}"
             if outside:
-                prob += u[i, q] + pulp.lpSum(x[i, h] for h in outside) <= 1, f"other_{inum[i]}_{snum[q]}"
-            prob += u[i, q] <= pulp.lpSum(z[q, h] for h in inside), f"some_{inum[i]}_{snum[q]}"
+                prob += v + pulp.lpSum(x[i, h] for h in outside) <= 1, f"other_{inum[i]}_{snum[q]}"
+            prob += v <= pulp.lpSum(z[q, h] for h in inside), f"some_{inum[i]}_{snum[q]}"
     total = pulp.lpSum(o.values())
     if lay.count is not None:                                                                           # (9)
         prob += total == lay.count, "spoke_count"
@@ -228,12 +234,12 @@ def build(geo: Geography, sp: assignment.Spec, lay: Layout, *, shortfall_objecti
         if opened:
             prob += pulp.lpSum(opened) >= 1, f"bus_{n}"
     w = measures.child_weights(areas, sp.weight)
-    minutes = {(i, q): float(sp.minutes.at[i, q] if q in y else sm.at[i, q]) for (i, q) in u}
+    minutes = {key: float(sp.minutes.at[key[0], key[1]] if key[2] == "hub" else sm.at[key[0], key[1]]) for key in u}
     if shortfall_objective:
-        beyond = [(i, q) for (i, q) in u if minutes[i, q] > lay.limit and i not in lay.exempt]
-        prob.setObjective(pulp.lpSum(float(areas.at[i, "under5"]) * u[i, q] for (i, q) in beyond))
+        beyond = [key for key in u if minutes[key] > lay.limit and key[0] not in lay.exempt]
+        prob.setObjective(pulp.lpSum(float(areas.at[key[0], "under5"]) * u[key] for key in beyond))
     else:
-        prob.setObjective(pulp.lpSum(float(w[i]) * minutes[i, q] * v for (i, q), v in u.items())
+        prob.setObjective(pulp.lpSum(float(w[key[0]]) * minutes[key] * v for key, v in u.items())
                           + HUB_TIE * pulp.lpSum(base.cost[k] * v for k, v in x.items())
                           + lay.cost_weight * cost)
     return Built(base, o, z, u)
@@ -258,7 +264,7 @@ def extract(b: Built) -> tuple[pd.Series, pd.Series, pd.Series]:
     assign = assignment.extract(b.base)
     spoke_hub = pd.Series({s: h for (s, h), v in b.z.items() if v.varValue is not None and v.varValue > 0.5},
                           dtype=object).sort_index()
-    service = pd.Series({i: q for (i, q), v in b.u.items() if v.varValue is not None and v.varValue > 0.5},
+    service = pd.Series({i: q for (i, q, _kind), v in b.u.items() if v.varValue is not None and v.varValue > 0.5},
                         dtype=object).sort_index()
     return assign, spoke_hub, service
 
@@ -343,8 +349,8 @@ def explain(geo: Geography, scn: Scenario, sp: assignment.Spec, lay: Layout, ctx
         out = solve_with(b.base.prob, scn.solver, ctx.deadline)
         if out.status.is_ok:
             assign, _, service = extract(b)
-            t = {i: (sp.minutes.at[i, q] if q in sp.facilities.index else lay.minutes.at[i, q])
-                 for i, q in service.items()}
+            hubs = set(assign.unique())
+            t = {i: (sp.minutes.at[i, q] if q in hubs else lay.minutes.at[i, q]) for i, q in service.items()}
             far = sorted((i for i, m in t.items() if m > lay.limit and i not in lay.exempt),
                          key=lambda i: -geo.areas.at[i, "under5"])
             if far:
@@ -400,9 +406,11 @@ def plan_of(geo: Geography, scn: Scenario, sp: assignment.Spec, lay: Layout, res
             merged[j] = spoke_hub[centre_spoke[j]] if j in centre_spoke else \
                 assign[sp.facilities.at[j, "home_area"]]
     status = {j: ("kept" if j in hubs else "amalgamated") for j in sp.facilities.index}
+    if scn.hubs.candidates == "sites":  # a new network: only the chosen sites are listed
+        status, merged = {j: "new" for j in sorted(hubs)}, {}
     plan = Plan.from_assignment(geo, scn, assign, sp.facilities, sp.minutes, status=status, merged_into=merged,
                                 report=rep, notes=notes)
-    role = {j: "hub" if j in hubs else ("spoke" if j in centre_spoke else "closed") for j in sp.facilities.index}
+    role = {j: "hub" if j in hubs else ("spoke" if j in centre_spoke else "closed") for j in status}
     centres = plan.centres.assign(role=plan.centres["centre"].map(role))
     a = plan.assignment
     service = res.service.reindex(a["area"]).to_numpy()
