@@ -390,9 +390,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = _command(sub, "demo", "compare every shipped Norfolk scenario on the built-in data (the main job)",
                  "clusterplan demo --out out", _demo,
-                 "Runs the status quo, amalgamate-then-tender, the cluster model, the hybrid, the fifteen bases, a "
-                 "network on school sites and network capacity on the built-in Norfolk data, and writes one folder "
-                 "per scenario (open <out>/<scenario>/report.html) plus comparison.csv and comparison.png.")
+                 "Runs every scenario of scenarios/norfolk (the status quo, amalgamate-then-tender, the cluster model, "
+                 "the hybrid, the fifteen bases, a network on school sites, network capacity and family hubs, with and "
+                 "without a budget) on the built-in Norfolk data, and writes one folder per scenario (open "
+                 "<out>/<scenario>/report.html) plus comparison.csv and comparison.png (about 11 minutes on 2 cores).")
     _out_arg(p, "the plans and the comparison")
     _time_limit_arg(p)
     _why_arg(p)
