@@ -338,6 +338,21 @@ class Scenario(_Strict):
                 raise ValueError(f"policies.{key}: {', '.join(bad)} cannot be set per district")
         return v
 
+    @model_validator(mode="after")
+    def _no_hub_policies(self) -> Scenario:
+        """A family hubs network is planned for the whole geography at once (its spokes and service points span the
+        districts); ``hubs.per_district`` sets hubs per district instead of per-district policies."""
+        if not self.policies:
+            return self
+        models = {self.model} | {o.get("model") for o in self.policies.values() if isinstance(o.get("model"), str)}
+        models |= {o["stages"][0] for o in self.policies.values()
+                   if isinstance(o.get("stages"), list) and o["stages"] and isinstance(o["stages"][0], str)}
+        if any(m in registry.MODELS and registry.info(m).spokes for m in models):
+            raise ValueError("policies: family hubs (model hubs) plan the whole geography at once; per-district "
+                             "policies cannot mix them with other models. Use hubs.per_district for hubs per "
+                             "district, or run the hubs scenario on its own")
+        return self
+
     def dump(self, *, like: dict | None = None) -> dict[str, Any]:
         """The resolved scenario as plain JSON data (what a manifest stores). ``like``: a resolved scenario an
         earlier version stored; keys it lacks (added to the schema since, at their defaults in a scenario read back

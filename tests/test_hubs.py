@@ -239,3 +239,10 @@ def test_hubs_on_candidate_sites():
     assert service[["g4_0", "g5_0"]].eq("centre:C").all() and service[["g0_0", "g3_0"]].eq("area:g2_0").all()
     # the checker reads the hubs' facility set from the scenario: the same plan checked as centre hubs fails
     assert cp.check(plan, geo, ONE_HUB) != []
+
+
+def test_hubs_in_per_district_policies_are_refused_with_the_alternative():
+    with pytest.raises(ScenarioError, match="hubs.per_district"):
+        cp.Scenario.from_dict({"model": "amalgamate", "policies": {"Norwich": {"model": "hubs"}}})
+    with pytest.raises(ScenarioError, match="plan the whole geography"):
+        cp.Scenario.from_dict({"model": "hubs", "policies": {"Norwich": {"model": "amalgamate"}}})
