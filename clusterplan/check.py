@@ -146,9 +146,7 @@ def rule_reach(c: Context) -> list[str]:
     if not c.info.reach_floor:
         return []
     out = []
-    floor = c.scn.reach.min
-    if c.info.spokes and c.scn.hubs.min_reach is not None:
-        floor = c.scn.hubs.min_reach
+    floor = c.scn.floor
     for j, r in c.reach.items():
         if r < floor:
             out.append(f"{c.facilities.at[j, 'name']} [{j}] reaches {r:g} children, below the floor "
@@ -297,10 +295,11 @@ def rule_hubs(c: Context) -> list[str]:
         if got != k:
             out.append(f"{got} hubs in {d}; the scenario asks for {k}")
     places = c.facilities.assign(located=True)
+    shut_hubs = centre_ids(h.close, places, "hubs.close")
     for j in centre_ids(h.keep, places, "hubs.keep"):
         if j not in hubs:
             out.append(f"{c.facilities.at[j, 'name']} [{j}] must be a hub (hubs.keep) but is not")
-    for j in centre_ids(h.close, places, "hubs.close"):
+    for j in shut_hubs:
         if j in hubs:
             out.append(f"{c.facilities.at[j, 'name']} [{j}] may not be a hub (hubs.close) but is")
     if h.within_district:
@@ -310,6 +309,7 @@ def rule_hubs(c: Context) -> list[str]:
     sk = scn.spokes
     cands = measures.spoke_candidates(geo, sk.candidates)
     table = cands.assign(located=True)
+    shut_spokes = centre_ids(sk.close, table, "spokes.close") if sk.close else []
     sp = c.spokes if c.spokes is not None else pd.DataFrame(columns=["spoke", "hub"])
     ids = sp["spoke"].astype(str) if len(sp) else pd.Series([], dtype=str)
     dup = sorted(set(ids[ids.duplicated()]))
@@ -344,7 +344,7 @@ def rule_hubs(c: Context) -> list[str]:
     for s in centre_ids(sk.keep, table, "spokes.keep") if sk.keep else []:
         if s not in hub_of:
             out.append(f"{cands.at[s, 'name']} [{s}] must be a spoke (spokes.keep) but is not open")
-    for s in centre_ids(sk.close, table, "spokes.close") if sk.close else []:
+    for s in shut_spokes:
         if s in hub_of:
             out.append(f"{cands.at[s, 'name']} [{s}] may not be a spoke (spokes.close) but is open")
     cost = h.cost * len(hubs) + sk.cost * n_sp
@@ -372,10 +372,8 @@ def rule_hubs(c: Context) -> list[str]:
                            f"recomputed {m:.4f}")
                 break
     if sk.coverage == "require":
-        all_min = pd.concat([hub_min[[j for j in hub_min.columns if j not in centre_ids(h.close, places,
-                                                                                         "hubs.close")]],
-                             measures.spoke_minutes(geo, cands.drop(index=centre_ids(sk.close, table, "spokes.close")
-                                                                    if sk.close else []))], axis=1)
+        all_min = pd.concat([hub_min[[j for j in hub_min.columns if j not in shut_hubs]],
+                             measures.spoke_minutes(geo, cands.drop(index=shut_spokes))], axis=1)
         reachable = all_min.min(axis=1) <= sk.max_minutes
         far = [i for i, m in t.items() if m > sk.max_minutes + 1e-9 and reachable[i]]
         if far:
@@ -386,8 +384,6 @@ def rule_hubs(c: Context) -> list[str]:
         no_bus = served.eq(False).fillna(False)
         dep = measures.deprived_under5(geo.areas)
         pts = pd.concat([measures.facility_points(geo, sorted(hubs)), cands.loc[sorted(hub_of), ["x", "y"]]])
-        shut_hubs = set(centre_ids(h.close, places, "hubs.close"))
-        shut_spokes = set(centre_ids(sk.close, table, "spokes.close")) if sk.close else set()
         allp = pd.concat([measures.facility_points(geo, [j for j in c.facilities.index if j not in shut_hubs]),
                           cands.loc[[s for s in cands.index if s not in shut_spokes], ["x", "y"]]])
         d_plan = measures.nearest_metres(geo, pts)

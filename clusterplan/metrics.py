@@ -173,17 +173,13 @@ def metric_id(key: str) -> str:
 
 
 def service_points(plan, geo: Geography) -> pd.DataFrame:
-    """Where a plan's families are served (``x``, ``y``, metres; ``kind`` hub, spoke or centre), by id: its serving
-    centres or sites, and with family hubs its spokes (as the plan's spokes table places them)."""
-    served = sorted(plan.assignment["centre"].astype(str).unique())
-    spokes = getattr(plan, "spokes", None)
-    spokes = spokes if spokes is not None else pd.DataFrame()
-    hubs = len(spokes) or "service_point" in plan.assignment.columns
-    pts = facility_points(geo, served).assign(kind="hub" if hubs else "centre")
-    if len(spokes):
-        sp = spokes
+    """Where a plan's families are served (``x``, ``y``, metres), by id: its serving centres or sites, and with family
+    hubs its spokes (as the plan's spokes table places them)."""
+    pts = facility_points(geo, sorted(plan.assignment["centre"].astype(str).unique()))
+    sp = getattr(plan, "spokes", None)
+    if sp is not None and len(sp):
         pts = pd.concat([pts, pd.DataFrame({"x": pd.to_numeric(sp["x"]).to_numpy(float),
-                                            "y": pd.to_numeric(sp["y"]).to_numpy(float), "kind": "spoke"},
+                                            "y": pd.to_numeric(sp["y"]).to_numpy(float)},
                                            index=sp["spoke"].astype(str).to_numpy())])
     return pts
 
@@ -263,9 +259,7 @@ def plan_metrics(plan, geo: Geography, *, weight: float = 1.0, floor: float = 60
     if status_quo is not None and plan.centres["centre"].isin(geo.centres.index).all():
         # only meaningful when the plan's centres are today's centres (not a new network of sites)
         before = status_quo.set_index("area")["centre"].reindex(a.index)
-        after = assign.set_index("area")["centre"].reindex(a.index)
-        if "service_point" in assign.columns:  # family hubs: the building a family goes to, not who manages it
-            after = buildings_used(plan).reindex(a.index)
+        after = buildings_used(plan).reindex(a.index)  # family hubs: the building a family goes to
         changed = before != after
         out["areas_changing_centre"] = int(changed.sum())
         out["children_changing_centre"] = int(p[changed].sum())

@@ -93,8 +93,7 @@ def spec(geo: Geography, scn: Scenario) -> assignment.Spec:
     if both:
         raise InfeasibleError("hubs: a building cannot be locked as a hub and locked out at once",
                               [f"{fac.at[j, 'name']} [{j}] is in hubs.keep and hubs.close" for j in both])
-    floor = scn.reach.min if h.min_reach is None else h.min_reach
-    return assignment.Spec(facilities=fac, minutes=measures.facility_minutes(geo, which), floor=floor,
+    return assignment.Spec(facilities=fac, minutes=measures.facility_minutes(geo, which), floor=scn.floor,
                            ceiling=scn.reach.max, weight=scn.deprivation.weight, k=scn.travel.candidates,
                            keep=frozenset(keep), close=frozenset(close), count=h.count, min_count=h.min_count,
                            max_count=h.max_count,
