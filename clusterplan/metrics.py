@@ -27,14 +27,24 @@ from .measures import (
     facility_minutes,
     facility_points,
     nearest_metres,
+    plan_minutes,
 )
 from .registry import facilities_of
 
 
-def _minutes(geo: Geography, assignment: pd.DataFrame, model: str, sites: str = "candidates") -> pd.Series:
-    if "service_minutes" in assignment.columns:  # family hubs: each area's minutes to its service point
+def travel_minutes(assignment: pd.DataFrame, geo: Geography) -> pd.Series:
+    """Minutes from each area to where its families go under a plan, by area code in the geography's order: its
+    service point for a family hubs plan (the plan's ``service_minutes``, re-verified by the checker), else its
+    centre."""
+    if "service_minutes" in assignment.columns:
         return pd.Series(pd.to_numeric(assignment["service_minutes"]).to_numpy(float),
-                         index=assignment["area"].to_numpy())
+                         index=assignment["area"].to_numpy()).reindex(geo.areas.index)
+    return plan_minutes(assignment, geo)
+
+
+def _minutes(geo: Geography, assignment: pd.DataFrame, model: str, sites: str = "candidates") -> pd.Series:
+    if "service_minutes" in assignment.columns:
+        return travel_minutes(assignment, geo)
     m = facility_minutes(geo, facilities_of(model, sites))
     a = assignment.set_index("area")["centre"]
     return pd.Series(assigned_minutes(m, a.index, a.to_numpy()), index=a.index)

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from .geography import sha256
-from .measures import assigned_minutes, deprived_under5, plan_minutes
-from .metrics import label
+from .measures import assigned_minutes, deprived_under5
+from .metrics import label, travel_minutes
 from .solvers import Outcome, Status
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -212,7 +212,8 @@ class Plan:
 
     def to_geodataframe(self, geography: Geography | None = None) -> gpd.GeoDataFrame:
         """One row per area with its boundary, name, district, children (under5), deprivation (idaci), planned
-        centre (id and name), cluster and travel minutes to the planned centre; ready for ``to_file``."""
+        centre (id and name), cluster and travel minutes to where its families go (the planned centre, or a family
+        hubs plan's service point); ready for ``to_file``."""
         geo = self._geo(geography)
         a = geo.areas[["name", "district", "under5", "idaci", "geometry"]].copy()
         assign = self.assignment.set_index("area")
@@ -220,7 +221,7 @@ class Plan:
         names = self.centres.set_index(self.centres["centre"].astype(str))["name"] if len(self.centres) else {}
         a["centre_name"] = a["centre"].astype(str).map(names)
         a["cluster"] = assign["cluster"].reindex(a.index)
-        a["minutes"] = plan_minutes(self.assignment, geo).round(2)
+        a["minutes"] = travel_minutes(self.assignment, geo).round(2)
         a.index.name = "area"
         return a
 

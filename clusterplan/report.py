@@ -25,8 +25,8 @@ from .cells import FORMULA_START
 from .datasets import ATTRIBUTION
 from .geography import Geography
 from .maps import SOURCE, before_after, change_map, format_value, plan_map, short_name  # noqa: F401 - re-exported
-from .measures import DEPRIVED_IDACI, NEAR_METRES, assigned_minutes, deprived_under5, nearest_metres, plan_minutes
-from .metrics import beyond_2_5km, buildings_used, label, service_points
+from .measures import DEPRIVED_IDACI, NEAR_METRES, assigned_minutes, deprived_under5, nearest_metres
+from .metrics import beyond_2_5km, buildings_used, label, service_points, travel_minutes
 from .solvers import package_version
 
 CLUSTERPLAN_VERSION = package_version("clusterplan")
@@ -89,10 +89,7 @@ def family_changes(plan, geo: Geography) -> pd.DataFrame:
     today = base.assignment.set_index("area")["centre"].astype(str).reindex(a.index)
     after = buildings_used(plan).reindex(a.index)   # for family hubs: the building used (hub or spoke)
     before_min = pd.Series(assigned_minutes(geo.centre_minutes, a.index, today), index=a.index)
-    if "service_minutes" in plan.assignment.columns:
-        minutes = pd.to_numeric(plan.assignment.set_index("area")["service_minutes"]).reindex(a.index)
-    else:
-        minutes = plan_minutes(plan.assignment, geo)
+    minutes = travel_minutes(plan.assignment, geo)
     return pd.DataFrame({
         "area_name": a["name"], "district": a["district"], "under5": a["under5"],
         "deprived": deprived_under5(a) > 0, "rural": a["rural_urban"].fillna("").astype(str).str[:1].isin(["D", "E"]),
@@ -558,7 +555,7 @@ def _assignment_sheet(plan, geo: Geography | None) -> pd.DataFrame:
         out["today_centre"] = ch["today_centre"].reindex(idx).map(lambda j: names.get(j, j)).to_numpy()
         out["today_minutes"] = ch["today_minutes"].reindex(idx).round(1).to_numpy()
     out["planned_centre"] = a["centre"].astype(str).map(lambda j: names.get(j, j)).to_numpy()
-    out["minutes"] = plan_minutes(plan.assignment, geo).reindex(idx).round(1).to_numpy()
+    out["minutes"] = travel_minutes(plan.assignment, geo).reindex(idx).round(1).to_numpy()
     if a["cluster"].astype(str).str.len().gt(0).any():
         out["cluster"] = a["cluster"].to_numpy()
     return out

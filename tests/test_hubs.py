@@ -152,6 +152,10 @@ def test_norfolk_family_hubs_hold_every_rule(norfolk_hubs):
     assert len(plan.spokes) == 38 and set(plan.spokes["hub"]) <= set(hubs["centre"])
     # every area within 20 minutes of its service point (Norfolk has a candidate within 20 minutes everywhere)
     assert pd.to_numeric(plan.assignment["service_minutes"]).max() <= 20
+    # the map layer (and the workbook) show each area's minutes to its service point, not to its hub
+    shown = plan.to_geodataframe(geo)["minutes"]
+    stated = pd.to_numeric(plan.assignment.set_index("area")["service_minutes"]).round(2).reindex(shown.index)
+    assert (shown - stated).abs().max() < 1e-9
     # centre buildings are hubs, spokes or closed, never two of these
     spoke_centres = set(plan.spokes.loc[plan.spokes["source"] == "centres", "centre"])
     assert spoke_centres == set(plan.centres.loc[plan.centres["role"] == "spoke", "centre"])
