@@ -16,7 +16,7 @@ from types import SimpleNamespace
 import networkx as nx
 import pandas as pd
 
-from . import measures, registry
+from . import governance, measures, registry
 from .errors import CheckError
 from .geography import Geography
 from .metrics import metric_id, plan_metrics
@@ -40,6 +40,8 @@ class Context:
     spokes: pd.DataFrame | None = None    # family hubs: the plan's spokes table (spokes.csv)
     service: pd.Series | None = None      # family hubs: area -> service point
     service_minutes: pd.Series | None = None
+    lots: pd.DataFrame | None = None      # tender: the plan's lots (lots.csv)
+    bundles: pd.DataFrame | None = None   # tender: the plan's market bundles (bundles.csv)
 
     @property
     def info(self) -> registry.ModelInfo:
@@ -202,10 +204,19 @@ def rule_locks_and_counts(c: Context) -> list[str]:
         got = int((c.facilities.loc[list(kept), "district"] == d).sum())
         if got != k:
             out.append(f"{got} centres kept in {d}; the scenario asks for {k}")
-    if cs.within_district:
-        bad = [i for i, j in c.assign.items() if c.geo.areas.at[i, "district"] != c.facilities.at[j, "district"]]
+    nest = cs.nest
+    if nest is not None and cs.cross_boundary_cost is None and nest in c.geo.areas.columns:
+        g = c.geo.areas[nest].astype(str)
+        bad = [i for i, j in c.assign.items() if g[i] != g[c.facilities.at[j, "home_area"]]]
         if bad:
-            out.append(f"{len(bad)} area(s) served from another district, e.g. {bad[:5]}")
+            out.append(f"{len(bad)} area(s) served from another {nest}, e.g. {bad[:5]}")
+    if cs.school_sites == "keep" and c.info.locks:
+        gov = governance.centre_governance(c.geo)
+        school = gov.index[gov["on_school_site"].fillna(False).astype(bool)]
+        for j in school:
+            if j in c.facilities.index and j not in kept:
+                out.append(f"{c.facilities.at[j, 'name']} [{j}] is on a school site (centres.school_sites: keep) "
+                           "but not kept")
     return out
 
 
@@ -236,9 +247,21 @@ def rule_objective(c: Context) -> list[str]:
     """The reported objective equals the one recomputed from the assignment."""
     if c.reported_objective is None or c.info.objective is None or "cluster" in c.scn.stages:
         return []
-    fixed = c.scn.centres.fixed_cost if c.info.objective == "child_minutes_fixed" else 0.0
+    cs = c.scn.centres
+    fixed = cs.fixed_cost if c.info.objective == "child_minutes_fixed" else 0.0
     obj = measures.plan_objective(pd.DataFrame({"area": c.assign.index, "centre": c.assign.to_numpy()}), c.geo.areas,
                          c.minutes, c.scn.deprivation.weight, fixed)
+    if c.info.objective == "child_minutes_fixed":
+        if cs.nest is not None and cs.cross_boundary_cost:   # children served across the nesting boundary
+            g = c.geo.areas[cs.nest].astype(str)
+            home = c.facilities["home_area"]
+            across = [i for i, j in c.assign.items() if g[i] != g[home[j]]]
+            obj += cs.cross_boundary_cost * float(c.geo.areas.loc[across, "under5"].sum())
+        if cs.transfer_cost and c.info.locks:                 # school-site centres closed
+            gov = governance.centre_governance(c.geo)
+            school = gov.index[gov["on_school_site"].fillna(False).astype(bool)]
+            closed = [j for j in school if j in c.facilities.index and j not in set(c.reach.index)]
+            obj += cs.transfer_cost * len(closed)
     if abs(obj - c.reported_objective) > 1e-6 * max(1.0, abs(obj)):
         return [f"reported objective {c.reported_objective:.6f} differs from the recomputed {obj:.6f}"]
     return []
@@ -271,8 +294,60 @@ def rule_clusters(c: Context) -> list[str]:
             out.append(f"cluster {name} is not connected through adjacent catchments")
         if cc.require_phase1 and not any(phase[j] == 1 for j in members):
             out.append(f"cluster {name} has no phase-1 centre")
-        if cc.within_district and c.facilities.loc[members, "district"].nunique() > 1:
-            out.append(f"cluster {name} spans districts {sorted(c.facilities.loc[members, 'district'].unique())}")
+    return out + _cluster_rules(c, of, phase)
+
+
+def _cluster_rules(c: Context, of: pd.Series, phase: pd.Series) -> list[str]:
+    """The review's cluster rules: who leads (the cluster is named by its lead), the phase mix, nesting in an area
+    grouping, school-led centres per cluster, partners together and named centres apart."""
+    cc = c.scn.clusters
+    out = []
+    gov = governance.centre_governance(c.geo)
+    home = c.facilities["home_area"]
+    nest = cc.nest
+    if nest is not None and nest not in c.geo.areas.columns:
+        return [f"clusters.nest_in: {nest!r} is not a column of the areas"]
+    where_col = nest or "district"
+    where = {j: str(c.geo.areas.at[home[j], where_col]) for j in of.index}
+    for lead, members in of.groupby(of).groups.items():
+        members = list(members)
+        name = f"cluster {lead}"
+        if lead not in members:
+            out.append(f"{name} is named for a centre that is not one of its members")
+            continue
+        if cc.lead == "phase1" and phase[lead] != 1:
+            out.append(f"{name}: its lead is phase {phase[lead]}, not phase 1 (clusters.lead: phase1)")
+        if cc.lead == "partners" and gov.at[lead, "lead_partner"] not in cc.lead_partners:
+            out.append(f"{name}: its lead's partner is {gov.at[lead, 'lead_partner']}, not one of "
+                       f"{cc.lead_partners}")
+        for p in cc.phases:
+            has_p = any(phase[j] == p for j in of.index if where[j] == where[lead])
+            if has_p and not any(phase[j] == p for j in members):
+                out.append(f"{name} holds no phase-{p} centre though its {where_col} {where[lead]!r} has one")
+        if nest is not None and cc.cross_boundary_cost is None:
+            other = sorted({where[j] for j in members} - {where[lead]})
+            if other:
+                out.append(f"{name} crosses from {nest} {where[lead]!r} into {other}")
+        if cc.max_school_led is not None:
+            led = [j for j in members if bool(gov.at[j, "school_led"])]
+            if len(led) > cc.max_school_led:
+                out.append(f"{name} holds {len(led)} school-led centres ({', '.join(led)}); at most "
+                           f"{cc.max_school_led}")
+    sets = [(f"clusters.together[{n}]", centre_ids(names, c.geo.centres, "clusters.together"))
+            for n, names in enumerate(cc.together)]
+    if cc.keep_partnerships:
+        sets += [(f"partnership {label!r}", list(g.index))
+                 for label, g in gov[gov["partnership"] != ""].groupby("partnership")]
+    for label, ids in sets:
+        held = {of[j] for j in ids if j in of.index}
+        if len(held) > 1:
+            out.append(f"{label}: its centres are split across clusters {sorted(held)}")
+    for n, names in enumerate(cc.apart):
+        ids = [j for j in centre_ids(names, c.geo.centres, "clusters.apart") if j in of.index]
+        held = pd.Series([of[j] for j in ids], index=ids)
+        for lead, grp in held.groupby(held):
+            if len(grp) > 1:
+                out.append(f"clusters.apart[{n}]: {', '.join(grp.index)} share cluster {lead}")
     return out
 
 
@@ -407,9 +482,50 @@ def rule_hubs(c: Context) -> list[str]:
 HUB_TIE = 0.001
 
 
+def rule_bundles(c: Context) -> list[str]:
+    """Market bundles: each a set of 2 to ``tender.bundle_max_lots`` distinct lots of the plan, connected through
+    touching catchments (a corridor link between their areas), worth (the sum of its lots' values) at most the cap,
+    and listed once."""
+    b = c.bundles
+    if b is None or not len(b.columns):
+        return []
+    t = c.scn.tender
+    if t.bundle_max_lots is None:
+        return [] if not len(b) else ["the plan lists market bundles the scenario did not ask for"]
+    lots = c.lots if c.lots is not None else pd.DataFrame(columns=["centre", "value"])
+    value = dict(zip(lots["centre"].astype(str), lots["value"].astype(float), strict=True))
+    touching = nx.Graph()
+    for u, v in c.geo.corridors.edges:
+        cu, cv = c.assign.get(u), c.assign.get(v)
+        if cu is not None and cv is not None and cu != cv:
+            touching.add_edge(cu, cv)
+    out, seen = [], set()
+    for _, row in b.iterrows():
+        ids = [x.strip() for x in str(row["centres"]).split(";") if x.strip()]
+        key = frozenset(ids)
+        name = f"bundle {row['bundle']}"
+        if key in seen or len(key) != len(ids):
+            out.append(f"{name} repeats a bundle or a lot")
+        seen.add(key)
+        unknown = [j for j in ids if j not in value]
+        if unknown:
+            out.append(f"{name}: {unknown} are not lots of the plan")
+            continue
+        if not 2 <= len(ids) <= t.bundle_max_lots:
+            out.append(f"{name} holds {len(ids)} lots; bundles hold 2 to {t.bundle_max_lots}")
+        if not all(j in touching for j in ids) or not nx.is_connected(touching.subgraph(ids)):
+            out.append(f"{name} ({'; '.join(ids)}) is not a connected set of touching catchments")
+        worth = sum(value[j] for j in ids)
+        if worth > t.bundle_cap + 0.01:
+            out.append(f"{name} is worth {worth:,.2f}, above the cap {t.bundle_cap:,.2f} pounds per year")
+        if abs(float(row["value"]) - worth) > 0.01 * len(ids):
+            out.append(f"{name} states {float(row['value']):,.2f}; its lots are worth {worth:,.2f}")
+    return out[:50]
+
+
 RULES: list[Callable[[Context], list[str]]] = [rule_every_area_once, rule_centres_table, rule_reach, rule_contiguity,
                                                rule_locks_and_counts, rule_travel, rule_objective, rule_clusters,
-                                               rule_hubs]
+                                               rule_hubs, rule_bundles]
 
 
 def check(plan, geography: Geography, scenario: Scenario | dict | None = None, *,
@@ -435,7 +551,8 @@ def check(plan, geography: Geography, scenario: Scenario | dict | None = None, *
             minutes_stated = pd.Series(a["service_minutes"].to_numpy(), index=assign.index)
     ctx = Context(geography, scn, scn.model, assign, clus, fac, minutes, plan.report.objective, reach,
                   centres=plan.centres, spokes=getattr(plan, "spokes", None), service=service,
-                  service_minutes=minutes_stated)
+                  service_minutes=minutes_stated, lots=getattr(plan, "lots", None),
+                  bundles=getattr(plan, "bundles", None))
     structural = rule_every_area_once(ctx)
     violations = structural + ([] if structural else [v for rule in RULES[1:] for v in rule(ctx)])
     if violations and raise_on_violation:
@@ -490,6 +607,8 @@ def check_written(plan, geography: Geography, scenario: Scenario) -> list[str]:
         again["solver_status"] = plan.report.status
         if len(plan.lots):
             again["lots"] = int(len(plan.lots))
+        if len(plan.bundles.columns):
+            again["market_bundles"] = int(len(plan.bundles))
         for shown, stated in plan.metrics.items():
             key = metric_id(shown)  # older folders keyed metrics by their labels
             if key in NEEDS_STATUS_QUO or key in ("gap", "vcs_accessible_lots") or (

@@ -113,6 +113,7 @@ def _norfolk(year: int) -> Geography:
         "sites": "norfolk_gias_open_establishments_2025-05-24.csv",
         "road_minutes": "norfolk_lsoa11_road_travel_minutes_to_stroke_units.csv",
         "bus": "norfolk_lsoa11_bus_service.csv",
+        "health": "norfolk_lsoa11_ccg2017.csv",
     }
     with _path(names["boundaries"]).open("rb") as f:
         bnd = gpd.read_file(f)
@@ -142,6 +143,9 @@ def _norfolk(year: int) -> Geography:
     bus = _csv(names["bus"], index_col="lsoa11cd")
     areas["bus_calls"] = bus["runs2022_weekday_daytime_total"].reindex(codes)
     areas["bus_routes"] = bus["number_of_routes_2023"].reindex(codes)
+
+    # The health geography: NHS clinical commissioning group (April 2017), for clusters.nest_in: ccg.
+    areas["ccg"] = _csv(names["health"], index_col="LSOA11CD")["CCG17NM"].reindex(codes)
 
     centres = norfolk_centres(_csv(names["centres"]), _csv(names["history"]))
 
@@ -214,6 +218,10 @@ def _geography(spec_json: str, _stamps: tuple) -> Geography:
                                  layer=layers.get("sites"))
         if spec.adjacency:
             geo = geo.with_adjacency(spec.adjacency)
+    if spec.area_groups:
+        geo = geo.with_area_groups(spec.area_groups)
+    if spec.centre_facts:
+        geo = geo.with_centre_facts(spec.centre_facts)
     if spec.links:
         pairs = corr.read_links(spec.links)
         geo = geo.with_corridors(corr.add_links(geo.corridors, pairs, geo.areas, source=spec.links),

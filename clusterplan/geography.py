@@ -73,6 +73,9 @@ def _frame_hash(df: pd.DataFrame) -> str:
 #: Optional area columns of bus service (``bus_calls``: weekday daytime bus stop calls; ``bus_routes``: routes
 #: serving the area), fingerprinted on their own so that plans written before they existed still check.
 BUS_COLUMNS = ("bus_calls", "bus_routes")
+#: Area columns fingerprinted under a key of their own (added after plans were first written, so that an older
+#: plan folder's hashes can still be reproduced from the inputs it hashed).
+AREA_EXTRAS = {"bus": BUS_COLUMNS, "health": ("ccg",)}
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -312,6 +315,56 @@ class Geography:
                                 f"centres:{Path(path).name}": sha256(path)},
                        notes=kept + (f"centres from {path}, replacing the built-in centres", *notes))
 
+    def with_area_groups(self, path: str | Path) -> Geography:
+        """A copy whose areas carry the groupings of your CSV (column ``area``: area code; every other column a
+        grouping such as a health visiting team), for ``clusters.nest_in`` / ``centres.nest_in``. Every area must
+        have a value in every grouping; unknown areas, gaps and clashes with existing columns are errors."""
+        src = str(path)
+        df = read_table(path, "`geography.area_groups`")
+        df.columns = [str(c).strip() for c in df.columns]
+        if "area" not in df.columns:
+            raise InputError(src, [f"missing column 'area' (the area code); found: {list(df.columns)}"])
+        df["area"] = df["area"].astype(str).str.strip()
+        groups = [c for c in df.columns if c != "area"]
+        problems = []
+        if not groups:
+            problems.append("no grouping columns: give one or more columns beside 'area'")
+        clash = [c for c in groups if c in self.areas.columns]
+        if clash:
+            problems.append(f"column(s) {clash} already belong to the areas; rename them")
+        unknown = sorted(set(df["area"]) - set(self.areas.index))
+        if unknown:
+            problems.append(f"{len(unknown)} area code(s) not in this geography, e.g. {unknown[:5]}")
+        dup = sorted(set(df["area"][df["area"].duplicated()]))
+        if dup:
+            problems.append(f"area(s) given more than once: {dup[:5]}")
+        missing = sorted(set(self.areas.index) - set(df["area"]))
+        if missing:
+            problems.append(f"{len(missing)} area(s) of the geography missing, e.g. {missing[:5]}")
+        for c in groups:
+            gaps = df.index[df[c].isna() | (df[c].astype(str).str.strip() == "")]
+            if len(gaps):
+                problems.append(f"column {c!r}: no value on row(s) {[int(i) + 2 for i in gaps[:5]]}")
+        if problems:
+            raise InputError(src, problems)
+        add = df.set_index("area")[groups].astype(str).reindex(self.areas.index)
+        return replace(self, areas=self.areas.join(add),
+                       sources={**self.sources, f"area_groups:{Path(path).name}": sha256(path)})
+
+    def with_centre_facts(self, path: str | Path) -> Geography:
+        """A copy whose centres carry what your CSV says of them (:func:`clusterplan.governance.read_centre_facts`:
+        lead partner, partnership, school site and host school), overriding what the register shows."""
+        from .governance import read_centre_facts
+        facts = read_centre_facts(path, self.centres)
+        centres = self.centres.copy()
+        for col in facts.columns:
+            if col not in centres.columns:
+                centres[col] = pd.Series(None, index=centres.index, dtype=object)
+            centres[col] = centres[col].astype(object)
+            centres.loc[facts.index, col] = facts[col].astype(object).to_numpy()
+        return replace(self, centres=centres,
+                       sources={**self.sources, f"centre_facts:{Path(path).name}": sha256(path)})
+
     def with_adjacency(self, adjacency: str | Path | object) -> Geography:
         """A copy whose corridor graph is an explicit contiguity, replacing the snapped graph: ``"rook"`` (areas
         sharing an edge), ``"queen"`` (an edge or a corner), a file of pairs (CSV ``area_a,area_b``, libpysal
@@ -407,9 +460,10 @@ class Geography:
         """SHA-256 of every input that determines a plan: areas, centres, sites, corridors and travel minutes."""
         edges = sorted((min(a, b), max(a, b)) for a, b in self.corridors.edges)
         return {
-            "areas": _frame_hash(self.areas.drop(columns=[c for c in BUS_COLUMNS if c in self.areas.columns])),
-            **({"bus": _frame_hash(self.areas[[c for c in BUS_COLUMNS if c in self.areas.columns]])}
-               if any(c in self.areas.columns for c in BUS_COLUMNS) else {}),
+            "areas": _frame_hash(self.areas.drop(columns=[c for cols in AREA_EXTRAS.values() for c in cols
+                                                          if c in self.areas.columns])),
+            **{key: _frame_hash(self.areas[[c for c in cols if c in self.areas.columns]])
+               for key, cols in AREA_EXTRAS.items() if any(c in self.areas.columns for c in cols)},
             "centres": _frame_hash(self.centres),
             "sites": _frame_hash(self.sites),
             "corridors": hashlib.sha256(repr(edges).encode()).hexdigest(),

@@ -16,10 +16,10 @@ gone) are removed by the next writer. Folders are created readable by the group,
 
 Plan folders (:func:`write_plan`, :func:`read_plan`, :func:`check_dir`) hold ``assignment.csv`` (area, centre,
 cluster; with family hubs also service_point, service_minutes), ``centres.csv`` (centre, name, status, merged_into,
-reach, cluster, ...), ``clusters.csv``, ``lots.csv``, ``spokes.csv`` (family hubs) and ``why.csv`` where there are
-any, ``metrics.json``, ``manifest.json`` (status, objective, bound, gap, solver and version, time limit, run seconds,
-input hashes, the resolved scenario), ``plan.gpkg`` (areas, catchments, centres; spokes and their links to hubs),
-``report.html`` and ``report.xlsx``.
+reach, cluster, ...), ``clusters.csv``, ``lots.csv``, ``bundles.csv`` (market bundles), ``spokes.csv`` (family
+hubs) and ``why.csv`` where there are any, ``metrics.json``, ``manifest.json`` (status, objective, bound, gap,
+solver and version, time limit, run seconds, input hashes, the resolved scenario), ``plan.gpkg`` (areas,
+catchments, centres; spokes and their links to hubs), ``report.html`` and ``report.xlsx``.
 """
 
 from __future__ import annotations
@@ -320,6 +320,8 @@ def write_plan(plan: Plan, geo: Geography, scn: Scenario, out: str | Path) -> Pa
             write_csv(plan.lots, tmp / "lots.csv", index=False)
         if len(plan.spokes) or "service_point" in plan.assignment.columns:
             write_csv(plan.spokes, tmp / "spokes.csv", index=False)
+        if len(plan.bundles.columns):  # asked for (tender.bundle_max_lots), even when none fits under the cap
+            write_csv(plan.bundles, tmp / "bundles.csv", index=False)
         if len(plan.why):
             write_csv(plan.why, tmp / "why.csv", index=False)
         write_json(tmp / "metrics.json", plan.metrics)
@@ -401,7 +403,8 @@ def _manifest_of(out: Path) -> dict:
 
 
 _TABLE_COLUMNS = {"assignment.csv": ("area", "centre", "cluster"), "centres.csv": ("centre", "name", "status"),
-                  "lots.csv": ("lot", "centre"), "spokes.csv": ("spoke", "hub")}
+                  "lots.csv": ("lot", "centre"), "spokes.csv": ("spoke", "hub"),
+                  "bundles.csv": ("bundle", "size", "lots", "centres", "value")}
 
 
 def read_plan(out: str | Path, man: dict | None = None) -> Plan:
@@ -448,4 +451,6 @@ def read_plan(out: str | Path, man: dict | None = None) -> Plan:
                 centres=table("centres.csv", keep_default_na=False), report=report, clusters=table("clusters.csv"),
                 lots=table("lots.csv"), notes=man.get("notes", []), input_hashes=man["input_hashes"], metrics=metrics,
                 why=table("why.csv"), spokes=table("spokes.csv", dtype={"spoke": str, "hub": str, "centre": str},
-                                                   keep_default_na=False))
+                                                   keep_default_na=False),
+                bundles=table("bundles.csv", dtype={"bundle": str, "lots": str, "centres": str, "names": str},
+                              keep_default_na=False))

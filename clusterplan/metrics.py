@@ -156,11 +156,16 @@ METRICS: dict[str, str] = {
     "deprived_beyond_2_5km_no_bus": "deprived under-fives beyond 2.5 km in areas without a bus service",
     "deprived_beyond_2_5km_bus_unknown": "deprived under-fives beyond 2.5 km, bus service unknown",
     "network_cost_gbp": "hubs and spokes cost (GBP/yr)",
+    "school_site_centres_kept": "school-site centres kept",
+    "school_site_centres_amalgamated": "school-site centres amalgamated",
+    "partnerships_split": "partnerships split across clusters",
+    "centres_out_of_partnership": "centres moved out of their partnership",
     "areas_changing_centre": "areas changing centre",
     "children_changing_centre": "children changing centre",
     "management_cost_gbp": "management cost (GBP/yr)",
     "lots": "lots",
     "vcs_accessible_lots": "VCS-accessible lots",
+    "market_bundles": "market bundles (adjacent lots under the cap)",
     "solver_status": "solver status",
     "gap": "gap",
 }
@@ -235,6 +240,37 @@ def beyond_2_5km(plan, geo: Geography, bus_min_calls: float = 1.0) -> pd.DataFra
     return out.sort_values(["deprived_children", "area"], ascending=[False, True]).reset_index(drop=True)
 
 
+def governance_figures(plan, geo: Geography) -> dict[str, int]:
+    """School-site centres kept and amalgamated (plans over today's centres), and, for a clustered plan over a
+    geography with partnerships (``geography.centre_facts``), the partnerships split across clusters and the centres
+    moved out of their partnership (a partnership's kept centres outside the cluster holding most of them)."""
+    from .governance import centre_governance
+    cen = plan.centres
+    if not len(cen) or not cen["centre"].isin(geo.centres.index).all() or "service_point" in plan.assignment.columns:
+        return {}
+    gov = centre_governance(geo)
+    status = cen.set_index("centre")["status"]
+    school = gov.index[gov["on_school_site"].fillna(False).astype(bool)]
+    st = status.reindex(school)
+    out = {"school_site_centres_kept": int(st.isin(["kept", "new"]).sum()),
+           "school_site_centres_amalgamated": int((st == "amalgamated").sum())}
+    a = plan.assignment
+    clus = a.drop_duplicates("centre").set_index("centre")["cluster"].fillna("").astype(str)
+    parts = gov[gov["partnership"] != ""]
+    if (clus != "").any() and len(parts):
+        split = moved = 0
+        for _, grp in parts.groupby("partnership"):
+            held = clus.reindex(grp.index).dropna()
+            held = held[held != ""]
+            if len(held) > 1:
+                counts = held.value_counts()
+                split += int(len(counts) > 1)
+                moved += int(len(held) - counts.iloc[0])
+        out["partnerships_split"] = split
+        out["centres_out_of_partnership"] = moved
+    return out
+
+
 def plan_metrics(plan, geo: Geography, *, weight: float = 1.0, floor: float = 600.0,
                  status_quo: pd.DataFrame | None = None, management_cost: float | None = None,
                  sites: str = "candidates", bus_min_calls: float = 1.0,
@@ -273,6 +309,7 @@ def plan_metrics(plan, geo: Geography, *, weight: float = 1.0, floor: float = 60
         changed = before != after
         out["areas_changing_centre"] = int(changed.sum())
         out["children_changing_centre"] = int(p[changed].sum())
+    out.update(governance_figures(plan, geo))
     if management_cost is not None:
         out["management_cost_gbp"] = round(management_cost * len(served))
     hubs_plan = "service_point" in assign.columns

@@ -120,6 +120,8 @@ class Plan:
       ``mean_minutes`` and ``max_minutes`` (child-weighted);
     - ``clusters``: one row per cluster (``cluster, lead, centres, reach, deprived_children``) or empty;
     - ``lots``: with a tender stage, one row per lot (``lot, centre, reach, deprived_children, value, vcs_accessible``);
+    - ``bundles``: with ``tender.bundle_max_lots``, one row per market bundle (``bundle, size, lots, centres, names,
+      value``: :mod:`clusterplan.bundles`);
     - ``spokes``: with model ``hubs``, one row per open spoke (``spoke, name, source, hub, home_area, x, y, centre,
       attach_minutes, areas, children``); the assignment then also has ``service_point`` (the hub or spoke each
       area uses) and ``service_minutes``, and the centres table a ``role`` (hub, spoke, closed);
@@ -140,6 +142,7 @@ class Plan:
     input_hashes: dict[str, str] = field(default_factory=dict)
     lots: pd.DataFrame = field(default_factory=pd.DataFrame)
     spokes: pd.DataFrame = field(default_factory=pd.DataFrame)  # family hubs: one row per open spoke
+    bundles: pd.DataFrame = field(default_factory=pd.DataFrame)  # tender: market bundles of adjacent lots
     metrics: dict = field(default_factory=dict)
     why: pd.DataFrame = field(default_factory=pd.DataFrame)  # reasons per amalgamated centre (clusterplan.reasons)
     baseline: Plan | None = field(default=None, repr=False)  # today's catchments, for what changes (reports)

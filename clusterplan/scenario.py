@@ -75,9 +75,33 @@ class Centres(_Strict):
     max_count: int | None = Field(None, ge=1, le=MAX_COUNT)
     per_district: dict[str, Annotated[int, Field(ge=0, le=MAX_COUNT)]] = Field(
         default_factory=dict, description="exact kept centres per district name")
-    within_district: bool = Field(False, description="catchments stay inside their centre's district")
+    within_district: bool = Field(False, description="catchments stay inside their centre's district (the same as "
+                                  "nest_in: district)")
+    nest_in: str | None = Field(None, description="an area column (district, ccg, or a grouping of "
+                                "geography.area_groups): each catchment stays inside its centre's group")
+    cross_boundary_cost: float | None = Field(None, ge=0, description="with nest_in: crossing is allowed at this "
+                                              "cost, in weighted child-minutes per child served from another group "
+                                              "(leave out for hard nesting)")
     fixed_cost: float = Field(0.0, ge=0, description="weighted child-minutes charged per kept centre")
     management_cost: float | None = Field(None, ge=0, description="pounds per kept centre per year (reporting)")
+    school_sites: Literal["keep"] | None = Field(None, description="keep: every centre on a school site stays "
+                                                 "designated (schools' governance kept)")
+    transfer_cost: float = Field(0.0, ge=0, description="weighted child-minutes charged for each centre on a school "
+                                 "site that is amalgamated (closing it means transferring a school's building "
+                                 "and governance)")
+
+    @model_validator(mode="after")
+    def _nest(self) -> Centres:
+        if self.within_district and self.nest_in not in (None, "district"):
+            raise ValueError(f"centres.within_district and centres.nest_in: {self.nest_in} disagree; give one")
+        if self.cross_boundary_cost is not None and self.nest is None:
+            raise ValueError("centres.cross_boundary_cost needs centres.nest_in (which boundary it costs to cross)")
+        return self
+
+    @property
+    def nest(self) -> str | None:
+        """The area column catchments nest in (``district`` for ``within_district``), or None."""
+        return self.nest_in or ("district" if self.within_district else None)
 
 
 class Clusters(_Strict):
@@ -92,9 +116,71 @@ class Clusters(_Strict):
     phase1_share: float = Field(0.4, ge=0, le=1, description="where the centres data gives no phase: a centre is "
                                 "phase 1 when at least this share of its under-fives live in England's 30% most "
                                 "deprived areas (IDACI), phase 2 at a quarter of it, else phase 3")
-    within_district: bool = Field(False, description="clusters nest within districts")
+    within_district: bool = Field(False, description="clusters nest within districts (the same as nest_in: "
+                                  "district)")
+    nest_in: str | None = Field(None, description="an area column (district, ccg, or a grouping of "
+                                "geography.area_groups): each cluster stays inside its lead's group (a centre's "
+                                "group is its home area's)")
+    cross_boundary_cost: float | None = Field(None, ge=0, description="with nest_in: a centre may join a cluster "
+                                              "led from another group at this cost, in child-minutes per child it "
+                                              "reaches (leave out for hard nesting)")
     balance: float = Field(0.0, ge=0, description="penalty per deprived child a cluster is above or below the mean "
                                                   "(weighted child-minutes per child)")
+    lead: Literal["phase1", "any", "partners"] = Field(
+        "phase1", description="which centre may lead a cluster: phase1 (a phase-1 centre, the default), any, or "
+        "partners (a centre whose lead partner is in clusters.lead_partners)")
+    lead_partners: list[str] = Field(default_factory=list, description="with lead: partners, the lead partners "
+                                     "that may lead a cluster (school governing body, voluntary organisation, local "
+                                     "authority, health, other)")
+    max_school_led: int | None = Field(None, ge=0, le=MAX_COUNT, description="at most this many school-led centres "
+                                       "per cluster (see clusterplan.governance)")
+    phases: list[Literal[1, 2, 3]] = Field(default_factory=list, description="each cluster holds a centre of each "
+                                           "listed phase where its lead's group (district, or nest_in) has one, e.g. "
+                                           "[1, 2, 3]")
+    keep_partnerships: bool = Field(False, description="centres of one existing partnership (centre_facts "
+                                    "partnership) stay in one cluster")
+    together: list[list[str]] = Field(default_factory=list, description="sets of centres (ids or names) that must "
+                                      "share a cluster")
+    apart: list[list[str]] = Field(default_factory=list, description="sets of centres (ids or names) no two of "
+                                   "which may share a cluster")
+    partnership_penalty: float = Field(0.0, ge=0, description="child-minutes charged for each extra cluster an "
+                                       "existing partnership is split across")
+
+    @field_validator("lead_partners")
+    @classmethod
+    def _partners(cls, v: list[str]) -> list[str]:
+        from .governance import LEAD_PARTNERS
+        bad = [p for p in v if p not in LEAD_PARTNERS or p == "unknown"]
+        if bad:
+            raise ValueError(f"unknown lead partner(s) {bad}; expected some of "
+                             f"{', '.join(p for p in LEAD_PARTNERS if p != 'unknown')}")
+        return v
+
+    @model_validator(mode="after")
+    def _rules(self) -> Clusters:
+        if self.within_district and self.nest_in not in (None, "district"):
+            raise ValueError(f"clusters.within_district and clusters.nest_in: {self.nest_in} disagree; give one")
+        if self.cross_boundary_cost is not None and self.nest is None:
+            raise ValueError("clusters.cross_boundary_cost needs clusters.nest_in (which boundary it costs to cross)")
+        if self.lead == "partners" and not self.lead_partners:
+            raise ValueError("clusters.lead: partners needs clusters.lead_partners (which lead partners may lead)")
+        if self.lead != "partners" and self.lead_partners:
+            raise ValueError("clusters.lead_partners applies with clusters.lead: partners")
+        for key in ("together", "apart"):
+            short = [s for s in getattr(self, key) if len(s) < 2]
+            if short:
+                raise ValueError(f"clusters.{key}: each set names at least two centres; got {short}")
+        return self
+
+    @property
+    def nest(self) -> str | None:
+        """The area column clusters nest in (``district`` for ``within_district``), or None."""
+        return self.nest_in or ("district" if self.within_district else None)
+
+    @property
+    def required_phases(self) -> list[int]:
+        """The phases every cluster must hold: ``phases``, plus 1 with ``require_phase1``."""
+        return sorted(set(self.phases) | ({1} if self.require_phase1 else set()))
 
 
 class Solver(_Strict):
@@ -158,6 +244,12 @@ class GeographySpec(_Strict):
                                                 "route between areas that do not touch")
     barriers: str | None = Field(None, description="line (or polygon) file of barriers, e.g. a river with no "
                                                    "crossing: corridor links that cross it are removed")
+    area_groups: str | None = Field(None, description="CSV of groupings of areas (column area: the area code, then "
+                                    "one column per grouping, e.g. health_visiting_team), joined onto the areas for "
+                                    "clusters.nest_in and centres.nest_in")
+    centre_facts: str | None = Field(None, description="CSV of what the commissioner knows about each centre "
+                                     "(column centre: id or name, then any of lead_partner, partnership, "
+                                     "on_school_site, host_urn, host_name)")
 
     @model_validator(mode="before")
     @classmethod
@@ -212,7 +304,8 @@ class GeographySpec(_Strict):
     def files(self) -> list[str]:
         """Every input file this geography names (paths as resolved against the scenario file)."""
         return [f for f in (self.areas, self.boundaries, self.centres, self.links, self.barriers,
-                            self.sites if self.sites_file else None, self.adjacency_file) if f]
+                            self.sites if self.sites_file else None, self.adjacency_file, self.area_groups,
+                            self.centre_facts) if f]
 
 
 #: Where spokes may come from: today's centre buildings, the schools register (the geography's candidate sites), the
@@ -296,6 +389,26 @@ class Tender(_Strict):
                                                                 "within reach of a small voluntary provider")
     deprivation_uplift: float = Field(1.0, ge=0, description="a deprived child (IDACI top 30% in England) counts "
                                                              "1 + this in the funding formula")
+    bundle_max_lots: int | None = Field(None, ge=2, le=6, description="market bundles: list every set of 2 to this "
+                                        "many adjacent lots (catchments touching) one provider could bid for "
+                                        "together")
+    bundle_value_cap: float | None = Field(None, ge=0, description="pounds per year a bundle may be worth (default: "
+                                           "lot_value_cap)")
+
+    @model_validator(mode="after")
+    def _bundles(self) -> Tender:
+        if self.bundle_max_lots is not None and self.budget is None:
+            raise ValueError("tender.bundle_max_lots needs tender.budget (bundles are valued from it)")
+        if self.bundle_max_lots is not None and self.bundle_value_cap is None and self.lot_value_cap is None:
+            raise ValueError("tender.bundle_max_lots needs tender.bundle_value_cap (or tender.lot_value_cap)")
+        if self.bundle_value_cap is not None and self.bundle_max_lots is None:
+            raise ValueError("tender.bundle_value_cap applies with tender.bundle_max_lots")
+        return self
+
+    @property
+    def bundle_cap(self) -> float | None:
+        """Pounds per year a market bundle may be worth."""
+        return self.bundle_value_cap if self.bundle_value_cap is not None else self.lot_value_cap
 
 
 class Scenario(_Strict):
@@ -351,6 +464,21 @@ class Scenario(_Strict):
             raise ValueError("policies: family hubs (model hubs) plan the whole geography at once; per-district "
                              "policies cannot mix them with other models. Use hubs.per_district for hubs per "
                              "district, or run the hubs scenario on its own")
+        return self
+
+    @model_validator(mode="after")
+    def _centre_rules_apply(self) -> Scenario:
+        """School-site rules close or keep today's centres: they bind the amalgamation model only; nesting binds
+        the catchment models that choose centres (amalgamate, sites)."""
+        if self.policies:
+            return self
+        cs = self.centres
+        if (cs.school_sites is not None or cs.transfer_cost) and self.model != "amalgamate":
+            raise ValueError(f"centres.school_sites / centres.transfer_cost apply to model amalgamate (which "
+                             f"chooses which of today's centres stay); this scenario's model is {self.model}")
+        if cs.nest_in is not None and self.model not in ("amalgamate", "sites"):
+            raise ValueError(f"centres.nest_in applies to models amalgamate and sites; this scenario's model is "
+                             f"{self.model} (clusters nest with clusters.nest_in)")
         return self
 
     def dump(self, *, like: dict | None = None) -> dict[str, Any]:

@@ -82,6 +82,8 @@ def _finish(plan: Plan, geo: Geography, scn: Scenario) -> Plan:
         m["lots"] = int(len(plan.lots))
         vcs = plan.lots["vcs_accessible"]
         m["vcs_accessible_lots"] = None if vcs.isna().all() else int(vcs.fillna(False).astype(bool).sum())
+    if len(plan.bundles.columns):
+        m["market_bundles"] = int(len(plan.bundles))
     return plan.but(baseline=baseline, metrics=m)
 
 
@@ -151,6 +153,8 @@ def _solve_policies(geo: Geography, scn: Scenario, ihash: str, deadline: Deadlin
                 if any(len(p.clusters) for p in plans) else pd.DataFrame(),
                 lots=pd.concat([p.lots.assign(policy=k) for k, _, p in parts if len(p.lots)], ignore_index=True)
                 if any(len(p.lots) for p in plans) else pd.DataFrame(),
+                bundles=pd.concat([p.bundles.assign(policy=k) for k, _, p in parts if len(p.bundles.columns)],
+                                  ignore_index=True) if any(len(p.bundles.columns) for p in plans) else pd.DataFrame(),
                 report=report, notes=unlocated_note(geo) + notes, input_hashes=geo.fingerprint(), geography=geo,
                 scenario=scn)
     return _finish(plan, geo, scn)

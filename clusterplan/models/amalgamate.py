@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from .. import measures
+from .. import governance, measures
+from ..errors import ScenarioError
 from ..geography import Geography
 from ..plan import Plan
 from ..scenario import Scenario, district_names, locked_centres
@@ -24,11 +25,41 @@ def spec(geo: Geography, scn: Scenario) -> Spec:
     keep, close = locked_centres(scn, geo.centres)
     districts = sorted(geo.areas["district"].unique())
     per_district = district_names(scn.centres.per_district, districts, "centres.per_district")
+    cs = scn.centres
+    school = school_sites(geo, fac.index)
+    if cs.school_sites == "keep":
+        shut = sorted(set(school) & set(close))
+        if shut:
+            raise ScenarioError(f"`centres.school_sites: keep` keeps every centre on a school site, but "
+                                f"`centres.close` closes {', '.join(fac.loc[shut, 'name'])}")
+        keep = sorted(set(keep) | set(school))
     return Spec(facilities=fac, minutes=geo.centre_minutes[fac.index], floor=scn.reach.min, ceiling=scn.reach.max,
-                weight=scn.deprivation.weight, fixed_cost=scn.centres.fixed_cost, k=scn.travel.candidates,
+                weight=scn.deprivation.weight, fixed_cost=cs.fixed_cost, k=scn.travel.candidates,
                 max_minutes=scn.travel.max_minutes, keep=frozenset(keep), close=frozenset(close),
-                count=scn.centres.count, min_count=scn.centres.min_count, max_count=scn.centres.max_count,
-                per_district=per_district, within_district=scn.centres.within_district)
+                count=cs.count, min_count=cs.min_count, max_count=cs.max_count,
+                per_district=per_district, **nesting(geo, cs),
+                close_cost={j: cs.transfer_cost for j in school} if cs.transfer_cost else {})
+
+
+def school_sites(geo: Geography, ids) -> list[str]:
+    """The centres among ``ids`` on a school site (:func:`clusterplan.governance.centre_governance`)."""
+    gov = governance.centre_governance(geo)
+    flag = gov["on_school_site"].fillna(False).astype(bool)
+    return [j for j in ids if bool(flag.get(j, False))]
+
+
+def nesting(geo: Geography, cs) -> dict:
+    """The Spec fields for ``centres.within_district`` / ``centres.nest_in`` / ``centres.cross_boundary_cost``."""
+    col = cs.nest
+    if col is None:
+        return {"within_district": False}
+    if col not in geo.areas.columns:
+        raise ScenarioError(f"`centres.nest_in`: {col!r} is not a column of the areas; expected one of "
+                            f"{', '.join(c for c in geo.areas.columns if geo.areas[c].dtype == object)} (or give "
+                            "geography.area_groups)")
+    if col == "district" and cs.cross_boundary_cost is None:
+        return {"within_district": True}
+    return {"within_district": False, "nest": geo.areas[col].astype(str), "cross_cost": cs.cross_boundary_cost}
 
 
 def solve(geo: Geography, scn: Scenario, ctx: Context) -> Plan:

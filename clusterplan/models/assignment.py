@@ -21,6 +21,9 @@ Variables: x[i, j] = 1 if area i joins facility j (j in C(i)); y[j] = 1 if facil
     (7) with one_per_area: sum_{j at h} y[j] <= 1      (sites: at most one new centre per area)
     (8) no-good cuts against earlier plans K (alternatives): sum_{j not in K} y[j] + sum_{j in K} (1 - y[j]) >= m,
         or sum over the earlier plan's pairs of x[i, j] <= n_areas - n
+    (10) nesting in an area grouping g (centres.nest_in): x[i, j] only where g(i) = g(h_j); with a crossing cost N
+        instead, N p_i x[i, j] is added to the objective for each pair across groups
+    (11) closing cost (centres.transfer_cost for centres on school sites): + sum_j c_j s_j, s_j >= 1 - y[j], s_j >= 0
     (9) epsilon constraint (Pareto fronts): sum_{ij: t_ij <= T} e_i x[i, j] >= s sum_i e_i, e_i the under-fives
         of area i if it is in England's 30% most deprived (IDACI), else 0
 
@@ -61,6 +64,9 @@ class Spec:
     max_count: int | None = None
     per_district: dict[str, int] = field(default_factory=dict)
     within_district: bool = False
+    nest: pd.Series | None = None     # (10) area -> group label (centres.nest_in); facilities take their home's group
+    cross_cost: float | None = None   # (10) None: hard nesting; else weighted child-minutes per child across groups
+    close_cost: dict[str, float] = field(default_factory=dict)   # (11) weighted child-minutes if j is not kept
     one_per_area: bool = False
     contiguity: str = "precedence"    # precedence | flow (exact, Shirabe 2009) | none
     # (8) no-good cuts, for near-optimal alternatives: differ from each earlier plan in >= min_differ kept
@@ -104,6 +110,8 @@ def candidates(areas: pd.DataFrame, spec: Spec, extra: dict[str, str] | None = N
             picked = [j for j in picked if m.at[i, j] <= spec.max_minutes]
         if spec.within_district:
             picked = [j for j in picked if fac.at[j, "district"] == areas.at[i, "district"]]
+        if spec.nest is not None and spec.cross_cost is None:
+            picked = [j for j in picked if spec.nest[fac.at[j, "home_area"]] == spec.nest[i]]
         out[i] = picked
     return out
 
@@ -133,7 +141,18 @@ def build(areas: pd.DataFrame, graph: nx.Graph, spec: Spec, name: str = "catchme
     inum = {i: n for n, i in enumerate(areas.index)}
     x = {(i, j): pulp.LpVariable(f"x_{inum[i]}_{jnum[j]}", cat=pulp.LpBinary) for i in areas.index for j in cand[i]}
     cost = {(i, j): float(wts[i] * spec.minutes.at[i, j]) for (i, j) in x}
-    prob += pulp.lpSum(cost[k] * v for k, v in x.items()) + spec.fixed_cost * pulp.lpSum(y.values())
+    if spec.nest is not None and spec.cross_cost:                       # (10), soft
+        under5 = areas["under5"]
+        for i, j in x:
+            if spec.nest[fac.at[j, "home_area"]] != spec.nest[i]:
+                cost[i, j] += float(spec.cross_cost * under5[i])
+    # (11) as c_j s_j with s_j >= 1 - y[j], s_j >= 0 (no constant in the objective: solvers' bounds then agree)
+    shut = {j: pulp.LpVariable(f"shut_{jnum[j]}", lowBound=0) for j, c in sorted(spec.close_cost.items())
+            if j in y and c}
+    prob += (pulp.lpSum(cost[k] * v for k, v in x.items()) + spec.fixed_cost * pulp.lpSum(y.values())
+             + pulp.lpSum(float(spec.close_cost[j]) * s for j, s in shut.items()))
+    for j, s in shut.items():
+        prob += s >= 1 - y[j], f"shut_{jnum[j]}"
     for i in areas.index:                                               # (1)
         prob += pulp.lpSum(x[i, j] for j in cand[i]) == 1, f"serve_{inum[i]}"
     p = areas["under5"]
@@ -277,6 +296,9 @@ def heuristic(areas: pd.DataFrame, graph: nx.Graph, spec: Spec) -> dict[str, str
     if spec.max_minutes is not None and any(spec.minutes.at[i, j] > spec.max_minutes for i, j in assign.items()):
         return None
     if spec.within_district and any(areas.at[i, "district"] != fac.at[j, "district"] for i, j in assign.items()):
+        return None
+    if spec.nest is not None and spec.cross_cost is None and any(
+            spec.nest[i] != spec.nest[fac.at[j, "home_area"]] for i, j in assign.items()):
         return None
     r = dict(zip(ids, reach, strict=True))
     if any(r[j] <= 0 or r[j] < spec.floor or (spec.ceiling is not None and r[j] > spec.ceiling) for j in opened):

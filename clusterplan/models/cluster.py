@@ -14,22 +14,35 @@ Variables: u[j, l] = 1 if centre j is in the cluster led by l; v[l] = 1 if l lea
     (5) sum_{j phase 1} u[j, l] >= v[l]             a phase-1 centre in every cluster (optional)
     (6) u[j, l] <= sum_{m in pred_l(j)} u[m, l]     clusters connected in H (shortest-path precedence from l)
     (7) dev[l] >= +-(sum_j e_j u[j, l] - E/K v[l])  balance of deprived children (only with an exact count)
-    (8) u[j, l] = 0 if j and l are in different districts (optional nesting)
+    (8) u[j, l] = 0 if g(j) != g(l)                 nesting in an area grouping g (district, ccg, a commissioner's
+                                                    column: clusters.nest_in); with clusters.cross_boundary_cost N
+                                                    the pair is allowed at N r_j in the objective instead
+    (9) v[l] = 0 unless l may lead                  clusters.lead: phase1 (default), any, or partners (lead partner
+                                                    in clusters.lead_partners)
+    (10) sum_{j phase p} u[j, l] >= v[l]            for each phase p of clusters.phases that l's group has
+    (11) sum_{j school-led} u[j, l] <= S v[l]       clusters.max_school_led (clusterplan.governance)
+    (12) u[j, l] = u[k, l]                          must-link: partners (clusters.keep_partnerships) and
+                                                    clusters.together
+    (13) sum_{j in A} u[j, l] <= 1                  cannot-link: each set A of clusters.apart
+    (14) z[g, l] >= u[j, l] (j in partnership g)    with P sum_gl z[g, l] in the objective: P per cluster a
+                                                    partnership spans (clusters.partnership_penalty)
 
 B is ``clusters.balance`` (weighted child-minutes per deprived child off the mean), E the deprived children in all.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import pandas as pd
 import pulp
 
-from .. import measures
+from .. import governance, measures
 from ..errors import InfeasibleError, ScenarioError, SolverError
 from ..geography import Geography
 from ..measures import centre_graph, deprived_under5, phases  # centre_graph: also cp.models.cluster.centre_graph
 from ..plan import Plan, assignment_frame
-from ..scenario import Scenario
+from ..scenario import Clusters, Scenario, centre_ids
 from ..solvers import Deadline, solve_with
 from . import contiguity, status_quo
 from .assignment import add_counts
@@ -69,6 +82,14 @@ def add_clusters(plan: Plan, geo: Geography, scn: Scenario, ctx: Context) -> Pla
                 .reset_index())
     clusters["lead"] = clusters["cluster"]
     clusters["lead_name"] = clusters["lead"].map(fac["name"])
+    gov = governance.centre_governance(geo)
+    clusters["lead_partner"] = clusters["lead"].map(gov["lead_partner"])
+    clusters["phases"] = clusters["cluster"].map(
+        served.groupby("cluster")["phase"].agg(lambda s: ", ".join(str(p) for p in sorted(set(s.dropna())))))
+    clusters["school_led"] = clusters["cluster"].map(
+        served.groupby("cluster")["centre"].agg(lambda s: int(gov["school_led"].reindex(s).sum())))
+    if cc.nest is not None:
+        clusters[cc.nest] = clusters["lead"].map(lambda j: geo.areas.at[fac.at[j, "home_area"], cc.nest])
     r = plan.report
     gap = "n/a" if r.gap is None else f"{r.gap:.2%}"
     if plan.model == "cluster":
@@ -81,6 +102,60 @@ def add_clusters(plan: Plan, geo: Geography, scn: Scenario, ctx: Context) -> Pla
              + first)
     return plan.but(scenario_name=scn.name, assignment=assignment_frame(assign, lead_of), centres=table,
                     clusters=clusters, report=report(out, scn, scope, ctx, r.candidates, list(r.notes)))
+
+
+@dataclass
+class Rules:
+    """The cluster rules of a scenario resolved to centre ids (no names, no YAML)."""
+
+    cc: Clusters
+    group: dict[str, str] = field(default_factory=dict)      # centre -> nesting group ('' without nesting)
+    leads: list[str] = field(default_factory=list)            # centres that may lead
+    school_led: frozenset = frozenset()
+    together: list[list[str]] = field(default_factory=list)   # must-link sets (partnerships and clusters.together)
+    apart: list[list[str]] = field(default_factory=list)
+    partnerships: dict[str, list[str]] = field(default_factory=dict)   # label -> clustered centres (2 or more)
+    needs: dict[str, list[int]] = field(default_factory=dict)  # lead -> phases its cluster must hold
+
+
+def rules(geo: Geography, scn: Scenario, ids: list[str], ph: pd.Series, fac: pd.DataFrame,
+          cc: Clusters | None = None) -> Rules:
+    """Resolve ``cc`` (default ``scn.clusters``) over the clustered centres ``ids`` with phases ``ph``."""
+    cc = cc or scn.clusters
+    nest = cc.nest
+    if nest is not None and nest not in geo.areas.columns:
+        raise ScenarioError(f"`clusters.nest_in`: {nest!r} is not a column of the areas; expected one of "
+                            f"{', '.join(c for c in geo.areas.columns if geo.areas[c].dtype == object)} (or give "
+                            "geography.area_groups)")
+    group = {j: (str(geo.areas.at[fac.at[j, "home_area"], nest]) if nest else "") for j in ids}
+    gov = governance.centre_governance(geo).reindex(ids)
+    if cc.lead == "phase1":
+        leads = [j for j in ids if ph[j] == 1]
+    elif cc.lead == "partners":
+        leads = [j for j in ids if gov.at[j, "lead_partner"] in cc.lead_partners]
+    else:
+        leads = list(ids)
+    parts = {}
+    for label, grp in gov[gov["partnership"] != ""].groupby("partnership"):
+        if len(grp) > 1:
+            parts[str(label)] = list(grp.index)
+    located = geo.centres
+
+    def resolve(sets, key):
+        out = []
+        for n, names in enumerate(sets):
+            found = [j for j in centre_ids(names, located, f"{key}[{n}]") if j in set(ids)]
+            if len(found) > 1:
+                out.append(found)
+        return out
+    together = (list(parts.values()) if cc.keep_partnerships else []) + resolve(cc.together, "clusters.together")
+    # "where the district has one": the lead's nesting group, or its district without nesting
+    where = group if nest else {j: str(fac.at[j, "district"]) for j in ids}
+    have = {(where[j], int(ph[j])) for j in ids}
+    needs = {m: [p for p in cc.required_phases if (where[m], p) in have or (p == 1 and cc.require_phase1)]
+             for m in leads}
+    return Rules(cc, group, leads, frozenset(gov.index[gov["school_led"]]), together,
+                 resolve(cc.apart, "clusters.apart"), parts, needs)
 
 
 def cluster_centres(geo: Geography, scn: Scenario, assign: pd.Series, fac: pd.DataFrame, deadline: Deadline):
@@ -97,47 +172,63 @@ def cluster_centres(geo: Geography, scn: Scenario, assign: pd.Series, fac: pd.Da
     t = {(j, m): float(geo.centre_minutes.at[fac.at[j, "home_area"], m]) for j in ids for m in ids}
     for j, m in h.edges:
         h.edges[j, m]["minutes"] = (t[j, m] + t[m, j]) / 2
-    _presolve(scn, ids, reach, ph, h, fac)
-    u, out = _model(scn, cc, ids, reach, dep, ph, h, fac, t, deadline)
+    rl = rules(geo, scn, ids, ph, fac)
+    data = (ids, reach, dep, ph, h, fac, t)
+    _presolve(rl, data)
+    u, out = _model(scn, rl, data, deadline)
     if out.status == "infeasible":
-        raise InfeasibleError("clusters: no grouping satisfies this scenario.",
-                              _what_if(scn, cc, ids, reach, dep, ph, h, fac, t, deadline))
+        raise InfeasibleError("clusters: no grouping satisfies this scenario.", _what_if(geo, scn, rl, data, deadline))
     if not out.status.is_ok:
         raise SolverError(f"clusters: no grouping found within {scn.solver.time_limit:g} s; raise solver.time_limit")
     lead_of = {j: m for (j, m), var in u.items() if var.varValue is not None and var.varValue > 0.5}
     return lead_of, out
 
 
-def _model(scn, cc, ids, reach, dep, ph, h, fac, t, deadline: Deadline):
-    """Build and solve the cluster model for cluster rules ``cc``; returns (u variables, outcome)."""
+def _model(scn, rl: Rules, data, deadline: Deadline):
+    """Build and solve the cluster model for the rules ``rl``; returns (u variables, outcome)."""
+    ids, reach, dep, ph, h, fac, t = data
+    cc = rl.cc
     prob = pulp.LpProblem("clusters", pulp.LpMinimize)
     num = {j: n for n, j in enumerate(ids)}
+    hard = cc.nest is not None and cc.cross_boundary_cost is None
     pairs = []
     preds = {}
-    for m in ids:
+    for m in rl.leads:
         pr = contiguity.predecessors(h, m, ids)
         preds[m] = pr
         for j in pr:
-            if cc.within_district and fac.at[j, "district"] != fac.at[m, "district"]:
+            if hard and rl.group[j] != rl.group[m]:
                 continue
             pairs.append((j, m))
     u = {(j, m): pulp.LpVariable(f"u_{num[j]}_{num[m]}", cat=pulp.LpBinary) for j, m in pairs}
-    v = {m: u[m, m] for m in ids}
-    members = {m: [j for j in ids if (j, m) in u] for m in ids}
-    cost = pulp.lpSum(float(reach[j]) * t[j, m] * var for (j, m), var in u.items())
+    v = {m: u[m, m] for m in rl.leads}
+    members = {m: [j for j in ids if (j, m) in u] for m in rl.leads}
+    cross = cc.cross_boundary_cost or 0.0
+    cost = pulp.lpSum(float(reach[j]) * (t[j, m] + (cross if rl.group[j] != rl.group[m] else 0.0)) * var
+                      for (j, m), var in u.items())
     k_exact = cc.count
     dev = {}
     if cc.balance > 0 and k_exact:
         mean = float(dep.sum()) / k_exact
-        for m in ids:
+        for m in rl.leads:
             dev[m] = pulp.LpVariable(f"dev_{num[m]}", lowBound=0)
             dsum = pulp.lpSum(float(dep[j]) * u[j, m] for j in members[m])
             prob += dev[m] >= dsum - mean * v[m], f"dev_hi_{num[m]}"
             prob += dev[m] >= mean * v[m] - dsum, f"dev_lo_{num[m]}"
-    prob += cost + cc.balance * pulp.lpSum(dev.values())
+    split = []
+    if cc.partnership_penalty > 0:
+        for g, (_, cen) in enumerate(sorted(rl.partnerships.items())):
+            for m in rl.leads:
+                if any((j, m) in u for j in cen):
+                    z = pulp.LpVariable(f"z_{g}_{num[m]}", lowBound=0)
+                    split.append(z)
+                    for j in cen:
+                        if (j, m) in u:
+                            prob += z >= u[j, m], f"part_{g}_{num[j]}_{num[m]}"
+    prob += cost + cc.balance * pulp.lpSum(dev.values()) + cc.partnership_penalty * pulp.lpSum(split)
     for j in ids:
-        prob += pulp.lpSum(u[j, m] for m in ids if (j, m) in u) == 1, f"one_{num[j]}"
-    for m in ids:
+        prob += pulp.lpSum(u[j, m] for m in rl.leads if (j, m) in u) == 1, f"one_{num[j]}"
+    for m in rl.leads:
         for j in members[m]:
             if j != m:
                 prob += u[j, m] <= v[m], f"lead_{num[j]}_{num[m]}"
@@ -147,27 +238,52 @@ def _model(scn, cc, ids, reach, dep, ph, h, fac, t, deadline: Deadline):
             prob += r >= cc.min_reach * v[m], f"min_reach_{num[m]}"
         if cc.max_reach is not None:
             prob += r <= cc.max_reach * v[m], f"max_reach_{num[m]}"
-        if cc.require_phase1:
-            prob += pulp.lpSum(u[j, m] for j in members[m] if ph[j] == 1) >= v[m], f"phase1_{num[m]}"
+        for p in rl.needs.get(m, []):
+            prob += pulp.lpSum(u[j, m] for j in members[m] if ph[j] == p) >= v[m], f"phase{p}_{num[m]}"
+        if cc.max_school_led is not None:
+            led = [u[j, m] for j in members[m] if j in rl.school_led]
+            if len(led) > cc.max_school_led:
+                prob += pulp.lpSum(led) <= cc.max_school_led * v[m], f"school_led_{num[m]}"
+        for n, grp in enumerate(rl.together):
+            first = grp[0]
+            for j in grp[1:]:
+                prob += (u[first, m] if (first, m) in u else 0) == (u[j, m] if (j, m) in u else 0), \
+                    f"together_{n}_{num[j]}_{num[m]}"
+        for n, grp in enumerate(rl.apart):
+            inside = [u[j, m] for j in grp if (j, m) in u]
+            if len(inside) > 1:
+                prob += pulp.lpSum(inside) <= 1, f"apart_{n}_{num[m]}"
     add_counts(prob, pulp.lpSum(v.values()), cc.count, cc.min_count, cc.max_count)
     return u, solve_with(prob, scn.solver, deadline)
 
 
-def _what_if(scn, cc, ids, reach, dep, ph, h, fac, t, deadline: Deadline) -> list[str]:
+#: The rule families a what-if drops one at a time, with the changes that drop each.
+WHAT_IF = (("clusters.min_reach", {"min_reach": None}), ("clusters.max_reach", {"max_reach": None}),
+           ("the phase-1 rule (clusters.require_phase1)", {"require_phase1": False}),
+           ("the phase mix (clusters.phases)", {"phases": []}),
+           ("the lead rule (clusters.lead)", {"lead": "any", "lead_partners": []}),
+           ("clusters.max_school_led", {"max_school_led": None}),
+           ("keeping partners together (clusters.keep_partnerships, clusters.together)",
+            {"keep_partnerships": False, "together": []}),
+           ("clusters.apart", {"apart": []}),
+           ("the nesting (clusters.nest_in / within_district)",
+            {"within_district": False, "nest_in": None, "cross_boundary_cost": None}),
+           ("the cluster count", {"count": None, "min_count": None, "max_count": None}))
+
+
+def _what_if(geo, scn, rl: Rules, data, deadline: Deadline) -> list[str]:
     """Re-solve with one rule family dropped at a time and say which alone make the scenario feasible."""
-    trials = [("clusters.min_reach", {"min_reach": None}), ("clusters.max_reach", {"max_reach": None}),
-              ("the phase-1 rule (clusters.require_phase1)", {"require_phase1": False}),
-              ("clusters.within_district", {"within_district": False}),
-              ("the cluster count", {"count": None, "min_count": None, "max_count": None})]
+    ids, reach, dep, ph, h, fac, t = data
+    cc = rl.cc
     culprits = []
-    for label, change in trials:
-        if all(getattr(cc, k) in (v, None, False) for k, v in change.items()):
+    for label, change in WHAT_IF:
+        if all(getattr(cc, k) in (v, None, False, []) for k, v in change.items()):
             continue
         relaxed = cc.model_copy(update=change)
         if relaxed.count is None and relaxed.min_count is None and relaxed.max_count is None \
                 and relaxed.min_reach is None:
             relaxed = relaxed.model_copy(update={"min_reach": cc.min_reach or 0.0})
-        _, out = _model(scn, relaxed, ids, reach, dep, ph, h, fac, t, deadline)
+        _, out = _model(scn, rules(geo, scn, ids, ph, fac, relaxed), data, deadline)
         if out.status.is_ok:
             culprits.append(label)
     n1 = int((ph == 1).sum())
@@ -176,20 +292,44 @@ def _what_if(scn, cc, ids, reach, dep, ph, h, fac, t, deadline: Deadline) -> lis
     if culprits:
         lines.append("dropping any one of these makes a grouping possible: " + "; ".join(culprits))
     else:
-        lines.append("no single rule is to blame: relax more than one of count, reach and phase-1 rules")
+        lines.append("no single rule is to blame: relax more than one of count, reach, phase, lead, partnership "
+                     "and nesting rules")
     return lines
 
 
-def _presolve(scn: Scenario, ids, reach, ph, h, fac) -> None:
-    cc = scn.clusters
+def _presolve(rl: Rules, data) -> None:
+    """Reasons the rules cannot be met that need no solve, named by centre and group."""
+    ids, reach, dep, ph, h, fac, t = data
+    cc = rl.cc
     reasons = []
     n1 = int((ph == 1).sum())
     want = cc.count or cc.min_count
     if cc.require_phase1 and want and want > n1:
         reasons.append(f"only {n1} centres are phase 1 ({', '.join(fac.loc[ph[ph == 1].index, 'name'])}), so at "
                        f"most {n1} clusters can each hold one; the scenario asks for {want}")
+    if want and want > len(rl.leads):
+        why = {"phase1": "phase-1 centres", "partners": f"centres led by {', '.join(cc.lead_partners)}",
+               "any": "centres"}[cc.lead]
+        reasons.append(f"{want} clusters asked for, but only {len(rl.leads)} {why} may lead one")
     if want and want > len(ids):
         reasons.append(f"{want} clusters asked for, but there are only {len(ids)} centres")
+    hard = cc.nest is not None and cc.cross_boundary_cost is None
+    if hard:
+        for g in sorted(set(rl.group.values())):
+            inside = [j for j in ids if rl.group[j] == g]
+            if not any(rl.group[m] == g for m in rl.leads):
+                what = {"phase1": "phase-1 centre", "partners": "centre whose lead partner may lead",
+                        "any": "centre"}[cc.lead]
+                reasons.append(f"{cc.nest} {g!r} has no {what} to lead a cluster (its centres: "
+                               f"{', '.join(fac.loc[inside, 'name'])}; phases {sorted(set(ph[inside].astype(int)))})")
+            elif cc.require_phase1 and not any(ph[j] == 1 for j in inside):
+                reasons.append(f"{cc.nest} {g!r} has no phase-1 centre, and clusters.require_phase1 asks for one in "
+                               f"every cluster (its centres: {', '.join(fac.loc[inside, 'name'])})")
+        for grp in rl.together:
+            gs = sorted({rl.group[j] for j in grp})
+            if len(gs) > 1:
+                reasons.append(f"{', '.join(fac.loc[grp, 'name'])} must share a cluster but lie in different "
+                               f"{cc.nest} groups ({', '.join(gs)})")
     total = float(reach.sum())
     if cc.min_reach and want and want * cc.min_reach > total:
         reasons.append(f"{total:,.0f} children can fill at most {int(total // cc.min_reach)} clusters of "
@@ -199,5 +339,11 @@ def _presolve(scn: Scenario, ids, reach, ph, h, fac) -> None:
         for j, r in big.items():
             reasons.append(f"{fac.at[j, 'name']} alone reaches {r:,.0f} children, above clusters.max_reach "
                            f"{cc.max_reach:g}")
+    for a in rl.apart:
+        for grp in rl.together:
+            both = [j for j in a if j in grp]
+            if len(both) > 1:
+                reasons.append(f"{', '.join(fac.loc[both, 'name'])} must share a cluster (together or partners) and "
+                               "be kept apart (clusters.apart)")
     if reasons:
         raise InfeasibleError("clusters: the scenario cannot be met:", reasons)

@@ -13,6 +13,7 @@ from ..geography import Geography
 from ..plan import Plan
 from ..scenario import Scenario, district_names
 from . import catchment
+from .amalgamate import nesting
 from .assignment import Spec
 from .base import Context, report
 
@@ -28,7 +29,7 @@ def spec(geo: Geography, scn: Scenario) -> Spec:
                 weight=scn.deprivation.weight, fixed_cost=scn.centres.fixed_cost, k=scn.travel.candidates,
                 max_minutes=scn.travel.max_minutes, count=scn.centres.count, min_count=scn.centres.min_count,
                 max_count=scn.centres.max_count, per_district=per_district,
-                within_district=scn.centres.within_district, one_per_area=True)
+                **nesting(geo, scn.centres), one_per_area=True)
 
 
 def solve(geo: Geography, scn: Scenario, ctx: Context) -> Plan:
