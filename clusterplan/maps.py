@@ -13,6 +13,7 @@ import matplotlib.pyplot as plt
 import networkx as nx
 import numpy as np
 import pandas as pd
+from matplotlib.colors import to_hex
 from matplotlib.patches import Circle
 
 from .geography import Geography
@@ -157,6 +158,43 @@ def _hubs_layer(plan, geo: Geography, ax, fig, title: str | None, *, labels: boo
                         textcoords="offset points", fontsize=6, fontweight="bold", zorder=8,
                         bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.7})
     return _finish_map(ax, fig, title or f"{plan.scenario_name}: hubs, spokes and catchments", legend)
+
+
+def bundle_map(plan, geo: Geography, ax=None, title: str | None = None):
+    """Market bundles (:mod:`clusterplan.bundles`): each lot's catchment shaded by how many bundles it could join,
+    lots under the VCS cap marked, and a line between every two adjacent lots that one provider could take
+    together (a bundle of two). Returns the figure when it makes one, else the axes."""
+    fig = None
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(9, 7.5))
+    b = plan.bundles
+    ids = [c for s in b["centres"] for c in str(s).split("; ")] if len(b) else []
+    count = pd.Series(ids, dtype=object).value_counts()
+    a = geo.areas.join(plan.assignment.set_index("area")[["centre"]])
+    n = a["centre"].astype(str).map(count).fillna(0)
+    cmap = plt.get_cmap("YlGnBu")
+    top = max(1.0, float(n.max()))
+    a.plot(ax=ax, color=[to_hex(cmap(0.08 + 0.85 * v / top)) if v else "#f2f2f2" for v in n], linewidth=0.1,
+           edgecolor="white")
+    a.dissolve(by="centre").boundary.plot(ax=ax, color="#444444", linewidth=0.5)
+    pts = facility_points(geo, plan.lots["centre"].astype(str).tolist())
+    pairs = b[b["size"] == 2]["centres"] if len(b) else []
+    for k, s in enumerate(pairs):
+        u, v = str(s).split("; ")
+        if u in pts.index and v in pts.index:
+            ax.plot([pts.at[u, "x"], pts.at[v, "x"]], [pts.at[u, "y"], pts.at[v, "y"]], color="#b2182b",
+                    linewidth=1.1, alpha=0.8, zorder=3, label="two lots one provider could take" if k == 0 else None)
+    vcs = plan.lots[plan.lots["vcs_accessible"].fillna(False).astype(bool)]["centre"].astype(str)
+    ax.scatter(pts["x"], pts["y"], s=14, color="black", zorder=4, label="lot (a kept centre)")
+    if len(vcs):
+        ax.scatter(pts.loc[pts.index.isin(vcs), "x"], pts.loc[pts.index.isin(vcs), "y"], s=46, facecolor="none",
+                   edgecolor="#1a9850", linewidth=1.3, zorder=5, label="lot under the VCS cap")
+    sm = plt.cm.ScalarMappable(cmap=cmap, norm=plt.Normalize(0, top))
+    cb = (fig or ax.figure).colorbar(sm, ax=ax, shrink=0.5, pad=0.01)
+    cb.set_label("bundles a lot could join", fontsize=8)
+    sizes = b["size"].value_counts().sort_index() if len(b) else pd.Series(dtype=int)
+    what = ", ".join(f"{v} of {k} lots" for k, v in sizes.items()) or "none"
+    return _finish_map(ax, fig, title or f"Market bundles under the cap: {len(b)} ({what})", True)
 
 
 def source_line(ax, fontsize: float = 6) -> None:

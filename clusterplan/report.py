@@ -20,11 +20,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from . import registry
+from . import governance, registry
 from .cells import FORMULA_START
 from .datasets import ATTRIBUTION
 from .geography import Geography
-from .maps import SOURCE, before_after, change_map, format_value, plan_map, short_name  # noqa: F401 - re-exported
+from .maps import SOURCE, before_after, bundle_map, change_map, format_value, plan_map, short_name  # noqa: F401
 from .measures import DEPRIVED_IDACI, NEAR_METRES, assigned_minutes, deprived_under5, nearest_metres
 from .metrics import beyond_2_5km, buildings_used, label, service_points, travel_minutes
 from .solvers import package_version
@@ -46,6 +46,10 @@ LABELS = {
     "reason": "Why", "lock_cost": "Cost of keeping it open (weighted child-minutes)",
     "lock_cost_pct": "Cost of keeping it open (% of the total)", "children_moved_if_kept": "Children moved if kept",
     "knife_edge": "Knife-edge (under 0.1%)",
+    "lead_partner": "Lead partner", "host_school": "Host school", "host_urn": "Host school URN",
+    "governance_options": "Governance forms that could hold it", "governance_rules": "Rules that offer them",
+    "phases": "Phases held", "school_led": "School-led centres", "size": "Lots", "bundle": "Bundle",
+    "ccg": "Health area (CCG 2017)", "on_school_site": "On a school site",
 }
 
 GLOSSARY = [
@@ -401,6 +405,96 @@ def hubs_sections(plan, geo: Geography, scn) -> list[str]:
     return out
 
 
+def school_site_table(plan, geo: Geography) -> pd.DataFrame:
+    """Each centre on a school site (:mod:`clusterplan.schools`): its host school, how the match was made (and
+    whether it is doubtful), and what the plan does to it (kept, amalgamated into, cluster, lot)."""
+    if not len(plan.centres) or not plan.centres["centre"].astype(str).isin(geo.centres.index).all():
+        return pd.DataFrame()
+    gov = governance.centre_governance(geo)
+    on = gov[gov["on_school_site"].fillna(False).astype(bool)]
+    if not len(on):
+        return pd.DataFrame()
+    c = plan.centres.assign(centre=plan.centres["centre"].astype(str)).set_index("centre")
+    names = geo.centres["name"]
+    lots = plan.lots.set_index(plan.lots["centre"].astype(str))["lot"] if len(plan.lots) else pd.Series(dtype=str)
+    rows = []
+    for j, g in on.iterrows():
+        if j not in c.index:
+            continue
+        st = str(c.at[j, "status"])
+        if st == "amalgamated" and "merged_into" in c.columns and str(c.at[j, "merged_into"]):
+            does = f"amalgamated into {short_name(names.get(str(c.at[j, 'merged_into']), c.at[j, 'merged_into']))}"
+        else:
+            does = st
+        if "cluster" in c.columns and str(c.at[j, "cluster"]) not in ("", "nan"):
+            does += f"; cluster led by {short_name(names.get(str(c.at[j, 'cluster']), c.at[j, 'cluster']))}"
+        if j in lots.index:
+            does += f"; {lots[j]}"
+        if "role" in c.columns and str(c.at[j, "role"]) not in ("", "nan"):
+            does += f"; {c.at[j, 'role']}"
+        rows.append({"name": short_name(names[j]), "host school": g["host_name"] or "",
+                     "URN": g["host_urn"] or "", "matched by": g["host_match"] + (" (doubtful)" if g["host_doubtful"]
+                                                                                  else ""),
+                     "why": g["host_note"], "what the plan does": does})
+    return pd.DataFrame(rows)
+
+
+def governance_rules_table() -> pd.DataFrame:
+    """The stated rule table of governance forms (:data:`clusterplan.governance.FORM_RULES`)."""
+    return pd.DataFrame([{"rule": r, "applies to": when, "forms it offers": "; ".join(forms)}
+                         for r, when, forms in governance.FORM_RULES])
+
+
+def review_sections(plan, geo: Geography, scn) -> list[str]:
+    """The review's own rules: school-site centres and what the plan does to each, clusters with their lead, lots
+    with their governance options, and market bundles with their map."""
+    out = []
+    sites = school_site_table(plan, geo)
+    if len(sites):
+        doubtful = int(sites["matched by"].str.contains("doubtful").sum())
+        out += ["<h2>Centres on school sites</h2>",
+                f"<p>{len(sites)} centres stand on a school site as far as the registers show ({doubtful} of the "
+                "matches are doubtful: read why). A commissioner who knows better sets on_school_site, host_urn "
+                "and host_name in geography.centre_facts.</p>", _table(sites, names={})]
+    if len(plan.clusters):
+        cl = plan.clusters.copy()
+        if "lead_name" in cl.columns:
+            cl["lead_name"] = cl["lead_name"].map(short_name)
+        nest = scn.clusters.nest if scn is not None else None
+        cols = [k for k in ("lead_name", "lead_partner", "centres", "reach", "deprived_children", "phase1", "phases",
+                            "school_led", nest) if k and k in cl.columns]
+        out += ["<h2>Clusters and who leads them</h2>",
+                "<p>Each cluster is named for its lead centre; its lead partner is as the centre facts say "
+                "(unknown where nobody said). Phases: the phases of its centres; school-led: centres led by a "
+                "school governing body, or on a school site with the lead partner unknown.</p>",
+                _table(cl[cols])]
+    if len(plan.lots) and "governance_options" in plan.lots.columns:
+        lots = plan.lots.copy()
+        lots["name"] = lots["name"].map(short_name)
+        out += ["<h2>Who could hold each lot</h2>",
+                "<p>Options, never a decision: each lot's lead partner and host school, and the governance forms "
+                "the stated rule table below offers it (4Children's forms; a lot's value against the VCS cap needs a "
+                "budget).</p>",
+                _table(lots[["lot", "name", "lead_partner", "host_school", "governance_options"]]),
+                "<details><summary>The rule table</summary>", _table(governance_rules_table(), names={}),
+                "</details>"]
+    if len(plan.bundles.columns):
+        b = plan.bundles.copy()
+        t = scn.tender if scn is not None else None
+        cap = f"{t.bundle_cap:,.0f}" if t is not None and t.bundle_cap is not None else "the cap"
+        sizes = b["size"].value_counts().sort_index()
+        words = ", ".join(f"{v} of {k} lots" for k, v in sizes.items()) or "none"
+        out += ["<h2>How the market might bundle lots</h2>",
+                f"<p>{len(b)} sets of adjacent lots (catchments touching) one provider could bid for together "
+                f"within {cap} a year ({words}). Not a prediction: the room the market has.</p>"]
+        if len(b):
+            out += [f"<img alt='map of market bundles' src='data:image/png;base64,{_png(bundle_map(plan, geo))}'>",
+                    "<details><summary>Every bundle</summary>",
+                    _table(b.assign(names=b["names"].map(lambda s: "; ".join(short_name(n) for n in s.split("; "))))
+                           [["bundle", "size", "names", "value"]], names={"names": "Centres"}), "</details>"]
+    return out
+
+
 def write_html(plan, geo: Geography, scn, path: str | Path) -> None:
     """A self-contained HTML report of one plan (see the module docstring)."""
     ch = family_changes(plan, geo)
@@ -429,12 +523,6 @@ def write_html(plan, geo: Geography, scn, path: str | Path) -> None:
         parts += ["<h2>Today and after</h2><img alt='today beside the plan' "
                   f"src='data:image/png;base64,{_png(before_after(plan, base, geo))}'>"]
     parts += ["<h2>Every centre</h2>", _table(centres_for_reading(plan, ch))]
-    if len(plan.clusters):
-        cl = plan.clusters.copy()
-        if "lead_name" in cl.columns:
-            cl["lead_name"] = cl["lead_name"].map(short_name)
-        parts += ["<h2>Clusters</h2>", _table(cl[[k for k in ("cluster", "lead_name", "centres", "reach",
-                                                                "deprived_children", "phase1") if k in cl.columns]])]
     if len(plan.lots):
         lots = plan.lots.copy()
         lots["name"] = lots["name"].map(short_name)
@@ -444,6 +532,7 @@ def write_html(plan, geo: Geography, scn, path: str | Path) -> None:
         cols = [k for k in ("lot", "name", "reach", "deprived_children", "share", "value", "vcs_accessible")
                 if k in lots.columns and (budget is not None or k not in ("value", "vcs_accessible"))]
         parts += ["<h2>Lots for tender</h2>", note, _table(lots[cols])]
+    parts += review_sections(plan, geo, scn)
     parts += ["<h2>How sure is the optimiser?</h2>", f"<p>{html.escape(_confidence(plan))} "
               f"It took {r.seconds:,.1f} seconds (time limit {r.time_limit:,.0f} s).</p>",
               "<details><summary>Technical details</summary>", _table(pd.DataFrame({
@@ -517,6 +606,10 @@ def write_xlsx(plan, path: str | Path, geo: Geography | None = None) -> None:
             _sheet(xl, "clusters", plan.clusters)
         if len(plan.lots):
             _sheet(xl, "lots", plan.lots, percent=("share",))
+        if len(plan.bundles.columns):
+            _sheet(xl, "bundles", plan.bundles)
+        if geo is not None and len(sites := school_site_table(plan, geo)):
+            _sheet(xl, "school sites", sites)
         if len(plan.why):
             _sheet(xl, "why", plan.why)
         if len(plan.spokes):

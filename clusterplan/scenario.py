@@ -473,11 +473,14 @@ class Scenario(_Strict):
         if self.policies:
             return self
         cs = self.centres
-        if (cs.school_sites is not None or cs.transfer_cost) and self.model != "amalgamate":
-            raise ValueError(f"centres.school_sites / centres.transfer_cost apply to model amalgamate (which "
-                             f"chooses which of today's centres stay); this scenario's model is {self.model}")
-        if cs.nest_in is not None and self.model not in ("amalgamate", "sites"):
-            raise ValueError(f"centres.nest_in applies to models amalgamate and sites; this scenario's model is "
+        info = registry.info(self.model)
+        if (cs.school_sites is not None or cs.transfer_cost) and not info.locks:
+            raise ValueError(f"centres.school_sites / centres.transfer_cost apply to the models that choose which "
+                             f"of today's centres stay ({', '.join(m for m in MODELS if registry.info(m).locks)}); "
+                             f"this scenario's model is {self.model}")
+        if cs.nest_in is not None and not info.counts:
+            raise ValueError(f"centres.nest_in applies to models "
+                             f"{', '.join(m for m in MODELS if registry.info(m).counts)}; this scenario's model is "
                              f"{self.model} (clusters nest with clusters.nest_in)")
         return self
 
@@ -713,7 +716,7 @@ def read_yaml(path: str | Path, *, _seen: tuple[Path, ...] = ()) -> dict[str, An
     # Files named in the scenario are relative to the file that names them.
     geo = data.get("geography")
     if isinstance(geo, dict):
-        for key in ("areas", "boundaries", "centres", "links", "barriers", "data"):
+        for key in ("areas", "boundaries", "centres", "links", "barriers", "data", "area_groups", "centre_facts"):
             if isinstance(geo.get(key), str) and geo[key]:
                 geo[key] = _relative_to(path, geo[key])
         if isinstance(geo.get("sites"), str) and geo["sites"] not in ("candidates", "area_centroids"):
