@@ -14,6 +14,7 @@ future role as lead partners). Give ``lead_partner`` to override.
 
 from __future__ import annotations
 
+import difflib
 from pathlib import Path
 
 import pandas as pd
@@ -75,7 +76,10 @@ def read_centre_facts(path: str | Path, centres: pd.DataFrame) -> pd.DataFrame:
         k = str(key).strip()
         j = k if k in centres.index else by_name.get(k.lower())
         if j is None:
-            problems.append(f"row {n}, column 'centre': {key!r} is not a centre id or name of this geography")
+            close = difflib.get_close_matches(k.lower(), [*by_name, *map(str, centres.index)], n=1, cutoff=0.6)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            problems.append(f"row {n}, column 'centre': {key!r} is not a centre id or name of this geography"
+                            + hint)
         ids.append(j)
     if problems:
         raise InputError(src, problems[:20])

@@ -1,5 +1,7 @@
 """Every model on SYNTHETIC instances whose optimum is worked out by hand (see tests/synthetic.py)."""
 
+from dataclasses import replace
+
 import networkx as nx
 import pytest
 
@@ -147,13 +149,25 @@ def test_cluster_count_above_phase_one_centres_is_explained():
         cp.solve(_cluster_ring(), {"model": "cluster", "clusters": {"count": 3}})
 
 
-def test_cluster_rules_in_conflict_are_explained_by_what_if():
+def test_cluster_rules_in_conflict_are_named_before_solving():
     # both phase-1 centres in the west, clusters nested in districts: the east cluster can have no phase-1 centre
     district = {f"a{i}": ("West" if i < 3 else "East") for i in range(6)}
     geo = syn.ring(6, 100, {f"c{i}": i for i in range(6)}, phase={"c0": 1, "c1": 1}, district=district)
-    with pytest.raises(cp.InfeasibleError, match=r"dropping any one of these makes a grouping possible: the phase-1 "
-                                                 r"rule \(clusters.require_phase1\); clusters.within_district"):
+    with pytest.raises(cp.InfeasibleError, match=r"district 'East' has no phase-1 centre to lead a cluster \(its "
+                                                 r"centres: centre c3, centre c4, centre c5; phases \[3\]\)"):
         cp.solve(geo, {"model": "cluster", "clusters": {"count": 2, "within_district": True}})
+    with pytest.raises(cp.InfeasibleError, match=r"district 'East' has no phase-1 centre, and "
+                                                 r"clusters.require_phase1 asks for one"):
+        cp.solve(geo, {"model": "cluster", "clusters": {"count": 2, "within_district": True, "lead": "any"}})
+
+
+def test_cluster_rules_in_conflict_are_explained_by_what_if():
+    # every centre school-led, at most one per cluster, six centres in two clusters: only dropping the cap helps
+    geo = syn.ring(6, 100, {f"c{i}": i for i in range(6)}, phase={"c0": 1, "c3": 1})
+    geo = replace(geo, centres=geo.centres.assign(lead_partner="school"))
+    with pytest.raises(cp.InfeasibleError, match=r"dropping any one of these makes a grouping possible: "
+                                                 r"clusters.max_school_led$"):
+        cp.solve(geo, {"model": "cluster", "clusters": {"count": 2, "max_school_led": 1}})
 
 
 # Infeasibility before solving

@@ -1,0 +1,307 @@
+"""The review's own rules: school sites and host schools, lead partners and governance, phase mix, partnerships
+(must-link, cannot-link, penalty), nesting in any grouping of areas, school-site keep and transfer cost, and market
+bundles. Synthetic instances are built by code (tests/synthetic.py); Norfolk runs are on the shipped real data."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import replace
+from pathlib import Path
+
+import networkx as nx
+import pandas as pd
+import pytest
+
+import clusterplan as cp
+from clusterplan import bundles, governance, schools
+from clusterplan.check import check
+from clusterplan.runner import run
+from clusterplan.scenario import Scenario, load
+
+from . import synthetic as syn
+
+ROOT = Path(__file__).resolve().parents[1]
+NORFOLK = ROOT / "scenarios" / "norfolk"
+
+
+# ---------------------------------------------------------------------- host schools
+def _register(rows):
+    return pd.DataFrame(rows, columns=["urn", "name", "x", "y"]).set_index("urn")
+
+
+def test_host_school_matching_states_how_and_flags_doubt():
+    reg = _register([("urn:1", "Westfield Infant and Nursery School", 1000.0, 1000.0),
+                     ("urn:2", "Westfield Junior School", 1000.0, 1000.0),
+                     ("urn:3", "Brook CofE Primary Academy", 5000.0, 5000.0),
+                     ("urn:4", "Hill Top Primary School", 9000.0, 9000.0)])
+    centres = pd.DataFrame({
+        "name": ["A", "B", "C", "D", "E", "F"],
+        "address": ["Westfield Infant & Nursery School, Low Road, Town", "Brook Infant School, Brook Lane, Village",
+                    "School Road, Village", "The Old School House, Green, Village", "Community Centre, High Street",
+                    "Lost Infant School, Far Road"],
+        "x": [1010.0, 5100.0, 9000.0, 9000.0, 9000.0, 20000.0], "y": [1000.0, 5000.0, 9000.0, 9000.0, 9000.0, 0.0],
+    }, index=["a", "b", "c", "d", "e", "f"])
+    h = schools.host_schools(centres, reg)
+    # the same kind of school wins over its junior neighbour at the same point; the register agrees: not doubtful
+    assert h.at["a", "host_urn"] == "1" and h.at["a", "host_match"] == "address" and not h.at["a", "host_doubtful"]
+    # renamed (infant -> primary academy): matched, doubtful, and says why
+    assert h.at["b", "host_urn"] == "3" and h.at["b", "host_doubtful"] and "another kind" in h.at["b", "host_note"]
+    # a street or a house name is not a school; a school at the same postcode point is, doubtfully
+    for j in ("c", "d", "e"):
+        assert h.at[j, "host_match"] == "postcode" and h.at[j, "host_urn"] == "4" and h.at[j, "host_doubtful"]
+    # an address naming a school the register lacks: on a school site by the address, no URN, doubtful
+    assert bool(h.at["f", "on_school_site"]) and h.at["f", "host_urn"] is None and h.at["f", "host_doubtful"]
+    # the commissioner's own column wins
+    own = centres.assign(on_school_site=["false", "", "", "", "", ""])
+    assert not bool(schools.host_schools(own, reg).at["a", "on_school_site"])
+    assert schools.host_schools(own, reg).at["a", "host_match"] == "commissioner"
+
+
+def test_norfolk_school_sites_are_matched_with_their_host_schools(norfolk):
+    gov = governance.centre_governance(norfolk)
+    on = gov[gov["on_school_site"].fillna(False).astype(bool)]
+    assert 15 <= len(on) <= len(gov) - 10                 # many centres, not all, sit on school sites
+    sites = norfolk.sites
+    for j, row in on.iterrows():
+        assert row["host_match"] in ("address", "postcode") and row["host_name"]
+        if row["host_urn"] is not None:                   # the host is a school of the register, near the centre
+            s = sites.loc[f"urn:{row['host_urn']}"]
+            metres = ((s["x"] - norfolk.centres.at[j, "x"]) ** 2 + (s["y"] - norfolk.centres.at[j, "y"]) ** 2) ** .5
+            assert metres <= schools.NAME_METRES and abs(metres - row["host_metres"]) < 1
+        if row["host_match"] == "address":                # every distinctive word of the addressed school is kept
+            named = schools.named_school(norfolk.centres.at[j, "address"])
+            assert schools.distinctive(named) <= schools.distinctive(row["host_name"])
+    assert on["host_doubtful"].any() and (~on["host_doubtful"]).any()
+    assert not gov.loc[gov["host_match"] == "none", "on_school_site"].any()
+
+
+def test_centre_facts_errors_name_the_row(tmp_path, norfolk):
+    f = tmp_path / "facts.csv"
+    f.write_text("centre,lead_partner\nCromer Children's Centre,school\nNowhere Centre,health\n")
+    with pytest.raises(cp.InputError, match=r"row 3, column 'centre': 'Nowhere Centre' is not a centre"):
+        norfolk.with_centre_facts(f)
+    f.write_text("centre,lead_partner\ncromer,the vicar\n")
+    with pytest.raises(cp.InputError, match=r"row 2, column 'lead_partner'.*expected one of"):
+        norfolk.with_centre_facts(f)
+    f.write_text("centre,lead_partner\ncromer,school\nCromer Children's Centre,health\n")
+    with pytest.raises(cp.InputError, match="given more than once"):
+        norfolk.with_centre_facts(f)
+    f.write_text("centre,lead_partner,partnership\ncromer,school,North coast\nmundesley,vcs,North coast\n")
+    g = governance.centre_governance(norfolk.with_centre_facts(f))
+    assert g.at["cromer", "lead_partner"] == "school governing body" and g.at["cromer", "school_led"]
+    assert g.at["mundesley", "lead_partner"] == "voluntary organisation"
+    assert (g["partnership"] == "North coast").sum() == 2
+
+
+def test_area_groups_must_cover_every_area(tmp_path, norfolk):
+    f = tmp_path / "groups.csv"
+    codes = list(norfolk.areas.index)
+    pd.DataFrame({"area": codes[:-1], "team": "T1"}).to_csv(f, index=False)
+    with pytest.raises(cp.InputError, match="1 area\\(s\\) of the geography missing"):
+        norfolk.with_area_groups(f)
+    pd.DataFrame({"area": codes, "district": "x"}).to_csv(f, index=False)
+    with pytest.raises(cp.InputError, match="already belong to the areas"):
+        norfolk.with_area_groups(f)
+    pd.DataFrame({"area": codes, "team": ["T1" if n % 2 else "T2" for n in range(len(codes))]}).to_csv(f, index=False)
+    assert set(norfolk.with_area_groups(f).areas["team"]) == {"T1", "T2"}
+
+
+# ---------------------------------------------------------------------- cluster rules on a synthetic ring
+def _ring(**centre_cols):
+    """SYNTHETIC: 8 areas on a ring, a centre in each; c0 and c4 phase 1, c2 and c6 phase 2, the rest phase 3."""
+    phase = {"c0": 1, "c4": 1, "c2": 2, "c6": 2, "c1": 3, "c3": 3, "c5": 3, "c7": 3}
+    geo = syn.ring(8, 100, {f"c{i}": i for i in range(8)}, phase=phase)
+    return replace(geo, centres=geo.centres.assign(**centre_cols)) if centre_cols else geo
+
+
+def _clusters(geo, **rules):
+    scn = Scenario.from_dict({"model": "cluster", "clusters": {"count": 2, **rules}, "solver": {"time_limit": 30}})
+    return cp.solve(geo, scn), scn
+
+
+def _of(plan):
+    return plan.assignment.drop_duplicates("centre").set_index("centre")["cluster"]
+
+
+def test_phase_mix_and_phase1_leads_on_a_ring():
+    plan, scn = _clusters(_ring(), phases=[1, 2, 3])
+    of = _of(plan)
+    assert set(of) == {"c0", "c4"}                        # leads are the phase-1 centres
+    ph = {"c0": 1, "c4": 1, "c2": 2, "c6": 2}
+    for lead in set(of):
+        held = {ph.get(j, 3) for j in of.index[of == lead]}
+        assert held == {1, 2, 3}
+    # tampering: move c2 into c4's cluster, leaving c0's without a phase-2 centre
+    members0 = set(of.index[of == "c0"]) - {"c2", "c6"}
+    bad = plan.assignment.assign(cluster=plan.assignment["centre"].map(lambda j: "c0" if j in members0 else "c4"))
+    v = check(plan.but(assignment=bad, clusters=pd.DataFrame()), plan.geography, scn)
+    assert any("no phase-2 centre" in x for x in v)
+
+
+def test_lead_partners_school_led_cap_and_links():
+    geo = _ring(lead_partner=["health", "school", "school", "school", "voluntary", "school", "unknown", "unknown"],
+                partnership=["", "p", "", "", "", "p", "", ""])
+    plan, scn = _clusters(geo, lead="partners", lead_partners=["health", "voluntary organisation"],
+                          max_school_led=2, keep_partnerships=True, apart=[["c3", "c7"]])
+    of = _of(plan)
+    assert set(of) == {"c0", "c4"}                        # only the health- and voluntary-led centres lead
+    led = {"c1", "c2", "c3", "c5"}
+    for lead in set(of):
+        assert len(led & set(of.index[of == lead])) <= 2
+    assert of["c1"] == of["c5"] and of["c3"] != of["c7"]
+    assert not check(plan, geo, scn)
+    # the checker catches a broken partnership and a broken apart rule
+    swapped = plan.assignment.assign(cluster=plan.assignment["cluster"].where(
+        ~plan.assignment["centre"].isin(["c1"]), of["c7"] if of["c1"] != of["c7"] else of["c3"]))
+    assert any("split across clusters" in x or "school-led" in x or "not connected" in x
+               for x in check(plan.but(assignment=swapped, clusters=pd.DataFrame()), geo, scn))
+
+
+def test_impossible_lead_rule_is_explained():
+    geo = _ring(lead_partner=["unknown"] * 8)
+    with pytest.raises(cp.InfeasibleError, match="may lead one"):
+        _clusters(geo, lead="partners", lead_partners=["health"])
+
+
+def test_nesting_hard_soft_and_explained():
+    district = {f"a{i}": ("East" if i < 4 else "West") for i in range(8)}
+    phase = {"c0": 1, "c4": 1, "c2": 2, "c6": 2}
+    geo = syn.ring(8, 100, {f"c{i}": i for i in range(8)}, phase=phase, district=district)
+    geo = replace(geo, areas=geo.areas.assign(team=["North" if i in (0, 1, 2, 7) else "South" for i in range(8)]))
+    plan, scn = _clusters(geo, nest_in="team")
+    of = _of(plan)
+    team = {f"c{i}": ("North" if i in (0, 1, 2, 7) else "South") for i in range(8)}
+    for lead in set(of):
+        assert len({team[j] for j in of.index[of == lead]}) == 1
+    # phase-1 leads with nesting in districts where one district has no phase-1 centre: named
+    geo2 = syn.ring(8, 100, {f"c{i}": i for i in range(8)}, phase={"c0": 1, "c1": 1}, district=district)
+    with pytest.raises(cp.InfeasibleError, match="district 'West' has no phase-1 centre"):
+        _clusters(geo2, nest_in="district")
+    # soft nesting: allowed at a cost, and the objective says so
+    plan3, _ = _clusters(geo2, nest_in="district", cross_boundary_cost=1.0)
+    assert plan3.report.status == "optimal"
+    with pytest.raises(cp.ScenarioError, match="not a column of the areas"):
+        _clusters(geo2, nest_in="health_team")
+
+
+# ---------------------------------------------------------------------- amalgamation: school sites and nesting
+def test_keep_school_sites_and_transfer_cost_on_norfolk(norfolk):
+    base = load(NORFOLK / "amalgamate_then_tender.yaml")
+    plain = cp.solve(norfolk, base)
+    gov = governance.centre_governance(norfolk)
+    school = set(gov.index[gov["on_school_site"].fillna(False).astype(bool)])
+    closed = set(plain.centres.loc[plain.centres["status"] == "amalgamated", "centre"])
+    assert closed & school                                # the unconstrained plan closes some school-site centres
+    keep = load(NORFOLK / "amalgamate_keep_school_sites.yaml")
+    kept = cp.solve(norfolk, keep)
+    assert not set(kept.centres.loc[kept.centres["status"] == "amalgamated", "centre"]) & school
+    assert kept.metrics["school_site_centres_amalgamated"] == 0
+    # the checker catches the unconstrained plan against the keep rule
+    v = check(plain, norfolk, keep)
+    assert sum("on a school site" in x for x in v) == len(closed & school)
+    # a transfer cost large enough acts like the lock; the objective carries it (checked by rule_objective)
+    costly = Scenario.from_dict({**base.model_dump(mode="json"), "centres": {"transfer_cost": 1e6}})
+    plan = cp.solve(norfolk, costly)
+    assert not set(plan.centres.loc[plan.centres["status"] == "amalgamated", "centre"]) & school
+
+
+def test_catchments_nest_in_health_areas_on_norfolk(norfolk):
+    base = load(NORFOLK / "amalgamate_then_tender.yaml").model_dump(mode="json")
+    scn = Scenario.from_dict({**base, "centres": {"nest_in": "ccg"}})
+    plan = cp.solve(norfolk, scn)
+    ccg = norfolk.areas["ccg"]
+    home = norfolk.centres["home_area"]
+    a = plan.assignment
+    assert (a["area"].map(ccg).to_numpy() == a["centre"].map(home).map(ccg).to_numpy()).all()
+    soft = Scenario.from_dict({**base, "centres": {"nest_in": "ccg", "cross_boundary_cost": 5}})
+    plan2 = cp.solve(norfolk, soft)                       # rule_objective recomputed the crossing cost
+    assert plan2.report.objective <= plan.report.objective + 1e-6
+
+
+# ---------------------------------------------------------------------- Norfolk's review scenarios end to end
+def test_norfolk_review_cluster_scenario_honours_every_rule(tmp_path):
+    plan, geo = run(NORFOLK / "cluster_review_rules.yaml")
+    scn = load(NORFOLK / "cluster_review_rules.yaml")
+    assert not check(plan, geo, scn)
+    cl = plan.clusters
+    assert len(cl) == 8 and (cl["school_led"] <= 3).all()
+    ph = plan.centres.set_index("centre")["phase"]
+    assert (ph.reindex(cl["lead"]) == 1).all()
+    of = _of(plan)
+    assert of["dereham-central"] == of["dereham-south"] and of["aylsham-cluster-area"] == of["reepham"]
+    assert plan.metrics["partnerships_split"] == 0 and plan.metrics["centres_out_of_partnership"] == 0
+    # the same rules with strict nesting in the CCGs and phase-1 leads cannot be met: North Norfolk has none
+    strict = Scenario.from_dict({**scn.model_dump(mode="json"),
+                                 "clusters": {**scn.clusters.model_dump(mode="json"), "cross_boundary_cost": None}})
+    with pytest.raises(cp.InfeasibleError, match="NHS North Norfolk CCG' has no phase-1 centre"):
+        cp.solve(geo, strict)
+    nested, _ = run(NORFOLK / "cluster_health_nested.yaml")
+    ccg = geo.areas["ccg"]
+    of = _of(nested)
+    home = geo.centres["home_area"]
+    for lead in set(of):
+        assert of.index[of == lead].map(home).map(ccg).nunique() == 1
+
+
+def _brute_bundles(lots, touching, k, cap):
+    out = set()
+    ids = list(lots.index)
+    for size in range(2, k + 1):
+        for combo in itertools.combinations(ids, size):
+            if lots.loc[list(combo)].sum() <= cap + 1e-9 and nx.is_connected(touching.subgraph(combo)):
+                out.add(frozenset(combo))
+    return out
+
+
+def test_market_bundles_are_every_connected_set_under_the_cap(tmp_path):
+    plan, geo = run(NORFOLK / "tender_market_bundles.yaml")
+    scn = load(NORFOLK / "tender_market_bundles.yaml")
+    b = plan.bundles
+    assert len(b) and plan.metrics["market_bundles"] == len(b)
+    value = plan.lots.set_index("centre")["value"].astype(float)
+    # exhaustive check against every set of up to 3 lots, with the checker's own reading of touching catchments
+    of = plan.assignment.set_index("area")["centre"]
+    touching = nx.Graph()
+    touching.add_nodes_from(value.index)
+    touching.add_edges_from((of[u], of[v]) for u, v in geo.corridors.edges if of[u] != of[v])
+    expected = _brute_bundles(value, touching, 3, scn.tender.bundle_cap)
+    assert {frozenset(s.split("; ")) for s in b["centres"]} == expected
+    # the checker catches a bundle over the cap and one that is not connected
+    far = [j for j in value.index if not touching.has_edge(j, value.index[0])][1]
+    bad = pd.concat([b, pd.DataFrame([{"bundle": "bx", "size": 2, "lots": "", "names": "",
+                                       "centres": f"{value.index[0]}; {far}",
+                                       "value": value[value.index[0]] + value[far]}])], ignore_index=True)
+    v = check(plan.but(bundles=bad), geo, scn)
+    assert any("not a connected set" in x for x in v)
+    # lots carry their lead partner, host school and governance options from the rule table
+    lots = plan.lots.set_index("centre")
+    gov = governance.centre_governance(geo)
+    for j, row in lots.iterrows():
+        assert "lead partner consortium" in row["governance_options"]
+        if bool(gov.at[j, "on_school_site"]):
+            assert "school company" in row["governance_options"] and row["host_school"]
+        small = row["value"] <= scn.tender.lot_value_cap
+        assert ("voluntary and community sector provider" in row["governance_options"]) == small
+    # written and read back, bundles.csv re-checks clean
+    from clusterplan.io import check_dir, write_plan
+    out = write_plan(plan, geo, scn, tmp_path / "plan")
+    assert (out / "bundles.csv").exists()
+    violations, _ = check_dir(out)
+    assert violations == []
+
+
+def test_bundle_enumeration_on_a_path_matches_counting():
+    """SYNTHETIC: lots on a path of n, equal values: connected sets of size s number n - s + 1."""
+    n = 7
+    geo = syn.ring(n + 1, 100, {f"c{i}": i for i in range(n)})
+    # break the ring into a path: area a7 belongs to c6's catchment, and no link a7-a0
+    g = geo.corridors.copy()
+    g.remove_edge(f"a{n}", "a0")
+    geo = replace(geo, corridors=g)
+    assignment = pd.DataFrame({"area": [f"a{i}" for i in range(n + 1)],
+                               "centre": [f"c{min(i, n - 1)}" for i in range(n + 1)]})
+    lots = pd.DataFrame({"lot": [f"lot {i}" for i in range(n)], "centre": [f"c{i}" for i in range(n)],
+                         "name": [f"centre {i}" for i in range(n)], "value": 10.0})
+    got = bundles.market_bundles(lots, assignment, geo, 4, 40.0)
+    assert got["size"].value_counts().to_dict() == {2: n - 1, 3: n - 2, 4: n - 3}
+    assert len(bundles.market_bundles(lots, assignment, geo, 4, 25.0)) == n - 1
