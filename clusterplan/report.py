@@ -48,7 +48,7 @@ LABELS = {
     "knife_edge": "Knife-edge (under 0.1%)",
     "lead_partner": "Lead partner", "host_school": "Host school", "host_urn": "Host school URN",
     "governance_options": "Governance forms that could hold it", "governance_rules": "Rules that offer them",
-    "phases": "Phases held", "school_led": "School-led centres", "size": "Lots", "bundle": "Bundle",
+    "phases": "Phases held", "school_led": "School-led centres", "size": "Number of lots", "bundle": "Bundle",
     "ccg": "Health area (CCG 2017)", "on_school_site": "On a school site",
 }
 
@@ -582,6 +582,8 @@ def _sheet(xl, name: str, df: pd.DataFrame, *, percent: tuple[str, ...] = ()) ->
 
 
 #: Headers of the workbook's spokes sheet (a spoke's ``name`` is a building's, not a centre's).
+BUNDLE_HEADERS = {"bundle": "Bundle", "size": "Number of lots", "lots": "Lots", "centres": "Centre ids",
+                  "names": "Centres", "value": "Value (pounds per year)", "policy": "Policy"}
 SPOKE_HEADERS = {"spoke": "Spoke id", "name": "Spoke (building)", "source": "Source", "hub": "Hub id",
                  "hub_name": "Hub", "home_area": "Home area (LSOA)", "x": "Easting (m)", "y": "Northing (m)",
                  "centre": "Centre id (a centre building, or the centre a linked site links to)",
@@ -607,7 +609,7 @@ def write_xlsx(plan, path: str | Path, geo: Geography | None = None) -> None:
         if len(plan.lots):
             _sheet(xl, "lots", plan.lots, percent=("share",))
         if len(plan.bundles.columns):
-            _sheet(xl, "bundles", plan.bundles)
+            _sheet(xl, "bundles", plan.bundles.rename(columns=BUNDLE_HEADERS))
         if geo is not None and len(sites := school_site_table(plan, geo)):
             _sheet(xl, "school sites", sites)
         if len(plan.why):
