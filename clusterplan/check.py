@@ -205,8 +205,8 @@ def rule_locks_and_counts(c: Context) -> list[str]:
         if got != k:
             out.append(f"{got} centres kept in {d}; the scenario asks for {k}")
     nest = cs.nest
-    if nest is not None and cs.cross_boundary_cost is None and nest in c.geo.areas.columns:
-        g = c.geo.areas[nest].astype(str)
+    if nest is not None and cs.cross_boundary_cost is None:
+        g = measures.area_groups(c.geo, nest, "centres.nest_in")
         bad = [i for i, j in c.assign.items() if g[i] != g[c.facilities.at[j, "home_area"]]]
         if bad:
             out.append(f"{len(bad)} area(s) served from another {nest}, e.g. {bad[:5]}")
@@ -253,7 +253,7 @@ def rule_objective(c: Context) -> list[str]:
                          c.minutes, c.scn.deprivation.weight, fixed)
     if c.info.objective == "child_minutes_fixed":
         if cs.nest is not None and cs.cross_boundary_cost:   # children served across the nesting boundary
-            g = c.geo.areas[cs.nest].astype(str)
+            g = measures.area_groups(c.geo, cs.nest, "centres.nest_in")
             home = c.facilities["home_area"]
             across = [i for i, j in c.assign.items() if g[i] != g[home[j]]]
             obj += cs.cross_boundary_cost * float(c.geo.areas.loc[across, "under5"].sum())
@@ -305,10 +305,9 @@ def _cluster_rules(c: Context, of: pd.Series, phase: pd.Series) -> list[str]:
     gov = governance.centre_governance(c.geo)
     home = c.facilities["home_area"]
     nest = cc.nest
-    if nest is not None and nest not in c.geo.areas.columns:
-        return [f"clusters.nest_in: {nest!r} is not a column of the areas"]
     where_col = nest or "district"
-    where = {j: str(c.geo.areas.at[home[j], where_col]) for j in of.index}
+    groups = measures.area_groups(c.geo, where_col, "clusters.nest_in")
+    where = {j: groups[home[j]] for j in of.index}
     for lead, members in of.groupby(of).groups.items():
         members = list(members)
         name = f"cluster {lead}"

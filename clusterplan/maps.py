@@ -61,7 +61,8 @@ def scale_bar(ax, km: float | None = None) -> None:
 
 def plan_map(plan, geo: Geography, ax=None, title: str | None = None, *, labels: bool = True,
              legend: bool = True, highlight: list[str] | None = None, highlight_label: str = "highlighted"):
-    """Catchments coloured by centre (neighbours never share a colour), clusters outlined where there are any,
+    """Catchments coloured by centre (neighbours never share a colour; a clustered plan by cluster, catchments
+    outlined thin inside them), clusters outlined where there are any,
     kept centres named, amalgamated centres crossed and joined by a line to the centre that receives most of their
     children; ``highlight``: centre ids ringed (e.g. those below the floor, ``highlight_label`` in the legend).
     Returns the figure when it makes one (``ax`` not given), else the axes."""
@@ -69,8 +70,10 @@ def plan_map(plan, geo: Geography, ax=None, title: str | None = None, *, labels:
     if ax is None:
         fig, ax = plt.subplots(figsize=(9, 7.5))
     a = geo.areas.join(plan.assignment.set_index("area")[["centre", "cluster"]])
-    colours = catchment_colours(a["centre"], geo)
-    a.plot(ax=ax, color=[colours.get(c, "#eeeeee") for c in a["centre"]], linewidth=0.1, edgecolor="white")
+    clustered = a["cluster"].fillna("").astype(str).str.len().gt(0).all()
+    by = "cluster" if clustered else "centre"        # a clustered plan is coloured by cluster: the unit it asks about
+    colours = catchment_colours(a[by], geo)
+    a.plot(ax=ax, color=[colours.get(c, "#eeeeee") for c in a[by]], linewidth=0.1, edgecolor="white")
     if a["cluster"].astype(str).str.len().gt(0).any():
         a.dissolve(by="cluster").boundary.plot(ax=ax, color="black", linewidth=1.4)
         a.dissolve(by="centre").boundary.plot(ax=ax, color="#555555", linewidth=0.3)
@@ -96,6 +99,10 @@ def plan_map(plan, geo: Geography, ax=None, title: str | None = None, *, labels:
     marker = "o" if plan.centres["centre"].astype(str).isin(geo.centres.index).all() else "^"
     ax.scatter(xy.loc[serving, "x"], xy.loc[serving, "y"], s=22, c="black", marker=marker, zorder=5,
                label=("centre kept" if len(closing) else "centre") if marker == "o" else "centre (new network)")
+    if clustered:
+        leads = [j for j in a["cluster"].unique() if j in xy.index]
+        ax.scatter(xy.loc[leads, "x"], xy.loc[leads, "y"], s=70, c="black", marker="s", zorder=6,
+                   label="cluster lead")
     if len(closing):
         ax.scatter(xy.loc[closing, "x"], xy.loc[closing, "y"], s=46, c="#c0392b", marker="X", zorder=6,
                    label="centre amalgamated (arrow: into)")

@@ -97,6 +97,16 @@ def facility_set(geo: Geography, ids) -> str:
     return "area_centroids"
 
 
+def area_groups(geo: Geography, column: str, key: str) -> pd.Series:
+    """Each area's group in the area column ``column`` (as text), for nesting (``key``: the scenario key that names
+    it); a column the areas do not have is a :class:`ScenarioError` listing those they do."""
+    if column not in geo.areas.columns:
+        have = [c for c in geo.areas.columns if geo.areas[c].dtype == object and c not in ("name", "geometry")]
+        raise ScenarioError(f"`{key}`: {column!r} is not a column of the areas; expected one of {', '.join(have)} "
+                            "(or give geography.area_groups)")
+    return geo.areas[column].astype(str)
+
+
 def facility_points(geo: Geography, ids) -> pd.DataFrame:
     """``x``, ``y`` (the geography's CRS, metres) of each facility id, indexed by the ids as given."""
     ids = [str(j) for j in ids]

@@ -53,13 +53,10 @@ def nesting(geo: Geography, cs) -> dict:
     col = cs.nest
     if col is None:
         return {"within_district": False}
-    if col not in geo.areas.columns:
-        raise ScenarioError(f"`centres.nest_in`: {col!r} is not a column of the areas; expected one of "
-                            f"{', '.join(c for c in geo.areas.columns if geo.areas[c].dtype == object)} (or give "
-                            "geography.area_groups)")
+    groups = measures.area_groups(geo, col, "centres.nest_in")
     if col == "district" and cs.cross_boundary_cost is None:
         return {"within_district": True}
-    return {"within_district": False, "nest": geo.areas[col].astype(str), "cross_cost": cs.cross_boundary_cost}
+    return {"within_district": False, "nest": groups, "cross_cost": cs.cross_boundary_cost}
 
 
 def solve(geo: Geography, scn: Scenario, ctx: Context) -> Plan:

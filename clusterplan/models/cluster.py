@@ -123,11 +123,8 @@ def rules(geo: Geography, scn: Scenario, ids: list[str], ph: pd.Series, fac: pd.
     """Resolve ``cc`` (default ``scn.clusters``) over the clustered centres ``ids`` with phases ``ph``."""
     cc = cc or scn.clusters
     nest = cc.nest
-    if nest is not None and nest not in geo.areas.columns:
-        raise ScenarioError(f"`clusters.nest_in`: {nest!r} is not a column of the areas; expected one of "
-                            f"{', '.join(c for c in geo.areas.columns if geo.areas[c].dtype == object)} (or give "
-                            "geography.area_groups)")
-    group = {j: (str(geo.areas.at[fac.at[j, "home_area"], nest]) if nest else "") for j in ids}
+    area_group = measures.area_groups(geo, nest, "clusters.nest_in") if nest else None
+    group = {j: (area_group[fac.at[j, "home_area"]] if nest else "") for j in ids}
     gov = governance.centre_governance(geo).reindex(ids)
     if cc.lead == "phase1":
         leads = [j for j in ids if ph[j] == 1]
