@@ -257,7 +257,7 @@ def comparison_figure(plans: list, geo: Geography, status_quo=None, table: pd.Da
     compact table of the key figures underneath (row labels on the left, one column per map)."""
     shown = ([status_quo] if status_quo is not None else []) + [p for p in plans if p is not status_quo]
     n = len(shown)
-    cols = min(n, 5)
+    cols = min(n, max(5, int(np.ceil(n / 2))))     # two rows of maps up to 14 plans: each map stays readable
     rows = int(np.ceil(n / cols))
     fig = plt.figure(figsize=(16, 9))
     fig.suptitle(f"{geo.name}: the plans compared", fontsize=16, fontweight="bold", y=0.985)
@@ -269,7 +269,9 @@ def comparison_figure(plans: list, geo: Geography, status_quo=None, table: pd.Da
         r, c = divmod(k, cols)
         ax = fig.add_axes((0.01 + c * width, 0.9 - (r + 1) * height, width * 0.98, height * 0.86))
         title = "Today (status quo)" if p is status_quo else title
-        plan_map(p, geo, ax=ax, title=_wrap(title, 40), labels=False, legend=False)
+        plan_map(p, geo, ax=ax, title=_wrap(title, 40 if cols <= 5 else 30), labels=False, legend=False)
+        if cols > 5:
+            ax.title.set_fontsize(9)
     if table is not None:
         ax = fig.add_axes((0.22, 0.04, 0.77, 0.28))
         ax.set_axis_off()
