@@ -379,3 +379,36 @@ def test_geography_does_not_import_the_datasets():
     modules = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
     names = {a.name for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) for a in n.names}
     assert "datasets" not in modules and "datasets" not in names and "england" not in names
+
+
+#: A small scenario per model, to show each honours an explicit contiguity (the issue: "by every model").
+EVERY_MODEL = {
+    "status_quo": {"model": "status_quo"},
+    "amalgamate": {"model": "amalgamate", "reach": {"min": 100}},
+    "sites": {"model": "sites", "reach": {"min": 100}, "centres": {"count": 2}},
+    "capacity": {"model": "capacity", "reach": {"min": 100}},
+    "cluster": {"model": "cluster", "clusters": {"count": 1, "lead": "any", "require_phase1": False}},
+    "hubs": {"model": "hubs", "reach": {"min": 100}, "hubs": {"count": 1},
+             "spokes": {"candidates": ["centres"], "max_minutes": 120}},
+}
+
+
+@pytest.mark.parametrize("model", sorted(EVERY_MODEL))
+def test_every_model_honours_an_explicit_contiguity(own, model):
+    """On an explicit adjacency that is a spanning tree of the snapped corridors (so it links fewer pairs), every
+    catchment, region and cluster of every model is connected in the tree, and the independent checker agrees."""
+    assert set(EVERY_MODEL) == set(cp.registry.names())
+    snapped = cp.Geography.from_files(areas=own / "areas.csv", boundaries=own / "boundaries.geojson",
+                                      centres=own / "centres.csv", sites="area_centroids")
+    tree = nx.Graph(nx.bfs_edges(snapped.corridors, sorted(snapped.areas.index)[0]))
+    geo = snapped.with_adjacency(tree)
+    assert {frozenset(e) for e in geo.corridors.edges} < {frozenset(e) for e in snapped.corridors.edges}
+    scn = {**EVERY_MODEL[model], "solver": {"time_limit": 30}}
+    plan = cp.solve(geo, scn)
+    a = plan.assignment
+    for _, areas in a.groupby("centre")["area"]:
+        assert nx.is_connected(geo.corridors.subgraph(list(areas)))
+    for key, areas in a.groupby("cluster")["area"]:
+        if key:
+            assert nx.is_connected(geo.corridors.subgraph(list(areas)))
+    assert cp.check(plan, geo, scn) == []
