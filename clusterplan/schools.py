@@ -117,7 +117,7 @@ def _given(row: pd.Series) -> list | None:
     urn = None if urn is None or pd.isna(urn) or str(urn).strip() == "" else str(urn).strip().removesuffix(".0")
     name = None if name is None or pd.isna(name) or str(name).strip() == "" else str(name).strip()
     return [flag, urn if flag else None, name if flag else None, "commissioner", None, False,
-            "the commissioner's centres file says so"]
+            "the commissioner's file (centres or geography.centre_facts) says so"]
 
 
 def _by_name(name: str, dist, snames, sids) -> list:
