@@ -314,9 +314,9 @@ def _cluster_rules(c: Context, of: pd.Series, phase: pd.Series) -> list[str]:
         if lead not in members:
             out.append(f"{name} is named for a centre that is not one of its members")
             continue
-        if cc.lead == "phase1" and phase[lead] != 1:
+        if cc.lead_rule == "phase1" and phase[lead] != 1:
             out.append(f"{name}: its lead is phase {phase[lead]}, not phase 1 (clusters.lead: phase1)")
-        if cc.lead == "partners" and gov.at[lead, "lead_partner"] not in cc.lead_partners:
+        if cc.lead_rule == "partners" and gov.at[lead, "lead_partner"] not in cc.lead_partners:
             out.append(f"{name}: its lead's partner is {gov.at[lead, 'lead_partner']}, not one of "
                        f"{cc.lead_partners}")
         for p in cc.phases:

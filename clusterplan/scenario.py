@@ -126,9 +126,10 @@ class Clusters(_Strict):
                                               "reaches (leave out for hard nesting)")
     balance: float = Field(0.0, ge=0, description="penalty per deprived child a cluster is above or below the mean "
                                                   "(weighted child-minutes per child)")
-    lead: Literal["phase1", "any", "partners"] = Field(
-        "phase1", description="which centre may lead a cluster: phase1 (a phase-1 centre, the default), any, or "
-        "partners (a centre whose lead partner is in clusters.lead_partners)")
+    lead: Literal["phase1", "any", "partners"] | None = Field(
+        None, description="which centre may lead a cluster: phase1 (a phase-1 centre), any, or partners (a centre "
+        "whose lead partner is in clusters.lead_partners); left out: phase1 while require_phase1 holds (the "
+        "default), else any")
     lead_partners: list[str] = Field(default_factory=list, description="with lead: partners, the lead partners "
                                      "that may lead a cluster (school governing body, voluntary organisation, local "
                                      "authority, health, other)")
@@ -162,9 +163,9 @@ class Clusters(_Strict):
             raise ValueError(f"clusters.within_district and clusters.nest_in: {self.nest_in} disagree; give one")
         if self.cross_boundary_cost is not None and self.nest is None:
             raise ValueError("clusters.cross_boundary_cost needs clusters.nest_in (which boundary it costs to cross)")
-        if self.lead == "partners" and not self.lead_partners:
+        if self.lead_rule == "partners" and not self.lead_partners:
             raise ValueError("clusters.lead: partners needs clusters.lead_partners (which lead partners may lead)")
-        if self.lead != "partners" and self.lead_partners:
+        if self.lead_rule != "partners" and self.lead_partners:
             raise ValueError("clusters.lead_partners applies with clusters.lead: partners")
         for key in ("together", "apart"):
             short = [s for s in getattr(self, key) if len(s) < 2]
@@ -176,6 +177,11 @@ class Clusters(_Strict):
     def nest(self) -> str | None:
         """The area column clusters nest in (``district`` for ``within_district``), or None."""
         return self.nest_in or ("district" if self.within_district else None)
+
+    @property
+    def lead_rule(self) -> str:
+        """Which centres may lead: ``lead`` as given, else phase1 with ``require_phase1`` (the default) or any."""
+        return self.lead or ("phase1" if self.require_phase1 else "any")
 
     @property
     def required_phases(self) -> list[int]:

@@ -305,3 +305,13 @@ def test_bundle_enumeration_on_a_path_matches_counting():
     got = bundles.market_bundles(lots, assignment, geo, 4, 40.0)
     assert got["size"].value_counts().to_dict() == {2: n - 1, 3: n - 2, 4: n - 3}
     assert len(bundles.market_bundles(lots, assignment, geo, 4, 25.0)) == n - 1
+
+
+def test_without_the_phase1_rule_any_centre_may_lead_unless_told():
+    """SYNTHETIC: no phase-1 centre at all. With require_phase1 off and no lead rule, any centre leads (as before
+    lead rules existed); asking for phase-1 leads outright is refused with the reason."""
+    geo = syn.ring(6, 100, {f"c{i}": i for i in range(6)}, phase={f"c{i}": 3 for i in range(6)})
+    plan, _ = _clusters(geo, require_phase1=False)
+    assert _of(plan).nunique() == 2
+    with pytest.raises(cp.InfeasibleError, match="only 0 phase-1 centres may lead one"):
+        _clusters(geo, require_phase1=False, lead="phase1")

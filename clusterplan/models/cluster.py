@@ -17,8 +17,8 @@ Variables: u[j, l] = 1 if centre j is in the cluster led by l; v[l] = 1 if l lea
     (8) u[j, l] = 0 if g(j) != g(l)                 nesting in an area grouping g (district, ccg, a commissioner's
                                                     column: clusters.nest_in); with clusters.cross_boundary_cost N
                                                     the pair is allowed at N r_j in the objective instead
-    (9) v[l] = 0 unless l may lead                  clusters.lead: phase1 (default), any, or partners (lead partner
-                                                    in clusters.lead_partners)
+    (9) v[l] = 0 unless l may lead                  clusters.lead: phase1 (the default with require_phase1), any,
+                                                    or partners (lead partner in clusters.lead_partners)
     (10) sum_{j phase p} u[j, l] >= v[l]            for each phase p of clusters.phases that l's group has
     (11) sum_{j school-led} u[j, l] <= S v[l]       clusters.max_school_led (clusterplan.governance)
     (12) u[j, l] = u[k, l]                          must-link: partners (clusters.keep_partnerships) and
@@ -126,9 +126,9 @@ def rules(geo: Geography, scn: Scenario, ids: list[str], ph: pd.Series, fac: pd.
     area_group = measures.area_groups(geo, nest, "clusters.nest_in") if nest else None
     group = {j: (area_group[fac.at[j, "home_area"]] if nest else "") for j in ids}
     gov = governance.centre_governance(geo).reindex(ids)
-    if cc.lead == "phase1":
+    if cc.lead_rule == "phase1":
         leads = [j for j in ids if ph[j] == 1]
-    elif cc.lead == "partners":
+    elif cc.lead_rule == "partners":
         leads = [j for j in ids if gov.at[j, "lead_partner"] in cc.lead_partners]
     else:
         leads = list(ids)
@@ -271,7 +271,7 @@ WHAT_IF = (("clusters.min_reach", {"min_reach": None}), ("clusters.max_reach", {
 def _what_if(geo, scn, rl: Rules, data, deadline: Deadline) -> list[str]:
     """Re-solve with one rule family dropped at a time and say which alone make the scenario feasible."""
     ids, reach, dep, ph, h, fac, t = data
-    cc = rl.cc
+    cc = rl.cc.model_copy(update={"lead": rl.cc.lead_rule})   # the lead rule stated, so dropping others keeps it
     culprits = []
     for label, change in WHAT_IF:
         if all(getattr(cc, k) in (v, None, False, []) for k, v in change.items()):
@@ -306,7 +306,7 @@ def _presolve(rl: Rules, data) -> None:
                        f"most {n1} clusters can each hold one; the scenario asks for {want}")
     if want and want > len(rl.leads):
         why = {"phase1": "phase-1 centres", "partners": f"centres led by {', '.join(cc.lead_partners)}",
-               "any": "centres"}[cc.lead]
+               "any": "centres"}[cc.lead_rule]
         reasons.append(f"{want} clusters asked for, but only {len(rl.leads)} {why} may lead one")
     if want and want > len(ids):
         reasons.append(f"{want} clusters asked for, but there are only {len(ids)} centres")
@@ -316,7 +316,7 @@ def _presolve(rl: Rules, data) -> None:
             inside = [j for j in ids if rl.group[j] == g]
             if not any(rl.group[m] == g for m in rl.leads):
                 what = {"phase1": "phase-1 centre", "partners": "centre whose lead partner may lead",
-                        "any": "centre"}[cc.lead]
+                        "any": "centre"}[cc.lead_rule]
                 reasons.append(f"{cc.nest} {g!r} has no {what} to lead a cluster (its centres: "
                                f"{', '.join(fac.loc[inside, 'name'])}; phases {sorted(set(ph[inside].astype(int)))})")
             elif cc.require_phase1 and not any(ph[j] == 1 for j in inside):
