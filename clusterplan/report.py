@@ -293,8 +293,9 @@ def centres_for_reading(plan, ch: pd.DataFrame) -> pd.DataFrame:
     if not len(c):
         return c
     names = c.set_index(c["centre"].astype(str))["name"].to_dict()
-    if "merged_into" in c.columns:
-        c["merged_into"] = c["merged_into"].map(lambda j: short_name(names.get(str(j), j)) if str(j) else "")
+    for col in ("merged_into", "cluster"):  # ids to names (a cluster is named for its lead centre)
+        if col in c.columns:
+            c[col] = c[col].fillna("").map(lambda j: short_name(names.get(str(j), j)) if str(j) else "")
     if len(ch):
         today = ch.groupby("today_centre")["under5"].sum()
         reach_today = c["centre"].astype(str).map(today).fillna(0).astype(int)
