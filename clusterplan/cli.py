@@ -25,7 +25,16 @@ from . import ensemble as ens
 from . import io as cpio
 from .compare import compare
 from .compare import write as write_comparison
-from .errors import InfeasibleError, InputError, OutputError, ScenarioError, SolverError, shorten
+from .errors import (
+    TERMINATION,
+    InfeasibleError,
+    InputError,
+    OutputError,
+    ScenarioError,
+    SolverError,
+    Terminated,
+    shorten,
+)
 from .io import check_dir, ensure_folder, prepare_out, read_plan, write_plan
 from .metrics import label
 from .runner import explain, run, run_or_reuse
@@ -33,11 +42,8 @@ from .scenario import Scenario, json_schema, load, read_yaml, scenario_files
 from .solve import solve
 
 
-class Terminated(KeyboardInterrupt):
-    """SIGTERM (sent by ``timeout``, CI and schedulers), handled like Ctrl-C: nothing half-written stays."""
-
-
 def _on_sigterm(signum, frame) -> None:  # noqa: ARG001 - signal handler signature
+    TERMINATION.set()
     raise Terminated()
 
 
@@ -492,6 +498,7 @@ def main(argv: list[str] | None = None) -> int:
     # notebook kernel started later from the same process would inherit, losing its inline figures).
     matplotlib.use("Agg")
     previous = None
+    TERMINATION.clear()
     try:
         previous = signal.signal(signal.SIGTERM, _on_sigterm)
     except ValueError:  # not the main thread (e.g. called from a worker): no handler to install
@@ -502,10 +509,11 @@ def main(argv: list[str] | None = None) -> int:
         _say("infeasible", exc)
         return 1
     except KeyboardInterrupt as exc:
-        what = "terminated" if isinstance(exc, Terminated) else "interrupted"
+        term = isinstance(exc, Terminated) or TERMINATION.is_set()
+        what = "terminated" if term else "interrupted"
         print(f"{what}: nothing half-written was left behind (outputs are moved into place only when complete)",
               file=sys.stderr)
-        return 143 if isinstance(exc, Terminated) else 130
+        return 143 if term else 130
     except SolverError as exc:
         _say("solver", exc)
         return 2

@@ -6,11 +6,27 @@ Problems in one input are collected and raised together rather than one at a tim
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
 
 
 class ClusterplanError(ValueError):
     """Base class of every error clusterplan raises on purpose."""
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (sent by ``timeout``, CI and schedulers), handled like Ctrl-C: nothing half-written stays."""
+
+
+#: Set when the command line receives SIGTERM. The handler also raises :class:`Terminated`, but once in CI that
+#: exception was lost (the run went on and exited 0; not reproduced since): every solve and folder move checks this.
+TERMINATION = threading.Event()
+
+
+def stop_if_terminated() -> None:
+    """Raise :class:`Terminated` if a SIGTERM has arrived (see :data:`TERMINATION`)."""
+    if TERMINATION.is_set():
+        raise Terminated()
 
 
 #: Longest message clusterplan prints for one problem (a 50 MB value is never echoed back in full).

@@ -42,7 +42,7 @@ from shapely.geometry import LineString
 from .cells import excel_safe, from_excel_safe
 from .check import check, check_written
 from .datasets import geography_for
-from .errors import InputError, OutputError, ScenarioError
+from .errors import InputError, OutputError, ScenarioError, stop_if_terminated
 from .geography import Geography
 from .measures import facility_points
 from .plan import Plan, SolveReport, Status, input_hash
@@ -247,6 +247,7 @@ def atomic_folder(out: str | Path, *, kind: str = "plan") -> Iterator[Path]:
     _open_to_group(tmp)
     try:
         yield tmp
+        stop_if_terminated()  # never move a folder into place after a SIGTERM, even one something swallowed
         if not (tmp / MANIFEST).exists():
             write_json(tmp / MANIFEST, marker(kind))
         with _locked(parent):

@@ -16,7 +16,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 import pulp
 
-from .errors import SolverError
+from .errors import SolverError, stop_if_terminated
 
 ALIASES = {"highs": "HiGHS", "cbc": "PULP_CBC_CMD", "glpk": "GLPK_CMD", "scip": "SCIP_CMD", "gurobi": "GUROBI",
            "cplex": "CPLEX_PY", "cp-sat": "COPT"}
@@ -191,6 +191,7 @@ def solve_problem(prob: pulp.LpProblem, *, name: str = "highs", time_limit: floa
         prob.solve(solver)
     except pulp.PulpSolverError as exc:
         raise SolverError(f"solver '{name}' failed: {exc}; installed: {', '.join(available())}") from exc
+    stop_if_terminated()  # a SIGTERM the solver's own signal handling swallowed still stops the run here
     seconds = time.perf_counter() - t0
     if pulp_name == "HiGHS":
         return _highs_outcome(prob, seconds, gap)
