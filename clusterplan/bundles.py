@@ -8,26 +8,14 @@ cap never grows into one under it). Not a prediction of what the market will do:
 
 from __future__ import annotations
 
-import networkx as nx
 import pandas as pd
 
 from .errors import ScenarioError
 from .geography import Geography
+from .measures import centre_graph
 
 #: More bundles than this and the list stops being readable: the scenario is asked to narrow the question.
 MAX_BUNDLES = 100_000
-
-
-def lot_graph(assignment: pd.DataFrame, geo: Geography, centres) -> nx.Graph:
-    """Centres (lots) as nodes, joined where their catchments touch along the corridors."""
-    of = assignment.set_index("area")["centre"].astype(str)
-    g = nx.Graph()
-    g.add_nodes_from(centres)
-    for a, b in geo.corridors.edges:
-        ca, cb = of.get(a), of.get(b)
-        if ca != cb and ca in g and cb in g:
-            g.add_edge(ca, cb)
-    return g
 
 
 def market_bundles(lots: pd.DataFrame, assignment: pd.DataFrame, geo: Geography, max_lots: int,
@@ -36,7 +24,7 @@ def market_bundles(lots: pd.DataFrame, assignment: pd.DataFrame, geo: Geography,
     '; '-joined) and ``value`` (pounds per year), smallest first, then by lot labels."""
     value = lots.set_index("centre")["value"].astype(float)
     label = lots.set_index("centre")["lot"]
-    g = lot_graph(assignment, geo, list(value.index))
+    g = centre_graph(geo.corridors, assignment.set_index("area")["centre"].astype(str)).subgraph(value.index)
     order = {c: n for n, c in enumerate(sorted(g.nodes))}
     found: set[frozenset] = set()
 

@@ -211,9 +211,7 @@ def rule_locks_and_counts(c: Context) -> list[str]:
         if bad:
             out.append(f"{len(bad)} area(s) served from another {nest}, e.g. {bad[:5]}")
     if cs.school_sites == "keep" and c.info.locks:
-        gov = governance.centre_governance(c.geo)
-        school = gov.index[gov["on_school_site"].fillna(False).astype(bool)]
-        for j in school:
+        for j in governance.school_site_centres(governance.centre_governance(c.geo)):
             if j in c.facilities.index and j not in kept:
                 out.append(f"{c.facilities.at[j, 'name']} [{j}] is on a school site (centres.school_sites: keep) "
                            "but not kept")
@@ -258,8 +256,7 @@ def rule_objective(c: Context) -> list[str]:
             across = [i for i, j in c.assign.items() if g[i] != g[home[j]]]
             obj += cs.cross_boundary_cost * float(c.geo.areas.loc[across, "under5"].sum())
         if cs.transfer_cost and c.info.locks:                 # school-site centres closed
-            gov = governance.centre_governance(c.geo)
-            school = gov.index[gov["on_school_site"].fillna(False).astype(bool)]
+            school = governance.school_site_centres(governance.centre_governance(c.geo))
             closed = [j for j in school if j in c.facilities.index and j not in set(c.reach.index)]
             obj += cs.transfer_cost * len(closed)
     if abs(obj - c.reported_objective) > 1e-6 * max(1.0, abs(obj)):
@@ -335,8 +332,7 @@ def _cluster_rules(c: Context, of: pd.Series, phase: pd.Series) -> list[str]:
     sets = [(f"clusters.together[{n}]", centre_ids(names, c.geo.centres, "clusters.together"))
             for n, names in enumerate(cc.together)]
     if cc.keep_partnerships:
-        sets += [(f"partnership {label!r}", list(g.index))
-                 for label, g in gov[gov["partnership"] != ""].groupby("partnership")]
+        sets += [(f"partnership {label!r}", ids) for label, ids in governance.partnerships(gov).items()]
     for label, ids in sets:
         held = {of[j] for j in ids if j in of.index}
         if len(held) > 1:
@@ -493,11 +489,7 @@ def rule_bundles(c: Context) -> list[str]:
         return [] if not len(b) else ["the plan lists market bundles the scenario did not ask for"]
     lots = c.lots if c.lots is not None else pd.DataFrame(columns=["centre", "value"])
     value = dict(zip(lots["centre"].astype(str), lots["value"].astype(float), strict=True))
-    touching = nx.Graph()
-    for u, v in c.geo.corridors.edges:
-        cu, cv = c.assign.get(u), c.assign.get(v)
-        if cu is not None and cv is not None and cu != cv:
-            touching.add_edge(cu, cv)
+    touching = measures.centre_graph(c.geo.corridors, c.assign)
     out, seen = [], set()
     for _, row in b.iterrows():
         ids = [x.strip() for x in str(row["centres"]).split(";") if x.strip()]

@@ -115,6 +115,17 @@ def centre_governance(geo) -> pd.DataFrame:
     return out
 
 
+def school_site_centres(gov: pd.DataFrame) -> list[str]:
+    """The centres of ``gov`` (:func:`centre_governance`) on a school site; a centre whose site is unknown is not."""
+    return list(gov.index[gov["on_school_site"].fillna(False).astype(bool)])
+
+
+def partnerships(gov: pd.DataFrame) -> dict[str, list[str]]:
+    """Each existing partnership named in ``gov`` (:func:`centre_governance`): label -> its centres' ids."""
+    named = gov[gov["partnership"] != ""]
+    return {str(label): list(grp.index) for label, grp in named.groupby("partnership")}
+
+
 def form_options(on_school_site: bool, lead: str, value: float | None, cap: float | None) -> tuple[str, str]:
     """The governance forms that could hold a lot, and the rules that offered them (both '; '-joined), from
     :data:`FORM_RULES`: options, never a decision."""

@@ -244,23 +244,22 @@ def governance_figures(plan, geo: Geography) -> dict[str, int]:
     """School-site centres kept and amalgamated (plans over today's centres), and, for a clustered plan over a
     geography with partnerships (``geography.centre_facts``), the partnerships split across clusters and the centres
     moved out of their partnership (a partnership's kept centres outside the cluster holding most of them)."""
-    from .governance import centre_governance
+    from .governance import centre_governance, partnerships, school_site_centres
     cen = plan.centres
     if not len(cen) or not cen["centre"].isin(geo.centres.index).all() or "service_point" in plan.assignment.columns:
         return {}
     gov = centre_governance(geo)
     status = cen.set_index("centre")["status"]
-    school = gov.index[gov["on_school_site"].fillna(False).astype(bool)]
-    st = status.reindex(school)
+    st = status.reindex(school_site_centres(gov))
     out = {"school_site_centres_kept": int(st.isin(["kept", "new"]).sum()),
            "school_site_centres_amalgamated": int((st == "amalgamated").sum())}
     a = plan.assignment
     clus = a.drop_duplicates("centre").set_index("centre")["cluster"].fillna("").astype(str)
-    parts = gov[gov["partnership"] != ""]
-    if (clus != "").any() and len(parts):
+    parts = partnerships(gov)
+    if (clus != "").any() and parts:
         split = moved = 0
-        for _, grp in parts.groupby("partnership"):
-            held = clus.reindex(grp.index).dropna()
+        for ids in parts.values():
+            held = clus.reindex(ids).dropna()
             held = held[held != ""]
             if len(held) > 1:
                 counts = held.value_counts()

@@ -412,7 +412,7 @@ def school_site_table(plan, geo: Geography) -> pd.DataFrame:
     if not len(plan.centres) or not plan.centres["centre"].astype(str).isin(geo.centres.index).all():
         return pd.DataFrame()
     gov = governance.centre_governance(geo)
-    on = gov[gov["on_school_site"].fillna(False).astype(bool)]
+    on = gov.loc[governance.school_site_centres(gov)]
     if not len(on):
         return pd.DataFrame()
     c = plan.centres.assign(centre=plan.centres["centre"].astype(str)).set_index("centre")

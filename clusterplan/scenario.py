@@ -65,7 +65,24 @@ class Deprivation(_Strict):
     weight: float = Field(1.0, ge=0, description="dimensionless; 0 ignores deprivation")
 
 
-class Centres(_Strict):
+class _Nested(_Strict):
+    """A section whose groups may nest in an area grouping: ``within_district``, ``nest_in`` and
+    ``cross_boundary_cost`` (declared by each section with its own words)."""
+
+    @property
+    def nest(self) -> str | None:
+        """The area column the section nests in (``district`` for ``within_district``), or None."""
+        return self.nest_in or ("district" if self.within_district else None)
+
+    def _check_nest(self, section: str) -> None:
+        if self.within_district and self.nest_in not in (None, "district"):
+            raise ValueError(f"{section}.within_district and {section}.nest_in: {self.nest_in} disagree; give one")
+        if self.cross_boundary_cost is not None and self.nest is None:
+            raise ValueError(f"{section}.cross_boundary_cost needs {section}.nest_in (which boundary it costs to "
+                             "cross)")
+
+
+class Centres(_Nested):
     """Which centres may stay designated, and how many."""
 
     keep: list[str] = Field(default_factory=list, description="centre ids or names locked open")
@@ -92,19 +109,11 @@ class Centres(_Strict):
 
     @model_validator(mode="after")
     def _nest(self) -> Centres:
-        if self.within_district and self.nest_in not in (None, "district"):
-            raise ValueError(f"centres.within_district and centres.nest_in: {self.nest_in} disagree; give one")
-        if self.cross_boundary_cost is not None and self.nest is None:
-            raise ValueError("centres.cross_boundary_cost needs centres.nest_in (which boundary it costs to cross)")
+        self._check_nest("centres")
         return self
 
-    @property
-    def nest(self) -> str | None:
-        """The area column catchments nest in (``district`` for ``within_district``), or None."""
-        return self.nest_in or ("district" if self.within_district else None)
 
-
-class Clusters(_Strict):
+class Clusters(_Nested):
     """Grouping kept centres into clusters run together."""
 
     count: int | None = Field(None, ge=1, le=MAX_COUNT)
@@ -159,10 +168,7 @@ class Clusters(_Strict):
 
     @model_validator(mode="after")
     def _rules(self) -> Clusters:
-        if self.within_district and self.nest_in not in (None, "district"):
-            raise ValueError(f"clusters.within_district and clusters.nest_in: {self.nest_in} disagree; give one")
-        if self.cross_boundary_cost is not None and self.nest is None:
-            raise ValueError("clusters.cross_boundary_cost needs clusters.nest_in (which boundary it costs to cross)")
+        self._check_nest("clusters")
         if self.lead_rule == "partners" and not self.lead_partners:
             raise ValueError("clusters.lead: partners needs clusters.lead_partners (which lead partners may lead)")
         if self.lead_rule != "partners" and self.lead_partners:
@@ -172,11 +178,6 @@ class Clusters(_Strict):
             if short:
                 raise ValueError(f"clusters.{key}: each set names at least two centres; got {short}")
         return self
-
-    @property
-    def nest(self) -> str | None:
-        """The area column clusters nest in (``district`` for ``within_district``), or None."""
-        return self.nest_in or ("district" if self.within_district else None)
 
     @property
     def lead_rule(self) -> str:

@@ -42,10 +42,9 @@ def spec(geo: Geography, scn: Scenario) -> Spec:
 
 
 def school_sites(geo: Geography, ids) -> list[str]:
-    """The centres among ``ids`` on a school site (:func:`clusterplan.governance.centre_governance`)."""
-    gov = governance.centre_governance(geo)
-    flag = gov["on_school_site"].fillna(False).astype(bool)
-    return [j for j in ids if bool(flag.get(j, False))]
+    """The centres among ``ids`` on a school site (:func:`clusterplan.governance.school_site_centres`)."""
+    school = set(governance.school_site_centres(governance.centre_governance(geo)))
+    return [j for j in ids if j in school]
 
 
 def nesting(geo: Geography, cs) -> dict:

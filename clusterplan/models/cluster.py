@@ -132,10 +132,7 @@ def rules(geo: Geography, scn: Scenario, ids: list[str], ph: pd.Series, fac: pd.
         leads = [j for j in ids if gov.at[j, "lead_partner"] in cc.lead_partners]
     else:
         leads = list(ids)
-    parts = {}
-    for label, grp in gov[gov["partnership"] != ""].groupby("partnership"):
-        if len(grp) > 1:
-            parts[str(label)] = list(grp.index)
+    parts = {label: cen for label, cen in governance.partnerships(gov).items() if len(cen) > 1}
     located = geo.centres
 
     def resolve(sets, key):
