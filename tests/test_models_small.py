@@ -124,11 +124,13 @@ def test_capacity_reaches_its_bound_on_a_grid():
     assert plan.report.objective == 4 and plan.report.bound == 4 and plan.report.status == "optimal"
 
 
-def test_capacity_on_a_star_is_honest_about_its_bound():
-    # any region with two leaves must hold the hub, so only one region can reach 300; the valid bound is 850/300 = 2
+def test_capacity_on_a_star_proves_one_region():
+    # any region with two leaves must hold the hub, so only one region can reach 300: children / floor (850 / 300 = 2)
+    # overstates it, the cut-area bound (the hub strands every leaf) proves 1
     geo = syn.star(**STAR)
     plan = solve(geo, {"model": "capacity", "reach": {"min": 300}})
-    assert plan.report.objective == 1 and plan.report.bound == 2 and plan.report.status == "feasible"
+    assert plan.report.objective == 1 and plan.report.bound == 1 and plan.report.status == "optimal"
+    assert any("cut areas" in n for n in plan.report.notes)
 
 
 # Clusters: six centres round a ring, phase 1 at c0 and c3

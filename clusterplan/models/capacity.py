@@ -48,7 +48,7 @@ from ..geography import Geography
 from ..plan import Plan
 from ..scenario import Scenario
 from ..solvers import Outcome, Status, package_version
-from . import fixcount
+from . import fixcount, maxp_exact
 from . import repack as rp
 from .base import Context, report
 from .diagnose import components_below
@@ -60,6 +60,24 @@ def _fixed_count_note(target: int, m: fixcount.FixedCount, floor: float, at: flo
     return (f"fixed-count search for {target} regions: {found}; children short of the {floor:g} floor after the "
             f"split {m.split}, after annealing {m.annealed}, after window MIPs {m.shortfall} (best of {m.rounds} "
             f"rounds; {m.windows} window MIPs; {m.annealing_seconds:.1f} s annealing, {m.seconds:.1f} s in all)")
+
+
+def _exact_note(e: maxp_exact.Exact) -> str:
+    if e.listed is None:
+        return ("exact search: more minimal regions than can be listed (regions of this many areas); the bound is "
+                "the combinatorial one")
+    what = "proved the optimum" if e.proven else f"stopped with {e.count} regions against a bound of {e.bound}"
+    return (f"exact search: {e.listed:,} minimal regions listed; the set-packing MIP over them {what} in "
+            f"{e.seconds:.1f} s")
+
+
+def _bound_source(simple: int, comb: int, ub: int, floor: float) -> str:
+    if ub == simple:
+        return (f"children per corridor component / {floor:g}; no linear-programming bound does better here "
+                "(see clusterplan.models.capacity)")
+    if ub == comb:
+        return f"children stranded behind cut areas (clusterplan.models.maxp_exact); children / floor gives {simple}"
+    return f"the set-packing MIP over every minimal region; children / floor gives {simple}"
 
 
 def upper_bound(graph: nx.Graph, under5: pd.Series, floor: float) -> int:
@@ -192,7 +210,7 @@ def solve(geo: Geography, scn: Scenario, ctx: Context) -> Plan:
     short = components_below(geo, floor)
     if short:
         raise InfeasibleError("capacity: the areas cannot all be placed in regions of the floor:", short)
-    ub = upper_bound(geo.corridors, under5, floor)
+    ub = simple = upper_bound(geo.corridors, under5, floor)
     t0 = time.perf_counter()
     limit = ctx.deadline.left(minimum=0.0)   # the wall-clock budget: what is left of the solve's deadline
     budget = min(10.0, limit / 10)
@@ -204,8 +222,18 @@ def solve(geo: Geography, scn: Scenario, ctx: Context) -> Plan:
     added = 0
     if grew < ub:
         grown, added = improve(geo.corridors, under5, floor, grown, seed=scn.solver.seed, seconds=budget)
-    t2 = time.perf_counter()
     regions = rp.packing(geo.corridors, under5, floor, grown)
+    exact, comb = None, ub
+    if len(regions) < ub:   # below children / floor: a sharper bound, and a proof where the regions can be listed
+        comb = maxp_exact.bound(geo.corridors, under5.to_dict(), floor)
+        ub = min(ub, comb)
+    if len(regions) < ub:
+        exact = maxp_exact.solve(geo.corridors, under5.to_dict(), floor, start=regions, solver=scn.solver.name,
+                                 seconds=max(1.0, (limit - (time.perf_counter() - t0)) / 2))
+        ub = min(ub, exact.bound)
+        if exact.count > len(regions):
+            regions = exact.regions
+    t2 = time.perf_counter()
     done = rp.repack(geo.corridors, under5, floor, regions, bound=ub, seed=scn.solver.seed,
                      seconds=max(0.0, limit - (t2 - t0) - 2.0), solver=scn.solver.name)
     excess, left = rp.slack(under5, done.regions, floor)
@@ -233,8 +261,8 @@ def solve(geo: Geography, scn: Scenario, ctx: Context) -> Plan:
              f"({done.seconds:.1f} s, the last gain at {last:.1f} s; stopped by {why}); children above the floor "
              f"{excess:.0f}, in no region before joining a neighbour {left:.0f}",
              *[_fixed_count_note(len(done.regions) + k + 1, m, floor, at) for k, (at, m) in enumerate(more)],
-             f"valid upper bound {ub} (children per corridor component / {floor:g}); no linear-programming bound does "
-             f"better here (see clusterplan.models.capacity)"]
+             *([_exact_note(exact)] if exact is not None else []),
+             f"valid upper bound {ub} ({_bound_source(simple, comb, ub, floor)})"]
     seconds = time.perf_counter() - t0
     status = Status.OPTIMAL if n >= ub else Status.FEASIBLE
     solver = scn.solver.name.lower()
@@ -242,7 +270,7 @@ def solve(geo: Geography, scn: Scenario, ctx: Context) -> Plan:
            else f"{solver} via PuLP {package_version('pulp')}")
     out = Outcome(status, float(n), float(ub), (ub - n) / n, seconds, solver,
                   f"region growing, local search and neighbourhood MIPs (clusterplan); {ver}")
-    scope = ("connected regions of any shape; the bound is children / floor per corridor component, which "
-             "ignores contiguity")
+    scope = ("connected regions of any shape; the bound is children / floor per corridor component, or lower where "
+             "cut areas strand children or the set-packing MIP over every minimal region proves it")
     return Plan.from_assignment(geo, scn, assign, fac, minutes, status={j: "new" for j in sorted(assign.unique())},
                                 report=report(out, scn, scope, ctx, None, notes), notes=notes)

@@ -1,0 +1,214 @@
+"""Exact network capacity where the regions can be listed, and a combinatorial bound where they cannot (max-p).
+
+**Why a packing of minimal regions is exact.** Within one connected corridor component whose children reach the
+floor, the most regions a *partition* can have equals the most disjoint connected sets of areas, each with at least
+``floor`` children, that can be *packed*: areas left out of a packing join an adjacent region, which keeps every
+region connected and at the floor. A packing can always use *minimal* regions, connected sets none of whose members
+can be removed keeping the set connected and at the floor (remove such members one by one: the packing stays valid).
+So, with R the minimal regions of the graph (every one of them, listed exhaustively)::
+
+    maximise    sum over r in R of z_r
+    subject to  sum over r holding a of z_r <= 1      for every area a;      z_r binary
+
+is the network capacity, and the solver's best bound on it is a valid bound on the capacity. Listing R: for each
+area v in turn (in a fixed order), every connected set whose first area is v is grown one area at a time, each once
+(the frontier areas passed over are barred from the rest of that branch), and a set is kept, not grown further, as
+soon as it reaches the floor (every larger set holds it and is not minimal); then only minimal ones are kept. The
+listing stops at ``max_regions``: R grows quickly with the number of areas per region (a few thousand for 150 areas
+at 3 areas a region, about 114,000 at 5 a region, over 20 million for Norfolk's 538 areas at 7 a region).
+
+**Bound without listing.** ``bound`` is, per connected component C, ``min(floor(children(C) / floor), min over cut
+areas a of C of 1 + sum over the components D of C - a of floor(children(D) / floor))``: all regions meeting a cut
+area are one region, and each other region lies inside one component of C - a. Never above children / floor; below it
+where children are stranded behind cut areas (a peninsula, a chain of villages on one road).
+
+Tested against exhaustive enumeration of every partition on small generated graphs (``tests/test_maxp_exact.py``).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Hashable, Iterator
+from dataclasses import dataclass
+
+import networkx as nx
+import pulp
+
+from ..solvers import Outcome, solve_problem
+
+
+@dataclass(frozen=True)
+class Exact:
+    """What the set-packing MIP over every minimal region proved.
+
+    ``regions`` is the best packing found (disjoint connected node sets, each at the floor; nodes left out join an
+    adjacent region later). ``count == bound`` when proven. ``listed`` is the number of minimal regions, or None when
+    there were more than ``max_regions`` (then nothing was solved and ``bound`` is the combinatorial one)."""
+
+    count: int
+    regions: list[frozenset]
+    bound: int
+    proven: bool
+    listed: int | None
+    seconds: float
+    outcome: Outcome | None = None
+
+
+class _Bits:
+    """A graph with node sets as Python integers (bit k = node k, nodes in sorted order)."""
+
+    def __init__(self, graph: nx.Graph, weight: dict, floor: float):
+        self.nodes = sorted(graph.nodes, key=str)
+        idx = {v: k for k, v in enumerate(self.nodes)}
+        self.adj = [0] * len(self.nodes)
+        for u, v in graph.edges:
+            if u != v:
+                self.adj[idx[u]] |= 1 << idx[v]
+                self.adj[idx[v]] |= 1 << idx[u]
+        self.w = [float(weight[v]) for v in self.nodes]
+        self.floor = float(floor)
+        self.all = (1 << len(self.nodes)) - 1
+
+    def weight(self, mask: int) -> float:
+        return sum(self.w[k] for k in bits(mask))
+
+    def components(self, mask: int) -> list[int]:
+        out = []
+        while mask:
+            comp = front = mask & -mask
+            while front:
+                nb = 0
+                for k in bits(front):
+                    nb |= self.adj[k]
+                front = nb & mask & ~comp
+                comp |= front
+            out.append(comp)
+            mask &= ~comp
+        return out
+
+    def simple(self, mask: int) -> int:
+        return math.floor(self.weight(mask) / self.floor + 1e-9)
+
+    def bound(self, comp: int) -> int:
+        """The combinatorial bound (module docstring) of one connected set ``comp``."""
+        best = self.simple(comp)
+        if best > 1:
+            for a in bits(comp):
+                rest = self.components(comp & ~(1 << a))
+                if len(rest) > 1:
+                    best = min(best, 1 + sum(self.simple(d) for d in rest))
+        return best
+
+    def minimal(self, s: int, ws: float | None = None, lightest: float = 0.0) -> bool:
+        """No member of ``s`` can be removed keeping it connected and at the floor (``ws``: its children, if known;
+        ``lightest``: the fewest children of a member, if known, which settles most sets at once)."""
+        ws = self.weight(s) if ws is None else ws
+        if ws - lightest < self.floor:
+            return True
+        heavy = [u for u in bits(s) if ws - self.w[u] >= self.floor]    # members whose loss keeps it at the floor
+        return not any(len(self.components(s & ~(1 << u))) == 1 for u in heavy)
+
+    def regions_from(self, v: int, allowed: int) -> Iterator[tuple[int, float, float]]:
+        """Every connected set inside ``allowed`` holding ``v`` that reaches the floor while each smaller set on its
+        way did not, each once (the listing of the module docstring; minimality is checked by the caller), with its
+        children and the fewest children of a member."""
+        w, adj, floor = self.w, self.adj, self.floor
+        if w[v] >= floor:
+            yield 1 << v, w[v], w[v]
+            return
+        stack = [(1 << v, w[v], w[v], adj[v] & allowed, 0)]
+        while stack:
+            s, ws, light, frontier, barred = stack.pop()
+            f = frontier
+            while f:
+                b = f & -f
+                f ^= b
+                u = b.bit_length() - 1
+                s2, w2, light2 = s | b, ws + w[u], min(light, w[u])
+                if w2 >= floor:
+                    yield s2, w2, light2
+                else:
+                    bar = barred | (frontier & (b - 1))          # frontier areas passed over before u
+                    stack.append((s2, w2, light2, (f | adj[u]) & allowed & ~s2 & ~bar, bar))
+
+
+def bits(mask: int) -> Iterator[int]:
+    """The positions of the set bits of ``mask``, lowest first."""
+    while mask:
+        b = mask & -mask
+        yield b.bit_length() - 1
+        mask ^= b
+
+
+def bound(graph: nx.Graph, weight: dict[Hashable, float], floor: float) -> int:
+    """The combinatorial upper bound of the module docstring, summed over the components of ``graph`` (regions)."""
+    g = _Bits(graph, weight, floor)
+    return sum(g.bound(c) for c in g.components(g.all))
+
+
+def minimal_regions(graph: nx.Graph, weight: dict[Hashable, float], floor: float, *,
+                    max_regions: int = 100_000) -> list[frozenset] | None:
+    """Every minimal region of ``graph`` (module docstring), or None if there are more than ``max_regions``."""
+    g = _Bits(graph, weight, floor)
+    found = _list(g, max_regions)
+    return None if found is None else [frozenset(g.nodes[k] for k in bits(r)) for r in found]
+
+
+def _list(g: _Bits, max_regions: int) -> list[int] | None:
+    out: list[int] = []
+    for v in range(len(g.nodes)):
+        allowed = g.all & ~((1 << v) - 1)                         # v and the areas after it
+        for r, wr, light in g.regions_from(v, allowed):
+            if g.minimal(r, wr, light):
+                out.append(r)
+                if len(out) > max_regions:
+                    return None
+    return out
+
+
+def solve(graph: nx.Graph, weight: dict[Hashable, float], floor: float, *, seconds: float = 60.0,
+          max_regions: int = 100_000, solver: str = "highs", start: list[frozenset] = ()) -> Exact:
+    """The most regions (connected, each with at least ``floor`` children; ``weight``: node -> children) packable in
+    ``graph``, by the set-packing MIP over every minimal region, within ``seconds``. ``start``: a known packing (its
+    regions are trimmed to minimal ones and given to the solver as a start)."""
+    t0 = time.perf_counter()
+    g = _Bits(graph, weight, floor)
+    comb = sum(g.bound(c) for c in g.components(g.all))
+    listed = _list(g, max_regions)
+    if listed is None:
+        return Exact(0, [], comb, False, None, time.perf_counter() - t0)
+    index = {v: k for k, v in enumerate(g.nodes)}
+    start_masks = {_trimmed(g, sum(1 << index[a] for a in r)) for r in start}
+    prob = pulp.LpProblem("capacity_exact", pulp.LpMaximize)
+    z = [pulp.LpVariable(f"z{k:07d}", cat="Binary") for k in range(len(listed))]
+    prob += pulp.lpSum(z)
+    holding: dict[int, list[int]] = {}
+    for k, r in enumerate(listed):
+        for a in bits(r):
+            holding.setdefault(a, []).append(k)
+        z[k].setInitialValue(1.0 if r in start_masks else 0.0)
+    for a in sorted(holding):
+        if len(holding[a]) > 1:
+            prob += pulp.lpSum(z[k] for k in holding[a]) <= 1, f"area{a:06d}"
+    out = solve_problem(prob, name=solver, time_limit=max(seconds - (time.perf_counter() - t0), 1.0),
+                        warm=bool(start_masks))
+    chosen = [listed[k] for k in range(len(listed)) if (z[k].varValue or 0) > 0.5] if out.status.is_ok else []
+    best = min(comb, math.floor(out.bound + 1e-6)) if out.bound is not None else comb
+    regions = [frozenset(g.nodes[k] for k in bits(r)) for r in chosen]
+    return Exact(len(chosen), regions, max(best, len(chosen)), out.status == "optimal" or len(chosen) >= best,
+                 len(listed), time.perf_counter() - t0, out)
+
+
+def _trimmed(g: _Bits, s: int) -> int:
+    """``s`` with members removed (highest position first) while it stays connected and at the floor."""
+    changed = True
+    while changed:
+        changed = False
+        ws = g.weight(s)
+        for u in sorted(bits(s), reverse=True):
+            if s != 1 << u and ws - g.w[u] >= g.floor and len(g.components(s & ~(1 << u))) == 1:
+                s &= ~(1 << u)
+                changed = True
+                break
+    return s

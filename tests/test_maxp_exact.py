@@ -1,0 +1,152 @@
+"""The exact network-capacity method (clusterplan.models.maxp_exact) against exhaustive search, on SYNTHETIC graphs
+generated here from seeds (nothing real)."""
+
+from __future__ import annotations
+
+import math
+import random
+
+import networkx as nx
+import pandas as pd
+import pytest
+
+import clusterplan as cp
+from clusterplan.models import capacity, maxp_exact
+
+from . import synthetic as syn
+
+
+def _partitions(items: list):
+    if not items:
+        yield []
+        return
+    first, rest = items[0], items[1:]
+    for p in _partitions(rest):
+        for k in range(len(p)):
+            yield p[:k] + [[first, *p[k]]] + p[k + 1:]
+        yield [[first], *p]
+
+
+def _exhaustive(g: nx.Graph, w: dict, floor: float) -> int:
+    """Most regions over every partition of every component (each block connected and at the floor)."""
+    total = 0
+    for comp in nx.connected_components(g):
+        best = 0
+        for p in _partitions(sorted(comp)):
+            if len(p) > best and all(sum(w[v] for v in b) >= floor and nx.is_connected(g.subgraph(b)) for b in p):
+                best = len(p)
+        total += best
+    return total
+
+
+def _random_instances(count: int, seed: int):
+    rng = random.Random(seed)
+    while count:
+        n = rng.randint(2, 9)
+        g = nx.gnp_random_graph(n, rng.uniform(0.15, 0.6), seed=rng.randint(0, 10**6))
+        w = {v: rng.randint(1, 9) for v in g}
+        floor = rng.randint(3, 16)
+        if all(sum(w[v] for v in c) >= floor for c in nx.connected_components(g)):
+            count -= 1
+            yield g, w, floor
+
+
+def _valid_packing(g: nx.Graph, w: dict, floor: float, regions: list) -> bool:
+    seen: set = set()
+    for r in regions:
+        if seen & r or not nx.is_connected(g.subgraph(r)) or sum(w[v] for v in r) < floor:
+            return False
+        seen |= r
+    return True
+
+
+def test_exact_count_and_bound_match_exhaustive_search():
+    for g, w, floor in _random_instances(120, seed=7):
+        truth = _exhaustive(g, w, floor)
+        got = maxp_exact.solve(g, w, floor, seconds=30)
+        assert got.proven and got.count == truth, (sorted(g.edges), w, floor)
+        assert _valid_packing(g, w, floor, got.regions) and len(got.regions) == truth
+        assert got.bound == truth
+        assert truth <= maxp_exact.bound(g, w, floor) <= sum(
+            math.floor(sum(w[v] for v in c) / floor) for c in nx.connected_components(g))
+
+
+def test_listing_finds_every_minimal_region_once():
+    for g, w, floor in _random_instances(40, seed=11):
+        listed = maxp_exact.minimal_regions(g, w, floor)
+        assert len(listed) == len(set(listed))
+        brute = set()
+        nodes = sorted(g.nodes)
+        for mask in range(1, 1 << len(nodes)):
+            s = frozenset(v for k, v in enumerate(nodes) if mask >> k & 1)
+            if sum(w[v] for v in s) < floor or not nx.is_connected(g.subgraph(s)):
+                continue
+            if not any(sum(w[v] for v in s - {u}) >= floor and len(s) > 1 and nx.is_connected(g.subgraph(s - {u}))
+                       for u in s):
+                brute.add(s)
+        assert set(listed) == brute
+
+
+def test_cut_area_bound_on_a_chain_of_villages():
+    # a path of 7 areas of 10 children, floor 30: children / floor = 2 and two regions of 3 fit; a hub with four
+    # leaves of 10 and floor 25 strands every leaf behind the hub: one region at most
+    path = nx.path_graph(7)
+    assert maxp_exact.bound(path, dict.fromkeys(path, 10), 30) == 2
+    star = nx.star_graph(4)
+    w = dict.fromkeys(star, 10)
+    assert maxp_exact.bound(star, w, 25) == 1 < math.floor(50 / 25)
+    assert maxp_exact.solve(star, w, 25).count == 1
+
+
+def _delaunay_like(n: int, seed: int) -> tuple[nx.Graph, dict]:
+    """A SYNTHETIC planar-ish graph: points on a jittered grid, rook and one diagonal per cell, children 30-139."""
+    rng = random.Random(seed)
+    side = math.ceil(math.sqrt(n))
+    nodes = [(x, y) for x in range(side) for y in range(side)][:n]
+    g = nx.Graph()
+    g.add_nodes_from(range(len(nodes)))
+    pos = {xy: k for k, xy in enumerate(nodes)}
+    for (x, y), k in pos.items():
+        for dx, dy in ((1, 0), (0, 1), (1, 1) if rng.random() < 0.5 else (1, -1)):
+            if (x + dx, y + dy) in pos:
+                g.add_edge(k, pos[x + dx, y + dy])
+    g = nx.relabel_nodes(g, {k: f"a{k}" for k in g})
+    return g, {v: rng.randint(30, 139) for v in sorted(g, key=lambda a: int(a[1:]))}
+
+
+def test_sixty_areas_proven_and_at_least_the_search():
+    g, w, floor = *_delaunay_like(60, seed=3), 255   # about three areas a region
+    got = maxp_exact.solve(g, w, floor, seconds=60)
+    assert got.proven and got.count == got.bound and _valid_packing(g, w, floor, got.regions)
+    grown = capacity.best_growth(g, pd.Series(w), floor, tries=50, seed=0, seconds=10)
+    assert len(set(grown.values())) <= got.count
+
+
+def test_too_many_regions_to_list_reports_the_bound_unproven():
+    g, w = _delaunay_like(100, seed=5)
+    got = maxp_exact.solve(g, w, 10 * 85, max_regions=1_000)
+    assert got.listed is None and not got.proven and got.bound == maxp_exact.bound(g, w, 10 * 85)
+
+
+def test_capacity_proves_an_optimum_below_children_over_floor():
+    # a SYNTHETIC 6 x 6 grid with diagonals; the search reaches the exact count, the bound comes down to it
+    g, w = _delaunay_like(36, seed=1)
+    floor = 200                                       # children / floor = 17; the most regions is 15
+    exact = maxp_exact.solve(g, w, floor)
+    simple = math.floor(sum(w.values()) / floor)
+    assert exact.proven and exact.count < simple, "the instance must be one where children / floor is not met"
+    pos = {v: (int(v[1:]) // 6 * 0.5, int(v[1:]) % 6 * 0.5) for v in g}
+    geo = syn.make(pos, w, list(g.edges), {"C": "a0"})
+    scn = {"model": "capacity", "reach": {"min": floor}, "solver": {"time_limit": 30}}
+    plan = cp.solve(geo, scn)
+    assert cp.check(plan, geo, scn) == []
+    assert plan.report.status == "optimal" and plan.report.objective == plan.report.bound == exact.count
+    assert any("exact search" in n for n in plan.report.notes)
+
+
+@pytest.mark.parametrize("floor", [150, 300])
+def test_start_is_used_and_answer_unchanged(floor):
+    g, w = _delaunay_like(25, seed=1)
+    cold = maxp_exact.solve(g, w, floor)
+    warm = maxp_exact.solve(g, w, floor, start=cold.regions)
+    assert cold.proven and warm.proven and cold.count == warm.count
