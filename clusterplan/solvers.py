@@ -229,3 +229,72 @@ def _highs_outcome(prob: pulp.LpProblem, seconds: float, gap_limit: float) -> Ou
         gap = abs(obj - bound) / max(abs(obj), 1e-9) if bound is not None and abs(bound) < 1e30 else None
         return Outcome(Status.FEASIBLE, obj, bound if gap is not None else None, gap, seconds, "highs", ver)
     return Outcome(Status.NO_SOLUTION, None, None, None, seconds, "highs", ver)
+
+
+def solve_set_packing(sets: list[list[int]], n_items: int, *, name: str = "highs", time_limit: float = 60.0,
+                      threads: int | None = None, seed: int = 0, start: list[int] = ()) -> tuple[Outcome, list[int]]:
+    """Choose the most of ``sets`` (each a list of item numbers below ``n_items``) with every item in at most one:
+    maximise sum z_s subject to sum over s holding i of z_s <= 1, z binary. ``start``: indices of a known packing.
+    Returns the outcome and the chosen indices. With HiGHS the model is passed to highspy in one piece (PuLP's row by
+    row transfer dominates on wide models); other solvers go through PuLP. HiGHS's presolve can overrun the time
+    limit on very wide models (hundreds of sets per item): callers keep the number of sets in proportion to it."""
+    if name.lower() != "highs":
+        prob = pulp.LpProblem("set_packing", pulp.LpMaximize)
+        z = [pulp.LpVariable(f"z{k:07d}", cat=pulp.LpBinary) for k in range(len(sets))]
+        prob += pulp.lpSum(z)
+        rows: dict[int, list[int]] = {}
+        for k, members in enumerate(sets):
+            for i in members:
+                rows.setdefault(i, []).append(k)
+        for i in sorted(rows):
+            if len(rows[i]) > 1:
+                prob += pulp.lpSum(z[k] for k in rows[i]) <= 1, f"item{i:06d}"
+        chosen = set(start)
+        for k, v in enumerate(z):
+            v.setInitialValue(1.0 if k in chosen else 0.0)
+        out = solve_problem(prob, name=name, time_limit=time_limit, threads=threads, seed=seed, warm=bool(start))
+        return out, [k for k, v in enumerate(z) if (v.varValue or 0) > 0.5] if out.status.is_ok else []
+    import highspy
+    import numpy as np
+    t0 = time.perf_counter()
+    m = len(sets)
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = m, n_items
+    lp.col_cost_ = np.full(m, -1.0)
+    lp.col_lower_, lp.col_upper_ = np.zeros(m), np.ones(m)
+    lp.row_lower_, lp.row_upper_ = np.full(n_items, -highspy.kHighsInf), np.ones(n_items)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = np.concatenate([[0], np.cumsum([len(s) for s in sets])]).astype(np.int32)
+    lp.a_matrix_.index_ = np.array([i for s in sets for i in sorted(s)], dtype=np.int32)
+    lp.a_matrix_.value_ = np.ones(int(lp.a_matrix_.start_[-1]))
+    lp.integrality_ = [highspy.HighsVarType.kInteger] * m
+    _silence_highs_banner()
+    h = highspy.Highs()
+    msg = bool(os.environ.get("CLUSTERPLAN_SOLVER_LOG"))
+    h.setOptionValue("output_flag", msg)
+    h.passModel(lp)
+    for k, v in {"time_limit": float(time_limit), "random_seed": seed, "mip_rel_gap": 0.0,
+                 **({"threads": threads} if threads else {})}.items():
+        h.setOptionValue(k, v)
+    if start:
+        sol = highspy.HighsSolution()
+        col = np.zeros(m)
+        col[list(start)] = 1.0
+        sol.col_value = list(col)
+        sol.value_valid = True
+        h.setSolution(sol)
+    h.run()
+    stop_if_terminated()
+    info = h.getInfo()
+    ver = f"HiGHS {h.version()} (highspy {package_version('highspy')})"
+    seconds = time.perf_counter() - t0
+    if info.primal_solution_status != 2:
+        return Outcome(Status.NO_SOLUTION, None, None, None, seconds, "highs", ver), []
+    chosen = [k for k, v in enumerate(h.getSolution().col_value) if v > 0.5]
+    obj = float(len(chosen))
+    bound = -info.mip_dual_bound if abs(info.mip_dual_bound) < 1e30 else None
+    status = Status.OPTIMAL if h.getModelStatus() == highspy.HighsModelStatus.kOptimal else Status.FEASIBLE
+    if status == Status.OPTIMAL:
+        bound = obj
+    gap = (bound - obj) / max(obj, 1.0) if bound is not None else None
+    return Outcome(status, obj, bound, gap, seconds, "highs", ver), chosen

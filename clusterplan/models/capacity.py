@@ -19,18 +19,23 @@ Four searches run in turn, each starting from the plan of the one before:
    windows of adjacent regions. Near the bound this is what finds the last regions: on Norfolk 2020 at the 600 floor
    it reaches the bound of 73, which proves 73 optimal.
 
+Between 2 and 3, while the plan is below children / floor, the **exact method** (:mod:`.maxp_exact`) runs with half
+the time left: a cut-area bound, then, where every minimal region can be listed, the set-packing MIP over all of them,
+which proves the true maximum (and often finds it) on small geographies; its regions then seed the searches.
+
 Each region's centre is the member area whose centroid gives its children the fewest child-minutes.
 
 Bounds, stated honestly. The reported ``bound`` is the sum over corridor components of floor(children in the
-component / floor), which contiguity can only lower; ``status`` is ``optimal`` only when the plan meets it. No bound
+component / floor), which contiguity can only lower, or the lower bound of :mod:`.maxp_exact` where it has one;
+``status`` is ``optimal`` only when the plan meets it. No bound
 from linear programming does better on real geographies: the LP relaxation of the set-packing model over connected
 regions (the root bound of branch-and-price, and the best that relaxing the one-region-per-area constraints in a
 Lagrangian way can reach) is at least 73.43 on Norfolk 2020 at the 600 floor, above the 73 of the simple bound
 (``python benchmarks/capacity_lp.py``: column generation over 20,166 regions, 12,094 of them within 10 children of
-the floor). Proving fewer than the simple bound needs integer reasoning over an astronomically large set of regions;
-we do not claim it. Before repacking, the second search was the catchment MIP with one root per area
-(:mod:`.assignment`); it found fewer regions (53 in 600 s on Norfolk) and its bound held only for precedence-shaped
-regions, so it was dropped.
+the floor). Proving fewer than the simple bound needs integer reasoning over every region: done exactly where they
+can be listed (:mod:`.maxp_exact`), not claimed where they cannot (Norfolk has over 20 million minimal regions).
+Before repacking, the second search was the catchment MIP with one root per area (:mod:`.assignment`); it found
+fewer regions (53 in 600 s on Norfolk) and its bound held only for precedence-shaped regions, so it was dropped.
 """
 
 from __future__ import annotations
@@ -62,10 +67,10 @@ def _fixed_count_note(target: int, m: fixcount.FixedCount, floor: float, at: flo
             f"rounds; {m.windows} window MIPs; {m.annealing_seconds:.1f} s annealing, {m.seconds:.1f} s in all)")
 
 
-def _exact_note(e: maxp_exact.Exact) -> str:
+def _exact_note(e: maxp_exact.Exact, cap: int) -> str:
     if e.listed is None:
-        return ("exact search: more minimal regions than can be listed (regions of this many areas); the bound is "
-                "the combinatorial one")
+        return (f"exact search: more than {cap:,} minimal regions (the most a solve of this time limit lists), so no "
+                "exact model; the bound is the cut-area one")
     what = "proved the optimum" if e.proven else f"stopped with {e.count} regions against a bound of {e.bound}"
     return (f"exact search: {e.listed:,} minimal regions listed; the set-packing MIP over them {what} in "
             f"{e.seconds:.1f} s")
@@ -78,6 +83,17 @@ def _bound_source(simple: int, comb: int, ub: int, floor: float) -> str:
     if ub == comb:
         return f"children stranded behind cut areas (clusterplan.models.maxp_exact); children / floor gives {simple}"
     return f"the set-packing MIP over every minimal region; children / floor gives {simple}"
+
+
+#: Minimal regions the exact method may list per second of ``solver.time_limit`` (and at most 100,000): a set-packing
+#: MIP much wider than its time allows is not solved in it (HiGHS's presolve can overrun the limit on such models).
+#: Tied to the scenario's limit, not to the clock, so the same scenario tries the same exact model on any machine.
+REGIONS_PER_SECOND = 1_000
+
+
+def exact_regions(time_limit: float) -> int:
+    """How many minimal regions the exact method may list in a solve of ``time_limit`` seconds."""
+    return int(min(100_000, REGIONS_PER_SECOND * time_limit))
 
 
 def upper_bound(graph: nx.Graph, under5: pd.Series, floor: float) -> int:
@@ -229,7 +245,8 @@ def solve(geo: Geography, scn: Scenario, ctx: Context) -> Plan:
         ub = min(ub, comb)
     if len(regions) < ub:
         exact = maxp_exact.solve(geo.corridors, under5.to_dict(), floor, start=regions, solver=scn.solver.name,
-                                 seconds=max(1.0, (limit - (time.perf_counter() - t0)) / 2))
+                                 seconds=max(1.0, (limit - (time.perf_counter() - t0)) / 2),
+                                 max_regions=exact_regions(scn.solver.time_limit))
         ub = min(ub, exact.bound)
         if exact.count > len(regions):
             regions = exact.regions
@@ -261,7 +278,7 @@ def solve(geo: Geography, scn: Scenario, ctx: Context) -> Plan:
              f"({done.seconds:.1f} s, the last gain at {last:.1f} s; stopped by {why}); children above the floor "
              f"{excess:.0f}, in no region before joining a neighbour {left:.0f}",
              *[_fixed_count_note(len(done.regions) + k + 1, m, floor, at) for k, (at, m) in enumerate(more)],
-             *([_exact_note(exact)] if exact is not None else []),
+             *([_exact_note(exact, exact_regions(scn.solver.time_limit))] if exact is not None else []),
              f"valid upper bound {ub} ({_bound_source(simple, comb, ub, floor)})"]
     seconds = time.perf_counter() - t0
     status = Status.OPTIMAL if n >= ub else Status.FEASIBLE

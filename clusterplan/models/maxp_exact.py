@@ -33,9 +33,8 @@ from collections.abc import Hashable, Iterator
 from dataclasses import dataclass
 
 import networkx as nx
-import pulp
 
-from ..solvers import Outcome, solve_problem
+from ..solvers import Outcome, solve_set_packing
 
 
 @dataclass(frozen=True)
@@ -180,20 +179,10 @@ def solve(graph: nx.Graph, weight: dict[Hashable, float], floor: float, *, secon
         return Exact(0, [], comb, False, None, time.perf_counter() - t0)
     index = {v: k for k, v in enumerate(g.nodes)}
     start_masks = {_trimmed(g, sum(1 << index[a] for a in r)) for r in start}
-    prob = pulp.LpProblem("capacity_exact", pulp.LpMaximize)
-    z = [pulp.LpVariable(f"z{k:07d}", cat="Binary") for k in range(len(listed))]
-    prob += pulp.lpSum(z)
-    holding: dict[int, list[int]] = {}
-    for k, r in enumerate(listed):
-        for a in bits(r):
-            holding.setdefault(a, []).append(k)
-        z[k].setInitialValue(1.0 if r in start_masks else 0.0)
-    for a in sorted(holding):
-        if len(holding[a]) > 1:
-            prob += pulp.lpSum(z[k] for k in holding[a]) <= 1, f"area{a:06d}"
-    out = solve_problem(prob, name=solver, time_limit=max(seconds - (time.perf_counter() - t0), 1.0),
-                        warm=bool(start_masks))
-    chosen = [listed[k] for k in range(len(listed)) if (z[k].varValue or 0) > 0.5] if out.status.is_ok else []
+    out, picked = solve_set_packing([list(bits(r)) for r in listed], len(g.nodes), name=solver,
+                                    time_limit=max(seconds - (time.perf_counter() - t0), 1.0),
+                                    start=[k for k, r in enumerate(listed) if r in start_masks])
+    chosen = [listed[k] for k in picked]
     best = min(comb, math.floor(out.bound + 1e-6)) if out.bound is not None else comb
     regions = [frozenset(g.nodes[k] for k in bits(r)) for r in chosen]
     return Exact(len(chosen), regions, max(best, len(chosen)), out.status == "optimal" or len(chosen) >= best,

@@ -1,0 +1,100 @@
+"""Network capacity where children / floor is not met: the exact method, and the search when regions are large.
+
+    python benchmarks/capacity_exact.py small      # SYNTHETIC 30-150 areas, 3 and 5 areas a region: exact vs search
+    python benchmarks/capacity_exact.py large      # SYNTHETIC 300 areas and real Norfolk, floors 10-20% of children
+    python benchmarks/capacity_exact.py england    # real English authorities, floors of 5,000 to 20,000 children
+
+Synthetic instances are the Voronoi geographies of ``benchmarks/scaling.py`` (generated, seeded, labelled
+synthetic). Each row runs the capacity model end to end (``clusterplan.solve``, the independent checker on every
+plan) and prints regions found, the bound it reports and how it was reached, the status and seconds; ``small`` also
+prints what the exact method alone proves (``clusterplan.models.maxp_exact.solve``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import time
+from pathlib import Path
+
+import clusterplan as cp
+from clusterplan import england
+from clusterplan.models import maxp_exact
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from scaling import synthetic_geography  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _row(label: str, geo: cp.Geography, floor: float, seconds: float, seed: int = 0) -> None:
+    scn = {"model": "capacity", "reach": {"min": floor}, "solver": {"time_limit": seconds, "seed": seed}}
+    t = time.perf_counter()
+    plan = cp.solve(geo, scn)
+    wall = time.perf_counter() - t
+    problems = cp.check(plan, geo, scn)
+    r = plan.report
+    children = float(geo.areas["under5"].sum())
+    simple = math.floor(children / floor)
+    how = next((n.split("(")[1].rstrip(")") for n in r.notes if n.startswith("valid upper bound")), "")
+    exact = next((n.split(": ", 1)[1] for n in r.notes if n.startswith("exact search")), "not needed")
+    print(f"| {label} | {len(geo.areas)} | {floor:,.0f} | {simple} | {r.objective:.0f} | {r.bound:.0f} | {r.status} | "
+          f"{wall:.1f} | {'ok' if not problems else problems[0]} | {exact[:90]} | {how[:60]} |", flush=True)
+
+
+def small(seconds: float) -> None:
+    print("\n### Exact method on small SYNTHETIC geographies (capacity model end to end; exact method alone)\n")
+    print("| instance | areas | floor | children / floor | regions | bound | status | s | checker | exact search "
+          "| bound from |\n|---|---|---|---|---|---|---|---|---|---|---|")
+    alone = []
+    for n in (30, 60, 100, 150):
+        geo = synthetic_geography(n, seed=n)
+        for per in (3, 5):
+            floor = 73 * per
+            _row(f"synthetic {n}, {per} areas a region", geo, floor, seconds)
+            t = time.perf_counter()
+            e = maxp_exact.solve(geo.corridors, geo.areas["under5"].to_dict(), floor, seconds=seconds)
+            alone.append((n, floor, e, time.perf_counter() - t))
+    print("\n| areas | floor | minimal regions | exact count | bound | proven | s |\n|---|---|---|---|---|---|---|")
+    for n, floor, e, s in alone:
+        print(f"| {n} | {floor} | {e.listed if e.listed is not None else 'over 100,000'} | {e.count} | {e.bound} | "
+              f"{e.proven} | {s:.1f} |")
+
+
+def large(seconds: float) -> None:
+    print("\n### Large regions: floors of 10-20% of a geography's children (capacity model end to end)\n")
+    print("| instance | areas | floor | children / floor | regions | bound | status | s | checker | exact search "
+          "| bound from |\n|---|---|---|---|---|---|---|---|---|---|---|")
+    cases = [("synthetic 300", synthetic_geography(300, seed=300)), ("Norfolk (real)", cp.datasets.norfolk())]
+    for label, geo in cases:
+        children = float(geo.areas["under5"].sum())
+        for share in (0.10, 0.15, 0.20):
+            floor = math.floor(children * share)
+            _row(f"{label}, floor {share:.0%} of children", geo, floor, seconds)
+
+
+def english(seconds: float, data: str) -> None:
+    print("\n### English authorities (real), floors of 5,000 to 20,000 children (capacity model end to end)\n")
+    print("| instance | areas | floor | children / floor | regions | bound | status | s | checker | exact search "
+          "| bound from |\n|---|---|---|---|---|---|---|---|---|---|---|")
+    for name in ("Kent", "Hampshire", "Cornwall", "Birmingham"):
+        geo = england.geography(name, data)
+        for floor in (5_000, 10_000, 20_000):
+            if geo.areas["under5"].sum() >= floor:
+                _row(name, geo, floor, seconds)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("what", choices=["small", "large", "england"], nargs="+")
+    ap.add_argument("--seconds", type=float, default=60.0, help="time limit of each capacity solve")
+    ap.add_argument("--data", default=str(ROOT.parent / "shared" / "data" / "england"))
+    a = ap.parse_args()
+    for w in a.what:
+        {"small": lambda: small(a.seconds), "large": lambda: large(a.seconds),
+         "england": lambda: english(a.seconds, a.data)}[w]()
+
+
+if __name__ == "__main__":
+    main()
