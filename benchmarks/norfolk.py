@@ -73,7 +73,7 @@ def bench_sites(geo, runs: int) -> None:
          "solver s": r.seconds, "end-to-end s (median)": round(sec, 1)}])
 
 
-def spopt_maxp(geo, seed: int):
+def spopt_maxp(geo, seed: int, floor: float = 600):
     import libpysal
     from spopt.region import MaxPHeuristic
     pos = {a: n for n, a in enumerate(geo.areas.index)}  # spopt indexes weights by position
@@ -82,7 +82,7 @@ def spopt_maxp(geo, seed: int):
     gdf = geo.areas[["under5", "idaci", "geometry"]].reset_index(drop=True)
     np.random.seed(seed)
     random.seed(seed)
-    model = MaxPHeuristic(gdf, w, ["idaci"], "under5", 600, top_n=2)
+    model = MaxPHeuristic(gdf, w, ["idaci"], "under5", floor, top_n=2)
     model.solve()
     return int(model.p)
 

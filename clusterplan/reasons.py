@@ -1,9 +1,11 @@
 """Why each centre was amalgamated: the binding reason in plain words, derived from the model.
 
 For every centre an amalgamation plan does not keep, the scenario is re-solved with that centre locked open (a
-what-if). The re-solve gives the exact cost of the lock (deprivation-weighted child-minutes and the children who
-would change centre); a MIP's LP reduced costs would only be a local estimate of it. The binding reason is the
-first that applies of:
+what-if): the model is built once in HiGHS and each lock is a bound change on it
+(:func:`clusterplan.models.amalgamate.what_if_open`), falling back to a full solve where it cannot be reused or finds
+no plan. The re-solve gives the exact cost of the lock (deprivation-weighted child-minutes and the children who would
+change centre); a MIP's LP reduced costs would only be a local estimate of it. The binding reason is the first that
+applies of:
 
 1. the lock is impossible: the re-solve is infeasible; with a travel limit that leaves fewer children than the floor
    within reach of the centre, the limit is named, else the diagnosis names the rule that blocks it (a district
@@ -25,6 +27,7 @@ import pandas as pd
 
 from . import progress, registry
 from .alternatives import changed_areas
+from .check import check
 from .errors import InfeasibleError, ScenarioError
 from .geography import Geography
 from .models.status_quo import today as todays_catchments
@@ -49,6 +52,9 @@ def reasons(geo: Geography, scenario: Scenario | dict[str, Any], plan: Plan | No
     names = geo.centres["name"].to_dict()
     rows = []
     merged = plan.centres[plan.centres["status"] == "amalgamated"]
+    # one model built once and re-solved per centre where the model allows it (the lock is a bound change)
+    what_if_open = getattr(registry.load(scn.model), "what_if_open", None)
+    resolve = what_if_open(geo, scn, plan) if what_if_open is not None and len(merged) else None
     for _, c in progress.items(list(merged.iterrows()), "why each amalgamation"):
         j = c["centre"]
         r0 = int(reach_today.get(j, 0))
@@ -58,7 +64,11 @@ def reasons(geo: Geography, scenario: Scenario | dict[str, Any], plan: Plan | No
                "reach_today": r0, "lock_cost": None, "lock_cost_pct": None, "children_moved_if_kept": None,
                "knife_edge": False}
         try:
-            alt = solve(geo, what_if)
+            alt = resolve(j, what_if) if resolve is not None else None
+            if alt is not None:
+                check(alt, geo, what_if, raise_on_violation=True)   # a re-solved plan is checked like any other
+            else:
+                alt = solve(geo, what_if)
         except InfeasibleError as exc:
             limit = scn.travel.max_minutes
             near = geo.areas["under5"][geo.centre_minutes[j] <= limit].sum() if limit is not None else None

@@ -209,6 +209,43 @@ def solve_problem(prob: pulp.LpProblem, *, name: str = "highs", time_limit: floa
     return Outcome(status, obj, bound, 0.0 if status == Status.OPTIMAL else None, seconds, key, ver)
 
 
+class HighsModel:
+    """A PuLP problem built into HiGHS once and re-solved after changing variable bounds (what-if re-solves: lock a
+    centre open, close another) without rebuilding it in PuLP or passing it to HiGHS again. Each :meth:`solve`
+    restores the bounds it changed, so the model is the original again between what-ifs; values are read back into
+    the PuLP variables as after ``prob.solve``. HiGHS only: other solvers rebuild (callers fall back)."""
+
+    def __init__(self, prob: pulp.LpProblem, *, gap: float = 0.0, threads: int | None = None, seed: int = 0):
+        msg = bool(os.environ.get("CLUSTERPLAN_SOLVER_LOG"))
+        if not msg:
+            _silence_highs_banner()
+        self.prob, self.gap = prob, gap
+        self.solver = _HiGHS(msg=msg, gapRel=gap, threads=threads, random_seed=seed, mip_abs_gap=1e-6)
+        self.solver.createAndConfigureSolver(prob)
+        self.solver.buildSolverModel(prob)
+
+    def solve(self, bounds: dict[pulp.LpVariable, tuple[float, float]], time_limit: float) -> Outcome:
+        """Solve with ``bounds`` (variable -> (lower, upper)) in place of the model's own, within ``time_limit``
+        seconds; the model's bounds are restored afterwards."""
+        import highspy
+        h = self.prob.solverModel
+        inf = highspy.kHighsInf
+        for v, (lo, hi) in bounds.items():
+            h.changeColBounds(v.index, lo, hi)
+        h.setOptionValue("time_limit", float(time_limit))
+        t0 = time.perf_counter()
+        try:
+            h.run()
+            self.prob.assignStatus(*self.solver.findSolutionValues(self.prob))
+            out = _highs_outcome(self.prob, time.perf_counter() - t0, self.gap)   # before any change resets it
+        finally:
+            for v in bounds:
+                h.changeColBounds(v.index, -inf if v.lowBound is None else v.lowBound,
+                                  inf if v.upBound is None else v.upBound)
+        stop_if_terminated()
+        return out
+
+
 def _highs_outcome(prob: pulp.LpProblem, seconds: float, gap_limit: float) -> Outcome:
     import highspy
     h = prob.solverModel

@@ -112,6 +112,32 @@ def test_reasons_give_the_exact_cost_of_each_lock(truth):
         assert r["reason"] and "keeping it open costs" in r["reason"]
 
 
+def test_what_if_reuses_one_built_model_and_agrees_with_a_full_solve(truth):
+    """Reasons lock each amalgamated centre open by a bound change on one model built once; each re-solve must give
+    the exhaustive optimum with that centre kept, pass the checker, and leave the model as it was (bounds restored:
+    the same lock twice, in between another, gives the same plan)."""
+    from clusterplan.models import amalgamate
+    from clusterplan.scenario import Scenario
+    geo = path_geo()
+    scn = Scenario.from_dict(SCN)
+    plan = cp.solve(geo, scn)
+    resolve = amalgamate.what_if_open(geo, scn, plan)
+    merged = sorted(plan.centres.loc[plan.centres["status"] == "amalgamated", "centre"])
+    assert resolve is not None and merged
+    first = None
+    for j in merged + merged[:1]:
+        what_if = scn.model_copy(update={"centres": scn.centres.model_copy(update={"keep": [j]})})
+        alt_plan = resolve(j, what_if)
+        assert cp.check(alt_plan, geo, what_if) == [] and j in alt_plan.kept
+        assert alt_plan.report.objective == pytest.approx(min(c for s, c in truth.items() if j in s), abs=0.1)
+        if j == merged[0]:
+            if first is not None:
+                assert alt_plan.assignment.equals(first.assignment)
+            first = alt_plan
+    cbc = scn.model_copy(update={"solver": scn.solver.model_copy(update={"name": "cbc"})})
+    assert amalgamate.what_if_open(geo, cbc, plan) is None   # other solvers re-solve in full
+
+
 def test_reason_names_a_floor_the_centre_cannot_reach_alone():
     geo = path_geo()
     scn = {**SCN, "reach": {"min": 250}}

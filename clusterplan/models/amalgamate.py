@@ -7,6 +7,7 @@ same model with every located centre locked open and no reach floor).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 from .. import governance, measures
@@ -14,7 +15,8 @@ from ..errors import ScenarioError
 from ..geography import Geography
 from ..plan import Plan
 from ..scenario import Scenario, district_names, locked_centres
-from . import catchment, status_quo
+from ..solvers import Deadline, HighsModel
+from . import assignment, catchment, status_quo
 from .assignment import Spec
 from .base import Context, report
 
@@ -60,13 +62,46 @@ def nesting(geo: Geography, cs) -> dict:
 
 def solve(geo: Geography, scn: Scenario, ctx: Context) -> Plan:
     """Which centres stay, their catchments, and what each amalgamated centre merges into."""
-    fac = measures.facilities(geo, "centres")
-    today = status_quo.today(geo, scn, ctx.deadline)
     res = catchment.run(geo, replace(spec(geo, scn), **ctx.restrict), scn, ctx, what="amalgamation")
-    kept = set(res.assign.unique())
-    status = {j: ("kept" if j in kept else "amalgamated") for j in fac.index}
-    merged = catchment.absorbed_by(today.assign, res.assign, geo.areas["under5"])
     rep = report(res.outcome, scn, res.scope("centres"), ctx, res.k, res.notes)
     rep = catchment.certify(geo, scn, rep, spec(geo, scn), ctx)
-    return Plan.from_assignment(geo, scn, res.assign, fac, geo.centre_minutes[fac.index], status=status,
-                                merged_into=merged, report=rep, notes=catchment.unlocated_note(geo) + res.notes)
+    return _plan(geo, scn, res.assign, rep, ctx, res.notes)
+
+
+def _plan(geo: Geography, scn: Scenario, assign, rep, ctx: Context, notes: list[str]) -> Plan:
+    fac = measures.facilities(geo, "centres")
+    today = status_quo.today(geo, scn, ctx.deadline)
+    kept = set(assign.unique())
+    status = {j: ("kept" if j in kept else "amalgamated") for j in fac.index}
+    merged = catchment.absorbed_by(today.assign, assign, geo.areas["under5"])
+    return Plan.from_assignment(geo, scn, assign, fac, geo.centre_minutes[fac.index], status=status,
+                                merged_into=merged, report=rep, notes=catchment.unlocated_note(geo) + notes)
+
+
+def what_if_open(geo: Geography, scn: Scenario, plan: Plan) -> Callable[[str, Scenario], Plan | None] | None:
+    """For re-solves of ``plan``'s scenario with one more centre locked open (:mod:`clusterplan.reasons`): a
+    function ``(centre, what-if scenario) -> Plan`` that re-solves one model built once in HiGHS with that centre's
+    ``y`` fixed to 1 (same candidates and contiguity as ``plan``), or None where the model cannot be reused (another
+    solver, per-district policies, a plan that needed exact flow contiguity). The function returns None when the re-
+    solve finds no plan: the caller then solves the what-if in full, which explains an infeasible one. Plans come
+    back unchecked, like a model's: the caller checks them."""
+    if scn.solver.name.lower() != "highs" or scn.policies or plan.report.candidates is None \
+            or "exact flow" in plan.report.scope:
+        return None
+    sp = replace(spec(geo, scn), k=plan.report.candidates)
+    start = assignment.heuristic(geo.areas, geo.corridors, sp)
+    built = assignment.build(geo.areas, geo.corridors, sp, name="what_if", extra=start)
+    model = HighsModel(built.prob, gap=scn.solver.gap, threads=scn.solver.threads, seed=scn.solver.seed)
+
+    def resolve(centre: str, what_if: Scenario) -> Plan | None:
+        if centre not in built.y:
+            return None
+        ctx = Context(plan.report.input_hash, Deadline.start(what_if.solver.time_limit))
+        out = model.solve({built.y[centre]: (1.0, 1.0)}, ctx.deadline.left())
+        if not out.status.is_ok:
+            return None
+        note = [f"what-if re-solve of the built model with {centre} locked open"]
+        rep = report(out, what_if, plan.report.scope, ctx, plan.report.candidates, note)
+        return _plan(geo, what_if, assignment.extract(built), rep, ctx, note)
+
+    return resolve
