@@ -85,6 +85,11 @@ def _bound_source(simple: int, comb: int, ub: int, floor: float) -> str:
     return f"the set-packing MIP over every minimal region; children / floor gives {simple}"
 
 
+#: Areas per region (areas / bound) from which neighbourhood repacking is skipped for the fixed-count search: with
+#: regions of dozens of areas its candidate regions and MIPs grow, and on Norfolk at a floor of 5,893 (bound 7) it
+#: made 6 moves in 48 s and no gain where the fixed-count search finds the 7th region at once.
+LARGE_REGIONS = 15
+
 #: Minimal regions the exact method may list per second of ``solver.time_limit`` (and at most 100,000): a set-packing
 #: MIP much wider than its time allows is not solved in it (HiGHS's presolve can overrun the limit on such models).
 #: Tied to the scenario's limit, not to the clock, so the same scenario tries the same exact model on any machine.
@@ -238,6 +243,7 @@ def solve(geo: Geography, scn: Scenario, ctx: Context) -> Plan:
     added = 0
     if grew < ub:
         grown, added = improve(geo.corridors, under5, floor, grown, seed=scn.solver.seed, seconds=budget)
+    t_local = time.perf_counter()
     regions = rp.packing(geo.corridors, under5, floor, grown)
     exact, comb = None, ub
     if len(regions) < ub:   # below children / floor: a sharper bound, and a proof where the regions can be listed
@@ -251,8 +257,9 @@ def solve(geo: Geography, scn: Scenario, ctx: Context) -> Plan:
         if exact.count > len(regions):
             regions = exact.regions
     t2 = time.perf_counter()
+    large = len(geo.areas) >= LARGE_REGIONS * ub   # repacking's moves slow down; the fixed-count search does not
     done = rp.repack(geo.corridors, under5, floor, regions, bound=ub, seed=scn.solver.seed,
-                     seconds=max(0.0, limit - (t2 - t0) - 2.0), solver=scn.solver.name)
+                     seconds=0.0 if large else max(0.0, limit - (t2 - t0) - 2.0), solver=scn.solver.name)
     excess, left = rp.slack(under5, done.regions, floor)
     whole = rp.partition(geo.corridors, under5, done.regions)
     more: list[tuple[float, fixcount.FixedCount]] = []   # (seconds into the solve at its end, outcome)
@@ -272,11 +279,14 @@ def solve(geo: Geography, scn: Scenario, ctx: Context) -> Plan:
     why = {"bound": "it reached the bound", "stall": f"no gain in its last {done.stall} moves",
            "covered": "every area being in a region (nothing left over to gather)",
            "time": "the time limit (a longer run may find more)"}[done.stopped]
+    repacked = (f"neighbourhood repacking: {done.start} -> {len(done.regions)} regions in {done.moves} moves "
+                f"({done.seconds:.1f} s, the last gain at {last:.1f} s; stopped by {why}); children above the floor "
+                f"{excess:.0f}, in no region before joining a neighbour {left:.0f}")
+    if large and done.stopped != "bound":
+        repacked = (f"neighbourhood repacking: skipped (regions of {len(geo.areas) / ub:.0f} or more areas: its moves "
+                    f"slow down there, the fixed-count search does not)")
     notes = [f"region growing: {grew} regions in {t1 - t0:.1f} s; local search (re-growing adjacent regions into "
-             f"one more) added {added} in {t2 - t1:.1f} s",
-             f"neighbourhood repacking: {done.start} -> {len(done.regions)} regions in {done.moves} moves "
-             f"({done.seconds:.1f} s, the last gain at {last:.1f} s; stopped by {why}); children above the floor "
-             f"{excess:.0f}, in no region before joining a neighbour {left:.0f}",
+             f"one more) added {added} in {t_local - t1:.1f} s", repacked,
              *[_fixed_count_note(len(done.regions) + k + 1, m, floor, at) for k, (at, m) in enumerate(more)],
              *([_exact_note(exact, exact_regions(scn.solver.time_limit))] if exact is not None else []),
              f"valid upper bound {ub} ({_bound_source(simple, comb, ub, floor)})"]
