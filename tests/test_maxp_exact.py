@@ -14,17 +14,7 @@ import clusterplan as cp
 from clusterplan.models import capacity, maxp_exact
 
 from . import synthetic as syn
-
-
-def _partitions(items: list):
-    if not items:
-        yield []
-        return
-    first, rest = items[0], items[1:]
-    for p in _partitions(rest):
-        for k in range(len(p)):
-            yield p[:k] + [[first, *p[k]]] + p[k + 1:]
-        yield [[first], *p]
+from .test_properties import _partitions
 
 
 def _exhaustive(g: nx.Graph, w: dict, floor: float) -> int:

@@ -111,7 +111,8 @@ class _Bits:
     def regions_from(self, v: int, allowed: int) -> Iterator[tuple[int, float, float]]:
         """Every connected set inside ``allowed`` holding ``v`` that reaches the floor while each smaller set on its
         way did not, each once (the listing of the module docstring; minimality is checked by the caller), with its
-        children and the fewest children of a member."""
+        children and the fewest children of a member; each set grown below the floor on the way is yielded as 0 (a
+        step, so that the caller can stop a listing that grows without end)."""
         w, adj, floor = self.w, self.adj, self.floor
         if w[v] >= floor:
             yield 1 << v, w[v], w[v]
@@ -130,6 +131,11 @@ class _Bits:
                 else:
                     bar = barred | (frontier & (b - 1))          # frontier areas passed over before u
                     stack.append((s2, w2, light2, (f | adj[u]) & allowed & ~s2 & ~bar, bar))
+                    yield 0, w2, light2                          # a set below the floor: a step, not a region
+
+
+#: Sets grown below the floor that the listing may visit per minimal region it is allowed (see :func:`_list`).
+STEPS_PER_REGION = 20
 
 
 def bits(mask: int) -> Iterator[int]:
@@ -155,11 +161,17 @@ def minimal_regions(graph: nx.Graph, weight: dict[Hashable, float], floor: float
 
 
 def _list(g: _Bits, max_regions: int) -> list[int] | None:
+    """Every minimal region, or None past ``max_regions`` of them or past ``STEPS_PER_REGION * max_regions`` sets
+    grown on the way (sets below the floor, which can be many more than the regions when regions are large)."""
     out: list[int] = []
+    steps = 0
     for v in range(len(g.nodes)):
         allowed = g.all & ~((1 << v) - 1)                         # v and the areas after it
         for r, wr, light in g.regions_from(v, allowed):
-            if g.minimal(r, wr, light):
+            steps += 1
+            if steps > STEPS_PER_REGION * max_regions:
+                return None
+            if r and g.minimal(r, wr, light):
                 out.append(r)
                 if len(out) > max_regions:
                     return None
