@@ -86,6 +86,8 @@ def test_cut_area_bound_on_a_chain_of_villages():
     w = dict.fromkeys(star, 10)
     assert maxp_exact.bound(star, w, 25) == 1 < math.floor(50 / 25)
     assert maxp_exact.solve(star, w, 25).count == 1
+    nothing = maxp_exact.solve(path, dict.fromkeys(path, 1), 10)            # no connected set reaches the floor
+    assert nothing.proven and nothing.count == nothing.bound == 0
 
 
 def _delaunay_like(n: int, seed: int) -> tuple[nx.Graph, dict]:

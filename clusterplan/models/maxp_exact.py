@@ -189,6 +189,8 @@ def solve(graph: nx.Graph, weight: dict[Hashable, float], floor: float, *, secon
     listed = _list(g, max_regions)
     if listed is None:
         return Exact(0, [], comb, False, None, time.perf_counter() - t0)
+    if not listed:                                                # no connected set reaches the floor
+        return Exact(0, [], 0, True, 0, time.perf_counter() - t0)
     index = {v: k for k, v in enumerate(g.nodes)}
     start_masks = {_trimmed(g, sum(1 << index[a] for a in r)) for r in start}
     out, picked = solve_set_packing([list(bits(r)) for r in listed], len(g.nodes), name=solver,
