@@ -241,7 +241,9 @@ def solve(geo: Geography, scn: Scenario, ctx: Context) -> Plan:
     grew = len(set(grown.values()))
     t1 = time.perf_counter()
     added = 0
-    if grew < ub:
+    # regions of many areas: the local search and repacking slow down with them, the fixed-count search does not
+    large = len(geo.areas) >= LARGE_REGIONS * ub
+    if grew < ub and not large:
         grown, added = improve(geo.corridors, under5, floor, grown, seed=scn.solver.seed, seconds=budget)
     t_local = time.perf_counter()
     regions = rp.packing(geo.corridors, under5, floor, grown)
@@ -257,7 +259,6 @@ def solve(geo: Geography, scn: Scenario, ctx: Context) -> Plan:
         if exact.count > len(regions):
             regions = exact.regions
     t2 = time.perf_counter()
-    large = len(geo.areas) >= LARGE_REGIONS * ub   # repacking's moves slow down; the fixed-count search does not
     done = rp.repack(geo.corridors, under5, floor, regions, bound=ub, seed=scn.solver.seed,
                      seconds=0.0 if large else max(0.0, limit - (t2 - t0) - 2.0), solver=scn.solver.name)
     excess, left = rp.slack(under5, done.regions, floor)
@@ -282,11 +283,11 @@ def solve(geo: Geography, scn: Scenario, ctx: Context) -> Plan:
     repacked = (f"neighbourhood repacking: {done.start} -> {len(done.regions)} regions in {done.moves} moves "
                 f"({done.seconds:.1f} s, the last gain at {last:.1f} s; stopped by {why}); children above the floor "
                 f"{excess:.0f}, in no region before joining a neighbour {left:.0f}")
-    if large and done.stopped != "bound":
-        repacked = (f"neighbourhood repacking: skipped (regions of {len(geo.areas) / ub:.0f} or more areas: its moves "
-                    f"slow down there, the fixed-count search does not)")
-    notes = [f"region growing: {grew} regions in {t1 - t0:.1f} s; local search (re-growing adjacent regions into "
-             f"one more) added {added} in {t_local - t1:.1f} s", repacked,
+    local = f"local search (re-growing adjacent regions into one more) added {added} in {t_local - t1:.1f} s"
+    if large and grew < ub:
+        local, repacked = (f"local search and neighbourhood repacking: skipped (regions of {len(geo.areas) / ub:.0f} "
+                           "or more areas: they slow down there, the fixed-count search does not)"), None
+    notes = [f"region growing: {grew} regions in {t1 - t0:.1f} s; {local}", *([repacked] if repacked else []),
              *[_fixed_count_note(len(done.regions) + k + 1, m, floor, at) for k, (at, m) in enumerate(more)],
              *([_exact_note(exact, exact_regions(scn.solver.time_limit))] if exact is not None else []),
              f"valid upper bound {ub} ({_bound_source(simple, comb, ub, floor)})"]
