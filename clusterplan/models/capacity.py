@@ -19,6 +19,9 @@ Four searches run in turn, each starting from the plan of the one before:
    windows of adjacent regions. Near the bound this is what finds the last regions: on Norfolk 2020 at the 600 floor
    it reaches the bound of 73, which proves 73 optimal.
 
+With regions of ``LARGE_REGIONS`` or more areas (areas / bound: floors of 10-20% of the children), 2 and 3 are
+skipped: their moves grow with the regions, and the fixed-count search finds such regions directly.
+
 Between 2 and 3, while the plan is below children / floor, the **exact method** (:mod:`.maxp_exact`) runs with half
 the time left: a cut-area bound, then, where every minimal region can be listed, the set-packing MIP over all of them,
 which proves the true maximum (and often finds it) on small geographies; its regions then seed the searches.
