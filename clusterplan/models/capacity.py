@@ -254,10 +254,11 @@ def solve(geo: Geography, scn: Scenario, ctx: Context) -> Plan:
     if len(regions) < ub:   # below children / floor: a sharper bound, and a proof where the regions can be listed
         comb = maxp_exact.bound(geo.corridors, under5.to_dict(), floor)
         ub = min(ub, comb)
+    cap = exact_regions(scn.solver.time_limit)
     if len(regions) < ub:
         exact = maxp_exact.solve(geo.corridors, under5.to_dict(), floor, start=regions, solver=scn.solver.name,
-                                 seconds=max(1.0, (limit - (time.perf_counter() - t0)) / 2),
-                                 max_regions=exact_regions(scn.solver.time_limit))
+                                 seconds=max(1.0, (limit - (time.perf_counter() - t0)) / 2), max_regions=cap,
+                                 cut_bound=comb)
         ub = min(ub, exact.bound)
         if exact.count > len(regions):
             regions = exact.regions
@@ -292,7 +293,7 @@ def solve(geo: Geography, scn: Scenario, ctx: Context) -> Plan:
                            "or more areas: they slow down there, the fixed-count search does not)"), None
     notes = [f"region growing: {grew} regions in {t1 - t0:.1f} s; {local}", *([repacked] if repacked else []),
              *[_fixed_count_note(len(done.regions) + k + 1, m, floor, at) for k, (at, m) in enumerate(more)],
-             *([_exact_note(exact, exact_regions(scn.solver.time_limit))] if exact is not None else []),
+             *([_exact_note(exact, cap)] if exact is not None else []),
              f"valid upper bound {ub} ({_bound_source(simple, comb, ub, floor)})"]
     seconds = time.perf_counter() - t0
     status = Status.OPTIMAL if n >= ub else Status.FEASIBLE

@@ -99,10 +99,9 @@ class _Bits:
                     best = min(best, 1 + sum(self.simple(d) for d in rest))
         return best
 
-    def minimal(self, s: int, ws: float | None = None, lightest: float = 0.0) -> bool:
-        """No member of ``s`` can be removed keeping it connected and at the floor (``ws``: its children, if known;
-        ``lightest``: the fewest children of a member, if known, which settles most sets at once)."""
-        ws = self.weight(s) if ws is None else ws
+    def minimal(self, s: int, ws: float, lightest: float) -> bool:
+        """No member of ``s`` can be removed keeping it connected and at the floor (``ws``: its children;
+        ``lightest``: the fewest children of a member, which settles most sets at once)."""
         if ws - lightest < self.floor:
             return True
         heavy = [u for u in bits(s) if ws - self.w[u] >= self.floor]    # members whose loss keeps it at the floor
@@ -179,13 +178,15 @@ def _list(g: _Bits, max_regions: int) -> list[int] | None:
 
 
 def solve(graph: nx.Graph, weight: dict[Hashable, float], floor: float, *, seconds: float = 60.0,
-          max_regions: int = 100_000, solver: str = "highs", start: list[frozenset] = ()) -> Exact:
+          max_regions: int = 100_000, solver: str = "highs", start: list[frozenset] = (),
+          cut_bound: int | None = None) -> Exact:
     """The most regions (connected, each with at least ``floor`` children; ``weight``: node -> children) packable in
     ``graph``, by the set-packing MIP over every minimal region, within ``seconds``. ``start``: a known packing (its
-    regions are trimmed to minimal ones and given to the solver as a start)."""
+    regions are trimmed to minimal ones and given to the solver as a start). ``cut_bound``: :func:`bound` of the
+    same graph, if the caller has it already."""
     t0 = time.perf_counter()
     g = _Bits(graph, weight, floor)
-    comb = sum(g.bound(c) for c in g.components(g.all))
+    comb = sum(g.bound(c) for c in g.components(g.all)) if cut_bound is None else cut_bound
     listed = _list(g, max_regions)
     if listed is None:
         return Exact(0, [], comb, False, None, time.perf_counter() - t0)
