@@ -268,6 +268,27 @@ def _highs_outcome(prob: pulp.LpProblem, seconds: float, gap_limit: float) -> Ou
     return Outcome(Status.NO_SOLUTION, None, None, None, seconds, "highs", ver)
 
 
+def set_packing_problem(sets, value: list[float] | None = None, start=(), *,
+                        name: str = "set_packing") -> tuple[pulp.LpProblem, list[pulp.LpVariable]]:
+    """The PuLP model: maximise sum value_s z_s (value 1 each if not given) subject to sum over s holding i of
+    z_s <= 1 for every item i in two or more of ``sets`` (iterables of item numbers), z binary, with the sets of
+    ``start`` (indices) as initial values."""
+    prob = pulp.LpProblem(name, pulp.LpMaximize)
+    z = [pulp.LpVariable(f"z{k:07d}", cat=pulp.LpBinary) for k in range(len(sets))]
+    prob += pulp.lpSum(z) if value is None else pulp.lpSum(value[k] * z[k] for k in range(len(sets)))
+    rows: dict[int, list[int]] = {}
+    for k, members in enumerate(sets):
+        for i in members:
+            rows.setdefault(i, []).append(k)
+    for i in sorted(rows):
+        if len(rows[i]) > 1:
+            prob += pulp.lpSum(z[k] for k in rows[i]) <= 1, f"item{i:06d}"
+    chosen = set(start)
+    for k, v in enumerate(z):
+        v.setInitialValue(1.0 if k in chosen else 0.0)
+    return prob, z
+
+
 def solve_set_packing(sets: list[list[int]], n_items: int, *, name: str = "highs", time_limit: float = 60.0,
                       threads: int | None = None, seed: int = 0, start: list[int] = ()) -> tuple[Outcome, list[int]]:
     """Choose the most of ``sets`` (each a list of item numbers below ``n_items``) with every item in at most one:
@@ -276,19 +297,7 @@ def solve_set_packing(sets: list[list[int]], n_items: int, *, name: str = "highs
     row transfer dominates on wide models); other solvers go through PuLP. HiGHS's presolve can overrun the time
     limit on very wide models (hundreds of sets per item): callers keep the number of sets in proportion to it."""
     if name.lower() != "highs":
-        prob = pulp.LpProblem("set_packing", pulp.LpMaximize)
-        z = [pulp.LpVariable(f"z{k:07d}", cat=pulp.LpBinary) for k in range(len(sets))]
-        prob += pulp.lpSum(z)
-        rows: dict[int, list[int]] = {}
-        for k, members in enumerate(sets):
-            for i in members:
-                rows.setdefault(i, []).append(k)
-        for i in sorted(rows):
-            if len(rows[i]) > 1:
-                prob += pulp.lpSum(z[k] for k in rows[i]) <= 1, f"item{i:06d}"
-        chosen = set(start)
-        for k, v in enumerate(z):
-            v.setInitialValue(1.0 if k in chosen else 0.0)
+        prob, z = set_packing_problem(sets, start=start)
         out = solve_problem(prob, name=name, time_limit=time_limit, threads=threads, seed=seed, warm=bool(start))
         return out, [k for k, v in enumerate(z) if (v.varValue or 0) > 0.5] if out.status.is_ok else []
     import highspy

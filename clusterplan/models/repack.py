@@ -38,11 +38,10 @@ from dataclasses import dataclass
 import networkx as nx
 import numpy as np
 import pandas as pd
-import pulp
 
 from .. import progress
 from ..errors import SolverError
-from ..solvers import solve_problem
+from ..solvers import set_packing_problem, solve_problem
 
 
 @dataclass(frozen=True)
@@ -139,18 +138,7 @@ def _grow(g: _Graph, seed: int, allowed: set[int], floor: float, rng: np.random.
 def _best_subset(candidates: list[frozenset[int]], current: list[int], cost: list[float], *, solver: str,
                  max_nodes: int, seconds: float) -> list[int]:
     """The set-packing MIP over ``candidates`` (indices into it returned), warm-started from ``current``."""
-    prob = pulp.LpProblem("repack", pulp.LpMaximize)
-    x = [pulp.LpVariable(f"x{j:05d}", cat="Binary") for j in range(len(candidates))]
-    prob += pulp.lpSum((1.0 - cost[j]) * x[j] for j in range(len(candidates)))
-    covering: dict[int, list[int]] = {}
-    for j, region in enumerate(candidates):
-        for a in region:
-            covering.setdefault(a, []).append(j)
-    for a in sorted(covering):
-        if len(covering[a]) > 1:
-            prob += pulp.lpSum(x[j] for j in covering[a]) <= 1, f"area{a:06d}"
-    for j in range(len(candidates)):
-        x[j].setInitialValue(1.0 if j in current else 0.0)
+    prob, x = set_packing_problem(candidates, [1.0 - c for c in cost], current, name="repack")
     out = solve_problem(prob, name=solver, time_limit=seconds, warm=True, max_nodes=max_nodes)
     if out.status not in ("optimal", "feasible"):  # the warm start is a solution: anything else is a solver fault
         raise SolverError(f"neighbourhood repacking: solver '{solver}' returned {out.status} on a problem with a "
