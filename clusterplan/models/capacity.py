@@ -73,7 +73,7 @@ def _fixed_count_note(target: int, m: fixcount.FixedCount, floor: float, at: flo
 def _exact_note(e: maxp_exact.Exact, cap: int) -> str:
     if e.listed is None:
         return (f"exact search: more than {cap:,} minimal regions (the most a solve of this time limit lists), so no "
-                "exact model; the bound is the cut-area one")
+                "exact model")
     what = "proved the optimum" if e.proven else f"stopped with {e.count} regions against a bound of {e.bound}"
     return (f"exact search: {e.listed:,} minimal regions listed; the set-packing MIP over them {what} in "
             f"{e.seconds:.1f} s")
