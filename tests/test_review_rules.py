@@ -185,7 +185,7 @@ def test_nesting_hard_soft_and_explained():
 
 
 # ---------------------------------------------------------------------- amalgamation: school sites and nesting
-def test_keep_school_sites_and_transfer_cost_on_norfolk(norfolk):
+def test_keep_school_sites_on_norfolk(norfolk):
     base = load(NORFOLK / "amalgamate_then_tender.yaml")
     plain = cp.solve(norfolk, base)
     gov = governance.centre_governance(norfolk)
@@ -199,12 +199,20 @@ def test_keep_school_sites_and_transfer_cost_on_norfolk(norfolk):
     # the checker catches the unconstrained plan against the keep rule
     v = check(plain, norfolk, keep)
     assert sum("on a school site" in x for x in v) == len(closed & school)
+
+
+@pytest.mark.slow   # a third Norfolk amalgamation (about 10 s); the rule is covered on ring instances by default
+def test_a_large_transfer_cost_acts_like_the_keep_rule_on_norfolk(norfolk):
+    base = load(NORFOLK / "amalgamate_then_tender.yaml")
+    gov = governance.centre_governance(norfolk)
+    school = set(gov.index[gov["on_school_site"].fillna(False).astype(bool)])
     # a transfer cost large enough acts like the lock; the objective carries it (checked by rule_objective)
     costly = Scenario.from_dict({**base.model_dump(mode="json"), "centres": {"transfer_cost": 1e6}})
     plan = cp.solve(norfolk, costly)
     assert not set(plan.centres.loc[plan.centres["status"] == "amalgamated", "centre"]) & school
 
 
+@pytest.mark.slow   # two Norfolk amalgamations (about 20 s); nesting is covered on ring instances by default
 def test_catchments_nest_in_health_areas_on_norfolk(norfolk):
     base = load(NORFOLK / "amalgamate_then_tender.yaml").model_dump(mode="json")
     scn = Scenario.from_dict({**base, "centres": {"nest_in": "ccg"}})
@@ -315,3 +323,34 @@ def test_without_the_phase1_rule_any_centre_may_lead_unless_told():
     assert _of(plan).nunique() == 2
     with pytest.raises(cp.InfeasibleError, match="only 0 phase-1 centres may lead one"):
         _clusters(geo, require_phase1=False, lead="phase1")
+
+
+def test_catchments_nest_in_health_areas_on_two_districts(norfolk):
+    """The default suite's nesting check: King's Lynn and West Norfolk with Breckland span two CCGs."""
+    base = load(NORFOLK / "amalgamate_then_tender.yaml").model_dump(mode="json")
+    geo = norfolk.subset(["King's Lynn and West Norfolk", "Breckland"])
+    assert geo.areas["ccg"].nunique() == 2
+    hard = cp.solve(geo, Scenario.from_dict({**base, "centres": {"nest_in": "ccg"}}))
+    assert hard.report.status == "optimal"
+    home = geo.centres["home_area"]
+    a = hard.assignment
+    assert (a["area"].map(geo.areas["ccg"]).to_numpy() == a["centre"].map(home).map(geo.areas["ccg"]).to_numpy()).all()
+    assert check(hard, geo, Scenario.from_dict({**base, "centres": {"nest_in": "ccg"}})) == []
+    soft = cp.solve(geo, Scenario.from_dict({**base, "centres": {"nest_in": "ccg", "cross_boundary_cost": 5}}))
+    assert soft.report.objective <= hard.report.objective + 1e-6
+
+
+def test_nesting_that_leaves_a_health_area_without_a_centre_names_its_areas(norfolk):
+    """Breckland with South Norfolk holds 8 areas of Norwich CCG and no centre there: refused before any solve,
+    naming the group and every one of its areas."""
+    base = load(NORFOLK / "amalgamate_then_tender.yaml").model_dump(mode="json")
+    geo = norfolk.subset(["Breckland", "South Norfolk"])
+    stranded = sorted(geo.areas.index[geo.areas["ccg"] == "NHS Norwich CCG"])
+    assert stranded and not set(geo.centres["home_area"]) & set(stranded)
+    with pytest.raises(cp.InfeasibleError) as err:
+        cp.solve(geo, Scenario.from_dict({**base, "centres": {"nest_in": "ccg"}}))
+    text = str(err.value)
+    assert "NHS Norwich CCG" in text and all(code in text for code in stranded) and "cross_boundary_cost" in text
+    # with a crossing cost the same areas are served by a centre of another group
+    plan = cp.solve(geo, Scenario.from_dict({**base, "centres": {"nest_in": "ccg", "cross_boundary_cost": 5}}))
+    assert set(stranded) <= set(plan.assignment["area"])

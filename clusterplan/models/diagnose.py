@@ -47,6 +47,8 @@ def presolve(geo: Geography, spec: assignment.Spec, *, what: str) -> None:
                 if want * floor > kids:
                     reasons.append(f"{d} has {kids:,} children: room for {kids // floor:.0f} centres of {floor:g}, "
                                    f"not the {want} asked for")
+    if spec.nest is not None and not spec.cross_cost:
+        reasons += nesting(geo, spec, open_homes)
     n_avail = len(fac) - len(spec.close & set(fac.index))
     for label, k in (("count", spec.count), ("min_count", spec.min_count)):
         if k is not None and k > n_avail:
@@ -74,6 +76,30 @@ def presolve(geo: Geography, spec: assignment.Spec, *, what: str) -> None:
             reasons.append(f"... and {len(far) - 10} more areas beyond the travel limit")
     if reasons:
         raise InfeasibleError(f"{what}: the scenario cannot be met:", reasons)
+
+
+def nesting(geo: Geography, spec: assignment.Spec, open_homes: set[str]) -> list[str]:
+    """With hard nesting (``centres.nest_in`` without a crossing cost) a catchment is connected and inside one group,
+    so each connected piece of a group (corridor links between its own areas) needs a centre that may stay open and,
+    with a floor, at least ``floor`` children: one reason per piece that lacks either."""
+    assert spec.nest is not None
+    out = []
+    a = geo.areas
+    for g, grp in sorted(a.groupby(spec.nest.reindex(a.index)), key=lambda kv: str(kv[0])):
+        for piece in sorted(nx.connected_components(geo.corridors.subgraph(grp.index)), key=min):
+            codes = sorted(piece)
+            more = f" and {len(codes) - 8} more" if len(codes) > 8 else ""
+            where = f"the {len(codes)} area(s) {', '.join(codes[:8])}{more} of {g}"
+            kids = int(a.loc[codes, "under5"].sum())
+            if not open_homes & piece:
+                out.append(f"{where} have no centre that may stay open in that group, and catchments are nested in "
+                           "it (`centres.nest_in`): give the group a centre, or set `centres.cross_boundary_cost` "
+                           "to allow crossing at a price")
+            elif spec.floor > 0 and kids < spec.floor:
+                out.append(f"{where} hold only {kids:,} children under five, below the floor of {spec.floor:g}, "
+                           "and catchments are nested in the group (`centres.nest_in`): lower `reach.min` or set "
+                           "`centres.cross_boundary_cost`")
+    return out
 
 
 def components_below(geo: Geography, floor: float) -> list[str]:
