@@ -3,6 +3,7 @@
 from dataclasses import replace
 
 import networkx as nx
+import numpy as np
 import pytest
 
 import clusterplan as cp
@@ -331,10 +332,45 @@ def test_fixed_count_search_finds_one_region_more_on_a_grid():
     assert out.split == 200 and out.shortfall == 0 and len(out.regions) == 4
     _partition_ok(graph, u, 300, out.regions)
     assert fixcount.one_more(graph, u, 300, start, seed=0, seconds=60).regions == out.regions
-    # the window MIPs alone (no annealing) close the shortfall too
-    alone = fixcount.one_more(graph, u, 300, start, seed=0, seconds=60, moves_per_area=0)
-    assert alone.annealed == 200 and alone.shortfall == 0 and alone.windows >= 1
+    # pair recombination alone (no annealing) closes the shortfall too, and so do the window MIPs alone
+    rec = fixcount.one_more(graph, u, 300, start, seed=0, seconds=60, moves_per_area=0)
+    assert rec.annealed == 200 and rec.recombined == 0 and rec.shortfall == 0 and rec.windows == 0
+    _partition_ok(graph, u, 300, rec.regions)
+    alone = fixcount.one_more(graph, u, 300, start, seed=0, seconds=60, moves_per_area=0, stall=0)
+    assert alone.annealed == alone.recombined == 200 and alone.shortfall == 0 and alone.windows >= 1
     _partition_ok(graph, u, 300, alone.regions)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_pair_recombination_keeps_a_partition_of_connected_regions_and_reports_its_shortfall(seed):
+    from clusterplan.models import fixcount, repack
+    # SYNTHETIC: grids of random sizes and random children per area; split one region until there are a third as
+    # many regions as areas, then recombine: the labels returned must be a partition into the same number of connected
+    # regions with the shortfall claimed, never above the start's, and the same seed must give the same labels
+    rng = np.random.default_rng(seed)
+    w, h = int(rng.integers(4, 9)), int(rng.integers(3, 7))
+    geo = syn.grid(w, h, {f"g{x}_{y}": int(rng.integers(20, 160)) for x in range(w) for y in range(h)},
+                   {"A": (0, 0)})
+    graph, u = geo.corridors, geo.areas["under5"]
+    floor = int(u.sum() // (len(u) // 3))
+    g = repack._Graph(graph, u)
+    label = [0] * len(g.nodes)
+    while max(label) + 1 < len(u) // 3:
+        label = fixcount.split_largest(g, label)
+    parts = max(label) + 1
+
+    def shortfall(lab):
+        sums = [0] * parts
+        for i, r in enumerate(lab):
+            sums[r] += int(round(g.pop[i]))
+        return sum(max(0, floor - s) for s in sums)
+
+    got, lab = fixcount.recombine(g, label, floor, seed=seed, seconds=30, stall=2_000)
+    assert got == shortfall(lab) <= shortfall(label)
+    assert set(lab) == set(range(parts))
+    for r in range(parts):
+        assert nx.is_connected(graph.subgraph([g.nodes[i] for i in range(len(lab)) if lab[i] == r]))
+    assert fixcount.recombine(g, label, floor, seed=seed, seconds=30, stall=2_000) == (got, lab)
 
 
 def test_fixed_count_search_on_real_breckland_regains_a_merged_region(norfolk):

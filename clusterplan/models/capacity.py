@@ -11,13 +11,13 @@ Four searches run in turn, each starting from the plan of the one before:
    adjacent region. Many seeds are tried (a tenth of the time limit, at most 10 s).
 2. A **local search** (:func:`improve`) re-grows groups of adjacent regions with enough children into one region more
    (as long again).
-3. **Neighbourhood repacking** (:mod:`.repack`) until it stalls (or reaches the bound, or the time limit): small
+3. **Neighbourhood repacking** (:mod:`.repack`) until it stalls (or reaches the bound, or half the time left): small
    exact set-packing MIPs over candidate regions in a few adjacent regions, steered to gather the children left
    over into one place until they make a region more.
 4. A **fixed-count search** (:mod:`.fixcount`) for the rest of the time, while below the bound: split a region so
    there is one region more, then close the children short of the floor by annealing and small exact MIPs over
-   windows of adjacent regions. Near the bound this is what finds the last regions: on Norfolk 2020 at the 600 floor
-   it reaches the bound of 73, which proves 73 optimal.
+   windows of adjacent regions, with pair recombination between the two. Near the bound this is what finds the last
+   regions: on Norfolk 2020 at the 600 floor it reaches the bound of 73, which proves 73 optimal.
 
 With regions of ``LARGE_REGIONS`` or more areas (areas / bound: floors of 10-20% of the children), 2 and 3 are
 skipped: their moves grow with the regions, and the fixed-count search finds such regions directly.
@@ -66,8 +66,9 @@ def _fixed_count_note(target: int, m: fixcount.FixedCount, floor: float, at: flo
     found = (f"found at {at:.1f} s" if m.shortfall == 0
              else f"not found ({m.shortfall} children short of the floor at the end)")
     return (f"fixed-count search for {target} regions: {found}; children short of the {floor:g} floor after the "
-            f"split {m.split}, after annealing {m.annealed}, after window MIPs {m.shortfall} (best of {m.rounds} "
-            f"rounds; {m.windows} window MIPs; {m.annealing_seconds:.1f} s annealing, {m.seconds:.1f} s in all)")
+            f"split {m.split}, after annealing {m.annealed}, after pair recombination {m.recombined}, after window "
+            f"MIPs {m.shortfall} (best of {m.rounds} rounds; {m.windows} window MIPs; {m.annealing_seconds:.1f} s "
+            f"annealing, {m.recombining_seconds:.1f} s recombining, {m.seconds:.1f} s in all)")
 
 
 def _exact_note(e: maxp_exact.Exact, cap: int) -> str:
@@ -92,6 +93,12 @@ def _bound_source(simple: int, comb: int, ub: int, floor: float) -> str:
 #: regions of dozens of areas its candidate regions and MIPs grow, and on Norfolk at a floor of 5,893 (bound 7) it
 #: made 6 moves in 48 s and no gain where the fixed-count search finds the 7th region at once.
 LARGE_REGIONS = 15
+
+#: The share of the time left that neighbourhood repacking may take while below the bound; the fixed-count search
+#: gets the rest. Repacking near the bound gains a region in tens of seconds, the fixed-count search (with pair
+#: recombination) in a few: at 90 s on Norfolk this share took seeds 0 and 1 to 72 regions where repacking alone
+#: ended at 71 and 72, and England at 15 s from 50 to 75 authorities proven (benchmarks/README.md).
+REPACK_SHARE = 0.5
 
 #: Minimal regions the exact method may list per second of ``solver.time_limit`` (and at most 100,000): a set-packing
 #: MIP much wider than its time allows is not solved in it (HiGHS's presolve can overrun the limit on such models).
@@ -264,7 +271,8 @@ def solve(geo: Geography, scn: Scenario, ctx: Context) -> Plan:
             regions = exact.regions
     t2 = time.perf_counter()
     done = rp.repack(geo.corridors, under5, floor, regions, bound=ub, seed=scn.solver.seed,
-                     seconds=0.0 if large else max(0.0, limit - (t2 - t0) - 2.0), solver=scn.solver.name)
+                     seconds=0.0 if large else max(0.0, limit - (t2 - t0) - 2.0) * REPACK_SHARE,
+                     solver=scn.solver.name)
     excess, left = rp.slack(under5, done.regions, floor)
     whole = rp.partition(geo.corridors, under5, done.regions)
     more: list[tuple[float, fixcount.FixedCount]] = []   # (seconds into the solve at its end, outcome)

@@ -9,7 +9,12 @@ children of slack, about 5 a region). This search asks for ``p + 1`` regions dir
 2. minimise the *shortfall*, the children missing below the floor summed over the regions, first by simulated
    annealing (:func:`anneal`: single areas moved across a corridor link and two-area swaps, every region kept
    connected), which brings Norfolk's shortfall from about 500 to a few tens of children, and then
-3. by moves that are small exact MIPs over a *window*: a region short of the floor and adjacent regions (3 to
+3. by *pair recombination* (:func:`recombine`, after ReCom in GerryChain's redistricting chains): merge a region
+   short of the floor with an adjacent one, draw a random spanning tree of the pair and cut the edge that leaves the
+   least shortfall, preferring cuts that leave spare children in the region nearer the regions still short. One
+   step re-draws a whole pair, where annealing moves one area; on Norfolk at 73 it takes the shortfall left by
+   annealing (20-60 children) to a few children in seconds, and sometimes to 0; then
+4. by moves that are small exact MIPs over a *window*: a region short of the floor and adjacent regions (3 to
    ``max_window`` of them, added at random). Each window region keeps one *root* area, drawn from those its
    current members are shortest-path-shaped around, and the MIP re-assigns the window's areas (PuLP, the
    scenario's solver)::
@@ -26,15 +31,16 @@ children of slack, about 5 a region). This search asks for ``p + 1`` regions dir
    warm-started from the current regions (always feasible) and limited by a node count. The window's new regions
    are taken when their shortfall is not higher. Annealing alone stalls a few children short on Norfolk; the
    windows close the last children (they see re-arrangements of several regions at once);
-4. when ``patience`` windows pass without lowering the shortfall, start a new round: anneal again from the split
-   with another seed, then windows again (up to ``rounds`` rounds), and keep the round with least shortfall.
+5. when ``patience`` windows pass without lowering the shortfall, start a new round: anneal again from the split
+   with another seed, then recombination and windows again (up to ``rounds`` rounds), and keep the round with
+   least shortfall.
 
 A shortfall of 0 is a plan of ``p + 1`` regions, each connected and at the floor. When the target is the bound,
 that plan is optimal: on Norfolk 2020 at the 600 floor it finds the 73 regions the bound allows.
 
-Deterministic for a seed: the annealing schedule runs by move count, windows, roots and tie-breaks come from seeded
-generators and each MIP is limited by a node count; only the ``seconds`` limit can stop a run at a point that
-depends on the machine.
+Deterministic for a seed: the annealing schedule runs by move count, recombination stops by step count, windows,
+roots, trees and tie-breaks come from seeded generators and each MIP is limited by a node count; only the
+``seconds`` limit can stop a run at a point that depends on the machine.
 """
 
 from __future__ import annotations
@@ -60,10 +66,12 @@ class FixedCount:
     regions: list[frozenset[str]]
     split: int             # shortfall after the split (children)
     annealed: int          # shortfall after annealing, in the round returned (children)
+    recombined: int        # shortfall after pair recombination, in the round returned (children)
     shortfall: int         # shortfall at the end (children): 0 is a plan
-    rounds: int            # annealing runs (each followed by window MIPs)
+    rounds: int            # annealing runs (each followed by recombination and window MIPs)
     windows: int           # window MIPs solved, all rounds
     annealing_seconds: float
+    recombining_seconds: float
     seconds: float
 
 
@@ -160,6 +168,139 @@ def anneal(g: _Graph, label: list[int], floor: int, *, moves: int, seed: int, se
                 if total == 0:
                     break
         done += batch
+    return best, best_label
+
+
+def _region_hops(nbs: list[list[int]], short: list[int], parts: int) -> list[int]:
+    """Links in the region adjacency graph from each region to the nearest region short of the floor."""
+    dist = [parts] * parts
+    for r in short:
+        dist[r] = 0
+    queue = list(short)
+    for r in queue:
+        for q in nbs[r]:
+            if dist[q] > dist[r] + 1:
+                dist[q] = dist[r] + 1
+                queue.append(q)
+    return dist
+
+
+def _random_spanning_tree(nodes: set[int], edges: list[tuple[int, int]],
+                          rng: np.random.Generator) -> dict[int, list[int]]:
+    """A random spanning tree (Kruskal on random edge weights) of the connected graph ``nodes``/``edges``, as
+    neighbour lists."""
+    parent = {v: v for v in nodes}
+
+    def find(v: int) -> int:
+        while parent[v] != v:
+            parent[v] = parent[parent[v]]
+            v = parent[v]
+        return v
+
+    tree: dict[int, list[int]] = {v: [] for v in nodes}
+    for k in np.argsort(rng.random(len(edges))):
+        v, u = edges[k]
+        rv, ru = find(v), find(u)
+        if rv != ru:
+            parent[rv] = ru
+            tree[v].append(u)
+            tree[u].append(v)
+    return tree
+
+
+def recombine(g: _Graph, label: list[int], floor: int, *, seed: int, seconds: float, stall: int = 60_000,
+              focus: float = 0.5, drift: float = 0.05) -> tuple[int, list[int]]:
+    """Pair recombination (ReCom-style) over partitions with a fixed number of connected regions, minimising the
+    shortfall below ``floor`` (children).
+
+    A step merges a region (one short of the floor, a ``focus`` share of the time) with an adjacent one, draws a random
+    spanning tree of the pair's areas and cuts the tree edge that gives the lowest *energy*: the pair's shortfall
+    plus ``drift`` x each part's children above the floor x its links (in the region adjacency graph, refreshed every
+    100 steps) to the nearest short region. The drift term sends spare children towards the regions that need them,
+    where single-area moves only diffuse them; a cut is taken when its energy is not higher than the pair's now (ties
+    at random). Both parts are connected (each is a piece of a spanning tree). Stops at a shortfall of 0, after
+    ``stall`` steps without a new least shortfall, or after ``seconds`` (checked every 1,000 steps). Returns the
+    least shortfall met and its labels."""
+    pop = [int(round(p)) for p in g.pop]
+    parts = max(label) + 1
+    label = list(label)
+    members: list[set[int]] = [set() for _ in range(parts)]
+    sums = [0] * parts
+    for i, r in enumerate(label):
+        members[r].add(i)
+        sums[r] += pop[i]
+
+    def short(s: int) -> int:
+        return floor - s if s < floor else 0
+
+    def adjacent(r: int) -> list[int]:
+        return sorted({label[u] for v in members[r] for u in g.nb[v]} - {r})
+
+    total = sum(short(s) for s in sums)
+    best, best_label, last = total, list(label), 0
+    rng = np.random.default_rng(seed)
+    t0 = time.perf_counter()
+    dist = [0] * parts
+    step = 0
+    while total > 0 and step - last <= stall:
+        if step % 1000 == 0 and time.perf_counter() - t0 > seconds:
+            break
+        if step % 100 == 0:
+            dist = _region_hops([adjacent(r) for r in range(parts)], [r for r in range(parts) if sums[r] < floor],
+                                parts)
+        step += 1
+        lacking = [r for r in range(parts) if sums[r] < floor]
+        a = (lacking[int(rng.integers(len(lacking)))] if lacking and rng.random() < focus
+             else int(rng.integers(parts)))
+        near = adjacent(a)
+        if not near:
+            continue
+        b = near[int(rng.integers(len(near)))]
+        union = members[a] | members[b]
+        edges = sorted((v, u) for v in union for u in g.nb[v] if u > v and label[u] in (a, b))
+        tree = _random_spanning_tree(union, edges, rng)
+        root = min(union)
+        order, up = [root], {root: -1}
+        for v in order:
+            for u in tree[v]:
+                if u != up[v]:
+                    up[u] = v
+                    order.append(u)
+        below = {v: pop[v] for v in union}
+        for v in reversed(order[1:]):
+            below[up[v]] += below[v]
+        both = sums[a] + sums[b]
+
+        da, db = drift * dist[a], drift * dist[b]
+
+        def energy(sa: int, sb: int, da: float = da, db: float = db) -> float:
+            return short(sa) + short(sb) + max(0, sa - floor) * da + max(0, sb - floor) * db
+
+        now = energy(sums[a], sums[b])
+        cuts = [(energy(below[v], both - below[v]), v, 0) for v in order[1:]]
+        cuts += [(energy(both - below[v], below[v]), v, 1) for v in order[1:]]
+        least = min(c[0] for c in cuts)
+        if least > now + 1e-9:
+            continue
+        pool = [c for c in cuts if c[0] <= least + 1e-9]
+        _, v, way = pool[int(rng.integers(len(pool)))]
+        side, stack = set(), [v]
+        while stack:
+            x = stack.pop()
+            side.add(x)
+            stack += [u for u in tree[x] if u != up[x]]
+        new_a, new_b = (side, union - side) if way == 0 else (union - side, side)
+        before = short(sums[a]) + short(sums[b])
+        for x in new_a:
+            label[x] = a
+        for x in new_b:
+            label[x] = b
+        members[a], members[b] = new_a, new_b
+        sums[a] = sum(pop[x] for x in new_a)
+        sums[b] = both - sums[a]
+        total += short(sums[a]) + short(sums[b]) - before
+        if total < best:
+            best, best_label, last = total, list(label), step
     return best, best_label
 
 
@@ -266,14 +407,15 @@ def _windows(g: _Graph, pop: list[int], label: list[int], floor: int, rng: np.ra
 
 
 def one_more(graph: nx.Graph, under5: pd.Series, floor: float, regions: list[frozenset[str]], *, seed: int,
-             seconds: float, solver: str = "highs", moves_per_area: int = 10_000, patience: int = 150,
-             rounds: int = 3, max_window: int = 10, max_nodes: int = 500) -> FixedCount:
+             seconds: float, solver: str = "highs", moves_per_area: int = 10_000, stall: int = 60_000,
+             patience: int = 150, rounds: int = 3, max_window: int = 10, max_nodes: int = 500) -> FixedCount:
     """Search for ``len(regions) + 1`` connected regions covering every area, each with >= ``floor`` children.
 
     ``regions``: a partition of the graph's areas into connected regions (e.g. :func:`.repack.partition`), each at
     the floor. Splits the region with most children; then, in up to ``rounds`` rounds until the shortfall is 0 or
     ``seconds`` pass, anneals from the split (:func:`anneal`, ``moves_per_area`` moves per area, a new seed each
-    round) and solves window MIPs (module text) until ``patience`` windows (at most ten per region) pass without
+    round), recombines pairs of regions (:func:`recombine`, until ``stall`` steps find no lower shortfall; 0 skips
+    it) and solves window MIPs (module text) until ``patience`` windows (at most ten per region) pass without
     lowering the shortfall. Returns the round with least shortfall: a partition into ``len(regions) + 1`` connected
     regions, a plan only when ``shortfall`` is 0."""
     t0 = time.perf_counter()
@@ -289,23 +431,30 @@ def one_more(graph: nx.Graph, under5: pd.Series, floor: float, regions: list[fro
     first = split_largest(g, label)
     parts = len(regions) + 1
     split = sum(max(0, fl - int(v)) for v in np.bincount(first, weights=pop, minlength=parts))
-    best: tuple[int, int, list[int]] = (split, split, first)   # (shortfall, after annealing, labels)
+    # (shortfall, after annealing, after recombination, labels)
+    best: tuple[int, int, int, list[int]] = (split, split, split, first)
     done = windows = 0
-    annealing = 0.0
+    annealing = recombining = 0.0
     while best[0] > 0 and done < rounds and time.perf_counter() - t0 < seconds:
         ta = time.perf_counter()
         annealed, label = anneal(g, first, fl, moves=moves_per_area * len(pop), seed=seed + 7919 * done,
                                  seconds=seconds - (ta - t0))
-        annealing += time.perf_counter() - ta
+        tr = time.perf_counter()
+        annealing += tr - ta
+        recombined = annealed
+        if stall > 0 and annealed > 0:
+            recombined, label = recombine(g, label, fl, seed=seed + 7919 * done, seconds=seconds - (tr - t0),
+                                          stall=stall)
+        recombining += time.perf_counter() - tr
         total, solved = _windows(g, pop, label, fl, np.random.default_rng([seed, done]), until=t0 + seconds,
                                  patience=min(patience, 10 * parts), solver=solver, max_window=max_window,
                                  max_nodes=max_nodes)
         windows += solved
         done += 1
         if total < best[0]:
-            best = (total, annealed, label)
+            best = (total, annealed, recombined, label)
     out: list[set[str]] = [set() for _ in range(parts)]
-    for i, r in enumerate(best[2]):
+    for i, r in enumerate(best[3]):
         out[r].add(g.nodes[i])
-    return FixedCount([frozenset(r) for r in out], split, best[1], best[0], done, windows, annealing,
-                      time.perf_counter() - t0)
+    return FixedCount([frozenset(r) for r in out], split, best[1], best[2], best[0], done, windows, annealing,
+                      recombining, time.perf_counter() - t0)
