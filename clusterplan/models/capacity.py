@@ -11,9 +11,9 @@ Four searches run in turn, each starting from the plan of the one before:
    adjacent region. Many seeds are tried (a tenth of the time limit, at most 10 s).
 2. A **local search** (:func:`improve`) re-grows groups of adjacent regions with enough children into one region more
    (as long again).
-3. **Neighbourhood repacking** (:mod:`.repack`) until it stalls (or a quarter of the time limit passes without a
-   gain), reaches the bound or the time limit: small exact set-packing MIPs over candidate regions in a few adjacent
-   regions, steered to gather the children left over into one place until they make a region more.
+3. **Neighbourhood repacking** (:mod:`.repack`) until it stalls (or reaches the bound, or half the time left): small
+   exact set-packing MIPs over candidate regions in a few adjacent regions, steered to gather the children left
+   over into one place until they make a region more.
 4. A **fixed-count search** (:mod:`.fixcount`) for the rest of the time, while below the bound: split a region so
    there is one region more, then close the children short of the floor by annealing and small exact MIPs over
    windows of adjacent regions, with pair recombination between the two. Near the bound this is what finds the last
@@ -94,10 +94,11 @@ def _bound_source(simple: int, comb: int, ub: int, floor: float) -> str:
 #: made 6 moves in 48 s and no gain where the fixed-count search finds the 7th region at once.
 LARGE_REGIONS = 15
 
-#: Neighbourhood repacking stops after this share of the time limit without a gain (and at least 5 s), so the
-#: fixed-count search gets the rest. Near the bound repacking needs tens of seconds a region, the fixed-count
-#: search (with pair recombination) a few; far from it (Kent, Essex at 15 s) repacking gains all the time and keeps it.
-REPACK_IDLE = 0.25
+#: The share of the time left that neighbourhood repacking may take while below the bound; the fixed-count search
+#: gets the rest. Repacking near the bound gains a region in tens of seconds, the fixed-count search (with pair
+#: recombination) in a few: at 90 s on Norfolk this share took seeds 0 and 1 to 72 regions where repacking alone
+#: ended at 71 and 72, and England at 15 s from 50 to 75 authorities proven (benchmarks/README.md).
+REPACK_SHARE = 0.5
 
 #: Minimal regions the exact method may list per second of ``solver.time_limit`` (and at most 100,000): a set-packing
 #: MIP much wider than its time allows is not solved in it (HiGHS's presolve can overrun the limit on such models).
@@ -270,8 +271,8 @@ def solve(geo: Geography, scn: Scenario, ctx: Context) -> Plan:
             regions = exact.regions
     t2 = time.perf_counter()
     done = rp.repack(geo.corridors, under5, floor, regions, bound=ub, seed=scn.solver.seed,
-                     seconds=0.0 if large else max(0.0, limit - (t2 - t0) - 2.0), solver=scn.solver.name,
-                     idle_seconds=max(5.0, REPACK_IDLE * scn.solver.time_limit))
+                     seconds=0.0 if large else max(0.0, limit - (t2 - t0) - 2.0) * REPACK_SHARE,
+                     solver=scn.solver.name)
     excess, left = rp.slack(under5, done.regions, floor)
     whole = rp.partition(geo.corridors, under5, done.regions)
     more: list[tuple[float, fixcount.FixedCount]] = []   # (seconds into the solve at its end, outcome)
@@ -289,8 +290,6 @@ def solve(geo: Geography, scn: Scenario, ctx: Context) -> Plan:
     n = assign.nunique()
     last = (t2 - t0) + (done.gains[-1][0] if done.gains else 0.0)   # seconds from the start of the solve
     why = {"bound": "it reached the bound", "stall": f"no gain in its last {done.stall} moves",
-           "idle": f"no gain in {max(5.0, REPACK_IDLE * scn.solver.time_limit):.0f} s, leaving the rest of the time "
-                   "to the fixed-count search",
            "covered": "every area being in a region (nothing left over to gather)",
            "time": "the time limit (a longer run may find more)"}[done.stopped]
     repacked = (f"neighbourhood repacking: {done.start} -> {len(done.regions)} regions in {done.moves} moves "

@@ -31,7 +31,6 @@ count (a time limit is only a safeguard), and the search stops after ``stall`` m
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
@@ -53,7 +52,7 @@ class Repacked:
     start: int             # regions in the packing it was given
     moves: int             # neighbourhood MIPs solved
     seconds: float
-    stopped: str           # "bound", "stall", "idle" (no gain in idle_seconds), "covered" (no area left over), "time"
+    stopped: str           # "bound", "stall", "covered" (no area left over) or "time"
     stall: int             # moves without a gain that end the search
     gains: tuple[tuple[float, int], ...] = ()   # (seconds into the search, regions) at each gain
 
@@ -193,16 +192,14 @@ def partition(graph: nx.Graph, under5: pd.Series, regions: list[frozenset[str]])
 
 def repack(graph: nx.Graph, under5: pd.Series, floor: float, regions: list[frozenset[str]], *, bound: int,
            seed: int, seconds: float, solver: str = "highs", sizes: tuple[int, int] = (4, 9), spread: float = 3.0,
-           epoch: int = 20, stall: int | None = None, idle_seconds: float = math.inf, max_nodes: int = 200,
-           tries: int = 6) -> Repacked:
+           epoch: int = 20, stall: int | None = None, max_nodes: int = 200, tries: int = 6) -> Repacked:
     """Large neighbourhood search over a packing of connected regions at the floor (see the module text).
 
     ``regions``: disjoint connected regions each with >= ``floor`` children (e.g. from :func:`packing`), at least
     one. Stops at ``bound`` regions, after ``stall`` moves without a gain (default ten per region, at least 100),
-    after ``idle_seconds`` without a gain, when no area is left over, or after ``seconds``. ``sizes``: regions per
-    neighbourhood (low inclusive, high exclusive); ``spread``: corridor links over which the sink's pull falls by a
-    factor e; ``max_nodes``: branch-and-bound nodes per move; ``tries``: candidate regions grown from each area per
-    move."""
+    when no area is left over, or after ``seconds``. ``sizes``: regions per neighbourhood (low inclusive, high
+    exclusive); ``spread``: corridor links over which the sink's pull falls by a factor e; ``max_nodes``:
+    branch-and-bound nodes per move; ``tries``: candidate regions grown from each area per move."""
     if not regions:
         raise ValueError("repack needs at least one region to start from (e.g. from region growing)")
     t0 = time.perf_counter()
@@ -220,9 +217,6 @@ def repack(graph: nx.Graph, under5: pd.Series, floor: float, regions: list[froze
             stopped = "bound"
             break
         if since_gain >= stall:
-            break
-        if time.perf_counter() - (t0 + (gains[-1][0] if gains else 0.0)) > idle_seconds:
-            stopped = "idle"
             break
         if time.perf_counter() - t0 > seconds:
             stopped = "time"
