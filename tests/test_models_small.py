@@ -401,3 +401,13 @@ def test_fixed_count_search_refuses_what_it_cannot_split():
         fixcount.split_largest(g, [0, 1, 2])
     with pytest.raises(ValueError, match="partition"):
         fixcount.one_more(geo.corridors, geo.areas["under5"], 100, [frozenset({"g0_0"})], seed=0, seconds=1)
+
+
+def test_two_repacking_runs_are_reported_as_one():
+    from clusterplan.models import capacity
+    from clusterplan.models.repack import Repacked
+    r = [frozenset({"a"})]
+    first = Repacked(r, 10, 40, 8.0, "time", 100, ((1.0, 11), (6.5, 12)))
+    both = capacity._carry_on(first, Repacked(r, 12, 30, 7.0, "stall", 100, ((2.0, 13),)))
+    assert (both.start, both.moves, both.seconds, both.stopped) == (10, 70, 15.0, "stall")
+    assert both.gains == ((1.0, 11), (6.5, 12), (10.0, 13))
