@@ -110,6 +110,7 @@ def _carry_on(first: rp.Repacked, then: rp.Repacked) -> rp.Repacked:
     return replace(then, start=first.start, moves=first.moves + then.moves, seconds=first.seconds + then.seconds,
                    gains=first.gains + tuple((round(first.seconds + t, 3), n) for t, n in then.gains))
 
+
 #: Minimal regions the exact method may list per second of ``solver.time_limit`` (and at most 100,000): a set-packing
 #: MIP much wider than its time allows is not solved in it (HiGHS's presolve can overrun the limit on such models).
 #: Tied to the scenario's limit, not to the clock, so the same scenario tries the same exact model on any machine.
