@@ -10,10 +10,10 @@ children of slack, about 5 a region). This search asks for ``p + 1`` regions dir
    annealing (:func:`anneal`: single areas moved across a corridor link and two-area swaps, every region kept
    connected), which brings Norfolk's shortfall from about 500 to a few tens of children, and then
 3. by *pair recombination* (:func:`recombine`, after ReCom in GerryChain's redistricting chains): merge a region
-   short of the floor with an adjacent one, draw a random spanning tree of the pair and cut the edge that leaves the
-   least shortfall, preferring cuts that leave spare children in the region nearer the regions still short. One
-   step re-draws a whole pair, where annealing moves one area; on Norfolk at 73 it takes the shortfall left by
-   annealing (20-60 children) to a few children in seconds, and sometimes to 0; then
+   (half the time one short of the floor) with an adjacent one, draw a random spanning tree of the pair and cut the
+   edge that leaves the least shortfall, preferring cuts that leave spare children in the region nearer the regions
+   still short. One step re-draws a whole pair, where annealing moves one area; on Norfolk at 73 it takes the
+   shortfall left by annealing (20-60 children) to a few children in seconds, and sometimes to 0; then
 4. by moves that are small exact MIPs over a *window*: a region short of the floor and adjacent regions (3 to
    ``max_window`` of them, added at random). Each window region keeps one *root* area, drawn from those its
    current members are shortest-path-shaped around, and the MIP re-assigns the window's areas (PuLP, the
