@@ -185,20 +185,31 @@ def test_nesting_hard_soft_and_explained():
 
 
 # ---------------------------------------------------------------------- amalgamation: school sites and nesting
-def test_keep_school_sites_on_norfolk(norfolk):
+def _keep_school_sites(geo):
     base = load(NORFOLK / "amalgamate_then_tender.yaml")
-    plain = cp.solve(norfolk, base)
-    gov = governance.centre_governance(norfolk)
+    plain = cp.solve(geo, base)
+    gov = governance.centre_governance(geo)
     school = set(gov.index[gov["on_school_site"].fillna(False).astype(bool)])
     closed = set(plain.centres.loc[plain.centres["status"] == "amalgamated", "centre"])
     assert closed & school                                # the unconstrained plan closes some school-site centres
     keep = load(NORFOLK / "amalgamate_keep_school_sites.yaml")
-    kept = cp.solve(norfolk, keep)
+    kept = cp.solve(geo, keep)
     assert not set(kept.centres.loc[kept.centres["status"] == "amalgamated", "centre"]) & school
     assert kept.metrics["school_site_centres_amalgamated"] == 0
     # the checker catches the unconstrained plan against the keep rule
-    v = check(plain, norfolk, keep)
+    v = check(plain, geo, keep)
     assert sum("on a school site" in x for x in v) == len(closed & school)
+
+
+def test_keep_school_sites_on_two_districts(norfolk):
+    """The default suite's check: on King's Lynn and West Norfolk with Breckland the plain plan amalgamates West
+    Walton, a school-site centre."""
+    _keep_school_sites(norfolk.subset(["King's Lynn and West Norfolk", "Breckland"]))
+
+
+@pytest.mark.slow   # two Norfolk amalgamations (about 20 s)
+def test_keep_school_sites_on_norfolk(norfolk):
+    _keep_school_sites(norfolk)
 
 
 @pytest.mark.slow   # a third Norfolk amalgamation (about 10 s); the rule is covered on ring instances by default
