@@ -284,11 +284,12 @@ def solve(geo: Geography, scn: Scenario, ctx: Context) -> Plan:
     done = rp.repack(geo.corridors, under5, floor, regions, bound=ub, seed=scn.solver.seed,
                      seconds=0.0 if large else max(0.0, limit - (t2 - t0) - 2.0) * REPACK_SHARE,
                      solver=scn.solver.name)
-    if done.stopped == "time" and rp.slack(under5, done.regions, floor)[1] >= CARRY_ON * floor:
+    excess, left = rp.slack(under5, done.regions, floor)
+    if done.stopped == "time" and left >= CARRY_ON * floor:
         done = _carry_on(done, rp.repack(geo.corridors, under5, floor, done.regions, bound=ub,
                                          seed=scn.solver.seed + 1, solver=scn.solver.name,
                                          seconds=max(0.0, limit - (time.perf_counter() - t0) - 2.0)))
-    excess, left = rp.slack(under5, done.regions, floor)
+        excess, left = rp.slack(under5, done.regions, floor)
     whole = rp.partition(geo.corridors, under5, done.regions)
     more: list[tuple[float, fixcount.FixedCount]] = []   # (seconds into the solve at its end, outcome)
     while (len(whole) < ub and limit - (time.perf_counter() - t0) - 2.0 > 1.0

@@ -88,8 +88,7 @@ def nesting(geo: Geography, spec: assignment.Spec, open_homes: set[str]) -> list
     for g, grp in sorted(a.groupby(spec.nest.reindex(a.index)), key=lambda kv: str(kv[0])):
         for piece in sorted(nx.connected_components(geo.corridors.subgraph(grp.index)), key=min):
             codes = sorted(piece)
-            more = f" and {len(codes) - 8} more" if len(codes) > 8 else ""
-            where = f"the {len(codes)} area(s) {', '.join(codes[:8])}{more} of {g}"
+            where = f"{_listed(codes)} of {g}"
             kids = int(a.loc[codes, "under5"].sum())
             if not open_homes & piece:
                 out.append(f"{where} have no centre that may stay open in that group, and catchments are nested in "
@@ -120,8 +119,13 @@ def _areas_phrase(codes: list[str], n_all: int) -> str:
         return f"the only area, {codes[0]},"
     if len(codes) == n_all:
         return f"all {n_all} areas together (one corridor component)"
+    return f"{_listed(codes)} (a corridor component)"
+
+
+def _listed(codes: list[str]) -> str:
+    """'the 3 area(s) E01..., E01..., E01...', naming the first 8 and counting the rest."""
     more = f" and {len(codes) - 8} more" if len(codes) > 8 else ""
-    return f"the {len(codes)} area(s) {', '.join(codes[:8])}{more} (a corridor component)"
+    return f"the {len(codes)} area(s) {', '.join(codes[:8])}{more}"
 
 
 def elastic(geo: Geography, spec: assignment.Spec, solver, deadline: Deadline, *, what: str) -> list[str]:

@@ -296,7 +296,7 @@ def recombine(g: _Graph, label: list[int], floor: int, *, seed: int, seconds: fl
         for x in new_b:
             label[x] = b
         members[a], members[b] = new_a, new_b
-        sums[a] = sum(pop[x] for x in new_a)
+        sums[a] = below[v] if way == 0 else both - below[v]
         sums[b] = both - sums[a]
         total += short(sums[a]) + short(sums[b]) - before
         if total < best:
