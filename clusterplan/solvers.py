@@ -344,3 +344,57 @@ def solve_set_packing(sets: list[list[int]], n_items: int, *, name: str = "highs
         bound = obj
     gap = (bound - obj) / max(obj, 1.0) if bound is not None else None
     return Outcome(status, obj, bound, gap, seconds, "highs", ver), chosen
+
+
+def solve_set_partition(sets: list[list[int]], n_items: int, count: int, *, name: str = "highs",
+                        time_limit: float = 60.0, threads: int | None = None,
+                        seed: int = 0) -> tuple[Status, list[int]]:
+    """Whether exactly ``count`` of ``sets`` (each a list of item numbers below ``n_items``) cover every item once:
+    sum over s holding i of z_s = 1 for every item i, sum z_s = count, z binary (a feasibility model, no objective).
+    Returns ``optimal`` with the chosen indices when such a choice exists, ``infeasible`` when the solver proves none
+    does, or another status (no answer in the time limit) with no indices. With HiGHS the model is passed to highspy
+    in one piece, as in :func:`solve_set_packing`."""
+    if name.lower() != "highs":
+        prob = pulp.LpProblem("set_partition", pulp.LpMinimize)
+        z = [pulp.LpVariable(f"z{k:07d}", cat=pulp.LpBinary) for k in range(len(sets))]
+        prob += pulp.lpSum([])
+        rows: dict[int, list[int]] = {i: [] for i in range(n_items)}
+        for k, members in enumerate(sets):
+            for i in members:
+                rows[i].append(k)
+        for i in range(n_items):
+            prob += pulp.lpSum(z[k] for k in rows[i]) == 1, f"item{i:06d}"
+        prob += pulp.lpSum(z) == count, "count"
+        out = solve_problem(prob, name=name, time_limit=time_limit, threads=threads, seed=seed)
+        if out.status.is_ok:
+            return Status.OPTIMAL, [k for k, v in enumerate(z) if (v.varValue or 0) > 0.5]
+        return out.status, []
+    import highspy
+    import numpy as np
+    m = len(sets)
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = m, n_items + 1
+    lp.col_cost_ = np.zeros(m)
+    lp.col_lower_, lp.col_upper_ = np.zeros(m), np.ones(m)
+    lp.row_lower_ = np.array([1.0] * n_items + [float(count)])
+    lp.row_upper_ = lp.row_lower_.copy()
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = np.concatenate([[0], np.cumsum([len(s) + 1 for s in sets])]).astype(np.int32)
+    lp.a_matrix_.index_ = np.array([i for s in sets for i in [*sorted(s), n_items]], dtype=np.int32)
+    lp.a_matrix_.value_ = np.ones(int(lp.a_matrix_.start_[-1]))
+    lp.integrality_ = [highspy.HighsVarType.kInteger] * m
+    _silence_highs_banner()
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", bool(os.environ.get("CLUSTERPLAN_SOLVER_LOG")))
+    h.passModel(lp)
+    options = {"time_limit": float(time_limit), "random_seed": seed, **({"threads": threads} if threads else {})}
+    for k, v in options.items():
+        h.setOptionValue(k, v)
+    h.run()
+    stop_if_terminated()
+    ms = h.getModelStatus()
+    if ms == highspy.HighsModelStatus.kInfeasible:
+        return Status.INFEASIBLE, []
+    if h.getInfo().primal_solution_status == 2:
+        return Status.OPTIMAL, [k for k, v in enumerate(h.getSolution().col_value) if v > 0.5]
+    return Status.NO_SOLUTION, []

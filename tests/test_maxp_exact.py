@@ -153,3 +153,55 @@ def test_large_regions_reach_the_bound_with_the_fixed_count_search(norfolk):
     assert cp.check(plan, norfolk, scn) == []
     assert plan.report.status == "optimal" and plan.report.objective == 7 == plan.report.bound
     assert any("repacking: skipped" in n for n in plan.report.notes)
+
+
+def _partitions_into(g: nx.Graph, w: dict, floor: float, q: int) -> bool:
+    """Exhaustively: is there a partition of the connected ``g`` into exactly ``q`` connected blocks at the floor?"""
+    return any(len(p) == q and all(sum(w[v] for v in b) >= floor and nx.is_connected(g.subgraph(b)) for b in p)
+               for p in _partitions(sorted(g)))
+
+
+def test_band_check_matches_exhaustive_search():
+    # every target from 1 to children / floor on connected random graphs: reachable exactly when some partition
+    # into that many regions exists, and the partition it returns is one
+    seen = {True: 0, False: 0}
+    for g, w, floor in _random_instances(150, seed=23):
+        if not nx.is_connected(g):
+            continue
+        for q in range(1, math.floor(sum(w.values()) / floor) + 1):
+            got = maxp_exact.band(g, w, floor, q, seconds=30)
+            truth = _partitions_into(g, w, floor, q)
+            assert got.reachable is truth, (sorted(g.edges), w, floor, q)
+            seen[truth] += 1
+            if truth:
+                assert len(got.regions) == q and _valid_packing(g, w, floor, got.regions)
+                assert set().union(*got.regions) == set(g) and all(sum(w[v] for v in r) <= got.top for r in got.regions)
+    assert seen[True] > 20 and seen[False] > 20, seen   # both answers exercised
+
+
+def test_band_listing_finds_every_connected_set_in_the_band_once():
+    for g, w, floor in _random_instances(40, seed=29):
+        top = floor + 6
+        bits = maxp_exact._Bits(g, w, floor)
+        listed = [frozenset(bits.nodes[k] for k in maxp_exact.bits(m)) for m in maxp_exact.band_sets(bits, top, 10**6)]
+        assert len(listed) == len(set(listed))
+        nodes = sorted(g.nodes, key=str)
+        brute = set()
+        for mask in range(1, 1 << len(nodes)):
+            s = frozenset(v for k, v in enumerate(nodes) if mask >> k & 1)
+            if floor <= sum(w[v] for v in s) <= top and nx.is_connected(g.subgraph(s)):
+                brute.add(s)
+        assert set(listed) == brute
+
+
+def test_band_check_proves_the_bound_out_of_reach_on_a_tight_grid():
+    # SYNTHETIC: a 3 x 3 grid, children 100 everywhere but 101 at a corner (901 children). Floor 300: bound 3, each
+    # region holds 300 or 301, and three rows of the grid do it: reachable. Floor 225: bound 4, but each region would
+    # hold 225 or 226 children, and sets of areas of 100 or 101 never do: proven out of reach (3 at most)
+    g = nx.grid_2d_graph(3, 3)
+    w = {v: 100 for v in g}
+    w[(0, 0)] = 101
+    got = maxp_exact.band(g, w, 300, 3)
+    assert got.reachable is True and sorted(sum(w[v] for v in r) for r in got.regions) == [300, 300, 301]
+    assert maxp_exact.band(g, w, 225, 4).reachable is False
+    assert maxp_exact.band(g, w, 225, 4, max_regions=0).reachable is None

@@ -134,6 +134,21 @@ def test_capacity_on_a_star_proves_one_region():
     assert any("cut areas" in n for n in plan.report.notes)
 
 
+def test_capacity_band_check_proves_one_region_below_children_over_floor():
+    # SYNTHETIC 6 x 6 grid of 100 children, one area of 101, floor 450: children / floor = 8 (3,601 children) and no
+    # cut areas, but 8 regions would each hold 450 or 451 children, which sums of 100s and one 101 never make: the
+    # band check proves 7 the most, and the search finds 7
+    pop = {f"g{x}_{y}": 100 for x in range(6) for y in range(6)}
+    pop["g0_0"] = 101
+    geo = syn.grid(6, 6, pop, {"A": (0, 0)})
+    scn = {"model": "capacity", "reach": {"min": 450}, "solver": {"time_limit": 20}}
+    plan = solve(geo, scn)
+    assert plan.report.objective == 7 and plan.report.bound == 7 and plan.report.status == "optimal"
+    assert cp.check(plan, geo, scn) == []
+    assert any("band check for 8 regions" in n and "no partition into 8 exists" in n for n in plan.report.notes)
+    assert any("the band check proves it" in n for n in plan.report.notes)
+
+
 # Clusters: six centres round a ring, phase 1 at c0 and c3
 def _cluster_ring():
     return syn.ring(6, 100, {f"c{i}": i for i in range(6)}, phase={"c0": 1, "c3": 1})

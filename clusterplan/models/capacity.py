@@ -23,9 +23,12 @@ Four searches run in turn, each starting from the plan of the one before:
 With regions of ``LARGE_REGIONS`` or more areas (areas / bound: floors of 10-20% of the children), 2 and 3 are
 skipped: their moves grow with the regions, and the fixed-count search finds such regions directly.
 
-Between 2 and 3, while the plan is below children / floor, the **exact method** (:mod:`.maxp_exact`) runs with half
-the time left: a cut-area bound, then, where every minimal region can be listed, the set-packing MIP over all of them,
-which proves the true maximum (and often finds it) on small geographies; its regions then seed the searches.
+Between 2 and 3, while the plan is below children / floor, the **exact methods** (:mod:`.maxp_exact`) run: a cut-area
+bound; the *band check* of each corridor component below its bound (a quarter of the time left at most), which
+settles whether the bound itself is reachable where the children above ``bound x floor`` are few (it finds a plan
+at the bound, or proves one region fewer is the most); then, with half the time left, where every minimal region can
+be listed, the set-packing MIP over all of them, which proves the true maximum (and often finds it) on small
+geographies. Their regions then seed the searches.
 
 Each region's centre is the member area whose centroid gives its children the fewest child-minutes.
 
@@ -82,12 +85,55 @@ def _exact_note(e: maxp_exact.Exact, cap: int) -> str:
             f"{e.seconds:.1f} s")
 
 
-def _bound_source(simple: int, comb: int, ub: int, floor: float) -> str:
+def _band_note(b: maxp_exact.Band, floor: float, cap: int) -> str:
+    head = f"band check for {b.target} regions (each between {floor:g} and {b.top:g} children)"
+    if b.listed is None:
+        return f"{head}: more than {cap:,} connected sets in the band (the most a solve of this time limit lists); " \
+               "not decided"
+    found = {True: f"a partition into {b.target} found", False: f"no partition into {b.target} exists, so "
+             f"{b.target - 1} at most", None: "not decided in the time"}[b.reachable]
+    return f"{head}: {b.listed:,} connected sets in the band; {found} ({b.seconds:.1f} s)"
+
+
+def band_checks(graph: nx.Graph, under5: pd.Series, floor: float, regions: list[frozenset[str]], *, seconds: float,
+                max_regions: int, solver: str) -> tuple[list[frozenset[str]], int, list[maxp_exact.Band]]:
+    """The band check (:func:`.maxp_exact.band`) of each corridor component where ``regions`` (disjoint connected
+    regions at the floor) are fewer than the component's bound (:func:`.maxp_exact.bound`), within ``seconds`` in
+    all. Returns the regions (a component's replaced by the partition found there), the bound summed over the
+    components (one lower for each component proven out of reach) and the checks run."""
+    t0 = time.perf_counter()
+    w = under5.to_dict()
+    out: list[frozenset[str]] = []
+    total = 0
+    checks: list[maxp_exact.Band] = []
+    comps = sorted((frozenset(c) for c in nx.connected_components(graph)), key=min)
+    for k, comp in enumerate(comps):
+        sub = graph.subgraph(comp)
+        mine = [r for r in regions if r <= comp]
+        q = maxp_exact.bound(sub, w, floor)
+        if len(mine) < q:
+            left = seconds - (time.perf_counter() - t0)
+            b = maxp_exact.band(sub, w, floor, q, seconds=max(0.5, left / (len(comps) - k)), solver=solver,
+                                max_regions=max_regions)
+            checks.append(b)
+            if b.reachable:
+                mine = b.regions
+            elif b.reachable is False:
+                q -= 1
+        out += mine
+        total += q
+    return out, total, checks
+
+
+def _bound_source(simple: int, comb: int, banded: int, ub: int, floor: float) -> str:
     if ub == simple:
         return (f"children per corridor component / {floor:g}; no linear-programming bound does better here "
                 "(see clusterplan.models.capacity)")
     if ub == comb:
         return f"children stranded behind cut areas (clusterplan.models.maxp_exact); children / floor gives {simple}"
+    if ub == banded:
+        return (f"no partition into more regions: the band check proves it (clusterplan.models.maxp_exact); "
+                f"children / floor gives {simple}")
     return f"the set-packing MIP over every minimal region; children / floor gives {simple}"
 
 
@@ -268,11 +314,16 @@ def solve(geo: Geography, scn: Scenario, ctx: Context) -> Plan:
         grown, added = improve(geo.corridors, under5, floor, grown, seed=scn.solver.seed, seconds=budget)
     t_local = time.perf_counter()
     regions = rp.packing(geo.corridors, under5, floor, grown)
-    exact, comb = None, ub
+    exact, comb, banded, bands = None, ub, ub, []
     if len(regions) < ub:   # below children / floor: a sharper bound, and a proof where the regions can be listed
         comb = maxp_exact.bound(geo.corridors, under5.to_dict(), floor)
         ub = min(ub, comb)
     cap = exact_regions(scn.solver.time_limit)
+    if len(regions) < ub:   # is the bound itself reachable? (few children above it: few regions in the band)
+        regions, banded, bands = band_checks(geo.corridors, under5, floor, regions, solver=scn.solver.name,
+                                             seconds=max(1.0, (limit - (time.perf_counter() - t0)) / 4),
+                                             max_regions=cap)
+        ub = min(ub, banded)
     if len(regions) < ub:
         exact = maxp_exact.solve(geo.corridors, under5.to_dict(), floor, start=regions, solver=scn.solver.name,
                                  seconds=max(1.0, (limit - (time.perf_counter() - t0)) / 2), max_regions=cap,
@@ -318,8 +369,9 @@ def solve(geo: Geography, scn: Scenario, ctx: Context) -> Plan:
                            "or more areas: they slow down there, the fixed-count search does not)"), None
     notes = [f"region growing: {grew} regions in {t1 - t0:.1f} s; {local}", *([repacked] if repacked else []),
              *[_fixed_count_note(len(done.regions) + k + 1, m, floor, at) for k, (at, m) in enumerate(more)],
+             *[_band_note(b, floor, cap) for b in bands],
              *([_exact_note(exact, cap)] if exact is not None else []),
-             f"valid upper bound {ub} ({_bound_source(simple, comb, ub, floor)})"]
+             f"valid upper bound {ub} ({_bound_source(simple, comb, banded, ub, floor)})"]
     seconds = time.perf_counter() - t0
     status = Status.OPTIMAL if n >= ub else Status.FEASIBLE
     solver = scn.solver.name.lower()
