@@ -8,8 +8,9 @@ Two fronts for an amalgamation scenario, both minimising deprivation-weighted ch
   :mod:`clusterplan.models.assignment`), from the unconstrained optimum's share up to the most any plan could
   reach (every deprived child within ``minutes`` of some centre that may stay open), or until no plan exists.
 
-A point that another point beats on both axes is marked ``dominated`` (it can arise when a solve stops at its time
-limit); points with no plan are kept with ``status`` infeasible so the front shows where it ends.
+A point that another point matches or beats on both axes, better on one, is marked ``dominated`` (costs within the
+solves' proven gaps count as equal; it can also arise when a solve stops at its time limit); points with no plan are
+kept with ``status`` infeasible so the front shows where it ends.
 """
 
 from __future__ import annotations
@@ -121,37 +122,56 @@ def reachable_share(geo: Geography, scn: Scenario, minutes: float) -> float:
 
 
 def _mark(df: pd.DataFrame, a: str, b: str, *, lower_better: tuple[bool, bool]) -> pd.DataFrame:
+    """Add ``dominated``: True where another point is no worse on ``a`` and ``b`` and better on one. Values of ``a``
+    (the travel cost) closer than the larger of the two plans' gaps, where both solves are proven optimal (within
+    the relative gap asked for), are a tie: neither solve can tell which is lower, so a point with more centres and
+    a cost lower only within that gap is dominated, not a trade-off. Plans stopped by the time limit (``feasible``)
+    are compared on their costs as they are."""
     ok = df["status"].isin(["optimal", "feasible"])
     va = df[a].where(ok).astype(float) * (1 if lower_better[0] else -1)
     vb = df[b].where(ok).astype(float) * (1 if lower_better[1] else -1)
+    gap = (df["gap"] if "gap" in df else pd.Series(0.0, index=df.index)).astype(float).fillna(0.0).clip(lower=0.0)
+    gap = gap.where(df["status"] == "optimal", 0.0)
     dominated = []
     for n in df.index:
         if not ok[n]:
             dominated.append(None)
             continue
-        better = ok & (va <= va[n]) & (vb <= vb[n]) & ((va < va[n]) | (vb < vb[n]))
-        dominated.append(bool(better.any()))
+        tol = np.maximum(gap, gap[n]) * abs(va[n])
+        no_worse = (va <= va[n] + tol) & (vb <= vb[n])
+        better = (va < va[n] - tol) | (vb < vb[n])
+        dominated.append(bool((ok & no_worse & better).drop(index=n).any()))
     return df.assign(dominated=dominated)
 
 
 def figure(centres: pd.DataFrame | None, deprived: pd.DataFrame | None, chosen: Plan | None = None):
-    """The fronts side by side, the scenario's own plan marked."""
+    """The fronts side by side, the scenario's own plan marked; dominated points hollow, off the line."""
+    from matplotlib.ticker import MaxNLocator, StrMethodFormatter
+
     share = deprived.attrs.get("share", SHARE) if deprived is not None else SHARE
     panels = [(d, x) for d, x in ((centres, "centres"), (deprived, share)) if d is not None]
-    fig, axes = plt.subplots(1, len(panels), figsize=(6 * len(panels), 4), squeeze=False)
+    fig, axes = plt.subplots(1, len(panels), figsize=(6 * len(panels), 4.4), squeeze=False)
     for ax, (df, x) in zip(axes[0], panels, strict=True):
         ok = df[df["status"].isin(["optimal", "feasible"])]
-        ax.plot(ok[x], ok[COST], "o-", color="#1f77b4", label="front (each point a checked plan)")
+        off = ok["dominated"].fillna(False).astype(bool) if "dominated" in ok else pd.Series(False, index=ok.index)
+        front = ok[~off].sort_values(x)
+        ax.plot(front[x], front[COST], "o-", color="#1f77b4", label="front (each point a checked plan)")
+        if off.any():
+            ax.plot(ok.loc[off, x], ok.loc[off, COST], "o", mfc="none", color="#7f7f7f",
+                    label="dominated (another plan as good on both axes)")
         if chosen is not None:
             cx = len(chosen.kept) if x == "centres" else chosen.metrics.get(metric_id(x))
             if cx is not None:
                 ax.plot([cx], [chosen.metrics.get("weighted_child_minutes")], "*", ms=16, color="#d62728",
                         label="this scenario's plan")
+        if x == "centres":
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
         ax.set_xlabel("centres kept (management cost)" if x == "centres" else x)
-        ax.set_ylabel(f"{COST} (lower is better)")
+        ax.set_ylabel(f"{COST}\n(lower is better)")
         ax.legend(fontsize=8)
     fig.suptitle("Pareto fronts by the epsilon-constraint method", fontsize=10)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.04, 1, 1))   # room at the foot for a source line
     return fig
 
 

@@ -203,6 +203,24 @@ def test_pareto_fronts_are_checked_plans_that_meet_their_epsilon():
             assert geo2.areas.loc[near, "under5"].sum() >= r["required"] / 100 * dep - 1e-6
 
 
+def test_pareto_dominance_counts_costs_within_the_proven_gap_as_ties():
+    # the front's own rule, on a table of rows: 8 centres at a cost 10 below 7 centres' is a tie within a 0.01% gap
+    # of 275,000 (27.5), so 8 is dominated; with no gap, 10 lower is a trade-off; a plan beaten on both is dominated,
+    # and a time-limited plan's wide gap (20%) makes no ties: 7 centres at 275,010 is not dominated by 6 at 280,000
+    rows = pd.DataFrame({"centres": [6, 7, 8, 9], pareto.COST: [280_000.0, 275_010.0, 275_000.0, 281_000.0],
+                         "status": ["optimal"] * 3 + ["feasible"], "gap": [1e-4, 1e-4, 1e-4, 0.2]})
+    marked = pareto._mark(rows, pareto.COST, "centres", lower_better=(True, True))
+    assert marked["dominated"].tolist() == [False, False, True, True]
+    exact = pareto._mark(rows.assign(gap=0.0), pareto.COST, "centres", lower_better=(True, True))
+    assert exact["dominated"].tolist() == [False, False, False, True]
+    both = pareto._mark(rows.assign(status=["optimal", "infeasible", "optimal", "optimal"]), pareto.COST, "centres",
+                        lower_better=(True, True))
+    assert both["dominated"].tolist() == [False, None, False, True]
+    wide = pareto._mark(rows.assign(status=["feasible", "optimal", "optimal", "optimal"], gap=[0.2, 0, 0, 0]),
+                        pareto.COST, "centres", lower_better=(True, True))
+    assert wide["dominated"].tolist() == [False, False, False, True]
+
+
 def test_ensemble_plans_are_valid_and_reproducible():
     geo = syn.grid(4, 4, {f"g{x}_{y}": 40 + 10 * ((x * 3 + y * 5) % 7) for x in range(4) for y in range(4)},
                    {"A": (0, 0), "B": (3, 0), "C": (0, 3), "D": (3, 3)})
