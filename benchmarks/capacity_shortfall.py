@@ -1,7 +1,7 @@
 """The fixed-count search stage by stage: how Norfolk gets from the packing search's regions to the bound.
 
     python benchmarks/capacity_shortfall.py                       # Norfolk 2020, floor 600, seeds 0 1 2
-    python benchmarks/capacity_shortfall.py --seeds 1 --moves-per-area 4000
+    python benchmarks/capacity_shortfall.py --seeds 1 --moves-per-area 5000
 
 For each seed: the capacity model's first stages (growth, local search, neighbourhood repacking) with ``--seconds``,
 then :func:`clusterplan.models.fixcount.one_more` for one region more, again and again until the bound or a miss.
@@ -26,7 +26,7 @@ def main() -> None:
     ap.add_argument("--year", type=int, default=2020)
     ap.add_argument("--floor", type=int, default=600)
     ap.add_argument("--seconds", type=float, default=90, help="time limit of the capacity solve that gives the start")
-    ap.add_argument("--moves-per-area", type=int, default=1_000,
+    ap.add_argument("--moves-per-area", type=int, default=2_500,
                     help="annealing moves per area in the first round (doubling each round)")
     ap.add_argument("--limit", type=float, default=600, help="seconds per region more")
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])

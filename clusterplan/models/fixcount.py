@@ -32,11 +32,11 @@ children of slack, about 5 a region). This search asks for ``p + 1`` regions dir
    are taken when their shortfall is not higher. Annealing alone stalls a few children short on Norfolk; the
    windows close the last children (they see re-arrangements of several regions at once);
 5. restart: each round anneals again from the split with another seed, then recombines, keeping the round with least
-   shortfall. The schedules double from round to round (annealing from 1,000 moves per area to 16,000, recombination
-   from 2,000 steps without a gain to 60,000): a region more where children are to spare is found by the first short
-   round in a fraction of a second (Lincolnshire at 61 of a bound of 62: 0.4-0.8 s against 2.4-3.2 s for one long
-   round), and the last region below the bound gets the long schedules. The window MIPs run in the rounds that use
-   the longest annealing schedule, until ``patience`` windows pass without lowering the shortfall.
+   shortfall. The annealing schedule doubles from round to round (2,500 moves per area, then 5,000, then 10,000 in
+   every later round): a region more where children are to spare is found in the first, short round (Lincolnshire
+   at 61 of a bound of 62: 0.4-1.5 s in 7 of 8 runs with 1,000-3,000 moves per area, against 2.4-3.2 s with
+   10,000), and the last region below the bound gets the long schedule. The window MIPs run in the rounds that use
+   the longest schedule, until ``patience`` windows pass without lowering the shortfall.
 
 A shortfall of 0 is a plan of ``p + 1`` regions, each connected and at the floor. When the target is the bound,
 that plan is optimal: on Norfolk 2020 at the 600 floor it finds the 73 regions the bound allows.
@@ -410,7 +410,7 @@ def _windows(g: _Graph, pop: list[int], label: list[int], floor: int, rng: np.ra
 
 
 def one_more(graph: nx.Graph, under5: pd.Series, floor: float, regions: list[frozenset[str]], *, seed: int,
-             seconds: float, solver: str = "highs", moves_per_area: int = 1_000, max_moves_per_area: int = 16_000,
+             seconds: float, solver: str = "highs", moves_per_area: int = 2_500, max_moves_per_area: int = 10_000,
              stall: int = 60_000, patience: int = 150, rounds: int = 12, max_window: int = 10,
              max_nodes: int = 500) -> FixedCount:
     """Search for ``len(regions) + 1`` connected regions covering every area, each with >= ``floor`` children.
@@ -418,14 +418,14 @@ def one_more(graph: nx.Graph, under5: pd.Series, floor: float, regions: list[fro
     ``regions``: a partition of the graph's areas into connected regions (e.g. :func:`.repack.partition`), each at
     the floor. Splits the region with most children; then, in up to ``rounds`` rounds until the shortfall is 0 or
     ``seconds`` pass, anneals from the split (:func:`anneal`, a new seed each round) and recombines pairs of regions
-    (:func:`recombine`; ``stall`` 0 skips it). The schedules double from round to round: annealing runs
-    ``moves_per_area`` moves per area in the first round, twice as many in the next, up to ``max_moves_per_area``,
-    and recombination stops after 2,000 steps without a gain, doubling up to ``stall``. Short schedules settle the
-    easy cases (a region more where children are to spare) in a fraction of a second; the hard ones (the last
-    region below the bound) get the long schedules, a restart each time. Once annealing runs its longest schedule,
-    each round ends with window MIPs (module text) until ``patience`` windows (at most ten per region) pass without
-    lowering the shortfall (in every round when ``moves_per_area`` is 0, no annealing). Returns the round with least
-    shortfall: a partition into ``len(regions) + 1`` connected regions, a plan only when ``shortfall`` is 0."""
+    (:func:`recombine`, until ``stall`` steps find no lower shortfall; 0 skips it). The annealing schedule doubles
+    from round to round: ``moves_per_area`` moves per area in the first round, twice as many in the next, up to
+    ``max_moves_per_area``. A short schedule settles the easy cases (a region more where children are to spare)
+    quickly; the hard ones (the last region below the bound) get the long schedules, a restart each time. Once
+    annealing runs its longest schedule, each round ends with window MIPs (module text) until ``patience`` windows
+    (at most ten per region) pass without lowering the shortfall (in every round when ``moves_per_area`` is 0, no
+    annealing). Returns the round with least shortfall: a partition into ``len(regions) + 1`` connected regions, a
+    plan only when ``shortfall`` is 0."""
     t0 = time.perf_counter()
     g = _Graph(graph, under5)
     pop = [int(round(p)) for p in g.pop]
@@ -453,7 +453,7 @@ def one_more(graph: nx.Graph, under5: pd.Series, floor: float, regions: list[fro
         recombined = total = annealed
         if stall > 0 and annealed > 0:
             recombined, label = recombine(g, label, fl, seed=seed + 7919 * done, seconds=seconds - (tr - t0),
-                                          stall=min(2_000 << done, stall))
+                                          stall=stall)
             total = recombined
         recombining += time.perf_counter() - tr
         if total > 0 and moves >= max_moves_per_area or total > 0 and not moves_per_area:
