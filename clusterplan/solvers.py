@@ -303,34 +303,8 @@ def solve_set_packing(sets: list[list[int]], n_items: int, *, name: str = "highs
     import highspy
     import numpy as np
     t0 = time.perf_counter()
-    m = len(sets)
-    lp = highspy.HighsLp()
-    lp.num_col_, lp.num_row_ = m, n_items
-    lp.col_cost_ = np.full(m, -1.0)
-    lp.col_lower_, lp.col_upper_ = np.zeros(m), np.ones(m)
-    lp.row_lower_, lp.row_upper_ = np.full(n_items, -highspy.kHighsInf), np.ones(n_items)
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_ = np.concatenate([[0], np.cumsum([len(s) for s in sets])]).astype(np.int32)
-    lp.a_matrix_.index_ = np.array([i for s in sets for i in sorted(s)], dtype=np.int32)
-    lp.a_matrix_.value_ = np.ones(int(lp.a_matrix_.start_[-1]))
-    lp.integrality_ = [highspy.HighsVarType.kInteger] * m
-    _silence_highs_banner()
-    h = highspy.Highs()
-    msg = bool(os.environ.get("CLUSTERPLAN_SOLVER_LOG"))
-    h.setOptionValue("output_flag", msg)
-    h.passModel(lp)
-    for k, v in {"time_limit": float(time_limit), "random_seed": seed, "mip_rel_gap": 0.0,
-                 **({"threads": threads} if threads else {})}.items():
-        h.setOptionValue(k, v)
-    if start:
-        sol = highspy.HighsSolution()
-        col = np.zeros(m)
-        col[list(start)] = 1.0
-        sol.col_value = list(col)
-        sol.value_valid = True
-        h.setSolution(sol)
-    h.run()
-    stop_if_terminated()
+    h = _highs_binary([sorted(s) for s in sets], np.full(n_items, -highspy.kHighsInf), np.ones(n_items), -1.0,
+                      time_limit=time_limit, threads=threads, seed=seed, options={"mip_rel_gap": 0.0}, start=start)
     info = h.getInfo()
     ver = f"HiGHS {h.version()} (highspy {package_version('highspy')})"
     seconds = time.perf_counter() - t0
@@ -371,30 +345,49 @@ def solve_set_partition(sets: list[list[int]], n_items: int, count: int, *, name
         return out.status, []
     import highspy
     import numpy as np
-    m = len(sets)
-    lp = highspy.HighsLp()
-    lp.num_col_, lp.num_row_ = m, n_items + 1
-    lp.col_cost_ = np.zeros(m)
-    lp.col_lower_, lp.col_upper_ = np.zeros(m), np.ones(m)
-    lp.row_lower_ = np.array([1.0] * n_items + [float(count)])
-    lp.row_upper_ = lp.row_lower_.copy()
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_ = np.concatenate([[0], np.cumsum([len(s) + 1 for s in sets])]).astype(np.int32)
-    lp.a_matrix_.index_ = np.array([i for s in sets for i in [*sorted(s), n_items]], dtype=np.int32)
-    lp.a_matrix_.value_ = np.ones(int(lp.a_matrix_.start_[-1]))
-    lp.integrality_ = [highspy.HighsVarType.kInteger] * m
-    _silence_highs_banner()
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", bool(os.environ.get("CLUSTERPLAN_SOLVER_LOG")))
-    h.passModel(lp)
-    options = {"time_limit": float(time_limit), "random_seed": seed, **({"threads": threads} if threads else {})}
-    for k, v in options.items():
-        h.setOptionValue(k, v)
-    h.run()
-    stop_if_terminated()
+    rows = np.array([1.0] * n_items + [float(count)])
+    h = _highs_binary([[*sorted(s), n_items] for s in sets], rows, rows, 0.0, time_limit=time_limit, threads=threads,
+                      seed=seed)
     ms = h.getModelStatus()
     if ms == highspy.HighsModelStatus.kInfeasible:
         return Status.INFEASIBLE, []
     if h.getInfo().primal_solution_status == 2:
         return Status.OPTIMAL, [k for k, v in enumerate(h.getSolution().col_value) if v > 0.5]
     return Status.NO_SOLUTION, []
+
+
+def _highs_binary(columns: list[list[int]], row_lower, row_upper, cost: float, *, time_limit: float,
+                  threads: int | None, seed: int, options: dict | None = None, start=()):
+    """Run HiGHS (passed to highspy in one piece) on: minimise ``cost`` x sum z subject to ``row_lower`` <= A z <=
+    ``row_upper``, z binary, where column k of A has a 1 in each row of ``columns[k]``; ``start``: indices of the
+    columns set to 1 in a known solution. Returns the solved ``highspy.Highs``."""
+    import highspy
+    import numpy as np
+    m = len(columns)
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = m, len(row_lower)
+    lp.col_cost_ = np.full(m, float(cost))
+    lp.col_lower_, lp.col_upper_ = np.zeros(m), np.ones(m)
+    lp.row_lower_, lp.row_upper_ = np.asarray(row_lower, dtype=float), np.asarray(row_upper, dtype=float)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = np.concatenate([[0], np.cumsum([len(c) for c in columns])]).astype(np.int32)
+    lp.a_matrix_.index_ = np.array([i for c in columns for i in c], dtype=np.int32)
+    lp.a_matrix_.value_ = np.ones(int(lp.a_matrix_.start_[-1]))
+    lp.integrality_ = [highspy.HighsVarType.kInteger] * m
+    _silence_highs_banner()
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", bool(os.environ.get("CLUSTERPLAN_SOLVER_LOG")))
+    h.passModel(lp)
+    for k, v in {"time_limit": float(time_limit), "random_seed": seed, **(options or {}),
+                 **({"threads": threads} if threads else {})}.items():
+        h.setOptionValue(k, v)
+    if start:
+        sol = highspy.HighsSolution()
+        col = np.zeros(m)
+        col[list(start)] = 1.0
+        sol.col_value = list(col)
+        sol.value_valid = True
+        h.setSolution(sol)
+    h.run()
+    stop_if_terminated()
+    return h

@@ -95,26 +95,25 @@ def _band_note(b: maxp_exact.Band, floor: float, cap: int) -> str:
     return f"{head}: {b.listed:,} connected sets in the band; {found} ({b.seconds:.1f} s)"
 
 
-def band_checks(graph: nx.Graph, under5: pd.Series, floor: float, regions: list[frozenset[str]], *, seconds: float,
-                max_regions: int, solver: str) -> tuple[list[frozenset[str]], int, list[maxp_exact.Band]]:
-    """The band check (:func:`.maxp_exact.band`) of each corridor component where ``regions`` (disjoint connected
-    regions at the floor) are fewer than the component's bound (:func:`.maxp_exact.bound`), within ``seconds`` in
-    all. Returns the regions (a component's replaced by the partition found there), the bound summed over the
-    components (one lower for each component proven out of reach) and the checks run."""
+def band_checks(graph: nx.Graph, under5: pd.Series, floor: float, regions: list[frozenset[str]],
+                components: list[tuple[frozenset, int]], *, seconds: float, max_regions: int,
+                solver: str) -> tuple[list[frozenset[str]], int, list[maxp_exact.Band]]:
+    """The band check (:func:`.maxp_exact.band`) of each corridor component (``components``: its areas and bound,
+    :func:`.maxp_exact.component_bounds`) where ``regions`` (disjoint connected regions at the floor) are fewer than
+    its bound, within ``seconds`` in all. Returns the regions (a component's replaced by the partition found there),
+    the bound summed over the components (one lower for each component proven out of reach) and the checks run."""
     t0 = time.perf_counter()
     w = under5.to_dict()
     out: list[frozenset[str]] = []
     total = 0
     checks: list[maxp_exact.Band] = []
-    comps = sorted((frozenset(c) for c in nx.connected_components(graph)), key=min)
-    for k, comp in enumerate(comps):
-        sub = graph.subgraph(comp)
+    comps = sorted(components, key=lambda cq: min(cq[0]))
+    for k, (comp, q) in enumerate(comps):
         mine = [r for r in regions if r <= comp]
-        q = maxp_exact.bound(sub, w, floor)
         if len(mine) < q:
             left = seconds - (time.perf_counter() - t0)
-            b = maxp_exact.band(sub, w, floor, q, seconds=max(0.5, left / (len(comps) - k)), solver=solver,
-                                max_regions=max_regions)
+            b = maxp_exact.band(graph.subgraph(comp), w, floor, q, seconds=max(0.5, left / (len(comps) - k)),
+                                solver=solver, max_regions=max_regions)
             checks.append(b)
             if b.reachable:
                 mine = b.regions
@@ -314,13 +313,14 @@ def solve(geo: Geography, scn: Scenario, ctx: Context) -> Plan:
         grown, added = improve(geo.corridors, under5, floor, grown, seed=scn.solver.seed, seconds=budget)
     t_local = time.perf_counter()
     regions = rp.packing(geo.corridors, under5, floor, grown)
-    exact, comb, banded, bands = None, ub, ub, []
+    exact, comb, banded, bands, comps = None, ub, ub, [], []
     if len(regions) < ub:   # below children / floor: a sharper bound, and a proof where the regions can be listed
-        comb = maxp_exact.bound(geo.corridors, under5.to_dict(), floor)
+        comps = maxp_exact.component_bounds(geo.corridors, under5.to_dict(), floor)
+        comb = sum(q for _, q in comps)
         ub = min(ub, comb)
     cap = exact_regions(scn.solver.time_limit)
     if len(regions) < ub:   # is the bound itself reachable? (few children above it: few regions in the band)
-        regions, banded, bands = band_checks(geo.corridors, under5, floor, regions, solver=scn.solver.name,
+        regions, banded, bands = band_checks(geo.corridors, under5, floor, regions, comps, solver=scn.solver.name,
                                              seconds=max(1.0, (limit - (time.perf_counter() - t0)) / 4),
                                              max_regions=cap)
         ub = min(ub, banded)

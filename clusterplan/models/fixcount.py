@@ -456,7 +456,7 @@ def one_more(graph: nx.Graph, under5: pd.Series, floor: float, regions: list[fro
                                           stall=stall)
             total = recombined
         recombining += time.perf_counter() - tr
-        if total > 0 and moves >= max_moves_per_area or total > 0 and not moves_per_area:
+        if total > 0 and (not moves_per_area or moves >= max_moves_per_area):
             total, solved = _windows(g, pop, label, fl, np.random.default_rng([seed, done]), until=t0 + seconds,
                                      patience=min(patience, 10 * parts), solver=solver, max_window=max_window,
                                      max_nodes=max_nodes)

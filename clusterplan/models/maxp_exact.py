@@ -123,15 +123,20 @@ class _Bits:
         heavy = [u for u in bits(s) if ws - self.w[u] >= self.floor]    # members whose loss keeps it at the floor
         return not any(len(self.components(s & ~(1 << u))) == 1 for u in heavy)
 
-    def regions_from(self, v: int, allowed: int) -> Iterator[tuple[int, float, float]]:
+    def regions_from(self, v: int, allowed: int, top: float | None = None) -> Iterator[tuple[int, float, float]]:
         """Every connected set inside ``allowed`` holding ``v`` that reaches the floor while each smaller set on its
         way did not, each once (the listing of the module docstring; minimality is checked by the caller), with its
         children and the fewest children of a member; each set grown below the floor on the way is yielded as 0 (a
-        step, so that the caller can stop a listing that grows without end)."""
+        step, so that the caller can stop a listing that grows without end). With ``top`` (the band check), sets at
+        the floor are grown on while they hold at most ``top`` children, and every set above ``top`` is dropped:
+        then every connected set holding ``v`` with children between the floor and ``top`` is yielded, each once."""
         w, adj, floor = self.w, self.adj, self.floor
+        if top is not None and w[v] > top:
+            return
         if w[v] >= floor:
             yield 1 << v, w[v], w[v]
-            return
+            if top is None:
+                return
         stack = [(1 << v, w[v], w[v], adj[v] & allowed, 0)]
         while stack:
             s, ws, light, frontier, barred = stack.pop()
@@ -141,11 +146,15 @@ class _Bits:
                 f ^= b
                 u = b.bit_length() - 1
                 s2, w2, light2 = s | b, ws + w[u], min(light, w[u])
+                if top is not None and w2 > top:                 # so is every set holding it: not grown
+                    continue
                 if w2 >= floor:
                     yield s2, w2, light2
-                else:
-                    bar = barred | (frontier & (b - 1))          # frontier areas passed over before u
-                    stack.append((s2, w2, light2, (f | adj[u]) & allowed & ~s2 & ~bar, bar))
+                    if top is None:                              # every larger set holds it: not minimal
+                        continue
+                bar = barred | (frontier & (b - 1))              # frontier areas passed over before u
+                stack.append((s2, w2, light2, (f | adj[u]) & allowed & ~s2 & ~bar, bar))
+                if w2 < floor:
                     yield 0, w2, light2                          # a set below the floor: a step, not a region
 
 
@@ -163,8 +172,13 @@ def bits(mask: int) -> Iterator[int]:
 
 def bound(graph: nx.Graph, weight: dict[Hashable, float], floor: float) -> int:
     """The combinatorial upper bound of the module docstring, summed over the components of ``graph`` (regions)."""
+    return sum(q for _, q in component_bounds(graph, weight, floor))
+
+
+def component_bounds(graph: nx.Graph, weight: dict[Hashable, float], floor: float) -> list[tuple[frozenset, int]]:
+    """Each connected component of ``graph`` (its nodes) with its combinatorial bound (module docstring)."""
     g = _Bits(graph, weight, floor)
-    return sum(g.bound(c) for c in g.components(g.all))
+    return [(frozenset(g.nodes[k] for k in bits(c)), g.bound(c)) for c in g.components(g.all)]
 
 
 def minimal_regions(graph: nx.Graph, weight: dict[Hashable, float], floor: float, *,
@@ -237,36 +251,21 @@ class Band:
 
 
 def band_sets(g: _Bits, top: float, max_regions: int) -> list[int] | None:
-    """Every connected set with children between the floor and ``top``, each once, or None past ``max_regions`` of
-    them or past ``STEPS_PER_REGION * max_regions`` sets grown on the way."""
-    w, adj, floor = g.w, g.adj, g.floor
+    """Every connected set with children between the floor and ``top``, each once (:meth:`_Bits.regions_from` with
+    ``top``), or None past ``max_regions`` of them or past ``STEPS_PER_REGION * max_regions`` sets grown on the way."""
     out: list[int] = []
     steps = 0
     for v in range(len(g.nodes)):
-        if w[v] > top:
-            continue
         allowed = g.all & ~((1 << v) - 1)                         # v and the areas after it
-        if w[v] >= floor:
-            out.append(1 << v)
-        stack = [(1 << v, w[v], adj[v] & allowed, 0)]
-        while stack:
-            s, ws, frontier, barred = stack.pop()
-            f = frontier
-            while f:
-                b = f & -f
-                f ^= b
-                u = b.bit_length() - 1
-                w2 = ws + w[u]
-                if w2 > top:                                      # so is every set holding it: not grown
-                    continue
-                steps += 1
-                s2 = s | b
-                if w2 >= floor:
-                    out.append(s2)
-                if steps > STEPS_PER_REGION * max_regions or len(out) > max_regions:
-                    return None
-                bar = barred | (frontier & (b - 1))               # frontier areas passed over before u
-                stack.append((s2, w2, (f | adj[u]) & allowed & ~s2 & ~bar, bar))
+        for r, _, _ in g.regions_from(v, allowed, top):
+            if r == 1 << v:                                       # the area alone: not a set grown
+                out.append(r)
+                continue
+            steps += 1
+            if r:
+                out.append(r)
+            if steps > STEPS_PER_REGION * max_regions or len(out) > max_regions:
+                return None
     return out
 
 
