@@ -9,6 +9,9 @@ from clusterplan import io as cpio
 from clusterplan.batch import batch
 from clusterplan.cli import main
 
+# one worker runs the whole module under pytest-xdist, so its module fixtures are built once
+pytestmark = pytest.mark.xdist_group("batch")
+
 # Small real authorities: two that solve to proof, one below the floor (a single island LSOA) and one whose six
 # areas together fall short.
 SMALL = ["Rutland", "Hartlepool", "Isles of Scilly", "E09000001"]

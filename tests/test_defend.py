@@ -22,6 +22,9 @@ from clusterplan.sensitivity import sensitivity
 
 from . import synthetic as syn
 
+# one worker runs the whole module under pytest-xdist, so its module fixtures are built once
+pytestmark = pytest.mark.xdist_group("defend")
+
 POPS = [120, 80, 150, 60, 90, 140, 70, 110]
 CENTRES = {"A": "p0", "B": "p2", "C": "p4", "D": "p5", "E": "p7"}
 

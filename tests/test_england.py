@@ -15,6 +15,9 @@ from clusterplan import corridors, england
 from clusterplan.errors import InfeasibleError, InputError
 from clusterplan.scenario import Scenario
 
+# one worker runs the whole module under pytest-xdist, so its module fixtures are built once
+pytestmark = pytest.mark.xdist_group("england")
+
 
 @pytest.fixture(scope="module")
 def table(england_dir) -> pd.DataFrame:

@@ -10,6 +10,9 @@ from shapely.geometry import Polygon
 
 import clusterplan as cp
 
+# one worker runs the whole module under pytest-xdist, so its module fixtures are built once
+pytestmark = pytest.mark.xdist_group("from_files")
+
 DARLINGTON = "E06000005"
 
 

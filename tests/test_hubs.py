@@ -13,6 +13,9 @@ from clusterplan.errors import InfeasibleError, ScenarioError
 
 from . import synthetic as syn
 
+# one worker runs the whole module under pytest-xdist, so its module fixtures are built once
+pytestmark = pytest.mark.xdist_group("hubs")
+
 # SYNTHETIC: six areas in a line g0_0 .. g5_0, 100 children each, 10 minutes a hop; centres A (g0), B (g2), C (g5).
 LINE = dict(w=6, h=1, pop=100, centres={"A": (0, 0), "B": (2, 0), "C": (5, 0)})
 ONE_HUB = {"model": "hubs", "reach": {"min": 600}, "deprivation": {"weight": 0}, "hubs": {"count": 1},

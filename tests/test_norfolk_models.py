@@ -6,6 +6,9 @@ import pytest
 import clusterplan as cp
 from clusterplan.models.objective import plan_objective
 
+# one worker runs the whole module under pytest-xdist, so its module fixtures are built once
+pytestmark = pytest.mark.xdist_group("norfolk_models")
+
 
 @pytest.fixture(scope="module")
 def status_quo(norfolk):

@@ -18,6 +18,9 @@ import clusterplan as cp
 from clusterplan import progress
 from clusterplan.cli import build_parser, main
 
+# one worker runs the whole module under pytest-xdist, so its module fixtures are built once
+pytestmark = pytest.mark.xdist_group("outputs")
+
 ROOT = Path(__file__).parent.parent
 NORFOLK = ROOT / "scenarios" / "norfolk"
 BASE = Path(__file__).parent / "bad_inputs" / "_base"
