@@ -1,4 +1,5 @@
-"""Run independent jobs (sweep variants, batch authorities) in worker processes, safely interruptible.
+"""Run independent jobs (sweep variants, batch authorities) in worker processes, or solves of models already
+built in this process on threads (:func:`thread_map`), safely interruptible.
 
 :func:`map_jobs` is the one entry point: local worker processes by default (:func:`local_map`), or Dask distributed
 (:func:`dask_map`) on a cluster's scheduler address or on a ``LocalCluster`` started here. A job is a plain value
@@ -15,8 +16,10 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import queue
 import signal
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from typing import Any
 
 from .errors import ScenarioError
@@ -101,3 +104,34 @@ def describe(workers: int, scheduler: str | None) -> str:
     if scheduler == "local":
         return f"a Dask LocalCluster of {workers} worker process(es)"
     return f"the Dask scheduler at {scheduler}"
+
+
+def thread_map(fn: Callable[[Any, Any], Any], jobs: Sequence[Any], holders: Sequence[Any], *,
+               cancel: Callable[[Any], None]) -> list[Any]:
+    """``[fn(holder, job) for job in jobs]`` run on one thread per holder, each holder (a solver model: HiGHS
+    releases the GIL while it solves) used by one job at a time; results in the order of ``jobs``, whichever
+    finishes first. For solves that share Python objects too large to send to processes. On Ctrl-C (or an error in
+    a job) ``cancel(holder)`` is called on every holder, the jobs not started are dropped, and the exception is
+    raised again once the threads have stopped."""
+    free: queue.SimpleQueue = queue.SimpleQueue()
+    for h in holders:
+        free.put(h)
+
+    def run(job):
+        holder = free.get()
+        try:
+            return fn(holder, job)
+        finally:
+            free.put(holder)
+
+    with ThreadPoolExecutor(max_workers=max(1, len(holders)), thread_name_prefix="clusterplan-solve") as pool:
+        futures = [pool.submit(run, job) for job in jobs]
+        try:
+            wait(futures, return_when=FIRST_EXCEPTION)
+            return [f.result() for f in futures]
+        except BaseException:
+            for f in futures:
+                f.cancel()
+            for h in holders:
+                cancel(h)
+            raise

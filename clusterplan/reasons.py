@@ -2,10 +2,10 @@
 
 For every centre an amalgamation plan does not keep, the scenario is re-solved with that centre locked open (a
 what-if): the model is built once in HiGHS and each lock is a bound change on it
-(:func:`clusterplan.models.amalgamate.what_if_open`), falling back to a full solve where it cannot be reused or finds
-no plan. The re-solve gives the exact cost of the lock (deprivation-weighted child-minutes and the children who would
-change centre); a MIP's LP reduced costs would only be a local estimate of it. The binding reason is the first that
-applies of:
+(:func:`clusterplan.models.amalgamate.what_if_open`), with one such model per core re-solving side by side on threads
+(at most ``solver.threads``), falling back to a full solve where it cannot be reused or finds no plan. The re-solve
+gives the exact cost of the lock (deprivation-weighted child-minutes and the children who would change centre); a
+MIP's LP reduced costs would only be a local estimate of it. The binding reason is the first that applies of:
 
 1. the lock is impossible: the re-solve is infeasible; with a travel limit that leaves fewer children than the floor
    within reach of the centre, the limit is named, else the diagnosis names the rule that blocks it (a district
@@ -21,6 +21,9 @@ Every reason carries the cost of the lock and a ``knife_edge`` flag when that co
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import pandas as pd
@@ -29,6 +32,7 @@ from . import progress, registry
 from .alternatives import changed_areas
 from .check import check
 from .errors import InfeasibleError, ScenarioError
+from .executor import thread_map
 from .geography import Geography
 from .models.status_quo import today as todays_catchments
 from .plan import Plan
@@ -52,9 +56,7 @@ def reasons(geo: Geography, scenario: Scenario | dict[str, Any], plan: Plan | No
     names = geo.centres["name"].to_dict()
     rows = []
     merged = plan.centres[plan.centres["status"] == "amalgamated"]
-    # one model built once and re-solved per centre where the model allows it (the lock is a bound change)
-    what_if_open = getattr(registry.load(scn.model), "what_if_open", None)
-    resolve = what_if_open(geo, scn, plan) if what_if_open is not None and len(merged) else None
+    locked = _locked(geo, scn, plan, list(merged["centre"]))
     for _, c in progress.items(list(merged.iterrows()), "why each amalgamation"):
         j = c["centre"]
         r0 = int(reach_today.get(j, 0))
@@ -64,7 +66,7 @@ def reasons(geo: Geography, scenario: Scenario | dict[str, Any], plan: Plan | No
                "reach_today": r0, "lock_cost": None, "lock_cost_pct": None, "children_moved_if_kept": None,
                "knife_edge": False}
         try:
-            alt = resolve(j, what_if) if resolve is not None else None
+            alt = locked[j](what_if) if locked.get(j) is not None else None
             if alt is not None:
                 check(alt, geo, what_if, raise_on_violation=True)   # a re-solved plan is checked like any other
             else:
@@ -107,6 +109,23 @@ def reasons(geo: Geography, scenario: Scenario | dict[str, Any], plan: Plan | No
     cols = ["centre", "name", "merged_into", "reach_today", "reason", "lock_cost", "lock_cost_pct",
             "children_moved_if_kept", "knife_edge"]
     return pd.DataFrame(rows, columns=cols)
+
+
+def _locked(geo: Geography, scn: Scenario, plan: Plan, centres: list[str]) -> dict[str, Callable | None]:
+    """Each centre's lock re-solved on a model built once (the lock is a bound change), with several such models
+    solving side by side on threads: as many as ``solver.threads`` allows (default: the machine's cores). Centre ->
+    a function of the what-if scenario giving its plan (built here, on the caller's thread), or None where the
+    re-solve finds no plan; empty where the model cannot be reused (the caller then solves each what-if in full)."""
+    what_if_open = getattr(registry.load(scn.model), "what_if_open", None)
+    first = what_if_open(geo, scn, plan) if what_if_open is not None and centres else None
+    if first is None:
+        return {}
+    workers = max(1, min(len(centres), scn.solver.threads or os.cpu_count() or 1))
+    models = [first] + [what_if_open(geo, scn, plan) for _ in range(workers - 1)]
+    with progress.step(f"why each amalgamation: {len(centres)} re-solves, {workers} at a time"):
+        got = thread_map(lambda m, j: m.lock(j, scn.solver.time_limit), centres, models, cancel=lambda m: m.cancel())
+    return {j: None if g is None else partial(first.to_plan, j, outcome=g[0], assign=g[1])
+            for j, g in zip(centres, got, strict=True)}
 
 
 def _count_rule(scn: Scenario, district: str) -> str:

@@ -9,6 +9,7 @@ and the bound is reported only then.
 from __future__ import annotations
 
 import os
+import threading
 import time
 from dataclasses import dataclass
 from enum import StrEnum
@@ -113,7 +114,7 @@ class _HiGHS(pulp.HiGHS):
             sol.col_value = [float(v.varValue) if v.varValue is not None else 0.0 for v in lp.variables()]
             sol.value_valid = True
             h.setSolution(sol)
-        h.run()
+        run_highs(h)
 
 
 def package_version(package: str) -> str:
@@ -121,6 +122,34 @@ def package_version(package: str) -> str:
         return version(package)
     except PackageNotFoundError:
         return "unknown"
+
+
+_SCHEDULER = threading.Lock()
+_scheduler_threads = 0   # the thread count HiGHS's process-wide scheduler was started with (0: not asked for)
+_running = 0             # HiGHS solves running now in this process (on threads)
+
+
+def run_highs(h) -> None:
+    """``h.run()`` for a ``highspy.Highs``. HiGHS starts one thread scheduler per process, with the ``threads``
+    option of the first solve, and refuses a later solve that asks for another count (it finds no plan and says
+    "global scheduler has already been initialized"): when nothing else is solving, the scheduler is restarted for
+    the new count, so scenarios with different ``solver.threads`` can run one after another in one session."""
+    global _scheduler_threads, _running
+    import highspy
+    want = int(h.getOptionValue("threads")[1])
+    with _SCHEDULER:
+        if want and want != _scheduler_threads:
+            if _running:
+                raise SolverError(f"solver.threads: {want} asked for while another HiGHS solve in this process uses "
+                                  f"{_scheduler_threads or 'its default'}; run them one after another")
+            highspy.Highs.resetGlobalScheduler(True)
+            _scheduler_threads = want
+        _running += 1
+    try:
+        h.run()
+    finally:
+        with _SCHEDULER:
+            _running -= 1
 
 
 _BANNER_SILENCED = False
@@ -213,7 +242,10 @@ class HighsModel:
     """A PuLP problem built into HiGHS once and re-solved after changing variable bounds (what-if re-solves: lock a
     centre open, close another) without rebuilding it in PuLP or passing it to HiGHS again. Each :meth:`solve`
     restores the bounds it changed, so the model is the original again between what-ifs; values are read back into
-    the PuLP variables as after ``prob.solve``. HiGHS only: other solvers rebuild (callers fall back)."""
+    the PuLP variables as after ``prob.solve``. HiGHS only: other solvers rebuild (callers fall back).
+
+    Several models (each built from its own PuLP problem) may solve at once on separate Python threads: HiGHS
+    releases the GIL while it runs. :meth:`cancel`, from any thread, stops a running solve and every later one."""
 
     def __init__(self, prob: pulp.LpProblem, *, gap: float = 0.0, threads: int | None = None, seed: int = 0):
         msg = bool(os.environ.get("CLUSTERPLAN_SOLVER_LOG"))
@@ -223,6 +255,18 @@ class HighsModel:
         self.solver = _HiGHS(msg=msg, gapRel=gap, threads=threads, random_seed=seed, mip_abs_gap=1e-6)
         self.solver.createAndConfigureSolver(prob)
         self.solver.buildSolverModel(prob)
+        self._cancelled = threading.Event()
+        h = prob.solverModel
+        h.cbSimplexInterrupt += self._interrupt
+        h.cbMipInterrupt += self._interrupt
+
+    def _interrupt(self, event) -> None:
+        if self._cancelled.is_set():
+            event.interrupt()
+
+    def cancel(self) -> None:
+        """Stop the running solve (it returns what it has) and make every later :meth:`solve` stop at once."""
+        self._cancelled.set()
 
     def solve(self, bounds: dict[pulp.LpVariable, tuple[float, float]], time_limit: float) -> Outcome:
         """Solve with ``bounds`` (variable -> (lower, upper)) in place of the model's own, within ``time_limit``
@@ -235,7 +279,7 @@ class HighsModel:
         h.setOptionValue("time_limit", float(time_limit))
         t0 = time.perf_counter()
         try:
-            h.run()
+            run_highs(h)
             self.prob.assignStatus(*self.solver.findSolutionValues(self.prob))
             out = _highs_outcome(self.prob, time.perf_counter() - t0, self.gap)   # before any change resets it
         finally:
@@ -388,6 +432,6 @@ def _highs_binary(columns: list[list[int]], row_lower, row_upper, cost: float, *
         sol.col_value = list(col)
         sol.value_valid = True
         h.setSolution(sol)
-    h.run()
+    run_highs(h)
     stop_if_terminated()
     return h

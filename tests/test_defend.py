@@ -103,12 +103,15 @@ def test_differences_in_words_name_the_swap():
     assert f"{int(geo.areas.loc[moved[moved].index, 'under5'].sum()):,} children in {int(moved.sum())} areas" in text
 
 
-def test_reasons_give_the_exact_cost_of_each_lock(truth):
+@pytest.mark.parametrize("threads", [1, 2])
+def test_reasons_give_the_exact_cost_of_each_lock(truth, threads):
+    # threads 2: two built models re-solve the locks side by side on threads; 1: one model, one lock at a time
     geo = path_geo()
-    plan = cp.solve(geo, SCN)
-    why = reasons(geo, SCN, plan)
+    scn = {**SCN, "solver": {"threads": threads}}
+    plan = cp.solve(geo, scn)
+    why = reasons(geo, scn, plan)
     merged = set(plan.centres.loc[plan.centres["status"] == "amalgamated", "centre"])
-    assert set(why["centre"]) == merged and merged
+    assert set(why["centre"]) == merged and len(merged) >= 2
     for _, r in why.iterrows():
         with_it = min(c for s, c in truth.items() if r["centre"] in s)
         assert r["lock_cost"] == pytest.approx(with_it - plan.report.objective, abs=0.1)

@@ -79,3 +79,69 @@ def test_node_limited_highs_run_reports_its_incumbent_and_bound():
     chosen = np.array([round(xi.varValue) for xi in x])
     assert all(int(w @ chosen) <= cap for w, cap in rows)
     assert out.objective == pytest.approx(float(v @ chosen))
+
+
+def _packing(n_sets: int = 400, n_items: int = 80, seed: int = 3):
+    """A synthetic weighted set-packing MIP (generated here) that HiGHS's presolve does not finish alone."""
+    import random
+    rng = random.Random(seed)
+    sets = [rng.sample(range(n_items), 4) for _ in range(n_sets)]
+    return solvers.set_packing_problem(sets, [rng.randint(1, 30) for _ in range(n_sets)])
+
+
+def test_a_cancelled_highs_model_stops_and_an_uncancelled_one_solves():
+    prob, z = _packing()
+    model = solvers.HighsModel(prob)
+    first = model.solve({}, 60.0)
+    assert first.status == "optimal"
+    again = solvers.HighsModel(_packing()[0])
+    again.cancel()   # as Ctrl-C does to every model solving on a thread
+    stopped = again.solve({}, 60.0)
+    assert stopped.status != "optimal", "a cancelled model must stop, not prove an optimum"
+
+
+def test_thread_map_keeps_the_jobs_order_and_lends_each_holder_to_one_job_at_a_time():
+    import threading
+    import time
+
+    from clusterplan.executor import thread_map
+
+    holders = [threading.Lock(), threading.Lock()]
+    used = []
+
+    def fn(holder, job):
+        assert holder.acquire(blocking=False), "a holder was lent to two jobs at once"
+        try:
+            used.append(holders.index(holder))
+            time.sleep(0.02 * (job % 3))
+            return job * 2
+        finally:
+            holder.release()
+
+    assert thread_map(fn, list(range(12)), holders, cancel=lambda h: None) == [2 * j for j in range(12)]
+    assert sorted(set(used)) == [0, 1]
+
+
+def test_thread_map_cancels_every_holder_when_a_job_fails():
+    from clusterplan.executor import thread_map
+
+    cancelled = []
+
+    def fn(holder, job):
+        if job == 3:
+            raise ValueError("job 3 failed")
+        return job
+
+    with pytest.raises(ValueError, match="job 3 failed"):
+        thread_map(fn, list(range(8)), ["a", "b"], cancel=cancelled.append)
+    assert sorted(cancelled) == ["a", "b"]
+
+
+def test_scenarios_with_different_solver_threads_run_one_after_another_in_one_process():
+    # HiGHS keeps one thread scheduler per process, started with the first solve's thread count; a later solve
+    # that asked for another count used to find no plan ("global scheduler has already been initialized")
+    outcomes = []
+    for threads in (2, 1, None, 2, 1):
+        prob, _ = _packing(120, 40, seed=threads or 0)
+        outcomes.append(solvers.solve_problem(prob, name="highs", time_limit=60, threads=threads))
+    assert [o.status for o in outcomes] == ["optimal"] * 5

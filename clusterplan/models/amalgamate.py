@@ -7,15 +7,16 @@ same model with every located centre locked open and no reach floor).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import replace
+
+import pandas as pd
 
 from .. import governance, measures
 from ..errors import ScenarioError
 from ..geography import Geography
 from ..plan import Plan
 from ..scenario import Scenario, district_names, locked_centres
-from ..solvers import Deadline, HighsModel
+from ..solvers import Deadline, HighsModel, Outcome
 from . import assignment, catchment, status_quo
 from .assignment import Spec
 from .base import Context, report
@@ -78,30 +79,51 @@ def _plan(geo: Geography, scn: Scenario, assign, rep, ctx: Context, notes: list[
                                 merged_into=merged, report=rep, notes=catchment.unlocated_note(geo) + notes)
 
 
-def what_if_open(geo: Geography, scn: Scenario, plan: Plan) -> Callable[[str, Scenario], Plan | None] | None:
+class WhatIf:
+    """One amalgamation model built once in HiGHS, re-solved with one more centre locked open (its ``y`` fixed to
+    1; same candidates and contiguity as the plan it was built for). :meth:`lock` solves and :meth:`to_plan` turns
+    the answer into a plan, so several instances can solve side by side on threads (one solve at a time per
+    instance) while plans are built on the caller's thread."""
+
+    def __init__(self, geo: Geography, scn: Scenario, plan: Plan):
+        self.geo, self.scn, self.plan = geo, scn, plan
+        sp = replace(spec(geo, scn), k=plan.report.candidates)
+        start = assignment.heuristic(geo.areas, geo.corridors, sp)
+        self.built = assignment.build(geo.areas, geo.corridors, sp, name="what_if", extra=start)
+        self.model = HighsModel(self.built.prob, gap=scn.solver.gap, threads=scn.solver.threads, seed=scn.solver.seed)
+
+    def lock(self, centre: str, time_limit: float) -> tuple[Outcome, pd.Series] | None:
+        """The outcome and the area -> centre assignment with ``centre`` locked open, within ``time_limit``
+        seconds; None if the centre is not in the model or the re-solve finds no plan."""
+        if centre not in self.built.y:
+            return None
+        out = self.model.solve({self.built.y[centre]: (1.0, 1.0)}, time_limit)
+        return (out, assignment.extract(self.built)) if out.status.is_ok else None
+
+    def cancel(self) -> None:
+        """Stop a running :meth:`lock` and every later one (Ctrl-C while re-solves run on threads)."""
+        self.model.cancel()
+
+    def __call__(self, centre: str, what_if: Scenario) -> Plan | None:
+        """The plan of ``what_if`` (the scenario with ``centre`` kept), or None where :meth:`lock` gives none."""
+        got = self.lock(centre, what_if.solver.time_limit)
+        return None if got is None else self.to_plan(centre, what_if, *got)
+
+    def to_plan(self, centre: str, what_if: Scenario, outcome: Outcome, assign: pd.Series) -> Plan:
+        """The plan of a :meth:`lock` re-solve (unchecked, like a model's: the caller checks it)."""
+        ctx = Context(self.plan.report.input_hash, Deadline.start(what_if.solver.time_limit))
+        note = [f"what-if re-solve of the built model with {centre} locked open"]
+        rep = report(outcome, what_if, self.plan.report.scope, ctx, self.plan.report.candidates, note)
+        return _plan(self.geo, what_if, assign, rep, ctx, note)
+
+
+def what_if_open(geo: Geography, scn: Scenario, plan: Plan) -> WhatIf | None:
     """For re-solves of ``plan``'s scenario with one more centre locked open (:mod:`clusterplan.reasons`): a
-    function ``(centre, what-if scenario) -> Plan`` that re-solves one model built once in HiGHS with that centre's
-    ``y`` fixed to 1 (same candidates and contiguity as ``plan``), or None where the model cannot be reused (another
-    solver, per-district policies, a plan that needed exact flow contiguity). The function returns None when the re-
-    solve finds no plan: the caller then solves the what-if in full, which explains an infeasible one. Plans come
+    :class:`WhatIf` (call it as ``(centre, what-if scenario) -> Plan``), or None where the model cannot be reused
+    (another solver, per-district policies, a plan that needed exact flow contiguity). A call returns None when the
+    re-solve finds no plan: the caller then solves the what-if in full, which explains an infeasible one. Plans come
     back unchecked, like a model's: the caller checks them."""
     if scn.solver.name.lower() != "highs" or scn.policies or plan.report.candidates is None \
             or "exact flow" in plan.report.scope:
         return None
-    sp = replace(spec(geo, scn), k=plan.report.candidates)
-    start = assignment.heuristic(geo.areas, geo.corridors, sp)
-    built = assignment.build(geo.areas, geo.corridors, sp, name="what_if", extra=start)
-    model = HighsModel(built.prob, gap=scn.solver.gap, threads=scn.solver.threads, seed=scn.solver.seed)
-
-    def resolve(centre: str, what_if: Scenario) -> Plan | None:
-        if centre not in built.y:
-            return None
-        ctx = Context(plan.report.input_hash, Deadline.start(what_if.solver.time_limit))
-        out = model.solve({built.y[centre]: (1.0, 1.0)}, ctx.deadline.left())
-        if not out.status.is_ok:
-            return None
-        note = [f"what-if re-solve of the built model with {centre} locked open"]
-        rep = report(out, what_if, plan.report.scope, ctx, plan.report.candidates, note)
-        return _plan(geo, what_if, assignment.extract(built), rep, ctx, note)
-
-    return resolve
+    return WhatIf(geo, scn, plan)
