@@ -135,3 +135,17 @@ def thread_map(fn: Callable[[Any, Any], Any], jobs: Sequence[Any], holders: Sequ
             for h in holders:
                 cancel(h)
             raise
+
+
+def thread_jobs(fn: Callable[[Any], Any], jobs: Sequence[Any], *, workers: int) -> list[Any]:
+    """``[fn(job) for job in jobs]`` on ``workers`` threads, results in the order of ``jobs``: for jobs that spend
+    their time in HiGHS (which releases the GIL), such as whole solves of scenario variants, where worker processes
+    would need the caller's script to guard its ``__main__``. On Ctrl-C every HiGHS solve running in this process is
+    stopped (:func:`clusterplan.solvers.cancel_running`) and :class:`KeyboardInterrupt` is raised again."""
+    from .solvers import allow_solves, cancel_running
+    if workers <= 1:
+        return [fn(job) for job in jobs]
+    try:
+        return thread_map(lambda _, job: fn(job), jobs, list(range(workers)), cancel=lambda _: cancel_running())
+    finally:
+        allow_solves()

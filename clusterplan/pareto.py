@@ -10,11 +10,13 @@ Two fronts for an amalgamation scenario, both minimising deprivation-weighted ch
 
 A point that another point matches or beats on both axes, better on one, is marked ``dominated`` (costs within the
 solves' proven gaps count as equal; it can also arise when a solve stops at its time limit); points with no plan are
-kept with ``status`` infeasible so the front shows where it ends.
+kept with ``status`` infeasible so the front shows where it ends. The points solve side by side on threads (as many
+as ``solver.threads``, default the machine's cores); each is the plan it would be solved alone.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +26,7 @@ import pandas as pd
 
 from . import progress
 from .errors import InfeasibleError
+from .executor import thread_jobs
 from .geography import Geography
 from .io import atomic_folder, write_csv
 from .measures import assigned_minutes, deprived_under5
@@ -61,17 +64,20 @@ def centres_front(geo: Geography, scenario: Scenario | dict[str, Any], counts: l
                                                                                                    list[Plan]]:
     """Travel against the number of centres kept: one plan per count in ``counts``."""
     scn = Scenario.from_dict(scenario)
-    rows, plans = [], []
-    for k in progress.items(sorted(set(counts)), "centres front, count"):
+    counts = sorted(set(counts))
+
+    def point(k: int) -> Plan | str:
         s = scn.model_copy(update={"centres": scn.centres.model_copy(update={"count": k, "min_count": None,
                                                                              "max_count": None})})
-        try:
-            plan = solve(geo, s)
-        except InfeasibleError as exc:
-            rows.append({"count": k, "centres": k, "status": "infeasible", "why": str(exc).splitlines()[-1].strip()})
+        return _solve_or_why(geo, s)
+
+    rows, plans = [], []
+    for k, got in zip(counts, _side_by_side(point, counts, scn, "centres front"), strict=True):
+        if isinstance(got, str):
+            rows.append({"count": k, "centres": k, "status": "infeasible", "why": got})
             continue
-        plans.append(plan)
-        rows.append(_row(plan, count=k))
+        plans.append(got)
+        rows.append(_row(got, count=k))
     return _mark(pd.DataFrame(rows), COST, "centres", lower_better=(True, True)), plans
 
 
@@ -92,23 +98,40 @@ def deprived_front(geo: Geography, scenario: Scenario | dict[str, Any], *, steps
     start = (rows[0][col] or 0.0) / 100
     # nothing to trade when the optimum already reaches every deprived child any plan could reach
     targets = shares if shares is not None else [t for t in np.linspace(start, cap, steps + 1)[1:] if t > start]
-    for s in progress.items(targets, "deprived-share front, point"):
-        if s > cap + 1e-12:
-            rows.append({"required": round(100 * s, 2), "status": "infeasible",
-                         "why": f"only {cap:.2%} of the deprived under-fives live within {minutes:g} minutes of any "
-                                "centre that may stay open"})
-            break
-        try:
-            plan = solve(geo, scn, restrict={"deprived_within": (float(minutes), float(s))})
-        except InfeasibleError as exc:
-            rows.append({"required": round(100 * s, 2), "status": "infeasible",
-                         "why": str(exc).splitlines()[-1].strip()})
+    n = next((k for k, s in enumerate(targets) if s > cap + 1e-12), len(targets))   # in order, up to the cap
+    reachable = list(targets[:n])
+    got = _side_by_side(lambda s: _solve_or_why(geo, scn, restrict={"deprived_within": (float(minutes), float(s))}),
+                        reachable, scn, "deprived-share front")
+    for s, plan in zip(reachable, got, strict=True):   # the front ends at its first share no plan reaches
+        if isinstance(plan, str):
+            rows.append({"required": round(100 * s, 2), "status": "infeasible", "why": plan})
             break
         plans.append(plan)
         rows.append(row(plan, required=round(100 * s, 2)))
+    else:
+        if n < len(targets):
+            rows.append({"required": round(100 * targets[n], 2), "status": "infeasible",
+                         "why": f"only {cap:.2%} of the deprived under-fives live within {minutes:g} minutes of any "
+                                "centre that may stay open"})
     front = _mark(pd.DataFrame(rows), COST, col, lower_better=(True, False))
     front.attrs["share"] = col
     return front, plans
+
+
+def _solve_or_why(geo: Geography, scn: Scenario, **kw) -> Plan | str:
+    """The checked plan, or why none exists (the last line of the infeasibility explanation)."""
+    try:
+        return solve(geo, scn, quiet=True, **kw)
+    except InfeasibleError as exc:
+        return str(exc).splitlines()[-1].strip()
+
+
+def _side_by_side(fn, points: list, scn: Scenario, what: str) -> list:
+    """``fn`` of every point, solved side by side on threads (as many as ``solver.threads``, default the machine's
+    cores); each point's plan is the same as solved alone."""
+    workers = max(1, min(len(points), scn.solver.threads or os.cpu_count() or 1))
+    with progress.step(f"{what}: {len(points)} points, {workers} at a time"):
+        return thread_jobs(fn, points, workers=workers)
 
 
 def reachable_share(geo: Geography, scn: Scenario, minutes: float) -> float:

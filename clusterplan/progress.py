@@ -23,7 +23,7 @@ _lock = threading.RLock()
 _steps: list[dict] = []
 _bar = None
 _ticker: threading.Thread | None = None
-_quiet_depth = 0
+_quiet = threading.local()   # per thread: solves running on worker threads stay quiet, the caller's line stays
 
 
 def set_enabled(on: bool | None) -> None:
@@ -34,7 +34,7 @@ def set_enabled(on: bool | None) -> None:
 
 def enabled() -> bool:
     """Whether a status line is drawn now."""
-    if _quiet_depth:
+    if getattr(_quiet, "depth", 0):
         return False
     if _enabled is not None:
         return _enabled
@@ -46,13 +46,12 @@ def enabled() -> bool:
 
 @contextmanager
 def quiet() -> Iterator[None]:
-    """No status line inside this block (``solve(..., quiet=True)``)."""
-    global _quiet_depth
-    _quiet_depth += 1
+    """No status line inside this block (``solve(..., quiet=True)``), on this thread."""
+    _quiet.depth = getattr(_quiet, "depth", 0) + 1
     try:
         yield
     finally:
-        _quiet_depth -= 1
+        _quiet.depth -= 1
 
 
 def _describe() -> str:

@@ -8,6 +8,7 @@ what-if, labelled as such in the geography's notes, not a forecast). Every varia
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ import pandas as pd
 from . import progress, registry
 from .datasets import geography_for
 from .errors import InfeasibleError, ScenarioError
+from .executor import thread_jobs
 from .geography import Geography
 from .io import atomic_folder, write_csv
 from .scenario import Scenario
@@ -38,35 +40,37 @@ def variants(scn: Scenario, years: list[int], growth: list[float]) -> list[tuple
 
 
 def sensitivity(scenario: Scenario | dict[str, Any], *, years: list[int] | None = None,
-                growth: list[float] = (-0.1, 0.1), geography: Geography | None = None) -> pd.DataFrame:
+                growth: list[float] = (-0.1, 0.1), geography: Geography | None = None,
+                workers: int | None = None) -> pd.DataFrame:
     """One row per centre, one column per variant (True = kept, False = amalgamated, None = no plan), then
     ``kept_share`` and ``decision`` (kept in every variant / amalgamated in every variant / knife-edge).
 
     ``years`` default to 2017, 2019 and 2020 for the built-in data; ``growth`` are rates (-0.1 = 10% fewer
-    under-fives in every area). ``geography`` replaces the scenario's own (growth variants only).
+    under-fives in every area). ``geography`` replaces the scenario's own (growth variants only). The variants solve
+    side by side on ``workers`` threads (default: ``solver.threads``, else the machine's cores; 1 = one after
+    another); every variant's plan is the same whichever way it runs.
     """
     scn = Scenario.from_dict(scenario)
     if not registry.info(scn.model).closes_centres:
         raise ScenarioError(f"`model`: sensitivity compares amalgamate plans; this scenario's model is {scn.model!r}")
     if years is None:
         years = [2017, 2019, 2020] if geography is None and scn.geography.builtin else []
-    cols: dict[str, pd.Series] = {}
-    notes: dict[str, str] = {}
-    names = None
-    for label, v_scn, rate in progress.items(variants(scn, list(years), list(growth)), "sensitivity variant"):
+    jobs = []
+    for label, v_scn, rate in variants(scn, list(years), list(growth)):
         geo = geography if geography is not None else geography_for(v_scn)
         if rate:
             geo = geo.with_under5((geo.areas["under5"] * (1 + rate)).round(),
                                   note=f"what-if: under-fives x {1 + rate:.2f} in every area (not a forecast)")
-        names = geo.located_centres["name"]
-        try:
-            plan = solve(geo, v_scn)
-        except InfeasibleError as exc:
-            cols[label] = pd.Series(None, index=names.index, dtype=object)
-            notes[label] = str(exc).splitlines()[0]
-            continue
-        cols[label] = pd.Series(names.index.isin(plan.kept), index=names.index, dtype=object)
-        notes[label] = f"{plan.report.status}, {len(plan.kept)} kept, {int(geo.areas['under5'].sum()):,} children"
+        jobs.append((label, v_scn, geo))
+    names = jobs[-1][2].located_centres["name"] if jobs else pd.Series(dtype=object)
+    workers = max(1, min(len(jobs), workers or scn.solver.threads or os.cpu_count() or 1))
+    with progress.step(f"sensitivity: {len(jobs)} variants, {workers} at a time"):
+        done = {label: (kept, note) for label, kept, note in thread_jobs(solve_variant, jobs, workers=workers)}
+    cols: dict[str, pd.Series] = {}
+    notes: dict[str, str] = {}
+    for label, _, _ in jobs:   # the variants' order, whichever finished first
+        kept, notes[label] = done[label]
+        cols[label] = pd.Series(None if kept is None else names.index.isin(kept), index=names.index, dtype=object)
     table = pd.DataFrame(cols)
     table.insert(0, "name", names)
     solved = table[list(cols)].notna()
@@ -76,6 +80,17 @@ def sensitivity(scenario: Scenario | dict[str, Any], *, years: list[int] | None 
         lambda s: "kept in every variant" if s == 1 else "amalgamated in every variant" if s == 0 else "knife-edge")
     table.attrs["variants"] = notes
     return table.sort_values(["kept_share", "name"])
+
+
+def solve_variant(job: tuple[str, Scenario, Geography]) -> tuple[str, list[str] | None, str]:
+    """(label, centres kept or None where no plan exists, a note) for one variant ``(label, scenario, geography)``."""
+    label, v_scn, geo = job
+    try:
+        plan = solve(geo, v_scn, quiet=True)
+    except InfeasibleError as exc:
+        return label, None, str(exc).splitlines()[0]
+    return label, list(plan.kept), (f"{plan.report.status}, {len(plan.kept)} kept, "
+                                    f"{int(geo.areas['under5'].sum()):,} children")
 
 
 def write(table: pd.DataFrame, out: str | Path) -> Path:

@@ -124,41 +124,61 @@ def package_version(package: str) -> str:
         return "unknown"
 
 
-_SCHEDULER = threading.Lock()
-_scheduler_threads = 0   # the thread count HiGHS's process-wide scheduler was started with (0: not asked for)
-_running = 0             # HiGHS solves running now in this process (on threads)
+_SCHEDULER = threading.local()   # per thread: the thread count its HiGHS scheduler was started with
+_CANCEL = threading.Event()
+
+
+def cancel_running() -> None:
+    """Stop every HiGHS solve running in this process (each returns what it has) and refuse new ones (they raise
+    KeyboardInterrupt) until :func:`allow_solves`: Ctrl-C while solves run on worker threads."""
+    _CANCEL.set()
+
+
+def allow_solves() -> None:
+    """Let solves run again after :func:`cancel_running`."""
+    _CANCEL.clear()
+
+
+def _interrupt_if_cancelled(event) -> None:
+    if _CANCEL.is_set():
+        event.interrupt()
 
 
 def run_highs(h) -> None:
-    """``h.run()`` for a ``highspy.Highs``. HiGHS starts one thread scheduler per process, with the ``threads``
-    option of the first solve, and refuses a later solve that asks for another count (it finds no plan and says
-    "global scheduler has already been initialized"): when nothing else is solving, the scheduler is restarted for
-    the new count, so scenarios with different ``solver.threads`` can run one after another in one session."""
-    global _scheduler_threads, _running
+    """``h.run()`` for a ``highspy.Highs``. HiGHS starts a thread scheduler per calling thread, with the ``threads``
+    option of that thread's first solve, and refuses a later solve on the thread that asks for another count (it
+    finds no plan and says "global scheduler has already been initialized"): the thread's scheduler is restarted
+    for the new count, so scenarios with different ``solver.threads`` can run one after another in one session.
+    Every run can be stopped by :func:`cancel_running`."""
     import highspy
     want = int(h.getOptionValue("threads")[1])
-    with _SCHEDULER:
-        if want and want != _scheduler_threads:
-            if _running:
-                raise SolverError(f"solver.threads: {want} asked for while another HiGHS solve in this process uses "
-                                  f"{_scheduler_threads or 'its default'}; run them one after another")
-            highspy.Highs.resetGlobalScheduler(True)
-            _scheduler_threads = want
-        _running += 1
-    try:
-        h.run()
-    finally:
-        with _SCHEDULER:
-            _running -= 1
+    if not getattr(h, "_clusterplan_cancellable", False):
+        h.cbSimplexInterrupt += _interrupt_if_cancelled
+        h.cbMipInterrupt += _interrupt_if_cancelled
+        h._clusterplan_cancellable = True
+    if _CANCEL.is_set():
+        raise KeyboardInterrupt("solves were cancelled")
+    started = getattr(_SCHEDULER, "threads", None)   # None: no scheduler on this thread yet; 0: HiGHS's own count
+    if want and started is not None and want != started:
+        highspy.Highs.resetGlobalScheduler(True)   # this thread's scheduler (HiGHS names it global)
+    if want or started is None:
+        _SCHEDULER.threads = want
+    h.run()
 
 
 _BANNER_SILENCED = False
+_BANNER_LOCK = threading.Lock()
 
 
 def _silence_highs_banner() -> None:
     """HiGHS prints its banner to the process's standard output when the first ``Highs`` object is made, whatever
     its options; make that first one with the output sent nowhere, so runs, notebooks and sweep workers stay quiet
     (``msg=True`` keeps the solver's log)."""
+    with _BANNER_LOCK:   # once, even when the first solves start on several threads at once
+        _silence_banner_once()
+
+
+def _silence_banner_once() -> None:
     global _BANNER_SILENCED
     if _BANNER_SILENCED:
         return

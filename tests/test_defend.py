@@ -187,9 +187,12 @@ def test_why_this_plan_reaches_the_report(tmp_path):
     assert len(pd.read_csv(tmp_path / "out" / "why.csv")) == len(plan.why)
 
 
-def test_pareto_fronts_are_checked_plans_that_meet_their_epsilon():
+@pytest.mark.parametrize("threads", [1, 2])
+def test_pareto_fronts_are_checked_plans_that_meet_their_epsilon(threads):
+    # threads 2: the points solve side by side on two threads; 1: one after another
     geo = path_geo()
-    cf, plans = pareto.centres_front(geo, SCN, counts=[1, 2, 3, 4, 5])
+    scn = {**SCN, "solver": {"threads": threads}}
+    cf, plans = pareto.centres_front(geo, scn, counts=[1, 2, 3, 4, 5])
     ok = cf[cf["status"] == "optimal"]
     truth = exhaustive_by_kept_set(geo, 200)
     for _, r in ok.iterrows():
@@ -199,7 +202,7 @@ def test_pareto_fronts_are_checked_plans_that_meet_their_epsilon():
     idaci = {f"p{i}": 0.5 if i in (0, 3, 6) else 0.05 for i in range(8)}  # three deprived areas
     geo2 = syn.make({f"p{i}": (float(i), 0.0) for i in range(8)}, {f"p{i}": POPS[i] for i in range(8)},
                     [(f"p{i}", f"p{i + 1}") for i in range(7)], CENTRES, idaci=idaci)
-    df, plans = pareto.deprived_front(geo2, {**SCN, "deprivation": {"weight": 1}}, steps=3, minutes=10)
+    df, plans = pareto.deprived_front(geo2, {**scn, "deprivation": {"weight": 1}}, steps=3, minutes=10)
     for (_, r), plan in zip(df[df["status"] == "optimal"].iterrows(), plans, strict=False):
         if pd.notna(r["required"]):
             t = geo2.centre_minutes
@@ -265,9 +268,10 @@ def test_ensemble_on_real_norfolk_areas_places_the_optimum(norfolk, tmp_path):
     ens.figure(chain, {"optimal plan": fig}).savefig(tmp_path / "e.png")
 
 
-def test_sensitivity_finds_knife_edge_centres_under_growth():
+@pytest.mark.parametrize("workers", [1, 3])
+def test_sensitivity_finds_knife_edge_centres_under_growth(workers):
     geo = path_geo()
-    table = sensitivity(SCN, growth=[-0.3, 0.0, 0.3], geography=geo)
+    table = sensitivity(SCN, growth=[-0.3, 0.0, 0.3], geography=geo, workers=workers)
     assert list(table.columns[1:4]) == ["2020 -30%", "2020 +0%", "2020 +30%"]
     for label, rate in (("2020 -30%", -0.3), ("2020 +0%", 0.0), ("2020 +30%", 0.3)):
         g = geo.with_under5((geo.areas["under5"] * (1 + rate)).round(), note="test")

@@ -140,8 +140,31 @@ def test_thread_map_cancels_every_holder_when_a_job_fails():
 def test_scenarios_with_different_solver_threads_run_one_after_another_in_one_process():
     # HiGHS keeps one thread scheduler per process, started with the first solve's thread count; a later solve
     # that asked for another count used to find no plan ("global scheduler has already been initialized")
+    import threading
     outcomes = []
-    for threads in (2, 1, None, 2, 1):
+
+    def solve(threads):
         prob, _ = _packing(120, 40, seed=threads or 0)
         outcomes.append(solvers.solve_problem(prob, name="highs", time_limit=60, threads=threads))
-    assert [o.status for o in outcomes] == ["optimal"] * 5
+
+    for threads in (2, 1, None, 2, 1):
+        solve(threads)
+    # HiGHS keeps its scheduler per calling thread: one started on another thread must not stop this one's
+    worker = threading.Thread(target=solve, args=(2,))
+    worker.start()
+    worker.join()
+    solve(2)
+    solve(1)
+    assert [o.status for o in outcomes] == ["optimal"] * 8
+
+
+def test_cancelled_solves_are_refused_until_allowed_again():
+    # Ctrl-C while solves run on threads: every running HiGHS solve stops and no new one starts
+    prob, _ = _packing(120, 40)
+    solvers.cancel_running()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            solvers.solve_problem(prob, name="highs", time_limit=60)
+    finally:
+        solvers.allow_solves()
+    assert solvers.solve_problem(_packing(120, 40)[0], name="highs", time_limit=60).status == "optimal"
