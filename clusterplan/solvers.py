@@ -9,6 +9,7 @@ and the bound is reported only then.
 from __future__ import annotations
 
 import os
+import signal
 import threading
 import time
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 import pulp
 
-from .errors import SolverError, stop_if_terminated
+from .errors import TERMINATION, SolverError, stop_if_terminated
 
 ALIASES = {"highs": "HiGHS", "cbc": "PULP_CBC_CMD", "glpk": "GLPK_CMD", "scip": "SCIP_CMD", "gurobi": "GUROBI",
            "cplex": "CPLEX_PY", "cp-sat": "COPT"}
@@ -139,9 +140,17 @@ def allow_solves() -> None:
     _CANCEL.clear()
 
 
+_SIGINT = threading.Event()   # Ctrl-C arrived while the main thread was inside HiGHS
+
+
 def _interrupt_if_cancelled(event) -> None:
-    if _CANCEL.is_set():
+    if _CANCEL.is_set() or _SIGINT.is_set() or TERMINATION.is_set():
         event.interrupt()
+
+
+def _on_sigint(signum, frame) -> None:  # noqa: ARG001 - signal handler signature
+    # no exception here: raised inside HiGHS's callback it would be swallowed and read as "no plan found"
+    _SIGINT.set()
 
 
 def run_highs(h) -> None:
@@ -149,7 +158,7 @@ def run_highs(h) -> None:
     option of that thread's first solve, and refuses a later solve on the thread that asks for another count (it
     finds no plan and says "global scheduler has already been initialized"): the thread's scheduler is restarted
     for the new count, so scenarios with different ``solver.threads`` can run one after another in one session.
-    Every run can be stopped by :func:`cancel_running`."""
+    Every run can be stopped by :func:`cancel_running`; Ctrl-C or SIGTERM stop it at once and are raised after."""
     import highspy
     want = int(h.getOptionValue("threads")[1])
     if not getattr(h, "_clusterplan_cancellable", False):
@@ -163,7 +172,21 @@ def run_highs(h) -> None:
         highspy.Highs.resetGlobalScheduler(True)   # this thread's scheduler (HiGHS names it global)
     if want or started is None:
         _SCHEDULER.threads = want
-    h.run()
+    # Ctrl-C on the main thread stops the solve at once and is raised after it (not inside HiGHS's callback)
+    main = threading.current_thread() is threading.main_thread()
+    previous = signal.getsignal(signal.SIGINT) if main else None
+    catch = previous is signal.default_int_handler
+    if catch:
+        _SIGINT.clear()
+        signal.signal(signal.SIGINT, _on_sigint)
+    try:
+        h.run()
+    finally:
+        if catch:
+            signal.signal(signal.SIGINT, previous)
+    stop_if_terminated()
+    if catch and _SIGINT.is_set():
+        raise KeyboardInterrupt
 
 
 _BANNER_SILENCED = False

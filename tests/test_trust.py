@@ -128,6 +128,22 @@ def test_sigterm_leaves_nothing_behind_and_exits_143(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["s.yaml"]
 
 
+def test_ctrl_c_during_a_solve_stops_it_and_exits_130(tmp_path):
+    # Ctrl-C while HiGHS solves Norfolk's family hubs (a solve of about 100 s, under way from a few seconds in):
+    # HiGHS stops, the run says "interrupted" and exits 130. A KeyboardInterrupt raised inside HiGHS's callback
+    # was swallowed: the run went on to the end and exited 0, or read the stopped solve as "found no plan"
+    out = tmp_path / "out"
+    scn = Path(__file__).resolve().parents[1] / "scenarios" / "norfolk" / "family_hubs.yaml"
+    proc = subprocess.Popen([sys.executable, "-m", "clusterplan", "run", str(scn), "--out", str(out)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(12)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=300)
+    assert proc.returncode == 130, err
+    assert "interrupted" in err and "Traceback" not in err and "no plan" not in err
+    assert not out.exists()
+
+
 def test_concurrent_writers_of_one_folder_never_crash(own, tmp_path):
     out = tmp_path / "plan"
     cmd = [sys.executable, "-m", "clusterplan", "run", str(own / "scenario.yaml"), "--out", str(out)]
