@@ -172,10 +172,11 @@ def run_highs(h) -> None:
         highspy.Highs.resetGlobalScheduler(True)   # this thread's scheduler (HiGHS names it global)
     if want or started is None:
         _SCHEDULER.threads = want
-    # Ctrl-C on the main thread stops the solve at once and is raised after it (not inside HiGHS's callback)
+    # Ctrl-C on the main thread stops the solve at once and is handled after it (by the handler in place: Python's
+    # raises KeyboardInterrupt), not inside HiGHS's callback, where an exception is lost
     main = threading.current_thread() is threading.main_thread()
     previous = signal.getsignal(signal.SIGINT) if main else None
-    catch = previous is signal.default_int_handler
+    catch = callable(previous)
     if catch:
         _SIGINT.clear()
         signal.signal(signal.SIGINT, _on_sigint)
@@ -186,7 +187,7 @@ def run_highs(h) -> None:
             signal.signal(signal.SIGINT, previous)
     stop_if_terminated()
     if catch and _SIGINT.is_set():
-        raise KeyboardInterrupt
+        previous(signal.SIGINT, None)
 
 
 _BANNER_SILENCED = False
