@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import queue
 import signal
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -106,13 +107,19 @@ def describe(workers: int, scheduler: str | None) -> str:
     return f"the Dask scheduler at {scheduler}"
 
 
-def thread_map(fn: Callable[[Any, Any], Any], jobs: Sequence[Any], holders: Sequence[Any], *,
-               cancel: Callable[[Any], None]) -> list[Any]:
-    """``[fn(holder, job) for job in jobs]`` run on one thread per holder, each holder (a solver model: HiGHS
-    releases the GIL while it solves) used by one job at a time; results in the order of ``jobs``, whichever
-    finishes first. For solves that share Python objects too large to send to processes. On Ctrl-C (or an error in
-    a job) ``cancel(holder)`` is called on every holder, the jobs not started are dropped, and the exception is
+def side_by_side(threads: int | None, jobs: int) -> int:
+    """How many solves to run at once on threads: ``solver.threads`` if set, else the machine's cores, at most one
+    per job and at least one."""
+    return max(1, min(jobs, threads or os.cpu_count() or 1))
+
+
+def thread_map(fn: Callable[[Any, Any], Any], jobs: Sequence[Any], holders: Sequence[Any]) -> list[Any]:
+    """``[fn(holder, job) for job in jobs]`` run on one thread per holder (a built solver model, say), each holder
+    used by one job at a time; results in the order of ``jobs``, whichever finishes first. For jobs that spend their
+    time in HiGHS, which releases the GIL. On Ctrl-C (or an error in a job) every HiGHS solve running in this process
+    is stopped (:func:`clusterplan.solvers.cancel_running`), the jobs not started are dropped, and the exception is
     raised again once the threads have stopped."""
+    from .solvers import allow_solves, cancel_running
     free: queue.SimpleQueue = queue.SimpleQueue()
     for h in holders:
         free.put(h)
@@ -124,28 +131,27 @@ def thread_map(fn: Callable[[Any, Any], Any], jobs: Sequence[Any], holders: Sequ
         finally:
             free.put(holder)
 
-    with ThreadPoolExecutor(max_workers=max(1, len(holders)), thread_name_prefix="clusterplan-solve") as pool:
-        futures = [pool.submit(run, job) for job in jobs]
-        try:
-            wait(futures, return_when=FIRST_EXCEPTION)
-            return [f.result() for f in futures]
-        except BaseException:
-            for f in futures:
-                f.cancel()
-            for h in holders:
-                cancel(h)
-            raise
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, len(holders)), thread_name_prefix="clusterplan-solve") as pool:
+            futures = [pool.submit(run, job) for job in jobs]
+            try:
+                done, _ = wait(futures, return_when=FIRST_EXCEPTION)
+                failed = [f for f in futures if f in done and f.exception() is not None]
+                if failed:   # now, not when the jobs before it have finished
+                    raise failed[0].exception()
+                return [f.result() for f in futures]
+            except BaseException:
+                for f in futures:
+                    f.cancel()
+                cancel_running()
+                raise
+    finally:
+        allow_solves()
 
 
 def thread_jobs(fn: Callable[[Any], Any], jobs: Sequence[Any], *, workers: int) -> list[Any]:
-    """``[fn(job) for job in jobs]`` on ``workers`` threads, results in the order of ``jobs``: for jobs that spend
-    their time in HiGHS (which releases the GIL), such as whole solves of scenario variants, where worker processes
-    would need the caller's script to guard its ``__main__``. On Ctrl-C every HiGHS solve running in this process is
-    stopped (:func:`clusterplan.solvers.cancel_running`) and :class:`KeyboardInterrupt` is raised again."""
-    from .solvers import allow_solves, cancel_running
+    """``[fn(job) for job in jobs]`` on ``workers`` threads (:func:`thread_map`), such as whole solves of scenario
+    variants: worker processes would need the caller's script to guard its ``__main__``."""
     if workers <= 1:
         return [fn(job) for job in jobs]
-    try:
-        return thread_map(lambda _, job: fn(job), jobs, list(range(workers)), cancel=lambda _: cancel_running())
-    finally:
-        allow_solves()
+    return thread_map(lambda _, job: fn(job), jobs, list(range(workers)))

@@ -16,7 +16,6 @@ as ``solver.threads``, default the machine's cores); each is the plan it would b
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +25,7 @@ import pandas as pd
 
 from . import progress
 from .errors import InfeasibleError
-from .executor import thread_jobs
+from .executor import side_by_side, thread_jobs
 from .geography import Geography
 from .io import atomic_folder, write_csv
 from .measures import assigned_minutes, deprived_under5
@@ -129,7 +128,7 @@ def _solve_or_why(geo: Geography, scn: Scenario, **kw) -> Plan | str:
 def _side_by_side(fn, points: list, scn: Scenario, what: str) -> list:
     """``fn`` of every point, solved side by side on threads (as many as ``solver.threads``, default the machine's
     cores); each point's plan is the same as solved alone."""
-    workers = max(1, min(len(points), scn.solver.threads or os.cpu_count() or 1))
+    workers = side_by_side(scn.solver.threads, len(points))
     with progress.step(f"{what}: {len(points)} points, {workers} at a time"):
         return thread_jobs(fn, points, workers=workers)
 

@@ -21,7 +21,6 @@ Every reason carries the cost of the lock and a ``knife_edge`` flag when that co
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from functools import partial
 from typing import Any
@@ -32,7 +31,7 @@ from . import progress, registry
 from .alternatives import changed_areas
 from .check import check
 from .errors import InfeasibleError, ScenarioError
-from .executor import thread_map
+from .executor import side_by_side, thread_map
 from .geography import Geography
 from .models.status_quo import today as todays_catchments
 from .plan import Plan
@@ -120,10 +119,10 @@ def _locked(geo: Geography, scn: Scenario, plan: Plan, centres: list[str]) -> di
     first = what_if_open(geo, scn, plan) if what_if_open is not None and centres else None
     if first is None:
         return {}
-    workers = max(1, min(len(centres), scn.solver.threads or os.cpu_count() or 1))
+    workers = side_by_side(scn.solver.threads, len(centres))
     models = [first] + [what_if_open(geo, scn, plan) for _ in range(workers - 1)]
     with progress.step(f"why each amalgamation: {len(centres)} re-solves, {workers} at a time"):
-        got = thread_map(lambda m, j: m.lock(j, scn.solver.time_limit), centres, models, cancel=lambda m: m.cancel())
+        got = thread_map(lambda m, j: m.lock(j, scn.solver.time_limit), centres, models)
     return {j: None if g is None else partial(first.to_plan, j, outcome=g[0], assign=g[1])
             for j, g in zip(centres, got, strict=True)}
 

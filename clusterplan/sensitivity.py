@@ -8,7 +8,6 @@ what-if, labelled as such in the geography's notes, not a forecast). Every varia
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +16,7 @@ import pandas as pd
 from . import progress, registry
 from .datasets import geography_for
 from .errors import InfeasibleError, ScenarioError
-from .executor import thread_jobs
+from .executor import side_by_side, thread_jobs
 from .geography import Geography
 from .io import atomic_folder, write_csv
 from .scenario import Scenario
@@ -63,7 +62,7 @@ def sensitivity(scenario: Scenario | dict[str, Any], *, years: list[int] | None 
                                   note=f"what-if: under-fives x {1 + rate:.2f} in every area (not a forecast)")
         jobs.append((label, v_scn, geo))
     names = jobs[-1][2].located_centres["name"] if jobs else pd.Series(dtype=object)
-    workers = max(1, min(len(jobs), workers or scn.solver.threads or os.cpu_count() or 1))
+    workers = side_by_side(workers or scn.solver.threads, len(jobs))
     with progress.step(f"sensitivity: {len(jobs)} variants, {workers} at a time"):
         done = {label: (kept, note) for label, kept, note in thread_jobs(solve_variant, jobs, workers=workers)}
     cols: dict[str, pd.Series] = {}

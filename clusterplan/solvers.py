@@ -289,7 +289,7 @@ class HighsModel:
     the PuLP variables as after ``prob.solve``. HiGHS only: other solvers rebuild (callers fall back).
 
     Several models (each built from its own PuLP problem) may solve at once on separate Python threads: HiGHS
-    releases the GIL while it runs. :meth:`cancel`, from any thread, stops a running solve and every later one."""
+    releases the GIL while it runs (:func:`cancel_running` stops them all)."""
 
     def __init__(self, prob: pulp.LpProblem, *, gap: float = 0.0, threads: int | None = None, seed: int = 0):
         msg = bool(os.environ.get("CLUSTERPLAN_SOLVER_LOG"))
@@ -299,18 +299,6 @@ class HighsModel:
         self.solver = _HiGHS(msg=msg, gapRel=gap, threads=threads, random_seed=seed, mip_abs_gap=1e-6)
         self.solver.createAndConfigureSolver(prob)
         self.solver.buildSolverModel(prob)
-        self._cancelled = threading.Event()
-        h = prob.solverModel
-        h.cbSimplexInterrupt += self._interrupt
-        h.cbMipInterrupt += self._interrupt
-
-    def _interrupt(self, event) -> None:
-        if self._cancelled.is_set():
-            event.interrupt()
-
-    def cancel(self) -> None:
-        """Stop the running solve (it returns what it has) and make every later :meth:`solve` stop at once."""
-        self._cancelled.set()
 
     def solve(self, bounds: dict[pulp.LpVariable, tuple[float, float]], time_limit: float) -> Outcome:
         """Solve with ``bounds`` (variable -> (lower, upper)) in place of the model's own, within ``time_limit``

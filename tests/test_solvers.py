@@ -81,6 +81,9 @@ def test_node_limited_highs_run_reports_its_incumbent_and_bound():
     assert out.objective == pytest.approx(float(v @ chosen))
 
 
+HARD = (2000, 300)   # a packing HiGHS does not prove within two minutes on this machine
+
+
 def _packing(n_sets: int = 400, n_items: int = 80, seed: int = 3):
     """A synthetic weighted set-packing MIP (generated here) that HiGHS's presolve does not finish alone."""
     import random
@@ -89,15 +92,25 @@ def _packing(n_sets: int = 400, n_items: int = 80, seed: int = 3):
     return solvers.set_packing_problem(sets, [rng.randint(1, 30) for _ in range(n_sets)])
 
 
-def test_a_cancelled_highs_model_stops_and_an_uncancelled_one_solves():
-    prob, z = _packing()
-    model = solvers.HighsModel(prob)
-    first = model.solve({}, 60.0)
-    assert first.status == "optimal"
-    again = solvers.HighsModel(_packing()[0])
-    again.cancel()   # as Ctrl-C does to every model solving on a thread
-    stopped = again.solve({}, 60.0)
-    assert stopped.status != "optimal", "a cancelled model must stop, not prove an optimum"
+def test_cancel_running_stops_a_solve_on_another_thread_and_solves_run_again_after():
+    import threading
+    import time
+    model = solvers.HighsModel(_packing(*HARD)[0])
+    got = []
+    worker = threading.Thread(target=lambda: got.append(model.solve({}, 120.0)))
+    t0 = time.perf_counter()
+    worker.start()
+    time.sleep(0.5)
+    solvers.cancel_running()   # as Ctrl-C does while re-solves run on threads
+    worker.join()
+    stopped_after = time.perf_counter() - t0
+    try:
+        with pytest.raises(KeyboardInterrupt):   # and no new solve starts
+            model.solve({}, 120.0)
+    finally:
+        solvers.allow_solves()
+    assert got[0].status != "optimal", f"not stopped: proven optimal after {stopped_after:.1f} s"
+    assert solvers.HighsModel(_packing(120, 40)[0]).solve({}, 60.0).status == "optimal"
 
 
 def test_thread_map_keeps_the_jobs_order_and_lends_each_holder_to_one_job_at_a_time():
@@ -118,23 +131,29 @@ def test_thread_map_keeps_the_jobs_order_and_lends_each_holder_to_one_job_at_a_t
         finally:
             holder.release()
 
-    assert thread_map(fn, list(range(12)), holders, cancel=lambda h: None) == [2 * j for j in range(12)]
+    assert thread_map(fn, list(range(12)), holders) == [2 * j for j in range(12)]
     assert sorted(set(used)) == [0, 1]
 
 
-def test_thread_map_cancels_every_holder_when_a_job_fails():
+def test_a_failing_job_stops_the_other_jobs_solves():
+    import time
+
     from clusterplan.executor import thread_map
 
-    cancelled = []
+    outcomes = []
 
-    def fn(holder, job):
-        if job == 3:
-            raise ValueError("job 3 failed")
-        return job
+    model = solvers.HighsModel(_packing(*HARD)[0])
 
-    with pytest.raises(ValueError, match="job 3 failed"):
-        thread_map(fn, list(range(8)), ["a", "b"], cancel=cancelled.append)
-    assert sorted(cancelled) == ["a", "b"]
+    def fn(_, job):
+        if job == 1:
+            time.sleep(0.5)
+            raise ValueError("job 1 failed")
+        outcomes.append(model.solve({}, 120.0))
+
+    with pytest.raises(ValueError, match="job 1 failed"):
+        thread_map(fn, [0, 1], ["a", "b"])
+    assert outcomes and outcomes[0].status != "optimal"
+    assert solvers.solve_problem(_packing(120, 40)[0], name="highs", time_limit=60).status == "optimal"
 
 
 def test_scenarios_with_different_solver_threads_run_one_after_another_in_one_process():

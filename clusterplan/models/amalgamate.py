@@ -100,10 +100,6 @@ class WhatIf:
         out = self.model.solve({self.built.y[centre]: (1.0, 1.0)}, time_limit)
         return (out, assignment.extract(self.built)) if out.status.is_ok else None
 
-    def cancel(self) -> None:
-        """Stop a running :meth:`lock` and every later one (Ctrl-C while re-solves run on threads)."""
-        self.model.cancel()
-
     def __call__(self, centre: str, what_if: Scenario) -> Plan | None:
         """The plan of ``what_if`` (the scenario with ``centre`` kept), or None where :meth:`lock` gives none."""
         got = self.lock(centre, what_if.solver.time_limit)
