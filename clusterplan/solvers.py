@@ -163,6 +163,7 @@ def run_highs(h) -> None:
     want = int(h.getOptionValue("threads")[1])
     if not getattr(h, "_clusterplan_cancellable", False):
         h.cbSimplexInterrupt += _interrupt_if_cancelled
+        h.cbIpmInterrupt += _interrupt_if_cancelled
         h.cbMipInterrupt += _interrupt_if_cancelled
         h._clusterplan_cancellable = True
     if _CANCEL.is_set():
