@@ -117,13 +117,8 @@ def test_a_killed_writers_temporary_folder_is_cleaned_by_the_next(own, tmp_path)
 def test_sigterm_leaves_nothing_behind_and_exits_143(tmp_path):
     scn = tmp_path / "s.yaml"
     scn.write_text("model: capacity\nsolver: {time_limit: 60}\n")
-    out = tmp_path / "out"
-    proc = subprocess.Popen([sys.executable, "-m", "clusterplan", "run", str(scn), "--out", str(out)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(6)
-    proc.send_signal(signal.SIGTERM)
-    _, err = proc.communicate(timeout=120)
-    assert proc.returncode == 143, err
+    code, err = _run_then_signal(scn, tmp_path / "out", signal.SIGTERM, after=6)
+    assert code == 143, err
     assert "terminated" in err and "Traceback" not in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["s.yaml"]
 
@@ -132,16 +127,21 @@ def test_ctrl_c_during_a_solve_stops_it_and_exits_130(tmp_path):
     # Ctrl-C while HiGHS solves Norfolk's family hubs (a solve of about 100 s, under way from a few seconds in):
     # HiGHS stops, the run says "interrupted" and exits 130. A KeyboardInterrupt raised inside HiGHS's callback
     # was swallowed: the run went on to the end and exited 0, or read the stopped solve as "found no plan"
-    out = tmp_path / "out"
     scn = Path(__file__).resolve().parents[1] / "scenarios" / "norfolk" / "family_hubs.yaml"
-    proc = subprocess.Popen([sys.executable, "-m", "clusterplan", "run", str(scn), "--out", str(out)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(12)
-    proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=300)
-    assert proc.returncode == 130, err
+    code, err = _run_then_signal(scn, tmp_path / "out", signal.SIGINT, after=12)
+    assert code == 130, err
     assert "interrupted" in err and "Traceback" not in err and "no plan" not in err
-    assert not out.exists()
+    assert not (tmp_path / "out").exists()
+
+
+def _run_then_signal(scenario: Path, out: Path, sig: int, *, after: float) -> tuple[int, str]:
+    """`clusterplan run scenario --out out` sent ``sig`` ``after`` seconds: its exit code and standard error."""
+    proc = subprocess.Popen([sys.executable, "-m", "clusterplan", "run", str(scenario), "--out", str(out)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(after)
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=300)
+    return proc.returncode, err
 
 
 def test_concurrent_writers_of_one_folder_never_crash(own, tmp_path):
