@@ -176,6 +176,9 @@ def figure(centres: pd.DataFrame | None, deprived: pd.DataFrame | None, chosen: 
     for ax, (df, x) in zip(axes[0], panels, strict=True):
         ok = df[df["status"].isin(["optimal", "feasible"])]
         off = ok["dominated"].fillna(False).astype(bool) if "dominated" in ok else pd.Series(False, index=ok.index)
+        # shares drawn at the plan metrics' precision (0.1 points), where the scenario's own plan is placed: a
+        # front only hundredths of a point wide once put the plan beside its own front point
+        ok = ok.assign(**{x: ok[x].astype(float).round(1)}) if x != "centres" else ok
         front = ok[~off].sort_values(x)
         ax.plot(front[x], front[COST], "o-", color="#1f77b4", label="front (each point a checked plan)")
         if off.any():
