@@ -319,7 +319,6 @@ class HighsModel:
             for v in bounds:
                 h.changeColBounds(v.index, -inf if v.lowBound is None else v.lowBound,
                                   inf if v.upBound is None else v.upBound)
-        stop_if_terminated()
         return out
 
 
@@ -466,5 +465,4 @@ def _highs_binary(columns: list[list[int]], row_lower, row_upper, cost: float, *
         sol.value_valid = True
         h.setSolution(sol)
     run_highs(h)
-    stop_if_terminated()
     return h
