@@ -68,7 +68,9 @@ def run(geo: Geography, spec: assignment.Spec, scn: Scenario, ctx: Context, *, w
         if out.status == "infeasible":
             raise InfeasibleError(f"{what}: no plan satisfies this scenario.",
                                   diagnose.elastic(geo, cur, s, ctx.deadline, what=what))
-        raise SolverError(f"{what}: {out.solver} found no plan within {s.time_limit:g} s and did not prove the "
+        had = (f"{s.time_limit:g} s" if out.seconds >= 0.9 * s.time_limit
+               else f"the {out.seconds:.0f} s left of solver.time_limit ({s.time_limit:g} s)")
+        raise SolverError(f"{what}: {out.solver} found no plan within {had} and did not prove the "
                           "scenario infeasible; raise solver.time_limit or relax the scenario")
 
 
