@@ -344,18 +344,29 @@ def _highs_outcome(prob: pulp.LpProblem, seconds: float, gap_limit: float) -> Ou
     return Outcome(Status.NO_SOLUTION, None, None, None, seconds, "highs", ver)
 
 
+def _set_variables(n: int) -> list[pulp.LpVariable]:
+    """One binary z_s per set, named in set order."""
+    return [pulp.LpVariable(f"z{k:07d}", cat=pulp.LpBinary) for k in range(n)]
+
+
+def _sets_holding(sets) -> dict[int, list[int]]:
+    """Item -> the indices of the sets holding it (items in no set are absent)."""
+    rows: dict[int, list[int]] = {}
+    for k, members in enumerate(sets):
+        for i in members:
+            rows.setdefault(i, []).append(k)
+    return rows
+
+
 def set_packing_problem(sets, value: list[float] | None = None, start=(), *,
                         name: str = "set_packing") -> tuple[pulp.LpProblem, list[pulp.LpVariable]]:
     """The PuLP model: maximise sum value_s z_s (value 1 each if not given) subject to sum over s holding i of
     z_s <= 1 for every item i in two or more of ``sets`` (iterables of item numbers), z binary, with the sets of
     ``start`` (indices) as initial values."""
     prob = pulp.LpProblem(name, pulp.LpMaximize)
-    z = [pulp.LpVariable(f"z{k:07d}", cat=pulp.LpBinary) for k in range(len(sets))]
+    z = _set_variables(len(sets))
     prob += pulp.lpSum(z) if value is None else pulp.lpSum(value[k] * z[k] for k in range(len(sets)))
-    rows: dict[int, list[int]] = {}
-    for k, members in enumerate(sets):
-        for i in members:
-            rows.setdefault(i, []).append(k)
+    rows = _sets_holding(sets)
     for i in sorted(rows):
         if len(rows[i]) > 1:
             prob += pulp.lpSum(z[k] for k in rows[i]) <= 1, f"item{i:06d}"
@@ -406,14 +417,11 @@ def solve_set_partition(sets: list[list[int]], n_items: int, count: int, *, name
     in one piece, as in :func:`solve_set_packing`."""
     if name.lower() != "highs":
         prob = pulp.LpProblem("set_partition", pulp.LpMinimize)
-        z = [pulp.LpVariable(f"z{k:07d}", cat=pulp.LpBinary) for k in range(len(sets))]
+        z = _set_variables(len(sets))
         prob += pulp.lpSum([])
-        rows: dict[int, list[int]] = {i: [] for i in range(n_items)}
-        for k, members in enumerate(sets):
-            for i in members:
-                rows[i].append(k)
+        rows = _sets_holding(sets)
         for i in range(n_items):
-            prob += pulp.lpSum(z[k] for k in rows[i]) == 1, f"item{i:06d}"
+            prob += pulp.lpSum(z[k] for k in rows.get(i, [])) == 1, f"item{i:06d}"
         prob += pulp.lpSum(z) == count, "count"
         out = solve_problem(prob, name=name, time_limit=time_limit, threads=threads, seed=seed)
         if out.status.is_ok:

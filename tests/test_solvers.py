@@ -202,3 +202,26 @@ def test_a_plan_that_spends_the_time_limit_still_gets_todays_catchments(norfolk,
     assert plan.report.status in ("feasible", "optimal")
     gone = plan.centres[plan.centres["status"] == "amalgamated"]
     assert len(gone) and set(gone["merged_into"]) <= set(plan.kept)
+
+
+@pytest.mark.parametrize("name", INSTALLED)
+def test_set_packing_and_partition_agree_with_exhaustive_search(name):
+    """Both paths (highspy in one piece for HiGHS, PuLP for the others) against every subset of 10 generated sets."""
+    import itertools
+    import random
+    rng = random.Random(11)
+    for _ in range(15):
+        n_items = rng.randint(4, 9)
+        sets = [sorted(rng.sample(range(n_items), rng.randint(1, 4))) for _ in range(10)]
+        disjoint = [c for r in range(len(sets) + 1) for c in itertools.combinations(range(len(sets)), r)
+                    if len({i for k in c for i in sets[k]}) == sum(len(sets[k]) for k in c)]
+        most = max(len(c) for c in disjoint)
+        out, chosen = solvers.solve_set_packing(sets, n_items, name=name, time_limit=30)
+        assert out.status == "optimal" and len(chosen) == most
+        assert len({i for k in chosen for i in sets[k]}) == sum(len(sets[k]) for k in chosen)
+        for count in range(1, 5):
+            exact = any(len(c) == count and sum(len(sets[k]) for k in c) == n_items for c in disjoint)
+            status, picked = solvers.solve_set_partition(sets, n_items, count, name=name, time_limit=30)
+            assert status == ("optimal" if exact else "infeasible")
+            if exact:
+                assert len(picked) == count and sorted(i for k in picked for i in sets[k]) == list(range(n_items))
