@@ -225,3 +225,18 @@ def test_set_packing_and_partition_agree_with_exhaustive_search(name):
             assert status == ("optimal" if exact else "infeasible")
             if exact:
                 assert len(picked) == count and sorted(i for k in picked for i in sets[k]) == list(range(n_items))
+
+
+@pytest.mark.skipif("cbc" not in INSTALLED, reason="CBC is not installed")
+def test_an_explanation_cut_short_says_so_and_never_claims_no_plan_exists(norfolk):
+    """The elastic explanation (every floor, lock and count made elastic) always has a plan: relax them all. CBC finds
+    none in 1 s on Norfolk, and the explanation used to say that even with every rule relaxed there was no plan."""
+    from clusterplan.models import amalgamate, diagnose
+    from clusterplan.scenario import Scenario
+
+    scn = Scenario.from_dict({"model": "amalgamate", "reach": {"min": 1500}, "centres": {"min_count": 29},
+                              "solver": {"name": "cbc", "time_limit": 1}})
+    said = diagnose.elastic(norfolk, amalgamate.spec(norfolk, scn), scn.solver, what="amalgamation")
+    assert not any("there is no plan" in s for s in said)
+    assert said == ["which rules to relax was not worked out within 1 s (cbc found no plan with them relaxed); raise "
+                    "solver.time_limit for the explanation"] or said[0].startswith("smallest set of rules to relax")

@@ -128,9 +128,11 @@ def _listed(codes: list[str]) -> str:
     return f"the {len(codes)} area(s) {', '.join(codes[:8])}{more}"
 
 
-def elastic(geo: Geography, spec: assignment.Spec, solver, deadline: Deadline, *, what: str) -> list[str]:
-    """Re-solve with elastic floors, locks and counts (in what is left of ``deadline``); name the fewest that must
-    be relaxed."""
+def elastic(geo: Geography, spec: assignment.Spec, solver, *, what: str) -> list[str]:
+    """Re-solve with elastic floors, locks and counts; name the fewest that must be relaxed. The explanation gets a
+    budget of its own (``solver.time_limit``), as the comparison's reference does: it is not part of a plan, and a
+    proof of infeasibility that used the whole limit would otherwise leave it a second."""
+    deadline = Deadline.start(solver.time_limit)
     built = assignment.build(geo.areas, geo.corridors, spec, name="elastic")
     prob = built.prob
     relax: dict[str, pulp.LpVariable] = {}
@@ -154,9 +156,12 @@ def elastic(geo: Geography, spec: assignment.Spec, solver, deadline: Deadline, *
     # Ties between equally small explanations go to floors: a lock or count is the commissioner's explicit choice.
     prob.setObjective(pulp.lpSum((1.0 if n.startswith("floor_") else 1.001) * r for n, r in relax.items()))
     out = solve_with(prob, solver, deadline, gap=0.0)
-    if not out.status.is_ok:
+    if out.status == "infeasible":
         return ["even with every floor, lock and count relaxed there is no plan: the corridor graph, candidate "
                 "lists or travel limit rule it out"]
+    if not out.status.is_ok:
+        return [f"which rules to relax was not worked out within {solver.time_limit:g} s ({out.solver} found no "
+                "plan with them relaxed); raise solver.time_limit for the explanation"]
     fac = spec.facilities
     jid = {f"{n}": j for n, j in enumerate(fac.index)}
     reasons = []

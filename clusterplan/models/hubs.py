@@ -361,7 +361,7 @@ def explain(geo: Geography, scn: Scenario, sp: assignment.Spec, lay: Layout, ctx
                                f"service point of their hub, e.g. {named}{more}; allow more spokes, raise "
                                "spokes.max_minutes, or set spokes.coverage: report")
                 return reasons
-    reasons += diagnose.elastic(geo, sp, scn.solver, ctx.deadline, what="hubs")
+    reasons += diagnose.elastic(geo, sp, scn.solver, what="hubs")
     if lay.bus_need:
         reasons.append(f"spokes.require_bus asks for a service point within 2.5 km of {len(lay.bus_need)} deprived "
                        "area(s) without a bus service")
