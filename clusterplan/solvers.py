@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import signal
+import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -235,6 +236,19 @@ def solve_with(prob: pulp.LpProblem, solver, deadline: Deadline, *, warm: bool =
                          threads=solver.threads, seed=solver.seed, warm=warm)
 
 
+def _cmd_solver(pulp_name: str, tmp: str, msg: bool, time_limit: float, gap: float, threads: int | None, seed: int,
+                warm: bool, max_nodes: int | None):
+    """A PuLP command-line solver (CBC, or another by name) writing its files in ``tmp``."""
+    if pulp_name == "PULP_CBC_CMD":
+        nodes = [f"maxNodes {max_nodes}"] if max_nodes is not None else []
+        solver = pulp.PULP_CBC_CMD(msg=msg, timeLimit=time_limit, gapRel=gap, threads=threads, warmStart=warm,
+                                   options=[f"randomSeed {seed + 1}", "randomCbcSeed 1", *nodes])
+    else:
+        solver = pulp.getSolver(pulp_name, msg=msg, timeLimit=time_limit, gapRel=gap)
+    solver.tmpDir = tmp
+    return solver
+
+
 def solve_problem(prob: pulp.LpProblem, *, name: str = "highs", time_limit: float = 120, gap: float = 0.0,
                   threads: int | None = None, seed: int = 0, warm: bool = False, msg: bool = False,
                   max_nodes: int | None = None) -> Outcome:
@@ -256,15 +270,23 @@ def solve_problem(prob: pulp.LpProblem, *, name: str = "highs", time_limit: floa
             solver = _HiGHS(msg=msg, timeLimit=time_limit, gapRel=gap, threads=threads, warm=warm,
                             random_seed=seed, mip_abs_gap=1e-6,
                             **({"mip_max_nodes": max_nodes} if max_nodes is not None else {}))
-        elif pulp_name == "PULP_CBC_CMD":
-            nodes = [f"maxNodes {max_nodes}"] if max_nodes is not None else []
-            solver = pulp.PULP_CBC_CMD(msg=msg, timeLimit=time_limit, gapRel=gap, threads=threads,
-                                       warmStart=warm, options=[f"randomSeed {seed + 1}", "randomCbcSeed 1", *nodes])
+            prob.solve(solver)
         else:
-            solver = pulp.getSolver(pulp_name, msg=msg, timeLimit=time_limit, gapRel=gap)
-        prob.solve(solver)
+            cold = None
+            with tempfile.TemporaryDirectory(prefix="clusterplan-") as tmp:   # PuLP leaves its files when it fails
+                try:
+                    prob.solve(_cmd_solver(pulp_name, tmp, msg, time_limit, gap, threads, seed, warm, max_nodes))
+                except pulp.PulpSolverError as exc:
+                    left = time_limit - (time.perf_counter() - t0)
+                    if not warm or left < 1.0:
+                        raise
+                    # CBC 2.10 can crash (segmentation fault) when given a start (Norfolk's family-hubs model):
+                    # solve again without it in the time left, and say so in the outcome
+                    cold = str(exc)
+                    prob.solve(_cmd_solver(pulp_name, tmp, msg, left, gap, threads, seed, False, max_nodes))
     except pulp.PulpSolverError as exc:
-        raise SolverError(f"solver '{name}' failed: {exc}; installed: {', '.join(available())}") from exc
+        raise SolverError(f"solver '{name}' stopped with an error before giving a plan ({exc}); HiGHS, the default, "
+                          f"may solve it; installed: {', '.join(available())}") from exc
     stop_if_terminated()  # a SIGTERM the solver's own signal handling swallowed still stops the run here
     seconds = time.perf_counter() - t0
     if pulp_name == "HiGHS":
@@ -280,6 +302,8 @@ def solve_problem(prob: pulp.LpProblem, *, name: str = "highs", time_limit: floa
     else:
         status, bound = Status.NO_SOLUTION, None
     ver = {"PULP_CBC_CMD": f"CBC via PuLP {package_version('pulp')}"}.get(pulp_name, f"PuLP {package_version('pulp')}")
+    if cold is not None:
+        ver += f"; re-run without the warm start after it stopped with an error ({cold.split(',')[0]})"
     return Outcome(status, obj, bound, 0.0 if status == Status.OPTIMAL else None, seconds, key, ver)
 
 

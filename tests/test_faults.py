@@ -36,15 +36,37 @@ def own_files(tmp_path):
     return tmp_path
 
 
-def test_a_crashing_solver_is_named_with_the_alternatives(tmp_path, monkeypatch):
-    """CBC dying mid-run (a stand-in binary that exits like a segfault) is a SolverError, not a traceback."""
+def test_a_crashing_solver_is_named_with_the_alternatives_and_leaves_no_files(tmp_path, monkeypatch):
+    """CBC dying mid-run (a stand-in binary that exits like a segfault) is a SolverError, not a traceback, and PuLP's
+    model and start files (which PuLP leaves behind when the solver fails) do not pile up in the temporary folder."""
+    import tempfile
     fake = tmp_path / "cbc"
     fake.write_text("#!/bin/sh\nexit 139\n")
     fake.chmod(0o755)
     monkeypatch.setattr(pulp.PULP_CBC_CMD, "pulp_cbc_path", str(fake))
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
     geo = syn.ring(6, 100, {"A": 0, "B": 3})
-    with pytest.raises(cp.SolverError, match=r"(?s)solver 'cbc' failed.*installed: .*highs"):
+    with pytest.raises(cp.SolverError, match=r"(?s)solver 'cbc' stopped with an error.*installed: .*highs"):
         cp.solve(geo, {"solver": {"name": "cbc"}, "reach": {"min": 100}})
+    assert list(scratch.iterdir()) == []
+
+
+def test_cbc_crashing_on_a_warm_start_is_solved_again_without_it(tmp_path, monkeypatch):
+    """CBC 2.10 crashed (segmentation fault) on Norfolk's family-hubs model when given a start. A stand-in that
+    crashes only when given a start (``-mips``) and runs the real CBC otherwise: the solve is re-run cold, gives the
+    optimum, and the plan's solver line says what happened."""
+    real = pulp.PULP_CBC_CMD().path
+    fake = tmp_path / "cbc"
+    fake.write_text(f'#!/bin/sh\ncase "$*" in *-mips*) exit 139;; esac\nexec "{real}" "$@"\n')
+    fake.chmod(0o755)
+    monkeypatch.setattr(pulp.PULP_CBC_CMD, "pulp_cbc_path", str(fake))
+    geo = syn.ring(6, 100, {"A": 0, "B": 3})
+    scn = {"solver": {"name": "cbc"}, "reach": {"min": 400}, "deprivation": {"weight": 0}}
+    plan = cp.solve(geo, scn)
+    assert plan.report.status == "optimal" and plan.report.objective == pytest.approx(9000)
+    assert "re-run without the warm start" in plan.report.solver_version
 
 
 def test_an_interrupted_write_leaves_the_previous_plan_untouched(own_files, monkeypatch):
