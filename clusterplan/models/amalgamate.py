@@ -66,10 +66,10 @@ def solve(geo: Geography, scn: Scenario, ctx: Context) -> Plan:
     res = catchment.run(geo, replace(spec(geo, scn), **ctx.restrict), scn, ctx, what="amalgamation")
     rep = report(res.outcome, scn, res.scope("centres"), ctx, res.k, res.notes)
     rep = catchment.certify(geo, scn, rep, spec(geo, scn), ctx)
-    return _plan(geo, scn, res.assign, rep, ctx, res.notes)
+    return _plan(geo, scn, res.assign, rep, res.notes)
 
 
-def _plan(geo: Geography, scn: Scenario, assign, rep, ctx: Context, notes: list[str]) -> Plan:
+def _plan(geo: Geography, scn: Scenario, assign, rep, notes: list[str]) -> Plan:
     fac = measures.facilities(geo, "centres")
     # today's catchments (what each amalgamated centre merges into) are a reference, not part of the plan: they get
     # their own budget, as in the comparison metrics, so a plan that used the whole time limit still gets them
@@ -112,7 +112,7 @@ class WhatIf:
         ctx = Context(self.plan.report.input_hash, Deadline.start(what_if.solver.time_limit))
         note = [f"what-if re-solve of the built model with {centre} locked open"]
         rep = report(outcome, what_if, self.plan.report.scope, ctx, self.plan.report.candidates, note)
-        return _plan(self.geo, what_if, assign, rep, ctx, note)
+        return _plan(self.geo, what_if, assign, rep, note)
 
 
 def what_if_open(geo: Geography, scn: Scenario, plan: Plan) -> WhatIf | None:
