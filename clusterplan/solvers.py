@@ -13,6 +13,7 @@ import signal
 import tempfile
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
 from importlib.metadata import PackageNotFoundError, version
@@ -108,6 +109,10 @@ class _HiGHS(pulp.HiGHS):
             return pulp.LpStatusOptimal, pulp.LpSolutionIntegerFeasible  # PuLP's own pair for a limited incumbent
         return pulp.LpStatusNotSolved, pulp.LpSolutionNoSolutionFound
 
+    def buildSolverModel(self, lp):  # noqa: N802 - PuLP's name
+        with sigint_held():   # PuLP passes the model row by row: seconds on the largest models
+            super().buildSolverModel(lp)
+
     def callSolver(self, lp):  # noqa: N802 - PuLP's name
         h = lp.solverModel
         if self.warm:
@@ -174,20 +179,30 @@ def run_highs(h) -> None:
         highspy.Highs.resetGlobalScheduler(True)   # this thread's scheduler (HiGHS names it global)
     if want or started is None:
         _SCHEDULER.threads = want
-    # Ctrl-C on the main thread stops the solve at once and is handled after it (by the handler in place: Python's
-    # raises KeyboardInterrupt), not inside HiGHS's callback, where an exception is lost
+    # Ctrl-C on the main thread stops the solve at once and is handled after it, not inside HiGHS's callback
+    with sigint_held():
+        h.run()
+        stop_if_terminated()
+
+
+@contextmanager
+def sigint_held():
+    """Hold Ctrl-C on the main thread while HiGHS runs or a model is passed to it, then hand it to the handler that
+    was in place (Python's raises KeyboardInterrupt). Raised inside highspy's calls it is lost in a callback, or
+    turned into a TypeError while highspy converts a call's arguments ("addRow(): incompatible function arguments":
+    Ctrl-C while PuLP passed Norfolk's family-hubs model to HiGHS ended as an internal error). A running solve sees
+    the held Ctrl-C through its interrupt callback and stops at once. Nested uses leave it to the outermost."""
     main = threading.current_thread() is threading.main_thread()
     previous = signal.getsignal(signal.SIGINT) if main else None
-    catch = callable(previous)
+    catch = callable(previous) and previous is not _on_sigint
     if catch:
         _SIGINT.clear()
         signal.signal(signal.SIGINT, _on_sigint)
     try:
-        h.run()
+        yield
     finally:
         if catch:
             signal.signal(signal.SIGINT, previous)
-    stop_if_terminated()
     if catch and _SIGINT.is_set():
         previous(signal.SIGINT, None)
 
@@ -472,20 +487,21 @@ def _highs_binary(columns: list[list[int]], row_lower, row_upper, cost: float, *
     import highspy
     import numpy as np
     m = len(columns)
-    lp = highspy.HighsLp()
-    lp.num_col_, lp.num_row_ = m, len(row_lower)
-    lp.col_cost_ = np.full(m, float(cost))
-    lp.col_lower_, lp.col_upper_ = np.zeros(m), np.ones(m)
-    lp.row_lower_, lp.row_upper_ = np.asarray(row_lower, dtype=float), np.asarray(row_upper, dtype=float)
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_ = np.concatenate([[0], np.cumsum([len(c) for c in columns])]).astype(np.int32)
-    lp.a_matrix_.index_ = np.array([i for c in columns for i in c], dtype=np.int32)
-    lp.a_matrix_.value_ = np.ones(int(lp.a_matrix_.start_[-1]))
-    lp.integrality_ = [highspy.HighsVarType.kInteger] * m
     _silence_highs_banner()
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", bool(os.environ.get("CLUSTERPLAN_SOLVER_LOG")))
-    h.passModel(lp)
+    with sigint_held():   # highspy converts each field: Ctrl-C there would become a TypeError
+        lp = highspy.HighsLp()
+        lp.num_col_, lp.num_row_ = m, len(row_lower)
+        lp.col_cost_ = np.full(m, float(cost))
+        lp.col_lower_, lp.col_upper_ = np.zeros(m), np.ones(m)
+        lp.row_lower_, lp.row_upper_ = np.asarray(row_lower, dtype=float), np.asarray(row_upper, dtype=float)
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.start_ = np.concatenate([[0], np.cumsum([len(c) for c in columns])]).astype(np.int32)
+        lp.a_matrix_.index_ = np.array([i for c in columns for i in c], dtype=np.int32)
+        lp.a_matrix_.value_ = np.ones(int(lp.a_matrix_.start_[-1]))
+        lp.integrality_ = [highspy.HighsVarType.kInteger] * m
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", bool(os.environ.get("CLUSTERPLAN_SOLVER_LOG")))
+        h.passModel(lp)
     for k, v in {"time_limit": float(time_limit), "random_seed": seed, **(options or {}),
                  **({"threads": threads} if threads else {})}.items():
         h.setOptionValue(k, v)
