@@ -236,7 +236,8 @@ def test_an_explanation_cut_short_says_so_and_never_claims_no_plan_exists(norfol
 
     scn = Scenario.from_dict({"model": "amalgamate", "reach": {"min": 1500}, "centres": {"min_count": 29},
                               "solver": {"name": "cbc", "time_limit": 1}})
-    said = diagnose.elastic(norfolk, amalgamate.spec(norfolk, scn), scn.solver, what="amalgamation")
+    said = diagnose.elastic(norfolk, amalgamate.spec(norfolk, scn), scn.solver,
+                            diagnose.explanation_budget(scn.solver), what="amalgamation")
     assert not any("there is no plan" in s for s in said)
     assert said == ["which rules to relax was not worked out within 1 s (cbc found no plan with them relaxed); raise "
                     "solver.time_limit for the explanation"] or said[0].startswith("smallest set of rules to relax")

@@ -67,7 +67,7 @@ def run(geo: Geography, spec: assignment.Spec, scn: Scenario, ctx: Context, *, w
             continue
         if out.status == "infeasible":
             raise InfeasibleError(f"{what}: no plan satisfies this scenario.",
-                                  diagnose.elastic(geo, cur, s, what=what))
+                                  diagnose.elastic(geo, cur, s, diagnose.explanation_budget(s), what=what))
         had = (f"{s.time_limit:g} s" if out.seconds >= 0.9 * s.time_limit
                else f"the {out.seconds:.0f} s left of solver.time_limit ({s.time_limit:g} s)")
         raise SolverError(f"{what}: {out.solver} found no plan within {had} and did not prove the "

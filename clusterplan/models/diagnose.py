@@ -128,11 +128,16 @@ def _listed(codes: list[str]) -> str:
     return f"the {len(codes)} area(s) {', '.join(codes[:8])}{more}"
 
 
-def elastic(geo: Geography, spec: assignment.Spec, solver, *, what: str) -> list[str]:
-    """Re-solve with elastic floors, locks and counts; name the fewest that must be relaxed. The explanation gets a
-    budget of its own (``solver.time_limit``), as the comparison's reference does: it is not part of a plan, and a
-    proof of infeasibility that used the whole limit would otherwise leave it a second."""
-    deadline = Deadline.start(solver.time_limit)
+def explanation_budget(solver) -> Deadline:
+    """The budget of one explanation of an infeasible scenario: ``solver.time_limit`` from now. An explanation is not
+    part of a plan (as the comparison's reference is not), and a proof of infeasibility that used the whole limit
+    would otherwise leave it a second."""
+    return Deadline.start(solver.time_limit)
+
+
+def elastic(geo: Geography, spec: assignment.Spec, solver, deadline: Deadline, *, what: str) -> list[str]:
+    """Re-solve with elastic floors, locks and counts (in what is left of ``deadline``); name the fewest that must
+    be relaxed. Callers give an explanation a budget of its own (:func:`explanation_budget`)."""
     built = assignment.build(geo.areas, geo.corridors, spec, name="elastic")
     prob = built.prob
     relax: dict[str, pulp.LpVariable] = {}
@@ -160,7 +165,7 @@ def elastic(geo: Geography, spec: assignment.Spec, solver, *, what: str) -> list
         return ["even with every floor, lock and count relaxed there is no plan: the corridor graph, candidate "
                 "lists or travel limit rule it out"]
     if not out.status.is_ok:
-        return [f"which rules to relax was not worked out within {solver.time_limit:g} s ({out.solver} found no "
+        return [f"which rules to relax was not worked out within {deadline.seconds:g} s ({out.solver} found no "
                 "plan with them relaxed); raise solver.time_limit for the explanation"]
     fac = spec.facilities
     jid = {f"{n}": j for n, j in enumerate(fac.index)}

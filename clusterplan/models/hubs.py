@@ -296,7 +296,7 @@ def run(geo: Geography, scn: Scenario, sp: assignment.Spec, lay: Layout, ctx: Co
             notes.append("no plan with precedence-shaped catchments; re-solved with exact flow contiguity")
             sp = replace(sp, contiguity="flow")
         else:
-            raise InfeasibleError("hubs: no plan satisfies this scenario.", explain(geo, scn, sp, lay, ctx))
+            raise InfeasibleError("hubs: no plan satisfies this scenario.", explain(geo, scn, sp, lay))
 
 
 def warm_start(geo: Geography, scn: Scenario, sp: assignment.Spec, b: Built, ctx: Context) -> bool:
@@ -329,10 +329,12 @@ def warm_start(geo: Geography, scn: Scenario, sp: assignment.Spec, b: Built, ctx
     return True
 
 
-def explain(geo: Geography, scn: Scenario, sp: assignment.Spec, lay: Layout, ctx: Context) -> list[str]:
+def explain(geo: Geography, scn: Scenario, sp: assignment.Spec, lay: Layout) -> list[str]:
     """Why no hubs plan exists, naming what makes it impossible: the budget against the cheapest network; else, with
     coverage relaxed, the areas no network of these counts and this budget brings within T minutes; else the hub
-    catchments' own floors, locks and counts (:func:`.diagnose.elastic`)."""
+    catchments' own floors, locks and counts (:func:`.diagnose.elastic`). Its re-solves share one budget of their
+    own (:func:`.diagnose.explanation_budget`)."""
+    budget = diagnose.explanation_budget(scn.solver)
     reasons = []
     n_min = max(sp.count or 0, sp.min_count or 0, len(sp.keep), sum(sp.per_district.values()), 1)
     s_min = max(lay.count or 0, len(lay.keep))
@@ -345,7 +347,7 @@ def explain(geo: Geography, scn: Scenario, sp: assignment.Spec, lay: Layout, ctx
     if lay.require:
         relaxed = replace(lay, require=False)
         b = build(geo, sp, relaxed, shortfall_objective=True)
-        out = solve_with(b.base.prob, scn.solver, ctx.deadline)
+        out = solve_with(b.base.prob, scn.solver, budget)
         if out.status.is_ok:
             assign, _, service = extract(b)
             hubs = set(assign.unique())
@@ -361,7 +363,7 @@ def explain(geo: Geography, scn: Scenario, sp: assignment.Spec, lay: Layout, ctx
                                f"service point of their hub, e.g. {named}{more}; allow more spokes, raise "
                                "spokes.max_minutes, or set spokes.coverage: report")
                 return reasons
-    reasons += diagnose.elastic(geo, sp, scn.solver, what="hubs")
+    reasons += diagnose.elastic(geo, sp, scn.solver, budget, what="hubs")
     if lay.bus_need:
         reasons.append(f"spokes.require_bus asks for a service point within 2.5 km of {len(lay.bus_need)} deprived "
                        "area(s) without a bus service")
