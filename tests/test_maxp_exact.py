@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 import clusterplan as cp
+from clusterplan import england
 from clusterplan.models import capacity, maxp_exact
 
 from . import synthetic as syn
@@ -204,4 +205,46 @@ def test_band_check_proves_the_bound_out_of_reach_on_a_tight_grid():
     got = maxp_exact.band(g, w, 300, 3)
     assert got.reachable is True and sorted(sum(w[v] for v in r) for r in got.regions) == [300, 300, 301]
     assert maxp_exact.band(g, w, 225, 4).reachable is False
-    assert maxp_exact.band(g, w, 225, 4, max_regions=0).reachable is None
+    # the band search decides it without listing; with neither the search nor room to list, nothing is decided
+    alone = maxp_exact.band(g, w, 225, 4, max_regions=0)
+    assert alone.reachable is False and alone.method == "search"
+    assert maxp_exact.band(g, w, 225, 4, max_regions=0, search_share=0).reachable is None
+
+
+def test_band_search_matches_exhaustive_search():
+    # a partition of every component into floor(its children / floor) connected regions at the floor: found exactly
+    # when one exists (and then a valid one), on connected and disconnected random graphs alike
+    seen = {True: 0, False: 0}
+    for g, w, floor in _random_instances(300, seed=41):
+        got, branched = maxp_exact.partition_search(g, w, floor, seconds=30)
+        truth = all(_partitions_into(g.subgraph(c), w, floor, math.floor(sum(w[v] for v in c) / floor))
+                    for c in nx.connected_components(g))
+        assert got is not None and (got is not False) is truth, (sorted(g.edges), w, floor)
+        seen[truth] += 1
+        if truth:
+            assert set().union(*got) == set(g) and _valid_packing(g, w, floor, got)
+            assert len(got) == sum(math.floor(sum(w[v] for v in c) / floor) for c in nx.connected_components(g))
+    assert seen[True] > 50 and seen[False] > 50, seen
+
+
+def test_band_search_settles_real_authorities_the_listing_cannot(england_dir):
+    # real 2020 under-fives: Haringey and Bexley end one region below children / 600. Their bands hold more sets than
+    # a 25 s solve may list (29,840 and 107,384), so the listing decides nothing; the band search proves the bound
+    # out of reach, which makes their plans one below it optimal
+    for name, q in [("Haringey", 29), ("Bexley", 26)]:
+        geo = england.geography(name, england_dir)
+        assert nx.is_connected(geo.corridors) and math.floor(geo.areas["under5"].sum() / 600) == q
+        w = geo.areas["under5"].to_dict()
+        listing = maxp_exact.band(geo.corridors, w, 600, q, max_regions=25_000, search_share=0)
+        assert listing.reachable is None and listing.listed is None
+        got = maxp_exact.band(geo.corridors, w, 600, q, max_regions=25_000, seconds=60)
+        assert got.reachable is False and got.method == "search" and got.searched > 0, name
+
+
+def test_band_search_stops_undecided_at_its_time():
+    # SYNTHETIC: a 12 x 12 grid of 100 children, floor 250 (57 regions of 250 or more, every set of 3 areas at 300):
+    # no partition exists, and proving it takes longer than no time at all
+    g = nx.grid_2d_graph(12, 12)
+    w = {v: 100 for v in g}
+    got, _ = maxp_exact.partition_search(g, w, 250, seconds=0.0)
+    assert got is None

@@ -26,9 +26,9 @@ skipped: their moves grow with the regions, and the fixed-count search finds suc
 Between 2 and 3, while the plan is below children / floor, the **exact methods** (:mod:`.maxp_exact`) run: a cut-area
 bound; the *band check* of each corridor component below its bound (a quarter of the time left at most), which
 settles whether the bound itself is reachable where the children above ``bound x floor`` are few (it finds a plan
-at the bound, or proves one region fewer is the most); then, with half the time left, where every minimal region can
-be listed, the set-packing MIP over all of them, which proves the true maximum (and often finds it) on small
-geographies. Their regions then seed the searches.
+at the bound, or proves one region fewer is the most: by a depth-first band search, then by listing the band);
+then, with half the time left, where every minimal region can be listed, the set-packing MIP over all of them,
+which proves the true maximum (and often finds it) on small geographies. Their regions then seed the searches.
 
 Each region's centre is the member area whose centroid gives its children the fewest child-minutes.
 
@@ -87,12 +87,16 @@ def _exact_note(e: maxp_exact.Exact, cap: int) -> str:
 
 def _band_note(b: maxp_exact.Band, floor: float, cap: int) -> str:
     head = f"band check for {b.target} regions (each between {floor:g} and {b.top:g} children)"
-    if b.listed is None:
-        return f"{head}: more than {cap:,} connected sets in the band (the most a solve of this time limit lists); " \
-               "not decided"
     found = {True: f"a partition into {b.target} found", False: f"no partition into {b.target} exists, so "
              f"{b.target - 1} at most", None: "not decided in the time"}[b.reachable]
-    return f"{head}: {b.listed:,} connected sets in the band; {found} ({b.seconds:.1f} s)"
+    search = "" if b.searched is None else f"the band search branched on {b.searched:,} sets"
+    if b.method == "search":
+        return f"{head}: {search}; {found} ({b.seconds:.1f} s)"
+    search = f"{search} without deciding; " if search else ""
+    if b.listed is None:
+        return f"{head}: {search}more than {cap:,} connected sets in the band (the most a solve of this time limit " \
+               "lists); not decided"
+    return f"{head}: {search}{b.listed:,} connected sets in the band; {found} ({b.seconds:.1f} s)"
 
 
 def band_checks(graph: nx.Graph, under5: pd.Series, floor: float, regions: list[frozenset[str]],

@@ -38,6 +38,20 @@ it) and drops a set as soon as it holds more than the band's top. It pays where 
 per region at most (London boroughs at 13-16 children of slack); wider bands list too many sets, and the listing
 stops at a cap.
 
+**Band search, without listing.** Where the target is the component's simple bound (q = floor(T / F), so the slack
+T - F q is below one floor) and the slack is at most ``SEARCH_SLACK`` floors, :func:`band` first searches for the
+partition depth first instead of listing the band.
+In a connected set U holding q floors (and its slack), it picks the most constrained area (of the first area in a
+breadth-first order from the edge of the graph and the 15 areas with fewest neighbours in U: the one with fewest
+options, counted up to a cap that grows until one is counted in full) and tries each connected set S holding it with
+children in the band of U. Every component C of U - S must then hold exactly floor(children(C) / F) regions, at least
+one: the floors of U - S sum to at most q - 1, so a component whose floor is lost or that holds less than a floor
+leaves too few regions, and S is not tried. Each component is searched on its own in the same way (its own band,
+its own target), and a set U found impossible is remembered. The search is exact: it either finds a partition, or has
+tried every way to place the chosen area, or stops at its time and decides nothing. It settles in seconds many
+authorities whose bands hold millions of sets (where the cause is local, such as an area that fits no set in the
+band); where regions are large, the sets below the floor it grows on the way are too many, and it stops undecided.
+
 Tested against exhaustive enumeration of every partition on small generated graphs (``tests/test_maxp_exact.py``).
 """
 
@@ -73,8 +87,8 @@ class Exact:
 class _Bits:
     """A graph with node sets as Python integers (bit k = node k, nodes in sorted order)."""
 
-    def __init__(self, graph: nx.Graph, weight: dict, floor: float):
-        self.nodes = sorted(graph.nodes, key=str)
+    def __init__(self, graph: nx.Graph, weight: dict, floor: float, order: list | None = None):
+        self.nodes = sorted(graph.nodes, key=str) if order is None else list(order)
         idx = {v: k for k, v in enumerate(self.nodes)}
         self.adj = [0] * len(self.nodes)
         for u, v in graph.edges:
@@ -240,7 +254,9 @@ class Band:
 
     ``reachable`` is True with ``regions`` a partition of the component into ``target`` connected regions at the
     floor, False when no such partition exists (so at most ``target - 1`` regions), None when undecided: more than
-    ``max_regions`` sets in the band (``listed`` None) or no answer from the solver in the time."""
+    ``max_regions`` sets in the band (``listed`` None) or no answer from the solver in the time. ``searched``: the
+    sets of areas the band search (module docstring) branched on, when it ran; ``method``: what decided it
+    ("search" or "listing"), None when undecided."""
 
     target: int
     top: float             # the most children a region can hold in a partition into ``target`` regions
@@ -248,6 +264,8 @@ class Band:
     regions: list[frozenset]
     listed: int | None
     seconds: float
+    searched: int | None = None
+    method: str | None = None
 
 
 def band_sets(g: _Bits, top: float, max_regions: int) -> list[int] | None:
@@ -270,25 +288,133 @@ def band_sets(g: _Bits, top: float, max_regions: int) -> list[int] | None:
 
 
 def band(graph: nx.Graph, weight: dict[Hashable, float], floor: float, target: int, *, seconds: float = 60.0,
-         max_regions: int = 100_000, solver: str = "highs") -> Band:
+         max_regions: int = 100_000, solver: str = "highs", search_share: float = 0.5) -> Band:
     """The band check (module docstring): can the connected ``graph`` (``weight``: node -> children) be partitioned
-    into exactly ``target`` connected regions of ``floor`` children or more? Decided by the set-partitioning model
-    over every connected set in the band, within ``seconds``."""
+    into exactly ``target`` connected regions of ``floor`` children or more? Where ``target`` is floor(children /
+    floor) and the slack at most ``SEARCH_SLACK`` floors, the band search runs first, for ``search_share`` of
+    ``seconds``; if it decides nothing, the set-partitioning model over every connected set in the band, within the
+    rest."""
     t0 = time.perf_counter()
     g = _Bits(graph, weight, floor)
     top = sum(g.w) - g.floor * (target - 1)
     if target < 1 or top < g.floor:
         return Band(target, top, False, [], 0, time.perf_counter() - t0)
+    searched = None
+    if target == g.simple(g.all) and top - g.floor <= SEARCH_SLACK * g.floor and search_share > 0:
+        found, searched = partition_search(graph, weight, floor, seconds=seconds * search_share)
+        if found is not None:
+            return Band(target, top, bool(found), found or [], None, time.perf_counter() - t0, searched, "search")
     listed = band_sets(g, top + 1e-9, max_regions)
     if listed is None:
-        return Band(target, top, None, [], None, time.perf_counter() - t0)
+        return Band(target, top, None, [], None, time.perf_counter() - t0, searched)
     if not listed:
-        return Band(target, top, False, [], 0, time.perf_counter() - t0)
+        return Band(target, top, False, [], 0, time.perf_counter() - t0, searched, "listing")
     status, picked = solve_set_partition([list(bits(r)) for r in listed], len(g.nodes), target, name=solver,
                                          time_limit=max(seconds - (time.perf_counter() - t0), 1.0))
     regions = [frozenset(g.nodes[k] for k in bits(listed[j])) for j in picked]
     reachable = True if status == Status.OPTIMAL else False if status == Status.INFEASIBLE else None
-    return Band(target, top, reachable, regions if reachable else [], len(listed), time.perf_counter() - t0)
+    return Band(target, top, reachable, regions if reachable else [], len(listed), time.perf_counter() - t0,
+                searched, None if reachable is None else "listing")
+
+
+#: The widest slack (children above target x floor, as a share of the floor) at which :func:`band` runs the band
+#: search. On the English authorities one region short at 25 s it decided slacks of 13-85 children (a floor of 600),
+#: and none of 90-150 in 2.5 s; with slacks of 400-600 (bands up to 1,000 children or more) it does not get past its
+#: first choice. Where it cannot decide, its seconds are lost to the heuristics (benchmarks/README.md).
+SEARCH_SLACK = 0.15
+
+#: Areas the band search weighs before it branches: the first in breadth-first order and those with fewest
+#: neighbours left. Measured on the 52 English authorities one region short of their bound at 25 s (5 s each):
+#: 4 areas decide 4 of them, 16 decide 5, every area 3 (benchmarks/README.md).
+SEARCH_CANDIDATES = 16
+
+
+class _OutOfTime(Exception):
+    pass
+
+
+def partition_search(graph: nx.Graph, weight: dict[Hashable, float], floor: float, *,
+                     seconds: float = 10.0) -> tuple[list[frozenset] | bool | None, int]:
+    """The band search of the module docstring on ``graph`` (``weight``: node -> children): a partition of each
+    connected component into floor(its children / ``floor``) connected regions, each with ``floor`` children or more
+    (a list of node sets), False if none exists, None if not decided within ``seconds``; and the number of sets it
+    branched on."""
+    t0 = time.perf_counter()
+    order = []
+    for comp in sorted(nx.connected_components(graph), key=lambda c: min(map(str, c))):
+        first = min(comp, key=str)
+        edge = list(nx.bfs_tree(graph, first))[-1]        # an area far from the first: the edge of its component
+        order += list(nx.bfs_tree(graph, edge))
+    g = _Bits(graph, weight, floor, order=order)
+    f = g.floor
+    impossible: set[int] = set()
+    branched = steps = 0
+
+    def options(v: int, u: int, q: int, top: float, cap: float) -> list[tuple[int, list[int]]] | None:
+        """Each set S holding ``v`` in the band of ``u`` whose removal leaves components that can take the q - 1
+        other regions, with those components; None past ``cap`` of them."""
+        nonlocal steps
+        out = []
+        for s, _, _ in g.regions_from(v, u, top + 1e-9):
+            steps += 1
+            if steps % 512 == 0 and time.perf_counter() - t0 > seconds:
+                raise _OutOfTime
+            if not s:
+                continue
+            comps = g.components(u & ~s)
+            counts = [g.simple(c) for c in comps]
+            if min(counts, default=1) >= 1 and sum(counts) == q - 1:
+                out.append((s, comps))
+                if len(out) > cap:
+                    return None
+        return out
+
+    def split(u: int) -> list[int] | None:
+        nonlocal branched
+        q = g.simple(u)
+        if q == 1:
+            return [u]
+        if u in impossible:
+            return None
+        branched += 1
+        top = g.weight(u) - f * (q - 1)
+        members = list(bits(u))
+        fewest = sorted(members, key=lambda k: ((g.adj[k] & u).bit_count(), k))
+        weigh = [members[0]] + [k for k in fewest[:SEARCH_CANDIDATES] if k != members[0]][: SEARCH_CANDIDATES - 1]
+        best, cap = None, 4
+        while best is None:                               # the area with fewest options, each counted up to cap
+            for v in weigh:
+                got = options(v, u, q, top, cap if best is None else min(cap, len(best)))
+                if got is not None and (best is None or len(got) < len(best)):
+                    best = got
+                    if not best:
+                        break
+            cap *= 4
+        for s, comps in best:
+            parts = [s]
+            for c in sorted(comps, key=g.weight):
+                sub = split(c)
+                if sub is None:
+                    break
+                parts += sub
+            else:
+                return parts
+        impossible.add(u)
+        return None
+
+    found: list[int] | None = []
+    try:
+        for comp in g.components(g.all):
+            part = split(comp) if g.simple(comp) >= 1 else None
+            if part is None:
+                found = None
+                break
+            found += part
+    except _OutOfTime:
+        return None, branched
+    if found is None:
+        return False, branched
+    return [frozenset(g.nodes[k] for k in bits(p)) for p in found], branched
 
 
 def _trimmed(g: _Bits, s: int) -> int:
