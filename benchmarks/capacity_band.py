@@ -4,7 +4,7 @@ For each authority: its children, the bound children / 600, the slack (children 
 connected sets of areas hold between 600 and 600 + slack children (the band), how long listing them took, and what
 the set-partitioning model over them says: the bound is reachable (a plan at the bound), out of reach (one region
 fewer is the most), or undecided in the time. Beside it, the band search alone (`maxp_exact.partition_search`, no
-listing): its answer, the sets it branched on and its seconds. Run on demand:
+listing): its answer, the sets of areas it split and its seconds. Run on demand:
 
     python benchmarks/capacity_band.py --data ../shared/data/england Merton Greenwich Swindon Haringey
     python benchmarks/capacity_band.py --max-regions 200000 --seconds 60 Swindon
@@ -42,7 +42,7 @@ def main() -> None:
     if args.one_short:
         t = pd.read_csv(args.one_short)
         names += list(t.loc[(t["status"] != "optimal") & (t["bound"] - t["centres"] == 1), "name"])
-    print("| authority | areas | children | bound | slack | band search: answer | sets branched on | search s | "
+    print("| authority | areas | children | bound | slack | band search: answer | sets split | search s | "
           "sets in the band | listing s | listing and MIP: answer | s in all |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     decided = 0
@@ -58,8 +58,8 @@ def main() -> None:
             t0 = time.perf_counter()
             found, branched = maxp_exact.partition_search(geo.corridors.subgraph(comp), w, args.floor,
                                                           seconds=args.search_seconds)
-            searched = {None: "undecided", False: f"out of reach: {q - 1} at most"}.get(
-                found if found in (None, False) else "", f"reachable: {q}")
+            searched = ("undecided" if found is None else f"out of reach: {q - 1} at most" if found is False
+                        else f"reachable: {q}")
             decided += found is not None
             ts = time.perf_counter() - t0
             t0 = time.perf_counter()

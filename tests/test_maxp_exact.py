@@ -242,8 +242,8 @@ def test_band_search_settles_real_authorities_the_listing_cannot(england_dir):
 
 
 def test_band_search_stops_undecided_at_its_time():
-    # SYNTHETIC: a 12 x 12 grid of 100 children, floor 250 (57 regions of 250 or more, every set of 3 areas at 300):
-    # no partition exists, and proving it takes longer than no time at all
+    # SYNTHETIC: a 12 x 12 grid of 100 children, floor 250: 57 regions of 3 or 4 areas (300 or 400 children) would need
+    # 171 areas or more, so no partition exists; proving it takes longer than no time at all
     g = nx.grid_2d_graph(12, 12)
     w = {v: 100 for v in g}
     got, _ = maxp_exact.partition_search(g, w, 250, seconds=0.0)

@@ -145,7 +145,7 @@ def test_capacity_band_check_proves_one_region_below_children_over_floor():
     plan = solve(geo, scn)
     assert plan.report.objective == 7 and plan.report.bound == 7 and plan.report.status == "optimal"
     assert cp.check(plan, geo, scn) == []
-    assert any("band check for 8 regions" in n and "the band search branched" in n and "no partition into 8 exists" in n
+    assert any("band check for 8 regions" in n and "the band search split" in n and "no partition into 8 exists" in n
                for n in plan.report.notes)
     assert any("the band check proves it" in n for n in plan.report.notes)
 

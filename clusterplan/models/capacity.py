@@ -89,7 +89,8 @@ def _band_note(b: maxp_exact.Band, floor: float, cap: int) -> str:
     head = f"band check for {b.target} regions (each between {floor:g} and {b.top:g} children)"
     found = {True: f"a partition into {b.target} found", False: f"no partition into {b.target} exists, so "
              f"{b.target - 1} at most", None: "not decided in the time"}[b.reachable]
-    search = "" if b.searched is None else f"the band search branched on {b.searched:,} sets"
+    search = "" if b.searched is None else \
+        f"the band search split {b.searched:,} set{'' if b.searched == 1 else 's'} of areas"
     if b.method == "search":
         return f"{head}: {search}; {found} ({b.seconds:.1f} s)"
     search = f"{search} without deciding; " if search else ""

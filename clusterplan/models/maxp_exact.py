@@ -255,7 +255,7 @@ class Band:
     ``reachable`` is True with ``regions`` a partition of the component into ``target`` connected regions at the
     floor, False when no such partition exists (so at most ``target - 1`` regions), None when undecided: more than
     ``max_regions`` sets in the band (``listed`` None) or no answer from the solver in the time. ``searched``: the
-    sets of areas the band search (module docstring) branched on, when it ran; ``method``: what decided it
+    number of sets of areas the band search (module docstring) split, when it ran; ``method``: what decided it
     ("search" or "listing"), None when undecided."""
 
     target: int
@@ -337,8 +337,8 @@ def partition_search(graph: nx.Graph, weight: dict[Hashable, float], floor: floa
                      seconds: float = 10.0) -> tuple[list[frozenset] | bool | None, int]:
     """The band search of the module docstring on ``graph`` (``weight``: node -> children): a partition of each
     connected component into floor(its children / ``floor``) connected regions, each with ``floor`` children or more
-    (a list of node sets), False if none exists, None if not decided within ``seconds``; and the number of sets it
-    branched on."""
+    (a list of node sets), False if none exists, None if not decided within ``seconds``; and the number of sets of
+    areas it split (branched on)."""
     t0 = time.perf_counter()
     order = []
     for comp in sorted(nx.connected_components(graph), key=lambda c: min(map(str, c))):
