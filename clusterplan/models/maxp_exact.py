@@ -117,7 +117,11 @@ class _Bits:
         return out
 
     def simple(self, mask: int) -> int:
-        return math.floor(self.weight(mask) / self.floor + 1e-9)
+        return self.floors(self.weight(mask))
+
+    def floors(self, children: float) -> int:
+        """How many whole floors ``children`` make."""
+        return math.floor(children / self.floor + 1e-9)
 
     def bound(self, comp: int) -> int:
         """The combinatorial bound (module docstring) of one connected set ``comp``."""
@@ -346,13 +350,12 @@ def partition_search(graph: nx.Graph, weight: dict[Hashable, float], floor: floa
         edge = list(nx.bfs_tree(graph, first))[-1]        # an area far from the first: the edge of its component
         order += list(nx.bfs_tree(graph, edge))
     g = _Bits(graph, weight, floor, order=order)
-    f = g.floor
     impossible: set[int] = set()
     branched = steps = 0
 
-    def options(v: int, u: int, q: int, top: float, cap: float) -> list[tuple[int, list[int]]] | None:
+    def options(v: int, u: int, q: int, top: float, cap: float) -> list[tuple[int, list[tuple[int, float]]]] | None:
         """Each set S holding ``v`` in the band of ``u`` whose removal leaves components that can take the q - 1
-        other regions, with those components; None past ``cap`` of them."""
+        other regions, with those components and their children; None past ``cap`` of them."""
         nonlocal steps
         out = []
         for s, _, _ in g.regions_from(v, u, top + 1e-9):
@@ -361,23 +364,24 @@ def partition_search(graph: nx.Graph, weight: dict[Hashable, float], floor: floa
                 raise _OutOfTime
             if not s:
                 continue
-            comps = g.components(u & ~s)
-            counts = [g.simple(c) for c in comps]
+            comps = [(c, g.weight(c)) for c in g.components(u & ~s)]
+            counts = [g.floors(wc) for _, wc in comps]
             if min(counts, default=1) >= 1 and sum(counts) == q - 1:
                 out.append((s, comps))
                 if len(out) > cap:
                     return None
         return out
 
-    def split(u: int) -> list[int] | None:
+    def split(u: int, wu: float) -> list[int] | None:
+        """A partition of the connected ``u`` (``wu`` children) into its floors' worth of regions, or None."""
         nonlocal branched
-        q = g.simple(u)
+        q = g.floors(wu)
         if q == 1:
             return [u]
         if u in impossible:
             return None
         branched += 1
-        top = g.weight(u) - f * (q - 1)
+        top = wu - g.floor * (q - 1)
         members = list(bits(u))
         fewest = sorted(members, key=lambda k: ((g.adj[k] & u).bit_count(), k))
         weigh = [members[0]] + [k for k in fewest[:SEARCH_CANDIDATES] if k != members[0]][: SEARCH_CANDIDATES - 1]
@@ -392,8 +396,8 @@ def partition_search(graph: nx.Graph, weight: dict[Hashable, float], floor: floa
             cap *= 4
         for s, comps in best:
             parts = [s]
-            for c in sorted(comps, key=g.weight):
-                sub = split(c)
+            for c, wc in sorted(comps, key=lambda cw: cw[1]):
+                sub = split(c, wc)
                 if sub is None:
                     break
                 parts += sub
@@ -402,18 +406,16 @@ def partition_search(graph: nx.Graph, weight: dict[Hashable, float], floor: floa
         impossible.add(u)
         return None
 
-    found: list[int] | None = []
+    found: list[int] = []
     try:
         for comp in g.components(g.all):
-            part = split(comp) if g.simple(comp) >= 1 else None
+            wc = g.weight(comp)
+            part = split(comp, wc) if g.floors(wc) >= 1 else None
             if part is None:
-                found = None
-                break
+                return False, branched
             found += part
     except _OutOfTime:
         return None, branched
-    if found is None:
-        return False, branched
     return [frozenset(g.nodes[k] for k in bits(p)) for p in found], branched
 
 
