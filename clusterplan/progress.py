@@ -106,8 +106,10 @@ def step(label: str, *, limit: float | None = None) -> Iterator[None]:
 def best(text: str) -> None:
     """Report the best plan so far (e.g. ``"72 regions, bound 73"``) on the innermost step."""
     with _lock:
-        if _steps:
+        if _steps and _steps[-1].get("best") != text:
             _steps[-1]["best"] = text
+            if _bar is not None:   # shown at once: a step can end before the next tick draws it
+                _bar.set_description_str(_describe(), refresh=True)
 
 
 def items(iterable: Iterable[T], label: str, *, total: int | None = None) -> Iterator[T]:
