@@ -11,8 +11,9 @@ Four searches run in turn, each starting from the plan of the one before:
    adjacent region. Many seeds are tried (a tenth of the time limit, at most 10 s).
 2. A **local search** (:func:`improve`) re-grows groups of adjacent regions with enough children into one region more
    (as long again).
-3. **Neighbourhood repacking** (:mod:`.repack`) until it stalls, reaches the bound or takes half the time left (all
-   of it while three floors of children or more are in no region, see ``REPACK_SHARE``): small
+3. **Neighbourhood repacking** (:mod:`.repack`) until it stalls, comes within one region of the bound (``HAND_OVER``)
+   or takes half the time left (all of it while three floors of children or more are in no region, see
+   ``REPACK_SHARE``): small
    exact set-packing MIPs over candidate regions in a few adjacent regions, steered to gather the children left
    over into one place until they make a region more.
 4. A **fixed-count search** (:mod:`.fixcount`) for the rest of the time, while below the bound: split a region so
@@ -153,6 +154,12 @@ LARGE_REGIONS = 15
 #: repacking needs tens. Measured on England and Norfolk in benchmarks/README.md ("the time split").
 REPACK_SHARE = 0.5
 CARRY_ON = 3
+
+#: Repacking stops this many regions below the bound and hands the last one to the fixed-count search, which looks
+#: for exactly that many regions. A gain by repacking there is a packing at the bound, and its moves rarely find one:
+#: on Bracknell Forest (bound 12) it made 110 moves in 36-41 s from 11 regions with no gain, where the fixed-count
+#: search then found 12 in 6-7 s (benchmarks/README.md, "the hand-over").
+HAND_OVER = 1
 
 
 def _carry_on(first: rp.Repacked, then: rp.Repacked) -> rp.Repacked:
@@ -342,12 +349,13 @@ def solve(geo: Geography, scn: Scenario, ctx: Context) -> Plan:
         if exact.count > len(regions):
             regions = exact.regions
     t2 = time.perf_counter()
-    done = rp.repack(geo.corridors, under5, floor, regions, bound=ub, seed=scn.solver.seed,
+    hand_over = max(1, ub - HAND_OVER)   # repacking stops here; the fixed-count search looks for the rest
+    done = rp.repack(geo.corridors, under5, floor, regions, bound=hand_over, seed=scn.solver.seed,
                      seconds=0.0 if large else max(0.0, limit - (t2 - t0) - 2.0) * REPACK_SHARE,
                      solver=scn.solver.name)
     excess, left = rp.slack(under5, done.regions, floor)
     if done.stopped == "time" and left >= CARRY_ON * floor:
-        done = _carry_on(done, rp.repack(geo.corridors, under5, floor, done.regions, bound=ub,
+        done = _carry_on(done, rp.repack(geo.corridors, under5, floor, done.regions, bound=hand_over,
                                          seed=scn.solver.seed + 1, solver=scn.solver.name,
                                          seconds=max(0.0, limit - (time.perf_counter() - t0) - 2.0)))
         excess, left = rp.slack(under5, done.regions, floor)
@@ -365,13 +373,15 @@ def solve(geo: Geography, scn: Scenario, ctx: Context) -> Plan:
     minutes = measures.facility_minutes(geo, "area_centroids")
     assign = pd.Series({a: f"area:{r}" for a, r in central_roots(whole, under5, minutes).items()}).sort_index()
     n = assign.nunique()
-    last = (t2 - t0) + (done.gains[-1][0] if done.gains else 0.0)   # seconds from the start of the solve
-    why = {"bound": "it reached the bound", "stall": f"no gain in its last {done.stall} moves",
+    last = (f"the last gain at {(t2 - t0) + done.gains[-1][0]:.1f} s" if done.gains   # from the start of the solve
+            else "no gain")
+    why = {"bound": (f"reaching {hand_over} regions, the hand-over to the fixed-count search" if hand_over < ub
+                     else "it reached the bound"), "stall": f"no gain in its last {done.stall} moves",
            "covered": "every area being in a region (nothing left over to gather)",
            "time": "its share of the time limit (half of what was left, all of it while children enough for "
                    f"{CARRY_ON} regions were in no region)"}[done.stopped]
     repacked = (f"neighbourhood repacking: {done.start} -> {len(done.regions)} regions in {done.moves} moves "
-                f"({done.seconds:.1f} s, the last gain at {last:.1f} s; stopped by {why}); children above the floor "
+                f"({done.seconds:.1f} s, {last}; stopped by {why}); children above the floor "
                 f"{excess:.0f}, in no region before joining a neighbour {left:.0f}")
     local = f"local search (re-growing adjacent regions into one more) added {added} in {t_local - t1:.1f} s"
     if large and grew < ub:
