@@ -375,8 +375,9 @@ def solve(geo: Geography, scn: Scenario, ctx: Context) -> Plan:
     n = assign.nunique()
     last = (f"the last gain at {(t2 - t0) + done.gains[-1][0]:.1f} s" if done.gains   # from the start of the solve
             else "no gain")
-    why = {"bound": (f"reaching {hand_over} regions, the hand-over to the fixed-count search" if hand_over < ub
-                     else "it reached the bound"), "stall": f"no gain in its last {done.stall} moves",
+    why = {"bound": ("it reached the bound" if len(done.regions) >= ub
+                     else f"reaching {hand_over} regions, the hand-over to the fixed-count search"),
+           "stall": f"no gain in its last {done.stall} moves",
            "covered": "every area being in a region (nothing left over to gather)",
            "time": "its share of the time limit (half of what was left, all of it while children enough for "
                    f"{CARRY_ON} regions were in no region)"}[done.stopped]
