@@ -3,18 +3,22 @@
 For every centre an amalgamation plan does not keep, the scenario is re-solved with that centre locked open (a
 what-if): the model is built once in HiGHS and each lock is a bound change on it
 (:func:`clusterplan.models.amalgamate.what_if_open`), with one such model per core re-solving side by side on threads
-(at most ``solver.threads``), falling back to a full solve where it cannot be reused or finds no plan. The re-solve
+(at most ``solver.threads``), falling back to a full solve where it cannot be reused or finds no plan. A centre
+with a twin among the kept ones (the same home area, minutes, district and closing cost: two designations in one
+building) needs no re-solve: the twin's catchment passes to it at the same cost
+(:func:`clusterplan.models.amalgamate.twin_swap`), so its lock costs nothing. The re-solve
 gives the exact cost of the lock (deprivation-weighted child-minutes and the children who would change centre); a
 MIP's LP reduced costs would only be a local estimate of it. The binding reason is the first that applies of:
 
-1. the lock is impossible: the re-solve is infeasible; with a travel limit that leaves fewer children than the floor
+1. it has a twin that the plan keeps (see above): the choice between them is a tie;
+2. the lock is impossible: the re-solve is infeasible; with a travel limit that leaves fewer children than the floor
    within reach of the centre, the limit is named, else the diagnosis names the rule that blocks it (a district
    count, the reach floor of this or another centre);
-2. its own catchment today holds fewer children than the floor, so keeping it means taking children from
+3. its own catchment today holds fewer children than the floor, so keeping it means taking children from
    neighbouring centres' areas (and the plan that does so costs more);
-3. a count rule (``centres.count`` or a district's count): keeping it means closing another centre;
-4. the cost per centre: with ``centres.fixed_cost`` set, keeping it would cut travel but not by the fixed cost;
-5. travel: keeping it open costs more travel in all (centres kept elsewhere serve the children better).
+4. a count rule (``centres.count`` or a district's count): keeping it means closing another centre;
+5. the cost per centre: with ``centres.fixed_cost`` set, keeping it would cut travel but not by the fixed cost;
+6. travel: keeping it open costs more travel in all (centres kept elsewhere serve the children better).
 
 Every reason carries the cost of the lock and a ``knife_edge`` flag when that cost is under 0.1% of the optimum.
 """
@@ -55,17 +59,20 @@ def reasons(geo: Geography, scenario: Scenario | dict[str, Any], plan: Plan | No
     names = geo.centres["name"].to_dict()
     rows = []
     merged = plan.centres[plan.centres["status"] == "amalgamated"]
-    locked = _locked(geo, scn, plan, list(merged["centre"]))
+    model = registry.load(scn.model)
+    twin_of = {j: k for j in merged["centre"]
+               if hasattr(model, "twin") and (k := model.twin(geo, scn, plan, j)) is not None}
+    twins = {j: model.twin_swap(geo, scn, plan, j, _what_if(scn, j)) for j in twin_of}
+    locked = _locked(geo, scn, plan, [j for j in merged["centre"] if j not in twins])
     for _, c in progress.items(list(merged.iterrows()), "why each amalgamation"):
         j = c["centre"]
         r0 = int(reach_today.get(j, 0))
-        keep = [*scn.centres.keep, j]
-        what_if = scn.model_copy(update={"centres": scn.centres.model_copy(update={"keep": keep})})
+        what_if = _what_if(scn, j)
         row = {"centre": j, "name": names[j], "merged_into": names.get(c["merged_into"], c["merged_into"]),
                "reach_today": r0, "lock_cost": None, "lock_cost_pct": None, "children_moved_if_kept": None,
                "knife_edge": False}
         try:
-            alt = locked[j](what_if) if locked.get(j) is not None else None
+            alt = twins.get(j) or (locked[j](what_if) if locked.get(j) is not None else None)
             if alt is not None:
                 check(alt, geo, what_if, raise_on_violation=True)   # a re-solved plan is checked like any other
             else:
@@ -92,7 +99,11 @@ def reasons(geo: Geography, scenario: Scenario | dict[str, Any], plan: Plan | No
             f"{kids:,} children"
         fixed = scn.centres.fixed_cost
         travel_change = cost - fixed * (len(alt.kept) - len(plan.kept))  # the lock's change in travel alone
-        if r0 < floor:
+        if j in twin_of:
+            row["reason"] = (f"it has a twin in {names.get(twin_of[j], twin_of[j])} (the same home area and travel "
+                             f"times), which the plan keeps: either can stay; keeping it open instead costs nothing "
+                             f"and moves {kids:,} children (the twin's catchment)")
+        elif r0 < floor:
             row["reason"] = (f"its catchment today reaches {r0:,} children, below the floor of {floor:,g}: to stay "
                              f"it must take {floor - r0:,g} or more children from neighbouring centres' areas; "
                              f"{price}")
@@ -108,6 +119,11 @@ def reasons(geo: Geography, scenario: Scenario | dict[str, Any], plan: Plan | No
     cols = ["centre", "name", "merged_into", "reach_today", "reason", "lock_cost", "lock_cost_pct",
             "children_moved_if_kept", "knife_edge"]
     return pd.DataFrame(rows, columns=cols)
+
+
+def _what_if(scn: Scenario, centre: str) -> Scenario:
+    """``scn`` with ``centre`` locked open too."""
+    return scn.model_copy(update={"centres": scn.centres.model_copy(update={"keep": [*scn.centres.keep, centre]})})
 
 
 def _locked(geo: Geography, scn: Scenario, plan: Plan, centres: list[str]) -> dict[str, Callable | None]:

@@ -330,3 +330,30 @@ def test_ensemble_cli_marks_a_chosen_plan(tmp_path, capsys):
     assert summary["steps"] == 5 and summary["accepted"] == 0 and set(summary["beats"]) == {"optimal plan",
                                                                                            "chosen plan"}
     assert len(pd.read_csv(tmp_path / "ens" / "ensemble.csv")) == 5 and (tmp_path / "ens" / "ensemble.png").exists()
+
+
+def test_a_twin_is_kept_instead_at_no_cost_without_a_re_solve():
+    """SYNTHETIC path with a centre B2 in B's building (the same home area p2, the same minutes): the plan keeps one
+    of the two; the other's lock costs nothing, found without a re-solve, and a full solve of the lock agrees."""
+    from clusterplan.models import amalgamate
+    from clusterplan.scenario import Scenario
+    geo = path_geo(centres={**CENTRES, "B2": "p2"})
+    scn = Scenario.from_dict(SCN)
+    plan = cp.solve(geo, scn)
+    pair = {"B", "B2"}
+    assert len(pair & set(plan.kept)) == 1
+    (twin,), (kept,) = pair - set(plan.kept), pair & set(plan.kept)
+    assert amalgamate.twin(geo, scn, plan, twin) == kept
+    assert all(amalgamate.twin(geo, scn, plan, j) is None for j in set(plan.centres["centre"]) - pair)
+    why = reasons(geo, scn, plan).set_index("centre")
+    assert why.at[twin, "lock_cost"] == 0 and why.at[twin, "knife_edge"]
+    assert why.at[twin, "reason"].startswith(f"it has a twin in centre {kept}")
+    what_if = scn.model_copy(update={"centres": scn.centres.model_copy(update={"keep": [twin]})})
+    swapped = amalgamate.twin_swap(geo, scn, plan, twin, what_if)
+    assert cp.check(swapped, geo, what_if) == [] and twin in swapped.kept and kept not in swapped.kept
+    recomputed = plan_objective(swapped.assignment[["area", "centre"]], geo.areas, geo.centre_minutes, 0)
+    assert recomputed == pytest.approx(plan.report.objective, abs=0.1) == swapped.report.objective
+    assert cp.solve(geo, what_if).report.objective == pytest.approx(plan.report.objective, abs=0.1)
+    # locked open by the scenario, the kept one cannot give way: no twin, the lock is re-solved
+    locked = scn.model_copy(update={"centres": scn.centres.model_copy(update={"keep": [kept]})})
+    assert amalgamate.twin(geo, locked, plan, twin) is None

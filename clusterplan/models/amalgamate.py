@@ -115,6 +115,43 @@ class WhatIf:
         return _plan(self.geo, what_if, assign, rep, note)
 
 
+def twin(geo: Geography, scn: Scenario, plan: Plan, centre: str) -> str | None:
+    """A kept centre of ``plan`` interchangeable with the amalgamated ``centre`` in this model, or None: the same home
+    area and district, the same minutes from every area (so the same travel cost for every area it could serve), the
+    same closing cost, and neither of them locked open or closed by the scenario. Two designations in one building
+    are such twins (Norfolk: Dereham Central and Dereham South; Aylsham Cluster Area and Reepham)."""
+    sp = spec(geo, scn)
+    fac, minutes = sp.facilities, sp.minutes
+    if centre not in fac.index or centre in sp.keep or centre in sp.close:
+        return None
+    for k in sorted(plan.kept):
+        if (k != centre and k in fac.index and k not in sp.keep and k not in sp.close
+                and fac.at[k, "home_area"] == fac.at[centre, "home_area"]
+                and fac.at[k, "district"] == fac.at[centre, "district"]
+                and sp.close_cost.get(k, 0.0) == sp.close_cost.get(centre, 0.0)
+                and minutes[k].equals(minutes[centre])):
+            return k
+    return None
+
+
+def twin_swap(geo: Geography, scn: Scenario, plan: Plan, centre: str, what_if: Scenario) -> Plan | None:
+    """The plan of ``what_if`` (``scn`` with ``centre`` locked open) without a re-solve, where ``centre`` has a
+    :func:`twin` kept in ``plan``: the twin's catchment goes to ``centre`` and the twin is amalgamated. Every term of
+    the objective is unchanged (same minutes, same count per district, same closing cost), and a lock cannot make
+    the optimum cheaper, so this plan is as good as ``plan`` (same objective, bound and gap): the lock costs
+    nothing. None where there is no twin. Unchecked, like a model's plan: the caller checks it."""
+    k = twin(geo, scn, plan, centre)
+    if k is None:
+        return None
+    assign = plan.assignment.set_index("area")["centre"].astype(str).replace({k: centre}).sort_index()
+    r = plan.report
+    outcome = Outcome(r.status, r.objective, r.bound, r.gap, 0.0, r.solver, r.solver_version)
+    note = [f"what-if without a re-solve: {centre} is a twin of {k} (same home area, district, minutes and closing "
+            f"cost), so {k}'s catchment goes to {centre} at the same cost"]
+    ctx = Context(r.input_hash, Deadline.start(what_if.solver.time_limit))
+    return _plan(geo, what_if, assign, report(outcome, what_if, r.scope, ctx, r.candidates, note), note)
+
+
 def what_if_open(geo: Geography, scn: Scenario, plan: Plan) -> WhatIf | None:
     """For re-solves of ``plan``'s scenario with one more centre locked open (:mod:`clusterplan.reasons`): a
     :class:`WhatIf` (call it as ``(centre, what-if scenario) -> Plan``), or None where the model cannot be reused
