@@ -100,9 +100,10 @@ def reasons(geo: Geography, scenario: Scenario | dict[str, Any], plan: Plan | No
         fixed = scn.centres.fixed_cost
         travel_change = cost - fixed * (len(alt.kept) - len(plan.kept))  # the lock's change in travel alone
         if j in twin_of:
-            row["reason"] = (f"it has a twin in {names.get(twin_of[j], twin_of[j])} (the same home area and travel "
-                             f"times), which the plan keeps: either can stay; keeping it open instead costs nothing "
-                             f"and moves {kids:,} children (the twin's catchment)")
+            k = names.get(twin_of[j], twin_of[j])
+            row["reason"] = (f"it has a twin in {k} (the same home area and travel times), which the plan keeps: "
+                             f"either of the two can stay at the same cost; keeping it instead moves {kids:,} "
+                             f"children ({k}'s catchment)")
         elif r0 < floor:
             row["reason"] = (f"its catchment today reaches {r0:,} children, below the floor of {floor:,g}: to stay "
                              f"it must take {floor - r0:,g} or more children from neighbouring centres' areas; "
