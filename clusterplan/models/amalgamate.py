@@ -119,7 +119,10 @@ def twin(geo: Geography, scn: Scenario, plan: Plan, centre: str) -> str | None:
     """A kept centre of ``plan`` interchangeable with the amalgamated ``centre`` in this model, or None: the same home
     area and district, the same minutes from every area (so the same travel cost for every area it could serve), the
     same closing cost, and neither of them locked open or closed by the scenario. Two designations in one building
-    are such twins (Norfolk: Dereham Central and Dereham South; Aylsham Cluster Area and Reepham)."""
+    are such twins (Norfolk: Dereham Central and Dereham South; Aylsham Cluster Area and Reepham). None under
+    per-district policies (another model may hold the centre's district)."""
+    if scn.policies:
+        return None
     sp = spec(geo, scn)
     fac, minutes = sp.facilities, sp.minutes
     if centre not in fac.index or centre in sp.keep or centre in sp.close:
