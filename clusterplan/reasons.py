@@ -103,7 +103,7 @@ def reasons(geo: Geography, scenario: Scenario | dict[str, Any], plan: Plan | No
             k = names.get(twin_of[j], twin_of[j])
             row["reason"] = (f"it has a twin in {k} (the same home area and travel times), which the plan keeps: "
                              f"either of the two can stay at the same cost; keeping it instead moves {kids:,} "
-                             f"children ({k}'s catchment)")
+                             f"children, the twin's whole catchment, to it")
         elif r0 < floor:
             row["reason"] = (f"its catchment today reaches {r0:,} children, below the floor of {floor:,g}: to stay "
                              f"it must take {floor - r0:,g} or more children from neighbouring centres' areas; "
