@@ -59,10 +59,9 @@ def reasons(geo: Geography, scenario: Scenario | dict[str, Any], plan: Plan | No
     names = geo.centres["name"].to_dict()
     rows = []
     merged = plan.centres[plan.centres["status"] == "amalgamated"]
-    model = registry.load(scn.model)
-    twin_of = {j: k for j in merged["centre"]
-               if hasattr(model, "twin") and (k := model.twin(geo, scn, plan, j)) is not None}
-    twins = {j: model.twin_swap(geo, scn, plan, j, _what_if(scn, j)) for j in twin_of}
+    swap = getattr(registry.load(scn.model), "twin_swap", None)
+    twins = {j: alt for j in merged["centre"]
+             if swap is not None and (alt := swap(geo, scn, plan, j, _what_if(scn, j))) is not None}
     locked = _locked(geo, scn, plan, [j for j in merged["centre"] if j not in twins])
     for _, c in progress.items(list(merged.iterrows()), "why each amalgamation"):
         j = c["centre"]
@@ -99,8 +98,8 @@ def reasons(geo: Geography, scenario: Scenario | dict[str, Any], plan: Plan | No
             f"{kids:,} children"
         fixed = scn.centres.fixed_cost
         travel_change = cost - fixed * (len(alt.kept) - len(plan.kept))  # the lock's change in travel alone
-        if j in twin_of:
-            k = names.get(twin_of[j], twin_of[j])
+        if j in twins:
+            (k,) = (names.get(t, t) for t in set(plan.kept) - set(alt.kept))   # the twin, amalgamated in its place
             row["reason"] = (f"it has a twin in {k} (the same home area and travel times), which the plan keeps: "
                              f"either of the two can stay at the same cost; keeping it instead moves {kids:,} "
                              f"children, the twin's whole catchment, to it")
