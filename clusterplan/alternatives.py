@@ -1,13 +1,14 @@
 """Near-optimal alternatives: the k best materially different plans, each with its differences in words.
 
 Method: solve the scenario; then re-solve with a no-good cut against every plan found so far (constraint (8) of
-:mod:`clusterplan.models.assignment`): each new plan keeps a set of centres differing from every earlier one in at
-least ``min_centres`` centres, and/or moves at least ``min_areas`` areas to another centre. Because each re-solve is
-optimal under the cuts, the alternatives come out in order of cost: the first is the best plan that differs
-materially from the optimum, and so on. The search stops at ``k`` alternatives, when the next one would cost more
-than ``within`` above the optimum, or when no further different plan exists. Every plan passes the independent
-checker (inside :func:`clusterplan.solve`), and the required differences are re-verified here without trusting the
-model.
+:mod:`clusterplan.models.assignment`; with HiGHS the cuts are rows added to the optimum's model, built once, see
+:class:`clusterplan.models.amalgamate.WhatIf`, with a full solve where that model finds no plan): each new plan
+keeps a set of centres differing from every earlier one in at least ``min_centres`` centres, and/or moves at least
+``min_areas`` areas to another centre. Because each re-solve is optimal under the cuts, the alternatives come out in
+order of cost: the first is the best plan that differs materially from the optimum, and so on. The search stops at
+``k`` alternatives, when the next one would cost more than ``within`` above the optimum, or when no further
+different plan exists. Every plan passes the independent checker (inside :func:`clusterplan.solve`), and the
+required differences are re-verified here without trusting the model.
 """
 
 from __future__ import annotations
@@ -18,13 +19,15 @@ from typing import Any
 
 import pandas as pd
 
-from . import progress
+from . import progress, registry
 from .errors import CheckError, InfeasibleError, ScenarioError
 from .geography import Geography
 from .io import atomic_folder, write_csv, write_plan
+from .models.base import Context
 from .plan import Plan
 from .scenario import Scenario
-from .solve import solve
+from .solve import finish, resolved, resolver, solve
+from .solvers import Deadline
 
 
 @dataclass
@@ -84,6 +87,7 @@ def alternatives(geo: Geography, scenario: Scenario | dict[str, Any], *, k: int 
     if min_centres <= 0 and min_areas <= 0:
         raise ScenarioError("alternatives: give min_centres >= 1 or min_areas >= 1, or every plan could be the same")
     best = solve(geo, scn)
+    model = resolver(geo, scn, best)   # re-solves add their cuts to the optimum's model, built once
     base = best.report.objective
     out = [Alternative(0, best, 0.0, "the optimum")]
     while len(out) <= k:
@@ -94,7 +98,14 @@ def alternatives(geo: Geography, scenario: Scenario | dict[str, Any], *, k: int 
         if min_areas > 0:
             restrict |= {"exclude_assign": tuple(_pairs(a.plan) for a in out), "min_areas_differ": min_areas}
         try:
-            plan = solve(geo, scn, restrict=restrict)
+            plan = _tie(geo, scn, out, restrict, min_centres, min_areas)
+            got = model.resolve(scn.solver.time_limit, restrict=restrict) if model is not None and plan is None \
+                else None
+            if got is not None:
+                plan = resolved(model, geo, scn, got, restrict, f"alternative {len(out)}: a re-solve of the "
+                                f"optimum's built model with {len(out)} no-good cut(s)")
+            elif plan is None:
+                plan = solve(geo, scn, restrict=restrict)
         except InfeasibleError:
             out[0] = _noted(out[0], f"alternatives: no further plan differs by {min_centres} centre(s) / "
                                     f"{min_areas} area(s) from the {len(out)} found")
@@ -109,6 +120,30 @@ def alternatives(geo: Geography, scenario: Scenario | dict[str, Any], *, k: int 
     return out
 
 
+def _tie(geo: Geography, scn: Scenario, found: list[Alternative], restrict: dict[str, Any], min_centres: int,
+         min_areas: int) -> Plan | None:
+    """The next alternative without a re-solve where one ties: a plan found so far at the cost of the last one, with
+    an amalgamated centre swapped for its twin (the same home area, minutes, district and closing cost:
+    :func:`clusterplan.models.amalgamate.twin_swap`), that differs enough from every plan found. The re-solve's
+    optimum under the cuts costs at least as much as the last plan (each re-solve adds cuts), so such a tie is
+    as good as the re-solve's answer, with the last plan's bound; it is checked like every plan. None where the
+    model has no twins or no swap differs enough."""
+    swap = getattr(registry.load(scn.model), "twin_swap", None)
+    last = found[-1].plan.report.objective
+    if swap is None or last is None:
+        return None
+    for a in found:
+        if a.plan.report.objective != last:
+            continue
+        for j in sorted(a.plan.centres.loc[a.plan.centres["status"] == "amalgamated", "centre"]):
+            tie = swap(geo, scn, a.plan, j, scn, note=f"alternative {len(found)}: plan {a.rank} with {{centre}} kept "
+                                                      f"instead of its twin {{twin}}, at the same cost (no re-solve)")
+            if tie is not None and _differs(tie, [b.plan for b in found], min_centres, min_areas) == []:
+                ctx = Context(tie.report.input_hash, Deadline.start(scn.solver.time_limit), dict(restrict))
+                return finish(tie, geo, scn, ctx)
+    return None
+
+
 def _noted(alt: Alternative, note: str) -> Alternative:
     return replace(alt, plan=alt.plan.but(notes=alt.plan.notes + (note,)))
 
@@ -119,6 +154,14 @@ def _pairs(plan: Plan) -> tuple[tuple[str, str], ...]:
 
 def _verify_differs(plan: Plan, earlier: list[Plan], min_centres: int, min_areas: int) -> None:
     """Re-check the no-good cuts from the plans themselves (not the model)."""
+    problems = _differs(plan, earlier, min_centres, min_areas)
+    if problems:
+        raise CheckError(problems)
+
+
+def _differs(plan: Plan, earlier: list[Plan], min_centres: int, min_areas: int) -> list[str]:
+    """How ``plan`` falls short of differing from each of ``earlier`` in ``min_centres`` kept centres and
+    ``min_areas`` areas (empty where it differs enough)."""
     problems = []
     for n, other in enumerate(earlier):
         dc = len(set(plan.kept) ^ set(other.kept))
@@ -127,8 +170,7 @@ def _verify_differs(plan: Plan, earlier: list[Plan], min_centres: int, min_areas
             problems.append(f"differs from plan {n} in {dc} kept centre(s), fewer than {min_centres}")
         if da < min_areas:
             problems.append(f"differs from plan {n} in {da} area(s), fewer than {min_areas}")
-    if problems:
-        raise CheckError(problems)
+    return problems
 
 
 def table(alts: list[Alternative]) -> pd.DataFrame:

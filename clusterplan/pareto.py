@@ -11,7 +11,10 @@ Two fronts for an amalgamation scenario, both minimising deprivation-weighted ch
 A point that another point matches or beats on both axes, better on one, is marked ``dominated`` (costs within the
 solves' proven gaps count as equal; it can also arise when a solve stops at its time limit); points with no plan are
 kept with ``status`` infeasible so the front shows where it ends. The points solve side by side on threads (as many
-as ``solver.threads``, default the machine's cores); each is the plan it would be solved alone.
+as ``solver.threads``, default the machine's cores). With HiGHS the deprived front's points are re-solves of the
+unconstrained optimum's model, built once per thread, with the epsilon constraint as a row added to it
+(:class:`clusterplan.models.amalgamate.WhatIf`); each count of the centres front is solved in full (the count changes
+the warm start, and with it the pairs the model is built over).
 """
 
 from __future__ import annotations
@@ -24,8 +27,8 @@ import numpy as np
 import pandas as pd
 
 from . import progress
-from .errors import InfeasibleError
-from .executor import side_by_side, thread_jobs
+from .errors import CheckError, InfeasibleError
+from .executor import side_by_side, thread_jobs, thread_map
 from .geography import Geography
 from .io import atomic_folder, write_csv
 from .measures import assigned_minutes, deprived_under5
@@ -33,7 +36,7 @@ from .metrics import Facts, deprived_within, metric_id
 from .models import amalgamate
 from .plan import Plan
 from .scenario import Scenario
-from .solve import solve
+from .solve import resolved, resolver, solve
 
 COST = "deprivation-weighted child-minutes"
 SHARE = "deprived under-fives within 15 min (%)"
@@ -99,8 +102,7 @@ def deprived_front(geo: Geography, scenario: Scenario | dict[str, Any], *, steps
     targets = shares if shares is not None else [t for t in np.linspace(start, cap, steps + 1)[1:] if t > start]
     n = next((k for k, s in enumerate(targets) if s > cap + 1e-12), len(targets))   # in order, up to the cap
     reachable = list(targets[:n])
-    got = _side_by_side(lambda s: _solve_or_why(geo, scn, restrict={"deprived_within": (float(minutes), float(s))}),
-                        reachable, scn, "deprived-share front")
+    got = _shares(geo, scn, base, float(minutes), [float(s) for s in reachable])
     for s, plan in zip(reachable, got, strict=True):   # the front ends at its first share no plan reaches
         if isinstance(plan, str):
             rows.append({"required": round(100 * s, 2), "status": "infeasible", "why": plan})
@@ -123,6 +125,33 @@ def _solve_or_why(geo: Geography, scn: Scenario, **kw) -> Plan | str:
         return solve(geo, scn, quiet=True, **kw)
     except InfeasibleError as exc:
         return str(exc).splitlines()[-1].strip()
+
+
+def _shares(geo: Geography, scn: Scenario, base: Plan, minutes: float, shares: list[float]) -> list[Plan | str]:
+    """The plan (or why none) for each share of the deprived front: with HiGHS, re-solves of the optimum's model
+    built once per thread, the epsilon constraint a row added to it (a full solve where that finds no plan, which
+    explains an infeasible share); else a full solve each. Each plan is checked, and its share re-measured here."""
+    first = resolver(geo, scn, base) if shares else None
+    if first is None:
+        got = _side_by_side(lambda s: _solve_or_why(geo, scn, restrict={"deprived_within": (minutes, s)}),
+                            shares, scn, "deprived-share front")
+    else:
+        workers = side_by_side(scn.solver.threads, len(shares))
+        models = [first] + [resolver(geo, scn, base) for _ in range(workers - 1)]
+        with progress.step(f"deprived-share front: {len(shares)} re-solves, {workers} at a time"):
+            answers = thread_map(lambda m, s: m.resolve(scn.solver.time_limit,
+                                                        restrict={"deprived_within": (minutes, s)}), shares, models)
+        got = []
+        for s, a in zip(shares, answers, strict=True):
+            r = {"deprived_within": (minutes, s)}
+            got.append(_solve_or_why(geo, scn, restrict=r) if a is None else resolved(
+                first, geo, scn, a, r, f"deprived-share front: a re-solve of the optimum's built model with at least "
+                                       f"{s:.2%} of deprived under-fives within {minutes:g} min"))
+    for s, plan in zip(shares, got, strict=True):
+        if isinstance(plan, Plan) and (have := share_within(plan, geo, minutes)) is not None \
+                and have < 100 * s - 1e-6:
+            raise CheckError([f"the deprived front's plan for {s:.2%} within {minutes:g} min has {have:.2f}%"])
+    return got
 
 
 def _side_by_side(fn, points: list, scn: Scenario, what: str) -> list:

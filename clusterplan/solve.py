@@ -62,13 +62,34 @@ def _solve_scenario(geo: Geography, scn: Scenario, restrict: dict[str, Any] | No
     if scn.policies:
         return _solve_policies(geo, scn, ihash, deadline)
     ctx = Context(ihash, deadline, dict(restrict or {}))
-    plan = registry.load(scn.model).solve(geo, scn, ctx)
-    if restrict:
-        plan = plan.but(notes=plan.notes + (f"restricted beyond the scenario: {_describe_restrict(restrict)}",))
+    return finish(registry.load(scn.model).solve(geo, scn, ctx), geo, scn, ctx)
+
+
+def finish(plan: Plan, geo: Geography, scn: Scenario, ctx: Context) -> Plan:
+    """What :func:`solve` does with a model's plan: note the restrictions (``ctx.restrict``), run the scenario's
+    stages, check the plan independently (a violation raises :class:`CheckError`) and attach today's catchments and
+    the metrics. Also for plans re-solved on a built model (:class:`clusterplan.models.amalgamate.WhatIf`)."""
+    if ctx.restrict:
+        plan = plan.but(notes=plan.notes + (f"restricted beyond the scenario: {_describe_restrict(ctx.restrict)}",))
     for stage in registry.STAGES:  # in the registry's order (clusters before lots), whatever order they are listed
         if stage in scn.stages:
             plan = registry.load_stage(stage)(plan, geo, scn, ctx)
     return _finish(plan.but(input_hashes=geo.fingerprint(), geography=geo, scenario=scn), geo, scn)
+
+
+def resolver(geo: Geography, scn: Scenario, plan: Plan) -> Any | None:
+    """The model of ``plan`` built once for re-solves under added restrictions (its model's ``what_if_open``, e.g.
+    :class:`clusterplan.models.amalgamate.WhatIf`), or None where its model has none or cannot reuse it, or where
+    ``solver.certify`` asks for the relaxation bound that only a full solve computes."""
+    make = getattr(registry.load(scn.model), "what_if_open", None)
+    return None if make is None or scn.solver.certify else make(geo, scn, plan)
+
+
+def resolved(model: Any, geo: Geography, scn: Scenario, got: tuple, restrict: dict[str, Any], note: str) -> Plan:
+    """The finished, checked plan (:func:`finish`) of a :func:`resolver` model's answer ``got`` under ``scn`` and
+    ``restrict``."""
+    ctx = Context(input_hash(geo, scn), Deadline.start(scn.solver.time_limit), dict(restrict))
+    return finish(model.plan_of(scn, *got, note), geo, scn, ctx)
 
 
 def _finish(plan: Plan, geo: Geography, scn: Scenario) -> Plan:

@@ -324,7 +324,8 @@ def solve_problem(prob: pulp.LpProblem, *, name: str = "highs", time_limit: floa
 
 class HighsModel:
     """A PuLP problem built into HiGHS once and re-solved after changing variable bounds (what-if re-solves: lock a
-    centre open, close another) without rebuilding it in PuLP or passing it to HiGHS again. Each :meth:`solve`
+    centre open, close another) or bounding rows added to it (no-good cuts, a count, an epsilon constraint)
+    without rebuilding it in PuLP or passing it to HiGHS again. Each :meth:`solve`
     restores the bounds it changed, so the model is the original again between what-ifs; values are read back into
     the PuLP variables as after ``prob.solve``. HiGHS only: other solvers rebuild (callers fall back).
 
@@ -340,14 +341,30 @@ class HighsModel:
         self.solver.createAndConfigureSolver(prob)
         self.solver.buildSolverModel(prob)
 
-    def solve(self, bounds: dict[pulp.LpVariable, tuple[float, float]], time_limit: float) -> Outcome:
-        """Solve with ``bounds`` (variable -> (lower, upper)) in place of the model's own, within ``time_limit``
-        seconds; the model's bounds are restored afterwards."""
+    def add_row(self, terms: dict[pulp.LpVariable, float]) -> int:
+        """Add the row ``sum terms[v] v`` to the built model (not to the PuLP problem), free (no bounds) except in
+        the :meth:`solve` calls that bound it; its index."""
+        import highspy
+        import numpy as np
+        h = self.prob.solverModel
+        idx = np.array([v.index for v in terms], dtype=np.int32)
+        val = np.array([float(c) for c in terms.values()])
+        h.addRow(-highspy.kHighsInf, highspy.kHighsInf, len(idx), idx, val)
+        return h.getNumRow() - 1
+
+    def solve(self, bounds: dict[pulp.LpVariable, tuple[float, float]], time_limit: float,
+              rows: dict[int, tuple[float, float]] | None = None) -> Outcome:
+        """Solve with ``bounds`` (variable -> (lower, upper)) in place of the model's own and ``rows`` (an
+        :meth:`add_row` index -> (lower, upper)) bounding added rows, within ``time_limit`` seconds; afterwards the
+        model's bounds are restored and the added rows are free again."""
         import highspy
         h = self.prob.solverModel
         inf = highspy.kHighsInf
+        rows = rows or {}
         for v, (lo, hi) in bounds.items():
             h.changeColBounds(v.index, lo, hi)
+        for r, (lo, hi) in rows.items():
+            h.changeRowBounds(r, lo, hi)
         h.setOptionValue("time_limit", float(time_limit))
         t0 = time.perf_counter()
         try:
@@ -358,6 +375,8 @@ class HighsModel:
             for v in bounds:
                 h.changeColBounds(v.index, -inf if v.lowBound is None else v.lowBound,
                                   inf if v.upBound is None else v.upBound)
+            for r in rows:
+                h.changeRowBounds(r, -inf, inf)
         return out
 
 

@@ -144,6 +144,43 @@ def test_what_if_reuses_one_built_model_and_agrees_with_a_full_solve(truth):
     assert amalgamate.what_if_open(geo, cbc, plan) is None   # other solvers re-solve in full
 
 
+def test_re_solves_with_added_rows_agree_with_full_solves_and_leave_the_model_as_it_was(truth, norfolk):
+    """Alternatives' no-good cuts (on kept sets and on areas) and the deprived front's epsilon constraint are rows
+    added to the optimum's model built once (HiGHS): each re-solve must reach the optimum of a full build with the
+    same restriction (CBC, which always builds in full; exhaustive search on the SYNTHETIC path), and a re-solve
+    without them must find the optimum again (the added rows are free in between)."""
+    from clusterplan.models import amalgamate
+    from clusterplan.scenario import Scenario
+    geo = path_geo()
+    cbc = {**SCN, "solver": {"name": "cbc"}}
+    for kw in ({"min_centres": 0, "min_areas": 2}, {"min_centres": 2, "min_areas": 1}):
+        mine = alt.alternatives(geo, SCN, k=3, within=1.0, **kw)
+        full = alt.alternatives(geo, cbc, k=3, within=1.0, **kw)
+        assert [a.plan.report.objective for a in mine] == pytest.approx([a.plan.report.objective for a in full])
+        assert all(any("re-solve of the optimum's built model" in n for n in a.plan.notes) for a in mine[1:])
+        assert not any("built model" in n for a in full for n in a.plan.notes)
+    # real areas: North Norfolk's 62 areas and 9 centres, where the optimum reaches 68% of the deprived under-fives
+    # within 15 minutes and higher shares cost more travel
+    north = norfolk.subset(["North Norfolk"])
+    real = {"model": "amalgamate", "reach": {"min": 600}}
+    front, plans = pareto.deprived_front(north, real, steps=3, minutes=15)
+    solved = front[front["status"] == "optimal"].dropna(subset=["required"])
+    assert len(solved) == 3
+    for _, r in solved.iterrows():
+        ref = cp.solve(north, {**real, "solver": {"name": "cbc"}},
+                       restrict={"deprived_within": (15.0, r["required"] / 100)})
+        assert r[pareto.COST] == pytest.approx(ref.metrics["weighted_child_minutes"], abs=0.1)
+    assert solved[pareto.COST].min() > front.at[0, pareto.COST] + 1
+    assert all(any("re-solve of the optimum's built model" in n for n in p.notes) for p in plans[1:])
+    s = Scenario.from_dict(SCN)
+    best = cp.solve(geo, s)
+    model = amalgamate.what_if_open(geo, s, best)
+    other = model.resolve(60, restrict={"exclude_kept": (frozenset(best.kept),), "min_differ": 1})
+    assert other is not None and other[0].objective == pytest.approx(sorted(truth.values())[1])
+    assert model.resolve(60)[0].objective == pytest.approx(best.report.objective)
+    assert model.resolve(60, restrict={"centres_front": 3}) is None   # a restriction it cannot add: solve in full
+
+
 def test_reason_names_a_floor_the_centre_cannot_reach_alone():
     geo = path_geo()
     scn = {**SCN, "reach": {"min": 250}}
@@ -357,3 +394,22 @@ def test_a_twin_is_kept_instead_at_no_cost_without_a_re_solve():
     # locked open by the scenario, the kept one cannot give way: no twin, the lock is re-solved
     locked = scn.model_copy(update={"centres": scn.centres.model_copy(update={"keep": [kept]})})
     assert amalgamate.twin(geo, locked, plan, twin) is None
+
+
+def test_alternatives_take_a_twin_swap_as_a_tie_without_a_re_solve(monkeypatch):
+    """SYNTHETIC path with B2 in B's building: the best plan that keeps another set of centres is the optimum with
+    the twin kept instead, at the same cost, found without a re-solve. With min_centres 1 the costs of the k best
+    kept sets are unique, so they must be those of the search without the shortcut (every one re-solved)."""
+    from clusterplan.models import amalgamate
+    geo = path_geo(centres={**CENTRES, "B2": "p2"})
+    alts = alt.alternatives(geo, SCN, k=4, min_centres=1, within=1.0)
+    assert alts[1].plan.report.objective == alts[0].plan.report.objective
+    assert any("at the same cost (no re-solve)" in n for n in alts[1].plan.notes)
+    assert {"B", "B2"} <= set(alts[0].plan.kept) ^ set(alts[1].plan.kept)
+    for a in alts:
+        assert cp.check(a.plan, geo, SCN) == []
+    assert len({frozenset(a.plan.kept) for a in alts}) == len(alts)
+    monkeypatch.setattr(amalgamate, "twin_swap", None)
+    slow = alt.alternatives(geo, SCN, k=4, min_centres=1, within=1.0)
+    assert not any("no re-solve" in n for a in slow for n in a.plan.notes)
+    assert [a.plan.report.objective for a in alts] == pytest.approx([a.plan.report.objective for a in slow])

@@ -14,7 +14,7 @@ import pandas as pd
 from .. import governance, measures
 from ..errors import ScenarioError
 from ..geography import Geography
-from ..plan import Plan
+from ..plan import Plan, input_hash
 from ..scenario import Scenario, district_names, locked_centres
 from ..solvers import Deadline, HighsModel, Outcome
 from . import assignment, catchment, status_quo
@@ -82,25 +82,72 @@ def _plan(geo: Geography, scn: Scenario, assign, rep, notes: list[str]) -> Plan:
 
 
 class WhatIf:
-    """One amalgamation model built once in HiGHS, re-solved with one more centre locked open (its ``y`` fixed to
-    1; same candidates and contiguity as the plan it was built for). :meth:`lock` solves and :meth:`to_plan` turns
-    the answer into a plan, so several instances can solve side by side on threads (one solve at a time per
-    instance) while plans are built on the caller's thread."""
+    """One amalgamation model built once in HiGHS and re-solved with a change that leaves it the same model
+    otherwise (same candidates and contiguity as the plan it was built for): one more centre locked open (its ``y``
+    fixed to 1), and rows added once and bounded only in the re-solves that ask for them: the no-good cuts of
+    near-optimal alternatives and the epsilon constraint of a Pareto front (constraints (8) and (9) of
+    :mod:`.assignment`, the same rows as a full build) and a centre count (``sum y = n``, where the scenario sets
+    no count). :meth:`resolve` solves and :meth:`plan_of` turns the answer into a plan, so several instances can
+    solve side by side on threads (one solve at a time per instance) while plans are built on the caller's
+    thread."""
+
+    #: the ``restrict`` keys (fields of :class:`.assignment.Spec`) a re-solve can add as rows
+    RESTRICTIONS = frozenset({"exclude_kept", "min_differ", "exclude_assign", "min_areas_differ", "deprived_within"})
 
     def __init__(self, geo: Geography, scn: Scenario, plan: Plan):
         self.geo, self.scn, self.plan = geo, scn, plan
-        sp = replace(spec(geo, scn), k=plan.report.candidates)
-        start = assignment.heuristic(geo.areas, geo.corridors, sp)
-        self.built = assignment.build(geo.areas, geo.corridors, sp, name="what_if", extra=start)
+        self.spec = replace(spec(geo, scn), k=plan.report.candidates)
+        start = assignment.heuristic(geo.areas, geo.corridors, self.spec)
+        self.built = assignment.build(geo.areas, geo.corridors, self.spec, name="what_if", extra=start)
         self.model = HighsModel(self.built.prob, gap=scn.solver.gap, threads=scn.solver.threads, seed=scn.solver.seed)
+        self._rows: dict[tuple, int] = {}
+
+    def _row(self, key: tuple, terms) -> int:
+        if key not in self._rows:
+            self._rows[key] = self.model.add_row(terms() if callable(terms) else terms)
+        return self._rows[key]
+
+    def rows(self, restrict: dict, count: int | None = None) -> dict[int, tuple[float, float]] | None:
+        """The added rows (index -> bounds) that make the built model the model of ``restrict`` (and of exactly
+        ``count`` centres); None where that cannot be done on this model (another restriction, or a count where the
+        scenario sets one already)."""
+        if set(restrict) - self.RESTRICTIONS or (count is not None and (
+                self.spec.count is not None or self.spec.min_count is not None or self.spec.max_count is not None)):
+            return None
+        b, inf = self.built, float("inf")
+        out: dict[int, tuple[float, float]] = {}
+        m = restrict.get("min_differ", 1)
+        for kept in restrict.get("exclude_kept", ()):
+            terms, low = assignment.nogood_kept_row(b.y, kept, m)
+            out[self._row(("kept", kept), terms)] = (low, inf)
+        n = restrict.get("min_areas_differ", 1)
+        for pairs in restrict.get("exclude_assign", ()):
+            terms, high = assignment.nogood_areas_row(b.x, pairs, n)
+            out[self._row(("areas", pairs), terms)] = (-inf, high)
+        if restrict.get("deprived_within") is not None:
+            limit, share = restrict["deprived_within"]
+            terms, low = assignment.deprived_row(b.x, self.geo.areas, self.spec.minutes, limit, share)
+            out[self._row(("deprived", limit), terms)] = (low, inf)
+        if count is not None:
+            out[self._row(("count",), {v: 1.0 for v in b.y.values()})] = (count, count)
+        return out
+
+    def resolve(self, time_limit: float, *, lock: str | None = None, restrict: dict | None = None,
+                count: int | None = None) -> tuple[Outcome, pd.Series] | None:
+        """The outcome and the area -> centre assignment of the built model with ``lock`` kept open, the rows of
+        ``restrict`` and ``count`` (:meth:`rows`), within ``time_limit`` seconds; None where the model cannot take
+        them, the centre is not in it, or the re-solve finds no plan (the caller then solves in full, which widens
+        the candidates or explains an infeasible scenario)."""
+        rows = self.rows(restrict or {}, count)
+        if rows is None or (lock is not None and lock not in self.built.y):
+            return None
+        bounds = {self.built.y[lock]: (1.0, 1.0)} if lock is not None else {}
+        out = self.model.solve(bounds, time_limit, rows)
+        return (out, assignment.extract(self.built)) if out.status.is_ok else None
 
     def lock(self, centre: str, time_limit: float) -> tuple[Outcome, pd.Series] | None:
-        """The outcome and the area -> centre assignment with ``centre`` locked open, within ``time_limit``
-        seconds; None if the centre is not in the model or the re-solve finds no plan."""
-        if centre not in self.built.y:
-            return None
-        out = self.model.solve({self.built.y[centre]: (1.0, 1.0)}, time_limit)
-        return (out, assignment.extract(self.built)) if out.status.is_ok else None
+        """:meth:`resolve` with ``centre`` locked open."""
+        return self.resolve(time_limit, lock=centre)
 
     def __call__(self, centre: str, what_if: Scenario) -> Plan | None:
         """The plan of ``what_if`` (the scenario with ``centre`` kept), or None where :meth:`lock` gives none."""
@@ -109,10 +156,14 @@ class WhatIf:
 
     def to_plan(self, centre: str, what_if: Scenario, outcome: Outcome, assign: pd.Series) -> Plan:
         """The plan of a :meth:`lock` re-solve (unchecked, like a model's: the caller checks it)."""
-        ctx = Context(self.plan.report.input_hash, Deadline.start(what_if.solver.time_limit))
-        note = [f"what-if re-solve of the built model with {centre} locked open"]
-        rep = report(outcome, what_if, self.plan.report.scope, ctx, self.plan.report.candidates, note)
-        return _plan(self.geo, what_if, assign, rep, note)
+        return self.plan_of(what_if, outcome, assign, f"what-if re-solve of the built model with {centre} locked open")
+
+    def plan_of(self, scn: Scenario, outcome: Outcome, assign: pd.Series, note: str) -> Plan:
+        """The plan of a :meth:`resolve` answer under ``scn`` (unchecked, like a model's: the caller checks it, or
+        finishes it with :func:`clusterplan.solve.finish`)."""
+        ctx = Context(input_hash(self.geo, scn), Deadline.start(scn.solver.time_limit))
+        rep = report(outcome, scn, self.plan.report.scope, ctx, self.plan.report.candidates, [note])
+        return _plan(self.geo, scn, assign, rep, [note])
 
 
 def twin(geo: Geography, scn: Scenario, plan: Plan, centre: str) -> str | None:
@@ -137,30 +188,33 @@ def twin(geo: Geography, scn: Scenario, plan: Plan, centre: str) -> str | None:
     return None
 
 
-def twin_swap(geo: Geography, scn: Scenario, plan: Plan, centre: str, what_if: Scenario) -> Plan | None:
+def twin_swap(geo: Geography, scn: Scenario, plan: Plan, centre: str, what_if: Scenario,
+              note: str | None = None) -> Plan | None:
     """The plan of ``what_if`` (``scn`` with ``centre`` locked open) without a re-solve, where ``centre`` has a
     :func:`twin` kept in ``plan``: the twin's catchment goes to ``centre`` and the twin is amalgamated. Every term of
     the objective is unchanged (same minutes, same count per district, same closing cost), and a lock cannot make
     the optimum cheaper, so this plan is as good as ``plan`` (same objective, bound and gap): the lock costs
-    nothing. None where there is no twin. Unchecked, like a model's plan: the caller checks it."""
+    nothing. None where there is no twin. ``note``: the plan's note, with ``{centre}`` and ``{twin}`` filled in
+    (default: says what was swapped). Unchecked, like a model's plan: the caller checks it."""
     k = twin(geo, scn, plan, centre)
     if k is None:
         return None
     assign = plan.assignment.set_index("area")["centre"].astype(str).replace({k: centre}).sort_index()
     r = plan.report
     outcome = Outcome(r.status, r.objective, r.bound, r.gap, 0.0, r.solver, r.solver_version)
-    note = [f"what-if without a re-solve: {centre} is a twin of {k} (same home area, district, minutes and closing "
-            f"cost), so {k}'s catchment goes to {centre} at the same cost"]
+    note = note or ("what-if without a re-solve: {centre} is a twin of {twin} (same home area, district, minutes "
+                    "and closing cost), so {twin}'s catchment goes to {centre} at the same cost")
+    notes = [note.format(centre=centre, twin=k)]
     ctx = Context(r.input_hash, Deadline.start(what_if.solver.time_limit))
-    return _plan(geo, what_if, assign, report(outcome, what_if, r.scope, ctx, r.candidates, note), note)
+    return _plan(geo, what_if, assign, report(outcome, what_if, r.scope, ctx, r.candidates, notes), notes)
 
 
 def what_if_open(geo: Geography, scn: Scenario, plan: Plan) -> WhatIf | None:
-    """For re-solves of ``plan``'s scenario with one more centre locked open (:mod:`clusterplan.reasons`): a
-    :class:`WhatIf` (call it as ``(centre, what-if scenario) -> Plan``), or None where the model cannot be reused
-    (another solver, per-district policies, a plan that needed exact flow contiguity). A call returns None when the
-    re-solve finds no plan: the caller then solves the what-if in full, which explains an infeasible one. Plans come
-    back unchecked, like a model's: the caller checks them."""
+    """For re-solves of ``plan``'s model (:mod:`clusterplan.reasons`, :mod:`clusterplan.alternatives`,
+    :mod:`clusterplan.pareto`): a :class:`WhatIf`, or None where the model cannot be reused (another solver,
+    per-district policies, a plan that needed exact flow contiguity). Its :meth:`WhatIf.resolve` returns None when
+    the re-solve finds no plan: the caller then solves in full, which explains an infeasible one. Plans come back
+    unchecked, like a model's: the caller checks them."""
     if scn.solver.name.lower() != "highs" or scn.policies or plan.report.candidates is None \
             or "exact flow" in plan.report.scope:
         return None

@@ -196,17 +196,46 @@ def build(areas: pd.DataFrame, graph: nx.Graph, spec: Spec, name: str = "catchme
             if len(group) > 1:
                 prob += pulp.lpSum(y[j] for j in group) <= 1, f"one_per_area_{n}"
     for n, kept in enumerate(spec.exclude_kept):                        # (8)
-        prob += (pulp.lpSum(y[j] for j in fac.index if j not in kept)
-                 + pulp.lpSum(1 - y[j] for j in fac.index if j in kept)) >= spec.min_differ, f"nogood_kept_{n}"
+        terms, low = nogood_kept_row(y, kept, spec.min_differ)
+        prob += _expr(terms) >= low, f"nogood_kept_{n}"
     for n, pairs in enumerate(spec.exclude_assign):
-        same = [x[i, j] for i, j in pairs if (i, j) in x]
-        prob += pulp.lpSum(same) <= len(pairs) - spec.min_areas_differ, f"nogood_areas_{n}"
+        terms, high = nogood_areas_row(x, pairs, spec.min_areas_differ)
+        prob += _expr(terms) <= high, f"nogood_areas_{n}"
     if spec.deprived_within is not None:                                # (9)
-        limit, share = spec.deprived_within
-        dep = deprived_under5(areas)
-        near = pulp.lpSum(float(dep[i]) * v for (i, j), v in x.items() if spec.minutes.at[i, j] <= limit and dep[i])
-        prob += near >= share * float(dep.sum()), "deprived_within"
+        terms, low = deprived_row(x, areas, spec.minutes, *spec.deprived_within)
+        prob += _expr(terms) >= low, "deprived_within"
     return Built(prob, x, y, cand, cost)
+
+
+# The rows below are added by the build and, on a model built once, by what-if re-solves
+# (:class:`clusterplan.models.amalgamate.WhatIf`): one definition for both. Each is variable -> coefficient and the
+# row's bound.
+
+def nogood_kept_row(y: dict[str, pulp.LpVariable], kept: frozenset, min_differ: int) -> tuple[dict, float]:
+    """Constraint (8) on kept facilities, ``sum_{j not in K} y[j] + sum_{j in K} (1 - y[j]) >= m``, as terms and
+    the lower bound ``m - |K|`` (K counted over the model's facilities)."""
+    terms = {v: (-1.0 if j in kept else 1.0) for j, v in y.items()}
+    return terms, float(min_differ - sum(j in kept for j in y))
+
+
+def nogood_areas_row(x: dict[tuple[str, str], pulp.LpVariable], pairs: tuple[tuple[str, str], ...],
+                     min_areas_differ: int) -> tuple[dict, float]:
+    """Constraint (8) on areas: the earlier plan's (area, facility) pairs, at most ``len(pairs) - n`` of them
+    again (pairs outside the model count as changed)."""
+    return {x[p]: 1.0 for p in pairs if p in x}, float(len(pairs) - min_areas_differ)
+
+
+def deprived_row(x: dict[tuple[str, str], pulp.LpVariable], areas: pd.DataFrame, minutes: pd.DataFrame,
+                 limit: float, share: float) -> tuple[dict, float]:
+    """Constraint (9): deprived under-fives within ``limit`` minutes of their facility, at least ``share`` (a
+    fraction) of all of them."""
+    dep = deprived_under5(areas)
+    terms = {v: float(dep[i]) for (i, j), v in x.items() if minutes.at[i, j] <= limit and dep[i]}
+    return terms, share * float(dep.sum())
+
+
+def _expr(terms: dict) -> pulp.LpAffineExpression:
+    return pulp.LpAffineExpression(list(terms.items()))
 
 
 def add_counts(prob: pulp.LpProblem, total, count: int | None, min_count: int | None, max_count: int | None) -> None:
