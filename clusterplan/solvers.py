@@ -324,7 +324,7 @@ def solve_problem(prob: pulp.LpProblem, *, name: str = "highs", time_limit: floa
 
 class HighsModel:
     """A PuLP problem built into HiGHS once and re-solved after changing variable bounds (what-if re-solves: lock a
-    centre open, close another) or bounding rows added to it (no-good cuts, a count, an epsilon constraint)
+    centre open, close another) or bounding rows added to it (no-good cuts, an epsilon constraint)
     without rebuilding it in PuLP or passing it to HiGHS again. Each :meth:`solve`
     restores the bounds it changed, so the model is the original again between what-ifs; values are read back into
     the PuLP variables as after ``prob.solve``. HiGHS only: other solvers rebuild (callers fall back).

@@ -82,14 +82,13 @@ def _plan(geo: Geography, scn: Scenario, assign, rep, notes: list[str]) -> Plan:
 
 
 class WhatIf:
-    """One amalgamation model built once in HiGHS and re-solved with a change that leaves it the same model
-    otherwise (same candidates and contiguity as the plan it was built for): one more centre locked open (its ``y``
-    fixed to 1), and rows added once and bounded only in the re-solves that ask for them: the no-good cuts of
-    near-optimal alternatives and the epsilon constraint of a Pareto front (constraints (8) and (9) of
-    :mod:`.assignment`, the same rows as a full build) and a centre count (``sum y = n``, where the scenario sets
-    no count). :meth:`resolve` solves and :meth:`plan_of` turns the answer into a plan, so several instances can
-    solve side by side on threads (one solve at a time per instance) while plans are built on the caller's
-    thread."""
+    """One amalgamation model built once in HiGHS and re-solved with a change that leaves it the same model otherwise
+    (same candidates and contiguity as the plan it was built for): one more centre locked open (its ``y`` fixed to
+    1), and rows added once and bounded only in the re-solves that ask for them: the no-good cuts of near-optimal
+    alternatives and the epsilon constraint of a Pareto front (constraints (8) and (9) of :mod:`.assignment`, the
+    same rows as a full build). :meth:`resolve` solves and :meth:`plan_of` turns the answer into a plan, so several
+    instances can solve side by side on threads (one solve at a time per instance) while plans are built on the
+    caller's thread."""
 
     #: the ``restrict`` keys (fields of :class:`.assignment.Spec`) a re-solve can add as rows
     RESTRICTIONS = frozenset({"exclude_kept", "min_differ", "exclude_assign", "min_areas_differ", "deprived_within"})
@@ -102,17 +101,15 @@ class WhatIf:
         self.model = HighsModel(self.built.prob, gap=scn.solver.gap, threads=scn.solver.threads, seed=scn.solver.seed)
         self._rows: dict[tuple, int] = {}
 
-    def _row(self, key: tuple, terms) -> int:
+    def _row(self, key: tuple, terms: dict) -> int:
         if key not in self._rows:
-            self._rows[key] = self.model.add_row(terms() if callable(terms) else terms)
+            self._rows[key] = self.model.add_row(terms)
         return self._rows[key]
 
-    def rows(self, restrict: dict, count: int | None = None) -> dict[int, tuple[float, float]] | None:
-        """The added rows (index -> bounds) that make the built model the model of ``restrict`` (and of exactly
-        ``count`` centres); None where that cannot be done on this model (another restriction, or a count where the
-        scenario sets one already)."""
-        if set(restrict) - self.RESTRICTIONS or (count is not None and (
-                self.spec.count is not None or self.spec.min_count is not None or self.spec.max_count is not None)):
+    def rows(self, restrict: dict) -> dict[int, tuple[float, float]] | None:
+        """The added rows (index -> bounds) that make the built model the model of ``restrict``; None where a
+        restriction cannot be added to it (the caller then solves in full)."""
+        if set(restrict) - self.RESTRICTIONS:
             return None
         b, inf = self.built, float("inf")
         out: dict[int, tuple[float, float]] = {}
@@ -128,17 +125,15 @@ class WhatIf:
             limit, share = restrict["deprived_within"]
             terms, low = assignment.deprived_row(b.x, self.geo.areas, self.spec.minutes, limit, share)
             out[self._row(("deprived", limit), terms)] = (low, inf)
-        if count is not None:
-            out[self._row(("count",), {v: 1.0 for v in b.y.values()})] = (count, count)
         return out
 
-    def resolve(self, time_limit: float, *, lock: str | None = None, restrict: dict | None = None,
-                count: int | None = None) -> tuple[Outcome, pd.Series] | None:
-        """The outcome and the area -> centre assignment of the built model with ``lock`` kept open, the rows of
-        ``restrict`` and ``count`` (:meth:`rows`), within ``time_limit`` seconds; None where the model cannot take
-        them, the centre is not in it, or the re-solve finds no plan (the caller then solves in full, which widens
-        the candidates or explains an infeasible scenario)."""
-        rows = self.rows(restrict or {}, count)
+    def resolve(self, time_limit: float, *, lock: str | None = None,
+                restrict: dict | None = None) -> tuple[Outcome, pd.Series] | None:
+        """The outcome and the area -> centre assignment of the built model with ``lock`` kept open and the rows of
+        ``restrict`` (:meth:`rows`), within ``time_limit`` seconds; None where the model cannot take them, the
+        centre is not in it, or the re-solve finds no plan (the caller then solves in full, which widens the
+        candidates or explains an infeasible scenario)."""
+        rows = self.rows(restrict or {})
         if rows is None or (lock is not None and lock not in self.built.y):
             return None
         bounds = {self.built.y[lock]: (1.0, 1.0)} if lock is not None else {}
