@@ -9,6 +9,11 @@ order of cost: the first is the best plan that differs materially from the optim
 ``k`` alternatives, when the next one would cost more than ``within`` above the optimum, or when no further
 different plan exists. Every plan passes the independent checker (inside :func:`clusterplan.solve`), and the
 required differences are re-verified here without trusting the model.
+
+A tie needs no re-solve: no re-solve can cost less than the last plan found (each adds cuts), so where a plan found
+at that cost, with an amalgamated centre swapped for its twin (two designations in one building:
+:func:`clusterplan.models.amalgamate.twin_swap`), differs enough from every plan found, it is taken as the next
+alternative, with the last plan's bound (Norfolk: three of its five alternatives).
 """
 
 from __future__ import annotations
