@@ -141,8 +141,9 @@ def _tie(geo: Geography, scn: Scenario, found: list[Alternative], restrict: dict
         if a.plan.report.objective != last:
             continue
         for j in sorted(a.plan.centres.loc[a.plan.centres["status"] == "amalgamated", "centre"]):
-            tie = swap(geo, scn, a.plan, j, scn, note=f"alternative {len(found)}: plan {a.rank} with {{centre}} kept "
-                                                      f"instead of its twin {{twin}}, at the same cost (no re-solve)")
+            note = (f"alternative {len(found)}: plan {a.rank} with {{centre_name}} kept instead of its twin "
+                    f"{{twin_name}} (the same home area and travel times), at the same cost (no re-solve)")
+            tie = swap(geo, scn, a.plan, j, scn, note=note)
             if tie is not None and _differs(tie, [b.plan for b in found], min_centres, min_areas) == []:
                 ctx = Context(tie.report.input_hash, Deadline.start(scn.solver.time_limit), dict(restrict))
                 return finish(tie, geo, scn, ctx)

@@ -189,8 +189,9 @@ def twin_swap(geo: Geography, scn: Scenario, plan: Plan, centre: str, what_if: S
     :func:`twin` kept in ``plan``: the twin's catchment goes to ``centre`` and the twin is amalgamated. Every term of
     the objective is unchanged (same minutes, same count per district, same closing cost), and a lock cannot make
     the optimum cheaper, so this plan is as good as ``plan`` (same objective, bound and gap): the lock costs
-    nothing. None where there is no twin. ``note``: the plan's note, with ``{centre}`` and ``{twin}`` filled in
-    (default: says what was swapped). Unchecked, like a model's plan: the caller checks it."""
+    nothing. None where there is no twin. ``note``: the plan's note, with ``{centre}``, ``{twin}`` (ids),
+    ``{centre_name}`` and ``{twin_name}`` filled in (default: says what was swapped). Unchecked, like a model's
+    plan: the caller checks it."""
     k = twin(geo, scn, plan, centre)
     if k is None:
         return None
@@ -199,7 +200,8 @@ def twin_swap(geo: Geography, scn: Scenario, plan: Plan, centre: str, what_if: S
     outcome = Outcome(r.status, r.objective, r.bound, r.gap, 0.0, r.solver, r.solver_version)
     note = note or ("what-if without a re-solve: {centre} is a twin of {twin} (same home area, district, minutes "
                     "and closing cost), so {twin}'s catchment goes to {centre} at the same cost")
-    notes = [note.format(centre=centre, twin=k)]
+    name = geo.centres["name"].to_dict()
+    notes = [note.format(centre=centre, twin=k, centre_name=name.get(centre, centre), twin_name=name.get(k, k))]
     ctx = Context(r.input_hash, Deadline.start(what_if.solver.time_limit))
     return _plan(geo, what_if, assign, report(outcome, what_if, r.scope, ctx, r.candidates, notes), notes)
 
