@@ -172,6 +172,15 @@ def test_re_solves_with_added_rows_agree_with_full_solves_and_leave_the_model_as
         assert r[pareto.COST] == pytest.approx(ref.metrics["weighted_child_minutes"], abs=0.1)
     assert solved[pareto.COST].min() > front.at[0, pareto.COST] + 1
     assert all(any("re-solve of the optimum's built model" in n for n in p.notes) for p in plans[1:])
+    # a share no plan reaches: the re-solve finds none, the full solve explains it, and the front ends there
+    idaci = {f"p{i}": 0.5 if i in (2, 5, 7) else 0.05 for i in range(8)}
+    geo3 = syn.make({f"p{i}": (float(i), 0.0) for i in range(8)}, {f"p{i}": POPS[i] for i in range(8)},
+                    [(f"p{i}", f"p{i + 1}") for i in range(7)], CENTRES, idaci=idaci)
+    front3, _ = pareto.deprived_front(geo3, SCN, steps=3, minutes=0)
+    last = front3.iloc[-1]
+    assert last["status"] == "infeasible" and isinstance(last["why"], str) and last["why"]
+    with pytest.raises(cp.InfeasibleError):
+        cp.solve(geo3, cbc, restrict={"deprived_within": (0.0, last["required"] / 100)})
     s = Scenario.from_dict(SCN)
     best = cp.solve(geo, s)
     model = amalgamate.what_if_open(geo, s, best)
