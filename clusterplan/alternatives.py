@@ -28,11 +28,9 @@ from . import progress, registry
 from .errors import CheckError, InfeasibleError, ScenarioError
 from .geography import Geography
 from .io import atomic_folder, write_csv, write_plan
-from .models.base import Context
 from .plan import Plan
 from .scenario import Scenario
-from .solve import finish, resolved, resolver, solve
-from .solvers import Deadline
+from .solve import finished, resolved, resolver, solve
 
 
 @dataclass
@@ -145,8 +143,7 @@ def _tie(geo: Geography, scn: Scenario, found: list[Alternative], restrict: dict
                     f"{{twin_name}} (the same home area and travel times), at the same cost (no re-solve)")
             tie = swap(geo, scn, a.plan, j, scn, note=note)
             if tie is not None and _differs(tie, [b.plan for b in found], min_centres, min_areas) == []:
-                ctx = Context(tie.report.input_hash, Deadline.start(scn.solver.time_limit), dict(restrict))
-                return finish(tie, geo, scn, ctx)
+                return finished(tie, geo, scn, restrict)
     return None
 
 

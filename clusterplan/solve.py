@@ -86,10 +86,16 @@ def resolver(geo: Geography, scn: Scenario, plan: Plan) -> Any | None:
 
 
 def resolved(model: Any, geo: Geography, scn: Scenario, got: tuple, restrict: dict[str, Any], note: str) -> Plan:
-    """The finished, checked plan (:func:`finish`) of a :func:`resolver` model's answer ``got`` under ``scn`` and
+    """The finished, checked plan (:func:`finished`) of a :func:`resolver` model's answer ``got`` under ``scn`` and
     ``restrict``."""
-    ctx = Context(input_hash(geo, scn), Deadline.start(scn.solver.time_limit), dict(restrict))
-    return finish(model.plan_of(scn, *got, note), geo, scn, ctx)
+    return finished(model.plan_of(scn, *got, note), geo, scn, restrict)
+
+
+def finished(plan: Plan, geo: Geography, scn: Scenario, restrict: dict[str, Any]) -> Plan:
+    """:func:`finish` of a plan made outside :func:`solve` (a re-solve, a tie) under ``scn`` and ``restrict``, with
+    the input hash its report already carries and a fresh ``solver.time_limit`` for the stages."""
+    return finish(plan, geo, scn, Context(plan.report.input_hash, Deadline.start(scn.solver.time_limit),
+                                          dict(restrict)))
 
 
 def _finish(plan: Plan, geo: Geography, scn: Scenario) -> Plan:
