@@ -29,11 +29,13 @@ POPS = [120, 80, 150, 60, 90, 140, 70, 110]
 CENTRES = {"A": "p0", "B": "p2", "C": "p4", "D": "p5", "E": "p7"}
 
 
-def path_geo(pops=POPS, centres=CENTRES) -> cp.Geography:
-    """SYNTHETIC: areas p0..p7 on a line, each linked to the next; minutes 10 per hop from a centre's home."""
+def path_geo(pops=POPS, centres=CENTRES, deprived=()) -> cp.Geography:
+    """SYNTHETIC: areas p0..p7 on a line, each linked to the next; minutes 10 per hop from a centre's home. Areas
+    numbered in ``deprived`` get IDACI 0.5 (among England's most deprived), the others 0.05."""
     n = len(pops)
+    idaci = {f"p{i}": 0.5 if i in deprived else 0.05 for i in range(n)} if deprived else None
     return syn.make({f"p{i}": (float(i), 0.0) for i in range(n)}, {f"p{i}": pops[i] for i in range(n)},
-                    [(f"p{i}", f"p{i + 1}") for i in range(n - 1)], centres)
+                    [(f"p{i}", f"p{i + 1}") for i in range(n - 1)], centres, idaci=idaci)
 
 
 def exhaustive_by_kept_set(geo, floor: float) -> dict[frozenset, float]:
@@ -173,9 +175,7 @@ def test_re_solves_with_added_rows_agree_with_full_solves_and_leave_the_model_as
     assert solved[pareto.COST].min() > front.at[0, pareto.COST] + 1
     assert all(any("re-solve of the optimum's built model" in n for n in p.notes) for p in plans[1:])
     # a share no plan reaches: the re-solve finds none, the full solve explains it, and the front ends there
-    idaci = {f"p{i}": 0.5 if i in (2, 5, 7) else 0.05 for i in range(8)}
-    geo3 = syn.make({f"p{i}": (float(i), 0.0) for i in range(8)}, {f"p{i}": POPS[i] for i in range(8)},
-                    [(f"p{i}", f"p{i + 1}") for i in range(7)], CENTRES, idaci=idaci)
+    geo3 = path_geo(deprived=(2, 5, 7))
     front3, _ = pareto.deprived_front(geo3, SCN, steps=3, minutes=0)
     last = front3.iloc[-1]
     assert last["status"] == "infeasible" and isinstance(last["why"], str) and last["why"]
@@ -246,8 +246,7 @@ def test_pareto_fronts_are_checked_plans_that_meet_their_epsilon(threads):
     assert set(cf.loc[cf["status"] == "infeasible", "count"]) == {k for k in range(1, 6)
                                                                   if not any(len(s) == k for s in truth)}
     idaci = {f"p{i}": 0.5 if i in (0, 3, 6) else 0.05 for i in range(8)}  # three deprived areas
-    geo2 = syn.make({f"p{i}": (float(i), 0.0) for i in range(8)}, {f"p{i}": POPS[i] for i in range(8)},
-                    [(f"p{i}", f"p{i + 1}") for i in range(7)], CENTRES, idaci=idaci)
+    geo2 = path_geo(deprived=(0, 3, 6))
     df, plans = pareto.deprived_front(geo2, {**scn, "deprivation": {"weight": 1}}, steps=3, minutes=10)
     for (_, r), plan in zip(df[df["status"] == "optimal"].iterrows(), plans, strict=False):
         if pd.notna(r["required"]):
