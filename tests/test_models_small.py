@@ -352,9 +352,101 @@ def test_fixed_count_search_finds_one_region_more_on_a_grid():
     rec = fixcount.one_more(graph, u, 300, start, seed=0, seconds=60, moves_per_area=0)
     assert rec.annealed == 200 and rec.recombined == 0 and rec.shortfall == 0 and rec.windows == 0
     _partition_ok(graph, u, 300, rec.regions)
-    alone = fixcount.one_more(graph, u, 300, start, seed=0, seconds=60, moves_per_area=0, stall=0)
-    assert alone.annealed == alone.recombined == 200 and alone.shortfall == 0 and alone.windows >= 1
+    chained = fixcount.one_more(graph, u, 300, start, seed=0, seconds=60, moves_per_area=0, stall=0)
+    assert chained.recombined == 200 and chained.chained == chained.shortfall == 0 and chained.windows == 0
+    _partition_ok(graph, u, 300, chained.regions)
+    alone = fixcount.one_more(graph, u, 300, start, seed=0, seconds=60, moves_per_area=0, stall=0, chain_patience=0)
+    assert alone.annealed == alone.recombined == alone.chained == 200 and alone.shortfall == 0 and alone.windows >= 1
     _partition_ok(graph, u, 300, alone.regions)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_pair_splits_lists_every_connected_cut_of_two_regions(seed):
+    from clusterplan.models import fixcount, repack
+    # SYNTHETIC: two adjacent blocks of a random grid with random children (some areas empty); every way to cut
+    # their union into two connected non-empty parts, one holding lo..hi children, found by trying every subset
+    rng = np.random.default_rng(seed)
+    w, h = int(rng.integers(2, 6)), int(rng.integers(2, 4))
+    geo = syn.grid(w, h, {f"g{x}_{y}": int(rng.integers(0, 90)) for x in range(w) for y in range(h)}, {"A": (0, 0)})
+    graph, u = geo.corridors, geo.areas["under5"]
+    if seed % 3 == 0:   # not a grid: drop links at random, keeping the graph connected
+        for e in list(graph.edges):
+            graph.remove_edge(*e)
+            if not nx.is_connected(graph) or rng.random() < 0.5:
+                graph.add_edge(*e)
+    g = repack._Graph(graph, u)
+    pop = [int(round(p)) for p in g.pop]
+    cut = int(rng.integers(1, w * h))
+    a = frozenset(range(cut)) if nx.is_connected(graph.subgraph([g.nodes[i] for i in range(cut)])) else None
+    if a is None or not nx.is_connected(graph.subgraph([g.nodes[i] for i in range(cut, w * h)])):
+        a = frozenset(range(len(g.nodes)))   # one region and an empty one: the union is the whole graph
+    b = frozenset(range(len(g.nodes))) - a
+    union = sorted(a | b)
+    lo = int(rng.integers(0, sum(pop) + 1))
+    hi = lo + int(rng.integers(0, 120))
+    want = []
+    for mask in range(1, 1 << len(union)):
+        part = [union[k] for k in range(len(union)) if mask >> k & 1]
+        rest = [v for v in union if v not in part]
+        kids = sum(pop[v] for v in part)
+        if (rest and lo <= kids <= hi and nx.is_connected(graph.subgraph([g.nodes[v] for v in part]))
+                and nx.is_connected(graph.subgraph([g.nodes[v] for v in rest]))):
+            want.append((kids, frozenset(part)))
+    got = fixcount.pair_splits(g, pop, a, b, lo, hi)
+    assert sorted(got, key=lambda t: (t[0], sorted(t[1]))) == sorted(want, key=lambda t: (t[0], sorted(t[1])))
+    assert [k for k, _ in got] == sorted(k for k, _ in got)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_deficit_pushing_chains_keep_connected_regions_and_lower_the_shortfall(seed):
+    from clusterplan.models import fixcount, repack
+    # SYNTHETIC: as for pair recombination: a split into a third as many regions as areas, some short of the floor;
+    # the chains return a partition into the same number of connected regions with the shortfall claimed, never
+    # above the start's, the same for the same seed; and a push alone re-draws only regions it returns, each of
+    # them connected, with the deficit it claims and a lower shortfall
+    rng = np.random.default_rng(seed)
+    w, h = int(rng.integers(4, 9)), int(rng.integers(3, 7))
+    geo = syn.grid(w, h, {f"g{x}_{y}": int(rng.integers(20, 160)) for x in range(w) for y in range(h)},
+                   {"A": (0, 0)})
+    graph, u = geo.corridors, geo.areas["under5"]
+    floor = int(u.sum() // (len(u) // 3))
+    g = repack._Graph(graph, u)
+    pop = [int(round(p)) for p in g.pop]
+    label = [0] * len(g.nodes)
+    while max(label) + 1 < len(u) // 3:
+        label = fixcount.split_largest(g, label)
+    parts = max(label) + 1
+
+    def sums(lab):
+        out = [0] * parts
+        for i, r in enumerate(lab):
+            out[r] += pop[i]
+        return out
+
+    def connected(lab):
+        return all(nx.is_connected(graph.subgraph([g.nodes[i] for i in range(len(lab)) if lab[i] == r]))
+                   for r in range(parts))
+
+    start = sum(max(0, floor - s) for s in sums(label))
+    members = [frozenset(i for i in range(len(label)) if label[i] == r) for r in range(parts)]
+    for short in [r for r, s in enumerate(sums(label)) if s < floor]:
+        deficit, redrawn = fixcount.push(g, pop, members, short, floor)
+        assert deficit <= floor - sums(label)[short]
+        if redrawn:
+            lab = list(label)
+            for r, m in redrawn.items():
+                assert m and r in range(parts)
+                for v in m:
+                    lab[v] = r
+            assert connected(lab) and set(lab) == set(range(parts))
+            # the chain ends in the one re-drawn region still short, by the deficit claimed (none at 0)
+            assert [floor - s for r, s in enumerate(sums(lab)) if r in redrawn and s < floor] == (
+                [deficit] if deficit else [])
+            assert sum(max(0, floor - s) for s in sums(lab)) < start
+    got, lab = fixcount.chains(g, label, floor, seed=seed, seconds=30, patience=20)
+    assert got == sum(max(0, floor - s) for s in sums(lab)) <= start
+    assert set(lab) == set(range(parts)) and connected(lab)
+    assert fixcount.chains(g, label, floor, seed=seed, seconds=30, patience=20) == (got, lab)
 
 
 @pytest.mark.parametrize("seed", range(12))

@@ -17,8 +17,9 @@ Four searches run in turn, each starting from the plan of the one before:
    exact set-packing MIPs over candidate regions in a few adjacent regions, steered to gather the children left
    over into one place until they make a region more.
 4. A **fixed-count search** (:mod:`.fixcount`) for the rest of the time, while below the bound: split a region so
-   there is one region more, then close the children short of the floor by annealing and small exact MIPs over
-   windows of adjacent regions, with pair recombination between the two. Near the bound this is what finds the last
+   there is one region more, then close the children short of the floor by annealing, pair recombination,
+   deficit-pushing chains of exact pair re-splits and small exact MIPs over windows of adjacent regions. Near the
+   bound this is what finds the last
    regions: on Norfolk 2020 at the 600 floor it reaches the bound of 73, which proves 73 optimal.
 
 With regions of ``LARGE_REGIONS`` or more areas (areas / bound: floors of 10-20% of the children), 2 and 3 are
@@ -72,9 +73,10 @@ def _fixed_count_note(target: int, m: fixcount.FixedCount, floor: float, at: flo
     found = (f"found at {at:.1f} s" if m.shortfall == 0
              else f"not found ({m.shortfall} children short of the floor at the end)")
     return (f"fixed-count search for {target} regions: {found}; children short of the {floor:g} floor after the "
-            f"split {m.split}, after annealing {m.annealed}, after pair recombination {m.recombined}, after window "
-            f"MIPs {m.shortfall} (best of {m.rounds} rounds; {m.windows} window MIPs; {m.annealing_seconds:.1f} s "
-            f"annealing, {m.recombining_seconds:.1f} s recombining, {m.seconds:.1f} s in all)")
+            f"split {m.split}, after annealing {m.annealed}, after pair recombination {m.recombined}, after "
+            f"deficit-pushing chains {m.chained}, after window MIPs {m.shortfall} (best of {m.rounds} rounds; "
+            f"{m.windows} window MIPs; {m.annealing_seconds:.1f} s annealing, {m.recombining_seconds:.1f} s "
+            f"recombining, {m.chaining_seconds:.1f} s chaining, {m.seconds:.1f} s in all)")
 
 
 def _exact_note(e: maxp_exact.Exact, cap: int) -> str:
@@ -160,6 +162,13 @@ CARRY_ON = 3
 #: on Bracknell Forest (bound 12) it made 110 moves in 36-41 s from 11 regions with no gain, where the fixed-count
 #: search then found 12 in 6-7 s (benchmarks/README.md, "the hand-over").
 HAND_OVER = 1
+
+#: Annealing moves per area in the first round of the fixed-count search when it looks for the bound itself. The
+#: search's schedule doubles from a short first round (``fixcount.FIRST_MOVES``), which finds a region more quickly
+#: where children are to spare; at the bound they are not (Norfolk: 401 children over 73 regions), and a short round
+#: leaves 100 or more children short where a long one leaves 20-50 (Lincolnshire's bound of 62 too: 25-55 short
+#: after 1,000-3,000 moves per area, 0-37 after 10,000). Measured in benchmarks/README.md ("chains").
+LAST_MOVES = 10_000
 
 
 def _carry_on(first: rp.Repacked, then: rp.Repacked) -> rp.Repacked:
@@ -364,7 +373,8 @@ def solve(geo: Geography, scn: Scenario, ctx: Context) -> Plan:
     while (len(whole) < ub and limit - (time.perf_counter() - t0) - 2.0 > 1.0
            and any(len(r) > 1 for r in whole)):   # a region of one area each is as many as there can be
         m = fixcount.one_more(geo.corridors, under5, floor, whole, seed=scn.solver.seed,
-                              seconds=limit - (time.perf_counter() - t0) - 2.0, solver=scn.solver.name)
+                              seconds=limit - (time.perf_counter() - t0) - 2.0, solver=scn.solver.name,
+                              moves_per_area=LAST_MOVES if len(whole) + 1 == ub else fixcount.FIRST_MOVES)
         more.append((time.perf_counter() - t0, m))
         if m.shortfall > 0:
             break

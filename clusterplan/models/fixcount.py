@@ -14,7 +14,16 @@ children of slack, about 5 a region). This search asks for ``p + 1`` regions dir
    edge that leaves the least shortfall, preferring cuts that leave spare children in the region nearer the regions
    still short. One step re-draws a whole pair, where annealing moves one area; on Norfolk at 73 it takes the
    shortfall left by annealing (20-60 children) to a few children in seconds, and sometimes to 0; then
-4. by moves that are small exact MIPs over a *window*: a region short of the floor and adjacent regions (3 to
+4. by *deficit-pushing chains* (:func:`chains`): the region short of the floor and an adjacent region are re-drawn
+   exactly (:func:`pair_splits` lists every cut of their areas into two connected parts), so that the short one
+   reaches the floor with at most ``spare`` children over and the other takes the rest; the other is now short by
+   the old deficit less its spare children, and the deficit passes on along a chain of regions, each re-drawn once,
+   until it meets spare children enough (a beam search over such chains, :func:`push`). Where no chain lowers a
+   deficit, a short random walk of pair recombination moves to another plan of about the same shortfall and the
+   chains try again. One chain re-draws many regions at once, each exactly, where recombination cuts random trees:
+   on Norfolk at 73, from six states that annealing and recombination left 6-34 children short, the chains and
+   walks reached 0 in 5-61 s in five of them (`benchmarks/README.md`); then
+5. by moves that are small exact MIPs over a *window*: a region short of the floor and adjacent regions (3 to
    ``max_window`` of them, added at random). Each window region keeps one *root* area, drawn from those its
    current members are shortest-path-shaped around, and the MIP re-assigns the window's areas (PuLP, the
    scenario's solver)::
@@ -31,19 +40,20 @@ children of slack, about 5 a region). This search asks for ``p + 1`` regions dir
    warm-started from the current regions (always feasible) and limited by a node count. The window's new regions
    are taken when their shortfall is not higher. Annealing alone stalls a few children short on Norfolk; the
    windows close the last children (they see re-arrangements of several regions at once);
-5. restart: each round anneals again from the split with another seed, then recombines, keeping the round with least
-   shortfall. The annealing schedule doubles from round to round (2,500 moves per area, then 5,000, then 10,000 in
-   every later round): a region more where children are to spare is found in the first, short round (Lincolnshire
-   at 61 of a bound of 62: 0.4-1.5 s in 7 of 8 runs with 1,000-3,000 moves per area, against 2.4-3.2 s with
-   10,000), and the last region below the bound gets the long schedule. The window MIPs run in the rounds that use
-   the longest schedule, until ``patience`` windows pass without lowering the shortfall.
+6. restart: each round anneals again from the split with another seed, then recombines and chains (until
+   ``chain_patience`` walks pass without a lower shortfall), keeping the round with least shortfall. The annealing
+   schedule doubles from round to round (2,500 moves per area, then 5,000, then 10,000 in every later round): a
+   region more where children are to spare is found in the first, short round (Lincolnshire at 61 of a bound of
+   62: 0.4-1.5 s in 7 of 8 runs with 1,000-3,000 moves per area, against 2.4-3.2 s with 10,000), and the last
+   region below the bound gets the long schedule. The window MIPs run in the rounds that use the longest schedule,
+   after the chains, until ``patience`` windows pass without lowering the shortfall.
 
 A shortfall of 0 is a plan of ``p + 1`` regions, each connected and at the floor. When the target is the bound,
 that plan is optimal: on Norfolk 2020 at the 600 floor it finds the 73 regions the bound allows.
 
-Deterministic for a seed: the annealing schedule runs by move count, recombination stops by step count, windows,
-roots, trees and tie-breaks come from seeded generators and each MIP is limited by a node count; only the
-``seconds`` limit can stop a run at a point that depends on the machine.
+Deterministic for a seed: the annealing schedule runs by move count, recombination stops by step count, each chain
+search by the pairs it looks at, windows, roots, trees and tie-breaks come from seeded generators and each MIP is
+limited by a node count; only the ``seconds`` limit can stop a run at a point that depends on the machine.
 """
 
 from __future__ import annotations
@@ -60,6 +70,13 @@ import pulp
 from ..solvers import solve_problem
 from .repack import _Graph
 
+#: Annealing moves per area in the first round (doubling each round up to ``max_moves_per_area``).
+FIRST_MOVES = 2_500
+
+#: Pairs of regions whose re-draws :func:`push` keeps for :func:`chains` (at most ``per`` cuts each; the cache
+#: starts afresh when full, so it holds at most about 100 MB).
+MEMO_PAIRS = 20_000
+
 
 @dataclass(frozen=True)
 class FixedCount:
@@ -70,11 +87,13 @@ class FixedCount:
     split: int             # shortfall after the split (children)
     annealed: int          # shortfall after annealing, in the round returned (children)
     recombined: int        # shortfall after pair recombination, in the round returned (children)
+    chained: int           # shortfall after the deficit-pushing chains, in the round returned (children)
     shortfall: int         # shortfall at the end (children): 0 is a plan
-    rounds: int            # annealing runs (each followed by recombination and window MIPs)
+    rounds: int            # annealing runs (each followed by recombination, chains and window MIPs)
     windows: int           # window MIPs solved, all rounds
     annealing_seconds: float
     recombining_seconds: float
+    chaining_seconds: float
     seconds: float
 
 
@@ -212,7 +231,7 @@ def _random_spanning_tree(nodes: set[int], edges: list[tuple[int, int]],
 
 
 def recombine(g: _Graph, label: list[int], floor: int, *, seed: int, seconds: float, stall: int = 60_000,
-              focus: float = 0.5, drift: float = 0.05) -> tuple[int, list[int]]:
+              focus: float = 0.5, drift: float = 0.05, end: bool = False) -> tuple[int, list[int]]:
     """Pair recombination (ReCom-style) over partitions with a fixed number of connected regions, minimising the
     shortfall below ``floor`` (children).
 
@@ -223,7 +242,8 @@ def recombine(g: _Graph, label: list[int], floor: int, *, seed: int, seconds: fl
     where single-area moves only diffuse them; a cut is taken when its energy is not higher than the pair's now (ties
     at random). Both parts are connected (each is a piece of a spanning tree). Stops at a shortfall of 0, after
     ``stall`` steps without a new least shortfall, or after ``seconds`` (checked every 1,000 steps). Returns the
-    least shortfall met and its labels."""
+    least shortfall met and its labels, or with ``end`` the shortfall and labels where it stopped (a random walk
+    over partitions of about the same shortfall, as :func:`chains` uses it)."""
     pop = [int(round(p)) for p in g.pop]
     parts = max(label) + 1
     label = list(label)
@@ -304,7 +324,161 @@ def recombine(g: _Graph, label: list[int], floor: int, *, seed: int, seconds: fl
         total += short(sums[a]) + short(sums[b]) - before
         if total < best:
             best, best_label, last = total, list(label), step
-    return best, best_label
+    return (total, label) if end else (best, best_label)
+
+
+def pair_splits(g: _Graph, pop: list[int], a: frozenset[int], b: frozenset[int], lo: int, hi: int, *,
+                cap: int = 200_000) -> list[tuple[int, frozenset[int]]]:
+    """The ways to cut the areas of two adjacent regions ``a`` and ``b`` into two connected parts, one of them
+    holding ``lo`` to ``hi`` children: (its children, its areas), fewest children first.
+
+    Lists each connected set of the union's areas once (extension from its lowest-numbered area, neighbours of the
+    set first reached through the area added last, as in ESU subgraph enumeration), pruned where it passes ``hi``
+    children (every area holds >= 0), and keeps those whose complement in the union is connected and not empty.
+    Stops after ``cap`` sets visited, so a pair of very many small areas may not list them all (a search move, not a
+    proof)."""
+    union = sorted(a | b)
+    n = len(union)
+    at = {v: k for k, v in enumerate(union)}
+    nbr = [sum(1 << at[u] for u in g.nb[v] if u in at) for v in union]
+    p = [pop[v] for v in union]
+    full = (1 << n) - 1
+    found: list[tuple[int, int]] = []
+    visited = 0
+
+    def connected(mask: int) -> bool:
+        seen = front = mask & -mask
+        while front:
+            bit = front & -front
+            front ^= bit
+            new = nbr[bit.bit_length() - 1] & mask & ~seen
+            seen |= new
+            front |= new
+        return seen == mask
+
+    def extend(part: int, near: int, ext: int, kids: int, later: int) -> None:
+        nonlocal visited
+        visited += 1
+        if visited > cap:
+            return
+        if kids >= lo and part != full and connected(full & ~part):
+            found.append((kids, part))
+        while ext:
+            bit = ext & -ext
+            ext ^= bit
+            k = bit.bit_length() - 1
+            if kids + p[k] <= hi:
+                extend(part | bit, near | nbr[k] | bit, ext | (nbr[k] & ~near & later), kids + p[k], later)
+
+    for v in range(n):
+        later = full & ~((1 << (v + 1)) - 1)
+        if p[v] <= hi:
+            extend(1 << v, nbr[v] | (1 << v), nbr[v] & later, p[v], later)
+    found.sort()
+    return [(kids, frozenset(union[k] for k in range(n) if part >> k & 1)) for kids, part in found]
+
+
+def push(g: _Graph, pop: list[int], members: list[frozenset[int]], short: int, floor: int, *, beam: int = 60,
+         depth: int = 25, spare: int = 60, per: int = 6, effort: int = 3_000, until: float = math.inf,
+         memo: dict | None = None) -> tuple[int, dict[int, frozenset[int]]]:
+    """A chain of pair re-splits that carries the children missing from region ``short`` to regions with children
+    to spare (the *deficit*, in children).
+
+    One step re-draws the region holding the deficit and an adjacent region ``x`` (:func:`pair_splits`): the region
+    gets ``floor`` to ``floor + spare`` children and ``x`` the rest, so the deficit passes to ``x`` less its spare
+    children (or vanishes). A beam search of ``beam`` chains, ``depth`` steps at most, each region at most once in a
+    chain, ``per`` re-draws of each pair (one per deficit they leave, least first). It stops at the first chain
+    that leaves no deficit, after ``effort`` pairs looked at, or at ``until`` (``time.perf_counter()``). Returns the
+    least deficit reached and the regions it re-drew (region -> areas; empty when none is below the start's
+    deficit). ``memo`` keeps each pair's re-draws across calls (for the same ``floor``, ``spare`` and ``per``)."""
+    memo = {} if memo is None else memo
+    label = {v: r for r, m in enumerate(members) for v in m}
+    start = floor - sum(pop[v] for v in members[short])
+    best: tuple[int, dict[int, frozenset[int]]] = (start, {})
+    chains: list[tuple[int, int, dict[int, frozenset[int]], tuple[int, ...]]] = [(start, short, {}, (short,))]
+    looked = 0
+    for _ in range(depth):
+        grown = []
+        for _deficit, cur, redrawn, path in chains:
+            if looked >= effort or time.perf_counter() > until:
+                break
+            moved = {v: r for r, m in redrawn.items() for v in m}
+            mine = redrawn.get(cur, members[cur])
+            near = sorted({moved.get(u, label[u]) for v in mine for u in g.nb[v]} - set(path))
+            for x in near:
+                looked += 1
+                theirs = redrawn.get(x, members[x])
+                key = (theirs, mine)
+                if key not in memo:
+                    if len(memo) >= MEMO_PAIRS:   # pairs of regions a walk has since re-drawn are not met again
+                        memo.clear()
+                    both = sum(pop[v] for v in theirs) + sum(pop[v] for v in mine)
+                    redraws: list[tuple[int, frozenset[int]]] = []   # (deficit left, cur's areas), one per deficit
+                    for kids, part in pair_splits(g, pop, theirs, mine, floor, floor + spare):
+                        after = max(0, floor - (both - kids))
+                        if after not in {d for d, _ in redraws}:
+                            redraws.append((after, part))
+                            if len(redraws) >= per:
+                                break
+                    memo[key] = redraws
+                for after, part in memo[key]:
+                    step = {**redrawn, cur: part, x: (theirs | mine) - part}
+                    if after == 0:
+                        return 0, step
+                    if after < best[0]:
+                        best = (after, step)
+                    grown.append((after, x, step, (*path, x)))
+        grown.sort(key=lambda c: c[0])
+        chains = grown[:beam]
+        if not chains:
+            break
+    return best
+
+
+def chains(g: _Graph, label: list[int], floor: int, *, seed: int, seconds: float, walk: int = 500,
+           patience: int = 40, effort: int = 3_000) -> tuple[int, list[int]]:
+    """Close the shortfall with deficit-pushing chains (:func:`push`), walking between them.
+
+    Each short region in turn tries a chain; the first that lowers its deficit is applied. When none does, a short
+    random walk of pair recombination (:func:`recombine` with ``end``, ``walk`` steps without a new least shortfall)
+    moves the plan to another of about the same shortfall, and the chains try again. Stops at a shortfall of 0,
+    after ``patience`` walks without a new least shortfall, or after ``seconds``; each chain search stops after
+    ``effort`` pair re-draws (a count, not a clock, so that a seed gives the same plan on any machine when the
+    ``seconds`` limit does not stop it). Returns the least shortfall met and its labels."""
+    t0 = time.perf_counter()
+    pop = [int(round(p)) for p in g.pop]
+    parts = max(label) + 1
+    label = list(label)
+    memo: dict = {}
+
+    def measure() -> tuple[list[frozenset[int]], list[int], int]:
+        members: list[set[int]] = [set() for _ in range(parts)]
+        for i, r in enumerate(label):
+            members[r].add(i)
+        regions = [frozenset(m) for m in members]
+        sums = [sum(pop[v] for v in m) for m in regions]
+        return regions, sums, sum(max(0, floor - s) for s in sums)
+
+    regions, sums, total = measure()
+    best = (total, list(label))
+    walks = since = 0
+    while total > 0 and since < patience and time.perf_counter() - t0 < seconds:
+        for short in [r for r in range(parts) if sums[r] < floor]:
+            deficit, redrawn = push(g, pop, regions, short, floor, memo=memo, effort=effort, until=t0 + seconds)
+            if deficit < floor - sums[short]:
+                for r, m in redrawn.items():
+                    for v in m:
+                        label[v] = r
+                break
+        else:
+            _, label = recombine(g, label, floor, seed=seed + 104_729 * walks, stall=walk, end=True,
+                                 seconds=t0 + seconds - time.perf_counter())
+            walks += 1
+            since += 1
+        regions, sums, total = measure()
+        if total < best[0]:
+            best, since = (total, list(label)), 0
+    return best
 
 
 def _hops(g: _Graph, root: int, inside: set[int]) -> dict[int, int]:
@@ -410,15 +584,17 @@ def _windows(g: _Graph, pop: list[int], label: list[int], floor: int, rng: np.ra
 
 
 def one_more(graph: nx.Graph, under5: pd.Series, floor: float, regions: list[frozenset[str]], *, seed: int,
-             seconds: float, solver: str = "highs", moves_per_area: int = 2_500, max_moves_per_area: int = 10_000,
-             stall: int = 60_000, patience: int = 150, rounds: int = 12, max_window: int = 10,
-             max_nodes: int = 500) -> FixedCount:
+             seconds: float, solver: str = "highs", moves_per_area: int = FIRST_MOVES, max_moves_per_area: int = 10_000,
+             stall: int = 60_000, chain_patience: int = 300, patience: int = 150, rounds: int = 12,
+             max_window: int = 10, max_nodes: int = 500) -> FixedCount:
     """Search for ``len(regions) + 1`` connected regions covering every area, each with >= ``floor`` children.
 
     ``regions``: a partition of the graph's areas into connected regions (e.g. :func:`.repack.partition`), each at
     the floor. Splits the region with most children; then, in up to ``rounds`` rounds until the shortfall is 0 or
     ``seconds`` pass, anneals from the split (:func:`anneal`, a new seed each round) and recombines pairs of regions
-    (:func:`recombine`, until ``stall`` steps find no lower shortfall; 0 skips it). The annealing schedule doubles
+    (:func:`recombine`, until ``stall`` steps find no lower shortfall; 0 skips it), then pushes deficits along
+    chains of regions (:func:`chains`, until ``chain_patience`` walks between them find no lower shortfall; 0
+    skips it). The annealing schedule doubles
     from round to round: ``moves_per_area`` moves per area in the first round, twice as many in the next, up to
     ``max_moves_per_area``. A short schedule settles the easy cases (a region more where children are to spare)
     quickly; the hard ones (the last region below the bound) get the long schedules, a restart each time. Once
@@ -439,10 +615,10 @@ def one_more(graph: nx.Graph, under5: pd.Series, floor: float, regions: list[fro
     first = split_largest(g, label)
     parts = len(regions) + 1
     split = sum(max(0, fl - int(v)) for v in np.bincount(first, weights=pop, minlength=parts))
-    # (shortfall, after annealing, after recombination, labels)
-    best: tuple[int, int, int, list[int]] = (split, split, split, first)
+    # (shortfall, after annealing, after recombination, after chains, labels)
+    best: tuple[int, int, int, int, list[int]] = (split, split, split, split, first)
     done = windows = 0
-    annealing = recombining = 0.0
+    annealing = recombining = chaining = 0.0
     while best[0] > 0 and done < rounds and time.perf_counter() - t0 < seconds:
         moves = min(moves_per_area << done, max_moves_per_area) if moves_per_area else 0
         ta = time.perf_counter()
@@ -455,7 +631,14 @@ def one_more(graph: nx.Graph, under5: pd.Series, floor: float, regions: list[fro
             recombined, label = recombine(g, label, fl, seed=seed + 7919 * done, seconds=seconds - (tr - t0),
                                           stall=stall)
             total = recombined
-        recombining += time.perf_counter() - tr
+        tc = time.perf_counter()
+        recombining += tc - tr
+        chained = total
+        if chain_patience > 0 and total > 0:
+            chained, label = chains(g, label, fl, seed=seed + 7919 * done, seconds=seconds - (tc - t0),
+                                    patience=chain_patience)
+            total = chained
+        chaining += time.perf_counter() - tc
         if total > 0 and (not moves_per_area or moves >= max_moves_per_area):
             total, solved = _windows(g, pop, label, fl, np.random.default_rng([seed, done]), until=t0 + seconds,
                                      patience=min(patience, 10 * parts), solver=solver, max_window=max_window,
@@ -463,9 +646,9 @@ def one_more(graph: nx.Graph, under5: pd.Series, floor: float, regions: list[fro
             windows += solved
         done += 1
         if total < best[0]:
-            best = (total, annealed, recombined, label)
+            best = (total, annealed, recombined, chained, label)
     out: list[set[str]] = [set() for _ in range(parts)]
-    for i, r in enumerate(best[3]):
+    for i, r in enumerate(best[4]):
         out[r].add(g.nodes[i])
-    return FixedCount([frozenset(r) for r in out], split, best[1], best[2], best[0], done, windows, annealing,
-                      recombining, time.perf_counter() - t0)
+    return FixedCount([frozenset(r) for r in out], split, best[1], best[2], best[3], best[0], done, windows,
+                      annealing, recombining, chaining, time.perf_counter() - t0)
