@@ -6,8 +6,8 @@
 For each seed: the capacity model's first stages (growth, local search, neighbourhood repacking) with ``--seconds``,
 then :func:`clusterplan.models.fixcount.one_more` for one region more, again and again until the bound or a miss.
 Prints, for each region more, the children short of the floor after the split, after annealing, after pair
-recombination and at the end, the window MIPs solved and the seconds. Every plan found is re-checked here: a
-partition of the areas into connected regions each at the floor.
+recombination, after the deficit-pushing chains and at the end, the window MIPs solved and the seconds. Every plan
+found is re-checked here: a partition of the areas into connected regions each at the floor.
 """
 
 from __future__ import annotations
@@ -36,20 +36,21 @@ def main() -> None:
     bound = capacity.upper_bound(graph, under5, args.floor)
     print(f"Norfolk {args.year}: {len(under5)} areas, {int(under5.sum())} children, floor {args.floor}, bound {bound}")
     print(f"{'seed':>4} {'regions':>7} {'short after split':>17} {'after annealing':>15} {'recombined':>10} "
-          f"{'at the end':>10} "
+          f"{'chains':>6} {'at the end':>10} "
           f"{'rounds':>6} {'windows':>7} {'annealing s':>11} {'s':>6} {'s from start':>12}")
     for seed in args.seeds:
         t0 = time.perf_counter()
         plan = cp.solve(geo, {"model": "capacity", "reach": {"min": args.floor},
                               "solver": {"time_limit": args.seconds, "seed": seed}})
         regions = [frozenset(d["area"]) for _, d in plan.assignment.groupby("centre")]
-        print(f"{seed:>4} {len(regions):>7} {'capacity model':>17} {'':>15} {'':>10} {'':>10} {'':>6} {'':>7} {'':>11} "
+        print(f"{seed:>4} {len(regions):>7} {'capacity model':>17} {'':>15} {'':>10} {'':>6} {'':>10} {'':>6} {'':>7} "
+              f"{'':>11} "
               f"{plan.report.seconds:>6.1f} {time.perf_counter() - t0:>12.1f}", flush=True)
         while len(regions) < bound:
             out = fixcount.one_more(graph, under5, args.floor, regions, seed=seed, seconds=args.limit,
                                     moves_per_area=args.moves_per_area)
             print(f"{seed:>4} {len(out.regions):>7} {out.split:>17} {out.annealed:>15} {out.recombined:>10} "
-                  f"{out.shortfall:>10} "
+                  f"{out.chained:>6} {out.shortfall:>10} "
                   f"{out.rounds:>6} {out.windows:>7} {out.annealing_seconds:>11.1f} {out.seconds:>6.1f} "
                   f"{time.perf_counter() - t0:>12.1f}", flush=True)
             if out.shortfall > 0:

@@ -348,7 +348,8 @@ def test_fixed_count_search_finds_one_region_more_on_a_grid():
     assert out.split == 200 and out.shortfall == 0 and len(out.regions) == 4
     _partition_ok(graph, u, 300, out.regions)
     assert fixcount.one_more(graph, u, 300, start, seed=0, seconds=60).regions == out.regions
-    # pair recombination alone (no annealing) closes the shortfall too, and so do the window MIPs alone
+    # pair recombination alone (no annealing) closes the shortfall too, and so do the chains alone and the window
+    # MIPs alone
     rec = fixcount.one_more(graph, u, 300, start, seed=0, seconds=60, moves_per_area=0)
     assert rec.annealed == 200 and rec.recombined == 0 and rec.shortfall == 0 and rec.windows == 0
     _partition_ok(graph, u, 300, rec.regions)
