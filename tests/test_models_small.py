@@ -398,13 +398,10 @@ def test_pair_splits_lists_every_connected_cut_of_two_regions(seed):
     assert [k for k, _ in got] == sorted(k for k, _ in got)
 
 
-@pytest.mark.parametrize("seed", range(12))
-def test_deficit_pushing_chains_keep_connected_regions_and_lower_the_shortfall(seed):
+def _split_grid(seed):
+    """SYNTHETIC: a grid of random size and random children per area, one region split until there are a third as
+    many regions as areas (some short of the floor): (graph, children, _Graph, floor, labels)."""
     from clusterplan.models import fixcount, repack
-    # SYNTHETIC: as for pair recombination: a split into a third as many regions as areas, some short of the floor;
-    # the chains return a partition into the same number of connected regions with the shortfall claimed, never
-    # above the start's, the same for the same seed; and a push alone re-draws only regions it returns, each of
-    # them connected, with the deficit it claims and a lower shortfall
     rng = np.random.default_rng(seed)
     w, h = int(rng.integers(4, 9)), int(rng.integers(3, 7))
     geo = syn.grid(w, h, {f"g{x}_{y}": int(rng.integers(20, 160)) for x in range(w) for y in range(h)},
@@ -412,10 +409,21 @@ def test_deficit_pushing_chains_keep_connected_regions_and_lower_the_shortfall(s
     graph, u = geo.corridors, geo.areas["under5"]
     floor = int(u.sum() // (len(u) // 3))
     g = repack._Graph(graph, u)
-    pop = [int(round(p)) for p in g.pop]
     label = [0] * len(g.nodes)
     while max(label) + 1 < len(u) // 3:
         label = fixcount.split_largest(g, label)
+    return graph, u, g, floor, label
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_deficit_pushing_chains_keep_connected_regions_and_lower_the_shortfall(seed):
+    from clusterplan.models import fixcount
+    # SYNTHETIC: as for pair recombination: a split into a third as many regions as areas, some short of the floor;
+    # the chains return a partition into the same number of connected regions with the shortfall claimed, never
+    # above the start's, the same for the same seed; and a push alone re-draws only regions it returns, each of
+    # them connected, with the deficit it claims and a lower shortfall
+    graph, u, g, floor, label = _split_grid(seed)
+    pop = [int(round(p)) for p in g.pop]
     parts = max(label) + 1
 
     def sums(lab):
@@ -452,20 +460,11 @@ def test_deficit_pushing_chains_keep_connected_regions_and_lower_the_shortfall(s
 
 @pytest.mark.parametrize("seed", range(12))
 def test_pair_recombination_keeps_a_partition_of_connected_regions_and_reports_its_shortfall(seed):
-    from clusterplan.models import fixcount, repack
+    from clusterplan.models import fixcount
     # SYNTHETIC: grids of random sizes and random children per area; split one region until there are a third as
     # many regions as areas, then recombine: the labels returned must be a partition into the same number of connected
     # regions with the shortfall claimed, never above the start's, and the same seed must give the same labels
-    rng = np.random.default_rng(seed)
-    w, h = int(rng.integers(4, 9)), int(rng.integers(3, 7))
-    geo = syn.grid(w, h, {f"g{x}_{y}": int(rng.integers(20, 160)) for x in range(w) for y in range(h)},
-                   {"A": (0, 0)})
-    graph, u = geo.corridors, geo.areas["under5"]
-    floor = int(u.sum() // (len(u) // 3))
-    g = repack._Graph(graph, u)
-    label = [0] * len(g.nodes)
-    while max(label) + 1 < len(u) // 3:
-        label = fixcount.split_largest(g, label)
+    graph, u, g, floor, label = _split_grid(seed)
     parts = max(label) + 1
 
     def shortfall(lab):
