@@ -165,9 +165,9 @@ HAND_OVER = 1
 
 #: Annealing moves per area in the first round of the fixed-count search when it looks for the bound itself. The
 #: search's schedule doubles from a short first round (``fixcount.FIRST_MOVES``), which finds a region more quickly
-#: where children are to spare; at the bound they are not (Norfolk: 401 children over 73 regions), and a short round
-#: leaves 100 or more children short where a long one leaves 20-50 (Lincolnshire's bound of 62 too: 25-55 short
-#: after 1,000-3,000 moves per area, 0-37 after 10,000). Measured in benchmarks/README.md ("chains").
+#: where children are to spare; at the bound they are not (Norfolk: 401 children over 73 regions), and short
+#: rounds left 55-121 children short where long ones left 27-54 (Lincolnshire's bound of 62: 4-55 short after
+#: 1,000-3,000 moves per area, 0-37 after 10,000). Measured in benchmarks/README.md ("chains").
 LAST_MOVES = 10_000
 
 
