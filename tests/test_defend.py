@@ -245,8 +245,8 @@ def test_pareto_fronts_are_checked_plans_that_meet_their_epsilon(threads):
         assert r[pareto.COST] == pytest.approx(min(c for s, c in truth.items() if len(s) == r["count"]), abs=0.1)
     assert set(cf.loc[cf["status"] == "infeasible", "count"]) == {k for k in range(1, 6)
                                                                   if not any(len(s) == k for s in truth)}
-    idaci = {f"p{i}": 0.5 if i in (0, 3, 6) else 0.05 for i in range(8)}  # three deprived areas
-    geo2 = path_geo(deprived=(0, 3, 6))
+    geo2 = path_geo(deprived=(0, 3, 6))   # three deprived areas
+    idaci = geo2.areas["idaci"]
     df, plans = pareto.deprived_front(geo2, {**scn, "deprivation": {"weight": 1}}, steps=3, minutes=10)
     for (_, r), plan in zip(df[df["status"] == "optimal"].iterrows(), plans, strict=False):
         if pd.notna(r["required"]):
