@@ -124,6 +124,16 @@ def split_largest(g: _Graph, label: list[int]) -> list[int]:
     return [parts if i in best[1] else label[i] for i in range(len(label))]
 
 
+def _regions(label: list[int], pop: list[int], parts: int) -> tuple[list[set[int]], list[int]]:
+    """Each region's areas and children (labels 0..parts-1 per area)."""
+    members: list[set[int]] = [set() for _ in range(parts)]
+    sums = [0] * parts
+    for i, r in enumerate(label):
+        members[r].add(i)
+        sums[r] += pop[i]
+    return members, sums
+
+
 def anneal(g: _Graph, label: list[int], floor: int, *, moves: int, seed: int, seconds: float, hot: float = 10.0,
            cold: float = 0.3, swaps: float = 0.3) -> tuple[int, list[int]]:
     """Simulated annealing over partitions with a fixed number of connected regions, minimising the shortfall
@@ -136,11 +146,7 @@ def anneal(g: _Graph, label: list[int], floor: int, *, moves: int, seed: int, se
     pop = [int(round(p)) for p in g.pop]
     parts = max(label) + 1
     label = list(label)
-    sums = [0] * parts
-    members: list[set[int]] = [set() for _ in range(parts)]
-    for i, r in enumerate(label):
-        sums[r] += pop[i]
-        members[r].add(i)
+    members, sums = _regions(label, pop, parts)
 
     def short(s: int) -> int:
         return max(0, floor - s)
@@ -247,11 +253,7 @@ def recombine(g: _Graph, label: list[int], floor: int, *, seed: int, seconds: fl
     pop = [int(round(p)) for p in g.pop]
     parts = max(label) + 1
     label = list(label)
-    members: list[set[int]] = [set() for _ in range(parts)]
-    sums = [0] * parts
-    for i, r in enumerate(label):
-        members[r].add(i)
-        sums[r] += pop[i]
+    members, sums = _regions(label, pop, parts)
 
     def short(s: int) -> int:
         return floor - s if s < floor else 0
@@ -452,12 +454,8 @@ def chains(g: _Graph, label: list[int], floor: int, *, seed: int, seconds: float
     memo: dict = {}
 
     def measure() -> tuple[list[frozenset[int]], list[int], int]:
-        members: list[set[int]] = [set() for _ in range(parts)]
-        for i, r in enumerate(label):
-            members[r].add(i)
-        regions = [frozenset(m) for m in members]
-        sums = [sum(pop[v] for v in m) for m in regions]
-        return regions, sums, sum(max(0, floor - s) for s in sums)
+        members, sums = _regions(label, pop, parts)
+        return [frozenset(m) for m in members], sums, sum(max(0, floor - s) for s in sums)
 
     regions, sums, total = measure()
     best = (total, list(label))
