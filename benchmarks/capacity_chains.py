@@ -4,7 +4,7 @@ the chains (with their walks) take to close the children short of the floor?
     python benchmarks/capacity_chains.py                      # Norfolk 2020, floor 600, seeds 0 1, 3 states each
     python benchmarks/capacity_chains.py --seeds 0 --states 2 --seconds 60
 
-For each seed: the capacity model with ``--start-seconds`` (which stops at one region below the bound, 72), the
+For each seed: the capacity model with ``--start-seconds`` (short, so that it stops one region below the bound, 72), the
 largest region split into two (73 regions, some short of the floor), then ``--states`` times: annealing (10,000 moves
 per area, a new seed each time) and pair recombination, as in a late round of :func:`clusterplan.models.fixcount.
 one_more`, and from there :func:`clusterplan.models.fixcount.chains` alone with ``--seconds`` and no patience limit.
@@ -27,7 +27,7 @@ from clusterplan.models.repack import _Graph
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--floor", type=int, default=600)
-    ap.add_argument("--start-seconds", type=float, default=40, help="time limit of the capacity solve for the start")
+    ap.add_argument("--start-seconds", type=float, default=12, help="time limit of the capacity solve for the start")
     ap.add_argument("--seconds", type=float, default=120, help="time limit of each chains run")
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
     ap.add_argument("--states", type=int, default=3, help="annealed and recombined states per seed")

@@ -1,9 +1,9 @@
-"""The fixed-count search stage by stage: how Norfolk gets from the packing search's regions to the bound.
+"""The fixed-count search stage by stage: how Norfolk gets from the capacity model's regions to the bound.
 
     python benchmarks/capacity_shortfall.py                       # Norfolk 2020, floor 600, seeds 0 1 2
     python benchmarks/capacity_shortfall.py --seeds 1 --moves-per-area 5000
 
-For each seed: the capacity model's first stages (growth, local search, neighbourhood repacking) with ``--seconds``,
+For each seed: the capacity model (growth, local search, fixed-count search) with ``--seconds``,
 then :func:`clusterplan.models.fixcount.one_more` for one region more, again and again until the bound or a miss.
 Prints, for each region more, the children short of the floor after the split, after annealing, after pair
 recombination, after the deficit-pushing chains and at the end, the window MIPs solved and the seconds. Every plan

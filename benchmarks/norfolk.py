@@ -110,11 +110,8 @@ def bench_capacity(geo, runs: int, time_limit: float, spopt: bool = True,
                  "bound": "-", "seconds": round(time.perf_counter() - t0, 1)})
     for seed in seeds if seeds is not None else range(runs):
         plan = cp.solve(geo, {"model": "capacity", "solver": {"time_limit": time_limit, "seed": seed}})
-        last = next(n for n in plan.notes if n.startswith("neighbourhood repacking"))
-        at = last.split("the last gain at ")[1].split(" s")[0]
         found = [n for n in plan.notes if n.startswith("fixed-count search") and ": found at " in n]
-        if found:   # the fixed-count search found the last region
-            at = found[-1].split(": found at ")[1].split(" s")[0]
+        at = found[-1].split(": found at ")[1].split(" s")[0] if found else "growth"
         rows.append({"method": f"clusterplan capacity, {time_limit:g} s limit, seed {seed}",
                      "regions": int(plan.report.objective), "bound": int(plan.report.bound),
                      "status": plan.report.status, "seconds": round(plan.report.seconds, 1),

@@ -147,13 +147,12 @@ def test_start_is_used_and_answer_unchanged(floor):
 
 def test_large_regions_reach_the_bound_with_the_fixed_count_search(norfolk):
     """Real Norfolk at a floor of 5,893 children (half a region of slack under children / floor = 7; regions of ~77
-    areas): repacking made 6 moves in 48 s and no gain there, so it is skipped for the fixed-count search, which must
-    reach the bound."""
+    areas): the local search is skipped there for the fixed-count search, which must reach the bound."""
     scn = {"model": "capacity", "reach": {"min": 5893}, "solver": {"time_limit": 20}}
     plan = cp.solve(norfolk, scn)
     assert cp.check(plan, norfolk, scn) == []
     assert plan.report.status == "optimal" and plan.report.objective == 7 == plan.report.bound
-    assert any("repacking: skipped" in n for n in plan.report.notes)
+    assert any("local search: skipped" in n for n in plan.report.notes)
 
 
 def _partitions_into(g: nx.Graph, w: dict, floor: float, q: int) -> bool:
@@ -250,17 +249,15 @@ def test_band_search_stops_undecided_at_its_time():
     assert got is None
 
 
-def test_repacking_hands_the_last_region_to_the_fixed_count_search(england_dir):
-    # real Bracknell Forest (75 areas, 7,291 children, bound 12): region growing gives 11 regions. Repacking used to
-    # spend 36-41 s of moves there without a gain; now it stops at once, one below the bound, and the fixed-count
-    # search looks for the 12th. Whatever it finds, the plan is valid and never above the bound
+def test_the_fixed_count_search_looks_for_the_last_region(england_dir):
+    # real Bracknell Forest (75 areas, 7,291 children, bound 12): region growing gives 11 regions, and the
+    # fixed-count search looks for the 12th. Whatever it finds, the plan is valid and never above the bound
     geo = england.geography("Bracknell Forest", england_dir)
     scn = {"model": "capacity", "reach": {"min": 600}, "solver": {"time_limit": 8, "seed": 1}}
     plan = cp.solve(geo, scn)
     assert cp.check(plan, geo, scn) == []
     notes = plan.report.notes
     assert any(n.startswith("region growing: 11 regions") for n in notes), notes
-    repacked = next(n for n in notes if n.startswith("neighbourhood repacking"))
-    assert "11 -> 11 regions in 0 moves" in repacked and "the hand-over to the fixed-count search" in repacked
+    assert not any("repacking" in n for n in notes)
     assert any(n.startswith("fixed-count search for 12 regions") for n in notes)
     assert plan.report.bound == 12 and plan.report.objective in (11, 12)

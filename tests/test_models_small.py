@@ -415,6 +415,63 @@ def _split_grid(seed):
     return graph, u, g, floor, label
 
 
+@pytest.mark.parametrize("seed", range(30))
+def test_compiled_connectivity_test_agrees_with_networkx(seed):
+    from clusterplan.models import kernels, repack
+    # SYNTHETIC: a random grid with links dropped at random and random labels; for each region, the compiled test
+    # (a region without one member, with one outside area) against networkx on the set it describes
+    rng = np.random.default_rng(seed)
+    w, h = int(rng.integers(2, 7)), int(rng.integers(2, 6))
+    geo = syn.grid(w, h, 10, {"A": (0, 0)})
+    graph = geo.corridors
+    for e in list(graph.edges):
+        if rng.random() < 0.3:
+            graph.remove_edge(*e)
+    g = repack._Graph(graph, geo.areas["under5"])
+    n, parts = len(g.nodes), int(rng.integers(1, 4))
+    label = rng.integers(parts, size=n).astype(np.int64)
+    msize = np.bincount(label, minlength=parts).astype(np.int64)
+    mlist = np.zeros((parts, n), dtype=np.int64)
+    for r in range(parts):
+        mlist[r, :msize[r]] = np.flatnonzero(label == r)
+    ptr, idx = g.csr()
+    seen, stamp, stack = np.zeros(n, dtype=np.int64), np.zeros(1, dtype=np.int64), np.zeros(n, dtype=np.int64)
+    for r in range(parts):
+        inside = [int(v) for v in np.flatnonzero(label == r)]
+        outside = [int(v) for v in np.flatnonzero(label != r)]
+        for drop in [-1, *inside]:
+            for add in [-1, *outside[:3]]:
+                want = (set(inside) - {drop}) | ({add} if add >= 0 else set())
+                if not want:
+                    continue
+                got = kernels.connected(ptr, idx, label, r, mlist, msize, drop, add, seen, stamp, stack)
+                assert got == nx.is_connected(graph.subgraph([g.nodes[v] for v in want])), (r, drop, add)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_annealing_keeps_connected_regions_and_the_shortfall_it_claims(seed):
+    from clusterplan.models import fixcount
+    # SYNTHETIC: a split into a third as many regions as areas, some short of the floor; the compiled annealing
+    # returns a partition into the same number of connected regions, short of the floor by what it claims, never
+    # above the start, and the same labels for the same seed
+    graph, u, g, floor, label = _split_grid(seed)
+    pop = [int(round(p)) for p in g.pop]
+    parts = max(label) + 1
+
+    def shortfall(lab):
+        sums = [0] * parts
+        for i, r in enumerate(lab):
+            sums[r] += pop[i]
+        return sum(max(0, floor - s) for s in sums)
+
+    best, lab = fixcount.anneal(g, label, floor, moves=2_000 * len(label), seed=seed, seconds=60, swaps=0.5)
+    assert len(lab) == len(label) and set(lab) == set(range(parts))
+    for r in range(parts):
+        assert nx.is_connected(graph.subgraph([g.nodes[i] for i in range(len(lab)) if lab[i] == r]))
+    assert best == shortfall(lab) <= shortfall(label)
+    assert fixcount.anneal(g, label, floor, moves=2_000 * len(label), seed=seed, seconds=60, swaps=0.5) == (best, lab)
+
+
 @pytest.mark.parametrize("seed", range(12))
 def test_deficit_pushing_chains_keep_connected_regions_and_lower_the_shortfall(seed):
     from clusterplan.models import fixcount
@@ -509,13 +566,3 @@ def test_fixed_count_search_refuses_what_it_cannot_split():
         fixcount.split_largest(g, [0, 1, 2])
     with pytest.raises(ValueError, match="partition"):
         fixcount.one_more(geo.corridors, geo.areas["under5"], 100, [frozenset({"g0_0"})], seed=0, seconds=1)
-
-
-def test_two_repacking_runs_are_reported_as_one():
-    from clusterplan.models import capacity
-    from clusterplan.models.repack import Repacked
-    r = [frozenset({"a"})]
-    first = Repacked(r, 10, 40, 8.0, "time", 100, ((1.0, 11), (6.5, 12)))
-    both = capacity._carry_on(first, Repacked(r, 12, 30, 7.0, "stall", 100, ((2.0, 13),)))
-    assert (both.start, both.moves, both.seconds, both.stopped) == (10, 70, 15.0, "stall")
-    assert both.gains == ((1.0, 11), (6.5, 12), (10.0, 13))

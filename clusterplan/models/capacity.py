@@ -4,26 +4,26 @@
     subject to  every area in exactly one region; each region connected in the corridor graph; each region's
                 under-fives >= floor (children)
 
-Four searches run in turn, each starting from the plan of the one before:
+Three searches run in turn, each starting from the plan of the one before:
 
 1. **Region growing** (seeded): grow a region from a seed area, adding the neighbour that reaches the floor with
    least overshoot (else the most enclosed neighbour), until it reaches the floor; areas left over are joined to an
    adjacent region. Many seeds are tried (a tenth of the time limit, at most 10 s).
 2. A **local search** (:func:`improve`) re-grows groups of adjacent regions with enough children into one region more
    (as long again).
-3. **Neighbourhood repacking** (:mod:`.repack`) until it stalls, comes within one region of the bound (``HAND_OVER``)
-   or takes half the time left (all of it while three floors of children or more are in no region, see
-   ``REPACK_SHARE``): small
-   exact set-packing MIPs over candidate regions in a few adjacent regions, steered to gather the children left
-   over into one place until they make a region more.
-4. A **fixed-count search** (:mod:`.fixcount`) for the rest of the time, while below the bound: split a region so
-   there is one region more, then close the children short of the floor by annealing, pair recombination,
-   deficit-pushing chains of exact pair re-splits and small exact MIPs over windows of adjacent regions. Near the
-   bound this is what finds the last
-   regions: on Norfolk 2020 at the 600 floor it reaches the bound of 73, which proves 73 optimal.
+3. A **fixed-count search** (:mod:`.fixcount`) for the rest of the time, while below the bound, one region at a
+   time: split a region so there is one region more, then close the children short of the floor by annealing
+   (compiled, :mod:`.kernels`), pair recombination, deficit-pushing chains of exact pair re-splits and small exact
+   MIPs over windows of adjacent regions. On Norfolk 2020 at the 600 floor it takes the local search's 66 regions
+   to 72 in 2-3 s, and reaches the bound of 73, which proves 73 optimal.
 
-With regions of ``LARGE_REGIONS`` or more areas (areas / bound: floors of 10-20% of the children), 2 and 3 are
-skipped: their moves grow with the regions, and the fixed-count search finds such regions directly.
+With regions of ``LARGE_REGIONS`` or more areas (areas / bound: floors of 10-20% of the children), 2 is skipped: its
+moves grow with the regions, and the fixed-count search finds such regions directly.
+
+Neighbourhood repacking (:mod:`.repack`: small exact set-packing MIPs over candidate regions in a few adjacent
+regions) used to run between 2 and 3. Once annealing was compiled, the fixed-count search added regions faster than
+it (Norfolk: 66 to 72 in 2-3 s, where repacking took 25 s to reach 71 or 72; Kent at 25 s: 145 regions against
+142), so it no longer runs (benchmarks/README.md, "Compiled annealing").
 
 Between 2 and 3, while the plan is below children / floor, the **exact methods** (:mod:`.maxp_exact`) run: a cut-area
 bound; the *band check* of each corridor component below its bound (a quarter of the time left at most), which
@@ -51,7 +51,6 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import replace
 
 import networkx as nx
 import numpy as np
@@ -149,32 +148,12 @@ def _bound_source(simple: int, comb: int, banded: int, ub: int, floor: float) ->
 #: made 6 moves in 48 s and no gain where the fixed-count search finds the 7th region at once.
 LARGE_REGIONS = 15
 
-#: The share of the time left that neighbourhood repacking takes first. Then, while ``CARRY_ON`` floors of children
-#: or more lie in no region, repacking keeps the rest of the time: it gathers such children into new regions, as on
-#: Kent or Essex at 15 s. With fewer left over, the next region has to come from re-drawing the regions, and the
-#: fixed-count search (with pair recombination) gets the rest: it finds a region near the bound in seconds where
-#: repacking needs tens. Measured on England and Norfolk in benchmarks/README.md ("the time split").
-REPACK_SHARE = 0.5
-CARRY_ON = 3
-
-#: Repacking stops this many regions below the bound and hands the last one to the fixed-count search, which looks
-#: for exactly that many regions. A gain by repacking there is a packing at the bound, and its moves rarely find one:
-#: on Bracknell Forest (bound 12) it made 110 moves in 36-41 s from 11 regions with no gain, where the fixed-count
-#: search then found 12 in 6-7 s (benchmarks/README.md, "the hand-over").
-HAND_OVER = 1
-
 #: Annealing moves per area in the first round of the fixed-count search when it looks for the bound itself. The
 #: search's schedule doubles from a short first round (``fixcount.FIRST_MOVES``), which finds a region more quickly
 #: where children are to spare; at the bound they are not (Norfolk: 401 children over 73 regions), and short
 #: rounds left 55-121 children short where long ones left 27-54 (Lincolnshire's bound of 62: 4-55 short after
 #: 1,000-3,000 moves per area, 0-37 after 10,000). Measured in benchmarks/README.md ("chains").
 LAST_MOVES = 10_000
-
-
-def _carry_on(first: rp.Repacked, then: rp.Repacked) -> rp.Repacked:
-    """Two repacking runs, the second from the first's regions, reported as one."""
-    return replace(then, start=first.start, moves=first.moves + then.moves, seconds=first.seconds + then.seconds,
-                   gains=first.gains + tuple((round(first.seconds + t, 3), n) for t, n in then.gains))
 
 
 #: The share of the time left that the exact method's set-packing MIP may take (when its regions can be listed at
@@ -333,7 +312,7 @@ def solve(geo: Geography, scn: Scenario, ctx: Context) -> Plan:
     grew = len(set(grown.values()))
     t1 = time.perf_counter()
     added = 0
-    # regions of many areas: the local search and repacking slow down with them, the fixed-count search does not
+    # regions of many areas: the local search slows down with them, the fixed-count search does not
     large = len(geo.areas) >= LARGE_REGIONS * ub
     if grew < ub and not large:
         grown, added = improve(geo.corridors, under5, floor, grown, seed=scn.solver.seed, seconds=budget)
@@ -357,18 +336,8 @@ def solve(geo: Geography, scn: Scenario, ctx: Context) -> Plan:
         ub = min(ub, exact.bound)
         if exact.count > len(regions):
             regions = exact.regions
-    t2 = time.perf_counter()
-    hand_over = max(1, ub - HAND_OVER)   # repacking stops here; the fixed-count search looks for the rest
-    done = rp.repack(geo.corridors, under5, floor, regions, bound=hand_over, seed=scn.solver.seed,
-                     seconds=0.0 if large else max(0.0, limit - (t2 - t0) - 2.0) * REPACK_SHARE,
-                     solver=scn.solver.name)
-    excess, left = rp.slack(under5, done.regions, floor)
-    if done.stopped == "time" and left >= CARRY_ON * floor:
-        done = _carry_on(done, rp.repack(geo.corridors, under5, floor, done.regions, bound=hand_over,
-                                         seed=scn.solver.seed + 1, solver=scn.solver.name,
-                                         seconds=max(0.0, limit - (time.perf_counter() - t0) - 2.0)))
-        excess, left = rp.slack(under5, done.regions, floor)
-    whole = rp.partition(geo.corridors, under5, done.regions)
+    whole = rp.partition(geo.corridors, under5, regions)
+    joined = len(whole)
     more: list[tuple[float, fixcount.FixedCount]] = []   # (seconds into the solve at its end, outcome)
     while (len(whole) < ub and limit - (time.perf_counter() - t0) - 2.0 > 1.0
            and any(len(r) > 1 for r in whole)):   # a region of one area each is as many as there can be
@@ -383,23 +352,12 @@ def solve(geo: Geography, scn: Scenario, ctx: Context) -> Plan:
     minutes = measures.facility_minutes(geo, "area_centroids")
     assign = pd.Series({a: f"area:{r}" for a, r in central_roots(whole, under5, minutes).items()}).sort_index()
     n = assign.nunique()
-    last = (f"the last gain at {(t2 - t0) + done.gains[-1][0]:.1f} s" if done.gains   # from the start of the solve
-            else "no gain")
-    why = {"bound": ("it reached the bound" if len(done.regions) >= ub
-                     else f"reaching {hand_over} regions, the hand-over to the fixed-count search"),
-           "stall": f"no gain in its last {done.stall} moves",
-           "covered": "every area being in a region (nothing left over to gather)",
-           "time": "its share of the time limit (half of what was left, all of it while children enough for "
-                   f"{CARRY_ON} regions were in no region)"}[done.stopped]
-    repacked = (f"neighbourhood repacking: {done.start} -> {len(done.regions)} regions in {done.moves} moves "
-                f"({done.seconds:.1f} s, {last}; stopped by {why}); children above the floor "
-                f"{excess:.0f}, in no region before joining a neighbour {left:.0f}")
     local = f"local search (re-growing adjacent regions into one more) added {added} in {t_local - t1:.1f} s"
     if large and grew < ub:
-        local, repacked = (f"local search and neighbourhood repacking: skipped (regions of {len(geo.areas) / ub:.0f} "
-                           "or more areas: they slow down there, the fixed-count search does not)"), None
-    notes = [f"region growing: {grew} regions in {t1 - t0:.1f} s; {local}", *([repacked] if repacked else []),
-             *[_fixed_count_note(len(done.regions) + k + 1, m, floor, at) for k, (at, m) in enumerate(more)],
+        local = (f"local search: skipped (regions of {len(geo.areas) / ub:.0f} or more areas: it slows down there, "
+                 "the fixed-count search does not)")
+    notes = [f"region growing: {grew} regions in {t1 - t0:.1f} s; {local}",
+             *[_fixed_count_note(joined + k + 1, m, floor, at) for k, (at, m) in enumerate(more)],
              *[_band_note(b, floor, cap) for b in bands],
              *([_exact_note(exact, cap)] if exact is not None else []),
              f"valid upper bound {ub} ({_bound_source(simple, comb, banded, ub, floor)})"]
@@ -409,7 +367,8 @@ def solve(geo: Geography, scn: Scenario, ctx: Context) -> Plan:
     ver = (f"HiGHS via highspy {package_version('highspy')}, PuLP {package_version('pulp')}" if solver == "highs"
            else f"{solver} via PuLP {package_version('pulp')}")
     out = Outcome(status, float(n), float(ub), (ub - n) / n, seconds, solver,
-                  f"region growing, local search and neighbourhood MIPs (clusterplan); {ver}")
+                  f"region growing, local search and fixed-count search (clusterplan; annealing compiled by numba "
+                  f"{package_version('numba')}); {ver}")
     scope = ("connected regions of any shape; the bound is children / floor per corridor component, or lower where "
              "cut areas strand children or the set-packing MIP over every minimal region proves it")
     return Plan.from_assignment(geo, scn, assign, fac, minutes, status={j: "new" for j in sorted(assign.unique())},

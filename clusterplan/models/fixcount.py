@@ -68,6 +68,7 @@ import pandas as pd
 import pulp
 
 from ..solvers import solve_problem
+from . import kernels
 from .repack import _Graph
 
 #: Annealing moves per area in the first round (doubling each round up to ``max_moves_per_area``).
@@ -143,60 +144,36 @@ def anneal(g: _Graph, label: list[int], floor: int, *, moves: int, seed: int, se
     ``cold`` over ``moves`` moves, so the schedule does not depend on the machine; every accepted move keeps both
     regions connected. Stops at a shortfall of 0, after ``moves`` moves or after ``seconds`` (checked every 100,000
     moves). Returns the least shortfall met and its labels."""
-    pop = [int(round(p)) for p in g.pop]
-    parts = max(label) + 1
-    label = list(label)
-    members, sums = _regions(label, pop, parts)
-
-    def short(s: int) -> int:
-        return max(0, floor - s)
-
-    total = sum(short(s) for s in sums)
-    best, best_label = total, list(label)
+    pop = np.array([int(round(p)) for p in g.pop], dtype=np.int64)
+    n, parts = len(pop), max(label) + 1
+    lab = np.array(label, dtype=np.int64)
+    sums = np.bincount(lab, weights=pop, minlength=parts).round().astype(np.int64)
+    msize = np.bincount(lab, minlength=parts).astype(np.int64)
+    mlist = np.zeros((parts, n), dtype=np.int64)
+    mpos = np.zeros(n, dtype=np.int64)
+    fill = np.zeros(parts, dtype=np.int64)
+    for v in range(n):
+        r = lab[v]
+        mlist[r, fill[r]] = v
+        mpos[v] = fill[r]
+        fill[r] += 1
+    nb_ptr, nb_idx = g.csr()
+    arc_from = np.repeat(np.arange(n, dtype=np.int64), np.diff(nb_ptr))
+    total = int(np.maximum(0, floor - sums).sum())
+    best, best_label = total, lab.copy()
+    seen, stamp, stack, cand = (np.zeros(n, dtype=np.int64), np.zeros(1, dtype=np.int64),
+                                np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64))
     rng = np.random.default_rng(seed)
-    arcs = [(i, j) for i in range(len(pop)) for j in g.nb[i]]
     done, batch, t0 = 0, 100_000, time.perf_counter()
     while done < moves and total > 0 and time.perf_counter() - t0 < seconds:
         temp = hot * (cold / hot) ** (done / moves)
-        picks, accept, kind, which = (rng.integers(len(arcs), size=batch), rng.random(batch), rng.random(batch),
+        picks, accept, kind, which = (rng.integers(len(nb_idx), size=batch), rng.random(batch), rng.random(batch),
                                       rng.random(batch))
-        for t in range(batch):
-            i, j = arcs[picks[t]]
-            a, b = label[i], label[j]
-            if a == b or len(members[a]) == 1:
-                continue
-            if kind[t] < swaps:   # i goes to b, and some area k of b bordering a comes back
-                cand = sorted(k for k in members[b] if k != j and any(label[x] == a for x in g.nb[k]))
-                if not cand:
-                    continue
-                k = cand[int(which[t] * len(cand))]
-                shift = pop[i] - pop[k]
-            else:
-                k, shift = -1, pop[i]
-            delta = short(sums[a] - shift) + short(sums[b] + shift) - short(sums[a]) - short(sums[b])
-            if delta > 0 and accept[t] >= math.exp(-delta / temp):
-                continue
-            if k < 0:   # b gains a neighbour of j, so only a can fall apart (never when i is one of its leaves)
-                if sum(label[x] == a for x in g.nb[i]) > 1 and not g.connected(members[a], drop=i):
-                    continue
-            elif not (g.connected(members[a], drop=i, add=k) and g.connected(members[b], drop=k, add=i)):
-                continue
-            members[a].discard(i)
-            members[b].add(i)
-            label[i] = b
-            if k >= 0:
-                members[b].discard(k)
-                members[a].add(k)
-                label[k] = a
-            sums[a] -= shift
-            sums[b] += shift
-            total += delta
-            if total < best:
-                best, best_label = total, list(label)
-                if total == 0:
-                    break
+        total, best = kernels.anneal_batch(nb_ptr, nb_idx, arc_from, nb_idx, pop, lab, sums, mlist, msize, mpos,
+                                           floor, temp, swaps, picks, accept, kind, which, total, best, best_label,
+                                           seen, stamp, stack, cand)
         done += batch
-    return best, best_label
+    return int(best), [int(r) for r in best_label]
 
 
 def _region_hops(nbs: list[list[int]], short: list[int], parts: int) -> list[int]:

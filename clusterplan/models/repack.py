@@ -79,6 +79,14 @@ class _Graph:
                     stack.append(u)
         return len(seen) == len(members) - (drop >= 0) + (add >= 0)
 
+    def csr(self) -> tuple[np.ndarray, np.ndarray]:
+        """The neighbour lists as compressed rows (``ptr``, ``idx``: area v's neighbours are ``idx[ptr[v]:ptr[v +
+        1]]``, in increasing order), for the compiled kernels (:mod:`.kernels`)."""
+        ptr = np.zeros(len(self.nb) + 1, dtype=np.int64)
+        ptr[1:] = np.cumsum([len(x) for x in self.nb])
+        idx = np.array([u for x in self.nb for u in x], dtype=np.int64)
+        return ptr, idx
+
     def hops(self, source: int) -> np.ndarray:
         """Corridor links from ``source`` to every area (inf where unreachable)."""
         d = np.full(len(self.nodes), np.inf)
