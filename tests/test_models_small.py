@@ -349,21 +349,25 @@ def test_fixed_count_search_finds_one_region_more_on_a_grid():
     _partition_ok(graph, u, 300, out.regions)
     assert fixcount.one_more(graph, u, 300, start, seed=0, seconds=60).regions == out.regions
     # pair recombination alone (no annealing) closes the shortfall too, and so do the chains alone and the window
-    # MIPs alone
+    # MIPs alone (off unless asked for)
     rec = fixcount.one_more(graph, u, 300, start, seed=0, seconds=60, moves_per_area=0)
     assert rec.annealed == 200 and rec.recombined == 0 and rec.shortfall == 0 and rec.windows == 0
     _partition_ok(graph, u, 300, rec.regions)
     chained = fixcount.one_more(graph, u, 300, start, seed=0, seconds=60, moves_per_area=0, stall=0)
     assert chained.recombined == 200 and chained.chained == chained.shortfall == 0 and chained.windows == 0
     _partition_ok(graph, u, 300, chained.regions)
-    alone = fixcount.one_more(graph, u, 300, start, seed=0, seconds=60, moves_per_area=0, stall=0, chain_patience=0)
+    alone = fixcount.one_more(graph, u, 300, start, seed=0, seconds=60, moves_per_area=0, stall=0, chain_patience=0,
+                              patience=150)
     assert alone.annealed == alone.recombined == alone.chained == 200 and alone.shortfall == 0 and alone.windows >= 1
     _partition_ok(graph, u, 300, alone.regions)
 
 
+@pytest.mark.parametrize("compiled", [True, False])
 @pytest.mark.parametrize("seed", range(40))
-def test_pair_splits_lists_every_connected_cut_of_two_regions(seed):
+def test_pair_splits_lists_every_connected_cut_of_two_regions(seed, compiled, monkeypatch):
     from clusterplan.models import fixcount, repack
+    if not compiled:   # the Python enumeration that pairs of more than 62 areas use
+        monkeypatch.setattr(fixcount, "COMPILED_PAIR", 0)
     # SYNTHETIC: two adjacent blocks of a random grid with random children (some areas empty); every way to cut
     # their union into two connected non-empty parts, one holding lo..hi children, found by trying every subset
     rng = np.random.default_rng(seed)
@@ -396,6 +400,25 @@ def test_pair_splits_lists_every_connected_cut_of_two_regions(seed):
     got = fixcount.pair_splits(g, pop, a, b, lo, hi)
     assert sorted(got, key=lambda t: (t[0], sorted(t[1]))) == sorted(want, key=lambda t: (t[0], sorted(t[1])))
     assert [k for k, _ in got] == sorted(k for k, _ in got)
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_compiled_and_python_pair_splits_stop_at_the_same_sets(seed, monkeypatch):
+    from clusterplan.models import fixcount, repack
+    # SYNTHETIC: a random grid cut in two; with a cap on the sets visited both enumerations stop at the same point,
+    # so they keep the same cuts
+    rng = np.random.default_rng(seed)
+    w, h = int(rng.integers(3, 6)), int(rng.integers(2, 5))
+    geo = syn.grid(w, h, {f"g{x}_{y}": int(rng.integers(0, 90)) for x in range(w) for y in range(h)}, {"A": (0, 0)})
+    g = repack._Graph(geo.corridors, geo.areas["under5"])
+    pop = [int(round(p)) for p in g.pop]
+    a, b = frozenset(range(h)), frozenset(range(h, w * h))   # the first column (areas are sorted gx_y) and the rest
+    lo, hi = int(sum(pop) * 0.2), int(sum(pop) * 0.7)
+    for cap in (1, 5, 30, 200_000):
+        compiled = fixcount.pair_splits(g, pop, a, b, lo, hi, cap=cap)
+        monkeypatch.setattr(fixcount, "COMPILED_PAIR", 0)
+        assert fixcount.pair_splits(g, pop, a, b, lo, hi, cap=cap) == compiled, cap
+        monkeypatch.setattr(fixcount, "COMPILED_PAIR", 62)
 
 
 def _split_grid(seed):

@@ -56,16 +56,18 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from .. import measures
+from .. import measures, progress
 from ..errors import InfeasibleError, ScenarioError, SolverError
 from ..geography import Geography
 from ..plan import Plan
 from ..scenario import Scenario
 from ..solvers import Outcome, Status, package_version
-from . import fixcount, maxp_exact
+from . import fixcount, kernels, maxp_exact
 from . import repack as rp
 from .base import Context, report
 from .diagnose import components_below
+
+kernels.warm()   # compiled (or loaded from numba's cache) on import, before a solve's clock starts
 
 
 def _fixed_count_note(target: int, m: fixcount.FixedCount, floor: float, at: float) -> str:
@@ -338,6 +340,7 @@ def solve(geo: Geography, scn: Scenario, ctx: Context) -> Plan:
             regions = exact.regions
     whole = rp.partition(geo.corridors, under5, regions)
     joined = len(whole)
+    progress.best(f"best so far {joined} regions, bound {ub}")
     more: list[tuple[float, fixcount.FixedCount]] = []   # (seconds into the solve at its end, outcome)
     while (len(whole) < ub and limit - (time.perf_counter() - t0) - 2.0 > 1.0
            and any(len(r) > 1 for r in whole)):   # a region of one area each is as many as there can be
@@ -348,6 +351,7 @@ def solve(geo: Geography, scn: Scenario, ctx: Context) -> Plan:
         if m.shortfall > 0:
             break
         whole = m.regions
+        progress.best(f"best so far {len(whole)} regions, bound {ub}")
     fac = measures.facilities(geo, "area_centroids")
     minutes = measures.facility_minutes(geo, "area_centroids")
     assign = pd.Series({a: f"area:{r}" for a, r in central_roots(whole, under5, minutes).items()}).sort_index()

@@ -8,7 +8,8 @@ children of slack, about 5 a region). This search asks for ``p + 1`` regions dir
    connected regions cover every area, some of them below the floor;
 2. minimise the *shortfall*, the children missing below the floor summed over the regions, first by simulated
    annealing (:func:`anneal`: single areas moved across a corridor link and two-area swaps, every region kept
-   connected), which brings Norfolk's shortfall from about 500 to a few tens of children, and then
+   connected; compiled, :mod:`.kernels`), which brings Norfolk's shortfall from about 500 to a few tens of
+   children, and then
 3. by *pair recombination* (:func:`recombine`, after ReCom in GerryChain's redistricting chains): merge a region
    (half the time one short of the floor) with an adjacent one, draw a random spanning tree of the pair and cut the
    edge that leaves the least shortfall, preferring cuts that leave spare children in the region nearer the regions
@@ -22,7 +23,8 @@ children of slack, about 5 a region). This search asks for ``p + 1`` regions dir
    deficit, a short random walk of pair recombination moves to another plan of about the same shortfall and the
    chains try again. One chain re-draws many regions at once, each exactly, where recombination cuts random trees:
    on Norfolk at 73, from six states that annealing and recombination left 6-34 children short, the chains and
-   walks reached 0 in 5-61 s in five of them (`benchmarks/README.md`); then
+   walks reached 0 in 5-61 s in five of them (`benchmarks/README.md`); then, optionally (``patience`` > 0; off by
+   default, restarts do better since the steps above are compiled),
 5. by moves that are small exact MIPs over a *window*: a region short of the floor and adjacent regions (3 to
    ``max_window`` of them, added at random). Each window region keeps one *root* area, drawn from those its
    current members are shortest-path-shaped around, and the MIP re-assigns the window's areas (PuLP, the
@@ -45,8 +47,9 @@ children of slack, about 5 a region). This search asks for ``p + 1`` regions dir
    schedule doubles from round to round (2,500 moves per area, then 5,000, then 10,000 in every later round): a
    region more where children are to spare is found in the first, short round (Lincolnshire at 61 of a bound of
    62: 0.4-1.5 s in 7 of 8 runs with 1,000-3,000 moves per area, against 2.4-3.2 s with 10,000), and the last
-   region below the bound gets the long schedule. The window MIPs run in the rounds that use the longest schedule,
-   after the chains, until ``patience`` windows pass without lowering the shortfall.
+   region below the bound gets the long schedule. The window MIPs, when asked for, run in the rounds that use the
+   longest schedule, after the chains, until ``patience`` windows pass without lowering the shortfall. A round
+   takes seconds on Norfolk, so the restarts, not the MIPs, find the last region (:func:`one_more`).
 
 A shortfall of 0 is a plan of ``p + 1`` regions, each connected and at the floor. When the target is the bound,
 that plan is optimal: on Norfolk 2020 at the 600 floor it finds the 73 regions the bound allows.
@@ -135,15 +138,9 @@ def _regions(label: list[int], pop: list[int], parts: int) -> tuple[list[set[int
     return members, sums
 
 
-def anneal(g: _Graph, label: list[int], floor: int, *, moves: int, seed: int, seconds: float, hot: float = 10.0,
-           cold: float = 0.3, swaps: float = 0.3) -> tuple[int, list[int]]:
-    """Simulated annealing over partitions with a fixed number of connected regions, minimising the shortfall
-    below ``floor`` (children). A move takes an area across a corridor link to the adjacent region or, a ``swaps``
-    share of the time, also brings back an area of that region bordering the first (a swap changes both regions'
-    children by the difference of two areas). The temperature (children) falls geometrically from ``hot`` to
-    ``cold`` over ``moves`` moves, so the schedule does not depend on the machine; every accepted move keeps both
-    regions connected. Stops at a shortfall of 0, after ``moves`` moves or after ``seconds`` (checked every 100,000
-    moves). Returns the least shortfall met and its labels."""
+def _arrays(g: _Graph, label: list[int]) -> tuple[np.ndarray, ...]:
+    """The compiled kernels' view of a partition (:mod:`.kernels`): children per area, labels, children per region
+    and the member lists (``mlist``, ``msize``, ``mpos``)."""
     pop = np.array([int(round(p)) for p in g.pop], dtype=np.int64)
     n, parts = len(pop), max(label) + 1
     lab = np.array(label, dtype=np.int64)
@@ -157,6 +154,20 @@ def anneal(g: _Graph, label: list[int], floor: int, *, moves: int, seed: int, se
         mlist[r, fill[r]] = v
         mpos[v] = fill[r]
         fill[r] += 1
+    return pop, lab, sums, mlist, msize, mpos
+
+
+def anneal(g: _Graph, label: list[int], floor: int, *, moves: int, seed: int, seconds: float, hot: float = 10.0,
+           cold: float = 0.3, swaps: float = 0.3) -> tuple[int, list[int]]:
+    """Simulated annealing over partitions with a fixed number of connected regions, minimising the shortfall
+    below ``floor`` (children). A move takes an area across a corridor link to the adjacent region or, a ``swaps``
+    share of the time, also brings back an area of that region bordering the first (a swap changes both regions'
+    children by the difference of two areas). The temperature (children) falls geometrically from ``hot`` to
+    ``cold`` over ``moves`` moves, so the schedule does not depend on the machine; every accepted move keeps both
+    regions connected. Stops at a shortfall of 0, after ``moves`` moves or after ``seconds`` (checked every 100,000
+    moves). Returns the least shortfall met and its labels."""
+    pop, lab, sums, mlist, msize, mpos = _arrays(g, label)
+    n = len(pop)
     nb_ptr, nb_idx = g.csr()
     arc_from = np.repeat(np.arange(n, dtype=np.int64), np.diff(nb_ptr))
     total = int(np.maximum(0, floor - sums).sum())
@@ -176,43 +187,6 @@ def anneal(g: _Graph, label: list[int], floor: int, *, moves: int, seed: int, se
     return int(best), [int(r) for r in best_label]
 
 
-def _region_hops(nbs: list[list[int]], short: list[int], parts: int) -> list[int]:
-    """Links in the region adjacency graph from each region to the nearest region short of the floor."""
-    dist = [parts] * parts
-    for r in short:
-        dist[r] = 0
-    queue = list(short)
-    for r in queue:
-        for q in nbs[r]:
-            if dist[q] > dist[r] + 1:
-                dist[q] = dist[r] + 1
-                queue.append(q)
-    return dist
-
-
-def _random_spanning_tree(nodes: set[int], edges: list[tuple[int, int]],
-                          rng: np.random.Generator) -> dict[int, list[int]]:
-    """A random spanning tree (Kruskal on random edge weights) of the connected graph ``nodes``/``edges``, as
-    neighbour lists."""
-    parent = {v: v for v in nodes}
-
-    def find(v: int) -> int:
-        while parent[v] != v:
-            parent[v] = parent[parent[v]]
-            v = parent[v]
-        return v
-
-    tree: dict[int, list[int]] = {v: [] for v in nodes}
-    for k in np.argsort(rng.random(len(edges))):
-        v, u = edges[k]
-        rv, ru = find(v), find(u)
-        if rv != ru:
-            parent[rv] = ru
-            tree[v].append(u)
-            tree[u].append(v)
-    return tree
-
-
 def recombine(g: _Graph, label: list[int], floor: int, *, seed: int, seconds: float, stall: int = 60_000,
               focus: float = 0.5, drift: float = 0.05, end: bool = False) -> tuple[int, list[int]]:
     """Pair recombination (ReCom-style) over partitions with a fixed number of connected regions, minimising the
@@ -226,101 +200,41 @@ def recombine(g: _Graph, label: list[int], floor: int, *, seed: int, seconds: fl
     at random). Both parts are connected (each is a piece of a spanning tree). Stops at a shortfall of 0, after
     ``stall`` steps without a new least shortfall, or after ``seconds`` (checked every 1,000 steps). Returns the
     least shortfall met and its labels, or with ``end`` the shortfall and labels where it stopped (a random walk
-    over partitions of about the same shortfall, as :func:`chains` uses it)."""
-    pop = [int(round(p)) for p in g.pop]
-    parts = max(label) + 1
-    label = list(label)
-    members, sums = _regions(label, pop, parts)
-
-    def short(s: int) -> int:
-        return floor - s if s < floor else 0
-
-    def adjacent(r: int) -> list[int]:
-        return sorted({label[u] for v in members[r] for u in g.nb[v]} - {r})
-
-    total = sum(short(s) for s in sums)
-    best, best_label, last = total, list(label), 0
+    over partitions of about the same shortfall, as :func:`chains` uses it). The steps are compiled
+    (:func:`.kernels.recombine_steps`)."""
+    pop, lab, sums, mlist, msize, mpos = _arrays(g, label)
+    nb_ptr, nb_idx = g.csr()
+    total = int(np.maximum(0, floor - sums).sum())
+    state = np.array([0, 0, total, total], dtype=np.int64)   # step, step of the last new least, shortfall, least
+    best_label, dist = lab.copy(), np.zeros(len(sums), dtype=np.int64)
     rng = np.random.default_rng(seed)
     t0 = time.perf_counter()
-    dist = [0] * parts
-    step = 0
-    while total > 0 and step - last <= stall:
-        if step % 1000 == 0 and time.perf_counter() - t0 > seconds:
-            break
-        if step % 100 == 0:
-            dist = _region_hops([adjacent(r) for r in range(parts)], [r for r in range(parts) if sums[r] < floor],
-                                parts)
-        step += 1
-        lacking = [r for r in range(parts) if sums[r] < floor]
-        a = (lacking[int(rng.integers(len(lacking)))] if lacking and rng.random() < focus
-             else int(rng.integers(parts)))
-        near = adjacent(a)
-        if not near:
-            continue
-        b = near[int(rng.integers(len(near)))]
-        union = members[a] | members[b]
-        edges = sorted((v, u) for v in union for u in g.nb[v] if u > v and label[u] in (a, b))
-        tree = _random_spanning_tree(union, edges, rng)
-        root = min(union)
-        order, up = [root], {root: -1}
-        for v in order:
-            for u in tree[v]:
-                if u != up[v]:
-                    up[u] = v
-                    order.append(u)
-        below = {v: pop[v] for v in union}
-        for v in reversed(order[1:]):
-            below[up[v]] += below[v]
-        both = sums[a] + sums[b]
-
-        da, db = drift * dist[a], drift * dist[b]
-
-        def energy(sa: int, sb: int, da: float = da, db: float = db) -> float:
-            return short(sa) + short(sb) + max(0, sa - floor) * da + max(0, sb - floor) * db
-
-        now = energy(sums[a], sums[b])
-        cuts = [(energy(below[v], both - below[v]), v, 0) for v in order[1:]]
-        cuts += [(energy(both - below[v], below[v]), v, 1) for v in order[1:]]
-        least = min(c[0] for c in cuts)
-        if least > now + 1e-9:
-            continue
-        pool = [c for c in cuts if c[0] <= least + 1e-9]
-        _, v, way = pool[int(rng.integers(len(pool)))]
-        side, stack = set(), [v]
-        while stack:
-            x = stack.pop()
-            side.add(x)
-            stack += [u for u in tree[x] if u != up[x]]
-        new_a, new_b = (side, union - side) if way == 0 else (union - side, side)
-        before = short(sums[a]) + short(sums[b])
-        for x in new_a:
-            label[x] = a
-        for x in new_b:
-            label[x] = b
-        members[a], members[b] = new_a, new_b
-        sums[a] = below[v] if way == 0 else both - below[v]
-        sums[b] = both - sums[a]
-        total += short(sums[a]) + short(sums[b]) - before
-        if total < best:
-            best, best_label, last = total, list(label), step
-    return (total, label) if end else (best, best_label)
+    while state[2] > 0 and state[0] - state[1] <= stall and time.perf_counter() - t0 <= seconds:
+        kernels.recombine_steps(nb_ptr, nb_idx, pop, lab, sums, mlist, msize, mpos, floor, rng, stall, focus, drift,
+                                state, best_label, dist, (state[0] // 1000 + 1) * 1000)
+    out = (state[2], lab) if end else (state[3], best_label)
+    return int(out[0]), [int(r) for r in out[1]]
 
 
-def pair_splits(g: _Graph, pop: list[int], a: frozenset[int], b: frozenset[int], lo: int, hi: int, *,
-                cap: int = 200_000) -> list[tuple[int, frozenset[int]]]:
-    """The ways to cut the areas of two adjacent regions ``a`` and ``b`` into two connected parts, one of them
-    holding ``lo`` to ``hi`` children: (its children, its areas), fewest children first.
+#: The most areas two regions may hold for :func:`pair_splits` to use the compiled enumeration (bit sets in 64-bit
+#: integers); larger pairs (regions of dozens of areas) use the same enumeration in Python.
+COMPILED_PAIR = 62
 
-    Lists each connected set of the union's areas once (extension from its lowest-numbered area, neighbours of the
-    set first reached through the area added last, as in ESU subgraph enumeration), pruned where it passes ``hi``
-    children (every area holds >= 0), and keeps those whose complement in the union is connected and not empty.
-    Stops after ``cap`` sets visited, so a pair of very many small areas may not list them all (a search move, not a
-    proof)."""
+
+def _split_masks(g: _Graph, pop: list[int], a: frozenset[int], b: frozenset[int], lo: int, hi: int,
+                 cap: int) -> tuple[list[int], list[tuple[int, int]]]:
+    """:func:`pair_splits` as bit sets over the union's areas: (the union, sorted; [(children, bit set)], fewest
+    children first, ties by bit set)."""
     union = sorted(a | b)
     n = len(union)
     at = {v: k for k, v in enumerate(union)}
     nbr = [sum(1 << at[u] for u in g.nb[v] if u in at) for v in union]
     p = [pop[v] for v in union]
+    if n <= COMPILED_PAIR:
+        kids, masks = kernels.connected_cuts(np.array(nbr, dtype=np.int64), np.array(p, dtype=np.int64), lo, hi,
+                                             cap)
+        order = np.lexsort((masks, kids))
+        return union, list(zip(kids[order].tolist(), masks[order].tolist(), strict=True))
     full = (1 << n) - 1
     found: list[tuple[int, int]] = []
     visited = 0
@@ -354,7 +268,25 @@ def pair_splits(g: _Graph, pop: list[int], a: frozenset[int], b: frozenset[int],
         if p[v] <= hi:
             extend(1 << v, nbr[v] | (1 << v), nbr[v] & later, p[v], later)
     found.sort()
-    return [(kids, frozenset(union[k] for k in range(n) if part >> k & 1)) for kids, part in found]
+    return union, found
+
+
+def _areas(union: list[int], mask: int) -> frozenset[int]:
+    return frozenset(union[k] for k in range(len(union)) if mask >> k & 1)
+
+
+def pair_splits(g: _Graph, pop: list[int], a: frozenset[int], b: frozenset[int], lo: int, hi: int, *,
+                cap: int = 200_000) -> list[tuple[int, frozenset[int]]]:
+    """The ways to cut the areas of two adjacent regions ``a`` and ``b`` into two connected parts, one of them
+    holding ``lo`` to ``hi`` children: (its children, its areas), fewest children first.
+
+    Lists each connected set of the union's areas once (extension from its lowest-numbered area, neighbours of the
+    set first reached through the area added last, as in ESU subgraph enumeration), pruned where it passes ``hi``
+    children (every area holds >= 0), and keeps those whose complement in the union is connected and not empty.
+    Stops after ``cap`` sets visited, so a pair of very many small areas may not list them all (a search move, not a
+    proof). Compiled (:func:`.kernels.connected_cuts`) for pairs of up to ``COMPILED_PAIR`` areas."""
+    union, found = _split_masks(g, pop, a, b, lo, hi, cap)
+    return [(kids, _areas(union, part)) for kids, part in found]
 
 
 def push(g: _Graph, pop: list[int], members: list[frozenset[int]], short: int, floor: int, *, beam: int = 60,
@@ -393,10 +325,11 @@ def push(g: _Graph, pop: list[int], members: list[frozenset[int]], short: int, f
                         memo.clear()
                     both = sum(pop[v] for v in theirs) + sum(pop[v] for v in mine)
                     redraws: list[tuple[int, frozenset[int]]] = []   # (deficit left, cur's areas), one per deficit
-                    for kids, part in pair_splits(g, pop, theirs, mine, floor, floor + spare):
+                    union, found = _split_masks(g, pop, theirs, mine, floor, floor + spare, 200_000)
+                    for kids, part in found:
                         after = max(0, floor - (both - kids))
                         if after not in {d for d, _ in redraws}:
-                            redraws.append((after, part))
+                            redraws.append((after, _areas(union, part)))
                             if len(redraws) >= per:
                                 break
                     memo[key] = redraws
@@ -560,7 +493,7 @@ def _windows(g: _Graph, pop: list[int], label: list[int], floor: int, rng: np.ra
 
 def one_more(graph: nx.Graph, under5: pd.Series, floor: float, regions: list[frozenset[str]], *, seed: int,
              seconds: float, solver: str = "highs", moves_per_area: int = FIRST_MOVES, max_moves_per_area: int = 10_000,
-             stall: int = 60_000, chain_patience: int = 300, patience: int = 150, rounds: int = 12,
+             stall: int = 60_000, chain_patience: int = 300, patience: int = 0, rounds: int = 200,
              max_window: int = 10, max_nodes: int = 500) -> FixedCount:
     """Search for ``len(regions) + 1`` connected regions covering every area, each with >= ``floor`` children.
 
@@ -572,11 +505,14 @@ def one_more(graph: nx.Graph, under5: pd.Series, floor: float, regions: list[fro
     skips it). The annealing schedule doubles
     from round to round: ``moves_per_area`` moves per area in the first round, twice as many in the next, up to
     ``max_moves_per_area``. A short schedule settles the easy cases (a region more where children are to spare)
-    quickly; the hard ones (the last region below the bound) get the long schedules, a restart each time. Once
-    annealing runs its longest schedule, each round ends with window MIPs (module text) until ``patience`` windows
-    (at most ten per region) pass without lowering the shortfall (in every round when ``moves_per_area`` is 0, no
-    annealing). Returns the round with least shortfall: a partition into ``len(regions) + 1`` connected regions, a
-    plan only when ``shortfall`` is 0."""
+    quickly; the hard ones (the last region below the bound) get the long schedules, a restart each time. With
+    ``patience`` > 0, once annealing runs its longest schedule, each round ends with window MIPs (module text) until
+    ``patience`` windows (at most ten per region) pass without lowering the shortfall (in every round when
+    ``moves_per_area`` is 0, no annealing). They are off by default: since annealing and recombination are compiled
+    a round takes seconds, and restarting does better than the MIPs' tens of seconds (Norfolk's 73rd region from 12
+    states at 72: found in all 12 within 1.4-42 s without them, in 3 of 5 with them; benchmarks/README.md).
+    Returns the round with least shortfall: a partition into ``len(regions) + 1`` connected regions, a plan only
+    when ``shortfall`` is 0."""
     t0 = time.perf_counter()
     g = _Graph(graph, under5)
     pop = [int(round(p)) for p in g.pop]
