@@ -487,6 +487,28 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _stopped(exc: KeyboardInterrupt) -> int:
+    """Exit code 143 (SIGTERM) or 130 (Ctrl-C), having said that nothing half-written stayed."""
+    term = isinstance(exc, Terminated) or TERMINATION.is_set()
+    what = "terminated" if term else "interrupted"
+    print(f"{what}: nothing half-written was left behind (outputs are moved into place only when complete)",
+          file=sys.stderr)
+    return 143 if term else 130
+
+
+def _interrupt_behind(exc: BaseException) -> KeyboardInterrupt | None:
+    """The Ctrl-C or SIGTERM an error was raised while handling, if any: numba turns one that arrives while it
+    compiles or loads its cache into an ImportError."""
+    seen: set[int] = set()
+    cur: BaseException | None = exc
+    while cur is not None and id(cur) not in seen:
+        if isinstance(cur, KeyboardInterrupt):
+            return cur
+        seen.add(id(cur))
+        cur = cur.__cause__ or cur.__context__
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``clusterplan`` command."""
     parser = build_parser()
@@ -509,11 +531,7 @@ def main(argv: list[str] | None = None) -> int:
         _say("infeasible", exc)
         return 1
     except KeyboardInterrupt as exc:
-        term = isinstance(exc, Terminated) or TERMINATION.is_set()
-        what = "terminated" if term else "interrupted"
-        print(f"{what}: nothing half-written was left behind (outputs are moved into place only when complete)",
-              file=sys.stderr)
-        return 143 if term else 130
+        return _stopped(exc)
     except SolverError as exc:
         _say("solver", exc)
         return 2
@@ -531,6 +549,9 @@ def main(argv: list[str] | None = None) -> int:
         print("bad input: an input is nested too deeply to read", file=sys.stderr)
         return 2
     except Exception as exc:  # noqa: BLE001 - a bug: say so plainly; CLUSTERPLAN_DEBUG=1 shows the traceback
+        stop = _interrupt_behind(exc)
+        if stop is not None:   # Ctrl-C or SIGTERM that a library re-raised as its own error (numba, mid-import)
+            return _stopped(stop)
         if os.environ.get("CLUSTERPLAN_DEBUG"):
             raise
         print(f"internal error (a bug in clusterplan; please report it with the command you ran): "

@@ -452,3 +452,28 @@ def test_a_swallowed_sigterm_still_stops_the_next_solve_and_any_write(tmp_path):
     finally:
         errors.TERMINATION.clear()
     assert solvers.solve_problem(prob, time_limit=5).status == "optimal"
+
+
+@pytest.mark.parametrize("stop, code", [("term", 143), ("ctrl-c", 130), (None, 3)])
+def test_an_interrupt_that_a_library_re_raised_as_its_own_error_still_exits_130_or_143(stop, code, monkeypatch,
+                                                                                       tmp_path, capsys):
+    # numba turns a SIGTERM that arrives while it compiles its kernels (a fresh machine's first capacity run) into
+    # "ImportError: numba._devicearray failed to import"; that is the signal, not a bug
+    from clusterplan import cli, errors
+
+    def stopped_mid_import(args):
+        try:
+            if stop == "term":
+                raise errors.Terminated()
+            if stop == "ctrl-c":
+                raise KeyboardInterrupt()
+            raise ValueError("a real bug")
+        except (KeyboardInterrupt, ValueError) as exc:
+            raise ImportError("numba._devicearray failed to import") from exc
+
+    monkeypatch.setattr(cli, "_run", stopped_mid_import)
+    scn = tmp_path / "s.yaml"
+    scn.write_text("model: capacity\n")
+    assert cli.main(["--quiet", "run", str(scn), "--out", str(tmp_path / "o")]) == code
+    err = capsys.readouterr().err
+    assert ("internal error" in err) == (stop is None)
