@@ -13,9 +13,10 @@ Three searches run in turn, each starting from the plan of the one before:
    (as long again).
 3. A **fixed-count search** (:mod:`.fixcount`) for the rest of the time, while below the bound, one region at a
    time: split a region so there is one region more, then close the children short of the floor by annealing
-   (compiled, :mod:`.kernels`), pair recombination, deficit-pushing chains of exact pair re-splits and small exact
-   MIPs over windows of adjacent regions. On Norfolk 2020 at the 600 floor it takes the local search's 66 regions
-   to 72 in 2-3 s, and reaches the bound of 73, which proves 73 optimal.
+   (compiled, :mod:`.kernels`), pair recombination and deficit-pushing chains of exact pair re-splits, restarting
+   until none is short (small exact MIPs over windows of adjacent regions are there too, off by default). On Norfolk
+   2020 at the 600 floor it takes the local search's 66 regions to 72 in 2-3 s, and reaches the bound of 73, which
+   proves 73 optimal.
 
 With regions of ``LARGE_REGIONS`` or more areas (areas / bound: floors of 10-20% of the children), 2 is skipped: its
 moves grow with the regions, and the fixed-count search finds such regions directly.

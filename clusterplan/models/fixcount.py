@@ -180,7 +180,7 @@ def anneal(g: _Graph, label: list[int], floor: int, *, moves: int, seed: int, se
         temp = hot * (cold / hot) ** (done / moves)
         picks, accept, kind, which = (rng.integers(len(nb_idx), size=batch), rng.random(batch), rng.random(batch),
                                       rng.random(batch))
-        total, best = kernels.anneal_batch(nb_ptr, nb_idx, arc_from, nb_idx, pop, lab, sums, mlist, msize, mpos,
+        total, best = kernels.anneal_batch(nb_ptr, nb_idx, arc_from, pop, lab, sums, mlist, msize, mpos,
                                            floor, temp, swaps, picks, accept, kind, which, total, best, best_label,
                                            seen, stamp, stack, cand)
         done += batch

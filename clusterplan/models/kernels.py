@@ -70,20 +70,20 @@ def _move(label: np.ndarray, mlist: np.ndarray, msize: np.ndarray, mpos: np.ndar
 
 
 @njit(cache=True)
-def anneal_batch(nb_ptr: np.ndarray, nb_idx: np.ndarray, arc_from: np.ndarray, arc_to: np.ndarray,
-                 pop: np.ndarray, label: np.ndarray, sums: np.ndarray, mlist: np.ndarray, msize: np.ndarray,
-                 mpos: np.ndarray, floor: int, temp: float, swaps: float, picks: np.ndarray, accept: np.ndarray,
-                 kind: np.ndarray, which: np.ndarray, total: int, best: int, best_label: np.ndarray,
-                 seen: np.ndarray, stamp: np.ndarray, stack: np.ndarray, cand: np.ndarray) -> tuple[int, int]:
+def anneal_batch(nb_ptr: np.ndarray, nb_idx: np.ndarray, arc_from: np.ndarray, pop: np.ndarray, label: np.ndarray,
+                 sums: np.ndarray, mlist: np.ndarray, msize: np.ndarray, mpos: np.ndarray, floor: int, temp: float,
+                 swaps: float, picks: np.ndarray, accept: np.ndarray, kind: np.ndarray, which: np.ndarray,
+                 total: int, best: int, best_label: np.ndarray, seen: np.ndarray, stamp: np.ndarray,
+                 stack: np.ndarray, cand: np.ndarray) -> tuple[int, int]:
     """One batch of annealing moves at temperature ``temp`` (children), one per entry of ``picks`` (an arc, from
-    ``arc_from`` to ``arc_to``), as :func:`.fixcount.anneal` describes them: the area at the arc's tail joins the
+    ``arc_from`` to ``nb_idx``), as :func:`.fixcount.anneal` describes them: the area at the arc's tail joins the
     head's region, or (``kind < swaps``) also an area of that region bordering the first comes back (``which``
     picks it among them, in increasing order). Accepted when the shortfall does not rise, else with probability
     exp(-rise / temp) (``accept``), and only when both regions stay connected. Updates the regions in place and
     ``best_label`` at each new least shortfall; returns the shortfall and the least met (stops at 0)."""
     for t in range(picks.shape[0]):
         i = arc_from[picks[t]]
-        j = arc_to[picks[t]]
+        j = nb_idx[picks[t]]   # arc e runs from arc_from[e] to nb_idx[e]
         a = label[i]
         b = label[j]
         if a == b or msize[a] == 1:
@@ -400,7 +400,7 @@ def warm() -> None:
     mlist, msize, mpos = np.array([[0, 0], [1, 0]], dtype=np.int64), np.array([1, 1], np.int64), np.zeros(2, np.int64)
     one, scratch = np.zeros(1, dtype=np.int64), np.zeros(2, dtype=np.int64)
     f, i = np.zeros(1), np.zeros(1, dtype=np.int64)
-    anneal_batch(ptr, idx, idx, idx, pop, label.copy(), sums.copy(), mlist.copy(), msize.copy(), mpos.copy(), 10, 1.0,
+    anneal_batch(ptr, idx, idx, pop, label.copy(), sums.copy(), mlist.copy(), msize.copy(), mpos.copy(), 10, 1.0,
                  0.3, i, f, f, f, 5, 5, label.copy(), scratch.copy(), one.copy(), scratch.copy(), scratch.copy())
     connected_cuts(np.array([2, 1], dtype=np.int64), pop, 0, 10, 10)
     recombine_steps(ptr, idx, pop, label.copy(), sums.copy(), mlist.copy(), msize.copy(), mpos.copy(), 10,

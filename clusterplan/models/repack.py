@@ -65,6 +65,7 @@ class _Graph:
         self.index = {v: i for i, v in enumerate(self.nodes)}
         self.pop = np.array([float(under5[v]) for v in self.nodes])
         self.nb = [sorted(self.index[u] for u in graph.neighbors(v)) for v in self.nodes]
+        self._csr: tuple[np.ndarray, np.ndarray] | None = None
 
     def connected(self, members: set[int], drop: int = -1, add: int = -1) -> bool:
         """Whether ``members``, without ``drop`` and with ``add`` (-1: none), is connected: a move's test without
@@ -81,11 +82,13 @@ class _Graph:
 
     def csr(self) -> tuple[np.ndarray, np.ndarray]:
         """The neighbour lists as compressed rows (``ptr``, ``idx``: area v's neighbours are ``idx[ptr[v]:ptr[v +
-        1]]``, in increasing order), for the compiled kernels (:mod:`.kernels`)."""
-        ptr = np.zeros(len(self.nb) + 1, dtype=np.int64)
-        ptr[1:] = np.cumsum([len(x) for x in self.nb])
-        idx = np.array([u for x in self.nb for u in x], dtype=np.int64)
-        return ptr, idx
+        1]]``, in increasing order), for the compiled kernels (:mod:`.kernels`); built once per graph (the chains
+        ask for them at every walk)."""
+        if self._csr is None:
+            ptr = np.zeros(len(self.nb) + 1, dtype=np.int64)
+            ptr[1:] = np.cumsum([len(x) for x in self.nb])
+            self._csr = (ptr, np.array([u for x in self.nb for u in x], dtype=np.int64))
+        return self._csr
 
     def hops(self, source: int) -> np.ndarray:
         """Corridor links from ``source`` to every area (inf where unreachable)."""
