@@ -21,7 +21,7 @@ import networkx as nx
 
 import clusterplan as cp
 from clusterplan.models import capacity, fixcount
-from clusterplan.models.repack import _Graph
+from clusterplan.models.packing import _Graph
 
 
 def main() -> None:

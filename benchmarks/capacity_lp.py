@@ -25,7 +25,7 @@ import numpy as np
 
 import clusterplan as cp
 from clusterplan.models import capacity
-from clusterplan.models.repack import _Graph, trim
+from clusterplan.models.packing import _Graph, trim
 
 
 def grow(g: _Graph, seed: int, floor: float, price: np.ndarray, rng: np.random.Generator) -> frozenset[int] | None:

@@ -283,53 +283,15 @@ def _packing_ok(graph, under5, floor, regions):
         assert nx.is_connected(graph.subgraph(r)) and under5[list(r)].sum() >= floor, sorted(r)
 
 
-def test_repack_gathers_left_over_children_into_a_region_more():
-    from clusterplan.models import repack
-    # SYNTHETIC: a path of eight areas of 100 children, floor 300. One region in the middle (g3-g5) leaves 200
-    # children on each side, too few for a region either side: the two regions (bound 800 / 300 = 2) need the
-    # middle region moved to one end, which only a move seeing both sides and the middle finds
-    geo = syn.grid(8, 1, 100, {"A": (0, 0)})
-    u, graph = geo.areas["under5"], geo.corridors
-    start = [frozenset({"g3_0", "g4_0", "g5_0"})]
-    out = repack.repack(graph, u, 300, start, bound=2, seed=0, seconds=60)
-    assert len(out.regions) == 2 and out.stopped == "bound" and out.start == 1
-    _packing_ok(graph, u, 300, out.regions)
-    whole = repack.partition(graph, u, out.regions)
-    assert sorted(a for r in whole for a in r) == sorted(graph.nodes)
-    _packing_ok(graph, u, 300, whole)
-    # the same seed gives the same regions
-    assert repack.repack(graph, u, 300, start, bound=2, seed=0, seconds=60).regions == out.regions
-
-
-def test_repack_on_real_breckland_reaches_the_bound(norfolk):
-    from clusterplan.models import capacity, repack
-    # the real Breckland areas (78 LSOAs) at the statutory floor, from a quick growth: every region stays connected
-    # and >= 600, none is lost, and the search climbs to children / 600 (so the plan is proven optimal)
-    codes = norfolk.areas.index[norfolk.areas["district"] == "Breckland"]
-    graph, u = norfolk.corridors.subgraph(codes).copy(), norfolk.areas.loc[codes, "under5"]
-    grown = capacity.best_growth(graph, u, 600, tries=20, seed=1, seconds=30)
-    start = repack.packing(graph, u, 600, grown)
-    assert len(start) == len(set(grown.values()))
-    _packing_ok(graph, u, 600, start)
-    bound = capacity.upper_bound(graph, u, 600)
-    out = repack.repack(graph, u, 600, start, bound=bound, seed=1, seconds=120, stall=200)
-    _packing_ok(graph, u, 600, out.regions)
-    assert len(start) < len(out.regions) == bound and out.stopped == "bound"
-    excess, left = repack.slack(u, out.regions, 600)
-    assert excess + left == u.sum() - 600 * len(out.regions)
-
-
-def test_partition_names_cut_off_areas_and_repack_refuses_an_empty_start():
-    from clusterplan.models import repack
+def test_partition_names_cut_off_areas():
+    from clusterplan.models import packing
     geo = syn.grid(3, 1, 100, {"A": (0, 0)})
     graph = geo.corridors.copy()
     graph.add_node("island")
     u = geo.areas["under5"].copy()
     u["island"] = 50
     with pytest.raises(ValueError, match="island"):
-        repack.partition(graph, u, [frozenset({"g0_0", "g1_0"})])
-    with pytest.raises(ValueError, match="at least one region"):
-        repack.repack(geo.corridors, geo.areas["under5"], 300, [], bound=1, seed=0, seconds=1)
+        packing.partition(graph, u, [frozenset({"g0_0", "g1_0"})])
 
 
 def _partition_ok(graph, under5, floor, regions):
@@ -365,7 +327,7 @@ def test_fixed_count_search_finds_one_region_more_on_a_grid():
 @pytest.mark.parametrize("compiled", [True, False])
 @pytest.mark.parametrize("seed", range(40))
 def test_pair_splits_lists_every_connected_cut_of_two_regions(seed, compiled, monkeypatch):
-    from clusterplan.models import fixcount, repack
+    from clusterplan.models import fixcount, packing
     if not compiled:   # the Python enumeration that pairs of more than 62 areas use
         monkeypatch.setattr(fixcount, "COMPILED_PAIR", 0)
     # SYNTHETIC: two adjacent blocks of a random grid with random children (some areas empty); every way to cut
@@ -379,7 +341,7 @@ def test_pair_splits_lists_every_connected_cut_of_two_regions(seed, compiled, mo
             graph.remove_edge(*e)
             if not nx.is_connected(graph) or rng.random() < 0.5:
                 graph.add_edge(*e)
-    g = repack._Graph(graph, u)
+    g = packing._Graph(graph, u)
     pop = [int(round(p)) for p in g.pop]
     cut = int(rng.integers(1, w * h))
     a = frozenset(range(cut)) if nx.is_connected(graph.subgraph([g.nodes[i] for i in range(cut)])) else None
@@ -404,13 +366,13 @@ def test_pair_splits_lists_every_connected_cut_of_two_regions(seed, compiled, mo
 
 @pytest.mark.parametrize("seed", range(10))
 def test_compiled_and_python_pair_splits_stop_at_the_same_sets(seed, monkeypatch):
-    from clusterplan.models import fixcount, repack
+    from clusterplan.models import fixcount, packing
     # SYNTHETIC: a random grid cut in two; with a cap on the sets visited both enumerations stop at the same point,
     # so they keep the same cuts
     rng = np.random.default_rng(seed)
     w, h = int(rng.integers(3, 6)), int(rng.integers(2, 5))
     geo = syn.grid(w, h, {f"g{x}_{y}": int(rng.integers(0, 90)) for x in range(w) for y in range(h)}, {"A": (0, 0)})
-    g = repack._Graph(geo.corridors, geo.areas["under5"])
+    g = packing._Graph(geo.corridors, geo.areas["under5"])
     pop = [int(round(p)) for p in g.pop]
     a, b = frozenset(range(h)), frozenset(range(h, w * h))   # the first column (areas are sorted gx_y) and the rest
     lo, hi = int(sum(pop) * 0.2), int(sum(pop) * 0.7)
@@ -424,14 +386,14 @@ def test_compiled_and_python_pair_splits_stop_at_the_same_sets(seed, monkeypatch
 def _split_grid(seed):
     """SYNTHETIC: a grid of random size and random children per area, one region split until there are a third as
     many regions as areas (some short of the floor): (graph, children, _Graph, floor, labels)."""
-    from clusterplan.models import fixcount, repack
+    from clusterplan.models import fixcount, packing
     rng = np.random.default_rng(seed)
     w, h = int(rng.integers(4, 9)), int(rng.integers(3, 7))
     geo = syn.grid(w, h, {f"g{x}_{y}": int(rng.integers(20, 160)) for x in range(w) for y in range(h)},
                    {"A": (0, 0)})
     graph, u = geo.corridors, geo.areas["under5"]
     floor = int(u.sum() // (len(u) // 3))
-    g = repack._Graph(graph, u)
+    g = packing._Graph(graph, u)
     label = [0] * len(g.nodes)
     while max(label) + 1 < len(u) // 3:
         label = fixcount.split_largest(g, label)
@@ -440,7 +402,7 @@ def _split_grid(seed):
 
 @pytest.mark.parametrize("seed", range(30))
 def test_compiled_connectivity_test_agrees_with_networkx(seed):
-    from clusterplan.models import kernels, repack
+    from clusterplan.models import kernels, packing
     # SYNTHETIC: a random grid with links dropped at random and random labels; for each region, the compiled test
     # (a region without one member, with one outside area) against networkx on the set it describes
     rng = np.random.default_rng(seed)
@@ -450,7 +412,7 @@ def test_compiled_connectivity_test_agrees_with_networkx(seed):
     for e in list(graph.edges):
         if rng.random() < 0.3:
             graph.remove_edge(*e)
-    g = repack._Graph(graph, geo.areas["under5"])
+    g = packing._Graph(graph, geo.areas["under5"])
     n, parts = len(g.nodes), int(rng.integers(1, 4))
     label = rng.integers(parts, size=n).astype(np.int64)
     msize = np.bincount(label, minlength=parts).astype(np.int64)
@@ -560,16 +522,21 @@ def test_pair_recombination_keeps_a_partition_of_connected_regions_and_reports_i
 
 
 def test_fixed_count_search_on_real_breckland_regains_a_merged_region(norfolk):
-    from clusterplan.models import capacity, fixcount, repack
+    from clusterplan.models import capacity, fixcount, packing
     # the real Breckland areas at the statutory floor: take a plan at the bound, merge two adjacent regions, and the
     # search must find the bound again (every region connected and >= 600, every area in one)
     codes = norfolk.areas.index[norfolk.areas["district"] == "Breckland"]
     graph, u = norfolk.corridors.subgraph(codes).copy(), norfolk.areas.loc[codes, "under5"]
     grown = capacity.best_growth(graph, u, 600, tries=20, seed=1, seconds=30)
     bound = capacity.upper_bound(graph, u, 600)
-    packed = repack.repack(graph, u, 600, repack.packing(graph, u, 600, grown), bound=bound, seed=1, seconds=120,
-                           stall=200)
-    whole = repack.partition(graph, u, packed.regions)
+    start = packing.packing(graph, u, 600, grown)     # each grown region trimmed: none lost, each still valid
+    assert len(start) == len(set(grown.values()))
+    _packing_ok(graph, u, 600, start)
+    whole = packing.partition(graph, u, start)
+    while len(whole) < bound:                     # the capacity pipeline's way to the bound
+        more = fixcount.one_more(graph, u, 600, whole, seed=1, seconds=120)
+        assert more.shortfall == 0
+        whole = more.regions
     a = whole[0]
     b = next(r for r in whole[1:] if any(graph.has_edge(x, y) for x in a for y in r))
     merged = [a | b, *[r for r in whole if r not in (a, b)]]
@@ -580,9 +547,9 @@ def test_fixed_count_search_on_real_breckland_regains_a_merged_region(norfolk):
 
 
 def test_fixed_count_search_refuses_what_it_cannot_split():
-    from clusterplan.models import fixcount, repack
+    from clusterplan.models import fixcount, packing
     geo = syn.grid(3, 1, 100, {"A": (0, 0)})
-    g = repack._Graph(geo.corridors, geo.areas["under5"])
+    g = packing._Graph(geo.corridors, geo.areas["under5"])
     with pytest.raises(ValueError, match="single area"):
         fixcount.split_largest(g, [0, 1, 2])
     with pytest.raises(ValueError, match="partition"):

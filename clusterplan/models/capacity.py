@@ -21,10 +21,10 @@ Three searches run in turn, each starting from the plan of the one before:
 With regions of ``LARGE_REGIONS`` or more areas (areas / bound: floors of 10-20% of the children), 2 is skipped: its
 moves grow with the regions, and the fixed-count search finds such regions directly.
 
-Neighbourhood repacking (:mod:`.repack`: small exact set-packing MIPs over candidate regions in a few adjacent
-regions) used to run between 2 and 3. Once annealing was compiled, the fixed-count search added regions faster than
-it (Norfolk: 66 to 72 in 2-3 s, where repacking took 25 s to reach 71 or 72; Kent at 25 s: 145 regions against
-142), so it no longer runs (benchmarks/README.md, "Compiled annealing").
+Neighbourhood repacking (small exact set-packing MIPs over candidate regions in a few adjacent regions) used to run
+between 2 and 3. Once annealing was compiled, the fixed-count search added regions faster than it (Norfolk: 66 to 72
+in 2-3 s, where repacking took 25 s to reach 71 or 72; Kent at 25 s: 145 regions against 142), so it was removed
+(benchmarks/README.md, "Compiled annealing"); :mod:`.packing` keeps its packings and partitions.
 
 Between 2 and 3, while the plan is below children / floor, the **exact methods** (:mod:`.maxp_exact`) run: a cut-area
 bound; the *band check* of each corridor component below its bound (a quarter of the time left at most), which
@@ -64,7 +64,7 @@ from ..plan import Plan
 from ..scenario import Scenario
 from ..solvers import Outcome, Status, package_version
 from . import fixcount, kernels, maxp_exact
-from . import repack as rp
+from . import packing as rp
 from .base import Context, report
 from .diagnose import components_below
 
@@ -146,9 +146,10 @@ def _bound_source(simple: int, comb: int, banded: int, ub: int, floor: float) ->
     return f"the set-packing MIP over every minimal region; children / floor gives {simple}"
 
 
-#: Areas per region (areas / bound) from which neighbourhood repacking is skipped for the fixed-count search: with
-#: regions of dozens of areas its candidate regions and MIPs grow, and on Norfolk at a floor of 5,893 (bound 7) it
-#: made 6 moves in 48 s and no gain where the fixed-count search finds the 7th region at once.
+#: Areas per region (areas / bound) from which the local search (2) is skipped for the fixed-count search: its
+#: moves grow with the regions. Set when neighbourhood repacking (since removed) ran there too: on Norfolk at a floor
+#: of 5,893 (bound 7) repacking made 6 moves in 48 s and no gain where the fixed-count search finds the 7th region
+#: at once.
 LARGE_REGIONS = 15
 
 #: Annealing moves per area in the first round of the fixed-count search when it looks for the bound itself. The

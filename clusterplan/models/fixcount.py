@@ -1,8 +1,8 @@
 """One region more: a fixed-count search that closes the children short of the floor.
 
-The packing search (:mod:`.repack`) adds regions while it finds room for them; near the bound it stalls, because one
-region more needs ``floor`` children of slack gathered in one place and few are left (Norfolk at 73 regions has 401
-children of slack, about 5 a region). This search asks for ``p + 1`` regions directly:
+Region growing and the local search (:mod:`.capacity`) add regions while they find room for them; near the bound
+they stall, because one region more needs ``floor`` children of slack gathered in one place and few are left (Norfolk
+at 73 regions has 401 children of slack, about 5 a region). This search asks for ``p + 1`` regions directly:
 
 1. split the region with most children in two (the spanning-tree cut that balances them best), so ``p + 1``
    connected regions cover every area, some of them below the floor;
@@ -72,7 +72,7 @@ import pulp
 
 from ..solvers import solve_problem
 from . import kernels
-from .repack import _Graph
+from .packing import _Graph
 
 #: Annealing moves per area in the first round (doubling each round up to ``max_moves_per_area``).
 FIRST_MOVES = 2_500
@@ -497,7 +497,7 @@ def one_more(graph: nx.Graph, under5: pd.Series, floor: float, regions: list[fro
              max_window: int = 10, max_nodes: int = 500) -> FixedCount:
     """Search for ``len(regions) + 1`` connected regions covering every area, each with >= ``floor`` children.
 
-    ``regions``: a partition of the graph's areas into connected regions (e.g. :func:`.repack.partition`), each at
+    ``regions``: a partition of the graph's areas into connected regions (e.g. :func:`.packing.partition`), each at
     the floor. Splits the region with most children; then, in up to ``rounds`` rounds until the shortfall is 0 or
     ``seconds`` pass, anneals from the split (:func:`anneal`, a new seed each round) and recombines pairs of regions
     (:func:`recombine`, until ``stall`` steps find no lower shortfall; 0 skips it), then pushes deficits along
