@@ -181,8 +181,9 @@ def spoke_candidates(geo: Geography, sources: list[str] | tuple[str, ...]) -> pd
         elif src == "linked_sites":
             ls = geo.linked_sites
             if ls is None or not len(ls):
-                raise ScenarioError("spokes.candidates: linked_sites: this geography has no linked sites (the built-in "
-                                    "Norfolk register lists none); use centres, schools or a CSV")
+                raise ScenarioError("spokes.candidates: linked_sites: this geography has no linked sites (the DfE "
+                                    "register lists none for it, or its own files give none); use centres, schools or "
+                                    "a CSV")
             ls = ls[ls["located"]]
             parts.append(pd.DataFrame({"name": ls["name"], "source": "linked_sites", "home_area": ls["home_area"],
                                        "x": ls["x"], "y": ls["y"], "centre": ls["centre"].astype(str)},

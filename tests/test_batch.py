@@ -35,7 +35,7 @@ def test_one_row_per_authority_and_failures_reported(local_batch):
     assert (ok["gap"] == 0).all() and (ok["centres"] == ok["bound"]).all()
     bad = table.set_index("name").loc[["Isles of Scilly", "City of London"]]
     assert (bad["status"] == "infeasible").all()
-    assert "the only area, E01019077, hold only 71 children" in bad.loc["Isles of Scilly", "error"]
+    assert "the only area, E01019077, holds only 71 children" in bad.loc["Isles of Scilly", "error"]
     assert "474 children under five, below the floor of 600" in bad.loc["City of London", "error"]
     on_disk = pd.read_csv(out / "batch.csv")
     assert on_disk["authority"].tolist() == table["authority"].tolist()

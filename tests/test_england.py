@@ -104,7 +104,7 @@ def test_a_one_area_authority_is_explained_not_crashed(england_dir):
     assert len(scilly.areas) == 1
     scn = Scenario.from_dict({"model": "capacity", "geography": {"builtin": "england", "authority": "E06000053",
                                                                  "data": str(england_dir)}})
-    with pytest.raises(InfeasibleError, match=r"the only area, E01019077, hold only 71 children"):
+    with pytest.raises(InfeasibleError, match=r"the only area, E01019077, holds only 71 children"):
         cp.solve(scilly, scn)
 
 

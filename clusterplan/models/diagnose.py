@@ -95,9 +95,9 @@ def nesting(geo: Geography, spec: assignment.Spec, open_homes: set[str]) -> list
                            "it (`centres.nest_in`): give the group a centre, or set `centres.cross_boundary_cost` "
                            "to allow crossing at a price")
             elif spec.floor > 0 and kids < spec.floor:
-                out.append(f"{where} hold only {kids:,} children under five, below the floor of {spec.floor:g}, "
-                           "and catchments are nested in the group (`centres.nest_in`): lower `reach.min` or set "
-                           "`centres.cross_boundary_cost`")
+                out.append(f"{where} {_hold(len(codes))} only {kids:,} children under five, below the floor of "
+                           f"{spec.floor:g}, and catchments are nested in the group (`centres.nest_in`): lower "
+                           "`reach.min` or set `centres.cross_boundary_cost`")
     return out
 
 
@@ -107,9 +107,9 @@ def components_below(geo: Geography, floor: float) -> list[str]:
     for comp in sorted(nx.connected_components(geo.corridors), key=min):
         kids = int(geo.areas.loc[list(comp), "under5"].sum())
         if kids < floor:
-            out.append(f"{_areas_phrase(sorted(comp), len(geo.areas))} hold only {kids:,} children under five, "
-                       f"below the floor of {floor:,g}: no centre there can reach it; lower `reach.min` or link "
-                       "the areas to others")
+            out.append(f"{_areas_phrase(sorted(comp), len(geo.areas))} {_hold(len(comp))} only {kids:,} children "
+                       f"under five, below the floor of {floor:,g}: no centre there can reach it; lower `reach.min` "
+                       "or link the areas to others")
     return out
 
 
@@ -120,6 +120,11 @@ def _areas_phrase(codes: list[str], n_all: int) -> str:
     if len(codes) == n_all:
         return f"all {n_all} areas together (one corridor component)"
     return f"{_listed(codes)} (a corridor component)"
+
+
+def _hold(n: int) -> str:
+    """The verb after a phrase naming ``n`` areas: 'holds' for one, 'hold' for more."""
+    return "holds" if n == 1 else "hold"
 
 
 def _listed(codes: list[str]) -> str:
