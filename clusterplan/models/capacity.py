@@ -63,8 +63,7 @@ from ..geography import Geography
 from ..plan import Plan
 from ..scenario import Scenario
 from ..solvers import Outcome, Status, package_version
-from . import fixcount, kernels, maxp_exact
-from . import packing as rp
+from . import fixcount, kernels, maxp_exact, packing
 from .base import Context, report
 from .diagnose import components_below
 
@@ -216,7 +215,7 @@ def grow_regions(graph: nx.Graph, under5: pd.Series, floor: float, seed: int) ->
             reach[s] = total
         else:  # an enclave: put back, joined to a neighbouring region below
             unassigned |= set(members)
-    if rp.join_left_over(nbrs.__getitem__, pop.__getitem__, region_of, reach, unassigned):
+    if packing.join_left_over(nbrs.__getitem__, pop.__getitem__, region_of, reach, unassigned):
         return None
     return region_of
 
@@ -321,7 +320,7 @@ def solve(geo: Geography, scn: Scenario, ctx: Context) -> Plan:
     if grew < ub and not large:
         grown, added = improve(geo.corridors, under5, floor, grown, seed=scn.solver.seed, seconds=budget)
     t_local = time.perf_counter()
-    regions = rp.packing(geo.corridors, under5, floor, grown)
+    regions = packing.packing(geo.corridors, under5, floor, grown)
     exact, comb, banded, bands, comps = None, ub, ub, [], []
     if len(regions) < ub:   # below children / floor: a sharper bound, and a proof where the regions can be listed
         comps = maxp_exact.component_bounds(geo.corridors, under5.to_dict(), floor)
@@ -340,7 +339,7 @@ def solve(geo: Geography, scn: Scenario, ctx: Context) -> Plan:
         ub = min(ub, exact.bound)
         if exact.count > len(regions):
             regions = exact.regions
-    whole = rp.partition(geo.corridors, under5, regions)
+    whole = packing.partition(geo.corridors, under5, regions)
     joined = len(whole)
     progress.best(f"best so far {joined} regions, bound {ub}")
     more: list[tuple[float, fixcount.FixedCount]] = []   # (seconds into the solve at its end, outcome)

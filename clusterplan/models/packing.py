@@ -50,6 +50,7 @@ class _Graph:
             self._csr = (ptr, np.array([u for x in self.nb for u in x], dtype=np.int64))
         return self._csr
 
+
 def trim(g: _Graph, members: set[int], floor: float) -> frozenset[int]:
     """Drop members (largest first) while the region stays connected and at the floor: less excess, same region."""
     members = set(members)
