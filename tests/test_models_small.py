@@ -400,6 +400,26 @@ def _split_grid(seed):
     return graph, u, g, floor, label
 
 
+def test_a_region_edge_is_every_outside_neighbour_even_after_the_memory_starts_again(monkeypatch):
+    from clusterplan.models import packing
+    # SYNTHETIC: a 6 x 5 grid with links dropped; each random set's edge (the outside areas next to it) against
+    # networkx's node boundary, asked twice, with the memory cleared every 3 sets
+    monkeypatch.setattr(packing, "EDGES", 3)
+    rng = np.random.default_rng(4)
+    geo = syn.grid(6, 5, 10, {"A": (0, 0)})
+    graph = geo.corridors
+    for e in list(graph.edges):
+        if rng.random() < 0.3:
+            graph.remove_edge(*e)
+    g = packing._Graph(graph, geo.areas["under5"])
+    for _ in range(2):
+        for size in range(1, 12):
+            members = frozenset(int(v) for v in rng.choice(len(g.nodes), size=size, replace=False))
+            want = sorted(g.index[u] for u in nx.node_boundary(graph, [g.nodes[v] for v in members]))
+            assert list(g.edge(members)) == want == list(g.edge(members))
+            assert len(g._edge) <= 3
+
+
 @pytest.mark.parametrize("seed", range(30))
 def test_compiled_connectivity_test_agrees_with_networkx(seed):
     from clusterplan.models import kernels, packing

@@ -315,7 +315,7 @@ def push(g: _Graph, pop: list[int], members: list[frozenset[int]], short: int, f
                 break
             moved = {v: r for r, m in redrawn.items() for v in m}
             mine = redrawn.get(cur, members[cur])
-            near = sorted({moved.get(u, label[u]) for v in mine for u in g.nb[v]} - set(path))
+            near = sorted({moved.get(u, label[u]) for u in g.edge(mine)} - set(path))
             for x in near:
                 looked += 1
                 theirs = redrawn.get(x, members[x])
@@ -334,17 +334,23 @@ def push(g: _Graph, pop: list[int], members: list[frozenset[int]], short: int, f
                                 break
                     memo[key] = redraws
                 for after, part in memo[key]:
-                    step = {**redrawn, cur: part, x: (theirs | mine) - part}
                     if after == 0:
-                        return 0, step
+                        return 0, _step(redrawn, cur, part, x, theirs | mine)
                     if after < best[0]:
-                        best = (after, step)
-                    grown.append((after, x, step, (*path, x)))
+                        best = (after, _step(redrawn, cur, part, x, theirs | mine))
+                    # the re-drawn regions are built only for the chains the beam keeps (a few in thirty)
+                    grown.append((after, x, (redrawn, cur, part, theirs | mine), (*path, x)))
         grown.sort(key=lambda c: c[0])
-        chains = grown[:beam]
+        chains = [(after, x, _step(*parts, x, both), path) for after, x, (*parts, both), path in grown[:beam]]
         if not chains:
             break
     return best
+
+
+def _step(redrawn: dict[int, frozenset[int]], cur: int, part: frozenset[int], x: int,
+          both: frozenset[int]) -> dict[int, frozenset[int]]:
+    """The regions a chain has re-drawn after one step more: ``cur`` gets ``part``, ``x`` the rest of ``both``."""
+    return {**redrawn, cur: part, x: both - part}
 
 
 def chains(g: _Graph, label: list[int], floor: int, *, seed: int, seconds: float, walk: int = 500,

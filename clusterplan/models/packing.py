@@ -16,6 +16,9 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
+#: Region edges :meth:`_Graph.edge` remembers before it starts again (a few MB at most).
+EDGES = 50_000
+
 
 class _Graph:
     """The corridor graph as integer arrays (the search touches it a few million times)."""
@@ -26,6 +29,7 @@ class _Graph:
         self.pop = np.array([float(under5[v]) for v in self.nodes])
         self.nb = [sorted(self.index[u] for u in graph.neighbors(v)) for v in self.nodes]
         self._csr: tuple[np.ndarray, np.ndarray] | None = None
+        self._edge: dict[frozenset[int], tuple[int, ...]] = {}
 
     def connected(self, members: set[int], drop: int = -1, add: int = -1) -> bool:
         """Whether ``members``, without ``drop`` and with ``add`` (-1: none), is connected: a move's test without
@@ -39,6 +43,16 @@ class _Graph:
                     seen.add(u)
                     stack.append(u)
         return len(seen) == len(members) - (drop >= 0) + (add >= 0)
+
+    def edge(self, members: frozenset[int]) -> tuple[int, ...]:
+        """The areas outside ``members`` adjacent to one of them, in increasing order; remembered per set (the
+        chains ask for the same regions' edges many times), forgetting all after ``EDGES`` sets."""
+        got = self._edge.get(members)
+        if got is None:
+            if len(self._edge) >= EDGES:
+                self._edge.clear()
+            got = self._edge[members] = tuple(sorted({u for v in members for u in self.nb[v]} - members))
+        return got
 
     def csr(self) -> tuple[np.ndarray, np.ndarray]:
         """The neighbour lists as compressed rows (``ptr``, ``idx``: area v's neighbours are ``idx[ptr[v]:ptr[v +
