@@ -16,8 +16,9 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-#: Region edges :meth:`_Graph.edge` remembers before it starts again (a few MB at most).
-EDGES = 50_000
+#: Region edges :meth:`_Graph.edge` remembers before it starts again (about 13 MB for 10,000 regions of seven areas,
+#: if nothing else holds them).
+EDGES = 10_000
 
 
 class _Graph:
