@@ -333,24 +333,25 @@ def push(g: _Graph, pop: list[int], members: list[frozenset[int]], short: int, f
                             if len(redraws) >= per:
                                 break
                     memo[key] = redraws
+                pair = theirs | mine
                 for after, part in memo[key]:
                     if after == 0:
-                        return 0, _step(redrawn, cur, part, x, theirs | mine)
+                        return 0, _step(redrawn, cur, part, x, pair)
                     if after < best[0]:
-                        best = (after, _step(redrawn, cur, part, x, theirs | mine))
+                        best = (after, _step(redrawn, cur, part, x, pair))
                     # the re-drawn regions are built only for the chains the beam keeps (a few in thirty)
-                    grown.append((after, x, (redrawn, cur, part, theirs | mine), (*path, x)))
+                    grown.append((after, x, (redrawn, cur, part, x, pair), (*path, x)))
         grown.sort(key=lambda c: c[0])
-        chains = [(after, x, _step(*parts, x, both), path) for after, x, (*parts, both), path in grown[:beam]]
+        chains = [(after, x, _step(*args), path) for after, x, args, path in grown[:beam]]
         if not chains:
             break
     return best
 
 
 def _step(redrawn: dict[int, frozenset[int]], cur: int, part: frozenset[int], x: int,
-          both: frozenset[int]) -> dict[int, frozenset[int]]:
-    """The regions a chain has re-drawn after one step more: ``cur`` gets ``part``, ``x`` the rest of ``both``."""
-    return {**redrawn, cur: part, x: both - part}
+          pair: frozenset[int]) -> dict[int, frozenset[int]]:
+    """The regions a chain has re-drawn after one step more: ``cur`` gets ``part``, ``x`` the rest of ``pair``."""
+    return {**redrawn, cur: part, x: pair - part}
 
 
 def chains(g: _Graph, label: list[int], floor: int, *, seed: int, seconds: float, walk: int = 500,
