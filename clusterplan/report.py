@@ -639,8 +639,8 @@ def _assignment_sheet(plan, geo: Geography | None) -> pd.DataFrame:
     a = plan.assignment.copy()
     if geo is None:
         return a
-    names = plan.centres.set_index(plan.centres["centre"].astype(str))["name"].map(short_name).to_dict() \
-        if len(plan.centres) else {}
+    # as the report names them: a new centre with no name by its home area
+    names = {str(row["centre"]): _centre_name(row) for _, row in plan.centres.iterrows()}
     out = pd.DataFrame({"area": a["area"]})
     idx = a["area"].astype(str)
     out["area_name"] = geo.areas["name"].reindex(idx).to_numpy()

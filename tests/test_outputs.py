@@ -164,3 +164,18 @@ def test_area_centroid_sites_carry_their_areas_name_and_place():
     assert (s["x"].to_numpy() == g.areas.loc[codes, "x"].to_numpy()).all()
     assert (s["name"].to_numpy() == g.areas.loc[codes, "name"].to_numpy()).all()
     assert not g.site_minutes.isna().to_numpy().any()
+
+
+def test_the_workbook_names_new_centres_by_their_home_area_not_nan(tmp_path):
+    """A capacity plan's centres are new and nameless: the assignment sheet says which centre each area joins, as the
+    report does ("the centre in area ..."), never the text 'nan'."""
+    from clusterplan.report import write_xlsx
+    g = cp.datasets.norfolk().subset(["Breckland"])
+    plan = cp.solve(g, {"model": "capacity", "solver": {"time_limit": 5}}, quiet=True)
+    write_xlsx(plan, tmp_path / "r.xlsx", g)
+    ws = openpyxl.load_workbook(tmp_path / "r.xlsx")["assignment"]
+    head = [c.value for c in ws[1]]
+    planned = [r[head.index("Planned centre")] for r in ws.iter_rows(min_row=2, values_only=True)]
+    homes = dict(zip(plan.centres["centre"].astype(str), plan.centres["home_area"], strict=True))
+    assert len(planned) == len(g.areas)
+    assert set(planned) == {f"the centre in area {h}" for h in homes.values()}
