@@ -64,6 +64,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
+from operator import itemgetter
 
 import networkx as nx
 import numpy as np
@@ -303,7 +304,13 @@ def push(g: _Graph, pop: list[int], members: list[frozenset[int]], short: int, f
     least deficit reached and the regions it re-drew (region -> areas; empty when none is below the start's
     deficit). ``memo`` keeps each pair's re-draws across calls (for the same ``floor``, ``spare`` and ``per``)."""
     memo = {} if memo is None else memo
-    label = {v: r for r, m in enumerate(members) for v in m}
+    label = [0] * len(g.nodes)
+    for r, m in enumerate(members):
+        for v in m:
+            label[v] = r
+    # A chain re-draws only regions on its path, among their own areas, so an area outside the path's regions is
+    # still in its region of the start: the regions next to ``mine`` off the path are read from the start's labels.
+    beside: dict[frozenset[int], set[int]] = {}
     start = floor - sum(pop[v] for v in members[short])
     best: tuple[int, dict[int, frozenset[int]]] = (start, {})
     chains: list[tuple[int, int, dict[int, frozenset[int]], tuple[int, ...]]] = [(start, short, {}, (short,))]
@@ -313,18 +320,21 @@ def push(g: _Graph, pop: list[int], members: list[frozenset[int]], short: int, f
         for _deficit, cur, redrawn, path in chains:
             if looked >= effort or time.perf_counter() > until:
                 break
-            moved = {v: r for r, m in redrawn.items() for v in m}
             mine = redrawn.get(cur, members[cur])
-            near = sorted({moved.get(u, label[u]) for u in g.edge(mine)} - set(path))
+            regions = beside.get(mine)
+            if regions is None:
+                regions = beside[mine] = {label[u] for u in g.edge(mine)}
+            near = sorted(regions.difference(path))
             for x in near:
                 looked += 1
                 theirs = redrawn.get(x, members[x])
                 key = (theirs, mine)
-                if key not in memo:
+                redraws = memo.get(key)
+                if redraws is None:
                     if len(memo) >= MEMO_PAIRS:   # pairs of regions a walk has since re-drawn are not met again
                         memo.clear()
                     both = sum(pop[v] for v in theirs) + sum(pop[v] for v in mine)
-                    redraws: list[tuple[int, frozenset[int]]] = []   # (deficit left, cur's areas), one per deficit
+                    redraws = []   # (deficit left, cur's areas), one per deficit
                     union, found = _split_masks(g, pop, theirs, mine, floor, floor + spare, 200_000)
                     for kids, part in found:
                         after = max(0, floor - (both - kids))
@@ -333,16 +343,17 @@ def push(g: _Graph, pop: list[int], members: list[frozenset[int]], short: int, f
                             if len(redraws) >= per:
                                 break
                     memo[key] = redraws
-                pair = theirs | mine
-                for after, part in memo[key]:
+                for after, part in redraws:
                     if after == 0:
-                        return 0, _step(redrawn, cur, part, x, pair)
+                        return 0, _step(redrawn, cur, part, x, theirs | mine)
                     if after < best[0]:
-                        best = (after, _step(redrawn, cur, part, x, pair))
-                    # the re-drawn regions are built only for the chains the beam keeps (a few in thirty)
-                    grown.append((after, x, (redrawn, cur, part, x, pair), (*path, x)))
-        grown.sort(key=lambda c: c[0])
-        chains = [(after, x, _step(*args), path) for after, x, args, path in grown[:beam]]
+                        best = (after, _step(redrawn, cur, part, x, theirs | mine))
+                    # the re-drawn regions (and the pair's union, and the path) are built only for the chains the
+                    # beam keeps (a few in thirty)
+                    grown.append((after, x, redrawn, cur, part, theirs, mine, path))
+        grown.sort(key=itemgetter(0))
+        chains = [(after, x, _step(redrawn, cur, part, x, theirs | mine), (*path, x))
+                  for after, x, redrawn, cur, part, theirs, mine, path in grown[:beam]]
         if not chains:
             break
     return best
