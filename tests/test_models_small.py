@@ -507,6 +507,9 @@ def test_deficit_pushing_chains_keep_connected_regions_and_lower_the_shortfall(s
                 assert m and r in range(parts)
                 for v in m:
                     lab[v] = r
+            # areas move only among the regions a chain re-draws (push reads the regions beside a chain's region
+            # from the start's labels on that ground)
+            assert frozenset().union(*redrawn.values()) == frozenset().union(*(members[r] for r in redrawn))
             assert connected(lab) and set(lab) == set(range(parts))
             # the chain ends in the one re-drawn region still short, by the deficit claimed (none at 0)
             assert [floor - s for r, s in enumerate(sums(lab)) if r in redrawn and s < floor] == (
