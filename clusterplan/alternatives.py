@@ -78,6 +78,19 @@ def _join(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
+#: Relative differences in cost below this are the solver's rounding, not a cost (HiGHS proves an optimum to an
+#: absolute gap of 1e-6 weighted child-minutes, and its values carry feasibility tolerances of about 1e-9).
+SAME_COST = 1e-9
+
+
+def excess_over(objective: float, base: float) -> float:
+    """The cost of ``objective`` above ``base`` as a fraction of it (0.01 = 1% more weighted child-minutes); 0.0 where
+    they differ by rounding alone (:data:`SAME_COST`), so that a tie reads 0%, not -0.000%. A plan truly cheaper than
+    a base that was not proven optimal keeps its negative excess."""
+    excess = (objective - base) / abs(base) if base else 0.0
+    return 0.0 if abs(excess) < SAME_COST else excess
+
+
 def alternatives(geo: Geography, scenario: Scenario | dict[str, Any], *, k: int = 5, min_centres: int = 1,
                  min_areas: int = 0, within: float = 0.05) -> list[Alternative]:
     """The optimum and up to ``k`` near-optimal alternatives (amalgamate or sites scenarios).
@@ -113,7 +126,7 @@ def alternatives(geo: Geography, scenario: Scenario | dict[str, Any], *, k: int 
             out[0] = _noted(out[0], f"alternatives: no further plan differs by {min_centres} centre(s) / "
                                     f"{min_areas} area(s) from the {len(out)} found")
             break
-        excess = (plan.report.objective - base) / abs(base) if base else 0.0
+        excess = excess_over(plan.report.objective, base)
         if excess > within:
             out[0] = _noted(out[0], f"alternatives: the next plan costs {excess:.2%} more than the optimum, beyond "
                                     f"{within:.0%}")

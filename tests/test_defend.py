@@ -96,6 +96,16 @@ def test_alternatives_differ_in_at_least_m_centres_and_stop_at_the_stated_percen
         assert cheaper == [], f"missed {cheaper}"
 
 
+def test_a_tie_costs_zero_percent_and_a_real_difference_keeps_its_sign():
+    # a tie read back from the solver differs from the optimum by rounding (667,222.6 against 667,222.60000001):
+    # 0.0, so the tables say 0%, not -0.000%; a real difference, either way, is kept
+    assert alt.excess_over(667_222.6 + 1e-8, 667_222.6) == 0.0
+    assert alt.excess_over(667_222.6 - 1e-8, 667_222.6) == 0.0
+    assert alt.excess_over(101.0, 100.0) == pytest.approx(0.01)
+    assert alt.excess_over(99.0, 100.0) == pytest.approx(-0.01)   # a base that was not proven optimal
+    assert alt.excess_over(5.0, 0.0) == 0.0
+
+
 def test_differences_in_words_name_the_swap():
     geo = path_geo()
     plans = {j: cp.solve(geo, {**SCN, "centres": {"keep": [j]}}) for j in ("A", "B")}

@@ -36,9 +36,11 @@ class Solved:
         return f"{cont}; each area among its {self.k} nearest {noun} or the warm start's choice"
 
 
-def run(geo: Geography, spec: assignment.Spec, scn: Scenario, ctx: Context, *, what: str) -> Solved:
+def run(geo: Geography, spec: assignment.Spec, scn: Scenario, ctx: Context, *, what: str,
+        highs: dict | None = None) -> Solved:
     """Solve a catchment model, widening the candidate lists while the restricted model is infeasible, then (if
-    still infeasible) re-solving with exact flow contiguity before declaring the scenario infeasible."""
+    still infeasible) re-solving with exact flow contiguity before declaring the scenario infeasible. ``highs``:
+    HiGHS options for these solves (e.g. :data:`clusterplan.solvers.CATCHMENT_HIGHS`)."""
     diagnose.presolve(geo, spec, what=what)
     notes: list[str] = []
     k = spec.k
@@ -50,7 +52,7 @@ def run(geo: Geography, spec: assignment.Spec, scn: Scenario, ctx: Context, *, w
         built = assignment.build(geo.areas, geo.corridors, cur, name=what.replace(" ", "_"), extra=start)
         if start is not None:
             assignment.set_start(built, start)
-        out = solve_with(built.prob, s, ctx.deadline, warm=built.warm)
+        out = solve_with(built.prob, s, ctx.deadline, warm=built.warm, highs=highs)
         if out.status.is_ok:
             return Solved(assignment.extract(built), out, k, cur.contiguity, notes)
         if out.status == "infeasible" and k < n_fac:
