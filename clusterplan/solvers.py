@@ -246,10 +246,10 @@ def _silence_banner_once() -> None:
 #: HiGHS options for the amalgamation model and the what-ifs re-solving it (:mod:`.models.amalgamate`): presolve
 #: off and no restarts. Speed only: HiGHS proves the same optimum with or without them. Measured on the amalgamation
 #: of Norfolk's 53 centres and of every 5th English authority's own centres (``python
-#: benchmarks/amalgamate_options.py --england-every 5``): 18.8 s in all against 35.8 s with the defaults over 32
-#: authorities, the same optimum in each, none slower beyond noise. Not used for the status quo (the same 0.7 s on
+#: benchmarks/amalgamate_options.py --england-every 5``): 18.8 s in all against 35.8 s with the defaults over these
+#: 32 instances, the same optimum in each, none slower beyond noise. Not used for the status quo (the same 0.7 s on
 #: Norfolk either way) or sites (465 candidate schools: 11.6-12.4 s against 10.1-11.6 s); benchmarks/README.md.
-CATCHMENT_HIGHS: dict = {"presolve": "off", "mip_allow_restart": False}
+AMALGAMATION_HIGHS: dict[str, object] = {"presolve": "off", "mip_allow_restart": False}
 
 
 def solve_with(prob: pulp.LpProblem, solver, deadline: Deadline, *, warm: bool = False,
@@ -279,7 +279,7 @@ def solve_problem(prob: pulp.LpProblem, *, name: str = "highs", time_limit: floa
                   max_nodes: int | None = None, highs: dict | None = None) -> Outcome:
     """Solve ``prob`` and report what the solver proved. ``max_nodes`` caps branch-and-bound nodes (HiGHS, CBC): a
     limit that, unlike time, gives the same answer on any machine. ``highs``: HiGHS options (name -> value) for this
-    model, e.g. :data:`CATCHMENT_HIGHS`; other solvers ignore them. Raises :class:`SolverError` for unknown/missing
+    model, e.g. :data:`AMALGAMATION_HIGHS`; other solvers ignore them. Raises :class:`SolverError` for unknown/missing
     solvers."""
     key = name.lower()
     pulp_name = ALIASES.get(key, name)

@@ -5,10 +5,11 @@ Each amalgamated centre is merged into the kept centre taking most of its childr
 same model with every located centre locked open and no reach floor).
 
 HiGHS solves it, and every what-if re-solve of it (:class:`WhatIf`), with presolve off and no restarts
-(:data:`clusterplan.solvers.CATCHMENT_HIGHS`): on this model HiGHS's presolve removes little and its restarts
-repeat the root work, and without them the same optimum is proven in about 60% of the time (Norfolk 5.7-5.9 s
-against 8.9-9.4 s; 32 English authorities 18.8 s against 35.8 s in all; benchmarks/README.md). Options change
-speed only: the optimum and its proof are HiGHS's either way.
+(:data:`clusterplan.solvers.AMALGAMATION_HIGHS`): so set, HiGHS proves the same optimum in about 60% of the time
+(Norfolk 5.7-5.9 s against 8.9-9.4 s; Norfolk and 31 English authorities 18.8 s against 35.8 s in all; every
+English authority 113 s against 165 s; benchmarks/README.md). Options change speed only: the optimum and its proof
+are HiGHS's either way. Where two designations share a building, which of two equal-cost plans comes back can
+change with them (the report calls it a tie).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from ..errors import ScenarioError
 from ..geography import Geography
 from ..plan import Plan, input_hash
 from ..scenario import Scenario, district_names, locked_centres
-from ..solvers import CATCHMENT_HIGHS, Deadline, HighsModel, Outcome
+from ..solvers import AMALGAMATION_HIGHS, Deadline, HighsModel, Outcome
 from . import assignment, catchment, status_quo
 from .assignment import Spec
 from .base import Context, report
@@ -70,7 +71,7 @@ def nesting(geo: Geography, cs) -> dict:
 def solve(geo: Geography, scn: Scenario, ctx: Context) -> Plan:
     """Which centres stay, their catchments, and what each amalgamated centre merges into."""
     res = catchment.run(geo, replace(spec(geo, scn), **ctx.restrict), scn, ctx, what="amalgamation",
-                        highs=CATCHMENT_HIGHS)
+                        highs=AMALGAMATION_HIGHS)
     rep = report(res.outcome, scn, res.scope("centres"), ctx, res.k, res.notes)
     rep = catchment.certify(geo, scn, rep, spec(geo, scn), ctx)
     return _plan(geo, scn, res.assign, rep, res.notes)
@@ -106,7 +107,7 @@ class WhatIf:
         start = assignment.heuristic(geo.areas, geo.corridors, self.spec)
         self.built = assignment.build(geo.areas, geo.corridors, self.spec, name="what_if", extra=start)
         self.model = HighsModel(self.built.prob, gap=scn.solver.gap, threads=scn.solver.threads, seed=scn.solver.seed,
-                                highs=CATCHMENT_HIGHS)
+                                highs=AMALGAMATION_HIGHS)
         self._rows: dict[tuple, int] = {}
 
     def _row(self, key: tuple, terms: dict) -> int:

@@ -40,7 +40,7 @@ def run(geo: Geography, spec: assignment.Spec, scn: Scenario, ctx: Context, *, w
         highs: dict | None = None) -> Solved:
     """Solve a catchment model, widening the candidate lists while the restricted model is infeasible, then (if
     still infeasible) re-solving with exact flow contiguity before declaring the scenario infeasible. ``highs``:
-    HiGHS options for these solves (e.g. :data:`clusterplan.solvers.CATCHMENT_HIGHS`)."""
+    HiGHS options for these solves (e.g. :data:`clusterplan.solvers.AMALGAMATION_HIGHS`)."""
     diagnose.presolve(geo, spec, what=what)
     notes: list[str] = []
     k = spec.k
