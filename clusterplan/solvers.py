@@ -316,7 +316,7 @@ def solve_problem(prob: pulp.LpProblem, *, name: str = "highs", time_limit: floa
     stop_if_terminated()  # a SIGTERM the solver's own signal handling swallowed still stops the run here
     seconds = time.perf_counter() - t0
     if pulp_name == "HiGHS":
-        return _highs_outcome(prob, seconds, gap)
+        return _highs_outcome(prob, seconds, gap, highs)
     sol = prob.sol_status
     obj = pulp.value(prob.objective) if sol in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible) else None
     if sol == pulp.LpSolutionOptimal and prob.status == pulp.LpStatusOptimal:
@@ -348,7 +348,7 @@ class HighsModel:
         msg = bool(os.environ.get("CLUSTERPLAN_SOLVER_LOG"))
         if not msg:
             _silence_highs_banner()
-        self.prob, self.gap = prob, gap
+        self.prob, self.gap, self.highs = prob, gap, highs
         self.solver = _HiGHS(msg=msg, gapRel=gap, threads=threads, random_seed=seed, mip_abs_gap=1e-6, **(highs or {}))
         self.solver.createAndConfigureSolver(prob)
         self.solver.buildSolverModel(prob)
@@ -382,7 +382,7 @@ class HighsModel:
         try:
             run_highs(h)
             self.prob.assignStatus(*self.solver.findSolutionValues(self.prob))
-            out = _highs_outcome(self.prob, time.perf_counter() - t0, self.gap)   # before any change resets it
+            out = _highs_outcome(self.prob, time.perf_counter() - t0, self.gap, self.highs)   # before any change
         finally:
             for v in bounds:
                 h.changeColBounds(v.index, -inf if v.lowBound is None else v.lowBound,
@@ -392,12 +392,14 @@ class HighsModel:
         return out
 
 
-def _highs_outcome(prob: pulp.LpProblem, seconds: float, gap_limit: float) -> Outcome:
+def _highs_outcome(prob: pulp.LpProblem, seconds: float, gap_limit: float, highs: dict | None = None) -> Outcome:
     import highspy
     h = prob.solverModel
     ms = h.getModelStatus()
     info = h.getInfo()
     ver = f"HiGHS {h.version()} (highspy {package_version('highspy')}, PuLP {package_version('pulp')})"
+    if highs:   # options that can change which of equal-cost plans comes back: recorded with the plan
+        ver += "; options " + ", ".join(f"{k} {v}" for k, v in sorted(highs.items()))
     has_sol = info.primal_solution_status == 2  # kSolutionStatusFeasible
     sense = -1.0 if prob.sense == pulp.LpMaximize else 1.0
     obj = pulp.value(prob.objective) if has_sol else None

@@ -40,6 +40,22 @@ class TestSolverContract:
             cp.solve(geo, self.scn(name, model="amalgamate", reach={"min": 300}, centres={"keep": ["H", "L"]}))
 
 
+def test_an_amalgamation_plan_and_its_what_ifs_record_the_highs_options_they_ran_with():
+    # the amalgamation solves with presolve off and no restarts (solvers.AMALGAMATION_HIGHS): options that can change
+    # which of two equal-cost plans comes back, so the plan records them; a status-quo plan (HiGHS's defaults) does not
+    from clusterplan.models import amalgamate
+    geo = syn.ring(6, 100, {"A": 0, "B": 3})
+    scn = {"deprivation": {"weight": 0}, "model": "amalgamate", "reach": {"min": 400}}
+    plan = cp.solve(geo, scn)
+    for k, v in solvers.AMALGAMATION_HIGHS.items():
+        assert f"{k} {v}" in plan.report.solver_version
+    what_if = amalgamate.WhatIf(geo, cp.Scenario.from_dict(scn), plan)
+    out, _ = what_if.lock(plan.kept[0], 60)
+    assert out.status == "optimal" and "presolve off" in out.solver_version
+    today = cp.solve(geo, {"deprivation": {"weight": 0}, "model": "status_quo"})
+    assert today.report.solver_version.startswith("HiGHS") and "options" not in today.report.solver_version
+
+
 def test_time_limited_highs_run_is_feasible_not_optimal(norfolk):
     plan = cp.solve(norfolk, {"model": "sites", "centres": {"max_count": 54}, "solver": {"time_limit": 1}})
     r = plan.report
