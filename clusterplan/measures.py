@@ -67,8 +67,11 @@ def facilities(geo: Geography, which: str = "centres") -> pd.DataFrame:
         return c.assign(district=geo.areas.loc[c["home_area"], "district"].to_numpy())[["name", "home_area",
                                                                                          "district"]]
     if which == "area_centroids":
+        # values, not the code-indexed Series (aligned on the ``area:<code>`` ids they would all be missing); a new
+        # centre has no name of its own (an area's name is not a centre's): reports name it by its home area
         a = geo.areas
-        return pd.DataFrame({"name": a["name"], "home_area": a.index, "district": a["district"]},
+        return pd.DataFrame({"name": [None] * len(a), "home_area": a.index.to_numpy(),
+                             "district": a["district"].to_numpy()},
                             index=pd.Index([f"area:{c}" for c in a.index], name="id"))
     s = geo.sites
     return s.assign(district=geo.areas.loc[s["home_area"], "district"].to_numpy())[["name", "home_area", "district"]]

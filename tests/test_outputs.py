@@ -186,3 +186,6 @@ def test_the_workbook_names_new_centres_by_their_home_area_not_nan(tmp_path):
     homes = dict(zip(plan.centres["centre"].astype(str), plan.centres["home_area"], strict=True))
     assert len(planned) == len(g.areas)
     assert set(planned) == {f"the centre in area {h}" for h in homes.values()}
+    # and each new centre's district is its home area's (it was empty: the area table aligned on the wrong ids)
+    assert (plan.centres["district"].to_numpy() == g.areas.loc[plan.centres["home_area"], "district"].to_numpy()).all()
+    assert set(plan.centres["district"]) == {"Breckland"}
