@@ -210,6 +210,9 @@ def figure(centres: pd.DataFrame | None, deprived: pd.DataFrame | None, chosen: 
         ok = ok.assign(**{x: ok[x].astype(float).round(1)}) if x != "centres" else ok
         front = ok[~off].sort_values(x)
         ax.plot(front[x], front[COST], "o-", color="#1f77b4", label="front (each point a checked plan)")
+        if len(front) == 1:   # one point, often under the scenario's own star: say so, not an empty-looking panel
+            ax.text(0.5, 0.12, "one point: no plan trades one axis for the other here, nothing to trade",
+                    transform=ax.transAxes, ha="center", fontsize=8, color="#444444")
         if off.any():
             ax.plot(ok.loc[off, x], ok.loc[off, COST], "o", mfc="none", color="#7f7f7f",
                     label="dominated (another plan as good on both axes)")

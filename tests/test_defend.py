@@ -285,6 +285,22 @@ def test_pareto_dominance_counts_costs_within_the_proven_gap_as_ties():
     assert wide["dominated"].tolist() == [False, False, False, True]
 
 
+def test_a_front_of_one_point_says_there_is_nothing_to_trade():
+    # a deprived-share front whose optimum already reaches every deprived child any plan can (Breckland and South
+    # Norfolk in notebook 07) is one point, drawn under the plan's star: the panel says so; a front of two does not
+    import matplotlib.pyplot as plt
+    share = pareto.share_column(15)
+    rows = pd.DataFrame({"centres": [12, 13], pareto.COST: [229_419.2, 229_500.0], share: [88.1, 90.0],
+                         "status": ["optimal", "optimal"], "dominated": [False, False]})
+    for n, says in ((1, True), (2, False)):
+        front = rows.head(n).copy()
+        front.attrs["share"] = share
+        fig = pareto.figure(None, front)
+        texts = [t.get_text() for t in fig.axes[0].texts]
+        assert any("nothing to trade" in t for t in texts) is says
+        plt.close(fig)
+
+
 def test_ensemble_plans_are_valid_and_reproducible():
     geo = syn.grid(4, 4, {f"g{x}_{y}": 40 + 10 * ((x * 3 + y * 5) % 7) for x in range(4) for y in range(4)},
                    {"A": (0, 0), "B": (3, 0), "C": (0, 3), "D": (3, 3)})
