@@ -32,7 +32,7 @@ from typing import Any
 import pandas as pd
 
 from . import progress, registry
-from .alternatives import changed_areas
+from .alternatives import changed_areas, excess_over
 from .check import check
 from .errors import InfeasibleError, ScenarioError
 from .executor import side_by_side, thread_map
@@ -88,7 +88,7 @@ def reasons(geo: Geography, scenario: Scenario | dict[str, Any], plan: Plan | No
             rows.append(row)
             continue
         cost = alt.report.objective - base
-        pct = cost / abs(base) if base else 0.0
+        pct = excess_over(alt.report.objective, base)   # 0 where the two differ by the solver's rounding alone
         moved = changed_areas(alt, plan)
         kids = int(geo.areas.loc[moved[moved].index, "under5"].sum())
         row |= {"lock_cost": round(cost, 1), "lock_cost_pct": round(100 * pct, 3), "children_moved_if_kept": kids,
