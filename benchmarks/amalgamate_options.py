@@ -53,8 +53,7 @@ def main() -> None:
     t2 = time.perf_counter()
     print(f"model: {len(built.prob.variables()):,} variables, {len(built.prob.constraints):,} constraints; "
           f"heuristic start {t1 - t0:.2f} s, PuLP build {t2 - t1:.2f} s")
-    values = {v.name: (1.0 if start.get(i) == j else 0.0) for (i, j), v in built.x.items()}
-    values |= {v.name: (1.0 if j in set(start.values()) else 0.0) for j, v in built.y.items()}
+    values = _start_values(built, start)
     with tempfile.TemporaryDirectory() as tmp:
         mps = Path(tmp) / "amalgamate.mps"
         built.prob.writeMPS(str(mps))
@@ -66,6 +65,13 @@ def main() -> None:
 
 #: The two settings the England sweep compares (each with the heuristic's start, as clusterplan solves).
 SWEEP = [("default", {}), ("presolve off, no restarts", {"presolve": "off", "mip_allow_restart": False})]
+
+
+def _start_values(built: assignment.Built, start: dict[str, str]) -> dict[str, float]:
+    """Column name -> value of the heuristic's start (area -> centre), as clusterplan sets it
+    (:func:`clusterplan.models.assignment.set_start`)."""
+    assignment.set_start(built, start)
+    return {v.name: float(v.varValue) for v in built.prob.variables() if v.varValue is not None}
 
 
 def _run(mps: Path, options: dict, values: dict | None, time_limit: float) -> tuple[float, str, float, float, int]:
@@ -109,9 +115,7 @@ def england_sweep(every: int, data: str, time_limit: float = 120.0) -> None:
         except Exception as exc:   # an authority below the floor in all, or with no centre: named, not solved
             print(f"| {code} | - | - | " + " | ".join("-" for _ in SWEEP) + f" | not built: {exc} | - |")
             continue
-        start = start or {}   # the heuristic found no start: both settings solve without one
-        values = {v.name: (1.0 if start.get(i) == j else 0.0) for (i, j), v in built.x.items()}
-        values |= {v.name: (1.0 if j in set(start.values()) else 0.0) for j, v in built.y.items()}
+        values = _start_values(built, start or {})   # no heuristic start: every variable starts at 0
         with tempfile.TemporaryDirectory() as tmp:
             mps = Path(tmp) / "m.mps"
             built.prob.writeMPS(str(mps))
