@@ -50,8 +50,11 @@ def main() -> None:
                 f"{k} {v}" for k, v in table["decision"].value_counts().items())
         else:
             cf, _ = pareto.centres_front(geo, SCN, counts=[30, 33, 36, 39, 41])
+            mid = time.perf_counter()
             df, _ = pareto.deprived_front(geo, SCN, steps=3)
-            what = f"{len(cf)} + {len(df)} front points"
+            what = (f"{len(cf)} + {len(df)} front points (centres front {mid - t0:.1f} s: "
+                    + ", ".join(f"{int(r['count'])} {r['status']}" for _, r in cf.iterrows())
+                    + f"; deprived front {time.perf_counter() - mid:.1f} s)")
         print(f"{tool}: {time.perf_counter() - t0:.1f} s; {what}", flush=True)
 
 

@@ -13,8 +13,9 @@ solves' proven gaps count as equal; it can also arise when a solve stops at its 
 kept with ``status`` infeasible so the front shows where it ends. The points solve side by side on threads (as many
 as ``solver.threads``, default the machine's cores). With HiGHS the deprived front's points are re-solves of the
 unconstrained optimum's model, built once per thread, with the epsilon constraint as a row added to it
-(:class:`clusterplan.models.amalgamate.WhatIf`); each count of the centres front is solved in full (the count changes
-the warm start, and with it the pairs the model is built over).
+(:class:`clusterplan.models.amalgamate.WhatIf`); so are the centres front's counts, re-solves of the scenario's
+model built once per thread with the count as a row (the scenario's own count rules freed). A re-solve that finds no
+plan falls back to a full solve, which widens the candidates or explains why no plan has that count.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from .metrics import Facts, deprived_within, metric_id
 from .models import amalgamate
 from .plan import Plan
 from .scenario import Scenario
-from .solve import resolved, resolver, solve
+from .solve import finished, resolved, resolver, solve
 
 COST = "deprivation-weighted child-minutes"
 SHARE = "deprived under-fives within 15 min (%)"
@@ -67,14 +68,8 @@ def centres_front(geo: Geography, scenario: Scenario | dict[str, Any], counts: l
     """Travel against the number of centres kept: one plan per count in ``counts``."""
     scn = Scenario.from_dict(scenario)
     counts = sorted(set(counts))
-
-    def point(k: int) -> Plan | str:
-        s = scn.model_copy(update={"centres": scn.centres.model_copy(update={"count": k, "min_count": None,
-                                                                             "max_count": None})})
-        return _solve_or_why(geo, s)
-
     rows, plans = [], []
-    for k, got in zip(counts, _side_by_side(point, counts, scn, "centres front"), strict=True):
+    for k, got in zip(counts, _counts(geo, scn, counts), strict=True):
         if isinstance(got, str):
             rows.append({"count": k, "centres": k, "status": "infeasible", "why": got})
             continue
@@ -152,6 +147,28 @@ def _shares(geo: Geography, scn: Scenario, base: Plan, minutes: float, shares: l
                 and have < 100 * s - 1e-6:
             raise CheckError([f"the deprived front's plan for {s:.2%} within {minutes:g} min has {have:.2f}%"])
     return got
+
+
+def _counts(geo: Geography, scn: Scenario, counts: list[int]) -> list[Plan | str]:
+    """The plan (or why none) for each count of the centres front, under ``scn`` with ``centres.count`` set to it
+    (its own count rules dropped): with HiGHS, re-solves of the scenario's model built once per thread, the count a
+    row (a full solve where that finds no plan); else a full solve each. Each plan is checked."""
+    def of(k: int) -> Scenario:
+        return scn.model_copy(update={"centres": scn.centres.model_copy(update={"count": k, "min_count": None,
+                                                                                "max_count": None})})
+
+    first = resolver(geo, scn) if counts else None
+    if first is None:
+        return _side_by_side(lambda k: _solve_or_why(geo, of(k)), counts, scn, "centres front")
+    workers = side_by_side(scn.solver.threads, len(counts))
+    models = [first] + [resolver(geo, scn) for _ in range(workers - 1)]
+    with progress.step(f"centres front: {len(counts)} re-solves, {workers} at a time"):
+        answers = thread_map(lambda m, k: m.resolve(scn.solver.time_limit,
+                                                    restrict={"count": k, "min_count": None, "max_count": None}),
+                             counts, models)
+    return [_solve_or_why(geo, of(k)) if a is None else finished(
+        first.plan_of(of(k), *a, f"centres front: a re-solve of the scenario's built model with {k} centres kept"),
+        geo, of(k), {}) for k, a in zip(counts, answers, strict=True)]
 
 
 def _side_by_side(fn, points: list, scn: Scenario, what: str) -> list:

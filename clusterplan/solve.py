@@ -78,10 +78,11 @@ def finish(plan: Plan, geo: Geography, scn: Scenario, ctx: Context) -> Plan:
     return _finish(plan.but(input_hashes=geo.fingerprint(), geography=geo, scenario=scn), geo, scn)
 
 
-def resolver(geo: Geography, scn: Scenario, plan: Plan) -> Any | None:
-    """The model of ``plan`` built once for re-solves under added restrictions (its model's ``what_if_open``, e.g.
-    :class:`clusterplan.models.amalgamate.WhatIf`), or None where its model has none or cannot reuse it, or where
-    ``solver.certify`` asks for the relaxation bound that only a full solve computes."""
+def resolver(geo: Geography, scn: Scenario, plan: Plan | None = None) -> Any | None:
+    """The model of ``plan`` (with no plan: the model a first solve of ``scn`` builds) built once for re-solves under
+    added restrictions (its model's ``what_if_open``, e.g. :class:`clusterplan.models.amalgamate.WhatIf`), or None
+    where its model has none or cannot reuse it, or where ``solver.certify`` asks for the relaxation bound that only
+    a full solve computes."""
     make = getattr(registry.load(scn.model), "what_if_open", None)
     return None if make is None or scn.solver.certify else make(geo, scn, plan)
 

@@ -335,8 +335,8 @@ def solve_problem(prob: pulp.LpProblem, *, name: str = "highs", time_limit: floa
 
 class HighsModel:
     """A PuLP problem built into HiGHS once and re-solved after changing variable bounds (what-if re-solves: lock a
-    centre open, close another) or bounding rows added to it (no-good cuts, an epsilon constraint)
-    without rebuilding it in PuLP or passing it to HiGHS again. Each :meth:`solve`
+    centre open, close another), bounding rows added to it (no-good cuts, an epsilon constraint) or re-bounding its
+    own rows (a count of centres) without rebuilding it in PuLP or passing it to HiGHS again. Each :meth:`solve`
     restores the bounds it changed, so the model is the original again between what-ifs; values are read back into
     the PuLP variables as after ``prob.solve``. HiGHS only: other solvers rebuild (callers fall back).
 
@@ -352,6 +352,21 @@ class HighsModel:
         self.solver = _HiGHS(msg=msg, gapRel=gap, threads=threads, random_seed=seed, mip_abs_gap=1e-6, **(highs or {}))
         self.solver.createAndConfigureSolver(prob)
         self.solver.buildSolverModel(prob)
+        self._own = list(prob.constraints.values())   # row r < len(self._own) is the problem's own constraint
+
+    def row(self, name: str) -> int | None:
+        """The index of the problem's own constraint ``name`` (a PuLP constraint name), or None."""
+        c = self.prob.constraints.get(name)
+        return None if c is None else c.index
+
+    def _row_bounds(self, r: int) -> tuple[float, float]:
+        """Row ``r``'s bounds as built: the problem's own constraint's, or free for an added row."""
+        import highspy
+        inf = highspy.kHighsInf
+        if r >= len(self._own):
+            return -inf, inf
+        lo, hi = self._own[r].getLb(), self._own[r].getUb()
+        return -inf if lo is None else lo, inf if hi is None else hi
 
     def add_row(self, terms: dict[pulp.LpVariable, float]) -> int:
         """Add the row ``sum terms[v] v`` to the built model (not to the PuLP problem), free (no bounds) except in
@@ -366,9 +381,9 @@ class HighsModel:
 
     def solve(self, bounds: dict[pulp.LpVariable, tuple[float, float]], time_limit: float,
               rows: dict[int, tuple[float, float]] | None = None) -> Outcome:
-        """Solve with ``bounds`` (variable -> (lower, upper)) in place of the model's own and ``rows`` (an
-        :meth:`add_row` index -> (lower, upper)) bounding added rows, within ``time_limit`` seconds; afterwards the
-        model's bounds are restored and the added rows are free again."""
+        """Solve with ``bounds`` (variable -> (lower, upper)) in place of the model's own and ``rows`` (a row index,
+        of an :meth:`add_row` or of :meth:`row` -> (lower, upper)) in place of the rows' bounds, within
+        ``time_limit`` seconds; afterwards every bound is as built (added rows free again)."""
         import highspy
         h = self.prob.solverModel
         inf = highspy.kHighsInf
@@ -388,7 +403,7 @@ class HighsModel:
                 h.changeColBounds(v.index, -inf if v.lowBound is None else v.lowBound,
                                   inf if v.upBound is None else v.upBound)
             for r in rows:
-                h.changeRowBounds(r, -inf, inf)
+                h.changeRowBounds(r, *self._row_bounds(r))
         return out
 
 

@@ -267,6 +267,30 @@ def test_pareto_fronts_are_checked_plans_that_meet_their_epsilon(threads):
             assert geo2.areas.loc[near, "under5"].sum() >= r["required"] / 100 * dep - 1e-6
 
 
+def test_centres_front_re_solves_one_built_model_with_the_count_in_place_of_the_scenarios_own(truth):
+    """The centres front's counts are re-solves of the scenario's model built once (HiGHS), the count a row and the
+    scenario's own count rule (here at most 2 centres) freed for them: each point must be the exhaustive optimum
+    with that many centres, whatever the scenario's own rule, and the model must be as built afterwards (a re-solve
+    without the count keeps at most 2 again)."""
+    from clusterplan.models import amalgamate
+    from clusterplan.scenario import Scenario
+    geo = path_geo()
+    scn = Scenario.from_dict({**SCN, "centres": {"max_count": 2}, "solver": {"threads": 1}})
+    cf, plans = pareto.centres_front(geo, scn, counts=[1, 2, 3, 4])
+    feasible = {len(s) for s in truth}
+    assert set(cf.loc[cf["status"] == "optimal", "count"]) == {k for k in (1, 2, 3, 4) if k in feasible}
+    assert 3 in feasible   # a count above the scenario's own rule that must be solved, not refused
+    for _, r in cf[cf["status"] == "optimal"].iterrows():
+        assert r[pareto.COST] == pytest.approx(min(c for s, c in truth.items() if len(s) == r["count"]), abs=0.1)
+    assert all(any("re-solve of the scenario's built model" in n for n in p.notes) for p in plans)
+    assert all(cp.check(p, geo, p.scenario) == [] for p in plans)
+    model = amalgamate.what_if_open(geo, scn)
+    assert model.resolve(60, restrict={"count": 3, "min_count": None, "max_count": None})[1].nunique() == 3
+    again = model.resolve(60)
+    assert again is not None and again[1].nunique() <= 2
+    assert again[0].objective == pytest.approx(min(c for s, c in truth.items() if len(s) <= 2), abs=0.1)
+
+
 def test_pareto_dominance_counts_costs_within_the_proven_gap_as_ties():
     # the front's own rule, on a table of rows: 8 centres at a cost 10 below 7 centres' is a tie within a 0.01% gap
     # of 275,000 (27.5), so 8 is dominated; with no gap, 10 lower is a trade-off; a plan beaten on both is dominated,

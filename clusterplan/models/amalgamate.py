@@ -91,19 +91,29 @@ def _plan(geo: Geography, scn: Scenario, assign, rep, notes: list[str]) -> Plan:
 
 class WhatIf:
     """One amalgamation model built once in HiGHS and re-solved with a change that leaves it the same model otherwise
-    (same candidates and contiguity as the plan it was built for): one more centre locked open (its ``y`` fixed to
-    1), and rows added once and bounded only in the re-solves that ask for them: the no-good cuts of near-optimal
-    alternatives and the epsilon constraint of a Pareto front (constraints (8) and (9) of :mod:`.assignment`, the
-    same rows as a full build). :meth:`resolve` solves and :meth:`plan_of` turns the answer into a plan, so several
-    instances can solve side by side on threads (one solve at a time per instance) while plans are built on the
-    caller's thread."""
+    (same candidates and contiguity as the plan it was built for, or as a first solve of the scenario): one more
+    centre locked open (its ``y`` fixed to 1), rows added once and bounded only in the re-solves that ask for them
+    (the no-good cuts of near-optimal alternatives, the epsilon constraint of a Pareto front: constraints (8) and (9)
+    of :mod:`.assignment`, the same rows as a full build), and another count of centres (constraint (6): the
+    scenario's own count rows are freed and a row of the asked count bounded, for the centres front).
+    :meth:`resolve` solves and :meth:`plan_of` turns the answer into a plan, so several instances can solve side by
+    side on threads (one solve at a time per instance) while plans are built on the caller's thread."""
 
     #: the ``restrict`` keys (fields of :class:`.assignment.Spec`) a re-solve can add as rows
-    RESTRICTIONS = frozenset({"exclude_kept", "min_differ", "exclude_assign", "min_areas_differ", "deprived_within"})
+    RESTRICTIONS = frozenset({"exclude_kept", "min_differ", "exclude_assign", "min_areas_differ", "deprived_within",
+                              "count", "min_count", "max_count"})
+    #: the count rules' (row name, row bounds for a count n)
+    COUNTS = {"count": lambda n: (n, n), "min_count": lambda n: (n, float("inf")),
+              "max_count": lambda n: (-float("inf"), n)}
 
-    def __init__(self, geo: Geography, scn: Scenario, plan: Plan):
+    def __init__(self, geo: Geography, scn: Scenario, plan: Plan | None = None):
+        """The model of ``plan`` (its candidates, after any widening), or with no plan the model a first solve of
+        ``scn`` builds (``travel.candidates`` per area; a re-solve that finds no plan then falls back to a full
+        solve, which widens them)."""
         self.geo, self.scn, self.plan = geo, scn, plan
-        self.spec = replace(spec(geo, scn), k=plan.report.candidates)
+        k = plan.report.candidates if plan is not None else scn.travel.candidates
+        self.scope = plan.report.scope if plan is not None else catchment.scope("precedence", k, "centres")
+        self.spec = replace(spec(geo, scn), k=k)
         start = assignment.heuristic(geo.areas, geo.corridors, self.spec)
         self.built = assignment.build(geo.areas, geo.corridors, self.spec, name="what_if", extra=start)
         self.model = HighsModel(self.built.prob, gap=scn.solver.gap, threads=scn.solver.threads, seed=scn.solver.seed,
@@ -134,6 +144,14 @@ class WhatIf:
             limit, share = restrict["deprived_within"]
             terms, low = assignment.deprived_row(b.x, self.geo.areas, self.spec.minutes, limit, share)
             out[self._row(("deprived", limit), terms)] = (low, inf)
+        for rule, bounds in self.COUNTS.items():   # as replace(spec, count=...): the rule given replaces the model's
+            if rule not in restrict:
+                continue
+            own = self.model.row(rule)
+            if own is not None:
+                out[own] = (-inf, inf)
+            if restrict[rule] is not None:
+                out[self._row(("count", rule), {v: 1.0 for v in b.y.values()})] = bounds(float(restrict[rule]))
         return out
 
     def resolve(self, time_limit: float, *, lock: str | None = None,
@@ -166,7 +184,7 @@ class WhatIf:
         """The plan of a :meth:`resolve` answer under ``scn`` (unchecked, like a model's: the caller checks it, or
         finishes it with :func:`clusterplan.solve.finish`)."""
         ctx = Context(input_hash(self.geo, scn), Deadline.start(scn.solver.time_limit))
-        rep = report(outcome, scn, self.plan.report.scope, ctx, self.plan.report.candidates, [note])
+        rep = report(outcome, scn, self.scope, ctx, self.spec.k, [note])
         return _plan(self.geo, scn, assign, rep, [note])
 
 
@@ -215,13 +233,15 @@ def twin_swap(geo: Geography, scn: Scenario, plan: Plan, centre: str, what_if: S
     return _plan(geo, what_if, assign, report(outcome, what_if, r.scope, ctx, r.candidates, notes), notes)
 
 
-def what_if_open(geo: Geography, scn: Scenario, plan: Plan) -> WhatIf | None:
+def what_if_open(geo: Geography, scn: Scenario, plan: Plan | None = None) -> WhatIf | None:
     """For re-solves of ``plan``'s model (:mod:`clusterplan.reasons`, :mod:`clusterplan.alternatives`,
-    :mod:`clusterplan.pareto`): a :class:`WhatIf`, or None where the model cannot be reused (another solver,
-    per-district policies, a plan that needed exact flow contiguity). Its :meth:`WhatIf.resolve` returns None when
-    the re-solve finds no plan: the caller then solves in full, which explains an infeasible one. Plans come back
-    unchecked, like a model's: the caller checks them."""
-    if scn.solver.name.lower() != "highs" or scn.policies or plan.report.candidates is None \
-            or "exact flow" in plan.report.scope:
+    :mod:`clusterplan.pareto`), or with no plan of the model a first solve of ``scn`` builds: a :class:`WhatIf`, or
+    None where the model cannot be reused (another solver, per-district policies, a plan that needed exact flow
+    contiguity). Its :meth:`WhatIf.resolve` returns None when the re-solve finds no plan: the caller then solves in
+    full, which widens the candidates or explains an infeasible scenario. Plans come back unchecked, like a
+    model's: the caller checks them."""
+    if scn.solver.name.lower() != "highs" or scn.policies:
+        return None
+    if plan is not None and (plan.report.candidates is None or "exact flow" in plan.report.scope):
         return None
     return WhatIf(geo, scn, plan)

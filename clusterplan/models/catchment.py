@@ -32,8 +32,14 @@ class Solved:
 
     def scope(self, noun: str) -> str:
         """The feasible set the optimum and bound refer to, in words."""
-        cont = contiguity.SCOPE if self.contiguity == "precedence" else "connected catchments (exact flow model)"
-        return f"{cont}; each area among its {self.k} nearest {noun} or the warm start's choice"
+        return scope(self.contiguity, self.k, noun)
+
+
+def scope(contiguity_kind: str, k: int, noun: str) -> str:
+    """In words, the feasible set of a catchment model with ``contiguity_kind`` contiguity (precedence | flow) and
+    ``k`` candidate ``noun`` (centres, sites) per area."""
+    cont = contiguity.SCOPE if contiguity_kind == "precedence" else "connected catchments (exact flow model)"
+    return f"{cont}; each area among its {k} nearest {noun} or the warm start's choice"
 
 
 def run(geo: Geography, spec: assignment.Spec, scn: Scenario, ctx: Context, *, what: str,
