@@ -114,14 +114,18 @@ class _HiGHS(pulp.HiGHS):
             super().buildSolverModel(lp)
 
     def callSolver(self, lp):  # noqa: N802 - PuLP's name
-        h = lp.solverModel
         if self.warm:
-            import highspy
-            sol = highspy.HighsSolution()
-            sol.col_value = [float(v.varValue) if v.varValue is not None else 0.0 for v in lp.variables()]
-            sol.value_valid = True
-            h.setSolution(sol)
-        run_highs(h)
+            _pass_start(lp)
+        run_highs(lp.solverModel)
+
+
+def _pass_start(lp: pulp.LpProblem) -> None:
+    """Give HiGHS the values set on ``lp``'s variables (``setInitialValue``; unset ones 0) as a start."""
+    import highspy
+    sol = highspy.HighsSolution()
+    sol.col_value = [float(v.varValue) if v.varValue is not None else 0.0 for v in lp.variables()]
+    sol.value_valid = True
+    lp.solverModel.setSolution(sol)
 
 
 def package_version(package: str) -> str:
@@ -379,15 +383,36 @@ class HighsModel:
         h.addRow(-highspy.kHighsInf, highspy.kHighsInf, len(idx), idx, val)
         return h.getNumRow() - 1
 
+    def set_costs(self, costs: dict[pulp.LpVariable, float]) -> None:
+        """Change objective coefficients, in the built model and in the PuLP problem's objective (which the outcome's
+        objective is read from)."""
+        import numpy as np
+        idx = np.array([v.index for v in costs], dtype=np.int32)
+        self.prob.solverModel.changeColsCost(len(idx), idx, np.array([float(c) for c in costs.values()]))
+        for v, c in costs.items():
+            self.prob.objective[v] = float(c)
+
+    def set_coefficients(self, name: str, terms: dict[pulp.LpVariable, float]) -> None:
+        """Change coefficients of the problem's own constraint ``name``, in the built model and in the PuLP
+        problem."""
+        con = self.prob.constraints[name]
+        h = self.prob.solverModel
+        for v, c in terms.items():
+            h.changeCoeff(con.index, v.index, float(c))
+            con.expr[v] = float(c)
+
     def solve(self, bounds: dict[pulp.LpVariable, tuple[float, float]], time_limit: float,
-              rows: dict[int, tuple[float, float]] | None = None) -> Outcome:
+              rows: dict[int, tuple[float, float]] | None = None, *, warm: bool = False) -> Outcome:
         """Solve with ``bounds`` (variable -> (lower, upper)) in place of the model's own and ``rows`` (a row index,
         of an :meth:`add_row` or of :meth:`row` -> (lower, upper)) in place of the rows' bounds, within
-        ``time_limit`` seconds; afterwards every bound is as built (added rows free again)."""
+        ``time_limit`` seconds; afterwards every bound is as built (added rows free again). ``warm``: start from
+        the values set on the PuLP variables (``setInitialValue``), as a first solve with a warm start does."""
         import highspy
         h = self.prob.solverModel
         inf = highspy.kHighsInf
         rows = rows or {}
+        if warm:
+            _pass_start(self.prob)
         for v, (lo, hi) in bounds.items():
             h.changeColBounds(v.index, lo, hi)
         for r, (lo, hi) in rows.items():

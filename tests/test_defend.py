@@ -376,6 +376,30 @@ def test_sensitivity_finds_knife_edge_centres_under_growth(workers):
     assert (table["decision"] == "knife-edge").any()
 
 
+def test_a_built_model_retargeted_to_other_under_fives_gives_their_exhaustive_optimum(truth):
+    """Sensitivity's variants re-solve one built model with other children under five (objective weights and reach
+    coefficients set in place): each re-solve must be the exhaustive optimum of its variant and pass the checker,
+    going back to the first population must give its optimum again, and a geography that differs in more than
+    children (another corridor) must be refused, leaving the model as it was."""
+    from clusterplan.models import amalgamate
+    from clusterplan.scenario import Scenario
+    geo = path_geo()
+    scn = Scenario.from_dict(SCN)
+    model = amalgamate.what_if_open(geo, scn)
+    for rate in (-0.2, 0.3, 0.0):
+        g = geo.with_under5((geo.areas["under5"] * (1 + rate)).round(), note="test")
+        assert model.retarget(g, scn)
+        outcome, assign = model.resolve(60)
+        want = truth if rate == 0 else exhaustive_by_kept_set(g, 200)
+        assert outcome.status == "optimal" and outcome.objective == pytest.approx(min(want.values()), abs=0.1)
+        plan = model.plan_of(scn, outcome, assign, "test")
+        assert cp.check(plan, g, scn) == []
+    other = path_geo()
+    other.corridors.add_edge("p0", "p7", minutes=10.0)
+    assert not model.retarget(other, scn)
+    assert model.resolve(60)[0].objective == pytest.approx(min(truth.values()), abs=0.1)
+
+
 def test_alternatives_cli_on_real_files(tmp_path, capsys):
     """The CLI on Darlington's real LSOAs (sites model over area centroids)."""
     from pathlib import Path

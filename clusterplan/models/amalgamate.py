@@ -114,11 +114,38 @@ class WhatIf:
         k = plan.report.candidates if plan is not None else scn.travel.candidates
         self.scope = plan.report.scope if plan is not None else catchment.scope("precedence", k, "centres")
         self.spec = replace(spec(geo, scn), k=k)
-        start = assignment.heuristic(geo.areas, geo.corridors, self.spec)
-        self.built = assignment.build(geo.areas, geo.corridors, self.spec, name="what_if", extra=start)
+        self.start = assignment.heuristic(geo.areas, geo.corridors, self.spec)
+        self.built = assignment.build(geo.areas, geo.corridors, self.spec, name="what_if", extra=self.start)
         self.model = HighsModel(self.built.prob, gap=scn.solver.gap, threads=scn.solver.threads, seed=scn.solver.seed,
                                 highs=AMALGAMATION_HIGHS)
         self._rows: dict[tuple, int] = {}
+        self._warm = False   # re-solves start from self.start (a first solve's warm start), after retarget only
+
+    def retarget(self, geo: Geography, scn: Scenario) -> bool:
+        """Make the built model the model a first solve of ``scn`` on ``geo`` builds, where ``geo`` differs from the
+        geography it was built on in children under five only (another population year, a growth what-if): the
+        objective's weights and the reach rows' coefficients are set from ``geo``, and re-solves start from its warm
+        start, as a full solve does. Only where everything else is the same (areas, corridors and their minutes,
+        the specification: centres, minutes, rules) and so are the candidate pairs (the warm start's among them);
+        else False, the model unchanged, and the caller solves in full. Used by :mod:`clusterplan.sensitivity`."""
+        sp = replace(spec(geo, scn), k=self.spec.k)
+        if not (geo.areas.index.equals(self.geo.areas.index) and _same_spec(sp, self.spec)
+                and _links(geo) == _links(self.geo)):
+            return False
+        start = assignment.heuristic(geo.areas, geo.corridors, sp)
+        if assignment.candidates(geo.areas, sp, start) != assignment.candidates(self.geo.areas, self.spec,
+                                                                                 self.start):
+            return False
+        b = self.built
+        cost = assignment.pair_costs(geo.areas, sp, b.x)
+        self.model.set_costs({b.x[k]: c for k, c in cost.items()})
+        under5 = geo.areas["under5"]
+        pair = {v.name: k for k, v in b.x.items()}
+        for name in (n for n in b.prob.constraints if n.startswith(("floor_", "ceiling_"))):
+            self.model.set_coefficients(name, {v: float(under5[pair[v.name][0]])
+                                               for v in b.prob.constraints[name] if v.name in pair})
+        self.geo, self.scn, self.start, self._warm = geo, scn, start, start is not None
+        return True
 
     def _row(self, key: tuple, terms: dict) -> int:
         if key not in self._rows:
@@ -164,7 +191,11 @@ class WhatIf:
         if rows is None or (lock is not None and lock not in self.built.y):
             return None
         bounds = {self.built.y[lock]: (1.0, 1.0)} if lock is not None else {}
-        out = self.model.solve(bounds, time_limit, rows)
+        if self._warm:   # every variable as a first solve starts: the start's x and y, the others unset
+            for v in self.built.prob.variables():
+                v.varValue = None
+            assignment.set_start(self.built, self.start)
+        out = self.model.solve(bounds, time_limit, rows, warm=self._warm)
         return (out, assignment.extract(self.built)) if out.status.is_ok else None
 
     def lock(self, centre: str, time_limit: float) -> tuple[Outcome, pd.Series] | None:
@@ -186,6 +217,23 @@ class WhatIf:
         ctx = Context(input_hash(self.geo, scn), Deadline.start(scn.solver.time_limit))
         rep = report(outcome, scn, self.scope, ctx, self.spec.k, [note])
         return _plan(self.geo, scn, assign, rep, [note])
+
+
+def _same_spec(a: Spec, b: Spec) -> bool:
+    """The two specifications are equal, field by field (tables compared by value)."""
+    for f in a.__dataclass_fields__:
+        u, v = getattr(a, f), getattr(b, f)
+        if isinstance(u, pd.DataFrame | pd.Series) or isinstance(v, pd.DataFrame | pd.Series):
+            if type(u) is not type(v) or not u.equals(v):
+                return False
+        elif u != v:
+            return False
+    return True
+
+
+def _links(geo: Geography) -> list:
+    """The corridor links with their minutes, in a fixed order (what candidate lists and precedence read)."""
+    return sorted((min(u, v), max(u, v), d.get("minutes")) for u, v, d in geo.corridors.edges(data=True))
 
 
 def twin(geo: Geography, scn: Scenario, plan: Plan, centre: str) -> str | None:

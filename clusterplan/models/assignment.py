@@ -134,18 +134,12 @@ def build(areas: pd.DataFrame, graph: nx.Graph, spec: Spec, name: str = "catchme
         for i, js in cand.items():
             for j in js:
                 members[j].append(i)
-    wts = child_weights(areas, spec.weight)
     prob = pulp.LpProblem(name, pulp.LpMinimize)
     y = {j: pulp.LpVariable(f"y_{n}", cat=pulp.LpBinary) for n, j in enumerate(fac.index)}
     jnum = {j: n for n, j in enumerate(fac.index)}
     inum = {i: n for n, i in enumerate(areas.index)}
     x = {(i, j): pulp.LpVariable(f"x_{inum[i]}_{jnum[j]}", cat=pulp.LpBinary) for i in areas.index for j in cand[i]}
-    cost = {(i, j): float(wts[i] * spec.minutes.at[i, j]) for (i, j) in x}
-    if spec.nest is not None and spec.cross_cost:                       # (10), soft
-        under5 = areas["under5"]
-        for i, j in x:
-            if spec.nest[fac.at[j, "home_area"]] != spec.nest[i]:
-                cost[i, j] += float(spec.cross_cost * under5[i])
+    cost = pair_costs(areas, spec, x)
     # (11) as c_j s_j with s_j >= 1 - y[j], s_j >= 0 (no constant in the objective: solvers' bounds then agree)
     shut = {j: pulp.LpVariable(f"shut_{jnum[j]}", lowBound=0) for j, c in sorted(spec.close_cost.items())
             if j in y and c}
@@ -205,6 +199,20 @@ def build(areas: pd.DataFrame, graph: nx.Graph, spec: Spec, name: str = "catchme
         terms, low = deprived_row(x, areas, spec.minutes, *spec.deprived_within)
         prob += _expr(terms) >= low, "deprived_within"
     return Built(prob, x, y, cand, cost)
+
+
+def pair_costs(areas: pd.DataFrame, spec: Spec, pairs) -> dict[tuple[str, str], float]:
+    """The objective coefficient of each (area, facility) pair: its weighted child-minutes p_i (1 + w d_i) t_ij, plus
+    the crossing cost N p_i where the pair crosses groups under soft nesting (10)."""
+    wts = child_weights(areas, spec.weight)
+    cost = {(i, j): float(wts[i] * spec.minutes.at[i, j]) for (i, j) in pairs}
+    if spec.nest is not None and spec.cross_cost:                       # (10), soft
+        under5 = areas["under5"]
+        home = spec.facilities["home_area"]
+        for i, j in cost:
+            if spec.nest[home[j]] != spec.nest[i]:
+                cost[i, j] += float(spec.cross_cost * under5[i])
+    return cost
 
 
 # The rows below are added by the build and, on a model built once, by what-if re-solves
