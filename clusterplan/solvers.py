@@ -257,12 +257,12 @@ AMALGAMATION_HIGHS: dict[str, object] = {"presolve": "off", "mip_allow_restart":
 
 
 def solve_with(prob: pulp.LpProblem, solver, deadline: Deadline, *, warm: bool = False,
-               gap: float | None = None, highs: dict | None = None) -> Outcome:
+               gap: float | None = None, highs: dict | None = None, max_nodes: int | None = None) -> Outcome:
     """Solve ``prob`` with a scenario's ``solver`` settings (name, gap, threads, seed) in what is left of
     ``deadline``; ``gap`` overrides the scenario's relative gap limit; ``highs``: HiGHS options for this model
-    (ignored by other solvers)."""
+    (ignored by other solvers); ``max_nodes``: see :func:`solve_problem`."""
     return solve_problem(prob, name=solver.name, time_limit=deadline.left(), gap=solver.gap if gap is None else gap,
-                         threads=solver.threads, seed=solver.seed, warm=warm, highs=highs)
+                         threads=solver.threads, seed=solver.seed, warm=warm, highs=highs, max_nodes=max_nodes)
 
 
 def _cmd_solver(pulp_name: str, tmp: str, msg: bool, time_limit: float, gap: float, threads: int | None, seed: int,

@@ -129,3 +129,32 @@ def test_norfolk_capacity_certificate_meets_the_bound(norfolk):
     made = json.loads((cert / "manifest.json").read_text())["resolved_scenario"]
     assert (proof.model, proof.reach.min, proof.solver.time_limit, proof.solver.seed) == (
         made["model"], made["reach"]["min"], made["solver"]["time_limit"], made["solver"]["seed"])
+
+
+def test_the_first_smaller_solve_changes_where_the_amalgamation_starts_not_its_optimum(norfolk, monkeypatch):
+    """Real Norfolk areas (North Norfolk and Broadland): the first solve over each area's 4 nearest centres gives a
+    plan of the model itself (each of its pairs a candidate of the full model, every catchment at the floor), and
+    the amalgamation proves the same optimum with and without it."""
+    from dataclasses import replace
+
+    from clusterplan.models import amalgamate, assignment, catchment
+    from clusterplan.models.base import Context
+    from clusterplan.scenario import Scenario
+    from clusterplan.solvers import Deadline
+    geo = norfolk.subset(["North Norfolk", "Broadland"])
+    scn = Scenario.from_dict({"model": "amalgamate", "reach": {"min": 600}})
+    sp = amalgamate.spec(geo, scn)
+    start = assignment.heuristic(geo.areas, geo.corridors, sp)
+    first, seconds = catchment._first_plan(geo, sp, scn, Context("", Deadline.start(60)), "amalgamation", start,
+                                           None, amalgamate.FIRST_CANDIDATES)
+    built = assignment.build(geo.areas, geo.corridors, sp, extra=start)
+    assert set(first) == set(geo.areas.index) and all(p in built.x for p in first.items()) and seconds > 0
+    reach = geo.areas["under5"].groupby(first).sum()
+    assert (reach >= 600).all()
+    with_first = cp.solve(geo, scn)
+    monkeypatch.setattr(amalgamate, "FIRST_CANDIDATES", None)
+    without = cp.solve(geo, scn)
+    assert with_first.report.status == without.report.status == "optimal"
+    assert with_first.report.objective == pytest.approx(without.report.objective, rel=1e-9)
+    assert catchment._first_plan(geo, replace(sp, k=4), scn, Context("", Deadline.start(60)), "amalgamation",
+                                 start, None, 4) is None   # no fewer candidates than the model: no first solve

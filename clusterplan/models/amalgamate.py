@@ -4,6 +4,14 @@
 Each amalgamated centre is merged into the kept centre taking most of its children today (:mod:`.status_quo`, the
 same model with every located centre locked open and no reach floor).
 
+It starts from the plan of a first, smaller solve: the same model with each area among its
+:data:`FIRST_CANDIDATES` (4) nearest centres only, solved to its root node (:func:`.catchment.run`). Every plan of
+that model is a plan of this one, so only the start changes, never the model, its optimum or its proof; with a
+good plan to start from, HiGHS spends its time on the proof instead of searching for it (Norfolk's solver time 4.4-4.9
+s against 7.8-8.7 s, both phases counted; England, two samples of 32 authorities each, 12.7 s against 18.6 s and
+15.2 s against 24.5 s, the same optimum in each; benchmarks/README.md). The what-if re-solves start without it (on
+the locks of reasons it was as often slower as faster).
+
 HiGHS solves it, and every what-if re-solve of it (:class:`WhatIf`), with presolve off and no restarts
 (:data:`clusterplan.solvers.AMALGAMATION_HIGHS`): so set, HiGHS proves the same optimum in about 60% of the time
 (Norfolk 5.7-5.9 s against 8.9-9.4 s; Norfolk and 31 English authorities 18.8 s against 35.8 s in all; every
@@ -27,6 +35,9 @@ from ..solvers import AMALGAMATION_HIGHS, Deadline, HighsModel, Outcome
 from . import assignment, catchment, status_quo
 from .assignment import Spec
 from .base import Context, report
+
+#: Candidates per area of the first, smaller solve that gives the amalgamation its start (:func:`.catchment.run`).
+FIRST_CANDIDATES = 4
 
 
 def spec(geo: Geography, scn: Scenario) -> Spec:
@@ -71,7 +82,7 @@ def nesting(geo: Geography, cs) -> dict:
 def solve(geo: Geography, scn: Scenario, ctx: Context) -> Plan:
     """Which centres stay, their catchments, and what each amalgamated centre merges into."""
     res = catchment.run(geo, replace(spec(geo, scn), **ctx.restrict), scn, ctx, what="amalgamation",
-                        highs=AMALGAMATION_HIGHS)
+                        highs=AMALGAMATION_HIGHS, first_k=FIRST_CANDIDATES)
     rep = report(res.outcome, scn, res.scope("centres"), ctx, res.k, res.notes)
     rep = catchment.certify(geo, scn, rep, spec(geo, scn), ctx)
     return _plan(geo, scn, res.assign, rep, res.notes)

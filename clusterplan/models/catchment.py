@@ -15,7 +15,7 @@ from ..errors import InfeasibleError, SolverError
 from ..geography import Geography
 from ..plan import SolveReport
 from ..scenario import Scenario
-from ..solvers import Outcome, solve_with
+from ..solvers import Deadline, Outcome, solve_with
 from . import assignment, contiguity, diagnose
 from .base import Context
 
@@ -42,11 +42,21 @@ def scope(contiguity_kind: str, k: int, noun: str) -> str:
     return f"{cont}; each area among its {k} nearest {noun} or the warm start's choice"
 
 
+#: With ``first_k``, the share of the time left that the first, smaller solve may take at most.
+FIRST_SHARE = 0.25
+
+
 def run(geo: Geography, spec: assignment.Spec, scn: Scenario, ctx: Context, *, what: str,
-        highs: dict | None = None) -> Solved:
+        highs: dict | None = None, first_k: int | None = None) -> Solved:
     """Solve a catchment model, widening the candidate lists while the restricted model is infeasible, then (if
     still infeasible) re-solving with exact flow contiguity before declaring the scenario infeasible. ``highs``:
-    HiGHS options for these solves (e.g. :data:`clusterplan.solvers.AMALGAMATION_HIGHS`)."""
+    HiGHS options for these solves (e.g. :data:`clusterplan.solvers.AMALGAMATION_HIGHS`).
+
+    ``first_k``: with HiGHS, first solve the same model with each area among its ``first_k`` nearest facilities only,
+    to its first node (the root: LP, cuts, heuristics; at most :data:`FIRST_SHARE` of the time left), and start the
+    model itself from the plan that finds, where it finds one (else from the heuristic's start, as without it). Its
+    plans are plans of the model itself (fewer candidates, and a candidate kept under precedence there is kept in
+    the model), so this changes only where the solve starts: the model, its optimum and its proof are the same."""
     diagnose.presolve(geo, spec, what=what)
     notes: list[str] = []
     k = spec.k
@@ -55,10 +65,13 @@ def run(geo: Geography, spec: assignment.Spec, scn: Scenario, ctx: Context, *, w
     while True:
         cur = replace(spec, k=k)
         start = assignment.heuristic(geo.areas, geo.corridors, cur)
+        first = _first_plan(geo, cur, scn, ctx, what, start, highs, first_k)
         built = assignment.build(geo.areas, geo.corridors, cur, name=what.replace(" ", "_"), extra=start)
-        if start is not None:
-            assignment.set_start(built, start)
+        if first is not None or start is not None:
+            assignment.set_start(built, first[0] if first is not None else start)
         out = solve_with(built.prob, s, ctx.deadline, warm=built.warm, highs=highs)
+        if first is not None:   # the solver's time includes the first solve's
+            out = replace(out, seconds=out.seconds + first[1])
         if out.status.is_ok:
             return Solved(assignment.extract(built), out, k, cur.contiguity, notes)
         if out.status == "infeasible" and k < n_fac:
@@ -80,6 +93,22 @@ def run(geo: Geography, spec: assignment.Spec, scn: Scenario, ctx: Context, *, w
                else f"the {out.seconds:.0f} s left of solver.time_limit ({s.time_limit:g} s)")
         raise SolverError(f"{what}: {out.solver} found no plan within {had} and did not prove the "
                           "scenario infeasible; raise solver.time_limit or relax the scenario")
+
+
+def _first_plan(geo: Geography, spec: assignment.Spec, scn: Scenario, ctx: Context, what: str,
+                start: dict[str, str] | None, highs: dict | None,
+                first_k: int | None) -> tuple[dict[str, str], float] | None:
+    """The plan (area -> facility) of ``run``'s first, smaller solve and its seconds, or None where there is none
+    (no ``first_k``, not fewer candidates than the model, another solver than HiGHS, or no plan found)."""
+    if first_k is None or first_k >= spec.k or spec.contiguity != "precedence" or scn.solver.name.lower() != "highs":
+        return None
+    small = replace(spec, k=first_k)
+    built = assignment.build(geo.areas, geo.corridors, small, name=what.replace(" ", "_") + "_first", extra=start)
+    if start is not None:
+        assignment.set_start(built, start)
+    out = solve_with(built.prob, scn.solver, Deadline.start(FIRST_SHARE * ctx.deadline.left()), warm=built.warm,
+                     highs=highs, max_nodes=1)
+    return (assignment.extract(built).to_dict(), out.seconds) if out.status.is_ok else None
 
 
 def certify(geo: Geography, scn: Scenario, report: SolveReport, spec: assignment.Spec, ctx: Context) -> SolveReport:
