@@ -158,3 +158,6 @@ def test_the_first_smaller_solve_changes_where_the_amalgamation_starts_not_its_o
     assert with_first.report.objective == pytest.approx(without.report.objective, rel=1e-9)
     assert catchment._first_plan(geo, replace(sp, k=4), scn, Context("", Deadline.start(60)), "amalgamation",
                                  start, None, 4) is None   # no fewer candidates than the model: no first solve
+    few = replace(sp, facilities=sp.facilities.iloc[:4])   # as many centres as the first solve's candidates
+    assert catchment._first_plan(geo, few, scn, Context("", Deadline.start(60)), "amalgamation", None, None,
+                                 4) is None

@@ -100,7 +100,9 @@ def _first_plan(geo: Geography, spec: assignment.Spec, scn: Scenario, ctx: Conte
                 first_k: int | None) -> tuple[dict[str, str], float] | None:
     """The plan (area -> facility) of ``run``'s first, smaller solve and its seconds, or None where there is none
     (no ``first_k``, not fewer candidates than the model, another solver than HiGHS, or no plan found)."""
-    if first_k is None or first_k >= spec.k or spec.contiguity != "precedence" or scn.solver.name.lower() != "highs":
+    n_open = len(spec.facilities.index.difference(list(spec.close)))
+    if first_k is None or first_k >= min(spec.k, n_open) or spec.contiguity != "precedence" \
+            or scn.solver.name.lower() != "highs":
         return None
     small = replace(spec, k=first_k)
     built = assignment.build(geo.areas, geo.corridors, small, name=what.replace(" ", "_") + "_first", extra=start)
