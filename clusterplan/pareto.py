@@ -37,7 +37,7 @@ from .metrics import Facts, deprived_within, metric_id
 from .models import amalgamate
 from .plan import Plan
 from .scenario import Scenario
-from .solve import finished, resolved, resolver, solve
+from .solve import finished, resolved, resolvers, solve
 
 COST = "deprivation-weighted child-minutes"
 SHARE = "deprived under-fives within 15 min (%)"
@@ -126,22 +126,21 @@ def _shares(geo: Geography, scn: Scenario, base: Plan, minutes: float, shares: l
     """The plan (or why none) for each share of the deprived front: with HiGHS, re-solves of the optimum's model
     built once per thread, the epsilon constraint a row added to it (a full solve where that finds no plan, which
     explains an infeasible share); else a full solve each. Each plan is checked, and its share re-measured here."""
-    first = resolver(geo, scn, base) if shares else None
-    if first is None:
+    workers = side_by_side(scn.solver.threads, len(shares))
+    models = resolvers(geo, scn, base, workers) if shares else None
+    if models is None:
         got = _side_by_side(lambda s: _solve_or_why(geo, scn, restrict={"deprived_within": (minutes, s)}),
                             shares, scn, "deprived-share front")
     else:
-        workers = side_by_side(scn.solver.threads, len(shares))
-        models = [first] + [resolver(geo, scn, base) for _ in range(workers - 1)]
         with progress.step(f"deprived-share front: {len(shares)} re-solves, {workers} at a time"):
             answers = thread_map(lambda m, s: m.resolve(scn.solver.time_limit,
                                                         restrict={"deprived_within": (minutes, s)}), shares, models)
         got = []
         for s, a in zip(shares, answers, strict=True):
             r = {"deprived_within": (minutes, s)}
-            got.append(_solve_or_why(geo, scn, restrict=r) if a is None else resolved(
-                first, geo, scn, a, r, f"deprived-share front: a re-solve of the optimum's built model with at least "
-                                       f"{s:.2%} of deprived under-fives within {minutes:g} min"))
+            note = (f"deprived-share front: a re-solve of the optimum's built model with at least {s:.2%} of "
+                    f"deprived under-fives within {minutes:g} min")
+            got.append(_solve_or_why(geo, scn, restrict=r) if a is None else resolved(models[0], geo, scn, a, r, note))
     for s, plan in zip(shares, got, strict=True):
         if isinstance(plan, Plan) and (have := share_within(plan, geo, minutes)) is not None \
                 and have < 100 * s - 1e-6:
@@ -157,17 +156,16 @@ def _counts(geo: Geography, scn: Scenario, counts: list[int]) -> list[Plan | str
         return scn.model_copy(update={"centres": scn.centres.model_copy(update={"count": k, "min_count": None,
                                                                                 "max_count": None})})
 
-    first = resolver(geo, scn) if counts else None
-    if first is None:
-        return _side_by_side(lambda k: _solve_or_why(geo, of(k)), counts, scn, "centres front")
     workers = side_by_side(scn.solver.threads, len(counts))
-    models = [first] + [resolver(geo, scn) for _ in range(workers - 1)]
+    models = resolvers(geo, scn, None, workers) if counts else None
+    if models is None:
+        return _side_by_side(lambda k: _solve_or_why(geo, of(k)), counts, scn, "centres front")
     with progress.step(f"centres front: {len(counts)} re-solves, {workers} at a time"):
         answers = thread_map(lambda m, k: m.resolve(scn.solver.time_limit,
                                                     restrict={"count": k, "min_count": None, "max_count": None}),
                              counts, models)
     return [_solve_or_why(geo, of(k)) if a is None else finished(
-        first.plan_of(of(k), *a, f"centres front: a re-solve of the scenario's built model with {k} centres kept"),
+        models[0].plan_of(of(k), *a, f"centres front: a re-solve of the scenario's built model with {k} centres kept"),
         geo, of(k), {}) for k, a in zip(counts, answers, strict=True)]
 
 

@@ -25,7 +25,7 @@ from .executor import side_by_side, thread_jobs, thread_map
 from .geography import Geography
 from .io import atomic_folder, write_csv
 from .scenario import Scenario
-from .solve import finished, resolver, solve
+from .solve import finished, resolvers, solve
 
 
 def variants(scn: Scenario, years: list[int], growth: list[float]) -> list[tuple[str, Scenario, float]]:
@@ -69,12 +69,9 @@ def sensitivity(scenario: Scenario | dict[str, Any], *, years: list[int] | None 
     names = jobs[-1][2].located_centres["name"] if jobs else pd.Series(dtype=object)
     workers = side_by_side(workers or scn.solver.threads, len(jobs))
     with progress.step(f"sensitivity: {len(jobs)} variants, {workers} at a time"):
-        first = resolver(jobs[0][2], jobs[0][1]) if jobs else None
-        if first is None:
-            got = thread_jobs(solve_variant, jobs, workers=workers)
-        else:
-            models = [first] + [resolver(jobs[0][2], jobs[0][1]) for _ in range(workers - 1)]
-            got = thread_map(re_solve_variant, jobs, models)
+        models = resolvers(jobs[0][2], jobs[0][1], None, workers) if jobs else None
+        got = thread_jobs(solve_variant, jobs, workers=workers) if models is None else \
+            thread_map(re_solve_variant, jobs, models)
         done = {label: (kept, note) for label, kept, note in got}
     cols: dict[str, pd.Series] = {}
     notes: dict[str, str] = {}
@@ -99,6 +96,11 @@ def solve_variant(job: tuple[str, Scenario, Geography]) -> tuple[str, list[str] 
         plan = solve(geo, v_scn, quiet=True)
     except InfeasibleError as exc:
         return label, None, str(exc).splitlines()[0]
+    return _kept(label, plan, geo)
+
+
+def _kept(label: str, plan, geo: Geography) -> tuple[str, list[str], str]:
+    """A variant's (label, centres kept, note) from its plan."""
     return label, list(plan.kept), (f"{plan.report.status}, {len(plan.kept)} kept, "
                                     f"{int(geo.areas['under5'].sum()):,} children")
 
@@ -111,8 +113,7 @@ def re_solve_variant(model, job: tuple[str, Scenario, Geography]) -> tuple[str, 
         return solve_variant(job)
     plan = finished(model.plan_of(v_scn, *got, f"sensitivity: a re-solve of the built model with the under-fives of "
                                               f"{label}"), geo, v_scn, {})
-    return label, list(plan.kept), (f"{plan.report.status}, {len(plan.kept)} kept, "
-                                    f"{int(geo.areas['under5'].sum()):,} children")
+    return _kept(label, plan, geo)
 
 
 def write(table: pd.DataFrame, out: str | Path) -> Path:

@@ -87,6 +87,13 @@ def resolver(geo: Geography, scn: Scenario, plan: Plan | None = None) -> Any | N
     return None if make is None or scn.solver.certify else make(geo, scn, plan)
 
 
+def resolvers(geo: Geography, scn: Scenario, plan: Plan | None, workers: int) -> list[Any] | None:
+    """``workers`` :func:`resolver` models of ``plan`` (each built on its own, one per thread re-solving side by
+    side), or None where the model cannot be reused (the caller then solves in full)."""
+    first = resolver(geo, scn, plan) if workers > 0 else None
+    return None if first is None else [first] + [resolver(geo, scn, plan) for _ in range(workers - 1)]
+
+
 def resolved(model: Any, geo: Geography, scn: Scenario, got: tuple, restrict: dict[str, Any], note: str) -> Plan:
     """The finished, checked plan (:func:`finished`) of a :func:`resolver` model's answer ``got`` under ``scn`` and
     ``restrict``."""

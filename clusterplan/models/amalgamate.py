@@ -151,10 +151,10 @@ class WhatIf:
         cost = assignment.pair_costs(geo.areas, sp, b.x)
         self.model.set_costs({b.x[k]: c for k, c in cost.items()})
         under5 = geo.areas["under5"]
-        pair = {v.name: k for k, v in b.x.items()}
+        area = {v.name: i for (i, _), v in b.x.items()}   # the reach rows' x terms (their y term is the floor's)
         for name in (n for n in b.prob.constraints if n.startswith(("floor_", "ceiling_"))):
-            self.model.set_coefficients(name, {v: float(under5[pair[v.name][0]])
-                                               for v in b.prob.constraints[name] if v.name in pair})
+            self.model.set_coefficients(name, {v: float(under5[area[v.name]])
+                                               for v in b.prob.constraints[name] if v.name in area})
         self.geo, self.scn, self.start, self._warm = geo, scn, start, start is not None
         return True
 
