@@ -179,7 +179,7 @@ def build(areas: pd.DataFrame, graph: nx.Graph, spec: Spec, name: str = "catchme
                     continue
                 pr = [x[u, j] if u != h else y[j] for u in preds[j][i] if u == h or (u, j) in x]
                 prob += x[i, j] <= pulp.lpSum(pr), f"prec_{inum[i]}_{js}"
-    for j in spec.keep:                                                 # (6)
+    for j in sorted(spec.keep):                                         # (6)
         if j in y:
             prob += y[j] == 1, f"keep_{jnum[j]}"
     add_counts(prob, pulp.lpSum(y.values()), spec.count, spec.min_count, spec.max_count)

@@ -222,7 +222,7 @@ def build(geo: Geography, sp: assignment.Spec, lay: Layout, *, shortfall_objecti
         prob += total == lay.count, "spoke_count"
     if lay.max_count is not None:
         prob += total <= lay.max_count, "spoke_max_count"
-    for s in lay.keep:
+    for s in sorted(lay.keep):
         if s in o:
             prob += o[s] == 1, f"spoke_keep_{snum[s]}"
     cost = lay.hub_cost * pulp.lpSum(y.values()) + lay.spoke_cost * total
