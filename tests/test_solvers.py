@@ -259,6 +259,61 @@ def test_an_explanation_cut_short_says_so_and_never_claims_no_plan_exists(norfol
                     "solver.time_limit for the explanation"] or said[0].startswith("smallest set of rules to relax")
 
 
+def _highs_lp(prob, passer):
+    import highspy
+    import numpy as np
+    solvers._silence_highs_banner()
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    passer(prob, h)
+    lp = h.getLp()
+    fields = ("col_cost_", "col_lower_", "col_upper_", "row_lower_", "row_upper_", "integrality_")
+    a = lp.a_matrix_
+    return {f: np.array(getattr(lp, f)) for f in fields} | {
+        "start": np.array(a.start_), "index": np.array(a.index_), "value": np.array(a.value_)}
+
+
+def _pulp_pass(prob, h):
+    import pulp
+    prob.solverModel = h
+    pulp.HiGHS(msg=False).buildSolverModel(prob)
+
+
+def _same_lp(a, b):
+    import numpy as np
+    return {k for k in a if not np.array_equal(a[k], b[k])}
+
+
+def test_the_bulk_pass_gives_highs_the_model_pulps_own_row_by_row_pass_gives(norfolk):
+    # solvers.pass_model replaces PuLP's one-call-per-row pass: HiGHS must get the very same columns, rows and
+    # nonzeros, in the same order, on a real model and on a small one with every kind of bound, a maximised objective,
+    # continuous and integer columns, an empty row and a zero coefficient
+    import pulp
+
+    from clusterplan.models import amalgamate, assignment
+    sp = amalgamate.spec(norfolk, cp.Scenario.from_dict({"model": "amalgamate"}))
+    built = assignment.build(norfolk.areas, norfolk.corridors, sp)
+    ours, theirs = _highs_lp(built.prob, solvers.pass_model), _highs_lp(built.prob, _pulp_pass)
+    assert len(ours["col_cost_"]) == len(built.prob.variables()) and len(ours["row_lower_"]) > 10_000
+    assert _same_lp(ours, theirs) == set()
+    prob = pulp.LpProblem("kinds", pulp.LpMaximize)
+    a = pulp.LpVariable("a", lowBound=-2, upBound=5)
+    b = pulp.LpVariable("b", cat=pulp.LpInteger, upBound=3)
+    c = pulp.LpVariable("c", cat=pulp.LpBinary)
+    d = pulp.LpVariable("d")
+    prob += 2 * a - 3 * b + c + 0 * d
+    prob += a + 2 * b - c <= 4, "le"
+    prob += pulp.LpConstraint(pulp.LpAffineExpression([(d, 0), (b, 1)]), pulp.LpConstraintGE, rhs=-1), "ge_with_zero"
+    prob += a - d == 1.5, "eq"
+    prob += pulp.LpConstraint(pulp.LpAffineExpression(), pulp.LpConstraintLE, rhs=0), "empty"
+    ours, theirs = _highs_lp(prob, solvers.pass_model), _highs_lp(prob, _pulp_pass)
+    assert _same_lp(ours, theirs) == set()
+    assert list(ours["col_cost_"]) == [-2.0, 3.0, -1.0, 0.0]   # maximised: negated, columns a, b, c, d
+    assert list(ours["integrality_"]) != [0, 0, 0, 0]
+    out = solvers.solve_problem(prob, name="highs", time_limit=10, gap=0.0)
+    assert out.status == "optimal" and pulp.value(prob.objective) == pytest.approx(out.objective)
+
+
 def test_a_built_model_is_the_same_whatever_pythons_hash_seed(tmp_path):
     # sets iterate in an order that changes with PYTHONHASHSEED; a model built by iterating one (as the status quo's
     # "keep every centre" rows once were) has its rows in another order in each process, and HiGHS may then break

@@ -148,8 +148,8 @@ def build(areas: pd.DataFrame, graph: nx.Graph, spec: Spec, name: str = "catchme
     for j, s in shut.items():
         prob += s >= 1 - y[j], f"shut_{jnum[j]}"
     for i in areas.index:                                               # (1)
-        prob += pulp.lpSum(x[i, j] for j in cand[i]) == 1, f"serve_{inum[i]}"
-    p = areas["under5"]
+        prob += _row([(x[i, j], 1) for j in cand[i]], pulp.LpConstraintEQ, 1), f"serve_{inum[i]}"
+    p = {i: float(v) for i, v in areas["under5"].items()}
     by_home: dict[str, list[str]] = defaultdict(list)
     for j in fac.index:
         by_home[fac.at[j, "home_area"]].append(j)
@@ -157,7 +157,7 @@ def build(areas: pd.DataFrame, graph: nx.Graph, spec: Spec, name: str = "catchme
         h = fac.at[j, "home_area"]
         js = jnum[j]
         for i in members[j]:                                            # (2)
-            prob += x[i, j] <= y[j], f"open_{inum[i]}_{js}"
+            prob += _row([(x[i, j], 1), (y[j], -1)], pulp.LpConstraintLE), f"open_{inum[i]}_{js}"
         group = by_home[h]
         if (h, j) not in x:
             prob += y[j] == 0, f"unreachable_home_{js}"
@@ -166,19 +166,19 @@ def build(areas: pd.DataFrame, graph: nx.Graph, spec: Spec, name: str = "catchme
         else:
             prob += pulp.lpSum(x[h, g] for g in group if (h, g) in x) >= y[j], f"home_shared_{js}"
             prob += pulp.lpSum(x[i, j] for i in members[j]) >= y[j], f"nonempty_{js}"
-        reach = pulp.lpSum(float(p[i]) * x[i, j] for i in members[j])
+        reach = [(x[i, j], p[i]) for i in members[j]]
         if spec.floor > 0:                                              # (4)
-            prob += reach >= spec.floor * y[j], f"floor_{js}"
+            prob += _row(reach + [(y[j], -spec.floor)], pulp.LpConstraintGE), f"floor_{js}"
         if spec.ceiling is not None:
-            prob += reach <= spec.ceiling * y[j], f"ceiling_{js}"
+            prob += _row(reach + [(y[j], -spec.ceiling)], pulp.LpConstraintLE), f"ceiling_{js}"
         if spec.contiguity == "flow":
             _flow(prob, graph, x, y, j, js, h, members[j], inum)
         if spec.contiguity == "precedence":                             # (5)
             for i in members[j]:
                 if i == h:
                     continue
-                pr = [x[u, j] if u != h else y[j] for u in preds[j][i] if u == h or (u, j) in x]
-                prob += x[i, j] <= pulp.lpSum(pr), f"prec_{inum[i]}_{js}"
+                pr = [(x[u, j] if u != h else y[j], -1) for u in preds[j][i] if u == h or (u, j) in x]
+                prob += _row([(x[i, j], 1)] + pr, pulp.LpConstraintLE), f"prec_{inum[i]}_{js}"
     for j in sorted(spec.keep):                                         # (6)
         if j in y:
             prob += y[j] == 1, f"keep_{jnum[j]}"
@@ -204,8 +204,15 @@ def build(areas: pd.DataFrame, graph: nx.Graph, spec: Spec, name: str = "catchme
 def pair_costs(areas: pd.DataFrame, spec: Spec, pairs) -> dict[tuple[str, str], float]:
     """The objective coefficient of each (area, facility) pair: its weighted child-minutes p_i (1 + w d_i) t_ij, plus
     the crossing cost N p_i where the pair crosses groups under soft nesting (10)."""
+    keys = list(pairs)
     wts = child_weights(areas, spec.weight)
-    cost = {(i, j): float(wts[i] * spec.minutes.at[i, j]) for (i, j) in pairs}
+    at = [wts.index.get_indexer([i for i, _ in keys]), spec.minutes.index.get_indexer([i for i, _ in keys]),
+          spec.minutes.columns.get_indexer([j for _, j in keys])]
+    lost = [k for k, *n in zip(keys, *at, strict=True) if min(n) < 0]
+    if lost:
+        raise KeyError(f"pairs with no area or no minutes: {lost[:3]}")
+    vals = wts.to_numpy(float)[at[0]] * spec.minutes.to_numpy(float)[at[1], at[2]]
+    cost = dict(zip(keys, vals.tolist(), strict=True))
     if spec.nest is not None and spec.cross_cost:                       # (10), soft
         under5 = areas["under5"]
         home = spec.facilities["home_area"]
@@ -244,6 +251,12 @@ def deprived_row(x: dict[tuple[str, str], pulp.LpVariable], areas: pd.DataFrame,
 
 def _expr(terms: dict) -> pulp.LpAffineExpression:
     return pulp.LpAffineExpression(list(terms.items()))
+
+
+def _row(terms: list[tuple[pulp.LpVariable, float]], sense: int, rhs: float = 0.0) -> pulp.LpConstraint:
+    """The row ``sum coef * var (sense) rhs``, made in one step: the same row PuLP's operators make (terms in this
+    order), without the intermediate expressions they build, which took most of a build's time."""
+    return pulp.LpConstraint(pulp.LpAffineExpression(terms), sense, rhs=rhs)
 
 
 def add_counts(prob: pulp.LpProblem, total, count: int | None, min_count: int | None, max_count: int | None) -> None:
