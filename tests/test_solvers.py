@@ -318,20 +318,21 @@ def test_a_built_model_is_the_same_whatever_pythons_hash_seed(tmp_path):
     # sets iterate in an order that changes with PYTHONHASHSEED; a model built by iterating one (as the status quo's
     # "keep every centre" rows once were) has its rows in another order in each process, and HiGHS may then break
     # a tie another way: the same inputs must give the same model in every process
+    import os
     import subprocess
     import sys
+    from pathlib import Path
     code = ("import sys; sys.path.insert(0, sys.argv[1]); from tests import synthetic as syn; import clusterplan as cp;"
             "from clusterplan.models import status_quo, assignment;"
             "geo = syn.grid(4, 3, 150, {f'c{n}': (n % 4, n // 4) for n in range(12)});"
             "sp = status_quo.spec(geo, cp.Scenario.from_dict({'model': 'status_quo'}));"
             "b = assignment.build(geo.areas, geo.corridors, sp);"
             "open(sys.argv[2], 'w').write(chr(10).join(f'{n}: {c}' for n, c in b.prob.constraints.items()))")
-    from pathlib import Path
     root = str(Path(__file__).resolve().parents[1])
     texts = []
     for seed in ("1", "2", "3"):
         out = tmp_path / f"rows{seed}.txt"
         subprocess.run([sys.executable, "-c", code, root, str(out)], check=True,
-                       env={**__import__("os").environ, "PYTHONHASHSEED": seed})
+                       env={**os.environ, "PYTHONHASHSEED": seed})
         texts.append(out.read_text())
     assert "keep_" in texts[0] and texts[0] == texts[1] == texts[2]   # rows in order, each with its terms
