@@ -42,7 +42,7 @@ import pandas as pd
 import pulp
 
 from . import contiguity
-from .objective import child_weights, deprived_under5
+from .objective import assigned_minutes, child_weights, deprived_under5
 
 
 @dataclass
@@ -206,12 +206,12 @@ def pair_costs(areas: pd.DataFrame, spec: Spec, pairs) -> dict[tuple[str, str], 
     the crossing cost N p_i where the pair crosses groups under soft nesting (10)."""
     keys = list(pairs)
     wts = child_weights(areas, spec.weight)
-    at = [wts.index.get_indexer([i for i, _ in keys]), spec.minutes.index.get_indexer([i for i, _ in keys]),
-          spec.minutes.columns.get_indexer([j for _, j in keys])]
-    lost = [k for k, *n in zip(keys, *at, strict=True) if min(n) < 0]
+    lost = [(i, j) for i, j in keys if i not in wts.index or i not in spec.minutes.index
+            or j not in spec.minutes.columns]
     if lost:
         raise KeyError(f"pairs with no area or no minutes: {lost[:3]}")
-    vals = wts.to_numpy(float)[at[0]] * spec.minutes.to_numpy(float)[at[1], at[2]]
+    ii = [i for i, _ in keys]
+    vals = wts.reindex(ii).to_numpy(float) * assigned_minutes(spec.minutes, ii, [j for _, j in keys])
     cost = dict(zip(keys, vals.tolist(), strict=True))
     if spec.nest is not None and spec.cross_cost:                       # (10), soft
         under5 = areas["under5"]
