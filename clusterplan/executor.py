@@ -21,6 +21,7 @@ import queue
 import signal
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from functools import partial
 from typing import Any
 
 from .errors import ScenarioError
@@ -92,10 +93,40 @@ def dask_map(fn: Callable[[Any], Any], jobs: Iterable[Any], *, scheduler: str = 
 def map_jobs(fn: Callable[[Any], Any], jobs: Iterable[Any], *, workers: int = 2,
              scheduler: str | None = None) -> Iterator[Any]:
     """Yield ``fn(job)`` for every job as they finish: on local worker processes (``scheduler=None``), on a Dask
-    ``LocalCluster`` (``"local"``) or on the Dask scheduler at an address."""
+    ``LocalCluster`` (``"local"``) or on the Dask scheduler at an address. On this machine's workers, each job's
+    solves share the cores with the others (:func:`solver_threads`) unless its scenario sets ``solver.threads``."""
+    threads = solver_threads(workers, scheduler)
+    if threads is not None:
+        fn = partial(_with_threads, fn, threads)
     if scheduler is None:
         return local_map(fn, jobs, workers=workers)
     return dask_map(fn, jobs, scheduler=scheduler, workers=workers)
+
+
+def _with_threads(fn: Callable[[Any], Any], threads: int, job: Any) -> Any:
+    """``fn(job)`` in a worker whose solves take ``threads`` solver threads unless their scenario sets its own."""
+    from .solvers import set_default_threads
+    set_default_threads(threads)
+    return fn(job)
+
+
+def cores() -> int:
+    """The CPU cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:   # not on Linux
+        return os.cpu_count() or 1
+
+
+def solver_threads(workers: int, scheduler: str | None) -> int | None:
+    """Solver threads for each of ``workers`` jobs running at once on this machine (local processes or a Dask
+    ``LocalCluster``): this machine's cores shared among them, at least 1. None (the solver's own default, every
+    core) where jobs run one at a time or on another machine's workers (a scheduler address). HiGHS's worker threads
+    wait busily: two jobs each taking both cores of a 2-core machine slowed HiGHS's presolve of a wide set-packing
+    model threefold and past its time limit (benchmarks/README.md)."""
+    if workers <= 1 or scheduler not in (None, "local"):
+        return None
+    return max(1, cores() // workers)
 
 
 def describe(workers: int, scheduler: str | None) -> str:
@@ -108,9 +139,11 @@ def describe(workers: int, scheduler: str | None) -> str:
 
 
 def side_by_side(threads: int | None, jobs: int) -> int:
-    """How many solves to run at once on threads: ``solver.threads`` if set, else the machine's cores, at most one
-    per job and at least one."""
-    return max(1, min(jobs, threads or os.cpu_count() or 1))
+    """How many solves to run at once on threads: ``solver.threads`` if set, else this process's default
+    (:func:`clusterplan.solvers.threads_for`: a batch worker's share of the cores), else the machine's cores; at most
+    one per job and at least one."""
+    from .solvers import threads_for
+    return max(1, min(jobs, threads_for(threads) or cores()))
 
 
 def thread_map(fn: Callable[[Any, Any], Any], jobs: Sequence[Any], holders: Sequence[Any]) -> list[Any]:

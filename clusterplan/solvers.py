@@ -178,6 +178,21 @@ def package_version(package: str) -> str:
 
 
 _SCHEDULER = threading.local()   # per thread: the thread count its HiGHS scheduler was started with
+
+#: Solver threads for a solve whose scenario sets no ``solver.threads`` (None: the solver's own default, every core).
+#: Batch and sweep workers set it to their share of the machine's cores (:func:`clusterplan.executor.map_jobs`).
+_DEFAULT_THREADS: int | None = None
+
+
+def set_default_threads(threads: int | None) -> None:
+    """Solver threads, in this process, for every solve that does not set its own (None: the solver's default)."""
+    global _DEFAULT_THREADS
+    _DEFAULT_THREADS = threads
+
+
+def threads_for(threads: int | None) -> int | None:
+    """The solver threads a solve asking for ``threads`` gets: its own, else this process's default."""
+    return threads or _DEFAULT_THREADS
 _CANCEL = threading.Event()
 
 
@@ -213,6 +228,9 @@ def run_highs(h) -> None:
     Every run can be stopped by :func:`cancel_running`; Ctrl-C or SIGTERM stop it at once and are raised after."""
     import highspy
     want = int(h.getOptionValue("threads")[1])
+    if not want and _DEFAULT_THREADS:   # no count of its own: this process's share of the cores
+        h.setOptionValue("threads", int(_DEFAULT_THREADS))
+        want = int(_DEFAULT_THREADS)
     if not getattr(h, "_clusterplan_cancellable", False):
         h.cbSimplexInterrupt += _interrupt_if_cancelled
         h.cbIpmInterrupt += _interrupt_if_cancelled
@@ -347,7 +365,8 @@ def solve_problem(prob: pulp.LpProblem, *, name: str = "highs", time_limit: floa
             cold = None
             with tempfile.TemporaryDirectory(prefix="clusterplan-") as tmp:   # PuLP leaves its files when it fails
                 try:
-                    prob.solve(_cmd_solver(pulp_name, tmp, msg, time_limit, gap, threads, seed, warm, max_nodes))
+                    prob.solve(_cmd_solver(pulp_name, tmp, msg, time_limit, gap, threads_for(threads), seed, warm,
+                                           max_nodes))
                 except pulp.PulpSolverError as exc:
                     left = time_limit - (time.perf_counter() - t0)
                     if not warm or left < 1.0:
@@ -355,7 +374,8 @@ def solve_problem(prob: pulp.LpProblem, *, name: str = "highs", time_limit: floa
                     # CBC 2.10 can crash (segmentation fault) when given a start (Norfolk's family-hubs model):
                     # solve again without it in the time left, and say so in the outcome
                     cold = str(exc)
-                    prob.solve(_cmd_solver(pulp_name, tmp, msg, left, gap, threads, seed, False, max_nodes))
+                    prob.solve(_cmd_solver(pulp_name, tmp, msg, left, gap, threads_for(threads), seed, False,
+                                           max_nodes))
     except pulp.PulpSolverError as exc:
         raise SolverError(f"solver '{name}' stopped with an error before giving a plan ({exc}); HiGHS, the default, "
                           f"may solve it; installed: {', '.join(available())}") from exc

@@ -8,6 +8,7 @@ import pytest
 from clusterplan import io as cpio
 from clusterplan.batch import batch
 from clusterplan.cli import main
+from clusterplan.executor import cores
 
 # one worker runs the whole module under pytest-xdist, so its module fixtures are built once
 pytestmark = pytest.mark.xdist_group("batch")
@@ -44,6 +45,11 @@ def test_one_row_per_authority_and_failures_reported(local_batch):
     for folder in ok["folder"]:
         violations, warnings = cpio.check_dir(out / folder)
         assert violations == [] and warnings == []
+        # two workers share the machine's cores: each solve ran on its share, and says so; the scenario (which sets
+        # no threads) is recorded as given, so a re-run with another number of workers finds the plan current
+        manifest = cpio.read_manifest(out / folder)
+        assert manifest["threads"] == max(1, cores() // 2)
+        assert manifest["resolved_scenario"]["solver"]["threads"] is None
 
 
 def test_a_rerun_skips_what_is_done_and_retries_what_failed(local_batch, england_dir):

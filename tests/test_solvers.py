@@ -336,3 +336,23 @@ def test_a_built_model_is_the_same_whatever_pythons_hash_seed(tmp_path):
                        env={**os.environ, "PYTHONHASHSEED": seed})
         texts.append(out.read_text())
     assert "keep_" in texts[0] and texts[0] == texts[1] == texts[2]   # rows in order, each with its terms
+
+
+def test_a_process_default_gives_highs_its_thread_count_unless_the_solve_sets_its_own():
+    # batch and sweep workers share the machine's cores: each sets this default, and every HiGHS run without a
+    # count of its own takes it (two workers each running HiGHS on every core slowed a presolve threefold)
+    import highspy
+    import numpy as np
+
+    def run(threads):
+        h = solvers._highs_binary([[0, 1], [1, 2], [2, 3]], np.full(4, -highspy.kHighsInf), np.ones(4), -1.0,
+                                  time_limit=10, threads=threads, seed=0)
+        return h.getOptionValue("threads")[1], round(-h.getInfo().objective_function_value)
+
+    solvers.set_default_threads(1)
+    try:
+        assert run(None) == (1, 2) and run(2) == (2, 2)
+        assert solvers.threads_for(None) == 1 and solvers.threads_for(3) == 3
+    finally:
+        solvers.set_default_threads(None)
+    assert run(None) == (0, 2) and solvers.threads_for(None) is None   # HiGHS's own default again

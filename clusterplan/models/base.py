@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ..plan import SolveReport
-from ..solvers import Deadline, Outcome
+from ..solvers import Deadline, Outcome, threads_for
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..geography import Geography
@@ -46,5 +46,5 @@ def report(outcome: Outcome, scn: Scenario, scope: str, ctx: Context, k: int | N
     set the objective and bound refer to; ``k`` is the candidate-list length (or None)."""
     s = scn.solver
     return SolveReport(**{**asdict(outcome), "seconds": round(outcome.seconds, 3)}, time_limit=s.time_limit,
-                       gap_limit=s.gap, threads=s.threads, seed=s.seed, scope=scope, input_hash=ctx.input_hash,
-                       candidates=k, notes=tuple(notes))
+                       gap_limit=s.gap, threads=threads_for(s.threads), seed=s.seed, scope=scope,
+                       input_hash=ctx.input_hash, candidates=k, notes=tuple(notes))

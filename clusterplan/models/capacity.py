@@ -106,7 +106,7 @@ def _band_note(b: maxp_exact.Band, floor: float, cap: int) -> str:
 
 def band_checks(graph: nx.Graph, under5: pd.Series, floor: float, regions: list[frozenset[str]],
                 components: list[tuple[frozenset, int]], *, seconds: float, max_regions: int,
-                solver: str) -> tuple[list[frozenset[str]], int, list[maxp_exact.Band]]:
+                solver: str, threads: int | None = None) -> tuple[list[frozenset[str]], int, list[maxp_exact.Band]]:
     """The band check (:func:`.maxp_exact.band`) of each corridor component (``components``: its areas and bound,
     :func:`.maxp_exact.component_bounds`) where ``regions`` (disjoint connected regions at the floor) are fewer than
     its bound, within ``seconds`` in all. Returns the regions (a component's replaced by the partition found there),
@@ -122,7 +122,7 @@ def band_checks(graph: nx.Graph, under5: pd.Series, floor: float, regions: list[
         if len(mine) < q:
             left = seconds - (time.perf_counter() - t0)
             b = maxp_exact.band(graph.subgraph(comp), w, floor, q, seconds=max(0.5, left / (len(comps) - k)),
-                                solver=solver, max_regions=max_regions)
+                                solver=solver, max_regions=max_regions, threads=threads)
             checks.append(b)
             if b.reachable:
                 mine = b.regions
@@ -329,13 +329,14 @@ def solve(geo: Geography, scn: Scenario, ctx: Context) -> Plan:
     cap = exact_regions(scn.solver.time_limit)
     if len(regions) < ub:   # is the bound itself reachable? (few children above it: few regions in the band)
         regions, banded, bands = band_checks(geo.corridors, under5, floor, regions, comps, solver=scn.solver.name,
+                                             threads=scn.solver.threads,
                                              seconds=max(1.0, (limit - (time.perf_counter() - t0)) / 4),
                                              max_regions=cap)
         ub = min(ub, banded)
     if len(regions) < ub:
         exact = maxp_exact.solve(geo.corridors, under5.to_dict(), floor, start=regions, solver=scn.solver.name,
                                  seconds=max(1.0, (limit - (time.perf_counter() - t0)) * EXACT_SHARE), max_regions=cap,
-                                 cut_bound=comb)
+                                 cut_bound=comb, threads=scn.solver.threads)
         ub = min(ub, exact.bound)
         if exact.count > len(regions):
             regions = exact.regions

@@ -227,11 +227,11 @@ def _list(g: _Bits, max_regions: int) -> list[int] | None:
 
 def solve(graph: nx.Graph, weight: dict[Hashable, float], floor: float, *, seconds: float = 60.0,
           max_regions: int = 100_000, solver: str = "highs", start: list[frozenset] = (),
-          cut_bound: int | None = None) -> Exact:
+          cut_bound: int | None = None, threads: int | None = None) -> Exact:
     """The most regions (connected, each with at least ``floor`` children; ``weight``: node -> children) packable in
     ``graph``, by the set-packing MIP over every minimal region, within ``seconds``. ``start``: a known packing (its
     regions are trimmed to minimal ones and given to the solver as a start). ``cut_bound``: :func:`bound` of the
-    same graph, if the caller has it already."""
+    same graph, if the caller has it already. ``threads``: the solver's (default: all cores)."""
     t0 = time.perf_counter()
     g = _Bits(graph, weight, floor)
     comb = sum(g.bound(c) for c in g.components(g.all)) if cut_bound is None else cut_bound
@@ -242,7 +242,7 @@ def solve(graph: nx.Graph, weight: dict[Hashable, float], floor: float, *, secon
         return Exact(0, [], 0, True, 0, time.perf_counter() - t0)
     index = {v: k for k, v in enumerate(g.nodes)}
     start_masks = {_trimmed(g, sum(1 << index[a] for a in r)) for r in start}
-    out, picked = solve_set_packing([list(bits(r)) for r in listed], len(g.nodes), name=solver,
+    out, picked = solve_set_packing([list(bits(r)) for r in listed], len(g.nodes), name=solver, threads=threads,
                                     time_limit=max(seconds - (time.perf_counter() - t0), 1.0),
                                     start=[k for k, r in enumerate(listed) if r in start_masks])
     chosen = [listed[k] for k in picked]
@@ -292,12 +292,13 @@ def band_sets(g: _Bits, top: float, max_regions: int) -> list[int] | None:
 
 
 def band(graph: nx.Graph, weight: dict[Hashable, float], floor: float, target: int, *, seconds: float = 60.0,
-         max_regions: int = 100_000, solver: str = "highs", search_share: float = 0.5) -> Band:
+         max_regions: int = 100_000, solver: str = "highs", search_share: float = 0.5,
+         threads: int | None = None) -> Band:
     """The band check (module docstring): can the connected ``graph`` (``weight``: node -> children) be partitioned
     into exactly ``target`` connected regions of ``floor`` children or more? Where ``target`` is floor(children /
     floor) and the slack at most ``SEARCH_SLACK`` floors, the band search runs first, for ``search_share`` of
     ``seconds``; if it decides nothing, the set-partitioning model over every connected set in the band, within the
-    rest."""
+    rest. ``threads``: the solver's (default: all cores)."""
     t0 = time.perf_counter()
     g = _Bits(graph, weight, floor)
     top = sum(g.w) - g.floor * (target - 1)
@@ -314,7 +315,7 @@ def band(graph: nx.Graph, weight: dict[Hashable, float], floor: float, target: i
     if not listed:
         return Band(target, top, False, [], 0, time.perf_counter() - t0, searched, "listing")
     status, picked = solve_set_partition([list(bits(r)) for r in listed], len(g.nodes), target, name=solver,
-                                         time_limit=max(seconds - (time.perf_counter() - t0), 1.0))
+                                         threads=threads, time_limit=max(seconds - (time.perf_counter() - t0), 1.0))
     regions = [frozenset(g.nodes[k] for k in bits(listed[j])) for j in picked]
     reachable = True if status == Status.OPTIMAL else False if status == Status.INFEASIBLE else None
     return Band(target, top, reachable, regions if reachable else [], len(listed), time.perf_counter() - t0,
