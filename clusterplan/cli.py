@@ -131,7 +131,7 @@ def _run(args: argparse.Namespace) -> int:
     prepare_out(args.out, inputs=_inputs(args.scenario, scn))
     try:
         plan, geo = run(scn)
-        plan = explain(plan, geo, scn, args.why)
+        plan = explain(plan, geo, scn, args.why, seconds=args.why_seconds)
     except ScenarioError as exc:
         if str(args.scenario) in str(exc):
             raise
@@ -194,7 +194,7 @@ def _compare(args: argparse.Namespace) -> int:
     ensure_folder(out, kind="compare")
     plans, geo = [], None
     for name, scn in progress.items(list(zip(names, scenarios, strict=True)), "compare"):
-        plan, geo, reused = run_or_reuse(scn, out / name, why=args.why)
+        plan, geo, reused = run_or_reuse(scn, out / name, why=args.why, why_seconds=args.why_seconds)
         plans.append(plan)
         progress.write(f"{scn.name}: {'reused (inputs unchanged, re-checked)' if reused else _report_line(plan)}")
     table = compare(plans)
@@ -372,10 +372,25 @@ def _time_limit_arg(p: argparse.ArgumentParser) -> None:
                         "shares them), overriding the scenario's solver.time_limit")
 
 
+def _seconds(text: str) -> float:
+    """An argparse type: a positive number of seconds."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
+    return value
+
+
 def _why_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument("--why", action=argparse.BooleanOptionalAction, default=None,
                    help="explain every amalgamation (a what-if re-solve per amalgamated centre, so the report says "
                         "which decisions are firm, knife-edge or ties); default: on for amalgamate scenarios")
+    p.add_argument("--why-seconds", type=_seconds, metavar="SECONDS", default=None,
+                   help="time limit of each what-if re-solve behind --why (default: the scenario's solver.time_limit); "
+                        "a re-solve stopped by it before its proof gives the cost of keeping the centre open as a "
+                        "proven range, and the report says so")
 
 
 def build_parser() -> argparse.ArgumentParser:

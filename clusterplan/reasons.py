@@ -21,6 +21,10 @@ MIP's LP reduced costs would only be a local estimate of it. The binding reason 
 6. travel: keeping it open costs more travel in all (centres kept elsewhere serve the children better).
 
 Every reason carries the cost of the lock and a ``knife_edge`` flag when that cost is under 0.1% of the optimum.
+A re-solve that stops at its time limit before proving its optimum (``seconds`` per lock, default
+``solver.time_limit``) gives a proven range instead: ``lock_cost`` is the cost of the best plan it found (an upper
+bound on the cost of the lock), ``lock_cost_low`` the lower bound it proved, ``lock_proven`` False, and the reason says
+so in words; ``knife_edge`` is then set where the range reaches under 0.1% (the lock may cost that little).
 """
 
 from __future__ import annotations
@@ -45,10 +49,16 @@ from .solve import solve
 KNIFE_EDGE = 0.001
 
 
-def reasons(geo: Geography, scenario: Scenario | dict[str, Any], plan: Plan | None = None) -> pd.DataFrame:
+def reasons(geo: Geography, scenario: Scenario | dict[str, Any], plan: Plan | None = None, *,
+            seconds: float | None = None) -> pd.DataFrame:
     """One row per amalgamated centre of ``plan`` (solved here if not given): merged_into, reach today, the
-    binding reason, the cost of keeping it open (weighted child-minutes and %), children moved, knife_edge."""
+    binding reason, the cost of keeping it open (weighted child-minutes and %; with the lower bound proven and
+    whether it is exact), children moved, knife_edge. ``seconds``: the time limit of each lock's re-solve (default
+    ``solver.time_limit``); where it stops a re-solve before its proof, the cost is a proven range."""
     scn = Scenario.from_dict(scenario)
+    if seconds is not None and not (0 < seconds < float("inf")):
+        raise ScenarioError(f"reasons: `seconds` (each what-if re-solve's time limit) must be a positive number of "
+                            f"seconds; got {seconds!r}")
     if not registry.info(scn.model).closes_centres:
         raise ScenarioError(f"`model`: reasons explain amalgamate plans; this scenario's model is {scn.model!r}")
     plan = plan if plan is not None else solve(geo, scn)
@@ -62,14 +72,15 @@ def reasons(geo: Geography, scenario: Scenario | dict[str, Any], plan: Plan | No
     swap = getattr(registry.load(scn.model), "twin_swap", None)
     twins = {j: alt for j in merged["centre"]
              if swap is not None and (alt := swap(geo, scn, plan, j, _what_if(scn, j))) is not None}
-    locked = _locked(geo, scn, plan, [j for j in merged["centre"] if j not in twins])
+    limit = scn.solver.time_limit if seconds is None else float(seconds)
+    locked = _locked(geo, scn, plan, [j for j in merged["centre"] if j not in twins], limit)
     for _, c in progress.items(list(merged.iterrows()), "why each amalgamation"):
         j = c["centre"]
         r0 = int(reach_today.get(j, 0))
-        what_if = _what_if(scn, j)
+        what_if = _limited(_what_if(scn, j), limit)
         row = {"centre": j, "name": names[j], "merged_into": names.get(c["merged_into"], c["merged_into"]),
-               "reach_today": r0, "lock_cost": None, "lock_cost_pct": None, "children_moved_if_kept": None,
-               "knife_edge": False}
+               "reach_today": r0, "lock_cost": None, "lock_cost_pct": None, "lock_cost_low": None,
+               "lock_proven": None, "children_moved_if_kept": None, "knife_edge": False}
         try:
             alt = twins.get(j) or (locked[j](what_if) if locked.get(j) is not None else None)
             if alt is not None:
@@ -89,13 +100,25 @@ def reasons(geo: Geography, scenario: Scenario | dict[str, Any], plan: Plan | No
             continue
         cost = alt.report.objective - base
         pct = excess_over(alt.report.objective, base)   # 0 where the two differ by the solver's rounding alone
+        low = cost if j in twins else proven_low(alt, plan)
+        proven = low is not None and cost - low < SAME_COST_ABS
+        low_pct = None if low is None else pct if proven else excess_over(base + low, base)
         moved = changed_areas(alt, plan)
         kids = int(geo.areas.loc[moved[moved].index, "under5"].sum())
-        row |= {"lock_cost": round(cost, 1), "lock_cost_pct": round(100 * pct, 3), "children_moved_if_kept": kids,
-                "knife_edge": bool(pct < KNIFE_EDGE)}
-        price = (f"keeping it open costs {cost:,.0f} more weighted child-minutes ({pct:.2%}) and moves "
-                 f"{kids:,} children") if abs(cost) >= 0.5 else f"keeping it open instead costs nothing and moves " \
-            f"{kids:,} children"
+        row |= {"lock_cost": round(cost, 1), "lock_cost_pct": round(100 * pct, 3),
+                "lock_cost_low": None if low is None else round(cost if proven else low, 1), "lock_proven": proven,
+                "children_moved_if_kept": kids, "knife_edge": bool(low_pct is None or low_pct < KNIFE_EDGE)}
+        if not proven:
+            found = (f"between {low:,.0f} and {cost:,.0f} more weighted child-minutes "
+                     f"({low_pct:.2%} to {pct:.2%})" if low is not None else
+                     f"at most {cost:,.0f} more weighted child-minutes ({pct:.2%}; no lower bound proven)")
+            price = (f"keeping it open costs {found}: its re-solve stopped at the {limit:g} s time limit before "
+                     f"proving the exact cost; the best plan found moves {kids:,} children")
+        elif abs(cost) >= 0.5:
+            price = (f"keeping it open costs {cost:,.0f} more weighted child-minutes ({pct:.2%}) and moves {kids:,} "
+                     "children")
+        else:
+            price = f"keeping it open instead costs nothing and moves {kids:,} children"
         fixed = scn.centres.fixed_cost
         travel_change = cost - fixed * (len(alt.kept) - len(plan.kept))  # the lock's change in travel alone
         if j in twins:
@@ -116,9 +139,32 @@ def reasons(geo: Geography, scenario: Scenario | dict[str, Any], plan: Plan | No
         else:
             row["reason"] = f"travel: the centres kept nearby serve its children at less travel in all; {price}"
         rows.append(row)
-    cols = ["centre", "name", "merged_into", "reach_today", "reason", "lock_cost", "lock_cost_pct",
-            "children_moved_if_kept", "knife_edge"]
+    cols = ["centre", "name", "merged_into", "reach_today", "reason", "lock_cost", "lock_cost_pct", "lock_cost_low",
+            "lock_proven", "children_moved_if_kept", "knife_edge"]
     return pd.DataFrame(rows, columns=cols)
+
+
+#: Weighted child-minutes within which a lock's cost and its proven lower bound count as equal (solver rounding).
+SAME_COST_ABS = 0.5
+
+
+def proven_low(alt: Plan, plan: Plan) -> float | None:
+    """The lower bound proven on what ``alt`` (a what-if re-solve of ``plan``'s scenario with one more centre kept)
+    costs above ``plan`` (weighted child-minutes): the cost itself where ``alt`` is optimal at a zero gap, else the
+    bound of its objective less ``plan``'s objective, and at least 0 where ``plan`` is proven optimal (keeping one
+    more centre cannot then cost less); None where the solver gave no bound."""
+    r, base = alt.report, plan.report.objective
+    if r.status == "optimal" and not r.gap_limit:
+        return r.objective - base
+    if r.bound is None:
+        return None
+    low = min(r.bound, r.objective) - base
+    return max(low, 0.0) if plan.report.status == "optimal" and not plan.report.gap_limit else low
+
+
+def _limited(scn: Scenario, seconds: float) -> Scenario:
+    """``scn`` with ``seconds`` as its time limit."""
+    return scn.model_copy(update={"solver": scn.solver.model_copy(update={"time_limit": seconds})})
 
 
 def _what_if(scn: Scenario, centre: str) -> Scenario:
@@ -126,9 +172,11 @@ def _what_if(scn: Scenario, centre: str) -> Scenario:
     return scn.model_copy(update={"centres": scn.centres.model_copy(update={"keep": [*scn.centres.keep, centre]})})
 
 
-def _locked(geo: Geography, scn: Scenario, plan: Plan, centres: list[str]) -> dict[str, Callable | None]:
+def _locked(geo: Geography, scn: Scenario, plan: Plan, centres: list[str],
+            seconds: float) -> dict[str, Callable | None]:
     """Each centre's lock re-solved on a model built once (the lock is a bound change), with several such models
-    solving side by side on threads: as many as ``solver.threads`` allows (default: the machine's cores). Centre ->
+    solving side by side on threads: as many as ``solver.threads`` allows (default: the machine's cores), each within
+    ``seconds``. Centre ->
     a function of the what-if scenario giving its plan (built here, on the caller's thread), or None where the
     re-solve finds no plan; empty where the model cannot be reused (the caller then solves each what-if in full)."""
     what_if_open = getattr(registry.load(scn.model), "what_if_open", None)
@@ -138,7 +186,7 @@ def _locked(geo: Geography, scn: Scenario, plan: Plan, centres: list[str]) -> di
     workers = side_by_side(scn.solver.threads, len(centres))
     models = [first] + [what_if_open(geo, scn, plan) for _ in range(workers - 1)]
     with progress.step(f"why each amalgamation: {len(centres)} re-solves, {workers} at a time"):
-        got = thread_map(lambda m, j: m.lock(j, scn.solver.time_limit), centres, models)
+        got = thread_map(lambda m, j: m.lock(j, seconds), centres, models)
     return {j: None if g is None else partial(first.to_plan, j, outcome=g[0], assign=g[1])
             for j, g in zip(centres, got, strict=True)}
 

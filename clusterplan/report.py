@@ -45,7 +45,8 @@ LABELS = {
     "today_centre": "Centre today", "planned_centre": "Planned centre", "today_minutes": "Travel today (minutes)",
     "reason": "Why", "lock_cost": "Cost of keeping it open (weighted child-minutes)",
     "lock_cost_pct": "Cost of keeping it open (% of the total)", "children_moved_if_kept": "Children moved if kept",
-    "knife_edge": "Knife-edge (under 0.1%)",
+    "lock_cost_low": "Cost of keeping it open: lower bound proven (weighted child-minutes)",
+    "lock_proven": "Cost of keeping it open proven exact", "knife_edge": "Knife-edge (under 0.1%)",
     "lead_partner": "Lead partner", "host_school": "Host school", "host_urn": "Host school URN",
     "governance_options": "Governance forms that could hold it", "governance_rules": "Rules that offer them",
     "phases": "Phases held", "school_led": "School-led centres", "size": "Number of lots", "bundle": "Bundle",
@@ -148,6 +149,11 @@ def _why_words(w: pd.Series) -> str:
         return f"A tie: keeping {short_name(w.get('name', ''))} instead costs nothing. {_capital(reason)}"
     if bool(w.get("knife_edge", False)):
         pct = float(w.get("lock_cost_pct", 0))
+        if w.get("lock_proven") is False or w.get("lock_proven") == 0:   # a range: how little it may cost
+            low = w.get("lock_cost_low")
+            pct = 0.0 if low is None or pd.isna(low) or not cost else max(pct * float(low) / float(cost), 0.0)
+            size = f"{pct:.2f}%" if pct >= 0.01 else "under 0.01%"
+            return f"Possibly knife-edge: keeping it open may cost as little as {size} more. {_capital(reason)}"
         size = f"{pct:.2f}%" if pct >= 0.01 else "under 0.01%"
         return f"Knife-edge: keeping it open would cost only {size} more. {_capital(reason)}"
     return _capital(reason)

@@ -44,18 +44,20 @@ def guard_areas(plan: Plan, geo: Geography, scn: Scenario) -> None:
                            f"{len(geo.areas)}; refusing to write it")
 
 
-def explain(plan: Plan, geo: Geography, scn: Scenario, why: bool | None = None) -> Plan:
+def explain(plan: Plan, geo: Geography, scn: Scenario, why: bool | None = None, *,
+            seconds: float | None = None) -> Plan:
     """``plan`` with the reason behind each amalgamation (:func:`clusterplan.reasons.reasons`), for a model that
     closes centres: always when ``why`` is True, never when False, and by default (None) whenever centres were
-    amalgamated. Each what-if re-solve has its own ``solver.time_limit``."""
+    amalgamated. Each what-if re-solve has its own ``seconds`` (default: ``solver.time_limit``)."""
     if why is False or not info(scn.model).closes_centres or scn.policies:
         return plan
     if not (plan.centres["status"] == "amalgamated").any():
         return plan
-    return plan.but(why=reasons(geo, scn, plan))
+    return plan.but(why=reasons(geo, scn, plan, seconds=seconds))
 
 
-def run_or_reuse(scn: Scenario, out: str | Path, *, why: bool | None = None) -> tuple[Plan, Geography, bool]:
+def run_or_reuse(scn: Scenario, out: str | Path, *, why: bool | None = None,
+                 why_seconds: float | None = None) -> tuple[Plan, Geography, bool]:
     """Reuse the plan written in ``out`` when its inputs (scenario and geography hashes) are unchanged and it
     still passes the checker; otherwise solve (explaining amalgamations: see :func:`explain`) and write it.
     Returns (plan, geography, reused)."""
@@ -70,7 +72,7 @@ def run_or_reuse(scn: Scenario, out: str | Path, *, why: bool | None = None) -> 
         if not violations:
             return read_plan(out, man), geo, True
     plan, geo = run(scn)
-    plan = explain(plan, geo, scn, why)
+    plan = explain(plan, geo, scn, why, seconds=why_seconds)
     write_plan(plan, geo, scn, out)
     return plan, geo, False
 

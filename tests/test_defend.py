@@ -128,6 +128,7 @@ def test_reasons_give_the_exact_cost_of_each_lock(truth, threads):
         with_it = min(c for s, c in truth.items() if r["centre"] in s)
         assert r["lock_cost"] == pytest.approx(with_it - plan.report.objective, abs=0.1)
         assert r["reason"] and "keeping it open costs" in r["reason"]
+        assert r["lock_proven"] and r["lock_cost_low"] == r["lock_cost"]   # proven exact: no range
 
 
 def test_what_if_reuses_one_built_model_and_agrees_with_a_full_solve(truth):

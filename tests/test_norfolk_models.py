@@ -161,3 +161,29 @@ def test_the_first_smaller_solve_changes_where_the_amalgamation_starts_not_its_o
     few = replace(sp, facilities=sp.facilities.iloc[:4])   # as many centres as the first solve's candidates
     assert catchment._first_plan(geo, few, scn, Context("", Deadline.start(60)), "amalgamation", None, None,
                                  4) is None
+
+
+def test_reasons_within_a_short_time_limit_give_proven_ranges_that_hold_the_exact_cost(amalgamation, norfolk):
+    # Norfolk's what-if locks take seconds to prove; each re-solve stopped at 1 s gives the cost of keeping the
+    # centre open as a range: the lower bound it proved and the best plan it found, never a guess called exact
+    from clusterplan.models import amalgamate
+    from clusterplan.reasons import KNIFE_EDGE, reasons
+    scn = {"model": "amalgamate", "reach": {"min": 600}}
+    why = reasons(norfolk, scn, amalgamation, seconds=1).set_index("centre")
+    base = amalgamation.report.objective
+    ranged = why[why["lock_proven"] == False]   # noqa: E712 - a column of True / False
+    for j, r in why.iterrows():
+        assert r["lock_cost_low"] <= r["lock_cost"] + 1e-6
+        assert r["knife_edge"] == (r["lock_cost_low"] / base < KNIFE_EDGE)
+        if r["lock_proven"]:
+            assert r["lock_cost_low"] == r["lock_cost"]
+        else:
+            assert "stopped at the 1 s time limit before proving the exact cost" in r["reason"], j
+    # the exact cost of a lock (proved without a time limit that binds) lies in the range the short re-solve gave
+    if len(ranged):
+        j = ranged["lock_cost"].idxmin()
+        model = amalgamate.what_if_open(norfolk, cp.Scenario.from_dict(scn), amalgamation)
+        outcome, _ = model.lock(j, 600)
+        assert outcome.status == "optimal"
+        exact = outcome.objective - base
+        assert ranged.at[j, "lock_cost_low"] - 0.5 <= exact <= ranged.at[j, "lock_cost"] + 0.5
