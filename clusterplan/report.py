@@ -149,12 +149,15 @@ def _why_words(w: pd.Series) -> str:
         return f"A tie: keeping {short_name(w.get('name', ''))} instead costs nothing. {_capital(reason)}"
     if bool(w.get("knife_edge", False)):
         pct = float(w.get("lock_cost_pct", 0))
-        if w.get("lock_proven") is False or w.get("lock_proven") == 0:   # a range: how little it may cost
+        size = f"{pct:.2f}%" if pct >= 0.01 else "under 0.01%"
+        if w.get("lock_proven") is False or w.get("lock_proven") == 0:   # a proven range, not an exact cost
+            from .reasons import KNIFE_EDGE
+            if pct < 100 * KNIFE_EDGE:
+                return f"Knife-edge: keeping it open would cost at most {size} more. {_capital(reason)}"
             low = w.get("lock_cost_low")
             pct = 0.0 if low is None or pd.isna(low) or not cost else max(pct * float(low) / float(cost), 0.0)
             size = f"{pct:.2f}%" if pct >= 0.01 else "under 0.01%"
             return f"Possibly knife-edge: keeping it open may cost as little as {size} more. {_capital(reason)}"
-        size = f"{pct:.2f}%" if pct >= 0.01 else "under 0.01%"
         return f"Knife-edge: keeping it open would cost only {size} more. {_capital(reason)}"
     return _capital(reason)
 

@@ -189,3 +189,23 @@ def test_the_workbook_names_new_centres_by_their_home_area_not_nan(tmp_path):
     # and each new centre's district is its home area's (it was empty: the area table aligned on the wrong ids)
     assert (plan.centres["district"].to_numpy() == g.areas.loc[plan.centres["home_area"], "district"].to_numpy()).all()
     assert set(plan.centres["district"]) == {"Breckland"}
+
+
+def test_the_report_words_a_proven_range_as_a_range():
+    # a lock re-solve stopped by --why-seconds gives a range (lock_cost_low .. lock_cost); the report must not call
+    # it exact, and calls it knife-edge only as far as the range shows
+    from clusterplan.report import _why_words
+    row = {"name": "Litcham Children's Centre", "reason": "its catchment today reaches 179 children",
+           "knife_edge": True}
+    exact = _why_words(pd.Series({**row, "lock_cost": 593.7, "lock_cost_pct": 0.089, "lock_cost_low": 593.7,
+                                  "lock_proven": True}))
+    assert exact.startswith("Knife-edge: keeping it open would cost only 0.09% more. Its catchment")
+    under = _why_words(pd.Series({**row, "lock_cost": 593.7, "lock_cost_pct": 0.089, "lock_cost_low": 444.0,
+                                  "lock_proven": False}))
+    assert under.startswith("Knife-edge: keeping it open would cost at most 0.09% more.")
+    reaching = _why_words(pd.Series({**row, "lock_cost": 2268.9, "lock_cost_pct": 0.34, "lock_cost_low": 500.0,
+                                     "lock_proven": False}))
+    assert reaching.startswith("Possibly knife-edge: keeping it open may cost as little as 0.07% more.")
+    firm = _why_words(pd.Series({**row, "knife_edge": False, "lock_cost": 2268.9, "lock_cost_pct": 0.34,
+                                 "lock_cost_low": 1359.4, "lock_proven": False}))
+    assert firm == "Its catchment today reaches 179 children"
