@@ -22,9 +22,10 @@ MIP's LP reduced costs would only be a local estimate of it. The binding reason 
 
 Every reason carries the cost of the lock and a ``knife_edge`` flag when that cost is under 0.1% of the optimum.
 A re-solve that stops at its time limit before proving its optimum (``seconds`` per lock, default
-``solver.time_limit``) gives a proven range instead: ``lock_cost`` is the cost of the best plan it found (an upper
-bound on the cost of the lock), ``lock_cost_low`` the lower bound it proved, ``lock_proven`` False, and the reason says
-so in words; ``knife_edge`` is then set where the range reaches under 0.1% (the lock may cost that little).
+``solver.time_limit``), or within a non-zero ``solver.gap``, gives a proven range instead: ``lock_cost`` is the cost
+of the best plan it found (an upper bound on the cost of the lock), ``lock_cost_low`` the lower bound it proved,
+``lock_proven`` False, and the reason says so in words; ``knife_edge`` is then set where the range reaches under
+0.1% (the lock may cost that little).
 """
 
 from __future__ import annotations
@@ -112,8 +113,10 @@ def reasons(geo: Geography, scenario: Scenario | dict[str, Any], plan: Plan | No
             found = (f"between {low:,.0f} and {cost:,.0f} more weighted child-minutes "
                      f"({low_pct:.2%} to {pct:.2%})" if low is not None else
                      f"at most {cost:,.0f} more weighted child-minutes ({pct:.2%}; no lower bound proven)")
-            price = (f"keeping it open costs {found}: its re-solve stopped at the {limit:g} s time limit before "
-                     f"proving the exact cost; the best plan found moves {kids:,} children")
+            stop = (f"its re-solve stopped within the scenario's gap of {scn.solver.gap:.2%}"
+                    if alt.report.status == "optimal" else f"its re-solve stopped at the {limit:g} s time limit")
+            price = (f"keeping it open costs {found}: {stop} before proving the exact cost; the best plan found "
+                     f"moves {kids:,} children")
         elif abs(cost) >= 0.5:
             price = (f"keeping it open costs {cost:,.0f} more weighted child-minutes ({pct:.2%}) and moves {kids:,} "
                      "children")
@@ -176,9 +179,9 @@ def _locked(geo: Geography, scn: Scenario, plan: Plan, centres: list[str],
             seconds: float) -> dict[str, Callable | None]:
     """Each centre's lock re-solved on a model built once (the lock is a bound change), with several such models
     solving side by side on threads: as many as ``solver.threads`` allows (default: the machine's cores), each within
-    ``seconds``. Centre ->
-    a function of the what-if scenario giving its plan (built here, on the caller's thread), or None where the
-    re-solve finds no plan; empty where the model cannot be reused (the caller then solves each what-if in full)."""
+    ``seconds``. Centre -> a function of the what-if scenario giving its plan (built here, on the caller's thread),
+    or None where the re-solve finds no plan; empty where the model cannot be reused (the caller then solves each
+    what-if in full)."""
     what_if_open = getattr(registry.load(scn.model), "what_if_open", None)
     first = what_if_open(geo, scn, plan) if what_if_open is not None and centres else None
     if first is None:
