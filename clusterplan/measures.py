@@ -161,6 +161,10 @@ def plan_minutes(assignment: pd.DataFrame, geo: Geography) -> pd.Series:
 #: Start found its benefits for children (children living within 2.5 km of a centre).
 NEAR_METRES = 2500.0
 
+#: A decision is knife-edge when reversing it costs under this share of the plan's objective (0.001 = 0.1%): the
+#: reasons behind amalgamations (:mod:`clusterplan.reasons`) flag it and the report words it.
+KNIFE_EDGE = 0.001
+
 
 def spoke_candidates(geo: Geography, sources: list[str] | tuple[str, ...]) -> pd.DataFrame:
     """Every building that may be a spoke (model ``hubs``), by id: ``name``, ``source`` (centres, schools,

@@ -42,12 +42,13 @@ from .check import check
 from .errors import InfeasibleError, ScenarioError
 from .executor import side_by_side, thread_map
 from .geography import Geography
+from .measures import KNIFE_EDGE
 from .models.status_quo import today as todays_catchments
 from .plan import Plan
 from .scenario import Scenario
 from .solve import solve
 
-KNIFE_EDGE = 0.001
+__all__ = ["KNIFE_EDGE", "proven_low", "reasons"]
 
 
 def reasons(geo: Geography, scenario: Scenario | dict[str, Any], plan: Plan | None = None, *,

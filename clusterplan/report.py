@@ -25,7 +25,7 @@ from .cells import FORMULA_START
 from .datasets import ATTRIBUTION
 from .geography import Geography
 from .maps import SOURCE, before_after, bundle_map, change_map, format_value, plan_map, short_name  # noqa: F401
-from .measures import DEPRIVED_IDACI, NEAR_METRES, assigned_minutes, deprived_under5, nearest_metres
+from .measures import DEPRIVED_IDACI, KNIFE_EDGE, NEAR_METRES, assigned_minutes, deprived_under5, nearest_metres
 from .metrics import beyond_2_5km, buildings_used, label, service_points, travel_minutes
 from .solvers import package_version
 
@@ -151,7 +151,6 @@ def _why_words(w: pd.Series) -> str:
         pct = float(w.get("lock_cost_pct", 0))
         size = f"{pct:.2f}%" if pct >= 0.01 else "under 0.01%"
         if w.get("lock_proven") is False or w.get("lock_proven") == 0:   # a proven range, not an exact cost
-            from .reasons import KNIFE_EDGE
             if pct < 100 * KNIFE_EDGE:
                 return f"Knife-edge: keeping it open would cost at most {size} more. {_capital(reason)}"
             low = w.get("lock_cost_low")
