@@ -473,12 +473,12 @@ class HighsModel:
         h = self.prob.solverModel
         inf = highspy.kHighsInf
         rows = rows or {}
-        if warm:
-            _pass_start(self.prob)
         for v, (lo, hi) in bounds.items():
             h.changeColBounds(v.index, lo, hi)
         for r, (lo, hi) in rows.items():
             h.changeRowBounds(r, lo, hi)
+        if warm:   # after the changes: HiGHS drops a solution it was given when the model changes after it
+            _pass_start(self.prob)
         h.setOptionValue("time_limit", float(time_limit))
         t0 = time.perf_counter()
         try:

@@ -356,3 +356,20 @@ def test_a_process_default_gives_highs_its_thread_count_unless_the_solve_sets_it
     finally:
         solvers.set_default_threads(None)
     assert run(None) == (0, 2) and solvers.threads_for(None) is None   # HiGHS's own default again
+
+
+def test_a_re_solves_start_reaches_highs_after_its_bound_changes(monkeypatch):
+    # HiGHS drops a solution it was given when the model changes after it: a re-solve that locks a variable and
+    # starts from a plan must hand HiGHS the plan after the lock, or HiGHS starts cold (a lock stopped by its time
+    # limit then reported a far worse plan than the one it was given)
+    prob, z = _packing(120, 40)
+    model = solvers.HighsModel(prob)
+    first = model.solve({}, 60)
+    chosen = [float(round(v.varValue)) for v in z]
+    for v, value in zip(z, chosen, strict=True):
+        v.setInitialValue(value)
+    valid = []
+    real = solvers.run_highs
+    monkeypatch.setattr(solvers, "run_highs", lambda h: (valid.append(h.getSolution().value_valid), real(h)))
+    out = model.solve({z[chosen.index(1.0)]: (1.0, 1.0)}, 60, warm=True)
+    assert valid == [True] and out.objective == pytest.approx(first.objective)
