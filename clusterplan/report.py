@@ -520,10 +520,13 @@ def write_html(plan, geo: Geography, scn, path: str | Path) -> None:
     if hubs_plan:
         parts += hubs_sections(plan, geo, scn)
     if len(closing):
+        ranged = "lock_proven" in plan.why.columns and (plan.why["lock_proven"] == False).any()  # noqa: E712
+        cost = ("its cost is exact where the re-solve proved it, else a proven range, given in words" if ranged
+                else "its cost is exact")
         parts += ["<h2>Centres closing and where their children go</h2>",
                   "<p>Each amalgamated centre, the kept centre that takes most of its children, how many children "
                   "move and how their journey changes, and why the optimiser closed it (a what-if re-solve with the "
-                  "centre kept open: its cost is exact).</p>", _table(closing, names={})]
+                  f"centre kept open: {cost}).</p>", _table(closing, names={})]
     if len(ch) and ch["changes"].any():
         parts += ["<h2>What changes for families</h2>", _table(_travel_rows(ch), names={})]
     parts += [f"<h2>Map</h2><img alt='map of the planned catchments, centres named' "
