@@ -360,8 +360,8 @@ def test_a_process_default_gives_highs_its_thread_count_unless_the_solve_sets_it
 
 def test_a_re_solves_start_reaches_highs_after_its_bound_changes(monkeypatch):
     # HiGHS drops a solution it was given when the model changes after it: a re-solve that locks a variable and
-    # starts from a plan must hand HiGHS the plan after the lock, or HiGHS starts cold (a lock stopped by its time
-    # limit then reported a far worse plan than the one it was given)
+    # starts from a plan must hand HiGHS the plan after the lock, or HiGHS starts cold (found when a trial gave
+    # Norfolk's time-limited locks a start: HiGHS ended on a plan far worse than the one it was given)
     prob, z = _packing(120, 40)
     model = solvers.HighsModel(prob)
     first = model.solve({}, 60)
