@@ -43,6 +43,7 @@ from .errors import InfeasibleError, ScenarioError
 from .executor import side_by_side, thread_map
 from .geography import Geography
 from .measures import KNIFE_EDGE
+from .models.amalgamate import FIRST_CANDIDATES
 from .models.status_quo import today as todays_catchments
 from .plan import Plan
 from .scenario import Scenario
@@ -75,7 +76,8 @@ def reasons(geo: Geography, scenario: Scenario | dict[str, Any], plan: Plan | No
     twins = {j: alt for j in merged["centre"]
              if swap is not None and (alt := swap(geo, scn, plan, j, _what_if(scn, j))) is not None}
     limit = scn.solver.time_limit if seconds is None else float(seconds)
-    locked = _locked(geo, scn, plan, [j for j in merged["centre"] if j not in twins], limit)
+    locked = _locked(geo, scn, plan, [j for j in merged["centre"] if j not in twins], limit,
+                     first_k=None if seconds is None else FIRST_CANDIDATES)
     for _, c in progress.items(list(merged.iterrows()), "why each amalgamation"):
         j = c["centre"]
         r0 = int(reach_today.get(j, 0))
@@ -176,13 +178,14 @@ def _what_if(scn: Scenario, centre: str) -> Scenario:
     return scn.model_copy(update={"centres": scn.centres.model_copy(update={"keep": [*scn.centres.keep, centre]})})
 
 
-def _locked(geo: Geography, scn: Scenario, plan: Plan, centres: list[str],
-            seconds: float) -> dict[str, Callable | None]:
+def _locked(geo: Geography, scn: Scenario, plan: Plan, centres: list[str], seconds: float, *,
+            first_k: int | None = None) -> dict[str, Callable | None]:
     """Each centre's lock re-solved on a model built once (the lock is a bound change), with several such models
     solving side by side on threads: as many as ``solver.threads`` allows (default: the machine's cores), each within
-    ``seconds``. Centre -> a function of the what-if scenario giving its plan (built here, on the caller's thread),
-    or None where the re-solve finds no plan; empty where the model cannot be reused (the caller then solves each
-    what-if in full)."""
+    ``seconds`` (starting from a first, smaller solve of ``first_k`` candidates per area where given: see
+    :meth:`clusterplan.models.amalgamate.WhatIf.lock`). Centre -> a function of the what-if scenario giving its plan
+    (built here, on the caller's thread), or None where the re-solve finds no plan; empty where the model cannot be
+    reused (the caller then solves each what-if in full)."""
     what_if_open = getattr(registry.load(scn.model), "what_if_open", None)
     first = what_if_open(geo, scn, plan) if what_if_open is not None and centres else None
     if first is None:
@@ -190,7 +193,7 @@ def _locked(geo: Geography, scn: Scenario, plan: Plan, centres: list[str],
     workers = side_by_side(scn.solver.threads, len(centres))
     models = [first] + [what_if_open(geo, scn, plan) for _ in range(workers - 1)]
     with progress.step(f"why each amalgamation: {len(centres)} re-solves, {workers} at a time"):
-        got = thread_map(lambda m, j: m.lock(j, seconds), centres, models)
+        got = thread_map(lambda m, j: m.lock(j, seconds, first_k=first_k), centres, models)
     return {j: None if g is None else partial(first.to_plan, j, outcome=g[0], assign=g[1])
             for j, g in zip(centres, got, strict=True)}
 
