@@ -215,9 +215,9 @@ class WhatIf:
         """:meth:`resolve` with ``centre`` locked open. ``first_k``: start from the plan of the same lock with each
         area among its ``first_k`` nearest centres only, solved to its root node in at most half of ``time_limit``
         (as :func:`.catchment.run` starts the plan itself; a plan of that model is a plan of this one, so only the
-        start changes). Used where reasons have a time limit of their own: on Norfolk's four locks at 5 s it gave the
-        exact cost as the best plan in three of four, against plans up to 24% dearer starting cold
-        (benchmarks/README.md)."""
+        start changes). Used where reasons have a time limit of their own: on Norfolk's four locks at 5 s each, two at
+        a time, the best plan found was the exact cost for Wells and West Walton (cold starts ended 4% and 20% above
+        it) and 6% dearer than cold for Mundesley; the ranges narrower in all (benchmarks/README.md)."""
         t0 = time.perf_counter()
         start = self._first_plan(centre, first_k, time_limit / 2) if first_k else None
         return self.resolve(max(time_limit - (time.perf_counter() - t0), 0.5), lock=centre, start=start)
