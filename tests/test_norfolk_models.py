@@ -138,15 +138,13 @@ def test_the_first_smaller_solve_changes_where_the_amalgamation_starts_not_its_o
     from dataclasses import replace
 
     from clusterplan.models import amalgamate, assignment, catchment
-    from clusterplan.models.base import Context
     from clusterplan.scenario import Scenario
-    from clusterplan.solvers import Deadline
     geo = norfolk.subset(["North Norfolk", "Broadland"])
     scn = Scenario.from_dict({"model": "amalgamate", "reach": {"min": 600}})
     sp = amalgamate.spec(geo, scn)
     start = assignment.heuristic(geo.areas, geo.corridors, sp)
-    first, seconds = catchment._first_plan(geo, sp, scn, Context("", Deadline.start(60)), "amalgamation", start,
-                                           None, amalgamate.FIRST_CANDIDATES)
+    first, seconds = catchment.first_plan(geo, sp, scn, 15.0, "amalgamation", start, None,
+                                          amalgamate.FIRST_CANDIDATES)
     built = assignment.build(geo.areas, geo.corridors, sp, extra=start)
     assert set(first) == set(geo.areas.index) and all(p in built.x for p in first.items()) and seconds > 0
     reach = geo.areas["under5"].groupby(first).sum()
@@ -156,11 +154,10 @@ def test_the_first_smaller_solve_changes_where_the_amalgamation_starts_not_its_o
     without = cp.solve(geo, scn)
     assert with_first.report.status == without.report.status == "optimal"
     assert with_first.report.objective == pytest.approx(without.report.objective, rel=1e-9)
-    assert catchment._first_plan(geo, replace(sp, k=4), scn, Context("", Deadline.start(60)), "amalgamation",
-                                 start, None, 4) is None   # no fewer candidates than the model: no first solve
+    assert catchment.first_plan(geo, replace(sp, k=4), scn, 15.0, "amalgamation", start, None,
+                                4) is None   # no fewer candidates than the model: no first solve
     few = replace(sp, facilities=sp.facilities.iloc[:4])   # as many centres as the first solve's candidates
-    assert catchment._first_plan(geo, few, scn, Context("", Deadline.start(60)), "amalgamation", None, None,
-                                 4) is None
+    assert catchment.first_plan(geo, few, scn, 15.0, "amalgamation", None, None, 4) is None
 
 
 def test_reasons_within_a_short_time_limit_give_proven_ranges_that_hold_the_exact_cost(amalgamation, norfolk):

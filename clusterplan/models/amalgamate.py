@@ -32,7 +32,7 @@ from ..errors import ScenarioError
 from ..geography import Geography
 from ..plan import Plan, input_hash
 from ..scenario import Scenario, district_names, locked_centres
-from ..solvers import AMALGAMATION_HIGHS, Deadline, HighsModel, Outcome, solve_problem
+from ..solvers import AMALGAMATION_HIGHS, Deadline, HighsModel, Outcome
 from . import assignment, catchment, status_quo
 from .assignment import Spec
 from .base import Context, report
@@ -219,19 +219,13 @@ class WhatIf:
         a time, the best plan found was the exact cost for Wells and West Walton (cold starts ended 4% and 20% above
         it) and 6% dearer than cold for Mundesley; the ranges narrower in all (benchmarks/README.md)."""
         t0 = time.perf_counter()
-        start = self._first_plan(centre, first_k, time_limit / 2) if first_k else None
-        return self.resolve(max(time_limit - (time.perf_counter() - t0), 0.5), lock=centre, start=start)
-
-    def _first_plan(self, centre: str, k: int, seconds: float) -> dict[str, str] | None:
-        """The plan (area -> centre) of the lock of ``centre`` with ``k`` candidates per area, to its root node."""
-        if k >= self.spec.k or centre not in self.built.y:
-            return None
-        small = replace(self.spec, k=k, keep=frozenset(self.spec.keep | {centre}))
-        built = assignment.build(self.geo.areas, self.geo.corridors, small, name="what_if_first")
-        s = self.scn.solver
-        out = solve_problem(built.prob, name="highs", time_limit=seconds, threads=s.threads, seed=s.seed,
-                            highs=AMALGAMATION_HIGHS, max_nodes=1)
-        return assignment.extract(built).to_dict() if out.status.is_ok else None
+        first = None
+        if first_k and centre in self.built.y:
+            locked = replace(self.spec, keep=frozenset(self.spec.keep | {centre}))
+            first = catchment.first_plan(self.geo, locked, self.scn, time_limit / 2, "what_if", None,
+                                         AMALGAMATION_HIGHS, first_k)
+        return self.resolve(max(time_limit - (time.perf_counter() - t0), 0.5), lock=centre,
+                            start=first[0] if first is not None else None)
 
     def __call__(self, centre: str, what_if: Scenario) -> Plan | None:
         """The plan of ``what_if`` (the scenario with ``centre`` kept), or None where :meth:`lock` gives none."""

@@ -65,7 +65,7 @@ def run(geo: Geography, spec: assignment.Spec, scn: Scenario, ctx: Context, *, w
     while True:
         cur = replace(spec, k=k)
         start = assignment.heuristic(geo.areas, geo.corridors, cur)
-        first = _first_plan(geo, cur, scn, ctx, what, start, highs, first_k)
+        first = first_plan(geo, cur, scn, FIRST_SHARE * ctx.deadline.left(), what, start, highs, first_k)
         built = assignment.build(geo.areas, geo.corridors, cur, name=what.replace(" ", "_"), extra=start)
         if first is not None or start is not None:
             assignment.set_start(built, first[0] if first is not None else start)
@@ -95,11 +95,13 @@ def run(geo: Geography, spec: assignment.Spec, scn: Scenario, ctx: Context, *, w
                           "scenario infeasible; raise solver.time_limit or relax the scenario")
 
 
-def _first_plan(geo: Geography, spec: assignment.Spec, scn: Scenario, ctx: Context, what: str,
-                start: dict[str, str] | None, highs: dict | None,
-                first_k: int | None) -> tuple[dict[str, str], float] | None:
-    """The plan (area -> facility) of ``run``'s first, smaller solve and its seconds, or None where there is none
-    (no ``first_k``, not fewer candidates than the model, another solver than HiGHS, or no plan found)."""
+def first_plan(geo: Geography, spec: assignment.Spec, scn: Scenario, seconds: float, what: str,
+               start: dict[str, str] | None, highs: dict | None,
+               first_k: int | None) -> tuple[dict[str, str], float] | None:
+    """The plan (area -> facility) of a first, smaller solve of ``spec`` (each area among its ``first_k`` nearest
+    facilities, to the root node, within ``seconds``; :func:`run`) and its seconds, or None where there is none (no
+    ``first_k``, not fewer candidates than the model, another solver than HiGHS, or no plan found). Also the start
+    of the time-limited what-if locks of reasons (:meth:`.amalgamate.WhatIf.lock`)."""
     n_open = len(spec.facilities.index.difference(list(spec.close)))
     if first_k is None or first_k >= min(spec.k, n_open) or spec.contiguity != "precedence" \
             or scn.solver.name.lower() != "highs":
@@ -108,7 +110,7 @@ def _first_plan(geo: Geography, spec: assignment.Spec, scn: Scenario, ctx: Conte
     built = assignment.build(geo.areas, geo.corridors, small, name=what.replace(" ", "_") + "_first", extra=start)
     if start is not None:
         assignment.set_start(built, start)
-    out = solve_with(built.prob, scn.solver, Deadline.start(FIRST_SHARE * ctx.deadline.left()), warm=built.warm,
+    out = solve_with(built.prob, scn.solver, Deadline.start(seconds), warm=built.warm,
                      highs=highs, max_nodes=1)
     return (assignment.extract(built).to_dict(), out.seconds) if out.status.is_ok else None
 
