@@ -193,6 +193,8 @@ def set_default_threads(threads: int | None) -> None:
 def threads_for(threads: int | None) -> int | None:
     """The solver threads a solve asking for ``threads`` gets: its own, else this process's default."""
     return threads or _DEFAULT_THREADS
+
+
 _CANCEL = threading.Event()
 
 
