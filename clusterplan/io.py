@@ -148,6 +148,10 @@ def _check_writable(folder: Path, out: Path, option: str) -> None:
             path.mkdir()
             path.rmdir()
         except OSError as exc:
+            if isinstance(exc, FileExistsError) and path is target:
+                # another writer of the same folder made it since: the name can be made, and whose folder it is
+                # is checked when this run writes (two `run`s of one --out refused each other here)
+                continue
             raise OutputError(f"{option} {out}: cannot make the folder {path.name[:80]!r} ({exc.strerror or exc}); "
                               "choose a shorter or simpler name") from None
 
