@@ -229,9 +229,12 @@ def change_map(plan, base, geo: Geography, ax=None, title: str | None = None):
     changed = before != after
     a.plot(ax=ax, color="#eeeeee", linewidth=0.1, edgecolor="white")
     if changed.any():
+        # the colour bar lies under the map, so its label never runs into the title or a neighbouring map
         a[changed].plot(ax=ax, column="under5", cmap="Oranges", linewidth=0.1, edgecolor="grey", legend=True,
-                        legend_kwds={"label": "children under five (areas changing centre)", "shrink": 0.6})
-    ax.set_title(title or f"{plan.scenario_name}: {int(changed.sum())} areas, {int(a['under5'][changed].sum()):,} "
+                        legend_kwds={"label": "children under five in each area that changes centre",
+                                     "orientation": "horizontal", "shrink": 0.6, "pad": 0.03, "aspect": 30})
+    # two lines: the scenario's name, then the count (one long line ran over the map beside it)
+    ax.set_title(title or f"{plan.scenario_name}\n{int(changed.sum())} areas, {int(a['under5'][changed].sum()):,} "
                  "children change centre", fontsize=11)
     ax.set_axis_off()
     ax.set_aspect("equal")
