@@ -324,6 +324,21 @@ def test_fixed_count_search_finds_one_region_more_on_a_grid():
     _partition_ok(graph, u, 300, alone.regions)
 
 
+def test_the_window_mips_run_on_the_threads_asked_for(monkeypatch):
+    # the capacity model passes the scenario's solver.threads to the fixed-count search; its window MIPs ignored it
+    from clusterplan import solvers
+    from clusterplan.models import fixcount
+    geo = syn.grid(6, 2, 100, {"A": (0, 0)})   # SYNTHETIC, the grid of the test above
+    u, graph = geo.areas["under5"], geo.corridors
+    start = [frozenset(f"g{x}_{y}" for x in (c, c + 1) for y in (0, 1)) for c in (0, 2, 4)]
+    seen = []
+    real = solvers.run_highs
+    monkeypatch.setattr(solvers, "run_highs", lambda h: (seen.append(int(h.getOptionValue("threads")[1])), real(h)))
+    out = fixcount.one_more(graph, u, 300, start, seed=0, seconds=60, moves_per_area=0, stall=0, chain_patience=0,
+                            patience=150, threads=1)
+    assert out.shortfall == 0 and out.windows >= 1 and len(seen) == out.windows and set(seen) == {1}
+
+
 @pytest.mark.parametrize("compiled", [True, False])
 @pytest.mark.parametrize("seed", range(40))
 def test_pair_splits_lists_every_connected_cut_of_two_regions(seed, compiled, monkeypatch):

@@ -348,6 +348,7 @@ def solve(geo: Geography, scn: Scenario, ctx: Context) -> Plan:
            and any(len(r) > 1 for r in whole)):   # a region of one area each is as many as there can be
         m = fixcount.one_more(geo.corridors, under5, floor, whole, seed=scn.solver.seed,
                               seconds=limit - (time.perf_counter() - t0) - 2.0, solver=scn.solver.name,
+                              threads=scn.solver.threads,
                               moves_per_area=LAST_MOVES if len(whole) + 1 == ub else fixcount.FIRST_MOVES)
         more.append((time.perf_counter() - t0, m))
         if m.shortfall > 0:

@@ -426,7 +426,8 @@ def _star_shaped(g: _Graph, members: set[int], dist: dict[int, int]) -> bool:
 
 
 def _window_move(g: _Graph, pop: list[int], label: list[int], window: list[int], floor: int,
-                 rng: np.random.Generator, *, solver: str, max_nodes: int) -> dict[int, int] | None:
+                 rng: np.random.Generator, *, solver: str, max_nodes: int,
+                 threads: int | None = None) -> dict[int, int] | None:
     """The window MIP (module text); returns area -> region for the window's areas, or None when some window
     region has no root it is shortest-path-shaped around, or the solver returned no plan."""
     inside = {i for i in range(len(label)) if label[i] in set(window)}
@@ -461,13 +462,14 @@ def _window_move(g: _Graph, pop: list[int], label: list[int], window: list[int],
             if i != root:
                 prob += x[i, r] <= pulp.lpSum(x[k, r] for k in g.nb[i] if dist.get(k, -2) == h - 1)
         prob += pulp.lpSum(pop[i] * x[i, r] for i in dist) + s[r] >= floor
-    solve_problem(prob, name=solver, time_limit=10.0, warm=True, max_nodes=max_nodes)
+    solve_problem(prob, name=solver, time_limit=10.0, warm=True, max_nodes=max_nodes, threads=threads)
     new = {i: r for (i, r), v in x.items() if v.value() is not None and v.value() > 0.5}
     return new if len(new) == len(inside) else None
 
 
 def _windows(g: _Graph, pop: list[int], label: list[int], floor: int, rng: np.random.Generator, *, until: float,
-             patience: int, solver: str, max_window: int, max_nodes: int) -> tuple[int, int]:
+             patience: int, solver: str, max_window: int, max_nodes: int,
+             threads: int | None = None) -> tuple[int, int]:
     """Window MIPs (module text) on ``label`` in place until the shortfall is 0, ``patience`` windows pass without
     lowering it, or the clock passes ``until``. Returns (shortfall, windows solved)."""
     parts = max(label) + 1
@@ -495,7 +497,7 @@ def _windows(g: _Graph, pop: list[int], label: list[int], floor: int, rng: np.ra
             frontier = sorted((set(frontier) | adj[pick]) - set(window))
         windows += 1
         since += 1
-        new = _window_move(g, pop, label, window, floor, rng, solver=solver, max_nodes=max_nodes)
+        new = _window_move(g, pop, label, window, floor, rng, solver=solver, max_nodes=max_nodes, threads=threads)
         if new is None:
             continue
         before = sum(max(0, floor - have[r]) for r in window)
@@ -512,7 +514,7 @@ def _windows(g: _Graph, pop: list[int], label: list[int], floor: int, rng: np.ra
 def one_more(graph: nx.Graph, under5: pd.Series, floor: float, regions: list[frozenset[str]], *, seed: int,
              seconds: float, solver: str = "highs", moves_per_area: int = FIRST_MOVES, max_moves_per_area: int = 10_000,
              stall: int = 60_000, chain_patience: int = 300, patience: int = 0, rounds: int = 200,
-             max_window: int = 10, max_nodes: int = 500) -> FixedCount:
+             max_window: int = 10, max_nodes: int = 500, threads: int | None = None) -> FixedCount:
     """Search for ``len(regions) + 1`` connected regions covering every area, each with >= ``floor`` children.
 
     ``regions``: a partition of the graph's areas into connected regions (e.g. :func:`.packing.partition`), each at
@@ -529,6 +531,7 @@ def one_more(graph: nx.Graph, under5: pd.Series, floor: float, regions: list[fro
     ``moves_per_area`` is 0, no annealing). They are off by default: since annealing and recombination are compiled
     a round takes seconds, and restarting does better than the MIPs' tens of seconds (Norfolk's 73rd region from 12
     states at 72: found in all 12 within 1.4-42 s without them, in 3 of 5 with them; benchmarks/README.md).
+    ``threads``: HiGHS threads for each window MIP (None: this process's default, :func:`..solvers.threads_for`).
     Returns the round with least shortfall: a partition into ``len(regions) + 1`` connected regions, a plan only
     when ``shortfall`` is 0."""
     t0 = time.perf_counter()
@@ -571,7 +574,7 @@ def one_more(graph: nx.Graph, under5: pd.Series, floor: float, regions: list[fro
         if total > 0 and (not moves_per_area or moves >= max_moves_per_area):
             total, solved = _windows(g, pop, label, fl, np.random.default_rng([seed, done]), until=t0 + seconds,
                                      patience=min(patience, 10 * parts), solver=solver, max_window=max_window,
-                                     max_nodes=max_nodes)
+                                     max_nodes=max_nodes, threads=threads)
             windows += solved
         done += 1
         if total < best[0]:
