@@ -25,7 +25,7 @@ A re-solve that stops at its time limit before proving its optimum (``seconds`` 
 ``solver.time_limit``), or within a non-zero ``solver.gap``, gives a proven range instead: ``lock_cost`` is the cost
 of the best plan it found (an upper bound on the cost of the lock), ``lock_cost_low`` the lower bound it proved,
 ``lock_proven`` False, and the reason says so in words; ``knife_edge`` is then set where the range reaches under
-0.1% (the lock may cost that little).
+0.1% (the lock may cost that little). ``lock_seconds`` records each re-solve's time limit (none for a twin).
 """
 
 from __future__ import annotations
@@ -84,7 +84,7 @@ def reasons(geo: Geography, scenario: Scenario | dict[str, Any], plan: Plan | No
         what_if = _limited(_what_if(scn, j), limit)
         row = {"centre": j, "name": names[j], "merged_into": names.get(c["merged_into"], c["merged_into"]),
                "reach_today": r0, "lock_cost": None, "lock_cost_pct": None, "lock_cost_low": None,
-               "lock_proven": None, "children_moved_if_kept": None, "knife_edge": False}
+               "lock_proven": None, "lock_seconds": None, "children_moved_if_kept": None, "knife_edge": False}
         try:
             alt = twins.get(j) or (locked[j](what_if) if locked.get(j) is not None else None)
             if alt is not None:
@@ -92,14 +92,13 @@ def reasons(geo: Geography, scenario: Scenario | dict[str, Any], plan: Plan | No
             else:
                 alt = solve(geo, what_if)
         except InfeasibleError as exc:
-            limit = scn.travel.max_minutes
-            near = geo.areas["under5"][geo.centre_minutes[j] <= limit].sum() if limit is not None else None
+            minutes = scn.travel.max_minutes
+            near = geo.areas["under5"][geo.centre_minutes[j] <= minutes].sum() if minutes is not None else None
             if near is not None and near < floor:
-                row["reason"] = (f"the travel limit: only {int(near):,} children live within {limit:g} minutes of "
-                                 f"it, below the floor of {floor:,g}, so it cannot be kept open")
+                row["reason"] = (f"the travel limit: only {int(near):,} children live within {minutes:g} minutes "
+                                 f"of it, below the floor of {floor:,g}, so it cannot be kept open")
             else:
-                cause = exc.reasons[0] if exc.reasons else str(exc).splitlines()[0]
-                row["reason"] = f"it cannot be kept open with the other rules in force: {cause}"
+                row["reason"] = f"it cannot be kept open with the other rules in force: {_cause(exc)}"
             rows.append(row)
             continue
         cost = alt.report.objective - base
@@ -111,6 +110,7 @@ def reasons(geo: Geography, scenario: Scenario | dict[str, Any], plan: Plan | No
         kids = int(geo.areas.loc[moved[moved].index, "under5"].sum())
         row |= {"lock_cost": round(cost, 1), "lock_cost_pct": round(100 * pct, 3),
                 "lock_cost_low": None if low is None else round(cost if proven else low, 1), "lock_proven": proven,
+                "lock_seconds": None if j in twins else limit,
                 "children_moved_if_kept": kids, "knife_edge": bool(low_pct is None or low_pct < KNIFE_EDGE)}
         if not proven:
             found = (f"between {low:,.0f} and {cost:,.0f} more weighted child-minutes "
@@ -146,7 +146,7 @@ def reasons(geo: Geography, scenario: Scenario | dict[str, Any], plan: Plan | No
             row["reason"] = f"travel: the centres kept nearby serve its children at less travel in all; {price}"
         rows.append(row)
     cols = ["centre", "name", "merged_into", "reach_today", "reason", "lock_cost", "lock_cost_pct", "lock_cost_low",
-            "lock_proven", "children_moved_if_kept", "knife_edge"]
+            "lock_proven", "lock_seconds", "children_moved_if_kept", "knife_edge"]
     return pd.DataFrame(rows, columns=cols)
 
 
@@ -166,6 +166,15 @@ def proven_low(alt: Plan, plan: Plan) -> float | None:
         return None
     low = min(r.bound, r.objective) - base
     return max(low, 0.0) if plan.report.status == "optimal" and not plan.report.gap_limit else low
+
+
+def _cause(exc: InfeasibleError) -> str:
+    """The diagnosis of an infeasible lock in one phrase: a heading ("smallest set of rules to relax:") with its
+    items after it, else the first reason, else the error's first line."""
+    found = list(exc.reasons or [])
+    if len(found) > 1 and found[0].endswith(":"):
+        return f"{found[0]} {'; '.join(found[1:])}"
+    return found[0] if found else str(exc).splitlines()[0]
 
 
 def _limited(scn: Scenario, seconds: float) -> Scenario:

@@ -47,6 +47,7 @@ LABELS = {
     "lock_cost_pct": "Cost of keeping it open (% of the total)", "children_moved_if_kept": "Children moved if kept",
     "lock_cost_low": "Cost of keeping it open: lower bound proven (weighted child-minutes)",
     "lock_proven": "Cost of keeping it open proven exact", "knife_edge": "Knife-edge (under 0.1%)",
+    "lock_seconds": "Time limit of its what-if re-solve (seconds)",
     "lead_partner": "Lead partner", "host_school": "Host school", "host_urn": "Host school URN",
     "governance_options": "Governance forms that could hold it", "governance_rules": "Rules that offer them",
     "phases": "Phases held", "school_led": "School-led centres", "size": "Number of lots", "bundle": "Bundle",

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
+
 from .datasets import geography_for
 from .errors import InputError
 from .geography import Geography
@@ -49,18 +51,46 @@ def explain(plan: Plan, geo: Geography, scn: Scenario, why: bool | None = None, 
     """``plan`` with the reason behind each amalgamation (:func:`clusterplan.reasons.reasons`), for a model that
     closes centres: always when ``why`` is True, never when False, and by default (None) whenever centres were
     amalgamated. Each what-if re-solve has its own ``seconds`` (default: ``solver.time_limit``)."""
-    if why is False or not info(scn.model).closes_centres or scn.policies:
-        return plan
-    if not (plan.centres["status"] == "amalgamated").any():
+    if not _wants_reasons(plan, scn, why):
         return plan
     return plan.but(why=reasons(geo, scn, plan, seconds=seconds))
+
+
+def _wants_reasons(plan: Plan, scn: Scenario, why: bool | None) -> bool:
+    """:func:`explain` would give ``plan`` reasons."""
+    if why is False or not info(scn.model).closes_centres or scn.policies:
+        return False
+    return bool((plan.centres["status"] == "amalgamated").any())
+
+
+def reasons_as_asked(plan: Plan, scn: Scenario, why: bool | None, seconds: float | None) -> bool:
+    """A written plan's reasons are what :func:`explain` with ``why`` and ``seconds`` would give it: none wanted; or
+    one row per amalgamated centre, each cost proven exact or a range from a re-solve with the time limit asked for
+    (``seconds``, else ``solver.time_limit``). A plan written with ``--why-seconds`` holds ranges, so a run asking
+    for exact costs (or another limit) explains it again; a plan written before the reasons said whether a cost
+    was proven (no ``lock_proven`` column) is explained again too."""
+    if not _wants_reasons(plan, scn, why):
+        return True
+    why_tbl = plan.why
+    merged = set(plan.centres.loc[plan.centres["status"] == "amalgamated", "centre"].astype(str))
+    if why_tbl is None or why_tbl.empty or "lock_proven" not in why_tbl.columns:
+        return False
+    if set(why_tbl["centre"].astype(str)) != merged:
+        return False
+    costed = why_tbl[why_tbl["lock_cost"].notna()]
+    proven = costed["lock_proven"].astype(str).str.lower().isin(["true", "1", "1.0"])
+    limit = float(scn.solver.time_limit if seconds is None else seconds)
+    same_limit = (pd.to_numeric(costed["lock_seconds"], errors="coerce").sub(limit).abs() < 1e-9
+                  if "lock_seconds" in costed.columns else False)
+    return bool((proven | same_limit).all())
 
 
 def run_or_reuse(scn: Scenario, out: str | Path, *, why: bool | None = None,
                  why_seconds: float | None = None) -> tuple[Plan, Geography, bool]:
     """Reuse the plan written in ``out`` when its inputs (scenario and geography hashes) are unchanged and it
-    still passes the checker; otherwise solve (explaining amalgamations: see :func:`explain`) and write it.
-    Returns (plan, geography, reused)."""
+    still passes the checker; otherwise solve (explaining amalgamations: see :func:`explain`) and write it. A reused
+    plan whose reasons are not what ``why`` and ``why_seconds`` ask for (:func:`reasons_as_asked`) is explained again
+    and rewritten, its plan unchanged. Returns (plan, geography, reused)."""
     out = Path(out)
     geo = geography_for(scn)
     man = read_manifest(out)
@@ -70,7 +100,13 @@ def run_or_reuse(scn: Scenario, out: str | Path, *, why: bool | None = None,
         except InputError:
             violations = ["unreadable"]
         if not violations:
-            return read_plan(out, man), geo, True
+            plan = read_plan(out, man)
+            if reasons_as_asked(plan, scn, why, why_seconds):
+                return plan, geo, True
+            # the plan stands; its reasons were made otherwise (none, or ranges where exact costs are asked for)
+            plan = explain(plan.but(why=pd.DataFrame()), geo, scn, why, seconds=why_seconds)
+            write_plan(plan, geo, scn, out)
+            return plan, geo, True
     plan, geo = run(scn)
     plan = explain(plan, geo, scn, why, seconds=why_seconds)
     write_plan(plan, geo, scn, out)

@@ -228,6 +228,21 @@ def test_reason_names_the_travel_limit():
     assert pd.isna(why.at["E", "lock_cost"])
 
 
+def test_after_an_impossible_lock_the_next_re_solves_keep_their_time_limit():
+    """SYNTHETIC path of 12 areas, 10-minute travel limit: locking F open is impossible (it cannot reach the floor),
+    and X, after it, is re-solved. The travel limit's minutes once took the place of the re-solves' seconds for
+    every lock after an impossible one; and the impossible lock's reason ended on the diagnosis's heading."""
+    geo = path_geo([120, 80, 150, 60, 220, 80, 70, 110, 90, 100, 190, 130], {**CENTRES, "F": "p6", "X": "p8",
+                                                                           "Y": "p10"})
+    scn = {**SCN, "travel": {"max_minutes": 10}}
+    why = reasons(geo, scn, seconds=7).set_index("centre")
+    assert list(why.index) == ["D", "F", "X"] and pd.isna(why.at["F", "lock_cost"])
+    assert why.at["F", "reason"] == ("it cannot be kept open with the other rules in force: smallest set of rules "
+                                     "to relax: centre F [F] cannot reach 200 children with the other rules in force")
+    costed = why[why["lock_cost"].notna()]
+    assert list(costed.index) == ["D", "X"] and (costed["lock_seconds"] == 7).all() and costed["lock_proven"].all()
+
+
 def test_why_this_plan_reaches_the_report(tmp_path):
     from clusterplan import io as cpio
     from clusterplan.scenario import Scenario

@@ -160,6 +160,35 @@ def test_the_first_smaller_solve_changes_where_the_amalgamation_starts_not_its_o
     assert catchment.first_plan(geo, few, scn, 15.0, "amalgamation", None, None, 4) is None
 
 
+def test_a_reused_plan_is_explained_again_only_when_its_reasons_are_not_those_asked_for(amalgamation, norfolk,
+                                                                                       tmp_path, monkeypatch):
+    # `compare` reuses a plan whose inputs are unchanged; it reused its reasons too, whatever they were: none (a
+    # plan written with --no-why), or ranges from --why-seconds where exact costs were asked for
+    from clusterplan import runner
+    from clusterplan.io import read_plan, write_plan
+    from clusterplan.scenario import Scenario
+    scn = Scenario.from_dict({"model": "amalgamate", "reach": {"min": 600}})
+    write_plan(amalgamation, norfolk, scn, tmp_path)            # written without reasons
+    assert not runner.reasons_as_asked(amalgamation, scn, None, 1.0)
+    assert runner.reasons_as_asked(amalgamation, scn, False, None)   # --no-why: none wanted
+    plan, _, reused = runner.run_or_reuse(scn, tmp_path, why_seconds=1)
+    merged = set(amalgamation.centres.loc[amalgamation.centres["status"] == "amalgamated", "centre"])
+
+    def centres_of(p):
+        return p.assignment.set_index("area")["centre"].astype(str).to_dict()
+
+    assert reused and centres_of(plan) == centres_of(amalgamation) and set(plan.why["centre"]) == merged
+    assert runner.reasons_as_asked(plan, scn, None, 1.0)
+    back = read_plan(tmp_path)                                  # the reasons were written with the plan
+    assert set(back.why["centre"].astype(str)) == merged and (back.why["lock_seconds"].dropna() == 1.0).all()
+    assert runner.reasons_as_asked(back, scn, None, 1.0) and not runner.reasons_as_asked(back, scn, None, 2.0)
+    exact = bool(back.why["lock_proven"].dropna().astype(bool).all())
+    assert runner.reasons_as_asked(back, scn, None, None) == exact   # ranges are not the exact costs asked for
+    monkeypatch.setattr(runner, "reasons", lambda *a, **k: pytest.fail("reasons made again"))
+    again, _, reused = runner.run_or_reuse(scn, tmp_path, why_seconds=1)
+    assert reused and set(again.why["centre"].astype(str)) == merged
+
+
 def test_reasons_within_a_short_time_limit_give_proven_ranges_that_hold_the_exact_cost(amalgamation, norfolk):
     # Norfolk's what-if locks take seconds to prove; each re-solve stopped at 1 s gives the cost of keeping the
     # centre open as a range: the lower bound it proved and the best plan it found, never a guess called exact
