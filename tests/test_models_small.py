@@ -592,3 +592,25 @@ def test_fixed_count_search_refuses_what_it_cannot_split():
         fixcount.split_largest(g, [0, 1, 2])
     with pytest.raises(ValueError, match="partition"):
         fixcount.one_more(geo.corridors, geo.areas["under5"], 100, [frozenset({"g0_0"})], seed=0, seconds=1)
+
+
+def test_precedence_distances_are_networkx_s_and_follow_a_graph_edited_in_place():
+    # the precedence distances are kept per graph and home (a solve builds them several times); a graph whose
+    # links or minutes change must not be read from what was kept for it before
+    import networkx as nx
+
+    from clusterplan.models import contiguity
+    geo = syn.grid(5, 4, 50, {"A": (0, 0)})   # SYNTHETIC
+    g = geo.corridors.copy()
+    home = "g0_0"
+    assert contiguity.distances(g, home) == nx.single_source_dijkstra_path_length(g, home, weight="minutes")
+    assert contiguity.distances(g, home) is contiguity.distances(g, home)        # worked out once
+    far = max(contiguity.distances(g, home), key=contiguity.distances(g, home).get)
+    g.edges["g0_0", "g1_0"]["minutes"] = 1000.0                                  # minutes changed
+    assert contiguity.distances(g, home) == nx.single_source_dijkstra_path_length(g, home, weight="minutes")
+    g.remove_edge("g0_0", "g0_1")                                                # a link removed
+    assert contiguity.distances(g, home) == nx.single_source_dijkstra_path_length(g, home, weight="minutes")
+    assert contiguity.distances(g, home)[far] > 0
+    h = g.copy()                                                                 # another graph: its own
+    h.add_edge("g0_0", far, minutes=0.5)
+    assert contiguity.distances(h, home)[far] == 0.5 and contiguity.distances(g, home)[far] > 0.5

@@ -303,7 +303,7 @@ def graph_minutes(graph: nx.Graph, homes: list[str], areas: pd.Index) -> np.ndar
     out = np.full((len(areas), len(homes)), np.inf)
     pos = {a: n for n, a in enumerate(areas)}
     for c, h in enumerate(homes):
-        for v, d in nx.single_source_dijkstra_path_length(graph, h, weight="minutes").items():
+        for v, d in contiguity.distances(graph, h).items():
             out[pos[v], c] = d
     return out
 

@@ -15,6 +15,7 @@ all connected catchments.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Hashable, Iterable
 
 import networkx as nx
@@ -23,10 +24,38 @@ SCOPE = ("catchments connected by shortest-path precedence along the corridors (
          "through a neighbour nearer that centre)")
 
 
+#: graph -> (its fingerprint, {(home, weight): distances}). One solve builds the same homes' precedence several
+#: times (the first solve, the model, today's catchments, the heuristic's start): each Dijkstra runs once per graph.
+_DISTANCES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _fingerprint(graph: nx.Graph, weight: str) -> tuple:
+    """What the distances depend on, cheap to read (nodes, links, total minutes): a link added or removed, or
+    minutes changed, makes the held distances miss. A graph edited in place so that all three stay the same (one
+    link swapped for another of equal minutes) would not: clusterplan builds its graphs whole and never edits one
+    it has measured, and so should a caller."""
+    return (graph.number_of_nodes(), graph.number_of_edges(),
+            sum(float(w) for *_, w in graph.edges(data=weight, default=1.0)))
+
+
+def distances(graph: nx.Graph, home: Hashable, *, weight: str = "minutes") -> dict[Hashable, float]:
+    """Shortest-path length (``weight``, minutes by default) from ``home`` to every node reachable from it, as
+    networkx's Dijkstra gives it; kept per graph and home (shared: read it, do not change it), and worked out
+    again when the graph changes."""
+    stamp = _fingerprint(graph, weight)
+    held = _DISTANCES.get(graph)
+    if held is None or held[0] != stamp:
+        held = (stamp, {})
+        _DISTANCES[graph] = held
+    key = (home, weight)
+    if key not in held[1]:
+        held[1][key] = nx.single_source_dijkstra_path_length(graph, home, weight=weight)
+    return held[1][key]
+
+
 def order(graph: nx.Graph, home: Hashable, *, weight: str = "minutes") -> dict[Hashable, tuple[float, str]]:
     """Sort key (distance from ``home`` in minutes, code) of every node reachable from ``home``."""
-    dist = nx.single_source_dijkstra_path_length(graph, home, weight=weight)
-    return {v: (d, str(v)) for v, d in dist.items()}
+    return {v: (d, str(v)) for v, d in distances(graph, home, weight=weight).items()}
 
 
 def predecessors(graph: nx.Graph, home: Hashable, members: Iterable[Hashable], *,
