@@ -127,8 +127,10 @@ def build(areas: pd.DataFrame, graph: nx.Graph, spec: Spec, name: str = "catchme
             members[j].append(i)
     preds: dict[str, dict[str, list[str]]] = {}
     if spec.contiguity == "precedence":
+        held = contiguity.distances_from(graph, fac["home_area"])
         for j in fac.index:
-            preds[j] = contiguity.predecessors(graph, fac.at[j, "home_area"], members[j])
+            home = fac.at[j, "home_area"]
+            preds[j] = contiguity.predecessors(graph, home, members[j], dist=held[home])
         cand = {i: [j for j in js if i in preds[j]] for i, js in cand.items()}
         members = defaultdict(list)
         for i, js in cand.items():
@@ -302,8 +304,9 @@ def graph_minutes(graph: nx.Graph, homes: list[str], areas: pd.Index) -> np.ndar
     """Minutes along the corridors from each home (columns) to each area (rows); inf where unreachable."""
     out = np.full((len(areas), len(homes)), np.inf)
     pos = {a: n for n, a in enumerate(areas)}
+    held = contiguity.distances_from(graph, homes)
     for c, h in enumerate(homes):
-        for v, d in contiguity.distances(graph, h).items():
+        for v, d in held[h].items():
             out[pos[v], c] = d
     return out
 

@@ -42,30 +42,43 @@ def distances(graph: nx.Graph, home: Hashable, *, weight: str = "minutes") -> di
     """Shortest-path length (``weight``, minutes by default) from ``home`` to every node reachable from it, as
     networkx's Dijkstra gives it; kept per graph and home (shared: read it, do not change it), and worked out
     again when the graph changes."""
+    return distances_from(graph, [home], weight=weight)[home]
+
+
+def distances_from(graph: nx.Graph, homes: Iterable[Hashable], *,
+                   weight: str = "minutes") -> dict[Hashable, dict[Hashable, float]]:
+    """:func:`distances` from each of ``homes`` (home -> node -> minutes), the graph's fingerprint read once."""
     stamp = _fingerprint(graph, weight)
     held = _DISTANCES.get(graph)
     if held is None or held[0] != stamp:
         held = (stamp, {})
         _DISTANCES[graph] = held
-    key = (home, weight)
-    if key not in held[1]:
-        held[1][key] = nx.single_source_dijkstra_path_length(graph, home, weight=weight)
-    return held[1][key]
+    out = {}
+    for home in homes:
+        key = (home, weight)
+        if key not in held[1]:
+            held[1][key] = nx.single_source_dijkstra_path_length(graph, home, weight=weight)
+        out[home] = held[1][key]
+    return out
 
 
-def order(graph: nx.Graph, home: Hashable, *, weight: str = "minutes") -> dict[Hashable, tuple[float, str]]:
-    """Sort key (distance from ``home`` in minutes, code) of every node reachable from ``home``."""
-    return {v: (d, str(v)) for v, d in distances(graph, home, weight=weight).items()}
+def order(graph: nx.Graph, home: Hashable, *, weight: str = "minutes",
+          dist: dict[Hashable, float] | None = None) -> dict[Hashable, tuple[float, str]]:
+    """Sort key (distance from ``home`` in minutes, code) of every node reachable from ``home`` (``dist``: those
+    distances, from :func:`distances_from`, when already at hand)."""
+    dist = distances(graph, home, weight=weight) if dist is None else dist
+    return {v: (d, str(v)) for v, d in dist.items()}
 
 
 def predecessors(graph: nx.Graph, home: Hashable, members: Iterable[Hashable], *,
-                 weight: str = "minutes") -> dict[Hashable, list[Hashable]]:
-    """For each node in ``members`` (other than ``home``), its admissible predecessors toward ``home``.
+                 weight: str = "minutes", dist: dict[Hashable, float] | None = None) -> dict[Hashable, list[Hashable]]:
+    """For each node in ``members`` (other than ``home``), its admissible predecessors toward ``home`` (``dist``:
+    the distances from ``home``, see :func:`order`).
 
     A node whose every predecessor is unavailable is dropped (it cannot join under precedence), and so on outward,
     in one pass by increasing distance. ``home`` maps to ``[]``; predecessors may include ``home``.
     """
-    key = order(graph, home, weight=weight)
+    key = order(graph, home, weight=weight, dist=dist)
     allowed = {v for v in members if v in key} | {home}
     out: dict[Hashable, list[Hashable]] = {home: []}
     for v in sorted(allowed - {home}, key=key.__getitem__):
