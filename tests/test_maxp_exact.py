@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import random
+from pathlib import Path
 
 import networkx as nx
 import pandas as pd
@@ -204,9 +205,11 @@ def test_band_check_proves_the_bound_out_of_reach_on_a_tight_grid():
     got = maxp_exact.band(g, w, 300, 3)
     assert got.reachable is True and sorted(sum(w[v] for v in r) for r in got.regions) == [300, 300, 301]
     assert maxp_exact.band(g, w, 225, 4).reachable is False
+    # no connected set holds 225 or 226 children: the listing alone decides it, even with no room for the model;
     # the band search decides it without listing; with neither the search nor room to list, nothing is decided
     alone = maxp_exact.band(g, w, 225, 4, max_regions=0)
-    assert alone.reachable is False and alone.method == "search"
+    assert alone.reachable is False and alone.method == "listing" and alone.listed == 0
+    assert maxp_exact.partition_search(g, w, 225)[0] is False
     assert maxp_exact.band(g, w, 225, 4, max_regions=0, search_share=0).reachable is None
 
 
@@ -224,6 +227,49 @@ def test_band_search_matches_exhaustive_search():
             assert set().union(*got) == set(g) and _valid_packing(g, w, floor, got)
             assert len(got) == sum(math.floor(sum(w[v] for v in c) / floor) for c in nx.connected_components(g))
     assert seen[True] > 50 and seen[False] > 50, seen
+
+
+def test_the_search_over_a_listed_band_matches_exhaustive_search():
+    # the band search over the listed band (cover_listed), on connected random graphs at their simple bound: a
+    # partition exactly when one exists (then a valid one), else False; through band() too, with no room for the
+    # set-partitioning model, so that the search decides
+    seen = {True: 0, False: 0}
+    for g, w, floor in _random_instances(300, seed=43):
+        if not nx.is_connected(g):
+            continue
+        q = math.floor(sum(w.values()) / floor)
+        if q < 1:
+            continue
+        bits = maxp_exact._Bits(g, w, floor)
+        listed = maxp_exact.band_sets(bits, sum(w.values()) - floor * (q - 1) + 1e-9, 10**6)
+        got, _ = maxp_exact.cover_listed(bits, listed, seconds=30)
+        truth = _partitions_into(g, w, floor, q)
+        assert got is not None and (got is not False) is truth, (sorted(g.edges), w, floor)
+        seen[truth] += 1
+        if truth:
+            found = [frozenset(bits.nodes[k] for k in maxp_exact.bits(r)) for r in got]
+            assert len(found) == q and set().union(*found) == set(g) and _valid_packing(g, w, floor, found)
+        via = maxp_exact.band(g, w, floor, q, max_regions=0, seconds=30)
+        assert via.reachable is truth and (via.method == "search" or via.listed == 0), via
+    assert seen[True] > 50 and seen[False] > 30, seen
+
+
+def test_the_search_over_a_listed_band_settles_swindon(england_dir):
+    # real 2020 under-fives: Swindon (132 areas, 13,815 children, bound 23) ends one region below children / 600.
+    # Its band (600 to 615 children) holds 198,268 connected sets: more than the set-partitioning model can take,
+    # which did not decide in 120 s when given them all; the search over them proves 23 out of reach (22 at most)
+    geo = england.geography("Swindon", england_dir)
+    w = geo.areas["under5"].to_dict()
+    assert nx.is_connected(geo.corridors) and math.floor(sum(w.values()) / 600) == 23
+    got = maxp_exact.band(geo.corridors, w, 600, 23, max_regions=25_000, seconds=60)
+    assert got.reachable is False and got.method == "search" and got.listed == 198_268 and got.searched > 0
+    # through the capacity model with England's scenario (25 s): 22 regions, proven optimal, and the note says how
+    scn = cp.load(Path(__file__).resolve().parents[1] / "scenarios" / "england" / "capacity.yaml")
+    plan = cp.solve(geo, scn)
+    assert (plan.report.status, plan.report.objective, plan.report.bound) == ("optimal", 22, 22)
+    assert cp.check(plan, geo, scn) == []
+    assert any("198,268 connected sets in the band, listed; over them the band search split" in n
+               and "no partition into 23 exists" in n for n in plan.report.notes), plan.report.notes
 
 
 def test_band_search_settles_real_authorities_the_listing_cannot(england_dir):

@@ -96,11 +96,12 @@ def _band_note(b: maxp_exact.Band, floor: float, cap: int) -> str:
     search = "" if b.searched is None else \
         f"the band search split {b.searched:,} set{'' if b.searched == 1 else 's'} of areas"
     if b.method == "search":
-        return f"{head}: {search}; {found} ({b.seconds:.1f} s)"
+        listed = "" if b.listed is None else f"{b.listed:,} connected sets in the band, listed; over them "
+        return f"{head}: {listed}{search}; {found} ({b.seconds:.1f} s)"
     search = f"{search} without deciding; " if search else ""
     if b.listed is None:
-        return f"{head}: {search}more than {cap:,} connected sets in the band (the most a solve of this time limit " \
-               "lists); not decided"
+        return f"{head}: {search}more connected sets in the band than it could list in its time (the set-" \
+               f"partitioning model takes {cap:,} at most in a solve of this time limit); not decided"
     return f"{head}: {search}{b.listed:,} connected sets in the band; {found} ({b.seconds:.1f} s)"
 
 
