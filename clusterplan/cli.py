@@ -35,7 +35,7 @@ from .errors import (
     Terminated,
     shorten,
 )
-from .io import check_dir, ensure_folder, prepare_out, read_plan, write_plan
+from .io import check_dir, ensure_folder, plan_tables, prepare_out, read_plan, write_plan
 from .metrics import label
 from .runner import explain, run, run_or_reuse
 from .scenario import Scenario, json_schema, load, read_yaml, scenario_files
@@ -141,8 +141,8 @@ def _run(args: argparse.Namespace) -> int:
     for k, v in plan.metrics.items():
         shown = "n/a" if v is None else (f"{v:.2%}" if k == "gap" else (f"{v:,}" if isinstance(v, int) else v))
         print(f"  {label(k)}: {shown}")
-    extra = "".join(f", {name}" for name in sorted(p.name for p in Path(out).glob("*.csv"))
-                    if name not in ("assignment.csv", "centres.csv"))
+    # the tables written, from the plan: the folder itself may be mid-swap by another run of the same --out
+    extra = "".join(f", {name}" for name in sorted(plan_tables(plan)) if name not in ("assignment.csv", "centres.csv"))
     print(f"written: {out}/ (assignment.csv, centres.csv, metrics.json, manifest.json, plan.gpkg, report.html, "
           f"report.xlsx{extra})")
     return 0

@@ -313,22 +313,28 @@ def plan_manifest(plan: Plan, geo: Geography, scn: Scenario) -> dict:
             "geography": geo.name, "notes": plan.notes, "resolved_scenario": scn.model_dump(mode="json")}
 
 
+def plan_tables(plan: Plan) -> dict[str, pd.DataFrame]:
+    """The CSV tables of ``plan``'s folder, by file name (:func:`write_plan` writes exactly these)."""
+    tables = {"assignment.csv": plan.assignment, "centres.csv": plan.centres}
+    if len(plan.clusters):
+        tables["clusters.csv"] = plan.clusters
+    if len(plan.lots):
+        tables["lots.csv"] = plan.lots
+    if len(plan.spokes) or "service_point" in plan.assignment.columns:
+        tables["spokes.csv"] = plan.spokes
+    if len(plan.bundles.columns):  # asked for (tender.bundle_max_lots), even when none fits under the cap
+        tables["bundles.csv"] = plan.bundles
+    if len(plan.why):
+        tables["why.csv"] = plan.why
+    return tables
+
+
 def write_plan(plan: Plan, geo: Geography, scn: Scenario, out: str | Path) -> Path:
     """Write every output of ``plan`` into ``out`` atomically (see "Plan folders" above; ``out`` must be absent, empty
     or a folder clusterplan wrote)."""
     with atomic_folder(out, kind="plan") as tmp:
-        write_csv(plan.assignment, tmp / "assignment.csv", index=False)
-        write_csv(plan.centres, tmp / "centres.csv", index=False)
-        if len(plan.clusters):
-            write_csv(plan.clusters, tmp / "clusters.csv", index=False)
-        if len(plan.lots):
-            write_csv(plan.lots, tmp / "lots.csv", index=False)
-        if len(plan.spokes) or "service_point" in plan.assignment.columns:
-            write_csv(plan.spokes, tmp / "spokes.csv", index=False)
-        if len(plan.bundles.columns):  # asked for (tender.bundle_max_lots), even when none fits under the cap
-            write_csv(plan.bundles, tmp / "bundles.csv", index=False)
-        if len(plan.why):
-            write_csv(plan.why, tmp / "why.csv", index=False)
+        for name, table in plan_tables(plan).items():
+            write_csv(table, tmp / name, index=False)
         write_json(tmp / "metrics.json", plan.metrics)
         write_json(tmp / MANIFEST, plan_manifest(plan, geo, scn))
         _gpkg(plan, geo, tmp / "plan.gpkg")

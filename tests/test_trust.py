@@ -156,6 +156,25 @@ def test_concurrent_writers_of_one_folder_never_crash(own, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["inputs", "plan"]
 
 
+def test_run_never_reads_its_folder_again_after_writing_it(own, tmp_path, monkeypatch, capsys):
+    # another run of the same --out may be swapping its folder in when this run prints what it wrote: the summary
+    # line globbed the folder, so it could fail with "error: .../plan: No such file or directory" (exit 2, seen once
+    # in the concurrent-writers test above) or list another run's tables. Here the folder is gone the moment it has
+    # been written: the line still names the tables this run wrote (the old glob found none)
+    from clusterplan import cli
+    out = tmp_path / "plan"
+    real = cli.write_plan
+
+    def write_then_vanish(*args):
+        written = real(*args)
+        shutil.rmtree(written)
+        return written
+
+    monkeypatch.setattr(cli, "write_plan", write_then_vanish)
+    assert main(["run", str(own / "scenario.yaml"), "--out", str(out)]) == 0
+    assert "report.xlsx, lots.csv, why.csv)" in capsys.readouterr().out
+
+
 def _tamper(folder: Path, name: str, change) -> None:
     df = change(pd.read_csv(folder / name, keep_default_na=False))
     df.to_csv(folder / name, index=False)
