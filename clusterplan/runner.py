@@ -78,7 +78,7 @@ def reasons_as_asked(plan: Plan, scn: Scenario, why: bool | None, seconds: float
     if set(why_tbl["centre"].astype(str)) != merged:
         return False
     costed = why_tbl[why_tbl["lock_cost"].notna()]
-    proven = costed["lock_proven"].astype(str).str.lower().isin(["true", "1", "1.0"])
+    proven = costed["lock_proven"].eq(True)   # read back: bools, with no value where a lock was impossible
     limit = float(scn.solver.time_limit if seconds is None else seconds)
     same_limit = (pd.to_numeric(costed["lock_seconds"], errors="coerce").sub(limit).abs() < 1e-9
                   if "lock_seconds" in costed.columns else False)
@@ -104,7 +104,7 @@ def run_or_reuse(scn: Scenario, out: str | Path, *, why: bool | None = None,
             if reasons_as_asked(plan, scn, why, why_seconds):
                 return plan, geo, True
             # the plan stands; its reasons were made otherwise (none, or ranges where exact costs are asked for)
-            plan = explain(plan.but(why=pd.DataFrame()), geo, scn, why, seconds=why_seconds)
+            plan = explain(plan, geo, scn, why, seconds=why_seconds)
             write_plan(plan, geo, scn, out)
             return plan, geo, True
     plan, geo = run(scn)
