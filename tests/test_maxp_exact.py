@@ -92,6 +92,46 @@ def test_cut_area_bound_on_a_chain_of_villages():
     assert nothing.proven and nothing.count == nothing.bound == 0
 
 
+def test_separator_bound_counts_a_city_once():
+    # a SYNTHETIC ring of six areas: a city of 100 children and five villages of 10, floor 20. Children / floor says
+    # 7 and no single area cuts a ring, but the city makes one region however many floors it holds, and the villages
+    # (a path of 50 children) two more: 3
+    ring = nx.cycle_graph(6)
+    w = {0: 100, **dict.fromkeys(range(1, 6), 10)}
+    assert maxp_exact.bound(ring, w, 20) == 3 == _exhaustive(ring, w, 20)
+    # through the capacity model: the plan of 3 is proven by that bound alone
+    pos = {f"a{k}": (math.cos(k), math.sin(k)) for k in range(6)}
+    geo = syn.make(pos, {f"a{k}": v for k, v in w.items()}, [(f"a{u}", f"a{v}") for u, v in ring.edges], {"C": "a0"})
+    scn = {"model": "capacity", "reach": {"min": 20}, "solver": {"time_limit": 10}}
+    plan = cp.solve(geo, scn)
+    assert cp.check(plan, geo, scn) == []
+    assert plan.report.status == "optimal" and plan.report.objective == plan.report.bound == 3
+    assert any("a floor or more on their own" in n for n in plan.report.notes)
+
+
+def test_separator_bound_is_valid_where_a_few_areas_hold_many_floors():
+    # SYNTHETIC graphs where about a quarter of the areas hold one to four floors each (cities among villages)
+    rng = random.Random(5)
+    checked = below_simple = 0
+    while checked < 150:
+        n = rng.randint(3, 9)
+        g = nx.gnp_random_graph(n, rng.uniform(0.2, 0.7), seed=rng.randint(0, 10**6))
+        floor = rng.randint(5, 20)
+        w = {v: rng.randint(floor, 4 * floor) if rng.random() < 0.25 else rng.randint(1, floor // 2 + 1) for v in g}
+        if any(sum(w[v] for v in c) < floor for c in nx.connected_components(g)):
+            continue
+        checked += 1
+        truth = _exhaustive(g, w, floor)
+        b = maxp_exact.bound(g, w, floor)
+        assert truth <= b, (sorted(g.edges), w, floor)
+        bits = maxp_exact._Bits(g, w, floor)
+        for c in bits.components(bits.all):
+            value, sep = bits.separated(c)
+            assert sep & ~c == 0 and value <= bits.simple(c)
+        below_simple += b < sum(math.floor(sum(w[v] for v in c) / floor) for c in nx.connected_components(g))
+    assert below_simple >= 30, "the instances must be ones where the bound does better than children / floor"
+
+
 def _delaunay_like(n: int, seed: int) -> tuple[nx.Graph, dict]:
     """A SYNTHETIC planar-ish graph: points on a jittered grid, rook and one diagonal per cell, children 30-139."""
     rng = random.Random(seed)

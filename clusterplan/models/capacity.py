@@ -139,7 +139,8 @@ def _bound_source(simple: int, comb: int, banded: int, ub: int, floor: float) ->
         return (f"children per corridor component / {floor:g}; no linear-programming bound does better here "
                 "(see clusterplan.models.capacity)")
     if ub == comb:
-        return f"children stranded behind cut areas (clusterplan.models.maxp_exact); children / floor gives {simple}"
+        return (f"children stranded behind cut areas, or areas each holding a floor or more on their own "
+                f"(clusterplan.models.maxp_exact); children / floor gives {simple}")
     if ub == banded:
         return (f"no partition into more regions: the band check proves it (clusterplan.models.maxp_exact); "
                 f"children / floor gives {simple}")
@@ -378,6 +379,7 @@ def solve(geo: Geography, scn: Scenario, ctx: Context) -> Plan:
                   f"region growing, local search and fixed-count search (clusterplan; annealing compiled by numba "
                   f"{package_version('numba')}); {ver}")
     scope = ("connected regions of any shape; the bound is children / floor per corridor component, or lower where "
-             "cut areas strand children or the set-packing MIP over every minimal region proves it")
+             "cut areas strand children, areas hold a floor or more each, or the set-packing MIP over every minimal "
+             "region proves it")
     return Plan.from_assignment(geo, scn, assign, fac, minutes, status={j: "new" for j in sorted(assign.unique())},
                                 report=report(out, scn, scope, ctx, None, notes), notes=notes)
