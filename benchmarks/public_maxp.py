@@ -1,0 +1,113 @@
+"""Network capacity (max-p) on public instances: the polygon datasets bundled with libpysal, side by side with spopt.
+
+    pip install spopt                            # benchmark-only: brings libpysal and its bundled datasets
+    python benchmarks/public_maxp.py             # every instance at floors of 2%, 5%, 10% and 20% of its total
+    python benchmarks/public_maxp.py --skip-spopt --seconds 60 georgia stl
+
+Each instance is a libpysal example (real public data, not ours): Mexico's 32 states (a count of 1 each, the
+threshold of spopt's own example), North Carolina's 100 counties (births 1974, ``sids2``), the 78 counties around St
+Louis (population 1979-84, ``stl``) and Georgia's 159 counties (population 1990). Areas are joined by queen
+contiguity (libpysal's ``Queen``), as spopt's examples do; the weight is read as whole numbers (rounded) in place of
+children under five. clusterplan solves the capacity scenario (``model: capacity``, ``reach.min`` the floor) within
+``--seconds`` and its plan goes through the independent checker; spopt's ``MaxPHeuristic`` runs once per row with
+``numpy.random.seed(0)`` and three of the instance's numeric columns as attributes (its count of regions does not
+depend on them). Prints one table; figures are recorded in benchmarks/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import tempfile
+import time
+import warnings
+
+import numpy as np
+import pandas as pd
+
+import clusterplan as cp
+from clusterplan.scenario import Scenario
+
+#: name -> (file under libpysal/examples, weight column or None for a count of 1 each, CRS of the file)
+INSTANCES = {
+    "mexico": ("mexico/mexicojoin.shp", None, "EPSG:4326"),
+    "sids2": ("sids2/sids2.shp", "BIR74", "EPSG:4326"),
+    "stl": ("stl/stl_hom.shp", "PO7984", "EPSG:4326"),
+    "georgia": ("georgia/G_utm.shp", "TotPop90", "EPSG:32616"),
+}
+SHARES = (0.02, 0.05, 0.10, 0.20)
+
+
+def machine() -> str:
+    return f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+
+
+def load(name: str):
+    """The instance as a GeoDataFrame with ``code`` and whole-number weights ``w``."""
+    import geopandas as gpd
+    from libpysal import examples
+    path, col, crs = INSTANCES[name]
+    df = gpd.read_file(os.path.join(os.path.dirname(examples.__file__), path)).set_crs(crs, allow_override=True)
+    df["w"] = 1 if col is None else df[col].round().astype(int)
+    df["code"] = [f"{name}{i:03d}" for i in range(len(df))]
+    return df
+
+
+def geography(df, name: str, folder: str) -> cp.Geography:
+    """The instance as a clusterplan geography (its own files, queen contiguity as the corridors)."""
+    import libpysal
+    path = os.path.join(folder, f"{name}.gpkg")
+    (df.to_crs("EPSG:3857") if df.crs.is_geographic else df)[["code", "w", "geometry"]].to_file(path, driver="GPKG")
+    geo = cp.Geography.from_files(areas=path, boundaries=path, area_columns={"under5": "w"}, sites=None, name=name)
+    return geo.with_adjacency(libpysal.weights.Queen.from_dataframe(df.set_index("code"), use_index=True))
+
+
+def ours(geo: cp.Geography, floor: int, seconds: float) -> dict:
+    scn = Scenario.from_dict({"model": "capacity", "reach": {"min": floor}, "solver": {"time_limit": seconds}})
+    t0 = time.perf_counter()
+    plan = cp.solve(geo, scn)
+    took = time.perf_counter() - t0
+    problems = cp.check(plan, geo, scn)
+    return {"regions": int(plan.report.objective), "bound": int(plan.report.bound), "status": str(plan.report.status),
+            "s": took, "checker": "ok" if not problems else f"{len(problems)} problems"}
+
+
+def spopt_regions(df, floor: int) -> tuple[int, float]:
+    import libpysal
+    from spopt.region import MaxPHeuristic
+    attrs = [c for c in df.columns if c not in ("geometry", "code", "w") and pd.api.types.is_numeric_dtype(df[c])][:3]
+    w = libpysal.weights.Queen.from_dataframe(df, use_index=False)
+    np.random.seed(0)
+    t0 = time.perf_counter()
+    model = MaxPHeuristic(df, w, attrs, "w", floor, top_n=2)
+    model.solve()
+    return int(model.p), time.perf_counter() - t0
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("instances", nargs="*", default=list(INSTANCES), help=f"any of {', '.join(INSTANCES)}")
+    ap.add_argument("--seconds", type=float, default=30.0, help="clusterplan's time limit per row (default 30)")
+    ap.add_argument("--skip-spopt", action="store_true", help="leave out spopt's MaxPHeuristic")
+    a = ap.parse_args()
+    warnings.filterwarnings("ignore")
+    print(f"machine: {machine()}; clusterplan time limit {a.seconds:g} s per row")
+    print("| instance | areas | floor (share of total) | clusterplan | bound | status | s | checker | spopt "
+          "| spopt s |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    with tempfile.TemporaryDirectory() as folder:
+        for name in a.instances:
+            df = load(name)
+            geo = geography(df, name, folder)
+            total = int(df["w"].sum())
+            for share in SHARES:
+                floor = max(1, round(share * total))
+                r = ours(geo, floor, a.seconds)
+                p, ps = spopt_regions(df, floor) if not a.skip_spopt else ("-", float("nan"))
+                print(f"| {name} | {len(df)} | {floor:,} ({share:.0%}) | {r['regions']} | {r['bound']} | {r['status']} "
+                      f"| {r['s']:.1f} | {r['checker']} | {p} | {ps:.1f} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
