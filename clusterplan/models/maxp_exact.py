@@ -27,7 +27,7 @@ area into A adds 1 and takes at least one floor away, so never raises the bound)
 lowers the bound. Never above children / floor; below it where children are stranded behind cut areas (a peninsula,
 a chain of villages on one road) or where a few areas hold far more than a floor each (a city among rural
 counties: each makes one region however many floors it holds). On the public libpysal instances with population
-floors (St Louis counties, 78 areas, floor 5% of the population: 15 against children / floor's 19) this is what
+floors (St Louis counties, 78 areas, floor 5% of the population: 15 against children / floor's 20) this is what
 proves the plan optimal.
 
 **Band check: is the bound itself reachable?** In a partition of a connected component holding T children into q
