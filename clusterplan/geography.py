@@ -518,10 +518,20 @@ def _area_centroid_sites(areas: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 def _annotate_minutes(graph: nx.Graph, areas: gpd.GeoDataFrame, travel: trv.TravelModel) -> nx.Graph:
     """Copy of ``graph`` with each link's ``minutes`` (model, mean of both directions) and ``km``."""
     g = graph.copy()
-    for a, b in g.edges:
-        km = float(np.hypot(areas.at[a, "x"] - areas.at[b, "x"], areas.at[a, "y"] - areas.at[b, "y"]) / 1000)
-        ga = trv.rural_urban_group(areas.at[a, "rural_urban"])
-        gb = trv.rural_urban_group(areas.at[b, "rural_urban"])
-        g.edges[a, b]["km"] = km
-        g.edges[a, b]["minutes"] = float(np.mean(travel.minutes(np.array([km, km]), np.array([ga, gb]))))
+    edges = list(g.edges)
+    if not edges:
+        return g
+    ends = [[a for a, _ in edges], [b for _, b in edges]]
+    x, y = areas["x"].to_numpy(float), areas["y"].to_numpy(float)
+    group = np.array([trv.rural_urban_group(v) for v in areas["rural_urban"]], dtype=object)
+    at = [areas.index.get_indexer(e) for e in ends]
+    lost = sorted({v for e, k in zip(ends, at, strict=True) for v, i in zip(e, k, strict=True) if i < 0}, key=str)
+    if lost:   # callers validate the graph first: never read another area's place for one that is not there
+        raise KeyError(f"corridor links to areas not in the geography: {lost[:5]}")
+    km = np.hypot(x[at[0]] - x[at[1]], y[at[0]] - y[at[1]]) / 1000
+    # the mean of the two directions' minutes, each end's rural-urban group giving its start time
+    minutes = (travel.minutes(km, group[at[0]]) + travel.minutes(km, group[at[1]])) / 2
+    for (a, b), k, m in zip(edges, km.tolist(), minutes.tolist(), strict=True):
+        g.edges[a, b]["km"] = k
+        g.edges[a, b]["minutes"] = m
     return g
