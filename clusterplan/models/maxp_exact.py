@@ -153,18 +153,20 @@ class _Bits:
     def separated(self, comp: int) -> tuple[int, int]:
         """The separator bound of one connected set ``comp`` (module docstring) and its separator A, grown
         greedily: every area holding a floor on its own (which never raises the bound), then, pass after pass in
-        area order, any area whose removal lowers it, until none does."""
+        area order, any area whose removal lowers it, until none does or :data:`SEPARATOR_PASSES` passes are made
+        (every A gives a valid bound, so stopping early only leaves it less sharp)."""
         def value(sep: int) -> int:
             return sep.bit_count() + sum(self.simple(d) for d in self.components(comp & ~sep))
         sep = sum(1 << k for k in bits(comp) if self.w[k] >= self.floor)
         best = value(sep)
-        improved = True
-        while improved:
+        for _ in range(SEPARATOR_PASSES):
             improved = False
             for k in bits(comp & ~sep):
                 v = value(sep | 1 << k)
                 if v < best:
                     best, sep, improved = v, sep | 1 << k, True
+            if not improved:
+                break
         return best, sep
 
     def minimal(self, s: int, ws: float, lightest: float) -> bool:
@@ -209,6 +211,10 @@ class _Bits:
                 if w2 < floor:
                     yield 0, w2, light2                          # a set below the floor: a step, not a region
 
+
+#: Passes of the separator's greedy growth at most (:meth:`_Bits.separated`): each pass tries every area once (0.3 s
+#: on Kent's 902 areas); real geographies stop after one or two.
+SEPARATOR_PASSES = 10
 
 #: Sets grown below the floor that the listing may visit per minimal region it is allowed (see :func:`_list`).
 STEPS_PER_REGION = 20
