@@ -32,6 +32,26 @@ ATTRIBUTION = (
     "ITS Leeds TransportBlackspots (MIT) from the Traveline National Dataset / BODS and NaPTAN (DfT, OGL v3.0)."
 )
 
+def data_origin(geo) -> tuple[bool, list[str]]:
+    """Where a geography's data came from: whether it was built from the built-in open data (Norfolk's, or England's
+    tables), and the names of the user's own files it read (``geo.sources``: a file's entry is ``role:file name``;
+    the England tables' are ``england:...``)."""
+    keys = list(geo.sources)
+    builtin = any(":" not in k or k.startswith("england:") for k in keys)
+    own = sorted({k.split(":", 1)[1] for k in keys if ":" in k and not k.startswith("england:")})
+    return builtin, own
+
+
+def attribution(geo) -> str:
+    """The attribution a report of ``geo`` carries: :data:`ATTRIBUTION` where it uses the built-in open data, and the
+    user's own files by name, so that a report of a user's own data never credits the ONS or Ordnance Survey for it."""
+    builtin, own = data_origin(geo)
+    files = f"Your files: {', '.join(own)}." if own else ""
+    if builtin:
+        return f"{ATTRIBUTION} {files}".strip()
+    return files or "Data supplied to clusterplan directly (no file recorded); not clusterplan's built-in data."
+
+
 POPULATION_FILES = {
     2017: "norfolk_lsoa11_population_mid2017_under5.csv",
     2019: "norfolk_lsoa11_population_mid2019_under5.csv",

@@ -16,9 +16,11 @@ import pandas as pd
 from matplotlib.colors import to_hex
 from matplotlib.patches import Circle
 
+from .datasets import data_origin
 from .geography import Geography
 from .measures import NEAR_METRES, centre_graph, facility_points
 
+#: The source line of a map drawn on the built-in open data (Norfolk's, or England's tables).
 SOURCE = "Source: ONS, MHCLG IoD2019, DfE GIAS, public reports; clusterplan. " \
          "Contains OS data © Crown copyright and database right."
 #: Colours for catchments: a qualitative palette; neighbouring catchments never share one.
@@ -117,10 +119,10 @@ def plan_map(plan, geo: Geography, ax=None, title: str | None = None, *, labels:
             ax.annotate(text, (xy.at[j, "x"], xy.at[j, "y"]), xytext=(3, 3), textcoords="offset points",
                         fontsize=5.5, color="#c0392b" if j in closing else "black", zorder=7,
                         bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.6})
-    return _finish_map(ax, fig, title or f"{plan.scenario_name}: catchments", legend)
+    return _finish_map(ax, fig, geo, title or f"{plan.scenario_name}: catchments", legend)
 
 
-def _finish_map(ax, fig, title: str, legend: bool):
+def _finish_map(ax, fig, geo: Geography, title: str, legend: bool):
     """Legend, title, north-up equal axes and a scale bar; the figure (with its source line) when the map made its
     own, else the axes."""
     if legend:
@@ -130,7 +132,7 @@ def _finish_map(ax, fig, title: str, legend: bool):
     ax.set_aspect("equal")
     scale_bar(ax)
     if fig is not None:
-        source_line(ax)
+        source_line(ax, geo)
         fig.tight_layout()
         return fig
     return ax
@@ -164,7 +166,7 @@ def _hubs_layer(plan, geo: Geography, ax, fig, title: str | None, *, labels: boo
             ax.annotate(short_name(str(names.get(j, j))), (hxy.at[j, "x"], hxy.at[j, "y"]), xytext=(4, 4),
                         textcoords="offset points", fontsize=6, fontweight="bold", zorder=8,
                         bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.7})
-    return _finish_map(ax, fig, title or f"{plan.scenario_name}: hubs, spokes and catchments", legend)
+    return _finish_map(ax, fig, geo, title or f"{plan.scenario_name}: hubs, spokes and catchments", legend)
 
 
 def bundle_map(plan, geo: Geography, ax=None, title: str | None = None):
@@ -201,12 +203,28 @@ def bundle_map(plan, geo: Geography, ax=None, title: str | None = None):
     cb.set_label("bundles a lot could join", fontsize=8)
     sizes = b["size"].value_counts().sort_index() if len(b) else pd.Series(dtype=int)
     what = ", ".join(f"{v} of {k} lots" for k, v in sizes.items()) or "none"
-    return _finish_map(ax, fig, title or f"Market bundles under the cap: {len(b)} ({what})", True)
+    return _finish_map(ax, fig, geo, title or f"Market bundles under the cap: {len(b)} ({what})", True)
 
 
-def source_line(ax, fontsize: float = 6) -> None:
-    """The data source under a map (inside the figure's tight bounding box, so no blank band is left)."""
-    ax.annotate(SOURCE, xy=(0, 0), xycoords="axes fraction", xytext=(0, -4), textcoords="offset points",
+def source_text(geo: Geography) -> str:
+    """The source line for maps of ``geo``: the built-in open data's attribution (:data:`SOURCE`) where the
+    geography was built from it, the user's own files by name where it was read from them
+    (:func:`clusterplan.datasets.data_origin`), so a map of a user's data never credits the ONS or Ordnance Survey for
+    it."""
+    builtin, own = data_origin(geo)
+    if builtin and not own:
+        return SOURCE
+    if builtin:
+        return SOURCE.replace("; clusterplan.", f"; your files: {', '.join(own)}; clusterplan.")
+    if own:
+        return f"Source: your files: {', '.join(own)}; clusterplan."
+    return "Source: data supplied to clusterplan (no file recorded); clusterplan."
+
+
+def source_line(ax, geo: Geography, fontsize: float = 6) -> None:
+    """The data source of ``geo`` (:func:`source_text`) under a map (inside the figure's tight bounding box, so no
+    blank band is left)."""
+    ax.annotate(source_text(geo), xy=(0, 0), xycoords="axes fraction", xytext=(0, -4), textcoords="offset points",
                 fontsize=fontsize, va="top", ha="left", color="#444444")
 
 
@@ -240,7 +258,7 @@ def change_map(plan, base, geo: Geography, ax=None, title: str | None = None):
     ax.set_aspect("equal")
     scale_bar(ax)
     if own:
-        source_line(ax)
+        source_line(ax, geo)
         return fig
     return ax
 
@@ -250,7 +268,7 @@ def before_after(plan, base, geo: Geography):
     fig, axes = plt.subplots(1, 2, figsize=(15, 6.6))
     plan_map(base, geo, ax=axes[0], title="Today (status quo catchments)", labels=False, legend=False)
     plan_map(plan, geo, ax=axes[1], title=f"Proposed: {plan.scenario_name}", labels=False)
-    source_line(axes[0], fontsize=7)
+    source_line(axes[0], geo, fontsize=7)
     fig.tight_layout()
     return fig
 
@@ -293,7 +311,7 @@ def comparison_figure(plans: list, geo: Geography, status_quo=None, table: pd.Da
                 cell.set_text_props(fontweight="bold")
                 cell.set_facecolor("#eef2f7")
                 cell.set_height(cell.get_height() * lines)
-    fig.text(0.01, 0.008, SOURCE, fontsize=8, color="#444444")
+    fig.text(0.01, 0.008, source_text(geo), fontsize=8, color="#444444")
     return fig
 
 

@@ -22,7 +22,7 @@ import pandas as pd
 
 from . import governance, registry
 from .cells import FORMULA_START
-from .datasets import ATTRIBUTION
+from .datasets import ATTRIBUTION, attribution
 from .geography import Geography
 from .maps import SOURCE, before_after, bundle_map, change_map, format_value, plan_map, short_name  # noqa: F401
 from .measures import DEPRIVED_IDACI, KNIFE_EDGE, NEAR_METRES, assigned_minutes, deprived_under5, nearest_metres
@@ -562,7 +562,7 @@ def write_html(plan, geo: Geography, scn, path: str | Path) -> None:
     parts += ["</dl><h2>Data and method</h2>",
               f"<p>Travel minutes: {html.escape(geo.travel_source)}. There is no open road network for this: "
               "minutes come from a model calibrated on real road travel times, and its stated error is above.</p>",
-              f"<p class='small'>{html.escape(ATTRIBUTION)}</p></body></html>"]
+              f"<p class='small'>{html.escape(attribution(geo))}</p></body></html>"]
     Path(path).write_text("\n".join(parts), encoding="utf-8")
 
 
@@ -630,7 +630,8 @@ def write_xlsx(plan, path: str | Path, geo: Geography | None = None) -> None:
         if len(plan.spokes):
             _sheet(xl, "spokes", plan.spokes.rename(columns=SPOKE_HEADERS))
         _sheet(xl, "solver", solver)
-        _sheet(xl, "sources", pd.DataFrame({"Source": [s.strip() for s in ATTRIBUTION.split(". ") if s.strip()]
+        credit = attribution(geo) if geo is not None else ATTRIBUTION
+        _sheet(xl, "sources", pd.DataFrame({"Source": [s.strip() for s in credit.split(". ") if s.strip()]
                                             + [f"Travel minutes: {geo.travel_source}" if geo is not None else ""]}))
         for sheet in xl.sheets.values():
             text_not_formulas(sheet)

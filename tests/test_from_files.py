@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import geopandas as gpd
+import matplotlib.pyplot as plt
 import networkx as nx
 import pandas as pd
 import pytest
 from shapely.geometry import Polygon
 
 import clusterplan as cp
+from clusterplan import maps
 
 # one worker runs the whole module under pytest-xdist, so its module fixtures are built once
 pytestmark = pytest.mark.xdist_group("from_files")
@@ -77,6 +81,32 @@ def test_small_files_build(small):
     tmp, areas, bnd = small
     g = cp.Geography.from_files(**_write(tmp, areas, bnd))
     assert len(g.areas) == 6 and nx.is_connected(g.corridors)
+
+
+def test_maps_of_own_files_credit_those_files_not_the_built_in_data(small, norfolk):
+    tmp, areas, bnd = small
+    g = cp.Geography.from_files(**_write(tmp, areas, bnd))
+    own = maps.source_text(g)
+    assert "areas.csv" in own and "b.geojson" in own
+    assert "ONS" not in own and "Crown" not in own and "GIAS" not in own
+    assert maps.source_text(norfolk) == maps.SOURCE                           # the built-in data keeps its credit
+    mixed = maps.source_text(replace(norfolk, sources={**norfolk.sources, "centres:our_centres.csv": "0"}))
+    assert mixed.startswith(maps.SOURCE.split("; clusterplan.")[0]) and "our_centres.csv" in mixed
+    # the line a map of the own files actually carries
+    scn = {"model": "capacity", "reach": {"min": int(g.areas["under5"].min())}, "solver": {"time_limit": 10}}
+    plan = cp.solve(g, scn)
+    fig = maps.plan_map(plan, g)
+    texts = [t.get_text() for ax in fig.axes for t in ax.texts]
+    assert own in texts and maps.SOURCE not in texts
+    plt.close(fig)
+    # and the report's data section and the workbook's sources sheet
+    out = tmp / "plan"
+    cp.write_plan(plan, g, cp.Scenario.from_dict(scn), out)
+    html_text = (out / "report.html").read_text(encoding="utf-8")
+    assert "areas.csv" in html_text and "Crown copyright" not in html_text
+    sources = pd.read_excel(out / "report.xlsx", sheet_name="sources")
+    credit = sources.iloc[:, 0].astype(str)
+    assert credit.str.contains("areas.csv").any() and not credit.str.contains("OS data").any()
 
 
 def test_missing_column_names_file_and_column(small):
