@@ -104,9 +104,9 @@ def main() -> None:
             for share in SHARES:
                 floor = max(1, round(share * total))
                 r = ours(geo, floor, a.seconds)
-                p, ps = spopt_regions(df, floor) if not a.skip_spopt else ("-", float("nan"))
+                p, ps = spopt_regions(df, floor) if not a.skip_spopt else ("-", None)
                 print(f"| {name} | {len(df)} | {floor:,} ({share:.0%}) | {r['regions']} | {r['bound']} | {r['status']} "
-                      f"| {r['s']:.1f} | {r['checker']} | {p} | {ps:.1f} |", flush=True)
+                      f"| {r['s']:.1f} | {r['checker']} | {p} | {'-' if ps is None else f'{ps:.1f}'} |", flush=True)
 
 
 if __name__ == "__main__":
