@@ -35,8 +35,15 @@ which proves the true maximum (and often finds it) on small geographies. Their r
 
 Each region's centre is the member area whose centroid gives its children the fewest child-minutes.
 
+**An area holding a floor on its own counts as one floor** (:func:`counted`) in every search and bound: a region
+holding it is at the floor whatever else it holds, so this changes no region's feasibility, and every plan, bound and
+proof is the same for the real children. What it changes is that children / floor no longer counts a city as several
+regions (it can only ever make one), and the searches no longer treat its children as spare. Reach is reported in
+real children.
+
 Bounds, stated honestly. The reported ``bound`` is the sum over corridor components of floor(children in the
-component / floor), which contiguity can only lower, or the lower bound of :mod:`.maxp_exact` where it has one;
+component / floor) (each area counted up to one floor), which contiguity can only lower, or the lower bound of
+:mod:`.maxp_exact` where it has one;
 ``status`` is ``optimal`` only when the plan meets it. No bound
 from linear programming does better on real geographies: the LP relaxation of the set-packing model over connected
 regions (the root bound of branch-and-price, and the best that relaxing the one-region-per-area constraints in a
