@@ -192,7 +192,7 @@ def counted(under5: pd.Series, floor: float) -> tuple[pd.Series, int]:
     every plan, bound and proof is the same for both; but children / floor then counts such an area as the one region
     it can make, not as several, and the fixed-count search no longer splits its children as if they were to spare
     (Georgia's counties at a floor of 2% of the population, 9 of 159 above it: 36 regions found and proven in 3 s,
-    against 35 of a bound of 49 in 120 s; benchmarks/README.md)."""
+    where the search had 35 after 120 s and children / floor said 49; benchmarks/README.md)."""
     heavy = under5 >= floor
     if not heavy.any():
         return under5, 0
