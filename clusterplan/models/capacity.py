@@ -200,9 +200,11 @@ def counted(under5: pd.Series, floor: float) -> tuple[pd.Series, int]:
 
 
 def _capped_note(capped: int, floor: float) -> str:
-    return (f"{capped} area(s) hold {floor:,.10g} children or more on their own: the search and the bounds count "
-            f"each as one floor ({math.ceil(floor):,}), the one region it can make whatever else it holds (every plan "
-            "and bound is the same either way; reach is reported in real children)")
+    areas = "1 area holds" if capped == 1 else f"{capped} areas hold"
+    own = "its" if capped == 1 else "their"
+    return (f"{areas} {floor:,.10g} children or more on {own} own: the search and the bounds count each such area as "
+            f"one floor ({math.ceil(floor):,} children), since a region holding it reaches the floor whatever else it "
+            "holds (plans and bounds are the same either way; reach is reported in real children)")
 
 
 def upper_bound(graph: nx.Graph, under5: pd.Series, floor: float) -> int:
