@@ -18,16 +18,20 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
+import sys
 import tempfile
 import time
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 import clusterplan as cp
 from clusterplan.scenario import Scenario
+
+sys.path.insert(0, str(Path(__file__).parent))
+from norfolk import machine  # noqa: E402
 
 #: name -> (file under libpysal/examples, weight column or None for a count of 1 each, CRS of the file)
 INSTANCES = {
@@ -37,10 +41,6 @@ INSTANCES = {
     "georgia": ("georgia/G_utm.shp", "TotPop90", "EPSG:32616"),
 }
 SHARES = (0.02, 0.05, 0.10, 0.20)
-
-
-def machine() -> str:
-    return f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
 
 
 def load(name: str):
