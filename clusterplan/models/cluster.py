@@ -291,6 +291,11 @@ def _what_if(geo, scn, rl: Rules, data, deadline: Deadline) -> list[str]:
     return lines
 
 
+def _count(n: int, one: str, many: str) -> str:
+    """``n`` with the singular or plural words after it: "1 centre is", "3 centres are"."""
+    return f"{n} {one if n == 1 else many}"
+
+
 def _presolve(rl: Rules, data) -> None:
     """Reasons the rules cannot be met that need no solve, named by centre and group."""
     ids, reach, dep, ph, h, fac, t = data
@@ -299,12 +304,18 @@ def _presolve(rl: Rules, data) -> None:
     n1 = int((ph == 1).sum())
     want = cc.count or cc.min_count
     if cc.require_phase1 and want and want > n1:
-        reasons.append(f"only {n1} centres are phase 1 ({', '.join(fac.loc[ph[ph == 1].index, 'name'])}), so at "
-                       f"most {n1} clusters can each hold one; the scenario asks for {want}")
+        named = ", ".join(fac.loc[ph[ph == 1].index, "name"])
+        reasons.append(("no centre is phase 1, so no cluster can hold one" if n1 == 0 else
+                        f"only {_count(n1, 'centre is', 'centres are')} phase 1 ({named}), so at most "
+                        f"{_count(n1, 'cluster', 'clusters')} can each hold one")
+                       + f"; the scenario asks for {want} (clusters.require_phase1)")
     if want and want > len(rl.leads):
-        why = {"phase1": "phase-1 centres", "partners": f"centres led by {', '.join(cc.lead_partners)}",
-               "any": "centres"}[cc.lead_rule]
-        reasons.append(f"{want} clusters asked for, but only {len(rl.leads)} {why} may lead one")
+        why = {"phase1": ("phase-1 centre", "phase-1 centres"),
+               "partners": (f"centre led by {', '.join(cc.lead_partners)}",
+                            f"centres led by {', '.join(cc.lead_partners)}"),
+               "any": ("centre", "centres")}[cc.lead_rule]
+        reasons.append(f"{want} clusters asked for, but " + (f"no {why[0]} may lead one" if not rl.leads else
+                       f"only {_count(len(rl.leads), *why)} may lead one"))
     if want and want > len(ids):
         reasons.append(f"{want} clusters asked for, but there are only {len(ids)} centres")
     hard = cc.nest is not None and cc.cross_boundary_cost is None
