@@ -10,6 +10,12 @@ import threading
 from collections.abc import Iterable
 
 
+def count_of(n: int, one: str, many: str) -> str:
+    """``n`` and the words that agree with it, for messages: ``count_of(1, "centre is", "centres are")`` is
+    "1 centre is", ``count_of(3, ...)`` "3 centres are"."""
+    return f"{n} {one if n == 1 else many}"
+
+
 class ClusterplanError(ValueError):
     """Base class of every error clusterplan raises on purpose."""
 

@@ -221,6 +221,15 @@ def test_district_count_beyond_its_centres():
                                     "centres": {"per_district": {"D1": 3}}})
 
 
+def test_counts_beyond_a_single_centre_read_in_the_singular():
+    """SYNTHETIC: an authority with one centre (Rutland has one): the reasons say "1 centre", not "1 centres"."""
+    one = syn.ring(6, 200, {"A": 0})
+    with pytest.raises(cp.InfeasibleError, match="centres.count = 2, but only 1 centre or site is available"):
+        cp.solve(one, {"model": "amalgamate", "reach": {"min": 100}, "centres": {"count": 2}})
+    with pytest.raises(cp.InfeasibleError, match="2 clusters asked for, but there is only 1 centre"):
+        cp.solve(one, {"model": "cluster", "clusters": {"count": 2, "require_phase1": False}})
+
+
 def test_unknown_names_suggest_the_right_one():
     with pytest.raises(cp.ScenarioError, match="unknown centre 'centre Q'"):
         cp.solve(syn.ring(**RING), {"model": "amalgamate", "centres": {"keep": ["centre Q"]}})

@@ -38,7 +38,7 @@ import pandas as pd
 import pulp
 
 from .. import governance, measures
-from ..errors import InfeasibleError, ScenarioError, SolverError
+from ..errors import InfeasibleError, ScenarioError, SolverError, count_of
 from ..geography import Geography
 from ..measures import centre_graph, deprived_under5, phases  # centre_graph: also cp.models.cluster.centre_graph
 from ..plan import Plan, assignment_frame
@@ -291,11 +291,6 @@ def _what_if(geo, scn, rl: Rules, data, deadline: Deadline) -> list[str]:
     return lines
 
 
-def _count(n: int, one: str, many: str) -> str:
-    """``n`` with the singular or plural words after it: "1 centre is", "3 centres are"."""
-    return f"{n} {one if n == 1 else many}"
-
-
 def _presolve(rl: Rules, data) -> None:
     """Reasons the rules cannot be met that need no solve, named by centre and group."""
     ids, reach, dep, ph, h, fac, t = data
@@ -306,8 +301,8 @@ def _presolve(rl: Rules, data) -> None:
     if cc.require_phase1 and want and want > n1:
         named = ", ".join(fac.loc[ph[ph == 1].index, "name"])
         reasons.append(("no centre is phase 1, so no cluster can hold one" if n1 == 0 else
-                        f"only {_count(n1, 'centre is', 'centres are')} phase 1 ({named}), so at most "
-                        f"{_count(n1, 'cluster', 'clusters')} can each hold one")
+                        f"only {count_of(n1, 'centre is', 'centres are')} phase 1 ({named}), so at most "
+                        f"{count_of(n1, 'cluster', 'clusters')} can each hold one")
                        + f"; the scenario asks for {want} (clusters.require_phase1)")
     if want and want > len(rl.leads):
         why = {"phase1": ("phase-1 centre", "phase-1 centres"),
@@ -315,9 +310,10 @@ def _presolve(rl: Rules, data) -> None:
                             f"centres led by {', '.join(cc.lead_partners)}"),
                "any": ("centre", "centres")}[cc.lead_rule]
         reasons.append(f"{want} clusters asked for, but " + (f"no {why[0]} may lead one" if not rl.leads else
-                       f"only {_count(len(rl.leads), *why)} may lead one"))
+                       f"only {count_of(len(rl.leads), *why)} may lead one"))
     if want and want > len(ids):
-        reasons.append(f"{want} clusters asked for, but there are only {len(ids)} centres")
+        reasons.append(f"{want} clusters asked for, but there {'is' if len(ids) == 1 else 'are'} only "
+                       f"{count_of(len(ids), 'centre', 'centres')}")
     hard = cc.nest is not None and cc.cross_boundary_cost is None
     if hard:
         for g in sorted(set(rl.group.values())):

@@ -11,7 +11,7 @@ import math
 import networkx as nx
 import pulp
 
-from ..errors import InfeasibleError
+from ..errors import InfeasibleError, count_of
 from ..geography import Geography
 from ..solvers import Deadline, solve_with
 from . import assignment
@@ -52,13 +52,15 @@ def presolve(geo: Geography, spec: assignment.Spec, *, what: str) -> None:
     n_avail = len(fac) - len(spec.close & set(fac.index))
     for label, k in (("count", spec.count), ("min_count", spec.min_count)):
         if k is not None and k > n_avail:
-            reasons.append(f"centres.{label} = {k}, but only {n_avail} centres or sites are available")
+            reasons.append(f"centres.{label} = {k}, but only "
+                           f"{count_of(n_avail, 'centre or site is', 'centres or sites are')} available")
     if spec.count is not None and len(spec.keep) > spec.count:
         reasons.append(f"{len(spec.keep)} centres are locked open but centres.count is {spec.count}")
     for d, k in spec.per_district.items():
         have = int(((fac["district"] == d) & ~fac.index.isin(list(spec.close))).sum())
         if k > have:
-            reasons.append(f"{d}: {k} centres asked for, but only {have} centres or sites are there")
+            reasons.append(f"{d}: {k} centres asked for, but only "
+                           f"{count_of(have, 'centre or site is', 'centres or sites are')} there")
         locked = int(((fac["district"] == d) & fac.index.isin(list(spec.keep))).sum())
         if locked > k:
             reasons.append(f"{d}: {locked} centres locked open, but only {k} asked for")
