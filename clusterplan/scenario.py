@@ -208,6 +208,10 @@ ADJACENCY_KINDS = ("rook", "queen")
 LAYER_ROLES = ("areas", "boundaries", "centres", "sites", "barriers")
 
 
+#: The mid-year under-five estimates each built-in data set holds (``geography.year``).
+BUILTIN_YEARS: dict[str, tuple[int, ...]] = {"norfolk": (2017, 2019, 2020), "england": (2020,)}
+
+
 class GeographySpec(_Strict):
     """Which geography a scenario runs on: the built-in Norfolk data, an English authority from the England tables,
     or a commissioner's own files.

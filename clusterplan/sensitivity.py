@@ -1,9 +1,10 @@
 """Sensitivity: re-solve a scenario under other population years and under growth or decline of under-fives, and
 report for every centre how often it is kept (robust decisions versus knife-edge ones).
 
-Variants: each population year of the built-in data (ONS mid-year estimates 2017, 2019, 2020) at no growth, and each
-growth rate applied to the scenario's own year (every area's under-fives x (1 + rate), rounded to whole children: a
-what-if, labelled as such in the geography's notes, not a forecast). Every variant's plan passes the checker.
+Variants: each population year of the built-in data (Norfolk: ONS mid-year estimates 2017, 2019, 2020; the England
+tables: 2020) at no growth, and each growth rate applied to the scenario's own year (every area's under-fives x
+(1 + rate), rounded to whole children: a what-if, labelled as such in the geography's notes, not a forecast). Every
+variant's plan passes the checker.
 
 With HiGHS the variants are re-solves of one model built per thread
 (:meth:`clusterplan.models.amalgamate.WhatIf.retarget`): a variant changes children under five only, so its model
@@ -24,16 +25,22 @@ from .errors import InfeasibleError, ScenarioError
 from .executor import side_by_side, thread_jobs, thread_map
 from .geography import Geography
 from .io import atomic_folder, write_csv
-from .scenario import Scenario
+from .scenario import BUILTIN_YEARS, Scenario
 from .solve import finished, resolvers, solve
 
 
 def variants(scn: Scenario, years: list[int], growth: list[float]) -> list[tuple[str, Scenario, float]]:
     """(label, scenario, growth rate) for each variant."""
     out = []
-    if scn.geography.builtin is None and years:
+    builtin = scn.geography.builtin
+    if builtin is None and years:
         raise ScenarioError("sensitivity: population years need the built-in data (geography.builtin); use growth "
                             "rates for your own files")
+    held = BUILTIN_YEARS.get(builtin or "", ())
+    other = [y for y in years if y not in held]
+    if other:
+        raise ScenarioError(f"sensitivity: years: the built-in {builtin} data hold mid-year under-fives for "
+                            f"{', '.join(map(str, held))} only; got {', '.join(map(str, other))}")
     for y in years:
         out.append((f"{y}", scn.model_copy(update={"geography": scn.geography.model_copy(update={"year": y})}), 0.0))
     for g in growth:
@@ -49,16 +56,16 @@ def sensitivity(scenario: Scenario | dict[str, Any], *, years: list[int] | None 
     """One row per centre, one column per variant (True = kept, False = amalgamated, None = no plan), then
     ``kept_share`` and ``decision`` (kept in every variant / amalgamated in every variant / knife-edge).
 
-    ``years`` default to 2017, 2019 and 2020 for the built-in data; ``growth`` are rates (-0.1 = 10% fewer
-    under-fives in every area). ``geography`` replaces the scenario's own (growth variants only). The variants solve
-    side by side on ``workers`` threads (default: ``solver.threads``, else the machine's cores; 1 = one after
-    another); every variant's plan is the same whichever way it runs.
+    ``years`` default to every year the built-in data hold (Norfolk 2017, 2019 and 2020; the England tables 2020);
+    ``growth`` are rates (-0.1 = 10% fewer under-fives in every area). ``geography`` replaces the scenario's own
+    (growth variants only). The variants solve side by side on ``workers`` threads (default: ``solver.threads``,
+    else the machine's cores; 1 = one after another); every variant's plan is the same whichever way it runs.
     """
     scn = Scenario.from_dict(scenario)
     if not registry.info(scn.model).closes_centres:
         raise ScenarioError(f"`model`: sensitivity compares amalgamate plans; this scenario's model is {scn.model!r}")
     if years is None:
-        years = [2017, 2019, 2020] if geography is None and scn.geography.builtin else []
+        years = list(BUILTIN_YEARS.get(scn.geography.builtin or "", ())) if geography is None else []
     jobs = []
     for label, v_scn, rate in variants(scn, list(years), list(growth)):
         geo = geography if geography is not None else geography_for(v_scn)
