@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import signal
 import sys
 import textwrap
@@ -239,7 +240,8 @@ def _scheduler(args: argparse.Namespace) -> str | None:
 
 
 def _executor_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--workers", type=int, default=2, help="worker processes (local, or in a Dask LocalCluster)")
+    p.add_argument("--workers", type=number(int, 1), default=2,
+                   help="worker processes (local, or in a Dask LocalCluster)")
     p.add_argument("--scheduler", metavar="ADDRESS", help="run on the Dask cluster whose scheduler is at ADDRESS, "
                    "e.g. tcp://10.0.0.5:8786 (its workers need clusterplan installed)")
     p.add_argument("--dask", choices=["local"], help="run on a Dask LocalCluster started on this machine")
@@ -313,11 +315,43 @@ def _ensemble(args: argparse.Namespace) -> int:
     return 0
 
 
+def numbers(kind: type, example: str, *, least: float | None = None):
+    """An argparse type: comma-separated numbers of ``kind`` (int or float), each at least ``least``; a value that is
+    not one is a usage error naming what was expected (argparse adds the option's name)."""
+    word = "whole numbers" if kind is int else "numbers"
+
+    def parse(text: str) -> list:
+        try:
+            out = [kind(part) for part in text.split(",")]
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected comma-separated {word}, e.g. {example}; got {text!r}") from None
+        low = [v for v in out if least is not None and v < least]
+        if low:
+            raise argparse.ArgumentTypeError(f"expected {word} of {least:g} or more, e.g. {example}; got {text!r}")
+        return out
+    return parse
+
+
+def number(kind: type, least: float):
+    """An argparse type: one number of ``kind`` (int or float) of at least ``least``, else a usage error saying so."""
+    word = "a whole number" if kind is int else "a number"
+
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            value = None
+        if value is None or value != value or value < least or value == float("inf"):
+            raise argparse.ArgumentTypeError(f"expected {word} of {least:g} or more, got {text!r}")
+        return value
+    return parse
+
+
 def _sensitivity(args: argparse.Namespace) -> int:
     scn = load(args.scenario)
     prepare_out(args.out, inputs=_inputs(args.scenario, scn))
-    years = [int(y) for y in args.years.split(",")] if args.years else None
-    growth = [float(g) / 100 for g in args.growth.split(",")] if args.growth else []
+    years = args.years
+    growth = [g / 100 for g in args.growth]
     table = sensitivity.sensitivity(scn, years=years, growth=growth)
     sensitivity.write(table, args.out)
     for variant, note in table.attrs["variants"].items():
@@ -329,7 +363,7 @@ def _sensitivity(args: argparse.Namespace) -> int:
 
 def _pareto(args: argparse.Namespace) -> int:
     scn, geo = _load_run(args.scenario, args.out)
-    counts = [int(c) for c in args.counts.split(",")]
+    counts = args.counts
     cf, _ = pareto.centres_front(geo, scn, counts)
     df, plans = pareto.deprived_front(geo, scn, steps=args.steps)
     pareto.write(cf, df, plans[0], args.out)
@@ -470,17 +504,17 @@ def build_parser() -> argparse.ArgumentParser:
                  _alternatives)
     _scenario_arg(p)
     _out_arg(p, "alternatives.csv and one plan folder per alternative")
-    p.add_argument("--k", type=int, default=5, help="alternatives wanted")
-    p.add_argument("--min-centres", type=int, default=1, help="kept centres each plan must differ in")
-    p.add_argument("--min-areas", type=int, default=0, help="areas each plan must move (0: no rule)")
-    p.add_argument("--within", type=float, default=0.05, help="largest cost above the optimum (0.05 = 5%%)")
+    p.add_argument("--k", type=number(int, 0), default=5, help="alternatives wanted")
+    p.add_argument("--min-centres", type=number(int, 0), default=1, help="kept centres each plan must differ in")
+    p.add_argument("--min-areas", type=number(int, 0), default=0, help="areas each plan must move (0: no rule)")
+    p.add_argument("--within", type=number(float, 0), default=0.05, help="largest cost above the optimum (0.05 = 5%%)")
     p = _command(sub, "ensemble", "sample valid plans by a ReCom Markov chain and show where the optimum sits",
                  "clusterplan ensemble scenarios/norfolk/amalgamate_then_tender.yaml --out out/ens --steps 500",
                  _ensemble)
     _scenario_arg(p)
     _out_arg(p, "ensemble.csv, ensemble.png and summary.json")
-    p.add_argument("--steps", type=int, default=1000, help="Markov chain steps")
-    p.add_argument("--seed", type=int, default=0, help="random seed (the same seed gives the same chain)")
+    p.add_argument("--steps", type=number(int, 1), default=1000, help="Markov chain steps")
+    p.add_argument("--seed", type=number(int, 0), default=0, help="random seed (the same seed gives the same chain)")
     p.add_argument("--chosen", metavar="DIR", help="a plan folder written by `clusterplan run` to mark "
                    "(the commissioner's)")
     p = _command(sub, "sensitivity", "re-solve under other population years and growth; how often each centre "
@@ -488,15 +522,19 @@ def build_parser() -> argparse.ArgumentParser:
                  _sensitivity)
     _scenario_arg(p)
     _out_arg(p, "sensitivity.csv")
-    p.add_argument("--years", help="comma-separated, e.g. 2017,2019,2020 (built-in data: all three by default)")
-    p.add_argument("--growth", default="-10,10", help="growth in under-fives, percentages, comma-separated")
+    p.add_argument("--years", type=numbers(int, "2017,2019,2020"),
+                   help="comma-separated, e.g. 2017,2019,2020 (built-in Norfolk: all three by default; the England "
+                        "tables: 2020 only)")
+    p.add_argument("--growth", type=numbers(float, "-10,10", least=-100), default="-10,10",
+                   help="growth in under-fives, percentages, comma-separated")
     p = _command(sub, "pareto", "trade-off fronts: travel against centres kept and against deprived children "
                  "within 15 minutes", "clusterplan pareto scenarios/norfolk/amalgamate_then_tender.yaml "
                  "--counts 30,33,36,39 --out out/pareto", _pareto)
     _scenario_arg(p)
     _out_arg(p, "centres_front.csv, deprived_front.csv and pareto.png")
-    p.add_argument("--counts", required=True, help="centre counts for the first front, e.g. 30,33,36,39")
-    p.add_argument("--steps", type=int, default=4, help="points on the deprived-share front")
+    p.add_argument("--counts", required=True, type=numbers(int, "30,33,36,39", least=1),
+                   help="centre counts for the first front, e.g. 30,33,36,39")
+    p.add_argument("--steps", type=number(int, 1), default=4, help="points on the deprived-share front")
     _command(sub, "schema", "print the JSON Schema of scenario files", "clusterplan schema > scenarios/schema.json",
              _schema)
     return parser
@@ -524,10 +562,28 @@ def _interrupt_behind(exc: BaseException) -> KeyboardInterrupt | None:
     return None
 
 
+#: Options whose value may start with a minus sign (argparse reads "--growth -10,10" as two options otherwise).
+SIGNED_OPTIONS = frozenset({"--growth"})
+
+
+def _signed(argv: list[str]) -> list[str]:
+    """``argv`` with "--growth -10,10" joined as "--growth=-10,10" (for :data:`SIGNED_OPTIONS`)."""
+    out: list[str] = []
+    i = 0
+    while i < len(argv):
+        if argv[i] in SIGNED_OPTIONS and i + 1 < len(argv) and re.match(r"-[\d.]", argv[i + 1]):
+            out.append(f"{argv[i]}={argv[i + 1]}")
+            i += 2
+        else:
+            out.append(argv[i])
+            i += 1
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``clusterplan`` command."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_signed(sys.argv[1:] if argv is None else list(argv)))
     progress.set_enabled(False if args.quiet else None)
     if args.verbose:
         os.environ["CLUSTERPLAN_SOLVER_LOG"] = "1"

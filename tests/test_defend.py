@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 import json
+from pathlib import Path
 
 import networkx as nx
 import pandas as pd
@@ -18,6 +19,7 @@ from clusterplan import pareto
 from clusterplan.cli import main
 from clusterplan.models.objective import plan_objective
 from clusterplan.reasons import reasons
+from clusterplan.scenario import Scenario
 from clusterplan.sensitivity import sensitivity
 
 from . import synthetic as syn
@@ -439,6 +441,59 @@ def test_sensitivity_and_pareto_cli_refuse_other_models(tmp_path, capsys):
     assert main(["sensitivity", str(tmp_path / "s.yaml"), "--out", str(tmp_path / "o")]) == 2
     assert "sensitivity compares amalgamate plans" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
+
+
+SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios" / "norfolk"
+
+
+@pytest.mark.parametrize(("args", "said"), [
+    (["sensitivity", "--years", "abc"], "argument --years: expected comma-separated whole numbers, e.g. "
+                                        "2017,2019,2020; got 'abc'"),
+    (["sensitivity", "--growth", "ten"], "argument --growth: expected comma-separated numbers, e.g. -10,10; got "
+                                         "'ten'"),
+    (["sensitivity", "--growth", "-150"], "argument --growth: expected numbers of -100 or more"),
+    (["pareto", "--counts", "30,x"], "argument --counts: expected comma-separated whole numbers"),
+    (["pareto", "--counts", "0,3"], "argument --counts: expected whole numbers of 1 or more"),
+    (["pareto", "--counts", "40", "--steps", "0"], "argument --steps: expected a whole number of 1 or more, got '0'"),
+    (["ensemble", "--steps", "-5"], "argument --steps: expected a whole number of 1 or more, got '-5'"),
+    (["ensemble", "--seed", "-1"], "argument --seed: expected a whole number of 0 or more, got '-1'"),
+    (["alternatives", "--within", "-1"], "argument --within: expected a number of 0 or more, got '-1'"),
+    (["alternatives", "--within", "nan"], "argument --within: expected a number of 0 or more, got 'nan'"),
+    (["sweep", "--set", "reach.min=500,600", "--workers", "0"], "argument --workers: expected a whole number of 1"),
+])
+def test_number_options_on_the_command_line_are_usage_errors(tmp_path, capsys, args, said):
+    """A number option out of its range, or a list option that is not numbers, is a usage error naming the option
+    (exit 2), not an internal error (ensemble --steps 0 was one); and no output folder is made."""
+    command, *rest = args
+    with pytest.raises(SystemExit) as stop:
+        main([command, str(SCENARIOS / "amalgamate_then_tender.yaml"), "--out", str(tmp_path / "o"), *rest])
+    assert stop.value.code == 2
+    assert said in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
+
+
+def test_a_negative_growth_may_follow_its_option():
+    """argparse reads "--growth -10,10" as two options; the command line joins it to "--growth=-10,10"."""
+    from clusterplan.cli import _signed, build_parser
+    args = build_parser().parse_args(_signed(["sensitivity", "s.yaml", "--out", "o", "--growth", "-10,5.5"]))
+    assert args.growth == [-10.0, 5.5]
+    assert _signed(["--growth", "10", "--out", "-o"]) == ["--growth", "10", "--out", "-o"]
+
+
+def test_sensitivity_years_must_be_held_by_the_built_in_data():
+    """The England tables hold 2020 only: asking for 2017 is refused by name, before any solve (it was an internal
+    error); Norfolk's three years are accepted."""
+    from clusterplan.scenario import BUILTIN_YEARS
+    from clusterplan.sensitivity import variants
+    eng = Scenario.from_dict({"model": "amalgamate", "geography": {"builtin": "england", "authority": "Rutland"}})
+    with pytest.raises(cp.ScenarioError, match="the built-in england data hold mid-year under-fives for 2020 only; "
+                                               "got 2017"):
+        variants(eng, [2017, 2020], [])
+    assert [label for label, _, _ in variants(eng, list(BUILTIN_YEARS["england"]), [0.1])] == ["2020", "2020 +10%"]
+    nor = Scenario.from_dict({"model": "amalgamate"})
+    assert [label for label, _, _ in variants(nor, list(BUILTIN_YEARS["norfolk"]), [])] == ["2017", "2019", "2020"]
+    with pytest.raises(cp.ScenarioError, match="got 2018"):
+        variants(nor, [2018], [])
 
 
 def test_ensemble_summary_json(tmp_path):
