@@ -401,7 +401,7 @@ def _out_arg(p: argparse.ArgumentParser, what: str = "the plan's files") -> None
 
 
 def _time_limit_arg(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--time-limit", type=float, metavar="SECONDS", default=None,
+    p.add_argument("--time-limit", type=_seconds, metavar="SECONDS", default=None,
                    help="wall-clock seconds for each scenario's whole solve (every MIP and heuristic inside it "
                         "shares them), overriding the scenario's solver.time_limit")
 
@@ -458,8 +458,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = _command(sub, "norfolk", "Norfolk today and amalgamated under the reach floor",
                  "clusterplan norfolk --floor 600 --out out/norfolk", _norfolk)
     p.add_argument("--year", type=int, default=2020, choices=years, help="mid-year under-five estimates")
-    p.add_argument("--floor", type=float, default=600, help="reach floor: children under five per centre")
-    p.add_argument("--time-limit", type=float, default=120, metavar="SECONDS",
+    p.add_argument("--floor", type=number(float, 0), default=600, help="reach floor: children under five per centre")
+    p.add_argument("--time-limit", type=_seconds, default=120, metavar="SECONDS",
                    help="wall-clock seconds for the amalgamation's whole solve")
     p.add_argument("--out", metavar="DIR", help="folder to write both plans into (optional)")
     p = _command(sub, "run", "run a scenario file and write the plan, metrics, maps and reports",

@@ -460,6 +460,7 @@ SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios" / "norfolk"
     (["alternatives", "--within", "-1"], "argument --within: expected a number of 0 or more, got '-1'"),
     (["alternatives", "--within", "nan"], "argument --within: expected a number of 0 or more, got 'nan'"),
     (["sweep", "--set", "reach.min=500,600", "--workers", "0"], "argument --workers: expected a whole number of 1"),
+    (["run", "--time-limit", "-5"], "argument --time-limit: expected a positive number of seconds, got '-5'"),
 ])
 def test_number_options_on_the_command_line_are_usage_errors(tmp_path, capsys, args, said):
     """A number option out of its range, or a list option that is not numbers, is a usage error naming the option
