@@ -240,7 +240,7 @@ def _scheduler(args: argparse.Namespace) -> str | None:
 
 
 def _executor_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--workers", type=number(int, 1), default=2,
+    p.add_argument("--workers", type=_number(int, 1), default=2,
                    help="worker processes (local, or in a Dask LocalCluster)")
     p.add_argument("--scheduler", metavar="ADDRESS", help="run on the Dask cluster whose scheduler is at ADDRESS, "
                    "e.g. tcp://10.0.0.5:8786 (its workers need clusterplan installed)")
@@ -315,7 +315,7 @@ def _ensemble(args: argparse.Namespace) -> int:
     return 0
 
 
-def numbers(kind: type, example: str, *, least: float | None = None):
+def _numbers(kind: type, example: str, *, least: float | None = None):
     """An argparse type: comma-separated numbers of ``kind`` (int or float), each at least ``least``; a value that is
     not one is a usage error naming what was expected (argparse adds the option's name)."""
     word = "whole numbers" if kind is int else "numbers"
@@ -332,7 +332,7 @@ def numbers(kind: type, example: str, *, least: float | None = None):
     return parse
 
 
-def number(kind: type, least: float):
+def _number(kind: type, least: float):
     """An argparse type: one number of ``kind`` (int or float) of at least ``least``, else a usage error saying so."""
     word = "a whole number" if kind is int else "a number"
 
@@ -349,8 +349,9 @@ def number(kind: type, least: float):
 
 def _sensitivity(args: argparse.Namespace) -> int:
     scn = load(args.scenario)
-    prepare_out(args.out, inputs=_inputs(args.scenario, scn))
     years = args.years
+    sensitivity.check_years(scn, years or [])   # before the output folder is made
+    prepare_out(args.out, inputs=_inputs(args.scenario, scn))
     growth = [g / 100 for g in args.growth]
     table = sensitivity.sensitivity(scn, years=years, growth=growth)
     sensitivity.write(table, args.out)
@@ -458,7 +459,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = _command(sub, "norfolk", "Norfolk today and amalgamated under the reach floor",
                  "clusterplan norfolk --floor 600 --out out/norfolk", _norfolk)
     p.add_argument("--year", type=int, default=2020, choices=years, help="mid-year under-five estimates")
-    p.add_argument("--floor", type=number(float, 0), default=600, help="reach floor: children under five per centre")
+    p.add_argument("--floor", type=_number(float, 0), default=600, help="reach floor: children under five per centre")
     p.add_argument("--time-limit", type=_seconds, default=120, metavar="SECONDS",
                    help="wall-clock seconds for the amalgamation's whole solve")
     p.add_argument("--out", metavar="DIR", help="folder to write both plans into (optional)")
@@ -504,17 +505,17 @@ def build_parser() -> argparse.ArgumentParser:
                  _alternatives)
     _scenario_arg(p)
     _out_arg(p, "alternatives.csv and one plan folder per alternative")
-    p.add_argument("--k", type=number(int, 0), default=5, help="alternatives wanted")
-    p.add_argument("--min-centres", type=number(int, 0), default=1, help="kept centres each plan must differ in")
-    p.add_argument("--min-areas", type=number(int, 0), default=0, help="areas each plan must move (0: no rule)")
-    p.add_argument("--within", type=number(float, 0), default=0.05, help="largest cost above the optimum (0.05 = 5%%)")
+    p.add_argument("--k", type=_number(int, 0), default=5, help="alternatives wanted")
+    p.add_argument("--min-centres", type=_number(int, 0), default=1, help="kept centres each plan must differ in")
+    p.add_argument("--min-areas", type=_number(int, 0), default=0, help="areas each plan must move (0: no rule)")
+    p.add_argument("--within", type=_number(float, 0), default=0.05, help="largest cost above the optimum (0.05 = 5%%)")
     p = _command(sub, "ensemble", "sample valid plans by a ReCom Markov chain and show where the optimum sits",
                  "clusterplan ensemble scenarios/norfolk/amalgamate_then_tender.yaml --out out/ens --steps 500",
                  _ensemble)
     _scenario_arg(p)
     _out_arg(p, "ensemble.csv, ensemble.png and summary.json")
-    p.add_argument("--steps", type=number(int, 1), default=1000, help="Markov chain steps")
-    p.add_argument("--seed", type=number(int, 0), default=0, help="random seed (the same seed gives the same chain)")
+    p.add_argument("--steps", type=_number(int, 1), default=1000, help="Markov chain steps")
+    p.add_argument("--seed", type=_number(int, 0), default=0, help="random seed (the same seed gives the same chain)")
     p.add_argument("--chosen", metavar="DIR", help="a plan folder written by `clusterplan run` to mark "
                    "(the commissioner's)")
     p = _command(sub, "sensitivity", "re-solve under other population years and growth; how often each centre "
@@ -522,19 +523,19 @@ def build_parser() -> argparse.ArgumentParser:
                  _sensitivity)
     _scenario_arg(p)
     _out_arg(p, "sensitivity.csv")
-    p.add_argument("--years", type=numbers(int, "2017,2019,2020"),
+    p.add_argument("--years", type=_numbers(int, "2017,2019,2020"),
                    help="comma-separated, e.g. 2017,2019,2020 (built-in Norfolk: all three by default; the England "
                         "tables: 2020 only)")
-    p.add_argument("--growth", type=numbers(float, "-10,10", least=-100), default="-10,10",
+    p.add_argument("--growth", type=_numbers(float, "-10,10", least=-100), default="-10,10",
                    help="growth in under-fives, percentages, comma-separated")
     p = _command(sub, "pareto", "trade-off fronts: travel against centres kept and against deprived children "
                  "within 15 minutes", "clusterplan pareto scenarios/norfolk/amalgamate_then_tender.yaml "
                  "--counts 30,33,36,39 --out out/pareto", _pareto)
     _scenario_arg(p)
     _out_arg(p, "centres_front.csv, deprived_front.csv and pareto.png")
-    p.add_argument("--counts", required=True, type=numbers(int, "30,33,36,39", least=1),
+    p.add_argument("--counts", required=True, type=_numbers(int, "30,33,36,39", least=1),
                    help="centre counts for the first front, e.g. 30,33,36,39")
-    p.add_argument("--steps", type=number(int, 1), default=4, help="points on the deprived-share front")
+    p.add_argument("--steps", type=_number(int, 1), default=4, help="points on the deprived-share front")
     _command(sub, "schema", "print the JSON Schema of scenario files", "clusterplan schema > scenarios/schema.json",
              _schema)
     return parser

@@ -29,9 +29,9 @@ from .scenario import BUILTIN_YEARS, Scenario
 from .solve import finished, resolvers, solve
 
 
-def variants(scn: Scenario, years: list[int], growth: list[float]) -> list[tuple[str, Scenario, float]]:
-    """(label, scenario, growth rate) for each variant."""
-    out = []
+def check_years(scn: Scenario, years: list[int]) -> None:
+    """Raise :class:`ScenarioError` unless the scenario's data hold every one of ``years`` (the built-in data only:
+    :data:`clusterplan.scenario.BUILTIN_YEARS`)."""
     builtin = scn.geography.builtin
     if builtin is None and years:
         raise ScenarioError("sensitivity: population years need the built-in data (geography.builtin); use growth "
@@ -41,6 +41,12 @@ def variants(scn: Scenario, years: list[int], growth: list[float]) -> list[tuple
     if other:
         raise ScenarioError(f"sensitivity: years: the built-in {builtin} data hold mid-year under-fives for "
                             f"{', '.join(map(str, held))} only; got {', '.join(map(str, other))}")
+
+
+def variants(scn: Scenario, years: list[int], growth: list[float]) -> list[tuple[str, Scenario, float]]:
+    """(label, scenario, growth rate) for each variant."""
+    out = []
+    check_years(scn, years)
     for y in years:
         out.append((f"{y}", scn.model_copy(update={"geography": scn.geography.model_copy(update={"year": y})}), 0.0))
     for g in growth:

@@ -497,6 +497,15 @@ def test_sensitivity_years_must_be_held_by_the_built_in_data():
         variants(nor, [2018], [])
 
 
+
+def test_sensitivity_cli_refuses_a_year_before_making_its_folder(tmp_path, capsys):
+    assert main(["sensitivity", str(SCENARIOS / "amalgamate_then_tender.yaml"), "--out", str(tmp_path / "o"),
+                 "--years", "2018"]) == 2
+    assert "the built-in norfolk data hold mid-year under-fives for 2017, 2019, 2020 only; got 2018" in \
+        capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
+
+
 def test_ensemble_summary_json(tmp_path):
     e = ens.Ensemble(pd.DataFrame({"accepted": [True, False], "mean minutes": [10.0, 12.0]}), {}, 1, 5)
     s = ens.summary(e, {"x": {"mean minutes": 11.0}})
