@@ -193,13 +193,14 @@ def _compare(args: argparse.Namespace) -> int:
     for name in names:
         prepare_out(out / name, inputs=inputs)
     ensure_folder(out, kind="compare")
-    plans, geo = [], None
+    plans, geos = [], []
     for name, scn in progress.items(list(zip(names, scenarios, strict=True)), "compare"):
         plan, geo, reused = run_or_reuse(scn, out / name, why=args.why, why_seconds=args.why_seconds)
         plans.append(plan)
+        geos.append(geo)   # each plan is drawn on its own geography (scenarios may name other authorities)
         progress.write(f"{scn.name}: {'reused (inputs unchanged, re-checked)' if reused else _report_line(plan)}")
     table = compare(plans)
-    written = write_comparison(plans, geo, table, out)
+    written = write_comparison(plans, geos, table, out)
     print(table.to_string())
     print(f"written: {out}/{', '.join(written)} and one folder per scenario ({', '.join(names)})")
     return 0

@@ -42,22 +42,30 @@ def key_figures(table: pd.DataFrame) -> pd.DataFrame:
 
 def comparison_figure(plans: list[Plan], geo, status_quo: Plan | None = None, table: pd.DataFrame | None = None):
     """Slide-sized maps of every compared plan side by side (today's network first: the status-quo plan if
-    compared, else the first plan's baseline) with the key figures of ``table`` (from :func:`compare`) beneath."""
+    compared, else the first plan's baseline) with the key figures of ``table`` (from :func:`compare`) beneath.
+    ``geo``: the plans' geography, or a list of one per plan where they differ (:func:`clusterplan.maps.
+    comparison_figure`)."""
     plans = list(plans)
-    today = status_quo if status_quo is not None else next((p.baseline for p in plans if p.baseline is not None),
-                                                           None)
+    source = status_quo if status_quo is not None else next((p for p in plans if p.baseline is not None), None)
+    today = status_quo if status_quo is not None else source.baseline if source is not None else None
     shown = [p for p in plans if p is not status_quo]
     keys = None
     if table is not None:
         keys = key_figures(table)
         names = [status_quo.scenario_name] if status_quo is not None else []
         keys = keys[[c for c in keys.columns if c in names] + [c for c in keys.columns if c not in names]]
+    if isinstance(geo, list | tuple):   # one per plan: reorder as drawn (today first, on its own plan's geography)
+        if len(geo) != len(plans):
+            raise ValueError(f"comparison_figure: {len(plans)} plans but {len(geo)} geographies")
+        own = {id(p): g for p, g in zip(plans, geo, strict=True)}
+        geo = ([own[id(source)]] if today is not None else []) + [own[id(p)] for p in shown]
     return _figure(shown, geo, status_quo=today, table=keys)
 
 
 def write(plans: list[Plan], geo, table: pd.DataFrame, out: str | Path) -> list[str]:
     """Write ``comparison.csv`` (``table``, from :func:`compare`) and the side-by-side maps ``comparison.png`` and
-    ``comparison.pdf`` into ``out`` (each file replaced atomically); returns the names written."""
+    ``comparison.pdf`` into ``out`` (each file replaced atomically); returns the names written. ``geo``: as for
+    :func:`comparison_figure`."""
     out = Path(out)
     replace_file(out / "comparison.csv", lambda p: write_csv(table, p))
     sq = next((p for p in plans if registry.info(p.model).headline == "today"), None)

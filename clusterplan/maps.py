@@ -273,24 +273,37 @@ def before_after(plan, base, geo: Geography):
     return fig
 
 
-def comparison_figure(plans: list, geo: Geography, status_quo=None, table: pd.DataFrame | None = None):
+def comparison_figure(plans: list, geo: Geography | list[Geography], status_quo=None,
+                      table: pd.DataFrame | None = None):
     """Slide-sized (16:9, 1920 x 1080 at 120 dpi) maps of every compared plan side by side, today's first, with a
-    compact table of the key figures underneath (row labels on the left, one column per map)."""
+    compact table of the key figures underneath (row labels on the left, one column per map).
+
+    ``geo``: the geography of every plan, or where they differ (scenarios of several authorities, or of other
+    centres) a list of one per map, in the order they are drawn: ``status_quo`` first when given, then ``plans``.
+    Each map is drawn on its own plan's geography."""
     shown = ([status_quo] if status_quo is not None else []) + [p for p in plans if p is not status_quo]
+    drawn = list(geo) if isinstance(geo, list | tuple) else [geo] * len(shown)
+    if len(drawn) != len(shown):
+        raise ValueError(f"comparison_figure: {len(shown)} maps but {len(drawn)} geographies")
+    first = drawn[0] if drawn else geo
     n = len(shown)
     cols = min(n, max(5, int(np.ceil(n / 2))))     # two rows of maps up to 14 plans: each map stays readable
     rows = int(np.ceil(n / cols))
     fig = plt.figure(figsize=(16, 9))
-    fig.suptitle(f"{geo.name}: the plans compared", fontsize=16, fontweight="bold", y=0.985)
+    names = list(dict.fromkeys(g.name for g in drawn)) or [first.name]
+    fig.suptitle(f"{names[0] if len(names) == 1 else '; '.join(names)}: the plans compared",
+                 fontsize=16 if len(names) == 1 else 12, fontweight="bold", y=0.985)
     map_bottom = 0.36 if table is not None else 0.05
     height = (0.9 - map_bottom) / rows
     width = 0.98 / cols
     titles = _short_headers([p.scenario_name for p in shown])
-    for k, (p, title) in enumerate(zip(shown, titles, strict=True)):
+    for k, (p, title, g) in enumerate(zip(shown, titles, drawn, strict=True)):
         r, c = divmod(k, cols)
         ax = fig.add_axes((0.01 + c * width, 0.9 - (r + 1) * height, width * 0.98, height * 0.86))
         title = "Today (status quo)" if p is status_quo else title
-        plan_map(p, geo, ax=ax, title=_wrap(title, 40 if cols <= 5 else 30), labels=False, legend=False)
+        if len(names) > 1:   # maps of several geographies: say which each is (its name up to the bracket)
+            title = f"{g.name.split(' (')[0]}: {title}"
+        plan_map(p, g, ax=ax, title=_wrap(title, 40 if cols <= 5 else 30), labels=False, legend=False)
         if cols > 5:
             ax.title.set_fontsize(9)
     if table is not None:
@@ -311,7 +324,8 @@ def comparison_figure(plans: list, geo: Geography, status_quo=None, table: pd.Da
                 cell.set_text_props(fontweight="bold")
                 cell.set_facecolor("#eef2f7")
                 cell.set_height(cell.get_height() * lines)
-    fig.text(0.01, 0.008, source_text(geo), fontsize=8, color="#444444")
+    fig.text(0.01, 0.008, " ".join(dict.fromkeys(source_text(g) for g in drawn)) or source_text(first), fontsize=8,
+             color="#444444")
     return fig
 
 

@@ -209,3 +209,26 @@ def test_the_report_words_a_proven_range_as_a_range():
     firm = _why_words(pd.Series({**row, "knife_edge": False, "lock_cost": 2268.9, "lock_cost_pct": 0.34,
                                  "lock_cost_low": 1359.4, "lock_proven": False}))
     assert firm == "Its catchment today reaches 179 children"
+
+
+def test_a_comparison_draws_each_plan_on_its_own_geography(tmp_path):
+    """SYNTHETIC: two geographies 50 km apart with other centres (as two authorities' scenarios compared): each map
+    is drawn on its own plan's areas. Drawn on the last plan's geography, as before, the first plan's centres were
+    not in it (an internal error from `clusterplan compare`)."""
+    from clusterplan.compare import compare, comparison_figure, write
+
+    from . import synthetic as syn
+    here = syn.ring(6, 200, {"A": 0, "B": 3})
+    there = syn.make({f"b{i}": (50.0 + i, 0.0) for i in range(4)}, {f"b{i}": 300 for i in range(4)},
+                     [(f"b{i}", f"b{i + 1}") for i in range(3)], {"Z": "b0"})
+    plans = [cp.solve(here, {"model": "status_quo"}), cp.solve(there, {"model": "status_quo"})]
+    table = compare(plans)
+    fig = comparison_figure(plans, [here, there], table=table)
+    maps = [ax for ax in fig.axes if ax.get_title()]
+    assert [ax.get_title() for ax in maps][0] == "Today (status quo)"   # the first plan's baseline, then each plan
+    east = [ax.get_xlim() for ax in maps]
+    assert len(maps) == 3 and east[0][1] < syn.X0 + 10_000 and east[1][1] < syn.X0 + 10_000   # on the ring
+    assert east[2][0] > syn.X0 + 45_000                                                         # 50 km east
+    assert write(plans, [here, there], table, tmp_path) == ["comparison.csv", "comparison.png", "comparison.pdf"]
+    with pytest.raises(ValueError, match="2 plans but 3 geographies"):
+        comparison_figure(plans, [here, there, here])
