@@ -302,14 +302,16 @@ def _alternatives(args: argparse.Namespace) -> int:
 
 def _ensemble(args: argparse.Namespace) -> int:
     scn, geo = _load_run(args.scenario, args.out)
+    chosen = None   # the commissioner's plan, checked to be one of this geography before the solve and the chain
+    if args.chosen:
+        chosen = ens.chosen_assignment(read_plan(args.chosen).assignment.set_index("area")["centre"], geo,
+                                       f"--chosen {args.chosen}")
     best = solve(geo, scn)
     chain = ens.recom(geo, scn, best, steps=args.steps, seed=args.seed)
     w = scn.deprivation.weight
     marks = {"optimal plan": ens.plan_figures(best.assignment.set_index("area")["centre"], geo, geo.centre_minutes, w)}
-    if args.chosen:
-        chosen = read_plan(args.chosen)
-        marks["chosen plan"] = ens.plan_figures(chosen.assignment.set_index("area")["centre"], geo,
-                                                geo.centre_minutes, w)
+    if chosen is not None:
+        marks["chosen plan"] = ens.plan_figures(chosen, geo, geo.centre_minutes, w)
     summary = ens.write(chain, marks, args.out)
     print(json.dumps(summary, indent=2))
     print(f"written: {args.out}/ensemble.csv, ensemble.png, summary.json")

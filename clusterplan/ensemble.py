@@ -31,7 +31,7 @@ import pandas as pd
 
 from . import progress, registry
 from .check import check
-from .errors import CheckError, ScenarioError
+from .errors import CheckError, InputError, ScenarioError
 from .geography import Geography
 from .io import atomic_folder, write_csv
 from .measures import assigned_minutes
@@ -56,6 +56,31 @@ class Ensemble:
 #: The figures an ensemble is compared on (:data:`clusterplan.metrics.FIGURES` ids); columns by display label.
 ENSEMBLE_FIGURES = ("weighted_child_minutes", "mean_minutes", "deprived_within_15_min_pct", "lowest_reach",
                     "highest_reach")
+
+
+def chosen_assignment(assign: pd.Series, geo: Geography, source: str) -> pd.Series:
+    """``assign`` (area -> centre, a commissioner's chosen plan read from ``source``), checked to be a plan of
+    ``geo``: every area of ``geo`` once and no other, each served by one of ``geo``'s centres. Raises
+    :class:`InputError` naming ``source`` and what differs (e.g. a plan of another authority)."""
+    areas, here = pd.Index(assign.index), geo.areas.index
+    problems = []
+    other, missing = areas.difference(here), here.difference(areas)
+    if len(other) or len(missing):
+        problems.append(f"it assigns {len(areas.intersection(here)):,} of the {len(here):,} areas of {geo.name}"
+                        + (f"; {len(other):,} of its areas are not there (e.g. {', '.join(map(str, other[:3]))})"
+                           if len(other) else "")
+                        + (f"; {len(missing):,} areas there are not in it (e.g. {', '.join(map(str, missing[:3]))})"
+                           if len(missing) else ""))
+    if areas.has_duplicates:
+        problems.append(f"it assigns {', '.join(map(str, areas[areas.duplicated()].unique()[:3]))} more than once")
+    unknown = sorted(set(assign.dropna()) - set(geo.centre_minutes.columns))
+    if unknown:
+        problems.append(f"it serves areas from {len(unknown)} centre(s) that are not centres there: "
+                        f"{', '.join(map(str, unknown[:5]))}")
+    if problems:
+        raise InputError(source, [*problems, "expected a plan written for this scenario's geography by `clusterplan "
+                                              "run`"])
+    return assign
 
 
 def plan_figures(assign: pd.Series, geo: Geography, minutes: pd.DataFrame, weight: float) -> dict[str, float]:

@@ -506,6 +506,23 @@ def test_sensitivity_cli_refuses_a_year_before_making_its_folder(tmp_path, capsy
     assert not (tmp_path / "o").exists()
 
 
+def test_a_chosen_plan_must_be_a_plan_of_the_scenarios_geography():
+    """SYNTHETIC: `ensemble --chosen` compared another authority's plan with this one's ensemble and reported
+    "as good as or better than 0.0% of sampled plans"; now the plan is refused, saying what differs."""
+    geo = syn.ring(6, 200, {"A": 0, "B": 3})
+    own = pd.Series({f"a{i}": "A" if i < 3 else "B" for i in range(6)})
+    assert ens.chosen_assignment(own, geo, "--chosen mine").equals(own)
+    other = pd.Series({"x1": "Q", "a0": "A"})
+    with pytest.raises(cp.InputError) as err:
+        ens.chosen_assignment(other, geo, "--chosen theirs")
+    text = str(err.value)
+    assert "--chosen theirs" in text and "it assigns 1 of the 6 areas of synthetic" in text
+    assert "1 of its areas are not there (e.g. x1)" in text and "5 areas there are not in it" in text
+    assert "1 centre(s) that are not centres there: Q" in text
+    with pytest.raises(cp.InputError, match="it assigns a0 more than once"):
+        ens.chosen_assignment(pd.concat([own, pd.Series({"a0": "B"})]), geo, "--chosen twice")
+
+
 def test_ensemble_summary_json(tmp_path):
     e = ens.Ensemble(pd.DataFrame({"accepted": [True, False], "mean minutes": [10.0, 12.0]}), {}, 1, 5)
     s = ens.summary(e, {"x": {"mean minutes": 11.0}})
