@@ -229,6 +229,9 @@ def parse_sets(sets: list[str]) -> list[tuple[str, list]]:
             parsed = [yaml.safe_load(v) for v in values.split(",")]
         except yaml.YAMLError:
             raise ScenarioError(f"--set {item!r}: a value is not valid YAML") from None
+        if key.strip() in {k for k, _ in out}:
+            raise ScenarioError(f"--set {item!r}: {key.strip()} is given more than once; list all its values in one "
+                                f"--set, e.g. {key.strip()}=500,600")
         out.append((key.strip(), parsed))
     return out
 

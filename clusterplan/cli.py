@@ -486,8 +486,9 @@ def build_parser() -> argparse.ArgumentParser:
                  "clusterplan sweep scenarios/norfolk/amalgamate_then_tender.yaml --set reach.min=500,600,700 "
                  "--out out/sweep", _sweep)
     _scenario_arg(p)
-    p.add_argument("--set", nargs="+", required=True, metavar="KEY=V1,V2", help="scenario key and its values, "
-                   "e.g. reach.min=500,600,700 deprivation.weight=0,1")
+    p.add_argument("--set", nargs="+", action="extend", required=True, metavar="KEY=V1,V2",
+                   help="scenario key and its values, e.g. reach.min=500,600,700 deprivation.weight=0,1 (or one "
+                        "--set per key)")
     _out_arg(p, "one plan folder per variant and sweep.csv")
     _time_limit_arg(p)
     _executor_options(p)

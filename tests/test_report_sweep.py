@@ -59,6 +59,20 @@ def test_set_parsing_and_validation():
     import clusterplan as cp
     with pytest.raises(cp.ScenarioError, match="did you mean 'reach.min'"):
         variants({"model": "amalgamate"}, parse_sets(["reach.mni=500"]))
+    with pytest.raises(cp.ScenarioError, match="reach.min is given more than once"):
+        parse_sets(["reach.min=500", "reach.min=600"])
+
+
+def test_each_set_option_adds_its_key():
+    """`--set a=1 --set b=2` sweeps both keys, as `--set a=1 b=2` does; the second --set used to replace the
+    first, so a sweep over two keys silently ran over one."""
+    from clusterplan.cli import build_parser
+    parse = build_parser().parse_args
+    two = parse(["sweep", "s.yaml", "--out", "o", "--set", "geography.authority=Rutland,Hartlepool",
+                 "--set", "reach.min=500,600"])
+    one = parse(["sweep", "s.yaml", "--out", "o", "--set", "geography.authority=Rutland,Hartlepool",
+                 "reach.min=500,600"])
+    assert two.set == one.set == ["geography.authority=Rutland,Hartlepool", "reach.min=500,600"]
 
 
 def test_sweep_runs_in_workers_and_resumes(tmp_path, england_dir):
