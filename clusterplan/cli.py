@@ -269,7 +269,7 @@ def _batch(args: argparse.Namespace) -> int:
         base.setdefault("solver", {})["time_limit"] = args.time_limit
     inputs = _inputs(args.scenario) + ([Path(args.england_data)] if args.england_data else [])
     prepare_out(args.out, inputs=inputs)
-    names = [a.strip() for a in args.authorities.split(",")] if args.authorities else None
+    names = args.authorities or None
     table = batches.batch(base, args.out, authorities=names, data=args.england_data, workers=args.workers,
                   scheduler=_scheduler(args), progress=progress.write)
     failed = table[table["status"].isin(["infeasible", "failed"])]
@@ -500,7 +500,8 @@ def build_parser() -> argparse.ArgumentParser:
                  _batch)
     _scenario_arg(p)
     _out_arg(p, "one plan folder per authority and batch.csv")
-    p.add_argument("--authorities", help="codes or names, comma-separated (default: all 152)")
+    p.add_argument("--authorities", action="extend", type=lambda text: [a.strip() for a in text.split(",")],
+                   help="codes or names, comma-separated, or one --authorities each (default: all 152)")
     _time_limit_arg(p)
     _england_data(p)
     _executor_options(p)

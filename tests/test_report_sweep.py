@@ -73,6 +73,8 @@ def test_each_set_option_adds_its_key():
     one = parse(["sweep", "s.yaml", "--out", "o", "--set", "geography.authority=Rutland,Hartlepool",
                  "reach.min=500,600"])
     assert two.set == one.set == ["geography.authority=Rutland,Hartlepool", "reach.min=500,600"]
+    kent = parse(["batch", "s.yaml", "--out", "o", "--authorities", "Kent, Rutland", "--authorities", "E06000001"])
+    assert kent.authorities == ["Kent", "Rutland", "E06000001"]       # likewise each --authorities adds its own
 
 
 def test_sweep_runs_in_workers_and_resumes(tmp_path, england_dir):
