@@ -58,7 +58,7 @@ def comparison_figure(plans: list[Plan], geo, status_quo: Plan | None = None, ta
         if len(geo) != len(plans):
             raise ValueError(f"comparison_figure: {len(plans)} plans but {len(geo)} geographies")
         own = {id(p): g for p, g in zip(plans, geo, strict=True)}
-        geo = ([own[id(source)]] if today is not None else []) + [own[id(p)] for p in shown]
+        geo = ([own.get(id(source), geo[0])] if today is not None else []) + [own[id(p)] for p in shown]
     return _figure(shown, geo, status_quo=today, table=keys)
 
 
