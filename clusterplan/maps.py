@@ -206,12 +206,14 @@ def bundle_map(plan, geo: Geography, ax=None, title: str | None = None):
     return _finish_map(ax, fig, geo, title or f"Market bundles under the cap: {len(b)} ({what})", True)
 
 
-def source_text(geo: Geography) -> str:
-    """The source line for maps of ``geo``: the built-in open data's attribution (:data:`SOURCE`) where the
-    geography was built from it, the user's own files by name where it was read from them
-    (:func:`clusterplan.datasets.data_origin`), so a map of a user's data never credits the ONS or Ordnance Survey for
-    it."""
-    builtin, own = data_origin(geo)
+def source_text(geo: Geography | list[Geography]) -> str:
+    """The source line for maps of ``geo`` (one geography, or a list: maps of several, credited once): the built-in
+    open data's attribution (:data:`SOURCE`) where a geography was built from it, the user's own files by name where
+    one was read from them (:func:`clusterplan.datasets.data_origin`), so a map of a user's data never credits the
+    ONS or Ordnance Survey for it."""
+    origins = [data_origin(g) for g in (geo if isinstance(geo, list | tuple) else [geo])]
+    builtin = any(b for b, _ in origins)
+    own = sorted({f for _, files in origins for f in files})
     if builtin and not own:
         return SOURCE
     if builtin:
@@ -324,8 +326,7 @@ def comparison_figure(plans: list, geo: Geography | list[Geography], status_quo=
                 cell.set_text_props(fontweight="bold")
                 cell.set_facecolor("#eef2f7")
                 cell.set_height(cell.get_height() * lines)
-    fig.text(0.01, 0.008, " ".join(dict.fromkeys(source_text(g) for g in drawn)) or source_text(first), fontsize=8,
-             color="#444444")
+    fig.text(0.01, 0.008, source_text(drawn or [first]), fontsize=8, color="#444444")
     return fig
 
 

@@ -220,3 +220,17 @@ def test_a_correctly_declared_other_crs_gives_the_same_geography(small):
     assert sorted(map(sorted, other.corridors.edges)) == sorted(map(sorted, ref.corridors.edges))
     moved = other.areas.geometry.symmetric_difference(ref.areas.geometry).area
     assert (moved < 1e-5 * ref.areas.geometry.area).all()  # millimetres of round-off along each boundary
+
+
+def test_one_credit_under_maps_of_several_geographies():
+    """A comparison slide of plans on several geographies (the demo: one scenario adds a file of centre facts) gives
+    one source line: the built-in data's credit once, each of the user's files once. It gave one line per distinct
+    geography, which repeated the credit and ran off the slide."""
+    from types import SimpleNamespace
+
+    from clusterplan.maps import SOURCE, source_text
+    built = SimpleNamespace(sources={"areas": "a1", "centres": "c1"})
+    own = SimpleNamespace(sources={"areas": "a1", "centre_facts:facts.csv": "f1"})
+    text = source_text([built, own, built])
+    assert text.count("Contains OS data") == 1 and text.count("facts.csv") == 1 and text.startswith("Source: ONS")
+    assert source_text([built, built]) == source_text(built) == SOURCE
