@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import re
 import signal
@@ -318,9 +319,14 @@ def _ensemble(args: argparse.Namespace) -> int:
     return 0
 
 
+def _in_range(value: float, least: float | None) -> bool:
+    """``value`` is a finite number (not NaN, not infinite) of at least ``least`` (None: any)."""
+    return math.isfinite(value) and (least is None or value >= least)
+
+
 def _numbers(kind: type, example: str, *, least: float | None = None):
-    """An argparse type: comma-separated numbers of ``kind`` (int or float), each at least ``least``; a value that is
-    not one is a usage error naming what was expected (argparse adds the option's name)."""
+    """An argparse type: comma-separated finite numbers of ``kind`` (int or float), each at least ``least``; a value
+    that is not one is a usage error naming what was expected (argparse adds the option's name)."""
     word = "whole numbers" if kind is int else "numbers"
 
     def parse(text: str) -> list:
@@ -328,15 +334,15 @@ def _numbers(kind: type, example: str, *, least: float | None = None):
             out = [kind(part) for part in text.split(",")]
         except ValueError:
             raise argparse.ArgumentTypeError(f"expected comma-separated {word}, e.g. {example}; got {text!r}") from None
-        low = [v for v in out if least is not None and v < least]
-        if low:
-            raise argparse.ArgumentTypeError(f"expected {word} of {least:g} or more, e.g. {example}; got {text!r}")
+        if not all(_in_range(v, least) for v in out):
+            more = f" of {least:g} or more" if least is not None else ""
+            raise argparse.ArgumentTypeError(f"expected {word}{more}, e.g. {example}; got {text!r}")
         return out
     return parse
 
 
 def _number(kind: type, least: float):
-    """An argparse type: one number of ``kind`` (int or float) of at least ``least``, else a usage error saying so."""
+    """An argparse type: one finite number of ``kind`` (int or float) of at least ``least``, else a usage error."""
     word = "a whole number" if kind is int else "a number"
 
     def parse(text: str):
@@ -344,7 +350,7 @@ def _number(kind: type, least: float):
             value = kind(text)
         except ValueError:
             value = None
-        if value is None or value != value or value < least or value == float("inf"):
+        if value is None or not _in_range(value, least):
             raise argparse.ArgumentTypeError(f"expected {word} of {least:g} or more, got {text!r}")
         return value
     return parse

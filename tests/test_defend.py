@@ -452,6 +452,7 @@ SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios" / "norfolk"
     (["sensitivity", "--growth", "ten"], "argument --growth: expected comma-separated numbers, e.g. -10,10; got "
                                          "'ten'"),
     (["sensitivity", "--growth", "-150"], "argument --growth: expected numbers of -100 or more"),
+    (["sensitivity", "--growth=nan"], "argument --growth: expected numbers of -100 or more, e.g. -10,10; got 'nan'"),
     (["pareto", "--counts", "30,x"], "argument --counts: expected comma-separated whole numbers"),
     (["pareto", "--counts", "0,3"], "argument --counts: expected whole numbers of 1 or more"),
     (["pareto", "--counts", "40", "--steps", "0"], "argument --steps: expected a whole number of 1 or more, got '0'"),
