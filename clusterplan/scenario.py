@@ -286,7 +286,7 @@ class GeographySpec(_Strict):
             if not self.authority:
                 raise ValueError("geography: builtin england needs `authority` (a code such as E10000020 or a name "
                                  "such as Norfolk)")
-            if self.year != 2020:
+            if self.year not in BUILTIN_YEARS["england"]:
                 raise ValueError(f"geography.year: the England tables hold mid-2020 under-fives only. Got "
                                  f"{self.year} instead.")
             if self.sites not in ("area_centroids", "candidates"):

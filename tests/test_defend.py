@@ -496,6 +496,16 @@ def test_sensitivity_years_must_be_held_by_the_built_in_data():
     assert [label for label, _, _ in variants(nor, list(BUILTIN_YEARS["norfolk"]), [])] == ["2017", "2019", "2020"]
     with pytest.raises(cp.ScenarioError, match="got 2018"):
         variants(nor, [2018], [])
+    # the years said in one place agree with the files shipped and the scenario's choices
+    from typing import get_args
+
+    from clusterplan.datasets import POPULATION_FILES
+    from clusterplan.scenario import GeographySpec
+    assert BUILTIN_YEARS["norfolk"] == tuple(sorted(POPULATION_FILES)) == get_args(GeographySpec.model_fields[
+        "year"].annotation)
+    with pytest.raises(cp.ScenarioError, match="the England tables hold mid-2020 under-fives only. Got 2017"):
+        Scenario.from_dict({"model": "amalgamate", "geography": {"builtin": "england", "authority": "Rutland",
+                                                                 "year": 2017}})
 
 
 
