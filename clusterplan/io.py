@@ -110,6 +110,8 @@ def prepare_out(out: str | Path, *, inputs: Iterable[str | Path] = (), option: s
                               "never replaces a file. Choose a new folder name")
         try:
             entries = sorted(p.name for p in out.iterdir())
+        except FileNotFoundError:   # gone since exists(): another run of this --out is swapping its folder in;
+            entries = None          # as if absent (this run writes its own and swaps it in too)
         except OSError as exc:
             raise OutputError(f"{option} {out}: cannot be read ({exc.strerror})") from None
         if entries and not is_ours(out):
@@ -117,7 +119,7 @@ def prepare_out(out: str | Path, *, inputs: Iterable[str | Path] = (), option: s
             raise OutputError(f"{option} {out}: the folder is not empty and was not written by clusterplan (it "
                               f"holds {shown}); clusterplan only replaces its own output folders. Choose a new or "
                               "empty folder")
-        if not os.access(out, os.W_OK | os.X_OK):
+        if entries is not None and not os.access(out, os.W_OK | os.X_OK):
             raise OutputError(f"{option} {out}: the folder is not writable")
     _check_writable(where.parent, out, option)
     return out

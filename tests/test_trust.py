@@ -156,6 +156,30 @@ def test_concurrent_writers_of_one_folder_never_crash(own, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["inputs", "plan"]
 
 
+def test_a_folder_gone_while_it_is_checked_counts_as_absent(tmp_path, monkeypatch):
+    """Another run of the same --out swaps its folder in between this run's exists() and its listing of the folder;
+    the listing then finds nothing (FileNotFoundError). That is an absent folder, not "cannot be read" (exit 2, seen
+    once in test_concurrent_writers_of_one_folder_never_crash); other read errors still stop the run."""
+    out = tmp_path / "plan"
+    out.mkdir()
+    listing = Path.iterdir
+
+    def gone(self):
+        if self == out:
+            raise FileNotFoundError(2, "No such file or directory")
+        return listing(self)
+    monkeypatch.setattr(Path, "iterdir", gone)
+    assert cpio.prepare_out(out) == out
+
+    def denied(self):
+        if self == out:
+            raise PermissionError(13, "Permission denied")
+        return listing(self)
+    monkeypatch.setattr(Path, "iterdir", denied)
+    with pytest.raises(cp.errors.OutputError, match="cannot be read"):
+        cpio.prepare_out(out)
+
+
 def test_run_never_reads_its_folder_again_after_writing_it(own, tmp_path, monkeypatch, capsys):
     # another run of the same --out may be swapping its folder in when this run prints what it wrote: the summary
     # line globbed the folder, so it could fail with "error: .../plan: No such file or directory" (exit 2, seen once
