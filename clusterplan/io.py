@@ -30,6 +30,7 @@ import re
 import shutil
 import socket
 import tempfile
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -52,10 +53,8 @@ from .solvers import package_version
 
 MANIFEST = "manifest.json"
 MARK = "clusterplan"
-#: Largest input file read (bytes); set CLUSTERPLAN_MAX_INPUT_BYTES to change it.
 _TMP = "cp-tmp"
 _OLD = "cp-old"
-#: Characters that make a spreadsheet cell a formula (OWASP "CSV injection").
 
 
 def version() -> str:
@@ -108,13 +107,8 @@ def prepare_out(out: str | Path, *, inputs: Iterable[str | Path] = (), option: s
         if not out.is_dir():
             raise OutputError(f"{option} {out}: is a file, not a folder; clusterplan writes a folder of outputs and "
                               "never replaces a file. Choose a new folder name")
-        try:
-            entries = sorted(p.name for p in out.iterdir())
-        except FileNotFoundError:   # gone since exists(): another run of this --out is swapping its folder in;
-            entries = None          # as if absent (this run writes its own and swaps it in too)
-        except OSError as exc:
-            raise OutputError(f"{option} {out}: cannot be read ({exc.strerror})") from None
-        if entries and not is_ours(out):
+        entries, ours = _look(out, option)
+        if entries and not ours:
             shown = ", ".join(entries[:5]) + (f" and {len(entries) - 5} more" if len(entries) > 5 else "")
             raise OutputError(f"{option} {out}: the folder is not empty and was not written by clusterplan (it "
                               f"holds {shown}); clusterplan only replaces its own output folders. Choose a new or "
@@ -123,6 +117,32 @@ def prepare_out(out: str | Path, *, inputs: Iterable[str | Path] = (), option: s
             raise OutputError(f"{option} {out}: the folder is not writable")
     _check_writable(where.parent, out, option)
     return out
+
+
+def _look(out: Path, option: str, tries: int = 3) -> tuple[list[str] | None, bool]:
+    """The names in folder ``out`` (None when it is gone) and whether clusterplan wrote it. Another run of the same
+    --out may be swapping its own folder in meanwhile (old one renamed away, new one renamed in): a folder gone since
+    exists() counts as absent, and one listed but whose manifest then cannot be read is looked at again, so a swap
+    between the listing and the manifest is not taken for someone else's folder."""
+    for _ in range(tries):
+        try:
+            entries = sorted(p.name for p in out.iterdir())
+        except FileNotFoundError:   # gone since exists(): as if absent (this run writes its own and swaps it in too)
+            return None, False
+        except OSError as exc:
+            raise OutputError(f"{option} {out}: cannot be read ({exc.strerror})") from None
+        if not entries or is_ours(out):
+            return entries, True
+        try:
+            again = sorted(p.name for p in out.iterdir())
+        except FileNotFoundError:
+            return None, False
+        except OSError:
+            again = None
+        if again == entries:        # the same folder still: it is not clusterplan's
+            return entries, False
+        time.sleep(0.05)
+    return entries, False
 
 
 def _check_writable(folder: Path, out: Path, option: str) -> None:

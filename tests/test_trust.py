@@ -180,6 +180,25 @@ def test_a_folder_gone_while_it_is_checked_counts_as_absent(tmp_path, monkeypatc
         cpio.prepare_out(out)
 
 
+def test_a_folder_swapped_between_listing_and_manifest_is_looked_at_again(tmp_path, monkeypatch):
+    """The swap can also fall between the listing and the manifest read: the manifest is missing for a moment, then
+    the folder holds the other run's outputs. That is clusterplan's folder, not someone else's; a folder that stays
+    the same without a manifest is still refused."""
+    out = tmp_path / "plan"
+    out.mkdir()
+    (out / "assignment.csv").write_text("area,centre\n")
+    listings = iter([["assignment.csv"], ["manifest.json", "summary.csv"], ["manifest.json", "summary.csv"]])
+    answers = iter([False, True])
+    real_iterdir = Path.iterdir
+    monkeypatch.setattr(Path, "iterdir", lambda self: ([self / n for n in next(listings)] if self == out
+                                                      else real_iterdir(self)))
+    monkeypatch.setattr(cpio, "is_ours", lambda folder: next(answers))
+    assert cpio.prepare_out(out) == out
+    monkeypatch.undo()
+    with pytest.raises(cp.errors.OutputError, match="not written by clusterplan"):
+        cpio.prepare_out(out)
+
+
 def test_run_never_reads_its_folder_again_after_writing_it(own, tmp_path, monkeypatch, capsys):
     # another run of the same --out may be swapping its folder in when this run prints what it wrote: the summary
     # line globbed the folder, so it could fail with "error: .../plan: No such file or directory" (exit 2, seen once
