@@ -18,6 +18,7 @@ validating constructor: every problem of an input is collected and raised as one
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import re
 from dataclasses import dataclass, field, replace
@@ -260,13 +261,119 @@ class Geography:
             if not new.index.equals(ref.index) or list(new.columns) != list(ref.columns):
                 problems.append(f"{label}: expected rows = the {len(ref)} area codes and columns = the "
                                 f"{len(ref.columns)} ids, in the geography's order")
-            elif new.isna().to_numpy().any() or (new.to_numpy() < 0).any():
-                problems.append(f"{label}: minutes must be non-negative numbers with no gaps")
+            else:   # an unlocated centre is not modelled, so its column may stay empty
+                vals = (new[self.located_centres.index] if label == "centre_minutes" else new).to_numpy(float)
+                if not np.isfinite(vals).all() or (vals < 0).any():
+                    problems.append(f"{label}: minutes must be finite numbers >= 0 with no gaps")
         if problems:
             raise InputError(source, problems)
         return replace(self, centre_minutes=self.centre_minutes if centre_minutes is None else centre_minutes,
                        site_minutes=self.site_minutes if site_minutes is None else site_minutes,
                        travel_source=source)
+
+    def with_travel_file(self, path: str | Path, *, columns: dict[str, str] | None = None) -> Geography:
+        """A copy whose travel minutes come from your table (CSV or Excel, one row per area and destination:
+        columns ``area``, ``destination``, ``minutes``; ``columns`` maps these names to yours), e.g. road or public
+        transport times from the council's own accessibility tool. A destination is a centre's id or name, or a
+        candidate site's id. A table naming any centre must time every area to every located centre, and one naming
+        any site every area to every site; a set it does not name keeps the model's minutes, and
+        :attr:`travel_source` and the notes say which is which. Replace centres or sites before, not after."""
+        src, name = str(path), Path(path).name
+        cols = {"area": "area", "destination": "destination", "minutes": "minutes"}
+        unknown = sorted(set(columns or {}) - set(cols))
+        if unknown:
+            raise InputError(src, [f"column mapping: unknown key(s) {unknown}; the keys are area, destination and "
+                                   "minutes (ours -> your column)"])
+        cols.update(columns or {})
+        long, problems = trv.read_long_minutes(path, origin=cols["area"], destination=cols["destination"],
+                                               minutes=cols["minutes"], what="travel minutes (`geography."
+                                               "travel_minutes`)")
+        unknown_areas = sorted(set(long["area"]) - set(map(str, self.areas.index)) - {""})
+        if unknown_areas:
+            problems.append(f"column '{cols['area']}': {len(unknown_areas)} code(s) not an area of this geography, "
+                            f"e.g. {unknown_areas[:5]}")
+        dest, found = self._destinations(long, cols["destination"], problems)
+        if problems:
+            raise InputError(src, problems)
+        long = long.assign(destination=dest)
+        sets = {"centres": self.located_centres.index, "sites": self.sites.index}
+        given = {k: v for k, v in sets.items() if found[k]}
+        wide = {k: trv.wide_minutes(long[long["destination"].isin(set(map(str, v)))], self.areas.index, v, src)
+                for k, v in given.items()}
+        centre_minutes = None
+        if "centres" in wide:
+            centre_minutes = self.centre_minutes.copy()
+            centre_minutes.loc[:, wide["centres"].columns] = wide["centres"].to_numpy()
+        model = self.travel.describe() if self.travel is not None else self.travel_source
+        label = {"centres": "centres", "sites": "candidate sites"}
+        rest = [k for k in sets if k not in given]
+        compared = self._compared(wide)
+        source = (f"your table {name} (every area to "
+                  f"{' and '.join('every ' + label[k].removesuffix('s') for k in given)}{compared and '; ' + compared})"
+                  + "".join(f"; {label[k]}: {model}" for k in rest))
+        notes = [n for n in self.notes if not n.startswith("travel minutes use the model")]
+        if rest and len(notes) < len(self.notes):   # the England note on the model, now for the rest only
+            notes.append(f"{' and '.join(label[k] for k in rest)}: travel minutes use the model calibrated on Norfolk "
+                         "roads, not validated for this authority")
+        notes.append(f"travel minutes from your table {name}{compared and ': ' + compared}")
+        geo = self.with_travel_minutes(centre_minutes=centre_minutes, site_minutes=wide.get("sites"), source=source)
+        return replace(geo, sources={**self.sources, f"travel_minutes:{name}": sha256(path)}, notes=tuple(notes))
+
+    def _destinations(self, long: pd.DataFrame, column: str, problems: list[str]) -> tuple[pd.Series, dict]:
+        """Each row's destination as a centre or site id (a centre may be named by id or name), and which sets
+        the table names; unknown, ambiguous and unlocated destinations are added to ``problems``."""
+        ids = {str(j).lower(): ("centres", str(j)) for j in self.centres.index}
+        ids.update({str(j).lower(): ("sites", str(j)) for j in self.sites.index if str(j).lower() not in ids})
+        names: dict[str, set[str]] = {}
+        for j, n in self.centres["name"].items():
+            names.setdefault(str(n).strip().lower(), set()).add(str(j))
+        out, found, bad = [], {"centres": False, "sites": False}, {}
+        for d in long["destination"]:
+            key = d.lower()
+            kind, j = ids.get(key, (None, None))
+            if kind is None and len(names.get(key, ())) == 1:
+                kind, j = "centres", next(iter(names[key]))
+            if kind is None:
+                bad.setdefault(d, len(names.get(key, ())))
+            elif kind == "centres" and not bool(self.centres.at[j, "located"]):
+                bad.setdefault(d, -1)
+            else:
+                found[kind] = True
+            out.append(j or "")
+        for d, n in list(bad.items())[:10]:
+            if n > 1:
+                problems.append(f"column '{column}': '{d}' names {n} centres ({', '.join(sorted(names[d.lower()]))});"
+                                " give the id of the one you mean")
+            elif n == -1:
+                problems.append(f"column '{column}': centre '{d}' has no known location, so it cannot be modelled; "
+                                "locate it with a centres file (`geography.centres`) or leave its rows out")
+            else:
+                shown = {**{k: j for k, (_, j) in ids.items()},
+                         **{str(n).strip().lower(): str(n).strip() for n in self.centres["name"]}}
+                close = difflib.get_close_matches(d.lower(), list(shown), n=1, cutoff=0.6)
+                hint = f"; did you mean '{shown[close[0]]}'?" if close else ""
+                problems.append(f"column '{column}': '{d}' is not a centre (id or name) or candidate site (id) of "
+                                f"this geography{hint}")
+        if len(bad) > 10:
+            problems.append(f"column '{column}': {len(bad)} unknown destinations in all")
+        return pd.Series(out, index=long.index), found
+
+    def _compared(self, wide: dict[str, pd.DataFrame]) -> str:
+        """Your minutes against the calibrated model's for the same pairs, in words; a table in seconds or hours
+        shows as a ratio far from 1, and the words then say to check the unit. Empty without a model."""
+        if self.travel is None:
+            return ""
+        ref = pd.concat([(self.centre_minutes if k == "centres" else self.site_minutes)[w.columns]
+                         for k, w in wide.items()], axis=1)
+        yours = float(np.median(pd.concat(list(wide.values()), axis=1).to_numpy()))
+        model = float(np.median(ref.to_numpy()))
+        if model <= 0:
+            return ""
+        text = f"median {yours:,.1f} min against the calibrated model's {model:,.1f} min for the same pairs"
+        ratio = yours / model
+        if not 0.25 <= ratio <= 4:
+            text += f", {ratio:,.2f} times: check the table is in minutes, not seconds or hours"
+        return text
 
     def with_road_network(self, roads: gpd.GeoDataFrame, **kwargs) -> Geography:
         """A copy whose travel minutes are shortest paths over ``roads`` (see
@@ -283,24 +390,30 @@ class Geography:
                    layer: str | None = None) -> Geography:
         """A copy whose candidate sites come from a file (``name`` and ``x``/``y`` or ``lon``/``lat``, optional
         ``id`` and ``home_area``), validated like every other input."""
+        self._model_minutes_only(path, "sites")
         notes: list[str] = []
         df = points_from_file(path, columns, "site", crs=crs, layer=layer)
         sites = validate_points(df, self.areas, str(path), notes, kind="site", xy_crs=crs)
-        if self.travel is None:
-            raise InputError(str(path), ["this geography has a fixed travel matrix; give the sites' minutes too"])
         return replace(self, sites=sites, site_minutes=trv.model_minutes(self.travel, self.areas, sites),
                        sources={**self.sources, f"sites:{Path(path).name}": sha256(path)},
                        notes=self.notes + tuple(notes))
+
+    def _model_minutes_only(self, path: str | Path, what: str) -> None:
+        """New centres or sites are timed by the travel model: refuse where the minutes came from elsewhere."""
+        if self.travel is None:
+            raise InputError(str(path), [f"this geography has a fixed travel matrix; give the {what}' minutes too"])
+        if self.travel_source != self.travel.describe():
+            raise InputError(str(path), [f"this geography's travel minutes come from {self.travel_source}; replace "
+                                         f"the {what} first, then give the travel minutes"])
 
     def with_centres(self, path: str | Path, *, columns: dict[str, str] | None = None, crs: str = BNG,
                      layer: str | None = None) -> Geography:
         """A copy whose centres come from your file (same shape as :meth:`from_files` reads), replacing the
         built-in ones: e.g. Norfolk's areas with a complete, precisely located centres register."""
+        self._model_minutes_only(path, "centres")
         notes: list[str] = []
         df = points_from_file(path, columns, "centre", crs=crs, layer=layer)
         centres = validate_points(df, self.areas, str(path), notes, kind="centre", xy_crs=crs)
-        if self.travel is None:
-            raise InputError(str(path), ["this geography has a fixed travel matrix; give the centres' minutes too"])
         kept = tuple(n for n in self.notes if "centre(s)" not in n and not n.startswith("centres "))
         linked = self.linked_sites
         if linked is not None and len(linked):

@@ -560,10 +560,21 @@ def write_html(plan, geo: Geography, scn, path: str | Path) -> None:
         parts += ["<h2>Notes</h2><ul>"] + [f"<li>{html.escape(n)}</li>" for n in plan.notes] + ["</ul>"]
     parts += ["<h2>Glossary</h2><dl>"] + [f"<dt>{html.escape(t)}</dt><dd>{html.escape(d)}</dd>" for t, d in GLOSSARY]
     parts += ["</dl><h2>Data and method</h2>",
-              f"<p>Travel minutes: {html.escape(geo.travel_source)}. There is no open road network for this: "
-              "minutes come from a model calibrated on real road travel times, and its stated error is above.</p>",
+              f"<p>Travel minutes: {html.escape(geo.travel_source)}. {_travel_words(geo)}</p>",
               f"<p class='small'>{html.escape(attribution(geo))}</p></body></html>"]
     Path(path).write_text("\n".join(parts), encoding="utf-8")
+
+
+def _travel_words(geo: Geography) -> str:
+    """What the report says of where the minutes come from: the model's caveat wherever the model gives them."""
+    model = geo.travel.describe() if geo.travel is not None else None
+    if model is not None and geo.travel_source == model:
+        return ("There is no open road network for this: minutes come from a model calibrated on real road travel "
+                "times, and its stated error is above.")
+    if model is not None and model in geo.travel_source:
+        return ("Where the model gives the minutes, it is calibrated on real road travel times; its stated error is "
+                "above.")
+    return "These minutes are used as given."
 
 
 # ---------------------------------------------------------------------- Excel

@@ -261,6 +261,21 @@ class GeographySpec(_Strict):
     centre_facts: str | None = Field(None, description="CSV of what the commissioner knows about each centre "
                                      "(column centre: id or name, then any of lead_partner, partnership, "
                                      "on_school_site, host_urn, host_name)")
+    travel_minutes: str | None = Field(None, description="your travel minutes, replacing the calibrated model: a CSV "
+                                       "or Excel table with one row per area and destination (columns area, "
+                                       "destination: a centre's id or name or a candidate site's id, minutes); "
+                                       "every area to every centre, and to every site if it names any")
+    travel_columns: dict[str, str] = Field(default_factory=dict, description="travel_minutes' columns: our name "
+                                           "(area, destination, minutes) -> your column")
+
+    @field_validator("travel_columns")
+    @classmethod
+    def _travel_columns(cls, v: dict[str, str]) -> dict[str, str]:
+        bad = sorted(set(v) - {"area", "destination", "minutes"})
+        if bad:
+            raise ValueError(f"unknown key(s) {bad}; the keys are area, destination and minutes (our name -> your "
+                             "column)")
+        return v
 
     @model_validator(mode="before")
     @classmethod
@@ -297,6 +312,8 @@ class GeographySpec(_Strict):
         bad = sorted(set(self.layers) - set(LAYER_ROLES))
         if bad:
             raise ValueError(f"geography.layers: unknown role(s) {bad}; expected some of {', '.join(LAYER_ROLES)}")
+        if self.travel_columns and not self.travel_minutes:
+            raise ValueError("geography.travel_columns: name the table too (geography.travel_minutes)")
         if self.adjacency is not None and not self.adjacency.strip():
             raise ValueError("geography.adjacency: expected rook, queen or a file of pairs. Got an empty value.")
         return self
@@ -316,7 +333,7 @@ class GeographySpec(_Strict):
         """Every input file this geography names (paths as resolved against the scenario file)."""
         return [f for f in (self.areas, self.boundaries, self.centres, self.links, self.barriers,
                             self.sites if self.sites_file else None, self.adjacency_file, self.area_groups,
-                            self.centre_facts) if f]
+                            self.centre_facts, self.travel_minutes) if f]
 
 
 #: Where spokes may come from: today's centre buildings, the schools register (the geography's candidate sites), the
@@ -727,7 +744,8 @@ def read_yaml(path: str | Path, *, _seen: tuple[Path, ...] = ()) -> dict[str, An
     # Files named in the scenario are relative to the file that names them.
     geo = data.get("geography")
     if isinstance(geo, dict):
-        for key in ("areas", "boundaries", "centres", "links", "barriers", "data", "area_groups", "centre_facts"):
+        for key in ("areas", "boundaries", "centres", "links", "barriers", "data", "area_groups", "centre_facts",
+                    "travel_minutes"):
             if isinstance(geo.get(key), str) and geo[key]:
                 geo[key] = _relative_to(path, geo[key])
         if isinstance(geo.get("sites"), str) and geo["sites"] not in ("candidates", "area_centroids"):

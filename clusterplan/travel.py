@@ -145,50 +145,81 @@ def model_minutes(model: TravelModel, areas: pd.DataFrame, points: pd.DataFrame)
     return pd.DataFrame(minutes, index=areas.index, columns=points.index)
 
 
-def read_matrix(path: str | Path, area_codes: pd.Index, destinations: pd.Index, *,
-                origin: str = "area", destination: str = "destination", minutes: str = "minutes") -> pd.DataFrame:
-    """Read a user's travel-time matrix (long CSV: one row per origin area and destination, minutes).
+def read_long_minutes(path: str | Path, *, origin: str = "area", destination: str = "destination",
+                      minutes: str = "minutes", what: str = "travel minutes") -> tuple[pd.DataFrame, list[str]]:
+    """A long table of travel minutes (CSV or Excel: one row per origin area and destination), checked row by row.
 
-    Every area in ``area_codes`` must have a row to every destination in ``destinations``; unknown codes, missing
-    pairs, duplicates and negative or non-numeric minutes are reported together in one :class:`InputError`.
+    Returns the table, with columns ``area``, ``destination`` (text, stripped), ``minutes`` (float) and ``row`` (the
+    file's row), and its problems: non-numeric, negative or infinite minutes, blank codes and repeated pairs, by row,
+    for the caller to report with its own (one :class:`InputError`; nothing is dropped). Missing columns raise at once.
     """
-    path = Path(path)
+    from .validation import read_table
     name = str(path)
-    if not path.exists():
-        raise InputError(name, [f"file not found; expected a CSV with columns {origin}, {destination}, {minutes}"])
-    df = pd.read_csv(path, dtype={origin: str, destination: str})
+    df = read_table(path, what)
+    df.columns = [str(c).strip() for c in df.columns]
     problems = [f"missing column '{c}' (found: {', '.join(map(str, df.columns))})"
                 for c in (origin, destination, minutes) if c not in df.columns]
     if problems:
         raise InputError(name, problems)
+    rows = pd.Series(df.attrs.get("row", {}), dtype=object).reindex(df.index).fillna(-1).astype(int)
     vals = pd.to_numeric(df[minutes], errors="coerce")
-    for row in df.index[vals.isna()][:20]:
-        problems.append(f"row {row + 2}, column '{minutes}': expected a number of minutes, "
-                        f"found {df.at[row, minutes]!r}")
-    for row in df.index[vals < 0][:20]:
-        problems.append(f"row {row + 2}, column '{minutes}': minutes must be >= 0, found {vals[row]}")
-    unknown_o = sorted(set(df[origin]) - set(area_codes))
-    if unknown_o:
-        problems.append(f"column '{origin}': {len(unknown_o)} unknown area code(s), e.g. {unknown_o[:5]}")
-    unknown_d = sorted(set(df[destination]) - set(map(str, destinations)))
-    if unknown_d:
-        problems.append(f"column '{destination}': {len(unknown_d)} unknown destination(s), e.g. {unknown_d[:5]}")
-    dup = df.duplicated([origin, destination])
+    codes = {c: df[c].map(lambda v: "" if pd.isna(v) else str(v).strip()) for c in (origin, destination)}
+    by_row = []   # (file row, problem), reported in the file's order
+    for c, col in codes.items():
+        for i in df.index[col == ""][:20]:
+            by_row.append((rows[i], f"row {rows[i]}, column '{c}': empty; expected "
+                                    + ("an area code" if c == origin else "a centre or site")))
+    for i in df.index[vals.isna()][:20]:
+        by_row.append((rows[i], f"row {rows[i]}, column '{minutes}': expected a number of minutes, found "
+                                f"{df.at[i, minutes]!r}"))
+    for i in df.index[(vals < 0) | np.isinf(vals)][:20]:
+        by_row.append((rows[i], f"row {rows[i]}, column '{minutes}': expected minutes >= 0 and finite, found "
+                                f"{vals[i]:g}"))
+    problems += [text for _, text in sorted(by_row, key=lambda t: t[0])]
+    out = pd.DataFrame({"area": codes[origin], "destination": codes[destination], "minutes": vals, "row": rows})
+    dup = out.duplicated(["area", "destination"], keep=False) & (out["area"] != "") & (out["destination"] != "")
     if dup.any():
-        r = int(df.index[dup][0])
-        problems.append(f"row {r + 2}: duplicate pair ({df.at[r, origin]}, {df.at[r, destination]}); "
-                        f"{int(dup.sum())} duplicate row(s) in all")
-    if problems:
-        raise InputError(name, problems)
-    wide = df.assign(**{minutes: vals}).pivot(index=origin, columns=destination, values=minutes)
-    wide = wide.reindex(index=area_codes, columns=[str(d) for d in destinations])
-    if wide.isna().any().any():
+        first = out[dup].iloc[0]
+        again = out.loc[dup & (out["area"] == first["area"]) & (out["destination"] == first["destination"]), "row"]
+        problems.append(f"rows {', '.join(map(str, again.tolist()[:5]))}: duplicate pair ({first['area']}, "
+                        f"{first['destination']}); {int(dup.sum())} rows repeat a pair in all")
+    return out.reset_index(drop=True), problems
+
+
+def wide_minutes(long: pd.DataFrame, area_codes: pd.Index, destinations: pd.Index, source: str) -> pd.DataFrame:
+    """The areas x destinations matrix of a :func:`read_long_minutes` table whose destinations are ids; every area
+    needs a time to every destination (an :class:`InputError` counts and shows the missing pairs)."""
+    wide = long.pivot(index="area", columns="destination", values="minutes")
+    wide = wide.reindex(index=pd.Index(area_codes, dtype=object), columns=[str(d) for d in destinations])
+    if wide.isna().to_numpy().any():
         missing = wide.isna().stack()
         first = missing[missing].index[:5].tolist()
-        raise InputError(name, [f"{int(missing.sum())} (area, destination) pair(s) have no minutes, e.g. {first}; "
-                                "every area needs a time to every destination"])
-    wide.columns = destinations
-    return wide
+        raise InputError(source, [f"{int(missing.sum())} (area, destination) pair(s) have no minutes, e.g. {first}; "
+                                  "every area needs a time to every destination"])
+    wide.index, wide.columns = area_codes, destinations
+    return wide.astype(float)
+
+
+def read_matrix(path: str | Path, area_codes: pd.Index, destinations: pd.Index, *,
+                origin: str = "area", destination: str = "destination", minutes: str = "minutes") -> pd.DataFrame:
+    """Read a user's travel-time matrix (long CSV or Excel: one row per origin area and destination, minutes) as
+    areas x destinations.
+
+    Every area in ``area_codes`` must have a row to every destination in ``destinations``; unknown codes, missing
+    pairs, duplicates and negative, infinite or non-numeric minutes are reported together in one :class:`InputError`.
+    (:meth:`clusterplan.Geography.with_travel_file` reads one naming centres by id or name, and sites.)
+    """
+    name = str(path)
+    long, problems = read_long_minutes(path, origin=origin, destination=destination, minutes=minutes)
+    unknown_o = sorted(set(long["area"]) - set(map(str, area_codes)) - {""})
+    if unknown_o:
+        problems.append(f"column '{origin}': {len(unknown_o)} unknown area code(s), e.g. {unknown_o[:5]}")
+    unknown_d = sorted(set(long["destination"]) - set(map(str, destinations)) - {""})
+    if unknown_d:
+        problems.append(f"column '{destination}': {len(unknown_d)} unknown destination(s), e.g. {unknown_d[:5]}")
+    if problems:
+        raise InputError(name, problems)
+    return wide_minutes(long, area_codes, destinations, name)
 
 
 # ---------------------------------------------------------------------- the shipped calibration

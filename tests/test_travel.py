@@ -55,3 +55,77 @@ def test_bad_matrix_collects_every_problem(norfolk, tmp_path):
     msg = str(e.value)
     assert "bad.csv" in msg and "row 2" in msg and "'abc'" in msg and ">= 0" in msg and "NOPE" in msg
     assert "duplicate pair" in msg
+
+
+def _table(minutes: pd.DataFrame, names: dict | None = None) -> pd.DataFrame:
+    """A long travel table (area, destination, minutes) of an areas x destinations frame, destinations renamed."""
+    m = minutes.rename(columns=names or {})
+    long = m.stack().rename("minutes").reset_index()
+    long.columns = ["area", "destination", "minutes"]
+    return long
+
+
+def test_a_travel_table_replaces_the_model_minutes_for_what_it_names(norfolk, tmp_path):
+    # SYNTHETIC tables: the model's own minutes, written out (centres by name, sites by id), and then doubled
+    names = norfolk.centres["name"].to_dict()
+    p = tmp_path / "same.csv"
+    pd.concat([_table(norfolk.centre_minutes, names), _table(norfolk.site_minutes)]).to_csv(p, index=False)
+    g = norfolk.with_travel_file(p)
+    assert np.allclose(g.centre_minutes.to_numpy(), norfolk.centre_minutes.to_numpy())
+    assert np.allclose(g.site_minutes.to_numpy(), norfolk.site_minutes.to_numpy())
+    assert g.travel_source.startswith("your table same.csv (every area to every centre and every candidate site; "
+                                      "median ") and "check the table" not in g.travel_source
+    assert "travel_minutes:same.csv" in g.sources
+    doubled = tmp_path / "doubled.csv"
+    _table(norfolk.centre_minutes * 2).to_csv(doubled, index=False)
+    g2 = norfolk.with_travel_file(doubled)
+    assert np.allclose(g2.centre_minutes.to_numpy(), 2 * norfolk.centre_minutes.to_numpy())
+    assert g2.site_minutes.equals(norfolk.site_minutes)   # the table names no site: the model's stay
+    assert "(2.00 times" not in g2.travel_source
+    assert f"candidate sites: {norfolk.travel.describe()}" in g2.travel_source
+    with pytest.raises(cp.InputError, match="replace the centres first"):
+        g2.with_centres(p)
+
+
+def test_a_table_in_seconds_is_flagged(norfolk, tmp_path):
+    p = tmp_path / "seconds.csv"
+    _table(norfolk.centre_minutes * 60).to_csv(p, index=False)   # SYNTHETIC: the model's minutes in seconds
+    g = norfolk.with_travel_file(p)
+    assert "60.00 times: check the table is in minutes, not seconds or hours" in g.travel_source
+    assert any("check the table is in minutes" in n for n in g.notes)
+
+
+def test_a_centre_name_shared_by_two_centres_is_refused(norfolk, tmp_path):
+    ids = list(norfolk.centres.index[:2])
+    geo = norfolk.with_travel_minutes()   # a copy
+    centres = geo.centres.copy()
+    centres.loc[ids, "name"] = "Twin Children's Centre"
+    from dataclasses import replace
+    geo = replace(geo, centres=centres)
+    p = tmp_path / "m.csv"
+    _table(norfolk.centre_minutes[ids[:1]], {ids[0]: "Twin Children's Centre"}).to_csv(p, index=False)
+    with pytest.raises(cp.InputError, match="'Twin Children's Centre' names 2 centres"):
+        geo.with_travel_file(p)
+
+
+def test_a_scenario_plans_on_its_travel_table(norfolk, tmp_path):
+    """Through the scenario key, end to end: the status quo on doubled minutes (a SYNTHETIC table) keeps every
+    area's centre and doubles every child's minutes and the objective; the manifest records the table's hash."""
+    from clusterplan.cli import main
+    p = tmp_path / "doubled.csv"
+    t = _table(norfolk.centre_minutes * 2).rename(columns={"area": "LSOA code"})
+    t.to_csv(p, index=False)
+    (tmp_path / "own.yaml").write_text("model: status_quo\ngeography: {travel_minutes: doubled.csv, "
+                                       "travel_columns: {area: LSOA code}}\n")
+    (tmp_path / "model.yaml").write_text("model: status_quo\n")
+    for name in ("own", "model"):
+        assert main(["--quiet", "run", str(tmp_path / f"{name}.yaml"), "--out", str(tmp_path / name)]) == 0
+    own, model = (pd.read_csv(tmp_path / n / "assignment.csv") for n in ("own", "model"))
+    assert own["centre"].equals(model["centre"])
+    import json
+    mo, mm = (json.loads((tmp_path / n / "manifest.json").read_text()) for n in ("own", "model"))
+    so, sm = (json.loads((tmp_path / n / "metrics.json").read_text()) for n in ("own", "model"))
+    assert so["mean_minutes"] == pytest.approx(2 * sm["mean_minutes"], abs=0.011)
+    assert mo["objective"] == pytest.approx(2 * mm["objective"], rel=1e-9)
+    assert "file:travel_minutes:doubled.csv" in mo["input_hashes"]
+    assert "your table doubled.csv" in (tmp_path / "own" / "report.html").read_text()
