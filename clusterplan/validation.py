@@ -105,6 +105,9 @@ def read_table(path: str | Path, what: str, *, layer: str | None = None) -> pd.D
     try:
         if suffix in TABLE_SUFFIXES:
             df = pd.read_csv(path, dtype={"code": str}, encoding="utf-8-sig")  # Excel's CSV starts with a BOM
+            sep = next((c for c in (";", "\t", "|") if len(df.columns) == 1 and c in str(df.columns[0])), None)
+            if sep is not None:   # a CSV saved with another separator (Excel in many European locales uses ;)
+                df = pd.read_csv(path, dtype={"code": str}, encoding="utf-8-sig", sep=sep)
         elif suffix in EXCEL_SUFFIXES:
             df = pd.read_excel(path, sheet_name=layer or 0, dtype={"code": str})
         else:
