@@ -220,7 +220,7 @@ def read_pairs(path: str | Path, what: str, *, columns: tuple[tuple[str, str], .
                ) -> list[tuple[str, str, str]]:
     """Pairs of area codes from a table (CSV, Excel...): ``(a, b, where)`` per row, ``where`` its file row. The
     first pair of ``columns`` the file has is read; a file with none is an error naming the first pair."""
-    df = read_table(path, what)
+    df = read_table(path, what, text=tuple(c for pair in columns for c in pair))
     cols = next(((a, b) for a, b in columns if {a, b} <= set(df.columns)), None)
     if cols is None:
         others = "".join(f" (or {a} and {b})" for a, b in columns[1:])

@@ -179,7 +179,8 @@ class Geography:
         """
         layers = dict(layers or {})
         sources = {}
-        area_df = read_table(areas, "areas", layer=layers.get("areas"))
+        area_df = read_table(areas, "areas", layer=layers.get("areas"),
+                             text=("code", *((area_columns or {}).get("code", "code"),)))
         sources[f"areas:{Path(areas).name}"] = sha256(areas)
         area_df = rename_columns(area_df, area_columns, str(areas))
         if "code" not in area_df.columns:
@@ -433,7 +434,7 @@ class Geography:
         grouping such as a health visiting team), for ``clusters.nest_in`` / ``centres.nest_in``. Every area must
         have a value in every grouping; unknown areas, gaps and clashes with existing columns are errors."""
         src = str(path)
-        df = read_table(path, "`geography.area_groups`")
+        df = read_table(path, "`geography.area_groups`", text=("area",))
         df.columns = [str(c).strip() for c in df.columns]
         if "area" not in df.columns:
             raise InputError(src, [f"missing column 'area' (the area code); found: {list(df.columns)}"])

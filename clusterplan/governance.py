@@ -61,7 +61,7 @@ def read_centre_facts(path: str | Path, centres: pd.DataFrame) -> pd.DataFrame:
     Centres are named by id or name; an unknown centre, a repeated one, or a bad value is an error naming the row."""
     from .validation import read_table
     src = str(path)
-    df = read_table(path, "`geography.centre_facts`")
+    df = read_table(path, "`geography.centre_facts`", text=("centre",))
     df.columns = [str(c).strip().lower() for c in df.columns]
     if "centre" not in df.columns:
         raise InputError(src, [f"missing column 'centre' (a centre's id or name); found: {list(df.columns)}"])

@@ -155,7 +155,7 @@ def read_long_minutes(path: str | Path, *, origin: str = "area", destination: st
     """
     from .validation import read_table
     name = str(path)
-    df = read_table(path, what)
+    df = read_table(path, what, text=(origin, destination))
     df.columns = [str(c).strip() for c in df.columns]
     problems = [f"missing column '{c}' (found: {', '.join(map(str, df.columns))})"
                 for c in (origin, destination, minutes) if c not in df.columns]

@@ -93,23 +93,26 @@ TABLE_SUFFIXES = (".csv", ".txt")
 EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls")
 
 
-def read_table(path: str | Path, what: str, *, layer: str | None = None) -> pd.DataFrame:
+def read_table(path: str | Path, what: str, *, layer: str | None = None, text: tuple[str, ...] = ("code",)
+               ) -> pd.DataFrame:
     """Read a table or geometry file (CSV, Excel, or any format geopandas reads), checked first by
     :func:`input_file`. Rows that are entirely empty (Excel's trailing rows) are dropped and their
     file row numbers kept in ``df.attrs["empty_rows"]``; ``df.attrs["row"]`` maps each index to its file row.
-    A multi-layer file needs ``layer`` (an error lists the layers)."""
+    A multi-layer file needs ``layer`` (an error lists the layers). Columns named in ``text`` are read as text, so
+    codes such as 0101 keep their leading zeros."""
     path = input_file(path, f"the {what} file")
     if path.stat().st_size == 0:
         raise InputError(str(path), [f"the file is empty; expected the {what} table"])
     suffix = path.suffix.lower()
+    dtype = dict.fromkeys(text, str)
     try:
         if suffix in TABLE_SUFFIXES:
-            df = pd.read_csv(path, dtype={"code": str}, encoding="utf-8-sig")  # Excel's CSV starts with a BOM
+            df = pd.read_csv(path, dtype=dtype, encoding="utf-8-sig")  # Excel's CSV starts with a BOM
             sep = next((c for c in (";", "\t", "|") if len(df.columns) == 1 and c in str(df.columns[0])), None)
             if sep is not None:   # a CSV saved with another separator (Excel in many European locales uses ;)
-                df = pd.read_csv(path, dtype={"code": str}, encoding="utf-8-sig", sep=sep)
+                df = pd.read_csv(path, dtype=dtype, encoding="utf-8-sig", sep=sep)
         elif suffix in EXCEL_SUFFIXES:
-            df = pd.read_excel(path, sheet_name=layer or 0, dtype={"code": str})
+            df = pd.read_excel(path, sheet_name=layer or 0, dtype=dtype)
         else:
             layers = _layers(path)
             if layer is None and len(layers) > 1:
@@ -203,7 +206,8 @@ def _working_crs(bnd: gpd.GeoSeries):
 
 def points_from_file(path: str | Path, mapping: dict[str, str] | None, kind: str, *, crs: str = BNG,
                       layer: str | None = None) -> pd.DataFrame:
-    df = rename_columns(read_table(path, f"{kind}s", layer=layer), mapping, str(path))
+    codes = ("id", "home_area", *((mapping or {}).get(c, c) for c in ("id", "home_area")))
+    df = rename_columns(read_table(path, f"{kind}s", layer=layer, text=codes), mapping, str(path))
     rows = df.attrs.get("row", {})
     if isinstance(df, gpd.GeoDataFrame) and "geometry" in df.columns:
         if df.crs is None:

@@ -234,3 +234,26 @@ def test_one_credit_under_maps_of_several_geographies():
     text = source_text([built, own, built])
     assert text.count("Contains OS data") == 1 and text.count("facts.csv") == 1 and text.startswith("Source: ONS")
     assert source_text([built, built]) == source_text(built) == SOURCE
+
+
+def test_codes_with_leading_zeros_keep_them_in_every_file(small):
+    """A commissioner's own codes such as 0001 (not ONS codes): every file that names an area or a centre reads
+    them as text, so 0001 in the centres file, the groupings, the links and the travel table is area 0001, not 1.
+    The six areas are real; the codes, the centre and its minutes are SYNTHETIC labels for the test."""
+    from clusterplan import corridors
+    tmp, areas, bnd = small
+    codes = [f"{n:04d}" for n in range(1, 7)]
+    areas, bnd = areas.assign(code=codes), bnd.assign(code=codes)
+    files = _write(tmp, areas, bnd)
+    pd.DataFrame({"id": ["007"], "name": ["Centre 007"], "home_area": ["0001"], "x": [areas["x"][0]],
+                  "y": [areas["y"][0]]}).to_csv(tmp / "centres.csv", index=False)
+    pd.DataFrame({"area": codes, "team": ["north"] * 3 + ["south"] * 3}).to_csv(tmp / "groups.csv", index=False)
+    pd.DataFrame({"area_a": ["0001"], "area_b": ["0006"]}).to_csv(tmp / "links.csv", index=False)
+    pd.DataFrame({"area": codes, "destination": ["007"] * 6, "minutes": [1, 2, 3, 4, 5, 6]}).to_csv(
+        tmp / "minutes.csv", index=False)
+    g = cp.Geography.from_files(**files, centres=tmp / "centres.csv")
+    assert list(g.areas.index) == codes and g.centres.at["007", "home_area"] == "0001"
+    g = g.with_area_groups(tmp / "groups.csv").with_travel_file(tmp / "minutes.csv")
+    assert g.areas.at["0004", "team"] == "south"
+    assert g.centre_minutes["007"].tolist() == [1, 2, 3, 4, 5, 6]
+    assert corridors.read_links(tmp / "links.csv") == [("0001", "0006")]
