@@ -268,6 +268,14 @@ class GeographySpec(_Strict):
     travel_columns: dict[str, str] = Field(default_factory=dict, description="travel_minutes' columns: our name "
                                            "(area, destination, minutes) -> your column")
 
+    @field_validator("areas", "boundaries", "centres", "links", "barriers", "area_groups", "centre_facts",
+                     "travel_minutes", "data")
+    @classmethod
+    def _a_path(cls, v: str | None) -> str | None:
+        if v is not None and not v.strip():
+            raise ValueError("expected the path of a file; got an empty value (leave the key out, or null, for none)")
+        return v
+
     @field_validator("travel_columns")
     @classmethod
     def _travel_columns(cls, v: dict[str, str]) -> dict[str, str]:
@@ -746,7 +754,7 @@ def read_yaml(path: str | Path, *, _seen: tuple[Path, ...] = ()) -> dict[str, An
     if isinstance(geo, dict):
         for key in ("areas", "boundaries", "centres", "links", "barriers", "data", "area_groups", "centre_facts",
                     "travel_minutes"):
-            if isinstance(geo.get(key), str) and geo[key]:
+            if isinstance(geo.get(key), str) and geo[key].strip():   # a blank one is refused by GeographySpec
                 geo[key] = _relative_to(path, geo[key])
         if isinstance(geo.get("sites"), str) and geo["sites"] not in ("candidates", "area_centroids"):
             geo["sites"] = _relative_to(path, geo["sites"])
