@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from . import registry
 from .errors import ScenarioError, shorten
@@ -269,11 +269,13 @@ class GeographySpec(_Strict):
                                            "(area, destination, minutes) -> your column")
 
     @field_validator("areas", "boundaries", "centres", "links", "barriers", "area_groups", "centre_facts",
-                     "travel_minutes", "data")
+                     "travel_minutes", "data", "sites")
     @classmethod
-    def _a_path(cls, v: str | None) -> str | None:
+    def _a_path(cls, v: str | None, info: ValidationInfo) -> str | None:
         if v is not None and not v.strip():
-            raise ValueError("expected the path of a file; got an empty value (leave the key out, or null, for none)")
+            if info.field_name == "sites":
+                raise ValueError("expected candidates, area_centroids or the path of a file")
+            raise ValueError("expected the path of a file (leave the key out, or null, for none)")
         return v
 
     @field_validator("travel_columns")
@@ -756,7 +758,8 @@ def read_yaml(path: str | Path, *, _seen: tuple[Path, ...] = ()) -> dict[str, An
                     "travel_minutes"):
             if isinstance(geo.get(key), str) and geo[key].strip():   # a blank one is refused by GeographySpec
                 geo[key] = _relative_to(path, geo[key])
-        if isinstance(geo.get("sites"), str) and geo["sites"] not in ("candidates", "area_centroids"):
+        if isinstance(geo.get("sites"), str) and geo["sites"].strip() and geo["sites"] not in ("candidates",
+                                                                                             "area_centroids"):
             geo["sites"] = _relative_to(path, geo["sites"])
         adj = geo.get("adjacency")
         if isinstance(adj, str) and adj.strip() and adj.lower() not in ADJACENCY_KINDS:
