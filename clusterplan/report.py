@@ -394,7 +394,7 @@ def hubs_sections(plan, geo: Geography, scn) -> list[str]:
            "<h2>Who is near a service point</h2>",
            "<p>Deprived: England's 30% most deprived areas by IDACI 2019. 2.5 km is the straight-line band in which "
            "the Institute for Fiscal Studies' 2024 Sure Start evaluation found the benefits for children; minutes "
-           "come from the travel model (by road), and many of these families have no car.</p>",
+           f"come from {_minutes_from(geo)}, and many of these families have no car.</p>",
            _table(cover, names={})]
     if len(far):
         no_bus = far[far["bus_service"].astype(str) == "False"]
@@ -563,6 +563,14 @@ def write_html(plan, geo: Geography, scn, path: str | Path) -> None:
               f"<p>Travel minutes: {html.escape(geo.travel_source)}. {_travel_words(geo)}</p>",
               f"<p class='small'>{html.escape(attribution(geo))}</p></body></html>"]
     Path(path).write_text("\n".join(parts), encoding="utf-8")
+
+
+def _minutes_from(geo: Geography) -> str:
+    """Where the minutes of a plan's tables come from, in a few words (the full account is under "Data and
+    method")."""
+    if geo.travel is not None and geo.travel_source == geo.travel.describe():
+        return "the travel model (by road)"
+    return "the travel minutes described under Data and method"
 
 
 def _travel_words(geo: Geography) -> str:
