@@ -257,3 +257,25 @@ def test_hubs_in_per_district_policies_are_refused_with_the_alternative():
         cp.Scenario.from_dict({"model": "amalgamate", "policies": {"Norwich": {"model": "hubs"}}})
     with pytest.raises(ScenarioError, match="plan the whole geography"):
         cp.Scenario.from_dict({"model": "hubs", "policies": {"Norwich": {"model": "amalgamate"}}})
+
+
+@pytest.mark.parametrize("hubs, spokes, most", [(1, 3, 2), (2, 2, 1), (3, 1, 0)])
+def test_more_spokes_than_buildings_left_is_explained(hubs, spokes, most):
+    """SYNTHETIC line, three centres, each a hub or a spoke candidate: the hubs take their buildings, so
+    spokes.count above what is left was 'smallest set of rules to relax:' with nothing after it (seen on the Isles of
+    Scilly, one centre, with Norfolk's 38 spokes)."""
+    geo = syn.grid(**LINE)
+    with pytest.raises(InfeasibleError) as err:
+        cp.solve(geo, {**ONE_HUB, "reach": {"min": 100}, "hubs": {"count": hubs},
+                       "spokes": {**ONE_HUB["spokes"], "count": spokes}})
+    msg = str(err.value)
+    assert f"spokes.count = {spokes}, but only 3 buildings can be spokes" in msg
+    assert f"at least {hubs} of them must be hubs" in msg and f"so at most {most}:" in msg
+
+
+def test_a_building_locked_as_hub_and_as_spoke_is_named():
+    geo = syn.grid(**LINE)
+    with pytest.raises(InfeasibleError) as err:
+        cp.solve(geo, {**ONE_HUB, "hubs": {"count": 1, "keep": ["B"]},
+                       "spokes": {**ONE_HUB["spokes"], "count": 1, "keep": ["centre:B"]}})
+    assert "[centre:B] is locked open as a spoke (spokes.keep) and its building as a hub (hubs.keep)" in str(err.value)

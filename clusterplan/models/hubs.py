@@ -46,7 +46,7 @@ import pandas as pd
 import pulp
 
 from .. import measures, registry
-from ..errors import InfeasibleError, ScenarioError, SolverError
+from ..errors import InfeasibleError, ScenarioError, SolverError, count_of
 from ..geography import Geography
 from ..plan import Plan
 from ..scenario import Scenario, centre_ids, district_names
@@ -344,6 +344,15 @@ def explain(geo: Geography, scn: Scenario, sp: assignment.Spec, lay: Layout) -> 
                        f"locks allow: {n_min} hub(s) x {lay.hub_cost:,.0f} + {s_min} spoke(s) x "
                        f"{lay.spoke_cost:,.0f} = {cheapest:,.0f}")
         return reasons
+    building = {s: (lay.spokes.at[s, "centre"] if lay.spokes.at[s, "source"] == "centres" else s)
+                for s in lay.spokes.index}
+    both = sorted(s for s in lay.keep if building[s] in sp.keep)
+    if both:
+        return [f"{lay.spokes.at[s, 'name']} [{s}] is locked open as a spoke (spokes.keep) and its building as a hub "
+                "(hubs.keep); a building is a hub or a spoke, not both" for s in both]
+    too_many = _spokes_out_of_reach(sp, lay, n_min, building)
+    if too_many:
+        return [too_many]
     if lay.require:
         relaxed = replace(lay, require=False)
         b = build(geo, sp, relaxed, shortfall_objective=True)
@@ -363,11 +372,38 @@ def explain(geo: Geography, scn: Scenario, sp: assignment.Spec, lay: Layout) -> 
                                f"service point of their hub, e.g. {named}{more}; allow more spokes, raise "
                                "spokes.max_minutes, or set spokes.coverage: report")
                 return reasons
-    reasons += diagnose.elastic(geo, sp, scn.solver, budget, what="hubs")
+    elastic = diagnose.elastic(geo, sp, scn.solver, budget, what="hubs")
+    if len(elastic) == 1 and elastic[0].startswith("smallest set of rules to relax"):   # none of the hubs' rules
+        elastic = ["the hubs' own floors, locks and counts can all be met: the spokes' rules rule every plan out "
+                   "(spokes.count, spokes.keep, spokes.attach_minutes or spokes.max_minutes)"]
+    reasons += elastic
     if lay.bus_need:
         reasons.append(f"spokes.require_bus asks for a service point within 2.5 km of {len(lay.bus_need)} deprived "
                        "area(s) without a bus service")
     return reasons
+
+
+def _spokes_out_of_reach(sp: assignment.Spec, lay: Layout, hubs: int, building: dict[str, str]) -> str | None:
+    """Why the spokes asked for (``spokes.count`` or ``spokes.keep``) cannot all be open, or None: a building is a
+    hub or a spoke, not both (4), so each of the ``hubs`` hubs that must stand in a spoke candidate's building
+    takes that candidate away. ``building``: each spoke candidate's building (a centre's id, else its own id)."""
+    want = max(lay.count or 0, len(lay.keep))
+    if not want:
+        return None
+    hub_ids = {j for j in sp.facilities.index if j not in sp.close}
+    shared = {b for b in building.values() if b in hub_ids}
+    in_spoke_buildings = max(0, hubs - (len(hub_ids) - len(shared)))
+    most = len(lay.spokes) - in_spoke_buildings
+    if want <= most:
+        return None
+    asked = f"spokes.count = {lay.count}" if (lay.count or 0) >= len(lay.keep) else \
+        f"spokes.keep names {len(lay.keep)} spokes"
+    sources = ", ".join(sorted(set(lay.spokes["source"]))) or "none"
+    hubs_taken = (f", and at least {in_spoke_buildings} of them must be hubs instead ({count_of(hubs, 'hub', 'hubs')} "
+                  "needed; a building is a hub or a spoke, not both)") if in_spoke_buildings else ""
+    return (f"{asked}, but only {count_of(len(lay.spokes), 'building', 'buildings')} can be spokes (spokes.candidates: "
+            f"{sources}, less spokes.close){hubs_taken}, so at most {max(most, 0)}: add candidates (e.g. a CSV of "
+            "your own buildings) or ask for fewer spokes")
 
 
 def solve(geo: Geography, scn: Scenario, ctx: Context) -> Plan:
