@@ -142,9 +142,11 @@ def explanation_budget(solver) -> Deadline:
     return Deadline.start(solver.time_limit)
 
 
-def elastic(geo: Geography, spec: assignment.Spec, solver, deadline: Deadline, *, what: str) -> list[str]:
+def elastic(geo: Geography, spec: assignment.Spec, solver, deadline: Deadline, *, what: str,
+            otherwise: str | None = None) -> list[str]:
     """Re-solve with elastic floors, locks and counts (in what is left of ``deadline``); name the fewest that must
-    be relaxed. Callers give an explanation a budget of its own (:func:`explanation_budget`)."""
+    be relaxed, or, where a plan needs none of them relaxed, say so (``otherwise``: the words for that case). Callers
+    give an explanation a budget of its own (:func:`explanation_budget`)."""
     built = assignment.build(geo.areas, geo.corridors, spec, name="elastic")
     prob = built.prob
     relax: dict[str, pulp.LpVariable] = {}
@@ -191,5 +193,8 @@ def elastic(geo: Geography, spec: assignment.Spec, solver, deadline: Deadline, *
                 reasons.append(f"the count for {d} ({spec.per_district[d]}) cannot be met")
             else:
                 reasons.append(f"centres.{name} cannot be met")
+    if not reasons:
+        return [otherwise or f"no floor, lock or count of the {what} catchments needs relaxing: the other rules of "
+                "the scenario rule every plan out"]
     head = "smallest set of rules to relax" + (" (best found in the time limit)" if out.status == "feasible" else "")
     return [f"{head}:"] + reasons

@@ -372,11 +372,9 @@ def explain(geo: Geography, scn: Scenario, sp: assignment.Spec, lay: Layout) -> 
                                f"service point of their hub, e.g. {named}{more}; allow more spokes, raise "
                                "spokes.max_minutes, or set spokes.coverage: report")
                 return reasons
-    elastic = diagnose.elastic(geo, sp, scn.solver, budget, what="hubs")
-    if len(elastic) == 1 and elastic[0].startswith("smallest set of rules to relax"):   # none of the hubs' rules
-        elastic = ["the hubs' own floors, locks and counts can all be met: the spokes' rules rule every plan out "
-                   "(spokes.count, spokes.keep, spokes.attach_minutes or spokes.max_minutes)"]
-    reasons += elastic
+    reasons += diagnose.elastic(geo, sp, scn.solver, budget, what="hubs", otherwise=(
+        "the hubs' own floors, locks and counts can all be met: the spokes' rules rule every plan out "
+        "(spokes.count, spokes.keep, spokes.attach_minutes or spokes.max_minutes)"))
     if lay.bus_need:
         reasons.append(f"spokes.require_bus asks for a service point within 2.5 km of {len(lay.bus_need)} deprived "
                        "area(s) without a bus service")
