@@ -379,6 +379,8 @@ def _pareto(args: argparse.Namespace) -> int:
     pareto.write(cf, df, plans[0], args.out)
     print(cf.to_string())
     print(df.to_string())
+    if df.attrs.get("note"):
+        print(f"note: {df.attrs['note']}")
     print(f"written: {args.out}/centres_front.csv, deprived_front.csv, pareto.png")
     return 0
 

@@ -20,6 +20,7 @@ plan falls back to a full solve, which widens the candidates or explains why no 
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -78,6 +79,11 @@ def centres_front(geo: Geography, scenario: Scenario | dict[str, Any], counts: l
     return _mark(pd.DataFrame(rows), COST, "centres", lower_better=(True, True)), plans
 
 
+#: Why a deprived-share front holds the optimum alone where no under-five lives in a deprived area.
+NO_DEPRIVED = ("no under-five here lives in England's 30% most deprived areas (IDACI), so the deprived-share front "
+               "holds the optimum alone")
+
+
 def deprived_front(geo: Geography, scenario: Scenario | dict[str, Any], *, steps: int = 5, minutes: float = 15,
                    shares: list[float] | None = None) -> tuple[pd.DataFrame, list[Plan]]:
     """Travel against the share of deprived under-fives within ``minutes``: the unconstrained optimum, then
@@ -91,6 +97,10 @@ def deprived_front(geo: Geography, scenario: Scenario | dict[str, Any], *, steps
 
     base = solve(geo, scn)
     rows, plans = [row(base, required=None)], [base]
+    if not deprived_under5(geo.areas).sum():   # no deprived child: no share to trade travel for
+        front = _mark(pd.DataFrame([{**rows[0], "why": NO_DEPRIVED}]), COST, col, lower_better=(True, False))
+        front.attrs.update(share=col, note=NO_DEPRIVED)
+        return front, plans
     cap = reachable_share(geo, scn, minutes)
     start = (rows[0][col] or 0.0) / 100
     # nothing to trade when the optimum already reaches every deprived child any plan could reach
@@ -224,10 +234,20 @@ def figure(centres: pd.DataFrame | None, deprived: pd.DataFrame | None, chosen: 
         # front only hundredths of a point wide once put the plan beside its own front point
         ok = ok.assign(**{x: ok[x].astype(float).round(1)}) if x != "centres" else ok
         front = ok[~off].sort_values(x)
+        if df.attrs.get("note") and front[x].isna().all():   # nothing to draw (no deprived child): say why
+            ax.text(0.5, 0.5, textwrap.fill(df.attrs["note"], 50), transform=ax.transAxes, ha="center",
+                    va="center", fontsize=9, color="#444444")
+            ax.set_xticks([])
+            ax.set_yticks([])
+            ax.set_xlabel(x)
+            continue
         ax.plot(front[x], front[COST], "o-", color="#1f77b4", label="front (each point a checked plan)")
         if len(front) == 1:   # one point, often under the scenario's own star: say so, not an empty-looking panel
             ax.text(0.5, 0.12, "one point: no plan trades one axis for the other here, nothing to trade",
                     transform=ax.transAxes, ha="center", fontsize=8, color="#444444")
+            if x == "centres":   # a whole number of centres either side, not ticks at 0.945 ... 1.05
+                v = float(front[x].iloc[0])
+                ax.set_xlim(v - 1, v + 1)
         if off.any():
             ax.plot(ok.loc[off, x], ok.loc[off, COST], "o", mfc="none", color="#7f7f7f",
                     label="dominated (another plan as good on both axes)")

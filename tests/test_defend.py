@@ -15,7 +15,7 @@ import pytest
 import clusterplan as cp
 from clusterplan import alternatives as alt
 from clusterplan import ensemble as ens
-from clusterplan import pareto
+from clusterplan import measures, pareto
 from clusterplan.cli import main
 from clusterplan.models.objective import plan_objective
 from clusterplan.reasons import reasons
@@ -604,3 +604,16 @@ def test_alternatives_take_a_twin_swap_as_a_tie_without_a_re_solve(monkeypatch):
     slow = alt.alternatives(geo, SCN, k=4, min_centres=1, within=1.0)
     assert not any("no re-solve" in n for a in slow for n in a.plan.notes)
     assert [a.plan.report.objective for a in alts] == pytest.approx([a.plan.report.objective for a in slow])
+
+
+def test_deprived_front_without_deprived_children_holds_the_optimum_and_says_why(tmp_path):
+    """SYNTHETIC line where no area is deprived (IDACI 0.05 each): the front held the optimum four more times at
+    'required 25% ... 100%' of a share that does not exist (seen on the Isles of Scilly); now the optimum alone, with
+    the reason in the table, the command's output and the figure."""
+    geo = path_geo(deprived=(99,))   # no area p99: every area gets IDACI 0.05, none among the most deprived
+    assert measures.deprived_under5(geo.areas).sum() == 0
+    front, plans = pareto.deprived_front(geo, SCN, steps=3, minutes=15)
+    assert len(front) == 1 and len(plans) == 1 and front.at[0, "why"] == pareto.NO_DEPRIVED
+    assert front.attrs["note"] == pareto.NO_DEPRIVED
+    fig = pareto.figure(None, front, plans[0])
+    assert any(t.get_text().replace("\n", " ") == pareto.NO_DEPRIVED for t in fig.axes[0].texts)
