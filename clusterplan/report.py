@@ -23,6 +23,7 @@ import pandas as pd
 from . import governance, registry
 from .cells import FORMULA_START
 from .datasets import ATTRIBUTION, attribution
+from .errors import count_of
 from .geography import Geography
 from .maps import SOURCE, before_after, bundle_map, change_map, format_value, plan_map, short_name  # noqa: F401
 from .measures import DEPRIVED_IDACI, KNIFE_EDGE, NEAR_METRES, assigned_minutes, deprived_under5, nearest_metres
@@ -189,10 +190,13 @@ def summary_text(plan, geo: Geography, scn, ch: pd.DataFrame) -> str:
                           f"{'s' if n != 1 and k == 'centres' else ''}" for k, n in by.items())
         on_sites = scn is not None and scn.hubs.candidates == "sites"
         opening = (f"This family hubs plan places {len(serving)} hubs on candidate sites" if on_sites else
-                   f"This family hubs plan makes {len(serving)} of today's {len(c)} centres hubs")
-        parts.append(f"{opening} ({', '.join(short_name(n) for n in serving['name'])}), with {len(sp)} spokes "
-                     "attached to them" + (f" ({kinds})" if kinds else "")
-                     + ("." if on_sites else f"; {int((role == 'closed').sum())} centre buildings are neither."))
+                   f"This family hubs plan makes {len(serving)} of today's {count_of(len(c), 'centre', 'centres')} "
+                   f"{'a hub' if len(serving) == 1 else 'hubs'}")
+        parts.append(f"{opening} ({', '.join(short_name(n) for n in serving['name'])}), with "
+                     f"{count_of(len(sp), 'spoke', 'spokes')} attached" + (f" ({kinds})" if kinds else "")
+                     + ("." if on_sites else
+                        f"; {count_of(int((role == 'closed').sum()), 'centre building is', 'centre buildings are')} "
+                        "neither."))
         near = plan.metrics.get("deprived_within_2_5km_pct")
         if near is not None:
             parts.append(f"{near:.0f}% of under-fives in England's 30% most deprived areas live within 2.5 km "
@@ -410,6 +414,8 @@ def hubs_sections(plan, geo: Geography, scn) -> list[str]:
                                             "deprived_children": "deprived under-fives",
                                             "metres": "metres to the nearest service point",
                                             "bus_service": "bus service"})]
+    elif m.get("deprived_within_2_5km_pct") is None:
+        out += ["<p>No area here is among England's 30% most deprived (IDACI 2019).</p>"]
     else:
         out += ["<p>Every deprived area is within 2.5 km of a service point.</p>"]
     return out

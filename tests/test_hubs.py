@@ -279,3 +279,17 @@ def test_a_building_locked_as_hub_and_as_spoke_is_named():
         cp.solve(geo, {**ONE_HUB, "hubs": {"count": 1, "keep": ["B"]},
                        "spokes": {**ONE_HUB["spokes"], "count": 1, "keep": ["centre:B"]}})
     assert "[centre:B] is locked open as a spoke (spokes.keep) and its building as a hub (hubs.keep)" in str(err.value)
+
+
+def test_report_of_a_place_without_deprived_areas(tmp_path):
+    """SYNTHETIC line, no deprived area: the report said 'Every deprived area is within 2.5 km of a service point'
+    (true of none) and '1 of today's 3 centres hubs ... with 1 spokes'; seen on the Isles of Scilly."""
+    from clusterplan.report import write_html
+    geo = syn.grid(**LINE)
+    plan = _solve(geo, ONE_HUB)
+    write_html(plan, geo, cp.Scenario.from_dict(ONE_HUB), tmp_path / "r.html")
+    text = (tmp_path / "r.html").read_text()
+    assert "No area here is among England's 30% most deprived (IDACI 2019)." in text
+    assert "Every deprived area is within 2.5 km" not in text
+    assert ("makes 1 of today&#x27;s 3 centres a hub (centre B), with 1 spoke attached (1 centre building); 1 centre "
+            "building is neither.") in text
