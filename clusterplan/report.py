@@ -179,9 +179,10 @@ def summary_text(plan, geo: Geography, scn, ch: pd.DataFrame) -> str:
         most = (f"the most centres of at least {floor:,.0f} children the areas can hold" if plan.report.status ==
                 "optimal" else f"the most the search found room for (at most {bound:,.0f} are possible)"
                 if bound is not None else "the most the search found room for")
-        parts.append(f"This plan is a new network of {len(serving)} centres for {geo.name}: {most}."
+        parts.append(f"This plan is a new network of {count_of(len(serving), 'centre', 'centres')} for {geo.name}: "
+                     f"{most}."
                      if headline == "most_centres" else
-                     f"This plan places a network of {len(serving)} centres for {geo.name}.")
+                     f"This plan places a network of {count_of(len(serving), 'centre', 'centres')} for {geo.name}.")
     elif headline == "hubs":
         sp = plan.spokes
         role = c["role"].astype(str) if "role" in c.columns else pd.Series("", index=c.index)
@@ -212,11 +213,13 @@ def summary_text(plan, geo: Geography, scn, ch: pd.DataFrame) -> str:
         below = serving[serving["reach"] < floor].sort_values("reach")
         lowest = (f" (lowest: {short_name(below['name'].iloc[0])}, {int(below['reach'].iloc[0]):,})"
                   if len(below) else "")
-        parts.append(f"Today's network in {geo.name}: {len(serving)} centres, of which {len(below)} reach fewer "
-                     f"than {floor:,.0f} children under five{lowest}.")
+        parts.append(f"Today's network in {geo.name}: {count_of(len(serving), 'centre', 'centres')}, of which "
+                     f"{count_of(len(below), 'reaches', 'reach')} fewer than {floor:,.0f} children under five{lowest}.")
     else:
         merged = c[c["status"] == "amalgamated"]
-        text = f"The plan keeps {len(serving)} of {len(serving) + len(merged)} centres"
+        total = len(serving) + len(merged)
+        text = (f"The plan keeps {len(serving)} of {total} centres" if len(merged) else
+                "The plan keeps the only centre" if total == 1 else f"The plan keeps all {total} centres")
         if len(merged):
             text += f" and amalgamates {len(merged)} ({', '.join(short_name(n) for n in merged['name'])})"
         parts.append(text + ".")
@@ -225,17 +228,19 @@ def summary_text(plan, geo: Geography, scn, ch: pd.DataFrame) -> str:
         below = int((serving["reach"] < floor).sum())
         noun = "hub" if headline == "hubs" else "centre"
         if below:
-            parts.append(f"{below} {noun}(s) reach fewer than {floor:,.0f} children; the smallest, "
+            parts.append(f"{count_of(below, noun + ' reaches', noun + 's reach')} fewer than {floor:,.0f} children; "
+                         "the smallest, "
                          f"{_centre_name(low)}, reaches {int(low['reach']):,}.")
         else:
             parts.append(f"Every {noun} reaches at least {floor:,.0f} children; the smallest, {_centre_name(low)}, "
                          f"reaches {int(low['reach']):,}.")
     if plan.metrics.get("clusters"):
-        parts.append(f"The centres form {plan.metrics['clusters']} clusters.")
+        parts.append(f"The centres form {count_of(plan.metrics['clusters'], 'cluster', 'clusters')}.")
     if len(ch) and ch["changes"].any():
         d = ch[ch["changes"]]
         kids = float(d["under5"].sum())
-        parts.append(f"{int(kids):,} children in {len(d)} areas would change centre; on average their journey goes "
+        parts.append(f"{int(kids):,} children in {count_of(len(d), 'area', 'areas')} would change centre; on average "
+                     "their journey goes "
                      f"from {(d['today_minutes'] * d['under5']).sum() / kids:.0f} to "
                      f"{(d['minutes'] * d['under5']).sum() / kids:.0f} minutes (the longest "
                      f"{d['minutes'].max():.0f} minutes).")

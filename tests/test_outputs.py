@@ -232,3 +232,22 @@ def test_a_comparison_draws_each_plan_on_its_own_geography(tmp_path):
     assert write(plans, [here, there], table, tmp_path) == ["comparison.csv", "comparison.png", "comparison.pdf"]
     with pytest.raises(ValueError, match="2 plans but 3 geographies"):
         comparison_figure(plans, [here, there, here])
+
+
+@pytest.mark.parametrize("model, words", [
+    ("amalgamate", "The plan keeps the only centre. Every centre reaches at least 50 children"),
+    ("status_quo", ": 1 centre, of which 0 reach fewer than 50 children under five."),
+    ("capacity", "This plan is a new network of 1 centre for "),
+    ("cluster", "The centres form 1 cluster."),
+])
+def test_the_brief_agrees_in_number_with_one_centre(model, words):
+    """SYNTHETIC two areas and one centre (an authority like the Isles of Scilly): the brief read 'keeps 1 of 1
+    centres', '1 centres, of which', 'a new network of 1 centres' and '1 clusters'."""
+    from clusterplan.report import family_changes, summary_text
+
+    from . import synthetic as syn
+    geo = syn.grid(w=2, h=1, pop=40, centres={"A": (0, 0)})
+    scn = cp.Scenario.from_dict({"model": model, "reach": {"min": 50}, "clusters": {"count": 1, "lead": "any",
+                                                                                     "require_phase1": False}})
+    plan = cp.solve(geo, scn)
+    assert words in summary_text(plan, geo, scn, family_changes(plan, geo))
