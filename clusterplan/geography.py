@@ -280,12 +280,10 @@ class Geography:
         any site every area to every site; a set it does not name keeps the model's minutes, and
         :attr:`travel_source` and the notes say which is which. Replace centres or sites before, not after."""
         src, name = str(path), Path(path).name
-        cols = {"area": "area", "destination": "destination", "minutes": "minutes"}
-        unknown = sorted(set(columns or {}) - set(cols))
-        if unknown:
-            raise InputError(src, [f"column mapping: unknown key(s) {unknown}; the keys are area, destination and "
-                                   "minutes (ours -> your column)"])
-        cols.update(columns or {})
+        problems = trv.column_problems(columns)
+        if problems:
+            raise InputError(src, [f"column mapping: {p}" for p in problems])
+        cols = {**{c: c for c in trv.COLUMNS}, **(columns or {})}
         long, problems = trv.read_long_minutes(path, origin=cols["area"], destination=cols["destination"],
                                                minutes=cols["minutes"], what="travel minutes (`geography."
                                                "travel_minutes`)")

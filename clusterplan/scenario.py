@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationIn
 
 from . import registry
 from .errors import ScenarioError, shorten
+from .travel import column_problems
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -281,10 +282,9 @@ class GeographySpec(_Strict):
     @field_validator("travel_columns")
     @classmethod
     def _travel_columns(cls, v: dict[str, str]) -> dict[str, str]:
-        bad = sorted(set(v) - {"area", "destination", "minutes"})
-        if bad:
-            raise ValueError(f"unknown key(s) {bad}; the keys are area, destination and minutes (our name -> your "
-                             "column)")
+        problems = column_problems(v)
+        if problems:
+            raise ValueError("; ".join(problems))
         return v
 
     @model_validator(mode="before")

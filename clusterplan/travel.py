@@ -145,6 +145,28 @@ def model_minutes(model: TravelModel, areas: pd.DataFrame, points: pd.DataFrame)
     return pd.DataFrame(minutes, index=areas.index, columns=points.index)
 
 
+#: The columns of a long travel-minutes table, by our name.
+COLUMNS = ("area", "destination", "minutes")
+
+
+def column_problems(mapping: dict[str, str] | None) -> list[str]:
+    """What is wrong with a column mapping for a travel-minutes table (ours -> yours): unknown keys, a blank
+    column name, two of ours reading one column. Empty when it is usable."""
+    mapping = mapping or {}
+    bad = sorted(set(mapping) - set(COLUMNS))
+    if bad:
+        return [f"unknown key(s) {bad}; the keys are area, destination and minutes (our name -> your column)"]
+    blank = sorted(k for k, c in mapping.items() if not str(c).strip())
+    if blank:
+        return [f"no column named for {blank}; give your column's name"]
+    cols = {**{c: c for c in COLUMNS}, **mapping}
+    twice = sorted({c for c in cols.values() if list(cols.values()).count(c) > 1})
+    if twice:
+        ours = [k for k, c in cols.items() if c in twice]
+        return [f"{' and '.join(ours)} would both read column {twice[0]!r}; each needs a column of its own"]
+    return []
+
+
 def read_long_minutes(path: str | Path, *, origin: str = "area", destination: str = "destination",
                       minutes: str = "minutes", what: str = "travel minutes") -> tuple[pd.DataFrame, list[str]]:
     """A long table of travel minutes (CSV or Excel: one row per origin area and destination), checked row by row.
