@@ -157,6 +157,18 @@ def rename_columns(df: pd.DataFrame, mapping: dict[str, str] | None, source: str
                for ours, theirs in mapping.items() if theirs not in df.columns]
     if missing:
         raise InputError(source, missing)
+    problems = []
+    for theirs in sorted({t for t in mapping.values() if list(mapping.values()).count(t) > 1}):
+        ours = [o for o, t in mapping.items() if t == theirs]
+        problems.append(f"column '{theirs}' is mapped to {' and '.join(map(repr, ours))}; each of ours needs a "
+                        "column of its own")
+    renamed = set(mapping.values())
+    for ours, theirs in mapping.items():
+        if ours != theirs and ours in df.columns and ours not in renamed:
+            problems.append(f"column '{theirs}' is mapped to '{ours}', but the file has a column '{ours}' too; "
+                            f"rename or remove that one, so '{ours}' is not read twice")
+    if problems:
+        raise InputError(source, problems)
     return df.rename(columns={theirs: ours for ours, theirs in mapping.items()})
 
 
