@@ -197,7 +197,9 @@ class Geography:
         if problems:
             raise InputError(str(areas), problems)
         empty_rows = area_df.attrs.get("empty_rows", [])
+        row_of = {c: rows.get(i, i) for i, c in area_df["code"].items()}
         area_df = area_df.set_index("code")
+        area_df.attrs["row"] = row_of   # area code -> file row, for the messages of validate_areas
         bnd = None
         notes: list[str] = []
         if empty_rows:

@@ -9,6 +9,7 @@ check areas and points (centres, sites) for :meth:`clusterplan.geography.Geograp
 from __future__ import annotations
 
 import os
+import re
 import stat as _stat
 from pathlib import Path
 
@@ -63,28 +64,41 @@ def input_file(path: str | Path, what: str, *, max_bytes: int | None = None) -> 
 
 
 
+def _row_label(rows: dict, key: str, noun: str, name: str | None = None) -> str:
+    """Where a message points: "row 3 (area E01026420)" where the file row is known, else "area 'E01026420'"; with
+    a ``name``, "row 2 (centre attleborough, Attleborough Children's Centre)"."""
+    named = f", {name}" if name else ""
+    return f"row {rows[key]} ({noun} {key}{named})" if key in rows else f"{noun} {key!r}" + (f" ({name})" if name
+                                                                                            else "")
+
+
 def _numeric(df: pd.DataFrame, col: str, source: str, problems: list[str], *, min_value: float | None = None,
-             max_value: float | None = None, required: bool = True, integer: bool = False) -> pd.Series:
-    """Coerce a column to numbers, recording every bad row (by file row number) in ``problems``."""
+             max_value: float | None = None, required: bool = True, integer: bool = False,
+             rows: dict | None = None, noun: str = "area") -> pd.Series:
+    """Coerce a column to numbers, recording every bad row in ``problems``: by its file row (``rows``: index ->
+    row, from :func:`read_table`) and its code or id, e.g. "row 3 (area E01026420)"."""
     raw = df[col]
     vals = pd.to_numeric(raw, errors="coerce")
-    rows = list(df.index)
-    for k, (code, v) in enumerate(zip(rows, vals, strict=True)):
+    rows = rows or {}
+    for k, (code, v) in enumerate(zip(df.index, vals, strict=True)):
         if len(problems) > 200:
             break
+        where = _row_label(rows, code, noun)
         shown = raw.iloc[k]
         if pd.isna(v):
             if required or not pd.isna(shown):
                 what = "missing" if pd.isna(shown) else f"found {shown!r}"
-                problems.append(f"row {code!r}, column '{col}': expected a number, {what}")
+                if isinstance(shown, str) and re.fullmatch(r"\s*-?\d{1,3}(,\d{3})+(\.\d+)?\s*", shown):
+                    what += " (write it without thousands separators)"
+                problems.append(f"{where}, column '{col}': expected a number, {what}")
         elif not np.isfinite(v) or abs(v) > 1e12:
-            problems.append(f"row {code!r}, column '{col}': expected a finite number of sensible size, found {v}")
+            problems.append(f"{where}, column '{col}': expected a finite number of sensible size, found {v}")
         elif min_value is not None and v < min_value:
-            problems.append(f"row {code!r}, column '{col}': must be >= {min_value}, found {v}")
+            problems.append(f"{where}, column '{col}': must be >= {min_value:g}, found {v:g}")
         elif max_value is not None and v > max_value:
-            problems.append(f"row {code!r}, column '{col}': must be <= {max_value}, found {v}")
+            problems.append(f"{where}, column '{col}': must be <= {max_value:g}, found {v:g}")
         elif integer and float(v) != int(v):
-            problems.append(f"row {code!r}, column '{col}': expected a whole number of children, found {v}")
+            problems.append(f"{where}, column '{col}': expected a whole number of children, found {v:g}")
     return vals
 
 
@@ -241,15 +255,19 @@ def points_from_file(path: str | Path, mapping: dict[str, str] | None, kind: str
             raise InputError(str(path), [f"column 'id': duplicate id {i!r} on rows "
                                          f"{', '.join(str(rows.get(k, k)) for k in grp.index)}; ids must be unique"
                                          for i, grp in dup.groupby(dup)][:20])
+        row_of = {j: rows.get(i, i) for i, j in df["id"].items()}
         df = df.set_index("id")
     else:
-        df.index = pd.Index([f"{kind}{i + 1:04d}" for i in range(len(df))], name="id")
+        row_of = {f"{kind}{n + 1:04d}": rows.get(i, i) for n, i in enumerate(df.index)}
+        df.index = pd.Index(list(row_of), name="id")
+    df.attrs["row"] = row_of   # id -> file row, for the messages of validate_points
     return df
 
 
 def validate_areas(areas: pd.DataFrame, boundaries: gpd.GeoSeries | None, source: str, bsource: str,
                     notes: list[str], *, xy_crs: str = BNG) -> gpd.GeoDataFrame:
     problems: list[str] = []
+    rows = {str(k): v for k, v in areas.attrs.get("row", {}).items()}   # area code -> file row, where read from a file
     df = pd.DataFrame(areas.drop(columns="geometry") if "geometry" in areas.columns else areas).copy()
     if boundaries is None and isinstance(areas, gpd.GeoDataFrame):
         boundaries = areas.geometry
@@ -261,18 +279,18 @@ def validate_areas(areas: pd.DataFrame, boundaries: gpd.GeoSeries | None, source
     dups = sorted(set(df.index[df.index.duplicated()]))
     if dups:
         problems.append(f"duplicate area code(s) {dups[:10]}; each area must appear once")
-    under5 = _numeric(df, "under5", source, problems, min_value=0, integer=True)
+    under5 = _numeric(df, "under5", source, problems, min_value=0, integer=True, rows=rows)
     for col in AREA_COLUMNS:
         if col not in df.columns:
             df[col] = np.nan
     lonlat = "lon" in df.columns and "lat" in df.columns and df["x"].isna().all()
     if lonlat:
-        lon = _numeric(df, "lon", source, problems, min_value=-180, max_value=180)
-        lat = _numeric(df, "lat", source, problems, min_value=-90, max_value=90)
-    idaci = _numeric(df, "idaci", source, problems, min_value=0, max_value=1, required=False)
-    decile = _numeric(df, "imd_decile", source, problems, min_value=1, max_value=10, required=False)
-    x = _numeric(df, "x", source, problems, required=False)
-    y = _numeric(df, "y", source, problems, required=False)
+        lon = _numeric(df, "lon", source, problems, min_value=-180, max_value=180, rows=rows)
+        lat = _numeric(df, "lat", source, problems, min_value=-90, max_value=90, rows=rows)
+    idaci = _numeric(df, "idaci", source, problems, min_value=0, max_value=1, required=False, rows=rows)
+    decile = _numeric(df, "imd_decile", source, problems, min_value=1, max_value=10, required=False, rows=rows)
+    x = _numeric(df, "x", source, problems, required=False, rows=rows)
+    y = _numeric(df, "y", source, problems, required=False, rows=rows)
     if problems:
         raise InputError(source, problems)
 
@@ -402,6 +420,7 @@ def validate_points(df: pd.DataFrame | None, areas: gpd.GeoDataFrame, source: st
     every area but within ``snap_metres`` of one joins the nearest (named in ``notes``); farther is an error."""
     if df is None:
         df = pd.DataFrame(columns=["name", "x", "y"])
+    rows = {str(k): v for k, v in df.attrs.get("row", {}).items()}   # id -> file row, where read from a file
     df = pd.DataFrame(df).copy()
     df.index = df.index.astype(str)
     df.index.name = "id"
@@ -417,18 +436,21 @@ def validate_points(df: pd.DataFrame | None, areas: gpd.GeoDataFrame, source: st
             df[col] = np.nan
     work = areas.crs or BNG
     if "lon" in df.columns and "lat" in df.columns and df["x"].isna().all():
-        lon = _numeric(df, "lon", source, problems, min_value=-180, max_value=180, required=False)
-        lat = _numeric(df, "lat", source, problems, min_value=-90, max_value=90, required=False)
+        lon = _numeric(df, "lon", source, problems, min_value=-180, max_value=180, required=False, rows=rows,
+                       noun=kind)
+        lat = _numeric(df, "lat", source, problems, min_value=-90, max_value=90, required=False, rows=rows,
+                       noun=kind)
         x, y = _xy_to(lon, lat, "EPSG:4326", work) if not problems else (lon, lat)
     else:
-        x = _numeric(df, "x", source, problems, required=False)
-        y = _numeric(df, "y", source, problems, required=False)
+        x = _numeric(df, "x", source, problems, required=False, rows=rows, noun=kind)
+        y = _numeric(df, "y", source, problems, required=False, rows=rows, noun=kind)
         if not problems:
             x, y = _xy_to(x, y, xy_crs, work)
     home = df["home_area"].astype(object).where(df["home_area"].notna(), None)
     unknown = [(i, h) for i, h in home.items() if h is not None and str(h) not in areas.index]
     for i, h in unknown[:20]:
-        problems.append(f"row {i!r}, column 'home_area': unknown area code {h!r}; expected one of the areas' codes")
+        problems.append(f"{_row_label(rows, i, kind)}, column 'home_area': unknown area code {h!r}; expected one of "
+                        "the areas' codes")
     if problems:
         raise InputError(source, problems)
     located = x.notna() & y.notna()
@@ -465,9 +487,10 @@ def validate_points(df: pd.DataFrame | None, areas: gpd.GeoDataFrame, source: st
                 found = pd.concat([found, snapped])
             outside = [i for i in outside if i not in snapped.index]
         if outside:
-            raise InputError(source, [f"row {i!r} ({df.at[i, 'name']}): location ({_given(df, i)}) lies "
-                                      f"more than {snap_metres:.0f} m outside every area; give its home_area or "
-                                      "correct x/y (EPSG:27700 metres unless `geography.crs` says otherwise)"
+            raise InputError(source, [f"{_row_label(rows, i, kind, df.at[i, 'name'])}: location "
+                                      f"({_given(df, i)}) lies more than {snap_metres:.0f} m outside every area; "
+                                      "give its home_area or correct x/y (EPSG:27700 metres unless `geography.crs` "
+                                      "says otherwise)"
                                       + (" - these look like longitude/latitude degrees: name the columns lon "
                                          "and lat" if _degrees_like(df, i) else "")
                                       for i in outside[:20]])

@@ -138,15 +138,17 @@ def test_bad_populations_are_all_reported_at_once(small):
         cp.Geography.from_files(**_write(tmp, bad, bnd))
     msg = str(e.value)
     assert "3 problems" in msg and "areas.csv" in msg
-    assert f"row '{areas.code[1]}', column 'under5': must be >= 0, found -4" in msg
-    assert "'many'" in msg and "missing" in msg
+    # each by its row in the file (the header is row 1) and its area code
+    assert f"row 3 (area {areas.code[1]}), column 'under5': must be >= 0, found -4" in msg
+    assert f"row 5 (area {areas.code[3]}), column 'under5': expected a number, found 'many'" in msg
+    assert f"row 6 (area {areas.code[4]}), column 'under5': expected a number, missing" in msg
 
 
 def test_unknown_area_code_in_centres_file(small):
     tmp, areas, bnd = small
     (tmp / "centres.csv").write_text("name,home_area\nHub One,E01026419\nHub Two,E09999999\n")
-    with pytest.raises(cp.InputError, match=r"(?s)centres\.csv.*row 'centre0002', column 'home_area': unknown area "
-                                            r"code 'E09999999'"):
+    with pytest.raises(cp.InputError, match=r"(?s)centres\.csv.*row 3 \(centre centre0002\), column 'home_area': "
+                                            r"unknown area code 'E09999999'"):
         cp.Geography.from_files(**_write(tmp, areas, bnd), centres=tmp / "centres.csv")
 
 
