@@ -309,6 +309,9 @@ def validate_areas(areas: pd.DataFrame, boundaries: gpd.GeoSeries | None, source
     if extra:
         problems.append(f"{len(extra)} boundary code(s) are not in the areas table, e.g. {extra[:5]}; "
                         "remove them or add the areas")
+    if missing and extra and {c.strip().lower() for c in missing} == {c.strip().lower() for c in extra}:
+        problems.append("the two files' codes differ only in letter case or spaces (e.g. "
+                        f"{missing[0]!r} and {extra[0]!r}); codes must match exactly: correct one file")
     for code, geom in bnd.items():
         if geom is None or geom.is_empty:
             problems.append(f"area {code}: empty geometry; expected a polygon")
