@@ -36,7 +36,7 @@ import yaml
 from . import england, registry
 from . import progress as live
 from .datasets import geography_for
-from .errors import InfeasibleError, InputError, ScenarioError
+from .errors import InfeasibleError, InputError, ScenarioError, one_line
 from .executor import describe, map_jobs
 from .geography import sha256
 from .io import MANIFEST, ensure_folder, read_manifest, remove_stale, replace_file, write_csv, write_plan
@@ -109,11 +109,10 @@ def _run_authority(job: tuple[dict, dict, str]) -> tuple[str, dict]:
         plan, geo = run(scn)
         write_plan(plan, geo, scn, folder)
     except Exception as exc:  # noqa: BLE001 - one failed authority is reported, the batch goes on
-        text = " ".join(str(exc).split())
         status = "infeasible" if isinstance(exc, InfeasibleError) else "failed"
         return info["authority"], {**info, "model": data.get("model"), "status": status,
                                    "seconds": round(time.perf_counter() - t0, 1), "folder": "",
-                                   "error": f"{type(exc).__name__}: {text[:500]}"}
+                                   "error": one_line(exc)}
     return info["authority"], row_from_folder(folder, info)
 
 
@@ -264,7 +263,7 @@ def _run_variant(job: tuple[str, dict, str]) -> tuple[str, dict]:
     try:
         plan, geo = run(scn)
     except Exception as exc:  # noqa: BLE001 - one failed variant is reported, the sweep goes on
-        return label, {"error": f"{type(exc).__name__}: {str(exc).splitlines()[0]}"}
+        return label, {"error": one_line(exc)}
     write_plan(plan, geo, scn, Path(out) / label)
     return label, plan.metrics
 

@@ -10,6 +10,13 @@ import threading
 from collections.abc import Iterable
 
 
+def one_line(exc: BaseException, limit: int = 500) -> str:
+    """An error on one line for a table cell or a progress line: its type and its whole message (every problem,
+    not only the heading line), whitespace collapsed, cut at ``limit`` characters."""
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text[:limit]}" + ("..." if len(text) > limit else "")
+
+
 def count_of(n: int, one: str, many: str) -> str:
     """``n`` and the words that agree with it, for messages: ``count_of(1, "centre is", "centres are")`` is
     "1 centre is", ``count_of(3, ...)`` "3 centres are"."""

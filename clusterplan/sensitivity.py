@@ -108,7 +108,7 @@ def solve_variant(job: tuple[str, Scenario, Geography]) -> tuple[str, list[str] 
     try:
         plan = solve(geo, v_scn, quiet=True)
     except InfeasibleError as exc:
-        return label, None, str(exc).splitlines()[0]
+        return label, None, " ".join(str(exc).split())
     return _kept(label, plan, geo)
 
 

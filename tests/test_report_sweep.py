@@ -94,3 +94,13 @@ def test_sweep_runs_in_workers_and_resumes(tmp_path, england_dir):
     sweep(base, ["reach.min=550,650"], tmp_path / "local", workers=2, progress=again.append)
     assert again == ["2 variants: 2 already done, 0 to run on 2 local worker process(es)"]
 
+
+
+def test_a_failed_variant_shows_its_whole_error(tmp_path):
+    """A variant's error in sweep.csv held only its first line, "InputError: ...: 1 problem found:", never the
+    problem. Here the travel table lacks a column (a SYNTHETIC two-row table): the cell names it."""
+    (tmp_path / "m.csv").write_text("area,centre,minutes\nE01026419,diss,5\n")
+    base = {"name": "sweep test", "model": "status_quo", "geography": {"builtin": "norfolk"}}
+    table = sweep(base, [f"geography.travel_minutes={tmp_path / 'm.csv'}"], tmp_path / "out", workers=1)
+    error = table["error"].iloc[0]
+    assert error.startswith("InputError: ") and "missing column 'destination' (found: area, centre, minutes)" in error
