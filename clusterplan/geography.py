@@ -10,7 +10,9 @@ A :class:`Geography` holds
   ``geocode_precision``, ``source_url``, ``phase``, ``x``, ``y`` and point ``geometry`` (empty where unlocated);
 - ``sites``: candidate sites in the same shape (schools, or one per area centroid);
 - ``corridors``: networkx Graph over area codes (see :mod:`clusterplan.corridors`);
-- ``centre_minutes`` / ``site_minutes``: travel minutes from every area (rows) to every centre / site (columns).
+- ``centre_minutes`` / ``site_minutes``: travel minutes from every area (rows) to every centre / site (columns):
+  the calibrated travel model's, or a commissioner's own (:meth:`Geography.with_travel_file`); ``travel_source``
+  says which.
 
 Both :func:`clusterplan.datasets.norfolk` and :meth:`Geography.from_files` end in :meth:`Geography.build`, the one
 validating constructor: every problem of an input is collected and raised as one :class:`InputError`.
@@ -361,8 +363,9 @@ class Geography:
 
     def _compared(self, wide: dict[str, pd.DataFrame]) -> str:
         """Your minutes against the calibrated model's for the same pairs, in words; a table in seconds or hours
-        shows as a ratio far from 1, and the words then say to check the unit. Empty without a model."""
-        if self.travel is None:
+        shows as a ratio far from 1, and the words then say to check the unit. Empty where the minutes replaced are
+        not the model's."""
+        if self.travel is None or self.travel_source != self.travel.describe():
             return ""
         ref = pd.concat([(self.centre_minutes if k == "centres" else self.site_minutes)[w.columns]
                          for k, w in wide.items()], axis=1)
