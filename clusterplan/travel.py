@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError
+from .validation import read_table
 
 GROUPS = ("urban", "town", "village")
 
@@ -175,7 +176,6 @@ def read_long_minutes(path: str | Path, *, origin: str = "area", destination: st
     file's row), and its problems: non-numeric, negative or infinite minutes, blank codes and repeated pairs, by row,
     for the caller to report with its own (one :class:`InputError`; nothing is dropped). Missing columns raise at once.
     """
-    from .validation import read_table
     name = str(path)
     df = read_table(path, what, text=(origin, destination))
     df.columns = [str(c).strip() for c in df.columns]
