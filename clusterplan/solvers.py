@@ -315,7 +315,12 @@ def _silence_banner_once() -> None:
 #: benchmarks/amalgamate_options.py --england-every 5``): 18.8 s in all against 35.8 s with the defaults over these
 #: 32 instances, the same optimum in each, none slower beyond noise. Not used for the status quo (the same 0.7 s on
 #: Norfolk either way) or sites (465 candidate schools: 11.6-12.4 s against 10.1-11.6 s); benchmarks/README.md.
-AMALGAMATION_HIGHS: dict[str, object] = {"presolve": "off", "mip_allow_restart": False}
+#: Since 2026-12-05 also without the root reduced-cost heuristic (``mip_heuristic_run_root_reduced_cost``): its
+#: sub-MIP found nothing the start had not, and Norfolk's plan is proven in 3.1-3.2 s against 3.5-4.2 s, the four
+#: what-if locks of its reasons in 24.8 s against 29.0-30.7 s, 31 English authorities in 7.8 s against 8.4 s; the
+#: same optimum everywhere (benchmarks/README.md, "The root reduced-cost heuristic").
+AMALGAMATION_HIGHS: dict[str, object] = {"presolve": "off", "mip_allow_restart": False,
+                                         "mip_heuristic_run_root_reduced_cost": False}
 
 
 def solve_with(prob: pulp.LpProblem, solver, deadline: Deadline, *, warm: bool = False,

@@ -12,11 +12,12 @@ s against 7.8-8.7 s, both phases counted; England, two samples of 32 authorities
 15.2 s against 24.5 s, the same optimum in each; benchmarks/README.md). The what-if re-solves start without it (on
 the locks of reasons it was as often slower as faster).
 
-HiGHS solves it, and every what-if re-solve of it (:class:`WhatIf`), with presolve off and no restarts
-(:data:`clusterplan.solvers.AMALGAMATION_HIGHS`): so set, HiGHS proves the same optimum in about 60% of the time
-(Norfolk 5.7-5.9 s against 8.9-9.4 s; Norfolk and 31 English authorities 18.8 s against 35.8 s in all; every
-English authority 113 s against 165 s; benchmarks/README.md). Options change speed only: the optimum and its proof
-are HiGHS's either way. Where two designations share a building, which of two equal-cost plans comes back can
+HiGHS solves it, and every what-if re-solve of it (:class:`WhatIf`), with presolve off, no restarts and no root
+reduced-cost heuristic (:data:`clusterplan.solvers.AMALGAMATION_HIGHS`): so set, HiGHS proves the same optimum in
+about 60% of the time (Norfolk 5.7-5.9 s against 8.9-9.4 s; Norfolk and 31 English authorities 18.8 s against 35.8 s
+in all; every English authority 113 s against 165 s), and without the heuristic another 10-20% less (Norfolk 3.1-3.2
+s against 3.5-4.2 s; benchmarks/README.md). Options change speed only: the optimum and its proof are HiGHS's either
+way. Where two designations share a building, which of two equal-cost plans comes back can
 change with them (the report calls it a tie).
 """
 
