@@ -200,7 +200,7 @@ def _compare(args: argparse.Namespace) -> int:
         plans.append(plan)
         geos.append(geo)   # each plan is drawn on its own geography (scenarios may name other authorities)
         progress.write(f"{scn.name}: {'reused (inputs unchanged, re-checked)' if reused else _report_line(plan)}")
-    table = compare(plans)
+    table = compare(plans, geos)
     written = write_comparison(plans, geos, table, out)
     print(table.to_string())
     print(f"written: {out}/{', '.join(written)} and one folder per scenario ({', '.join(names)})")

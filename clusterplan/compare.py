@@ -13,25 +13,44 @@ from .maps import comparison_figure as _figure
 from .metrics import label, metric_id
 from .plan import Plan
 
+#: The comparison's row naming where each plan's travel minutes come from, present where they differ.
+MINUTES_FROM = "travel_minutes_from"
 
-def compare(plans: Iterable[Plan]) -> pd.DataFrame:
+
+def compare(plans: Iterable[Plan], geos: list | None = None) -> pd.DataFrame:
     """One table, one column per scenario (named by ``plan.scenario_name``), one row per metric, labelled for
-    reading (see :data:`clusterplan.metrics.METRICS` for the ids). Metrics a plan does not have are left empty."""
+    reading (see :data:`clusterplan.metrics.METRICS` for the ids). Metrics a plan does not have are left empty.
+    ``geos``: each plan's geography; where their travel minutes come from different sources (the model, your
+    tables), a last row says which, since their minutes are then not measured alike."""
     plans = list(plans)
     cols = {}
+    sources = [minutes_from(g) for g in geos] if geos is not None else []
+    differ = len(set(sources)) > 1
     for n, p in enumerate(plans):
         name = p.scenario_name if p.scenario_name not in cols else f"{p.scenario_name} ({n + 1})"
-        cols[name] = pd.Series({metric_id(k): v for k, v in p.metrics.items()}, dtype=object)
-    rows = list(dict.fromkeys(metric_id(k) for p in plans for k in p.metrics))
+        cols[name] = pd.Series({**{metric_id(k): v for k, v in p.metrics.items()},
+                                **({MINUTES_FROM: sources[n]} if differ else {})}, dtype=object)
+    rows = list(dict.fromkeys([*(metric_id(k) for p in plans for k in p.metrics), *([MINUTES_FROM] if differ
+                                                                                    else [])]))
     table = pd.DataFrame(cols).reindex(rows)
     table.index = [label(k) for k in rows]
     table.index.name = "metric"
     return table
 
 
+def minutes_from(geo) -> str:
+    """Where a geography's travel minutes come from, in a few words: "the calibrated model" or "your table
+    minutes.csv" (with "; sites: the model" where the table timed the centres only)."""
+    model = geo.travel.describe() if geo.travel is not None else None
+    if model is not None and geo.travel_source == model:
+        return "the calibrated model"
+    head = geo.travel_source.split(" (")[0]
+    return head + ("; sites: the model" if model is not None and model in geo.travel_source else "")
+
+
 KEY_FIGURES = ("centres_kept", "centres_amalgamated", "centres_below_floor", "lowest_reach", "service_points",
                "mean_minutes", "deprived_within_15_min_pct", "deprived_within_2_5km_pct", "children_changing_centre",
-               "clusters", "solver_status")
+               "clusters", "solver_status", MINUTES_FROM)
 
 
 def key_figures(table: pd.DataFrame) -> pd.DataFrame:

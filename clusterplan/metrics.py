@@ -168,6 +168,7 @@ METRICS: dict[str, str] = {
     "market_bundles": "market bundles (adjacent lots under the cap)",
     "solver_status": "solver status",
     "gap": "gap",
+    "travel_minutes_from": "travel minutes from",   # comparisons of plans timed by different sources only
 }
 _BY_LABEL = {v: k for k, v in METRICS.items()}
 

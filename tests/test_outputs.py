@@ -251,3 +251,23 @@ def test_the_brief_agrees_in_number_with_one_centre(model, words):
                                                                                      "require_phase1": False}})
     plan = cp.solve(geo, scn)
     assert words in summary_text(plan, geo, scn, family_changes(plan, geo))
+
+
+def test_a_comparison_says_where_each_plans_minutes_come_from_when_they_differ():
+    """Plans timed by different sources (the model, a commissioner's table) measure minutes unalike: the comparison
+    gets a last row saying which, also on the slide's key figures; plans timed alike get no such row. SYNTHETIC line,
+    its minutes doubled as 'your table'."""
+    from clusterplan.compare import compare, key_figures, minutes_from
+
+    from . import synthetic as syn
+    geo = syn.grid(w=4, h=1, pop=100, centres={"A": (0, 0), "B": (3, 0)})
+    own = geo.with_travel_minutes(centre_minutes=geo.centre_minutes * 2, source="your table t.csv (every area to "
+                                  "every centre)")
+    scn = {"model": "status_quo", "reach": {"min": 100}}
+    a, b = cp.solve(geo, scn, name="model"), cp.solve(own, scn, name="table")
+    assert minutes_from(own) == "your table t.csv"
+    table = compare([a, b], [geo, own])
+    assert table.loc["travel minutes from"].tolist() == [minutes_from(geo), "your table t.csv"]
+    assert "travel minutes from" in key_figures(table).index
+    assert "travel minutes from" not in compare([a, b], [geo, geo]).index
+    assert "travel minutes from" not in compare([a, b]).index
