@@ -40,12 +40,10 @@ def compare(plans: Iterable[Plan], geos: list | None = None) -> pd.DataFrame:
 
 def minutes_from(geo) -> str:
     """Where a geography's travel minutes come from, in a few words: "the calibrated model" or "your table
-    minutes.csv" (with "; sites: the model" where the table timed the centres only)."""
-    model = geo.travel.describe() if geo.travel is not None else None
-    if model is not None and geo.travel_source == model:
+    minutes.csv" (with "; the rest: the model" where the table timed the centres or the sites only)."""
+    if geo.travel_by_model == "all":
         return "the calibrated model"
-    head = geo.travel_source.split(" (")[0]
-    return head + ("; sites: the model" if model is not None and model in geo.travel_source else "")
+    return geo.travel_source.split(" (")[0] + ("; the rest: the model" if geo.travel_by_model == "some" else "")
 
 
 KEY_FIGURES = ("centres_kept", "centres_amalgamated", "centres_below_floor", "lowest_reach", "service_points",

@@ -365,7 +365,7 @@ class Geography:
         """Your minutes against the calibrated model's for the same pairs, in words; a table in seconds or hours
         shows as a ratio far from 1, and the words then say to check the unit. Empty where the minutes replaced are
         not the model's."""
-        if self.travel is None or self.travel_source != self.travel.describe():
+        if self.travel_by_model != "all":
             return ""
         ref = pd.concat([(self.centre_minutes if k == "centres" else self.site_minutes)[w.columns]
                          for k, w in wide.items()], axis=1)
@@ -406,7 +406,7 @@ class Geography:
         """New centres or sites are timed by the travel model: refuse where the minutes came from elsewhere."""
         if self.travel is None:
             raise InputError(str(path), [f"this geography has a fixed travel matrix; give the {what}' minutes too"])
-        if self.travel_source != self.travel.describe():
+        if self.travel_by_model != "all":
             raise InputError(str(path), [f"this geography's travel minutes come from {self.travel_source}; replace "
                                          f"the {what} first, then give the travel minutes"])
 
@@ -567,6 +567,15 @@ class Geography:
         """Each area's population-weighted centroid as a point (the ``x``, ``y`` columns), in the areas' CRS."""
         return gpd.GeoSeries(gpd.points_from_xy(self.areas["x"], self.areas["y"]), index=self.areas.index,
                              crs=self.areas.crs)
+
+    @property
+    def travel_by_model(self) -> str:
+        """How much of the travel minutes the calibrated model gives: ``all``, ``some`` (your table timed the
+        centres, the model the sites, or the reverse) or ``none`` (your table, a road network, a fixed matrix)."""
+        if self.travel is None:
+            return "none"
+        model = self.travel.describe()
+        return "all" if self.travel_source == model else "some" if model in self.travel_source else "none"
 
     @property
     def located_centres(self) -> gpd.GeoDataFrame:

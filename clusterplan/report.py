@@ -579,21 +579,17 @@ def write_html(plan, geo: Geography, scn, path: str | Path) -> None:
 def _minutes_from(geo: Geography) -> str:
     """Where the minutes of a plan's tables come from, in a few words (the full account is under "Data and
     method")."""
-    if geo.travel is not None and geo.travel_source == geo.travel.describe():
-        return "the travel model (by road)"
-    return "the travel minutes described under Data and method"
+    return "the travel model (by road)" if geo.travel_by_model == "all" else \
+        "the travel minutes described under Data and method"
 
 
 def _travel_words(geo: Geography) -> str:
     """What the report says of where the minutes come from: the model's caveat wherever the model gives them."""
-    model = geo.travel.describe() if geo.travel is not None else None
-    if model is not None and geo.travel_source == model:
-        return ("There is no open road network for this: minutes come from a model calibrated on real road travel "
-                "times, and its stated error is above.")
-    if model is not None and model in geo.travel_source:
-        return ("Where the model gives the minutes, it is calibrated on real road travel times; its stated error is "
-                "above.")
-    return "These minutes are used as given."
+    return {"all": "There is no open road network for this: minutes come from a model calibrated on real road travel "
+                   "times, and its stated error is above.",
+            "some": "Where the model gives the minutes, it is calibrated on real road travel times; its stated error "
+                    "is above.",
+            "none": "These minutes are used as given."}[geo.travel_by_model]
 
 
 # ---------------------------------------------------------------------- Excel
