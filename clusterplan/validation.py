@@ -121,10 +121,12 @@ def read_table(path: str | Path, what: str, *, layer: str | None = None, text: t
     dtype = dict.fromkeys(text, str)
     try:
         if suffix in TABLE_SUFFIXES:
-            df = pd.read_csv(path, dtype=dtype, encoding="utf-8-sig")  # Excel's CSV starts with a BOM
+            # Excel's CSV starts with a BOM; blank lines are kept (then dropped below, counted) so rows keep their
+            # numbers in the file
+            df = pd.read_csv(path, dtype=dtype, encoding="utf-8-sig", skip_blank_lines=False)
             sep = next((c for c in (";", "\t", "|") if len(df.columns) == 1 and c in str(df.columns[0])), None)
             if sep is not None:   # a CSV saved with another separator (Excel in many European locales uses ;)
-                df = pd.read_csv(path, dtype=dtype, encoding="utf-8-sig", sep=sep)
+                df = pd.read_csv(path, dtype=dtype, encoding="utf-8-sig", sep=sep, skip_blank_lines=False)
         elif suffix in EXCEL_SUFFIXES:
             df = pd.read_excel(path, sheet_name=layer or 0, dtype=dtype)
         else:
@@ -142,6 +144,7 @@ def read_table(path: str | Path, what: str, *, layer: str | None = None, text: t
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise InputError(str(path), [f"could not be read as the {what} table: {first}"]) from None
     if suffix in TABLE_SUFFIXES + EXCEL_SUFFIXES:
+        _header_not_on_row_1(df, path)
         header_rows = 1
         rows = pd.Series(np.arange(len(df)) + 1 + header_rows, index=df.index)
         data_cols = [c for c in df.columns if c != "geometry"]
@@ -154,6 +157,20 @@ def read_table(path: str | Path, what: str, *, layer: str | None = None, text: t
             df.attrs["empty_rows"] = dropped
         df.attrs["row"] = rows.loc[df.index].to_dict()
     return df
+
+
+def _header_not_on_row_1(df: pd.DataFrame, path: Path) -> None:
+    """A spreadsheet with a title above its table: most columns come back unnamed ("Unnamed: 3"). Where a row below
+    holds a name in every column, that is the header: an :class:`InputError` names its row (nothing is guessed)."""
+    cols = [str(c) for c in df.columns]
+    if sum(c.startswith("Unnamed:") for c in cols) * 2 < len(cols):
+        return
+    for k in range(min(len(df), 20)):
+        cells = df.iloc[k].tolist()
+        if all(isinstance(v, str) and v.strip() for v in cells):
+            shown = ", ".join(v.strip() for v in cells[:6]) + (", ..." if len(cells) > 6 else "")
+            raise InputError(str(path), [f"the column names seem to be on row {k + 2} ({shown}), not row 1 (which "
+                                         f"holds {cols[0]!r}); delete the rows above them"])
 
 
 def _layers(path: Path) -> list[str]:

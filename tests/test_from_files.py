@@ -259,3 +259,28 @@ def test_codes_with_leading_zeros_keep_them_in_every_file(small):
     assert g.areas.at["0004", "team"] == "south"
     assert g.centre_minutes["007"].tolist() == [1, 2, 3, 4, 5, 6]
     assert corridors.read_links(tmp / "links.csv") == [("0001", "0006")]
+
+
+def test_a_title_above_the_table_is_named_with_the_header_row(small):
+    """A council spreadsheet often has a title above its table: every column came back 'Unnamed: n' and the message
+    asked for a 'code' column the file plainly has. Now it names the row the column names are on."""
+    tmp, areas, bnd = small
+    with pd.ExcelWriter(tmp / "areas.xlsx") as w:
+        pd.DataFrame([["Children under five, mid-2020"]]).to_excel(w, index=False, header=False)
+        areas.to_excel(w, index=False, startrow=2)
+    bnd.to_file(tmp / "b.geojson", driver="GeoJSON")
+    with pytest.raises(cp.InputError, match=r"the column names seem to be on row 3 \(code, under5, x, y\), not row 1 "
+                                            r"\(which holds 'Children under five, mid-2020'\)"):
+        cp.Geography.from_files(areas=tmp / "areas.xlsx", boundaries=tmp / "b.geojson")
+
+
+def test_a_blank_line_in_a_csv_keeps_the_rows_numbered_as_in_the_file(small):
+    """pandas skipped blank lines, so every row after one was reported a row too high."""
+    tmp, areas, bnd = small
+    bad = areas.astype({"under5": object})
+    bad.loc[2, "under5"] = "abc"
+    files = _write(tmp, bad, bnd)
+    lines = (tmp / "areas.csv").read_text().splitlines()
+    (tmp / "areas.csv").write_text("\n".join([*lines[:2], "", *lines[2:]]) + "\n")   # a blank line as row 3
+    with pytest.raises(cp.InputError, match=rf"row 5 \(area {areas.code[2]}\), column 'under5'"):
+        cp.Geography.from_files(**files)
