@@ -509,11 +509,7 @@ def validate_points(df: pd.DataFrame | None, areas: gpd.GeoDataFrame, source: st
         if outside:
             raise InputError(source, [f"{_row_label(rows, i, kind, df.at[i, 'name'])}: location "
                                       f"({_given(df, i)}) lies more than {snap_metres:.0f} m outside every area; "
-                                      "give its home_area or correct x/y (EPSG:27700 metres unless `geography.crs` "
-                                      "says otherwise)"
-                                      + (" - these look like longitude/latitude degrees: name the columns lon "
-                                         "and lat" if _degrees_like(df, i) else "")
-                                      for i in outside[:20]])
+                                      + _where_instead(df, i) for i in outside[:20]])
         home.loc[found.index] = found.astype(str)
     # A row with a home area but no coordinates is placed at that area's centroid, and flagged as such.
     at_home = ~located & home.notna()
@@ -549,6 +545,21 @@ def _given(df: pd.DataFrame, i) -> str:
     """The coordinates of row ``i`` as the file gave them."""
     cols = ("lon", "lat") if "lon" in df.columns and pd.notna(df.at[i, "lon"]) else ("x", "y")
     return ", ".join(f"{cols[k]} {pd.to_numeric(df.at[i, cols[k]], errors='coerce'):.6g}" for k in (0, 1))
+
+
+def _where_instead(df: pd.DataFrame, i) -> str:
+    """What to do about row ``i``'s location outside every area: x/y that look like degrees, lon/lat that look
+    swapped (swapped, they fall in Great Britain), or else give a home area or correct the coordinates."""
+    if "lon" in df.columns and pd.notna(df.at[i, "lon"]):
+        lon, lat = (float(pd.to_numeric(df.at[i, c], errors="coerce")) for c in ("lon", "lat"))
+        if -9 <= lat <= 3 and 49 <= lon <= 61 and not (-9 <= lon <= 3 and 49 <= lat <= 61):
+            return "give its home_area or correct lon/lat - they look swapped: Great Britain's longitude is about -8 " \
+                   "to 2 and latitude 49 to 61"
+        return "give its home_area or correct lon/lat (degrees, EPSG:4326)"
+    text = "give its home_area or correct x/y (EPSG:27700 metres unless `geography.crs` says otherwise)"
+    if _degrees_like(df, i):
+        text += " - these look like longitude/latitude degrees: name the columns lon and lat"
+    return text
 
 
 def _degrees_like(df: pd.DataFrame, i) -> bool:
