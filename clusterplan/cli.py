@@ -143,6 +143,8 @@ def _run(args: argparse.Namespace) -> int:
     for k, v in plan.metrics.items():
         shown = "n/a" if v is None else (f"{v:.2%}" if k == "gap" else (f"{v:,}" if isinstance(v, int) else v))
         print(f"  {label(k)}: {shown}")
+    if geo.travel_by_model != "all":   # your own minutes: say whose, and any doubt about their unit
+        print(f"  travel minutes: {geo.travel_source}")
     # the tables written, from the plan: the folder itself may be mid-swap by another run of the same --out
     extra = "".join(f", {name}" for name in sorted(plan_tables(plan)) if name not in ("assignment.csv", "centres.csv"))
     print(f"written: {out}/ (assignment.csv, centres.csv, metrics.json, manifest.json, plan.gpkg, report.html, "

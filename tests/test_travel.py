@@ -108,7 +108,7 @@ def test_a_centre_name_shared_by_two_centres_is_refused(norfolk, tmp_path):
         geo.with_travel_file(p)
 
 
-def test_a_scenario_plans_on_its_travel_table(norfolk, tmp_path):
+def test_a_scenario_plans_on_its_travel_table(norfolk, tmp_path, capsys):
     """Through the scenario key, end to end: the status quo on doubled minutes (a SYNTHETIC table) keeps every
     area's centre and doubles every child's minutes and the objective; the manifest records the table's hash."""
     from clusterplan.cli import main
@@ -118,8 +118,12 @@ def test_a_scenario_plans_on_its_travel_table(norfolk, tmp_path):
     (tmp_path / "own.yaml").write_text("model: status_quo\ngeography: {travel_minutes: doubled.csv, "
                                        "travel_columns: {area: LSOA code}}\n")
     (tmp_path / "model.yaml").write_text("model: status_quo\n")
+    printed = {}
     for name in ("own", "model"):
         assert main(["--quiet", "run", str(tmp_path / f"{name}.yaml"), "--out", str(tmp_path / name)]) == 0
+        printed[name] = capsys.readouterr().out
+    assert "  travel minutes: your table doubled.csv (every area to every centre; median " in printed["own"]
+    assert "travel minutes:" not in printed["model"]   # the model's minutes need no line of their own
     own, model = (pd.read_csv(tmp_path / n / "assignment.csv") for n in ("own", "model"))
     assert own["centre"].equals(model["centre"])
     import json
