@@ -20,7 +20,6 @@ validating constructor: every problem of an input is collected and raised as one
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import re
 from dataclasses import dataclass, field, replace
@@ -33,7 +32,8 @@ import pandas as pd
 
 from . import corridors as corr
 from . import travel as trv
-from .errors import InputError
+from .errors import InputError, ScenarioError
+from .scenario import centre_ids
 from .validation import (  # noqa: F401 - BNG, AREA_COLUMNS, CENTRE_COLUMNS, read_table: also geography's names
     AREA_COLUMNS,
     BNG,
@@ -309,11 +309,11 @@ class Geography:
             centre_minutes.loc[:, wide["centres"].columns] = wide["centres"].to_numpy()
         model = self.travel.describe() if self.travel is not None else self.travel_source
         label = {"centres": "centres", "sites": "candidate sites"}
+        each = {"centres": "every centre", "sites": "every candidate site"}
         rest = [k for k in sets if k not in given]
         compared = self._compared(wide)
-        source = (f"your table {name} (every area to "
-                  f"{' and '.join('every ' + label[k].removesuffix('s') for k in given)}{compared and '; ' + compared})"
-                  + "".join(f"; {label[k]}: {model}" for k in rest))
+        source = (f"your table {name} (every area to {' and '.join(each[k] for k in given)}"
+                  f"{compared and '; ' + compared})" + "".join(f"; {label[k]}: {model}" for k in rest))
         notes = [n for n in self.notes if not n.startswith("travel minutes use the model")]
         if rest and len(notes) < len(self.notes):   # the England note on the model, now for the rest only
             notes.append(f"{' and '.join(label[k] for k in rest)}: travel minutes use the model calibrated on Norfolk "
@@ -323,43 +323,24 @@ class Geography:
         return replace(geo, sources={**self.sources, f"travel_minutes:{name}": sha256(path)}, notes=tuple(notes))
 
     def _destinations(self, long: pd.DataFrame, column: str, problems: list[str]) -> tuple[pd.Series, dict]:
-        """Each row's destination as a centre or site id (a centre may be named by id or name), and which sets
-        the table names; unknown, ambiguous and unlocated destinations are added to ``problems``."""
-        ids = {str(j).lower(): ("centres", str(j)) for j in self.centres.index}
-        ids.update({str(j).lower(): ("sites", str(j)) for j in self.sites.index if str(j).lower() not in ids})
-        names: dict[str, set[str]] = {}
-        for j, n in self.centres["name"].items():
-            names.setdefault(str(n).strip().lower(), set()).add(str(j))
-        out, found, bad = [], {"centres": False, "sites": False}, {}
-        for d in long["destination"]:
-            key = d.lower()
-            kind, j = ids.get(key, (None, None))
-            if kind is None and len(names.get(key, ())) == 1:
-                kind, j = "centres", next(iter(names[key]))
-            if kind is None:
-                bad.setdefault(d, len(names.get(key, ())))
-            elif kind == "centres" and not bool(self.centres.at[j, "located"]):
-                bad.setdefault(d, -1)
-            else:
-                found[kind] = True
-            out.append(j or "")
-        for d, n in list(bad.items())[:10]:
-            if n > 1:
-                problems.append(f"column '{column}': '{d}' names {n} centres ({', '.join(sorted(names[d.lower()]))});"
-                                " give the id of the one you mean")
-            elif n == -1:
-                problems.append(f"column '{column}': centre '{d}' has no known location, so it cannot be modelled; "
-                                "locate it with a centres file (`geography.centres`) or leave its rows out")
-            else:
-                shown = {**{k: j for k, (_, j) in ids.items()},
-                         **{str(n).strip().lower(): str(n).strip() for n in self.centres["name"]}}
-                close = difflib.get_close_matches(d.lower(), list(shown), n=1, cutoff=0.6)
-                hint = f"; did you mean '{shown[close[0]]}'?" if close else ""
-                problems.append(f"column '{column}': '{d}' is not a centre (id or name) or candidate site (id) of "
-                                f"this geography{hint}")
-        if len(bad) > 10:
-            problems.append(f"column '{column}': {len(bad)} unknown destinations in all")
-        return pd.Series(out, index=long.index), found
+        """Each row's destination as a centre or site id, and which sets the table names. A candidate site is named
+        by its id; any other destination is a centre, matched as scenarios match centres
+        (:func:`clusterplan.scenario.centre_ids`: id, then name); unknown, ambiguous and unlocated ones are added to
+        ``problems`` (the first 10, then a count)."""
+        centre_keys = {str(j).lower() for j in self.centres.index}
+        site_of = {str(j).lower(): str(j) for j in self.sites.index if str(j).lower() not in centre_keys}
+        given = sorted(set(long["destination"]) - {""})
+        to_site = {d: site_of[d.lower()] for d in given if d.lower() in site_of}
+        rest = [d for d in given if d not in to_site]
+        to_centre: dict[str, str] = {}
+        try:
+            to_centre = dict(zip(rest, centre_ids(rest, self.centres, f"{column}` of `geography.travel_minutes"),
+                                 strict=True))
+        except ScenarioError as exc:
+            lines = str(exc).splitlines()
+            problems += lines[:10] + ([f"{len(lines)} destinations in all are not usable"] if len(lines) > 10 else [])
+        ids = {**to_centre, **to_site}
+        return long["destination"].map(lambda d: ids.get(d, "")), {"centres": bool(to_centre), "sites": bool(to_site)}
 
     def _compared(self, wide: dict[str, pd.DataFrame]) -> str:
         """Your minutes against the calibrated model's for the same pairs, in words; a table in seconds or hours
