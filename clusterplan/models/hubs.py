@@ -156,6 +156,7 @@ def build(geo: Geography, sp: assignment.Spec, lay: Layout, *, shortfall_objecti
     sm = lay.minutes
     inum = {i: n for n, i in enumerate(areas.index)}
     snum = {s: n for n, s in enumerate(S.index)}
+    building = buildings(S)
     hnum = {h: n for n, h in enumerate(sp.facilities.index)}
     members: dict[str, set[str]] = {}
     for (i, h) in x:
@@ -181,7 +182,7 @@ def build(geo: Geography, sp: assignment.Spec, lay: Layout, *, shortfall_objecti
             prob += z[s, h] <= y[h], f"hub_{snum[s]}_{hnum[h]}"                                      # (2)
             prob += z[s, h] <= pulp.lpSum(x[i, h] for i in near[s] if (i, h) in x), \
                 f"inside_{snum[s]}_{hnum[h]}"                                                          # (3)
-        j = S.at[s, "centre"] if S.at[s, "source"] == "centres" else s
+        j = building[s]
         if j in y:
             prob += o[s] + y[j] <= 1, f"hub_or_spoke_{snum[s]}"                                     # (4)
     # service points per area
@@ -344,8 +345,7 @@ def explain(geo: Geography, scn: Scenario, sp: assignment.Spec, lay: Layout) -> 
                        f"locks allow: {n_min} hub(s) x {lay.hub_cost:,.0f} + {s_min} spoke(s) x "
                        f"{lay.spoke_cost:,.0f} = {cheapest:,.0f}")
         return reasons
-    building = {s: (lay.spokes.at[s, "centre"] if lay.spokes.at[s, "source"] == "centres" else s)
-                for s in lay.spokes.index}
+    building = buildings(lay.spokes)
     both = sorted(s for s in lay.keep if building[s] in sp.keep)
     if both:
         return [f"{lay.spokes.at[s, 'name']} [{s}] is locked open as a spoke (spokes.keep) and its building as a hub "
@@ -379,6 +379,12 @@ def explain(geo: Geography, scn: Scenario, sp: assignment.Spec, lay: Layout) -> 
         reasons.append(f"spokes.require_bus asks for a service point within 2.5 km of {len(lay.bus_need)} deprived "
                        "area(s) without a bus service")
     return reasons
+
+
+def buildings(spokes: pd.DataFrame) -> dict[str, str]:
+    """Each spoke candidate's building: a centre building's centre id, else the candidate's own id (a school's is
+    its site id), so a hub and a spoke in one building can be told apart, constraint (4)."""
+    return {s: (spokes.at[s, "centre"] if spokes.at[s, "source"] == "centres" else s) for s in spokes.index}
 
 
 def _spokes_out_of_reach(sp: assignment.Spec, lay: Layout, hubs: int, building: dict[str, str]) -> str | None:
