@@ -111,8 +111,8 @@ def read_table(path: str | Path, what: str, *, layer: str | None = None, text: t
                ) -> pd.DataFrame:
     """Read a table or geometry file (CSV, Excel, or any format geopandas reads), checked first by
     :func:`input_file`. Rows that are entirely empty (Excel's trailing rows) are dropped and their
-    file row numbers kept in ``df.attrs["empty_rows"]``; ``df.attrs["row"]`` maps each index to its file row.
-    A multi-layer file needs ``layer`` (an error lists the layers). Columns named in ``text`` are read as text, so
+    file row numbers kept in ``df.attrs["empty_rows"]``; ``df.attrs["row"]`` (a Series) maps each index to its file
+    row. A multi-layer file needs ``layer`` (an error lists the layers). Columns named in ``text`` are read as text, so
     codes such as 0101 keep their leading zeros."""
     path = input_file(path, f"the {what} file")
     if path.stat().st_size == 0:
@@ -155,7 +155,9 @@ def read_table(path: str | Path, what: str, *, layer: str | None = None, text: t
             dropped = rows[empty].tolist()
             df = df.loc[~empty]
             df.attrs["empty_rows"] = dropped
-        df.attrs["row"] = rows.loc[df.index].to_dict()
+        # a Series, not a dict: pandas deep-copies attrs on every operation, and a dict of a 250,000-row travel
+        # table made each copy cost seconds
+        df.attrs["row"] = rows.loc[df.index]
     return df
 
 
