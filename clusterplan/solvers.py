@@ -471,15 +471,21 @@ class HighsModel:
             con.expr[v] = float(c)
 
     def solve(self, bounds: dict[pulp.LpVariable, tuple[float, float]], time_limit: float,
-              rows: dict[int, tuple[float, float]] | None = None, *, warm: bool = False) -> Outcome:
+              rows: dict[int, tuple[float, float]] | None = None, *, warm: bool = False,
+              options: dict | None = None) -> Outcome:
         """Solve with ``bounds`` (variable -> (lower, upper)) in place of the model's own and ``rows`` (a row index,
         of an :meth:`add_row` or of :meth:`row` -> (lower, upper)) in place of the rows' bounds, within
         ``time_limit`` seconds; afterwards every bound is as built (added rows free again). ``warm``: start from
-        the values set on the PuLP variables (``setInitialValue``), as a first solve with a warm start does."""
+        the values set on the PuLP variables (``setInitialValue``), as a first solve with a warm start does.
+        ``options``: HiGHS options for this solve only (e.g. presolve on for a solve with most columns fixed);
+        afterwards they are as built."""
         import highspy
         h = self.prob.solverModel
         inf = highspy.kHighsInf
         rows = rows or {}
+        saved = {k: h.getOptionValue(k)[1] for k in (options or {})}   # highspy gives (status, value)
+        for k, v in (options or {}).items():
+            h.setOptionValue(k, v)
         for v, (lo, hi) in bounds.items():
             h.changeColBounds(v.index, lo, hi)
         for r, (lo, hi) in rows.items():
@@ -498,6 +504,8 @@ class HighsModel:
                                   inf if v.upBound is None else v.upBound)
             for r in rows:
                 h.changeRowBounds(r, *self._row_bounds(r))
+            for k, v in saved.items():
+                h.setOptionValue(k, v)
         return out
 
 

@@ -159,6 +159,47 @@ def test_what_if_reuses_one_built_model_and_agrees_with_a_full_solve(truth):
     assert amalgamate.what_if_open(geo, cbc, plan) is None   # other solvers re-solve in full
 
 
+def test_a_lock_starts_from_its_plan_redrawn_near_the_centre_and_still_proves_the_exhaustive_optimum(truth,
+                                                                                                     monkeypatch):
+    """The start of a lock (WhatIf.nearby) re-draws only the catchments of the centre's home area and of its nearest
+    kept centres, the rest as planned; it is a plan of the lock (checked here), and the lock solved from it proves
+    the exhaustive optimum. The model's options are as built afterwards (presolve is on for the start only)."""
+    from clusterplan.models import amalgamate
+    from clusterplan.models.objective import plan_objective
+    from clusterplan.solvers import Outcome, Status
+    monkeypatch.setattr(amalgamate, "NEARBY_CENTRES", 1)
+    geo = path_geo()
+    scn = Scenario.from_dict(SCN)
+    plan = cp.solve(geo, scn)
+    model = amalgamate.what_if_open(geo, scn, plan)
+    highs = model.built.prob.solverModel
+    presolve = highs.getOptionValue("presolve")[1]
+    planned = plan.assignment.set_index("area")["centre"].astype(str)
+    homes = geo.centres["home_area"]
+    merged = sorted(plan.centres.loc[plan.centres["status"] == "amalgamated", "centre"])
+    fixed_somewhere = False
+    for j in merged:
+        start, seconds = model.nearby(j, 30.0)
+        assert highs.getOptionValue("presolve")[1] == presolve and seconds >= 0
+        start = pd.Series(start).sort_index()
+        minutes = geo.centre_minutes.loc[homes[j]]
+        nearest = min(sorted(set(planned)), key=lambda k: (minutes[k], k))
+        free = {j, planned[homes[j]], nearest}
+        assert set(start.index[start != planned.reindex(start.index)]) <= set(planned.index[planned.isin(free)])
+        fixed_somewhere |= bool((~planned.isin(free)).any())
+        what_if = scn.model_copy(update={"centres": scn.centres.model_copy(update={"keep": [j]})})
+        cost = plan_objective(pd.DataFrame({"area": start.index, "centre": start.values}), geo.areas,
+                              geo.centre_minutes, 0)
+        as_plan = model.plan_of(what_if, Outcome(Status.FEASIBLE, cost, None, None, seconds, "highs", ""),
+                                start, "start")
+        assert cp.check(as_plan, geo, what_if) == [] and j in as_plan.kept
+        outcome, assign = model.lock(j, 30.0)
+        assert outcome.status == "optimal"
+        assert outcome.objective == pytest.approx(min(c for s, c in truth.items() if j in s), abs=0.1)
+        assert outcome.objective <= cost + 1e-6
+    assert fixed_somewhere, "no area was held in its planned catchment: the test does not test the start"
+
+
 def test_re_solves_with_added_rows_agree_with_full_solves_and_leave_the_model_as_it_was(truth, norfolk):
     """Alternatives' no-good cuts (on kept sets and on areas) and the deprived front's epsilon constraint are rows
     added to the optimum's model built once (HiGHS): each re-solve must reach the optimum of a full build with the

@@ -9,8 +9,9 @@ It starts from the plan of a first, smaller solve: the same model with each area
 that model is a plan of this one, so only the start changes, never the model, its optimum or its proof; with a
 good plan to start from, HiGHS spends its time on the proof instead of searching for it (Norfolk's solver time 4.4-4.9
 s against 7.8-8.7 s, both phases counted; England, two samples of 32 authorities each, 12.7 s against 18.6 s and
-15.2 s against 24.5 s, the same optimum in each; benchmarks/README.md). The what-if re-solves start without it (on
-the locks of reasons it was as often slower as faster).
+15.2 s against 24.5 s, the same optimum in each; benchmarks/README.md). The what-if locks of reasons start without
+it (on them it was as often slower as faster), from their plan re-drawn near the locked centre instead
+(:meth:`WhatIf.nearby`; again only the start changes).
 
 HiGHS solves it, and every what-if re-solve of it (:class:`WhatIf`), with presolve off, no restarts and no root
 reduced-cost heuristic (:data:`clusterplan.solvers.AMALGAMATION_HIGHS`): so set, HiGHS proves the same optimum in
@@ -40,6 +41,11 @@ from .base import Context, report
 
 #: Candidates per area of the first, smaller solve that gives the amalgamation its start (:func:`.catchment.run`).
 FIRST_CANDIDATES = 4
+
+#: Kept centres whose catchments a what-if lock re-draws for its start, besides the locked centre's
+#: (:meth:`WhatIf.nearby`); 0: locks start cold. And the share of a lock's time limit that start may take at most.
+NEARBY_CENTRES = 6
+NEARBY_SHARE = 0.25
 
 
 def spec(geo: Geography, scn: Scenario) -> Spec:
@@ -213,20 +219,54 @@ class WhatIf:
         return (out, assignment.extract(self.built)) if out.status.is_ok else None
 
     def lock(self, centre: str, time_limit: float, *, first_k: int | None = None) -> tuple[Outcome, pd.Series] | None:
-        """:meth:`resolve` with ``centre`` locked open. ``first_k``: start from the plan of the same lock with each
-        area among its ``first_k`` nearest centres only, solved to its root node in at most half of ``time_limit``
-        (as :func:`.catchment.run` starts the plan itself; a plan of that model is a plan of this one, so only the
-        start changes). Used where reasons have a time limit of their own: on Norfolk's four locks at 5 s each, two at
-        a time, the best plan found was the exact cost for Wells and West Walton (cold starts ended 4% and 20% above
-        it) and 6% dearer than cold for Mundesley; the ranges narrower in all (benchmarks/README.md)."""
+        """:meth:`resolve` with ``centre`` locked open, its solver seconds counting any first solve for its start.
+
+        ``first_k``: start from the plan of the same lock with each area among its ``first_k`` nearest centres
+        only, solved to its root node in at most half of ``time_limit`` (as :func:`.catchment.run` starts the plan
+        itself; a plan of that model is a plan of this one, so only the start changes). Used where reasons have a
+        time limit of their own: on Norfolk's four locks at 5 s each, two at a time, the best plan found was the
+        exact cost for Wells and West Walton (cold starts ended 4% and 20% above it) and 6% dearer than cold for
+        Mundesley; the ranges narrower in all (benchmarks/README.md).
+
+        Without ``first_k``, where the model was built for a plan: start from :meth:`nearby`, the lock re-solved
+        near the centre only (Norfolk's four locks 25.9 s against 37.3 s cold, one after the other; the same
+        optima: benchmarks/README.md)."""
         t0 = time.perf_counter()
         first = None
         if first_k and centre in self.built.y:
             locked = replace(self.spec, keep=frozenset(self.spec.keep | {centre}))
             first = catchment.first_plan(self.geo, locked, self.scn, time_limit / 2, "what_if", None,
                                          AMALGAMATION_HIGHS, first_k)
-        return self.resolve(max(time_limit - (time.perf_counter() - t0), 0.5), lock=centre,
-                            start=first[0] if first is not None else None)
+        elif not first_k and NEARBY_CENTRES:
+            first = self.nearby(centre, NEARBY_SHARE * time_limit)
+        got = self.resolve(max(time_limit - (time.perf_counter() - t0), 0.5), lock=centre,
+                           start=first[0] if first is not None else None)
+        if got is None or first is None:
+            return got
+        return replace(got[0], seconds=got[0].seconds + first[1]), got[1]
+
+    def nearby(self, centre: str, seconds: float) -> tuple[dict[str, str], float] | None:
+        """A start for the lock of ``centre``: the model with ``centre`` locked open and every area kept in its
+        plan's catchment except those of the centre's own home area and of the :data:`NEARBY_CENTRES` kept centres
+        nearest it (minutes from its home area; ties by id), solved within ``seconds`` with presolve on (most
+        columns are fixed). Its plan is a plan of the lock (only bounds were added), so only the start changes.
+        (area -> centre, seconds), or None where there is no plan to start from or it finds none."""
+        plan, b = self.plan, self.built
+        if plan is None or centre not in b.y or centre not in self.spec.facilities.index:
+            return None
+        assign = plan.assignment.set_index("area")["centre"].astype(str)
+        home = self.spec.facilities.at[centre, "home_area"]
+        minutes = self.spec.minutes.loc[home]
+        kept = sorted(set(assign) & set(minutes.index), key=lambda j: (float(minutes[j]), j))
+        free = {centre, assign.get(home, centre), *kept[:NEARBY_CENTRES]}
+        fixed = [(i, j) for i, j in assign.items() if j not in free]
+        if any(p not in b.x for p in fixed):
+            return None
+        bounds = {b.y[centre]: (1.0, 1.0)} | {b.x[p]: (1.0, 1.0) for p in fixed}
+        out = self.model.solve(bounds, seconds, options={"presolve": "on"})
+        if not out.status.is_ok:
+            return None
+        return assignment.extract(b).to_dict(), out.seconds
 
     def __call__(self, centre: str, what_if: Scenario) -> Plan | None:
         """The plan of ``what_if`` (the scenario with ``centre`` kept), or None where :meth:`lock` gives none."""
