@@ -7,8 +7,9 @@ what-if): the model is built once in HiGHS and each lock is a bound change on it
 with a twin among the kept ones (the same home area, minutes, district and closing cost: two designations in one
 building) needs no re-solve: the twin's catchment passes to it at the same cost
 (:func:`clusterplan.models.amalgamate.twin_swap`), so its lock costs nothing. The re-solve
-gives the exact cost of the lock (deprivation-weighted child-minutes and the children who would change centre); a
-MIP's LP reduced costs would only be a local estimate of it. The binding reason is the first that applies of:
+gives the exact cost of the lock (deprivation-weighted child-minutes) and the children who would change centre in
+the plan it found (where several plans share that cost, each may move a different number: the re-solve's start or
+HiGHS's options can change which it returns); a MIP's LP reduced costs would only be a local estimate of the cost. The binding reason is the first that applies of:
 
 1. it has a twin that the plan keeps (see above): the choice between them is a tie;
 2. the lock is impossible: the re-solve is infeasible; with a travel limit that leaves fewer children than the floor
@@ -121,10 +122,10 @@ def reasons(geo: Geography, scenario: Scenario | dict[str, Any], plan: Plan | No
             price = (f"keeping it open costs {found}: {stop} before proving the exact cost; the best plan found "
                      f"moves {kids:,} children")
         elif abs(cost) >= 0.5:
-            price = (f"keeping it open costs {cost:,.0f} more weighted child-minutes ({pct:.2%}) and moves {kids:,} "
-                     "children")
+            price = (f"keeping it open costs {cost:,.0f} more weighted child-minutes ({pct:.2%}); the plan found at "
+                     f"that cost moves {kids:,} children")
         else:
-            price = f"keeping it open instead costs nothing and moves {kids:,} children"
+            price = f"keeping it open instead costs nothing; the plan found at that cost moves {kids:,} children"
         fixed = scn.centres.fixed_cost
         travel_change = cost - fixed * (len(alt.kept) - len(plan.kept))  # the lock's change in travel alone
         if j in twins:
