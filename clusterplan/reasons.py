@@ -9,7 +9,8 @@ building) needs no re-solve: the twin's catchment passes to it at the same cost
 (:func:`clusterplan.models.amalgamate.twin_swap`), so its lock costs nothing. The re-solve
 gives the exact cost of the lock (deprivation-weighted child-minutes) and the children who would change centre in
 the plan it found (where several plans share that cost, each may move a different number: the re-solve's start or
-HiGHS's options can change which it returns); a MIP's LP reduced costs would only be a local estimate of the cost. The binding reason is the first that applies of:
+HiGHS's options can change which it returns); a MIP's LP reduced costs would only be a local estimate of the cost.
+The binding reason is the first that applies of:
 
 1. it has a twin that the plan keeps (see above): the choice between them is a tie;
 2. the lock is impossible: the re-solve is infeasible; with a travel limit that leaves fewer children than the floor
