@@ -198,6 +198,8 @@ def test_a_lock_starts_from_its_plan_redrawn_near_the_centre_and_still_proves_th
         assert outcome.objective == pytest.approx(min(c for s, c in truth.items() if j in s), abs=0.1)
         assert outcome.objective <= cost + 1e-6
     assert fixed_somewhere, "no area was held in its planned catchment: the test does not test the start"
+    monkeypatch.setattr(amalgamate, "NEARBY_CENTRES", len(geo.centres))   # every catchment re-drawn: no start,
+    assert model.nearby(merged[0], 30.0) is None                           # it would be the lock itself
 
 
 def test_re_solves_with_added_rows_agree_with_full_solves_and_leave_the_model_as_it_was(truth, norfolk):

@@ -250,7 +250,8 @@ class WhatIf:
         plan's catchment except those of the centre's own home area and of the :data:`NEARBY_CENTRES` kept centres
         nearest it (minutes from its home area; ties by id), solved within ``seconds`` with presolve on (most
         columns are fixed). Its plan is a plan of the lock (only bounds were added), so only the start changes.
-        (area -> centre, seconds), or None where there is no plan to start from or it finds none."""
+        (area -> centre, seconds), or None where there is no plan to start from, no area would be held (a network
+        of few centres: the start would be the lock itself) or it finds none."""
         plan, b = self.plan, self.built
         if plan is None or centre not in b.y or centre not in self.spec.facilities.index:
             return None
@@ -260,7 +261,7 @@ class WhatIf:
         kept = sorted(set(assign) & set(minutes.index), key=lambda j: (float(minutes[j]), j))
         free = {centre, assign.get(home, centre), *kept[:NEARBY_CENTRES]}
         fixed = [(i, j) for i, j in assign.items() if j not in free]
-        if any(p not in b.x for p in fixed):
+        if not fixed or any(p not in b.x for p in fixed):   # none held: it would be the lock itself, solved twice
             return None
         bounds = {b.y[centre]: (1.0, 1.0)} | {b.x[p]: (1.0, 1.0) for p in fixed}
         out = self.model.solve(bounds, seconds, options={"presolve": "on"})
