@@ -81,6 +81,16 @@ BUS_COLUMNS = ("bus_calls", "bus_routes")
 AREA_EXTRAS = {"bus": BUS_COLUMNS, "health": ("ccg",)}
 
 
+#: Your travel table's median over the model's, for the same pairs, outside which its unit is in doubt (a table in
+#: seconds reads 60 times, one in hours 1/60).
+UNIT_RATIOS = (0.25, 4.0)
+
+
+def unit_doubt(ratio: float | None) -> bool:
+    """A travel table whose median minutes are ``ratio`` times the model's may not be in minutes."""
+    return ratio is not None and not UNIT_RATIOS[0] <= ratio <= UNIT_RATIOS[1]
+
+
 @dataclass(frozen=True, eq=False, repr=False)
 class Geography:
     """Validated areas, centres, sites, corridor graph and travel minutes. Build with :meth:`build`."""
@@ -98,6 +108,8 @@ class Geography:
     #                                               links to ("" where the register names none); not a planning input
     sources: dict[str, str] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    travel_ratio: float | None = None   # your table's median minutes over the model's for the same pairs, where a
+    #                                     table (with_travel_file) replaced the model's minutes; None otherwise
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -274,7 +286,7 @@ class Geography:
             raise InputError(source, problems)
         return replace(self, centre_minutes=self.centre_minutes if centre_minutes is None else centre_minutes,
                        site_minutes=self.site_minutes if site_minutes is None else site_minutes,
-                       travel_source=source)
+                       travel_source=source, travel_ratio=None)
 
     def with_travel_file(self, path: str | Path, *, columns: dict[str, str] | None = None) -> Geography:
         """A copy whose travel minutes come from your table (CSV or Excel, one row per area and destination:
@@ -311,7 +323,7 @@ class Geography:
         label = {"centres": "centres", "sites": "candidate sites"}
         each = {"centres": "every centre", "sites": "every candidate site"}
         rest = [k for k in sets if k not in given]
-        compared = self._compared(wide)
+        compared, ratio = self._compared(wide)
         source = (f"your table {name} (every area to {' and '.join(each[k] for k in given)}"
                   f"{compared and '; ' + compared})" + "".join(f"; {label[k]}: {model}" for k in rest))
         notes = [n for n in self.notes if not n.startswith("travel minutes use the model")]
@@ -320,7 +332,8 @@ class Geography:
                          "roads, not validated for this authority")
         notes.append(f"travel minutes from your table {name}{compared and ': ' + compared}")
         geo = self.with_travel_minutes(centre_minutes=centre_minutes, site_minutes=wide.get("sites"), source=source)
-        return replace(geo, sources={**self.sources, f"travel_minutes:{name}": sha256(path)}, notes=tuple(notes))
+        return replace(geo, sources={**self.sources, f"travel_minutes:{name}": sha256(path)}, notes=tuple(notes),
+                       travel_ratio=ratio)
 
     def _destinations(self, long: pd.DataFrame, column: str, problems: list[str]) -> tuple[pd.Series, dict]:
         """Each row's destination as a centre or site id, and which sets the table names. A candidate site is named
@@ -342,23 +355,23 @@ class Geography:
         ids = {**to_centre, **to_site}
         return long["destination"].map(lambda d: ids.get(d, "")), {"centres": bool(to_centre), "sites": bool(to_site)}
 
-    def _compared(self, wide: dict[str, pd.DataFrame]) -> str:
-        """Your minutes against the calibrated model's for the same pairs, in words; a table in seconds or hours
-        shows as a ratio far from 1, and the words then say to check the unit. Empty where the minutes replaced are
-        not the model's."""
+    def _compared(self, wide: dict[str, pd.DataFrame]) -> tuple[str, float | None]:
+        """Your minutes against the calibrated model's for the same pairs, in words, and the ratio of their medians;
+        a table in seconds or hours shows as a ratio far from 1, and the words then say to check the unit. Empty
+        and None where the minutes replaced are not the model's."""
         if self.travel_by_model != "all":
-            return ""
+            return "", None
         ref = pd.concat([(self.centre_minutes if k == "centres" else self.site_minutes)[w.columns]
                          for k, w in wide.items()], axis=1)
         yours = float(np.median(pd.concat(list(wide.values()), axis=1).to_numpy()))
         model = float(np.median(ref.to_numpy()))
         if model <= 0:
-            return ""
+            return "", None
         text = f"median {yours:,.1f} min against the calibrated model's {model:,.1f} min for the same pairs"
         ratio = yours / model
-        if not 0.25 <= ratio <= 4:
+        if unit_doubt(ratio):
             text += f", {ratio:,.2f} times: check the table is in minutes, not seconds or hours"
-        return text
+        return text, ratio
 
     def with_road_network(self, roads: gpd.GeoDataFrame, **kwargs) -> Geography:
         """A copy whose travel minutes are shortest paths over ``roads`` (see
@@ -369,7 +382,8 @@ class Geography:
         if sm.isna().to_numpy().any() or cm[located.index].isna().to_numpy().any():
             raise InputError(kwargs.get("source", "roads"), ["some areas cannot reach some centres or sites over "
                                                              "the road network; is it connected?"])
-        return replace(self, centre_minutes=cm, site_minutes=sm, travel_source="road network shortest paths")
+        return replace(self, centre_minutes=cm, site_minutes=sm, travel_source="road network shortest paths",
+                       travel_ratio=None)
 
     def with_sites(self, path: str | Path, *, columns: dict[str, str] | None = None, crs: str = BNG,
                    layer: str | None = None) -> Geography:

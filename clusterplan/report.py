@@ -24,7 +24,7 @@ from . import governance, registry
 from .cells import FORMULA_START
 from .datasets import ATTRIBUTION, attribution
 from .errors import count_of
-from .geography import Geography
+from .geography import Geography, unit_doubt
 from .maps import SOURCE, before_after, bundle_map, change_map, format_value, plan_map, short_name  # noqa: F401
 from .measures import DEPRIVED_IDACI, KNIFE_EDGE, NEAR_METRES, assigned_minutes, deprived_under5, nearest_metres
 from .metrics import beyond_2_5km, buildings_used, label, service_points, travel_minutes
@@ -246,6 +246,10 @@ def summary_text(plan, geo: Geography, scn, ch: pd.DataFrame) -> str:
                      f"{d['minutes'].max():.0f} minutes).")
     elif len(ch):
         parts.append("No family changes centre.")
+    if unit_doubt(geo.travel_ratio):
+        parts.append(f"Check the unit of your travel table: its times are {geo.travel_ratio:,.2f} times the model's "
+                     "for the same pairs, so the minutes in this report may be seconds or hours (see Data and "
+                     "method).")
     share = plan.metrics.get("deprived_within_15_min_pct")
     if share is not None:
         where = "service point" if headline == "hubs" else "centre"

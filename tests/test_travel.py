@@ -81,7 +81,7 @@ def test_a_travel_table_replaces_the_model_minutes_for_what_it_names(norfolk, tm
     g2 = norfolk.with_travel_file(doubled)
     assert np.allclose(g2.centre_minutes.to_numpy(), 2 * norfolk.centre_minutes.to_numpy())
     assert g2.site_minutes.equals(norfolk.site_minutes)   # the table names no site: the model's stay
-    assert "(2.00 times" not in g2.travel_source
+    assert "(2.00 times" not in g2.travel_source and g2.travel_ratio == pytest.approx(2.0)
     assert f"candidate sites: {norfolk.travel.describe()}" in g2.travel_source
     with pytest.raises(cp.InputError, match="replace the centres first"):
         g2.with_centres(p)
@@ -93,6 +93,15 @@ def test_a_table_in_seconds_is_flagged(norfolk, tmp_path):
     g = norfolk.with_travel_file(p)
     assert "60.00 times: check the table is in minutes, not seconds or hours" in g.travel_source
     assert any("check the table is in minutes" in n for n in g.notes)
+    # the report's brief says so too, not only its "Data and method"; a plan on the model's minutes does not
+    from clusterplan.report import family_changes, summary_text
+    scn = cp.Scenario.from_dict({"model": "status_quo"})
+    doubt = "Check the unit of your travel table: its times are 60.00 times the model's for the same pairs"
+    for geo, said in ((g, True), (norfolk, False), (g.with_travel_minutes(centre_minutes=norfolk.centre_minutes),
+                                                     False)):
+        plan = cp.solve(geo, scn)
+        assert (doubt in summary_text(plan, geo, scn, family_changes(plan, geo))) is said
+    assert g.travel_ratio == pytest.approx(60.0) and norfolk.travel_ratio is None
 
 
 def test_a_centre_name_shared_by_two_centres_is_refused(norfolk, tmp_path):
