@@ -244,6 +244,9 @@ def _geography(spec_json: str, _stamps: tuple) -> Geography:
         geo = geo.with_centre_facts(spec.centre_facts)
     if spec.travel_minutes:   # after centres and sites are replaced: the table times the ones this run plans with
         geo = geo.with_travel_file(spec.travel_minutes, columns=spec.travel_columns or None)
+    if spec.roads:   # likewise after centres and sites
+        geo = geo.with_road_file(spec.roads, speed_kmh=spec.road_speed_kmh, speed_column=spec.road_speed_column,
+                                 connector_kmh=spec.road_connector_kmh, layer=layers.get("roads"))
     if spec.links:
         pairs = corr.read_links(spec.links)
         geo = geo.with_corridors(corr.add_links(geo.corridors, pairs, geo.areas, source=spec.links),

@@ -375,15 +375,46 @@ class Geography:
 
     def with_road_network(self, roads: gpd.GeoDataFrame, **kwargs) -> Geography:
         """A copy whose travel minutes are shortest paths over ``roads`` (see
-        :func:`clusterplan.corridors.road_network_minutes` for options)."""
+        :func:`clusterplan.corridors.road_network_minutes` for options), for every centre and every candidate
+        site. Areas that cannot reach a centre or site over the roads are an error naming them."""
+        source = kwargs.get("source", "roads")
         located = self.centres[self.centres["located"]]
         cm = corr.road_network_minutes(roads, self.areas, located, **kwargs).reindex(columns=self.centres.index)
         sm = corr.road_network_minutes(roads, self.areas, self.sites, **kwargs)
-        if sm.isna().to_numpy().any() or cm[located.index].isna().to_numpy().any():
-            raise InputError(kwargs.get("source", "roads"), ["some areas cannot reach some centres or sites over "
-                                                             "the road network; is it connected?"])
+        cut = [(m.index[r], m.columns[c]) for m in (cm[located.index], sm)
+               for r, c in zip(*np.nonzero(m.isna().to_numpy()), strict=True)]
+        if cut:
+            eg = "; ".join(f"area {i} to {j}" for i, j in cut[:5])
+            raise InputError(source, [f"{len(cut):,} area-to-centre or site pair(s) are not joined by the road "
+                                      f"network, e.g. {eg}; is it connected?"])
         return replace(self, centre_minutes=cm, site_minutes=sm, travel_source="road network shortest paths",
                        travel_ratio=None)
+
+    def with_road_file(self, path: str | Path, *, speed_kmh: float = 50.0, speed_column: str | None = None,
+                       connector_kmh: float = 20.0, layer: str | None = None) -> Geography:
+        """A copy whose travel minutes are shortest paths over your road network: a line file (any format geopandas
+        reads, its CRS declared; ``layer`` for a GeoPackage), each road travelled at ``speed_kmh`` (km/h) or at the
+        speed in ``speed_column``, and ``connector_kmh`` (km/h) from each area's, centre's and site's point to the
+        nearest road end (:func:`clusterplan.corridors.road_network_minutes`). It replaces the calibrated model for
+        every centre and every candidate site; :attr:`travel_source` and the notes say so. Replace centres or sites
+        before, not after."""
+        src, name = str(path), Path(path).name
+        roads = read_table(path, "road network (`geography.roads`)", layer=layer)
+        if not isinstance(roads, gpd.GeoDataFrame):
+            raise InputError(src, ["expected a line file (e.g. a GeoPackage or shapefile of roads); found a table "
+                                   "without geometry"])
+        if speed_column is not None and speed_column not in roads.columns:
+            raise InputError(src, [f"no column '{speed_column}' (`geography.road_speed_column`); columns: "
+                                   f"{', '.join(map(str, roads.columns))}"])
+        geo = self.with_road_network(roads, speed_kmh=speed_kmh, speed_column=speed_column,
+                                     connector_kmh=connector_kmh, source=src)
+        speed = f"speeds from its column '{speed_column}'" if speed_column else f"{speed_kmh:g} km/h"
+        source = (f"shortest paths over your road network {name} ({len(roads):,} features, {speed}; "
+                  f"{connector_kmh:g} km/h from each point to its nearest road end)")
+        notes = [n for n in self.notes if not n.startswith("travel minutes use the model")]
+        notes.append(f"travel minutes from your road network {name}")
+        return replace(geo, travel_source=source, notes=tuple(notes),
+                       sources={**self.sources, f"roads:{name}": sha256(path)})
 
     def with_sites(self, path: str | Path, *, columns: dict[str, str] | None = None, crs: str = BNG,
                    layer: str | None = None) -> Geography:

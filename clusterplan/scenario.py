@@ -206,7 +206,7 @@ class Solver(_Strict):
 
 
 ADJACENCY_KINDS = ("rook", "queen")
-LAYER_ROLES = ("areas", "boundaries", "centres", "sites", "barriers")
+LAYER_ROLES = ("areas", "boundaries", "centres", "sites", "barriers", "roads")
 
 
 #: The mid-year under-five estimates each built-in data set holds (``geography.year``).
@@ -247,7 +247,7 @@ class GeographySpec(_Strict):
                      "(any projected CRS in metres, e.g. EPSG:27700 or EPSG:32630); lon/lat columns are always "
                      "EPSG:4326 degrees")
     layers: dict[str, str] = Field(default_factory=dict, description="which layer to read from a multi-layer file "
-                                   "(e.g. a GeoPackage), by role: areas, boundaries, centres, sites, barriers")
+                                   "(e.g. a GeoPackage), by role: areas, boundaries, centres, sites, barriers, roads")
     adjacency: str | None = Field(None, description="how areas are linked, replacing the snapped corridor graph: "
                                   "rook (a shared edge), queen (a shared edge or corner), or a file of pairs (CSV "
                                   "with columns area_a, area_b, or a libpysal .gal / .gwt file); links and barriers "
@@ -268,9 +268,18 @@ class GeographySpec(_Strict):
                                        "every area to every centre, and to every site if it names any")
     travel_columns: dict[str, str] = Field(default_factory=dict, description="travel_minutes' columns: our name "
                                            "(area, destination, minutes) -> your column")
+    roads: str | None = Field(None, description="your road network, replacing the calibrated model: a line file "
+                              "(e.g. a GeoPackage or shapefile, its CRS declared); travel minutes are shortest paths "
+                              "over it to every centre and candidate site")
+    road_speed_kmh: float = Field(50.0, gt=0, le=200, description="roads: the speed on every road, km/h (unless "
+                                  "road_speed_column gives each road's)")
+    road_speed_column: str | None = Field(None, max_length=200, description="roads: the column holding each "
+                                          "road's speed in km/h")
+    road_connector_kmh: float = Field(20.0, gt=0, le=200, description="roads: the speed from each area's, "
+                                      "centre's and site's point to its nearest road end, km/h")
 
     @field_validator("areas", "boundaries", "centres", "links", "barriers", "area_groups", "centre_facts",
-                     "travel_minutes", "data", "sites")
+                     "travel_minutes", "roads", "data", "sites")
     @classmethod
     def _a_path(cls, v: str | None, info: ValidationInfo) -> str | None:
         if v is not None and not v.strip():
@@ -324,6 +333,12 @@ class GeographySpec(_Strict):
             raise ValueError(f"geography.layers: unknown role(s) {bad}; expected some of {', '.join(LAYER_ROLES)}")
         if self.travel_columns and not self.travel_minutes:
             raise ValueError("geography.travel_columns: name the table too (geography.travel_minutes)")
+        if self.roads and self.travel_minutes:
+            raise ValueError("geography.roads and geography.travel_minutes both give the travel minutes; keep one")
+        road_keys = [k for k in ("road_speed_kmh", "road_speed_column", "road_connector_kmh")   # set, not default
+                     if getattr(self, k) != type(self).model_fields[k].default]
+        if road_keys and not self.roads:
+            raise ValueError(f"geography.{road_keys[0]}: name the road network too (geography.roads)")
         if self.adjacency is not None and not self.adjacency.strip():
             raise ValueError("geography.adjacency: expected rook, queen or a file of pairs. Got an empty value.")
         return self
@@ -343,7 +358,7 @@ class GeographySpec(_Strict):
         """Every input file this geography names (paths as resolved against the scenario file)."""
         return [f for f in (self.areas, self.boundaries, self.centres, self.links, self.barriers,
                             self.sites if self.sites_file else None, self.adjacency_file, self.area_groups,
-                            self.centre_facts, self.travel_minutes) if f]
+                            self.centre_facts, self.travel_minutes, self.roads) if f]
 
 
 #: Where spokes may come from: today's centre buildings, the schools register (the geography's candidate sites), the
@@ -755,7 +770,7 @@ def read_yaml(path: str | Path, *, _seen: tuple[Path, ...] = ()) -> dict[str, An
     geo = data.get("geography")
     if isinstance(geo, dict):
         for key in ("areas", "boundaries", "centres", "links", "barriers", "data", "area_groups", "centre_facts",
-                    "travel_minutes"):
+                    "travel_minutes", "roads"):
             if isinstance(geo.get(key), str) and geo[key].strip():   # a blank one is refused by GeographySpec
                 geo[key] = _relative_to(path, geo[key])
         if isinstance(geo.get("sites"), str) and geo["sites"].strip() and geo["sites"] not in ("candidates",

@@ -154,3 +154,64 @@ def test_a_table_saved_with_another_separator_reads_the_same(norfolk, tmp_path, 
     a = travel.read_long_minutes(tmp_path / "comma.csv")
     b = travel.read_long_minutes(tmp_path / "other.csv")
     assert a[1] == b[1] == [] and a[0].equals(b[0])
+
+
+def _grid_roads(geo: cp.Geography, step: float = 2000.0):
+    """SYNTHETIC roads: a grid every ``step`` metres over the areas, cut at every crossing."""
+    import geopandas as gpd
+    from shapely.geometry import LineString
+    xs, ys = geo.areas["x"], geo.areas["y"]
+    gx = np.arange(xs.min() - step, xs.max() + step, step)
+    gy = np.arange(ys.min() - step, ys.max() + step, step)
+    lines = [LineString([(x, gy[0]), (x, gy[-1])]) for x in gx] + [LineString([(gx[0], y), (gx[-1], y)]) for y in gy]
+    grid = gpd.GeoDataFrame(geometry=lines, crs=27700)
+    return gpd.GeoDataFrame(geometry=[grid.union_all()], crs=27700).explode(index_parts=False).reset_index(drop=True)
+
+
+def test_a_scenario_plans_on_its_road_network(norfolk, tmp_path, capsys):
+    """geography.roads, end to end: the minutes are shortest paths over the file (a SYNTHETIC grid at 40 km/h), the
+    same as Geography.with_road_network gives; the run, manifest and report say where they come from."""
+    import json
+
+    from clusterplan.cli import main
+    roads = _grid_roads(norfolk)
+    roads.to_file(tmp_path / "grid.gpkg", layer="roads", driver="GPKG")
+    (tmp_path / "own.yaml").write_text("model: status_quo\ngeography: {roads: grid.gpkg, road_speed_kmh: 40}\n")
+    assert main(["--quiet", "run", str(tmp_path / "own.yaml"), "--out", str(tmp_path / "own")]) == 0
+    printed = capsys.readouterr().out
+    assert "  travel minutes: shortest paths over your road network grid.gpkg (" in printed and "40 km/h" in printed
+    direct = norfolk.with_road_network(roads, speed_kmh=40.0)
+    plan = pd.read_csv(tmp_path / "own" / "assignment.csv", dtype={"area": str, "centre": str})
+    minutes = np.array([direct.centre_minutes.at[a, c] for a, c in zip(plan["area"], plan["centre"], strict=True)])
+    kids = norfolk.areas["under5"].reindex(plan["area"]).to_numpy(float)
+    mean = json.loads((tmp_path / "own" / "metrics.json").read_text())["mean_minutes"]
+    assert mean == pytest.approx((minutes * kids).sum() / kids.sum(), abs=0.006)   # child-weighted, 2 decimals
+    manifest = json.loads((tmp_path / "own" / "manifest.json").read_text())
+    assert "file:roads:grid.gpkg" in manifest["input_hashes"]
+    assert "your road network grid.gpkg" in (tmp_path / "own" / "report.html").read_text()
+    assert main(["check", str(tmp_path / "own")]) == 0
+
+
+def test_a_road_network_that_is_not_one_is_refused_naming_what_is_wrong(norfolk, tmp_path):
+    import geopandas as gpd
+    from shapely.geometry import LineString
+    points = gpd.GeoDataFrame(geometry=gpd.points_from_xy(norfolk.areas["x"], norfolk.areas["y"]), crs=27700)
+    points.to_file(tmp_path / "points.gpkg", driver="GPKG")
+    with pytest.raises(cp.InputError, match="expected a line"):
+        norfolk.with_road_file(tmp_path / "points.gpkg")
+    roads = _grid_roads(norfolk, step=5000.0)
+    roads.to_file(tmp_path / "grid.gpkg", driver="GPKG")
+    with pytest.raises(cp.InputError, match="no column 'maxspeed'"):
+        norfolk.with_road_file(tmp_path / "grid.gpkg", speed_column="maxspeed")
+    # two roads that never meet: most areas cannot reach most centres; examples are named
+    x0, y0 = norfolk.areas["x"].min(), norfolk.areas["y"].min()
+    apart = gpd.GeoDataFrame(geometry=[LineString([(x0, y0), (x0 + 1000, y0)]),
+                                       LineString([(x0 + 90000, y0 + 60000), (x0 + 91000, y0 + 60000)])], crs=27700)
+    apart.to_file(tmp_path / "apart.gpkg", driver="GPKG")
+    with pytest.raises(cp.InputError, match=r"pair\(s\) are not joined by the road network, e\.g\. area E0"):
+        norfolk.with_road_file(tmp_path / "apart.gpkg")
+    for bad, said in (({"road_speed_kmh": 40}, "name the road network too"),
+                      ({"roads": "a.gpkg", "travel_minutes": "b.csv"}, "keep one"),
+                      ({"roads": "a.gpkg", "road_speed_kmh": 0}, "greater than 0")):
+        with pytest.raises(cp.ScenarioError, match=said):
+            cp.Scenario.from_dict({"model": "status_quo", "geography": bad})
