@@ -308,8 +308,14 @@ def road_network_minutes(roads: gpd.GeoDataFrame, origins: pd.DataFrame, destina
     lines = _as_lines(roads, source, getattr(origins, "crs", None) or BNG)
     speeds = (pd.to_numeric(roads[speed_column], errors="coerce") if speed_column
               else pd.Series(speed_kmh, index=lines.index))
-    if speeds.isna().any() or (speeds <= 0).any():
-        raise InputError(source, [f"column '{speed_column}': expected positive speeds in km/h"])
+    if speed_column is None and not (speed_kmh > 0 and connector_kmh > 0):
+        raise InputError(source, [f"speeds must be positive km/h; got {speed_kmh!r} on roads and {connector_kmh!r} "
+                                  "to them"])
+    bad = speeds.index[speeds.isna() | (speeds <= 0)]
+    if len(bad):
+        shown = ", ".join(f"feature {i} ({roads.at[i, speed_column]!r})" for i in bad[:5])
+        raise InputError(source, [f"column '{speed_column}': expected a positive speed in km/h on every road; "
+                                  f"{len(bad):,} feature(s) have none, e.g. {shown}"])
     g = nx.Graph()
     for geom, speed in zip(lines.to_numpy(), speeds.to_numpy(dtype=float), strict=True):
         parts = geom.geoms if hasattr(geom, "geoms") else [geom]

@@ -339,6 +339,9 @@ class GeographySpec(_Strict):
                      if getattr(self, k) != type(self).model_fields[k].default]
         if road_keys and not self.roads:
             raise ValueError(f"geography.{road_keys[0]}: name the road network too (geography.roads)")
+        if {"road_speed_kmh", "road_speed_column"} <= set(road_keys):
+            raise ValueError("geography.road_speed_kmh and geography.road_speed_column: give one speed, every road's "
+                             "or each road's from a column")
         if self.adjacency is not None and not self.adjacency.strip():
             raise ValueError("geography.adjacency: expected rook, queen or a file of pairs. Got an empty value.")
         return self

@@ -203,6 +203,11 @@ def test_a_road_network_that_is_not_one_is_refused_naming_what_is_wrong(norfolk,
     roads.to_file(tmp_path / "grid.gpkg", driver="GPKG")
     with pytest.raises(cp.InputError, match="no column 'maxspeed'"):
         norfolk.with_road_file(tmp_path / "grid.gpkg", speed_column="maxspeed")
+    roads["kmh"] = "40"
+    roads.loc[[2, 5], "kmh"] = ["fast", "-3"]
+    roads.to_file(tmp_path / "speeds.gpkg", driver="GPKG")
+    with pytest.raises(cp.InputError, match=r"2 feature\(s\) have none, e\.g\. feature 2 \('fast'\), feature 5"):
+        norfolk.with_road_file(tmp_path / "speeds.gpkg", speed_column="kmh")
     # two roads that never meet: most areas cannot reach most centres; examples are named
     x0, y0 = norfolk.areas["x"].min(), norfolk.areas["y"].min()
     apart = gpd.GeoDataFrame(geometry=[LineString([(x0, y0), (x0 + 1000, y0)]),
@@ -212,6 +217,7 @@ def test_a_road_network_that_is_not_one_is_refused_naming_what_is_wrong(norfolk,
         norfolk.with_road_file(tmp_path / "apart.gpkg")
     for bad, said in (({"road_speed_kmh": 40}, "name the road network too"),
                       ({"roads": "a.gpkg", "travel_minutes": "b.csv"}, "keep one"),
-                      ({"roads": "a.gpkg", "road_speed_kmh": 0}, "greater than 0")):
+                      ({"roads": "a.gpkg", "road_speed_kmh": 0}, "greater than 0"),
+                      ({"roads": "a.gpkg", "road_speed_kmh": 30, "road_speed_column": "kmh"}, "give one speed")):
         with pytest.raises(cp.ScenarioError, match=said):
             cp.Scenario.from_dict({"model": "status_quo", "geography": bad})
