@@ -308,7 +308,7 @@ def road_network_minutes(roads: gpd.GeoDataFrame, origins: pd.DataFrame, destina
     lines = _as_lines(roads, source, getattr(origins, "crs", None) or BNG)
     speeds = (pd.to_numeric(roads[speed_column], errors="coerce") if speed_column
               else pd.Series(speed_kmh, index=lines.index))
-    if speed_column is None and not (speed_kmh > 0 and connector_kmh > 0):
+    if not (connector_kmh > 0 and (speed_column is not None or speed_kmh > 0)):
         raise InputError(source, [f"speeds must be positive km/h; got {speed_kmh!r} on roads and {connector_kmh!r} "
                                   "to them"])
     bad = speeds.index[speeds.isna() | (speeds <= 0)]
