@@ -213,7 +213,8 @@ class Geography:
         empty_rows = area_df.attrs.get("empty_rows", [])
         row_of = {c: rows.get(i, i) for i, c in area_df["code"].items()}
         area_df = area_df.set_index("code")
-        area_df.attrs["row"] = row_of   # area code -> file row, for the messages of validate_areas
+        # area code -> file row, for the messages of validate_areas: a Series, the one form read_table gives
+        area_df.attrs["row"] = pd.Series(row_of, dtype=object)
         bnd = None
         notes: list[str] = []
         if empty_rows:

@@ -279,7 +279,7 @@ def points_from_file(path: str | Path, mapping: dict[str, str] | None, kind: str
     else:
         row_of = {f"{kind}{n + 1:04d}": rows.get(i, i) for n, i in enumerate(df.index)}
         df.index = pd.Index(list(row_of), name="id")
-    df.attrs["row"] = row_of   # id -> file row, for the messages of validate_points
+    df.attrs["row"] = pd.Series(row_of, dtype=object)   # id -> file row, for validate_points (as read_table's)
     return df
 
 
