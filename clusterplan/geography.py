@@ -153,6 +153,13 @@ class Geography:
                 raise InputError(labels.get("centres", "linked sites"),
                                  [f"linked site(s) link to unknown centre id(s) {unknown[:10]}; expected the id of "
                                   "one of the centres"])
+        centroid_sites = isinstance(sites, str) and sites == "area_centroids"
+        centre_minutes = trv.model_minutes(travel, areas_gdf, centres_gdf, source=labels.get("centres", "centres"),
+                                           what="centres")
+        site_minutes = trv.model_minutes(
+            travel, areas_gdf, sites_gdf, source=labels.get("areas" if centroid_sites else "sites", "sites"),
+            what="candidate sites (one at each area's centroid, the default)" if centroid_sites else "candidate sites",
+            instead="give a file of candidate sites" if centroid_sites else None)
         graph = corridors if corridors is not None else corr.adjacency(areas_gdf, tolerance=tolerance)
         corr.validate(graph, areas_gdf.index, source=labels.get("corridors", "corridors"))
         graph = _annotate_minutes(graph, areas_gdf, travel)
@@ -160,8 +167,7 @@ class Geography:
         if missing_ru:
             notes.append(f"{missing_ru} area(s) have no rural-urban class; the travel model used the urban start time")
         return cls(name=name, areas=areas_gdf, centres=centres_gdf, sites=sites_gdf, corridors=graph,
-                   centre_minutes=trv.model_minutes(travel, areas_gdf, centres_gdf),
-                   site_minutes=trv.model_minutes(travel, areas_gdf, sites_gdf),
+                   centre_minutes=centre_minutes, site_minutes=site_minutes,
                    travel=travel, travel_source=travel.describe(), sources=dict(sources or {}), linked_sites=linked,
                    notes=tuple(notes))
 
@@ -425,7 +431,8 @@ class Geography:
         notes: list[str] = []
         df = points_from_file(path, columns, "site", crs=crs, layer=layer)
         sites = validate_points(df, self.areas, str(path), notes, kind="site", xy_crs=crs)
-        return replace(self, sites=sites, site_minutes=trv.model_minutes(self.travel, self.areas, sites),
+        site_minutes = trv.model_minutes(self.travel, self.areas, sites, source=str(path), what="candidate sites")
+        return replace(self, sites=sites, site_minutes=site_minutes,
                        sources={**self.sources, f"sites:{Path(path).name}": sha256(path)},
                        notes=self.notes + tuple(notes))
 
@@ -453,8 +460,8 @@ class Geography:
                 linked = linked.assign(centre=linked["centre"].where(~lost, ""))
                 notes.append(f"{int(lost.sum())} linked site(s) linked to a centre your file does not have; their "
                              "link is cleared")
-        return replace(self, centres=centres, centre_minutes=trv.model_minutes(self.travel, self.areas, centres),
-                       linked_sites=linked,
+        centre_minutes = trv.model_minutes(self.travel, self.areas, centres, source=str(path), what="centres")
+        return replace(self, centres=centres, centre_minutes=centre_minutes, linked_sites=linked,
                        sources={**{k: v for k, v in self.sources.items() if k != "centres"},
                                 f"centres:{Path(path).name}": sha256(path)},
                        notes=kept + (f"centres from {path}, replacing the built-in centres", *notes))

@@ -85,7 +85,8 @@ def facility_minutes(geo: Geography, which: str = "centres") -> pd.DataFrame:
         if geo.travel is None:
             raise ScenarioError("`sites: area_centroids` needs a travel model; this geography has a fixed matrix")
         pts = geo.areas[["x", "y"]].set_axis([f"area:{c}" for c in geo.areas.index])
-        return model_minutes(geo.travel, geo.areas, pts)
+        return model_minutes(geo.travel, geo.areas, pts, source="`sites: area_centroids`",
+                             what="candidate sites (one per area)", instead="give a file of candidate sites")
     return geo.site_minutes
 
 

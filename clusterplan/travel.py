@@ -59,9 +59,13 @@ class TravelModel:
     source: str = "calibrated on SAMueL modelled road minutes, Norfolk LSOAs to hospitals within 60 km"
 
     def minutes(self, km: np.ndarray, groups: np.ndarray | list[str]) -> np.ndarray:
-        """Minutes for straight-line distances ``km`` (kilometres) from origins in rural-urban ``groups``."""
-        a = np.array([self.intercept[g] for g in np.asarray(groups).ravel()]).reshape(np.shape(groups))
-        return a + self.per_km * np.asarray(km, dtype=float)
+        """Minutes for straight-line distances ``km`` (kilometres) from origins in rural-urban ``groups``.
+
+        ``groups`` may be one per origin (shape ``(n, 1)`` against ``km`` of shape ``(n, m)``): numpy broadcasting.
+        """
+        names, inverse = np.unique(np.asarray(groups, dtype=object).astype(str), return_inverse=True)
+        start = np.array([self.intercept[g] for g in names], dtype=float)[inverse].reshape(np.shape(groups))
+        return start + self.per_km * np.asarray(km, dtype=float)
 
     def describe(self) -> str:
         """One line a commissioner can read."""
@@ -133,15 +137,32 @@ def calibrate(areas: pd.DataFrame, *, holdout: float = 0.3, seed: int = 2020) ->
     return TravelModel(intercept=model.intercept, per_km=model.per_km, error=error)
 
 
-def model_minutes(model: TravelModel, areas: pd.DataFrame, points: pd.DataFrame) -> pd.DataFrame:
+#: The most cells (areas x destinations) of a travel-minutes matrix built in memory: 50 million cells take about
+#: 1.2 GB while they are built (three float64 arrays). The largest English authority has about 1,500 areas, so
+#: even every area centroid as a candidate site (2.3 million cells) is far below it; a national file is not.
+MAX_MATRIX_CELLS = 50_000_000
+
+
+def model_minutes(model: TravelModel, areas: pd.DataFrame, points: pd.DataFrame, *,
+                  source: str = "travel minutes", what: str = "destinations",
+                  instead: str | None = None) -> pd.DataFrame:
     """Minutes from every area (rows, indexed by area code) to every point (columns, indexed by id).
 
     ``areas`` needs ``x``, ``y``, ``rural_urban``; ``points`` needs ``x``, ``y`` (EPSG:27700 metres). Points with
-    no location (NaN) get NaN minutes: they are reported, never placed.
+    no location (NaN) get NaN minutes: they are reported, never placed. A matrix of more than
+    :data:`MAX_MATRIX_CELLS` cells is refused before any memory is taken: an :class:`InputError` naming ``source``,
+    ``what`` the points are and what to do ``instead`` (default: give fewer of them).
     """
+    cells = len(areas) * len(points)
+    if cells > MAX_MATRIX_CELLS:
+        raise InputError(source, [
+            f"{len(areas):,} areas x {len(points):,} {what} make a travel-minutes matrix of {cells:,} cells "
+            f"(about {cells * 24 / 1e9:,.0f} GB to build), above the {MAX_MATRIX_CELLS:,} clusterplan builds in "
+            f"memory; plan one authority at a time (`clusterplan batch` runs each in turn; the largest English "
+            f"authority has about 1,500 areas), or {instead or f'give fewer {what}'}"])
     ax, ay = areas["x"].to_numpy()[:, None], areas["y"].to_numpy()[:, None]
     km = np.hypot(ax - points["x"].to_numpy()[None, :], ay - points["y"].to_numpy()[None, :]) / 1000.0
-    groups = np.repeat(areas["rural_urban"].map(rural_urban_group).to_numpy()[:, None], len(points), axis=1)
+    groups = areas["rural_urban"].map(rural_urban_group).to_numpy()[:, None]
     minutes = model.minutes(km, groups)
     return pd.DataFrame(minutes, index=areas.index, columns=points.index)
 

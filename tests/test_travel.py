@@ -1,5 +1,6 @@
 """The travel model, calibrated on real road minutes, stays as accurate as measured."""
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
@@ -221,3 +222,40 @@ def test_a_road_network_that_is_not_one_is_refused_naming_what_is_wrong(norfolk,
                       ({"roads": "a.gpkg", "road_speed_kmh": 30, "road_speed_column": "kmh"}, "give one speed")):
         with pytest.raises(cp.ScenarioError, match=said):
             cp.Scenario.from_dict({"model": "status_quo", "geography": bad})
+
+
+def test_model_minutes_are_the_fitted_formula_cell_by_cell(norfolk):
+    """The broadcast computation gives, in every cell, start of the area's rural-urban group + per_km x km."""
+    geo, t = norfolk, norfolk.travel
+    km = np.hypot(geo.areas["x"].to_numpy()[:, None] - geo.centres["x"].to_numpy()[None, :],
+                  geo.areas["y"].to_numpy()[:, None] - geo.centres["y"].to_numpy()[None, :]) / 1000
+    start = geo.areas["rural_urban"].map(lambda c: t.intercept[travel.rural_urban_group(c)]).to_numpy()
+    expected = start[:, None] + t.per_km * km
+    got = geo.centre_minutes[geo.centres.index].to_numpy()
+    located = ~np.isnan(expected)
+    assert located.any() and np.allclose(got[located], expected[located])
+    assert set(geo.areas["rural_urban"].map(travel.rural_urban_group)) == {"urban", "town", "village"}
+
+
+def _square_areas(path, n: int) -> None:
+    """A SYNTHETIC n x n grid of 1 km square areas, 100 children each, written as a GeoPackage."""
+    from shapely.geometry import box
+    xs, ys = np.meshgrid(np.arange(n) * 1000.0 + 500_000, np.arange(n) * 1000.0 + 200_000)
+    xs, ys = xs.ravel(), ys.ravel()
+    gpd.GeoDataFrame({"code": [f"S{i:05d}" for i in range(n * n)], "under5": 100, "x": xs, "y": ys},
+                     geometry=[box(x - 500, y - 500, x + 500, y + 500) for x, y in zip(xs, ys, strict=True)],
+                     crs=27700).to_file(path)
+
+
+def test_a_matrix_too_large_to_build_is_refused_naming_the_file(tmp_path, monkeypatch):
+    """A national file with a site at every area centroid would need a billion cells: refused, before any memory
+    is taken, with what to do. Measured here on a SYNTHETIC 10 x 10 grid against a lowered limit."""
+    path = tmp_path / "areas.gpkg"
+    _square_areas(path, 10)
+    assert cp.Geography.from_files(areas=path).site_minutes.shape == (100, 100)
+    monkeypatch.setattr(travel, "MAX_MATRIX_CELLS", 100 * 100 - 1)
+    with pytest.raises(cp.InputError) as err:
+        cp.Geography.from_files(areas=path)
+    msg = str(err.value)
+    assert msg.startswith(str(path)) and "100 areas x 100 candidate sites" in msg
+    assert "10,000 cells" in msg and "give a file of candidate sites" in msg
