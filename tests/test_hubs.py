@@ -80,6 +80,22 @@ def test_no_spoke_means_the_far_end_is_named():
     assert "g5_0" in str(err.value) and "beyond 20 minutes" in str(err.value)
 
 
+def test_impossible_hub_counts_name_the_hubs_keys():
+    """A hubs scenario's counts and locks live under `hubs:`, and its reasons say so (not `centres.count`, a key
+    the hubs model does not read)."""
+    geo = syn.grid(**LINE)   # SYNTHETIC: 600 children, 3 centres
+    with pytest.raises(InfeasibleError) as err:
+        cp.solve(geo, {**ONE_HUB, "reach": {"min": 100}, "hubs": {"count": 4}})
+    assert "hubs.count = 4, but only 3 hub candidates are available" in str(err.value)
+    with pytest.raises(InfeasibleError) as err:
+        cp.solve(geo, {**ONE_HUB, "hubs": {"count": 2}})
+    assert "can fill at most 1 hub of 600; the scenario asks for 2" in str(err.value)
+    with pytest.raises(InfeasibleError) as err:
+        cp.solve(geo, {**ONE_HUB, "reach": {"min": 100}, "hubs": {"count": 1, "keep": ["A", "B"]}})
+    assert "2 hubs are locked open (hubs.keep) but hubs.count is 1" in str(err.value)
+    assert "centres." not in str(err.value)
+
+
 def test_budget_below_the_cheapest_network_is_explained():
     geo = syn.grid(**LINE)
     with pytest.raises(InfeasibleError) as err:

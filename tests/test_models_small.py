@@ -216,7 +216,7 @@ def test_locked_open_and_closed():
 
 
 def test_district_count_beyond_its_centres():
-    with pytest.raises(cp.InfeasibleError, match="D1: 3 centres asked for, but only 2"):
+    with pytest.raises(cp.InfeasibleError, match=r"D1: 3 centres asked for \(centres.per_district\), but only 2"):
         cp.solve(syn.ring(**RING), {"model": "amalgamate", "reach": {"min": 100},
                                     "centres": {"per_district": {"D1": 3}}})
 

@@ -16,9 +16,16 @@ from ..geography import Geography
 from ..solvers import Deadline, solve_with
 from . import assignment
 
+#: What a facility is called, and its YAML section (counts, locks, per-district counts), by that section.
+NOUNS = {"centres": ("centre", "centres", "centre or site is", "centres or sites are"),
+         "hubs": ("hub", "hubs", "hub candidate is", "hub candidates are")}
 
-def presolve(geo: Geography, spec: assignment.Spec, *, what: str) -> None:
-    """Raise :class:`InfeasibleError` with reasons if the scenario is impossible on its face."""
+
+def presolve(geo: Geography, spec: assignment.Spec, *, what: str, section: str = "centres") -> None:
+    """Raise :class:`InfeasibleError` with reasons if the scenario is impossible on its face. ``section``: the
+    scenario section whose counts and locks ``spec`` holds (``centres``, or ``hubs`` for the hubs model), named in
+    the reasons."""
+    one, many, avail_one, avail_many = NOUNS[section]
     reasons: list[str] = []
     a = geo.areas
     fac = spec.facilities
@@ -37,7 +44,7 @@ def presolve(geo: Geography, spec: assignment.Spec, *, what: str) -> None:
         most = math.floor(total / floor)
         asked = max(x for x in (spec.count, spec.min_count, len(spec.keep), 0) if x is not None)
         if asked > most:
-            reasons.append(f"{total:,} children under five in all can fill at most {most} centres of "
+            reasons.append(f"{total:,} children under five in all can fill at most {count_of(most, one, many)} of "
                            f"{floor:g}; the scenario asks for {asked}")
         reasons += components_below(geo, floor)
         if spec.within_district:
@@ -45,28 +52,29 @@ def presolve(geo: Geography, spec: assignment.Spec, *, what: str) -> None:
                 kids = int(grp["under5"].sum())
                 want = spec.per_district.get(d, 0)
                 if want * floor > kids:
-                    reasons.append(f"{d} has {kids:,} children: room for {kids // floor:.0f} centres of {floor:g}, "
+                    reasons.append(f"{d} has {kids:,} children: room for {kids // floor:.0f} {many} of {floor:g}, "
                                    f"not the {want} asked for")
     if spec.nest is not None and not spec.cross_cost:
         reasons += nesting(geo, spec, open_homes)
     n_avail = len(fac) - len(spec.close & set(fac.index))
     for label, k in (("count", spec.count), ("min_count", spec.min_count)):
         if k is not None and k > n_avail:
-            reasons.append(f"centres.{label} = {k}, but only "
-                           f"{count_of(n_avail, 'centre or site is', 'centres or sites are')} available")
+            reasons.append(f"{section}.{label} = {k}, but only {count_of(n_avail, avail_one, avail_many)} "
+                           "available")
     if spec.count is not None and len(spec.keep) > spec.count:
-        reasons.append(f"{len(spec.keep)} centres are locked open but centres.count is {spec.count}")
+        reasons.append(f"{count_of(len(spec.keep), f'{one} is', f'{many} are')} locked open ({section}.keep) but "
+                       f"{section}.count is {spec.count}")
     for d, k in spec.per_district.items():
         have = int(((fac["district"] == d) & ~fac.index.isin(list(spec.close))).sum())
         if k > have:
-            reasons.append(f"{d}: {k} centres asked for, but only "
-                           f"{count_of(have, 'centre or site is', 'centres or sites are')} there")
+            reasons.append(f"{d}: {k} {many} asked for ({section}.per_district), but only "
+                           f"{count_of(have, avail_one, avail_many)} there")
         locked = int(((fac["district"] == d) & fac.index.isin(list(spec.keep))).sum())
         if locked > k:
-            reasons.append(f"{d}: {locked} centres locked open, but only {k} asked for")
+            reasons.append(f"{d}: {locked} {many} locked open, but only {k} asked for")
     if spec.per_district and spec.count is not None and sum(spec.per_district.values()) > spec.count:
-        reasons.append(f"per-district counts add up to {sum(spec.per_district.values())}, more than centres.count "
-                       f"{spec.count}")
+        reasons.append(f"per-district counts add up to {sum(spec.per_district.values())}, more than "
+                       f"{section}.count {spec.count}")
     if spec.max_minutes is not None:
         m = spec.minutes.drop(columns=[j for j in spec.close if j in spec.minutes.columns])
         nearest = m.min(axis=1)
@@ -142,7 +150,7 @@ def explanation_budget(solver) -> Deadline:
     return Deadline.start(solver.time_limit)
 
 
-def elastic(geo: Geography, spec: assignment.Spec, solver, deadline: Deadline, *, what: str,
+def elastic(geo: Geography, spec: assignment.Spec, solver, deadline: Deadline, *, what: str, section: str = "centres",
             otherwise: str | None = None) -> list[str]:
     """Re-solve with elastic floors, locks and counts (in what is left of ``deadline``); name the fewest that must
     be relaxed, or, where a plan needs none of them relaxed, say so (``otherwise``: the words for that case). Callers
@@ -192,7 +200,7 @@ def elastic(geo: Geography, spec: assignment.Spec, solver, deadline: Deadline, *
                 d = sorted(spec.per_district)[int(name.split("_")[1])]
                 reasons.append(f"the count for {d} ({spec.per_district[d]}) cannot be met")
             else:
-                reasons.append(f"centres.{name} cannot be met")
+                reasons.append(f"{section}.{name} cannot be met")
     if not reasons:
         return [otherwise or f"no floor, lock or count of the {what} catchments needs relaxing: the other rules of "
                 "the scenario rule every plan out"]

@@ -271,7 +271,7 @@ def extract(b: Built) -> tuple[pd.Series, pd.Series, pd.Series]:
 
 def run(geo: Geography, scn: Scenario, sp: assignment.Spec, lay: Layout, ctx: Context) -> Result:
     """Solve, widening the hub and spoke candidate lists (and then trying flow contiguity) while infeasible."""
-    diagnose.presolve(geo, sp, what="hubs")
+    diagnose.presolve(geo, sp, what="hubs", section="hubs")
     notes: list[str] = []
     n_hubs, n_spokes = len(sp.facilities), len(lay.spokes)
     while True:
@@ -372,7 +372,7 @@ def explain(geo: Geography, scn: Scenario, sp: assignment.Spec, lay: Layout) -> 
                                f"service point of their hub, e.g. {named}{more}; allow more spokes, raise "
                                "spokes.max_minutes, or set spokes.coverage: report")
                 return reasons
-    reasons += diagnose.elastic(geo, sp, scn.solver, budget, what="hubs", otherwise=(
+    reasons += diagnose.elastic(geo, sp, scn.solver, budget, what="hubs", section="hubs", otherwise=(
         "the hubs' own floors, locks and counts can all be met: the spokes' rules rule every plan out "
         "(spokes.count, spokes.keep, spokes.attach_minutes or spokes.max_minutes)"))
     if lay.bus_need:
