@@ -159,7 +159,8 @@ class Geography:
         site_minutes = trv.model_minutes(
             travel, areas_gdf, sites_gdf, source=labels.get("areas" if centroid_sites else "sites", "sites"),
             what="candidate sites (one at each area's centroid, the default)" if centroid_sites else "candidate sites",
-            instead="give a file of candidate sites" if centroid_sites else None)
+            instead=("give a file of candidate sites (`geography.sites` in a scenario, `sites=` in Python)"
+                     if centroid_sites else None))
         graph = corridors if corridors is not None else corr.adjacency(areas_gdf, tolerance=tolerance)
         corr.validate(graph, areas_gdf.index, source=labels.get("corridors", "corridors"))
         graph = _annotate_minutes(graph, areas_gdf, travel)
