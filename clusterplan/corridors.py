@@ -299,9 +299,9 @@ def road_network_minutes(roads: gpd.GeoDataFrame, origins: pd.DataFrame, destina
     """Minutes from each origin to each destination over a road network, by networkx shortest paths.
 
     ``roads`` is a line layer in any CRS (reprojected to the origins' CRS, EPSG:27700 if they have none); each
-    segment is traversed at ``speed_kmh``
-    (km/h) or at the value in ``speed_column``. Line ends closer than 1 m are joined. Origins and destinations
-    (``x``, ``y`` in EPSG:27700 metres) join the network at their nearest node by a straight connector travelled at
+    segment is traversed at ``speed_kmh`` (km/h) or at the value in ``speed_column``, along its horizontal length
+    (heights, Z, are ignored). Line ends closer than 1 m are joined. Origins and destinations (``x``, ``y`` in
+    EPSG:27700 metres) join the network at their nearest node by a straight connector travelled at
     ``connector_kmh``. A destination unreachable from an origin gets NaN, which the geography reports as an error.
     Returns a DataFrame indexed like ``origins`` with one column per destination.
     """
@@ -320,7 +320,8 @@ def road_network_minutes(roads: gpd.GeoDataFrame, origins: pd.DataFrame, destina
     for geom, speed in zip(lines.to_numpy(), speeds.to_numpy(dtype=float), strict=True):
         parts = geom.geoms if hasattr(geom, "geoms") else [geom]
         for part in parts:
-            coords = np.round(np.asarray(part.exterior.coords if part.geom_type == "Polygon" else part.coords))
+            # x and y only: a file with heights (Z) or measures (M) is travelled along its horizontal length
+            coords = np.round(np.asarray(part.exterior.coords if part.geom_type == "Polygon" else part.coords)[:, :2])
             for p, q in zip(coords[:-1], coords[1:], strict=True):
                 length = float(np.hypot(*(p - q)))
                 w = length / 1000.0 / speed * 60.0

@@ -259,3 +259,17 @@ def test_a_matrix_too_large_to_build_is_refused_naming_the_file(tmp_path, monkey
     msg = str(err.value)
     assert msg.startswith(str(path)) and "100 areas x 100 candidate sites" in msg
     assert "10,000 cells" in msg and "give a file of candidate sites" in msg
+
+
+def test_a_road_file_with_heights_gives_the_minutes_of_the_same_roads_without(norfolk, tmp_path):
+    """Road files often carry heights (Z): they are travelled along their horizontal length, so the same SYNTHETIC
+    grid with and without heights gives the same minutes (it once failed with a numpy error instead)."""
+    from shapely import force_3d
+    roads = _grid_roads(norfolk, 8000.0)
+    flat, hilly = tmp_path / "flat.gpkg", tmp_path / "hilly.gpkg"
+    roads.to_file(flat)
+    roads.set_geometry(force_3d(roads.geometry, 25.0)).to_file(hilly)
+    a, b = norfolk.with_road_file(flat), norfolk.with_road_file(hilly)
+    assert a.centre_minutes.notna().all().all()
+    pd.testing.assert_frame_equal(a.centre_minutes, b.centre_minutes)
+    pd.testing.assert_frame_equal(a.site_minutes, b.site_minutes)
