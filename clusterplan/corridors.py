@@ -293,6 +293,21 @@ def drop_long_links(graph: nx.Graph, max_minutes: float) -> nx.Graph:
     return out
 
 
+#: Kilometres from a place to the road network beyond which its connector is called out (half the places or more
+#: that far: the file does not cover them, and it is refused).
+FAR_FROM_ROADS_KM = 5.0
+
+
+def far_from_roads(minutes: pd.DataFrame) -> pd.Series:
+    """The origins of a :func:`road_network_minutes` table more than :data:`FAR_FROM_ROADS_KM` from the network
+    (kilometres, farthest first)."""
+    km = minutes.attrs.get("connector_km")
+    if km is None:
+        return pd.Series(dtype=float)
+    km = pd.Series(km, index=minutes.index)
+    return km[km > FAR_FROM_ROADS_KM].sort_values(ascending=False)
+
+
 def road_network_minutes(roads: gpd.GeoDataFrame, origins: pd.DataFrame, destinations: pd.DataFrame, *,
                          speed_kmh: float = 50.0, speed_column: str | None = None,
                          connector_kmh: float = 20.0, source: str = "roads") -> pd.DataFrame:
@@ -303,6 +318,8 @@ def road_network_minutes(roads: gpd.GeoDataFrame, origins: pd.DataFrame, destina
     (heights, Z, are ignored). Line ends closer than 1 m are joined. Origins and destinations (``x``, ``y`` in
     EPSG:27700 metres) join the network at their nearest node by a straight connector travelled at
     ``connector_kmh``. A destination unreachable from an origin gets NaN, which the geography reports as an error.
+    A network that half the origins or more are over :data:`FAR_FROM_ROADS_KM` from is refused (it does not cover
+    them); each origin's kilometres to the network are in ``attrs["connector_km"]`` (:func:`far_from_roads`).
     Returns a DataFrame indexed like ``origins`` with one column per destination.
     """
     lines = _as_lines(roads, source, getattr(origins, "crs", None) or BNG)
@@ -339,10 +356,18 @@ def road_network_minutes(roads: gpd.GeoDataFrame, origins: pd.DataFrame, destina
 
     o_nodes, o_conn = nearest(origins)
     d_nodes, d_conn = nearest(destinations)
+    km = o_conn / 60.0 * connector_kmh   # each origin's straight line to the network, kilometres
+    if len(km) and np.median(km) > FAR_FROM_ROADS_KM:
+        far = int((km > FAR_FROM_ROADS_KM).sum())
+        raise InputError(source, [f"the road network does not reach the areas: {far:,} of {len(km):,} are more than "
+                                  f"{FAR_FROM_ROADS_KM:g} km from any road end or vertex (median {np.median(km):,.1f} "
+                                  "km); is it the file for this authority, with its CRS declared right?"])
     out = np.full((len(origins), len(destinations)), np.nan)
     for j, (dn, dc) in enumerate(zip(d_nodes, d_conn, strict=True)):
         lengths = nx.single_source_dijkstra_path_length(g, dn, weight="minutes")
         for i, (on, oc) in enumerate(zip(o_nodes, o_conn, strict=True)):
             if on in lengths:
                 out[i, j] = lengths[on] + oc + dc
-    return pd.DataFrame(out, index=origins.index, columns=destinations.index)
+    table = pd.DataFrame(out, index=origins.index, columns=destinations.index)
+    table.attrs["connector_km"] = km.tolist()
+    return table

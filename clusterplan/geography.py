@@ -395,8 +395,15 @@ class Geography:
             eg = "; ".join(f"area {i} to {j}" for i, j in cut[:5])
             raise InputError(source, [f"{len(cut):,} area-to-centre or site pair(s) are not joined by the road "
                                       f"network, e.g. {eg}; is it connected?"])
+        far = corr.far_from_roads(cm)
+        notes = self.notes
+        if len(far):
+            eg = ", ".join(f"{i} ({self.areas.at[i, 'name']}, {k:.1f} km)" for i, k in far.head(5).items())
+            notes += (f"{len(far):,} area(s) are more than {corr.FAR_FROM_ROADS_KM:g} km from the road network's "
+                      f"nearest end or vertex, e.g. {eg}: their minutes include that distance at "
+                      f"{kwargs.get('connector_kmh', 20.0):g} km/h; check the network covers them",)
         return replace(self, centre_minutes=cm, site_minutes=sm, travel_source="road network shortest paths",
-                       travel_ratio=None)
+                       travel_ratio=None, notes=notes)
 
     def with_road_file(self, path: str | Path, *, speed_kmh: float = 50.0, speed_column: str | None = None,
                        connector_kmh: float = 20.0, layer: str | None = None) -> Geography:
@@ -419,7 +426,7 @@ class Geography:
         speed = f"speeds from its column '{speed_column}'" if speed_column else f"{speed_kmh:g} km/h"
         source = (f"shortest paths over your road network {name} ({len(roads):,} features, {speed}; "
                   f"{connector_kmh:g} km/h from each point to its nearest road end)")
-        notes = [n for n in self.notes if not n.startswith("travel minutes use the model")]
+        notes = [n for n in geo.notes if not n.startswith("travel minutes use the model")]
         notes.append(f"travel minutes from your road network {name}")
         return replace(geo, travel_source=source, notes=tuple(notes),
                        sources={**self.sources, f"roads:{name}": sha256(path)})

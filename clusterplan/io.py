@@ -332,7 +332,8 @@ def plan_manifest(plan: Plan, geo: Geography, scn: Scenario) -> dict:
     return {**marker("plan"), "scenario": scn.name, "model": plan.model, **plan.report.to_dict(),
             "time_limit_is": TIME_LIMIT_IS,
             "input_hashes": {"plan_inputs": input_hash(geo, scn), **plan.input_hashes},
-            "geography": geo.name, "notes": plan.notes, "resolved_scenario": scn.model_dump(mode="json")}
+            "geography": geo.name, "notes": plan.notes, "data_notes": list(geo.notes),
+            "resolved_scenario": scn.model_dump(mode="json")}
 
 
 def plan_tables(plan: Plan) -> dict[str, pd.DataFrame]:

@@ -576,8 +576,15 @@ def write_html(plan, geo: Geography, scn, path: str | Path) -> None:
     parts += ["<h2>Glossary</h2><dl>"] + [f"<dt>{html.escape(t)}</dt><dd>{html.escape(d)}</dd>" for t, d in GLOSSARY]
     parts += ["</dl><h2>Data and method</h2>",
               f"<p>Travel minutes: {html.escape(geo.travel_source)}. {_travel_words(geo)}</p>",
+              *(["<p>About the data:</p><ul>"] + [f"<li>{html.escape(sentence(n))}</li>" for n in geo.notes]
+                + ["</ul>"] if geo.notes else []),
               f"<p class='small'>{html.escape(attribution(geo))}</p></body></html>"]
     Path(path).write_text("\n".join(parts), encoding="utf-8")
+
+
+def sentence(note: str) -> str:
+    """A note as a sentence: its first letter a capital (notes are written to follow a colon)."""
+    return note[:1].upper() + note[1:]
 
 
 def _minutes_from(geo: Geography) -> str:
@@ -662,7 +669,10 @@ def write_xlsx(plan, path: str | Path, geo: Geography | None = None) -> None:
         _sheet(xl, "solver", solver)
         credit = attribution(geo) if geo is not None else ATTRIBUTION
         _sheet(xl, "sources", pd.DataFrame({"Source": [s.strip() for s in credit.split(". ") if s.strip()]
-                                            + [f"Travel minutes: {geo.travel_source}" if geo is not None else ""]}))
+                                            + [f"Travel minutes: {geo.travel_source}" if geo is not None else ""]
+                                            + [f"About the data: {sentence(n)}"
+                                               for n in (geo.notes if geo is not None else ())]
+                                            }))
         for sheet in xl.sheets.values():
             text_not_formulas(sheet)
 

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 import clusterplan as cp
-from clusterplan import progress
+from clusterplan import progress, report
 from clusterplan.cli import build_parser, main
 
 # one worker runs the whole module under pytest-xdist, so its module fixtures are built once
@@ -75,6 +75,22 @@ def test_report_names_the_fragile_decisions(tender):
     for name in merged:
         assert f"A tie: keeping {name} instead costs nothing" in page
     assert "Centres closing and where their children go" in page and "What changes for families" in page
+
+
+def test_what_the_data_cannot_say_reaches_the_report_workbook_and_manifest(tender):
+    """The geography's own caveats (Norfolk's centres stand at postcode centroids) are said where a reader looks:
+    the report's Data and method, the workbook's sources and the manifest (they once reached none of them)."""
+    import html
+    import json
+    geo = cp.datasets.norfolk()
+    assert geo.notes and any("centroid of their postcode" in n for n in geo.notes)
+    method = html.unescape((tender / "report.html").read_text()).split("<h2>Data and method</h2>")[1]
+    sources = [r[0].value for r in openpyxl.load_workbook(tender / "report.xlsx")["sources"].iter_rows(min_row=2)]
+    manifest = json.loads((tender / "manifest.json").read_text())
+    for note in map(report.sentence, geo.notes):
+        assert f"<li>{note}</li>" in method
+        assert f"About the data: {note}" in sources
+    assert manifest["data_notes"] == list(geo.notes)
 
 
 def test_the_comparison_is_a_slide(tmp_path):

@@ -195,7 +195,6 @@ def test_a_scenario_plans_on_its_road_network(norfolk, tmp_path, capsys):
 
 def test_a_road_network_that_is_not_one_is_refused_naming_what_is_wrong(norfolk, tmp_path):
     import geopandas as gpd
-    from shapely.geometry import LineString
     points = gpd.GeoDataFrame(geometry=gpd.points_from_xy(norfolk.areas["x"], norfolk.areas["y"]), crs=27700)
     points.to_file(tmp_path / "points.gpkg", driver="GPKG")
     with pytest.raises(cp.InputError, match="expected a line"):
@@ -209,10 +208,9 @@ def test_a_road_network_that_is_not_one_is_refused_naming_what_is_wrong(norfolk,
     roads.to_file(tmp_path / "speeds.gpkg", driver="GPKG")
     with pytest.raises(cp.InputError, match=r"2 feature\(s\) have none, e\.g\. feature 2 \('fast'\), feature 5"):
         norfolk.with_road_file(tmp_path / "speeds.gpkg", speed_column="kmh")
-    # two roads that never meet: most areas cannot reach most centres; examples are named
-    x0, y0 = norfolk.areas["x"].min(), norfolk.areas["y"].min()
-    apart = gpd.GeoDataFrame(geometry=[LineString([(x0, y0), (x0 + 1000, y0)]),
-                                       LineString([(x0 + 90000, y0 + 60000), (x0 + 91000, y0 + 60000)])], crs=27700)
+    # two halves of the grid that never meet: areas in one cannot reach centres in the other; examples are named
+    mid, b = norfolk.areas["x"].median(), roads.geometry.bounds
+    apart = roads[(b["maxx"] < mid - 1000) | (b["minx"] > mid + 1000)]
     apart.to_file(tmp_path / "apart.gpkg", driver="GPKG")
     with pytest.raises(cp.InputError, match=r"pair\(s\) are not joined by the road network, e\.g\. area E0"):
         norfolk.with_road_file(tmp_path / "apart.gpkg")
@@ -273,3 +271,24 @@ def test_a_road_file_with_heights_gives_the_minutes_of_the_same_roads_without(no
     assert a.centre_minutes.notna().all().all()
     pd.testing.assert_frame_equal(a.centre_minutes, b.centre_minutes)
     pd.testing.assert_frame_equal(a.site_minutes, b.site_minutes)
+
+
+def test_a_road_network_that_misses_the_areas_is_refused_or_called_out(norfolk, tmp_path):
+    """A SYNTHETIC grid of roads moved 150 km east (another county's file, say) reaches no area: refused, where it
+    once gave every area minutes of 500 or more without a word. Cut to the west of the county, the areas it leaves
+    more than 5 km away are named in the notes."""
+    roads = _grid_roads(norfolk, 8000.0)
+    away = tmp_path / "away.gpkg"
+    roads.set_geometry(roads.geometry.translate(150_000, 0)).to_file(away)
+    with pytest.raises(cp.InputError) as err:
+        norfolk.with_road_file(away)
+    assert str(err.value).startswith(str(away)) and "538 of 538 are more than 5 km" in str(err.value)
+    west, roads = tmp_path / "west.gpkg", _grid_roads(norfolk, 4000.0)   # every area within 2.9 km of a vertex
+    cut = norfolk.areas["x"].median() + 20_000
+    roads[roads.geometry.bounds["maxx"] < cut].to_file(west)
+    geo = norfolk.with_road_file(west)
+    (note,) = [n for n in geo.notes if "km from the road network" in n]
+    x = norfolk.areas["x"]
+    named = [code for code in norfolk.areas.index if code in note]
+    assert len(named) == 5 and (x[named] > cut).all()
+    assert (x > cut + 5_000).sum() <= int(note.split(" area(s)")[0].replace(",", "")) <= (x > cut).sum()
