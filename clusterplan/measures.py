@@ -171,8 +171,10 @@ def spoke_candidates(geo: Geography, sources: list[str] | tuple[str, ...]) -> pd
     """Every building that may be a spoke (model ``hubs``), by id: ``name``, ``source`` (centres, schools,
     linked_sites or the CSV file's name), ``home_area``, ``x``, ``y`` (metres, the geography's CRS) and ``centre``
     (the centre id a centre building is, or the one a linked site links to; else empty). Ids: ``centre:<id>``,
-    the schools register's own ids (``urn:<URN>``), ``linked:<id>``, ``<file stem>:<id or row>``."""
-    parts = []
+    the schools register's own ids (``urn:<URN>``), ``linked:<id>``, ``<file stem>:<id or row>``. What a CSV's
+    validation noted (rows without a location, left out; points given the nearest area) is in ``attrs["notes"]``,
+    each note naming its file."""
+    parts, said = [], []
     for src in sources:
         if src == "centres":
             c = geo.located_centres
@@ -199,6 +201,7 @@ def spoke_candidates(geo: Geography, sources: list[str] | tuple[str, ...]) -> pd
         else:
             notes: list[str] = []
             df = validate_points(points_from_file(src, None, "spoke"), geo.areas, src, notes, kind="spoke")
+            said += [f"{Path(src).name}: {n}" for n in notes]
             df = df[df["located"]]
             stem = Path(src).stem
             parts.append(pd.DataFrame({"name": df["name"], "source": Path(src).name, "home_area": df["home_area"],
@@ -209,6 +212,7 @@ def spoke_candidates(geo: Geography, sources: list[str] | tuple[str, ...]) -> pd
     dup = out.index[out.index.duplicated()]
     if len(dup):
         raise ScenarioError(f"spokes.candidates: the same spoke id comes from two sources: {sorted(set(dup))[:5]}")
+    out.attrs["notes"] = said
     return out
 
 

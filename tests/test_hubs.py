@@ -150,6 +150,20 @@ def test_own_csv_of_spoke_buildings(tmp_path):
     assert cp.plan.input_hash(geo, scn) != before
 
 
+def test_a_building_without_a_location_is_named_not_dropped_silently(tmp_path):
+    """A row of the commissioner's CSV with no location cannot be a spoke; the plan's notes name it and its file
+    (it was once left out without a word)."""
+    geo = syn.grid(**LINE)
+    x, y = geo.areas.loc["g4_0", ["x", "y"]]
+    f = tmp_path / "libraries.csv"
+    f.write_text(f"id,name,x,y\nlib1,SYNTHETIC library,{x},{y}\nlib2,SYNTHETIC mobile library,,\n")
+    scn = cp.Scenario.from_dict({**ONE_HUB, "spokes": {"candidates": ["centres", str(f)], "max_minutes": 20}})
+    plan = _solve(geo, scn)
+    assert "libraries:lib2" not in set(plan.spokes["spoke"])
+    assert any(n.startswith("libraries.csv: 1 spoke(s) have no known location") and "SYNTHETIC mobile library" in n
+               for n in plan.notes)
+
+
 # ---------------------------------------------------------------------- real data: Norfolk's family hubs scenario
 @pytest.fixture(scope="module")
 def norfolk_hubs(tmp_path_factory):

@@ -77,6 +77,7 @@ class Layout:
     budget: float | None
     cost_weight: float
     bus_need: dict               # deprived area without bus -> service points within 2.5 km (hubs and spokes)
+    notes: tuple = ()            # what reading the spoke candidates noted (e.g. a CSV's rows without a location)
 
 
 def spec(geo: Geography, scn: Scenario) -> assignment.Spec:
@@ -133,7 +134,7 @@ def layout(geo: Geography, scn: Scenario, sp: assignment.Spec) -> Layout:
     return Layout(spokes=cands, minutes=mins, limit=sk.max_minutes, attach=sk.attach_minutes, nearest=sk.nearest,
                   require=sk.coverage == "require", exempt=exempt, keep=frozenset(keep), count=sk.count,
                   max_count=sk.max_count, hub_cost=scn.hubs.cost, spoke_cost=sk.cost, budget=scn.budget,
-                  cost_weight=scn.cost_weight, bus_need=bus_need)
+                  cost_weight=scn.cost_weight, bus_need=bus_need, notes=tuple(cands.attrs.get("notes", ())))
 
 
 @dataclass
@@ -418,7 +419,7 @@ def solve(geo: Geography, scn: Scenario, ctx: Context) -> Plan:
     sp = replace(spec(geo, scn), **ctx.restrict)   # alternatives: no-good cuts on the hubs and catchments
     lay = layout(geo, scn, sp)
     res = run(geo, scn, sp, lay, ctx)
-    notes = list(res.notes)
+    notes = [*lay.notes, *res.notes]
     if lay.exempt:
         ex = sorted(lay.exempt)
         notes.append(f"{len(ex)} area(s) have no hub or spoke candidate within {lay.limit:g} minutes, so no plan can "
