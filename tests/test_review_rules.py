@@ -335,7 +335,8 @@ def test_without_the_phase1_rule_any_centre_may_lead_unless_told():
     with pytest.raises(cp.InfeasibleError, match="no phase-1 centre may lead one"):
         _clusters(geo, require_phase1=False, lead="phase1")
     with pytest.raises(cp.InfeasibleError, match=r"no centre is phase 1, so no cluster can hold one; the scenario "
-                                                  r"asks for 2 \(clusters.require_phase1\)"):
+                                                  r"asks for 2 \(clusters.require_phase1\)\. A centre's phase is "
+                                                  r"the centres file's `phase` column where given"):
         _clusters(geo)
     one = syn.ring(6, 100, {f"c{i}": i for i in range(6)}, phase={f"c{i}": 1 if i == 0 else 3 for i in range(6)})
     with pytest.raises(cp.InfeasibleError, match=r"only 1 centre is phase 1 \(.+\), so at most 1 cluster can each"):

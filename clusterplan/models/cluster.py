@@ -303,16 +303,21 @@ def _presolve(rl: Rules, data) -> None:
         reasons.append(("no centre is phase 1, so no cluster can hold one" if n1 == 0 else
                         f"only {count_of(n1, 'centre is', 'centres are')} phase 1 ({named}), so at most "
                         f"{count_of(n1, 'cluster', 'clusters')} can each hold one")
-                       + f"; the scenario asks for {want} (clusters.require_phase1)")
+                       + f"; the scenario asks for {want} (clusters.require_phase1)"
+                       + (". A centre's phase is the centres file's `phase` column where given, else phase 1 when "
+                          "40% or more of its children live in England's 30% most deprived areas (IDACI)"
+                          if n1 == 0 else ""))
     if want and want > len(rl.leads):
         why = {"phase1": ("phase-1 centre", "phase-1 centres"),
                "partners": (f"centre led by {', '.join(cc.lead_partners)}",
                             f"centres led by {', '.join(cc.lead_partners)}"),
                "any": ("centre", "centres")}[cc.lead_rule]
-        reasons.append(f"{want} clusters asked for, but " + (f"no {why[0]} may lead one" if not rl.leads else
+        reasons.append(f"{count_of(want, 'cluster', 'clusters')} asked for, but " + (
+                       f"no {why[0]} may lead one" if not rl.leads else
                        f"only {count_of(len(rl.leads), *why)} may lead one"))
     if want and want > len(ids):
-        reasons.append(f"{want} clusters asked for, but there {'is' if len(ids) == 1 else 'are'} only "
+        reasons.append(f"{count_of(want, 'cluster', 'clusters')} asked for, but there "
+                       f"{'is' if len(ids) == 1 else 'are'} only "
                        f"{count_of(len(ids), 'centre', 'centres')}")
     hard = cc.nest is not None and cc.cross_boundary_cost is None
     if hard:
