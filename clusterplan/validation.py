@@ -107,6 +107,21 @@ TABLE_SUFFIXES = (".csv", ".txt")
 EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls")
 
 
+def _not_utf8(path: Path, exc: UnicodeDecodeError, what: str) -> str:
+    """Where a text file stops being UTF-8 (its line and byte), and how to save it so it reads."""
+    raw = path.read_bytes()
+    try:   # the parser's position counts from its buffer, not the file: find the first bad byte in the file
+        raw.decode("utf-8-sig")
+        at = exc.start
+    except UnicodeDecodeError as whole:
+        at = whole.start
+    line = raw[:at].count(b"\n") + 1
+    byte = f" has the byte 0x{raw[at]:02X}" if at < len(raw) else ""
+    return (f"is not UTF-8 text: line {line}{byte}, which UTF-8 cannot read (Excel's 'CSV (Comma delimited)' saves "
+            f"in the Windows encoding); save the {what} table as 'CSV UTF-8 (Comma delimited)' or as an .xlsx "
+            "workbook")
+
+
 def read_table(path: str | Path, what: str, *, layer: str | None = None, text: tuple[str, ...] = ("code",)
                ) -> pd.DataFrame:
     """Read a table or geometry file (CSV, Excel, or any format geopandas reads), checked first by
@@ -140,6 +155,8 @@ def read_table(path: str | Path, what: str, *, layer: str | None = None, text: t
             df = gpd.read_file(path, layer=layer) if layer is not None else gpd.read_file(path)
     except InputError:
         raise
+    except UnicodeDecodeError as exc:
+        raise InputError(str(path), [_not_utf8(path, exc, what)]) from None
     except Exception as exc:  # noqa: BLE001 - re-raised with the file named
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise InputError(str(path), [f"could not be read as the {what} table: {first}"]) from None
