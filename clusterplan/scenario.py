@@ -648,7 +648,8 @@ def _explain(exc: ValidationError, source: str) -> str:
             got = "" if shown else f" Got {shorten(repr(err.get('input')), 200)} instead."
             end = "" if msg.endswith(("?", ".")) else "."
             lines.append(f"{where}{msg}{end}{got}")
-    return f"{source}: {len(lines)} problem(s):\n" + "\n".join(f"  - {m}" for m in lines)
+    n = len(lines)
+    return f"{source}: {n} problem{'s' if n != 1 else ''} found:\n" + "\n".join(f"  - {m}" for m in lines)
 
 
 def _pruned(value: Any, like: Any) -> Any:
