@@ -111,7 +111,7 @@ def _not_utf8(path: Path, exc: UnicodeDecodeError, what: str) -> str:
     """Where a text file stops being UTF-8 (its line and byte), and how to save it so it reads."""
     raw = path.read_bytes()
     try:   # the parser's position counts from its buffer, not the file: find the first bad byte in the file
-        raw.decode("utf-8-sig")
+        raw.decode("utf-8")   # not utf-8-sig: a BOM is valid UTF-8, and positions then count from the file's start
         at = exc.start
     except UnicodeDecodeError as whole:
         at = whole.start
