@@ -107,6 +107,10 @@ TABLE_SUFFIXES = (".csv", ".txt")
 EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls")
 
 
+#: Tables a workbook of several sheets must name its sheet for (`geography.layers`, as for a file's layers).
+SHEET_ROLES = ("areas", "boundaries", "centres", "sites")
+
+
 def _not_utf8(path: Path, exc: UnicodeDecodeError, what: str) -> str:
     """Where a text file stops being UTF-8 (its line and byte), and how to save it so it reads."""
     raw = path.read_bytes()
@@ -143,6 +147,15 @@ def read_table(path: str | Path, what: str, *, layer: str | None = None, text: t
             if sep is not None:   # a CSV saved with another separator (Excel in many European locales uses ;)
                 df = pd.read_csv(path, dtype=dtype, encoding="utf-8-sig", sep=sep, skip_blank_lines=False)
         elif suffix in EXCEL_SUFFIXES:
+            with pd.ExcelFile(path) as book:
+                sheets = [str(n) for n in book.sheet_names]
+            if layer is not None and layer not in sheets:
+                raise InputError(str(path), [f"has no sheet {layer!r}; its sheets: {', '.join(sheets[:10])}"])
+            if layer is None and what in SHEET_ROLES and len(sheets) > 1:
+                # which sheet holds the table is a choice to state, as a file's layer is (two years, say)
+                raise InputError(str(path), [f"holds {len(sheets)} sheets ({', '.join(sheets[:10])}); say which holds "
+                                             f"the {what} with `geography.layers` (e.g. layers: {{{what}: "
+                                             f"{sheets[0]}}}) or layer=..."])
             df = pd.read_excel(path, sheet_name=layer or 0, dtype=dtype)
         else:
             layers = _layers(path)

@@ -274,6 +274,23 @@ def test_a_title_above_the_table_is_named_with_the_header_row(small):
         cp.Geography.from_files(areas=tmp / "areas.xlsx", boundaries=tmp / "b.geojson")
 
 
+def test_a_workbook_of_several_sheets_names_the_one_to_read(small):
+    """Two sheets that could both be the areas (two years, say): the first was read without a word. Now the sheets
+    are listed until `layers` names one, and a sheet that is not there is named with those that are."""
+    tmp, areas, bnd = small
+    with pd.ExcelWriter(tmp / "areas.xlsx") as w:
+        areas.assign(under5=areas["under5"] + 1).to_excel(w, sheet_name="mid-2019", index=False)
+        areas.to_excel(w, sheet_name="mid-2020", index=False)
+    bnd.to_file(tmp / "b.geojson", driver="GeoJSON")
+    with pytest.raises(cp.InputError, match=r"holds 2 sheets \(mid-2019, mid-2020\); say which holds the areas with "
+                                            r"`geography.layers` \(e.g. layers: \{areas: mid-2019\}\)"):
+        cp.Geography.from_files(areas=tmp / "areas.xlsx", boundaries=tmp / "b.geojson")
+    g = cp.Geography.from_files(areas=tmp / "areas.xlsx", boundaries=tmp / "b.geojson", layers={"areas": "mid-2020"})
+    assert g.areas["under5"].sum() == areas["under5"].sum()
+    with pytest.raises(cp.InputError, match=r"has no sheet 'mid-2021'; its sheets: mid-2019, mid-2020"):
+        cp.Geography.from_files(areas=tmp / "areas.xlsx", boundaries=tmp / "b.geojson", layers={"areas": "mid-2021"})
+
+
 def test_a_blank_line_in_a_csv_keeps_the_rows_numbered_as_in_the_file(small):
     """pandas skipped blank lines, so every row after one was reported a row too high."""
     tmp, areas, bnd = small
