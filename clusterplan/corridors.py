@@ -298,13 +298,13 @@ def drop_long_links(graph: nx.Graph, max_minutes: float) -> nx.Graph:
 FAR_FROM_ROADS_KM = 5.0
 
 
-def far_from_roads(minutes: pd.DataFrame) -> pd.Series:
-    """The origins of a :func:`road_network_minutes` table more than :data:`FAR_FROM_ROADS_KM` from the network
-    (kilometres, farthest first)."""
-    km = minutes.attrs.get("connector_km")
+def far_from_roads(minutes: pd.DataFrame, *, destinations: bool = False) -> pd.Series:
+    """The origins (or ``destinations``) of a :func:`road_network_minutes` table more than
+    :data:`FAR_FROM_ROADS_KM` from the network (kilometres, farthest first)."""
+    km = minutes.attrs.get("destination_connector_km" if destinations else "connector_km")
     if km is None:
         return pd.Series(dtype=float)
-    km = pd.Series(km, index=minutes.index)
+    km = pd.Series(km, index=minutes.columns if destinations else minutes.index)
     return km[km > FAR_FROM_ROADS_KM].sort_values(ascending=False)
 
 
@@ -319,7 +319,8 @@ def road_network_minutes(roads: gpd.GeoDataFrame, origins: pd.DataFrame, destina
     EPSG:27700 metres) join the network at their nearest node by a straight connector travelled at
     ``connector_kmh``. A destination unreachable from an origin gets NaN, which the geography reports as an error.
     A network that half the origins or more are over :data:`FAR_FROM_ROADS_KM` from is refused (it does not cover
-    them); each origin's kilometres to the network are in ``attrs["connector_km"]`` (:func:`far_from_roads`).
+    them); each origin's kilometres to the network are in ``attrs["connector_km"]``, each destination's in
+    ``attrs["destination_connector_km"]`` (:func:`far_from_roads`).
     Returns a DataFrame indexed like ``origins`` with one column per destination.
     """
     lines = _as_lines(roads, source, getattr(origins, "crs", None) or BNG)
@@ -370,4 +371,5 @@ def road_network_minutes(roads: gpd.GeoDataFrame, origins: pd.DataFrame, destina
                 out[i, j] = lengths[on] + oc + dc
     table = pd.DataFrame(out, index=origins.index, columns=destinations.index)
     table.attrs["connector_km"] = km.tolist()
+    table.attrs["destination_connector_km"] = (d_conn / 60.0 * connector_kmh).tolist()
     return table

@@ -387,7 +387,8 @@ class Geography:
         site. Areas that cannot reach a centre or site over the roads are an error naming them."""
         source = kwargs.get("source", "roads")
         located = self.centres[self.centres["located"]]
-        cm = corr.road_network_minutes(roads, self.areas, located, **kwargs).reindex(columns=self.centres.index)
+        cm_located = corr.road_network_minutes(roads, self.areas, located, **kwargs)
+        cm = cm_located.reindex(columns=self.centres.index)
         sm = corr.road_network_minutes(roads, self.areas, self.sites, **kwargs)
         cut = [(m.index[r], m.columns[c]) for m in (cm[located.index], sm)
                for r, c in zip(*np.nonzero(m.isna().to_numpy()), strict=True)]
@@ -402,6 +403,13 @@ class Geography:
             notes += (f"{len(far):,} area(s) are more than {corr.FAR_FROM_ROADS_KM:g} km from the road network's "
                       f"nearest end or vertex, e.g. {eg}: their minutes include that distance at "
                       f"{kwargs.get('connector_kmh', 20.0):g} km/h; check the network covers them",)
+        for kind, table, names in (("centre", cm_located, self.centres["name"]), ("site", sm, self.sites["name"])):
+            far = corr.far_from_roads(table, destinations=True)
+            if len(far):
+                eg = ", ".join(f"{names[j]} [{j}] ({k:.1f} km)" for j, k in far.head(5).items())
+                notes += (f"{len(far):,} {kind}(s) are more than {corr.FAR_FROM_ROADS_KM:g} km from the road "
+                          f"network's nearest end or vertex, e.g. {eg}: minutes to them include that distance at "
+                          f"{kwargs.get('connector_kmh', 20.0):g} km/h",)
         return replace(self, centre_minutes=cm, site_minutes=sm, travel_source="road network shortest paths",
                        travel_ratio=None, notes=notes)
 

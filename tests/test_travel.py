@@ -287,8 +287,13 @@ def test_a_road_network_that_misses_the_areas_is_refused_or_called_out(norfolk, 
     cut = norfolk.areas["x"].median() + 20_000
     roads[roads.geometry.bounds["maxx"] < cut].to_file(west)
     geo = norfolk.with_road_file(west)
-    (note,) = [n for n in geo.notes if "km from the road network" in n]
+    (note,) = [n for n in geo.notes if " area(s) are more than 5 km" in n]
     x = norfolk.areas["x"]
     named = [code for code in norfolk.areas.index if code in note]
     assert len(named) == 5 and (x[named] > cut).all()
     assert (x > cut + 5_000).sum() <= int(note.split(" area(s)")[0].replace(",", "")) <= (x > cut).sum()
+    (centres,) = [n for n in geo.notes if " centre(s) are more than 5 km" in n]
+    far = norfolk.centres.index[norfolk.centres["x"] > cut + 5_000]
+    assert len(far) and int(centres.split(" centre(s)")[0]) == len(far)
+    named = [j for j in norfolk.centres.index if f"[{j}]" in centres]
+    assert len(named) == min(5, len(far)) and set(named) <= set(far)
