@@ -309,10 +309,13 @@ def test_the_search_over_a_listed_band_settles_swindon(england_dir):
     assert nx.is_connected(geo.corridors) and math.floor(sum(w.values()) / 600) == 23
     got = maxp_exact.band(geo.corridors, w, 600, 23, max_regions=25_000, seconds=60)
     assert got.reachable is False and got.method == "search" and got.listed == 198_268 and got.searched > 0
-    # through the capacity model with England's scenario (25 s): 22 regions, proven optimal, and the note says how.
-    # The model counts Swindon's one area of 606 children as one floor (600), so its band is 600 to 609 children and
-    # holds fewer sets; the answer is the same
+    # through the capacity model with England's scenario: 22 regions, proven optimal, and the note says how. The
+    # model counts Swindon's one area of 606 children as one floor (600), so its band is 600 to 609 children and
+    # holds fewer sets; the answer is the same. Warm, it settles in about 7 s of the scenario's 25; the limit is
+    # raised here because a fresh checkout's first solve also compiles the search's kernels (numba), which once
+    # left the band check too little of the 25 s on a slow day (CI: feasible 22 of a bound of 23)
     scn = cp.load(Path(__file__).resolve().parents[1] / "scenarios" / "england" / "capacity.yaml")
+    scn = scn.model_copy(update={"solver": scn.solver.model_copy(update={"time_limit": 180})})
     plan = cp.solve(geo, scn)
     assert (plan.report.status, plan.report.objective, plan.report.bound) == ("optimal", 22, 22)
     assert cp.check(plan, geo, scn) == []
