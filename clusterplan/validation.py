@@ -146,6 +146,8 @@ def read_table(path: str | Path, what: str, *, layer: str | None = None, text: t
             sep = next((c for c in (";", "\t", "|") if len(df.columns) == 1 and c in str(df.columns[0])), None)
             if sep is not None:   # a CSV saved with another separator (Excel in many European locales uses ;)
                 df = pd.read_csv(path, dtype=dtype, encoding="utf-8-sig", sep=sep, skip_blank_lines=False)
+            header = pd.read_csv(path, header=None, nrows=1, dtype=str, encoding="utf-8-sig", sep=sep or ",",
+                                 keep_default_na=False).iloc[0].tolist()
         elif suffix in EXCEL_SUFFIXES:
             with pd.ExcelFile(path) as book:
                 sheets = [str(n) for n in book.sheet_names]
@@ -157,6 +159,7 @@ def read_table(path: str | Path, what: str, *, layer: str | None = None, text: t
                                              f"the {what} with `geography.layers` (e.g. layers: {{{what}: "
                                              f"{sheets[0]}}}) or layer=..."])
             df = pd.read_excel(path, sheet_name=layer or 0, dtype=dtype)
+            header = pd.read_excel(path, sheet_name=layer or 0, header=None, nrows=1, dtype=str).iloc[0].tolist()
         else:
             layers = _layers(path)
             if layer is None and len(layers) > 1:
@@ -174,6 +177,7 @@ def read_table(path: str | Path, what: str, *, layer: str | None = None, text: t
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise InputError(str(path), [f"could not be read as the {what} table: {first}"]) from None
     if suffix in TABLE_SUFFIXES + EXCEL_SUFFIXES:
+        _header_twice(header, path)
         _header_not_on_row_1(df, path)
         header_rows = 1
         rows = pd.Series(np.arange(len(df)) + 1 + header_rows, index=df.index)
@@ -189,6 +193,17 @@ def read_table(path: str | Path, what: str, *, layer: str | None = None, text: t
         # table made each copy cost seconds
         df.attrs["row"] = rows.loc[df.index]
     return df
+
+
+def _header_twice(header: list, path: Path) -> None:
+    """Two columns of one name: pandas keeps both ("under5", "under5.1") and clusterplan would read the first without
+    a word. An :class:`InputError` names the columns (blank names are left to the header-row check)."""
+    names = [str(v).strip() for v in header if isinstance(v, str) and v.strip()]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        at = {n: ", ".join(str(k + 1) for k, v in enumerate(header) if str(v).strip() == n) for n in twice[:5]}
+        where = "; ".join(f"{n!r} in columns {cols}" for n, cols in at.items())
+        raise InputError(str(path), [f"the header names a column twice ({where}); keep one, or rename the other"])
 
 
 def _header_not_on_row_1(df: pd.DataFrame, path: Path) -> None:

@@ -291,6 +291,22 @@ def test_a_workbook_of_several_sheets_names_the_one_to_read(small):
         cp.Geography.from_files(areas=tmp / "areas.xlsx", boundaries=tmp / "b.geojson", layers={"areas": "mid-2021"})
 
 
+def test_a_column_named_twice_is_refused_not_read_first_come(small):
+    """pandas keeps both columns of one name ('under5', 'under5.1') and the first was read without a word: in a CSV
+    and in a workbook the header's repeated name is refused, with its columns."""
+    tmp, areas, bnd = small
+    bnd.to_file(tmp / "b.geojson", driver="GeoJSON")
+    twice = areas.assign(again=areas["under5"] * 2)
+    twice.columns = [*areas.columns, "under5"]
+    twice.to_csv(tmp / "areas.csv", index=False)
+    twice.to_excel(tmp / "areas.xlsx", index=False)
+    col = list(twice.columns).index("under5") + 1
+    for name in ("areas.csv", "areas.xlsx"):
+        with pytest.raises(cp.InputError, match=rf"the header names a column twice \('under5' in columns {col}, "
+                                                rf"{len(twice.columns)}\)"):
+            cp.Geography.from_files(areas=tmp / name, boundaries=tmp / "b.geojson")
+
+
 def test_a_blank_line_in_a_csv_keeps_the_rows_numbered_as_in_the_file(small):
     """pandas skipped blank lines, so every row after one was reported a row too high."""
     tmp, areas, bnd = small
