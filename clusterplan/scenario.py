@@ -207,6 +207,10 @@ class Solver(_Strict):
 
 ADJACENCY_KINDS = ("rook", "queen")
 LAYER_ROLES = ("areas", "boundaries", "centres", "sites", "barriers", "roads")
+#: The geography keys that always name a file or folder (resolved against the scenario file that names them);
+#: ``sites`` and ``adjacency`` name one only when they are not one of their words.
+PATH_KEYS = ("areas", "boundaries", "centres", "links", "barriers", "data", "area_groups", "centre_facts",
+             "travel_minutes", "roads")
 
 
 #: The mid-year under-five estimates each built-in data set holds (``geography.year``).
@@ -278,8 +282,7 @@ class GeographySpec(_Strict):
     road_connector_kmh: float = Field(20.0, gt=0, le=200, description="roads: the speed from each area's, "
                                       "centre's and site's point to its nearest road end, km/h")
 
-    @field_validator("areas", "boundaries", "centres", "links", "barriers", "area_groups", "centre_facts",
-                     "travel_minutes", "roads", "data", "sites")
+    @field_validator(*PATH_KEYS, "sites")
     @classmethod
     def _a_path(cls, v: str | None, info: ValidationInfo) -> str | None:
         if v is not None and not v.strip():
@@ -359,9 +362,8 @@ class GeographySpec(_Strict):
 
     def files(self) -> list[str]:
         """Every input file this geography names (paths as resolved against the scenario file)."""
-        return [f for f in (self.areas, self.boundaries, self.centres, self.links, self.barriers,
-                            self.sites if self.sites_file else None, self.adjacency_file, self.area_groups,
-                            self.centre_facts, self.travel_minutes, self.roads) if f]
+        named = [getattr(self, k) for k in PATH_KEYS if k != "data"]   # data: the England tables' folder
+        return [f for f in (*named, self.sites if self.sites_file else None, self.adjacency_file) if f]
 
 
 #: Where spokes may come from: today's centre buildings, the schools register (the geography's candidate sites), the
@@ -773,8 +775,7 @@ def read_yaml(path: str | Path, *, _seen: tuple[Path, ...] = ()) -> dict[str, An
     # Files named in the scenario are relative to the file that names them.
     geo = data.get("geography")
     if isinstance(geo, dict):
-        for key in ("areas", "boundaries", "centres", "links", "barriers", "data", "area_groups", "centre_facts",
-                    "travel_minutes", "roads"):
+        for key in PATH_KEYS:
             if isinstance(geo.get(key), str) and geo[key].strip():   # a blank one is refused by GeographySpec
                 geo[key] = _relative_to(path, geo[key])
         if isinstance(geo.get("sites"), str) and geo["sites"].strip() and geo["sites"] not in ("candidates",
