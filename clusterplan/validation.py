@@ -149,17 +149,18 @@ def read_table(path: str | Path, what: str, *, layer: str | None = None, text: t
             header = pd.read_csv(path, header=None, nrows=1, dtype=str, encoding="utf-8-sig", sep=sep or ",",
                                  keep_default_na=False).iloc[0].tolist()
         elif suffix in EXCEL_SUFFIXES:
-            with pd.ExcelFile(path) as book:
+            with pd.ExcelFile(path) as book:   # opened once: a workbook is loaded whole on opening
                 sheets = [str(n) for n in book.sheet_names]
-            if layer is not None and layer not in sheets:
-                raise InputError(str(path), [f"has no sheet {layer!r}; its sheets: {', '.join(sheets[:10])}"])
-            if layer is None and what in SHEET_ROLES and len(sheets) > 1:
-                # which sheet holds the table is a choice to state, as a file's layer is (two years, say)
-                raise InputError(str(path), [f"holds {len(sheets)} sheets ({', '.join(sheets[:10])}); say which holds "
-                                             f"the {what} with `geography.layers` (e.g. layers: {{{what}: "
-                                             f"{sheets[0]}}}) or layer=..."])
-            df = pd.read_excel(path, sheet_name=layer or 0, dtype=dtype)
-            header = pd.read_excel(path, sheet_name=layer or 0, header=None, nrows=1, dtype=str).iloc[0].tolist()
+                if layer is not None and layer not in sheets:
+                    raise InputError(str(path), [f"has no sheet {layer!r}; its sheets: {', '.join(sheets[:10])}"])
+                if layer is None and what in SHEET_ROLES and len(sheets) > 1:
+                    # which sheet holds the table is a choice to state, as a file's layer is (two years, say)
+                    raise InputError(str(path), [f"holds {len(sheets)} sheets ({', '.join(sheets[:10])}); say which "
+                                                 f"holds the {what} with `geography.layers` (e.g. layers: {{{what}: "
+                                                 f"{sheets[0]}}}) or layer=..."])
+                sheet = layer or 0
+                df = pd.read_excel(book, sheet_name=sheet, dtype=dtype)
+                header = pd.read_excel(book, sheet_name=sheet, header=None, nrows=1, dtype=str).iloc[0].tolist()
         else:
             layers = _layers(path)
             if layer is None and len(layers) > 1:
