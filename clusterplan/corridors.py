@@ -320,7 +320,7 @@ def road_network_minutes(roads: gpd.GeoDataFrame, origins: pd.DataFrame, destina
     ``connector_kmh``. A destination unreachable from an origin gets NaN, which the geography reports as an error.
     A network that half the origins or more are over :data:`FAR_FROM_ROADS_KM` from is refused (it does not cover
     them); each origin's kilometres to the network are in ``attrs["connector_km"]``, each destination's in
-    ``attrs["destination_connector_km"]`` (:func:`far_from_roads`).
+    ``attrs["destination_connector_km"]`` (:func:`far_from_roads`), the connector speed in ``attrs["connector_kmh"]``.
     Returns a DataFrame indexed like ``origins`` with one column per destination.
     """
     lines = _as_lines(roads, source, getattr(origins, "crs", None) or BNG)
@@ -372,4 +372,5 @@ def road_network_minutes(roads: gpd.GeoDataFrame, origins: pd.DataFrame, destina
     table = pd.DataFrame(out, index=origins.index, columns=destinations.index)
     table.attrs["connector_km"] = km.tolist()
     table.attrs["destination_connector_km"] = (d_conn / 60.0 * connector_kmh).tolist()
+    table.attrs["connector_kmh"] = connector_kmh
     return table

@@ -396,20 +396,15 @@ class Geography:
             eg = "; ".join(f"area {i} to {j}" for i, j in cut[:5])
             raise InputError(source, [f"{len(cut):,} area-to-centre or site pair(s) are not joined by the road "
                                       f"network, e.g. {eg}; is it connected?"])
-        far = corr.far_from_roads(cm)
         notes = self.notes
-        if len(far):
-            eg = ", ".join(f"{i} ({self.areas.at[i, 'name']}, {k:.1f} km)" for i, k in far.head(5).items())
-            notes += (f"{len(far):,} area(s) are more than {corr.FAR_FROM_ROADS_KM:g} km from the road network's "
-                      f"nearest end or vertex, e.g. {eg}: their minutes include that distance at "
-                      f"{kwargs.get('connector_kmh', 20.0):g} km/h; check the network covers them",)
-        for kind, table, names in (("centre", cm_located, self.centres["name"]), ("site", sm, self.sites["name"])):
-            far = corr.far_from_roads(table, destinations=True)
+        for kind, far, names in (("area", corr.far_from_roads(cm), self.areas["name"]),
+                                 ("centre", corr.far_from_roads(cm_located, destinations=True), self.centres["name"]),
+                                 ("site", corr.far_from_roads(sm, destinations=True), self.sites["name"])):
             if len(far):
                 eg = ", ".join(f"{names[j]} [{j}] ({k:.1f} km)" for j, k in far.head(5).items())
                 notes += (f"{len(far):,} {kind}(s) are more than {corr.FAR_FROM_ROADS_KM:g} km from the road "
-                          f"network's nearest end or vertex, e.g. {eg}: minutes to them include that distance at "
-                          f"{kwargs.get('connector_kmh', 20.0):g} km/h",)
+                          f"network's nearest end or vertex, e.g. {eg}: minutes to and from them include that "
+                          f"distance at {cm_located.attrs['connector_kmh']:g} km/h; check the network covers them",)
         return replace(self, centre_minutes=cm, site_minutes=sm, travel_source="road network shortest paths",
                        travel_ratio=None, notes=notes)
 
