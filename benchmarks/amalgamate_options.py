@@ -39,7 +39,15 @@ def main() -> None:
                     help="instead of Norfolk's table: the default options against presolve off with no restarts on "
                          "every N-th English authority's own centres (scenarios/england/amalgamate.yaml)")
     ap.add_argument("--england-data", default=str(ROOT.parent / "shared" / "data" / "england"))
+    ap.add_argument("--first-k", type=int, nargs="+", default=None, metavar="K",
+                    help="with --england-every: instead of the options, the size of the first, smaller solve "
+                         "(amalgamate.FIRST_CANDIDATES; 0 for none) through clusterplan.solve, the values interleaved")
+    ap.add_argument("--england-from", type=int, default=0, metavar="N",
+                    help="with --england-every: start from the N-th authority (0 = the first)")
     args = ap.parse_args()
+    if args.england_every and args.first_k:
+        first_sweep(args.england_every, args.england_data, args.first_k, args.england_from)
+        return
     if args.england_every:
         england_sweep(args.england_every, args.england_data)
         return
@@ -134,6 +142,46 @@ def england_sweep(every: int, data: str, time_limit: float = 120.0) -> None:
               flush=True)
     print("\ntotal seconds: " + ", ".join(f"{label} {t:.1f}" for label, t in totals.items())
           + f" over {len(rows)} authorities")
+
+
+def first_sweep(every: int, data: str, ks: list[int], offset: int = 0) -> None:
+    """The plan's solver seconds (both solves counted) through :func:`clusterplan.solve` with each size ``ks`` of the
+    first, smaller solve (:data:`clusterplan.models.amalgamate.FIRST_CANDIDATES`; 0: none), on Norfolk's
+    amalgamation and every ``every``-th English authority's (its own centres, floor 600). The sizes run one after
+    the other on each authority, twice in alternating order; each keeps its faster run. All must reach the same
+    optimum."""
+    from clusterplan import england
+    from clusterplan.errors import ClusterplanError
+    codes = list(england.authorities(data).index)[offset::every]
+    norfolk_scn = load(ROOT / "scenarios" / "norfolk" / "amalgamate_then_tender.yaml")
+    scn = load(ROOT / "scenarios" / "england" / "amalgamate.yaml")
+    saved = amalgamate.FIRST_CANDIDATES
+    totals = dict.fromkeys(ks, 0.0)
+    print("| authority | centres | " + " | ".join(f"first k = {k} s" for k in ks) + " | objective | same optimum |\n"
+          + "|---|---|" + "---|" * len(ks) + "---|---|")
+    try:
+        for code in ["norfolk", *codes]:
+            geo = cp.datasets.norfolk() if code == "norfolk" else england.geography(code, data)
+            best: dict[int, float] = {}
+            objs = set()
+            try:
+                for order in (ks, ks[::-1]):
+                    for k in order:
+                        amalgamate.FIRST_CANDIDATES = k or None
+                        plan = cp.solve(geo, norfolk_scn if code == "norfolk" else scn)
+                        best[k] = min(best.get(k, 1e9), plan.report.seconds)
+                        objs.add(round(plan.report.objective, 3))
+            except ClusterplanError as exc:   # infeasible or not buildable: named, not timed
+                print(f"| {geo.name} | - | " + " | ".join("-" for _ in ks) + f" | {type(exc).__name__} | - |")
+                continue
+            for k in ks:
+                totals[k] += best[k]
+            print(f"| {geo.name} | {len(geo.centres)} | " + " | ".join(f"{best[k]:.2f}" for k in ks)
+                  + f" | {min(objs):,.1f} | {'yes' if max(objs) - min(objs) <= 1e-6 * max(objs) else 'NO'} |",
+                  flush=True)
+    finally:
+        amalgamate.FIRST_CANDIDATES = saved
+    print("\ntotal solver seconds: " + ", ".join(f"first k = {k}: {t:.1f}" for k, t in totals.items()))
 
 
 if __name__ == "__main__":

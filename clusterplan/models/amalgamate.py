@@ -5,11 +5,13 @@ Each amalgamated centre is merged into the kept centre taking most of its childr
 same model with every located centre locked open and no reach floor).
 
 It starts from the plan of a first, smaller solve: the same model with each area among its
-:data:`FIRST_CANDIDATES` (4) nearest centres only, solved to its root node (:func:`.catchment.run`). Every plan of
+:data:`FIRST_CANDIDATES` (3) nearest centres only, solved to its root node (:func:`.catchment.run`). Every plan of
 that model is a plan of this one, so only the start changes, never the model, its optimum or its proof; with a
-good plan to start from, HiGHS spends its time on the proof instead of searching for it (Norfolk's solver time 4.4-4.9
-s against 7.8-8.7 s, both phases counted; England, two samples of 32 authorities each, 12.7 s against 18.6 s and
-15.2 s against 24.5 s, the same optimum in each; benchmarks/README.md). The what-if locks of reasons start without
+good plan to start from, HiGHS spends its time on the proof instead of searching for it. Measured through
+:func:`clusterplan.solve`, best of two runs each (2026-12-05; benchmarks/README.md): Norfolk 3.3-3.8 s of solver
+time with 3 candidates, 3.7-4.1 s with 4, 4.3-4.7 s without a first solve, both phases counted; two samples of 31
+English authorities, 12.4 s and 14.0 s in all with 3, 12.9 s and 15.1 s with 4, 15.6 s and 18.3 s without; the same
+optimum in each. The what-if locks of reasons start without
 it (on them it was as often slower as faster), from their plan re-drawn near the locked centre instead
 (:meth:`WhatIf.nearby`; again only the start changes).
 
@@ -40,7 +42,7 @@ from .assignment import Spec
 from .base import Context, report
 
 #: Candidates per area of the first, smaller solve that gives the amalgamation its start (:func:`.catchment.run`).
-FIRST_CANDIDATES = 4
+FIRST_CANDIDATES = 3
 
 #: Kept centres whose catchments a what-if lock re-draws for its start, besides the locked centre's
 #: (:meth:`WhatIf.nearby`); 0: locks start cold. And the share of a lock's time limit that start may take at most.
