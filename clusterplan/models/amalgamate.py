@@ -9,9 +9,9 @@ It starts from the plan of a first, smaller solve: the same model with each area
 that model is a plan of this one, so only the start changes, never the model, its optimum or its proof; with a
 good plan to start from, HiGHS spends its time on the proof instead of searching for it. Measured through
 :func:`clusterplan.solve`, best of two runs each (2026-12-05; benchmarks/README.md): Norfolk 3.3-3.8 s of solver
-time with 3 candidates, 3.7-4.1 s with 4, 4.3-4.7 s without a first solve, both phases counted; two samples of 31
-English authorities, 12.4 s and 14.0 s in all with 3, 12.9 s and 15.1 s with 4, 15.6 s and 18.3 s without; the same
-optimum in each. The what-if locks of reasons start without
+time with 3 candidates, 3.7-4.1 s with 4, 4.3-4.7 s without a first solve, both phases counted; Norfolk with two
+samples of 30 and 29 English authorities, 12.4 s and 14.0 s in all with 3, 12.9 s and 15.1 s with 4, 15.6 s and
+18.3 s without; the same optimum in each. The what-if locks of reasons start without
 it (on them it was as often slower as faster), from their plan re-drawn near the locked centre instead
 (:meth:`WhatIf.nearby`; again only the start changes).
 
