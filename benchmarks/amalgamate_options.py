@@ -45,6 +45,8 @@ def main() -> None:
     ap.add_argument("--england-from", type=int, default=0, metavar="N",
                     help="with --england-every: start from the N-th authority (0 = the first)")
     args = ap.parse_args()
+    if (args.first_k or args.england_from) and not args.england_every:
+        ap.error("--first-k and --england-from need --england-every N")
     if args.england_every and args.first_k:
         first_sweep(args.england_every, args.england_data, args.first_k, args.england_from)
         return
