@@ -45,7 +45,7 @@ from .errors import InfeasibleError, ScenarioError
 from .executor import side_by_side, thread_map
 from .geography import Geography
 from .measures import KNIFE_EDGE
-from .models.amalgamate import FIRST_CANDIDATES
+from .models.amalgamate import LOCK_FIRST_CANDIDATES
 from .models.status_quo import today as todays_catchments
 from .plan import Plan
 from .scenario import Scenario
@@ -79,7 +79,7 @@ def reasons(geo: Geography, scenario: Scenario | dict[str, Any], plan: Plan | No
              if swap is not None and (alt := swap(geo, scn, plan, j, _what_if(scn, j))) is not None}
     limit = scn.solver.time_limit if seconds is None else float(seconds)
     locked = _locked(geo, scn, plan, [j for j in merged["centre"] if j not in twins], limit,
-                     first_k=None if seconds is None else FIRST_CANDIDATES)
+                     first_k=None if seconds is None else LOCK_FIRST_CANDIDATES)
     for _, c in progress.items(list(merged.iterrows()), "why each amalgamation"):
         j = c["centre"]
         r0 = int(reach_today.get(j, 0))

@@ -4,14 +4,16 @@
 Each amalgamated centre is merged into the kept centre taking most of its children today (:mod:`.status_quo`, the
 same model with every located centre locked open and no reach floor).
 
-It starts from the plan of a first, smaller solve: the same model with each area among its
-:data:`FIRST_CANDIDATES` (3) nearest centres only, solved to its root node (:func:`.catchment.run`). Every plan of
-that model is a plan of this one, so only the start changes, never the model, its optimum or its proof; with a
-good plan to start from, HiGHS spends its time on the proof instead of searching for it. Measured through
-:func:`clusterplan.solve`, best of two runs each (2026-12-05; benchmarks/README.md): Norfolk 3.3-3.8 s of solver
-time with 3 candidates, 3.7-4.1 s with 4, 4.3-4.7 s without a first solve, both phases counted; Norfolk with two
-samples of 30 and 29 English authorities, 12.4 s and 14.0 s in all with 3, 12.9 s and 15.1 s with 4, 15.6 s and
-18.3 s without; the same optimum in each. The what-if locks of reasons start without
+It starts from the plan of a first, smaller solve: the same model with each area among its few nearest centres
+only (:func:`first_candidates`: 3, or 4 where HiGHS has one thread), solved to its root node
+(:func:`.catchment.run`). Every plan of that model is a plan of this one, so only the start changes, never the model,
+its optimum or its proof; with a good plan to start from, HiGHS spends its time on the proof instead of searching for
+it. Measured (2026-12-05; benchmarks/README.md), both phases counted, the same optimum everywhere: on its own (HiGHS
+on both cores), best of two runs each, Norfolk 3.3-3.8 s of solver time with 3 candidates, 3.7-4.1 s with 4, 4.3-4.7
+s without a first solve; Norfolk with two samples of 30 and 29 English authorities, 12.4 s and 14.0 s in all with 3,
+12.9 s and 15.1 s with 4, 15.6 s and 18.3 s without. As a batch runs (two workers, one HiGHS thread each), all
+England's 149 authorities took 83.7 s and 86.6 s in all with 4 against 92.2 s and 95.6 s with 3 (two runs each).
+The what-if locks of reasons start without
 it (on them it was as often slower as faster), from their plan re-drawn near the locked centre instead
 (:meth:`WhatIf.nearby`; again only the start changes).
 
@@ -33,16 +35,22 @@ import pandas as pd
 
 from .. import governance, measures
 from ..errors import ScenarioError
+from ..executor import cores
 from ..geography import Geography
 from ..plan import Plan, input_hash
 from ..scenario import Scenario, district_names, locked_centres
-from ..solvers import AMALGAMATION_HIGHS, Deadline, HighsModel, Outcome
+from ..solvers import AMALGAMATION_HIGHS, Deadline, HighsModel, Outcome, threads_for
 from . import assignment, catchment, status_quo
 from .assignment import Spec
 from .base import Context, report
 
-#: Candidates per area of the first, smaller solve that gives the amalgamation its start (:func:`.catchment.run`).
+#: Candidates per area of the first, smaller solve that gives the amalgamation its start (:func:`.catchment.run`),
+#: where HiGHS has two threads or more (None: no first solve), and where it has one (:func:`first_candidates`).
 FIRST_CANDIDATES = 3
+FIRST_CANDIDATES_ONE_THREAD = 4
+
+#: The same for the time-limited what-if locks of reasons (:meth:`WhatIf.lock`), as measured there.
+LOCK_FIRST_CANDIDATES = 4
 
 #: Kept centres whose catchments a what-if lock re-draws for its start, besides the locked centre's
 #: (:meth:`WhatIf.nearby`); 0: locks start cold. And the share of a lock's time limit that start may take at most.
@@ -89,10 +97,19 @@ def nesting(geo: Geography, cs) -> dict:
     return {"within_district": False, "nest": groups, "cross_cost": cs.cross_boundary_cost}
 
 
+def first_candidates(threads: int | None) -> int | None:
+    """Candidates per area of the amalgamation's first solve for a HiGHS with ``threads`` threads (None: its
+    default, every core): :data:`FIRST_CANDIDATES`, or :data:`FIRST_CANDIDATES_ONE_THREAD` on one thread; None
+    where :data:`FIRST_CANDIDATES` is None (no first solve)."""
+    if FIRST_CANDIDATES is None:
+        return None
+    return FIRST_CANDIDATES_ONE_THREAD if (threads or cores()) == 1 else FIRST_CANDIDATES
+
+
 def solve(geo: Geography, scn: Scenario, ctx: Context) -> Plan:
     """Which centres stay, their catchments, and what each amalgamated centre merges into."""
     res = catchment.run(geo, replace(spec(geo, scn), **ctx.restrict), scn, ctx, what="amalgamation",
-                        highs=AMALGAMATION_HIGHS, first_k=FIRST_CANDIDATES)
+                        highs=AMALGAMATION_HIGHS, first_k=first_candidates(threads_for(scn.solver.threads)))
     rep = report(res.outcome, scn, res.scope("centres"), ctx, res.k, res.notes)
     rep = catchment.certify(geo, scn, rep, spec(geo, scn), ctx)
     return _plan(geo, scn, res.assign, rep, res.notes)
