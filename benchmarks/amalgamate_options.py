@@ -157,7 +157,7 @@ def first_sweep(every: int, data: str, ks: list[int], offset: int = 0) -> None:
     codes = list(england.authorities(data).index)[offset::every]
     norfolk_scn = load(ROOT / "scenarios" / "norfolk" / "amalgamate_then_tender.yaml")
     scn = load(ROOT / "scenarios" / "england" / "amalgamate.yaml")
-    saved = amalgamate.FIRST_CANDIDATES
+    saved = amalgamate.FIRST_CANDIDATES, amalgamate.FIRST_CANDIDATES_ONE_THREAD
     totals = dict.fromkeys(ks, 0.0)
     print("| authority | centres | " + " | ".join(f"first k = {k} s" for k in ks) + " | objective | same optimum |\n"
           + "|---|---|" + "---|" * len(ks) + "---|---|")
@@ -169,7 +169,8 @@ def first_sweep(every: int, data: str, ks: list[int], offset: int = 0) -> None:
             try:
                 for order in (ks, ks[::-1]):
                     for k in order:
-                        amalgamate.FIRST_CANDIDATES = k or None
+                        # both sizes: on one solver thread the model reads the other (first_candidates)
+                        amalgamate.FIRST_CANDIDATES = amalgamate.FIRST_CANDIDATES_ONE_THREAD = k or None
                         plan = cp.solve(geo, norfolk_scn if code == "norfolk" else scn)
                         best[k] = min(best.get(k, 1e9), plan.report.seconds)
                         objs.add(round(plan.report.objective, 3))
@@ -182,7 +183,7 @@ def first_sweep(every: int, data: str, ks: list[int], offset: int = 0) -> None:
                   + f" | {min(objs):,.1f} | {'yes' if max(objs) - min(objs) <= 1e-6 * max(objs) else 'NO'} |",
                   flush=True)
     finally:
-        amalgamate.FIRST_CANDIDATES = saved
+        amalgamate.FIRST_CANDIDATES, amalgamate.FIRST_CANDIDATES_ONE_THREAD = saved
     print("\ntotal solver seconds, Norfolk included: "
           + ", ".join(f"first k = {k}: {t:.1f}" for k, t in totals.items()))
 

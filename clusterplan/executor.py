@@ -138,12 +138,18 @@ def describe(workers: int, scheduler: str | None) -> str:
     return f"the Dask scheduler at {scheduler}"
 
 
-def side_by_side(threads: int | None, jobs: int) -> int:
-    """How many solves to run at once on threads: ``solver.threads`` if set, else this process's default
-    (:func:`clusterplan.solvers.threads_for`: a batch worker's share of the cores), else the machine's cores; at most
-    one per job and at least one."""
+def threads_used(threads: int | None) -> int:
+    """The solver threads a solve asking for ``threads`` (``solver.threads``) runs on: its own if set, else this
+    process's default (:func:`clusterplan.solvers.threads_for`: a batch worker's share of the cores), else the
+    machine's cores (the solver's default)."""
     from .solvers import threads_for
-    return max(1, min(jobs, threads_for(threads) or cores()))
+    return threads_for(threads) or cores()
+
+
+def side_by_side(threads: int | None, jobs: int) -> int:
+    """How many solves to run at once on threads: as many as a solve's threads (:func:`threads_used`), at most one
+    per job and at least one."""
+    return max(1, min(jobs, threads_used(threads)))
 
 
 def thread_map(fn: Callable[[Any, Any], Any], jobs: Sequence[Any], holders: Sequence[Any]) -> list[Any]:

@@ -35,11 +35,11 @@ import pandas as pd
 
 from .. import governance, measures
 from ..errors import ScenarioError
-from ..executor import cores
+from ..executor import threads_used
 from ..geography import Geography
 from ..plan import Plan, input_hash
 from ..scenario import Scenario, district_names, locked_centres
-from ..solvers import AMALGAMATION_HIGHS, Deadline, HighsModel, Outcome, threads_for
+from ..solvers import AMALGAMATION_HIGHS, Deadline, HighsModel, Outcome
 from . import assignment, catchment, status_quo
 from .assignment import Spec
 from .base import Context, report
@@ -98,18 +98,19 @@ def nesting(geo: Geography, cs) -> dict:
 
 
 def first_candidates(threads: int | None) -> int | None:
-    """Candidates per area of the amalgamation's first solve for a HiGHS with ``threads`` threads (None: its
-    default, every core): :data:`FIRST_CANDIDATES`, or :data:`FIRST_CANDIDATES_ONE_THREAD` on one thread; None
-    where :data:`FIRST_CANDIDATES` is None (no first solve)."""
+    """Candidates per area of the amalgamation's first solve for a solve asking for ``threads`` solver threads
+    (``solver.threads``; :func:`clusterplan.executor.threads_used`): :data:`FIRST_CANDIDATES`, or
+    :data:`FIRST_CANDIDATES_ONE_THREAD` where that is one thread; None where :data:`FIRST_CANDIDATES` is None (no
+    first solve)."""
     if FIRST_CANDIDATES is None:
         return None
-    return FIRST_CANDIDATES_ONE_THREAD if (threads or cores()) == 1 else FIRST_CANDIDATES
+    return FIRST_CANDIDATES_ONE_THREAD if threads_used(threads) == 1 else FIRST_CANDIDATES
 
 
 def solve(geo: Geography, scn: Scenario, ctx: Context) -> Plan:
     """Which centres stay, their catchments, and what each amalgamated centre merges into."""
     res = catchment.run(geo, replace(spec(geo, scn), **ctx.restrict), scn, ctx, what="amalgamation",
-                        highs=AMALGAMATION_HIGHS, first_k=first_candidates(threads_for(scn.solver.threads)))
+                        highs=AMALGAMATION_HIGHS, first_k=first_candidates(scn.solver.threads))
     rep = report(res.outcome, scn, res.scope("centres"), ctx, res.k, res.notes)
     rep = catchment.certify(geo, scn, rep, spec(geo, scn), ctx)
     return _plan(geo, scn, res.assign, rep, res.notes)
