@@ -470,6 +470,62 @@ class HighsModel:
             h.changeCoeff(con.index, v.index, float(c))
             con.expr[v] = float(c)
 
+    def drop_rows(self, rows) -> None:
+        """Delete added rows (indices of :meth:`add_row`), which must be the model's last rows: the model is then
+        as it was before they were added."""
+        import numpy as np
+        h = self.prob.solverModel
+        idx = sorted(rows)
+        n = h.getNumRow()
+        if not idx:
+            return
+        if idx != list(range(n - len(idx), n)) or idx[0] < len(self._own):
+            raise ValueError(f"drop_rows: rows {idx[0]}..{idx[-1]} are not the last added rows (of {n})")
+        h.deleteRows(len(idx), np.array(idx, dtype=np.int32))
+
+    def relaxation(self, bounds: dict[pulp.LpVariable, tuple[float, float]], time_limit: float,
+                   rows: dict[int, tuple[float, float]] | None = None) -> tuple[list[float] | None, float]:
+        """The linear relaxation of the model with ``bounds`` and ``rows`` as in :meth:`solve`: (every column's
+        value by column index, or None where HiGHS did not solve it to optimality within ``time_limit`` seconds;
+        seconds taken). Afterwards the model is as built: integrality, bounds and options restored."""
+        import highspy
+        import numpy as np
+        h = self.prob.solverModel
+        integ = [v.index for v in self.prob.variables() if v.cat == pulp.LpInteger]
+        idx = np.array(integ, dtype=np.int32)
+        cont = np.array([highspy.HighsVarType.kContinuous] * len(integ))
+        limit = h.getOptionValue("time_limit")[1]
+        t0 = time.perf_counter()
+        h.changeColsIntegrality(len(idx), idx, cont)
+        try:
+            self._bound(bounds, rows or {})
+            h.setOptionValue("time_limit", float(max(time_limit, 0.01)))
+            run_highs(h)
+            ok = h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+            values = list(h.getSolution().col_value) if ok else None
+        finally:
+            self._unbound(bounds, rows or {})
+            h.changeColsIntegrality(len(idx), idx, np.array([highspy.HighsVarType.kInteger] * len(integ)))
+            h.setOptionValue("time_limit", limit)
+        return values, time.perf_counter() - t0
+
+    def _bound(self, bounds: dict, rows: dict) -> None:
+        h = self.prob.solverModel
+        for v, (lo, hi) in bounds.items():
+            h.changeColBounds(v.index, lo, hi)
+        for r, (lo, hi) in rows.items():
+            h.changeRowBounds(r, lo, hi)
+
+    def _unbound(self, bounds: dict, rows: dict) -> None:
+        import highspy
+        h = self.prob.solverModel
+        inf = highspy.kHighsInf
+        for v in bounds:
+            h.changeColBounds(v.index, -inf if v.lowBound is None else v.lowBound,
+                              inf if v.upBound is None else v.upBound)
+        for r in rows:
+            h.changeRowBounds(r, *self._row_bounds(r))
+
     def solve(self, bounds: dict[pulp.LpVariable, tuple[float, float]], time_limit: float,
               rows: dict[int, tuple[float, float]] | None = None, *, warm: bool = False,
               options: dict | None = None) -> Outcome:
@@ -479,17 +535,12 @@ class HighsModel:
         the values set on the PuLP variables (``setInitialValue``), as a first solve with a warm start does.
         ``options``: HiGHS options for this solve only (e.g. presolve on for a solve with most columns fixed);
         afterwards they are as built."""
-        import highspy
         h = self.prob.solverModel
-        inf = highspy.kHighsInf
         rows = rows or {}
         saved = {k: h.getOptionValue(k)[1] for k in (options or {})}   # highspy gives (status, value)
         for k, v in (options or {}).items():
             h.setOptionValue(k, v)
-        for v, (lo, hi) in bounds.items():
-            h.changeColBounds(v.index, lo, hi)
-        for r, (lo, hi) in rows.items():
-            h.changeRowBounds(r, lo, hi)
+        self._bound(bounds, rows)
         if warm:   # after the changes: HiGHS drops a solution it was given when the model changes after it
             _pass_start(self.prob)
         h.setOptionValue("time_limit", float(time_limit))
@@ -499,11 +550,7 @@ class HighsModel:
             self.prob.assignStatus(*self.solver.findSolutionValues(self.prob))
             out = _highs_outcome(self.prob, time.perf_counter() - t0, self.gap, self.highs)   # before any change
         finally:
-            for v in bounds:
-                h.changeColBounds(v.index, -inf if v.lowBound is None else v.lowBound,
-                                  inf if v.upBound is None else v.upBound)
-            for r in rows:
-                h.changeRowBounds(r, *self._row_bounds(r))
+            self._unbound(bounds, rows)
             for k, v in saved.items():
                 h.setOptionValue(k, v)
         return out

@@ -213,3 +213,35 @@ def test_reasons_within_a_short_time_limit_give_proven_ranges_that_hold_the_exac
         assert outcome.status == "optimal"
         exact = outcome.objective - base
         assert ranged.at[j, "lock_cost_low"] - 0.5 <= exact <= ranged.at[j, "lock_cost"] + 0.5
+
+
+def test_reach_cuts_hold_for_a_lock_optimum_and_leave_its_proof_and_the_model_the_same(amalgamation, norfolk,
+                                                                                        monkeypatch):
+    # the what-if lock of reasons adds reach cuts separated from its linear relaxation: valid inequalities, so the
+    # lock's optimal plan found without them satisfies every one, the lock with them proves the same optimum, and
+    # the built model is as it was afterwards (its rows, its integrality: the plan's own optimum again)
+    import highspy
+
+    from clusterplan.models import amalgamate
+    scn = cp.Scenario.from_dict({"model": "amalgamate", "reach": {"min": 600}})
+    model = amalgamate.what_if_open(norfolk, scn, amalgamation)
+    h = model.built.prob.solverModel
+    rows = h.getNumRow()
+    y = model.built.y["litcham"]
+    values, _ = model.model.relaxation({y: (1.0, 1.0)}, 60)
+    cuts = model.reach_terms(values)
+    assert len(cuts) >= 5
+    assert all(sum(c * values[v.index] for v, c in terms.items()) < 0 for terms in cuts)   # cuts of the LP
+    monkeypatch.setattr(amalgamate, "REACH_ROUNDS", 0)
+    plain, _ = model.lock("litcham", 600)
+    plan = {v: round(v.varValue) for v in model.built.prob.variables()}
+    assert plan[y] == 1
+    assert all(sum(c * plan[v] for v, c in terms.items()) >= 0 for terms in cuts)          # never of a plan
+    monkeypatch.setattr(amalgamate, "REACH_ROUNDS", 8)
+    with_cuts, _ = model.lock("litcham", 600)
+    assert plain.status == with_cuts.status == "optimal"
+    assert with_cuts.objective == pytest.approx(plain.objective, rel=1e-9)
+    assert h.getNumRow() == rows
+    assert all(t == highspy.HighsVarType.kInteger for t in h.getLp().integrality_)
+    again, _ = model.resolve(600)
+    assert again.status == "optimal" and again.objective == pytest.approx(amalgamation.report.objective, rel=1e-9)

@@ -15,7 +15,12 @@ s without a first solve; Norfolk with two samples of 30 and 29 English authoriti
 England's 149 authorities took 83.7 s and 86.6 s in all with 4 against 92.2 s and 95.6 s with 3 (two runs each).
 The what-if locks of reasons start without
 it (on them it was as often slower as faster), from their plan re-drawn near the locked centre instead
-(:meth:`WhatIf.nearby`; again only the start changes).
+(:meth:`WhatIf.nearby`; again only the start changes). Each lock's re-solve also carries reach cuts
+(:mod:`.reach`): valid inequalities of the floor under precedence, separated from the lock's linear relaxation in a
+few rounds and dropped after it. They remove no plan, so the lock's optimum and proof are the same; they give HiGHS a
+tighter relaxation to start its own cuts from where the locked centre and its neighbours fall short of the floor
+(Norfolk's reasons 23.8-24.6 s against 29.1-30.6 s, the same four proven costs; benchmarks/README.md, "Reach cuts
+for the what-if locks"). On the plan itself they made no difference beyond the run-to-run spread, so it has none.
 
 HiGHS solves it, and every what-if re-solve of it (:class:`WhatIf`), with presolve off, no restarts and no root
 reduced-cost heuristic (:data:`clusterplan.solvers.AMALGAMATION_HIGHS`): so set, HiGHS proves the same optimum in
@@ -40,7 +45,7 @@ from ..geography import Geography
 from ..plan import Plan, input_hash
 from ..scenario import Scenario, district_names, locked_centres
 from ..solvers import AMALGAMATION_HIGHS, Deadline, HighsModel, Outcome
-from . import assignment, catchment, status_quo
+from . import assignment, catchment, reach, status_quo
 from .assignment import Spec
 from .base import Context, report
 
@@ -56,6 +61,9 @@ LOCK_FIRST_CANDIDATES = 4
 #: (:meth:`WhatIf.nearby`); 0: locks start cold. And the share of a lock's time limit that start may take at most.
 NEARBY_CENTRES = 6
 NEARBY_SHARE = 0.25
+
+#: Rounds of reach cuts (:mod:`.reach`) added to a what-if lock's re-solve (:meth:`WhatIf.reach_cuts`); 0: none.
+REACH_ROUNDS = 8
 
 
 def spec(geo: Geography, scn: Scenario) -> Spec:
@@ -230,13 +238,57 @@ class WhatIf:
         if rows is None or (lock is not None and lock not in self.built.y):
             return None
         bounds = {self.built.y[lock]: (1.0, 1.0)} if lock is not None else {}
-        given = start is not None and all(p in self.built.x for p in start.items())
-        if self._warm or given:   # every variable as a first solve starts: the start's x and y, the others unset
-            for v in self.built.prob.variables():
-                v.varValue = None
-            assignment.set_start(self.built, start if given else self.start)
-        out = self.model.solve(bounds, time_limit, rows, warm=self._warm or given)
+        cuts, spent = self.reach_cuts(bounds, rows, time_limit) if lock is not None else ({}, 0.0)
+        try:
+            given = start is not None and all(p in self.built.x for p in start.items())
+            if self._warm or given:   # every variable as a first solve starts: the start's x and y, the others unset
+                for v in self.built.prob.variables():
+                    v.varValue = None
+                assignment.set_start(self.built, start if given else self.start)
+            out = self.model.solve(bounds, max(time_limit - spent, 0.5), rows | cuts, warm=self._warm or given)
+        finally:
+            self.model.drop_rows(cuts)
+        out = replace(out, seconds=out.seconds + spent)
         return (out, assignment.extract(self.built)) if out.status.is_ok else None
+
+    def reach_cuts(self, bounds: dict, rows: dict[int, tuple[float, float]],
+                   time_limit: float) -> tuple[dict[int, tuple[float, float]], float]:
+        """Reach cuts (:mod:`.reach`) for the built model with ``bounds`` and ``rows``: up to :data:`REACH_ROUNDS`
+        rounds of solving its linear relaxation and adding the cuts it violates, as rows added to the model (the
+        caller bounds them in its re-solve and drops them after: :meth:`HighsModel.drop_rows`). (row -> bounds,
+        solver seconds spent), in at most a tenth of ``time_limit``. Valid for every plan of the model, so the
+        re-solve's plans, optimum and proof are the same."""
+        cuts: dict[int, tuple[float, float]] = {}
+        spent = 0.0
+        if not REACH_ROUNDS or not self.built.preds or self.spec.floor <= 0:
+            return cuts, spent
+        for _ in range(REACH_ROUNDS):
+            values, seconds = self.model.relaxation(bounds, time_limit / 10 - spent, rows | cuts)
+            spent += seconds
+            if values is None:
+                break
+            new = self.reach_terms(values)
+            for terms in new:
+                cuts[self.model.add_row(terms)] = (0.0, float("inf"))
+            if not new or spent >= time_limit / 10:
+                break
+        return cuts, spent
+
+    def reach_terms(self, values: list[float]) -> list[dict]:
+        """The reach cuts (:mod:`.reach`) that ``values`` (every column's value, by column index) violate, each as
+        the terms of a row ``sum terms >= 0``: +1 for each area of the boundary, -1 for the centre's y."""
+        b, floor = self.built, self.spec.floor
+        under5 = self.geo.areas["under5"]
+        homes = self.spec.facilities["home_area"]
+        out = []
+        for j, dag in b.preds.items():
+            if j not in b.y:
+                continue
+            c = reach.Centre(str(homes[j]), {i: float(under5[i]) for i in dag if (i, j) in b.x}, dag)
+            for edge in reach.separate(c, floor, {i: values[b.x[i, j].index] for i in c.children},
+                                       values[b.y[j].index]):
+                out.append({b.x[v, j]: 1.0 for v in edge} | {b.y[j]: -1.0})
+        return out
 
     def lock(self, centre: str, time_limit: float, *, first_k: int | None = None) -> tuple[Outcome, pd.Series] | None:
         """:meth:`resolve` with ``centre`` locked open, its solver seconds counting any first solve for its start.

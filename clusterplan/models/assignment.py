@@ -89,6 +89,9 @@ class Built:
     candidates: dict[str, list[str]]
     cost: dict[tuple[str, str], float]
     warm: bool = False
+    #: with precedence contiguity: facility -> {candidate area: its predecessors toward the home area} (the home
+    #: maps to []); the pairs behind (5), for :mod:`.reach`
+    preds: dict[str, dict[str, list[str]]] = field(default_factory=dict)
 
 
 def candidates(areas: pd.DataFrame, spec: Spec, extra: dict[str, str] | None = None) -> dict[str, list[str]]:
@@ -200,7 +203,9 @@ def build(areas: pd.DataFrame, graph: nx.Graph, spec: Spec, name: str = "catchme
     if spec.deprived_within is not None:                                # (9)
         terms, low = deprived_row(x, areas, spec.minutes, *spec.deprived_within)
         prob += _expr(terms) >= low, "deprived_within"
-    return Built(prob, x, y, cand, cost)
+    dag = {j: {i: [u for u in ps if u == fac.at[j, "home_area"] or (u, j) in x] for i, ps in preds[j].items()
+               if (i, j) in x or i == fac.at[j, "home_area"]} for j in preds}
+    return Built(prob, x, y, cand, cost, preds=dag)
 
 
 def pair_costs(areas: pd.DataFrame, spec: Spec, pairs) -> dict[tuple[str, str], float]:
