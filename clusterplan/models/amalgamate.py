@@ -19,8 +19,10 @@ it (on them it was as often slower as faster), from their plan re-drawn near the
 (:mod:`.reach`): valid inequalities of the floor under precedence, separated from the lock's linear relaxation in a
 few rounds and dropped after it. They remove no plan, so the lock's optimum and proof are the same; they give HiGHS a
 tighter relaxation to start its own cuts from where the locked centre and its neighbours fall short of the floor
-(Norfolk's reasons 23.8-24.6 s against 29.1-30.6 s, the same four proven costs; benchmarks/README.md, "Reach cuts
-for the what-if locks"). On the plan itself they made no difference beyond the run-to-run spread, so it has none.
+(Norfolk's reasons 19.3-24.6 s against 23.3-30.6 s in five pairs of runs, the same four proven costs; on six
+English authorities with quicker locks 73.9 s against 71.7 s in all, within the spread; benchmarks/README.md, "Reach
+cuts for the what-if locks"). On the plan's own model they made no difference beyond the run-to-run spread, so the
+plan is solved without them.
 
 HiGHS solves it, and every what-if re-solve of it (:class:`WhatIf`), with presolve off, no restarts and no root
 reduced-cost heuristic (:data:`clusterplan.solvers.AMALGAMATION_HIGHS`): so set, HiGHS proves the same optimum in
