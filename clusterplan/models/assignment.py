@@ -203,8 +203,9 @@ def build(areas: pd.DataFrame, graph: nx.Graph, spec: Spec, name: str = "catchme
     if spec.deprived_within is not None:                                # (9)
         terms, low = deprived_row(x, areas, spec.minutes, *spec.deprived_within)
         prob += _expr(terms) >= low, "deprived_within"
-    dag = {j: {i: [u for u in ps if u == fac.at[j, "home_area"] or (u, j) in x] for i, ps in preds[j].items()
-               if (i, j) in x or i == fac.at[j, "home_area"]} for j in preds}
+    homes = fac["home_area"].to_dict()
+    dag = {j: {i: [u for u in ps if u == homes[j] or (u, j) in x] for i, ps in pj.items()
+               if (i, j) in x or i == homes[j]} for j, pj in preds.items()}
     return Built(prob, x, y, cand, cost, preds=dag)
 
 
