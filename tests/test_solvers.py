@@ -373,3 +373,34 @@ def test_a_re_solves_start_reaches_highs_after_its_bound_changes(monkeypatch):
     monkeypatch.setattr(solvers, "run_highs", lambda h: (valid.append(h.getSolution().value_valid), real(h)))
     out = model.solve({z[chosen.index(1.0)]: (1.0, 1.0)}, 60, warm=True)
     assert valid == [True] and out.objective == pytest.approx(first.objective)
+
+
+def test_a_relaxation_leaves_the_model_integer_and_added_rows_drop_only_from_the_end():
+    # SYNTHETIC knapsack: maximise 5a + 4b + 3c with 3a + 2b + 2c <= 4: the relaxation takes b and two thirds of a
+    # (7 1/3), the integer optimum b and c (7). The relaxation is solved in place and the model is integer again
+    # after it; rows added for a re-solve drop only as the model's last rows.
+    import highspy
+    import pulp
+    prob = pulp.LpProblem("knapsack", pulp.LpMaximize)
+    a, b, c = (pulp.LpVariable(n, cat=pulp.LpBinary) for n in "abc")
+    prob += 5 * a + 4 * b + 3 * c
+    prob += 3 * a + 2 * b + 2 * c <= 4, "weight"
+    model = solvers.HighsModel(prob)
+    values, seconds = model.relaxation({}, 60)
+    assert seconds >= 0 and values is not None
+    assert [values[v.index] for v in (a, b, c)] == pytest.approx([2 / 3, 1, 0])
+    h = prob.solverModel
+    assert all(t == highspy.HighsVarType.kInteger for t in h.getLp().integrality_)
+    assert model.solve({}, 60).objective == pytest.approx(7)
+    assert model.relaxation({b: (0.0, 0.0)}, 60)[0][a.index] == pytest.approx(1)   # bounds as in a re-solve
+    assert model.solve({}, 60).objective == pytest.approx(7)                        # and restored
+    rows = h.getNumRow()
+    first, second = model.add_row({a: 1.0, b: 1.0}), model.add_row({b: 1.0, c: 1.0})
+    with pytest.raises(ValueError, match="not the last added rows"):
+        model.drop_rows([first])
+    with pytest.raises(ValueError, match="not the last added rows"):
+        model.drop_rows([0])   # the problem's own row
+    out = model.solve({}, 60, {second: (-float("inf"), 0.0)})   # b = c = 0 in this re-solve only
+    assert out.objective == pytest.approx(5)
+    model.drop_rows([first, second])
+    assert h.getNumRow() == rows and model.solve({}, 60).objective == pytest.approx(7)
