@@ -264,16 +264,20 @@ class WhatIf:
         spent = 0.0
         if not REACH_ROUNDS or not self.built.preds or self.spec.floor <= 0:
             return cuts, spent
-        for _ in range(REACH_ROUNDS):
-            values, seconds = self.model.relaxation(bounds, time_limit / 10 - spent, rows | cuts)
-            spent += seconds
-            if values is None:
-                break
-            new = self.reach_terms(values)
-            for terms in new:
-                cuts[self.model.add_row(terms)] = (0.0, float("inf"))
-            if not new or spent >= time_limit / 10:
-                break
+        try:
+            for _ in range(REACH_ROUNDS):
+                values, seconds = self.model.relaxation(bounds, time_limit / 10 - spent, rows | cuts)
+                spent += seconds
+                if values is None:
+                    break
+                new = self.reach_terms(values)
+                for terms in new:
+                    cuts[self.model.add_row(terms)] = (0.0, float("inf"))
+                if not new or spent >= time_limit / 10:
+                    break
+        except BaseException:   # stopped (Ctrl-C) or failed: the model as built again before it goes up
+            self.model.drop_rows(cuts)
+            raise
         return cuts, spent
 
     def reach_terms(self, values: list[float]) -> list[dict]:
