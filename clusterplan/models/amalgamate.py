@@ -15,14 +15,15 @@ s without a first solve; Norfolk with two samples of 30 and 29 English authoriti
 England's 149 authorities took 83.7 s and 86.6 s in all with 4 against 92.2 s and 95.6 s with 3 (two runs each).
 The what-if locks of reasons start without
 it (on them it was as often slower as faster), from their plan re-drawn near the locked centre instead
-(:meth:`WhatIf.nearby`; again only the start changes). Each lock's re-solve also carries reach cuts
-(:mod:`.reach`): valid inequalities of the floor under precedence, separated from the lock's linear relaxation in a
-few rounds and dropped after it. They remove no plan, so the lock's optimum and proof are the same; they give HiGHS a
-tighter relaxation to start its own cuts from where the locked centre and its neighbours fall short of the floor
-(Norfolk's reasons 19.3-24.6 s against 23.3-30.6 s in five pairs of runs, the same four proven costs; on six
-English authorities with quicker locks 73.9 s against 71.7 s in all, within the spread; benchmarks/README.md, "Reach
-cuts for the what-if locks"). On the plan's own model they made no difference beyond the run-to-run spread, so the
-plan is solved without them.
+(:meth:`WhatIf.nearby`; again only the start changes). Each lock's re-solve, and each of the alternatives'
+re-solves that exclude earlier plans, also carries reach cuts (:mod:`.reach`): valid inequalities of the floor under
+precedence, separated from the re-solve's linear relaxation in a few rounds and dropped after it. They remove no
+plan, so the re-solve's optimum and proof are the same; they give HiGHS a tighter relaxation to start its own cuts
+from where centres fall short of the floor (Norfolk's reasons 19.3-24.6 s against 23.3-30.6 s in five pairs of
+runs, the same four proven costs; its 5 alternatives 12.3-16.9 s against 17.6-19.5 s; on six English authorities
+with quicker locks 73.9 s against 71.7 s in all, within the spread; benchmarks/README.md, "Reach cuts for the
+what-if locks"). On the plan's own model, and on the fronts' re-solves, they made no difference or cost time, so
+those are solved without them.
 
 HiGHS solves it, and every what-if re-solve of it (:class:`WhatIf`), with presolve off, no restarts and no root
 reduced-cost heuristic (:data:`clusterplan.solvers.AMALGAMATION_HIGHS`): so set, HiGHS proves the same optimum in
@@ -66,6 +67,10 @@ NEARBY_SHARE = 0.25
 
 #: Rounds of reach cuts (:mod:`.reach`) added to a what-if lock's re-solve (:meth:`WhatIf.reach_cuts`); 0: none.
 REACH_ROUNDS = 8
+#: The restrictions whose re-solves carry them too, besides locks: the no-good rows of alternatives (Norfolk's 5
+#: alternatives 12.3-14.6 s against 17.6-18.7 s). Not the fronts' rows: the deprived front was level with them and
+#: the centres front slower (53.7-58.9 s against 50.2-51.8 s; benchmarks/README.md).
+REACH_CUTS_WITH = ("exclude_kept", "exclude_assign")
 
 
 def spec(geo: Geography, scn: Scenario) -> Spec:
@@ -235,12 +240,14 @@ class WhatIf:
         """The outcome and the area -> centre assignment of the built model with ``lock`` kept open and the rows of
         ``restrict`` (:meth:`rows`), within ``time_limit`` seconds; None where the model cannot take them, the
         centre is not in it, or the re-solve finds no plan (the caller then solves in full, which widens the
-        candidates or explains an infeasible scenario)."""
+        candidates or explains an infeasible scenario). A lock, or a restriction of :data:`REACH_CUTS_WITH`, adds
+        reach cuts for this re-solve only (:meth:`reach_cuts`; their seconds count in the outcome's)."""
         rows = self.rows(restrict or {})
         if rows is None or (lock is not None and lock not in self.built.y):
             return None
         bounds = {self.built.y[lock]: (1.0, 1.0)} if lock is not None else {}
-        cuts, spent = self.reach_cuts(bounds, rows, time_limit) if lock is not None else ({}, 0.0)
+        wants = lock is not None or any(k in (restrict or {}) for k in REACH_CUTS_WITH)
+        cuts, spent = self.reach_cuts(bounds, rows, time_limit) if wants else ({}, 0.0)
         try:
             given = start is not None and all(p in self.built.x for p in start.items())
             if self._warm or given:   # every variable as a first solve starts: the start's x and y, the others unset
