@@ -65,10 +65,11 @@ LOCK_FIRST_CANDIDATES = 4
 NEARBY_CENTRES = 6
 NEARBY_SHARE = 0.25
 
-#: Rounds of reach cuts (:mod:`.reach`) added to a what-if lock's re-solve (:meth:`WhatIf.reach_cuts`); 0: none.
+#: Rounds of reach cuts (:mod:`.reach`) added to a what-if lock's re-solve, and to those of :data:`REACH_CUTS_WITH`
+#: (:meth:`WhatIf.reach_cuts`); 0: none.
 REACH_ROUNDS = 8
 #: The restrictions whose re-solves carry them too, besides locks: the no-good rows of alternatives (Norfolk's 5
-#: alternatives 12.3-14.6 s against 17.6-18.7 s). Not the fronts' rows: the deprived front was level with them and
+#: alternatives 12.3-16.9 s against 17.6-19.5 s). Not the fronts' rows: the deprived front was level with them and
 #: the centres front slower (53.7-58.9 s against 50.2-51.8 s; benchmarks/README.md).
 REACH_CUTS_WITH = ("exclude_kept", "exclude_assign")
 
@@ -271,13 +272,14 @@ class WhatIf:
         spent = 0.0
         if not REACH_ROUNDS or not self.built.preds or self.spec.floor <= 0:
             return cuts, spent
+        centres = self.reach_centres()
         try:
             for _ in range(REACH_ROUNDS):
                 values, seconds = self.model.relaxation(bounds, time_limit / 10 - spent, rows | cuts)
                 spent += seconds
                 if values is None:
                     break
-                new = self.reach_terms(values)
+                new = self.reach_terms(values, centres)
                 for terms in new:
                     cuts[self.model.add_row(terms)] = (0.0, float("inf"))
                 if not new or spent >= time_limit / 10:
@@ -287,18 +289,23 @@ class WhatIf:
             raise
         return cuts, spent
 
-    def reach_terms(self, values: list[float]) -> list[dict]:
-        """The reach cuts (:mod:`.reach`) that ``values`` (every column's value, by column index) violate, each as
-        the terms of a row ``sum terms >= 0``: +1 for each area of the boundary, -1 for the centre's y."""
-        b, floor = self.built, self.spec.floor
+    def reach_centres(self) -> dict[str, reach.Centre]:
+        """Each kept-able centre's side of the built model for :mod:`.reach`, with the children under five of
+        :attr:`geo` (which :meth:`retarget` may change)."""
+        b = self.built
         under5 = self.geo.areas["under5"]
         homes = self.spec.facilities["home_area"]
+        return {j: reach.Centre(str(homes[j]), {i: float(under5[i]) for i in dag if (i, j) in b.x}, dag)
+                for j, dag in b.preds.items() if j in b.y}
+
+    def reach_terms(self, values: list[float], centres: dict[str, reach.Centre] | None = None) -> list[dict]:
+        """The reach cuts (:mod:`.reach`) that ``values`` (every column's value, by column index) violate, each as
+        the terms of a row ``sum terms >= 0``: +1 for each area of the boundary, -1 for the centre's y.
+        ``centres``: :meth:`reach_centres`, where the caller separates several rounds."""
+        b = self.built
         out = []
-        for j, dag in b.preds.items():
-            if j not in b.y:
-                continue
-            c = reach.Centre(str(homes[j]), {i: float(under5[i]) for i in dag if (i, j) in b.x}, dag)
-            for edge in reach.separate(c, floor, {i: values[b.x[i, j].index] for i in c.children},
+        for j, c in (self.reach_centres() if centres is None else centres).items():
+            for edge in reach.separate(c, self.spec.floor, {i: values[b.x[i, j].index] for i in c.children},
                                        values[b.y[j].index]):
                 out.append({b.x[v, j]: 1.0 for v in edge} | {b.y[j]: -1.0})
         return out

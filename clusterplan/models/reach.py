@@ -16,13 +16,15 @@ linear relaxation's bound where it spreads fractions of areas around a centre sh
 is read off a fractional solution (:func:`separate`): the areas joined at least theta (each theta among the
 values), grown from h through predecessors, and a greedy growth from h adding the boundary area joined most. Used
 for the what-if locks of reasons (:meth:`.amalgamate.WhatIf.lock`), where a centre locked open is short of the
-floor by construction; measured in benchmarks/README.md ("Reach cuts for the what-if locks").
+floor by construction, and for the alternatives' re-solves that exclude earlier plans; measured in
+benchmarks/README.md ("Reach cuts for the what-if locks").
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 #: Values under this count as zero; a cut is kept only if the fractional solution violates it by more.
 TOLERANCE = 1e-6
@@ -38,20 +40,21 @@ class Centre:
     children: Mapping[str, float]
     preds: Mapping[str, Sequence[str]]
 
+    @cached_property
+    def successors(self) -> dict[str, list[str]]:
+        """Each area (or the home) -> the candidates it is a predecessor of, sorted; worked out once per centre."""
+        out: dict[str, list[str]] = {}
+        for v in sorted(self.children):
+            if v == self.home:
+                continue
+            for u in self.preds.get(v, ()):
+                out.setdefault(u, []).append(v)
+        return out
 
-def _successors(c: Centre) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
-    for v in sorted(c.children):
-        if v == c.home:
-            continue
-        for u in c.preds.get(v, ()):
-            out.setdefault(u, []).append(v)
-    return out
 
-
-def boundary(c: Centre, held: set[str], succ: Mapping[str, Sequence[str]] | None = None) -> list[str]:
+def boundary(c: Centre, held: set[str]) -> list[str]:
     """B(T) for T = ``held`` (which must hold the home): candidates outside it with a predecessor in it, sorted."""
-    succ = _successors(c) if succ is None else succ
+    succ = c.successors
     return sorted({v for u in held | {c.home} for v in succ.get(u, ()) if v not in held})
 
 
@@ -61,14 +64,13 @@ def separate(c: Centre, floor: float, x: Mapping[str, float], y: float) -> list[
     order found. Children and ``floor`` are children under five."""
     if y <= TOLERANCE or floor <= 0:
         return []
-    succ = _successors(c)
-    kids = {v: float(c.children[v]) for v in c.children}
+    succ, kids = c.successors, c.children
     held0 = {c.home}
     seen: set[frozenset] = set()
     out: list[list[str]] = []
 
     def consider(held: set[str]) -> list[str]:
-        b = boundary(c, held, succ)
+        b = boundary(c, held)
         key = frozenset(held)
         if key not in seen:
             seen.add(key)
