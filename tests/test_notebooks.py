@@ -3,10 +3,18 @@
 Each notebook is executed in a fresh kernel from the notebooks folder (as a reader would open it). A cell tagged
 ``figure`` must produce at least one image output: a notebook whose map cell is silently empty fails here, which
 executing for errors alone (as nbmake did) could never catch.
+
+Kernels start one at a time across the test workers (:func:`kernel_start_lock`): jupyter_client picks a kernel's
+ports by binding them and letting them go, so two kernels started at once by two workers can be given the same port
+(jupyter_client issue 487); one CI run from a clean clone hung in this test with an idle kernel that never ran the
+notebook. The notebooks still run side by side once their kernels are up.
 """
 
 from __future__ import annotations
 
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import nbformat
@@ -15,6 +23,23 @@ from nbclient import NotebookClient
 
 NOTEBOOKS = Path(__file__).parent.parent / "notebooks"
 PATHS = sorted(NOTEBOOKS.glob("*.ipynb"))
+
+
+@contextmanager
+def kernel_start_lock() -> Iterator[None]:
+    """Hold a lock shared by every process of this user on this machine (a file in the temporary folder) while a
+    kernel starts and answers; none where the platform has no ``fcntl`` (Windows)."""
+    try:
+        import fcntl
+    except ImportError:
+        yield
+        return
+    with open(Path(tempfile.gettempdir()) / "clusterplan-tests-kernel-start.lock", "a") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
 
 
 def test_every_notebook_promises_a_figure():
@@ -28,7 +53,12 @@ def test_notebook_runs_and_shows_its_figures(path, monkeypatch):
     # as a reader's Jupyter would start it: no backend forced on the kernel by the test process's environment
     monkeypatch.delenv("MPLBACKEND", raising=False)
     nb = nbformat.read(path, as_version=4)
-    NotebookClient(nb, timeout=900, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
+    client = NotebookClient(nb, timeout=900, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOKS)}})
+    with kernel_start_lock():   # started and ready (its ports bound) before another worker's kernel starts
+        client.km = client.create_kernel_manager()
+        client.start_new_kernel()
+        client.start_new_kernel_client()
+    client.execute()   # on the kernel started above, shut down at the end (the client owns it)
     for n, cell in enumerate(nb.cells):
         if cell.cell_type != "code" or "figure" not in cell.get("metadata", {}).get("tags", []):
             continue
