@@ -12,6 +12,7 @@ notebook. The notebooks still run side by side once their kernels are up.
 
 from __future__ import annotations
 
+import os
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -34,7 +35,8 @@ def kernel_start_lock() -> Iterator[None]:
     except ImportError:
         yield
         return
-    with open(Path(tempfile.gettempdir()) / "clusterplan-tests-kernel-start.lock", "a") as f:
+    # one file per user: another user's file in a shared temporary folder could not be opened for writing
+    with open(Path(tempfile.gettempdir()) / f"clusterplan-tests-kernel-start-{os.getuid()}.lock", "a") as f:
         fcntl.flock(f, fcntl.LOCK_EX)
         try:
             yield
