@@ -6,7 +6,11 @@
 
 Each instance is a libpysal example (real public data, not ours): Mexico's 32 states (a count of 1 each, the
 threshold of spopt's own example), North Carolina's 100 counties (births 1974, ``sids2``), the 78 counties around St
-Louis (population 1979-84, ``stl``) and Georgia's 159 counties (population 1990). Areas are joined by queen
+Louis (population 1979-84, ``stl``) and Georgia's 159 counties (population 1990); and, added later as a check on
+instances the code had not been tuned on, Columbus's 49 neighbourhoods (a count of 1 each, and its crime rate as the
+weight), Chicago's 77 community areas and the 48 contiguous US states (a count of 1 each). Columbus's coordinates are
+in an unstated unit (the whole city 5 units across), which clusterplan's area check rightly refuses as metres; they
+are scaled by 1,000 so that it reads them as metres (only adjacency matters here). Areas are joined by queen
 contiguity (libpysal's ``Queen``), as spopt's examples do; the weight is read as whole numbers (rounded) in place of
 children under five. clusterplan solves the capacity scenario (``model: capacity``, ``reach.min`` the floor) within
 ``--seconds`` and its plan goes through the independent checker; spopt's ``MaxPHeuristic`` runs once per row with
@@ -39,7 +43,13 @@ INSTANCES = {
     "sids2": ("sids2/sids2.shp", "BIR74", "EPSG:4326"),
     "stl": ("stl/stl_hom.shp", "PO7984", "EPSG:4326"),
     "georgia": ("georgia/G_utm.shp", "TotPop90", "EPSG:32616"),
+    "columbus": ("columbus/columbus.shp", None, None),
+    "columbus_crime": ("columbus/columbus.shp", "CRIME", None),
+    "chicago": ("chicago/Chicago77.shp", None, "EPSG:3435"),
+    "us48": ("us_income/us48.shp", None, "EPSG:4326"),
 }
+#: Instances whose coordinates are in an unstated unit, and the factor that makes them plausible metres.
+SCALE = {"columbus": 1000.0, "columbus_crime": 1000.0}
 SHARES = (0.02, 0.05, 0.10, 0.20)
 
 
@@ -48,7 +58,12 @@ def load(name: str):
     import geopandas as gpd
     from libpysal import examples
     path, col, crs = INSTANCES[name]
-    df = gpd.read_file(os.path.join(os.path.dirname(examples.__file__), path)).set_crs(crs, allow_override=True)
+    df = gpd.read_file(os.path.join(os.path.dirname(examples.__file__), path))
+    if name in SCALE:
+        from shapely import affinity
+        df = df.set_geometry([affinity.scale(g, SCALE[name], SCALE[name], origin=(0, 0)) for g in df.geometry])
+        crs = "EPSG:3857"  # any metric CRS: only the areas' sizes are checked
+    df = df.set_crs(crs, allow_override=True)
     df["w"] = 1 if col is None else df[col].round().astype(int)
     df["code"] = [f"{name}{i:03d}" for i in range(len(df))]
     return df
