@@ -134,41 +134,38 @@ def test_capacity_on_a_star_proves_one_region():
     assert any("cut areas" in n for n in plan.report.notes)
 
 
-def test_capacity_band_check_proves_one_region_below_children_over_floor():
-    # SYNTHETIC 8 x 8 grid of 100 children, one area of 101, floor 710: children / floor = 9 (6,401 children) and no
-    # cut areas, but 9 regions would each hold 710 to 721 children, which sums of 100s and one 101 never make: the
-    # band check proves 8 the most (no connected set holds 710 to 721 children), and the search finds 8 (2 x 4
-    # blocks). Regions of 8 areas are too many to list (over 20,000), so the set-packing MIP, which runs first where
-    # they can be listed, does not settle it here.
-    pop = {f"g{x}_{y}": 100 for x in range(8) for y in range(8)}
+def _grid_capacity(side: int, floor: float, expected: int):
+    """A SYNTHETIC side x side grid of 100 children an area, one area of 101, solved for its capacity at ``floor``;
+    the plan must be the proven ``expected`` regions and pass the checker. Returns its notes."""
+    pop = {f"g{x}_{y}": 100 for x in range(side) for y in range(side)}
     pop["g0_0"] = 101
-    geo = syn.grid(8, 8, pop, {"A": (0, 0)})
-    scn = {"model": "capacity", "reach": {"min": 710}, "solver": {"time_limit": 20}}
+    geo = syn.grid(side, side, pop, {"A": (0, 0)})
+    scn = {"model": "capacity", "reach": {"min": floor}, "solver": {"time_limit": 20}}
     plan = solve(geo, scn)
-    assert plan.report.objective == 8 and plan.report.bound == 8 and plan.report.status == "optimal"
+    assert plan.report.objective == expected and plan.report.bound == expected and plan.report.status == "optimal"
     assert cp.check(plan, geo, scn) == []
-    assert any(n.startswith("exact search: more than 20,000 minimal regions") for n in plan.report.notes), \
-        plan.report.notes
-    assert any("band check for 9 regions" in n and "no partition into 9 exists" in n for n in plan.report.notes), \
-        plan.report.notes
-    assert any("the band check proves it" in n for n in plan.report.notes)
+    return plan.report.notes
+
+
+def test_capacity_band_check_proves_one_region_below_children_over_floor():
+    # 8 x 8, floor 710: children / floor = 9 (6,401 children) and no cut areas, but 9 regions would each hold 710 to
+    # 721 children, which sums of 100s and one 101 never make: the band check proves 8 the most (no connected set
+    # holds 710 to 721 children), and the search finds 8 (2 x 4 blocks). Regions of 8 areas are too many to list
+    # (over 20,000), so the set-packing MIP, which runs first where they can be listed, does not settle it here.
+    notes = _grid_capacity(8, 710, 8)
+    assert any(n.startswith("exact search: more than 20,000 minimal regions") for n in notes), notes
+    assert any("band check for 9 regions" in n and "no partition into 9 exists" in n for n in notes), notes
+    assert any("the band check proves it" in n for n in notes)
 
 
 def test_capacity_packing_mip_runs_before_the_band_check_where_minimal_regions_can_be_listed():
-    # SYNTHETIC 6 x 6 grid of 100 children, one area of 101, floor 450: children / floor = 8, but no connected set
-    # holds 450 or 451 children, so 7 is the most. Its minimal regions (5 areas each) are few: the set-packing MIP over
-    # them finds and proves 7, and the band check, which would only decide whether 8 is reachable, is not needed.
-    pop = {f"g{x}_{y}": 100 for x in range(6) for y in range(6)}
-    pop["g0_0"] = 101
-    geo = syn.grid(6, 6, pop, {"A": (0, 0)})
-    scn = {"model": "capacity", "reach": {"min": 450}, "solver": {"time_limit": 20}}
-    plan = solve(geo, scn)
-    assert plan.report.objective == 7 and plan.report.bound == 7 and plan.report.status == "optimal"
-    assert cp.check(plan, geo, scn) == []
-    assert any(n.startswith("exact search:") and "proved the optimum" in n for n in plan.report.notes), \
-        plan.report.notes
-    assert not any(n.startswith("band check") for n in plan.report.notes)
-    assert any("the set-packing MIP over every minimal region" in n for n in plan.report.notes)
+    # 6 x 6, floor 450: children / floor = 8, but no connected set holds 450 or 451 children, so 7 is the most. Its
+    # minimal regions (5 areas each) are few: the set-packing MIP over them finds and proves 7, and the band check,
+    # which would only decide whether 8 is reachable, is not needed.
+    notes = _grid_capacity(6, 450, 7)
+    assert any(n.startswith("exact search:") and "proved the optimum" in n for n in notes), notes
+    assert not any(n.startswith("band check") for n in notes)
+    assert any("the set-packing MIP over every minimal region" in n for n in notes)
 
 
 # Clusters: six centres round a ring, phase 1 at c0 and c3
