@@ -647,9 +647,11 @@ class Geography:
         """A plain-text summary of the geography, its gaps and its travel model."""
         a, c = self.areas, self.centres
         d = corr.describe(self.corridors)
-        rural = int(a["rural_urban"].fillna("").str[:1].isin(["D", "E"]).sum())
+        ruc = a["rural_urban"].fillna("").astype(str).str.strip()
+        rural, unclassed = int(ruc.str[:1].isin(["D", "E"]).sum()), int((ruc.str.len() == 0).sum())
+        unclassed_note = f" ({unclassed} without a rural-urban class)" if unclassed else ""
         lines = [f"{self.name}: {len(a)} areas, {int(a['under5'].sum()):,} children under five",
-                 f"  districts: {a['district'].nunique()}; rural areas: {rural}",
+                 f"  districts: {a['district'].nunique()}; rural areas: {rural}{unclassed_note}",
                  f"  centres: {len(c)} listed, {int(c['located'].sum())} located"]
         for cid, row in c[~c["located"]].iterrows():
             lines.append(f"    no known location (cannot be modelled until you supply one): {row['name']} [{cid}]")

@@ -54,7 +54,8 @@ def _minutes(geo: Geography, assignment: pd.DataFrame, model: str, sites: str = 
 class Facts:
     """What the figures of one assignment are computed from, one entry per area of the geography (in its order):
     ``minutes`` to the area's centre, ``children`` (under fives), ``deprived`` children (in England's 30% most
-    deprived areas), ``weights`` (children x (1 + weight x IDACI)), ``rural`` (rural-urban class D or E); and
+    deprived areas), ``weights`` (children x (1 + weight x IDACI)), ``rural`` (rural-urban class D or E), ``urban``
+    (any other class; an area the data give no class is neither, so the rural and urban figures leave it out); and
     ``reach`` (children per serving centre)."""
 
     minutes: np.ndarray
@@ -62,6 +63,7 @@ class Facts:
     deprived: np.ndarray
     weights: np.ndarray
     rural: np.ndarray
+    urban: np.ndarray
     reach: pd.Series
 
     @classmethod
@@ -70,10 +72,12 @@ class Facts:
         (aligned with ``geo.areas``) and deprivation ``weight``."""
         a = geo.areas
         assign = assign.reindex(a.index)
+        ruc = a["rural_urban"].fillna("").astype(str).str.strip()      # "" where the data give no class
         return cls(minutes=np.asarray(minutes, dtype=float), children=a["under5"].astype(float).to_numpy(),
                    deprived=deprived_under5(a).astype(float).to_numpy(),
                    weights=child_weights(a, weight).to_numpy(),
-                   rural=a["rural_urban"].fillna("").str[:1].isin(["D", "E"]).to_numpy(),
+                   rural=ruc.str[:1].isin(["D", "E"]).to_numpy(),
+                   urban=((ruc.str.len() > 0) & ~ruc.str[:1].isin(["D", "E"])).to_numpy(),
                    reach=a["under5"].groupby(assign.to_numpy()).sum())
 
 
@@ -106,8 +110,8 @@ FIGURES: dict[str, Callable[[Facts], float | None]] = {
     "p90_minutes": p90_minutes,
     "mean_minutes_rural": lambda f: mean_minutes(f, f.rural),
     "p90_minutes_rural": lambda f: p90_minutes(f, f.rural),
-    "mean_minutes_urban": lambda f: mean_minutes(f, ~f.rural),
-    "p90_minutes_urban": lambda f: p90_minutes(f, ~f.rural),
+    "mean_minutes_urban": lambda f: mean_minutes(f, f.urban),
+    "p90_minutes_urban": lambda f: p90_minutes(f, f.urban),
     "weighted_child_minutes": weighted_child_minutes,
     "deprived_within_15_min_pct": lambda f: deprived_within(f, 15),
     "deprived_within_30_min_pct": lambda f: deprived_within(f, 30),

@@ -97,20 +97,35 @@ def family_changes(plan, geo: Geography) -> pd.DataFrame:
     after = buildings_used(plan).reindex(a.index)   # for family hubs: the building used (hub or spoke)
     before_min = pd.Series(assigned_minutes(geo.centre_minutes, a.index, today), index=a.index)
     minutes = travel_minutes(plan.assignment, geo)
+    ruc = a["rural_urban"].fillna("").astype(str).str.strip()      # "" where the data give no class
     return pd.DataFrame({
         "area_name": a["name"], "district": a["district"], "under5": a["under5"],
-        "deprived": deprived_under5(a) > 0, "rural": a["rural_urban"].fillna("").astype(str).str[:1].isin(["D", "E"]),
+        "deprived": deprived_under5(a) > 0, "rural": ruc.str[:1].isin(["D", "E"]), "rural_known": ruc.str.len() > 0,
         "today_centre": today, "planned_centre": after, "today_minutes": before_min,
         "minutes": minutes, "changes": today != after})
 
 
 def _travel_rows(ch: pd.DataFrame) -> pd.DataFrame:
+    """Children changing centre, and their travel today and after: all of them, those in the most deprived areas and
+    those in rural areas. Children in areas with no rural-urban class are not counted as rural or urban: the row says
+    how many, and gives no count at all when no moving area has a class (so a county without the data does not read
+    as having no rural children)."""
     rows = []
     moving = ch[ch["changes"]] if len(ch) else ch
+    unknown = float(moving.loc[~moving["rural_known"], "under5"].sum()) if len(moving) else 0.0
+    rural_label = "of them, in rural areas"
+    if unknown:
+        rural_label += (" (no rural-urban class in the data for any of their areas)"
+                        if unknown == float(moving["under5"].sum())
+                        else f" ({unknown:,.0f} children in areas with no rural-urban class not counted)")
     for who, mask in (("all children changing centre", None), ("of them, in the most deprived areas", "deprived"),
-                      ("of them, in rural areas", "rural")):
+                      (rural_label, "rural")):
         d = moving if mask is None else moving[moving[mask]]
         kids = float(d["under5"].sum()) if len(d) else 0.0
+        if mask == "rural" and unknown and unknown == float(moving["under5"].sum()):
+            rows.append({"Who": who, "Children": None, "Mean travel today (minutes)": None,
+                         "Mean travel after (minutes)": None, "Longest travel after (minutes)": None})
+            continue
         if kids == 0:
             rows.append({"Who": who, "Children": 0, "Mean travel today (minutes)": None,
                          "Mean travel after (minutes)": None, "Longest travel after (minutes)": None})

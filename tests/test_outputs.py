@@ -287,3 +287,45 @@ def test_a_comparison_says_where_each_plans_minutes_come_from_when_they_differ()
     assert "travel minutes from" in key_figures(table).index
     assert "travel minutes from" not in compare([a, b], [geo, geo]).index
     assert "travel minutes from" not in compare([a, b]).index
+
+
+@pytest.mark.parametrize("classes, label, rural", [
+    (["C1", "C1", "C1", "C1"], "of them, in rural areas", 0),
+    (["E1", "", "", "E1"], "of them, in rural areas (100 children in areas with no rural-urban class not counted)",
+     100),
+    (["", "", "", ""], "of them, in rural areas (no rural-urban class in the data for any of their areas)", None),
+])
+def test_children_moving_from_areas_without_a_rural_urban_class_are_not_counted_as_urban(classes, label, rural):
+    """The England tables give no rural-urban class, and 'What changes for families' said 0 children in rural areas
+    for Devon. SYNTHETIC line of four areas of 100 children, a centre at each end, floor 400: one centre closes and
+    its two areas move, one of them with a class (rural or urban) and one as the row says."""
+    from clusterplan.report import _travel_rows, family_changes
+
+    from . import synthetic as syn
+    geo = syn.grid(w=4, h=1, pop=100, centres={"A": (0, 0), "B": (3, 0)})
+    geo.areas["rural_urban"] = classes
+    plan = cp.solve(geo, cp.Scenario.from_dict({"model": "amalgamate", "reach": {"min": 400}}))
+    rows = _travel_rows(family_changes(plan, geo)).set_index("Who")
+    assert rows.loc["all children changing centre", "Children"] == 200
+    assert label in rows.index
+    got = rows.loc[label, "Children"]
+    assert pd.isna(got) if rural is None else got == rural
+
+
+def test_areas_without_a_rural_urban_class_are_neither_rural_nor_urban_in_the_figures():
+    """Devon, from the England tables (no rural-urban class at all), read 'mean minutes (urban): 12.61' as if every
+    area were urban. SYNTHETIC line of four areas: only classed areas count towards the rural and urban figures."""
+    from . import synthetic as syn
+    geo = syn.grid(w=4, h=1, pop=100, centres={"A": (0, 0), "B": (3, 0)})
+    scn = cp.Scenario.from_dict({"model": "amalgamate", "reach": {"min": 400}})
+    geo.areas["rural_urban"] = ["", "", "", ""]
+    m = cp.solve(geo, scn).metrics
+    assert m["mean_minutes_rural"] is None and m["mean_minutes_urban"] is None and m["mean_minutes"] is not None
+    assert "rural areas: 0 (4 without a rural-urban class)" in geo.summary()
+    geo.areas["rural_urban"] = ["E1", "", "", "C1"]
+    plan = cp.solve(geo, scn)
+    home = plan.assignment.set_index("area")["centre"].astype(str)
+    minutes = {a: float(geo.centre_minutes.loc[a, home[a]]) for a in ("g0_0", "g3_0")}
+    assert plan.metrics["mean_minutes_rural"] == pytest.approx(minutes["g0_0"])
+    assert plan.metrics["mean_minutes_urban"] == pytest.approx(minutes["g3_0"])
+    assert "rural areas: 1 (2 without a rural-urban class)" in geo.summary()
