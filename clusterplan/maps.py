@@ -114,8 +114,13 @@ def plan_map(plan, geo: Geography, ax=None, title: str | None = None, *, labels:
                    linewidths=1.8, zorder=6, label=highlight_label)
     if labels and len(serving) + len(closing) <= MAX_LABELS:
         names = c.set_index("centre")["name"] if "name" in c.columns else pd.Series(dtype=str)
+        homes = c.set_index("centre")["home_area"] if "home_area" in c.columns else pd.Series(dtype=str)
+        area_names = a["name"] if "name" in a.columns else pd.Series(dtype=str)
         for j in list(serving) + list(closing):
-            text = short_name(names.get(j, j)) if isinstance(names.get(j), str) and names.get(j) else str(j)
+            # a new centre has no name: its home area's name (``Breckland 001B``), else its id
+            home_name = area_names.get(homes.get(j))
+            text = (short_name(names.get(j, j)) if isinstance(names.get(j), str) and names.get(j)
+                    else home_name if isinstance(home_name, str) and home_name else str(j))
             ax.annotate(text, (xy.at[j, "x"], xy.at[j, "y"]), xytext=(3, 3), textcoords="offset points",
                         fontsize=5.5, color="#c0392b" if j in closing else "black", zorder=7,
                         bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.6})

@@ -245,10 +245,10 @@ def summary_text(plan, geo: Geography, scn, ch: pd.DataFrame) -> str:
         if below:
             parts.append(f"{count_of(below, noun + ' reaches', noun + 's reach')} fewer than {floor:,.0f} children; "
                          "the smallest, "
-                         f"{_centre_name(low)}, reaches {int(low['reach']):,}.")
+                         f"{_centre_name(low, geo)}, reaches {int(low['reach']):,}.")
         else:
-            parts.append(f"Every {noun} reaches at least {floor:,.0f} children; the smallest, {_centre_name(low)}, "
-                         f"reaches {int(low['reach']):,}.")
+            parts.append(f"Every {noun} reaches at least {floor:,.0f} children; the smallest, "
+                         f"{_centre_name(low, geo)}, reaches {int(low['reach']):,}.")
     if plan.metrics.get("clusters"):
         parts.append(f"The centres form {count_of(plan.metrics['clusters'], 'cluster', 'clusters')}.")
     if len(ch) and ch["changes"].any():
@@ -280,12 +280,17 @@ def summary_text(plan, geo: Geography, scn, ch: pd.DataFrame) -> str:
     return " ".join(parts)
 
 
-def _centre_name(row: pd.Series) -> str:
-    """A centre's name for a sentence; a new centre with no name is named by its home area."""
+def _centre_name(row: pd.Series, geo: Geography | None = None) -> str:
+    """A centre's name for a sentence; a new centre with no name is named by its home area: the area's name and
+    code where ``geo`` names it (``the centre in Breckland 001B (E01026429)``), else its code."""
     name = row.get("name")
     if isinstance(name, str) and name.strip() and name.lower() != "nan":
         return short_name(name)
-    return f"the centre in area {row.get('home_area', row.get('centre', '?'))}"
+    home = row.get("home_area", row.get("centre", "?"))
+    area_name = geo.areas["name"].get(home) if geo is not None and "name" in geo.areas.columns else None
+    if isinstance(area_name, str) and area_name.strip() and area_name != home:
+        return f"the centre in {area_name} ({home})"
+    return f"the centre in area {home}"
 
 
 def _confidence(plan) -> str:
@@ -323,9 +328,9 @@ def _table(df: pd.DataFrame, *, names: dict[str, str] | None = None) -> str:
     return f"<table class='t'><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
-def centres_for_reading(plan, ch: pd.DataFrame) -> pd.DataFrame:
-    """The centres table as a reader wants it: names not ids, amalgamated centres with their reach today and the
-    centre they merge into by name."""
+def centres_for_reading(plan, ch: pd.DataFrame, geo: Geography | None = None) -> pd.DataFrame:
+    """The centres table as a reader wants it: names not ids (a new centre by its home area, named from ``geo``),
+    amalgamated centres with their reach today and the centre they merge into by name."""
     c = plan.centres.copy()
     if not len(c):
         return c
@@ -339,7 +344,7 @@ def centres_for_reading(plan, ch: pd.DataFrame) -> pd.DataFrame:
         c.insert(c.columns.get_loc("reach") + 1, "reach_today", reach_today)
         gone = c["status"] == "amalgamated"
         c.loc[gone, "reach"] = np.nan
-    c["name"] = [_centre_name(row) for _, row in c.iterrows()]
+    c["name"] = [_centre_name(row, geo) for _, row in c.iterrows()]
     keep = [k for k in ("name", "status", "merged_into", "reach", "reach_today", "district", "phase", "cluster",
                         "areas", "deprived_children", "mean_minutes", "max_minutes", "policy") if k in c.columns]
     for col in ("cluster", "merged_into"):
@@ -565,7 +570,7 @@ def write_html(plan, geo: Geography, scn, path: str | Path) -> None:
     if base is not None and len(ch):
         parts += ["<h2>Today and after</h2><img alt='today beside the plan' "
                   f"src='data:image/png;base64,{_png(before_after(plan, base, geo))}'>"]
-    parts += ["<h2>Every centre</h2>", _table(centres_for_reading(plan, ch))]
+    parts += ["<h2>Every centre</h2>", _table(centres_for_reading(plan, ch, geo))]
     if len(plan.lots):
         lots = plan.lots.copy()
         lots["name"] = lots["name"].map(short_name)
@@ -708,7 +713,7 @@ def _assignment_sheet(plan, geo: Geography | None) -> pd.DataFrame:
     if geo is None:
         return a
     # as the report names them: a new centre with no name by its home area
-    names = {str(row["centre"]): _centre_name(row) for _, row in plan.centres.iterrows()}
+    names = {str(row["centre"]): _centre_name(row, geo) for _, row in plan.centres.iterrows()}
     out = pd.DataFrame({"area": a["area"]})
     idx = a["area"].astype(str)
     out["area_name"] = geo.areas["name"].reindex(idx).to_numpy()

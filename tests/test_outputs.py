@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import matplotlib.image as mpimg
+import matplotlib.pyplot as plt
 import openpyxl
 import pandas as pd
 import pytest
@@ -191,7 +192,8 @@ def test_area_centroid_sites_carry_their_areas_name_and_place():
 
 def test_the_workbook_names_new_centres_by_their_home_area_not_nan(tmp_path):
     """A capacity plan's centres are new and nameless: the assignment sheet says which centre each area joins, as the
-    report does ("the centre in area ..."), never the text 'nan'."""
+    report does, by its home area's name and code ("the centre in Breckland 001B (E01026429)"), never the text
+    'nan'."""
     from clusterplan.report import write_xlsx
     g = cp.datasets.norfolk().subset(["Breckland"])
     plan = cp.solve(g, {"model": "capacity", "solver": {"time_limit": 5}}, quiet=True)
@@ -201,7 +203,15 @@ def test_the_workbook_names_new_centres_by_their_home_area_not_nan(tmp_path):
     planned = [r[head.index("Planned centre")] for r in ws.iter_rows(min_row=2, values_only=True)]
     homes = dict(zip(plan.centres["centre"].astype(str), plan.centres["home_area"], strict=True))
     assert len(planned) == len(g.areas)
-    assert set(planned) == {f"the centre in area {h}" for h in homes.values()}
+    assert set(planned) == {f"the centre in {g.areas.at[h, 'name']} ({h})" for h in homes.values()}
+    assert all(g.areas.at[h, "name"].startswith("Breckland ") for h in homes.values())   # real LSOA names
+    # the map labels each new centre with its home area's name, not its id ("area:E01026422")
+    from clusterplan.maps import plan_map
+    fig = plan_map(plan, g)
+    labels = {t.get_text() for t in fig.axes[0].texts}
+    assert {g.areas.at[h, "name"] for h in homes.values()} <= labels
+    assert not any(t.startswith("area:") for t in labels)
+    plt.close(fig)
     # and each new centre's district is its home area's (it was empty: the area table aligned on the wrong ids)
     assert (plan.centres["district"].to_numpy() == g.areas.loc[plan.centres["home_area"], "district"].to_numpy()).all()
     assert set(plan.centres["district"]) == {"Breckland"}
