@@ -661,6 +661,16 @@ SPOKE_HEADERS = {"spoke": "Spoke id", "name": "Spoke (building)", "source": "Sou
                  "children": "Children served"}
 
 
+def _centres_sheet(plan, geo: Geography | None) -> pd.DataFrame:
+    """The plan's centre table for the workbook: a new centre with no name of its own is named as the report names
+    it (by its home area); centres.csv keeps the name empty."""
+    c = plan.centres.copy()
+    if len(c) and "name" in c.columns:
+        missing = ~c["name"].map(lambda v: isinstance(v, str) and bool(v.strip()))
+        c.loc[missing, "name"] = [_centre_name(row, geo) for _, row in c[missing].iterrows()]
+    return c
+
+
 def write_xlsx(plan, path: str | Path, geo: Geography | None = None) -> None:
     """The plan's tables as sheets of one workbook an analyst can filter and sum: typed numbers, formatted
     headers, frozen panes, filters, widths, percentages as percentages; an assignment sheet with each area's name,
@@ -672,7 +682,7 @@ def write_xlsx(plan, path: str | Path, geo: Geography | None = None) -> None:
     solver = pd.DataFrame({"Setting or result": list(r), "Value": [_typed(v) for v in r.values()]})
     with pd.ExcelWriter(path, engine="openpyxl") as xl:
         _sheet(xl, "summary", summary)
-        _sheet(xl, "centres", plan.centres)
+        _sheet(xl, "centres", _centres_sheet(plan, geo))
         _sheet(xl, "assignment", _assignment_sheet(plan, geo))
         if len(plan.clusters):
             _sheet(xl, "clusters", plan.clusters)

@@ -204,6 +204,9 @@ def test_the_workbook_names_new_centres_by_their_home_area_not_nan(tmp_path):
     homes = dict(zip(plan.centres["centre"].astype(str), plan.centres["home_area"], strict=True))
     assert len(planned) == len(g.areas)
     assert set(planned) == {f"the centre in {g.areas.at[h, 'name']} ({h})" for h in homes.values()}
+    centres = openpyxl.load_workbook(tmp_path / "r.xlsx")["centres"]
+    head = [c.value for c in centres[1]]
+    assert {r[head.index("Centre")] for r in centres.iter_rows(min_row=2, values_only=True)} == set(planned)
     assert all(g.areas.at[h, "name"].startswith("Breckland ") for h in homes.values())   # real LSOA names
     # the map labels each new centre with its home area's name, not its id ("area:E01026422")
     from clusterplan.maps import plan_map
