@@ -293,8 +293,17 @@ def _centre_name(row: pd.Series, geo: Geography | None = None) -> str:
     return f"the centre in area {home}"
 
 
+#: A proven gap at or below this reads as "the best plan" (solvers report 0 as 1e-12 and the like).
+PROVEN_BEST_GAP = 1e-6
+
+
 def _confidence(plan) -> str:
+    """One sentence on what the solver proved: the best plan, within a gap (a scenario's ``solver.gap`` lets a solve
+    stop once proven that close), or a plan found but not proven."""
     r = plan.report
+    if r.status == "optimal" and r.gap is not None and r.gap > PROVEN_BEST_GAP:
+        return (f"The optimiser proved this plan within {r.gap:.2%} of the best plan possible under the scenario's "
+                "rules (the scenario lets it stop that close).")
     if r.status == "optimal":
         return "The optimiser proved this is the best plan under the scenario's rules."
     if r.status == "feasible" and r.gap is not None:

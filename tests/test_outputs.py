@@ -342,3 +342,18 @@ def test_areas_without_a_rural_urban_class_are_neither_rural_nor_urban_in_the_fi
     assert plan.metrics["mean_minutes_rural"] == pytest.approx(minutes["g0_0"])
     assert plan.metrics["mean_minutes_urban"] == pytest.approx(minutes["g3_0"])
     assert "rural areas: 1 (2 without a rural-urban class)" in geo.summary()
+
+
+@pytest.mark.parametrize("status, gap, words", [
+    ("optimal", 0.0, "The optimiser proved this is the best plan under the scenario's rules."),
+    ("optimal", 1e-12, "The optimiser proved this is the best plan under the scenario's rules."),
+    ("optimal", 0.0013, "The optimiser proved this plan within 0.13% of the best plan possible"),
+    ("feasible", 0.017, "stopped (time limit) before proving it best: at most 1.7% from the best plan possible."),
+])
+def test_the_brief_claims_the_best_plan_only_at_a_gap_of_zero(status, gap, words):
+    """Hampshire's family hubs stop at the scenario's 0.5% gap, proven within 0.13%, and the brief said 'proved this
+    is the best plan'. A solve stopped by a gap limit is 'optimal' within it, not the best plan."""
+    from types import SimpleNamespace
+
+    from clusterplan.report import _confidence
+    assert words in _confidence(SimpleNamespace(report=SimpleNamespace(status=status, gap=gap)))
