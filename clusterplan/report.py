@@ -676,6 +676,7 @@ def _centres_sheet(plan, geo: Geography | None) -> pd.DataFrame:
     c = plan.centres.copy()
     if len(c) and "name" in c.columns:
         missing = ~c["name"].map(lambda v: isinstance(v, str) and bool(v.strip()))
+        c["name"] = c["name"].astype(object)           # all empty, as read back from centres.csv, it is float
         c.loc[missing, "name"] = [_centre_name(row, geo) for _, row in c[missing].iterrows()]
     return c
 
