@@ -86,6 +86,13 @@ AREA_EXTRAS = {"bus": BUS_COLUMNS, "health": ("ccg",)}
 UNIT_RATIOS = (0.25, 4.0)
 
 
+def rural_flags(areas: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """Per area: rural (2011 rural-urban class D or E: towns and villages) and classed (any class at all). An area
+    the data give no class (the England tables give none) is neither rural nor urban: figures leave it out."""
+    ruc = areas["rural_urban"].fillna("").astype(str).str.strip()
+    return ruc.str[:1].isin(["D", "E"]), ruc.str.len() > 0
+
+
 def unit_doubt(ratio: float | None) -> bool:
     """A travel table whose median minutes are ``ratio`` times the model's may not be in minutes."""
     return ratio is not None and not UNIT_RATIOS[0] <= ratio <= UNIT_RATIOS[1]
@@ -647,8 +654,8 @@ class Geography:
         """A plain-text summary of the geography, its gaps and its travel model."""
         a, c = self.areas, self.centres
         d = corr.describe(self.corridors)
-        ruc = a["rural_urban"].fillna("").astype(str).str.strip()
-        rural, unclassed = int(ruc.str[:1].isin(["D", "E"]).sum()), int((ruc.str.len() == 0).sum())
+        is_rural, classed = rural_flags(a)
+        rural, unclassed = int(is_rural.sum()), int((~classed).sum())
         unclassed_note = f" ({unclassed} without a rural-urban class)" if unclassed else ""
         lines = [f"{self.name}: {len(a)} areas, {int(a['under5'].sum()):,} children under five",
                  f"  districts: {a['district'].nunique()}; rural areas: {rural}{unclassed_note}",

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .geography import Geography
+from .geography import Geography, rural_flags
 from .measures import (
     NEAR_METRES,
     assigned_minutes,
@@ -72,12 +72,11 @@ class Facts:
         (aligned with ``geo.areas``) and deprivation ``weight``."""
         a = geo.areas
         assign = assign.reindex(a.index)
-        ruc = a["rural_urban"].fillna("").astype(str).str.strip()      # "" where the data give no class
+        rural, classed = rural_flags(a)
         return cls(minutes=np.asarray(minutes, dtype=float), children=a["under5"].astype(float).to_numpy(),
                    deprived=deprived_under5(a).astype(float).to_numpy(),
                    weights=child_weights(a, weight).to_numpy(),
-                   rural=ruc.str[:1].isin(["D", "E"]).to_numpy(),
-                   urban=((ruc.str.len() > 0) & ~ruc.str[:1].isin(["D", "E"])).to_numpy(),
+                   rural=rural.to_numpy(), urban=(classed & ~rural).to_numpy(),
                    reach=a["under5"].groupby(assign.to_numpy()).sum())
 
 

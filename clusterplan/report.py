@@ -24,7 +24,7 @@ from . import governance, registry
 from .cells import FORMULA_START
 from .datasets import ATTRIBUTION, attribution
 from .errors import count_of
-from .geography import Geography, unit_doubt
+from .geography import Geography, rural_flags, unit_doubt
 from .maps import SOURCE, before_after, bundle_map, change_map, format_value, plan_map, short_name  # noqa: F401
 from .measures import DEPRIVED_IDACI, KNIFE_EDGE, NEAR_METRES, assigned_minutes, deprived_under5, nearest_metres
 from .metrics import beyond_2_5km, buildings_used, label, service_points, travel_minutes
@@ -97,10 +97,10 @@ def family_changes(plan, geo: Geography) -> pd.DataFrame:
     after = buildings_used(plan).reindex(a.index)   # for family hubs: the building used (hub or spoke)
     before_min = pd.Series(assigned_minutes(geo.centre_minutes, a.index, today), index=a.index)
     minutes = travel_minutes(plan.assignment, geo)
-    ruc = a["rural_urban"].fillna("").astype(str).str.strip()      # "" where the data give no class
+    rural, classed = rural_flags(a)
     return pd.DataFrame({
         "area_name": a["name"], "district": a["district"], "under5": a["under5"],
-        "deprived": deprived_under5(a) > 0, "rural": ruc.str[:1].isin(["D", "E"]), "rural_known": ruc.str.len() > 0,
+        "deprived": deprived_under5(a) > 0, "rural": rural, "rural_known": classed,
         "today_centre": today, "planned_centre": after, "today_minutes": before_min,
         "minutes": minutes, "changes": today != after})
 
