@@ -113,16 +113,16 @@ def _travel_rows(ch: pd.DataFrame) -> pd.DataFrame:
     rows = []
     moving = ch[ch["changes"]] if len(ch) else ch
     unknown = float(moving.loc[~moving["rural_known"], "under5"].sum()) if len(moving) else 0.0
+    none_known = bool(unknown) and unknown == float(moving["under5"].sum())
     rural_label = "of them, in rural areas"
     if unknown:
-        rural_label += (" (no rural-urban class in the data for any of their areas)"
-                        if unknown == float(moving["under5"].sum())
+        rural_label += (" (no rural-urban class in the data for any of their areas)" if none_known
                         else f" ({unknown:,.0f} children in areas with no rural-urban class not counted)")
     for who, mask in (("all children changing centre", None), ("of them, in the most deprived areas", "deprived"),
                       (rural_label, "rural")):
         d = moving if mask is None else moving[moving[mask]]
         kids = float(d["under5"].sum()) if len(d) else 0.0
-        if mask == "rural" and unknown and unknown == float(moving["under5"].sum()):
+        if mask == "rural" and none_known:
             rows.append({"Who": who, "Children": None, "Mean travel today (minutes)": None,
                          "Mean travel after (minutes)": None, "Longest travel after (minutes)": None})
             continue
