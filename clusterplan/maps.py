@@ -15,9 +15,11 @@ import numpy as np
 import pandas as pd
 from matplotlib.colors import to_hex
 from matplotlib.patches import Circle
+from shapely.geometry import box
 
 from .datasets import data_origin
 from .geography import Geography
+from .labels import Label, place
 from .measures import NEAR_METRES, centre_graph, facility_points
 
 #: The source line of a map drawn on the built-in open data (Norfolk's, or England's tables).
@@ -45,8 +47,10 @@ def catchment_colours(assign: pd.Series, geo: Geography) -> dict[str, str]:
     return {c: PALETTE[k % len(PALETTE)] for c, k in colour.items()}
 
 
-def scale_bar(ax, km: float | None = None) -> None:
-    """A scale bar (kilometres) in the lower right and a north arrow in the upper right of a map in metres."""
+def scale_bar(ax, km: float | None = None, shapes=None) -> list:
+    """A scale bar (kilometres) in the lower right and a north arrow in the upper right of a map in metres; with
+    ``shapes`` (the areas drawn, a GeoSeries), the arrow goes to the upper left where the upper right holds part of
+    the map, and above the map (the axes grown to make room) where both corners do. Returns the artists drawn."""
     x0, x1 = ax.get_xlim()
     y0, y1 = ax.get_ylim()
     width_km = (x1 - x0) / 1000
@@ -54,11 +58,32 @@ def scale_bar(ax, km: float | None = None) -> None:
         km = next((k for k in (100, 50, 20, 10, 5, 2, 1, 0.5) if k <= width_km / 4), 0.5)
     bx = x1 - (x1 - x0) * 0.05 - km * 1000
     by = y0 + (y1 - y0) * 0.05
-    ax.plot([bx, bx + km * 1000], [by, by], color="black", linewidth=3, solid_capstyle="butt", zorder=5)
-    ax.text(bx + km * 500, by + (y1 - y0) * 0.015, f"{km:g} km", ha="center", va="bottom", fontsize=7, zorder=5)
-    ax.annotate("N", xy=(x1 - (x1 - x0) * 0.05, y1 - (y1 - y0) * 0.04),
-                xytext=(x1 - (x1 - x0) * 0.05, y1 - (y1 - y0) * 0.14), ha="center", va="center", fontsize=9,
-                fontweight="bold", arrowprops={"arrowstyle": "-|>", "color": "black", "linewidth": 1.2}, zorder=5)
+    drawn = ax.plot([bx, bx + km * 1000], [by, by], color="black", linewidth=3, solid_capstyle="butt", zorder=5)
+    drawn.append(ax.text(bx + km * 500, by + (y1 - y0) * 0.015, f"{km:g} km", ha="center", va="bottom", fontsize=7,
+                         zorder=5))
+    ax_x = _arrow_x(x0, x1, y0, y1, shapes)
+    if ax_x is None:   # both upper corners hold part of the map: room above it
+        ax_x = x1 - (x1 - x0) * 0.05
+        y1 = y0 + (y1 - y0) / 0.8      # the top fifth of the grown axes is above the map
+        ax.set_ylim(y0, y1)
+    drawn.append(ax.annotate("N", xy=(ax_x, y1 - (y1 - y0) * 0.04), xytext=(ax_x, y1 - (y1 - y0) * 0.14),
+                             ha="center", va="center", fontsize=9, fontweight="bold",
+                             arrowprops={"arrowstyle": "-|>", "color": "black", "linewidth": 1.2}, zorder=5))
+    return drawn
+
+
+def _arrow_x(x0: float, x1: float, y0: float, y1: float, shapes) -> float | None:
+    """Where the north arrow stands (x, metres): the upper right, else the upper left, of the map's extent, the
+    first whose room for the arrow holds none of ``shapes`` (any, where no shapes are given); None where both do."""
+    spots = (x1 - (x1 - x0) * 0.05, x0 + (x1 - x0) * 0.05)
+    if shapes is None or not len(shapes):
+        return spots[0]
+    half = (x1 - x0) * 0.03
+    for x in spots:
+        room = box(x - half, y1 - (y1 - y0) * 0.17, x + half, y1 - (y1 - y0) * 0.01)
+        if not len(shapes.sindex.query(room, predicate="intersects")):
+            return x
+    return None
 
 
 def plan_map(plan, geo: Geography, ax=None, title: str | None = None, *, labels: bool = True,
@@ -101,17 +126,18 @@ def plan_map(plan, geo: Geography, ax=None, title: str | None = None, *, labels:
     marker = "o" if plan.centres["centre"].astype(str).isin(geo.centres.index).all() else "^"
     ax.scatter(xy.loc[serving, "x"], xy.loc[serving, "y"], s=22, c="black", marker=marker, zorder=5,
                label=("centre kept" if len(closing) else "centre") if marker == "o" else "centre (new network)")
+    leads = [j for j in a["cluster"].unique() if j in xy.index] if clustered else []
     if clustered:
-        leads = [j for j in a["cluster"].unique() if j in xy.index]
         ax.scatter(xy.loc[leads, "x"], xy.loc[leads, "y"], s=70, c="black", marker="s", zorder=6,
                    label="cluster lead")
     if len(closing):
         ax.scatter(xy.loc[closing, "x"], xy.loc[closing, "y"], s=46, c="#c0392b", marker="X", zorder=6,
                    label="centre amalgamated (arrow: into)")
-    if highlight:
-        ring = [j for j in map(str, highlight) if j in xy.index]
+    ring = [j for j in map(str, highlight or []) if j in xy.index]
+    if ring:
         ax.scatter(xy.loc[ring, "x"], xy.loc[ring, "y"], s=170, facecolors="none", edgecolors="#c0392b",
                    linewidths=1.8, zorder=6, label=highlight_label)
+    names_to_place: list[Label] = []
     if labels and len(serving) + len(closing) <= MAX_LABELS:
         names = c.set_index("centre")["name"] if "name" in c.columns else pd.Series(dtype=str)
         homes = c.set_index("centre")["home_area"] if "home_area" in c.columns else pd.Series(dtype=str)
@@ -121,26 +147,33 @@ def plan_map(plan, geo: Geography, ax=None, title: str | None = None, *, labels:
             home_name = area_names.get(homes.get(j))
             text = (short_name(names.get(j, j)) if isinstance(names.get(j), str) and names.get(j)
                     else home_name if isinstance(home_name, str) and home_name else str(j))
-            ax.annotate(text, (xy.at[j, "x"], xy.at[j, "y"]), xytext=(3, 3), textcoords="offset points",
-                        fontsize=5.5, color="#c0392b" if j in closing else "black", zorder=7,
-                        bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.6})
-    return _finish_map(ax, fig, geo, title or f"{plan.scenario_name}: catchments", legend)
+            names_to_place.append(Label(xy.at[j, "x"], xy.at[j, "y"], text, {
+                "fontsize": 5.5, "color": "#c0392b" if j in closing else "black", "zorder": 7,
+                "bbox": {"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.6}}))
+    marks = [(xy.at[j, "x"], xy.at[j, "y"], 46 if j in closing else 22) for j in list(serving) + list(closing)]
+    marks += [(xy.at[j, "x"], xy.at[j, "y"], 70) for j in leads] + \
+        [(xy.at[j, "x"], xy.at[j, "y"], 170) for j in ring]
+    return _finish_map(ax, fig, geo, title or f"{plan.scenario_name}: catchments", legend,
+                       names=names_to_place, marks=marks)
 
 
-def _finish_map(ax, fig, geo: Geography, title: str, legend: bool):
-    """Legend, title, north-up equal axes and a scale bar; the figure (with its source line) when the map made its
-    own, else the axes."""
-    if legend:
-        ax.legend(loc="lower left", fontsize=7, framealpha=0.9)
+def _finish_map(ax, fig, geo: Geography, title: str, legend: bool, *, names: list[Label] = (),
+                marks: list[tuple[float, float, float]] = ()):
+    """Legend, title, north-up equal axes, a scale bar and the centres' ``names`` (placed clear of each other, of
+    the ``marks`` and of the legend, arrow and scale bar: :mod:`clusterplan.labels`); the figure (with its source
+    line) when the map made its own, else the axes."""
+    key = ax.legend(loc="lower left", fontsize=7, framealpha=0.9) if legend else None
     ax.set_title(title, fontsize=11)
     ax.set_axis_off()
     ax.set_aspect("equal")
-    scale_bar(ax)
+    furniture = scale_bar(ax, shapes=geo.areas.geometry)
     if fig is not None:
         source_line(ax, geo)
         fig.tight_layout()
-        return fig
-    return ax
+    if names:
+        ax.apply_aspect()   # the axes' final box, which the labels are placed in
+        place(ax, list(names), markers=list(marks), avoid=[key, *furniture])
+    return fig if fig is not None else ax
 
 
 def _hubs_layer(plan, geo: Geography, ax, fig, title: str | None, *, labels: bool, legend: bool):
@@ -165,13 +198,16 @@ def _hubs_layer(plan, geo: Geography, ax, fig, title: str | None, *, labels: boo
                label=f"spoke ({len(sp)}; line to its hub)")
     ax.scatter(hxy["x"], hxy["y"], s=60, c="black", marker="s", zorder=7, label=f"hub ({len(hubs)})")
     ax.plot([], [], color="#2c7fb8", linewidth=0.6, label="2.5 km of a service point")
+    names_to_place: list[Label] = []
     if labels and len(hubs) <= MAX_LABELS:
         names = c.set_index(c["centre"].astype(str))["name"]
-        for j in hubs:
-            ax.annotate(short_name(str(names.get(j, j))), (hxy.at[j, "x"], hxy.at[j, "y"]), xytext=(4, 4),
-                        textcoords="offset points", fontsize=6, fontweight="bold", zorder=8,
-                        bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.7})
-    return _finish_map(ax, fig, geo, title or f"{plan.scenario_name}: hubs, spokes and catchments", legend)
+        names_to_place = [Label(hxy.at[j, "x"], hxy.at[j, "y"], short_name(str(names.get(j, j))), {
+            "fontsize": 6, "fontweight": "bold", "zorder": 8,
+            "bbox": {"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.7}}) for j in hubs]
+    marks = [(x, y, 60) for x, y in zip(hxy["x"], hxy["y"], strict=True)] + \
+        [(x, y, 14) for x, y in zip(sx, sy, strict=True)]
+    return _finish_map(ax, fig, geo, title or f"{plan.scenario_name}: hubs, spokes and catchments", legend,
+                       names=names_to_place, marks=marks)
 
 
 def bundle_map(plan, geo: Geography, ax=None, title: str | None = None):
@@ -263,7 +299,7 @@ def change_map(plan, base, geo: Geography, ax=None, title: str | None = None):
                  "children change centre", fontsize=11)
     ax.set_axis_off()
     ax.set_aspect("equal")
-    scale_bar(ax)
+    scale_bar(ax, shapes=a.geometry)
     if own:
         source_line(ax, geo)
         return fig
