@@ -23,6 +23,12 @@ def count_of(n: int, one: str, many: str) -> str:
     return f"{n} {one if n == 1 else many}"
 
 
+def percent(share: float) -> str:
+    """A share (0.25 = 25%) in words, to two decimals: "0.25%"; a positive share too small to show is "under
+    0.01%", never "0.00%" (which reads as nothing at all)."""
+    return "under 0.01%" if 0 < share < 0.00005 else f"{share:.2%}"
+
+
 class ClusterplanError(ValueError):
     """Base class of every error clusterplan raises on purpose."""
 

@@ -41,7 +41,7 @@ import pandas as pd
 from . import progress, registry
 from .alternatives import changed_areas, excess_over
 from .check import check
-from .errors import InfeasibleError, ScenarioError
+from .errors import InfeasibleError, ScenarioError, percent
 from .executor import side_by_side, thread_map
 from .geography import Geography
 from .measures import KNIFE_EDGE
@@ -116,15 +116,15 @@ def reasons(geo: Geography, scenario: Scenario | dict[str, Any], plan: Plan | No
                 "children_moved_if_kept": kids, "knife_edge": bool(low_pct is None or low_pct < KNIFE_EDGE)}
         if not proven:
             found = (f"between {low:,.0f} and {cost:,.0f} more weighted child-minutes "
-                     f"({low_pct:.2%} to {pct:.2%})" if low is not None else
-                     f"at most {cost:,.0f} more weighted child-minutes ({pct:.2%}; no lower bound proven)")
+                     f"({percent(low_pct)} to {percent(pct)})" if low is not None else
+                     f"at most {cost:,.0f} more weighted child-minutes ({percent(pct)}; no lower bound proven)")
             stop = (f"its re-solve stopped within the scenario's gap of {scn.solver.gap:.2%}"
                     if alt.report.status == "optimal" else f"its re-solve stopped at the {limit:g} s time limit")
             price = (f"keeping it open costs {found}: {stop} before proving the exact cost; the best plan found "
                      f"moves {kids:,} children")
         elif abs(cost) >= 0.5:
-            price = (f"keeping it open costs {cost:,.0f} more weighted child-minutes ({pct:.2%}); the plan found at "
-                     f"that cost moves {kids:,} children")
+            price = (f"keeping it open costs {cost:,.0f} more weighted child-minutes ({percent(pct)}); the plan found "
+                     f"at that cost moves {kids:,} children")
         else:
             price = f"keeping it open instead costs nothing; the plan found at that cost moves {kids:,} children"
         fixed = scn.centres.fixed_cost

@@ -23,7 +23,7 @@ import pandas as pd
 from . import governance, registry
 from .cells import FORMULA_START
 from .datasets import ATTRIBUTION, attribution
-from .errors import count_of
+from .errors import count_of, percent
 from .geography import Geography, rural_flags, unit_doubt
 from .maps import SOURCE, before_after, bundle_map, change_map, format_value, plan_map, short_name  # noqa: F401
 from .measures import DEPRIVED_IDACI, KNIFE_EDGE, NEAR_METRES, assigned_minutes, deprived_under5, nearest_metres
@@ -166,15 +166,15 @@ def _why_words(w: pd.Series) -> str:
         return f"A tie: keeping {short_name(w.get('name', ''))} instead costs nothing. {_capital(reason)}"
     if bool(w.get("knife_edge", False)):
         pct = float(w.get("lock_cost_pct", 0))
-        size = f"{pct:.2f}%" if pct >= 0.01 else "under 0.01%"
+        size = percent(pct / 100)
         if w.get("lock_proven") is False or w.get("lock_proven") == 0:   # a proven range, not an exact cost
             if pct < 100 * KNIFE_EDGE:
                 return f"Knife-edge: keeping it open would cost at most {size} more. {_capital(reason)}"
             low = w.get("lock_cost_low")
             pct = 0.0 if low is None or pd.isna(low) or not cost else max(pct * float(low) / float(cost), 0.0)
-            size = f"{pct:.2f}%" if pct >= 0.01 else "under 0.01%"
-            return f"Possibly knife-edge: keeping it open may cost as little as {size} more. {_capital(reason)}"
-        return f"Knife-edge: keeping it open would cost only {size} more. {_capital(reason)}"
+            return (f"Possibly knife-edge: keeping it open may cost as little as {percent(pct / 100)} more. "
+                    f"{_capital(reason)}")
+        return f"Knife-edge: keeping it open would cost {'only ' * (pct >= 0.01)}{size} more. {_capital(reason)}"
     return _capital(reason)
 
 
@@ -254,11 +254,10 @@ def summary_text(plan, geo: Geography, scn, ch: pd.DataFrame) -> str:
     if len(ch) and ch["changes"].any():
         d = ch[ch["changes"]]
         kids = float(d["under5"].sum())
+        before, after = (float((d[col] * d["under5"]).sum() / kids) for col in ("today_minutes", "minutes"))
         parts.append(f"{int(kids):,} children in {count_of(len(d), 'area', 'areas')} would change centre; on average "
-                     "their journey goes "
-                     f"from {(d['today_minutes'] * d['under5']).sum() / kids:.0f} to "
-                     f"{(d['minutes'] * d['under5']).sum() / kids:.0f} minutes (the longest "
-                     f"{d['minutes'].max():.0f} minutes).")
+                     f"their journey {_from_to(before, after)} minutes (the longest {d['minutes'].max():.0f} "
+                     "minutes).")
     elif len(ch):
         parts.append("No family changes centre.")
     if unit_doubt(geo.travel_ratio):
@@ -274,10 +273,27 @@ def summary_text(plan, geo: Geography, scn, ch: pd.DataFrame) -> str:
     if len(plan.why):
         fragile = plan.why[plan.why["knife_edge"].astype(bool)] if "knife_edge" in plan.why.columns else []
         if len(fragile):
-            parts.append(f"{len(fragile)} of the {len(plan.why)} amalgamations are knife-edge or ties "
-                         f"({', '.join(short_name(n) for n in fragile['name'])}): another plan is almost as good, "
-                         "so local knowledge should decide them.")
+            which = ", ".join(short_name(n) for n in fragile["name"])
+            if len(plan.why) == 1:
+                parts.append(f"The amalgamation ({which}) is knife-edge or a tie: another plan is almost as good, "
+                             "so local knowledge should decide it.")
+            else:
+                share = (f"All {len(plan.why)}" if len(fragile) == len(plan.why) else
+                         f"{len(fragile)} of the {len(plan.why)}")
+                parts.append(f"{share} amalgamations {'is' if len(fragile) == 1 else 'are'} knife-edge or "
+                             f"{'a tie' if len(fragile) == 1 else 'ties'} ({which}): another plan is almost as "
+                             f"good, so local knowledge should decide {'it' if len(fragile) == 1 else 'them'}.")
     return " ".join(parts)
+
+
+def _from_to(before: float, after: float) -> str:
+    """How a journey changes, in minutes: "goes from 12 to 15", to one decimal where whole minutes would hide the
+    change ("goes from 14.6 to 15.1"), and "stays at about 12" where there is none to show."""
+    if round(before) != round(after):
+        return f"goes from {before:.0f} to {after:.0f}"
+    if round(before, 1) != round(after, 1):
+        return f"goes from {before:.1f} to {after:.1f}"
+    return f"stays at about {before:.0f}"
 
 
 def _centre_name(row: pd.Series, geo: Geography | None = None) -> str:

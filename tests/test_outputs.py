@@ -238,6 +238,22 @@ def test_the_report_words_a_proven_range_as_a_range():
     firm = _why_words(pd.Series({**row, "knife_edge": False, "lock_cost": 2268.9, "lock_cost_pct": 0.34,
                                  "lock_cost_low": 1359.4, "lock_proven": False}))
     assert firm == "Its catchment today reaches 179 children"
+    # Suffolk's Riverside: 8 weighted child-minutes, 0.0012%: "under 0.01%", never "only under" or "0.00%"
+    tiny = _why_words(pd.Series({**row, "lock_cost": 8.0, "lock_cost_pct": 0.0012, "lock_cost_low": 8.0,
+                                 "lock_proven": True}))
+    assert tiny.startswith("Knife-edge: keeping it open would cost under 0.01% more. Its catchment")
+
+
+def test_shares_and_journeys_in_words():
+    """A share too small to show reads "under 0.01%", not "0.00%"; a journey change hidden by whole minutes is
+    given to one decimal (Suffolk's brief said "from 15 to 15 minutes" for 14.6 to 15.1)."""
+    from clusterplan.errors import percent
+    from clusterplan.report import _from_to
+    assert [percent(v) for v in (0.0, 0.00001, 0.00005, 0.0025, 0.5)] == ["0.00%", "under 0.01%", "0.01%", "0.25%",
+                                                                         "50.00%"]
+    assert _from_to(14.6, 15.1) == "goes from 14.6 to 15.1"
+    assert _from_to(12.2, 15.4) == "goes from 12 to 15"
+    assert _from_to(12.02, 12.04) == "stays at about 12"
 
 
 def test_a_comparison_draws_each_plan_on_its_own_geography(tmp_path):
