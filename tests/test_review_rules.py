@@ -336,8 +336,10 @@ def test_without_the_phase1_rule_any_centre_may_lead_unless_told():
         _clusters(geo, require_phase1=False, lead="phase1")
     with pytest.raises(cp.InfeasibleError, match=r"no centre is phase 1, so no cluster can hold one; the scenario "
                                                   r"asks for 2 \(clusters.require_phase1\)\. A centre's phase is "
-                                                  r"the centres file's `phase` column where given"):
+                                                  r"the centres file's `phase` column where given") as err:
         _clusters(geo)
+    # said once: the phase-1 leads are the phase-1 centres (Cornwall's 6 clusters of 4 such centres said it twice)
+    assert "may lead one" not in str(err.value) and str(err.value).count("\n  - ") == 1
     one = syn.ring(6, 100, {f"c{i}": i for i in range(6)}, phase={f"c{i}": 1 if i == 0 else 3 for i in range(6)})
     with pytest.raises(cp.InfeasibleError, match=r"only 1 centre is phase 1 \(.+\), so at most 1 cluster can each"):
         _clusters(one)

@@ -307,7 +307,9 @@ def _presolve(rl: Rules, data) -> None:
                        + (". A centre's phase is the centres file's `phase` column where given, else phase 1 when "
                           "40% or more of its children live in England's 30% most deprived areas (IDACI)"
                           if n1 == 0 else ""))
-    if want and want > len(rl.leads):
+    # where the leads are the phase-1 centres, the phase-1 reason above has said it already
+    said = bool(reasons) and cc.lead_rule == "phase1" and len(rl.leads) == n1
+    if want and want > len(rl.leads) and not said:
         why = {"phase1": ("phase-1 centre", "phase-1 centres"),
                "partners": (f"centre led by {', '.join(cc.lead_partners)}",
                             f"centres led by {', '.join(cc.lead_partners)}"),
