@@ -28,6 +28,7 @@ from . import progress, registry
 from .errors import CheckError, InfeasibleError, ScenarioError
 from .geography import Geography
 from .io import atomic_folder, write_csv, write_plan
+from .maps import short_name
 from .plan import Plan
 from .scenario import Scenario
 from .solve import finished, resolved, resolver, solve
@@ -56,7 +57,7 @@ def describe_difference(plan: Plan, ref: Plan, geo: Geography) -> str:
     site_names = geo.sites["name"].fillna(geo.sites["home_area"].map(geo.areas["name"]))
     names = pd.concat([site_names, geo.centres["name"]])
     names = names.where(names.notna(), names.index.to_series()).astype(str)
-    name = names.str.replace(" Children's Centre", "", regex=False).to_dict()
+    name = names.map(short_name).to_dict()   # "Lark Hall Primary School", not "Lark Hall Primary School and"
     add = sorted(set(plan.kept) - set(ref.kept))
     drop = sorted(set(ref.kept) - set(plan.kept))
     moved = changed_areas(plan, ref)

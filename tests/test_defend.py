@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import networkx as nx
@@ -115,6 +116,12 @@ def test_differences_in_words_name_the_swap():
     assert text.startswith(("keeps", "also"))
     moved = alt.changed_areas(plans["A"], plans["B"])
     assert f"{int(geo.areas.loc[moved[moved].index, 'under5'].sum()):,} children in {int(moved.sum())} areas" in text
+    # names as the register gives them read short, with no dangling "and" (Lambeth's "Lark Hall Primary School and")
+    geo = replace(geo, centres=geo.centres.assign(name=[f"{j} Primary School and Children's Centre"
+                                                        for j in geo.centres.index]))
+    with_a, without_a = (cp.solve(geo, {**SCN, "centres": {rule: ["A"]}}) for rule in ("keep", "close"))
+    text = alt.describe_difference(with_a, without_a, geo)
+    assert "A Primary School" in text and "School and" not in text
 
 
 @pytest.mark.parametrize("threads", [1, 2])
