@@ -376,11 +376,12 @@ def _sensitivity(args: argparse.Namespace) -> int:
 def _pareto(args: argparse.Namespace) -> int:
     scn, geo = _load_run(args.scenario, args.out)
     counts = args.counts
-    cf, _ = pareto.centres_front(geo, scn, counts)
-    df, plans = pareto.deprived_front(geo, scn, steps=args.steps)
+    df, plans = pareto.deprived_front(geo, scn, steps=args.steps)   # its first plan: the scenario's optimum
+    cf, _ = pareto.centres_front(geo, scn, counts, reference=plans[0])
     pareto.write(cf, df, plans[0], args.out)
-    print(cf.to_string())
-    print(df.to_string())
+    gap = {"gap": lambda g: "" if pd.isna(g) else f"{g:.2%}"}
+    print(cf.to_string(formatters=gap))
+    print(df.to_string(formatters=gap))
     if df.attrs.get("note"):
         print(f"note: {df.attrs['note']}")
     print(f"written: {args.out}/centres_front.csv, deprived_front.csv, pareto.png")

@@ -64,9 +64,11 @@ def _row(plan: Plan, **extra) -> dict:
             SHARE: m.get("deprived_within_15_min_pct"), "status": plan.report.status, "gap": plan.report.gap}
 
 
-def centres_front(geo: Geography, scenario: Scenario | dict[str, Any], counts: list[int]) -> tuple[pd.DataFrame,
-                                                                                                   list[Plan]]:
-    """Travel against the number of centres kept: one plan per count in ``counts``."""
+def centres_front(geo: Geography, scenario: Scenario | dict[str, Any], counts: list[int], *,
+                  reference: Plan | None = None) -> tuple[pd.DataFrame, list[Plan]]:
+    """Travel against the number of centres kept: one plan per count in ``counts``. ``reference``: the scenario's
+    own plan (its optimum), which is not a row but counts when marking points ``dominated``: a count above the
+    optimum's costs more travel for more centres, so the optimum dominates it."""
     scn = Scenario.from_dict(scenario)
     counts = sorted(set(counts))
     rows, plans = [], []
@@ -76,7 +78,10 @@ def centres_front(geo: Geography, scenario: Scenario | dict[str, Any], counts: l
             continue
         plans.append(got)
         rows.append(_row(got, count=k))
-    return _mark(pd.DataFrame(rows), COST, "centres", lower_better=(True, True)), plans
+    front = pd.DataFrame(rows)
+    extra = [_row(reference, count=None)] if reference is not None else []
+    marked = _mark(pd.DataFrame(rows + extra), COST, "centres", lower_better=(True, True))
+    return front.assign(dominated=marked["dominated"].to_numpy()[:len(rows)]), plans
 
 
 #: Why a deprived-share front holds the optimum alone where no under-five lives in a deprived area.
@@ -241,6 +246,13 @@ def figure(centres: pd.DataFrame | None, deprived: pd.DataFrame | None, chosen: 
             ax.set_yticks([])
             ax.set_xlabel(x)
             continue
+        line = front[[x, COST]]
+        own_x, own_cost = (len(chosen.kept), chosen.metrics.get("weighted_child_minutes")) if chosen else (0, None)
+        if x == "centres" and own_cost is not None and own_x not in set(line[x]) \
+                and not ((line[x] <= own_x) & (line[COST] <= own_cost)).any():
+            # the scenario's own plan is a point of the centres front too where no point beats it on both axes
+            line = pd.concat([line, pd.DataFrame({x: [own_x], COST: [own_cost]})]).sort_values(x)
+        ax.plot(line[x], line[COST], "-", color="#1f77b4")
         ax.plot(front[x], front[COST], "o-", color="#1f77b4", label="front (each point a checked plan)")
         if len(front) == 1:   # one point, often under the scenario's own star: say so, not an empty-looking panel
             ax.text(0.5, 0.12, "one point: no plan trades one axis for the other here, nothing to trade",

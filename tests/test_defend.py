@@ -359,6 +359,31 @@ def test_centres_front_re_solves_one_built_model_with_the_count_in_place_of_the_
     assert again[0].objective == pytest.approx(min(c for s, c in truth.items() if len(s) <= 2), abs=0.1)
 
 
+def test_a_count_above_the_optimums_is_dominated_by_the_optimum():
+    """SYNTHETIC: four areas in a row, centre A at one end reached only slowly (50 minutes to its neighbour), B at
+    the other. The optimum keeps B alone (3,000 weighted child-minutes); keeping both costs 5,500. A front asked
+    only for 2 centres must mark that point dominated by the scenario's own plan (Lambeth's 22 centres at 220,776
+    against its optimum's 21 at 220,746 was drawn on the front); without the optimum given it cannot know."""
+    codes = ["x0", "x1", "x2", "x3"]
+    minutes = {**{(c, "A"): m for c, m in zip(codes, (0, 50, 60, 70), strict=True)},
+               **{(c, "B"): m for c, m in zip(codes, (15, 10, 5, 0), strict=True)}}
+    geo = syn.make({c: (float(k), 0.0) for k, c in enumerate(codes)}, dict.fromkeys(codes, 100),
+                   list(zip(codes, codes[1:], strict=False)), {"A": "x0", "B": "x3"}, minutes)
+    best = cp.solve(geo, SCN)
+    assert sorted(best.kept) == ["B"] and best.report.objective == pytest.approx(3000)
+    alone, _ = pareto.centres_front(geo, SCN, [2])
+    marked, plans = pareto.centres_front(geo, SCN, [2], reference=best)
+    assert plans[0].report.objective == pytest.approx(5500)
+    assert list(marked["count"]) == [2]   # the optimum is no row of its own
+    assert not bool(alone["dominated"].iloc[0]) and bool(marked["dominated"].iloc[0])
+    # the figure draws the front through the scenario's own plan, the dominated point hollow and off the line
+    import matplotlib.pyplot as plt
+    fig = pareto.figure(marked, None, best)
+    lines = [ln for ln in fig.axes[0].get_lines() if ln.get_linestyle() == "-" and len(ln.get_xdata())]
+    assert [[int(v) for v in ln.get_xdata()] for ln in lines] == [[1]]
+    plt.close(fig)
+
+
 def test_pareto_dominance_counts_costs_within_the_proven_gap_as_ties():
     # the front's own rule, on a table of rows: 8 centres at a cost 10 below 7 centres' is a tie within a 0.01% gap
     # of 275,000 (27.5), so 8 is dominated; with no gap, 10 lower is a trade-off; a plan beaten on both is dominated,
