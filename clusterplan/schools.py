@@ -12,7 +12,10 @@ school a name and a location but no address. A centre is matched to a host schoo
    Doubtful when the register's school stands more than ``NEAR_METRES`` away, when the register's name differs in
    more than those generic words (renamed, merged or converted since), or when no school in the register matches
    (the address still says the centre is on a school site; the host is then named from the address, without URN).
-3. ``postcode``: the address names no school, but a school's registered location coincides (within
+3. ``name``: the address names no school, but the centre's own name does, as London's often do ("Heathbrook
+   Primary School & Children's Centre", "Tree House Children's Centre at Holmewood Nursery School"): the school is
+   the part of the name that names it (:func:`school_in_name`), matched in the register as for an address.
+4. ``postcode``: the address names no school, but a school's registered location coincides (within
    ``SAME_POINT_METRES``) with the centre's postcode centroid: both were placed at the same postcode. Always
    doubtful: a postcode covers several buildings.
 
@@ -67,9 +70,32 @@ def named_school(address: str) -> str | None:
     return first if distinctive(first) else None
 
 
+#: Where a centre's name says it stands at a school: "... at <school>", "... @ <school>", "<place>: <school>".
+_AT = re.compile(r"\s(?:at|@)\s|:\s", re.I)
+#: The centre's part of a name that also names its school ("& Sure Start Children's Centre", "Children's Centre and").
+_CENTRE_WORDS = re.compile(r"\s*(?:(?:&|and)\s+)?(?:sure ?start\s+)?children'?s cent(?:re|er)s?(?:\s+(?:and|&))?\s*",
+                           re.I)
+
+
+def school_in_name(name: str) -> str | None:
+    """The school a centre's name says it stands at, or None: "Heathbrook Primary School & Children's Centre" ->
+    "Heathbrook Primary School"; "Tree House Children's Centre at Holmewood Nursery School" -> "Holmewood Nursery
+    School"; "Lynnfield Primary School and CLC" -> "Lynnfield Primary School". The text after the last "at", "@"
+    or ":" where that names a school, without the centre's own words, up to the last word naming a school."""
+    text = str(name)
+    parts = _AT.split(text)
+    text = next((p for p in reversed(parts) if _SCHOOL.search(p)), text)
+    text = re.sub(r"\s+", " ", _CENTRE_WORDS.sub(" ", text)).strip(" ,-&")
+    ends = [m.end() for m in _SCHOOL.finditer(text)]
+    if not ends:
+        return None
+    text = text[:ends[-1]].strip(" ,-&")
+    return text if distinctive(text) else None
+
+
 def host_schools(centres: pd.DataFrame, schools: pd.DataFrame | None) -> pd.DataFrame:
     """One row per centre (same index): ``on_school_site`` (True / False / NA where unknown), ``host_urn``,
-    ``host_name``, ``host_match`` (commissioner | address | postcode | none), ``host_metres`` (metres from the
+    ``host_name``, ``host_match`` (commissioner | address | name | postcode | none), ``host_metres`` (metres from the
     centre's point to the host's), ``host_doubtful`` and ``host_note`` (why, in words).
 
     ``centres``: columns ``name`` and where known ``address``, ``x``, ``y`` (metres), and a commissioner's
@@ -89,15 +115,17 @@ def host_schools(centres: pd.DataFrame, schools: pd.DataFrame | None) -> pd.Data
         x, y = row.get("x"), row.get("y")
         located = pd.notna(x) and pd.notna(y)
         dist = np.hypot(sx - float(x), sy - float(y)) if (have_sch and located) else None
-        name = named_school(row.get("address", ""))
+        name, via = named_school(row.get("address", "")), "address"
+        if name is None:
+            name, via = school_in_name(row.get("name", "")), "name"
         if name is not None:
-            out.loc[j] = _by_name(name, dist, snames if have_sch else None, sids if have_sch else None)
+            out.loc[j] = _by_name(name, dist, snames if have_sch else None, sids if have_sch else None, via)
         elif dist is not None and len(dist) and dist.min() <= SAME_POINT_METRES:
             k = int(np.argmin(dist))
             out.loc[j] = [True, sids[k], snames[k], "postcode", round(float(dist[k]), 1), True,
                           f"address names no school, but {snames[k]} is registered at the same postcode point"]
         elif "address" in centres.columns and pd.notna(row.get("address")):
-            out.loc[j] = [False, None, None, "none", None, False, "address names no school"
+            out.loc[j] = [False, None, None, "none", None, False, "neither the address nor the name names a school"
                           + ("" if have_sch else "; no schools register to compare locations")]
         else:
             out.loc[j] = [pd.NA, None, None, "none", None, True, "no address and no commissioner's column: unknown"]
@@ -120,11 +148,13 @@ def _given(row: pd.Series) -> list | None:
             "the commissioner's file (centres or geography.centre_facts) says so"]
 
 
-def _by_name(name: str, dist, snames, sids) -> list:
+def _by_name(name: str, dist, snames, sids, via: str = "address") -> list:
+    """The host school named ``name`` by the centre's address (``via`` "address") or its own name ("name")."""
     want = distinctive(name)
+    says = "the address names" if via == "address" else "the centre's name names"
     if dist is None or snames is None:
-        return [True, None, name, "address", None, True,
-                "the address names the school; no schools register (or no location) to confirm it"]
+        return [True, None, name, via, None, True,
+                f"{says} the school; no schools register (or no location) to confirm it"]
     # Among schools within NAME_METRES holding every distinctive word: fewest other distinctive words, then the
     # same kind of school, then the nearest (ties by position in the register).
     kind = _kind(name)
@@ -133,8 +163,8 @@ def _by_name(name: str, dist, snames, sids) -> list:
     best, best_d = (ranked[0][3], ranked[0][2]) if ranked else (None, None)
     if best is None:
         k = int(np.argmin(dist))
-        return [True, None, name, "address", None, True,
-                f"the address names {name!r}; no school of that name in the register within {NAME_METRES:g} m "
+        return [True, None, name, via, None, True,
+                f"{says} {name!r}; no school of that name in the register within {NAME_METRES:g} m "
                 f"(renamed or closed since?); nearest school {snames[k]} at {dist[k]:.0f} m"]
     same_words = _kind(snames[best]) == kind
     reasons = []
@@ -143,5 +173,5 @@ def _by_name(name: str, dist, snames, sids) -> list:
     if not same_words:
         reasons.append(f"the register now names it {snames[best]!r} (another kind of school: renamed, merged or "
                        "converted since?)")
-    note = f"the address names {name!r}" + (": " + "; ".join(reasons) if reasons else "; the register agrees")
-    return [True, sids[best], snames[best], "address", round(best_d, 1), bool(reasons), note]
+    note = f"{says} {name!r}" + (": " + "; ".join(reasons) if reasons else "; the register agrees")
+    return [True, sids[best], snames[best], via, round(best_d, 1), bool(reasons), note]

@@ -57,6 +57,54 @@ def test_host_school_matching_states_how_and_flags_doubt():
     assert schools.host_schools(own, reg).at["a", "host_match"] == "commissioner"
 
 
+@pytest.mark.parametrize(("name", "school"), [   # names as the DfE register gives them (England tables)
+    ("Heathbrook Primary School & Children's Centre", "Heathbrook Primary School"),
+    ("Tree House Children's Centre at Holmewood Nursery School", "Holmewood Nursery School"),
+    ("Wharf Nursery School and Sure Start Children's Centre", "Wharf Nursery School"),
+    ("Dulwich Wood Children's Centre and Nursery School & Children's Centre", "Dulwich Wood Nursery School"),
+    ("Flying Start North @ Grasmere Nursery School", "Grasmere Nursery School"),
+    ("Compass Point: South Street School & Children's Centre", "South Street School"),
+    ("Lynnfield Primary School and CLC", "Lynnfield Primary School"),
+    ("Hitherfield Primary School & Children's Centre (P2)", "Hitherfield Primary School"),
+    ("Coin Street Family & Children's Centre", None), ("Effra Early Years and Children's Centre", None),
+    ("Litcham Children's Centre", None), ("Old School House Children's Centre", None),
+    ("School Lane Children's Centre", None), ("Children's Centre at the Academy", None)])
+def test_a_centres_own_name_can_say_which_school_it_stands_at(name, school):
+    assert schools.school_in_name(name) == school
+
+
+def test_host_school_from_the_centres_name_where_the_address_names_none():
+    """Lambeth's centres are named for their schools ("Heathbrook Primary School & Children's Centre", address "St
+    Rule Street"): the name finds the host, confirmed by the register where it has one; where not, the centre is on a
+    school site by its name, doubtfully. An address naming a school still comes first."""
+    reg = _register([("urn:7", "Heathbrook Primary School", 1000.0, 1000.0),
+                     ("urn:8", "Lark Hall Primary School", 3000.0, 1000.0)])
+    centres = pd.DataFrame({"name": ["Heathbrook Primary School & Children's Centre", "Lark Hall Primary School and "
+                                     "Children's Centre", "Coin Street Family & Children's Centre"],
+                            "address": ["St Rule Street, London", "Lark Hall Primary School, Smedley Street, London",
+                                        "Stamford Street, London"],
+                            "x": [1050.0, 3000.0, 9000.0], "y": [1000.0] * 3}, index=["h", "l", "c"])
+    h = schools.host_schools(centres, reg)
+    assert h.at["h", "host_match"] == "name" and h.at["h", "host_urn"] == "7" and not h.at["h", "host_doubtful"]
+    assert "the centre's name names 'Heathbrook Primary School'" in h.at["h", "host_note"]
+    assert h.at["l", "host_match"] == "address" and h.at["l", "host_urn"] == "8"
+    assert not bool(h.at["c", "on_school_site"]) and h.at["c", "host_match"] == "none"
+    alone = schools.host_schools(centres, None)
+    assert bool(alone.at["h", "on_school_site"]) and alone.at["h", "host_urn"] is None
+    assert alone.at["h", "host_doubtful"]
+
+
+def test_lambeths_centres_named_for_their_schools_are_on_school_sites(england_dir):
+    """Real data: 18 of Lambeth's 24 centres open today are named for the school they stand at (none of their
+    addresses says so); before the name was read, the report gave 0 school-site centres."""
+    g = cp.datasets.england("Lambeth", data=england_dir)
+    gov = governance.centre_governance(g)
+    on = gov[gov["on_school_site"].fillna(False).astype(bool)]
+    assert len(gov) == 24 and len(on) == 18 and set(on["host_match"]) == {"name"}
+    assert on.at["heathbrook-primary-school", "host_name"] == "Heathbrook Primary School"
+    assert not bool(gov.at["coin-street-family", "on_school_site"])
+
+
 def test_norfolk_school_sites_are_matched_with_their_host_schools(norfolk):
     gov = governance.centre_governance(norfolk)
     on = gov[gov["on_school_site"].fillna(False).astype(bool)]
