@@ -49,14 +49,19 @@ def catchment_colours(assign: pd.Series, geo: Geography) -> dict[str, str]:
 
 def scale_bar(ax, km: float | None = None, shapes=None) -> list:
     """A scale bar (kilometres) in the lower right and a north arrow in the upper right of a map in metres; with
-    ``shapes`` (the areas drawn, a GeoSeries), the arrow goes to the upper left where the upper right holds part of
-    the map, and above the map (the axes grown to make room) where both corners do. Returns the artists drawn."""
+    ``shapes`` (the areas drawn, a GeoSeries), the bar goes below the map (the axes grown to make room) where the
+    lower right holds part of it, and the arrow to the upper left where the upper right does, or above the map
+    where both upper corners do. Returns the artists drawn."""
     x0, x1 = ax.get_xlim()
     y0, y1 = ax.get_ylim()
     width_km = (x1 - x0) / 1000
     if km is None:
         km = next((k for k in (100, 50, 20, 10, 5, 2, 1, 0.5) if k <= width_km / 4), 0.5)
     bx = x1 - (x1 - x0) * 0.05 - km * 1000
+    if shapes is not None and len(shapes) and len(shapes.sindex.query(
+            box(bx, y0 + (y1 - y0) * 0.03, bx + km * 1000, y0 + (y1 - y0) * 0.1), predicate="intersects")):
+        y0 = y1 - (y1 - y0) / 0.88      # the bottom eighth of the grown axes is below the map
+        ax.set_ylim(y0, y1)
     by = y0 + (y1 - y0) * 0.05
     drawn = ax.plot([bx, bx + km * 1000], [by, by], color="black", linewidth=3, solid_capstyle="butt", zorder=5)
     drawn.append(ax.text(bx + km * 500, by + (y1 - y0) * 0.015, f"{km:g} km", ha="center", va="bottom", fontsize=7,

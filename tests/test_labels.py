@@ -139,3 +139,20 @@ def test_the_north_arrow_keeps_off_the_map(filled, corner):
     else:
         assert ax.get_ylim() == (0, 80_000)
     plt.close(fig)
+
+
+def test_the_scale_bar_keeps_off_the_map():
+    """SYNTHETIC: land in the lower right corner (Darlington's southern tip under its 5 km bar): the axes grow
+    downward and the bar stands below the land; with the corner empty nothing moves."""
+    for filled in (False, True):
+        shapes = [box(10_000, 20_000, 90_000, 80_000)] + ([box(60_000, 0, 100_000, 20_000)] if filled else [])
+        g = gpd.GeoSeries(shapes, crs=27700)
+        fig, ax = plt.subplots(figsize=(6, 5))
+        ax.set_xlim(0, 100_000)
+        ax.set_ylim(0, 80_000)
+        bar = scale_bar(ax, shapes=g)[0]
+        (bx0, bx1), (by, _) = bar.get_xdata(), bar.get_ydata()
+        assert bx1 - bx0 == 20_000   # 20 km on a 100 km map
+        assert (ax.get_ylim()[0] < 0) == filled
+        assert not g.intersects(box(bx0, by - 1, bx1, by + 1)).any()
+        plt.close(fig)
