@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 from dataclasses import replace
 from functools import lru_cache
 from importlib import resources
@@ -276,19 +277,27 @@ def authorities(data: str | Path | None = None) -> pd.DataFrame:
 
 
 def find(authority: str, table: pd.DataFrame) -> str:
-    """The code of ``authority`` (a code such as ``E10000020`` or a name such as ``Norfolk``, any case), or an
-    :class:`InputError` suggesting the closest names."""
+    """The code of ``authority`` (a code such as ``E10000020`` or a name such as ``Norfolk``, any case, and
+    spelt with or without the register's punctuation: "St Helens", "Stoke on Trent"), or an :class:`InputError`
+    suggesting the closest names."""
     key = str(authority).strip()
     if key.upper() in table.index:
         return key.upper()
-    by_name = {n.casefold(): c for c, n in table["name"].items()}
-    if key.casefold() in by_name:
-        return by_name[key.casefold()]
-    close = difflib.get_close_matches(key.casefold(), list(by_name), n=3, cutoff=0.6)
+    by_name = {_plain(n): c for c, n in table["name"].items()}
+    if _plain(key) in by_name:
+        return by_name[_plain(key)]
+    close = difflib.get_close_matches(_plain(key), list(by_name), n=3, cutoff=0.6)
     hint = f"; did you mean {', '.join(repr(table.loc[by_name[c], 'name']) for c in close)}?" if close else \
         "; `clusterplan authorities` lists them"
     raise InputError("authority", [f"{authority!r} is not an English upper-tier authority (a code such as "
                                    f"E10000020 or a name such as Norfolk){hint}"])
+
+
+def _plain(name: str) -> str:
+    """A name to compare: lower case, "&" as "and", hyphens as spaces, no other punctuation ("St. Helens" and "st
+    helens" alike)."""
+    text = str(name).casefold().replace("&", " and ").replace("-", " ")
+    return " ".join(re.sub(r"[^\w\s]", "", text).split())
 
 
 def geography(authority: str, data: str | Path | None = None, *, network: str = "today") -> Geography:

@@ -113,6 +113,13 @@ def test_authority_names_and_codes(table):
     assert england.find("  KENT ", table) == "E10000016"
     with pytest.raises(InputError, match="did you mean 'Darlington'"):
         england.find("Darlingtn", table)
+    # the register's punctuation is optional: "St Helens" was refused ("did you mean 'St. Helens'?")
+    assert table.loc[england.find("St Helens", table), "name"] == "St. Helens"
+    assert table.loc[england.find("stoke on trent", table), "name"] == "Stoke-on-Trent"
+    assert table.loc[england.find("Bournemouth Christchurch & Poole", table), "name"] == \
+        "Bournemouth, Christchurch and Poole"
+    with pytest.raises(InputError, match="did you mean 'St. Helens'"):
+        england.find("St Helen", table)
 
 
 def test_missing_or_incomplete_data_folder_says_what_to_do(tmp_path, monkeypatch, england_dir):
