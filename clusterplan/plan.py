@@ -236,7 +236,8 @@ class Plan:
 
     def explore(self, geography: Geography | None = None, **kwargs):
         """An interactive web map (folium, as ``GeoDataFrame.explore``): each area coloured by its centre, with a
-        tooltip of its name, children, centre and minutes."""
+        tooltip of its name, children, centre and minutes. It needs a network connection to show: folium loads
+        Leaflet and the background tiles from the web (offline, :meth:`plot` and ``report.html`` need none)."""
         gdf = self.to_geodataframe(geography)
         kwargs.setdefault("column", "centre_name")
         kwargs.setdefault("categorical", True)
