@@ -174,7 +174,8 @@ def _why_words(w: pd.Series) -> str:
             pct = 0.0 if low is None or pd.isna(low) or not cost else max(pct * float(low) / float(cost), 0.0)
             return (f"Possibly knife-edge: keeping it open may cost as little as {percent(pct / 100)} more. "
                     f"{_capital(reason)}")
-        return f"Knife-edge: keeping it open would cost {'only ' * (pct >= 0.01)}{size} more. {_capital(reason)}"
+        only = "" if size.startswith("under") else "only "   # not "only under 0.01%"
+        return f"Knife-edge: keeping it open would cost {only}{size} more. {_capital(reason)}"
     return _capital(reason)
 
 
