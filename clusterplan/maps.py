@@ -349,8 +349,10 @@ def comparison_figure(plans: list, geo: Geography | list[Geography], status_quo=
         r, c = divmod(k, cols)
         ax = fig.add_axes((0.01 + c * width, 0.9 - (r + 1) * height, width * 0.98, height * 0.86))
         title = "Today (status quo)" if p is status_quo else title
-        if len(names) > 1:   # maps of several geographies: say which each is (its name up to the bracket)
-            title = f"{g.name.split(' (')[0]}: {title}"
+        place_name = g.name.split(" (")[0]
+        if len(names) > 1 and not title.startswith(place_name):
+            # maps of several geographies: say which each is (its name up to the bracket), unless the title does
+            title = f"{place_name}: {title}"
         plan_map(p, g, ax=ax, title=_wrap(title, 40 if cols <= 5 else 30), labels=False, legend=False)
         if cols > 5:
             ax.title.set_fontsize(9)
