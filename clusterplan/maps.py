@@ -203,6 +203,12 @@ def _hubs_layer(plan, geo: Geography, ax, fig, title: str | None, *, labels: boo
                label=f"spoke ({len(sp)}; line to its hub)")
     ax.scatter(hxy["x"], hxy["y"], s=60, c="black", marker="s", zorder=7, label=f"hub ({len(hubs)})")
     ax.plot([], [], color="#2c7fb8", linewidth=0.6, label="2.5 km of a service point")
+    # the map is of the authority: rings reaching beyond it are cut at its edge, not drawn whole (in a London
+    # borough a few kilometres across they shrank the borough to a corner of the map)
+    x0, y0, x1, y1 = geo.areas.total_bounds
+    pad = 0.03 * max(x1 - x0, y1 - y0)
+    ax.set_xlim(min(x0, float(np.min(sx, initial=x0))) - pad, max(x1, float(np.max(sx, initial=x1))) + pad)
+    ax.set_ylim(min(y0, float(np.min(sy, initial=y0))) - pad, max(y1, float(np.max(sy, initial=y1))) + pad)
     names_to_place: list[Label] = []
     if labels and len(hubs) <= MAX_LABELS:
         names = c.set_index(c["centre"].astype(str))["name"]
