@@ -47,6 +47,28 @@ def test_one_hub_and_one_spoke_on_a_line():
     assert plan.metrics["deprived_within_15_min_pct"] is None  # no deprived area in this synthetic line
 
 
+def test_the_hubs_map_is_drawn_to_the_areas_not_to_the_rings():
+    """SYNTHETIC line of six areas a kilometre or so apart: the 2.5 km ring round each service point reaches far
+    beyond them. The map keeps to the areas (with a 3% margin) and cuts the rings there; drawn to the rings, the
+    areas of a London borough shrank to a strip in the middle."""
+    import matplotlib.pyplot as plt
+
+    from clusterplan.maps import plan_map
+    geo = syn.grid(**LINE)
+    plan = _solve(geo, ONE_HUB)
+    fig = plan_map(plan, geo)
+    ax = fig.axes[0]
+    x0, y0, x1, y1 = geo.areas.total_bounds
+    pad = 0.03 * max(x1 - x0, y1 - y0) + 1e-6
+    assert x0 - pad <= ax.get_xlim()[0] and ax.get_xlim()[1] <= x1 + pad
+    assert ax.get_ylim()[1] <= y1 + pad   # the rings reach 2.5 km above the row of areas: cut, not fitted
+    rings = [c for c in ax.patches if type(c).__name__ == "Circle"]
+    assert len(rings) == 2 and all(c.get_radius() == 2500 for c in rings)
+    assert rings[0].center[0] - 2500 < x0 - pad   # a ring reaches beyond the frame: it is cut, not fitted
+    assert "B" in {t.get_text() for t in ax.texts} or any("centre B" in t.get_text() for t in ax.texts)
+    plt.close(fig)
+
+
 def test_checker_catches_tampered_hub_plans():
     geo = syn.grid(**LINE)
     plan = _solve(geo, ONE_HUB)

@@ -282,7 +282,7 @@ def test_a_comparison_draws_each_plan_on_its_own_geography(tmp_path):
     ring, east = replace(here, name="Ringford (synthetic)"), replace(there, name="Eastham (synthetic)")
     named = [cp.solve(ring, {"model": "status_quo"}, name="Ringford - today"),
              cp.solve(east, {"model": "status_quo"}, name="the east")]
-    from clusterplan.maps import comparison_figure as draw   # the maps alone: no status quo drawn first
+    from clusterplan.maps import comparison_figure as draw  # the maps alone: no status quo drawn first
     fig = draw(named, [ring, east])
     assert [ax.get_title() for ax in fig.axes if ax.get_title()] == ["Ringford - today", "Eastham: the east"]
     plt.close(fig)
