@@ -37,6 +37,7 @@ def short_name(name: str) -> str:
     text = re.sub(r"\s*(children'?s centres?|sure ?start|\(phase \d\))\s*", " ", str(name), flags=re.I)
     text = re.sub(r"\s+", " ", text).strip(" ,-")
     text = re.sub(r"\s+(and|&)$", "", text)  # "Lanterns Nursery School and Children's Centre"
+    text = re.sub(r"\s+(?:and|&)(\s+\()", r"\1", text)  # "Hitherfield Primary School & Children's Centre (P2)"
     return text or str(name)
 
 

@@ -53,6 +53,7 @@ LABELS = {
     "governance_options": "Governance forms that could hold it", "governance_rules": "Rules that offer them",
     "phases": "Phases held", "school_led": "School-led centres", "size": "Number of lots", "bundle": "Bundle",
     "ccg": "Health area (CCG 2017)", "on_school_site": "On a school site",
+    "role": "Role (hub; spoke: stays open for its hub; closed)",
 }
 
 GLOSSARY = [
@@ -356,7 +357,8 @@ def _table(df: pd.DataFrame, *, names: dict[str, str] | None = None) -> str:
 
 def centres_for_reading(plan, ch: pd.DataFrame, geo: Geography | None = None) -> pd.DataFrame:
     """The centres table as a reader wants it: names not ids (a new centre by its home area, named from ``geo``),
-    amalgamated centres with their reach today and the centre they merge into by name."""
+    amalgamated centres with their reach today and the centre they merge into by name; in a family hubs plan, each
+    centre's role (a centre amalgamated into a hub may stay open as its spoke)."""
     c = plan.centres.copy()
     if not len(c):
         return c
@@ -371,7 +373,7 @@ def centres_for_reading(plan, ch: pd.DataFrame, geo: Geography | None = None) ->
         gone = c["status"] == "amalgamated"
         c.loc[gone, "reach"] = np.nan
     c["name"] = [_centre_name(row, geo) for _, row in c.iterrows()]
-    keep = [k for k in ("name", "status", "merged_into", "reach", "reach_today", "district", "phase", "cluster",
+    keep = [k for k in ("name", "status", "role", "merged_into", "reach", "reach_today", "district", "phase", "cluster",
                         "areas", "deprived_children", "mean_minutes", "max_minutes", "policy") if k in c.columns]
     for col in ("cluster", "merged_into"):
         if col in keep and not c[col].fillna("").astype(str).str.len().gt(0).any():

@@ -69,6 +69,20 @@ def test_the_hubs_map_is_drawn_to_the_areas_not_to_the_rings():
     plt.close(fig)
 
 
+def test_every_centre_table_gives_each_centres_role_in_the_hubs_network():
+    """A centre amalgamated into a hub may stay open as its spoke: the report's and workbook's centres table says
+    which (hub, spoke or closed), where it said 'amalgamated' for spokes and closed buildings alike. Plans of
+    other models have no such column."""
+    from clusterplan.report import LABELS, centres_for_reading, family_changes
+    geo = syn.grid(**LINE)
+    plan = _solve(geo, ONE_HUB)
+    table = centres_for_reading(plan, family_changes(plan, geo), geo)
+    assert table.set_index("name")["role"].to_dict() == {"centre A": "closed", "centre B": "hub", "centre C": "spoke"}
+    assert LABELS["role"].startswith("Role")
+    other = cp.solve(geo, {"model": "amalgamate", "reach": {"min": 200}})
+    assert "role" not in centres_for_reading(other, family_changes(other, geo), geo).columns
+
+
 def test_checker_catches_tampered_hub_plans():
     geo = syn.grid(**LINE)
     plan = _solve(geo, ONE_HUB)

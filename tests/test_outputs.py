@@ -256,6 +256,15 @@ def test_shares_and_journeys_in_words():
     assert _from_to(12.02, 12.04) == "stays at about 12"
 
 
+@pytest.mark.parametrize(("name", "short"), [
+    ("Hitherfield Primary School & Children's Centre (P2)", "Hitherfield Primary School (P2)"),   # Lambeth
+    ("Lanterns Nursery School and Children's Centre", "Lanterns Nursery School"),
+    ("Dereham Central Children's Centre", "Dereham Central"), ("Rock and Roll (North)", "Rock and Roll (North)")])
+def test_short_names_leave_no_dangling_and(name, short):
+    from clusterplan.maps import short_name
+    assert short_name(name) == short
+
+
 def test_a_comparison_draws_each_plan_on_its_own_geography(tmp_path):
     """SYNTHETIC: two geographies 50 km apart with other centres (as two authorities' scenarios compared): each map
     is drawn on its own plan's areas. Drawn on the last plan's geography, as before, the first plan's centres were
