@@ -176,10 +176,25 @@ def _finish_map(ax, fig, geo: Geography, title: str, legend: bool, *, names: lis
     if fig is not None:
         source_line(ax, geo)
         fig.tight_layout()
+        if key is not None and _on_land(ax, key, geo.areas.geometry):
+            # a tall authority (a London borough) reaches the lower left corner: the key goes beside the map
+            key.set_loc("lower left")
+            key.set_bbox_to_anchor((1.01, 0.0), transform=ax.transAxes)
+            fig.tight_layout()
     if names:
         ax.apply_aspect()   # the axes' final box, which the labels are placed in
         place(ax, list(names), markers=list(marks), avoid=[key, *furniture])
     return fig if fig is not None else ax
+
+
+def _on_land(ax, artist, shapes) -> bool:
+    """Whether ``artist`` (drawn on ``ax``, e.g. the legend) covers any of ``shapes`` (the areas)."""
+    ax.apply_aspect()
+    fig = ax.figure
+    renderer = fig.canvas.get_renderer() if hasattr(fig.canvas, "get_renderer") else fig._get_renderer()
+    bb = artist.get_window_extent(renderer)
+    (x0, y0), (x1, y1) = ax.transData.inverted().transform([[bb.x0, bb.y0], [bb.x1, bb.y1]])
+    return bool(len(shapes.sindex.query(box(x0, y0, x1, y1), predicate="intersects")))
 
 
 def _hubs_layer(plan, geo: Geography, ax, fig, title: str | None, *, labels: bool, legend: bool):

@@ -55,6 +55,29 @@ def test_norfolk_centres_are_named_without_overlaps(norfolk):
     clear = _boxes(fig, [o for o in others if isinstance(o, Text)]) + \
         [ax.get_legend().get_window_extent(fig.canvas.get_renderer())]
     assert not [(t.get_text(), c) for t, b in zip(names, boxes, strict=True) for c in clear if b.overlaps(c)]
+    key = ax.get_legend().get_window_extent(fig.canvas.get_renderer())
+    assert frame.x0 <= key.x0 and key.x1 <= frame.x1   # Norfolk leaves its lower left corner to the key
+    plt.close(fig)
+
+
+def test_the_key_moves_beside_a_map_that_fills_its_lower_left_corner():
+    """SYNTHETIC: a tall strip of areas (a London borough's shape) fills the corner where the key stands; the key
+    goes beside the map instead of over its areas (it hid a spoke at Lambeth's southern tip)."""
+    from tests import synthetic as syn
+    # an L: a column of areas down the west side, the east side only in the north; the south east is empty, so
+    # the scale bar keeps its place and the key would stand on the south-west areas
+    cells = {f"c{x}_{y}": (float(x), float(y)) for x in range(3) for y in range(8) if x == 0 or y >= 4}
+    edges = [(a, b) for a in cells for b in cells
+             if a < b and abs(cells[a][0] - cells[b][0]) + abs(cells[a][1] - cells[b][1]) == 1]
+    geo = syn.make(cells, dict.fromkeys(cells, 100), edges, {"A": "c0_1", "B": "c2_6", "C": "c0_0"})
+    plan = cp.solve(geo, {"model": "amalgamate", "reach": {"min": 500}}, quiet=True)
+    assert plan.centres.set_index("centre").at["C", "status"] == "amalgamated"
+    fig = plan_map(plan, geo, highlight=["A"])   # a key of three rows: kept, amalgamated, highlighted
+    ax = fig.axes[0]
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    key, frame = ax.get_legend().get_window_extent(renderer), ax.get_window_extent(renderer)
+    assert key.x0 >= frame.x1
     plt.close(fig)
 
 
