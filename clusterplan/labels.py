@@ -57,7 +57,7 @@ def place(ax: Axes, labels: list[Label], *, markers: list[tuple[float, float, fl
     if not labels:
         return [], 0
     fig = ax.figure
-    renderer = fig.canvas.get_renderer() if hasattr(fig.canvas, "get_renderer") else fig._get_renderer()
+    renderer = renderer_of(fig)
     px_per_pt = fig.dpi / 72.0
     frame = ax.get_window_extent(renderer)
     anchors = ax.transData.transform(np.array([[lab.x, lab.y] for lab in labels], dtype=float))
@@ -123,6 +123,12 @@ def place(ax: Axes, labels: list[Label], *, markers: list[tuple[float, float, fl
                              **leader, **lab.style)
         placed = np.vstack([placed, box])
     return [a for a in out if a is not None], int(squeezed)
+
+
+def renderer_of(fig):
+    """The renderer that measures text on ``fig`` before it is drawn (the canvas's where it has one, as Agg and
+    Jupyter's inline backend do; else the figure's own, as for the PDF backend)."""
+    return fig.canvas.get_renderer() if hasattr(fig.canvas, "get_renderer") else fig._get_renderer()
 
 
 def _directions(radius: float, height: float) -> tuple[tuple[float, float], ...]:

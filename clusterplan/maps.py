@@ -19,7 +19,7 @@ from shapely.geometry import box
 
 from .datasets import data_origin
 from .geography import Geography
-from .labels import Label, place
+from .labels import Label, place, renderer_of
 from .measures import NEAR_METRES, centre_graph, facility_points
 
 #: The source line of a map drawn on the built-in open data (Norfolk's, or England's tables).
@@ -190,9 +190,7 @@ def _finish_map(ax, fig, geo: Geography, title: str, legend: bool, *, names: lis
 def _on_land(ax, artist, shapes) -> bool:
     """Whether ``artist`` (drawn on ``ax``, e.g. the legend) covers any of ``shapes`` (the areas)."""
     ax.apply_aspect()
-    fig = ax.figure
-    renderer = fig.canvas.get_renderer() if hasattr(fig.canvas, "get_renderer") else fig._get_renderer()
-    bb = artist.get_window_extent(renderer)
+    bb = artist.get_window_extent(renderer_of(ax.figure))
     (x0, y0), (x1, y1) = ax.transData.inverted().transform([[bb.x0, bb.y0], [bb.x1, bb.y1]])
     return bool(len(shapes.sindex.query(box(x0, y0, x1, y1), predicate="intersects")))
 
