@@ -256,6 +256,29 @@ def test_shares_and_journeys_in_words():
     assert _from_to(12.02, 12.04) == "stays at about 12"
 
 
+@pytest.mark.parametrize(("why", "words"), [
+    ([("A", True)], "The amalgamation (centre A) is knife-edge or a tie: another plan is almost as good, so local "
+                    "knowledge should decide it."),
+    ([("A", True), ("B", False)], "1 of the 2 amalgamations is knife-edge or a tie (centre A)"),
+    ([("A", True), ("B", True)], "All 2 amalgamations are knife-edge or ties (centre A, centre B)"),
+    ([("A", False)], None)])
+def test_the_brief_counts_knife_edge_amalgamations_in_good_english(why, words):
+    """Suffolk's one amalgamation read '1 of the 1 amalgamations are knife-edge or ties'."""
+    from clusterplan.report import family_changes, summary_text
+
+    from . import synthetic as syn
+    geo = syn.grid(w=2, h=1, pop=40, centres={"A": (0, 0)})
+    scn = cp.Scenario.from_dict({"model": "amalgamate", "reach": {"min": 50}})
+    plan = cp.solve(geo, scn)
+    plan = plan.but(why=pd.DataFrame({"centre": [j for j, _ in why], "name": [f"centre {j}" for j, _ in why],
+                                      "knife_edge": [k for _, k in why]}))
+    text = summary_text(plan, geo, scn, family_changes(plan, geo))
+    if words is None:
+        assert "knife-edge" not in text
+    else:
+        assert words in text
+
+
 @pytest.mark.parametrize(("name", "short"), [
     ("Hitherfield Primary School & Children's Centre (P2)", "Hitherfield Primary School (P2)"),   # Lambeth
     ("Lanterns Nursery School and Children's Centre", "Lanterns Nursery School"),
