@@ -36,7 +36,7 @@ import yaml
 from . import england, registry
 from . import progress as live
 from .datasets import geography_for
-from .errors import InfeasibleError, InputError, ScenarioError, one_line
+from .errors import InfeasibleError, InputError, ScenarioError, count_of, one_line
 from .executor import describe, map_jobs
 from .geography import sha256
 from .io import MANIFEST, ensure_folder, read_manifest, remove_stale, replace_file, write_csv, write_plan
@@ -169,7 +169,8 @@ def batch(base: dict, out: str | Path, *, authorities: list[str] | None = None, 
     rows = run_jobs(jobs, _run_authority, out, what="batch", noun="authorities", workers=workers,
                     scheduler=scheduler, progress=progress, after_each=lambda rows: _write_table(rows, codes, out),
                     state=lambda code, row: f"{code} {row['name']}: " + (
-                        row["error"] or f"{row['status']}, {row['centres']} centres, gap {row['gap'] or 0:.2%}"))
+                        row["error"] or f"{row['status']}, {count_of(row['centres'], 'centre', 'centres')}, "
+                                         f"gap {row['gap'] or 0:.2%}"))
     return _write_table(rows, codes, out)
 
 

@@ -99,7 +99,13 @@ def test_cli_batch_runs_and_lists_authorities(tmp_path, england_dir, capsys):
     scn.write_text("model: capacity\nsolver: {time_limit: 60}\n")
     assert main(["batch", str(scn), "--out", str(tmp_path / "o"), "--england-data", str(england_dir),
                  "--authorities", "Rutland", "--workers", "1"]) == 0
-    assert "written:" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "written:" in out and "Rutland: optimal, 2 centres, gap 0.00%" in out
     assert pd.read_csv(tmp_path / "o" / "batch.csv")["centres"].tolist() == [2]
+    # Rutland keeps its one centre: the progress line says "1 centre", not "1 centres"
+    scn.write_text("model: amalgamate\nsolver: {time_limit: 60}\n")
+    assert main(["batch", str(scn), "--out", str(tmp_path / "a"), "--england-data", str(england_dir),
+                 "--authorities", "Rutland", "--workers", "1"]) == 0
+    assert "Rutland: optimal, 1 centre, gap 0.00%" in capsys.readouterr().out
     assert main(["authorities", "--england-data", str(england_dir)]) == 0
     assert "152 upper-tier authorities, 32,844 areas, 3,239,447 children under five" in capsys.readouterr().out
