@@ -25,7 +25,7 @@ from typing import Any
 import pandas as pd
 
 from . import progress, registry
-from .errors import CheckError, InfeasibleError, ScenarioError
+from .errors import CheckError, InfeasibleError, ScenarioError, count_of
 from .geography import Geography
 from .io import atomic_folder, write_csv, write_plan
 from .maps import short_name
@@ -71,7 +71,7 @@ def describe_difference(plan: Plan, ref: Plan, geo: Geography) -> str:
         parts.append(f"also amalgamates {_join([name.get(j, j) for j in drop])}")
     else:
         parts.append("keeps the same centres")
-    parts.append(f"{kids:,} children in {int(moved.sum())} areas change centre")
+    parts.append(f"{kids:,} children in {count_of(int(moved.sum()), 'area', 'areas')} change centre")
     return "; ".join(parts)
 
 

@@ -18,6 +18,7 @@ from matplotlib.patches import Circle
 from shapely.geometry import box
 
 from .datasets import data_origin
+from .errors import count_of
 from .geography import Geography
 from .labels import Label, place, renderer_of
 from .measures import NEAR_METRES, centre_graph, facility_points
@@ -320,8 +321,8 @@ def change_map(plan, base, geo: Geography, ax=None, title: str | None = None):
                         legend_kwds={"label": "children under five in each area that changes centre",
                                      "orientation": "horizontal", "shrink": 0.6, "pad": 0.03, "aspect": 30})
     # two lines: the scenario's name, then the count (one long line ran over the map beside it)
-    ax.set_title(title or f"{plan.scenario_name}\n{int(changed.sum())} areas, {int(a['under5'][changed].sum()):,} "
-                 "children change centre", fontsize=11)
+    ax.set_title(title or f"{plan.scenario_name}\n{count_of(int(changed.sum()), 'area', 'areas')}, "
+                 f"{int(a['under5'][changed].sum()):,} children change centre", fontsize=11)
     ax.set_axis_off()
     ax.set_aspect("equal")
     scale_bar(ax, shapes=a.geometry)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from .errors import count_of
 from .geography import sha256
 from .measures import assigned_minutes, deprived_under5
 from .metrics import label, travel_minutes
@@ -179,12 +180,12 @@ class Plan:
     def _counts(self) -> str:
         c = self.centres
         if not len(c) or "status" not in c.columns:
-            return f"{len(self.kept)} centres"
+            return count_of(len(self.kept), "centre", "centres")
         serving = int(c["status"].isin(["kept", "new"]).sum())
         merged = int((c["status"] == "amalgamated").sum())
-        text = f"{serving} centres" + (f", {merged} amalgamated" if merged else "")
+        text = count_of(serving, "centre", "centres") + (f", {merged} amalgamated" if merged else "")
         if len(self.clusters):
-            text += f", {len(self.clusters)} clusters"
+            text += f", {count_of(len(self.clusters), 'cluster', 'clusters')}"
         return text
 
     def _proof(self) -> str:

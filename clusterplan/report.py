@@ -526,9 +526,10 @@ def review_sections(plan, geo: Geography, scn) -> list[str]:
     if len(sites):
         doubtful = int(sites["matched by"].str.contains("doubtful").sum())
         out += ["<h2>Centres on school sites</h2>",
-                f"<p>{len(sites)} centres stand on a school site as far as the registers show ({doubtful} of the "
-                "matches are doubtful: read why). A commissioner who knows better sets on_school_site, host_urn "
-                "and host_name in geography.centre_facts.</p>", _table(sites, names={})]
+                f"<p>{count_of(len(sites), 'centre stands', 'centres stand')} on a school site as far as the registers "
+                f"show ({doubtful} of {count_of(len(sites), 'match', 'matches')} doubtful: read why). A commissioner "
+                "who knows better sets on_school_site, host_urn and host_name in geography.centre_facts.</p>",
+                _table(sites, names={})]
     if len(plan.clusters):
         cl = plan.clusters.copy()
         if "lead_name" in cl.columns:

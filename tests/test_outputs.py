@@ -256,6 +256,24 @@ def test_shares_and_journeys_in_words():
     assert _from_to(12.02, 12.04) == "stays at about 12"
 
 
+def test_one_centre_and_one_area_read_in_the_singular():
+    """SYNTHETIC two areas of 40 children, a centre in each, under a floor of 50: one centre stays and one area
+    changes centre. The plan's one line, the change map's title and the alternatives' words said '1 centres' and
+    '1 areas'."""
+    from clusterplan.alternatives import describe_difference
+    from clusterplan.maps import change_map
+
+    from . import synthetic as syn
+    geo = syn.grid(w=2, h=1, pop=40, centres={"A": (0, 0), "B": (1, 0)})
+    today = cp.solve(geo, {"model": "status_quo"})
+    plan = cp.solve(geo, {"model": "amalgamate", "reach": {"min": 50}})
+    assert ": amalgamate, 2 areas, 1 centre, 1 amalgamated; optimal" in repr(plan)
+    fig = change_map(plan, today, geo)
+    assert fig.axes[0].get_title().endswith("\n1 area, 40 children change centre")
+    plt.close(fig)
+    assert describe_difference(plan, today, geo).endswith("; 40 children in 1 area change centre")
+
+
 @pytest.mark.parametrize(("why", "words"), [
     ([("A", True)], "The amalgamation (centre A) is knife-edge or a tie: another plan is almost as good, so local "
                     "knowledge should decide it."),
