@@ -60,8 +60,7 @@ def scale_bar(ax, km: float | None = None, shapes=None) -> list:
     if km is None:
         km = next((k for k in (100, 50, 20, 10, 5, 2, 1, 0.5) if k <= width_km / 4), 0.5)
     bx = x1 - (x1 - x0) * 0.05 - km * 1000
-    if shapes is not None and len(shapes) and len(shapes.sindex.query(
-            box(bx, y0 + (y1 - y0) * 0.03, bx + km * 1000, y0 + (y1 - y0) * 0.1), predicate="intersects")):
+    if _holds_any(shapes, bx, y0 + (y1 - y0) * 0.03, bx + km * 1000, y0 + (y1 - y0) * 0.1):
         y0 = y1 - (y1 - y0) / 0.88      # the bottom eighth of the grown axes is below the map
         ax.set_ylim(y0, y1)
     by = y0 + (y1 - y0) * 0.05
@@ -82,15 +81,17 @@ def scale_bar(ax, km: float | None = None, shapes=None) -> list:
 def _arrow_x(x0: float, x1: float, y0: float, y1: float, shapes) -> float | None:
     """Where the north arrow stands (x, metres): the upper right, else the upper left, of the map's extent, the
     first whose room for the arrow holds none of ``shapes`` (any, where no shapes are given); None where both do."""
-    spots = (x1 - (x1 - x0) * 0.05, x0 + (x1 - x0) * 0.05)
-    if shapes is None or not len(shapes):
-        return spots[0]
     half = (x1 - x0) * 0.03
-    for x in spots:
-        room = box(x - half, y1 - (y1 - y0) * 0.17, x + half, y1 - (y1 - y0) * 0.01)
-        if not len(shapes.sindex.query(room, predicate="intersects")):
+    for x in (x1 - (x1 - x0) * 0.05, x0 + (x1 - x0) * 0.05):
+        if not _holds_any(shapes, x - half, y1 - (y1 - y0) * 0.17, x + half, y1 - (y1 - y0) * 0.01):
             return x
     return None
+
+
+def _holds_any(shapes, x0: float, y0: float, x1: float, y1: float) -> bool:
+    """Whether the box x0..x1, y0..y1 (metres) meets any of ``shapes`` (a GeoSeries; none where it is None)."""
+    return shapes is not None and len(shapes) > 0 and \
+        len(shapes.sindex.query(box(x0, y0, x1, y1), predicate="intersects")) > 0
 
 
 def plan_map(plan, geo: Geography, ax=None, title: str | None = None, *, labels: bool = True,
@@ -193,7 +194,7 @@ def _on_land(ax, artist, shapes) -> bool:
     ax.apply_aspect()
     bb = artist.get_window_extent(renderer_of(ax.figure))
     (x0, y0), (x1, y1) = ax.transData.inverted().transform([[bb.x0, bb.y0], [bb.x1, bb.y1]])
-    return bool(len(shapes.sindex.query(box(x0, y0, x1, y1), predicate="intersects")))
+    return _holds_any(shapes, x0, y0, x1, y1)
 
 
 def _hubs_layer(plan, geo: Geography, ax, fig, title: str | None, *, labels: bool, legend: bool):

@@ -123,12 +123,9 @@ def _travel_rows(ch: pd.DataFrame) -> pd.DataFrame:
                       (rural_label, "rural")):
         d = moving if mask is None else moving[moving[mask]]
         kids = float(d["under5"].sum()) if len(d) else 0.0
-        if mask == "rural" and none_known:
-            rows.append({"Who": who, "Children": None, "Mean travel today (minutes)": None,
-                         "Mean travel after (minutes)": None, "Longest travel after (minutes)": None})
-            continue
-        if kids == 0:
-            rows.append({"Who": who, "Children": 0, "Mean travel today (minutes)": None,
+        uncounted = mask == "rural" and none_known   # no class at all: no count, not a count of 0
+        if uncounted or kids == 0:
+            rows.append({"Who": who, "Children": None if uncounted else 0, "Mean travel today (minutes)": None,
                          "Mean travel after (minutes)": None, "Longest travel after (minutes)": None})
             continue
         rows.append({"Who": who, "Children": int(kids),
@@ -282,9 +279,9 @@ def summary_text(plan, geo: Geography, scn, ch: pd.DataFrame) -> str:
             else:
                 share = (f"All {len(plan.why)}" if len(fragile) == len(plan.why) else
                          f"{len(fragile)} of the {len(plan.why)}")
-                parts.append(f"{share} amalgamations {'is' if len(fragile) == 1 else 'are'} knife-edge or "
-                             f"{'a tie' if len(fragile) == 1 else 'ties'} ({which}): another plan is almost as "
-                             f"good, so local knowledge should decide {'it' if len(fragile) == 1 else 'them'}.")
+                verb, tie, them = ("is", "a tie", "it") if len(fragile) == 1 else ("are", "ties", "them")
+                parts.append(f"{share} amalgamations {verb} knife-edge or {tie} ({which}): another plan is almost "
+                             f"as good, so local knowledge should decide {them}.")
     return " ".join(parts)
 
 
