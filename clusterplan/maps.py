@@ -231,6 +231,12 @@ def _hubs_layer(plan, geo: Geography, ax, fig, title: str | None, *, labels: boo
         names_to_place = [Label(hxy.at[j, "x"], hxy.at[j, "y"], short_name(str(names.get(j, j))), {
             "fontsize": 6, "fontweight": "bold", "zorder": 8,
             "bbox": {"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.7}}) for j in hubs]
+        if len(hubs) + len(sp) <= MAX_LABELS:
+            # the buildings that stay open as spokes are named too, smaller and in the spokes' blue
+            names_to_place += [Label(x, y, short_name(str(n)), {
+                "fontsize": 5, "color": "#1f5f8b", "zorder": 8,
+                "bbox": {"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.6}})
+                for x, y, n in zip(sx, sy, sp["name"].astype(str), strict=True)]
     marks = [(x, y, 60) for x, y in zip(hxy["x"], hxy["y"], strict=True)] + \
         [(x, y, 14) for x, y in zip(sx, sy, strict=True)]
     return _finish_map(ax, fig, geo, title or f"{plan.scenario_name}: hubs, spokes and catchments", legend,

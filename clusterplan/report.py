@@ -347,7 +347,10 @@ def _table(df: pd.DataFrame, *, names: dict[str, str] | None = None) -> str:
         for c in df.columns:
             v = row[c]
             num = isinstance(v, int | float | np.number) and not isinstance(v, bool)
-            cells.append(f"<td class='{'n' if num else ''}'>{html.escape(format_value(v, c))}</td>")
+            text = format_value(v, c)
+            # a short label ("lot 01", an area code) on one line, never broken in two by a narrow column
+            cls = "n" if num else "k" if len(text) <= SHORT_LABEL else ""
+            cells.append(f"<td class='{cls}'>{html.escape(text)}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
     return f"<table class='t'><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
@@ -379,13 +382,14 @@ def centres_for_reading(plan, ch: pd.DataFrame, geo: Geography | None = None) ->
                                if s.name == "status" else s)
 
 
+SHORT_LABEL = 10  # characters: a table cell this short is never wrapped ("lot 01", an area code "E01026571")
 CSS = """body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:1.5em auto;max-width:1180px;
 color:#222;padding:0 1.5em;line-height:1.45}
 h1{font-size:1.7em;margin-bottom:.1em}h2{font-size:1.2em;margin-top:1.4em;border-bottom:2px solid #e5e5e5}
 .sub{color:#666;margin-top:0}.brief{background:#f3f7fb;border-left:4px solid #2c6fad;padding:.7em 1em;font-size:1.05em}
 table.t{border-collapse:collapse;font-size:.86em;margin:.4em 0}table.t th{background:#f0f0f0;text-align:left;
 padding:4px 8px;border-bottom:2px solid #ccc}table.t td{padding:3px 8px;border-bottom:1px solid #e3e3e3}
-td.n{text-align:right;font-variant-numeric:tabular-nums}.small{font-size:.8em;color:#555}img{max-width:100%}
+td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}td.k{white-space:nowrap}.small{font-size:.8em;color:#555}img{max-width:100%}
 dt{font-weight:600;margin-top:.4em}dd{margin-left:1.2em}details{margin:.5em 0}"""
 
 
@@ -428,9 +432,21 @@ def _linked_words(plan) -> list[str]:
     ls = sp[sp["source"].astype(str) == "linked_sites"]
     if not len(ls):
         return []
+    n = len(ls)
     own = int((ls["centre"].astype(str) == ls["hub"].astype(str)).sum())
-    return [f"<p>{len(ls)} spokes are linked sites of the DfE register; {own} of them stay attached to the centre the "
-            "register links them to (the others' centre is not a hub, or another hub is nearer).</p>"]
+    if n == 1:
+        stays = ("it stays attached to the centre the register links it to" if own else "it is attached to another "
+                 "hub than the centre the register links it to (that centre is not a hub, or another hub is nearer)")
+        return [f"<p>1 spoke is a linked site of the DfE register; {stays}.</p>"]
+    if own == n:
+        stays = f"{'both' if n == 2 else f'all {n}'} stay attached to the centre the register links each to"
+    else:
+        who = "none of them stays" if own == 0 else count_of(own, "of them stays", "of them stay")
+        other = ("the other's centre is not a hub, or another hub is nearer" if n - own == 1 and own else
+                 "their centres are not hubs, or other hubs are nearer" if own == 0 else
+                 "the others' centres are not hubs, or other hubs are nearer")
+        stays = f"{who} attached to the centre the register links {'it' if own == 1 else 'each'} to ({other})"
+    return [f"<p>{n} spokes are linked sites of the DfE register; {stays}.</p>"]
 
 
 def hubs_sections(plan, geo: Geography, scn) -> list[str]:

@@ -615,6 +615,10 @@ class Scenario(_Strict):
         """Validate a plain dict; every problem is reported with its key path and, for unknown keys, a suggestion."""
         if isinstance(data, Scenario):
             return data
+        if data is not None and not isinstance(data, dict):
+            hint = " (a scenario file? clusterplan.load(path) reads one)" if isinstance(data, str | Path) else ""
+            raise ScenarioError(f"{source}: expected a dict of the scenario's keys or a Scenario, got "
+                                f"{type(data).__name__} {str(data)[:80]!r}{hint}")
         try:
             return cls.model_validate(data or {})
         except ValidationError as exc:

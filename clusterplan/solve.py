@@ -8,6 +8,7 @@ bug and raises :class:`CheckError`) and attach the comparison metrics. The condu
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -30,12 +31,18 @@ def solve(geography: Geography, scenario: Scenario | dict[str, Any], *,
     """Solve a scenario on a geography and return a checked :class:`Plan`.
 
     ``scenario`` is a :class:`Scenario` or a dict with the scenario YAML's keys, e.g.
-    ``{"model": "amalgamate", "reach": {"min": 600}}``; the plan is named by ``name``, else the scenario's
-    ``name``. ``restrict`` adds model restrictions that have no scenario key (fields of
-    :class:`clusterplan.models.assignment.Spec`: ``exclude_kept``, ``min_differ``, ``deprived_within``...); the
-    alternatives and Pareto fronts use it. Only for amalgamate and sites. ``quiet`` draws no progress line (one is
-    drawn on a terminal while the solve runs; see :mod:`clusterplan.progress`).
+    ``{"model": "amalgamate", "reach": {"min": 600}}`` (a scenario file: :func:`clusterplan.run`); the plan is
+    named by ``name``, else the scenario's ``name``. ``restrict`` adds model restrictions that have no scenario
+    key (fields of :class:`clusterplan.models.assignment.Spec`: ``exclude_kept``, ``min_differ``,
+    ``deprived_within``...); the alternatives and Pareto fronts use it. Only for amalgamate and sites. ``quiet``
+    draws no progress line (one is drawn on a terminal while the solve runs; see :mod:`clusterplan.progress`).
     """
+    if not isinstance(geography, Geography):
+        raise TypeError(f"solve: geography must be a clusterplan Geography (clusterplan.datasets.norfolk(), "
+                        f"Geography.from_files(...)), not {type(geography).__name__}")
+    if isinstance(scenario, str | Path):
+        raise ScenarioError(f"solve: {str(scenario)!r} is a file name; clusterplan.run(path) solves a scenario file on "
+                            "the geography it names, clusterplan.load(path) reads it into a Scenario for solve")
     scn = Scenario.from_dict(scenario)
     if name is not None:
         scn = scn.model_copy(update={"name": name})

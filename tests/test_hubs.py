@@ -359,3 +359,23 @@ def test_report_of_a_place_without_deprived_areas(tmp_path):
     assert "Every deprived area is within 2.5 km" not in text
     assert ("makes 1 of today&#x27;s 3 centres a hub (centre B), with 1 spoke attached (1 centre building); 1 centre "
             "building is neither.") in text
+
+
+@pytest.mark.parametrize(("centres", "hubs", "words"), [
+    (["a"], ["a"], "1 spoke is a linked site of the DfE register; it stays attached to the centre the register "
+                   "links it to."),
+    (["a", "b"], ["a", "b"], "both stay attached"),
+    (["a", "b"], ["a", "c"], "1 of them stays attached to the centre the register links it to (the other's centre"),
+    (["a", "b", "c"], ["a", "y", "z"], "1 of them stays attached to the centre the register links it to (the "
+                                       "others' centres are not hubs"),
+    (["a", "b", "c"], ["x", "y", "z"], "none of them stays attached"),
+])
+def test_linked_site_spokes_are_counted_in_words_that_agree(centres, hubs, words):
+    from clusterplan.report import _linked_words
+
+    class Plan:
+        spokes = pd.DataFrame({"source": "linked_sites", "centre": centres, "hub": hubs})
+
+    (text,) = _linked_words(Plan())
+    assert words in text
+    assert "others' centre is" not in text and "1 spokes" not in text

@@ -432,3 +432,12 @@ def test_the_brief_claims_the_best_plan_only_at_a_gap_of_zero(status, gap, words
 
     from clusterplan.report import _confidence
     assert words in _confidence(SimpleNamespace(report=SimpleNamespace(status=status, gap=gap)))
+
+
+def test_short_labels_in_report_tables_are_never_broken_over_two_lines():
+    from clusterplan.report import CSS, _table
+    html_text = _table(pd.DataFrame({"lot": ["lot 01"], "centre": ["A centre with a long name, far longer"],
+                                     "reach": [1303]}))
+    assert "<td class='k'>lot 01</td>" in html_text
+    assert "<td class=''>A centre with a long name" in html_text
+    assert "td.k{white-space:nowrap}" in CSS

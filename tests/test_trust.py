@@ -539,3 +539,19 @@ def test_an_interrupt_that_a_library_re_raised_as_its_own_error_still_exits_130_
     assert cli.main(["--quiet", "run", str(scn), "--out", str(tmp_path / "o")]) == code
     err = capsys.readouterr().err
     assert ("internal error" in err) == (stop is None)
+
+
+def test_solve_given_a_file_name_or_no_geography_says_what_it_takes(own):
+    """A scenario file names its own geography (here the user's six areas): `solve` on another geography would
+    ignore it, so a file name is refused with the call that reads it, and a geography that is not one is named."""
+    geo = geography_for(load(own / "scenario.yaml"))
+    with pytest.raises(cp.ScenarioError, match=r"is a file name; clusterplan.run\(path\)"):
+        cp.solve(geo, str(own / "scenario.yaml"), quiet=True)
+    with pytest.raises(cp.ScenarioError, match="is a file name"):
+        cp.solve(geo, own / "scenario.yaml", quiet=True)
+    with pytest.raises(TypeError, match="must be a clusterplan Geography .* not str"):
+        cp.solve("norfolk", {"model": "status_quo"}, quiet=True)
+    with pytest.raises(cp.ScenarioError, match="expected a dict of the scenario's keys or a Scenario, got list"):
+        cp.solve(geo, ["amalgamate"], quiet=True)
+    plan, _ = cp.run(own / "scenario.yaml")
+    assert set(plan.assignment["area"]) == set(CODES)
