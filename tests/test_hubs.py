@@ -65,7 +65,11 @@ def test_the_hubs_map_is_drawn_to_the_areas_not_to_the_rings():
     rings = [c for c in ax.patches if type(c).__name__ == "Circle"]
     assert len(rings) == 2 and all(c.get_radius() == 2500 for c in rings)
     assert rings[0].center[0] - 2500 < x0 - pad   # a ring reaches beyond the frame: it is cut, not fitted
-    assert "B" in {t.get_text() for t in ax.texts} or any("centre B" in t.get_text() for t in ax.texts)
+    texts = {t.get_text(): t for t in ax.texts}
+    hub = next(t for n, t in texts.items() if n == "B" or "centre B" in n)
+    spoke = next(t for n, t in texts.items() if n == "C" or "centre C" in n)   # the spoke's building is named too
+    assert spoke.get_fontsize() < hub.get_fontsize() and hub.get_fontweight() == "bold"
+    assert not any(n == "A" or "centre A" in n for n in texts)   # a closed building is not
     plt.close(fig)
 
 
