@@ -25,7 +25,7 @@ from . import batch as batches
 from . import datasets, england, pareto, progress, sensitivity
 from . import ensemble as ens
 from . import io as cpio
-from .compare import compare
+from .compare import compare, for_terminal, key_columns
 from .compare import write as write_comparison
 from .errors import (
     TERMINATION,
@@ -204,8 +204,9 @@ def _compare(args: argparse.Namespace) -> int:
         progress.write(f"{scn.name}: {'reused (inputs unchanged, re-checked)' if reused else _report_line(plan)}")
     table = compare(plans, geos)
     written = write_comparison(plans, geos, table, out)
-    print(table.to_string())
-    print(f"written: {out}/{', '.join(written)} and one folder per scenario ({', '.join(names)})")
+    print(for_terminal(table).to_string())
+    print(f"written: {out}/{', '.join(written)} (every figure of every plan) and one folder per scenario "
+          f"({', '.join(names)})")
     return 0
 
 
@@ -231,8 +232,8 @@ def _sweep(args: argparse.Namespace) -> int:
     prepare_out(args.out, inputs=_inputs(args.scenario, Scenario.from_dict(base, source=args.scenario)))
     table = batches.sweep(base, args.set, args.out, workers=args.workers, scheduler=_scheduler(args),
                           progress=progress.write)
-    print(table.to_string())
-    print(f"written: {args.out}/sweep.csv and one folder per variant")
+    print(key_columns(table, first=[k for k, _ in batches.parse_sets(args.set)]).to_string())
+    print(f"written: {args.out}/sweep.csv (every figure of every variant) and one folder per variant")
     return 0
 
 

@@ -5,11 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from . import registry
+from .errors import percent
 from .io import replace_file, write_csv
 from .maps import comparison_figure as _figure
+from .maps import format_value
 from .metrics import label, metric_id
 from .plan import Plan
 
@@ -55,6 +58,40 @@ def key_figures(table: pd.DataFrame) -> pd.DataFrame:
     """The rows of a comparison (from :func:`compare`) a slide has room for, those present, in a fixed order."""
     wanted = [label(k) for k in KEY_FIGURES]
     return table.loc[[r for r in wanted if r in table.index]]
+
+
+# the key figures as a terminal has room for them: a short heading for each (the full labels are comparison.csv's)
+SHORT_HEADINGS = {
+    "reach_floor": "floor", "centres_kept": "kept", "centres_amalgamated": "amalgamated",
+    "centres_below_floor": "below floor", "lowest_reach": "lowest reach", "service_points": "service points",
+    "mean_minutes": "mean min", "deprived_within_15_min_pct": "deprived <=15 min %",
+    "deprived_within_2_5km_pct": "deprived <=2.5 km %", "children_changing_centre": "children moving",
+    "clusters": "clusters", "solver_status": "status", "gap": "gap", MINUTES_FROM: "minutes from"}
+
+
+def for_terminal(table: pd.DataFrame) -> pd.DataFrame:
+    """The key figures of a comparison (from :func:`compare`) turned for a terminal: one row per scenario, short
+    headings, numbers as the report writes them ("-" for a figure a plan does not have, the gap in per cent)."""
+    ids = {label(k): k for k in SHORT_HEADINGS}
+    rows = table.T.rename(columns=lambda c: ids.get(c, c))
+    rows.index.name = "scenario"
+    return key_columns(rows)
+
+
+def key_columns(rows: pd.DataFrame, first: list[str] = ()) -> pd.DataFrame:
+    """``rows`` (one per plan, a column per metric id, as ``sweep.csv`` and ``batch.csv`` hold them) cut to the
+    columns ``first`` and the key figures, under short headings and written for reading (see :func:`for_terminal`);
+    a key figure no plan has is left out."""
+    keys = [k for k in SHORT_HEADINGS if k in rows.columns and k not in first]
+    shown = pd.DataFrame(index=rows.index, dtype=object)
+    for k in [*first, *keys]:
+        shown[SHORT_HEADINGS.get(k, k)] = [_cell(v, k) for v in rows[k]]
+    return shown.loc[:, [c for c in shown.columns if not shown[c].eq("-").all()]]
+
+
+def _cell(v, key: str) -> str:
+    number = isinstance(v, int | float | np.number) and not isinstance(v, bool) and v == v
+    return percent(float(v)) if key == "gap" and number else format_value(v, key)
 
 
 def comparison_figure(plans: list[Plan], geo, status_quo: Plan | None = None, table: pd.DataFrame | None = None):

@@ -421,7 +421,7 @@ def _wrap(text: str, width: int) -> str:
 
 #: Columns (of the plan tables and the report's own) that hold whole numbers even when stored as floats.
 INTEGER_COLUMNS = {"reach", "reach_today", "areas", "deprived_children", "under5", "Children", "Children moving",
-                   "centres", "phase1"}
+                   "centres", "phase1", "reach_floor"}
 
 
 def format_value(v, col: str = "") -> str:

@@ -191,3 +191,22 @@ def test_report_line_of_a_plan_without_one_objective():
                     solver_version="HiGHS", time_limit=1, gap_limit=0, threads=None, seed=0, scope="")
     plan = cp.Plan(model="policies", scenario_name="x", assignment=pd.DataFrame(), centres=pd.DataFrame(), report=r)
     assert _report_line(plan).startswith("optimal (objective n/a, bound n/a, gap n/a")
+
+
+def test_compare_prints_one_readable_row_per_scenario(tmp_path, capsys):
+    """The terminal gets the key figures turned, a row per scenario, numbers as the report writes them; the full
+    table (every metric, a column per scenario) is comparison.csv."""
+    args = ["--quiet", "compare", str(NORFOLK / "status_quo.yaml"), str(NORFOLK / "fifteen_bases.yaml"), "--out",
+            str(tmp_path), "--no-why"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    at = next(n for n, line in enumerate(lines) if "kept" in line and "lowest reach" in line)
+    assert lines[at].split()[0] == "floor"
+    rows = {line.split("  ")[0].strip(): line for line in lines[at + 1:] if line.startswith("Norfolk - ")}
+    assert set(rows) == {"Norfolk - status quo", "Norfolk - fifteen bases"}
+    assert "NaN" not in out and "None" not in out
+    assert "0.00%" in rows["Norfolk - status quo"] and " 600 " in rows["Norfolk - status quo"]
+    table = pd.read_csv(tmp_path / "comparison.csv", index_col=0)
+    fifteen = rows["Norfolk - fifteen bases"].split()
+    assert f"{int(table.loc['children changing centre', 'Norfolk - fifteen bases']):,}" in fifteen

@@ -280,6 +280,9 @@ def test_a_sweep_reruns_a_variant_whose_input_changed(own, tmp_path, capsys):
     argv = ["sweep", str(own / "scenario.yaml"), "--set", "reach.min=300,400", "--out", str(tmp_path / "sw"),
             "--workers", "1"]
     assert main(argv) == 0
+    first = capsys.readouterr().out.splitlines()
+    header = next(line for line in first if line.split()[:2] == ["reach.min", "floor"])
+    assert "lowest reach" in header and "centres_kept" not in header   # key figures under short headings
     assert main(argv) == 0
     assert "2 already done, 0 to run" in capsys.readouterr().out
     areas = pd.read_csv(own / "areas.csv", dtype={"code": str})
