@@ -508,10 +508,12 @@ def validate_points(df: pd.DataFrame | None, areas: gpd.GeoDataFrame, source: st
                        noun=kind)
         lat = _numeric(df, "lat", source, problems, min_value=-90, max_value=90, required=False, rows=rows,
                        noun=kind)
+        problems += _half_given(df, lon, lat, ("lon", "lat"), rows, kind)
         x, y = _xy_to(lon, lat, "EPSG:4326", work) if not problems else (lon, lat)
     else:
         x = _numeric(df, "x", source, problems, required=False, rows=rows, noun=kind)
         y = _numeric(df, "y", source, problems, required=False, rows=rows, noun=kind)
+        problems += _half_given(df, x, y, ("x", "y"), rows, kind)
         if not problems:
             x, y = _xy_to(x, y, xy_crs, work)
     home = df["home_area"].astype(object).where(df["home_area"].notna(), None)
@@ -586,6 +588,22 @@ def validate_points(df: pd.DataFrame | None, areas: gpd.GeoDataFrame, source: st
     if n_unloc:
         notes.append(f"{n_unloc} {kind}(s) have no known location and cannot be modelled: "
                      f"{', '.join(out.loc[~out['located'], 'name'])}")
+    return out
+
+
+def _half_given(df: pd.DataFrame, a: pd.Series, b: pd.Series, cols: tuple[str, str], rows: dict,
+                kind: str) -> list[str]:
+    """A row with one coordinate and not the other (a shifted or broken row, e.g. a name holding a comma or a line
+    break), named: it is neither a location nor a row without one."""
+    half = a.isna() != b.isna()
+    out = []
+    for i in df.index[half.to_numpy()][:20]:
+        have, missing = (cols[0], cols[1]) if b.isna()[i] else (cols[1], cols[0])
+        out.append(f"{_row_label(rows, i, kind, df.at[i, 'name'])}: column '{missing}' is empty but '{have}' is "
+                   f"{str(df.at[i, have])!r}; give both coordinates, or neither (a {kind} without a location may give "
+                   "its home_area)")
+    if half.sum() > 20:
+        out.append(f"... and {int(half.sum()) - 20} more rows with one coordinate only")
     return out
 
 
