@@ -88,8 +88,10 @@ def _numeric(df: pd.DataFrame, col: str, source: str, problems: list[str], *, mi
         if pd.isna(v):
             if required or not pd.isna(shown):
                 what = "missing" if pd.isna(shown) else f"found {shown!r}"
-                if isinstance(shown, str) and re.fullmatch(r"\s*-?\d{1,3}(,\d{3})+(\.\d+)?\s*", shown):
+                if isinstance(shown, str) and re.fullmatch(r"\s*-?[1-9]\d{0,2}(,\d{3})+(\.\d+)?\s*", shown):
                     what += " (write it without thousands separators)"
+                elif isinstance(shown, str) and re.fullmatch(r"\s*-?\d+,\d+\s*", shown):
+                    what += f" (a decimal comma? write it with a decimal point: {shown.strip().replace(',', '.')})"
                 problems.append(f"{where}, column '{col}': expected a number, {what}")
         elif not np.isfinite(v) or abs(v) > 1e12:
             problems.append(f"{where}, column '{col}': expected a finite number of sensible size, found {v}")

@@ -184,6 +184,16 @@ def main() -> None:
     case("check_not_a_folder", "model: amalgamate\n",
          {"exit": 2, "contains": ["not a folder"], "argv": ["check", "{case}/scenario.yaml"]})
 
+    # A continental Excel's export: semicolons between fields, decimal commas within them.
+    def decimal_commas(path: Path) -> None:
+        text = areas.to_csv(index=False, sep=";")
+        path.write_text("\n".join(line if n == 0 else line.replace(".", ",")
+                                  for n, line in enumerate(text.splitlines())) + "\n", encoding="utf-8")
+    case("decimal_commas", own(areas="areas.csv"), {
+        "exit": 2, "contains": ["areas.csv", "row 2 (area E01026419), column 'idaci': expected a number, found "
+                                "'0,073' (a decimal comma? write it with a decimal point: 0.073)"]},
+         {"areas.csv": decimal_commas})
+
 
 if __name__ == "__main__":
     main()
