@@ -369,7 +369,10 @@ def _sensitivity(args: argparse.Namespace) -> int:
     sensitivity.write(table, args.out)
     for variant, note in table.attrs["variants"].items():
         print(f"{variant}: {note}")
-    print(table.to_string())
+    from .maps import format_value
+    shown = table.rename(columns={"kept_share": "kept in (share of variants)"})
+    print(shown.to_string(formatters={c: (lambda v: format_value(v, "share")) if c.startswith("kept in") else
+                                      (lambda v: format_value(v)) for c in shown.columns}))
     print(f"written: {args.out}/sensitivity.csv")
     return 0
 

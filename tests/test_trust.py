@@ -558,3 +558,13 @@ def test_solve_given_a_file_name_or_no_geography_says_what_it_takes(own):
         cp.solve(geo, ["amalgamate"], quiet=True)
     plan, _ = cp.run(own / "scenario.yaml")
     assert set(plan.assignment["area"]) == set(CODES)
+
+
+def test_sensitivity_prints_yes_and_no_and_shares_the_csv_keeps_raw(own, tmp_path, capsys):
+    assert main(["--quiet", "sensitivity", str(own / "scenario.yaml"), "--out", str(tmp_path / "s"),
+                 "--growth", "-10,10"]) == 0
+    out = capsys.readouterr().out
+    assert "kept in (share of variants)" in out and "True" not in out and "False" not in out
+    assert "yes" in out and "%" in out
+    table = pd.read_csv(tmp_path / "s" / "sensitivity.csv", index_col=0)
+    assert table["kept_share"].between(0, 1).all() and table.iloc[:, 1].isin([True, False]).all()
