@@ -335,12 +335,18 @@ def _png(fig) -> str:
     return base64.b64encode(buf.getvalue()).decode()
 
 
+def _heading(text: str) -> str:
+    """A column heading as every table writes it: its first letter a capital ("host school" -> "Host school")."""
+    text = str(text)
+    return text[:1].upper() + text[1:]
+
+
 def _table(df: pd.DataFrame, *, names: dict[str, str] | None = None) -> str:
     """An HTML table with human headers and numbers formatted for reading (no index)."""
     if df is None or not len(df):
         return "<p class='small'>None.</p>"
-    head = "".join(f"<th>{html.escape(LABELS.get(c, c) if names is None else names.get(c, LABELS.get(c, c)))}</th>"
-                   for c in df.columns)
+    head = "".join(f"<th>{html.escape(_heading(LABELS.get(c, c) if names is None else names.get(c, LABELS.get(c, c))))}"
+                   "</th>" for c in df.columns)
     body = []
     for _, row in df.iterrows():
         cells = []
@@ -670,7 +676,7 @@ def _sheet(xl, name: str, df: pd.DataFrame, *, percent: tuple[str, ...] = ()) ->
     """Write ``df`` with human headers, then format: bold headers, frozen header row, filters, widths, percentages."""
     from openpyxl.styles import Font, PatternFill
     from openpyxl.utils import get_column_letter
-    df = df.rename(columns=lambda c: LABELS.get(c, c))
+    df = df.rename(columns=lambda c: _heading(LABELS.get(c, c)))
     df.to_excel(xl, sheet_name=name, index=False)
     ws = xl.sheets[name]
     ws.freeze_panes = "A2"
@@ -682,7 +688,7 @@ def _sheet(xl, name: str, df: pd.DataFrame, *, percent: tuple[str, ...] = ()) ->
         cell.fill = PatternFill("solid", fgColor="DDE6F0")
         width = max([len(str(col))] + [len(format_value(v)) for v in df[col].head(200)]) + 2
         ws.column_dimensions[get_column_letter(k)].width = min(max(width, 8), 60)
-        fmt = "0.0%" if col in {LABELS.get(p, p) for p in percent} else None
+        fmt = "0.0%" if col in {_heading(LABELS.get(p, p)) for p in percent} else None
         for row in ws.iter_rows(min_row=2, min_col=k, max_col=k):
             for c in row:
                 if fmt and isinstance(c.value, int | float):

@@ -41,6 +41,8 @@ def test_the_workbook_is_typed_formatted_and_complete(tender):
     for ws in wb.worksheets:
         assert ws.freeze_panes == "A2" and ws.auto_filter.ref, ws.title
         assert all(c.font.bold for c in ws[1] if c.value is not None), ws.title
+        assert all(str(c.value)[:1].isupper() for c in ws[1] if c.value is not None), ws.title   # 'Host school'
+    assert {"school sites", "bundles"} & set(wb.sheetnames) and wb["lots"]["G2"].number_format == "0.0%"
     summary = {r[1].value: r[2].value for r in wb["summary"].iter_rows(min_row=2)}
     centres = pd.read_csv(tender / "centres.csv")
     assert summary["centres_kept"] == (centres["status"] == "kept").sum() and isinstance(summary["mean_minutes"], float)
@@ -439,5 +441,7 @@ def test_short_labels_in_report_tables_are_never_broken_over_two_lines():
     html_text = _table(pd.DataFrame({"lot": ["lot 01"], "centre": ["A centre with a long name, far longer"],
                                      "reach": [1303]}))
     assert "<td class='k'>lot 01</td>" in html_text
+    assert "<th>Lot</th>" in html_text and "<th>Centre id</th>" in html_text
+    assert "<th>Host school</th><th>Why</th>" in _table(pd.DataFrame({"host school": ["x"], "why": ["y"]}))
     assert "<td class=''>A centre with a long name" in html_text
     assert "td.k{white-space:nowrap}" in CSS
