@@ -153,6 +153,8 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
+    if args.england_data:   # a plan of an English authority is checked against the England tables it was built from
+        os.environ["CLUSTERPLAN_ENGLAND_DATA"] = args.england_data
     violations, warnings = check_dir(args.dir)
     for w in warnings:
         print(f"warning: {w}")
@@ -497,6 +499,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = _command(sub, "check", "re-verify a written plan folder with the independent checker",
                  "clusterplan check out/amalgamate", _check)
     p.add_argument("dir", metavar="DIR", help="a plan folder written by `clusterplan run`")
+    _england_data(p)
     p = _command(sub, "sweep", "run every combination of --set values, in parallel, resumable",
                  "clusterplan sweep scenarios/norfolk/amalgamate_then_tender.yaml --set reach.min=500,600,700 "
                  "--out out/sweep", _sweep)

@@ -403,8 +403,8 @@ def check_dir(out: str | Path) -> tuple[list[str], list[str]]:
     try:
         geo = geography_for(scn)
     except InputError as exc:
-        raise InputError(exc.source, [*exc.problems, f"(an input of the plan in {out}, named by its manifest; "
-                                      "restore it to check the plan)"]) from None
+        raise InputError(f"{exc.source} (an input of the plan in {out}, named by its manifest: restore it, or "
+                         "say where it is, to check the plan)", exc.problems) from None
     warnings = []
     stored = man["input_hashes"]
     now = {"plan_inputs": input_hash(geo, scn, like=man["resolved_scenario"], keys=set(stored) - {"plan_inputs"}),

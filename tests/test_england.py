@@ -250,3 +250,20 @@ def test_your_own_centres_clear_links_to_centres_they_replace(tmp_path, england_
     assert list(mine.centres.index) == ["mine"] and (mine.linked_sites["centre"] == "").all()
     assert any("linked site(s) linked to a centre your file does not have" in n for n in mine.notes)
     assert f"linked sites (centres' satellites): {len(hackney.linked_sites)}, of 0 centres" in mine.summary()
+
+
+def test_check_of_an_english_plan_takes_the_england_data_folder(tmp_path, monkeypatch, england_dir, capsys):
+    """`clusterplan check` of a plan built from the England tables needs them again: without the environment
+    variable it says so (naming the plan folder), and `--england-data` gives the folder as batch does."""
+    from clusterplan.cli import main
+    monkeypatch.setenv(england.ENV, str(england_dir))
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text("name: Rutland\nmodel: status_quo\ngeography: {builtin: england, authority: Rutland}\n")
+    assert main(["--quiet", "run", str(scenario), "--out", str(tmp_path / "plan"), "--no-why"]) == 0
+    monkeypatch.delenv(england.ENV)
+    capsys.readouterr()
+    assert main(["check", str(tmp_path / "plan")]) == 2
+    err = capsys.readouterr().err
+    assert "1 problem found" in err and f"an input of the plan in {tmp_path / 'plan'}" in err
+    assert main(["check", str(tmp_path / "plan"), "--england-data", str(england_dir)]) == 0
+    assert "every constraint holds" in capsys.readouterr().out
