@@ -78,7 +78,7 @@ def data_folder(data: str | Path | None = None) -> Path:
         data = os.environ.get(ENV)
     if not data:
         raise InputError("England data", [
-            "no folder given: set geography.data in the scenario, pass data=<folder> (clusterplan batch and "
+            "no folder given: set geography.data in the scenario, pass data=<folder> (clusterplan batch, check and "
             "authorities: --england-data <folder>) or set the environment variable "
             f"{ENV}; the folder must hold {', '.join(FILES.values())} (shared/data/england in this project)"])
     folder = Path(data).expanduser()
