@@ -146,17 +146,22 @@ def plan_map(plan, geo: Geography, ax=None, title: str | None = None, *, labels:
         ax.scatter(xy.loc[ring, "x"], xy.loc[ring, "y"], s=170, facecolors="none", edgecolors="#c0392b",
                    linewidths=1.8, zorder=6, label=highlight_label)
     names_to_place: list[Label] = []
-    if labels and len(serving) + len(closing) <= MAX_LABELS:
+    everyone = list(serving) + list(closing)
+    # every centre named where there is room; else those the plan is about: closing, cluster leads, highlighted
+    named = everyone if len(everyone) <= MAX_LABELS else [j for j in everyone if j in closing or j in leads
+                                                           or j in ring]
+    if labels and len(named) <= MAX_LABELS:
         names = c.set_index("centre")["name"] if "name" in c.columns else pd.Series(dtype=str)
         homes = c.set_index("centre")["home_area"] if "home_area" in c.columns else pd.Series(dtype=str)
         area_names = a["name"] if "name" in a.columns else pd.Series(dtype=str)
-        for j in list(serving) + list(closing):
+        for j in named:
             # a new centre has no name: its home area's name (``Breckland 001B``), else its id
             home_name = area_names.get(homes.get(j))
             text = (short_name(names.get(j, j)) if isinstance(names.get(j), str) and names.get(j)
                     else home_name if isinstance(home_name, str) and home_name else str(j))
             names_to_place.append(Label(xy.at[j, "x"], xy.at[j, "y"], text, {
                 "fontsize": 5.5, "color": "#c0392b" if j in closing else "black", "zorder": 7,
+                "fontweight": "bold" if j in leads else "normal",
                 "bbox": {"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.6}}))
     marks = [(xy.at[j, "x"], xy.at[j, "y"], 46 if j in closing else 22) for j in list(serving) + list(closing)]
     marks += [(xy.at[j, "x"], xy.at[j, "y"], 70) for j in leads] + \

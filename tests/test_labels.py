@@ -179,3 +179,28 @@ def test_the_scale_bar_keeps_off_the_map():
         assert (ax.get_ylim()[0] < 0) == filled
         assert not g.intersects(box(bx0, by - 1, bx1, by + 1)).any()
         plt.close(fig)
+
+
+def test_too_many_centres_to_name_still_names_the_cluster_leads(monkeypatch):
+    """SYNTHETIC 4 x 2 grid, four centres in two clusters. Where every centre cannot be named (Kent's 79 centres
+    above the map's limit), the map named none, so its twelve clusters had no names; now it names the leads (the
+    clusters' names, in bold) and the centres that close."""
+    from . import synthetic as syn
+    geo = syn.grid(4, 2, 200, {"A": (0, 0), "B": (1, 1), "C": (2, 0), "D": (3, 1)})
+    plan = cp.solve(geo, {"model": "cluster", "reach": {"min": 300}, "deprivation": {"weight": 0},
+                          "clusters": {"count": 2, "require_phase1": False}, "solver": {"time_limit": 30}},
+                    quiet=True)
+    leads = sorted(set(plan.assignment["cluster"].astype(str)))
+    assert len(leads) == 2
+
+    def named(fig):
+        texts = [t for t in fig.axes[0].texts if t.get_fontsize() == 5.5]
+        return sorted(t.get_text() for t in texts), sorted(t.get_text() for t in texts if t.get_fontweight() == "bold")
+
+    all_names, bold = named(fig := plan_map(plan, geo))
+    assert len(all_names) == 4 and len(bold) == 2   # room for all: every centre, the leads in bold
+    plt.close(fig)
+    monkeypatch.setattr(cp.maps, "MAX_LABELS", 3)
+    all_names, bold = named(fig := plan_map(plan, geo))
+    assert all_names == bold and len(bold) == 2      # no room: the two leads only
+    plt.close(fig)
