@@ -201,17 +201,15 @@ def summary_text(plan, geo: Geography, scn, ch: pd.DataFrame) -> str:
         sp = plan.spokes
         role = c["role"].astype(str) if "role" in c.columns else pd.Series("", index=c.index)
         by = sp["source"].value_counts() if len(sp) else pd.Series(dtype=int)
-        kinds = ", ".join(f"{n} {'centre building' if k == 'centres' else k.replace('_', ' ')}"
-                          f"{'s' if n != 1 and k == 'centres' else ''}" for k, n in by.items())
+        kinds = ", ".join(count_of(n, *SPOKE_KINDS[k]) if k in SPOKE_KINDS else f"{n} from {k}"
+                          for k, n in by.items())
         on_sites = scn is not None and scn.hubs.candidates == "sites"
         opening = (f"This family hubs plan places {len(serving)} hubs on candidate sites" if on_sites else
                    f"This family hubs plan makes {len(serving)} of today's {count_of(len(c), 'centre', 'centres')} "
                    f"{'a hub' if len(serving) == 1 else 'hubs'}")
         parts.append(f"{opening} ({', '.join(short_name(n) for n in serving['name'])}), with "
                      f"{count_of(len(sp), 'spoke', 'spokes')} attached" + (f" ({kinds})" if kinds else "")
-                     + ("." if on_sites else
-                        f"; {count_of(int((role == 'closed').sum()), 'centre building is', 'centre buildings are')} "
-                        "neither."))
+                     + ("." if on_sites else f"; {_closing(int((role == 'closed').sum()))}."))
         near = plan.metrics.get("deprived_within_2_5km_pct")
         if near is not None:
             parts.append(f"{near:.0f}% of under-fives in England's 30% most deprived areas live within 2.5 km "
@@ -308,6 +306,16 @@ def _centre_name(row: pd.Series, geo: Geography | None = None) -> str:
     return f"the centre in area {home}"
 
 
+#: How the brief counts spokes by where they come from (a CSV of the user's own is "N from libraries.csv").
+SPOKE_KINDS = {"centres": ("centre building", "centre buildings"), "schools": ("school", "schools"),
+               "linked_sites": ("linked site", "linked sites")}
+
+
+def _closing(n: int) -> str:
+    """The centre buildings that are neither hub nor spoke, in words: "no centre building closes", "2 close"."""
+    return "no centre building closes" if n == 0 else count_of(n, "centre building closes", "centre buildings close")
+
+
 #: A proven gap at or below this reads as "the best plan" (solvers report 0 as 1e-12 and the like).
 PROVEN_BEST_GAP = 1e-6
 
@@ -317,13 +325,14 @@ def _confidence(plan) -> str:
     stop once proven that close), or a plan found but not proven."""
     r = plan.report
     if r.status == "optimal" and r.gap is not None and r.gap > PROVEN_BEST_GAP:
-        return (f"The optimiser proved this plan within {r.gap:.2%} of the best plan possible under the scenario's "
-                "rules (the scenario lets it stop that close).")
+        # a gap too small for two decimals is within 0.01% (true, where "0.00%" read as the best plan)
+        return (f"The optimiser proved this plan within {percent(max(r.gap, 0.0001))} of the best plan possible "
+                "under the scenario's rules (the scenario lets it stop that close).")
     if r.status == "optimal":
         return "The optimiser proved this is the best plan under the scenario's rules."
     if r.status == "feasible" and r.gap is not None:
         return (f"The optimiser found this plan but stopped (time limit) before proving it best: at most "
-                f"{r.gap:.1%} from the best plan possible.")
+                f"{percent(r.gap)} from the best plan possible.")
     return f"Solver status: {r.status}."
 
 

@@ -3,6 +3,7 @@ catching tampered plans, infeasibility explained, scenario validation; and the r
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pandas as pd
@@ -383,3 +384,19 @@ def test_linked_site_spokes_are_counted_in_words_that_agree(centres, hubs, words
     (text,) = _linked_words(Plan())
     assert words in text
     assert "others' centre is" not in text and "1 spokes" not in text
+
+
+@pytest.mark.parametrize(("sources", "words"), [
+    (["centres", "linked_sites"], "(1 centre building, 1 linked site); no centre building closes."),
+    (["centres", "schools", "schools"], "(2 schools, 1 centre building)"),
+    (["centres", "libraries.csv"], "(1 centre building, 1 from libraries.csv)"),
+])
+def test_the_brief_counts_spokes_by_kind_in_words_that_agree(sources, words):
+    """Lambeth's brief read '2 linked sites' rightly but one linked site read '1 linked sites', a user's CSV
+    'libraries.csv' as a kind of building, and no closed building as '0 centre buildings are neither'."""
+    from clusterplan.report import family_changes, summary_text
+    geo = syn.grid(**LINE)
+    plan = _solve(geo, ONE_HUB)
+    spokes = pd.concat([plan.spokes] * len(sources), ignore_index=True).assign(source=sources)
+    plan = dataclasses.replace(plan, spokes=spokes, centres=plan.centres.assign(role=["spoke", "hub", "spoke"]))
+    assert words in summary_text(plan, geo, cp.Scenario.from_dict(ONE_HUB), family_changes(plan, geo))
