@@ -21,7 +21,7 @@ from .datasets import data_origin
 from .errors import count_of
 from .geography import Geography
 from .labels import Label, place, renderer_of
-from .measures import NEAR_METRES, centre_graph, facility_points
+from .measures import NEAR_METRES, centre_graph, facility_points, nearest_metres
 
 #: The source line of a map drawn on the built-in open data (Norfolk's, or England's tables).
 SOURCE = "Source: ONS, MHCLG IoD2019, DfE GIAS, public reports; clusterplan. " \
@@ -210,7 +210,10 @@ def _hubs_layer(plan, geo: Geography, ax, fig, title: str | None, *, labels: boo
     hxy = facility_points(geo, hubs)
     sp = plan.spokes
     sx, sy = pd.to_numeric(sp["x"]).to_numpy(float), pd.to_numeric(sp["y"]).to_numpy(float)
-    for px, py in [*zip(hxy["x"], hxy["y"], strict=True), *zip(sx, sy, strict=True)]:
+    points = pd.DataFrame({"x": [*hxy["x"], *sx], "y": [*hxy["y"], *sy]})
+    # where every area is within 2.5 km (a London borough) the rings only cover the map: the key says so instead
+    rings = bool((nearest_metres(geo, points) > NEAR_METRES).any())
+    for px, py in zip(points["x"], points["y"], strict=True) if rings else ():
         ax.add_patch(Circle((px, py), NEAR_METRES, facecolor="none", edgecolor="#2c7fb8", linewidth=0.35,
                             alpha=0.6, zorder=3))
     for (x0, y0, h) in zip(sx, sy, sp["hub"].astype(str), strict=True):
@@ -223,7 +226,8 @@ def _hubs_layer(plan, geo: Geography, ax, fig, title: str | None, *, labels: boo
     ax.scatter(sx, sy, s=14, c="#2c7fb8", edgecolors="white", linewidths=0.4, zorder=6,
                label=f"spoke ({len(sp)}; line to its hub)")
     ax.scatter(hxy["x"], hxy["y"], s=60, c="black", marker="s", zorder=7, label=f"hub ({len(hubs)})")
-    ax.plot([], [], color="#2c7fb8", linewidth=0.6, label="2.5 km of a service point")
+    ax.plot([], [], color="#2c7fb8", linewidth=0.6, linestyle="-" if rings else "none",
+            label="2.5 km of a service point" if rings else "every area within 2.5 km of a service point")
     # the map is of the authority: rings reaching beyond it are cut at its edge, not drawn whole (in a London
     # borough a few kilometres across they shrank the borough to a corner of the map)
     x0, y0, x1, y1 = geo.areas.total_bounds

@@ -48,24 +48,30 @@ def test_one_hub_and_one_spoke_on_a_line():
     assert plan.metrics["deprived_within_15_min_pct"] is None  # no deprived area in this synthetic line
 
 
-def test_the_hubs_map_is_drawn_to_the_areas_not_to_the_rings():
-    """SYNTHETIC line of six areas a kilometre or so apart: the 2.5 km ring round each service point reaches far
-    beyond them. The map keeps to the areas (with a 3% margin) and cuts the rings there; drawn to the rings, the
-    areas of a London borough shrank to a strip in the middle."""
+def test_the_hubs_map_is_drawn_to_the_areas_not_to_the_rings(monkeypatch):
+    """SYNTHETIC line of six areas a kilometre apart. Every area is within 2.5 km of the hub or the spoke, so no
+    ring is drawn (in a London borough they only covered the map) and the key says so. With a band of 900 m the
+    rings are drawn: the map keeps to the areas (with a 3% margin) and cuts the rings there; drawn to the rings,
+    the areas of a London borough shrank to a strip in the middle."""
     import matplotlib.pyplot as plt
 
-    from clusterplan.maps import plan_map
+    from clusterplan import maps
     geo = syn.grid(**LINE)
     plan = _solve(geo, ONE_HUB)
-    fig = plan_map(plan, geo)
+    fig = maps.plan_map(plan, geo)
+    assert not [c for c in fig.axes[0].patches if type(c).__name__ == "Circle"]
+    assert "every area within 2.5 km of a service point" in [t.get_text() for t in fig.axes[0].get_legend().texts]
+    plt.close(fig)
+    monkeypatch.setattr(maps, "NEAR_METRES", 900)
+    fig = maps.plan_map(plan, geo)
     ax = fig.axes[0]
     x0, y0, x1, y1 = geo.areas.total_bounds
     pad = 0.03 * max(x1 - x0, y1 - y0) + 1e-6
     assert x0 - pad <= ax.get_xlim()[0] and ax.get_xlim()[1] <= x1 + pad
-    assert ax.get_ylim()[1] <= y1 + pad   # the rings reach 2.5 km above the row of areas: cut, not fitted
+    assert ax.get_ylim()[1] <= y1 + pad   # the rings reach 900 m above the row of areas: cut, not fitted
     rings = [c for c in ax.patches if type(c).__name__ == "Circle"]
-    assert len(rings) == 2 and all(c.get_radius() == 2500 for c in rings)
-    assert rings[0].center[0] - 2500 < x0 - pad   # a ring reaches beyond the frame: it is cut, not fitted
+    assert len(rings) == 2 and all(c.get_radius() == 900 for c in rings)
+    assert max(c.center[1] for c in rings) + 900 > y1 + pad   # a ring reaches beyond the frame: cut, not fitted
     texts = {t.get_text(): t for t in ax.texts}
     hub = next(t for n, t in texts.items() if n == "B" or "centre B" in n)
     spoke = next(t for n, t in texts.items() if n == "C" or "centre C" in n)   # the spoke's building is named too
