@@ -369,7 +369,7 @@ def test_report_of_a_place_without_deprived_areas(tmp_path):
     assert "No area here is among England's 30% most deprived (IDACI 2019)." in text
     assert "Every deprived area is within 2.5 km" not in text
     assert ("makes 1 of today&#x27;s 3 centres a hub (centre B), with 1 spoke attached (1 centre building); 1 centre "
-            "building is neither.") in text
+            "building closes.") in text
 
 
 @pytest.mark.parametrize(("centres", "hubs", "words"), [
