@@ -354,8 +354,8 @@ def _table(df: pd.DataFrame, *, names: dict[str, str] | None = None) -> str:
     """An HTML table with human headers and numbers formatted for reading (no index)."""
     if df is None or not len(df):
         return "<p class='small'>None.</p>"
-    head = "".join(f"<th>{html.escape(_heading(LABELS.get(c, c) if names is None else names.get(c, LABELS.get(c, c))))}"
-                   "</th>" for c in df.columns)
+    shown = {c: LABELS.get(c, c) if names is None else names.get(c, LABELS.get(c, c)) for c in df.columns}
+    head = "".join(f"<th>{html.escape(_heading(shown[c]))}</th>" for c in df.columns)
     body = []
     for _, row in df.iterrows():
         cells = []

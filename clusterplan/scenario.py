@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
@@ -615,7 +616,7 @@ class Scenario(_Strict):
         """Validate a plain dict; every problem is reported with its key path and, for unknown keys, a suggestion."""
         if isinstance(data, Scenario):
             return data
-        if data is not None and not isinstance(data, dict):
+        if data is not None and not isinstance(data, Mapping):
             hint = " (a scenario file? clusterplan.load(path) reads one)" if isinstance(data, str | Path) else ""
             raise ScenarioError(f"{source}: expected a dict of the scenario's keys or a Scenario, got "
                                 f"{type(data).__name__} {str(data)[:80]!r}{hint}")
