@@ -385,9 +385,12 @@ def _pareto(args: argparse.Namespace) -> int:
     df, plans = pareto.deprived_front(geo, scn, steps=args.steps)   # its first plan: the scenario's optimum
     cf, _ = pareto.centres_front(geo, scn, counts, reference=plans[0])
     pareto.write(cf, df, plans[0], args.out)
-    gap = {"gap": lambda g: "" if pd.isna(g) else f"{g:.2%}"}
-    print(cf.to_string(formatters=gap))
-    print(df.to_string(formatters=gap))
+    shown = {"gap": lambda g: "" if pd.isna(g) else f"{g:.2%}",
+             df.attrs.get("share", ""): lambda v: "" if pd.isna(v) else f"{v:.1f}"}
+    print(cf.to_string(formatters=shown))
+    # the first row is the optimum, no share required of it (pandas shows a missing value as None, unformatted)
+    required = df["required"].map(lambda v: "none (the optimum)" if pd.isna(v) else f"{v:g}")
+    print(df.assign(required=required).to_string(formatters=shown))
     if df.attrs.get("note"):
         print(f"note: {df.attrs['note']}")
     print(f"written: {args.out}/centres_front.csv, deprived_front.csv, pareto.png")

@@ -126,6 +126,9 @@ def deprived_front(geo: Geography, scenario: Scenario | dict[str, Any], *, steps
                                 "centre that may stay open"})
     front = _mark(pd.DataFrame(rows), COST, col, lower_better=(True, False))
     front.attrs["share"] = col
+    if shares is None and not targets:
+        front.attrs["note"] = (f"the optimum already has every deprived under-five any plan could have within "
+                               f"{minutes:g} minutes ({cap:.2%}): no travel to trade for a higher share")
     return front, plans
 
 

@@ -692,3 +692,16 @@ def test_deprived_front_without_deprived_children_holds_the_optimum_and_says_why
     assert front.attrs["note"] == pareto.NO_DEPRIVED
     fig = pareto.figure(None, front, plans[0])
     assert any(t.get_text().replace("\n", " ") == pareto.NO_DEPRIVED for t in fig.axes[0].texts)
+
+
+def test_deprived_front_at_its_cap_already_says_there_is_nothing_to_trade(tmp_path, capsys):
+    """SYNTHETIC line, two deprived areas, within 200 minutes of any centre: the optimum already has every deprived
+    child any plan could have. The front is the optimum alone (as on Cumbria's real data, 95.38% at 15 minutes),
+    and where the command printed one row without a word, the note says why."""
+    geo = path_geo(deprived=(2, 5))
+    front, plans = pareto.deprived_front(geo, SCN, steps=3, minutes=200)
+    assert len(front) == 1 and len(plans) == 1 and front.at[0, front.attrs["share"]] == pytest.approx(100)
+    assert front.attrs["note"] == ("the optimum already has every deprived under-five any plan could have within 200 "
+                                   "minutes (100.00%): no travel to trade for a higher share")
+    given, _ = pareto.deprived_front(geo, SCN, shares=[1.0], minutes=200)   # shares asked for: no such note
+    assert "note" not in given.attrs
