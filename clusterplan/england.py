@@ -56,6 +56,26 @@ OUTSIDE_METRES = 5_000.0
 COUNTY_FILE = "lad22_cty22_april2022.csv"
 
 
+#: The 2011 rural-urban class of every English LSOA (ONS, "Rural Urban Classification (2011) of Lower Layer Super
+#: Output Areas in England and Wales"), shipped as ``clusterplan/data/england/lsoa11_rural_urban_2011_england.csv``
+#: (LSOA11CD, RUC11CD; the English rows of the ONS table, as mirrored in mysociety/uk_ruc ``data/raw/ruc_2011.csv``;
+#: its Norfolk rows are the built-in Norfolk file's, class for class).
+RURAL_URBAN_FILE = "lsoa11_rural_urban_2011_england.csv"
+
+
+@lru_cache(maxsize=1)
+def rural_urban() -> pd.Series:
+    """LSOA (2011) code -> its 2011 rural-urban class code (``A1`` ... ``E2``), for every English LSOA."""
+    with (resources.files("clusterplan") / "data" / "england" / RURAL_URBAN_FILE).open("rb") as f:
+        return pd.read_csv(f, dtype=str, index_col="LSOA11CD")["RUC11CD"]
+
+
+@lru_cache(maxsize=1)
+def _rural_urban_hash() -> str:
+    with resources.as_file(resources.files("clusterplan") / "data" / "england" / RURAL_URBAN_FILE) as path:
+        return sha256(path)
+
+
 def _counties() -> dict[str, tuple[str, tuple[tuple[str, str], ...]]]:
     """County council (CTY22CD) -> (name, its districts (LAD22CD, LAD22NM)), from the county table."""
     with (resources.files("clusterplan") / "data" / "england" / COUNTY_FILE).open("rb") as f:
@@ -307,8 +327,8 @@ def geography(authority: str, data: str | Path | None = None, *, network: str = 
     ``designated``).
 
     Areas separated by water (islands, estuaries) are joined to the nearest area of the rest of the authority, and
-    each such assumed link is listed in the geography's notes. Travel minutes use the Norfolk-calibrated model with
-    the urban start time (the England tables hold no rural-urban class).
+    each such assumed link is listed in the geography's notes. Travel minutes use the Norfolk-calibrated model, its
+    start time by each area's 2011 rural-urban class (:func:`rural_urban`, shipped with the package).
     """
     folder = data_folder(data)
     areas, bnd, _, hashes = _tables(folder)
@@ -321,7 +341,7 @@ def geography(authority: str, data: str | Path | None = None, *, network: str = 
     gaps += [f"LSOA {a}: no boundary in {FILES['boundaries']}" for a in mine.index.difference(bnd.index)]
     if gaps:
         raise InputError(f"{folder} ({row['name']})", gaps)
-    mine = mine.assign(rural_urban=None)
+    mine = mine.assign(rural_urban=rural_urban().reindex(mine.index).to_numpy())
     polygons = bnd.reindex(mine.index)
     invalid = polygons.index[~polygons.is_valid].tolist()
     if invalid:  # a few upstream BSC polygons have nested shells; repair them and say which
@@ -332,7 +352,8 @@ def geography(authority: str, data: str | Path | None = None, *, network: str = 
     geo = Geography.build(f"{row['name']} ({row['kind']}; England tables, mid-2020 under-fives)", mine,
                           polygons, centres, "area_centroids", corridors=graph, travel=trv.norfolk_model(),
                           linked_sites=linked, snap_metres=OUTSIDE_METRES,
-                          sources={f"england:{k}": v for k, v in hashes.items()},
+                          sources={**{f"england:{k}": v for k, v in hashes.items()},
+                                   "england:rural_urban": _rural_urban_hash()},
                           labels={"areas": str(folder / FILES["lookup"]),
                                   "boundaries": str(folder / FILES["boundaries"]),
                                   "centres": str(folder / FILES["centres"])})

@@ -88,7 +88,8 @@ UNIT_RATIOS = (0.25, 4.0)
 
 def rural_flags(areas: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     """Per area: rural (2011 rural-urban class D or E: towns and villages) and classed (any class at all). An area
-    the data give no class (the England tables give none) is neither rural nor urban: figures leave it out."""
+    the data give no class (a commissioner's own areas file may give none) is neither rural nor urban: figures leave
+    it out."""
     ruc = areas["rural_urban"].fillna("").astype(str).str.strip()
     return ruc.str[:1].isin(["D", "E"]), ruc.str.len() > 0
 

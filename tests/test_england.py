@@ -62,7 +62,7 @@ def test_each_county_is_one_connected_piece_of_england(england_dir, table):
 def test_norfolk_from_the_england_tables_matches_the_shipped_norfolk(england_dir, norfolk):
     g = cp.datasets.england("norfolk", england_dir)
     assert sorted(g.areas.index) == sorted(norfolk.areas.index)
-    for col in ("under5", "idaci", "imd_decile", "district"):
+    for col in ("under5", "idaci", "imd_decile", "district", "rural_urban"):   # the shipped classes agree too
         pd.testing.assert_series_equal(g.areas[col].sort_index(), norfolk.areas[col].sort_index(), check_names=False,
                                        check_dtype=False)
     assert nx.utils.graphs_equal(g.corridors, norfolk.corridors) or \
@@ -75,7 +75,11 @@ def test_norfolk_from_the_england_tables_matches_the_shipped_norfolk(england_dir
     pd.testing.assert_frame_equal(mine, shipped, check_dtype=False)
     assert any("53 children's centres" in n and "postcode" in n for n in g.notes)
     assert any("withholds the 2026 status of 53" in n for n in g.notes)
-    assert any("no rural-urban class" in n for n in g.notes)
+    assert not any("no rural-urban class" in n for n in g.notes)
+    # so the same travel minutes to the same centres (each area's start time by its class, as in Norfolk's own)
+    by_urn = [m.rename(columns=geo.centres["urn"].astype(str)).sort_index().sort_index(axis=1)
+              for m, geo in ((g.centre_minutes, g), (norfolk.centre_minutes, norfolk))]
+    pd.testing.assert_frame_equal(*by_urn, check_names=False)
 
 
 def test_islands_are_linked_and_repaired_boundaries_are_named(england_dir):
@@ -267,3 +271,17 @@ def test_check_of_an_english_plan_takes_the_england_data_folder(tmp_path, monkey
     assert "1 problem found" in err and f"an input of the plan in {tmp_path / 'plan'}" in err
     assert main(["check", str(tmp_path / "plan"), "--england-data", str(england_dir)]) == 0
     assert "every constraint holds" in capsys.readouterr().out
+
+
+def test_every_english_area_has_its_2011_rural_urban_class(england_dir):
+    """The shipped ONS classes cover every LSOA of the England tables, once each, in the eight 2011 classes; Cumbria
+    (fells and market towns) is mostly rural and Lambeth not at all, so their travel starts differ."""
+    classes = england.rural_urban()
+    areas, _, _, _ = england._tables(england.data_folder(england_dir))
+    assert classes.index.is_unique and len(classes) == 32_844 and set(areas.index) == set(classes.index)
+    assert set(classes) == {"A1", "B1", "C1", "C2", "D1", "D2", "E1", "E2"}
+    rural = cp.geography.rural_flags
+    cumbria, lambeth = (cp.datasets.england(n, england_dir) for n in ("Cumbria", "Lambeth"))
+    assert rural(cumbria.areas)[0].mean() > 0.5 and rural(cumbria.areas)[1].all()
+    assert not rural(lambeth.areas)[0].any() and rural(lambeth.areas)[1].all()
+    assert "rural areas: 169" in cumbria.summary() and "without a rural-urban class" not in cumbria.summary()

@@ -386,9 +386,10 @@ def test_a_comparison_says_where_each_plans_minutes_come_from_when_they_differ()
     (["", "", "", ""], "of them, in rural areas (no rural-urban class in the data for any of their areas)", None),
 ])
 def test_children_moving_from_areas_without_a_rural_urban_class_are_not_counted_as_urban(classes, label, rural):
-    """The England tables give no rural-urban class, and 'What changes for families' said 0 children in rural areas
-    for Devon. SYNTHETIC line of four areas of 100 children, a centre at each end, floor 400: one centre closes and
-    its two areas move, one of them with a class (rural or urban) and one as the row says."""
+    """Areas may have no rural-urban class (a commissioner's own files; the England tables had none before the class
+    was shipped), and 'What changes for families' said 0 children in rural areas for Devon. SYNTHETIC line of four
+    areas of 100 children, a centre at each end, floor 400: one centre closes and its two areas move, one of them
+    with a class (rural or urban) and one as the row says."""
     from clusterplan.report import _travel_rows, family_changes
 
     from . import synthetic as syn
@@ -403,8 +404,9 @@ def test_children_moving_from_areas_without_a_rural_urban_class_are_not_counted_
 
 
 def test_areas_without_a_rural_urban_class_are_neither_rural_nor_urban_in_the_figures():
-    """Devon, from the England tables (no rural-urban class at all), read 'mean minutes (urban): 12.61' as if every
-    area were urban. SYNTHETIC line of four areas: only classed areas count towards the rural and urban figures."""
+    """Devon, from the England tables when they had no rural-urban class at all, read 'mean minutes (urban): 12.61'
+    as if every area were urban. SYNTHETIC line of four areas: only classed areas count towards the rural and urban
+    figures."""
     from . import synthetic as syn
     geo = syn.grid(w=4, h=1, pop=100, centres={"A": (0, 0), "B": (3, 0)})
     scn = cp.Scenario.from_dict({"model": "amalgamate", "reach": {"min": 400}})
