@@ -379,12 +379,18 @@ def comparison_figure(plans: list, geo: Geography | list[Geography], status_quo=
     fig.suptitle(f"{names[0] if len(names) == 1 else '; '.join(names)}: the plans compared",
                  fontsize=16 if len(names) == 1 else 12, fontweight="bold", y=0.985)
     map_bottom = 0.36 if table is not None else 0.05
-    height = (0.9 - map_bottom) / rows
     width = 0.98 / cols
+    # a row of maps no taller than its widest-drawn authority needs (Norfolk, wider than tall, left a band of white
+    # above and below its maps), the rest given to the table; a tall authority (a London borough) keeps the row
+    tallest = max(((y1 - y0) / max(x1 - x0, 1e-9) for x0, y0, x1, y1 in (g.areas.total_bounds for g in drawn)),
+                  default=1.0)
+    height = min((MAPS_TOP - map_bottom) / rows, width * 0.98 * 16 / 9 * tallest + MAP_TITLE)
+    map_bottom = MAPS_TOP - rows * height
     titles = _short_headers([p.scenario_name for p in shown])
     for k, (p, title, g) in enumerate(zip(shown, titles, drawn, strict=True)):
         r, c = divmod(k, cols)
-        ax = fig.add_axes((0.01 + c * width, 0.9 - (r + 1) * height, width * 0.98, height * 0.86))
+        ax = fig.add_axes((0.01 + c * width, MAPS_TOP - (r + 1) * height, width * 0.98, height - MAP_TITLE),
+                          anchor="N")   # the map at the top of its cell, under its title
         title = "Today (status quo)" if p is status_quo else title
         place_name = g.name.split(" (")[0]
         if len(names) > 1 and not title.startswith(place_name):
@@ -394,7 +400,7 @@ def comparison_figure(plans: list, geo: Geography | list[Geography], status_quo=
         if cols > 5:
             ax.title.set_fontsize(9)
     if table is not None:
-        ax = fig.add_axes((0.22, 0.04, 0.77, 0.28))
+        ax = fig.add_axes((0.22, 0.04, 0.77, map_bottom - 0.09))   # the table fills the space the maps leave
         ax.set_axis_off()
         cells = table.map(format_value).to_numpy()
         heads = _short_headers(list(table.columns))
@@ -413,6 +419,11 @@ def comparison_figure(plans: list, geo: Geography | list[Geography], status_quo=
                 cell.set_height(cell.get_height() * lines)
     fig.text(0.01, 0.008, source_text(drawn or [first]), fontsize=8, color="#444444")
     return fig
+
+
+#: Height (a fraction of the slide) a map's title of up to two lines takes above the map; the top of the maps.
+MAP_TITLE = 0.07
+MAPS_TOP = 0.95
 
 
 def _short_headers(names: list[str]) -> list[str]:

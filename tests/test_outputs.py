@@ -449,3 +449,24 @@ def test_short_labels_in_report_tables_are_never_broken_over_two_lines():
     assert "<th>Host school</th><th>Why</th>" in _table(pd.DataFrame({"host school": ["x"], "why": ["y"]}))
     assert "<td class=''>A centre with a long name" in html_text
     assert "td.k{white-space:nowrap}" in CSS
+
+
+def test_the_comparison_slide_has_no_band_of_white_between_wide_maps_and_the_table():
+    """SYNTHETIC authority four times wider than tall: its maps, limited by their width, used to sit in the middle
+    of a cell sized for a square map, with a white band above and below (Norfolk's demo slide). The row of maps is
+    now as tall as the maps, and the table of key figures starts just below them."""
+    from clusterplan.compare import compare, comparison_figure
+
+    from . import synthetic as syn
+    geo = syn.grid(w=8, h=2, pop=100, centres={"A": (0, 0), "B": (7, 1)})
+    plans = [cp.solve(geo, {"model": "status_quo"}, quiet=True, name="today"),
+             cp.solve(geo, {"model": "amalgamate", "reach": {"min": 900}}, quiet=True, name="amalgamate")]
+    fig = comparison_figure(plans, geo, status_quo=plans[0], table=compare(plans, [geo, geo]))
+    fig.canvas.draw()
+    maps, table = fig.axes[:2], fig.axes[-1]
+    lowest_map = min(ax.get_position().y0 for ax in maps)
+    top_map = max(ax.get_position().y1 for ax in maps)
+    assert 0 < lowest_map - table.get_position().y1 < 0.12         # the table just below the maps
+    assert top_map > 0.8                                            # the maps just below the title
+    assert table.get_position().height > 0.4                        # the table takes the room the maps leave
+    plt.close(fig)
