@@ -14,6 +14,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 from matplotlib.colors import to_hex
+from matplotlib.font_manager import FontProperties
 from matplotlib.patches import Circle
 from shapely.geometry import box
 
@@ -410,11 +411,19 @@ def comparison_figure(plans: list, geo: Geography | list[Geography], status_quo=
         t = ax.table(cellText=cells, rowLabels=[_wrap(r, 40) for r in table.index], colLabels=heads,
                      loc="upper center", cellLoc="center", bbox=(0, 0, 1, 1))
         t.auto_set_font_size(False)
-        t.set_fontsize(10 if len(heads) <= 5 else 9)
+        size = 10 if len(heads) <= 5 else 9
+        t.set_fontsize(size)
+        # each heading's widest line fits its column (with a little margin), measured, not guessed: 14 plans'
+        # "amalgamate," ran over its neighbours at 9 points
+        measure = renderer_of(fig).get_text_width_height_descent
+        bold = FontProperties(size=size, weight="bold")
+        widest = max(measure(line, bold, ismath=False)[0] for h in heads for line in h.split("\n"))
+        room = fig.get_figwidth() * fig.dpi * 0.77 / max(len(heads), 1) * 0.94
+        head_size = max(6.0, min(size, size * room / max(widest, 1.0)))
         for (row, _), cell in t.get_celld().items():
             cell.set_edgecolor("#cccccc")
             if row == 0:
-                cell.set_text_props(fontweight="bold")
+                cell.set_text_props(fontweight="bold", fontsize=head_size)
                 cell.set_facecolor("#eef2f7")
                 cell.set_height(cell.get_height() * lines)
     fig.text(0.01, 0.008, source_text(drawn or [first]), fontsize=8, color="#444444")

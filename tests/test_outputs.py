@@ -470,3 +470,23 @@ def test_the_comparison_slide_has_no_band_of_white_between_wide_maps_and_the_tab
     assert top_map > 0.8                                            # the maps just below the title
     assert table.get_position().height > 0.4                        # the table takes the room the maps leave
     plt.close(fig)
+
+
+def test_the_comparison_table_headings_fit_their_columns():
+    """SYNTHETIC: fourteen plans with the demo's long names. At 9 points 'amalgamate,' ran over the next column on
+    the demo's 14-plan slide; each heading is now measured and set small enough for its column."""
+    from clusterplan.compare import compare, comparison_figure
+
+    from . import synthetic as syn
+    geo = syn.grid(w=4, h=1, pop=100, centres={"A": (0, 0), "B": (3, 0)})
+    words = ["amalgamate, keeping school-site centres", "cluster model under the review's rules",
+             "hybrid (Norwich tendered, rural districts clustered)", "amalgamate, tender, and the market's bundles"]
+    plans = [cp.solve(geo, {"model": "status_quo"}, quiet=True, name=f"Place - {words[k % 4]} {k}") for k in range(14)]
+    fig = comparison_figure(plans, geo, table=compare(plans, [geo] * 14))
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    heads = [cell for (row, _), cell in fig.axes[-1].tables[0].get_celld().items() if row == 0]
+    assert len(heads) == 14
+    assert all(c.get_text().get_window_extent(renderer).width <= c.get_window_extent(renderer).width for c in heads)
+    assert min(c.get_text().get_fontsize() for c in heads) >= 6
+    plt.close(fig)
