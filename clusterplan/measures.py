@@ -112,14 +112,21 @@ def area_groups(geo: Geography, column: str, key: str) -> pd.Series:
 
 
 def facility_points(geo: Geography, ids) -> pd.DataFrame:
-    """``x``, ``y`` (the geography's CRS, metres) of each facility id, indexed by the ids as given."""
+    """``x``, ``y`` (the geography's CRS, metres) of each facility id, indexed by the ids as given: today's centres,
+    candidate sites or area centroids (``area:<code>``), each id from its own set (a plan of per-district policies
+    mixes them: today's centres amalgamated in one district, a new network at area centroids in another)."""
     ids = [str(j) for j in ids]
-    which = facility_set(geo, ids)
-    if which == "area_centroids":
-        codes = [j.removeprefix("area:") for j in ids]
-        return geo.areas.loc[codes, ["x", "y"]].set_axis(ids)
-    source = geo.centres if which == "centres" else geo.sites
-    return source.loc[ids, ["x", "y"]].set_axis(ids)
+    rows = []
+    for j in ids:
+        if j in geo.centres.index:
+            rows.append(geo.centres.loc[j, ["x", "y"]])
+        elif j in geo.sites.index:
+            rows.append(geo.sites.loc[j, ["x", "y"]])
+        elif j.startswith("area:") and j.removeprefix("area:") in geo.areas.index:
+            rows.append(geo.areas.loc[j.removeprefix("area:"), ["x", "y"]])
+        else:
+            raise KeyError(f"facility {j!r} is none of the geography's centres, candidate sites or areas")
+    return pd.DataFrame([[float(r["x"]), float(r["y"])] for r in rows], index=ids, columns=["x", "y"])
 
 
 def centre_graph(graph: nx.Graph, assign: pd.Series) -> nx.Graph:

@@ -526,6 +526,30 @@ class Scenario(_Strict):
         return self
 
     @model_validator(mode="after")
+    def _policies_share_their_facilities(self) -> Scenario:
+        """Per-district policies combine into one plan, whose figures compare each area with today's network: their
+        models must all plan on the same facilities (today's centres, candidate sites or area centroids). A new
+        network in Norwich beside today's centres amalgamated elsewhere is two scenarios, compared side by side."""
+        if not self.policies:
+            return self
+
+        def model_of(over: dict) -> Any:
+            stages = over.get("stages")
+            return stages[0] if isinstance(stages, list) and stages else over.get("model", self.model)
+
+        used = {key: model_of(over) for key, over in self.policies.items()}
+        if "others" not in self.policies:   # districts no policy names keep the scenario's own model
+            used["the other districts"] = model_of(self.model_dump(include={"model", "stages"}))
+        kinds = {k: registry.info(m).facilities for k, m in used.items() if isinstance(m, str) and m in registry.MODELS}
+        if len(set(kinds.values())) > 1:
+            what = {"centres": "today's centres", "sites": "candidate sites", "area_centroids": "area centroids"}
+            said = "; ".join(f"{k}: {used[k]} on {what[v]}" for k, v in kinds.items())
+            raise ValueError(f"policies: the districts' models plan on different facilities ({said}); one plan's "
+                             "figures cannot set them side by side. Give every policy a model of the same kind, or "
+                             "run them as separate scenarios and compare them (clusterplan compare)")
+        return self
+
+    @model_validator(mode="after")
     def _centre_rules_apply(self) -> Scenario:
         """School-site rules close or keep today's centres: they bind the amalgamation model only; nesting binds
         the catchment models that choose centres (amalgamate, sites)."""
@@ -541,6 +565,18 @@ class Scenario(_Strict):
             raise ValueError(f"centres.nest_in applies to models "
                              f"{', '.join(m for m in MODELS if registry.info(m).counts)}; this scenario's model is "
                              f"{self.model} (clusters nest with clusters.nest_in)")
+        # settings a model does not read are an error, not silently ignored (a capacity scenario given
+        # centres.keep planned as if it had not been said)
+        if (cs.keep or cs.close) and not info.locks:
+            raise ValueError(f"centres.keep / centres.close apply to the models that choose which of today's centres "
+                             f"stay ({', '.join(m for m in MODELS if registry.info(m).locks)}); this scenario's model "
+                             f"is {self.model}" + (" (hubs.keep / hubs.close for hubs)" if info.spokes else ""))
+        if self.clusters != Clusters() and not (info.clusters or "cluster" in self.stages):
+            raise ValueError(f"clusters: settings for clusters apply to model cluster or a cluster stage (stages: "
+                             f"[{self.model}, cluster]); this scenario's model is {self.model}")
+        if self.tender != Tender() and "tender" not in self.stages:
+            raise ValueError(f"tender: settings for tendering apply to a tender stage (stages: [{self.model}, "
+                             f"tender]); this scenario has none")
         return self
 
     def dump(self, *, like: dict | None = None) -> dict[str, Any]:
@@ -555,8 +591,20 @@ class Scenario(_Strict):
         if "stages" in self.policies[key] or "model" in self.policies[key]:
             base.pop("stages", None)
             base.pop("model", None)
-        data = _merge(base, self.policies[key])
+        over = self.policies[key]
+        data = _merge(base, over)
         data["name"] = f"{self.name} - {key}"
+        # settings of the whole scenario that this district's model does not read are not passed down to it (the
+        # rural districts' clusters are no error for Norwich's tender); set in the policy itself, they are
+        model = data["stages"][0] if data.get("stages") else data.get("model", "amalgamate")
+        info = registry.info(model) if model in registry.MODELS else None
+        if info is not None:
+            if "clusters" not in over and not (info.clusters or "cluster" in (data.get("stages") or [])):
+                data.pop("clusters", None)
+            if "tender" not in over and "tender" not in (data.get("stages") or []):
+                data.pop("tender", None)
+            if not info.locks and not {"keep", "close"} & set(over.get("centres") or {}):
+                data["centres"] = {**data.get("centres", {}), "keep": [], "close": []}
         return Scenario.from_dict(data, source=f"policies.{key}")
 
     @model_validator(mode="before")

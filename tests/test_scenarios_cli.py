@@ -210,3 +210,59 @@ def test_compare_prints_one_readable_row_per_scenario(tmp_path, capsys):
     table = pd.read_csv(tmp_path / "comparison.csv", index_col=0)
     fifteen = rows["Norfolk - fifteen bases"].split()
     assert f"{int(table.loc['children changing centre', 'Norfolk - fifteen bases']):,}" in fifteen
+
+
+@pytest.mark.parametrize(("policies", "words"), [
+    ({"Norwich": {"model": "capacity"}}, "Norwich: capacity on area centroids; the other districts: amalgamate on "
+                                         "today's centres"),
+    ({"Norwich": {"model": "sites"}, "others": {"model": "cluster"}}, "Norwich: sites on candidate sites; others: "
+                                                                      "cluster on today's centres"),
+])
+def test_policies_that_plan_on_different_facilities_are_refused_before_a_solve(policies, words):
+    """A capacity network in Norwich beside today's centres amalgamated elsewhere ended in an internal error (exit
+    3: a KeyError locating Norwich's new centres among today's); with sites it measured every area's travel to the
+    wrong set. Such a mix is two scenarios: the error says so, naming each district's model."""
+    with pytest.raises(cp.ScenarioError, match="plan on different facilities") as err:
+        cp.Scenario.from_dict({"model": "amalgamate", "policies": policies})
+    assert words in str(err.value) and "clusterplan compare" in str(err.value)
+    # models on the same facilities mix as before: the shipped hybrid, and capacity in every district
+    cp.Scenario.from_dict({"model": "amalgamate", "policies": {"Norwich": {"stages": ["amalgamate", "tender"]},
+                                                               "others": {"model": "cluster"}}})
+    cp.Scenario.from_dict({"model": "capacity", "policies": {"Norwich": {"reach": {"min": 800}}}})
+
+
+def test_facility_points_take_each_id_from_its_own_set(norfolk):
+    """A plan may name today's centres, candidate schools and area centroids together (an amalgamation keeps a
+    centre; a what-if places a school): each id is located in its own set, and an unknown one is named."""
+    from clusterplan.measures import facility_points
+    centre, school, area = norfolk.centres.index[0], norfolk.sites.index[0], norfolk.areas.index[0]
+    got = facility_points(norfolk, [centre, school, f"area:{area}"])
+    assert list(got.index) == [centre, school, f"area:{area}"]
+    assert got.loc[centre].tolist() == norfolk.centres.loc[centre, ["x", "y"]].astype(float).tolist()
+    assert got.loc[school].tolist() == norfolk.sites.loc[school, ["x", "y"]].astype(float).tolist()
+    assert got.loc[f"area:{area}"].tolist() == norfolk.areas.loc[area, ["x", "y"]].astype(float).tolist()
+    with pytest.raises(KeyError, match="'nowhere' is none of the geography's centres"):
+        facility_points(norfolk, ["nowhere"])
+
+
+@pytest.mark.parametrize(("scenario", "words"), [
+    ({"model": "capacity", "centres": {"keep": ["Litcham"]}}, "centres.keep / centres.close apply to the models that "
+                                                              "choose which of today's centres stay (amalgamate)"),
+    ({"model": "hubs", "centres": {"close": ["Litcham"]}}, "(hubs.keep / hubs.close for hubs)"),
+    ({"model": "sites", "clusters": {"count": 3}}, "clusters: settings for clusters apply to model cluster or a "
+                                                   "cluster stage (stages: [sites, cluster])"),
+    ({"model": "amalgamate", "tender": {"budget": 1000000}}, "tender: settings for tendering apply to a tender stage "
+                                                             "(stages: [amalgamate, tender])"),
+])
+def test_settings_a_model_does_not_read_are_named_not_ignored(scenario, words):
+    """A capacity scenario given centres.keep, or a sites scenario given clusters, planned as if nothing had been
+    said. Now the key is named with the models or stage it applies to. Settings of the whole scenario are not
+    passed down to a district whose model does not read them (the rural districts' clusters, Norwich's tender)."""
+    with pytest.raises(cp.ScenarioError, match="problem found") as err:
+        cp.Scenario.from_dict(scenario)
+    assert words in str(err.value)
+    mixed = cp.Scenario.from_dict({"clusters": {"count": 5}, "tender": {"budget": 1000000},
+                                   "stages": ["amalgamate", "cluster"],
+                                   "policies": {"Norwich": {"stages": ["amalgamate", "tender"]}}})
+    norwich = mixed.for_policy("Norwich")
+    assert norwich.clusters == cp.Scenario().clusters and norwich.tender.budget == 1000000
