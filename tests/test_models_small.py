@@ -641,3 +641,14 @@ def test_precedence_distances_are_networkx_s_and_follow_a_graph_edited_in_place(
     h = g.copy()                                                                 # another graph: its own
     h.add_edge("g0_0", far, minutes=0.5)
     assert contiguity.distances(h, home)[far] == 0.5 and contiguity.distances(g, home)[far] > 0.5
+
+
+def test_an_infeasible_ceiling_is_named_in_the_explanation():
+    """SYNTHETIC line of four areas of 100 children and two centres, reach between 100 and 150: 400 children cannot
+    fit under two ceilings of 150. The explanation relaxes floors, locks and counts, not the ceiling, and blamed only
+    'the corridor graph, candidate lists or travel limit'; it now names the ceiling it kept."""
+    geo = syn.grid(w=4, h=1, pop=100, centres={"A": (0, 0), "B": (3, 0)})
+    with pytest.raises(cp.InfeasibleError) as err:
+        cp.solve(geo, {"model": "amalgamate", "reach": {"min": 100, "max": 150}, "solver": {"time_limit": 20}},
+                 quiet=True)
+    assert "the reach ceiling (reach.max: no centre above 150 children; it is not relaxed)" in str(err.value)

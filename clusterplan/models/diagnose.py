@@ -179,8 +179,10 @@ def elastic(geo: Geography, spec: assignment.Spec, solver, deadline: Deadline, *
     prob.setObjective(pulp.lpSum((1.0 if n.startswith("floor_") else 1.001) * r for n, r in relax.items()))
     out = solve_with(prob, solver, deadline, gap=0.0)
     if out.status == "infeasible":
-        return ["even with every floor, lock and count relaxed there is no plan: the corridor graph, candidate "
-                "lists or travel limit rule it out"]
+        ceiling = (f"the reach ceiling (reach.max: no centre above {spec.ceiling:g} children; it is not relaxed), "
+                   if spec.ceiling is not None else "")
+        return [f"even with every floor, lock and count relaxed there is no plan: {ceiling}the corridor graph, "
+                "candidate lists or travel limit rule it out"]
     if not out.status.is_ok:
         return [f"which rules to relax was not worked out within {deadline.seconds:g} s ({out.solver} found no "
                 "plan with them relaxed); raise solver.time_limit for the explanation"]
