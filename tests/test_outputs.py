@@ -353,8 +353,8 @@ def test_the_brief_agrees_in_number_with_one_centre(model, words):
 
     from . import synthetic as syn
     geo = syn.grid(w=2, h=1, pop=40, centres={"A": (0, 0)})
-    scn = cp.Scenario.from_dict({"model": model, "reach": {"min": 50}, "clusters": {"count": 1, "lead": "any",
-                                                                                     "require_phase1": False}})
+    clusters = {"clusters": {"count": 1, "lead": "any", "require_phase1": False}} if model == "cluster" else {}
+    scn = cp.Scenario.from_dict({"model": model, "reach": {"min": 50}, **clusters})
     plan = cp.solve(geo, scn)
     assert words in summary_text(plan, geo, scn, family_changes(plan, geo))
 
