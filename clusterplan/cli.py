@@ -38,6 +38,7 @@ from .errors import (
     shorten,
 )
 from .io import check_dir, ensure_folder, plan_tables, prepare_out, read_plan, write_plan
+from .maps import format_value
 from .metrics import label
 from .runner import explain, run, run_or_reuse
 from .scenario import Scenario, json_schema, load, read_yaml, scenario_files
@@ -371,7 +372,6 @@ def _sensitivity(args: argparse.Namespace) -> int:
     sensitivity.write(table, args.out)
     for variant, note in table.attrs["variants"].items():
         print(f"{variant}: {note}")
-    from .maps import format_value
     shown = table.rename(columns={"kept_share": "kept in (share of variants)"})
     print(shown.to_string(formatters={c: (lambda v: format_value(v, "share")) if c.startswith("kept in") else
                                       (lambda v: format_value(v)) for c in shown.columns}))

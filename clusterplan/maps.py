@@ -418,7 +418,7 @@ def comparison_figure(plans: list, geo: Geography | list[Geography], status_quo=
         measure = renderer_of(fig).get_text_width_height_descent
         bold = FontProperties(size=size, weight="bold")
         widest = max(measure(line, bold, ismath=False)[0] for h in heads for line in h.split("\n"))
-        room = fig.get_figwidth() * fig.dpi * 0.77 / max(len(heads), 1) * 0.94
+        room = fig.get_figwidth() * fig.dpi * ax.get_position().width / max(len(heads), 1) * 0.94
         head_size = max(6.0, min(size, size * room / max(widest, 1.0)))
         for (row, _), cell in t.get_celld().items():
             cell.set_edgecolor("#cccccc")

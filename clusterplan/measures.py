@@ -112,21 +112,17 @@ def area_groups(geo: Geography, column: str, key: str) -> pd.Series:
 
 
 def facility_points(geo: Geography, ids) -> pd.DataFrame:
-    """``x``, ``y`` (the geography's CRS, metres) of each facility id, indexed by the ids as given: today's centres,
-    candidate sites or area centroids (``area:<code>``), each id from its own set (a plan of per-district policies
-    mixes them: today's centres amalgamated in one district, a new network at area centroids in another)."""
+    """``x``, ``y`` (the geography's CRS, metres) of each facility id, indexed by the ids as given. Each id is found
+    in its own set (today's centres, then the candidate sites, then area centroids as ``area:<code>``), so ids of
+    different sets may be given together; an id in none is a ``KeyError`` naming it."""
     ids = [str(j) for j in ids]
-    rows = []
-    for j in ids:
-        if j in geo.centres.index:
-            rows.append(geo.centres.loc[j, ["x", "y"]])
-        elif j in geo.sites.index:
-            rows.append(geo.sites.loc[j, ["x", "y"]])
-        elif j.startswith("area:") and j.removeprefix("area:") in geo.areas.index:
-            rows.append(geo.areas.loc[j.removeprefix("area:"), ["x", "y"]])
-        else:
-            raise KeyError(f"facility {j!r} is none of the geography's centres, candidate sites or areas")
-    return pd.DataFrame([[float(r["x"]), float(r["y"])] for r in rows], index=ids, columns=["x", "y"])
+    areas = geo.areas[["x", "y"]].set_axis([f"area:{c}" for c in geo.areas.index])
+    every = pd.concat([geo.centres[["x", "y"]], geo.sites[["x", "y"]], areas]).astype(float)
+    every = every[~every.index.duplicated()]
+    unknown = [j for j in ids if j not in every.index]
+    if unknown:
+        raise KeyError(f"facility {unknown[0]!r} is none of the geography's centres, candidate sites or areas")
+    return every.loc[ids].rename_axis(None)
 
 
 def centre_graph(graph: nx.Graph, assign: pd.Series) -> nx.Graph:

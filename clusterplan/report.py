@@ -404,7 +404,8 @@ h1{font-size:1.7em;margin-bottom:.1em}h2{font-size:1.2em;margin-top:1.4em;border
 .sub{color:#666;margin-top:0}.brief{background:#f3f7fb;border-left:4px solid #2c6fad;padding:.7em 1em;font-size:1.05em}
 table.t{border-collapse:collapse;font-size:.86em;margin:.4em 0}table.t th{background:#f0f0f0;text-align:left;
 padding:4px 8px;border-bottom:2px solid #ccc}table.t td{padding:3px 8px;border-bottom:1px solid #e3e3e3}
-td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}td.k{white-space:nowrap}.small{font-size:.8em;color:#555}img{max-width:100%}
+td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}td.k{white-space:nowrap}
+.small{font-size:.8em;color:#555}img{max-width:100%}
 dt{font-weight:600;margin-top:.4em}dd{margin-left:1.2em}details{margin:.5em 0}"""
 
 
@@ -688,6 +689,7 @@ def _sheet(xl, name: str, df: pd.DataFrame, *, percent: tuple[str, ...] = ()) ->
     df = df.rename(columns=lambda c: _heading(LABELS.get(c, c)))
     df.to_excel(xl, sheet_name=name, index=False)
     ws = xl.sheets[name]
+    shares = {_heading(LABELS.get(p, p)) for p in percent}
     ws.freeze_panes = "A2"
     if len(df.columns):
         ws.auto_filter.ref = ws.dimensions
@@ -697,7 +699,7 @@ def _sheet(xl, name: str, df: pd.DataFrame, *, percent: tuple[str, ...] = ()) ->
         cell.fill = PatternFill("solid", fgColor="DDE6F0")
         width = max([len(str(col))] + [len(format_value(v)) for v in df[col].head(200)]) + 2
         ws.column_dimensions[get_column_letter(k)].width = min(max(width, 8), 60)
-        fmt = "0.0%" if col in {_heading(LABELS.get(p, p)) for p in percent} else None
+        fmt = "0.0%" if col in shares else None
         for row in ws.iter_rows(min_row=2, min_col=k, max_col=k):
             for c in row:
                 if fmt and isinstance(c.value, int | float):

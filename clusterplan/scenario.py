@@ -533,13 +533,9 @@ class Scenario(_Strict):
         if not self.policies:
             return self
 
-        def model_of(over: dict) -> Any:
-            stages = over.get("stages")
-            return stages[0] if isinstance(stages, list) and stages else over.get("model", self.model)
-
-        used = {key: model_of(over) for key, over in self.policies.items()}
+        used = {key: _model_of(over, self.model) for key, over in self.policies.items()}
         if "others" not in self.policies:   # districts no policy names keep the scenario's own model
-            used["the other districts"] = model_of(self.model_dump(include={"model", "stages"}))
+            used["the other districts"] = _model_of({"model": self.model, "stages": self.stages}, self.model)
         kinds = {k: registry.info(m).facilities for k, m in used.items() if isinstance(m, str) and m in registry.MODELS}
         if len(set(kinds.values())) > 1:
             what = {"centres": "today's centres", "sites": "candidate sites", "area_centroids": "area centroids"}
@@ -596,7 +592,7 @@ class Scenario(_Strict):
         data["name"] = f"{self.name} - {key}"
         # settings of the whole scenario that this district's model does not read are not passed down to it (the
         # rural districts' clusters are no error for Norwich's tender); set in the policy itself, they are
-        model = data["stages"][0] if data.get("stages") else data.get("model", "amalgamate")
+        model = _model_of(data, "amalgamate")
         info = registry.info(model) if model in registry.MODELS else None
         if info is not None:
             if "clusters" not in over and not (info.clusters or "cluster" in (data.get("stages") or [])):
@@ -672,6 +668,13 @@ class Scenario(_Strict):
             return cls.model_validate(data or {})
         except ValidationError as exc:
             raise ScenarioError(_explain(exc, source)) from None
+
+
+def _model_of(data: Mapping, default: str) -> Any:
+    """The model a scenario's (or a policy's) keys plan with: the first of its ``stages``, else its ``model``, else
+    ``default``."""
+    stages = data.get("stages")
+    return stages[0] if isinstance(stages, list) and stages else data.get("model", default)
 
 
 def _valid_keys(path: tuple) -> list[str]:
