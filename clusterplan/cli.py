@@ -381,8 +381,14 @@ def _sensitivity(args: argparse.Namespace) -> int:
 
 def _pareto(args: argparse.Namespace) -> int:
     scn, geo = _load_run(args.scenario, args.out)
-    counts = args.counts
     df, plans = pareto.deprived_front(geo, scn, steps=args.steps)   # its first plan: the scenario's optimum
+    counts = args.counts
+    if counts is None:
+        kept = len(plans[0].kept)
+        counts = pareto.default_counts(kept)
+        has = "opens" if scn.model == "sites" else "keeps"
+        print(f"centres front: {', '.join(map(str, counts)) or 'no counts'} centres (the optimum {has} {kept}; "
+              "choose others with --counts)")
     cf, _ = pareto.centres_front(geo, scn, counts, reference=plans[0])
     pareto.write(cf, df, plans[0], args.out)
     shown = {"gap": lambda g: "" if pd.isna(g) else f"{g:.2%}",
@@ -559,8 +565,9 @@ def build_parser() -> argparse.ArgumentParser:
                  "--counts 30,33,36,39 --out out/pareto", _pareto)
     _scenario_arg(p)
     _out_arg(p, "centres_front.csv, deprived_front.csv and pareto.png")
-    p.add_argument("--counts", required=True, type=_numbers(int, "30,33,36,39", least=1),
-                   help="centre counts for the first front, e.g. 30,33,36,39")
+    p.add_argument("--counts", type=_numbers(int, "30,33,36,39", least=1),
+                   help="centre counts for the first front, e.g. 30,33,36,39 (default: four counts below the "
+                        "optimum's, each about a tenth of it fewer)")
     p.add_argument("--steps", type=_number(int, 1), default=4, help="points on the deprived-share front")
     _command(sub, "schema", "print the JSON Schema of scenario files", "clusterplan schema > scenarios/schema.json",
              _schema)

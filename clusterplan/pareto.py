@@ -1,6 +1,7 @@
 """Pareto fronts by the epsilon-constraint method: each point a full plan that passes the checker.
 
-Two fronts for an amalgamation scenario, both minimising deprivation-weighted child-minutes of travel:
+Two fronts for an amalgamation scenario (or a sites scenario: new centres instead of centres kept), both minimising
+deprivation-weighted child-minutes of travel:
 
 - against the number of centres (management cost): one solve per count with ``centres.count`` fixed;
 - against the share of under-fives in England's 30% most deprived areas (IDACI) within ``minutes`` of their centre:
@@ -28,19 +29,20 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from . import progress
-from .errors import CheckError, InfeasibleError
+from . import progress, registry
+from .errors import CheckError, InfeasibleError, ScenarioError
 from .executor import side_by_side, thread_jobs, thread_map
 from .geography import Geography
 from .io import atomic_folder, write_csv
-from .measures import assigned_minutes, deprived_under5
+from .measures import deprived_under5, plan_minutes
 from .metrics import Facts, deprived_within, metric_id
-from .models import amalgamate
 from .plan import Plan
 from .scenario import Scenario
 from .solve import finished, resolved, resolvers, solve
 
 COST = "deprivation-weighted child-minutes"
+#: The centres front's axis, by the model the front re-solves (None: not known).
+CENTRES_AXIS = {"sites": "new centres (management cost)", None: "centres kept (management cost)"}
 SHARE = "deprived under-fives within 15 min (%)"
 
 
@@ -50,11 +52,23 @@ def share_column(minutes: float) -> str:
 
 
 def share_within(plan: Plan, geo: Geography, minutes: float) -> float | None:
-    """Percentage of the deprived under-fives within ``minutes`` of their centre in ``plan`` (unrounded: the
-    front's steps start from it)."""
+    """Percentage of the deprived under-fives within ``minutes`` of their centre (or new site) in ``plan``
+    (unrounded: the front's steps start from it)."""
     assign = plan.assignment.set_index("area")["centre"].reindex(geo.areas.index)
-    t = assigned_minutes(geo.centre_minutes, geo.areas.index, assign.to_numpy())
+    t = plan_minutes(plan.assignment, geo).to_numpy()
     return deprived_within(Facts.of(geo, assign, t), minutes)
+
+
+def front_model(scn: Scenario) -> str:
+    """The model whose fronts ``scn`` asks for: one that chooses how many centres there are (a count) and takes a
+    deprived-share row (``amalgamate``: centres kept; ``sites``: new centres); any other is a
+    :class:`ScenarioError` naming ``model``."""
+    info = registry.info(scn.model)
+    if not (info.counts and info.restrictable):
+        raise ScenarioError(f"`model`: Pareto fronts trade travel against the number of centres and against the "
+                            f"deprived share, for amalgamate and sites plans; this scenario's model is "
+                            f"{scn.model!r}")
+    return scn.model
 
 
 def _row(plan: Plan, **extra) -> dict:
@@ -64,12 +78,21 @@ def _row(plan: Plan, **extra) -> dict:
             SHARE: m.get("deprived_within_15_min_pct"), "status": plan.report.status, "gap": plan.report.gap}
 
 
+def default_counts(kept: int, points: int = 4) -> list[int]:
+    """Centre counts for a centres front when none are given: up to ``points`` counts below ``kept`` (the number of
+    centres the optimum keeps), each about a tenth of ``kept`` fewer than the one before (at least one fewer), down
+    to 1 at the least; ascending. Empty where the optimum keeps a single centre."""
+    step = max(1, round(kept / 10))
+    return sorted(k for k in range(kept - step, 0, -step)[:points])
+
+
 def centres_front(geo: Geography, scenario: Scenario | dict[str, Any], counts: list[int], *,
                   reference: Plan | None = None) -> tuple[pd.DataFrame, list[Plan]]:
     """Travel against the number of centres kept: one plan per count in ``counts``. ``reference``: the scenario's
     own plan (its optimum), which is not a row but counts when marking points ``dominated``: a count above the
     optimum's costs more travel for more centres, so the optimum dominates it."""
     scn = Scenario.from_dict(scenario)
+    front_model(scn)
     counts = sorted(set(counts))
     rows, plans = [], []
     for k, got in zip(counts, _counts(geo, scn, counts), strict=True):
@@ -95,6 +118,7 @@ def deprived_front(geo: Geography, scenario: Scenario | dict[str, Any], *, steps
     ``steps`` evenly spaced higher shares up to the most any plan can reach (or the given ``shares``, fractions),
     until infeasible. The share column is :func:`share_column` (``minutes``)."""
     scn = Scenario.from_dict(scenario)
+    front_model(scn)
     col = share_column(minutes)
 
     def row(plan: Plan, **extra) -> dict:
@@ -197,8 +221,8 @@ def _side_by_side(fn, points: list, scn: Scenario, what: str) -> list:
 
 def reachable_share(geo: Geography, scn: Scenario, minutes: float) -> float:
     """The most the front can reach: the share of deprived under-fives within ``minutes`` of any centre that may
-    stay open (with every such centre kept and no floor)."""
-    spec = amalgamate.spec(geo, scn)
+    stay open, or site that may be chosen (with every one of them open and no floor)."""
+    spec = registry.load(front_model(scn)).spec(geo, scn)
     open_ = [j for j in spec.facilities.index if j not in spec.close]
     dep = deprived_under5(geo.areas)
     near = spec.minutes[open_].min(axis=1) <= minutes
@@ -235,6 +259,8 @@ def figure(centres: pd.DataFrame | None, deprived: pd.DataFrame | None, chosen: 
     share = deprived.attrs.get("share", SHARE) if deprived is not None else SHARE
     panels = [(d, x) for d, x in ((centres, "centres"), (deprived, share)) if d is not None]
     fig, axes = plt.subplots(1, len(panels), figsize=(6 * len(panels), 4.4), squeeze=False)
+    model = chosen.scenario.model if chosen is not None and chosen.scenario is not None else None
+    centres_axis = CENTRES_AXIS.get(model, CENTRES_AXIS[None])
     for ax, (df, x) in zip(axes[0], panels, strict=True):
         ok = df[df["status"].isin(["optimal", "feasible"])]
         off = ok["dominated"].fillna(False).astype(bool) if "dominated" in ok else pd.Series(False, index=ok.index)
@@ -255,14 +281,19 @@ def figure(centres: pd.DataFrame | None, deprived: pd.DataFrame | None, chosen: 
                 and not ((line[x] <= own_x) & (line[COST] <= own_cost)).any():
             # the scenario's own plan is a point of the centres front too where no point beats it on both axes
             line = pd.concat([line, pd.DataFrame({x: [own_x], COST: [own_cost]})]).sort_values(x)
+        # the line through the points (and the scenario's own plan where it is one); the points on it, without a
+        # second line that would cut across where the own plan lies between two of them
         ax.plot(line[x], line[COST], "-", color="#1f77b4")
-        ax.plot(front[x], front[COST], "o-", color="#1f77b4", label="front (each point a checked plan)")
+        ax.plot(front[x], front[COST], "o", color="#1f77b4", label="front (each point a checked plan)")
         if len(front) == 1:   # one point, often under the scenario's own star: say so, not an empty-looking panel
             ax.text(0.5, 0.12, "one point: no plan trades one axis for the other here, nothing to trade",
                     transform=ax.transAxes, ha="center", fontsize=8, color="#444444")
+            v = float(front[x].iloc[0])
             if x == "centres":   # a whole number of centres either side, not ticks at 0.945 ... 1.05
-                v = float(front[x].iloc[0])
                 ax.set_xlim(v - 1, v + 1)
+            else:   # ten points of the share around it, within 0-100%, not ticks at -0.04 ... 0.04
+                lo = min(max(v - 5, 0.0), 90.0)
+                ax.set_xlim(lo - 0.5, lo + 10.5)
         if off.any():
             ax.plot(ok.loc[off, x], ok.loc[off, COST], "o", mfc="none", color="#7f7f7f",
                     label="dominated (another plan as good on both axes)")
@@ -274,7 +305,7 @@ def figure(centres: pd.DataFrame | None, deprived: pd.DataFrame | None, chosen: 
         if x == "centres":
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
-        ax.set_xlabel("centres kept (management cost)" if x == "centres" else x)
+        ax.set_xlabel(centres_axis if x == "centres" else x)
         ax.set_ylabel(f"{COST}\n(lower is better)")
         ax.legend(fontsize=8)
     fig.suptitle("Pareto fronts by the epsilon-constraint method", fontsize=10)

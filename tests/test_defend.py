@@ -493,6 +493,71 @@ def test_a_built_model_retargeted_to_other_under_fives_gives_their_exhaustive_op
     assert model.resolve(60)[0].objective == pytest.approx(min(truth.values()), abs=0.1)
 
 
+DARLINGTON = Path(__file__).resolve().parents[1] / "notebooks" / "data" / "darlington"
+DARLINGTON_SITES = (
+    "model: sites\nreach: {min: 600}\ncentres: {max_count: 8}\n"
+    f"geography: {{builtin: null, areas: {DARLINGTON / 'darlington_lsoa11_areas.csv'}, "
+    f"boundaries: {DARLINGTON / 'darlington_lsoa11_boundaries_bsc.geojson'}, "
+    "sites: area_centroids, boundary_code: LSOA11CD, area_columns: {code: LSOA11CD, name: LSOA11NM, "
+    "under5: age_0_4, idaci: IDACI}}\n")
+
+
+def test_default_pareto_counts_lie_below_the_optimum_a_tenth_apart():
+    for kept in range(1, 300):
+        counts = pareto.default_counts(kept)
+        step = max(1, round(kept / 10))
+        assert counts == sorted(set(counts)) and all(1 <= k < kept for k in counts), kept
+        assert {b - a for a, b in zip([*counts, kept], [*counts, kept][1:], strict=False)} <= {step}, kept
+        assert len(counts) == min(4, (kept - 1) // step), kept
+    assert pareto.default_counts(48) == [28, 33, 38, 43] and pareto.default_counts(1) == []
+
+
+def test_pareto_cli_on_a_sites_scenario_with_the_default_counts(tmp_path, capsys):
+    """`pareto` without --counts on Darlington's real LSOAs (sites over area centroids): the centres front takes
+    four counts below the optimum's number of new centres, each point a checked plan with that many; it used to
+    require --counts, and failed on any sites scenario (its deprived share was read from the existing centres'
+    minutes). A model without a count (capacity) is refused by name."""
+    (tmp_path / "s.yaml").write_text(DARLINGTON_SITES)
+    assert main(["pareto", str(tmp_path / "s.yaml"), "--out", str(tmp_path / "p")]) == 0
+    said = capsys.readouterr().out
+    deprived = pd.read_csv(tmp_path / "p" / "deprived_front.csv")
+    opens = int(deprived.at[0, "centres"])   # the first row: the scenario's own optimum
+    want = pareto.default_counts(opens)
+    assert f"centres front: {', '.join(map(str, want))} centres (the optimum opens {opens};" in said
+    front = pd.read_csv(tmp_path / "p" / "centres_front.csv")
+    assert list(front["count"]) == want and len(want) == 4
+    assert (front["status"] == "optimal").all() and list(front["centres"]) == want
+    costs = front[pareto.COST].tolist()
+    assert costs == sorted(costs, reverse=True)   # fewer centres, more travel: every point is on the front
+    scn = cp.load(tmp_path / "s.yaml")
+    geo = cp.geography_for(scn)
+    share = pareto.share_within(cp.solve(geo, scn, quiet=True), geo, 15)
+    assert share == pytest.approx(deprived.at[0, pareto.SHARE], abs=0.05)
+    (tmp_path / "c.yaml").write_text(DARLINGTON_SITES.replace("model: sites", "model: capacity").replace(
+        "centres: {max_count: 8}\n", ""))
+    assert main(["pareto", str(tmp_path / "c.yaml"), "--out", str(tmp_path / "c")]) == 2
+    assert "`model`: Pareto fronts trade travel against the number of centres" in capsys.readouterr().err
+    assert not (tmp_path / "c").exists()
+
+
+def test_pareto_figure_draws_one_line_through_the_front_and_the_scenarios_own_plan(tmp_path):
+    """Where the scenario's own plan lies between two counts of the centres front, the line runs through it once; the
+    points used to get a second line of their own, cutting across (a triangle on the slide). Darlington's sites:
+    the optimum opens at most 8 new centres, and the front's counts are taken either side of it."""
+    (tmp_path / "s.yaml").write_text(DARLINGTON_SITES)
+    scn = cp.load(tmp_path / "s.yaml")
+    geo = cp.geography_for(scn)
+    own = cp.solve(geo, scn, quiet=True)
+    n = len(own.kept)
+    cf, _ = pareto.centres_front(geo, scn, counts=[n - 3, n + 1], reference=own)
+    assert (cf["status"] == "optimal").all()
+    fig = pareto.figure(cf, None, own)
+    drawn = [ln for ln in fig.axes[0].get_lines() if ln.get_linestyle() not in ("None", "")]
+    assert len(drawn) == 1
+    assert sorted(drawn[0].get_xdata()) == [n - 3, n, n + 1]
+    assert fig.axes[0].get_xlabel() == "new centres (management cost)"
+
+
 def test_alternatives_cli_on_real_files(tmp_path, capsys):
     """The CLI on Darlington's real LSOAs (sites model over area centroids)."""
     from pathlib import Path
