@@ -101,6 +101,14 @@ def alternatives(geo: Geography, scenario: Scenario | dict[str, Any], *, k: int 
     the largest cost above the optimum accepted (0.05 = 5% more deprivation-weighted child-minutes).
     """
     scn = Scenario.from_dict(scenario)
+    if not registry.info(scn.model).restrictable:   # refused before the optimum's solve, not after it
+        *first, last = [m.name for m in registry.MODELS.values() if m.restrictable]
+        choosers = f"{', '.join(first)} or {last}" if first else last
+        raise ScenarioError(f"`model`: alternatives are other plans of a model that chooses its centres ({choosers}); "
+                            f"this scenario's model is {scn.model!r}")
+    if scn.policies:
+        raise ScenarioError("`policies`: alternatives are not found for a scenario with policies (each part of the "
+                            "authority its own model); run alternatives on one policy's scenario")
     if min_centres <= 0 and min_areas <= 0:
         raise ScenarioError("alternatives: give min_centres >= 1 or min_areas >= 1, or every plan could be the same")
     best = solve(geo, scn)

@@ -558,6 +558,23 @@ def test_pareto_figure_draws_one_line_through_the_front_and_the_scenarios_own_pl
     assert fig.axes[0].get_xlabel() == "new centres (management cost)"
 
 
+@pytest.mark.parametrize("model", ["status_quo", "capacity"])
+def test_alternatives_of_a_model_that_keeps_every_centre_are_refused_before_any_solve(model, monkeypatch):
+    """Alternatives differ in which centres a plan keeps: a model that does not choose them is refused by name
+    before the optimum is solved (it used to be solved first, then refused with the internal names of the
+    restrictions)."""
+    import clusterplan.alternatives as alternatives_module
+
+    def no_solve(*args, **kwargs):
+        raise AssertionError("solved before the model was refused")
+
+    monkeypatch.setattr(alternatives_module, "solve", no_solve)
+    with pytest.raises(cp.ScenarioError, match=rf"`model`: alternatives are other plans of a model that chooses its "
+                                               rf"centres \(amalgamate, sites or hubs\); this scenario's model is "
+                                               rf"'{model}'"):
+        alt.alternatives(path_geo(), {**SCN, "model": model})
+
+
 def test_alternatives_cli_on_real_files(tmp_path, capsys):
     """The CLI on Darlington's real LSOAs (sites model over area centroids)."""
     from pathlib import Path
