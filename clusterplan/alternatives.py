@@ -51,6 +51,18 @@ def changed_areas(plan: Plan, ref: Plan) -> pd.Series:
     return a != b
 
 
+#: How a plan's centres differ from another's, in the words of its model: the centres it keeps (amalgamate), the
+#: sites where it opens one (sites), the centres it makes hubs (hubs); "" for any other.
+DIFFERENCE_WORDS = {
+    "": {"instead": "keeps {} instead of {}", "more": "also keeps {}", "fewer": "also amalgamates {}",
+         "same": "keeps the same centres"},
+    "sites": {"instead": "opens at {} instead of {}", "more": "also opens at {}", "fewer": "does not open at {}",
+              "same": "opens at the same sites"},
+    "hubs": {"instead": "has a hub at {} instead of {}", "more": "also has a hub at {}", "fewer": "has no hub at {}",
+             "same": "has the same hubs"},
+}
+
+
 def describe_difference(plan: Plan, ref: Plan, geo: Geography) -> str:
     """In words: which centres ``plan`` keeps instead of ``ref``'s, and how many children change centre."""
     # sites plans keep site ids; a site at an area centroid has no name of its own: use its area's
@@ -62,21 +74,23 @@ def describe_difference(plan: Plan, ref: Plan, geo: Geography) -> str:
     drop = sorted(set(ref.kept) - set(plan.kept))
     moved = changed_areas(plan, ref)
     kids = int(geo.areas.loc[moved[moved].index, "under5"].sum())
+    words = DIFFERENCE_WORDS.get(plan.scenario.model if plan.scenario is not None else "", DIFFERENCE_WORDS[""])
+    added, dropped = _join([name.get(j, j) for j in add]), _join([name.get(j, j) for j in drop])
     parts = []
     if add and drop:
-        parts.append(f"keeps {_join([name.get(j, j) for j in add])} instead of {_join([name.get(j, j) for j in drop])}")
+        parts.append(words["instead"].format(added, dropped))
     elif add:
-        parts.append(f"also keeps {_join([name.get(j, j) for j in add])}")
+        parts.append(words["more"].format(added))
     elif drop:
-        parts.append(f"also amalgamates {_join([name.get(j, j) for j in drop])}")
+        parts.append(words["fewer"].format(dropped))
     else:
-        parts.append("keeps the same centres")
+        parts.append(words["same"])
     parts.append(f"{kids:,} children in {count_of(int(moved.sum()), 'area', 'areas')} change centre")
     return "; ".join(parts)
 
 
 def _join(items: list[str]) -> str:
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+    return "" if not items else items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 #: Relative differences in cost below this are the solver's rounding, not a cost (HiGHS proves an optimum to an

@@ -540,6 +540,19 @@ def test_pareto_cli_on_a_sites_scenario_with_the_default_counts(tmp_path, capsys
     assert not (tmp_path / "c").exists()
 
 
+def test_alternatives_of_a_sites_plan_are_told_in_sites(tmp_path):
+    """Darlington's real LSOAs, sites over area centroids: an alternative differs in where it opens centres, and
+    says so in those words (not "keeps" and "amalgamates", which are about today's centres)."""
+    (tmp_path / "s.yaml").write_text(DARLINGTON_SITES)
+    scn = cp.load(tmp_path / "s.yaml")
+    geo = cp.geography_for(scn)
+    alts = alt.alternatives(geo, scn, k=2)
+    assert len(alts) == 3
+    for a in alts[1:]:
+        assert a.differences.startswith(("opens at ", "also opens at ", "does not open at ")), a.differences
+        assert "amalgamates" not in a.differences and "keeps" not in a.differences
+
+
 def test_pareto_figure_draws_one_line_through_the_front_and_the_scenarios_own_plan(tmp_path):
     """Where the scenario's own plan lies between two counts of the centres front, the line runs through it once; the
     points used to get a second line of their own, cutting across (a triangle on the slide). Darlington's sites:

@@ -45,6 +45,7 @@ def test_one_hub_and_one_spoke_on_a_line():
     role = plan.centres.set_index("centre")["role"]
     assert role.to_dict() == {"A": "closed", "B": "hub", "C": "spoke"}
     assert plan.metrics["hubs"] == 1 and plan.metrics["spokes"] == 1 and plan.metrics["service_points"] == 2
+    assert "hubs, 6 areas, 1 hub, 1 spoke, 1 closed; optimal" in repr(plan)   # not "1 centre, 2 amalgamated"
     assert plan.metrics["deprived_within_15_min_pct"] is None  # no deprived area in this synthetic line
 
 
@@ -406,3 +407,16 @@ def test_the_brief_counts_spokes_by_kind_in_words_that_agree(sources, words):
     spokes = pd.concat([plan.spokes] * len(sources), ignore_index=True).assign(source=sources)
     plan = dataclasses.replace(plan, spokes=spokes, centres=plan.centres.assign(role=["spoke", "hub", "spoke"]))
     assert words in summary_text(plan, geo, cp.Scenario.from_dict(ONE_HUB), family_changes(plan, geo))
+
+
+def test_alternatives_of_a_hubs_plan_are_told_in_hubs():
+    """SYNTHETIC line: the optimum's hub is B; the next plan differs in its hub, and says so in words of hubs (it
+    used to say "keeps C instead of B", the words of amalgamation)."""
+    from clusterplan import alternatives as alt
+    geo = syn.grid(**LINE)
+    alts = alt.alternatives(geo, ONE_HUB, k=1)
+    assert [a.plan.kept for a in alts][0] == ["B"] and len(alts) == 2
+    name = geo.centres["name"]
+    other = alts[1].plan.kept[0]
+    assert alts[1].differences.startswith(f"has a hub at {name[other]} instead of {name['B']};")
+    assert all(cp.check(a.plan, geo, a.plan.scenario) == [] for a in alts)
