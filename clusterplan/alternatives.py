@@ -51,10 +51,10 @@ def changed_areas(plan: Plan, ref: Plan) -> pd.Series:
     return a != b
 
 
-#: How a plan's centres differ from another's, in the words of its model: the centres it keeps (amalgamate), the
-#: sites where it opens one (sites), the centres it makes hubs (hubs); "" for any other.
+#: How a plan's centres differ from another's, in the words of its model: the centres it keeps (a model over today's
+#: centres), the sites where it opens one (a model over sites), the centres it makes hubs (a model with spokes).
 DIFFERENCE_WORDS = {
-    "": {"instead": "keeps {} instead of {}", "more": "also keeps {}", "fewer": "also amalgamates {}",
+    "centres": {"instead": "keeps {} instead of {}", "more": "also keeps {}", "fewer": "also amalgamates {}",
          "same": "keeps the same centres"},
     "sites": {"instead": "opens at {} instead of {}", "more": "also opens at {}", "fewer": "does not open at {}",
               "same": "opens at the same sites"},
@@ -74,7 +74,9 @@ def describe_difference(plan: Plan, ref: Plan, geo: Geography) -> str:
     drop = sorted(set(ref.kept) - set(plan.kept))
     moved = changed_areas(plan, ref)
     kids = int(geo.areas.loc[moved[moved].index, "under5"].sum())
-    words = DIFFERENCE_WORDS.get(plan.scenario.model if plan.scenario is not None else "", DIFFERENCE_WORDS[""])
+    info = registry.info(plan.scenario.model) if plan.scenario is not None else None
+    words = DIFFERENCE_WORDS.get("hubs" if info and info.spokes else info.facilities if info else "centres",
+                                 DIFFERENCE_WORDS["centres"])
     added, dropped = _join([name.get(j, j) for j in add]), _join([name.get(j, j) for j in drop])
     parts = []
     if add and drop:

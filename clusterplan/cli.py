@@ -22,7 +22,7 @@ import pandas as pd
 
 from . import alternatives as alt
 from . import batch as batches
-from . import datasets, england, pareto, progress, sensitivity
+from . import datasets, england, pareto, progress, registry, sensitivity
 from . import ensemble as ens
 from . import io as cpio
 from .compare import compare, for_terminal, key_columns
@@ -386,7 +386,7 @@ def _pareto(args: argparse.Namespace) -> int:
     if counts is None:
         kept = len(plans[0].kept)
         counts = pareto.default_counts(kept)
-        has = "opens" if scn.model == "sites" else "keeps"
+        has = "keeps" if registry.info(scn.model).facilities == "centres" else "opens"   # sites: a new network
         print(f"centres front: {', '.join(map(str, counts)) or 'no counts'} centres (the optimum {has} {kept}; "
               "choose others with --counts)")
     cf, _ = pareto.centres_front(geo, scn, counts, reference=plans[0])

@@ -288,10 +288,13 @@ def plan_metrics(plan, geo: Geography, *, weight: float = 1.0, floor: float = 60
     p = a["under5"].astype(float)
     f = Facts.of(geo, assign.set_index("area")["centre"], t.to_numpy(), weight)
     served = plan.centres[plan.centres["status"].isin(["kept", "new"])]
+    closing = plan.centres["status"] == "amalgamated"
+    if "role" in plan.centres.columns and plan.centres["role"].notna().any():
+        closing &= plan.centres["role"] == "closed"   # family hubs: a centre made a spoke stays open
     out: dict[str, float | int | str | None] = {
         "reach_floor": floor,
         "centres_kept": int(len(served)),
-        "centres_amalgamated": int((plan.centres["status"] == "amalgamated").sum()),
+        "centres_amalgamated": int(closing.sum()),
         "centres_below_floor": int((served["reach"] < floor).sum()),
         "lowest_reach": int(served["reach"].min()) if len(served) else None,
         "clusters": int(assign["cluster"].replace("", np.nan).nunique()),

@@ -41,8 +41,8 @@ from .scenario import Scenario
 from .solve import finished, resolved, resolvers, solve
 
 COST = "deprivation-weighted child-minutes"
-#: The centres front's axis, by the model the front re-solves (None: not known).
-CENTRES_AXIS = {"sites": "new centres (management cost)", None: "centres kept (management cost)"}
+#: The centres front's axis, by the facilities of the model the front re-solves (today's centres, or sites).
+CENTRES_AXIS = {"centres": "centres kept (management cost)", "sites": "new centres (management cost)"}
 SHARE = "deprived under-fives within 15 min (%)"
 
 
@@ -260,7 +260,7 @@ def figure(centres: pd.DataFrame | None, deprived: pd.DataFrame | None, chosen: 
     panels = [(d, x) for d, x in ((centres, "centres"), (deprived, share)) if d is not None]
     fig, axes = plt.subplots(1, len(panels), figsize=(6 * len(panels), 4.4), squeeze=False)
     model = chosen.scenario.model if chosen is not None and chosen.scenario is not None else None
-    centres_axis = CENTRES_AXIS.get(model, CENTRES_AXIS[None])
+    centres_axis = CENTRES_AXIS.get(registry.info(model).facilities if model else "centres", CENTRES_AXIS["centres"])
     for ax, (df, x) in zip(axes[0], panels, strict=True):
         ok = df[df["status"].isin(["optimal", "feasible"])]
         off = ok["dominated"].fillna(False).astype(bool) if "dominated" in ok else pd.Series(False, index=ok.index)

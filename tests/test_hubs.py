@@ -46,6 +46,7 @@ def test_one_hub_and_one_spoke_on_a_line():
     assert role.to_dict() == {"A": "closed", "B": "hub", "C": "spoke"}
     assert plan.metrics["hubs"] == 1 and plan.metrics["spokes"] == 1 and plan.metrics["service_points"] == 2
     assert "hubs, 6 areas, 1 hub, 1 spoke, 1 closed; optimal" in repr(plan)   # not "1 centre, 2 amalgamated"
+    assert plan.metrics["centres_amalgamated"] == 1   # A closes; C stays open as a spoke (it counted 2)
     assert plan.metrics["deprived_within_15_min_pct"] is None  # no deprived area in this synthetic line
 
 
