@@ -501,6 +501,9 @@ def validate_points(df: pd.DataFrame | None, areas: gpd.GeoDataFrame, source: st
     dups = sorted(set(df.index[df.index.duplicated()]))
     if dups:
         problems.append(f"duplicate {kind} id(s) {dups[:10]}; ids must be unique")
+    if len(df) and not {"x", "y", "lon", "lat", "home_area"} & set(df.columns):
+        problems.append(_no_location_columns(df, kind))
+        raise InputError(source, problems)
     for col in CENTRE_COLUMNS:
         if col not in df.columns:
             df[col] = np.nan
@@ -591,6 +594,26 @@ def validate_points(df: pd.DataFrame | None, areas: gpd.GeoDataFrame, source: st
         notes.append(f"{n_unloc} {kind}(s) have no known location and cannot be modelled: "
                      f"{', '.join(out.loc[~out['located'], 'name'])}")
     return out
+
+
+def _no_location_columns(df: pd.DataFrame, kind: str) -> str:
+    """Why a file of centres or sites with no location column at all cannot be used, and what to give instead (a
+    postcode column is named: there is no postcode table to look it up in)."""
+    mapping = {"centre": " (or name your own columns in `geography.centre_columns`)",
+               "site": " (or name your own columns in `geography.site_columns`)"}.get(kind, "")
+    text = (f"no column gives the {kind}s' locations: give x and y (metres in `geography.crs`, British National "
+            f"Grid unless it says otherwise), lon and lat (degrees), or home_area (the code of the area the {kind} "
+            f"stands in){mapping}; found: {list(df.columns)}")
+    postcode = [c for c in df.columns if re.sub(r"[^a-z]", "", str(c).lower()) in POSTCODE_COLUMNS]
+    if postcode:
+        text += (f". Column {postcode[0]!r} holds postcodes, which clusterplan does not look up (it ships no postcode "
+                 "table): find each postcode's lon and lat (e.g. in the ONS Postcode Directory or OS Code-Point Open) "
+                 "and add them as columns")
+    return text
+
+
+#: Column names (lower case, letters only) that hold postcodes.
+POSTCODE_COLUMNS = frozenset({"postcode", "postcodes", "pcd", "pcds", "pcd7", "pcd8", "postalcode", "zip"})
 
 
 def _half_given(df: pd.DataFrame, a: pd.Series, b: pd.Series, cols: tuple[str, str], rows: dict,

@@ -194,6 +194,15 @@ def main() -> None:
                                 "'0,073' (a decimal comma? write it with a decimal point: 0.073)"]},
          {"areas.csv": decimal_commas})
 
+    # The register exported with its postcodes and no coordinates: postcodes are not looked up (no table shipped).
+    gias = pd.read_csv(HERE.parents[1] / "clusterplan" / "data" / "norfolk" / "norfolk_childrens_centres_gias.csv",
+                       dtype={"urn": str})
+    case("centres_postcodes_only", "geography: {builtin: norfolk, centres: centres.csv}\nreach: {min: 600}\n", {
+        "exit": 2, "contains": ["centres.csv", "no column gives the centres' locations",
+                                "found: ['urn', 'name', 'postcode']", "Column 'postcode' holds postcodes",
+                                "lon and lat"]},
+         {"centres.csv": gias[gias["linked_site"] == "no"][["urn", "name", "postcode"]].to_csv(index=False)})
+
 
 if __name__ == "__main__":
     main()
