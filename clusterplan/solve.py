@@ -15,7 +15,7 @@ import pandas as pd
 
 from . import measures, progress, registry
 from .check import check as check_plan
-from .errors import InfeasibleError, ScenarioError
+from .errors import InfeasibleError, InputError, ScenarioError
 from .geography import Geography
 from .metrics import plan_metrics
 from .models import assignment, status_quo
@@ -67,10 +67,22 @@ def _solve_scenario(geo: Geography, scn: Scenario, restrict: dict[str, Any] | No
         raise ScenarioError(f"restrict: unknown model restriction(s) {unknown}; see clusterplan.models.assignment.Spec")
     if info.uses_todays_centres:  # names are checked before any solve
         locked_centres(scn, geo.centres)
+        _some_centre_located(geo, scn)
     if scn.policies:
         return _solve_policies(geo, scn, ihash, deadline)
     ctx = Context(ihash, deadline, dict(restrict or {}))
     return finish(model.solve(geo, scn, ctx), geo, scn, ctx)
+
+
+def _some_centre_located(geo: Geography, scn: Scenario) -> None:
+    """A model of today's centres needs at least one of them located: where none is (a file whose coordinates are
+    all empty), an :class:`InputError` naming the centres' file, not an infeasibility about every area."""
+    c = geo.centres
+    if len(c) and not c["located"].astype(bool).any():
+        source = scn.geography.centres or "the centres"
+        raise InputError(str(source), [f"none of the {len(c)} centres has a location (x and y, lon and lat, or "
+                                       f"home_area), so none can serve an area: {', '.join(c['name'].astype(str)[:10])}"
+                                       + (" ..." if len(c) > 10 else "")])
 
 
 def finish(plan: Plan, geo: Geography, scn: Scenario, ctx: Context) -> Plan:

@@ -203,6 +203,12 @@ def main() -> None:
                                 "lon and lat"]},
          {"centres.csv": gias[gias["linked_site"] == "no"][["urn", "name", "postcode"]].to_csv(index=False)})
 
+    # Every coordinate empty (a column copied over from a sheet that lost them): named, not "no centre may stay open".
+    centres = pd.read_csv(BASE / "centres.csv", dtype=str)
+    case("centres_all_unlocated", own(centres="centres.csv"), {
+        "exit": 2, "contains": ["centres.csv", f"none of the {len(centres)} centres has a location"]},
+         {"centres.csv": centres.drop(columns="home_area").assign(x="", y="").to_csv(index=False)})
+
 
 if __name__ == "__main__":
     main()
