@@ -35,9 +35,10 @@ from .errors import (
     ScenarioError,
     SolverError,
     Terminated,
+    count_of,
     shorten,
 )
-from .io import check_dir, ensure_folder, plan_tables, prepare_out, read_plan, write_plan
+from .io import check_dir, ensure_folder, plan_tables, prepare_out, read_manifest, read_plan, write_plan
 from .maps import format_value
 from .metrics import label
 from .runner import explain, run, run_or_reuse
@@ -156,15 +157,46 @@ def _run(args: argparse.Namespace) -> int:
 def _check(args: argparse.Namespace) -> int:
     if args.england_data:   # a plan of an English authority is checked against the England tables it was built from
         os.environ["CLUSTERPLAN_ENGLAND_DATA"] = args.england_data
-    violations, warnings = check_dir(args.dir)
+    plans = plan_folders(args.dir)
+    if not plans:
+        return _check_one(args.dir)
+    # a folder of plans (a sweep, batch, comparison, alternatives): each plan in it, then a line for them all
+    codes = []
+    for folder in plans:
+        try:
+            codes.append(_check_one(str(folder)))
+        except InputError as exc:
+            print(f"bad input: {exc}")
+            codes.append(2)
+    held, broken, unreadable = codes.count(0), codes.count(1), codes.count(2)
+    print(f"{args.dir}: {count_of(len(plans), 'plan', 'plans')} checked: {held} hold every constraint"
+          + (f", {broken} with violations" if broken else "") + (f", {unreadable} could not be read" if unreadable
+                                                                 else ""))
+    return 1 if broken else 2 if unreadable else 0
+
+
+def plan_folders(folder: str | Path) -> list[Path]:
+    """The plan folders inside ``folder`` where it is a folder of plans clusterplan wrote (a sweep, batch,
+    comparison or alternatives: its manifest's kind is not ``plan``), by name; empty for a plan folder or any
+    other folder."""
+    man = read_manifest(folder)
+    if man is None or man.get("kind") == "plan" or not Path(folder).is_dir():
+        return []
+    return sorted(p for p in Path(folder).iterdir()
+                  if p.is_dir() and (read_manifest(p) or {}).get("kind") == "plan")
+
+
+def _check_one(folder: str) -> int:
+    """Check one plan folder, printing its warnings and violations: 0 where every constraint holds, 1 if not."""
+    violations, warnings = check_dir(folder)
     for w in warnings:
         print(f"warning: {w}")
     if violations:
-        print(f"{args.dir}: {len(violations)} violation(s):")
+        print(f"{folder}: {len(violations)} violation(s):")
         for v in violations:
             print(f"  - {v}")
         return 1
-    print(f"{args.dir}: every constraint holds (independent checker)")
+    print(f"{folder}: every constraint holds (independent checker)")
     return 0
 
 
@@ -505,9 +537,10 @@ def build_parser() -> argparse.ArgumentParser:
     _out_arg(p, "one plan folder per scenario, comparison.csv and comparison.png")
     _time_limit_arg(p)
     _why_arg(p)
-    p = _command(sub, "check", "re-verify a written plan folder with the independent checker",
-                 "clusterplan check out/amalgamate", _check)
-    p.add_argument("dir", metavar="DIR", help="a plan folder written by `clusterplan run`")
+    p = _command(sub, "check", "re-verify a written plan folder (or every plan in a sweep, batch, comparison or "
+                 "alternatives folder) with the independent checker", "clusterplan check out/amalgamate", _check)
+    p.add_argument("dir", metavar="DIR", help="a plan folder written by `clusterplan run`, or a folder of plans "
+                   "written by sweep, batch, compare or alternatives (each plan in it is checked)")
     _england_data(p)
     p = _command(sub, "sweep", "run every combination of --set values, in parallel, resumable",
                  "clusterplan sweep scenarios/norfolk/amalgamate_then_tender.yaml --set reach.min=500,600,700 "

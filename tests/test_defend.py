@@ -604,6 +604,19 @@ def test_alternatives_cli_on_real_files(tmp_path, capsys):
     for n in range(3):
         assert main(["check", str(tmp_path / "alt" / f"plan_{n}")]) == 0
     assert "differences from the optimum" in capsys.readouterr().out
+    # the folder of alternatives itself: each plan in it is checked, then one line for them all
+    assert main(["check", str(tmp_path / "alt")]) == 0
+    said = capsys.readouterr().out
+    assert all(f"plan_{n}: every constraint holds" in said for n in range(3))
+    assert said.rstrip().endswith("alt: 3 plans checked: 3 hold every constraint")
+    centres = tmp_path / "alt" / "plan_1" / "centres.csv"
+    table = pd.read_csv(centres)
+    table.loc[0, "reach"] += 1   # someone edits one plan's table
+    table.to_csv(centres, index=False)
+    assert main(["check", str(tmp_path / "alt")]) == 1
+    said = capsys.readouterr().out
+    assert "plan_1: 1 violation(s):" in said and "plan_0: every constraint holds" in said
+    assert said.rstrip().endswith("alt: 3 plans checked: 2 hold every constraint, 1 with violations")
 
 
 def test_sensitivity_and_pareto_cli_refuse_other_models(tmp_path, capsys):
