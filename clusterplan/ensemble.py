@@ -204,6 +204,11 @@ def figure(ens: Ensemble, marks: dict[str, dict[str, float]]):
             ax.axvline(vals[col], color=colour, lw=2, label=name)
         ax.set_title(col, fontsize=9)
         ax.set_ylabel("plans in the ensemble")
+        values = ens.metrics[col].dropna()
+        if len(values) and values.nunique() == 1:   # one value: its tick alone, not 99.6 ... 100.4 around it
+            ax.set_xticks([float(values.iloc[0])])
+            ax.text(0.5, 0.9, f"every sampled plan: {float(values.iloc[0]):,.1f}", transform=ax.transAxes,
+                    ha="center", fontsize=8, color="#444444")
     axes[0].legend(fontsize=8)
     fig.suptitle(f"{len(ens.metrics):,} plans sampled by {ens.method}, seed {ens.seed}", fontsize=10)
     fig.tight_layout()

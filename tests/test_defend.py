@@ -724,6 +724,18 @@ def test_ensemble_summary_json(tmp_path):
     json.dumps(s)
 
 
+def test_ensemble_figure_gives_a_metric_that_never_varies_its_one_tick():
+    """A metric equal in every sampled plan (every deprived child within 15 minutes, as in Hartlepool) is drawn at
+    its one value with a note, not on an axis running from 99.6% to 100.4%."""
+    e = ens.Ensemble(pd.DataFrame({"accepted": [True] * 3, "mean minutes": [10.0, 12.0, 11.0],
+                                   "deprived under-fives within 15 min (%)": [100.0] * 3}), {}, 1, 5)
+    fig = ens.figure(e, {"optimal plan": {"mean minutes": 10.0, "deprived under-fives within 15 min (%)": 100.0}})
+    varying, constant = fig.axes
+    assert list(constant.get_xticks()) == [100.0]
+    assert [t.get_text() for t in constant.texts] == ["every sampled plan: 100.0"]
+    assert len(varying.get_xticks()) > 1 and not varying.texts
+
+
 def test_ensemble_cli_marks_a_chosen_plan(tmp_path, capsys):
     """Plumbing of `clusterplan ensemble --chosen` on six real Norfolk areas with one centre (nothing to re-split:
     every step is a repeat, and the chosen plan is the start)."""
