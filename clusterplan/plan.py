@@ -181,10 +181,12 @@ class Plan:
         c = self.centres
         if not len(c) or "status" not in c.columns:
             return count_of(len(self.kept), "centre", "centres")
-        if "role" in c.columns and c["role"].notna().any():   # family hubs: hubs, spokes and buildings closed
+        if "role" in c.columns and c["role"].notna().any():   # family hubs: hubs, spokes and centres closed
             roles = c["role"].value_counts()
-            return ", ".join(count_of(int(roles[r]), r, f"{r}s" if r != "closed" else r)
-                             for r in ("hub", "spoke", "closed") if roles.get(r, 0))
+            spokes = len(self.spokes) if self.spokes is not None else int(roles.get("spoke", 0))
+            return ", ".join([count_of(int(roles.get("hub", 0)), "hub", "hubs"), count_of(spokes, "spoke", "spokes")]
+                             + ([f"{count_of(int(roles['closed']), 'centre', 'centres')} closed"]
+                                if roles.get("closed", 0) else []))
         serving = int(c["status"].isin(["kept", "new"]).sum())
         merged = int((c["status"] == "amalgamated").sum())
         text = count_of(serving, "centre", "centres") + (f", {merged} amalgamated" if merged else "")

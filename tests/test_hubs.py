@@ -45,7 +45,7 @@ def test_one_hub_and_one_spoke_on_a_line():
     role = plan.centres.set_index("centre")["role"]
     assert role.to_dict() == {"A": "closed", "B": "hub", "C": "spoke"}
     assert plan.metrics["hubs"] == 1 and plan.metrics["spokes"] == 1 and plan.metrics["service_points"] == 2
-    assert "hubs, 6 areas, 1 hub, 1 spoke, 1 closed; optimal" in repr(plan)   # not "1 centre, 2 amalgamated"
+    assert "hubs, 6 areas, 1 hub, 1 spoke, 1 centre closed; optimal" in repr(plan)   # not "1 centre, 2 amalgamated"
     assert plan.metrics["centres_amalgamated"] == 1   # A closes; C stays open as a spoke (it counted 2)
     assert plan.metrics["deprived_within_15_min_pct"] is None  # no deprived area in this synthetic line
 
@@ -245,6 +245,10 @@ def test_norfolk_family_hubs_hold_every_rule(norfolk_hubs):
     spoke_centres = set(plan.spokes.loc[plan.spokes["source"] == "centres", "centre"])
     assert spoke_centres == set(plan.centres.loc[plan.centres["role"] == "spoke", "centre"])
     assert not spoke_centres & set(hubs["centre"])
+    # the centres that close are the ones neither hub nor spoke: the count, the repr and the comparison agree
+    closed = len(plan.centres) - len(hubs) - len(spoke_centres)
+    assert plan.metrics["centres_amalgamated"] == closed
+    assert f"15 hubs, 38 spokes, {closed} centres closed" in repr(plan)
 
 
 @pytest.mark.slow
