@@ -419,13 +419,15 @@ def _pareto(args: argparse.Namespace) -> int:
         kept = len(plans[0].kept)
         counts = pareto.default_counts(kept)
         has = "keeps" if registry.info(scn.model).facilities == "centres" else "opens"   # sites: a new network
-        print(f"centres front: {', '.join(map(str, counts)) or 'no counts'} centres (the optimum {has} {kept}; "
-              "choose others with --counts)")
+        print(f"centres front: {', '.join(map(str, counts))} centres (the optimum {has} {kept}; choose others "
+              "with --counts)" if counts else f"centres front: none (the optimum {has} "
+              f"{count_of(kept, 'centre', 'centres')}, so no count is below it; give counts with --counts)")
     cf, _ = pareto.centres_front(geo, scn, counts, reference=plans[0])
     pareto.write(cf, df, plans[0], args.out)
     shown = {"gap": lambda g: "" if pd.isna(g) else f"{g:.2%}",
              df.attrs.get("share", ""): lambda v: "" if pd.isna(v) else f"{v:.1f}"}
-    print(cf.to_string(formatters=shown))
+    if len(cf):
+        print(cf.to_string(formatters=shown))
     # the first row is the optimum, no share required of it (pandas shows a missing value as None, unformatted)
     required = df["required"].map(lambda v: "none (the optimum)" if pd.isna(v) else f"{v:g}")
     print(df.assign(required=required).to_string(formatters=shown))

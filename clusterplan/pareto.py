@@ -101,6 +101,10 @@ def centres_front(geo: Geography, scenario: Scenario | dict[str, Any], counts: l
             continue
         plans.append(got)
         rows.append(_row(got, count=k))
+    if not rows:   # no count asked (the optimum keeps a single centre: none below it): an empty front, said so
+        front = pd.DataFrame(columns=["count", "centres", COST, "mean minutes", SHARE, "status", "gap", "dominated"])
+        front.attrs["note"] = "no centre count to solve: the front needs counts other than the optimum's"
+        return front, plans
     front = pd.DataFrame(rows)
     extra = [_row(reference, count=None)] if reference is not None else []
     marked = _mark(pd.DataFrame(rows + extra), COST, "centres", lower_better=(True, True))
@@ -273,7 +277,7 @@ def figure(centres: pd.DataFrame | None, deprived: pd.DataFrame | None, chosen: 
                     va="center", fontsize=9, color="#444444")
             ax.set_xticks([])
             ax.set_yticks([])
-            ax.set_xlabel(x)
+            ax.set_xlabel(centres_axis if x == "centres" else x)
             continue
         line = front[[x, COST]]
         own_x, own_cost = (len(chosen.kept), chosen.metrics.get("weighted_child_minutes")) if chosen else (0, None)

@@ -553,6 +553,22 @@ def test_alternatives_of_a_sites_plan_are_told_in_sites(tmp_path):
         assert "amalgamates" not in a.differences and "keeps" not in a.differences
 
 
+def test_pareto_cli_where_the_optimum_has_one_centre_has_no_count_below_it(tmp_path, capsys):
+    """Darlington's sites with at most one new centre: no count lies below the optimum's, so the default centres
+    front is empty, said in words and on the figure (it was an internal error, KeyError 'status')."""
+    (tmp_path / "s.yaml").write_text(DARLINGTON_SITES.replace("max_count: 8", "max_count: 1"))
+    assert main(["pareto", str(tmp_path / "s.yaml"), "--out", str(tmp_path / "p")]) == 0
+    said = capsys.readouterr().out
+    assert "centres front: none (the optimum opens 1 centre, so no count is below it; give counts with --counts)" \
+        in said and "Empty DataFrame" not in said
+    assert pd.read_csv(tmp_path / "p" / "centres_front.csv").empty
+    assert len(pd.read_csv(tmp_path / "p" / "deprived_front.csv")) >= 1
+    front, _ = pareto.centres_front(cp.geography_for(cp.load(tmp_path / "s.yaml")), cp.load(tmp_path / "s.yaml"), [])
+    fig = pareto.figure(front, None, None)
+    assert [t.get_text().replace("\n", " ") for t in fig.axes[0].texts] == [
+        "no centre count to solve: the front needs counts other than the optimum's"]
+
+
 def test_pareto_figure_draws_one_line_through_the_front_and_the_scenarios_own_plan(tmp_path):
     """Where the scenario's own plan lies between two counts of the centres front, the line runs through it once; the
     points used to get a second line of their own, cutting across (a triangle on the slide). Darlington's sites:
