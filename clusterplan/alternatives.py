@@ -55,7 +55,7 @@ def changed_areas(plan: Plan, ref: Plan) -> pd.Series:
 #: centres), the sites where it opens one (a model over sites), the centres it makes hubs (a model with spokes).
 DIFFERENCE_WORDS = {
     "centres": {"instead": "keeps {} instead of {}", "more": "also keeps {}", "fewer": "also amalgamates {}",
-         "same": "keeps the same centres"},
+                "same": "keeps the same centres"},
     "sites": {"instead": "opens at {} instead of {}", "more": "also opens at {}", "fewer": "does not open at {}",
               "same": "opens at the same sites"},
     "hubs": {"instead": "has a hub at {} instead of {}", "more": "also has a hub at {}", "fewer": "has no hub at {}",

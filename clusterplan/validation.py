@@ -612,8 +612,8 @@ def _no_location_columns(df: pd.DataFrame, kind: str) -> str:
     return text
 
 
-#: Column names (lower case, letters only) that hold postcodes.
-POSTCODE_COLUMNS = frozenset({"postcode", "postcodes", "pcd", "pcds", "pcd7", "pcd8", "postalcode", "zip"})
+#: Column names that hold postcodes, in lower case with all but letters dropped ("Post Code", "PCD7", "pcds").
+POSTCODE_COLUMNS = frozenset({"postcode", "postcodes", "pcd", "pcds", "postalcode", "zip"})
 
 
 def _half_given(df: pd.DataFrame, a: pd.Series, b: pd.Series, cols: tuple[str, str], rows: dict,
