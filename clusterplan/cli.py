@@ -38,7 +38,7 @@ from .errors import (
     count_of,
     shorten,
 )
-from .io import check_dir, ensure_folder, plan_tables, prepare_out, read_manifest, read_plan, write_plan
+from .io import check_dir, ensure_folder, plan_folders, plan_tables, prepare_out, read_plan, write_plan
 from .maps import format_value
 from .metrics import label
 from .runner import explain, run, run_or_reuse
@@ -173,17 +173,6 @@ def _check(args: argparse.Namespace) -> int:
           + (f", {broken} with violations" if broken else "") + (f", {unreadable} could not be read" if unreadable
                                                                  else ""))
     return 1 if broken else 2 if unreadable else 0
-
-
-def plan_folders(folder: str | Path) -> list[Path]:
-    """The plan folders inside ``folder`` where it is a folder of plans clusterplan wrote (a sweep, batch,
-    comparison or alternatives: its manifest's kind is not ``plan``), by name; empty for a plan folder or any
-    other folder."""
-    man = read_manifest(folder)
-    if man is None or man.get("kind") == "plan" or not Path(folder).is_dir():
-        return []
-    return sorted(p for p in Path(folder).iterdir()
-                  if p.is_dir() and (read_manifest(p) or {}).get("kind") == "plan")
 
 
 def _check_one(folder: str) -> int:

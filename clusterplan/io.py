@@ -388,6 +388,17 @@ def _gpkg(plan: Plan, geo: Geography, path: Path) -> None:
             path, layer="spoke_links", driver="GPKG")
 
 
+def plan_folders(folder: str | Path) -> list[Path]:
+    """The plan folders inside ``folder`` where it is a folder of plans clusterplan wrote (a sweep, batch,
+    comparison or alternatives: its manifest's kind is not ``plan``), by name; empty for a plan folder or any
+    other folder."""
+    man = read_manifest(folder)
+    if man is None or man.get("kind") == "plan" or not Path(folder).is_dir():
+        return []
+    return sorted(p for p in Path(folder).iterdir()
+                  if p.is_dir() and (read_manifest(p) or {}).get("kind") == "plan")
+
+
 def check_dir(out: str | Path) -> tuple[list[str], list[str]]:
     """Re-verify a written plan: (violations, warnings). Every table the folder states is checked against the
     assignment and the inputs (centres.csv, clusters, lots, metrics.json); warnings say when the inputs changed

@@ -78,7 +78,7 @@ def _some_centre_located(geo: Geography, scn: Scenario) -> None:
     """A model of today's centres needs at least one of them located: where none is (a file whose coordinates are
     all empty), an :class:`InputError` naming the centres' file, not an infeasibility about every area."""
     c = geo.centres
-    if len(c) and not c["located"].astype(bool).any():
+    if len(c) and geo.located_centres.empty:
         source = scn.geography.centres or "the centres"
         raise InputError(str(source), [f"none of the {len(c)} centres has a location (x and y, lon and lat, or "
                                        f"home_area), so none can serve an area: {', '.join(c['name'].astype(str)[:10])}"
