@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from types import SimpleNamespace
 
 import networkx as nx
+import numpy as np
 import pandas as pd
 
 from . import governance, measures, registry
@@ -73,6 +74,12 @@ def rule_every_area_once(c: Context) -> list[str]:
     unknown_c = sorted(set(c.assign) - set(c.facilities.index))
     if unknown_c:
         out.append(f"unknown centre(s) in the plan: {unknown_c[:10]}")
+    # the reach floors are sums of these: a NaN compares false with every floor, so it would pass unseen
+    u = pd.to_numeric(c.geo.areas["under5"], errors="coerce")
+    odd = sorted(str(a) for a, v in u.items() if not (np.isfinite(v) and v >= 0))
+    if odd:
+        out.append(f"{len(odd)} area(s) with no count of children under five >= 0, so no reach can be verified: "
+                   f"{odd[:10]}")
     return out
 
 

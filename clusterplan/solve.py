@@ -24,6 +24,7 @@ from .models.catchment import unlocated_note
 from .plan import Plan, SolveReport, Status, input_hash
 from .scenario import Scenario, locked_centres, policy_groups
 from .solvers import Deadline
+from .validation import changed_tables
 
 
 def solve(geography: Geography, scenario: Scenario | dict[str, Any], *,
@@ -65,6 +66,9 @@ def _solve_scenario(geo: Geography, scn: Scenario, restrict: dict[str, Any] | No
     unknown = sorted(set(restrict or {}) - set(assignment.Spec.__dataclass_fields__))
     if unknown:
         raise ScenarioError(f"restrict: unknown model restriction(s) {unknown}; see clusterplan.models.assignment.Spec")
+    changed = changed_tables(geo)
+    if changed:
+        raise InputError(f"geography {geo.name!r} (its tables, changed since it was built)", changed)
     if info.uses_todays_centres:  # names are checked before any solve
         locked_centres(scn, geo.centres)
         _some_centre_located(geo, scn)

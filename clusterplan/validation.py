@@ -661,3 +661,44 @@ def _degrees_like(df: pd.DataFrame, i) -> bool:
     return bool(abs(x) <= 180 and abs(y) <= 90)
 
 
+
+
+def changed_tables(geo) -> list[str]:
+    """What is wrong with a built :class:`~clusterplan.geography.Geography`'s tables now, one sentence each (empty:
+    nothing). :meth:`~clusterplan.geography.Geography.build` validated them, but a notebook can still change them
+    in place (``g.areas["under5"] = ...``); a solve asks this first, so a NaN or negative count of children is an
+    error naming the areas, not a solver's message about NaN or a plan on figures no file holds."""
+    problems: list[str] = []
+    areas = geo.areas
+    dups = areas.index[areas.index.duplicated()]
+    if len(dups):
+        problems.append(f"areas: duplicate area code(s) {sorted(set(map(str, dups)))[:10]}; each area must appear once")
+    if "under5" not in areas.columns:
+        problems.append("areas: no column 'under5' (children aged 0-4)")
+    else:
+        u = pd.to_numeric(areas["under5"], errors="coerce").astype(float)
+        for what, bad in (("not a finite number", ~np.isfinite(u)), ("negative", u < 0),
+                          ("not a whole number", np.isfinite(u) & (u != np.round(u)))):
+            if bad.any():
+                codes = [str(c) for c in areas.index[bad.to_numpy()][:5]]
+                problems.append(f"areas, column 'under5': {int(bad.sum())} area(s) {what}, e.g. {codes}; children "
+                                "under five must be whole numbers >= 0 (Geography.with_under5 checks and sets them)")
+    if "idaci" in areas.columns:
+        d = pd.to_numeric(areas["idaci"], errors="coerce").astype(float)
+        bad = d.notna() & ((d < 0) | (d > 1)) | (areas["idaci"].notna() & d.isna())
+        if bad.any():
+            codes = [str(c) for c in areas.index[bad.to_numpy()][:5]]
+            problems.append(f"areas, column 'idaci': {int(bad.sum())} area(s) outside 0-1, e.g. {codes}")
+    located = geo.centres.index[geo.centres["located"].astype(bool)] if "located" in geo.centres.columns else []
+    for name in ("centre_minutes", "site_minutes"):
+        m = getattr(geo, name)
+        # an unlocated centre has no minutes (NaN): it cannot be modelled, and the geography's summary lists it
+        v = (m[m.columns.intersection(located)] if name == "centre_minutes" else m).to_numpy(dtype=float,
+                                                                                               na_value=np.nan)
+        if np.isnan(v).any() or (v < 0).any():
+            rows = np.flatnonzero(np.isnan(v).any(axis=1) | (v < 0).any(axis=1))
+            problems.append(f"{name}: missing or negative minutes for {len(rows)} area(s), e.g. "
+                            f"{[str(m.index[r]) for r in rows[:5]]}; expected minutes >= 0")
+        if not m.index.equals(areas.index):
+            problems.append(f"{name}: its rows are not the areas (expected one row per area, in the areas' order)")
+    return problems

@@ -560,6 +560,33 @@ def test_solve_given_a_file_name_or_no_geography_says_what_it_takes(own):
     assert set(plan.assignment["area"]) == set(CODES)
 
 
+@pytest.mark.parametrize(("value", "says"), [(float("nan"), "not a finite number"), (-5, "negative"),
+                                             (12.5, "not a whole number")])
+def test_children_changed_in_a_notebook_are_refused_by_solve_and_flagged_by_the_checker(own, value, says):
+    """A built geography's tables can still be changed in place (``g.areas["under5"] = ...``): a NaN, negative or
+    fractional count is an error naming the area before any solve (it was a solver's message about NaN, or a plan
+    solved on -5 children), and the checker will not pass a plan on a count it cannot add up."""
+    scn = load(own / "scenario.yaml")
+    geo = geography_for(scn)
+    plan = cp.solve(geo, scn, quiet=True)
+    area = CODES[2]
+    geo.areas["under5"] = geo.areas["under5"].astype(float)
+    geo.areas.loc[area, "under5"] = value
+    with pytest.raises(cp.InputError, match=rf"column 'under5': 1 area\(s\) {says}, e.g. \['{area}'\]"):
+        cp.solve(geo, scn, quiet=True)
+    if value != value:  # NaN: the sums behind every reach floor are NaN
+        assert any(area in v and "no count of children" in v for v in cp.check(plan, geo, scn))
+
+
+def test_minutes_changed_in_a_notebook_are_refused_by_solve(own):
+    scn = load(own / "scenario.yaml")
+    geo = geography_for(scn)
+    geo.centre_minutes.iloc[1, 0] = -3.0
+    with pytest.raises(cp.InputError, match=rf"centre_minutes: missing or negative minutes for 1 area\(s\), "
+                                            rf"e.g. \['{geo.centre_minutes.index[1]}'\]"):
+        cp.solve(geo, scn, quiet=True)
+
+
 def test_sensitivity_prints_yes_and_no_and_shares_the_csv_keeps_raw(own, tmp_path, capsys):
     assert main(["--quiet", "sensitivity", str(own / "scenario.yaml"), "--out", str(tmp_path / "s"),
                  "--growth", "-10,10"]) == 0
