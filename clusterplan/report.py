@@ -78,8 +78,9 @@ GLOSSARY = [
     ("Status quo", "Today's network: every centre open, each area served by the centre the model assigns today."),
     ("Weighted child-minutes", "Each child's travel time, counted more for children in deprived areas; the "
                                "quantity the optimiser makes as small as it can."),
-    ("Optimal, gap", "Optimal means the solver proved no better plan exists under the scenario's rules; the gap is "
-                     "how far, at most, a plan could be from the best one (0% when proved)."),
+    ("Optimal, gap", "Optimal means the solver proved no better plan exists under the scenario's rules, or, where "
+                     "the scenario lets it stop short (solver.gap), none better by more than the gap; the gap is "
+                     "how far, at most, a plan could be from the best one (0% when proved best)."),
     ("Knife-edge, tie", "A decision whose reversal costs under 0.1% of the total (a tie costs nothing): another "
                         "plan is almost as good, so local knowledge should decide."),
 ]
