@@ -197,11 +197,15 @@ def _solve_policies(geo: Geography, scn: Scenario, ihash: str, deadline: Deadlin
     notes = [f"{key} ({', '.join(ds)}): {p.model}{' + ' + ', '.join(p_s) if (p_s := _stages_of(p)) else ''}, "
              f"{p.report.status}, gap {_pct(p.report.gap)}" for key, ds, p in parts]
     r0 = plans[0].report
+    # the parts may have run with different options (the amalgamation's HiGHS options are its own): each said
+    versions = {p.report.solver_version for p in plans}
+    version = r0.solver_version if len(versions) == 1 else \
+        " | ".join(f"{key}: {p.report.solver_version}" for key, _, p in parts)
     status = Status.OPTIMAL if statuses == {Status.OPTIMAL} else Status.FEASIBLE
     report = SolveReport(status=status, objective=None, bound=None,
                          gap=None if any(g is None for g in gaps) else max(gaps),
                          seconds=round(sum(p.report.seconds for p in plans), 3), solver=r0.solver,
-                         solver_version=r0.solver_version, time_limit=scn.solver.time_limit, gap_limit=scn.solver.gap,
+                         solver_version=version, time_limit=scn.solver.time_limit, gap_limit=scn.solver.gap,
                          threads=scn.solver.threads, seed=scn.solver.seed,
                          scope="per-district policies, each part proven on its own: " + "; ".join(notes),
                          input_hash=ihash, notes=tuple(notes))

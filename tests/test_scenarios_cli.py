@@ -147,6 +147,9 @@ def test_hybrid_policy_per_district(tmp_path):
     assert (rural["cluster"] != "").all() and rural["cluster"].nunique() == 5
     assert (plan.assignment.loc[plan.assignment["area"].map(district) == "Norwich", "cluster"] == "").all()
     assert cp.check(plan, geo, scn) == []
+    # the amalgamation ran with its own HiGHS options, the clusters with HiGHS's defaults: each part says its own
+    assert plan.report.solver_version.startswith("Norwich: HiGHS") and " | others: HiGHS" in plan.report.solver_version
+    assert plan.report.solver_version.count("presolve off") == 1
     # an area moved across the Norwich boundary to a rural centre breaks the Norwich policy's rules
     a = plan.assignment.copy()
     i = a.index[a["area"].map(district) == "Norwich"][0]
