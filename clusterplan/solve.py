@@ -190,7 +190,11 @@ def _solve_policies(geo: Geography, scn: Scenario, ihash: str, deadline: Deadlin
             {**scn.model_dump(mode="json", exclude={"policies"}), "name": f"{scn.name} - {key}"})
         part = geo.subset(districts)
         with progress.step(f"solving {sub.name} ({sub.model})", limit=deadline.left()):
-            parts.append((key, districts, _solve_scenario(part, sub, None, deadline)))
+            try:
+                parts.append((key, districts, _solve_scenario(part, sub, None, deadline)))
+            except InfeasibleError as e:   # which part could not be met: its reasons name only its own areas
+                raise InfeasibleError(f"policy {key!r} ({', '.join(districts)}): {str(e).splitlines()[0]}",
+                                      e.reasons) from e
     plans = [p for *_, p in parts]
     statuses = {p.report.status for p in plans}
     gaps = [p.report.gap for p in plans]

@@ -159,6 +159,15 @@ def test_hybrid_policy_per_district(tmp_path):
     assert any(v.startswith("Norwich: ") for v in cp.check(broken, geo, scn))
 
 
+def test_an_infeasible_policy_is_named_with_its_districts(norfolk):
+    """Each part of a per-district scenario is solved on its own: where one cannot be met, the error says which
+    (its reasons speak of 'all N areas together', which alone does not say which districts)."""
+    scn = {"model": "amalgamate", "policies": {"Norwich": {"reach": {"min": 100000}}}}
+    with pytest.raises(cp.InfeasibleError, match=r"^policy 'Norwich' \(Norwich\): amalgamation: ") as err:
+        cp.solve(norfolk, scn, quiet=True)
+    assert any("below the floor of 100,000" in r for r in err.value.reasons)
+
+
 def test_sites_from_centres_and_from_a_csv(tmp_path, norfolk):
     plan = cp.solve(norfolk, {"model": "sites", "geography": {"sites": "centres"}, "centres": {"count": 30},
                               "solver": {"gap": 0.01}})
