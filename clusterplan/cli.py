@@ -330,6 +330,7 @@ def _alternatives(args: argparse.Namespace) -> int:
 
 def _ensemble(args: argparse.Namespace) -> int:
     scn, geo = _load_run(args.scenario, args.out)
+    ens.refuse(scn)   # before the solve of its start
     chosen = None   # the commissioner's plan, checked to be one of this geography before the solve and the chain
     if args.chosen:
         chosen = ens.chosen_assignment(read_plan(args.chosen).assignment.set_index("area")["centre"], geo,

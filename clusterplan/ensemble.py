@@ -90,14 +90,26 @@ def plan_figures(assign: pd.Series, geo: Geography, minutes: pd.DataFrame, weigh
     return {k: 0.0 if v is None else v for k, v in figures(Facts.of(geo, assign, t, weight), ENSEMBLE_FIGURES).items()}
 
 
+def refuse(scn: Scenario, model: str | None = None) -> None:
+    """Raise :class:`ScenarioError` unless the chain can sample plans of ``scn`` (its model, or ``model``, the model
+    of the plan it would start from): one model of today's centres' catchments (amalgamate or status quo) over the
+    whole geography. The command line asks before solving the start, so a scenario it cannot sample costs no solve."""
+    model = model or scn.model
+    info = registry.info(model)
+    if not (info.uses_todays_centres and not info.clusters and not info.spokes):
+        raise ScenarioError(f"ensemble: the chain re-splits centres' catchments; start from an amalgamate or status "
+                            f"quo plan, not {model!r}")
+    if scn.policies:
+        raise ScenarioError("`policies`: the chain samples one model's catchments over the whole geography, not a "
+                            "scenario with policies (each part of the authority its own model); run the ensemble on "
+                            "one policy's scenario")
+
+
 def recom(geo: Geography, scenario: Scenario | dict[str, Any], start: Plan, *, steps: int = 1000,
           seed: int = 0) -> Ensemble:
     """Run the chain for ``steps`` steps from ``start`` (an amalgamate or status-quo plan of ``scenario``)."""
     scn = Scenario.from_dict(scenario)
-    info = registry.info(start.model)
-    if not (info.uses_todays_centres and not info.clusters and not info.spokes):
-        raise ScenarioError(f"ensemble: the chain re-splits centres' catchments; start from an amalgamate or status "
-                            f"quo plan, not {start.model!r}")
+    refuse(scn, start.model)
     rng = np.random.default_rng(seed)
     floor, ceiling = scn.reach.min, scn.reach.max
     graph = geo.corridors

@@ -68,6 +68,10 @@ def front_model(scn: Scenario) -> str:
         raise ScenarioError(f"`model`: Pareto fronts trade travel against the number of centres and against the "
                             f"deprived share, for amalgamate and sites plans; this scenario's model is "
                             f"{scn.model!r}")
+    if scn.policies:
+        raise ScenarioError("`policies`: Pareto fronts trade travel against one model's count of centres over the "
+                            "whole geography, not a scenario with policies (each part of the authority its own "
+                            "model); run pareto on one policy's scenario")
     return scn.model
 
 

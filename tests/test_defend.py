@@ -642,6 +642,27 @@ def test_sensitivity_and_pareto_cli_refuse_other_models(tmp_path, capsys):
     assert not (tmp_path / "o").exists()
 
 
+@pytest.mark.parametrize(("command", "words"), [
+    ("ensemble", "`policies`: the chain samples one model's catchments over the whole geography"),
+    ("pareto", "`policies`: Pareto fronts trade travel against one model's count of centres")])
+def test_ensemble_and_pareto_refuse_a_scenario_with_policies_before_any_solve(command, words, tmp_path, capsys,
+                                                                              monkeypatch):
+    """A scenario with per-district policies is several models, one per part: the chain and the fronts sample or
+    trace one. Both are refused by name before any solve (each was an internal error after the hybrid's solve: a
+    failed check of its first sampled plan, and a missing column of its combined plan)."""
+    import clusterplan.cli as cli_module
+
+    def no_solve(*args, **kwargs):
+        raise AssertionError("solved before the scenario was refused")
+
+    monkeypatch.setattr(cli_module, "solve", no_solve)
+    monkeypatch.setattr(pareto, "solve", no_solve)
+    (tmp_path / "s.yaml").write_text("model: amalgamate\npolicies: {Norwich: {stages: [amalgamate, tender]}, "
+                                     "others: {model: status_quo}}\n")
+    assert main([command, str(tmp_path / "s.yaml"), "--out", str(tmp_path / "o")]) == 2
+    assert words in capsys.readouterr().err
+
+
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios" / "norfolk"
 
 
