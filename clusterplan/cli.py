@@ -221,8 +221,13 @@ def _compare(args: argparse.Namespace) -> int:
         prepare_out(out / name, inputs=inputs)
     ensure_folder(out, kind="compare")
     plans, geos = [], []
-    for name, scn in progress.items(list(zip(names, scenarios, strict=True)), "compare"):
-        plan, geo, reused = run_or_reuse(scn, out / name, why=args.why, why_seconds=args.why_seconds)
+    for name, path, scn in progress.items(list(zip(names, args.scenarios, scenarios, strict=True)), "compare"):
+        try:
+            plan, geo, reused = run_or_reuse(scn, out / name, why=args.why, why_seconds=args.why_seconds)
+        except InfeasibleError as exc:   # which of the files: the plans before it are written, and reused next time
+            raise InfeasibleError(f"{path} ({scn.name}): {str(exc).splitlines()[0]}", exc.reasons) from exc
+        except SolverError as exc:
+            raise SolverError(f"{path} ({scn.name}): {exc}") from exc
         plans.append(plan)
         geos.append(geo)   # each plan is drawn on its own geography (scenarios may name other authorities)
         progress.write(f"{scn.name}: {'reused (inputs unchanged, re-checked)' if reused else _report_line(plan)}")

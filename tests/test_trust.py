@@ -578,6 +578,20 @@ def test_children_changed_in_a_notebook_are_refused_by_solve_and_flagged_by_the_
         assert any(area in v and "no count of children" in v for v in cp.check(plan, geo, scn))
 
 
+def test_compare_names_the_file_that_cannot_be_met(own, tmp_path, capsys):
+    """compare stops at a scenario that cannot be met (exit 1), naming its file: the reasons alone ('all 6 areas
+    together ...') did not say which of several files it was. The plans before it are written and reused."""
+    text = (own / "scenario.yaml").read_text()
+    (own / "too_high.yaml").write_text(text.replace("name: six areas", "name: too high")
+                                       .replace("reach: {min: 300}", "reach: {min: 100000}"))
+    args = ["compare", str(own / "scenario.yaml"), str(own / "too_high.yaml"), "--out", str(tmp_path / "cmp")]
+    assert main(args) == 1
+    err = capsys.readouterr().err
+    assert f"infeasible: {own / 'too_high.yaml'} (too high): amalgamation: the scenario cannot be met" in err
+    assert "below the floor of 100,000" in err
+    assert (tmp_path / "cmp" / "scenario" / "manifest.json").is_file()
+
+
 def test_minutes_changed_in_a_notebook_are_refused_by_solve(own):
     scn = load(own / "scenario.yaml")
     geo = geography_for(scn)
