@@ -166,8 +166,9 @@ def batch(base: dict, out: str | Path, *, authorities: list[str] | None = None, 
         current = authority_is_current(done, data_for, tables)
         jobs.append((code, (info, data_for, str(out)), row_from_folder(done, info) if current else None,
                      read_manifest(done) is not None))
-    rows = run_jobs(jobs, _run_authority, out, what="batch", noun="authorities", workers=workers,
-                    scheduler=scheduler, progress=progress, after_each=lambda rows: _write_table(rows, codes, out),
+    rows = run_jobs(jobs, _run_authority, out, what="batch", noun=("authority", "authorities"),
+                    workers=workers, scheduler=scheduler, progress=progress,
+                    after_each=lambda rows: _write_table(rows, codes, out),
                     state=lambda code, row: f"{code} {row['name']}: " + (
                         row["error"] or f"{row['status']}, {count_of(row['centres'], 'centre', 'centres')}, "
                                          f"gap {row['gap'] or 0:.2%}"))
@@ -184,7 +185,8 @@ def _write_table(rows: dict[str, dict], codes: list[str], out: Path) -> pd.DataF
 
 # ---------------------------------------------------------------------- the resumable job runner
 def run_jobs(jobs: list[tuple[str, Any, dict | None, bool]], worker: Callable[[Any], tuple[str, dict]], out: Path, *,
-             what: str, noun: str, state: Callable[[str, dict], str], workers: int = 2, scheduler: str | None = None,
+             what: str, noun: tuple[str, str], state: Callable[[str, dict], str], workers: int = 2,
+             scheduler: str | None = None,
              progress=print, after_each: Callable[[dict[str, dict]], Any] | None = None) -> dict[str, dict]:
     """Run the jobs not yet done and return every job's row by key. ``jobs``: ``(key, args, row, stale)`` where
     ``row`` is the row of a folder already complete and current (the job is skipped) or None, and ``stale`` says an
@@ -196,13 +198,13 @@ def run_jobs(jobs: list[tuple[str, Any, dict | None, bool]], worker: Callable[[A
     rows = {key: row for key, _, row, _ in jobs if row is not None}
     todo = [args for _, args, row, _ in jobs if row is None]
     stale = sum(1 for *_, row, is_stale in jobs if row is None and is_stale)
-    progress(f"{len(jobs)} {noun}: {len(jobs) - len(todo)} already done, {len(todo)} to run on "
+    progress(f"{count_of(len(jobs), *noun)}: {len(jobs) - len(todo)} already done, {len(todo)} to run on "
              f"{describe(workers, scheduler)}" + (f" ({stale} re-run: their inputs changed)" if stale else ""))
     removed = remove_stale(out)
     if removed:
         progress(f"removed {len(removed)} half-written folder(s) left by an interrupted run")
     try:
-        with live.step(f"{what} of {len(todo)} {noun}"):
+        with live.step(f"{what} of {count_of(len(todo), *noun)}"):
             for n, (key, row) in enumerate(map_jobs(worker, todo, workers=workers, scheduler=scheduler), start=1):
                 rows[key] = row
                 if after_each is not None:
@@ -211,7 +213,7 @@ def run_jobs(jobs: list[tuple[str, Any, dict | None, bool]], worker: Callable[[A
                 progress(f"[{n}/{len(todo)}] {state(key, row)}")
     except KeyboardInterrupt:
         remove_stale(out, include_self=True)
-        progress(f"interrupted: {len(rows)} of {len(jobs)} {noun} are complete in {out}; run the same command "
+        progress(f"interrupted: {len(rows)} of {count_of(len(jobs), *noun)} complete in {out}; run the same command "
                  "again to resume")
         raise
     return rows
@@ -301,8 +303,9 @@ def sweep(base: dict, sets: list[str], out: str | Path, *, workers: int = 2, sch
         runs.append((label, (label, data, str(out)),
                      json.loads((folder / "metrics.json").read_text(encoding="utf-8")) if current else None,
                      (folder / MANIFEST).exists()))
-    rows = run_jobs(runs, _run_variant, out, what="sweep", noun="variants", workers=workers, scheduler=scheduler,
-                    progress=progress, state=lambda label, m: f"{label}: {m.get('error') or m.get('solver_status')}")
+    rows = run_jobs(runs, _run_variant, out, what="sweep", noun=("variant", "variants"), workers=workers,
+                    scheduler=scheduler, progress=progress,
+                    state=lambda label, m: f"{label}: {m.get('error') or m.get('solver_status')}")
     table = pd.DataFrame.from_dict({k: rows[k] for k, _ in jobs}, orient="index")
     table.index.name = "variant"
     for key in reversed([k for k, _ in parsed]):  # each variant's settings as columns, first: no parsing labels

@@ -306,7 +306,8 @@ def _batch(args: argparse.Namespace) -> int:
     table = batches.batch(base, args.out, authorities=names, data=args.england_data, workers=args.workers,
                   scheduler=_scheduler(args), progress=progress.write)
     failed = table[table["status"].isin(["infeasible", "failed"])]
-    print(f"written: {args.out}/batch.csv ({len(table)} authorities, {len(failed)} without a plan) and one plan "
+    print(f"written: {args.out}/batch.csv ({count_of(len(table), 'authority', 'authorities')}, {len(failed)} "
+          "without a plan) and one plan "
           "folder per authority with one")
     for _, r in failed.iterrows():
         print(f"  {r['status']}: {r['authority']} {r['name']}: {r['error']}")

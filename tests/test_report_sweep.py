@@ -93,6 +93,9 @@ def test_sweep_runs_in_workers_and_resumes(tmp_path, england_dir):
     again = []
     sweep(base, ["reach.min=550,650"], tmp_path / "local", workers=2, progress=again.append)
     assert again == ["2 variants: 2 already done, 0 to run on 2 local worker process(es)"]
+    one = []
+    sweep(base, ["reach.min=650"], tmp_path / "local", workers=2, progress=one.append)
+    assert one == ["1 variant: 1 already done, 0 to run on 2 local worker process(es)"]   # not "1 variants"
 
 
 
