@@ -578,10 +578,25 @@ def _check_policies(plan, geo: Geography, scn: Scenario, raise_on_violation: boo
             cen = cen[cen["policy"].astype(str) == key]
         part = SimpleNamespace(model=sub_scn.model, scenario_name=key, assignment=rows, centres=cen,
                                report=replace(plan.report, objective=None))
-        violations += [f"{key}: {v}" for v in check(part, geo.subset(districts), sub_scn)]
+        part_geo = geo.subset(districts)
+        violations += [f"{key}: {v}" for v in check(part, part_geo, _part_scenario(scn, key, sub_scn, geo, part_geo))]
     if violations and raise_on_violation:
         raise CheckError(violations)
     return violations
+
+
+def _part_scenario(scn: Scenario, key: str, sub: Scenario, geo: Geography, part_geo: Geography) -> Scenario:
+    """Policy ``key``'s scenario ``sub`` with the whole scenario's locks (``centres.keep`` / ``close``, which the
+    policy does not set itself) narrowed to the centres of its part: each lock holds in the part that holds its
+    centre. A policy's own locks are left as given (they name centres of its own districts)."""
+    own = (scn.policies.get(key) or {}).get("centres") or {}
+    narrowed = {}
+    for field in ("keep", "close"):
+        names = getattr(sub.centres, field)
+        if names and field not in own:
+            narrowed[field] = [j for j in centre_ids(names, geo.centres, f"centres.{field}")
+                               if j in part_geo.centres.index]
+    return sub.model_copy(update={"centres": sub.centres.model_copy(update=narrowed)}) if narrowed else sub
 
 
 # ---------------------------------------------------------------------- what a written plan folder states

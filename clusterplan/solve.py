@@ -22,7 +22,7 @@ from .models import assignment, status_quo
 from .models.base import Context
 from .models.catchment import unlocated_note
 from .plan import Plan, SolveReport, Status, input_hash
-from .scenario import Scenario, locked_centres, policy_groups
+from .scenario import Scenario, centre_ids, locked_centres, policy_groups
 from .solvers import Deadline
 from .validation import changed_tables
 
@@ -189,6 +189,7 @@ def _solve_policies(geo: Geography, scn: Scenario, ihash: str, deadline: Deadlin
         sub = scn.for_policy(key) if key in scn.policies else Scenario.from_dict(
             {**scn.model_dump(mode="json", exclude={"policies"}), "name": f"{scn.name} - {key}"})
         part = geo.subset(districts)
+        sub = _part_locks(scn, key, sub, geo, part, districts)
         with progress.step(f"solving {sub.name} ({sub.model})", limit=deadline.left()):
             try:
                 parts.append((key, districts, _solve_scenario(part, sub, None, deadline)))
@@ -225,6 +226,33 @@ def _solve_policies(geo: Geography, scn: Scenario, ihash: str, deadline: Deadlin
                 report=report, notes=unlocated_note(geo) + notes, input_hashes=geo.fingerprint(), geography=geo,
                 scenario=scn)
     return _finish(plan, geo, scn)
+
+
+def _part_locks(scn: Scenario, key: str, sub: Scenario, geo: Geography, part: Geography,
+                districts: list[str]) -> Scenario:
+    """``sub`` (the scenario of policy ``key``, on ``part``, the geography of its ``districts``) with its locked
+    centres as ids of ``part``'s centres. Locks of the whole scenario (``centres.keep`` / ``close``) lock the centres
+    each part holds; a policy's own locks must be centres of its districts (else a :class:`ScenarioError` saying
+    where the centre is). Names are matched on the whole geography, so a centre of another district is named as
+    such, not as unknown."""
+    own = (scn.policies.get(key) or {}).get("centres") or {}
+    changes = {}
+    for field in ("keep", "close"):
+        names = getattr(sub.centres, field)
+        if not names:
+            continue
+        where = f"policies.{key}.centres.{field}" if field in own else f"centres.{field}"
+        ids = centre_ids(names, geo.centres, where)
+        outside = [j for j in ids if j not in part.centres.index]
+        if field in own and outside:
+            listed = ", ".join(f"{geo.centres.at[j, 'name']} ({geo.centres.at[j, 'district']})" for j in outside)
+            raise ScenarioError(f"`{where}`: {listed} not in this policy's districts ({', '.join(districts)}); "
+                                f"lock a centre in the policy of its own district, or in `centres.{field}` for "
+                                "the whole scenario")
+        changes[field] = [j for j in ids if j in part.centres.index]
+    if not changes:
+        return sub
+    return sub.model_copy(update={"centres": sub.centres.model_copy(update=changes)})
 
 
 def _pct(gap: float | None) -> str:

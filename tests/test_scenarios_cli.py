@@ -159,6 +159,28 @@ def test_hybrid_policy_per_district(tmp_path):
     assert any(v.startswith("Norwich: ") for v in cp.check(broken, geo, scn))
 
 
+def test_locks_of_a_scenario_with_policies_hold_in_the_part_of_their_centre():
+    """`centres.keep` / `close` of a scenario with policies lock each centre in the part that holds it (every part
+    inherited them and failed on 'unknown centre' for centres of other districts); a policy's own lock must be a
+    centre of its districts, and the checker holds each part to the locks of its centres."""
+    base = load(NORFOLK / "hybrid_norwich_tender_rural_clusters.yaml")
+    plain, geo = cp.run(base)
+    assert plain.centres.set_index("centre").at["north-city", "status"] == "kept"
+    data = base.model_dump(mode="json")
+    scn = cp.Scenario.from_dict({**data, "centres": {**data["centres"], "keep": ["Diss"], "close": ["north-city"]}})
+    plan = cp.solve(geo, scn, quiet=True)
+    status = plan.centres.set_index("centre")["status"]
+    assert status["north-city"] == "amalgamated" and status["diss"] == "kept"
+    assert cp.check(plan, geo, scn) == []
+    assert any(v.startswith("Norwich: ") and "[north-city] is locked closed but kept" in v
+               for v in cp.check(plain, geo, scn))
+    wrong = cp.Scenario.from_dict({**data, "policies": {**data["policies"],
+                                                        "Norwich": {"centres": {"keep": ["Diss"]}}}})
+    with pytest.raises(cp.ScenarioError, match=r"`policies.Norwich.centres.keep`: Diss Children's Centre \(South "
+                                               r"Norfolk\) not in this policy's districts \(Norwich\)"):
+        cp.solve(geo, wrong, quiet=True)
+
+
 def test_an_infeasible_policy_is_named_with_its_districts(norfolk):
     """Each part of a per-district scenario is solved on its own: where one cannot be met, the error says which
     (its reasons speak of 'all N areas together', which alone does not say which districts)."""
