@@ -587,10 +587,15 @@ def _check_policies(plan, geo: Geography, scn: Scenario, raise_on_violation: boo
 
 def _part_scenario(scn: Scenario, key: str, sub: Scenario, geo: Geography, part_geo: Geography) -> Scenario:
     """Policy ``key``'s scenario ``sub`` with the whole scenario's locks (``centres.keep`` / ``close``, which the
-    policy does not set itself) narrowed to the centres of its part: each lock holds in the part that holds its
-    centre. A policy's own locks are left as given (they name centres of its own districts)."""
+    policy does not set itself) narrowed to the centres of its part, and its ``centres.per_district`` to the part's
+    districts: each holds in the part that holds its centre or district. A policy's own are left as given."""
     own = (scn.policies.get(key) or {}).get("centres") or {}
-    narrowed = {}
+    narrowed: dict = {}
+    if sub.centres.per_district and "per_district" not in own:   # the whole scenario's: each part's districts
+        every = sorted(geo.areas["district"].unique())
+        mine = set(part_geo.areas["district"])
+        narrowed["per_district"] = {d: k for d, k in district_names(sub.centres.per_district, every,
+                                                                    "centres.per_district").items() if d in mine}
     for field in ("keep", "close"):
         names = getattr(sub.centres, field)
         if names and field not in own:

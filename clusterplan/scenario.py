@@ -526,6 +526,21 @@ class Scenario(_Strict):
         return self
 
     @model_validator(mode="after")
+    def _no_whole_counts_with_policies(self) -> Scenario:
+        """Each policy's part is solved on its own, so a count of the whole scenario cannot hold: every part would
+        be asked for all of it (45 centres of Norwich's 8). Counts are set per policy, or per district."""
+        if not self.policies:
+            return self
+        given = [k for k in ("count", "min_count", "max_count") if getattr(self.centres, k) is not None]
+        if given:
+            key = given[0]
+            raise ValueError(f"centres.{key}: a count of centres for the whole scenario cannot be split between its "
+                             f"policies (each part of the authority is solved on its own); give each policy its own "
+                             f"(policies.<district>.centres.{key}) or count centres per district "
+                             "(centres.per_district)")
+        return self
+
+    @model_validator(mode="after")
     def _policies_share_their_facilities(self) -> Scenario:
         """Per-district policies combine into one plan, whose figures compare each area with today's network: their
         models must all plan on the same facilities (today's centres, candidate sites or area centroids). A new
@@ -567,6 +582,13 @@ class Scenario(_Strict):
             raise ValueError(f"centres.keep / centres.close apply to the models that choose which of today's centres "
                              f"stay ({', '.join(m for m in MODELS if registry.info(m).locks)}); this scenario's model "
                              f"is {self.model}" + (" (hubs.keep / hubs.close for hubs)" if info.spokes else ""))
+        counted = [k for k in ("count", "min_count", "max_count") if getattr(cs, k) is not None]
+        counted += ["per_district"] if cs.per_district else []
+        if counted and not info.counts:
+            raise ValueError(f"centres.{counted[0]} applies to the models that choose how many centres there are "
+                             f"({', '.join(m for m in MODELS if registry.info(m).counts)}); this scenario's model "
+                             f"is {self.model}" + (" (hubs.count / hubs.per_district for hubs)" if info.spokes
+                                                   else " (clusters.count for clusters)" if info.clusters else ""))
         if self.clusters != Clusters() and not (info.clusters or "cluster" in self.stages):
             raise ValueError(f"clusters: settings for clusters apply to model cluster or a cluster stage (stages: "
                              f"[{self.model}, cluster]); this scenario's model is {self.model}")
@@ -601,6 +623,10 @@ class Scenario(_Strict):
                 data.pop("tender", None)
             if not info.locks and not {"keep", "close"} & set(over.get("centres") or {}):
                 data["centres"] = {**data.get("centres", {}), "keep": [], "close": []}
+            counts = ("count", "min_count", "max_count", "per_district")
+            if not info.counts and not set(counts) & set(over.get("centres") or {}):
+                data["centres"] = {**data.get("centres", {}), "count": None, "min_count": None, "max_count": None,
+                                   "per_district": {}}
         return Scenario.from_dict(data, source=f"policies.{key}")
 
     @model_validator(mode="before")

@@ -22,7 +22,7 @@ from .models import assignment, status_quo
 from .models.base import Context
 from .models.catchment import unlocated_note
 from .plan import Plan, SolveReport, Status, input_hash
-from .scenario import Scenario, centre_ids, locked_centres, policy_groups
+from .scenario import Scenario, centre_ids, district_names, locked_centres, policy_groups
 from .solvers import Deadline
 from .validation import changed_tables
 
@@ -189,7 +189,7 @@ def _solve_policies(geo: Geography, scn: Scenario, ihash: str, deadline: Deadlin
         sub = scn.for_policy(key) if key in scn.policies else Scenario.from_dict(
             {**scn.model_dump(mode="json", exclude={"policies"}), "name": f"{scn.name} - {key}"})
         part = geo.subset(districts)
-        sub = _part_locks(scn, key, sub, geo, part, districts)
+        sub = _part_scenario(scn, key, sub, geo, part, districts)
         with progress.step(f"solving {sub.name} ({sub.model})", limit=deadline.left()):
             try:
                 parts.append((key, districts, _solve_scenario(part, sub, None, deadline)))
@@ -228,15 +228,25 @@ def _solve_policies(geo: Geography, scn: Scenario, ihash: str, deadline: Deadlin
     return _finish(plan, geo, scn)
 
 
-def _part_locks(scn: Scenario, key: str, sub: Scenario, geo: Geography, part: Geography,
-                districts: list[str]) -> Scenario:
+def _part_scenario(scn: Scenario, key: str, sub: Scenario, geo: Geography, part: Geography,
+                   districts: list[str]) -> Scenario:
     """``sub`` (the scenario of policy ``key``, on ``part``, the geography of its ``districts``) with its locked
-    centres as ids of ``part``'s centres. Locks of the whole scenario (``centres.keep`` / ``close``) lock the centres
-    each part holds; a policy's own locks must be centres of its districts (else a :class:`ScenarioError` saying
-    where the centre is). Names are matched on the whole geography, so a centre of another district is named as
-    such, not as unknown."""
+    centres as ids of ``part``'s centres and the whole scenario's ``centres.per_district`` narrowed to its
+    districts. Locks of the whole scenario (``centres.keep`` / ``close``) lock the centres each part holds; a
+    policy's own locks must be centres of its districts (else a :class:`ScenarioError` saying where the centre is).
+    Names are matched on the whole geography, so a centre of another district is named as such, not as unknown."""
     own = (scn.policies.get(key) or {}).get("centres") or {}
-    changes = {}
+    changes: dict[str, Any] = {}
+    if scn.centres.per_district and "per_district" not in own:
+        every = sorted(geo.areas["district"].unique())
+        counts = district_names(scn.centres.per_district, every, "centres.per_district")
+        mine = {d: k for d, k in counts.items() if d in districts}
+        if mine and not registry.info(sub.model).counts:   # the part's model would not read them: said, not dropped
+            raise ScenarioError(f"`centres.per_district`: {', '.join(mine)} is planned by policy {key!r} (model "
+                                f"{sub.model}), which does not choose how many centres there are; count centres "
+                                "only in districts whose policy does (amalgamate, sites)")
+        if registry.info(sub.model).counts:
+            changes["per_district"] = mine
     for field in ("keep", "close"):
         names = getattr(sub.centres, field)
         if not names:

@@ -181,6 +181,36 @@ def test_locks_of_a_scenario_with_policies_hold_in_the_part_of_their_centre():
         cp.solve(geo, wrong, quiet=True)
 
 
+def test_counts_of_a_scenario_with_policies_are_per_district_or_refused():
+    """`centres.per_district` of the whole scenario holds in the part of each district (every part inherited all
+    of it and failed on the other parts' districts); a count of the whole scenario cannot be split between parts
+    solved on their own, so it is refused naming the key (each part was asked for all of it)."""
+    base = load(NORFOLK / "hybrid_norwich_tender_rural_clusters.yaml")
+    plain, geo = cp.run(base)
+    data = base.model_dump(mode="json")
+    scn = cp.Scenario.from_dict({**data, "centres": {**data["centres"], "per_district": {"Norwich": 7}}})
+    plan = cp.solve(geo, scn, quiet=True)
+    norwich = plan.centres[plan.centres["policy"] == "Norwich"]
+    assert (norwich["status"] == "kept").sum() == 7 and cp.check(plan, geo, scn) == []
+    assert any(v.startswith("Norwich: 8 centres kept in Norwich; the scenario asks for 7")
+               for v in cp.check(plain, geo, scn))
+    for key in ("count", "min_count", "max_count"):
+        with pytest.raises(cp.ScenarioError, match=rf"centres.{key}: a count of centres for the whole scenario "
+                                                   "cannot be split between its policies"):
+            cp.Scenario.from_dict({**data, "centres": {**data["centres"], key: 45}})
+    # Breckland is clustered (policy 'others'), and clusters keep every centre: its count would go unread
+    clustered = cp.Scenario.from_dict({**data, "centres": {**data["centres"],
+                                                           "per_district": {"Norwich": 7, "Breckland": 6}}})
+    with pytest.raises(cp.ScenarioError, match=r"`centres.per_district`: Breckland is planned by policy 'others' "
+                                               r"\(model cluster\), which does not choose how many centres"):
+        cp.solve(geo, clustered, quiet=True)
+    # a cluster scenario of its own given a count of centres: refused, not ignored
+    with pytest.raises(cp.ScenarioError, match=r"centres.per_district applies to the models that choose how many "
+                                               r"centres there are \(amalgamate, sites\); this scenario's model is "
+                                               r"cluster \(clusters.count for clusters\)"):
+        cp.Scenario.from_dict({"model": "cluster", "centres": {"per_district": {"Breckland": 6}}})
+
+
 def test_an_infeasible_policy_is_named_with_its_districts(norfolk):
     """Each part of a per-district scenario is solved on its own: where one cannot be met, the error says which
     (its reasons speak of 'all N areas together', which alone does not say which districts)."""
