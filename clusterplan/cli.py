@@ -2,7 +2,8 @@
 
 Exit codes: 0 success, 1 infeasible (with the explanation), 2 bad input (naming the file or key, or an output
 folder that cannot be used), 3 an internal error (a bug: please report it), 130 interrupted (Ctrl-C), 143 terminated
-(SIGTERM). Every command that writes checks its output folder before any work (see :mod:`clusterplan.io`).
+(SIGTERM), 141 where the reader of the output went away (``clusterplan ... | head``: files are written before the
+terminal output). Every command that writes checks its output folder before any work (see :mod:`clusterplan.io`).
 """
 
 from __future__ import annotations
@@ -496,7 +497,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="examples:\n  clusterplan demo --out out\n  clusterplan run scenarios/norfolk/"
                "amalgamate_then_tender.yaml --out out/amalgamate\n  clusterplan check out/amalgamate\n\n"
                "exit codes: 0 success, 1 infeasible, 2 bad input or unusable output folder, 3 internal error, "
-               "130 interrupted, 143 terminated")
+               "130 interrupted, 143 terminated, 141 output pipe closed")
     parser.add_argument("--version", action="version", version=f"clusterplan {cpio.version()}")
     parser.add_argument("--quiet", action="store_true", help="no progress line")
     parser.add_argument("--verbose", action="store_true", help="show the solver's own log (HiGHS or CBC)")
@@ -662,7 +663,9 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError:  # not the main thread (e.g. called from a worker): no handler to install
         pass
     try:
-        return int(args.func(args))
+        code = int(args.func(args))
+        sys.stdout.flush()   # here, where a closed pipe is caught below, not at the interpreter's exit
+        return code
     except InfeasibleError as exc:
         _say("infeasible", exc)
         return 1
@@ -677,6 +680,9 @@ def main(argv: list[str] | None = None) -> int:
     except (InputError, ScenarioError) as exc:
         _say("bad input", exc)
         return 2
+    except BrokenPipeError:   # the reader went away (`clusterplan ... | head`): stop quietly, as Unix tools do
+        _quiet_stdout()
+        return PIPE_CLOSED
     except OSError as exc:  # a file that vanished, a full disk, a permission: name it, no traceback
         where = f"{exc.filename}: " if exc.filename else ""
         print(f"error: {where}{exc.strerror or exc}", file=sys.stderr)
@@ -696,6 +702,19 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
+
+
+#: Exit status where the output's reader went away (128 + SIGPIPE, as a shell reports a tool a pipe stopped).
+PIPE_CLOSED = 141
+
+
+def _quiet_stdout() -> None:
+    """Point standard output at the null device, so the interpreter's last flush does not fail on the closed pipe
+    again (Python's documentation on SIGPIPE); nothing to do where it is not a file (a test's capture)."""
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -592,6 +592,17 @@ def test_compare_names_the_file_that_cannot_be_met(own, tmp_path, capsys):
     assert (tmp_path / "cmp" / "scenario" / "manifest.json").is_file()
 
 
+def test_a_reader_that_goes_away_stops_the_output_quietly():
+    """`clusterplan ... | head`: a closed pipe is exit 141 (as a shell reports a tool SIGPIPE stopped) with nothing
+    on stderr; it was exit 2, 'error: Broken pipe', the code of bad input."""
+    p = subprocess.Popen([sys.executable, "-m", "clusterplan", "schema"], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE)
+    p.stdout.close()   # before the schema is printed
+    err = p.stderr.read().decode()
+    p.stderr.close()
+    assert p.wait(timeout=120) == 141 and err == ""
+
+
 def test_minutes_changed_in_a_notebook_are_refused_by_solve(own):
     scn = load(own / "scenario.yaml")
     geo = geography_for(scn)
