@@ -1004,4 +1004,7 @@ def policy_groups(districts: list[str], policies: dict) -> list[tuple[str, list[
     rest = sorted(set(districts) - named)
     if rest:
         groups.append(("others", rest))
+    elif "others" in policies:   # a setting nothing reads is an error, not silently ignored
+        raise ScenarioError("`policies.others`: every district has a policy of its own, so `others` applies to "
+                            "none; remove it, or a district's own policy")
     return groups

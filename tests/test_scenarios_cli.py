@@ -211,6 +211,14 @@ def test_counts_of_a_scenario_with_policies_are_per_district_or_refused():
         cp.Scenario.from_dict({"model": "cluster", "centres": {"per_district": {"Breckland": 6}}})
 
 
+def test_an_others_policy_left_with_no_district_is_refused(norfolk):
+    districts = sorted(norfolk.areas["district"].unique())
+    scn = {"model": "amalgamate", "policies": {**{d: {"model": "status_quo"} for d in districts},
+                                               "others": {"model": "cluster"}}}
+    with pytest.raises(cp.ScenarioError, match=r"`policies.others`: every district has a policy of its own"):
+        cp.solve(norfolk, scn, quiet=True)
+
+
 def test_an_infeasible_policy_is_named_with_its_districts(norfolk):
     """Each part of a per-district scenario is solved on its own: where one cannot be met, the error says which
     (its reasons speak of 'all N areas together', which alone does not say which districts)."""
