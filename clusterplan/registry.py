@@ -31,6 +31,7 @@ class ModelInfo:
     - ``locks``: ``centres.keep`` / ``centres.close`` apply; ``counts``: ``centres.count`` and friends,
       ``centres.per_district`` and ``centres.within_district`` apply;
     - ``travel_limit``: ``travel.max_minutes`` applies; ``one_per_area``: at most one new centre per area;
+    - ``ceiling``: ``reach.max`` applies (a ceiling on each catchment's reach);
     - ``objective``: how its reported objective is recomputed: ``child_minutes`` (weighted child-minutes),
       ``child_minutes_fixed`` (plus ``centres.fixed_cost`` per centre) or None (its objective is not that);
     - ``clusters``: the plan groups its centres into clusters (the cluster rules apply);
@@ -53,6 +54,7 @@ class ModelInfo:
     locks: bool = False
     counts: bool = False
     travel_limit: bool = True
+    ceiling: bool = True
     one_per_area: bool = False
     objective: Literal["child_minutes", "child_minutes_fixed"] | None = "child_minutes_fixed"
     clusters: bool = False
@@ -71,18 +73,19 @@ class ModelInfo:
 
 _ENTRIES = (
     ModelInfo("status_quo", "status_quo", "today's centres and their catchments (no floor)",
-              every_centre_serves=True, reach_floor=False, travel_limit=False, objective="child_minutes",
-              first_stage=True, headline="today"),
+              every_centre_serves=True, reach_floor=False, travel_limit=False, ceiling=False,
+              objective="child_minutes", first_stage=True, headline="today"),
     ModelInfo("amalgamate", "amalgamate", "which of today's centres stay, and their catchments",
               locks=True, counts=True, first_stage=True, restrictable=True, closes_centres=True),
     ModelInfo("sites", "sites", "where a new network of centres should stand, among candidate sites",
               facilities="sites", counts=True, one_per_area=True, first_stage=True, restrictable=True,
               headline="new_network"),
     ModelInfo("capacity", "capacity", "how many centres of the floor the geography can hold at most",
-              facilities="area_centroids", travel_limit=False, one_per_area=True, objective=None,
+              facilities="area_centroids", travel_limit=False, ceiling=False, one_per_area=True, objective=None,
               headline="most_centres"),
     ModelInfo("cluster", "cluster", "today's centres grouped into clusters along the corridors",
-              every_centre_serves=True, reach_floor=False, travel_limit=False, objective=None, clusters=True),
+              every_centre_serves=True, reach_floor=False, travel_limit=False, ceiling=False, objective=None,
+              clusters=True),
     ModelInfo("hubs", "hubs", "family hubs: which centres become hubs, which buildings stay open as their spokes",
               travel_limit=False, objective=None, restrictable=True, headline="hubs", spokes=True),
 )

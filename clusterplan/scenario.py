@@ -572,8 +572,9 @@ class Scenario(_Strict):
             raise ValueError(f"centres.school_sites / centres.transfer_cost apply to the models that choose which "
                              f"of today's centres stay ({', '.join(m for m in MODELS if registry.info(m).locks)}); "
                              f"this scenario's model is {self.model}")
-        if cs.nest_in is not None and not info.counts:
-            raise ValueError(f"centres.nest_in applies to models "
+        if cs.nest is not None and not info.counts:
+            given = "centres.nest_in" if cs.nest_in is not None else "centres.within_district"
+            raise ValueError(f"{given} applies to models "
                              f"{', '.join(m for m in MODELS if registry.info(m).counts)}; this scenario's model is "
                              f"{self.model} (clusters nest with clusters.nest_in)")
         # settings a model does not read are an error, not silently ignored (a capacity scenario given
@@ -589,6 +590,20 @@ class Scenario(_Strict):
                              f"({', '.join(m for m in MODELS if registry.info(m).counts)}); this scenario's model "
                              f"is {self.model}" + (" (hubs.count / hubs.per_district for hubs)" if info.spokes
                                                    else " (clusters.count for clusters)" if info.clusters else ""))
+        if self.reach.max is not None and not info.ceiling:
+            raise ValueError(f"reach.max applies to the models that cap each catchment's reach "
+                             f"({', '.join(m for m in MODELS if registry.info(m).ceiling)}); this scenario's model "
+                             f"is {self.model}")
+        if self.travel.max_minutes is not None and not info.travel_limit:
+            raise ValueError(f"travel.max_minutes applies to the models that limit each child's travel to their "
+                             f"centre ({', '.join(m for m in MODELS if registry.info(m).travel_limit)}); this "
+                             f"scenario's model is {self.model}"
+                             + (" (spokes.max_minutes for hubs)" if info.spokes else ""))
+        if not info.spokes and (self.hubs != Hubs() or self.spokes != Spokes() or self.budget is not None):
+            given = [k for k, v in (("hubs", self.hubs != Hubs()), ("spokes", self.spokes != Spokes()),
+                                    ("budget", self.budget is not None)) if v]
+            raise ValueError(f"{' / '.join(given)}: settings for family hubs apply to model hubs; this scenario's "
+                             f"model is {self.model}")
         if self.clusters != Clusters() and not (info.clusters or "cluster" in self.stages):
             raise ValueError(f"clusters: settings for clusters apply to model cluster or a cluster stage (stages: "
                              f"[{self.model}, cluster]); this scenario's model is {self.model}")
@@ -623,10 +638,14 @@ class Scenario(_Strict):
                 data.pop("tender", None)
             if not info.locks and not {"keep", "close"} & set(over.get("centres") or {}):
                 data["centres"] = {**data.get("centres", {}), "keep": [], "close": []}
-            counts = ("count", "min_count", "max_count", "per_district")
+            counts = ("count", "min_count", "max_count", "per_district", "within_district", "nest_in")
             if not info.counts and not set(counts) & set(over.get("centres") or {}):
                 data["centres"] = {**data.get("centres", {}), "count": None, "min_count": None, "max_count": None,
-                                   "per_district": {}}
+                                   "per_district": {}, "within_district": False, "nest_in": None}
+            if not info.ceiling and "max" not in (over.get("reach") or {}):
+                data["reach"] = {**data.get("reach", {}), "max": None}
+            if not info.travel_limit and "max_minutes" not in (over.get("travel") or {}):
+                data["travel"] = {**data.get("travel", {}), "max_minutes": None}
         return Scenario.from_dict(data, source=f"policies.{key}")
 
     @model_validator(mode="before")

@@ -1,6 +1,7 @@
 """Scenario files, the JSON Schema, and the command line on the real Norfolk data."""
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -209,6 +210,38 @@ def test_counts_of_a_scenario_with_policies_are_per_district_or_refused():
                                                r"centres there are \(amalgamate, sites\); this scenario's model is "
                                                r"cluster \(clusters.count for clusters\)"):
         cp.Scenario.from_dict({"model": "cluster", "centres": {"per_district": {"Breckland": 6}}})
+
+
+@pytest.mark.parametrize(("scenario", "words"), [
+    ({"model": "capacity", "reach": {"max": 605}}, "reach.max applies to the models that cap each catchment's reach "
+                                                   "(amalgamate, sites, hubs); this scenario's model is capacity"),
+    ({"model": "status_quo", "reach": {"max": 2000}}, "this scenario's model is status_quo"),
+    ({"model": "hubs", "travel": {"max_minutes": 20}}, "travel.max_minutes applies to the models that limit each "
+                                                       "child's travel to their centre (amalgamate, sites); this "
+                                                       "scenario's model is hubs (spokes.max_minutes for hubs)"),
+    ({"model": "cluster", "travel": {"max_minutes": 20}}, "this scenario's model is cluster"),
+    ({"model": "amalgamate", "spokes": {"max_minutes": 10}, "budget": 1000},
+     "spokes / budget: settings for family hubs apply to model hubs; this scenario's model is amalgamate"),
+    ({"model": "cluster", "centres": {"within_district": True}}, "centres.within_district applies to models "
+                                                                 "amalgamate, sites; this scenario's model is cluster"),
+])
+def test_rules_a_model_does_not_read_are_refused_not_ignored(scenario, words):
+    """A rule the model has no place for is an error naming it, before any solve: capacity given reach.max planned
+    regions above it and then failed its own check (an internal error); the others planned as if it were unsaid."""
+    with pytest.raises(cp.ScenarioError, match=re.escape(words)):
+        cp.Scenario.from_dict(scenario)
+
+
+def test_a_policy_part_takes_only_the_rules_its_model_reads():
+    """The whole scenario's reach.max and travel.max_minutes hold where a part's model reads them; a clustered part
+    is not refused for them (a policy setting them itself for a model that cannot read them is)."""
+    base = load(NORFOLK / "hybrid_norwich_tender_rural_clusters.yaml").model_dump(mode="json")
+    scn = cp.Scenario.from_dict({**base, "reach": {"min": 600, "max": 5000}, "travel": {"max_minutes": 40}})
+    assert scn.for_policy("Norwich").reach.max == 5000 and scn.for_policy("Norwich").travel.max_minutes == 40
+    assert scn.for_policy("others").reach.max is None and scn.for_policy("others").travel.max_minutes is None
+    own = {**base["policies"], "others": {**base["policies"]["others"], "reach": {"max": 5000}}}
+    with pytest.raises(cp.ScenarioError, match="reach.max applies to the models that cap"):
+        cp.Scenario.from_dict({**base, "policies": own}).for_policy("others")
 
 
 def test_an_others_policy_left_with_no_district_is_refused(norfolk):
