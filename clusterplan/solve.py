@@ -244,7 +244,8 @@ def _part_scenario(scn: Scenario, key: str, sub: Scenario, geo: Geography, part:
         if mine and not registry.info(sub.model).counts:   # the part's model would not read them: said, not dropped
             raise ScenarioError(f"`centres.per_district`: {', '.join(mine)} is planned by policy {key!r} (model "
                                 f"{sub.model}), which does not choose how many centres there are; count centres "
-                                "only in districts whose policy does (amalgamate, sites)")
+                                f"only in districts whose policy does "
+                                f"({', '.join(m for m in registry.MODELS if registry.info(m).counts)})")
         if registry.info(sub.model).counts:
             changes["per_district"] = mine
     for field in ("keep", "close"):

@@ -12,6 +12,7 @@ import os
 import re
 import stat as _stat
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
@@ -19,6 +20,9 @@ import pandas as pd
 from shapely.geometry import Point
 
 from .errors import InputError
+
+if TYPE_CHECKING:   # geography imports this module
+    from .geography import Geography
 
 #: Largest input file read (bytes); CLUSTERPLAN_MAX_INPUT_BYTES raises it.
 MAX_INPUT_BYTES = int(os.environ.get("CLUSTERPLAN_MAX_INPUT_BYTES", 2 * 1024**3))
@@ -661,9 +665,7 @@ def _degrees_like(df: pd.DataFrame, i) -> bool:
     return bool(abs(x) <= 180 and abs(y) <= 90)
 
 
-
-
-def changed_tables(geo) -> list[str]:
+def changed_tables(geo: Geography) -> list[str]:
     """What is wrong with a built :class:`~clusterplan.geography.Geography`'s tables now, one sentence each (empty:
     nothing). :meth:`~clusterplan.geography.Geography.build` validated them, but a notebook can still change them
     in place (``g.areas["under5"] = ...``); a solve asks this first, so a NaN or negative count of children is an
