@@ -575,7 +575,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--within", type=_number(float, 0), default=0.05, help="largest cost above the optimum (0.05 = 5%%)")
     p = _command(sub, "ensemble", "sample valid plans by a ReCom Markov chain and show where the optimum sits",
                  "clusterplan ensemble scenarios/norfolk/amalgamate_then_tender.yaml --out out/ens --steps 500",
-                 _ensemble)
+                 _ensemble, description="Sample valid plans by a ReCom Markov chain and show where the optimum sits. "
+                 "For an amalgamate or status quo scenario over the whole geography (no per-district policies).")
     _scenario_arg(p)
     _out_arg(p, "ensemble.csv, ensemble.png and summary.json")
     p.add_argument("--steps", type=_number(int, 1), default=1000, help="Markov chain steps")
@@ -594,7 +595,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="growth in under-fives, percentages, comma-separated")
     p = _command(sub, "pareto", "trade-off fronts: travel against centres kept and against deprived children "
                  "within 15 minutes", "clusterplan pareto scenarios/norfolk/amalgamate_then_tender.yaml "
-                 "--counts 30,33,36,39 --out out/pareto", _pareto)
+                 "--counts 30,33,36,39 --out out/pareto", _pareto,
+                 description="Trade-off fronts: travel against centres kept and against deprived children within 15 "
+                 "minutes. For an amalgamate or sites scenario over the whole geography (no per-district policies).")
     _scenario_arg(p)
     _out_arg(p, "centres_front.csv, deprived_front.csv and pareto.png")
     p.add_argument("--counts", type=_numbers(int, "30,33,36,39", least=1),
