@@ -402,7 +402,8 @@ def _sensitivity(args: argparse.Namespace) -> int:
     for variant, note in table.attrs["variants"].items():
         print(f"{variant}: {note}")
     shown = table.rename(columns={"kept_share": "kept in (share of variants)"})
-    print(shown.to_string(formatters={c: (lambda v: format_value(v, "share")) if c.startswith("kept in") else
+    print(shown.to_string(na_rep="-",   # pandas shows a missing value (a variant with no plan) without formatters
+                          formatters={c: (lambda v: format_value(v, "share")) if c.startswith("kept in") else
                                       (lambda v: format_value(v)) for c in shown.columns}))
     print(f"written: {args.out}/sensitivity.csv")
     return 0

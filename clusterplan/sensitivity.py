@@ -95,11 +95,22 @@ def sensitivity(scenario: Scenario | dict[str, Any], *, years: list[int] | None 
     table.insert(0, "name", names)
     solved = table[list(cols)].notna()
     kept = table[list(cols)].fillna(False).astype(bool) & solved
-    table["kept_share"] = (kept.sum(axis=1) / solved.sum(axis=1).clip(lower=1)).round(3)
-    table["decision"] = table["kept_share"].map(
-        lambda s: "kept in every variant" if s == 1 else "amalgamated in every variant" if s == 0 else "knife-edge")
+    n_solved = solved.sum(axis=1)
+    # shares of the variants with a plan; where none has one there is no share (not 0: nothing was amalgamated)
+    table["kept_share"] = (kept.sum(axis=1) / n_solved.where(n_solved > 0)).round(3)
+    table["decision"] = [decision(s, int(n), len(cols)) for s, n in zip(table["kept_share"], n_solved, strict=True)]
     table.attrs["variants"] = notes
     return table.sort_values(["kept_share", "name"])
+
+
+def decision(share: float, solved: int, variants: int) -> str:
+    """A centre's decision across the variants: kept or amalgamated in every variant (of those with a plan, said
+    where some had none), or knife-edge; ``share``: the share of the ``solved`` variants (of ``variants``) that
+    keep it."""
+    if solved == 0:
+        return "no variant has a plan"
+    every = "in every variant" if solved == variants else f"in every variant with a plan ({solved} of {variants})"
+    return f"kept {every}" if share == 1 else f"amalgamated {every}" if share == 0 else "knife-edge"
 
 
 def solve_variant(job: tuple[str, Scenario, Geography]) -> tuple[str, list[str] | None, str]:

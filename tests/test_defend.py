@@ -469,6 +469,31 @@ def test_sensitivity_finds_knife_edge_centres_under_growth(workers):
     assert (table["decision"] == "knife-edge").any()
 
 
+def test_sensitivity_says_when_a_decision_rests_on_fewer_variants(capsys, tmp_path, monkeypatch):
+    """A variant with no plan (here every child gone) is not counted: a centre is 'kept in every variant with a
+    plan (1 of 2)', not 'in every variant'; with no plan at all there is no share and no decision (it read
+    'amalgamated in every variant'); the terminal shows '-' for a variant with no plan (it showed NaN)."""
+    geo = path_geo()
+    table = sensitivity(SCN, growth=[0.0, -1.0], geography=geo, workers=1)
+    assert table["2020 -100%"].isna().all()
+    plan = cp.solve(geo, SCN)
+    for j, row in table.iterrows():
+        word = "kept" if j in plan.kept else "amalgamated"
+        assert row["decision"] == f"{word} in every variant with a plan (1 of 2)"
+    none = sensitivity(SCN, growth=[-1.0], geography=geo, workers=1)
+    assert none["kept_share"].isna().all() and set(none["decision"]) == {"no variant has a plan"}
+    # the command line on the same SYNTHETIC geography
+    import clusterplan.cli as cli_module
+    monkeypatch.setattr(cli_module.sensitivity, "sensitivity",
+                        lambda scn, **kw: sensitivity(scn, **kw, geography=geo))
+    (tmp_path / "s.yaml").write_text("model: amalgamate\nreach: {min: 200}\ndeprivation: {weight: 0}\n"
+                                     "geography: {builtin: norfolk}\n")
+    assert main(["sensitivity", str(tmp_path / "s.yaml"), "--years", "2020", "--growth", "0,-100",
+                 "--out", str(tmp_path / "o")]) == 0
+    said = capsys.readouterr().out
+    assert "NaN" not in said and "kept in every variant with a plan (1 of 2)" in said
+
+
 def test_a_built_model_retargeted_to_other_under_fives_gives_their_exhaustive_optimum(truth):
     """Sensitivity's variants re-solve one built model with other children under five (objective weights and reach
     coefficients set in place): each re-solve must be the exhaustive optimum of its variant and pass the checker,
