@@ -424,11 +424,20 @@ def _pareto(args: argparse.Namespace) -> int:
     pareto.write(cf, df, plans[0], args.out)
     shown = {"gap": lambda g: "" if pd.isna(g) else f"{g:.2%}",
              df.attrs.get("share", ""): lambda v: "" if pd.isna(v) else f"{v:.1f}"}
+
+    def readable(t: pd.DataFrame) -> pd.DataFrame:
+        """Dominance as yes / no / -, and None as a missing value, which na_rep shows as "-" (pandas prints None
+        in a column of objects as "None", whatever the formatters)."""
+        t = t.map(lambda v: float("nan") if v is None else v)
+        if "dominated" in t.columns:
+            t = t.assign(dominated=t["dominated"].map(lambda v: format_value(None if pd.isna(v) else bool(v))))
+        return t
+
     if len(cf):
-        print(cf.to_string(formatters=shown))
+        print(readable(cf).to_string(formatters=shown, na_rep="-"))   # a count with no plan: no figures
     # the first row is the optimum, no share required of it (pandas shows a missing value as None, unformatted)
     required = df["required"].map(lambda v: "none (the optimum)" if pd.isna(v) else f"{v:g}")
-    print(df.assign(required=required).to_string(formatters=shown))
+    print(readable(df.assign(required=required)).to_string(formatters=shown, na_rep="-"))
     if df.attrs.get("note"):
         print(f"note: {df.attrs['note']}")
     print(f"written: {args.out}/centres_front.csv, deprived_front.csv, pareto.png")

@@ -168,8 +168,8 @@ def _solve_or_why(geo: Geography, scn: Scenario, **kw) -> Plan | str:
     """The checked plan, or why none exists (the last line of the infeasibility explanation)."""
     try:
         return solve(geo, scn, quiet=True, **kw)
-    except InfeasibleError as exc:
-        return str(exc).splitlines()[-1].strip()
+    except InfeasibleError as exc:   # the reason itself, without the list's dash
+        return str(exc).splitlines()[-1].strip().removeprefix("- ")
 
 
 def _shares(geo: Geography, scn: Scenario, base: Plan, minutes: float, shares: list[float]) -> list[Plan | str]:

@@ -594,6 +594,20 @@ def test_pareto_cli_where_the_optimum_has_one_centre_has_no_count_below_it(tmp_p
         "no centre count to solve: the front needs counts other than the optimum's"]
 
 
+def test_pareto_cli_prints_a_count_with_no_plan_as_dashes_and_its_reason(tmp_path, capsys, monkeypatch):
+    """A count no plan can keep is a row with '-' for its figures and its reason as said (it printed NaN and None,
+    and the reason with the explanation list's dash); dominance reads yes / no."""
+    # the command line on a SYNTHETIC geography of 4 centres
+    import clusterplan.cli as cli_module
+    geo = path_geo()
+    monkeypatch.setattr(cli_module, "_load_run", lambda path, out: (cp.Scenario.from_dict(SCN), geo))
+    assert main(["pareto", "s.yaml", "--counts", "2,9", "--steps", "1", "--out", str(tmp_path / "p")]) == 0
+    said = capsys.readouterr().out
+    assert "NaN" not in said and "None" not in said and "False" not in said
+    row = next(line for line in said.splitlines() if "infeasible" in line)
+    assert row.split()[:3] == ["1", "9", "9"] and " - centres.count" not in row and "centres.count = 9" in row
+
+
 def test_pareto_figure_draws_one_line_through_the_front_and_the_scenarios_own_plan(tmp_path):
     """Where the scenario's own plan lies between two counts of the centres front, the line runs through it once; the
     points used to get a second line of their own, cutting across (a triangle on the slide). Darlington's sites:
