@@ -762,9 +762,12 @@ def _pruned(value: Any, like: Any) -> Any:
 
 
 def _merge(base: dict, over: dict) -> dict:
+    """``base`` with ``over``'s keys: a mapping merges into the base's mapping key by key, anything else replaces;
+    an empty mapping replaces too, so a scenario can clear what it extends (``policies: {}``: no policies, where
+    merging nothing in kept them all)."""
     out = dict(base)
     for k, v in over.items():
-        out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+        out[k] = _merge(out[k], v) if isinstance(v, dict) and v and isinstance(out.get(k), dict) else v
     return out
 
 

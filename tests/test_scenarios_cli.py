@@ -33,6 +33,20 @@ def _write(tmp_path, text, name="s.yaml"):
     return p
 
 
+def test_an_empty_mapping_clears_what_a_scenario_extends(tmp_path):
+    """`extends` merges mappings key by key, so `policies: {}` merged nothing and kept every policy of the file it
+    extends: a scenario could not drop them. An empty mapping now replaces; a non-empty one still merges."""
+    hybrid = NORFOLK / "hybrid_norwich_tender_rural_clusters.yaml"
+    assert load(hybrid).policies
+    plain = load(_write(tmp_path, f"extends: {hybrid}\nname: no policies\npolicies: {{}}\n"))
+    assert plain.policies == {} and plain.stages == ["amalgamate", "tender"]
+    base = _write(tmp_path, "model: amalgamate\ncentres: {count: 40, per_district: {Norwich: 7}}\n", "base.yaml")
+    cleared = load(_write(tmp_path, f"extends: {base}\ncentres: {{per_district: {{}}}}\n", "child.yaml"))
+    assert cleared.centres.per_district == {} and cleared.centres.count == 40   # the rest of centres merged
+    merged = load(_write(tmp_path, f"extends: {base}\ncentres: {{per_district: {{Breckland: 6}}}}\n", "c2.yaml"))
+    assert merged.centres.per_district == {"Norwich": 7, "Breckland": 6}
+
+
 def test_misspelt_key_suggests_the_right_one(tmp_path, capsys):
     p = _write(tmp_path, "model: amalgamate\nreach: {minimum: 500}\n")
     with pytest.raises(cp.ScenarioError, match=r"`reach.minimum` is not a known key; did you mean 'reach.min'"):
