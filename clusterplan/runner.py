@@ -56,6 +56,19 @@ def explain(plan: Plan, geo: Geography, scn: Scenario, why: bool | None = None, 
     return plan.but(why=reasons(geo, scn, plan, seconds=seconds))
 
 
+def why_none(plan: Plan, scn: Scenario) -> str | None:
+    """Why :func:`explain` gives ``plan`` no reasons even when asked (``why=True``), in words; None where it gives
+    them. For the command line to say so, rather than leave ``--why`` silently unanswered."""
+    if not info(scn.model).closes_centres:
+        return f"this scenario's model ({scn.model}) closes no centre, so there is no amalgamation to explain"
+    if scn.policies:
+        return ("a scenario with per-district policies is not explained as a whole; run --why on one policy's "
+                "scenario")
+    if not (plan.centres["status"] == "amalgamated").any():
+        return "no centre was amalgamated"
+    return None
+
+
 def _wants_reasons(plan: Plan, scn: Scenario, why: bool | None) -> bool:
     """:func:`explain` would give ``plan`` reasons."""
     if why is False or not info(scn.model).closes_centres or scn.policies:

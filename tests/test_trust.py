@@ -603,6 +603,17 @@ def test_a_reader_that_goes_away_stops_the_output_quietly():
     assert p.wait(timeout=120) == 141 and err == ""
 
 
+def test_why_asked_of_a_plan_with_nothing_to_explain_says_so(own, tmp_path, capsys):
+    """`run --why` on a model that closes no centre wrote no reasons and said nothing; it now says why not."""
+    geo_line = next(line for line in (own / "scenario.yaml").read_text().splitlines() if line.startswith("geography"))
+    (own / "today.yaml").write_text(f"name: today\nmodel: status_quo\n{geo_line}\n")
+    assert main(["run", str(own / "today.yaml"), "--why", "--out", str(tmp_path / "o")]) == 0
+    assert ("--why: nothing explained: this scenario's model (status_quo) closes no centre"
+            in capsys.readouterr().out)
+    assert main(["run", str(own / "today.yaml"), "--out", str(tmp_path / "o2")]) == 0
+    assert "--why" not in capsys.readouterr().out   # not asked: nothing said
+
+
 def test_minutes_changed_in_a_notebook_are_refused_by_solve(own):
     scn = load(own / "scenario.yaml")
     geo = geography_for(scn)
