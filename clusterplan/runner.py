@@ -70,10 +70,8 @@ def why_none(plan: Plan, scn: Scenario) -> str | None:
 
 
 def _wants_reasons(plan: Plan, scn: Scenario, why: bool | None) -> bool:
-    """:func:`explain` would give ``plan`` reasons."""
-    if why is False or not info(scn.model).closes_centres or scn.policies:
-        return False
-    return bool((plan.centres["status"] == "amalgamated").any())
+    """:func:`explain` would give ``plan`` reasons: not refused (``why`` False), and something to explain."""
+    return why is not False and why_none(plan, scn) is None
 
 
 def reasons_as_asked(plan: Plan, scn: Scenario, why: bool | None, seconds: float | None) -> bool:
