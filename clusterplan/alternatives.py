@@ -30,7 +30,7 @@ from .geography import Geography
 from .io import atomic_folder, write_csv, write_plan
 from .maps import short_name
 from .plan import Plan
-from .scenario import Scenario
+from .scenario import Scenario, whole_geography
 from .solve import finished, resolved, resolver, solve
 
 
@@ -122,9 +122,7 @@ def alternatives(geo: Geography, scenario: Scenario | dict[str, Any], *, k: int 
         choosers = f"{', '.join(first)} or {last}" if first else last
         raise ScenarioError(f"`model`: alternatives are other plans of a model that chooses its centres ({choosers}); "
                             f"this scenario's model is {scn.model!r}")
-    if scn.policies:
-        raise ScenarioError("`policies`: alternatives are not found for a scenario with policies (each part of the "
-                            "authority its own model); run alternatives on one policy's scenario")
+    whole_geography(scn, "alternatives are other plans of one model over the whole geography", "alternatives")
     if min_centres <= 0 and min_areas <= 0:
         raise ScenarioError("alternatives: give min_centres >= 1 or min_areas >= 1, or every plan could be the same")
     best = solve(geo, scn)

@@ -37,7 +37,7 @@ from .io import atomic_folder, write_csv
 from .measures import assigned_minutes
 from .metrics import Facts, figures, label
 from .plan import Plan, Status
-from .scenario import Scenario
+from .scenario import Scenario, whole_geography
 
 
 @dataclass
@@ -99,10 +99,7 @@ def refuse(scn: Scenario, model: str | None = None) -> None:
     if not (info.uses_todays_centres and not info.clusters and not info.spokes):
         raise ScenarioError(f"ensemble: the chain re-splits centres' catchments; start from an amalgamate or status "
                             f"quo plan, not {model!r}")
-    if scn.policies:
-        raise ScenarioError("`policies`: the chain samples one model's catchments over the whole geography, not a "
-                            "scenario with policies (each part of the authority its own model); run the ensemble on "
-                            "one policy's scenario")
+    whole_geography(scn, "the chain samples one model's catchments over the whole geography", "the ensemble")
 
 
 def recom(geo: Geography, scenario: Scenario | dict[str, Any], start: Plan, *, steps: int = 1000,

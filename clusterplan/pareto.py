@@ -37,7 +37,7 @@ from .io import atomic_folder, write_csv
 from .measures import deprived_under5, plan_minutes
 from .metrics import Facts, deprived_within, metric_id
 from .plan import Plan
-from .scenario import Scenario
+from .scenario import Scenario, whole_geography
 from .solve import finished, resolved, resolvers, solve
 
 COST = "deprivation-weighted child-minutes"
@@ -68,10 +68,8 @@ def front_model(scn: Scenario) -> str:
         raise ScenarioError(f"`model`: Pareto fronts trade travel against the number of centres and against the "
                             f"deprived share, for amalgamate and sites plans; this scenario's model is "
                             f"{scn.model!r}")
-    if scn.policies:
-        raise ScenarioError("`policies`: Pareto fronts trade travel against one model's count of centres over the "
-                            "whole geography, not a scenario with policies (each part of the authority its own "
-                            "model); run pareto on one policy's scenario")
+    whole_geography(scn, "Pareto fronts trade travel against one model's count of centres over the whole "
+                    "geography", "pareto")
     return scn.model
 
 

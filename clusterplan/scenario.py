@@ -470,6 +470,18 @@ class Tender(_Strict):
         return self.bundle_value_cap if self.bundle_value_cap is not None else self.lot_value_cap
 
 
+#: The settings each flag of a model's registry entry governs (:class:`clusterplan.registry.ModelInfo`): flag,
+#: scenario section, and the section's keys at the values that say nothing. A policy's part whose model lacks the flag
+#: takes them so (:meth:`Scenario.for_policy`), unless the policy sets one of them itself.
+GOVERNED: tuple[tuple[str, str, dict[str, Any]], ...] = (
+    ("locks", "centres", {"keep": [], "close": []}),
+    ("counts", "centres", {"count": None, "min_count": None, "max_count": None, "per_district": {},
+                           "within_district": False, "nest_in": None}),
+    ("ceiling", "reach", {"max": None}),
+    ("travel_limit", "travel", {"max_minutes": None}),
+)
+
+
 class Scenario(_Strict):
     """A whole scenario. Construct from a dict (the YAML's keys) with :meth:`from_dict`, or from a file with
     :func:`load`."""
@@ -636,16 +648,9 @@ class Scenario(_Strict):
                 data.pop("clusters", None)
             if "tender" not in over and "tender" not in (data.get("stages") or []):
                 data.pop("tender", None)
-            if not info.locks and not {"keep", "close"} & set(over.get("centres") or {}):
-                data["centres"] = {**data.get("centres", {}), "keep": [], "close": []}
-            counts = ("count", "min_count", "max_count", "per_district", "within_district", "nest_in")
-            if not info.counts and not set(counts) & set(over.get("centres") or {}):
-                data["centres"] = {**data.get("centres", {}), "count": None, "min_count": None, "max_count": None,
-                                   "per_district": {}, "within_district": False, "nest_in": None}
-            if not info.ceiling and "max" not in (over.get("reach") or {}):
-                data["reach"] = {**data.get("reach", {}), "max": None}
-            if not info.travel_limit and "max_minutes" not in (over.get("travel") or {}):
-                data["travel"] = {**data.get("travel", {}), "max_minutes": None}
+            for flag, section, unread in GOVERNED:
+                if not getattr(info, flag) and not set(unread) & set(over.get(section) or {}):
+                    data[section] = {**data.get(section, {}), **unread}
         return Scenario.from_dict(data, source=f"policies.{key}")
 
     @model_validator(mode="before")
@@ -1003,6 +1008,14 @@ def district_names(counts: dict[str, int], districts: list[str], key: str) -> di
     if problems:
         raise ScenarioError("\n".join(problems))
     return out
+
+
+def whole_geography(scn: Scenario, doing: str, command: str) -> None:
+    """Refuse ``scn`` where it has per-district policies, for a ``command`` that needs one model over the whole
+    geography: ``doing`` says what it does, in words (a :class:`ScenarioError` naming ``policies``)."""
+    if scn.policies:
+        raise ScenarioError(f"`policies`: {doing}, not a scenario with policies (each part of the authority its own "
+                            f"model); run {command} on one policy's scenario")
 
 
 def policy_groups(districts: list[str], policies: dict) -> list[tuple[str, list[str]]]:
