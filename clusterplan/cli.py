@@ -310,8 +310,7 @@ def _batch(args: argparse.Namespace) -> int:
                   scheduler=_scheduler(args), progress=progress.write)
     failed = table[table["status"].isin(["infeasible", "failed"])]
     print(f"written: {args.out}/batch.csv ({count_of(len(table), 'authority', 'authorities')}, {len(failed)} "
-          "without a plan) and one plan "
-          "folder per authority with one")
+          "without a plan) and one plan folder per authority with one")
     for _, r in failed.iterrows():
         print(f"  {r['status']}: {r['authority']} {r['name']}: {r['error']}")
     return 0
@@ -643,6 +642,9 @@ def _interrupt_behind(exc: BaseException) -> KeyboardInterrupt | None:
     return None
 
 
+#: Exit status where the output's reader went away (128 + SIGPIPE, as a shell reports a tool a pipe stopped).
+PIPE_CLOSED = 141
+
 #: Options whose value may start with a minus sign (argparse reads "--growth -10,10" as two options otherwise).
 SIGNED_OPTIONS = frozenset({"--growth"})
 
@@ -717,10 +719,6 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
-
-
-#: Exit status where the output's reader went away (128 + SIGPIPE, as a shell reports a tool a pipe stopped).
-PIPE_CLOSED = 141
 
 
 def _quiet_stdout() -> None:

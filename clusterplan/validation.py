@@ -687,7 +687,7 @@ def changed_tables(geo: Geography) -> list[str]:
                                 "under five must be whole numbers >= 0 (Geography.with_under5 checks and sets them)")
     if "idaci" in areas.columns:
         d = pd.to_numeric(areas["idaci"], errors="coerce").astype(float)
-        bad = d.notna() & ((d < 0) | (d > 1)) | (areas["idaci"].notna() & d.isna())
+        bad = (d.notna() & ((d < 0) | (d > 1))) | (areas["idaci"].notna() & d.isna())   # out of range, or no number
         if bad.any():
             codes = [str(c) for c in areas.index[bad.to_numpy()][:5]]
             problems.append(f"areas, column 'idaci': {int(bad.sum())} area(s) outside 0-1, e.g. {codes}")
