@@ -612,9 +612,15 @@ NEEDS_STATUS_QUO = ("areas_changing_centre", "children_changing_centre", "centre
 def check_written(plan, geography: Geography, scenario: Scenario) -> list[str]:
     """Every figure a plan folder states beyond its assignment, recomputed from the assignment and the inputs:
     ``metrics.json`` (all but the change counts, which need today's catchments), ``lots.csv`` (the funding formula)
-    and ``clusters.csv`` (centres and reach per cluster). Returns the differences in words."""
+    and ``clusters.csv`` (centres and reach per cluster). Returns the differences in words; where the assignment does
+    not place every area exactly once (which :func:`check` reports) nothing is recomputed from it, and it says so."""
     out = []
     scn = scenario
+    areas = plan.assignment["area"].astype(str)
+    if areas.duplicated().any() or set(areas) != set(map(str, geography.areas.index)):
+        # a gap or a repeat makes every recomputed figure wrong (a NaN, or an area counted twice): say so once
+        return ["metrics.json, lots.csv and clusters.csv not recomputed: the assignment does not place every area "
+                "of the geography exactly once"]
     if plan.metrics:
         try:
             again = plan_metrics(plan, geography, weight=scn.deprivation.weight, floor=scn.floor,

@@ -236,13 +236,18 @@ def test_check_verifies_every_table_the_folder_states(own, tmp_path, capsys):
         "merged into nowhere": ("centres.csv", lambda d: d.assign(
             merged_into=d["merged_into"].where(d["status"] != "amalgamated", "nowhere")), "not a kept centre"),
         "lot value edited": ("lots.csv", lambda d: d.assign(value=d["value"] * 2), "recomputed"),
+        # a gap or a repeat is said once: no figure recomputed from it (a NaN mean, a crash on repeated labels)
+        "area row deleted": ("assignment.csv", lambda d: d.iloc[1:], "have no centre (a gap)"),
+        "area row repeated": ("assignment.csv", lambda d: pd.concat([d, d.iloc[:1]]), "assigned more than once"),
     }
     for label, (name, change, words) in cases.items():
         copy = tmp_path / label.replace(" ", "_")
         shutil.copytree(out, copy)
         _tamper(copy, name, change)
         assert main(["check", str(copy)]) == 1, label
-        assert words in capsys.readouterr().out, label
+        said = capsys.readouterr().out
+        assert words in said, label
+        assert "nan" not in said and "Error" not in said, (label, said)
     copy = tmp_path / "metrics_edited"
     shutil.copytree(out, copy)
     m = json.loads((copy / "metrics.json").read_text())
