@@ -23,9 +23,9 @@ from __future__ import annotations
 
 import copy
 import itertools
-import json
 import re
 import time
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -39,7 +39,16 @@ from .datasets import geography_for
 from .errors import InfeasibleError, InputError, ScenarioError, count_of, one_line
 from .executor import describe, map_jobs
 from .geography import sha256
-from .io import MANIFEST, ensure_folder, read_manifest, remove_stale, replace_file, write_csv, write_plan
+from .io import (
+    MANIFEST,
+    ensure_folder,
+    read_manifest,
+    remove_stale,
+    replace_file,
+    stored_metrics,
+    write_csv,
+    write_plan,
+)
 from .plan import input_hash
 from .runner import run
 from .scenario import Scenario
@@ -69,7 +78,7 @@ def authority_is_current(folder: Path, data: dict, tables: dict[str, str]) -> bo
     """True when ``folder`` holds a complete plan of scenario ``data`` made from today's England tables (the same
     resolved scenario and the same SHA-256 of every table), so a batch may skip it."""
     man = read_manifest(folder)
-    if man is None or not isinstance(man.get("input_hashes"), dict) or not (folder / "centres.csv").exists():
+    if man is None or not isinstance(man.get("input_hashes"), dict) or stored_metrics(folder) is None:
         return False
     stored = man.get("resolved_scenario")
     if not isinstance(stored, dict):
@@ -85,11 +94,11 @@ def authority_is_current(folder: Path, data: dict, tables: dict[str, str]) -> bo
 
 def row_from_folder(folder: Path, info: dict) -> dict:
     """The batch row of a written plan folder (``info``: the authority's code, name, kind, areas, under5)."""
-    man = json.loads((folder / "manifest.json").read_text())
+    man = read_manifest(folder)
     centres = pd.read_csv(folder / "centres.csv")
     if "status" in centres.columns:
         centres = centres[~centres["status"].isin(["closed", "amalgamated"])]
-    metrics = json.loads((folder / "metrics.json").read_text()) if (folder / "metrics.json").exists() else {}
+    metrics = stored_metrics(folder) or {}
     return {**info, "model": man["model"], "status": man["status"], "centres": len(centres),
             "centres_today": metrics.get("centres_today"),
             "centres_below_floor_today": metrics.get("centres_below_floor_today"),
@@ -165,7 +174,7 @@ def batch(base: dict, out: str | Path, *, authorities: list[str] | None = None, 
         data_for = scenario_for(base, code, folder)
         current = authority_is_current(done, data_for, tables)
         jobs.append((code, (info, data_for, str(out)), row_from_folder(done, info) if current else None,
-                     read_manifest(done) is not None))
+                     why_again(done)))
     rows = run_jobs(jobs, _run_authority, out, what="batch", noun=("authority", "authorities"),
                     workers=workers, scheduler=scheduler, progress=progress,
                     after_each=lambda rows: _write_table(rows, codes, out),
@@ -184,22 +193,32 @@ def _write_table(rows: dict[str, dict], codes: list[str], out: Path) -> pd.DataF
 
 
 # ---------------------------------------------------------------------- the resumable job runner
-def run_jobs(jobs: list[tuple[str, Any, dict | None, bool]], worker: Callable[[Any], tuple[str, dict]], out: Path, *,
-             what: str, noun: tuple[str, str], state: Callable[[str, dict], str], workers: int = 2,
+def why_again(folder: Path) -> str | None:
+    """Why a job whose folder is there but not current runs again, in words (None: no plan folder there)."""
+    if not (folder / MANIFEST).exists():
+        return None
+    if read_manifest(folder) is None or stored_metrics(folder) is None:
+        return "their files were incomplete or damaged"
+    return "their inputs changed"
+
+
+def run_jobs(jobs: list[tuple[str, Any, dict | None, str | None]], worker: Callable[[Any], tuple[str, dict]],
+             out: Path, *, what: str, noun: tuple[str, str], state: Callable[[str, dict], str], workers: int = 2,
              scheduler: str | None = None,
              progress=print, after_each: Callable[[dict[str, dict]], Any] | None = None) -> dict[str, dict]:
-    """Run the jobs not yet done and return every job's row by key. ``jobs``: ``(key, args, row, stale)`` where
-    ``row`` is the row of a folder already complete and current (the job is skipped) or None, and ``stale`` says an
-    out-of-date folder is there (it is run again). ``worker(args) -> (key, row)`` runs in a worker process (local,
-    or Dask with ``scheduler``: :func:`clusterplan.executor.map_jobs`). ``after_each(rows)`` runs after every job
-    (e.g. to rewrite a summary table); ``state(key, row)`` says how a job ended, for its progress line. An
-    interrupted run removes its half-written folders and says how to resume.
+    """Run the jobs not yet done and return every job's row by key. ``jobs``: ``(key, args, row, again)`` where
+    ``row`` is the row of a folder already complete and current (the job is skipped) or None, and ``again`` says why
+    a folder that is there runs again (:func:`why_again`; None: none there). ``worker(args) -> (key, row)`` runs in
+    a worker process (local, or Dask with ``scheduler``: :func:`clusterplan.executor.map_jobs`). ``after_each(rows)``
+    runs after every job (e.g. to rewrite a summary table); ``state(key, row)`` says how a job ended, for its
+    progress line. An interrupted run removes its half-written folders and says how to resume.
     """
     rows = {key: row for key, _, row, _ in jobs if row is not None}
     todo = [args for _, args, row, _ in jobs if row is None]
-    stale = sum(1 for *_, row, is_stale in jobs if row is None and is_stale)
+    again = Counter(why for *_, row, why in jobs if row is None and why)
     progress(f"{count_of(len(jobs), *noun)}: {len(jobs) - len(todo)} already done, {len(todo)} to run on "
-             f"{describe(workers, scheduler)}" + (f" ({stale} re-run: their inputs changed)" if stale else ""))
+             f"{describe(workers, scheduler)}"
+             + (f" ({'; '.join(f'{n} re-run: {why}' for why, n in sorted(again.items()))})" if again else ""))
     removed = remove_stale(out)
     if removed:
         progress(f"removed {len(removed)} half-written folder(s) left by an interrupted run")
@@ -275,7 +294,7 @@ def variant_is_current(folder: Path, scn: Scenario) -> bool:
     """True when ``folder`` holds a complete plan of ``scn`` written from today's inputs (same input hash: the
     resolved scenario and every input file), so a sweep may skip it."""
     man = read_manifest(folder)
-    if man is None or not (folder / "metrics.json").exists():
+    if man is None or stored_metrics(folder) is None:
         return False
     try:
         geo = geography_for(scn)
@@ -300,9 +319,8 @@ def sweep(base: dict, sets: list[str], out: str | Path, *, workers: int = 2, sch
     for label, data in jobs:
         folder = out / label
         current = variant_is_current(folder, Scenario.from_dict(data))
-        runs.append((label, (label, data, str(out)),
-                     json.loads((folder / "metrics.json").read_text(encoding="utf-8")) if current else None,
-                     (folder / MANIFEST).exists()))
+        runs.append((label, (label, data, str(out)), stored_metrics(folder) if current else None,
+                     why_again(folder)))
     rows = run_jobs(runs, _run_variant, out, what="sweep", noun=("variant", "variants"), workers=workers,
                     scheduler=scheduler, progress=progress,
                     state=lambda label, m: f"{label}: {m.get('error') or m.get('solver_status')}")

@@ -626,8 +626,8 @@ def check_written(plan, geography: Geography, scenario: Scenario) -> list[str]:
             again = plan_metrics(plan, geography, weight=scn.deprivation.weight, floor=scn.floor,
                                  management_cost=scn.centres.management_cost, sites=scn.sites,
                                  bus_min_calls=scn.spokes.bus_min_calls, network_costs=scn.network_costs())
-        except (KeyError, ValueError, TypeError) as exc:
-            return [f"metrics.json cannot be recomputed from the plan ({type(exc).__name__}: {exc})"]
+        except (KeyError, ValueError, TypeError) as exc:   # e.g. a centre the inputs do not hold (said above)
+            return [f"metrics.json cannot be recomputed from the plan: {exc.args[0] if exc.args else exc}"]
         again["solver_status"] = plan.report.status
         if len(plan.lots):
             again["lots"] = int(len(plan.lots))

@@ -73,6 +73,20 @@ def read_manifest(folder: str | Path) -> dict | None:
     return data if isinstance(data, dict) else None
 
 
+def stored_metrics(folder: str | Path) -> dict | None:
+    """A written plan's ``metrics.json`` as a dict, or None when the folder is not a whole plan: the file, the
+    assignment or the centres table missing, or the metrics damaged or not a JSON object (a resumed sweep or batch
+    then runs that plan again instead of trusting it)."""
+    folder = Path(folder)
+    if not all((folder / f).exists() for f in ("assignment.csv", "centres.csv")):
+        return None
+    try:
+        data = json.loads((folder / "metrics.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
 def is_ours(folder: str | Path) -> bool:
     """True when ``folder`` was written by clusterplan: its manifest says so (or is an older plan manifest)."""
     man = read_manifest(folder)
@@ -487,6 +501,9 @@ def read_plan(out: str | Path, man: dict | None = None) -> Plan:
             metrics = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
         except (ValueError, UnicodeDecodeError) as exc:
             raise InputError(str(out / "metrics.json"), [f"not valid JSON ({exc})"]) from None
+        if not isinstance(metrics, dict):
+            raise InputError(str(out / "metrics.json"), [f"expected a JSON object of metric -> value, found a "
+                                                         f"{type(metrics).__name__}"])
     try:
         scn = Scenario.from_dict(man["resolved_scenario"], source=f"{out / MANIFEST}: resolved_scenario")
     except ScenarioError:  # an older folder's scenario: the plan is read without it

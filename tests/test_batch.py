@@ -60,6 +60,14 @@ def test_a_rerun_skips_what_is_done_and_retries_what_failed(local_batch, england
     assert lines[0] == "4 authorities: 2 already done, 2 to run on 1 local worker process(es)"
     assert {f: (out / f / "assignment.csv").stat().st_mtime_ns for f in stamps} == stamps
     pd.testing.assert_frame_equal(again.drop(columns="seconds"), table.drop(columns="seconds"))
+    # a plan whose metrics.json is damaged is not trusted as done (it read as an internal error): it runs again
+    rutland = table.set_index("name").at["Rutland", "folder"]
+    (out / rutland / "metrics.json").write_text("{not json")
+    lines.clear()
+    redo = batch(BASE, out, authorities=SMALL, data=england_dir, workers=1, progress=lines.append)
+    assert lines[0] == ("4 authorities: 1 already done, 3 to run on 1 local worker process(es) "
+                        "(1 re-run: their files were incomplete or damaged)")
+    pd.testing.assert_frame_equal(redo.drop(columns="seconds"), table.drop(columns="seconds"))
 
 
 def test_dask_local_cluster_gives_the_same_plans(local_batch, england_dir, tmp_path):

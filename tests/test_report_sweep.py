@@ -96,6 +96,14 @@ def test_sweep_runs_in_workers_and_resumes(tmp_path, england_dir):
     one = []
     sweep(base, ["reach.min=650"], tmp_path / "local", workers=2, progress=one.append)
     assert one == ["1 variant: 1 already done, 0 to run on 2 local worker process(es)"]   # not "1 variants"
+    # a variant whose metrics are damaged (or not an object) is not trusted as done: it runs again
+    for damage in ("{not json", "[1, 2]"):
+        (tmp_path / "local" / "reach.min=650" / "metrics.json").write_text(damage)
+        redo = []
+        again_table = sweep(base, ["reach.min=550,650"], tmp_path / "local", workers=2, progress=redo.append)
+        assert redo[0] == ("2 variants: 1 already done, 1 to run on 2 local worker process(es) "
+                           "(1 re-run: their files were incomplete or damaged)")
+        assert again_table.loc["reach.min=650", "reach_floor"] == 650
 
 
 

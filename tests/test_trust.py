@@ -239,6 +239,8 @@ def test_check_verifies_every_table_the_folder_states(own, tmp_path, capsys):
         # a gap or a repeat is said once: no figure recomputed from it (a NaN mean, a crash on repeated labels)
         "area row deleted": ("assignment.csv", lambda d: d.iloc[1:], "have no centre (a gap)"),
         "area row repeated": ("assignment.csv", lambda d: pd.concat([d, d.iloc[:1]]), "assigned more than once"),
+        "centre unknown": ("assignment.csv", lambda d: d.assign(centre=d["centre"].where(d.index > 0, "nowhere")),
+                           "unknown centre(s) in the plan: ['nowhere']"),
     }
     for label, (name, change, words) in cases.items():
         copy = tmp_path / label.replace(" ", "_")
@@ -255,6 +257,9 @@ def test_check_verifies_every_table_the_folder_states(own, tmp_path, capsys):
     (copy / "metrics.json").write_text(json.dumps(m))
     assert main(["check", str(copy)]) == 1
     assert "metrics.json: mean_minutes" in capsys.readouterr().out
+    (copy / "metrics.json").write_text("[1, 2]")   # valid JSON, but not the object of metrics a plan writes
+    assert main(["check", str(copy)]) == 2
+    assert "metrics.json: 1 problem found:\n  - expected a JSON object" in capsys.readouterr().err
 
 
 def test_names_that_excel_would_run_are_written_as_text(own, tmp_path):
