@@ -328,11 +328,12 @@ def _alternatives(args: argparse.Namespace) -> int:
     alts = alt.alternatives(geo, scn, k=args.k, min_centres=args.min_centres, min_areas=args.min_areas,
                             within=args.within)
     alt.write(alts, geo, scn, args.out)
-    print(alt.table(alts).to_string())
+    print(alt.table(alts).astype(object).fillna("-").to_string())   # a figure a plan lacks: "-", not None
     for n in alts[0].plan.notes:
         if n.startswith("alternatives:"):
             print(n)
-    print(f"written: {args.out}/alternatives.csv and plan_0 (the optimum) .. plan_{len(alts) - 1}")
+    print(f"written: {args.out}/alternatives.csv and plan_0 (the optimum)"
+          + (f" .. plan_{len(alts) - 1}" if len(alts) > 1 else ""))
     return 0
 
 

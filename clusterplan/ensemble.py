@@ -20,6 +20,7 @@ explored by :mod:`clusterplan.alternatives` and :mod:`clusterplan.sensitivity`.
 from __future__ import annotations
 
 import json
+import textwrap
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -193,6 +194,9 @@ def summary(ens: Ensemble, marks: dict[str, dict[str, float]]) -> dict:
     distinct = len({tuple(a.to_numpy()) for a in ens.assignments.values()})
     out = {"method": ens.method, "seed": ens.seed, "steps": int(len(m)), "accepted": int(m["accepted"].sum()),
            "distinct plans": distinct, "plans through the checker": ens.checked, "beats": {}}
+    if not out["accepted"]:   # every row is the start plan again: a share of them says nothing
+        out["note"] = stuck(ens)
+        return out
     for name, vals in marks.items():
         out["beats"][name] = {}
         for col, v in vals.items():
@@ -202,11 +206,20 @@ def summary(ens: Ensemble, marks: dict[str, dict[str, float]]) -> dict:
     return out
 
 
+def stuck(ens: Ensemble) -> str:
+    """Why an ensemble whose chain never moved compares no plan with it, in words."""
+    return (f"the chain made no move in its {len(ens.metrics):,} steps (no two adjacent catchments could be re-split "
+            "into two that both hold the floor, or every re-split broke a rule of the scenario): no plan was sampled "
+            "besides the start, so no plan is compared with the ensemble")
+
+
 def figure(ens: Ensemble, marks: dict[str, dict[str, float]]):
     """Histograms of each metric over the ensemble, with the given plans (name -> plan_figures) marked."""
     cols = [c for c in ens.metrics.columns if c != "accepted"]
-    fig, axes = plt.subplots(1, len(cols), figsize=(4 * len(cols), 3.4))
+    fig, axes = plt.subplots(1, len(cols), figsize=(4 * len(cols), 3.4), squeeze=False)
+    axes = axes[0]
     colours = ["#d62728", "#1f77b4", "#2ca02c", "#9467bd"]
+    moved = bool(ens.metrics["accepted"].any())
     for ax, col in zip(axes, cols, strict=True):
         ax.hist(ens.metrics[col], bins=30, color="#bbbbbb")
         for (name, vals), colour in zip(marks.items(), colours, strict=False):
@@ -216,10 +229,12 @@ def figure(ens: Ensemble, marks: dict[str, dict[str, float]]):
         values = ens.metrics[col].dropna()
         if len(values) and values.nunique() == 1:   # one value: its tick alone, not 99.6 ... 100.4 around it
             ax.set_xticks([float(values.iloc[0])])
-            ax.text(0.5, 0.9, f"every sampled plan: {float(values.iloc[0]):,.1f}", transform=ax.transAxes,
+            ax.text(0.5, 0.9, f"{'every sampled plan' if moved else 'the start, at every step'}: "
+                              f"{float(values.iloc[0]):,.1f}", transform=ax.transAxes,
                     ha="center", fontsize=8, color="#444444")
     axes[0].legend(fontsize=8)
-    fig.suptitle(f"{len(ens.metrics):,} plans sampled by {ens.method}, seed {ens.seed}", fontsize=10)
+    fig.suptitle(f"{len(ens.metrics):,} plans sampled by {ens.method}, seed {ens.seed}" if moved
+                 else "\n".join(textwrap.wrap(stuck(ens), 150)), fontsize=10)
     fig.tight_layout()
     return fig
 

@@ -643,6 +643,18 @@ def test_alternatives_of_a_model_that_keeps_every_centre_are_refused_before_any_
         alt.alternatives(path_geo(), {**SCN, "model": model})
 
 
+def test_alternatives_cli_with_one_plan_only(tmp_path, capsys, england_dir):
+    """Rutland (real England tables) has one children's centre: the optimum is the only plan. The terminal says so
+    plainly: no "None" for the deprived share it has no figure for (no deprived under-fives), no "plan_0 .. plan_0"."""
+    (tmp_path / "s.yaml").write_text("name: Rutland\nmodel: amalgamate\n"
+                                     f"geography: {{builtin: england, authority: Rutland, data: {england_dir}}}\n")
+    assert main(["alternatives", str(tmp_path / "s.yaml"), "--out", str(tmp_path / "alt")]) == 0
+    said = capsys.readouterr().out
+    assert "None" not in said and said.rstrip().endswith("alternatives.csv and plan_0 (the optimum)")
+    row = said.splitlines()[2]   # rank 0: one centre kept, no deprived share ("-"), lowest reach 1,776
+    assert row.split()[:2] == ["0", "1"] and " - " in row and row.split()[-3:] == ["1776", "the", "optimum"], row
+
+
 def test_alternatives_cli_on_real_files(tmp_path, capsys):
     """The CLI on Darlington's real LSOAs (sites model over area centroids)."""
     from pathlib import Path
@@ -800,6 +812,15 @@ def test_ensemble_summary_json(tmp_path):
     json.dumps(s)
 
 
+def test_ensemble_that_never_moved_compares_no_plan():
+    e = ens.Ensemble(pd.DataFrame({"accepted": [False] * 3, "mean minutes": [10.0] * 3}), {}, 0, 5)
+    s = ens.summary(e, {"x": {"mean minutes": 10.0}})
+    assert s["beats"] == {} and "no plan was sampled besides the start" in s["note"]
+    fig = ens.figure(e, {"x": {"mean minutes": 10.0}})
+    assert fig.texts[0].get_text().startswith("the chain made no move in its 3 steps")
+    assert [t.get_text() for t in fig.axes[0].texts] == ["the start, at every step: 10.0"]
+
+
 def test_ensemble_figure_gives_a_metric_that_never_varies_its_one_tick():
     """A metric equal in every sampled plan (every deprived child within 15 minutes, as in Hartlepool) is drawn at
     its one value with a note, not on an axis running from 99.6% to 100.4%."""
@@ -813,8 +834,9 @@ def test_ensemble_figure_gives_a_metric_that_never_varies_its_one_tick():
 
 
 def test_ensemble_cli_marks_a_chosen_plan(tmp_path, capsys):
-    """Plumbing of `clusterplan ensemble --chosen` on six real Norfolk areas with one centre (nothing to re-split:
-    every step is a repeat, and the chosen plan is the start)."""
+    """Plumbing of `clusterplan ensemble --chosen` on six real Norfolk areas with two centres (floor 100: the chain
+    can re-split their catchments), then with one: nothing to re-split, so every step is the start again, and the
+    summary says so instead of placing the optimum against copies of itself ("better than 100% of sampled plans")."""
     import shutil
     from pathlib import Path
     base = Path(__file__).parent / "bad_inputs" / "_base"
@@ -822,13 +844,21 @@ def test_ensemble_cli_marks_a_chosen_plan(tmp_path, capsys):
         shutil.copy(f, tmp_path / f.name)
     (tmp_path / "s.yaml").write_text("model: amalgamate\nreach: {min: 100}\ngeography: {builtin: null, areas: "
                                      "areas.csv, boundaries: boundaries.geojson, centres: centres.csv}\n")
+    with open(tmp_path / "centres.csv", "a") as f:
+        f.write("west,West Children's Centre,E01026419,599156.8,297420.0\n")
     assert main(["run", str(tmp_path / "s.yaml"), "--out", str(tmp_path / "plan")]) == 0
-    assert main(["ensemble", str(tmp_path / "s.yaml"), "--out", str(tmp_path / "ens"), "--steps", "5",
+    assert main(["ensemble", str(tmp_path / "s.yaml"), "--out", str(tmp_path / "ens"), "--steps", "20",
                  "--chosen", str(tmp_path / "plan")]) == 0
     summary = json.loads((tmp_path / "ens" / "summary.json").read_text())
-    assert summary["steps"] == 5 and summary["accepted"] == 0 and set(summary["beats"]) == {"optimal plan",
-                                                                                           "chosen plan"}
-    assert len(pd.read_csv(tmp_path / "ens" / "ensemble.csv")) == 5 and (tmp_path / "ens" / "ensemble.png").exists()
+    assert summary["steps"] == 20 and summary["accepted"] > 0 and set(summary["beats"]) == {"optimal plan",
+                                                                                            "chosen plan"}
+    assert len(pd.read_csv(tmp_path / "ens" / "ensemble.csv")) == 20 and (tmp_path / "ens" / "ensemble.png").exists()
+    shutil.copy(base / "centres.csv", tmp_path / "centres.csv")   # one centre: no two catchments to re-split
+    assert main(["ensemble", str(tmp_path / "s.yaml"), "--out", str(tmp_path / "one"), "--steps", "5"]) == 0
+    summary = json.loads((tmp_path / "one" / "summary.json").read_text())
+    assert summary["accepted"] == 0 and summary["beats"] == {}
+    assert summary["note"].startswith("the chain made no move in its 5 steps")
+    assert "no plan was sampled besides the start" in capsys.readouterr().out
 
 
 def test_a_twin_is_kept_instead_at_no_cost_without_a_re_solve():
