@@ -150,6 +150,8 @@ def _run(args: argparse.Namespace) -> int:
         print(f"  {label(k)}: {shown}")
     if geo.travel_by_model != "all":   # your own minutes: say whose, and any doubt about their unit
         print(f"  travel minutes: {geo.travel_source}")
+    for note in plan.notes:   # the solve's own caveats (areas beyond T, a widened model): not only in the report
+        print(f"  note: {note}")
     # the tables written, from the plan: the folder itself may be mid-swap by another run of the same --out
     extra = "".join(f", {name}" for name in sorted(plan_tables(plan)) if name not in ("assignment.csv", "centres.csv"))
     print(f"written: {out}/ (assignment.csv, centres.csv, metrics.json, manifest.json, plan.gpkg, report.html, "

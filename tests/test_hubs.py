@@ -425,3 +425,16 @@ def test_alternatives_of_a_hubs_plan_are_told_in_hubs():
     other = alts[1].plan.kept[0]
     assert alts[1].differences.startswith(f"has a hub at {name[other]} instead of {name['B']};")
     assert all(cp.check(a.plan, geo, a.plan.scenario) == [] for a in alts)
+
+
+def test_run_says_on_the_terminal_which_areas_no_service_point_can_reach(tmp_path, capsys, england_dir):
+    """Rutland (real England tables): no area is within 5 minutes of its centre or linked site, so the hub plan
+    leaves all 23 beyond T. `clusterplan run` said so only in the report; the terminal now gives the plan's notes."""
+    from clusterplan.cli import main
+    (tmp_path / "s.yaml").write_text(
+        f"name: Rutland hubs\nmodel: hubs\ngeography: {{builtin: england, authority: Rutland, data: {england_dir}}}\n"
+        "hubs: {count: 1}\nspokes: {candidates: [centres, linked_sites], max_minutes: 5}\n")
+    assert main(["run", str(tmp_path / "s.yaml"), "--out", str(tmp_path / "plan")]) == 0
+    said = capsys.readouterr().out
+    assert "\n  note: 23 area(s) have no hub or spoke candidate within 5 minutes, so no plan can bring them within " \
+           "it: E01013787, " in said
