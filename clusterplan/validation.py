@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import stat as _stat
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -175,7 +176,11 @@ def read_table(path: str | Path, what: str, *, layer: str | None = None, text: t
                                              f"{layers[0]}}}) or layer=..."])
             if layer is not None and layers and layer not in layers:
                 raise InputError(str(path), [f"has no layer {layer!r}; its layers: {', '.join(layers[:10])}"])
-            df = gpd.read_file(path, layer=layer) if layer is not None else gpd.read_file(path)
+            with warnings.catch_warnings():
+                # a GeoJSON column of mixed types (a speed of 30 in one road, "fast" in the next) is read as text,
+                # with a library warning on stderr: the checks that follow name each value that is not a number
+                warnings.filterwarnings("ignore", message="Could not parse column", category=UserWarning)
+                df = gpd.read_file(path, layer=layer) if layer is not None else gpd.read_file(path)
     except InputError:
         raise
     except UnicodeDecodeError as exc:
