@@ -101,6 +101,10 @@ def test_infeasible_floor_exits_1_with_the_reason(tmp_path, capsys):
 def test_run_writes_every_output_and_check_verifies_it(tmp_path, capsys):
     out = tmp_path / "sq"
     assert main(["run", str(NORFOLK / "status_quo.yaml"), "--out", str(out)]) == 0
+    said = capsys.readouterr().out.splitlines()
+    # the floor as the scenario gives it (600, not 600.0), and the plan's note on the centres below it
+    assert "  reach floor (children): 600" in said and "  centres kept: 53" in said
+    assert any(line.startswith("  note: 19 of 53 centres reach fewer than 600 children today: ") for line in said)
     for f in ("assignment.csv", "centres.csv", "metrics.json", "manifest.json", "plan.gpkg", "report.html",
               "report.xlsx"):
         assert (out / f).stat().st_size > 0, f
