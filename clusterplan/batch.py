@@ -260,6 +260,7 @@ def parse_sets(sets: list[str]) -> list[tuple[str, list]]:
 def variants(base: dict, sets: list[tuple[str, list]]) -> list[tuple[str, dict]]:
     """Every combination of the ``--set`` values applied to ``base`` (validated), with a folder-safe label each."""
     out = []
+    named: dict[str, str] = {}   # folder label -> the settings that made it: two variants may not share a folder
     for combo in itertools.product(*[v for _, v in sets]):
         data = copy.deepcopy(base)
         parts = []
@@ -273,6 +274,12 @@ def variants(base: dict, sets: list[tuple[str, list]]) -> list[tuple[str, dict]]
             node[last] = value
             parts.append(f"{key}={value}")
         label = re.sub(r"[^A-Za-z0-9_.=-]+", "_", "__".join(parts)) or "base"
+        if label in named and named[label] == ", ".join(parts):
+            raise ScenarioError(f"--set: {', '.join(parts)} is given twice; give each value once")
+        if label in named:
+            raise ScenarioError(f"--set: {named[label]} and {', '.join(parts)} would share one folder ({label}); "
+                                "give values that differ in more than punctuation")
+        named[label] = ", ".join(parts)
         data["name"] = f"{base.get('name', 'scenario')} [{', '.join(parts)}]"
         Scenario.from_dict(data, source=f"--set {', '.join(parts)}")  # fail fast, before any run
         out.append((label, data))

@@ -61,6 +61,12 @@ def test_set_parsing_and_validation():
         variants({"model": "amalgamate"}, parse_sets(["reach.mni=500"]))
     with pytest.raises(cp.ScenarioError, match="reach.min is given more than once"):
         parse_sets(["reach.min=500", "reach.min=600"])
+    # one folder per variant: a value given twice, or two that differ only in punctuation, are refused before any
+    # run (both variants were solved, then the table of their rows failed: an internal error)
+    with pytest.raises(cp.ScenarioError, match=r"^--set: reach.min=600 is given twice; give each value once$"):
+        variants({"model": "amalgamate"}, parse_sets(["reach.min=500,600,600"]))
+    with pytest.raises(cp.ScenarioError, match=r"^--set: name=a/b and name=a_b would share one folder \(name=a_b\)"):
+        variants({"model": "amalgamate"}, parse_sets(["name=a/b,a_b"]))
 
 
 def test_each_set_option_adds_its_key():
