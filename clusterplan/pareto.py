@@ -242,8 +242,9 @@ def _mark(df: pd.DataFrame, a: str, b: str, *, lower_better: tuple[bool, bool]) 
     a cost lower only within that gap is dominated, not a trade-off. Plans stopped by the time limit (``feasible``)
     are compared on their costs as they are."""
     ok = df["status"].isin(["optimal", "feasible"])
-    va = df[a].where(ok).astype(float) * (1 if lower_better[0] else -1)
-    vb = df[b].where(ok).astype(float) * (1 if lower_better[1] else -1)
+    nothing = pd.Series(np.nan, index=df.index)   # a column no row has (every point infeasible): no dominance
+    va = df.get(a, nothing).where(ok).astype(float) * (1 if lower_better[0] else -1)
+    vb = df.get(b, nothing).where(ok).astype(float) * (1 if lower_better[1] else -1)
     gap = (df["gap"] if "gap" in df else pd.Series(0.0, index=df.index)).astype(float).fillna(0.0).clip(lower=0.0)
     gap = gap.where(df["status"] == "optimal", 0.0)
     dominated = []
@@ -274,8 +275,12 @@ def figure(centres: pd.DataFrame | None, deprived: pd.DataFrame | None, chosen: 
         # front only hundredths of a point wide once put the plan beside its own front point
         ok = ok.assign(**{x: ok[x].astype(float).round(1)}) if x != "centres" else ok
         front = ok[~off].sort_values(x)
-        if df.attrs.get("note") and front[x].isna().all():   # nothing to draw (no deprived child): say why
-            ax.text(0.5, 0.5, textwrap.fill(df.attrs["note"], 50), transform=ax.transAxes, ha="center",
+        why = df.attrs.get("note") if front[x].isna().all() else None   # no deprived child: nothing to draw
+        if not len(ok):   # no plan at any point asked for (e.g. more centres than there are): the first reason
+            reasons = [str(w) for w in df.get("why", pd.Series(dtype=object)).dropna() if str(w)]
+            why = f"no plan on this front: {reasons[0] if reasons else 'every point is ' + df['status'].iloc[0]}"
+        if why:
+            ax.text(0.5, 0.5, textwrap.fill(why, 50), transform=ax.transAxes, ha="center",
                     va="center", fontsize=9, color="#444444")
             ax.set_xticks([])
             ax.set_yticks([])

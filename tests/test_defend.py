@@ -608,6 +608,23 @@ def test_pareto_cli_prints_a_count_with_no_plan_as_dashes_and_its_reason(tmp_pat
     assert row.split()[:3] == ["1", "9", "9"] and " - centres.count" not in row and "centres.count = 9" in row
 
 
+def test_pareto_cli_where_no_count_asked_for_has_a_plan(tmp_path, capsys, monkeypatch):
+    """Every count asked for keeps more centres than there are: the front has no plan, and the figure says why
+    (drawing it was an internal error, KeyError on the cost column). SYNTHETIC geography of 5 centres."""
+    import clusterplan.cli as cli_module
+    geo = path_geo()
+    monkeypatch.setattr(cli_module, "_load_run", lambda path, out: (cp.Scenario.from_dict(SCN), geo))
+    assert main(["pareto", "s.yaml", "--counts", "8,9", "--steps", "1", "--out", str(tmp_path / "p")]) == 0
+    said = capsys.readouterr().out
+    assert "centres.count = 8, but only 5 centres" in said and "centres.count = 9" in said
+    front = pd.read_csv(tmp_path / "p" / "centres_front.csv")
+    assert list(front["status"]) == ["infeasible", "infeasible"]
+    front, _ = pareto.centres_front(geo, cp.Scenario.from_dict(SCN), [9])
+    fig = pareto.figure(front, None, None)
+    assert [t.get_text().replace("\n", " ") for t in fig.axes[0].texts] == [
+        "no plan on this front: centres.count = 9, but only 5 centres or sites are available"]
+
+
 def test_pareto_figure_draws_one_line_through_the_front_and_the_scenarios_own_plan(tmp_path):
     """Where the scenario's own plan lies between two counts of the centres front, the line runs through it once; the
     points used to get a second line of their own, cutting across (a triangle on the slide). Darlington's sites:
