@@ -276,9 +276,9 @@ def figure(centres: pd.DataFrame | None, deprived: pd.DataFrame | None, chosen: 
         ok = ok.assign(**{x: ok[x].astype(float).round(1)}) if x != "centres" else ok
         front = ok[~off].sort_values(x)
         why = df.attrs.get("note") if front[x].isna().all() else None   # no deprived child: nothing to draw
-        if not len(ok):   # no plan at any point asked for (e.g. more centres than there are): the first reason
+        if not len(ok) and not why:   # no plan at any point asked for (e.g. more centres than there are)
             reasons = [str(w) for w in df.get("why", pd.Series(dtype=object)).dropna() if str(w)]
-            why = f"no plan on this front: {reasons[0] if reasons else 'every point is ' + df['status'].iloc[0]}"
+            why = f"no plan on this front: {reasons[0] if reasons else 'no point has a plan'}"
         if why:
             ax.text(0.5, 0.5, textwrap.fill(why, 50), transform=ax.transAxes, ha="center",
                     va="center", fontsize=9, color="#444444")
