@@ -115,5 +115,7 @@ def test_cli_batch_runs_and_lists_authorities(tmp_path, england_dir, capsys):
     assert main(["batch", str(scn), "--out", str(tmp_path / "a"), "--england-data", str(england_dir),
                  "--authorities", "Rutland", "--workers", "1"]) == 0
     assert "Rutland: optimal, 1 centre, gap 0.00%" in capsys.readouterr().out
+    assert main(["check", str(tmp_path / "a")]) == 0   # the batch folder: each plan, then a line for them all
+    assert capsys.readouterr().out.rstrip().endswith(": 1 plan checked: 1 holds every constraint")
     assert main(["authorities", "--england-data", str(england_dir)]) == 0
     assert "152 upper-tier authorities, 32,844 areas, 3,239,447 children under five" in capsys.readouterr().out
