@@ -175,9 +175,9 @@ def _check(args: argparse.Namespace) -> int:
             print(f"bad input: {exc}")
             codes.append(2)
     held, broken, unreadable = codes.count(0), codes.count(1), codes.count(2)
-    print(f"{args.dir}: {count_of(len(plans), 'plan', 'plans')} checked: {held} {'holds' if held == 1 else 'hold'} every constraint"
-          + (f", {broken} with violations" if broken else "") + (f", {unreadable} could not be read" if unreadable
-                                                                 else ""))
+    print(f"{args.dir}: {count_of(len(plans), 'plan', 'plans')} checked: {held} {'holds' if held == 1 else 'hold'} "
+          "every constraint" + (f", {broken} with violations" if broken else "")
+          + (f", {unreadable} could not be read" if unreadable else ""))
     return 1 if broken else 2 if unreadable else 0
 
 

@@ -110,6 +110,32 @@ def _numeric(df: pd.DataFrame, col: str, source: str, problems: list[str], *, mi
 
 
 
+def _unsaved_formulas(path: Path, sheet: str) -> None:
+    """Raise :class:`InputError` where cells of ``sheet`` hold a formula with no saved result (a workbook written by
+    a program that does not calculate, such as a script): they read as blanks, which would be reported as missing
+    values when the file holds them."""
+    import openpyxl
+
+    def cells(data_only: bool):
+        book = openpyxl.load_workbook(path, read_only=True, data_only=data_only)
+        try:
+            return {(c.coordinate, c.value) for row in book[sheet].iter_rows() for c in row
+                    if hasattr(c, "coordinate")}
+        finally:
+            book.close()
+
+    formulas = {at: v for at, v in cells(False) if isinstance(v, str) and v.startswith("=")}
+    if not formulas:
+        return
+    saved = dict(cells(True))
+    unsaved = [at for at in formulas if saved.get(at) is None]
+    if unsaved:
+        first = sorted(unsaved, key=lambda at: (len(at), at))[0]
+        raise InputError(str(path), [f"sheet {sheet!r}: {len(unsaved)} cell(s) hold a formula with no saved result, "
+                                     f"e.g. {first} ({formulas[first]!r}); clusterplan reads the values saved with a "
+                                     "workbook: open it in Excel or LibreOffice and save it, or paste the values"])
+
+
 TABLE_SUFFIXES = (".csv", ".txt")
 EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls")
 
@@ -168,6 +194,8 @@ def read_table(path: str | Path, what: str, *, layer: str | None = None, text: t
                 sheet = layer or 0
                 df = pd.read_excel(book, sheet_name=sheet, dtype=dtype)
                 header = pd.read_excel(book, sheet_name=sheet, header=None, nrows=1, dtype=str).iloc[0].tolist()
+            if suffix != ".xls" and df.isna().to_numpy().any():   # a blank may be a formula never calculated
+                _unsaved_formulas(path, layer or sheets[0])
         else:
             layers = _layers(path)
             if layer is None and len(layers) > 1:

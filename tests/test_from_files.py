@@ -291,6 +291,29 @@ def test_a_workbook_of_several_sheets_names_the_one_to_read(small):
         cp.Geography.from_files(areas=tmp / "areas.xlsx", boundaries=tmp / "b.geojson", layers={"areas": "mid-2021"})
 
 
+def test_formulas_a_program_never_calculated_are_named_not_called_missing(small):
+    """A workbook written by a script holds formulas with no saved result: they read as blanks, and every one was
+    reported as a missing number the file plainly has. Now the formulas are named, with what to do; a cell that is
+    truly blank is still a missing number."""
+    import openpyxl
+    tmp, areas, bnd = small
+    bnd.to_file(tmp / "b.geojson", driver="GeoJSON")
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "mid-2020"
+    ws.append(list(areas.columns))
+    for r in areas.itertuples(index=False):
+        ws.append([r.code, f"={int(r.under5)}+0", r.x, r.y])
+    wb.save(tmp / "areas.xlsx")
+    with pytest.raises(cp.InputError, match=r"sheet 'mid-2020': 6 cell\(s\) hold a formula with no saved result, "
+                                            rf"e.g. B2 \('={int(areas['under5'].iloc[0])}\+0'\); clusterplan reads "
+                                            r"the values saved with a workbook"):
+        cp.Geography.from_files(areas=tmp / "areas.xlsx", boundaries=tmp / "b.geojson")
+    areas.assign(under5=areas["under5"].where(areas.index > 0)).to_excel(tmp / "areas.xlsx", index=False)
+    with pytest.raises(cp.InputError, match=r"row 2 \(area E01026419\), column 'under5': expected a number, missing"):
+        cp.Geography.from_files(areas=tmp / "areas.xlsx", boundaries=tmp / "b.geojson")
+
+
 def test_a_column_named_twice_is_refused_not_read_first_come(small):
     """pandas keeps both columns of one name ('under5', 'under5.1') and the first was read without a word: in a CSV
     and in a workbook the header's repeated name is refused, with its columns."""
