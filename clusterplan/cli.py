@@ -581,7 +581,9 @@ def build_parser() -> argparse.ArgumentParser:
     _executor_options(p)
     p = _command(sub, "alternatives", "the optimum and the k best materially different plans, in words",
                  "clusterplan alternatives scenarios/norfolk/amalgamate_then_tender.yaml --out out/alt --k 3",
-                 _alternatives)
+                 _alternatives, description="The optimum and the k best materially different plans, in words. For "
+                 "a scenario that chooses its centres (amalgamate, sites or hubs) over the whole geography (no "
+                 "per-district policies).")
     _scenario_arg(p)
     _out_arg(p, "alternatives.csv and one plan folder per alternative")
     p.add_argument("--k", type=_number(int, 0), default=5, help="alternatives wanted")
@@ -600,7 +602,9 @@ def build_parser() -> argparse.ArgumentParser:
                    "(the commissioner's)")
     p = _command(sub, "sensitivity", "re-solve under other population years and growth; how often each centre "
                  "is kept", "clusterplan sensitivity scenarios/norfolk/amalgamate_then_tender.yaml --out out/sens",
-                 _sensitivity)
+                 _sensitivity, description="Re-solve under other population years and growth; how often each centre "
+                 "is kept. For an amalgamate scenario (with per-district policies, a centre in a part that keeps "
+                 "every centre, such as clusters, is kept in every variant).")
     _scenario_arg(p)
     _out_arg(p, "sensitivity.csv")
     p.add_argument("--years", type=_numbers(int, "2017,2019,2020"),

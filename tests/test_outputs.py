@@ -118,6 +118,10 @@ def test_every_command_explains_itself():
         for action in p._actions:
             if action.dest != "help":
                 assert action.help, f"{name}: {action.dest} has no help"
+    # a command that takes only some scenarios says which, before a user's solve is refused
+    for name in ("alternatives", "ensemble", "pareto", "sensitivity"):
+        said = " ".join(sub.choices[name].description.split())
+        assert ". For a" in said and " scenario" in said, name
     top = parser.format_help()
     assert "``" not in top and "exit codes" in top
     out = subprocess.run([sys.executable, "-m", "clusterplan", "--version"], capture_output=True, text=True)
