@@ -179,6 +179,9 @@ class Clusters(_Nested):
             short = [s for s in getattr(self, key) if len(s) < 2]
             if short:
                 raise ValueError(f"clusters.{key}: each set names at least two centres; got {short}")
+            twice = [s for s in getattr(self, key) if len({str(c).strip().casefold() for c in s}) < len(s)]
+            if twice:
+                raise ValueError(f"clusters.{key}: a set names a centre twice: {twice[0]}; name each centre once")
         return self
 
     @property
@@ -752,7 +755,8 @@ def _explain(exc: ValidationError, source: str) -> str:
         else:
             msg = shorten(str(err["msg"]).removeprefix("Value error, "))
             where = f"`{key}`: " if key else ""
-            shown = "Got " in msg or not key or repr(err.get("input")) in msg
+            # a group's own rule (its input the whole group) says what is wrong: the group is not repeated after it
+            shown = "Got " in msg or not key or repr(err.get("input")) in msg or isinstance(err.get("input"), dict)
             got = "" if shown else f" Got {shorten(repr(err.get('input')), 200)} instead."
             end = "" if msg.endswith(("?", ".")) else "."
             lines.append(f"{where}{msg}{end}{got}")

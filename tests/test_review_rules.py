@@ -205,6 +205,17 @@ def test_lead_partners_school_led_cap_and_links():
                for x in check(plan.but(assignment=swapped, clusters=pd.DataFrame()), geo, scn))
 
 
+def test_a_centre_named_twice_in_one_together_or_apart_set_is_refused():
+    """[c1, c1] is a set of one centre, which [c1] alone is refused as; naming a centre by its id and its name is
+    the same mistake. Both were accepted without a word."""
+    with pytest.raises(cp.ScenarioError, match=r"clusters.together: a set names a centre twice: \['c1', 'C1 '\]; "
+                                               r"name each centre once\.$"):   # not the whole group after it again
+        Scenario.from_dict({"model": "cluster", "clusters": {"count": 2, "together": [["c0", "c2"], ["c1", "C1 "]]}})
+    with pytest.raises(cp.ScenarioError, match=r"`clusters.apart\[0\]` names centre 'c1' twice \(by its id and its "
+                                               r"name\)"):
+        _clusters(_ring(), apart=[["c1", "centre c1"]])
+
+
 def test_impossible_lead_rule_is_explained():
     geo = _ring(lead_partner=["unknown"] * 8)
     with pytest.raises(cp.InfeasibleError, match="may lead one"):

@@ -138,7 +138,12 @@ def rules(geo: Geography, scn: Scenario, ids: list[str], ph: pd.Series, fac: pd.
     def resolve(sets, key):
         out = []
         for n, names in enumerate(sets):
-            found = [j for j in centre_ids(names, located, f"{key}[{n}]") if j in set(ids)]
+            named = centre_ids(names, located, f"{key}[{n}]")
+            if len(set(named)) < len(named):   # one centre by its id and by its name
+                again = next(j for j in named if named.count(j) > 1)
+                raise ScenarioError(f"`{key}[{n}]` names centre {again!r} twice (by its id and its name); name each "
+                                    "centre once")
+            found = [j for j in named if j in set(ids)]
             if len(found) > 1:
                 out.append(found)
         return out
