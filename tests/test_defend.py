@@ -280,6 +280,31 @@ def test_reason_names_the_travel_limit():
     assert pd.isna(why.at["E", "lock_cost"])
 
 
+def test_areas_whose_centres_within_the_travel_limit_cannot_reach_the_floor_are_named_before_any_solve():
+    """SYNTHETIC path, 10-minute limit: p7 has only E within it, and E can gather 180 children from areas within 10
+    minutes (p6, p7): below the floor of 200. The solver proved the plan impossible, then its explanation (an elastic
+    re-solve) ran out of time on Norfolk's like case (travel.max_minutes 23.7: Wells-next-the-Sea, 511 children)
+    without a word of why; now the pre-solve says it at once. Locking E open is named the same way."""
+    scn = {**SCN, "travel": {"max_minutes": 10}}
+    with pytest.raises(cp.InfeasibleError) as err:
+        cp.solve(path_geo(), scn)
+    assert err.value.reasons == [
+        "area p7 (synthetic p7, D1) has only centre E [E] within the travel limit of 10 minutes, and it can gather "
+        "at most 180 children from areas within that limit (connected along the corridors to the centre's home "
+        "area): below the floor of 200; raise travel.max_minutes or lower reach.min"]
+    with pytest.raises(cp.InfeasibleError) as err:
+        cp.solve(path_geo(centres={**CENTRES, "F": "p6"}), {**scn, "centres": {"keep": ["E"]}})
+    assert err.value.reasons == [
+        "centre E [E] is locked open (centres.keep), but it can gather at most 180 children from areas within the "
+        "travel limit of 10 minutes (connected along the corridors to the centre's home area), below the floor of 200"]
+    with pytest.raises(cp.InfeasibleError) as err:   # two centres within reach, neither able to
+        cp.solve(path_geo([120, 80, 150, 60, 220, 30, 20, 40], {**CENTRES, "F": "p6"}), scn)
+    assert err.value.reasons[-1].startswith("area p7 (synthetic p7, D1) has only 2 centres within the travel limit "
+                                            "of 10 minutes, and each can gather fewer children than the floor of 200")
+    assert err.value.reasons[-1].endswith("centre E [E] at most 60; centre F [F] at most 90; raise "
+                                          "travel.max_minutes or lower reach.min")
+
+
 def test_after_an_impossible_lock_the_next_re_solves_keep_their_time_limit():
     """SYNTHETIC path of 12 areas, 10-minute travel limit: locking F open is impossible (it cannot reach the floor),
     and X, after it, is re-solved. The travel limit's minutes once took the place of the re-solves' seconds for

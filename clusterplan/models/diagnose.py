@@ -84,8 +84,58 @@ def presolve(geo: Geography, spec: assignment.Spec, *, what: str, section: str =
                            f"nearest centre, beyond the travel limit of {spec.max_minutes:g}")
         if len(far) > 10:
             reasons.append(f"... and {len(far) - 10} more areas beyond the travel limit")
+        if far.empty and floor > 0:
+            reasons += within_limit(geo, spec, section)
     if reasons:
         raise InfeasibleError(f"{what}: the scenario cannot be met:", reasons)
+
+
+def within_limit(geo: Geography, spec: assignment.Spec, section: str = "centres") -> list[str]:
+    """With a travel limit, a facility's catchment holds only areas within the limit of it, connected along the
+    corridors to its home area (unless contiguity is off): the most children it could ever gather. Where that is
+    below the floor the facility cannot stay open, whatever the others do; one reason per group of areas that can
+    reach only such facilities within the limit, and per such facility locked open. (A necessary condition: it
+    finds no impossibility that needs the facilities' competition for areas.)"""
+    a, fac, t = geo.areas, spec.facilities, spec.max_minutes
+    m = spec.minutes.drop(columns=[j for j in spec.close if j in spec.minutes.columns])
+    most: dict[str, int] = {}
+    for j in m.columns:
+        near = set(m.index[m[j] <= t])
+        home = fac.at[j, "home_area"]
+        if spec.contiguity != "none":
+            near = nx.node_connected_component(geo.corridors.subgraph(near), home) if home in near else set()
+        most[j] = int(a.loc[sorted(near), "under5"].sum())
+    short = {j for j, kids in most.items() if kids < spec.floor}
+    if not short:
+        return []
+    joined = " (connected along the corridors to the centre's home area)" if spec.contiguity != "none" else ""
+    many = NOUNS[section][1]
+    out = []
+    by_options: dict[tuple[str, ...], list[str]] = {}
+    reach = m.to_numpy() <= t   # areas x facilities: within the limit
+    for i, row in zip(m.index, reach, strict=True):
+        options = tuple(sorted(m.columns[row]))
+        if options and set(options) <= short:
+            by_options.setdefault(options, []).append(str(i))
+    for options, codes in sorted(by_options.items(), key=lambda kv: kv[1][0]):
+        i = codes[0]
+        have = f"area {i} ({a.at[i, 'name']}, {a.at[i, 'district']}) has" if len(codes) == 1 else \
+            f"{_listed(codes)} have"
+        if len(options) == 1:
+            j = options[0]
+            out.append(f"{have} only {fac.at[j, 'name']} [{j}] within the travel limit of {t:g} "
+                       f"minutes, and it can gather at most {most[j]:,} children from areas within that limit{joined}:"
+                       f" below the floor of {spec.floor:g}; raise travel.max_minutes or lower reach.min")
+        else:
+            each = "; ".join(f"{fac.at[j, 'name']} [{j}] at most {most[j]:,}" for j in options)
+            out.append(f"{have} only {len(options)} {many} within the travel limit of {t:g} minutes, "
+                       f"and each can gather fewer children than the floor of {spec.floor:g} from areas within that "
+                       f"limit{joined}: {each}; raise travel.max_minutes or lower reach.min")
+    for j in sorted(spec.keep & short):
+        out.append(f"{fac.at[j, 'name']} [{j}] is locked open ({section}.keep), but it can gather at most "
+                   f"{most[j]:,} children from areas within the travel limit of {t:g} minutes{joined}, below the "
+                   f"floor of {spec.floor:g}")
+    return out
 
 
 def nesting(geo: Geography, spec: assignment.Spec, open_homes: set[str]) -> list[str]:
