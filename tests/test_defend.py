@@ -280,7 +280,7 @@ def test_reason_names_the_travel_limit():
     assert pd.isna(why.at["E", "lock_cost"])
 
 
-def test_areas_whose_centres_within_the_travel_limit_cannot_reach_the_floor_are_named_before_any_solve():
+def test_what_a_travel_limit_rules_out_is_named_before_any_solve():
     """SYNTHETIC path, 10-minute limit: p7 has only E within it, and E can gather 180 children from areas within 10
     minutes (p6, p7): below the floor of 200. The solver proved the plan impossible, then its explanation (an elastic
     re-solve) ran out of time on Norfolk's like case (travel.max_minutes 23.7: Wells-next-the-Sea, 511 children)
@@ -303,6 +303,15 @@ def test_areas_whose_centres_within_the_travel_limit_cannot_reach_the_floor_are_
                                             "of 10 minutes, and each can gather fewer children than the floor of 200")
     assert err.value.reasons[-1].endswith("centre E [E] at most 60; centre F [F] at most 90; raise "
                                           "travel.max_minutes or lower reach.min")
+    # within 10 minutes A covers p0-p1, B p1-p3, C p3-p5, D p4-p6, E p6-p7: no three cover the line (on Norfolk,
+    # 12 centres within 25 minutes ran the explanation out of its 60 s; 16 are needed)
+    for rule, key in (({"count": 3}, "centres.count"), ({"max_count": 3}, "centres.max_count")):
+        with pytest.raises(cp.InfeasibleError) as err:
+            cp.solve(path_geo(), {**scn, "reach": {"min": 100}, "centres": rule})
+        assert err.value.reasons == [
+            "at least 4 centres are needed for every area to have one within the travel limit of 10 minutes (the "
+            f"fewest that do so, before any floor or contiguity), but {key} is 3; raise {key} or travel.max_minutes"]
+    assert len(cp.solve(path_geo(), {**scn, "reach": {"min": 100}, "centres": {"count": 4}}).kept) == 4
 
 
 def test_after_an_impossible_lock_the_next_re_solves_keep_their_time_limit():

@@ -250,9 +250,10 @@ def test_the_generators_make_grids_planar_graphs_and_islands():
     assert seen == {"islands", "connected", "triangles"}
 
 
-def _feasible_within(geo: cp.Geography, floor: float, limit: float) -> bool:
+def _feasible_within(geo: cp.Geography, floor: float, limit: float, most: int | None = None) -> bool:
     """Exhaustively: is there an assignment of every area to a centre within ``limit`` minutes such that each centre
-    used serves its home area, holds ``floor`` children and a connected catchment (an amalgamation's rules)?"""
+    used serves its home area, holds ``floor`` children and a connected catchment (an amalgamation's rules), with at
+    most ``most`` centres used?"""
     m = geo.centre_minutes
     homes = geo.centres["home_area"]
     codes = list(geo.areas.index)
@@ -261,23 +262,27 @@ def _feasible_within(geo: cp.Geography, floor: float, limit: float) -> bool:
         by: dict[str, list[str]] = {}
         for i, j in zip(codes, pick, strict=True):
             by.setdefault(j, []).append(i)
+        if most is not None and len(by) > most:
+            continue
         if all(homes[j] in areas and geo.areas.loc[areas, "under5"].sum() >= floor
                and nx.is_connected(geo.corridors.subgraph(areas)) for j, areas in by.items()):
             return True
     return False
 
 
-@given(st.lists(st.integers(20, 160), min_size=7, max_size=7), st.sets(st.integers(0, 6), min_size=2, max_size=4),
-       st.sampled_from([10.0, 20.0]))
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-def test_a_travel_limit_named_impossible_before_the_solve_is_impossible(pops, homes, limit):
+@given(st.lists(st.integers(20, 160), min_size=7, max_size=7), st.sets(st.integers(0, 6), min_size=2, max_size=5),
+       st.sampled_from([10.0, 20.0]), st.sampled_from([None, 1, 2]))
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_a_travel_limit_named_impossible_before_the_solve_is_impossible(pops, homes, limit, most):
     """SYNTHETIC paths of 7 areas (10 minutes a hop): where the pre-solve names areas whose only centres within the
-    travel limit cannot gather the floor from areas within it, no plan exists, by exhaustive search."""
+    travel limit cannot gather the floor from areas within it, or more centres needed to bring every area within the
+    limit than centres.max_count allows, no plan exists, by exhaustive search."""
     geo = syn.make({f"a{i}": (float(i), 0.0) for i in range(7)}, {f"a{i}": pops[i] for i in range(7)},
                    [(f"a{i}", f"a{i + 1}") for i in range(6)], {f"c{h}": f"a{h}" for h in sorted(homes)})
-    scn = {"model": "amalgamate", "reach": {"min": 200}, "travel": {"max_minutes": limit}}
+    scn = {"model": "amalgamate", "reach": {"min": 200}, "travel": {"max_minutes": limit},
+           "centres": {"max_count": most}}
     try:
         cp.solve(geo, scn)
     except cp.InfeasibleError as exc:
-        if "within the travel limit of" in str(exc) and "can gather" in str(exc):
-            assert not _feasible_within(geo, 200, limit), str(exc)
+        if "within the travel limit of" in str(exc) and ("can gather" in str(exc) or "are needed" in str(exc)):
+            assert not _feasible_within(geo, 200, limit, most), str(exc)

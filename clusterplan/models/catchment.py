@@ -57,7 +57,7 @@ def run(geo: Geography, spec: assignment.Spec, scn: Scenario, ctx: Context, *, w
     model itself from the plan that finds, where it finds one (else from the heuristic's start, as without it). Its
     plans are plans of the model itself (fewer candidates, and a candidate kept under precedence there is kept in
     the model), so this changes only where the solve starts: the model, its optimum and its proof are the same."""
-    diagnose.presolve(geo, spec, what=what)
+    diagnose.presolve(geo, spec, what=what, solver=scn.solver)
     notes: list[str] = []
     k = spec.k
     n_fac = len(spec.facilities)

@@ -13,7 +13,7 @@ import pulp
 
 from ..errors import InfeasibleError, count_of
 from ..geography import Geography
-from ..solvers import Deadline, solve_with
+from ..solvers import Deadline, solve_problem, solve_with
 from . import assignment
 
 #: What a facility is called, and its YAML section (counts, locks, per-district counts), by that section.
@@ -21,10 +21,11 @@ NOUNS = {"centres": ("centre", "centres", "centre or site is", "centres or sites
          "hubs": ("hub", "hubs", "hub candidate is", "hub candidates are")}
 
 
-def presolve(geo: Geography, spec: assignment.Spec, *, what: str, section: str = "centres") -> None:
+def presolve(geo: Geography, spec: assignment.Spec, *, what: str, section: str = "centres", solver=None) -> None:
     """Raise :class:`InfeasibleError` with reasons if the scenario is impossible on its face. ``section``: the
     scenario section whose counts and locks ``spec`` holds (``centres``, or ``hubs`` for the hubs model), named in
-    the reasons."""
+    the reasons. ``solver`` (the scenario's settings): with it, a travel limit under a cap on the count is also
+    checked against the fewest facilities that bring every area within the limit (:func:`cover_needed`)."""
     one, many, avail_one, avail_many = NOUNS[section]
     reasons: list[str] = []
     a = geo.areas
@@ -86,6 +87,8 @@ def presolve(geo: Geography, spec: assignment.Spec, *, what: str, section: str =
             reasons.append(f"... and {len(far) - 10} more areas beyond the travel limit")
         if far.empty and floor > 0:
             reasons += within_limit(geo, spec, section)
+        if far.empty and solver is not None:
+            reasons += cover_needed(spec, solver, section)
     if reasons:
         raise InfeasibleError(f"{what}: the scenario cannot be met:", reasons)
 
@@ -136,6 +139,38 @@ def within_limit(geo: Geography, spec: assignment.Spec, section: str = "centres"
                    f"{most[j]:,} children from areas within the travel limit of {t:g} minutes{joined}, below the "
                    f"floor of {spec.floor:g}")
     return out
+
+
+#: Seconds the fewest-facilities cover of :func:`cover_needed` may take (a proven bound is used if it stops).
+COVER_SECONDS = 10.0
+
+
+def cover_needed(spec: assignment.Spec, solver, section: str = "centres") -> list[str]:
+    """With a travel limit and a cap on the number kept (``count`` or ``max_count``): the fewest facilities that
+    bring every area within the limit of one (a set cover, locks honoured; floors and contiguity left out, so it is
+    a lower bound on what any plan keeps), solved exactly or bounded by the solver within :data:`COVER_SECONDS`. A
+    reason where that is above the cap."""
+    cap = min((k for k in (spec.count, spec.max_count) if k is not None), default=None)
+    if cap is None:
+        return []
+    m = spec.minutes.drop(columns=[j for j in spec.close if j in spec.minutes.columns])
+    near = m.to_numpy() <= spec.max_minutes
+    prob = pulp.LpProblem("cover", pulp.LpMinimize)
+    y = {j: pulp.LpVariable(f"y_{n}", cat=pulp.LpBinary, lowBound=1 if j in spec.keep else 0)
+         for n, j in enumerate(m.columns)}
+    prob += pulp.lpSum(y.values())
+    for r, row in enumerate(near):
+        prob += pulp.lpSum(y[j] for j in m.columns[row]) >= 1, f"area_{r}"
+    out = solve_problem(prob, name=solver.name, time_limit=min(COVER_SECONDS, solver.time_limit), gap=0.0,
+                        threads=solver.threads, seed=solver.seed)
+    least = out.objective if out.status == "optimal" else out.bound
+    if least is None or math.ceil(least - 1e-6) <= cap:
+        return []
+    many = NOUNS[section][1]
+    key = f"{section}.count" if spec.count is not None and spec.count == cap else f"{section}.max_count"
+    return [f"at least {math.ceil(least - 1e-6)} {many} are needed for every area to have one within the travel "
+            f"limit of {spec.max_minutes:g} minutes (the fewest that do so, before any floor or contiguity), but "
+            f"{key} is {cap}; raise {key} or travel.max_minutes"]
 
 
 def nesting(geo: Geography, spec: assignment.Spec, open_homes: set[str]) -> list[str]:
