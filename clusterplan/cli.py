@@ -268,7 +268,13 @@ def _sweep(args: argparse.Namespace) -> int:
     table = batches.sweep(base, args.set, args.out, workers=args.workers, scheduler=_scheduler(args),
                           progress=progress.write)
     print(key_columns(table, first=[k for k, _ in batches.parse_sets(args.set)]).to_string())
-    print(f"written: {args.out}/sweep.csv (every figure of every variant) and one folder per variant")
+    failed = table["error"].dropna().astype(str) if "error" in table else pd.Series(dtype=str)
+    failed = failed[failed != ""]
+    print(f"written: {args.out}/sweep.csv (every figure of every variant: "
+          f"{count_of(len(table), 'variant', 'variants')}, {len(failed)} without a plan) and one plan folder per "
+          "variant with one")
+    for variant, error in failed.items():   # the table has no column for them: said here, as batch says its own
+        print(f"  {variant}: {error}")
     return 0
 
 

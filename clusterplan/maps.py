@@ -450,7 +450,11 @@ def _wrap(text: str, width: int) -> str:
 
 #: Columns (of the plan tables and the report's own) that hold whole numbers even when stored as floats.
 INTEGER_COLUMNS = {"reach", "reach_today", "areas", "deprived_children", "under5", "Children", "Children moving",
-                   "centres", "phase1", "reach_floor"}
+                   "centres", "phase1", "reach_floor",
+                   # counts among the plan metrics (floats in a table where one row has none: a sweep's failed variant)
+                   "centres_kept", "centres_amalgamated", "centres_below_floor", "lowest_reach", "service_points",
+                   "children_changing_centre", "areas_changing_centre", "clusters", "centres_today",
+                   "centres_below_floor_today"}
 
 
 def format_value(v, col: str = "") -> str:

@@ -121,3 +121,21 @@ def test_a_failed_variant_shows_its_whole_error(tmp_path):
     table = sweep(base, [f"geography.travel_minutes={tmp_path / 'm.csv'}"], tmp_path / "out", workers=1)
     error = table["error"].iloc[0]
     assert error.startswith("InputError: ") and "missing column 'destination' (found: area, centre, minutes)" in error
+
+
+def test_the_sweep_command_names_each_variant_without_a_plan(tmp_path, capsys, england_dir):
+    """Rutland (real England tables) at floors of 600 and 5,000 (all 1,776 children cannot fill one centre): the
+    terminal table has no column for the error, so the closing lines count and name the variant without a plan (its
+    row was dashes, and the sweep said it wrote 'one folder per variant'); the counts of the other read as whole
+    numbers, not 1.0."""
+    from clusterplan.cli import main
+    (tmp_path / "s.yaml").write_text("name: Rutland\nmodel: amalgamate\n"
+                                     f"geography: {{builtin: england, authority: Rutland, data: {england_dir}}}\n")
+    assert main(["--quiet", "sweep", str(tmp_path / "s.yaml"), "--set", "reach.min=600,5000", "--out",
+                 str(tmp_path / "o"), "--workers", "1"]) == 0
+    said = capsys.readouterr().out.splitlines()
+    row = next(line for line in said if line.startswith("reach.min=600 "))
+    assert row.split()[1:5] == ["600", "600", "1", "0"], row
+    assert "(every figure of every variant: 2 variants, 1 without a plan)" in said[-2]
+    assert said[-1].startswith("  reach.min=5000: InfeasibleError: amalgamation: the scenario cannot be met: - all 23 "
+                               "areas together (one corridor component) hold only 1,776 children under five")
