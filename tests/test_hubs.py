@@ -153,6 +153,24 @@ def test_budget_below_the_cheapest_network_is_explained():
     assert "budget" in str(err.value) and "3" in str(err.value)
 
 
+def test_a_budget_below_the_hubs_alone_is_refused_before_any_solve(norfolk, monkeypatch):
+    """Norfolk's 15 family hubs at 1 unit each within a budget of 10: impossible on its face, yet it was found out
+    only after the solver had searched (and widened its candidate lists, building models of a million rows) for
+    over twice the 60 s asked, then said it had not proven anything. Now it is refused before any solve."""
+    from clusterplan.models import hubs as hubs_model
+
+    def no_solve(*args, **kwargs):
+        raise AssertionError("solved before the budget was refused")
+
+    monkeypatch.setattr(hubs_model, "solve_with", no_solve)
+    scn = cp.load(Path(__file__).resolve().parents[1] / "scenarios" / "norfolk" / "family_hubs_budget.yaml")
+    with pytest.raises(InfeasibleError) as err:
+        cp.solve(norfolk, scn.model_copy(update={"budget": 10.0}))
+    assert err.value.reasons == [
+        "the budget (10.00 pounds a year) is below the cheapest network the counts and locks allow: 15 hub(s) x 1.00 "
+        "+ 0 spoke(s) x 0.25 = 15.00; raise budget, or ask for fewer hubs or spokes"]
+
+
 def test_report_coverage_lets_the_budget_leave_areas_far():
     """With coverage measured, not required, a budget for the hub alone leaves g5 30 minutes away (named by the
     metrics), and the checker accepts it."""

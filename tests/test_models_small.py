@@ -274,6 +274,21 @@ def test_flow_fallback_finds_catchments_precedence_cannot_shape():
     assert any("re-solved with exact flow contiguity" in n for n in plan.report.notes)
 
 
+def test_the_time_limit_stops_a_widening_that_has_not_proven_anything():
+    """The same instance with a time limit already spent after its first (precedence) model: the flow model is not
+    built past the limit (on Norfolk's hubs, rounds of widening built models of a million rows and ran 131 s against
+    a limit of 60); the run says why it stopped, and that nothing was proven."""
+    geo = syn.make({"h": (0, 0), "w": (1, 0), "v": (2, 0), "u": (1, 15)}, {"h": 100, "u": 100, "v": 100, "w": 300},
+                   [("h", "u"), ("u", "v"), ("h", "w"), ("w", "v")], {"H": "h", "W": "w"})
+    scn = {"model": "amalgamate", "reach": {"min": 300}, "centres": {"keep": ["H", "W"]},
+           "solver": {"time_limit": 0.01}}
+    with pytest.raises(cp.SolverError, match=r"^amalgamation: the model was infeasible as restricted, and "
+                                             r"solver.time_limit \(0.01 s\) ran out before the exact flow contiguity "
+                                             r"was tried \(precedence admits only some connected catchments\): the "
+                                             r"scenario is not proven infeasible"):
+        solve(geo, scn)
+
+
 def _valid_regions(graph, under5, floor, region_of) -> dict[str, set[str]]:
     members: dict[str, set[str]] = {}
     for a, r in region_of.items():

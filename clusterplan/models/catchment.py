@@ -76,6 +76,7 @@ def run(geo: Geography, spec: assignment.Spec, scn: Scenario, ctx: Context, *, w
             return Solved(assignment.extract(built), out, k, cur.contiguity, notes)
         if out.status == "infeasible" and k < n_fac:
             new_k = min(2 * k, n_fac)
+            stop_if_spent(ctx.deadline, what, s.time_limit, f"each area's candidates were widened from {k} to {new_k}")
             notes.append(f"restricting each area to its {k} nearest centres made the model infeasible; "
                          f"widened to {new_k}")
             k = new_k
@@ -83,6 +84,8 @@ def run(geo: Geography, spec: assignment.Spec, scn: Scenario, ctx: Context, *, w
         if out.status == "infeasible" and cur.contiguity == "precedence":
             # Precedence admits only some connected catchments: before calling the scenario infeasible, ask the
             # exact flow formulation, which admits them all.
+            stop_if_spent(ctx.deadline, what, s.time_limit, "the exact flow contiguity was tried (precedence admits "
+                          "only some connected catchments)")
             notes.append("no plan with precedence-shaped catchments; re-solved with exact flow contiguity")
             spec = replace(spec, contiguity="flow")
             continue
@@ -93,6 +96,16 @@ def run(geo: Geography, spec: assignment.Spec, scn: Scenario, ctx: Context, *, w
                else f"the {out.seconds:.0f} s left of solver.time_limit ({s.time_limit:g} s)")
         raise SolverError(f"{what}: {out.solver} found no plan within {had} and did not prove the "
                           "scenario infeasible; raise solver.time_limit or relax the scenario")
+
+
+def stop_if_spent(deadline: Deadline, what: str, limit: float, next_step: str) -> None:
+    """Raise :class:`SolverError` where ``deadline`` is spent before ``next_step`` (a wider model after an infeasible
+    one): a wider model takes longer to build than its solve, so it is not begun past the limit, and an infeasible
+    restricted model proves nothing about the scenario."""
+    if deadline.spent():
+        raise SolverError(f"{what}: the model was infeasible as restricted, and solver.time_limit ({limit:g} s) ran "
+                          f"out before {next_step}: the scenario is not proven infeasible; raise solver.time_limit "
+                          "or relax the scenario")
 
 
 def first_plan(geo: Geography, spec: assignment.Spec, scn: Scenario, seconds: float, what: str,

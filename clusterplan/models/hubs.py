@@ -53,6 +53,7 @@ from ..scenario import Scenario, centre_ids, district_names
 from ..solvers import Deadline, Outcome, solve_with
 from . import assignment, contiguity, diagnose
 from .base import Context, report
+from .catchment import stop_if_spent
 
 #: Weight of child-minutes to the hub itself (a tie-breaker: catchments follow travel where service points tie).
 HUB_TIE = 0.001
@@ -273,6 +274,9 @@ def extract(b: Built) -> tuple[pd.Series, pd.Series, pd.Series]:
 def run(geo: Geography, scn: Scenario, sp: assignment.Spec, lay: Layout, ctx: Context) -> Result:
     """Solve, widening the hub and spoke candidate lists (and then trying flow contiguity) while infeasible."""
     diagnose.presolve(geo, sp, what="hubs", section="hubs")
+    obvious = on_its_face(sp, lay)   # before any solve: a solver may search its whole time limit without a proof
+    if obvious:
+        raise InfeasibleError("hubs: the scenario cannot be met:", obvious)
     notes: list[str] = []
     n_hubs, n_spokes = len(sp.facilities), len(lay.spokes)
     while True:
@@ -284,17 +288,22 @@ def run(geo: Geography, scn: Scenario, sp: assignment.Spec, lay: Layout, ctx: Co
         if out.status != "infeasible":
             raise SolverError(f"hubs: {out.solver} found no plan within {scn.solver.time_limit:g} s and did not "
                               "prove the scenario infeasible; raise solver.time_limit or relax the scenario")
+        limit = scn.solver.time_limit
         if lay.nearest < n_spokes:
             new = min(2 * lay.nearest, n_spokes)
+            stop_if_spent(ctx.deadline, "hubs", limit, f"each area's spokes were widened from {lay.nearest} to {new}")
             notes.append(f"restricting each area to its {lay.nearest} nearest spokes made the model infeasible; "
                          f"widened to {new}")
             lay = replace(lay, nearest=new)
         elif sp.k < n_hubs:
             new = min(2 * sp.k, n_hubs)
+            stop_if_spent(ctx.deadline, "hubs", limit, f"each area's hubs were widened from {sp.k} to {new}")
             notes.append(f"restricting each area to its {sp.k} nearest hubs made the model infeasible; widened to "
                          f"{new}")
             sp = replace(sp, k=new)
         elif sp.contiguity == "precedence":
+            stop_if_spent(ctx.deadline, "hubs", limit, "the exact flow contiguity was tried (precedence admits only "
+                          "some connected catchments)")
             notes.append("no plan with precedence-shaped catchments; re-solved with exact flow contiguity")
             sp = replace(sp, contiguity="flow")
         else:
@@ -337,23 +346,9 @@ def explain(geo: Geography, scn: Scenario, sp: assignment.Spec, lay: Layout) -> 
     catchments' own floors, locks and counts (:func:`.diagnose.elastic`). Its re-solves share one budget of their
     own (:func:`.diagnose.explanation_budget`)."""
     budget = diagnose.explanation_budget(scn.solver)
-    reasons = []
-    n_min = max(sp.count or 0, sp.min_count or 0, len(sp.keep), sum(sp.per_district.values()), 1)
-    s_min = max(lay.count or 0, len(lay.keep))
-    cheapest = lay.hub_cost * n_min + lay.spoke_cost * s_min
-    if lay.budget is not None and cheapest > lay.budget:
-        reasons.append(f"the budget ({lay.budget:,.0f} pounds a year) is below the cheapest network the counts and "
-                       f"locks allow: {n_min} hub(s) x {lay.hub_cost:,.0f} + {s_min} spoke(s) x "
-                       f"{lay.spoke_cost:,.0f} = {cheapest:,.0f}")
+    reasons = on_its_face(sp, lay)
+    if reasons:
         return reasons
-    building = buildings(lay.spokes)
-    both = sorted(s for s in lay.keep if building[s] in sp.keep)
-    if both:
-        return [f"{lay.spokes.at[s, 'name']} [{s}] is locked open as a spoke (spokes.keep) and its building as a hub "
-                "(hubs.keep); a building is a hub or a spoke, not both" for s in both]
-    too_many = _spokes_out_of_reach(sp, lay, n_min, building)
-    if too_many:
-        return [too_many]
     if lay.require:
         relaxed = replace(lay, require=False)
         b = build(geo, sp, relaxed, shortfall_objective=True)
@@ -380,6 +375,26 @@ def explain(geo: Geography, scn: Scenario, sp: assignment.Spec, lay: Layout) -> 
         reasons.append(f"spokes.require_bus asks for a service point within 2.5 km of {len(lay.bus_need)} deprived "
                        "area(s) without a bus service")
     return reasons
+
+
+def on_its_face(sp: assignment.Spec, lay: Layout) -> list[str]:
+    """What makes a hubs scenario impossible with no solve, or nothing: the budget below the cheapest network the
+    counts and locks allow, a building locked open as both a hub and a spoke, more spokes asked for than buildings
+    can be spokes."""
+    n_min = max(sp.count or 0, sp.min_count or 0, len(sp.keep), sum(sp.per_district.values()), 1)
+    s_min = max(lay.count or 0, len(lay.keep))
+    cheapest = lay.hub_cost * n_min + lay.spoke_cost * s_min
+    if lay.budget is not None and cheapest > lay.budget:
+        return [f"the budget ({lay.budget:,.2f} pounds a year) is below the cheapest network the counts and locks "
+                f"allow: {n_min} hub(s) x {lay.hub_cost:,.2f} + {s_min} spoke(s) x {lay.spoke_cost:,.2f} = "
+                f"{cheapest:,.2f}; raise budget, or ask for fewer hubs or spokes"]
+    building = buildings(lay.spokes)
+    both = sorted(s for s in lay.keep if building[s] in sp.keep)
+    if both:
+        return [f"{lay.spokes.at[s, 'name']} [{s}] is locked open as a spoke (spokes.keep) and its building as a hub "
+                "(hubs.keep); a building is a hub or a spoke, not both" for s in both]
+    too_many = _spokes_out_of_reach(sp, lay, n_min, building)
+    return [too_many] if too_many else []
 
 
 def buildings(spokes: pd.DataFrame) -> dict[str, str]:
