@@ -7,7 +7,10 @@ executing for errors alone (as nbmake did) could never catch.
 Kernels start one at a time across the test workers (:func:`kernel_start_lock`): jupyter_client picks a kernel's
 ports by binding them and letting them go, so two kernels started at once by two workers can be given the same port
 (jupyter_client issue 487); one CI run from a clean clone hung in this test with an idle kernel that never ran the
-notebook. The notebooks still run side by side once their kernels are up.
+notebook. The lock does not cover other programs taking ports at the same moment (the Dask cluster of
+tests/test_batch.py, on the other worker): a later run stalled 15 minutes with an idle kernel again. So where the
+platform has them (POSIX), kernels talk over Unix sockets in a folder of their own (ZeroMQ's ``ipc`` transport), and
+no port is chosen at all. The notebooks still run side by side once their kernels are up.
 """
 
 from __future__ import annotations
@@ -56,11 +59,15 @@ def test_notebook_runs_and_shows_its_figures(path, monkeypatch):
     monkeypatch.delenv("MPLBACKEND", raising=False)
     nb = nbformat.read(path, as_version=4)
     client = NotebookClient(nb, timeout=900, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOKS)}})
-    with kernel_start_lock():   # started and ready (its ports bound) before another worker's kernel starts
-        client.km = client.create_kernel_manager()
-        client.start_new_kernel()
-        client.start_new_kernel_client()
-    client.execute()   # on the kernel started above, shut down at the end (the client owns it)
+    with tempfile.TemporaryDirectory() as sockets:
+        with kernel_start_lock():   # started and ready before another worker's kernel starts
+            client.km = client.create_kernel_manager()
+            if os.name == "posix":   # Unix sockets in a folder of this kernel's own: no TCP port to race for
+                client.km.transport = "ipc"
+                client.km.ip = os.path.join(sockets, "kernel")
+            client.start_new_kernel()
+            client.start_new_kernel_client()
+        client.execute()   # on the kernel started above, shut down at the end (the client owns it)
     for n, cell in enumerate(nb.cells):
         if cell.cell_type != "code" or "figure" not in cell.get("metadata", {}).get("tags", []):
             continue
