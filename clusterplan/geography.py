@@ -324,6 +324,16 @@ class Geography:
             problems.append(f"column '{cols['area']}': {len(unknown_areas)} code(s) not an area of this geography, "
                             f"e.g. {unknown_areas[:5]}")
         dest, found = self._destinations(long, cols["destination"], problems)
+        named = long.assign(destination=dest)   # one centre named by its id in one row and its name in another
+        twice = named.duplicated(["area", "destination"], keep=False) & ~long.duplicated(["area", "destination"],
+                                                                                        keep=False)
+        if twice.any() and not problems:
+            first = named[twice].iloc[0]
+            rows = named.loc[twice & (named["area"] == first["area"]) & (named["destination"] == first["destination"])]
+            spelt = " and ".join(repr(v) for v in long.loc[rows.index, "destination"])
+            problems.append(f"rows {', '.join(map(str, rows['row']))}: area {first['area']} to centre "
+                            f"{first['destination']} twice (as {spelt}); {int(twice.sum())} rows repeat a pair in all: "
+                            "give each area one time to each centre")
         if problems:
             raise InputError(src, problems)
         long = long.assign(destination=dest)
