@@ -685,7 +685,10 @@ def _where_instead(df: pd.DataFrame, i) -> str:
                    "to 2 and latitude 49 to 61"
         return "give its home_area or correct lon/lat (degrees, EPSG:4326)"
     text = "give its home_area or correct x/y (EPSG:27700 metres unless `geography.crs` says otherwise)"
-    if _degrees_like(df, i):
+    x, y = (pd.to_numeric(df.at[i, c], errors="coerce") for c in ("x", "y"))
+    if x == 0 and y == 0:   # a blank cell saved as a number: not a place in either system
+        text += " - 0, 0 is usually a missing location saved as zeros"
+    elif _degrees_like(df, i):
         text += " - these look like longitude/latitude degrees: name the columns lon and lat"
     return text
 
