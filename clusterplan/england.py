@@ -306,7 +306,11 @@ def find(authority: str, table: pd.DataFrame) -> str:
     by_name = {_plain(n): c for c, n in table["name"].items()}
     if _plain(key) in by_name:
         return by_name[_plain(key)]
-    close = difflib.get_close_matches(_plain(key), list(by_name), n=3, cutoff=0.6)
+    # names holding the words asked for ("Kingston": upon Hull, upon Thames; "Durham": County Durham), else names
+    # spelt alike ("Bristl": Bristol)
+    words = set(_plain(key).split())
+    holding = [n for n in by_name if words and words <= set(n.split())]
+    close = holding[:4] or difflib.get_close_matches(_plain(key), list(by_name), n=3, cutoff=0.6)
     hint = f"; did you mean {', '.join(repr(table.loc[by_name[c], 'name']) for c in close)}?" if close else \
         "; `clusterplan authorities` lists them"
     raise InputError("authority", [f"{authority!r} is not an English upper-tier authority (a code such as "

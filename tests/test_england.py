@@ -124,6 +124,12 @@ def test_authority_names_and_codes(table):
         "Bournemouth, Christchurch and Poole"
     with pytest.raises(InputError, match="did you mean 'St. Helens'"):
         england.find("St Helen", table)
+    # a name's own word finds the names that hold it (difflib offered 'Oldham' for Durham, and for Kingston neither
+    # Kingston)
+    with pytest.raises(InputError, match=r"did you mean 'County Durham'\?"):
+        england.find("Durham", table)
+    with pytest.raises(InputError, match=r"did you mean 'Kingston upon Hull', 'Kingston upon Thames'\?"):
+        england.find("kingston", table)
 
 
 def test_missing_or_incomplete_data_folder_says_what_to_do(tmp_path, monkeypatch, england_dir):
