@@ -947,6 +947,11 @@ def _norm(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", " ", t.lower()).strip()
 
 
+def _words(text) -> list[str]:
+    """The words of a centre's id or name, for suggestions: lower case, apostrophes dropped ("King's" as "kings")."""
+    return re.sub(r"[^a-z0-9]+", " ", str(text).lower().replace("'", "").replace("\u2019", "")).split()
+
+
 def locked_centres(scn: Scenario, centres: pd.DataFrame) -> tuple[list[str], list[str]]:
     """The ids of the centres ``centres.keep`` and ``centres.close`` name (see :func:`centre_ids`); a centre in both
     is an error naming it (it cannot be locked open and closed at once)."""
@@ -981,9 +986,16 @@ def centre_ids(names: list[str], centres: pd.DataFrame, key: str) -> list[str]:
                 continue
             cid = next(iter(found), None)
         if cid is None:
+            # centres whose id or name holds every word asked for ("Wells", "Dereham", "Gaywood"), else the one
+            # spelt most alike
+            words = set(_words(text))
+            holding = sorted(c for c in centres.index if words and words <= set(_words(c)) | set(_words(
+                centres.at[c, "name"])))
             lookup = {**{k: next(iter(v)) for k, v in by_name.items()}, **by_id}
-            close = difflib.get_close_matches(_norm(text), list(lookup), n=1, cutoff=0.5)
-            hint = f"; did you mean '{lookup[close[0]]}' ({centres.at[lookup[close[0]], 'name']})?" if close else ""
+            close = holding[:4] or [lookup[c] for c in difflib.get_close_matches(_norm(text), list(lookup), n=1,
+                                                                                 cutoff=0.5)]
+            named = [f"'{c}' ({centres.at[c, 'name']})" for c in close]
+            hint = f"; did you mean {', '.join(named)}?" if close else ""
             problems.append(f"`{key}`: unknown centre '{shorten(text, 100)}'{hint}")
         elif not bool(centres.at[cid, "located"]):
             problems.append(f"`{key}`: centre '{text}' has no known location, so it cannot be modelled; supply a "

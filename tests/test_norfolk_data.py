@@ -84,3 +84,20 @@ def test_fingerprint_changes_with_population_year():
 def test_unknown_year_is_a_clear_error():
     with pytest.raises(cp.InputError, match="year must be one of"):
         cp.datasets.norfolk(2018)
+
+
+def test_a_centre_named_by_one_word_of_its_name_is_suggested(norfolk):
+    """A commissioner writes the town: 'Dereham' names two centres' towns, 'Wells' one; neither is a centre's id or
+    whole name, so each is refused, but with the centres that hold the word (spelling alone suggested Reepham for
+    Dereham and Seagulls for Wells)."""
+    from clusterplan.scenario import centre_ids
+    with pytest.raises(cp.ScenarioError, match=r"unknown centre 'Dereham'; did you mean 'dereham-central' \(Dereham "
+                                               r"Central Children's Centre\), 'dereham-south' \(Dereham South"):
+        centre_ids(["Dereham"], norfolk.centres, "centres.keep")
+    with pytest.raises(cp.ScenarioError, match=r"unknown centre 'wells'; did you mean 'wells-next-the-sea' "
+                                               r"\(Wells-next-the-sea Sure Start Children's Centre\)\?$"):
+        centre_ids(["wells"], norfolk.centres, "centres.keep")
+    with pytest.raises(cp.ScenarioError, match=r"unknown centre 'Sea gulls'; did you mean 'seagulls'"):
+        centre_ids(["Sea gulls"], norfolk.centres, "centres.keep")   # no word held: spelt alike
+    assert centre_ids(["Wells-next-the-sea", "dereham south"], norfolk.centres, "k") == ["wells-next-the-sea",
+                                                                                        "dereham-south"]
