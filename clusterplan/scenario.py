@@ -1013,9 +1013,12 @@ def district_names(counts: dict[str, int], districts: list[str], key: str) -> di
     out, problems = {}, []
     for d, k in counts.items():
         c = canon.get(str(d).lower())
-        if c is None:
-            close = difflib.get_close_matches(str(d), districts, n=1, cutoff=0.5)
-            hint = f"; did you mean '{close[0]}'?" if close else f"; districts: {', '.join(sorted(districts))}"
+        if c is None:   # districts holding every word given ("Norfolk North": North Norfolk), else spelt alike
+            words = set(_words(d))
+            close = [x for x in sorted(districts) if words and words <= set(_words(x))][:4] or \
+                difflib.get_close_matches(str(d), districts, n=1, cutoff=0.5)
+            quoted = [f"'{x}'" for x in close]
+            hint = f"; did you mean {', '.join(quoted)}?" if close else f"; districts: {', '.join(sorted(districts))}"
             problems.append(f"`{key}.{d}`: unknown district{hint}")
         elif not isinstance(k, int) or k < 0:
             problems.append(f"`{key}.{d}`: expected a whole number of centres >= 0. Got {k!r} instead.")

@@ -101,3 +101,17 @@ def test_a_centre_named_by_one_word_of_its_name_is_suggested(norfolk):
         centre_ids(["Sea gulls"], norfolk.centres, "centres.keep")   # no word held: spelt alike
     assert centre_ids(["Wells-next-the-sea", "dereham south"], norfolk.centres, "k") == ["wells-next-the-sea",
                                                                                         "dereham-south"]
+
+
+def test_a_district_named_by_its_words_in_another_order_is_suggested(norfolk):
+    """'Norfolk North' holds North Norfolk's words: spelling alone suggested South Norfolk."""
+    from clusterplan.scenario import district_names
+    districts = sorted(norfolk.areas["district"].unique())
+    with pytest.raises(cp.ScenarioError, match=r"`centres.per_district.Norfolk North`: unknown district; did you mean "
+                                               r"'North Norfolk'\?"):
+        district_names({"Norfolk North": 2}, districts, "centres.per_district")
+    with pytest.raises(cp.ScenarioError, match=r"did you mean 'King's Lynn and West Norfolk', 'North Norfolk', "
+                                               r"'South Norfolk'\?"):
+        district_names({"norfolk": 2}, districts, "centres.per_district")
+    with pytest.raises(cp.ScenarioError, match=r"did you mean 'Breckland'\?"):   # no word held: spelt alike
+        district_names({"Brekland": 2}, districts, "centres.per_district")
