@@ -420,6 +420,12 @@ def check_dir(out: str | Path) -> tuple[list[str], list[str]]:
     out = Path(out)
     if not out.is_dir():
         raise InputError(str(out), ["not a folder; expected a plan folder written by `clusterplan run`"])
+    kind = (read_manifest(out) or {}).get("kind")
+    if kind in ("ensemble", "pareto", "sensitivity"):   # ours, but figures of plans, not plans
+        article = "an" if kind[0] in "aeiou" else "a"
+        raise InputError(str(out), [f"{article} {kind} folder (written by `clusterplan {kind}`) holds no plan to "
+                                    "check: each of its plans passed the checker as it was made; give a plan folder, "
+                                    "or a folder of plans (sweep, batch, comparison or alternatives)"])
     problems = [f"missing {f}" for f in ("assignment.csv", "centres.csv", MANIFEST) if not (out / f).exists()]
     if problems:
         raise InputError(str(out), problems + ["expected a folder written by `clusterplan run`"])

@@ -910,6 +910,9 @@ def test_ensemble_cli_marks_a_chosen_plan(tmp_path, capsys):
     assert summary["accepted"] == 0 and summary["beats"] == {}
     assert summary["note"].startswith("the chain made no move in its 5 steps")
     assert "no plan was sampled besides the start" in capsys.readouterr().out
+    # the folder holds figures of plans, not plans: `check` says so (it asked for assignment.csv and centres.csv)
+    assert main(["check", str(tmp_path / "one")]) == 2
+    assert "an ensemble folder (written by `clusterplan ensemble`) holds no plan to check" in capsys.readouterr().err
 
 
 def test_a_twin_is_kept_instead_at_no_cost_without_a_re_solve():
