@@ -90,7 +90,7 @@ def _report_line(plan) -> str:
 
 def _norfolk(args: argparse.Namespace) -> int:
     if args.out:
-        prepare_out(args.out)
+        prepare_out(args.out, kind="norfolk")
     g = datasets.norfolk(args.year)
     print(g.summary())
     geo_spec = {"builtin": "norfolk", "year": args.year}
@@ -133,7 +133,7 @@ def _load(path: str, time_limit: float | None):
 
 def _run(args: argparse.Namespace) -> int:
     scn = _load(args.scenario, args.time_limit)
-    prepare_out(args.out, inputs=_inputs(args.scenario, scn))
+    prepare_out(args.out, inputs=_inputs(args.scenario, scn), kind="plan")
     try:
         plan, geo = run(scn)
         plan = explain(plan, geo, scn, args.why, seconds=args.why_seconds)
@@ -222,9 +222,9 @@ def _compare(args: argparse.Namespace) -> int:
     names = compare_folders(args.scenarios)
     scenarios = [_load(path, args.time_limit) for path in args.scenarios]
     inputs = [f for path, scn in zip(args.scenarios, scenarios, strict=True) for f in _inputs(path, scn)]
-    prepare_out(out, inputs=inputs)
+    prepare_out(out, inputs=inputs, kind="compare")
     for name in names:
-        prepare_out(out / name, inputs=inputs)
+        prepare_out(out / name, inputs=inputs, kind="plan")
     ensure_folder(out, kind="compare")
     plans, geos = [], []
     for name, path, scn in progress.items(list(zip(names, args.scenarios, scenarios, strict=True)), "compare"):
@@ -264,7 +264,7 @@ def _sweep(args: argparse.Namespace) -> int:
     base.setdefault("name", args.scenario)
     if args.time_limit is not None:
         base.setdefault("solver", {})["time_limit"] = args.time_limit
-    prepare_out(args.out, inputs=_inputs(args.scenario, Scenario.from_dict(base, source=args.scenario)))
+    prepare_out(args.out, inputs=_inputs(args.scenario, Scenario.from_dict(base, source=args.scenario)), kind="sweep")
     table = batches.sweep(base, args.set, args.out, workers=args.workers, scheduler=_scheduler(args),
                           progress=progress.write)
     print(key_columns(table, first=[k for k, _ in batches.parse_sets(args.set)]).to_string())
@@ -313,7 +313,7 @@ def _batch(args: argparse.Namespace) -> int:
     if args.time_limit is not None:
         base.setdefault("solver", {})["time_limit"] = args.time_limit
     inputs = _inputs(args.scenario) + ([Path(args.england_data)] if args.england_data else [])
-    prepare_out(args.out, inputs=inputs)
+    prepare_out(args.out, inputs=inputs, kind="batch")
     names = args.authorities or None
     table = batches.batch(base, args.out, authorities=names, data=args.england_data, workers=args.workers,
                   scheduler=_scheduler(args), progress=progress.write)
@@ -325,15 +325,15 @@ def _batch(args: argparse.Namespace) -> int:
     return 0
 
 
-def _load_run(path: str, out: str):
-    """The scenario and its geography, after checking ``out`` (before any solve)."""
+def _load_run(path: str, out: str, kind: str):
+    """The scenario and its geography, after checking ``out`` for a folder of ``kind`` (before any solve)."""
     scn = load(path)
-    prepare_out(out, inputs=_inputs(path, scn))
+    prepare_out(out, inputs=_inputs(path, scn), kind=kind)
     return scn, datasets.geography_for(scn)
 
 
 def _alternatives(args: argparse.Namespace) -> int:
-    scn, geo = _load_run(args.scenario, args.out)
+    scn, geo = _load_run(args.scenario, args.out, "alternatives")
     alts = alt.alternatives(geo, scn, k=args.k, min_centres=args.min_centres, min_areas=args.min_areas,
                             within=args.within)
     alt.write(alts, geo, scn, args.out)
@@ -347,7 +347,7 @@ def _alternatives(args: argparse.Namespace) -> int:
 
 
 def _ensemble(args: argparse.Namespace) -> int:
-    scn, geo = _load_run(args.scenario, args.out)
+    scn, geo = _load_run(args.scenario, args.out, "ensemble")
     ens.refuse(scn)   # before the solve of its start
     chosen = None   # the commissioner's plan, checked to be one of this geography before the solve and the chain
     if args.chosen:
@@ -406,7 +406,7 @@ def _sensitivity(args: argparse.Namespace) -> int:
     scn = load(args.scenario)
     years = args.years
     sensitivity.check_years(scn, years or [])   # before the output folder is made
-    prepare_out(args.out, inputs=_inputs(args.scenario, scn))
+    prepare_out(args.out, inputs=_inputs(args.scenario, scn), kind="sensitivity")
     growth = [g / 100 for g in args.growth]
     table = sensitivity.sensitivity(scn, years=years, growth=growth)
     sensitivity.write(table, args.out)
@@ -421,7 +421,7 @@ def _sensitivity(args: argparse.Namespace) -> int:
 
 
 def _pareto(args: argparse.Namespace) -> int:
-    scn, geo = _load_run(args.scenario, args.out)
+    scn, geo = _load_run(args.scenario, args.out, "pareto")
     df, plans = pareto.deprived_front(geo, scn, steps=args.steps)   # its first plan: the scenario's optimum
     counts = args.counts
     if counts is None:

@@ -99,9 +99,17 @@ def _within(child: Path, parent: Path) -> bool:
     return child == parent or parent in child.parents
 
 
-def prepare_out(out: str | Path, *, inputs: Iterable[str | Path] = (), option: str = "--out") -> Path:
+#: Kinds of folder that hold many plans (written one by one, hours of work in a batch): another command's outputs
+#: neither replace one nor mix into one, and they go into no other kind of folder.
+FOLDERS_OF_PLANS = ("sweep", "batch", "compare", "alternatives", "norfolk")
+
+
+def prepare_out(out: str | Path, *, inputs: Iterable[str | Path] = (), option: str = "--out",
+                kind: str | None = None) -> Path:
     """Check an output folder before any work: absent, empty, or clusterplan's; not an input nor holding one;
-    writable. Raises :class:`OutputError` (exit 2) naming the folder and why. Creates nothing."""
+    writable; and, with ``kind`` (what the command writes: ``plan``, ``sweep``...), not a folder of another kind
+    where either holds many plans (:data:`FOLDERS_OF_PLANS`). Raises :class:`OutputError` (exit 2) naming the
+    folder and why. Creates nothing."""
     out = Path(out)
     try:
         where = Path(os.path.abspath(out))
@@ -129,6 +137,16 @@ def prepare_out(out: str | Path, *, inputs: Iterable[str | Path] = (), option: s
                               "empty folder")
         if entries is not None and not os.access(out, os.W_OK | os.X_OK):
             raise OutputError(f"{option} {out}: the folder is not writable")
+        there = (read_manifest(out) or {}).get("kind") if entries else None
+        if kind is not None and there is not None and there != kind and \
+                (there in FOLDERS_OF_PLANS or kind in FOLDERS_OF_PLANS):
+            held = sum(1 for p in out.iterdir() if p.is_dir() and (read_manifest(p) or {}).get("kind") == "plan")
+            what = f"a {there} folder holding {held} plan folder(s)" if there in FOLDERS_OF_PLANS else \
+                f"a {there} folder"
+            by = {"plan": "run", "compare": "compare` or `clusterplan demo"}.get(there, there)
+            raise OutputError(f"{option} {out}: is {what}, written by `clusterplan {by}`; this command writes "
+                              f"a {kind} folder, which would replace or mix with it. Choose a new folder, or remove "
+                              "that one first")
     _check_writable(where.parent, out, option)
     return out
 

@@ -634,7 +634,7 @@ def test_pareto_cli_prints_a_count_with_no_plan_as_dashes_and_its_reason(tmp_pat
     # the command line on a SYNTHETIC geography of 4 centres
     import clusterplan.cli as cli_module
     geo = path_geo()
-    monkeypatch.setattr(cli_module, "_load_run", lambda path, out: (cp.Scenario.from_dict(SCN), geo))
+    monkeypatch.setattr(cli_module, "_load_run", lambda path, out, kind: (cp.Scenario.from_dict(SCN), geo))
     assert main(["pareto", "s.yaml", "--counts", "2,9", "--steps", "1", "--out", str(tmp_path / "p")]) == 0
     said = capsys.readouterr().out
     assert "NaN" not in said and "None" not in said and "False" not in said
@@ -647,7 +647,7 @@ def test_pareto_cli_where_no_count_asked_for_has_a_plan(tmp_path, capsys, monkey
     (drawing it was an internal error, KeyError on the cost column). SYNTHETIC geography of 5 centres."""
     import clusterplan.cli as cli_module
     geo = path_geo()
-    monkeypatch.setattr(cli_module, "_load_run", lambda path, out: (cp.Scenario.from_dict(SCN), geo))
+    monkeypatch.setattr(cli_module, "_load_run", lambda path, out, kind: (cp.Scenario.from_dict(SCN), geo))
     assert main(["pareto", "s.yaml", "--counts", "8,9", "--steps", "1", "--out", str(tmp_path / "p")]) == 0
     said = capsys.readouterr().out
     assert "centres.count = 8, but only 5 centres" in said and "centres.count = 9" in said

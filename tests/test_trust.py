@@ -75,15 +75,48 @@ def test_no_command_writes_over_its_inputs(own, capsys):
     assert _snapshot(own) == before
 
 
-def test_a_folder_that_is_not_ours_is_refused_before_solving(own, tmp_path, capsys):
+def _no_solve(monkeypatch):
+    """Make any solve through the command line fail the test: a refusal must come before it."""
+    import clusterplan.cli as cli_module
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("solved before the output folder was refused")
+
+    monkeypatch.setattr(cli_module, "run", refuse)
+
+
+def test_a_folder_that_is_not_ours_is_refused_before_solving(own, tmp_path, capsys, monkeypatch):
     mine = tmp_path / "mine"
     mine.mkdir()
     (mine / "budget.xlsx").write_bytes(b"not ours")
-    t0 = time.perf_counter()
+    _no_solve(monkeypatch)   # before solving: not a timed assertion (it was "under 30 s")
     assert main(["run", str(own / "scenario.yaml"), "--out", str(mine)]) == 2
     assert "not written by clusterplan" in capsys.readouterr().err
     assert (mine / "budget.xlsx").read_bytes() == b"not ours" and len(list(mine.iterdir())) == 1
-    assert time.perf_counter() - t0 < 30
+
+
+def test_a_folder_of_many_plans_is_not_replaced_by_another_command(own, tmp_path, capsys, monkeypatch):
+    """A sweep's folder (or a batch's: hours of plans) was ours, so `run --out` into it replaced it whole, and
+    `compare` mixed its plans into it; a plan folder took a sweep's variants. Each is refused, before any solve."""
+    sweep, plan = tmp_path / "sweep", tmp_path / "plan"
+    assert main(["--quiet", "sweep", str(own / "scenario.yaml"), "--set", "reach.min=250,300", "--out", str(sweep),
+                 "--workers", "1"]) == 0
+    assert main(["--quiet", "run", str(own / "scenario.yaml"), "--out", str(plan)]) == 0
+    before = {p: sorted(q.name for q in p.rglob("*")) for p in (sweep, plan)}
+    capsys.readouterr()
+    _no_solve(monkeypatch)
+    for argv, says in (
+            (["run", str(own / "scenario.yaml"), "--out", str(sweep)],
+             "is a sweep folder holding 2 plan folder(s), written by `clusterplan sweep`; this command writes a "
+             "plan folder, which would replace or mix with it"),
+            (["compare", str(own / "scenario.yaml"), "--out", str(sweep)], "this command writes a compare folder"),
+            (["sweep", str(own / "scenario.yaml"), "--set", "reach.min=250", "--out", str(plan)],
+             "is a plan folder, written by `clusterplan run`; this command writes a sweep folder")):
+        assert main(argv) == 2, argv
+        assert says in capsys.readouterr().err, argv
+    assert {p: sorted(q.name for q in p.rglob("*")) for p in (sweep, plan)} == before
+    assert main(["--quiet", "sweep", str(own / "scenario.yaml"), "--set", "reach.min=250,300", "--out",
+                 str(sweep), "--workers", "1"]) == 0   # the same kind resumes, as before (nothing to solve)
 
 
 def test_our_own_folder_is_replaced_and_empty_folders_are_used(own, tmp_path):
