@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 
 import networkx as nx
+import pandas as pd
 import pulp
 
 from ..errors import InfeasibleError, count_of
@@ -85,25 +86,26 @@ def presolve(geo: Geography, spec: assignment.Spec, *, what: str, section: str =
                            f"nearest centre, beyond the travel limit of {spec.max_minutes:g}")
         if len(far) > 10:
             reasons.append(f"... and {len(far) - 10} more areas beyond the travel limit")
+        within = m <= spec.max_minutes   # areas x facilities that may stay open: within the limit
         if far.empty and floor > 0:
-            reasons += within_limit(geo, spec, section)
+            reasons += within_limit(geo, spec, within, section)
         if far.empty and solver is not None:
-            reasons += cover_needed(spec, solver, section)
+            reasons += cover_needed(spec, within, solver, section)
     if reasons:
         raise InfeasibleError(f"{what}: the scenario cannot be met:", reasons)
 
 
-def within_limit(geo: Geography, spec: assignment.Spec, section: str = "centres") -> list[str]:
+def within_limit(geo: Geography, spec: assignment.Spec, within: pd.DataFrame, section: str = "centres") -> list[str]:
     """With a travel limit, a facility's catchment holds only areas within the limit of it, connected along the
     corridors to its home area (unless contiguity is off): the most children it could ever gather. Where that is
     below the floor the facility cannot stay open, whatever the others do; one reason per group of areas that can
     reach only such facilities within the limit, and per such facility locked open. (A necessary condition: it
-    finds no impossibility that needs the facilities' competition for areas.)"""
+    finds no impossibility that needs the facilities' competition for areas.) ``within``: areas x facilities that
+    may stay open, True where the area is within the limit of the facility."""
     a, fac, t = geo.areas, spec.facilities, spec.max_minutes
-    m = spec.minutes.drop(columns=[j for j in spec.close if j in spec.minutes.columns])
     most: dict[str, int] = {}
-    for j in m.columns:
-        near = set(m.index[m[j] <= t])
+    for j in within.columns:
+        near = set(within.index[within[j]])
         home = fac.at[j, "home_area"]
         if spec.contiguity != "none":
             near = nx.node_connected_component(geo.corridors.subgraph(near), home) if home in near else set()
@@ -115,9 +117,8 @@ def within_limit(geo: Geography, spec: assignment.Spec, section: str = "centres"
     many = NOUNS[section][1]
     out = []
     by_options: dict[tuple[str, ...], list[str]] = {}
-    reach = m.to_numpy() <= t   # areas x facilities: within the limit
-    for i, row in zip(m.index, reach, strict=True):
-        options = tuple(sorted(m.columns[row]))
+    for i, row in zip(within.index, within.to_numpy(), strict=True):
+        options = tuple(sorted(within.columns[row]))
         if options and set(options) <= short:
             by_options.setdefault(options, []).append(str(i))
     for options, codes in sorted(by_options.items(), key=lambda kv: kv[1][0]):
@@ -145,22 +146,20 @@ def within_limit(geo: Geography, spec: assignment.Spec, section: str = "centres"
 COVER_SECONDS = 10.0
 
 
-def cover_needed(spec: assignment.Spec, solver, section: str = "centres") -> list[str]:
+def cover_needed(spec: assignment.Spec, within: pd.DataFrame, solver, section: str = "centres") -> list[str]:
     """With a travel limit and a cap on the number kept (``count`` or ``max_count``): the fewest facilities that
     bring every area within the limit of one (a set cover, locks honoured; floors and contiguity left out, so it is
     a lower bound on what any plan keeps), solved exactly or bounded by the solver within :data:`COVER_SECONDS`. A
-    reason where that is above the cap."""
+    reason where that is above the cap. ``within``: as for :func:`within_limit`."""
     cap = min((k for k in (spec.count, spec.max_count) if k is not None), default=None)
     if cap is None:
         return []
-    m = spec.minutes.drop(columns=[j for j in spec.close if j in spec.minutes.columns])
-    near = m.to_numpy() <= spec.max_minutes
     prob = pulp.LpProblem("cover", pulp.LpMinimize)
     y = {j: pulp.LpVariable(f"y_{n}", cat=pulp.LpBinary, lowBound=1 if j in spec.keep else 0)
-         for n, j in enumerate(m.columns)}
+         for n, j in enumerate(within.columns)}
     prob += pulp.lpSum(y.values())
-    for r, row in enumerate(near):
-        prob += pulp.lpSum(y[j] for j in m.columns[row]) >= 1, f"area_{r}"
+    for r, row in enumerate(within.to_numpy()):
+        prob += pulp.lpSum(y[j] for j in within.columns[row]) >= 1, f"area_{r}"
     out = solve_problem(prob, name=solver.name, time_limit=min(COVER_SECONDS, solver.time_limit), gap=0.0,
                         threads=solver.threads, seed=solver.seed)
     least = out.objective if out.status == "optimal" else out.bound
