@@ -27,7 +27,7 @@ import pandas as pd
 
 from . import corridors as corr
 from . import travel as trv
-from .errors import InputError
+from .errors import InputError, holding_words
 from .geography import Geography, sha256, slug
 
 ENV = "CLUSTERPLAN_ENGLAND_DATA"
@@ -308,9 +308,8 @@ def find(authority: str, table: pd.DataFrame) -> str:
         return by_name[_plain(key)]
     # names holding the words asked for ("Kingston": upon Hull, upon Thames; "Durham": County Durham), else names
     # spelt alike ("Bristl": Bristol)
-    words = set(_plain(key).split())
-    holding = [n for n in by_name if words and words <= set(n.split())]
-    close = holding[:4] or difflib.get_close_matches(_plain(key), list(by_name), n=3, cutoff=0.6)
+    close = holding_words(_plain(key), {n: n for n in by_name}) or \
+        difflib.get_close_matches(_plain(key), list(by_name), n=3, cutoff=0.6)
     hint = f"; did you mean {', '.join(repr(table.loc[by_name[c], 'name']) for c in close)}?" if close else \
         "; `clusterplan authorities` lists them"
     raise InputError("authority", [f"{authority!r} is not an English upper-tier authority (a code such as "

@@ -6,6 +6,7 @@ Problems in one input are collected and raised together rather than one at a tim
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterable
 
@@ -21,6 +22,17 @@ def count_of(n: int, one: str, many: str) -> str:
     """``n`` and the words that agree with it, for messages: ``count_of(1, "centre is", "centres are")`` is
     "1 centre is", ``count_of(3, ...)`` "3 centres are"."""
     return f"{n} {one if n == 1 else many}"
+
+
+def holding_words(text: str, choices: dict[str, str]) -> list[str]:
+    """For a "did you mean": the keys of ``choices`` (key -> its text, e.g. a centre's id and name) whose text holds
+    every word of ``text``, in order, at most four. Case and punctuation aside, apostrophes dropped ("King's" is
+    "kings"): "Dereham" finds both Dereham centres, "Norfolk North" North Norfolk."""
+    def words(t: str) -> set[str]:
+        return set(re.sub(r"[^a-z0-9]+", " ", str(t).lower().replace("'", "").replace("\u2019", "")).split())
+
+    asked = words(text)
+    return [k for k, t in choices.items() if asked and asked <= words(t)][:4]
 
 
 def percent(share: float) -> str:

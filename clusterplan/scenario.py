@@ -16,7 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from . import registry
-from .errors import ScenarioError, shorten
+from .errors import ScenarioError, holding_words, shorten
 from .travel import column_problems
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -947,11 +947,6 @@ def _norm(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", " ", t.lower()).strip()
 
 
-def _words(text) -> list[str]:
-    """The words of a centre's id or name, for suggestions: lower case, apostrophes dropped ("King's" as "kings")."""
-    return re.sub(r"[^a-z0-9]+", " ", str(text).lower().replace("'", "").replace("\u2019", "")).split()
-
-
 def locked_centres(scn: Scenario, centres: pd.DataFrame) -> tuple[list[str], list[str]]:
     """The ids of the centres ``centres.keep`` and ``centres.close`` name (see :func:`centre_ids`); a centre in both
     is an error naming it (it cannot be locked open and closed at once)."""
@@ -988,11 +983,9 @@ def centre_ids(names: list[str], centres: pd.DataFrame, key: str) -> list[str]:
         if cid is None:
             # centres whose id or name holds every word asked for ("Wells", "Dereham", "Gaywood"), else the one
             # spelt most alike
-            words = set(_words(text))
-            holding = sorted(c for c in centres.index if words and words <= set(_words(c)) | set(_words(
-                centres.at[c, "name"])))
+            holding = holding_words(text, {c: f"{c} {centres.at[c, 'name']}" for c in sorted(centres.index)})
             lookup = {**{k: next(iter(v)) for k, v in by_name.items()}, **by_id}
-            close = holding[:4] or [lookup[c] for c in difflib.get_close_matches(_norm(text), list(lookup), n=1,
+            close = holding or [lookup[c] for c in difflib.get_close_matches(_norm(text), list(lookup), n=1,
                                                                                  cutoff=0.5)]
             named = [f"'{c}' ({centres.at[c, 'name']})" for c in close]
             hint = f"; did you mean {', '.join(named)}?" if close else ""
@@ -1014,8 +1007,7 @@ def district_names(counts: dict[str, int], districts: list[str], key: str) -> di
     for d, k in counts.items():
         c = canon.get(str(d).lower())
         if c is None:   # districts holding every word given ("Norfolk North": North Norfolk), else spelt alike
-            words = set(_words(d))
-            close = [x for x in sorted(districts) if words and words <= set(_words(x))][:4] or \
+            close = holding_words(str(d), {x: x for x in sorted(districts)}) or \
                 difflib.get_close_matches(str(d), districts, n=1, cutoff=0.5)
             quoted = [f"'{x}'" for x in close]
             hint = f"; did you mean {', '.join(quoted)}?" if close else f"; districts: {', '.join(sorted(districts))}"
