@@ -10,7 +10,7 @@ import difflib
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
@@ -38,6 +38,44 @@ MAX_YAML_NODES = 100_000
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_yes_for_a_number(cls, value: Any, info: ValidationInfo) -> Any:
+        # YAML reads yes, no, on, off, true and false as booleans, and pydantic would take them as 1 and 0 where a
+        # number is asked for (`reach.min: yes` was a floor of 1 child)
+        field = cls.model_fields.get(info.field_name) if info.field_name else None
+        ann = field.annotation if field is not None else None
+        if _holds_bool(value) and _numeric(ann) and not _admits_bool(ann):
+            raise ValueError("expected a number, not yes/no/true/false (YAML reads yes, no, on, "
+                             f"off, true and false as true or false). Got {value!r} instead")
+        return value
+
+
+def _holds_bool(value: Any) -> bool:
+    """Whether ``value``, or anything in the lists and mappings it holds, is a boolean."""
+    if isinstance(value, bool):
+        return True
+    if isinstance(value, Mapping):
+        return any(_holds_bool(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(_holds_bool(v) for v in value)
+    return False
+
+
+def _admits_bool(ann: Any) -> bool:
+    """Whether a field typed ``ann`` may hold a boolean anywhere: a bool, Any, a literal true or false, or a
+    section of its own (which checks its own fields)."""
+    if ann is bool or ann is Any or (isinstance(ann, type) and issubclass(ann, BaseModel)):
+        return True
+    if get_origin(ann) is Literal:
+        return any(isinstance(a, bool) for a in get_args(ann))
+    return any(_admits_bool(a) for a in get_args(ann))
+
+
+def _numeric(ann: Any) -> bool:
+    """Whether a field typed ``ann`` holds numbers (anywhere in it: an optional number, a mapping to numbers)."""
+    return ann in (int, float) or any(_numeric(a) for a in get_args(ann))
 
 
 class Reach(_Strict):
