@@ -25,7 +25,7 @@ from .cells import FORMULA_START
 from .datasets import ATTRIBUTION, attribution
 from .errors import count_of, percent
 from .geography import Geography, rural_flags, unit_doubt
-from .maps import SOURCE, before_after, bundle_map, change_map, format_value, plan_map, short_name  # noqa: F401
+from .maps import INTEGER_COLUMNS, SOURCE, before_after, bundle_map, change_map, format_value, plan_map, short_name  # noqa: F401
 from .measures import DEPRIVED_IDACI, KNIFE_EDGE, NEAR_METRES, assigned_minutes, deprived_under5, nearest_metres
 from .metrics import beyond_2_5km, buildings_used, label, service_points, travel_minutes
 from .solvers import package_version
@@ -701,14 +701,26 @@ def _sheet(xl, name: str, df: pd.DataFrame, *, percent: tuple[str, ...] = ()) ->
         width = max([len(str(col))] + [len(format_value(v)) for v in df[col].head(200)]) + 2
         ws.column_dimensions[get_column_letter(k)].width = min(max(width, 8), 60)
         fmt = "0.0%" if col in shares else None
+        decimals = _decimals(df[col])
         for row in ws.iter_rows(min_row=2, min_col=k, max_col=k):
             for c in row:
                 if fmt and isinstance(c.value, int | float):
                     c.number_format = fmt
                 elif isinstance(c.value, float):
-                    c.number_format = "#,##0.00"
+                    c.number_format = "#,##0" + ("." + "0" * decimals if decimals else "")
                 elif isinstance(c.value, int) and not isinstance(c.value, bool):
                     c.number_format = "#,##0"
+
+
+def _decimals(col: pd.Series) -> int:
+    """Decimals a column of numbers is shown with in the workbook: as few as its values need, at most two (minutes
+    rounded to a tenth show 17.8, not 17.80; children counted in whole numbers show 635, not 635.00)."""
+    vals = pd.to_numeric(col[col.map(lambda v: isinstance(v, float | np.floating))], errors="coerce").dropna()
+    vals = vals[np.isfinite(vals)]
+    for d in (0, 1):
+        if np.allclose(vals, vals.round(d), rtol=0, atol=1e-9):
+            return d
+    return 2
 
 
 #: Headers of the workbook's spokes sheet (a spoke's ``name`` is a building's, not a centre's).
@@ -738,7 +750,7 @@ def write_xlsx(plan, path: str | Path, geo: Geography | None = None) -> None:
     district, children, minutes, today's and the planned centre; and a Sources sheet. Text that Excel would run as
     a formula (a centre named ``=HYPERLINK(...)``) is stored as text, never as a formula."""
     summary = pd.DataFrame({"Figure": [label(k) for k in plan.metrics], "Metric id": list(plan.metrics),
-                            "Value": [_typed(v) for v in plan.metrics.values()]})
+                            "Value": [_typed(v, whole=k in INTEGER_COLUMNS) for k, v in plan.metrics.items()]})
     r = plan.report.to_dict()
     solver = pd.DataFrame({"Setting or result": list(r), "Value": [_typed(v) for v in r.values()]})
     with pd.ExcelWriter(path, engine="openpyxl") as xl:
@@ -768,10 +780,13 @@ def write_xlsx(plan, path: str | Path, geo: Geography | None = None) -> None:
             text_not_formulas(sheet)
 
 
-def _typed(v):
-    """A cell value: numbers stay numbers, None stays empty, tuples and lists become readable text."""
+def _typed(v, *, whole: bool = False):
+    """A cell value: numbers stay numbers (a count stored as a float, ``whole``, as a whole number: the floor is
+    600, not 600.00), None stays empty, tuples and lists become readable text."""
     if v is None:
         return None
+    if whole and isinstance(v, float | np.floating) and float(v).is_integer():
+        return int(v)
     if isinstance(v, bool | int | float | np.number):
         return v
     if isinstance(v, tuple | list):

@@ -60,6 +60,12 @@ def test_the_workbook_is_typed_formatted_and_complete(tender):
     assert lots.cell(row=2, column=share).number_format == "0.0%"
     assert 0 < lots.cell(row=2, column=share).value < 1
     assert wb["why"].max_row == 1 + (centres["status"] == "amalgamated").sum()   # every amalgamation explained
+    # numbers show the decimals they have: the floor is 600 (a count stored as a float), minutes a tenth
+    floor = [r[2] for r in wb["summary"].iter_rows(min_row=2) if r[1].value == "reach_floor"][0]
+    assert floor.value == 600 and isinstance(floor.value, int) and floor.number_format == "#,##0"
+    minutes = [c for c in wb["assignment"][1] if c.value == "Travel (minutes)"][0].column
+    cells = [r[0] for r in wb["assignment"].iter_rows(min_row=2, min_col=minutes, max_col=minutes)]
+    assert {c.number_format for c in cells} == {"#,##0.0"} and any(c.value != round(c.value) for c in cells)
 
 
 def test_report_names_the_fragile_decisions(tender):
