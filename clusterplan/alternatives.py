@@ -25,7 +25,7 @@ from typing import Any
 import pandas as pd
 
 from . import progress, registry
-from .errors import CheckError, InfeasibleError, ScenarioError, count_of
+from .errors import CheckError, InfeasibleError, ScenarioError, count_of, number_argument
 from .geography import Geography
 from .io import atomic_folder, write_csv, write_plan
 from .maps import short_name
@@ -117,6 +117,9 @@ def alternatives(geo: Geography, scenario: Scenario | dict[str, Any], *, k: int 
     the largest cost above the optimum accepted (0.05 = 5% more deprivation-weighted child-minutes).
     """
     scn = Scenario.from_dict(scenario)
+    for arg, value in (("k", k), ("min_centres", min_centres), ("min_areas", min_areas)):
+        number_argument(value, arg, "alternatives", whole=True, least=0)
+    number_argument(within, "within", "alternatives", least=0)
     if not registry.info(scn.model).restrictable:   # refused before the optimum's solve, not after it
         *first, last = [m.name for m in registry.MODELS.values() if m.restrictable]
         choosers = f"{', '.join(first)} or {last}" if first else last

@@ -32,7 +32,7 @@ import pandas as pd
 
 from . import progress, registry
 from .check import check
-from .errors import CheckError, InputError, ScenarioError
+from .errors import CheckError, InputError, ScenarioError, number_argument
 from .geography import Geography
 from .io import atomic_folder, write_csv
 from .measures import assigned_minutes
@@ -108,6 +108,8 @@ def recom(geo: Geography, scenario: Scenario | dict[str, Any], start: Plan, *, s
     """Run the chain for ``steps`` steps from ``start`` (an amalgamate or status-quo plan of ``scenario``)."""
     scn = Scenario.from_dict(scenario)
     refuse(scn, start.model)
+    number_argument(steps, "steps", "recom", whole=True, least=1)
+    number_argument(seed, "seed", "recom", whole=True, least=0)
     rng = np.random.default_rng(seed)
     floor, ceiling = scn.reach.min, scn.reach.max
     graph = geo.corridors

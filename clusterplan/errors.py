@@ -6,6 +6,8 @@ Problems in one input are collected and raised together rather than one at a tim
 
 from __future__ import annotations
 
+import math
+import numbers
 import re
 import threading
 from collections.abc import Iterable
@@ -115,3 +117,25 @@ class CheckError(ClusterplanError):
         self.violations = list(violations)
         lines = "\n".join(f"  - {v}" for v in self.violations)
         super().__init__(f"plan violates {len(self.violations)} constraint(s):\n{lines}")
+
+
+def number_argument(value: object, name: str, where: str, *, whole: bool = False, least: float | None = None,
+                    above: float | None = None) -> int | float:
+    """A library function's numeric argument, checked as the command line checks its option: a finite number (a
+    whole number with ``whole``; not true or false), at least ``least`` or above ``above``. Else a
+    :class:`ScenarioError` naming ``where`` (the function) and ``name`` (the argument)."""
+    kind = numbers.Integral if whole else numbers.Real
+    ok = isinstance(value, kind) and not isinstance(value, bool) and math.isfinite(float(value))
+    ok = ok and (least is None or value >= least) and (above is None or value > above)
+    if not ok:
+        word = "a whole number" if whole else "a number"
+        limit = f" of {least:g} or more" if least is not None else f" above {above:g}" if above is not None else ""
+        raise ScenarioError(f"{where}: `{name}` must be {word}{limit}; got {shorten(repr(value), 200)}")
+    return value
+
+
+def number_list_argument(values: object, name: str, where: str, **rules) -> list:
+    """A list of numbers, each checked by :func:`number_argument` (a lone number or text is refused too)."""
+    if isinstance(values, str | bytes) or not isinstance(values, Iterable):
+        raise ScenarioError(f"{where}: `{name}` must be a list of numbers; got {shorten(repr(values), 200)}")
+    return [number_argument(v, name, where, **rules) for v in values]

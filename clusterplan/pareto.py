@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from . import progress, registry
-from .errors import CheckError, InfeasibleError, ScenarioError
+from .errors import CheckError, InfeasibleError, ScenarioError, number_argument, number_list_argument
 from .executor import side_by_side, thread_jobs, thread_map
 from .geography import Geography
 from .io import atomic_folder, write_csv
@@ -95,7 +95,7 @@ def centres_front(geo: Geography, scenario: Scenario | dict[str, Any], counts: l
     optimum's costs more travel for more centres, so the optimum dominates it."""
     scn = Scenario.from_dict(scenario)
     front_model(scn)
-    counts = sorted(set(counts))
+    counts = sorted(set(number_list_argument(counts, "counts", "centres_front", whole=True, least=1)))
     rows, plans = [], []
     for k, got in zip(counts, _counts(geo, scn, counts), strict=True):
         if isinstance(got, str):
@@ -125,6 +125,13 @@ def deprived_front(geo: Geography, scenario: Scenario | dict[str, Any], *, steps
     until infeasible. The share column is :func:`share_column` (``minutes``)."""
     scn = Scenario.from_dict(scenario)
     front_model(scn)
+    number_argument(steps, "steps", "deprived_front", whole=True, least=1)
+    number_argument(minutes, "minutes", "deprived_front", least=0)
+    if shares is not None:
+        shares = number_list_argument(shares, "shares", "deprived_front", least=0)
+        if any(s > 1 for s in shares):
+            raise ScenarioError(f"deprived_front: `shares` are fractions of the deprived under-fives, from 0 to 1 "
+                                f"(0.9 = 90%); got {shares}")
     col = share_column(minutes)
 
     def row(plan: Plan, **extra) -> dict:

@@ -41,7 +41,7 @@ import pandas as pd
 from . import progress, registry
 from .alternatives import changed_areas, excess_over
 from .check import check
-from .errors import InfeasibleError, ScenarioError, percent
+from .errors import InfeasibleError, ScenarioError, number_argument, percent
 from .executor import side_by_side, thread_map
 from .geography import Geography
 from .measures import KNIFE_EDGE
@@ -61,9 +61,8 @@ def reasons(geo: Geography, scenario: Scenario | dict[str, Any], plan: Plan | No
     whether it is exact), children moved, knife_edge. ``seconds``: the time limit of each lock's re-solve (default
     ``solver.time_limit``); where it stops a re-solve before its proof, the cost is a proven range."""
     scn = Scenario.from_dict(scenario)
-    if seconds is not None and not (0 < seconds < float("inf")):
-        raise ScenarioError(f"reasons: `seconds` (each what-if re-solve's time limit) must be a positive number of "
-                            f"seconds; got {seconds!r}")
+    if seconds is not None:   # each what-if re-solve's time limit
+        number_argument(seconds, "seconds", "reasons", above=0)
     if not registry.info(scn.model).closes_centres:
         raise ScenarioError(f"`model`: reasons explain amalgamate plans; this scenario's model is {scn.model!r}")
     plan = plan if plan is not None else solve(geo, scn)

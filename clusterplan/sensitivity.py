@@ -21,7 +21,7 @@ import pandas as pd
 
 from . import progress, registry
 from .datasets import geography_for
-from .errors import InfeasibleError, ScenarioError
+from .errors import InfeasibleError, ScenarioError, number_argument, number_list_argument
 from .executor import side_by_side, thread_jobs, thread_map
 from .geography import Geography
 from .io import atomic_folder, write_csv
@@ -70,6 +70,11 @@ def sensitivity(scenario: Scenario | dict[str, Any], *, years: list[int] | None 
     scn = Scenario.from_dict(scenario)
     if not registry.info(scn.model).closes_centres:
         raise ScenarioError(f"`model`: sensitivity compares amalgamate plans; this scenario's model is {scn.model!r}")
+    if years is not None:
+        years = number_list_argument(years, "years", "sensitivity", whole=True)
+    growth = number_list_argument(growth, "growth", "sensitivity", least=-1)   # rates, as --growth takes them
+    if workers is not None:
+        number_argument(workers, "workers", "sensitivity", whole=True, least=1)
     if years is None:
         years = list(BUILTIN_YEARS.get(scn.geography.builtin or "", ())) if geography is None else []
     jobs = []

@@ -694,6 +694,49 @@ def test_alternatives_of_a_model_that_keeps_every_centre_are_refused_before_any_
         alt.alternatives(path_geo(), {**SCN, "model": model})
 
 
+BAD_NUMBERS = [
+    (lambda geo, plan: alt.alternatives(geo, SCN, k="3"), r"alternatives: `k` must be a whole number of 0 or more"),
+    (lambda geo, plan: alt.alternatives(geo, SCN, k=2.5), r"`k` must be a whole number"),
+    (lambda geo, plan: alt.alternatives(geo, SCN, min_areas=-3), r"`min_areas` must be a whole number of 0 or more"),
+    (lambda geo, plan: alt.alternatives(geo, SCN, within=float("nan")), r"`within` must be a number of 0 or more"),
+    (lambda geo, plan: alt.alternatives(geo, SCN, k=True), r"`k` must be a whole number.*got True"),
+    (lambda geo, plan: pareto.centres_front(geo, SCN, counts=[2, 0]), r"centres_front: `counts` must be a whole"),
+    (lambda geo, plan: pareto.centres_front(geo, SCN, counts=3), r"`counts` must be a list of numbers; got 3"),
+    (lambda geo, plan: pareto.deprived_front(geo, SCN, steps=0), r"deprived_front: `steps` must be a whole number"),
+    (lambda geo, plan: pareto.deprived_front(geo, SCN, minutes=-15), r"`minutes` must be a number of 0 or more"),
+    (lambda geo, plan: pareto.deprived_front(geo, SCN, shares=[0.5, 90]), r"`shares` are fractions"),
+    (lambda geo, plan: sensitivity(SCN, growth=[0.1, "x"], geography=geo), r"sensitivity: `growth` must be a number"),
+    (lambda geo, plan: sensitivity(SCN, growth=[-2], geography=geo), r"`growth` must be a number of -1 or more"),
+    (lambda geo, plan: sensitivity(SCN, workers=0, geography=geo), r"`workers` must be a whole number of 1 or more"),
+    (lambda geo, plan: reasons(geo, SCN, plan, seconds="x"), r"reasons: `seconds` must be a number above 0; got 'x'"),
+    (lambda geo, plan: reasons(geo, SCN, plan, seconds=-1), r"`seconds` must be a number above 0"),
+    (lambda geo, plan: ens.recom(geo, SCN, plan, steps=10.5), r"recom: `steps` must be a whole number of 1 or more"),
+    (lambda geo, plan: ens.recom(geo, SCN, plan, seed=-1), r"`seed` must be a whole number of 0 or more"),
+]
+
+
+@pytest.mark.parametrize("call, words", BAD_NUMBERS)
+def test_library_calls_refuse_a_bad_number_before_any_solve(call, words, monkeypatch):
+    """The library's defensible-plan functions check their numbers as the command line checks its options: text,
+    true/false, fractions where a count is asked, NaN, or a value out of range is refused, naming the function and
+    the argument, before anything is solved (`alternatives(k="3")` solved the optimum, then failed comparing text
+    with a number; `within=nan` ran to the end)."""
+    import clusterplan.alternatives as alternatives_module
+    import clusterplan.reasons as reasons_module
+    import clusterplan.sensitivity as sensitivity_module
+
+    geo = path_geo()
+    plan = cp.solve(geo, SCN, quiet=True)
+
+    def no_solve(*args, **kwargs):
+        raise AssertionError("solved before the argument was refused")
+
+    for module in (alternatives_module, pareto, reasons_module, sensitivity_module):
+        monkeypatch.setattr(module, "solve", no_solve, raising=False)
+    with pytest.raises(cp.ScenarioError, match=words):
+        call(geo, plan)
+
+
 def test_alternatives_cli_with_one_plan_only(tmp_path, capsys, england_dir):
     """Rutland (real England tables) has one children's centre: the optimum is the only plan. The terminal says so
     plainly: no "None" for the deprived share it has no figure for (no deprived under-fives), no "plan_0 .. plan_0"."""
