@@ -46,6 +46,8 @@ def solve(geography: Geography, scenario: Scenario | dict[str, Any], *,
                             "the geography it names, clusterplan.load(path) reads it into a Scenario for solve")
     scn = Scenario.from_dict(scenario)
     if name is not None:
+        if not isinstance(name, str):
+            raise ScenarioError(f"solve: `name` must be text, the plan's name; got {type(name).__name__} {name!r}")
         scn = scn.model_copy(update={"name": name})
     if quiet:
         with progress.quiet():

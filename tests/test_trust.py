@@ -599,6 +599,8 @@ def test_solve_given_a_file_name_or_no_geography_says_what_it_takes(own):
         cp.solve("norfolk", {"model": "status_quo"}, quiet=True)
     with pytest.raises(cp.ScenarioError, match="expected a dict of the scenario's keys or a Scenario, got list"):
         cp.solve(geo, ["amalgamate"], quiet=True)
+    with pytest.raises(cp.ScenarioError, match=r"solve: `name` must be text, the plan's name; got int 5"):
+        cp.solve(geo, {"model": "status_quo"}, name=5, quiet=True)   # was a plan named 5, with pydantic's warning
     plan, _ = cp.run(own / "scenario.yaml")
     assert set(plan.assignment["area"]) == set(CODES)
 
