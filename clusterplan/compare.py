@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from . import registry
-from .errors import percent
+from .errors import count_of, percent
 from .io import replace_file, write_csv
 from .maps import comparison_figure as _figure
 from .maps import format_value
@@ -25,7 +25,15 @@ def compare(plans: Iterable[Plan], geos: list | None = None) -> pd.DataFrame:
     reading (see :data:`clusterplan.metrics.METRICS` for the ids). Metrics a plan does not have are left empty.
     ``geos``: each plan's geography; where their travel minutes come from different sources (the model, your
     tables), a last row says which, since their minutes are then not measured alike."""
-    plans = list(plans)
+    plans = [plans] if isinstance(plans, Plan | str | bytes) else list(plans)   # one plan: a table of one column
+    odd = [f"{n + 1} ({type(p).__name__})" for n, p in enumerate(plans) if not isinstance(p, Plan)]
+    if odd:
+        raise TypeError(f"compare: expected plans (clusterplan.solve, clusterplan.read_plan); item "
+                        f"{', '.join(odd)} is not one")
+    geos = list(geos) if geos is not None else None
+    if geos is not None and len(geos) != len(plans):
+        raise TypeError(f"compare: `geos` gives {count_of(len(geos), 'geography', 'geographies')} for "
+                        f"{count_of(len(plans), 'plan', 'plans')}; give one per plan, in the same order")
     cols = {}
     sources = [minutes_from(g) for g in geos] if geos is not None else []
     differ = len(set(sources)) > 1
