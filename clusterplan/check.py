@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from os import PathLike
 from types import SimpleNamespace
 
 import networkx as nx
@@ -526,12 +527,25 @@ RULES: list[Callable[[Context], list[str]]] = [rule_every_area_once, rule_centre
                                                rule_hubs, rule_bundles]
 
 
+def _given(plan, geography) -> None:
+    """A TypeError naming what :func:`check` takes, where it is given something else (a folder's path, a table)."""
+    if isinstance(plan, str | PathLike):
+        raise TypeError(f"check: {str(plan)!r} is a path; clusterplan.check_dir(path) checks a plan folder")
+    if not all(hasattr(plan, k) for k in ("assignment", "centres", "model", "report")):
+        raise TypeError(f"check: expected a plan (clusterplan.solve, clusterplan.read_plan), not "
+                        f"{type(plan).__name__}")
+    if not isinstance(geography, Geography):
+        raise TypeError(f"check: geography must be a clusterplan Geography (clusterplan.datasets.norfolk(), "
+                        f"Geography.from_files(...)), not {type(geography).__name__}")
+
+
 def check(plan, geography: Geography, scenario: Scenario | dict | None = None, *,
           raise_on_violation: bool = False) -> list[str]:
     """Every violation of ``plan`` against ``scenario`` (empty list: the plan is valid).
 
     With ``raise_on_violation`` a violation raises :class:`CheckError` listing them all.
     """
+    _given(plan, geography)
     scn = Scenario.from_dict(scenario if scenario is not None else {"model": plan.model})
     if scn.policies:
         return _check_policies(plan, geography, scn, raise_on_violation)

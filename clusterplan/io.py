@@ -387,6 +387,10 @@ def plan_tables(plan: Plan) -> dict[str, pd.DataFrame]:
 def write_plan(plan: Plan, geo: Geography, scn: Scenario, out: str | Path) -> Path:
     """Write every output of ``plan`` into ``out`` atomically (see "Plan folders" above; ``out`` must be absent, empty
     or a folder clusterplan wrote)."""
+    if not isinstance(plan, Plan) or not isinstance(geo, Geography):
+        raise TypeError(f"write_plan: expected a plan and its geography (clusterplan.solve(geography, ...)), not "
+                        f"{type(plan).__name__} and {type(geo).__name__}")
+    scn = Scenario.from_dict(scn)
     with atomic_folder(out, kind="plan") as tmp:
         for name, table in plan_tables(plan).items():
             write_csv(table, tmp / name, index=False)

@@ -601,6 +601,17 @@ def test_solve_given_a_file_name_or_no_geography_says_what_it_takes(own):
         cp.solve(geo, ["amalgamate"], quiet=True)
     with pytest.raises(cp.ScenarioError, match=r"solve: `name` must be text, the plan's name; got int 5"):
         cp.solve(geo, {"model": "status_quo"}, name=5, quiet=True)   # was a plan named 5, with pydantic's warning
+    # check and write_plan name what they take (each was an AttributeError deep inside)
+    plan = cp.solve(geo, {"model": "status_quo"}, quiet=True)
+    with pytest.raises(TypeError, match=r"check: '.*' is a path; clusterplan.check_dir\(path\) checks a plan folder"):
+        cp.check(str(own), geo)
+    with pytest.raises(TypeError, match=r"check: expected a plan .* not DataFrame"):
+        cp.check(plan.assignment, geo)
+    with pytest.raises(TypeError, match=r"check: geography must be a clusterplan Geography .* not str"):
+        cp.check(plan, "norfolk")
+    with pytest.raises(TypeError, match=r"write_plan: expected a plan and its geography .* not Plan and str"):
+        cp.write_plan(plan, "norfolk", {"model": "status_quo"}, own.parent / "never")
+    assert not (own.parent / "never").exists()
     plan, _ = cp.run(own / "scenario.yaml")
     assert set(plan.assignment["area"]) == set(CODES)
 
