@@ -33,7 +33,7 @@ import pandas as pd
 from . import corridors as corr
 from . import travel as trv
 from .errors import InputError, ScenarioError
-from .scenario import centre_ids
+from .scenario import centre_ids, district_names
 from .validation import (  # noqa: F401 - BNG, AREA_COLUMNS, CENTRE_COLUMNS, read_table: also geography's names
     AREA_COLUMNS,
     BNG,
@@ -589,7 +589,11 @@ class Geography:
 
     def subset(self, districts: list[str]) -> Geography:
         """The part of this geography in ``districts``: areas, the centres and sites homed there, the corridors
-        between them and their travel minutes (for per-district policies)."""
+        between them and their travel minutes (for per-district policies). District names are matched without
+        regard to case; one not in the geography is refused with the names nearest it."""
+        asked = [districts] if isinstance(districts, str) else list(districts)
+        districts = list(district_names(dict.fromkeys(asked, 0), sorted(self.areas["district"].unique()),
+                                        "districts"))
         keep = self.areas.index[self.areas["district"].isin(districts)]
         if not len(keep):
             raise InputError("geography", [f"no areas in district(s) {districts}"])

@@ -115,3 +115,14 @@ def test_a_district_named_by_its_words_in_another_order_is_suggested(norfolk):
         district_names({"norfolk": 2}, districts, "centres.per_district")
     with pytest.raises(cp.ScenarioError, match=r"did you mean 'Breckland'\?"):   # no word held: spelt alike
         district_names({"Brekland": 2}, districts, "centres.per_district")
+
+
+def test_a_subset_refuses_a_district_it_does_not_hold(norfolk):
+    """`Geography.subset` kept only the districts it found: 'Narwich' beside Norwich was dropped without a word. It is
+    now refused with the nearest name; names match without regard to case, and one name may be given alone."""
+    with pytest.raises(cp.ScenarioError, match=r"`districts.Narwich`: unknown district; did you mean 'Norwich'\?"):
+        norfolk.subset(["Norwich", "Narwich"])
+    one = norfolk.subset("norwich")
+    assert set(one.areas["district"]) == {"Norwich"}
+    assert len(one.areas) == (norfolk.areas["district"] == "Norwich").sum()
+    assert one.name.endswith(" - Norwich")
