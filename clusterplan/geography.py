@@ -99,6 +99,27 @@ def unit_doubt(ratio: float | None) -> bool:
     return ratio is not None and not UNIT_RATIOS[0] <= ratio <= UNIT_RATIOS[1]
 
 
+def _same_labels(got: pd.Index, want: pd.Index) -> bool:
+    """Whether ``got`` holds each of ``want``'s labels once, in any order."""
+    return got.is_unique and want.is_unique and len(got) == len(want) and set(got) == set(want)
+
+
+def _labels_differ(new: object, ref: pd.DataFrame) -> str:
+    """For a travel matrix whose rows or columns are not the geography's: what differs, in words (or "")."""
+    if not isinstance(new, pd.DataFrame):
+        return f"; got {type(new).__name__}, not a table (pandas DataFrame)"
+    out = []
+    for what, got, want in (("area code", new.index, ref.index), ("id", new.columns, ref.columns)):
+        missing, extra = [str(x) for x in want.difference(got)], [str(x) for x in got.difference(want)]
+        if missing:
+            out.append(f"{len(missing):,} {what}(s) missing, e.g. {missing[:5]}")
+        if extra:
+            out.append(f"{len(extra):,} {what}(s) not in the geography, e.g. {extra[:5]}")
+        if not missing and not extra and not got.equals(want):
+            out.append(f"an {what} repeated")
+    return "; " + "; ".join(out) if out else ""
+
+
 @dataclass(frozen=True, eq=False, repr=False)
 class Geography:
     """Validated areas, centres, sites, corridor graph and travel minutes. Build with :meth:`build`."""
@@ -285,23 +306,34 @@ class Geography:
 
     def with_travel_minutes(self, *, centre_minutes: pd.DataFrame | None = None,
                             site_minutes: pd.DataFrame | None = None, source: str = "user matrix") -> Geography:
-        """A copy whose travel minutes come from the given matrices (areas x centres / sites), not the model."""
+        """A copy whose travel minutes come from the given matrices (areas x centres / sites, rows and columns in
+        any order), not the model."""
         problems = []
-        for label, new, ref in (("centre_minutes", centre_minutes, self.centre_minutes),
-                                ("site_minutes", site_minutes, self.site_minutes)):
+        given = {"centre_minutes": centre_minutes, "site_minutes": site_minutes}
+        for label, ref in (("centre_minutes", self.centre_minutes), ("site_minutes", self.site_minutes)):
+            new = given[label]
             if new is None:
                 continue
-            if not new.index.equals(ref.index) or list(new.columns) != list(ref.columns):
+            if not isinstance(new, pd.DataFrame) or not _same_labels(new.index, ref.index) \
+                    or not _same_labels(new.columns, ref.columns):
                 problems.append(f"{label}: expected rows = the {len(ref)} area codes and columns = the "
-                                f"{len(ref.columns)} ids, in the geography's order")
-            else:   # an unlocated centre is not modelled, so its column may stay empty
-                vals = (new[self.located_centres.index] if label == "centre_minutes" else new).to_numpy(float)
-                if not np.isfinite(vals).all() or (vals < 0).any():
-                    problems.append(f"{label}: minutes must be finite numbers >= 0 with no gaps")
+                                f"{len(ref.columns)} ids (in any order){_labels_differ(new, ref)}")
+                continue
+            new = new.reindex(index=ref.index, columns=ref.columns).apply(pd.to_numeric, errors="coerce")
+            # an unlocated centre is not modelled, so its column may stay empty
+            vals = new[self.located_centres.index] if label == "centre_minutes" else new
+            bad = ~np.isfinite(vals.to_numpy(float)) | (vals.to_numpy(float) < 0)
+            if bad.any():
+                rows, cols = np.nonzero(bad)
+                pairs = [(vals.index[r], vals.columns[c]) for r, c in zip(rows[:5], cols[:5], strict=True)]
+                problems.append(f"{label}: minutes must be finite numbers >= 0 with no gaps; {len(rows):,} "
+                                f"(area, id) cell(s) are not, e.g. {pairs}")
+            given[label] = new.astype(float)
         if problems:
             raise InputError(source, problems)
-        return replace(self, centre_minutes=self.centre_minutes if centre_minutes is None else centre_minutes,
-                       site_minutes=self.site_minutes if site_minutes is None else site_minutes,
+        return replace(self, centre_minutes=self.centre_minutes if centre_minutes is None else
+                       given["centre_minutes"],
+                       site_minutes=self.site_minutes if site_minutes is None else given["site_minutes"],
                        travel_source=source, travel_ratio=None)
 
     def with_travel_file(self, path: str | Path, *, columns: dict[str, str] | None = None) -> Geography:

@@ -297,3 +297,26 @@ def test_a_road_network_that_misses_the_areas_is_refused_or_called_out(norfolk, 
     assert len(far) and int(centres.split(" centre(s)")[0]) == len(far)
     named = [j for j in norfolk.centres.index if f"[{j}]" in centres]
     assert len(named) == min(5, len(far)) and set(named) <= set(far)
+
+
+def test_a_travel_matrix_is_taken_in_any_order_and_its_gaps_are_named(norfolk):
+    """`with_travel_minutes` refused a matrix whose rows or columns came in another order, and said of one with gaps
+    only that minutes must be finite, not where. The same rows and columns in any order are now taken (put in the
+    geography's order); what is missing, repeated, or not a number is named by area and centre. Real Norfolk minutes,
+    doubled or emptied here (SYNTHETIC changes)."""
+    m = norfolk.centre_minutes
+    turned = norfolk.with_travel_minutes(centre_minutes=(m * 2).iloc[::-1, ::-1])
+    assert turned.centre_minutes.index.equals(m.index) and list(turned.centre_minutes.columns) == list(m.columns)
+    located = norfolk.located_centres.index
+    assert (turned.centre_minutes[located] == m[located] * 2).all().all()
+    gap = m.astype(object)
+    gap.iloc[3, 0] = "n/a"
+    with pytest.raises(cp.InputError, match=rf"1 \(area, id\) cell\(s\) are not, e.g. \[\('{m.index[3]}', "
+                                            rf"'{m.columns[0]}'\)\]"):
+        norfolk.with_travel_minutes(centre_minutes=gap)
+    with pytest.raises(cp.InputError, match=r"533 area code\(s\) missing, e.g. \['E01026424'"):
+        norfolk.with_travel_minutes(centre_minutes=m.iloc[:5])
+    with pytest.raises(cp.InputError, match=r"an area code repeated"):
+        norfolk.with_travel_minutes(centre_minutes=pd.concat([m, m.iloc[:1]]))
+    with pytest.raises(cp.InputError, match=r"got ndarray, not a table"):
+        norfolk.with_travel_minutes(centre_minutes=m.to_numpy())
