@@ -722,8 +722,10 @@ class Scenario(_Strict):
         return self.reach.min
 
     def network_costs(self) -> tuple[float, float] | None:
-        """Pounds per hub and per spoke per year, for a family hubs scenario (else None)."""
-        return (self.hubs.cost, self.spokes.cost) if registry.info(self.model).spokes else None
+        """Pounds per hub and per spoke per year, for a family hubs scenario that gives either (else None: a
+        network of no stated cost is not said to cost nothing)."""
+        costed = self.hubs.cost or self.spokes.cost
+        return (self.hubs.cost, self.spokes.cost) if registry.info(self.model).spokes and costed else None
 
     def spoke_files(self) -> list[str]:
         """The CSV files of spoke buildings ``spokes.candidates`` names (model ``hubs``)."""

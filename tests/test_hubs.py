@@ -48,6 +48,7 @@ def test_one_hub_and_one_spoke_on_a_line():
     assert "hubs, 6 areas, 1 hub, 1 spoke, 1 centre closed; optimal" in repr(plan)   # not "1 centre, 2 amalgamated"
     assert plan.metrics["centres_amalgamated"] == 1   # A closes; C stays open as a spoke (it counted 2)
     assert plan.metrics["deprived_within_15_min_pct"] is None  # no deprived area in this synthetic line
+    assert "network_cost_gbp" not in plan.metrics   # no cost given: not said to cost nothing (it printed 0)
 
 
 def test_the_hubs_map_is_drawn_to_the_areas_not_to_the_rings(monkeypatch):
@@ -180,6 +181,7 @@ def test_report_coverage_lets_the_budget_leave_areas_far():
     plan = _solve(geo, scn)
     assert len(plan.spokes) == 0 and plan.kept == ["B"]
     assert pd.to_numeric(plan.assignment["service_minutes"]).max() == pytest.approx(30)
+    assert plan.metrics["network_cost_gbp"] == 1   # the hub alone, at 1 pound a year
 
 
 @pytest.mark.parametrize("spokes, words", [
