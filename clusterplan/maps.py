@@ -452,7 +452,8 @@ def _wrap(text: str, width: int) -> str:
 INTEGER_COLUMNS = {"reach", "reach_today", "areas", "deprived_children", "under5", "Children", "Children moving",
                    "centres", "phase1", "reach_floor",
                    # counts among the plan metrics (floats in a table where one row has none: a sweep's failed variant)
-                   "centres_kept", "centres_amalgamated", "centres_below_floor", "lowest_reach", "service_points",
+                   "centres_kept", "centres_amalgamated", "centres_as_spokes", "centres_below_floor", "lowest_reach",
+                   "service_points",
                    "children_changing_centre", "areas_changing_centre", "clusters", "centres_today",
                    "centres_below_floor_today"}
 

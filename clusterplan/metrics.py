@@ -139,6 +139,7 @@ METRICS: dict[str, str] = {
     "centres_below_floor_today": "centres below the floor today",
     "centres_kept": "centres kept",
     "centres_amalgamated": "centres amalgamated",
+    "centres_as_spokes": "centres kept open as spokes",
     "centres_below_floor": "centres below the floor",
     "lowest_reach": "lowest reach",
     "highest_reach": "highest reach",
@@ -295,6 +296,9 @@ def plan_metrics(plan, geo: Geography, *, weight: float = 1.0, floor: float = 60
         "reach_floor": floor,
         "centres_kept": int(len(served)),
         "centres_amalgamated": int(closing.sum()),
+        # family hubs: the centres neither hubs nor closed (with the two above, every centre of the plan)
+        **({"centres_as_spokes": int((plan.centres["role"] == "spoke").sum())}
+           if "role" in plan.centres.columns and plan.centres["role"].notna().any() else {}),
         "centres_below_floor": int((served["reach"] < floor).sum()),
         "lowest_reach": int(served["reach"].min()) if len(served) else None,
         "clusters": int(assign["cluster"].replace("", np.nan).nunique()),

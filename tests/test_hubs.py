@@ -47,6 +47,9 @@ def test_one_hub_and_one_spoke_on_a_line():
     assert plan.metrics["hubs"] == 1 and plan.metrics["spokes"] == 1 and plan.metrics["service_points"] == 2
     assert "hubs, 6 areas, 1 hub, 1 spoke, 1 centre closed; optimal" in repr(plan)   # not "1 centre, 2 amalgamated"
     assert plan.metrics["centres_amalgamated"] == 1   # A closes; C stays open as a spoke (it counted 2)
+    # with the centres kept open as spokes, every centre is counted once (a spoke was counted nowhere)
+    assert plan.metrics["centres_as_spokes"] == 1
+    assert plan.metrics["centres_kept"] + plan.metrics["centres_amalgamated"] + plan.metrics["centres_as_spokes"] == 3
     assert plan.metrics["deprived_within_15_min_pct"] is None  # no deprived area in this synthetic line
     assert "network_cost_gbp" not in plan.metrics   # no cost given: not said to cost nothing (it printed 0)
 
