@@ -50,6 +50,7 @@ from .plan import Plan, SolveReport, Status, input_hash
 from .report import write_html, write_xlsx
 from .scenario import Scenario
 from .solvers import package_version
+from .validation import other_separator
 
 MANIFEST = "manifest.json"
 MARK = "clusterplan"
@@ -515,7 +516,9 @@ def read_plan(out: str | Path, man: dict | None = None) -> Plan:
         if not path.exists():
             return pd.DataFrame()
         try:
-            df = from_excel_safe(pd.read_csv(path, **kw))
+            df = pd.read_csv(path, **kw)
+            sep = other_separator(df)   # a plan's table re-saved by Excel in a European locale: semicolons
+            df = from_excel_safe(df if sep is None else pd.read_csv(path, sep=sep, **kw))
         except (ValueError, UnicodeDecodeError) as exc:
             raise InputError(str(path), [f"cannot be read as a CSV table: {str(exc).splitlines()[0]}"]) from None
         missing = [c for c in _TABLE_COLUMNS.get(name, ()) if c not in df.columns]

@@ -159,6 +159,12 @@ def _not_utf8(path: Path, exc: UnicodeDecodeError, what: str) -> str:
             "workbook")
 
 
+def other_separator(df: pd.DataFrame) -> str | None:
+    """The separator of a CSV read with commas into one column whose heading holds another (``;``: Excel in many
+    European locales; a tab or ``|``), else None."""
+    return next((c for c in (";", "\t", "|") if len(df.columns) == 1 and c in str(df.columns[0])), None)
+
+
 def read_table(path: str | Path, what: str, *, layer: str | None = None, text: tuple[str, ...] = ("code",)
                ) -> pd.DataFrame:
     """Read a table or geometry file (CSV, Excel, or any format geopandas reads), checked first by
@@ -176,8 +182,8 @@ def read_table(path: str | Path, what: str, *, layer: str | None = None, text: t
             # Excel's CSV starts with a BOM; blank lines are kept (then dropped below, counted) so rows keep their
             # numbers in the file
             df = pd.read_csv(path, dtype=dtype, encoding="utf-8-sig", skip_blank_lines=False)
-            sep = next((c for c in (";", "\t", "|") if len(df.columns) == 1 and c in str(df.columns[0])), None)
-            if sep is not None:   # a CSV saved with another separator (Excel in many European locales uses ;)
+            sep = other_separator(df)
+            if sep is not None:
                 df = pd.read_csv(path, dtype=dtype, encoding="utf-8-sig", sep=sep, skip_blank_lines=False)
             header = pd.read_csv(path, header=None, nrows=1, dtype=str, encoding="utf-8-sig", sep=sep or ",",
                                  keep_default_na=False).iloc[0].tolist()

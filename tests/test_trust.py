@@ -311,6 +311,25 @@ def test_names_that_excel_would_run_are_written_as_text(own, tmp_path):
     assert main(["check", str(out)]) == 0
 
 
+def test_a_plan_folder_resaved_by_excel_with_semicolons_is_checked(own, tmp_path, capsys):
+    """A commissioner opens a plan's assignment.csv in Excel in a European locale, moves an area, and saves: the
+    file comes back separated by semicolons (with a BOM, and CRLF line ends). `check` read it as one column and
+    said the columns were missing; it now reads it and checks the edit."""
+    out = tmp_path / "plan"
+    assert main(["--quiet", "run", str(own / "scenario.yaml"), "--out", str(out)]) == 0
+    a = pd.read_csv(out / "assignment.csv", dtype=str, keep_default_na=False)
+    a.to_csv(out / "assignment.csv", index=False, sep=";", encoding="utf-8-sig", lineterminator="\r\n")
+    capsys.readouterr()
+    assert main(["check", str(out)]) == 0   # the same plan, only re-saved
+    assert "every constraint holds" in capsys.readouterr().out
+    others = sorted(set(pd.read_csv(out / "centres.csv")["centre"]) - {a.at[0, "centre"]})
+    a.loc[0, "centre"] = others[0]   # the first area moved to another centre
+    a.to_csv(out / "assignment.csv", index=False, sep=";", encoding="utf-8-sig")
+    assert main(["check", str(out)]) == 1
+    said = capsys.readouterr().out
+    assert "violation" in said and "missing column" not in said
+
+
 def test_centres_with_a_home_area_and_no_coordinates_are_placed(own, tmp_path):
     (own / "centres.csv").write_text(f"id,name,home_area\nc1,Centre One,{CODES[0]}\nc2,Centre Two,{CODES[3]}\n")
     geo = cp.Geography.from_files(areas=own / "areas.csv", boundaries=own / "boundaries.geojson",
