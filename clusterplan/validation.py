@@ -401,6 +401,7 @@ def validate_areas(areas: pd.DataFrame, boundaries: gpd.GeoSeries | None, source
     decile = _numeric(df, "imd_decile", source, problems, min_value=1, max_value=10, required=False, rows=rows)
     x = _numeric(df, "x", source, problems, required=False, rows=rows)
     y = _numeric(df, "y", source, problems, required=False, rows=rows)
+    problems += _written_several_ways(df, "district", rows)
     if problems:
         raise InputError(source, problems)
 
@@ -492,6 +493,24 @@ def validate_areas(areas: pd.DataFrame, boundaries: gpd.GeoSeries | None, source
     }, geometry=bnd.to_numpy(), index=df.index, crs=work)
     for extra_col in [c for c in df.columns if c not in out.columns and c not in ("lon", "lat", "geometry")]:
         out[extra_col] = df[extra_col]
+    return out
+
+
+def _written_several_ways(df: pd.DataFrame, col: str, rows: dict) -> list[str]:
+    """A problem for each name that column ``col`` writes in several ways differing only in letter case or spaces
+    ('Thetford', 'thetford ', 'Thetford'): each way would be a group of its own (its own district, counted and
+    planned apart), which no one means."""
+    vals = df[col].dropna().astype(str)
+    out = []
+    for _, ways in vals.groupby(vals.str.split().str.join(" ").str.lower()):
+        if ways.nunique() > 1:
+            seen = []
+            for w in dict.fromkeys(ways):
+                more = int((ways == w).sum()) - 1
+                seen.append(f"{w!r} in {_row_label(rows, str(ways.index[ways == w][0]), 'area')}"
+                            + (f" and {more} more row{'s' if more > 1 else ''}" if more else ""))
+            out.append(f"column '{col}' writes one name {ways.nunique()} ways, differing only in letter case or "
+                       f"spaces: {', '.join(seen)}; each would be a {col} of its own: write it one way")
     return out
 
 

@@ -209,6 +209,15 @@ def main() -> None:
         "exit": 2, "contains": ["centres.csv", f"none of the {len(centres)} centres has a location"]},
          {"centres.csv": centres.drop(columns="home_area").assign(x="", y="").to_csv(index=False)})
 
+    # One district written three ways (a trailing space, a lower-case copy): each would be a district of its own.
+    ways = areas.copy()
+    ways.loc[[3, 4, 5], "district"] = ["Thetford", "thetford ", "Thetford"]
+    case("district_written_two_ways", own(areas="areas.csv"), {
+        "exit": 2, "contains": ["areas.csv", "column 'district' writes one name 2 ways, differing only in letter "
+                                "case or spaces: 'Thetford' in row 5 (area E01026449) and 1 more row, 'thetford ' in "
+                                "row 6 (area E01026464)"]},
+         {"areas.csv": ways.to_csv(index=False)})
+
 
 if __name__ == "__main__":
     main()
