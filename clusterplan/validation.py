@@ -583,6 +583,7 @@ def validate_points(df: pd.DataFrame | None, areas: gpd.GeoDataFrame, source: st
         problems += _half_given(df, x, y, ("x", "y"), rows, kind)
         if not problems:
             x, y = _xy_to(x, y, xy_crs, work)
+    phase = _phases(df["phase"], rows, kind, problems)
     home = df["home_area"].astype(object).where(df["home_area"].notna(), None)
     unknown = [(i, h) for i, h in home.items() if h is not None and str(h) not in areas.index]
     for i, h in unknown[:20]:
@@ -646,7 +647,7 @@ def validate_points(df: pd.DataFrame | None, areas: gpd.GeoDataFrame, source: st
         "home_area": home, "located": located.astype(bool),
         "geocode_precision": df["geocode_precision"].astype(object).where(df["geocode_precision"].notna(), None),
         "source_url": df["source_url"].astype(object).where(df["source_url"].notna(), None),
-        "phase": pd.to_numeric(df["phase"], errors="coerce").astype("Int64"),
+        "phase": phase,
         "x": x.astype(float), "y": y.astype(float),
     }, geometry=gpd.GeoSeries(geoms, index=df.index, crs=work), index=df.index, crs=work)
     for extra_col in [c for c in df.columns if c not in out.columns and c not in ("lon", "lat", "geometry")]:
@@ -655,6 +656,26 @@ def validate_points(df: pd.DataFrame | None, areas: gpd.GeoDataFrame, source: st
     if n_unloc:
         notes.append(f"{n_unloc} {kind}(s) have no known location and cannot be modelled: "
                      f"{', '.join(out.loc[~out['located'], 'name'])}")
+    return out
+
+
+#: What a centre's ``phase`` may say: 1, 2 or 3, also as "Phase 2" or 2.0 (as Excel saves a whole number).
+_PHASE = re.compile(r"^\s*(?:phase\s*)?([123])(?:\.0*)?\s*$", re.IGNORECASE)
+
+
+def _phases(col: pd.Series, rows: dict, kind: str, problems: list[str]) -> pd.Series:
+    """The ``phase`` column as whole numbers 1-3 (empty: derived from deprivation later); any other value is a
+    problem naming its row ("Phase 1" read as no phase, and 1.5 failing as an internal error, before)."""
+    out = pd.Series(pd.NA, index=col.index, dtype="Int64")
+    for i, v in col.items():
+        if v is None or (isinstance(v, float) and np.isnan(v)) or (isinstance(v, str) and not v.strip()):
+            continue
+        m = _PHASE.match(str(v))
+        if m is None:
+            problems.append(f"{_row_label(rows, i, kind)}, column 'phase': expected 1, 2 or 3 (phase 1: the most "
+                            f"deprived areas, the full offer), or empty to derive it from deprivation; found {v!r}")
+        else:
+            out[i] = int(m.group(1))
     return out
 
 

@@ -152,6 +152,21 @@ def test_unknown_area_code_in_centres_file(small):
         cp.Geography.from_files(**_write(tmp, areas, bnd), centres=tmp / "centres.csv")
 
 
+def test_a_centres_phase_is_read_as_written_or_named(small, norfolk):
+    """The phase column takes 1, 2 or 3 as a commissioner writes them ("Phase 1", 2.0 as Excel saves it, empty);
+    "Phase 1" was read as no phase at all, and 1.5 failed as an internal error."""
+    tmp, areas, bnd = small
+    x, y = norfolk.areas.loc[areas.code[2], ["x", "y"]]
+    (tmp / "centres.csv").write_text(f"id,name,x,y,phase\nc1,Hub,{x},{y},Phase 1\nc2,Two,{x},{y},2.0\n"
+                                     f"c3,Three,{x},{y},\n")
+    g = cp.Geography.from_files(**_write(tmp, areas, bnd), centres=tmp / "centres.csv")
+    assert g.centres["phase"].tolist()[:2] == [1, 2] and pd.isna(g.centres.at["c3", "phase"])
+    (tmp / "centres.csv").write_text(f"id,name,x,y,phase\nc1,Hub,{x},{y},4\nc2,Two,{x},{y},first\n")
+    with pytest.raises(cp.InputError, match=r"(?s)row 2 \(centre c1\), column 'phase': expected 1, 2 or 3.*found "
+                                            r"'?4'?.*row 3 \(centre c2\), column 'phase'.*found 'first'"):
+        cp.Geography.from_files(**_write(tmp, areas, bnd), centres=tmp / "centres.csv")
+
+
 def test_centre_outside_every_area(small):
     tmp, areas, bnd = small
     (tmp / "centres.csv").write_text("name,x,y\nFar Away,400000,200000\n")

@@ -218,6 +218,12 @@ def main() -> None:
                                 "row 6 (area E01026464)"]},
          {"areas.csv": ways.to_csv(index=False)})
 
+    # A phase that is not 1, 2 or 3 (1.5 was an internal error; "Phase 1" was read as no phase before it was taken).
+    case("phase_not_1_2_3", own(centres="centres.csv"), {
+        "exit": 2, "contains": ["centres.csv", "row 2 (centre attleborough), column 'phase': expected 1, 2 or 3",
+                                "found 1.5"]},
+         {"centres.csv": centres.assign(phase="1.5").to_csv(index=False)})
+
 
 if __name__ == "__main__":
     main()
