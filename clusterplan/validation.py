@@ -402,6 +402,7 @@ def validate_areas(areas: pd.DataFrame, boundaries: gpd.GeoSeries | None, source
     x = _numeric(df, "x", source, problems, required=False, rows=rows)
     y = _numeric(df, "y", source, problems, required=False, rows=rows)
     problems += _written_several_ways(df, "district", rows)
+    rural_urban = _rural_urban_classes(df["rural_urban"], rows, problems)
     if problems:
         raise InputError(source, problems)
 
@@ -488,12 +489,37 @@ def validate_areas(areas: pd.DataFrame, boundaries: gpd.GeoSeries | None, source
         "name": df["name"].where(df["name"].notna(), pd.Series(df.index, index=df.index)).astype(str),
         "district": df["district"].astype(object).where(df["district"].notna(), "(none)").astype(str),
         "under5": under5.astype(int), "idaci": idaci.astype(float), "imd_decile": decile.astype("Int64"),
-        "rural_urban": df["rural_urban"].astype(object).where(df["rural_urban"].notna(), None),
+        "rural_urban": rural_urban,
         "x": x.astype(float), "y": y.astype(float),
     }, geometry=bnd.to_numpy(), index=df.index, crs=work)
     for extra_col in [c for c in df.columns if c not in out.columns and c not in ("lon", "lat", "geometry")]:
         out[extra_col] = df[extra_col]
     return out
+
+
+#: The 2011 rural-urban classes of LSOAs (ONS): code -> name. An areas file may give either.
+RURAL_URBAN_2011 = {"A1": "Urban major conurbation", "B1": "Urban minor conurbation", "C1": "Urban city and town",
+                    "C2": "Urban city and town in a sparse setting", "D1": "Rural town and fringe",
+                    "D2": "Rural town and fringe in a sparse setting", "E1": "Rural village and dispersed",
+                    "E2": "Rural village and dispersed in a sparse setting"}
+
+
+def _rural_urban_classes(col: pd.Series, rows: dict, problems: list[str]) -> pd.Series:
+    """The ``rural_urban`` column as 2011 class codes (a code or its ONS name, in any letter case; empty: no
+    class). Anything else is a problem naming its rows: a class such as 'Rural village' was read as urban, both by
+    the rural and urban figures and by the travel model's start times."""
+    by_text = {k.lower(): k for k in RURAL_URBAN_2011} | {v.lower(): k for k, v in RURAL_URBAN_2011.items()}
+    out, bad = {}, []
+    for i, v in col.items():
+        text = "" if v is None or (isinstance(v, float) and np.isnan(v)) else " ".join(str(v).split())
+        out[i] = by_text.get(text.lower()) if text else None
+        if text and out[i] is None:
+            bad.append(f"{_row_label(rows, str(i), 'area')}: {text!r}")
+    if bad:
+        problems.append(f"column 'rural_urban': {len(bad)} value(s) are not a 2011 rural-urban class, e.g. "
+                        f"{'; '.join(bad[:5])}; expected a code ({', '.join(RURAL_URBAN_2011)}) or its ONS name "
+                        f"(e.g. '{RURAL_URBAN_2011['E1']}'), or empty")
+    return pd.Series(out, index=col.index, dtype=object)
 
 
 def _written_several_ways(df: pd.DataFrame, col: str, rows: dict) -> list[str]:

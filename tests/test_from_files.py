@@ -167,6 +167,19 @@ def test_a_centres_phase_is_read_as_written_or_named(small, norfolk):
         cp.Geography.from_files(**_write(tmp, areas, bnd), centres=tmp / "centres.csv")
 
 
+def test_rural_urban_classes_are_read_as_codes_or_their_names(small):
+    """A 2011 rural-urban class may be given as its code or its ONS name, in any letter case; the geography holds the
+    code, so the rural figures and the travel model's start times read it (a name was read as urban)."""
+    tmp, areas, bnd = small
+    named = areas.assign(rural_urban=["Rural village and dispersed", "e2", "Urban city and town", "", "D1",
+                                      "rural town and fringe in a sparse setting"])
+    g = cp.Geography.from_files(**_write(tmp, named, bnd))
+    assert g.areas["rural_urban"].tolist() == ["E1", "E2", "C1", None, "D1", "D2"]
+    from clusterplan.geography import rural_flags
+    rural, classed = rural_flags(g.areas)
+    assert rural.tolist() == [True, True, False, False, True, True] and classed.sum() == 5
+
+
 def test_centre_outside_every_area(small):
     tmp, areas, bnd = small
     (tmp / "centres.csv").write_text("name,x,y\nFar Away,400000,200000\n")

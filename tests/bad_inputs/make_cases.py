@@ -224,6 +224,13 @@ def main() -> None:
                                 "found 1.5"]},
          {"centres.csv": centres.assign(phase="1.5").to_csv(index=False)})
 
+    # Rural-urban classes written as words of one's own: read as urban before, by the figures and the travel model.
+    case("rural_urban_not_a_class", own(areas="areas.csv"), {
+        "exit": 2, "contains": ["areas.csv", "column 'rural_urban': 6 value(s) are not a 2011 rural-urban class, e.g. "
+                                "row 2 (area E01026419): 'Rural village'", "expected a code (A1, B1, C1, C2, D1, D2, "
+                                "E1, E2) or its ONS name"]},
+         {"areas.csv": areas.assign(rural_urban="Rural village").to_csv(index=False)})
+
 
 if __name__ == "__main__":
     main()
