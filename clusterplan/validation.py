@@ -105,7 +105,8 @@ def _numeric(df: pd.DataFrame, col: str, source: str, problems: list[str], *, mi
         elif max_value is not None and v > max_value:
             problems.append(f"{where}, column '{col}': must be <= {max_value:g}, found {v:g}")
         elif integer and float(v) != int(v):
-            problems.append(f"{where}, column '{col}': expected a whole number of children, found {v:g}")
+            unit = " of children" if col == "under5" else ""
+            problems.append(f"{where}, column '{col}': expected a whole number{unit}, found {v:g}")
     return vals
 
 
@@ -398,7 +399,8 @@ def validate_areas(areas: pd.DataFrame, boundaries: gpd.GeoSeries | None, source
         lon = _numeric(df, "lon", source, problems, min_value=-180, max_value=180, rows=rows)
         lat = _numeric(df, "lat", source, problems, min_value=-90, max_value=90, rows=rows)
     idaci = _numeric(df, "idaci", source, problems, min_value=0, max_value=1, required=False, rows=rows)
-    decile = _numeric(df, "imd_decile", source, problems, min_value=1, max_value=10, required=False, rows=rows)
+    decile = _numeric(df, "imd_decile", source, problems, min_value=1, max_value=10, integer=True, required=False,
+                      rows=rows)
     x = _numeric(df, "x", source, problems, required=False, rows=rows)
     y = _numeric(df, "y", source, problems, required=False, rows=rows)
     problems += _written_several_ways(df, "district", rows)

@@ -231,6 +231,12 @@ def main() -> None:
                                 "E1, E2) or its ONS name"]},
          {"areas.csv": areas.assign(rural_urban="Rural village").to_csv(index=False)})
 
+    # An IMD decile that is not a whole number: an internal error before (it could not be stored as a decile).
+    case("imd_decile_not_whole", own(areas="areas.csv"), {
+        "exit": 2, "contains": ["areas.csv", "row 4 (area E01026422), column 'imd_decile': expected a whole number, "
+                                "found 5.5"]},
+         {"areas.csv": areas.assign(imd_decile=[1, 2, 5.5, 3, 4, 5]).to_csv(index=False)})
+
 
 if __name__ == "__main__":
     main()
