@@ -403,6 +403,8 @@ def validate_areas(areas: pd.DataFrame, boundaries: gpd.GeoSeries | None, source
                       rows=rows)
     x = _numeric(df, "x", source, problems, required=False, rows=rows)
     y = _numeric(df, "y", source, problems, required=False, rows=rows)
+    if "bus_calls" in df.columns:   # weekday daytime bus stop calls (optional): empty is "not known"
+        _numeric(df, "bus_calls", source, problems, min_value=0, required=False, rows=rows)
     problems += _written_several_ways(df, "district", rows)
     rural_urban = _rural_urban_classes(df["rural_urban"], rows, problems)
     if problems:

@@ -237,6 +237,12 @@ def main() -> None:
                                 "found 5.5"]},
          {"areas.csv": areas.assign(imd_decile=[1, 2, 5.5, 3, 4, 5]).to_csv(index=False)})
 
+    # Bus stop calls that are not a count (text, negative): read as "not known" before, without a word.
+    case("bus_calls_not_a_count", own(areas="areas.csv"), {
+        "exit": 2, "contains": ["areas.csv", "row 3 (area E01026420), column 'bus_calls': expected a number, found "
+                                "'none'", "row 5 (area E01026449), column 'bus_calls': must be >= 0, found -3"]},
+         {"areas.csv": areas.assign(bus_calls=[10, "none", "", -3, 4, 5]).to_csv(index=False)})
+
 
 if __name__ == "__main__":
     main()
