@@ -271,6 +271,7 @@ def test_norfolk_family_hubs_hold_every_rule(norfolk_hubs):
     # the centres that close are the ones neither hub nor spoke: the count, the repr and the comparison agree
     closed = len(plan.centres) - len(hubs) - len(spoke_centres)
     assert plan.metrics["centres_amalgamated"] == closed
+    assert plan.metrics["centres_as_spokes"] == len(spoke_centres)
     assert f"15 hubs, 38 spokes, {closed} centres closed" in repr(plan)
 
 
@@ -293,6 +294,19 @@ def test_norfolk_family_hubs_folder_rechecks_from_its_files(norfolk_hubs):
     sp.to_csv(out / "spokes.csv", index=False)
     violations, _ = check_dir(out)
     assert violations
+
+
+def test_a_folder_that_priced_an_uncosted_network_at_0_still_checks():
+    """Folders written before today's change state 'network_cost_gbp': 0 for a network of no stated cost, which this
+    version no longer computes: the check of a written folder accepts that 0 (it is what was meant) and names any
+    other figure."""
+    from clusterplan.check import check_written
+    geo = syn.grid(**LINE)
+    plan = _solve(geo, ONE_HUB)
+    scn = cp.Scenario.from_dict(ONE_HUB)
+    assert check_written(dataclasses.replace(plan, metrics={**plan.metrics, "network_cost_gbp": 0}), geo, scn) == []
+    assert check_written(dataclasses.replace(plan, metrics={**plan.metrics, "network_cost_gbp": 5}), geo, scn) == [
+        "metrics.json: 'network_cost_gbp' is not a metric of this plan"]
 
 
 def test_require_bus_moves_the_hub_next_to_a_deprived_area_without_buses():
