@@ -781,6 +781,16 @@ def _valid_keys(path: tuple) -> list[str]:
     return list(model.model_fields)
 
 
+def _list_hint(loc: tuple, value: Any) -> str:
+    """What to write where a list is asked for and one value is given (``keep: Diss`` for ``keep: [Diss]``)."""
+    shown = value if isinstance(value, str | int | float) else "..."
+    if loc and isinstance(loc[-1], int):   # an item of a list of lists: clusters.together's groups
+        parent = ".".join(map(str, loc[:-1]))
+        return (f"each item of `{parent}` is a list of its own (a group), e.g. [[{shown}, ...]]. Got {value!r} "
+                "instead")
+    return f"expected a list: write it in square brackets, e.g. [{shown}]. Got {value!r} instead"
+
+
 def _explain(exc: ValidationError, source: str) -> str:
     lines = []
     for err in exc.errors():
@@ -794,6 +804,8 @@ def _explain(exc: ValidationError, source: str) -> str:
             lines.append(f"`{key}` is not a known key; {hint}")
         else:
             msg = shorten(str(err["msg"]).removeprefix("Value error, "))
+            if err["type"] == "list_type" and not isinstance(err.get("input"), dict | list):
+                msg = _list_hint(loc, err.get("input"))
             where = f"`{key}`: " if key else ""
             # a group's own rule (its input the whole group) says what is wrong: the group is not repeated after it
             shown = "Got " in msg or not key or repr(err.get("input")) in msg or isinstance(err.get("input"), dict)
