@@ -806,6 +806,14 @@ def _explain(exc: ValidationError, source: str) -> str:
             msg = shorten(str(err["msg"]).removeprefix("Value error, "))
             if err["type"] == "list_type" and not isinstance(err.get("input"), dict | list):
                 msg = _list_hint(loc, err.get("input"))
+            elif err["type"] in ("model_type", "dict_type") and not isinstance(err.get("input"), dict):
+                keys = _valid_keys(loc)
+                if keys:
+                    msg = (f"a group of keys, written e.g. {loc[-1]}: {{{keys[0]}: ...}}; its keys: "
+                           f"{', '.join(keys)}. Got {err.get('input')!r} instead")
+                elif loc[:1] == ("policies",) and len(loc) == 2:
+                    msg = (f"a policy is a group of scenario keys for its districts, written e.g. {loc[-1]}: "
+                           f"{{model: {err.get('input')}}}. Got {err.get('input')!r} instead")
             where = f"`{key}`: " if key else ""
             # a group's own rule (its input the whole group) says what is wrong: the group is not repeated after it
             shown = "Got " in msg or not key or repr(err.get("input")) in msg or isinstance(err.get("input"), dict)
