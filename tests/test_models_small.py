@@ -184,6 +184,10 @@ def test_ring_clusters_into_two_halves():
 def test_cluster_count_above_phase_one_centres_is_explained():
     with pytest.raises(cp.InfeasibleError, match="only 2 centres are phase 1"):
         cp.solve(_cluster_ring(), {"model": "cluster", "clusters": {"count": 3}})
+    # a cluster floor above what the children can fill: the count in words, the floor with its key
+    with pytest.raises(cp.InfeasibleError, match=r"600 children can fill at most 1 cluster of 400 children "
+                                                 r"\(clusters.min_reach\); the scenario asks for 2"):
+        cp.solve(_cluster_ring(), {"model": "cluster", "clusters": {"count": 2, "min_reach": 400}})
 
 
 def test_cluster_rules_in_conflict_are_named_before_solving():

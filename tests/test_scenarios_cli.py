@@ -94,7 +94,7 @@ def test_infeasible_floor_exits_1_with_the_reason(tmp_path, capsys):
     p = _write(tmp_path, "model: amalgamate\nreach: {min: 50000}\ncentres: {count: 2}\n")
     assert main(["run", str(p), "--out", str(tmp_path / "o")]) == 1
     err = capsys.readouterr().err
-    assert "44,201 children under five in all can fill at most 0 centres of 50000" in err
+    assert "44,201 children under five in all can fill at most 0 centres of 50,000" in err
     assert not (tmp_path / "o").exists()
 
 

@@ -345,8 +345,9 @@ def _presolve(rl: Rules, data) -> None:
                                f"{cc.nest} groups ({', '.join(gs)})")
     total = float(reach.sum())
     if cc.min_reach and want and want * cc.min_reach > total:
-        reasons.append(f"{total:,.0f} children can fill at most {int(total // cc.min_reach)} clusters of "
-                       f"{cc.min_reach:g}; the scenario asks for {want}")
+        most = int(total // cc.min_reach)
+        reasons.append(f"{total:,.0f} children can fill at most {count_of(most, 'cluster', 'clusters')} of "
+                       f"{cc.min_reach:,g} children (clusters.min_reach); the scenario asks for {want}")
     if cc.max_reach:
         big = reach[reach > cc.max_reach]
         for j, r in big.items():

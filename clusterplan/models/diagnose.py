@@ -47,7 +47,7 @@ def presolve(geo: Geography, spec: assignment.Spec, *, what: str, section: str =
         asked = max(x for x in (spec.count, spec.min_count, len(spec.keep), 0) if x is not None)
         if asked > most:
             reasons.append(f"{total:,} children under five in all can fill at most {count_of(most, one, many)} of "
-                           f"{floor:g}; the scenario asks for {asked}")
+                           f"{floor:,g}; the scenario asks for {asked}")
         reasons += components_below(geo, floor)
         if spec.within_district:
             for d, grp in a.groupby("district"):
