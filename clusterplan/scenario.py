@@ -1093,21 +1093,28 @@ def policy_groups(districts: list[str], policies: dict) -> list[tuple[str, list[
     """Districts of each per-district policy: ``(key, districts)``; ``others`` (or, without it, the scenario's own
     settings under the key ``others``) takes every district not named."""
     canon = {d.lower(): d for d in districts}
-    named, problems, groups = set(), [], []
+    named: dict[str, str] = {}   # district -> the policy key naming it
+    problems, groups = [], []
     for key in policies:
         if key == "others":
             continue
         d = canon.get(key.lower())
-        if d is None:
-            close = difflib.get_close_matches(key, districts, n=1, cutoff=0.5)
-            hint = f"; did you mean '{close[0]}'?" if close else f"; districts: {', '.join(sorted(districts))}"
+        if d is None:   # districts holding every word given ("Norfolk North": North Norfolk), else spelt alike
+            close = holding_words(key, {x: x for x in sorted(districts)}) or \
+                difflib.get_close_matches(key, districts, n=1, cutoff=0.5)
+            quoted = ", ".join(f"'{x}'" for x in close)
+            hint = f"; did you mean {quoted}?" if close else f"; districts: {', '.join(sorted(districts))}"
             problems.append(f"`policies.{key}`: unknown district{hint}")
             continue
-        named.add(d)
+        if d in named:   # two keys for one district ('Norwich' and 'norwich'): it would be planned twice
+            problems.append(f"`policies.{named[d]}` and `policies.{key}` both name the district {d}; give it one "
+                            "policy")
+            continue
+        named[d] = key
         groups.append((key, [d]))
     if problems:
         raise ScenarioError("\n".join(problems))
-    rest = sorted(set(districts) - named)
+    rest = sorted(set(districts) - set(named))
     if rest:
         groups.append(("others", rest))
     elif "others" in policies:   # a setting nothing reads is an error, not silently ignored

@@ -115,6 +115,10 @@ def test_a_district_named_by_its_words_in_another_order_is_suggested(norfolk):
         district_names({"norfolk": 2}, districts, "centres.per_district")
     with pytest.raises(cp.ScenarioError, match=r"did you mean 'Breckland'\?"):   # no word held: spelt alike
         district_names({"Brekland": 2}, districts, "centres.per_district")
+    from clusterplan.scenario import policy_groups  # a policy's district is suggested the same way
+    with pytest.raises(cp.ScenarioError, match=r"`policies.Norfolk North`: unknown district; did you mean "
+                                               r"'North Norfolk'\?"):
+        policy_groups(districts, {"Norfolk North": {}})
 
 
 def test_a_subset_refuses_a_district_it_does_not_hold(norfolk):
