@@ -1060,18 +1060,23 @@ def centre_ids(names: list[str], centres: pd.DataFrame, key: str) -> list[str]:
     return out
 
 
+def district_hint(name: str, districts: list[str]) -> str:
+    """After "unknown district": the districts holding every word of ``name`` ("Norfolk North": North Norfolk),
+    else the one spelt most alike, as "; did you mean ...?", else the list of districts."""
+    close = holding_words(name, {x: x for x in sorted(districts)}) or \
+        difflib.get_close_matches(name, districts, n=1, cutoff=0.5)
+    quoted = ", ".join(f"'{x}'" for x in close)
+    return f"; did you mean {quoted}?" if close else f"; districts: {', '.join(sorted(districts))}"
+
+
 def district_names(counts: dict[str, int], districts: list[str], key: str) -> dict[str, int]:
     """Check that every district named in ``counts`` exists (case-insensitive), returning canonical names."""
     canon = {d.lower(): d for d in districts}
     out, problems = {}, []
     for d, k in counts.items():
         c = canon.get(str(d).lower())
-        if c is None:   # districts holding every word given ("Norfolk North": North Norfolk), else spelt alike
-            close = holding_words(str(d), {x: x for x in sorted(districts)}) or \
-                difflib.get_close_matches(str(d), districts, n=1, cutoff=0.5)
-            quoted = [f"'{x}'" for x in close]
-            hint = f"; did you mean {', '.join(quoted)}?" if close else f"; districts: {', '.join(sorted(districts))}"
-            problems.append(f"`{key}.{d}`: unknown district{hint}")
+        if c is None:
+            problems.append(f"`{key}.{d}`: unknown district{district_hint(str(d), districts)}")
         elif not isinstance(k, int) or k < 0:
             problems.append(f"`{key}.{d}`: expected a whole number of centres >= 0. Got {k!r} instead.")
         else:
@@ -1099,12 +1104,8 @@ def policy_groups(districts: list[str], policies: dict) -> list[tuple[str, list[
         if key == "others":
             continue
         d = canon.get(key.lower())
-        if d is None:   # districts holding every word given ("Norfolk North": North Norfolk), else spelt alike
-            close = holding_words(key, {x: x for x in sorted(districts)}) or \
-                difflib.get_close_matches(key, districts, n=1, cutoff=0.5)
-            quoted = ", ".join(f"'{x}'" for x in close)
-            hint = f"; did you mean {quoted}?" if close else f"; districts: {', '.join(sorted(districts))}"
-            problems.append(f"`policies.{key}`: unknown district{hint}")
+        if d is None:
+            problems.append(f"`policies.{key}`: unknown district{district_hint(key, districts)}")
             continue
         if d in named:   # two keys for one district ('Norwich' and 'norwich'): it would be planned twice
             problems.append(f"`policies.{named[d]}` and `policies.{key}` both name the district {d}; give it one "
