@@ -224,7 +224,14 @@ def read_pairs(path: str | Path, what: str, *, columns: tuple[tuple[str, str], .
     cols = next(((a, b) for a, b in columns if {a, b} <= set(df.columns)), None)
     if cols is None:
         others = "".join(f" (or {a} and {b})" for a, b in columns[1:])
-        raise InputError(str(path), [f"missing column '{c}'{others} (found: {', '.join(map(str, df.columns))})"
+        found = [str(c) for c in df.columns]
+        # two columns named like the pairs below them: a file without its header row
+        headless = len(found) == 2 and not set(found) & {c for pair in columns for c in pair} and all(
+            c.strip() and " " not in c.strip() for c in found) and len(df)
+        if headless:
+            raise InputError(str(path), [f"no header row: the first line holds {found[0]} and {found[1]}, read as "
+                                         f"column names; add the line {columns[0][0]},{columns[0][1]} at the top"])
+        raise InputError(str(path), [f"missing column '{c}'{others} (found: {', '.join(found)})"
                                      for c in columns[0] if c not in df.columns])
     rows = df.attrs.get("row", {})
     return [(str(a).strip(), str(b).strip(), f"row {rows.get(i, i)}")

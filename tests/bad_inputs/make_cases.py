@@ -163,6 +163,9 @@ def main() -> None:
          {"exit": 2, "contains": ["no neighbour", codes[5]]}, {"pairs.csv": "area_a,area_b\n" + pairs})
     case("adjacency_unknown_kind", own(extra=", adjacency: bishop"),
          {"exit": 2, "contains": ["bishop", "file not found"]})
+    case("adjacency_without_header", own(extra=", adjacency: pairs.csv"),
+         {"exit": 2, "contains": ["pairs.csv", f"no header row: the first line holds {codes[0]} and {codes[1]}, read "
+                                  "as column names; add the line area_a,area_b at the top"]}, {"pairs.csv": pairs})
 
     # 9. check on damaged plan folders.
     case("check_truncated_manifest", "model: amalgamate\n",
