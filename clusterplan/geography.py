@@ -40,6 +40,7 @@ from .validation import (  # noqa: F401 - BNG, AREA_COLUMNS, CENTRE_COLUMNS, rea
     CENTRE_COLUMNS,
     SNAP_METRES,
     check_xy_crs,
+    found_columns,
     points_from_file,
     read_table,
     rename_columns,
@@ -234,7 +235,7 @@ class Geography:
         sources[f"areas:{Path(areas).name}"] = sha256(areas)
         area_df = rename_columns(area_df, area_columns, str(areas))
         if "code" not in area_df.columns:
-            raise InputError(str(areas), [f"missing column 'code' (the area code); found: {list(area_df.columns)}; "
+            raise InputError(str(areas), [f"missing column 'code' (the area code); {found_columns(area_df)}; "
                                           "map yours with area_columns={'code': '<your column>'}"])
         rows = area_df.attrs.get("row", {})
         problems = [f"row {rows.get(i, i)}: empty area code" for i in area_df.index[area_df["code"].isna()]]
@@ -535,7 +536,7 @@ class Geography:
         df = read_table(path, "`geography.area_groups`", text=("area",))
         df.columns = [str(c).strip() for c in df.columns]
         if "area" not in df.columns:
-            raise InputError(src, [f"missing column 'area' (the area code); found: {list(df.columns)}"])
+            raise InputError(src, [f"missing column 'area' (the area code); {found_columns(df)}"])
         df["area"] = df["area"].astype(str).str.strip()
         groups = [c for c in df.columns if c != "area"]
         problems = []

@@ -59,12 +59,12 @@ def lead_partner(value, source: str, row: int) -> str:
 def read_centre_facts(path: str | Path, centres: pd.DataFrame) -> pd.DataFrame:
     """A commissioner's centre facts file, indexed by centre id, with the :data:`FACT_COLUMNS` it gives.
     Centres are named by id or name; an unknown centre, a repeated one, or a bad value is an error naming the row."""
-    from .validation import read_table
+    from .validation import found_columns, read_table
     src = str(path)
     df = read_table(path, "`geography.centre_facts`", text=("centre",))
     df.columns = [str(c).strip().lower() for c in df.columns]
     if "centre" not in df.columns:
-        raise InputError(src, [f"missing column 'centre' (a centre's id or name); found: {list(df.columns)}"])
+        raise InputError(src, [f"missing column 'centre' (a centre's id or name); {found_columns(df)}"])
     cols = [c for c in FACT_COLUMNS if c in df.columns]
     other = [c for c in df.columns if c not in (*FACT_COLUMNS, "centre", "note", "notes", "source")]
     if not cols or other:

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError
-from .validation import read_table
+from .validation import found_columns, read_table
 
 GROUPS = ("urban", "town", "village")
 
@@ -200,7 +200,7 @@ def read_long_minutes(path: str | Path, *, origin: str = "area", destination: st
     name = str(path)
     df = read_table(path, what, text=(origin, destination))
     df.columns = [str(c).strip() for c in df.columns]
-    problems = [f"missing column '{c}' (found: {', '.join(map(str, df.columns))})"
+    problems = [f"missing column '{c}' ({found_columns(df)})"
                 for c in (origin, destination, minutes) if c not in df.columns]
     if problems:
         raise InputError(name, problems)

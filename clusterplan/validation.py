@@ -160,6 +160,18 @@ def _not_utf8(path: Path, exc: UnicodeDecodeError, what: str) -> str:
             "workbook")
 
 
+def found_columns(df: pd.DataFrame) -> str:
+    """For a "missing column" message: the columns a table has, and where two or more of them are numbers (a
+    file's first data line read as its column names), that the file seems to have no header row."""
+    cols = [str(c) for c in df.columns]
+    text = f"found: {cols[:12]}" + (f" and {len(cols) - 12} more" if len(cols) > 12 else "")
+    numbers = [c for c in cols if re.fullmatch(r"\s*-?\d+(\.\d+)?\s*", c)]
+    if len(numbers) >= 2:
+        text += (f" (numbers such as {numbers[0]} where column names belong: the file seems to have no header row; "
+                 "add one naming its columns at the top)")
+    return text
+
+
 def other_separator(df: pd.DataFrame) -> str | None:
     """The separator of a CSV read with commas into one column whose heading holds another (``;``: Excel in many
     European locales; a tab or ``|``), else None."""
@@ -385,7 +397,7 @@ def validate_areas(areas: pd.DataFrame, boundaries: gpd.GeoSeries | None, source
     df.index = df.index.astype(str)
     df.index.name = "code"
     if "under5" not in df.columns:
-        raise InputError(source, [f"missing column 'under5' (children aged 0-4); found: {list(df.columns)}; "
+        raise InputError(source, [f"missing column 'under5' (children aged 0-4); {found_columns(df)}; "
                                   "map yours with area_columns={'under5': '<your column>'}"])
     dups = sorted(set(df.index[df.index.duplicated()]))
     if dups:
@@ -588,7 +600,7 @@ def validate_points(df: pd.DataFrame | None, areas: gpd.GeoDataFrame, source: st
     df.index.name = "id"
     problems: list[str] = []
     if "name" not in df.columns:
-        problems.append(f"missing column 'name' (the {kind}'s name); found: {list(df.columns)}")
+        problems.append(f"missing column 'name' (the {kind}'s name); {found_columns(df)}")
         raise InputError(source, problems)
     dups = sorted(set(df.index[df.index.duplicated()]))
     if dups:

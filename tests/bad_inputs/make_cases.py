@@ -246,6 +246,12 @@ def main() -> None:
                                 "'none'", "row 5 (area E01026449), column 'bus_calls': must be >= 0, found -3"]},
          {"areas.csv": areas.assign(bus_calls=[10, "none", "", -3, 4, 5]).to_csv(index=False)})
 
+    # An areas file saved without its header row: its first area read as the column names.
+    case("areas_without_header", own(areas="areas.csv"), {
+        "exit": 2, "contains": ["areas.csv", "missing column 'code'", "numbers such as 63 where column names belong: "
+                                "the file seems to have no header row"]},
+         {"areas.csv": areas.to_csv(index=False, header=False)})
+
 
 if __name__ == "__main__":
     main()
