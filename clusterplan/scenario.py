@@ -389,7 +389,26 @@ class GeographySpec(_Strict):
                              "or each road's from a column")
         if self.adjacency is not None and not self.adjacency.strip():
             raise ValueError("geography.adjacency: expected rook, queen or a file of pairs. Got an empty value.")
+        self._nothing_unread()
         return self
+
+    def _nothing_unread(self) -> None:
+        """A key about a file that is not given would be read by nothing: refused, naming the file it needs
+        (`crs` with the built-in data and no file of your own, `centre_columns` with no centres file...)."""
+        own = {"areas": self.areas, "boundaries": self.boundaries or self.areas, "centres": self.centres,
+               "sites": self.sites if self.sites_file else None, "barriers": self.barriers, "roads": self.roads}
+        needs = {"area_columns": ("areas",), "boundary_code": ("boundaries",), "centre_columns": ("centres",),
+                 "site_columns": ("sites",), "crs": ("areas", "centres", "sites")}
+        for key, files in needs.items():
+            if getattr(self, key) != type(self).model_fields[key].get_default(call_default_factory=True) and not any(
+                    own[f] for f in files):
+                raise ValueError(f"geography.{key} applies to your own {' or '.join(files)} file, and this scenario "
+                                 f"gives none (geography.{files[0]}), so nothing would read it; remove it or name the "
+                                 "file")
+        unread = [role for role in self.layers if not own.get(role)]
+        if unread:
+            raise ValueError(f"geography.layers: {', '.join(unread)}: this scenario gives no such file of its own "
+                             f"(geography.{unread[0]}), so nothing would read that layer; remove it or name the file")
 
     @property
     def sites_file(self) -> bool:
