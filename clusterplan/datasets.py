@@ -222,7 +222,12 @@ def _geography(spec_json: str, _stamps: tuple) -> Geography:
     if spec.builtin == "norfolk":
         geo = norfolk(spec.year)
     elif spec.builtin == "england":
-        geo = england(spec.authority, spec.data, network=spec.network)
+        try:
+            geo = england(spec.authority, spec.data, network=spec.network)
+        except InputError as exc:   # an unknown authority is the scenario's key, named as such
+            if exc.source != "authority":
+                raise
+            raise InputError("`geography.authority`", exc.problems) from None
     else:
         geo = Geography.from_files(areas=spec.areas, boundaries=spec.boundaries, centres=spec.centres,
                                    area_columns=spec.area_columns or None, boundary_code=spec.boundary_code,

@@ -132,6 +132,14 @@ def test_authority_names_and_codes(table):
         england.find("kingston", table)
 
 
+def test_an_unknown_authority_in_a_scenario_is_named_by_its_key(england_dir):
+    """From a scenario the unknown authority is named by its key, `geography.authority` (it said 'authority:')."""
+    scn = {"model": "status_quo", "geography": {"builtin": "england", "authority": "Norflk", "data": str(england_dir)}}
+    with pytest.raises(InputError, match=r"did you mean 'Norfolk'") as err:
+        cp.run(cp.Scenario.from_dict(scn))
+    assert str(err.value).startswith("`geography.authority`: 1 problem found")
+
+
 def test_missing_or_incomplete_data_folder_says_what_to_do(tmp_path, monkeypatch, england_dir):
     monkeypatch.delenv(england.ENV, raising=False)
     with pytest.raises(InputError, match="CLUSTERPLAN_ENGLAND_DATA"):
