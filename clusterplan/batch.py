@@ -247,7 +247,7 @@ def parse_sets(sets: list[str]) -> list[tuple[str, list]]:
         if not eq or not key or not values:
             raise ScenarioError(f"--set {item!r}: expected KEY=VALUE[,VALUE...], e.g. reach.min=500,600,700")
         try:
-            parsed = [yaml.safe_load(v) for v in values.split(",")]
+            parsed = [yaml.safe_load(v) for v in split_values(values)]
         except yaml.YAMLError:
             raise ScenarioError(f"--set {item!r}: a value is not valid YAML") from None
         if key.strip() in {k for k, _ in out}:
@@ -255,6 +255,25 @@ def parse_sets(sets: list[str]) -> list[tuple[str, list]]:
                                 f"--set, e.g. {key.strip()}=500,600")
         out.append((key.strip(), parsed))
     return out
+
+
+def split_values(text: str) -> list[str]:
+    """The values of one ``--set``, split at the commas between them and not at those inside brackets or quotes:
+    ``[Diss,Harleston],[Diss]`` is two lists of centres."""
+    out, depth, quote, start = [], 0, "", 0
+    for k, ch in enumerate(text):
+        if quote:
+            quote = "" if ch == quote else quote
+        elif ch in "'\"":
+            quote = ch
+        elif ch in "[{":
+            depth += 1
+        elif ch in "]}":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            out.append(text[start:k])
+            start = k + 1
+    return [*out, text[start:]]
 
 
 def variants(base: dict, sets: list[tuple[str, list]]) -> list[tuple[str, dict]]:

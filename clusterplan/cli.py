@@ -568,7 +568,7 @@ def build_parser() -> argparse.ArgumentParser:
     _scenario_arg(p)
     p.add_argument("--set", nargs="+", action="extend", required=True, metavar="KEY=V1,V2",
                    help="scenario key and its values, e.g. reach.min=500,600,700 deprivation.weight=0,1 (or one "
-                        "--set per key)")
+                        "--set per key); a list in brackets is one value: 'centres.keep=[Diss,Harleston],[Diss]'")
     _out_arg(p, "one plan folder per variant and sweep.csv")
     _time_limit_arg(p)
     _executor_options(p)

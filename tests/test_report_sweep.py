@@ -67,6 +67,9 @@ def test_set_parsing_and_validation():
         variants({"model": "amalgamate"}, parse_sets(["reach.min=500,600,600"]))
     with pytest.raises(cp.ScenarioError, match=r"^--set: name=a/b and name=a_b would share one folder \(name=a_b\)"):
         variants({"model": "amalgamate"}, parse_sets(["name=a/b,a_b"]))
+    # a list in brackets is one value (its commas split it, and '[Diss' was "not valid YAML"); quotes likewise
+    assert parse_sets(["centres.keep=[Diss,Harleston],[Diss]", "name='a,b',c"]) == [
+        ("centres.keep", [["Diss", "Harleston"], ["Diss"]]), ("name", ["a,b", "c"])]
 
 
 def test_each_set_option_adds_its_key():
@@ -120,7 +123,8 @@ def test_a_failed_variant_shows_its_whole_error(tmp_path):
     base = {"name": "sweep test", "model": "status_quo", "geography": {"builtin": "norfolk"}}
     table = sweep(base, [f"geography.travel_minutes={tmp_path / 'm.csv'}"], tmp_path / "out", workers=1)
     error = table["error"].iloc[0]
-    assert error.startswith("InputError: ") and "missing column 'destination' (found: area, centre, minutes)" in error
+    assert error.startswith("InputError: ")
+    assert "missing column 'destination' (found: ['area', 'centre', 'minutes'])" in error
 
 
 def test_the_sweep_command_names_each_variant_without_a_plan(tmp_path, capsys, england_dir):
