@@ -59,7 +59,7 @@ def lead_partner(value, source: str, row: int) -> str:
 def read_centre_facts(path: str | Path, centres: pd.DataFrame) -> pd.DataFrame:
     """A commissioner's centre facts file, indexed by centre id, with the :data:`FACT_COLUMNS` it gives.
     Centres are named by id or name; an unknown centre, a repeated one, or a bad value is an error naming the row."""
-    from .validation import found_columns, read_table
+    from .validation import found_columns, read_table, written_several_ways
     src = str(path)
     df = read_table(path, "`geography.centre_facts`", text=("centre",))
     df.columns = [str(c).strip().lower() for c in df.columns]
@@ -96,6 +96,11 @@ def read_centre_facts(path: str | Path, centres: pd.DataFrame) -> pd.DataFrame:
                 raise InputError(src, [f"row {n}, column 'on_school_site': {v!r}; expected true or false"])
     if "partnership" in out.columns:
         out["partnership"] = out["partnership"].fillna("").astype(str).str.strip()
+        file_rows = df.attrs.get("row", {})
+        rows = {str(j): file_rows.get(i, n) for n, (i, j) in enumerate(zip(df.index, ids, strict=True), start=2)}
+        problems = written_several_ways(out[out["partnership"] != ""], "partnership", rows, noun="centre")
+        if problems:   # one partnership written two ways would be two partnerships
+            raise InputError(src, problems)
     return out
 
 

@@ -417,7 +417,7 @@ def validate_areas(areas: pd.DataFrame, boundaries: gpd.GeoSeries | None, source
     y = _numeric(df, "y", source, problems, required=False, rows=rows)
     if "bus_calls" in df.columns:   # weekday daytime bus stop calls (optional): empty is "not known"
         _numeric(df, "bus_calls", source, problems, min_value=0, required=False, rows=rows)
-    problems += _written_several_ways(df, "district", rows)
+    problems += written_several_ways(df, "district", rows)
     rural_urban = _rural_urban_classes(df["rural_urban"], rows, problems)
     if problems:
         raise InputError(source, problems)
@@ -538,10 +538,11 @@ def _rural_urban_classes(col: pd.Series, rows: dict, problems: list[str]) -> pd.
     return pd.Series(out, index=col.index, dtype=object)
 
 
-def _written_several_ways(df: pd.DataFrame, col: str, rows: dict) -> list[str]:
+def written_several_ways(df: pd.DataFrame, col: str, rows: dict, noun: str = "area") -> list[str]:
     """A problem for each name that column ``col`` writes in several ways differing only in letter case or spaces
-    ('Thetford', 'thetford ', 'Thetford'): each way would be a group of its own (its own district, counted and
-    planned apart), which no one means."""
+    ('Thetford', 'thetford ', 'Thetford'): each way would be a group of its own (its own district or partnership,
+    counted and planned apart), which no one means. ``rows`` maps the index (an area code, a centre id) to its file
+    row; ``noun`` names what a row is."""
     vals = df[col].dropna().astype(str)
     out = []
     for _, ways in vals.groupby(vals.str.split().str.join(" ").str.lower()):
@@ -549,7 +550,7 @@ def _written_several_ways(df: pd.DataFrame, col: str, rows: dict) -> list[str]:
             seen = []
             for w in dict.fromkeys(ways):
                 more = int((ways == w).sum()) - 1
-                seen.append(f"{w!r} in {_row_label(rows, str(ways.index[ways == w][0]), 'area')}"
+                seen.append(f"{w!r} in {_row_label(rows, str(ways.index[ways == w][0]), noun)}"
                             + (f" and {more} more row{'s' if more > 1 else ''}" if more else ""))
             out.append(f"column '{col}' writes one name {ways.nunique()} ways, differing only in letter case or "
                        f"spaces: {', '.join(seen)}; each would be a {col} of its own: write it one way")

@@ -139,6 +139,12 @@ def test_centre_facts_errors_name_the_row(tmp_path, norfolk):
     assert g.at["cromer", "lead_partner"] == "school governing body" and g.at["cromer", "school_led"]
     assert g.at["mundesley", "lead_partner"] == "voluntary organisation"
     assert (g["partnership"] == "North coast").sum() == 2
+    # one partnership written two ways would be two partnerships (kept together or apart as two): refused by row
+    f.write_text("centre,partnership\ncromer,North coast\nmundesley,north coast \n")
+    with pytest.raises(cp.InputError, match=r"column 'partnership' writes one name 2 ways, differing only in letter "
+                                            r"case or spaces: 'North coast' in row 2 \(centre cromer\), 'north "
+                                            r"coast' in row 3 \(centre mundesley\)"):
+        norfolk.with_centre_facts(f)
 
 
 def test_area_groups_must_cover_every_area(tmp_path, norfolk):
