@@ -513,6 +513,13 @@ def validate_areas(areas: pd.DataFrame, boundaries: gpd.GeoSeries | None, source
     return out
 
 
+def _blank(v: object) -> bool:
+    """Whether a cell holds nothing: None, NaN, pandas' NA, or only spaces."""
+    if isinstance(v, str):
+        return not v.strip()
+    return (v is None or bool(pd.isna(v))) if np.ndim(v) == 0 else False
+
+
 #: The 2011 rural-urban classes of LSOAs (ONS): code -> name. An areas file may give either.
 RURAL_URBAN_2011 = {"A1": "Urban major conurbation", "B1": "Urban minor conurbation", "C1": "Urban city and town",
                     "C2": "Urban city and town in a sparse setting", "D1": "Rural town and fringe",
@@ -527,7 +534,7 @@ def _rural_urban_classes(col: pd.Series, rows: dict, problems: list[str]) -> pd.
     by_text = {k.lower(): k for k in RURAL_URBAN_2011} | {v.lower(): k for k, v in RURAL_URBAN_2011.items()}
     out, bad = {}, []
     for i, v in col.items():
-        text = "" if v is None or (isinstance(v, float) and np.isnan(v)) else " ".join(str(v).split())
+        text = "" if _blank(v) else " ".join(str(v).split())
         out[i] = by_text.get(text.lower()) if text else None
         if text and out[i] is None:
             bad.append(f"{_row_label(rows, str(i), 'area')}: {text!r}")
@@ -711,7 +718,7 @@ def _phases(col: pd.Series, rows: dict, kind: str, problems: list[str]) -> pd.Se
     problem naming its row ("Phase 1" read as no phase, and 1.5 failing as an internal error, before)."""
     out = pd.Series(pd.NA, index=col.index, dtype="Int64")
     for i, v in col.items():
-        if v is None or (isinstance(v, float) and np.isnan(v)) or (isinstance(v, str) and not v.strip()):
+        if _blank(v):
             continue
         m = _PHASE.match(str(v))
         if m is None:

@@ -161,6 +161,12 @@ def test_a_centres_phase_is_read_as_written_or_named(small, norfolk):
                                      f"c3,Three,{x},{y},\n")
     g = cp.Geography.from_files(**_write(tmp, areas, bnd), centres=tmp / "centres.csv")
     assert g.centres["phase"].tolist()[:2] == [1, 2] and pd.isna(g.centres.at["c3", "phase"])
+    # a table built in code: pandas' own missing value is no phase, as an empty cell is
+    frame = pd.DataFrame({"name": ["Hub", "Two"], "x": [x, x], "y": [y, y],
+                          "phase": pd.array([1, pd.NA], dtype="Int64")}, index=pd.Index(["c1", "c2"], name="id"))
+    from clusterplan.validation import validate_points
+    placed = validate_points(frame, g.areas, "centres", [], kind="centre")
+    assert placed.at["c1", "phase"] == 1 and pd.isna(placed.at["c2", "phase"])
     (tmp / "centres.csv").write_text(f"id,name,x,y,phase\nc1,Hub,{x},{y},4\nc2,Two,{x},{y},first\n")
     with pytest.raises(cp.InputError, match=r"(?s)row 2 \(centre c1\), column 'phase': expected 1, 2 or 3.*found "
                                             r"'?4'?.*row 3 \(centre c2\), column 'phase'.*found 'first'"):
