@@ -390,6 +390,7 @@ def test_a_comparison_says_where_each_plans_minutes_come_from_when_they_differ()
     # one plan is a table of one column; geographies are one per plan (a shorter list was an IndexError) and from
     # generators too; anything not a plan is named (it was an AttributeError on `scenario_name`)
     assert compare(a).columns.tolist() == ["model"]
+    assert repr(compare(a).loc["reach floor (children)", "model"]) == "100"   # a count, not 100.0 in comparison.csv
     assert compare([a, b], iter([geo, own])).loc["travel minutes from"].tolist()[1] == "your table t.csv"
     with pytest.raises(TypeError, match=r"`geos` gives 1 geography for 2 plans; give one per plan"):
         compare([a, b], [geo])
