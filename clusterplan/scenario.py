@@ -835,7 +835,9 @@ def _explain(exc: ValidationError, source: str) -> str:
                            f"{{model: {err.get('input')}}}. Got {err.get('input')!r} instead")
             where = f"`{key}`: " if key else ""
             # a group's own rule (its input the whole group) says what is wrong: the group is not repeated after it
-            shown = "Got " in msg or not key or repr(err.get("input")) in msg or isinstance(err.get("input"), dict)
+            # (only our own messages may quote the value: pydantic's "greater than 0" holds a 0 that is not the input)
+            quoted = err["type"] == "value_error" and repr(err.get("input")) in msg
+            shown = "Got " in msg or not key or quoted or isinstance(err.get("input"), dict)
             got = "" if shown else f" Got {shorten(repr(err.get('input')), 200)} instead."
             end = "" if msg.endswith(("?", ".")) else "."
             lines.append(f"{where}{msg}{end}{got}")
