@@ -341,14 +341,11 @@ def warm_start(geo: Geography, scn: Scenario, sp: assignment.Spec, b: Built, ctx
 
 
 def explain(geo: Geography, scn: Scenario, sp: assignment.Spec, lay: Layout) -> list[str]:
-    """Why no hubs plan exists, naming what makes it impossible: the budget against the cheapest network; else, with
-    coverage relaxed, the areas no network of these counts and this budget brings within T minutes; else the hub
-    catchments' own floors, locks and counts (:func:`.diagnose.elastic`). Its re-solves share one budget of their
-    own (:func:`.diagnose.explanation_budget`)."""
+    """Why no hubs plan exists, naming what makes it impossible (after :func:`on_its_face`, which :func:`run` asks
+    before any solve, found nothing): with coverage relaxed, the areas no network of these counts and this budget
+    brings within T minutes; else the hub catchments' own floors, locks and counts (:func:`.diagnose.elastic`). Its
+    re-solves share one budget of their own (:func:`.diagnose.explanation_budget`)."""
     budget = diagnose.explanation_budget(scn.solver)
-    reasons = on_its_face(sp, lay)
-    if reasons:
-        return reasons
     if lay.require:
         relaxed = replace(lay, require=False)
         b = build(geo, sp, relaxed, shortfall_objective=True)
@@ -363,12 +360,11 @@ def explain(geo: Geography, scn: Scenario, sp: assignment.Spec, lay: Layout) -> 
                 kids = int(geo.areas.loc[far, "under5"].sum())
                 named = ", ".join(f"{geo.areas.at[i, 'name']} [{i}] ({t[i]:.0f} min)" for i in far[:10])
                 more = f" and {len(far) - 10} more" if len(far) > 10 else ""
-                reasons.append(f"with these hub and spoke counts{' and this budget' if lay.budget else ''}, at "
-                               f"least {len(far)} area(s) ({kids:,} children) stay beyond {lay.limit:g} minutes of a "
-                               f"service point of their hub, e.g. {named}{more}; allow more spokes, raise "
-                               "spokes.max_minutes, or set spokes.coverage: report")
-                return reasons
-    reasons += diagnose.elastic(geo, sp, scn.solver, budget, what="hubs", section="hubs", otherwise=(
+                return [f"with these hub and spoke counts{' and this budget' if lay.budget else ''}, at least "
+                        f"{len(far)} area(s) ({kids:,} children) stay beyond {lay.limit:g} minutes of a service "
+                        f"point of their hub, e.g. {named}{more}; allow more spokes, raise spokes.max_minutes, or "
+                        "set spokes.coverage: report"]
+    reasons = diagnose.elastic(geo, sp, scn.solver, budget, what="hubs", section="hubs", otherwise=(
         "the hubs' own floors, locks and counts can all be met: the spokes' rules rule every plan out "
         "(spokes.count, spokes.keep, spokes.attach_minutes or spokes.max_minutes)"))
     if lay.bus_need:
