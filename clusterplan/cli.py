@@ -40,7 +40,7 @@ from .errors import (
     shorten,
 )
 from .io import check_dir, ensure_folder, plan_folders, plan_tables, prepare_out, read_plan, write_plan
-from .maps import INTEGER_COLUMNS, format_value
+from .maps import as_count, format_value
 from .metrics import label
 from .runner import explain, run, run_or_reuse, why_none
 from .scenario import Scenario, json_schema, load, read_yaml, scenario_files
@@ -146,8 +146,8 @@ def _run(args: argparse.Namespace) -> int:
     if args.why and (because := why_none(plan, scn)):   # asked for, and none to give: said, not silent
         print(f"  --why: nothing explained: {because}")
     for k, v in plan.metrics.items():
-        whole = isinstance(v, int) or (isinstance(v, float) and v.is_integer() and k in INTEGER_COLUMNS)
-        shown = "n/a" if v is None else (f"{v:.2%}" if k == "gap" else (f"{int(v):,}" if whole else v))
+        v = as_count(k, v)
+        shown = "n/a" if v is None else (f"{v:.2%}" if k == "gap" else (f"{v:,}" if isinstance(v, int) else v))
         print(f"  {label(k)}: {shown}")
     if geo.travel_by_model != "all":   # your own minutes: say whose, and any doubt about their unit
         print(f"  travel minutes: {geo.travel_source}")

@@ -11,7 +11,7 @@ import pandas as pd
 from . import registry
 from .errors import count_of, percent
 from .io import replace_file, write_csv
-from .maps import INTEGER_COLUMNS, format_value
+from .maps import as_count, format_value
 from .maps import comparison_figure as _figure
 from .metrics import label, metric_id
 from .plan import Plan
@@ -39,7 +39,7 @@ def compare(plans: Iterable[Plan], geos: list | None = None) -> pd.DataFrame:
     differ = len(set(sources)) > 1
     for n, p in enumerate(plans):
         name = p.scenario_name if p.scenario_name not in cols else f"{p.scenario_name} ({n + 1})"
-        cols[name] = pd.Series({**{metric_id(k): _whole(metric_id(k), v) for k, v in p.metrics.items()},
+        cols[name] = pd.Series({**{metric_id(k): as_count(metric_id(k), v) for k, v in p.metrics.items()},
                                 **({MINUTES_FROM: sources[n]} if differ else {})}, dtype=object)
     rows = list(dict.fromkeys([*(metric_id(k) for p in plans for k in p.metrics), *([MINUTES_FROM] if differ
                                                                                     else [])]))
@@ -47,13 +47,6 @@ def compare(plans: Iterable[Plan], geos: list | None = None) -> pd.DataFrame:
     table.index = [label(k) for k in rows]
     table.index.name = "metric"
     return table
-
-
-def _whole(key: str, value):
-    """A count stored as a float (the floor, 600.0) as the whole number it is, so comparison.csv says 600."""
-    if key in INTEGER_COLUMNS and isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
 
 
 def minutes_from(geo) -> str:

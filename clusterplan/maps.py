@@ -458,6 +458,14 @@ INTEGER_COLUMNS = {"reach", "reach_today", "areas", "deprived_children", "under5
                    "centres_below_floor_today"}
 
 
+def as_count(key: str, value):
+    """``value`` as the whole number it is where ``key`` is one of :data:`INTEGER_COLUMNS` and the value a whole
+    float (the floor, 600.0, is 600), else unchanged: the terminal, the workbook and comparison.csv all show it so."""
+    if key in INTEGER_COLUMNS and isinstance(value, float | np.floating) and float(value).is_integer():
+        return int(value)
+    return value
+
+
 def format_value(v, col: str = "") -> str:
     """A table cell for reading: "-" for nothing, yes/no, shares as percentages, thousands separated, whole numbers
     without decimals (in :data:`INTEGER_COLUMNS` or from 1,000 up), else one decimal."""

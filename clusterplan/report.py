@@ -25,7 +25,7 @@ from .cells import FORMULA_START
 from .datasets import ATTRIBUTION, attribution
 from .errors import count_of, percent
 from .geography import Geography, rural_flags, unit_doubt
-from .maps import INTEGER_COLUMNS, SOURCE, before_after, bundle_map, change_map, format_value, plan_map, short_name  # noqa: F401
+from .maps import SOURCE, as_count, before_after, bundle_map, change_map, format_value, plan_map, short_name  # noqa: F401
 from .measures import DEPRIVED_IDACI, KNIFE_EDGE, NEAR_METRES, assigned_minutes, deprived_under5, nearest_metres
 from .metrics import beyond_2_5km, buildings_used, label, service_points, travel_minutes
 from .solvers import package_version
@@ -750,7 +750,7 @@ def write_xlsx(plan, path: str | Path, geo: Geography | None = None) -> None:
     district, children, minutes, today's and the planned centre; and a Sources sheet. Text that Excel would run as
     a formula (a centre named ``=HYPERLINK(...)``) is stored as text, never as a formula."""
     summary = pd.DataFrame({"Figure": [label(k) for k in plan.metrics], "Metric id": list(plan.metrics),
-                            "Value": [_typed(v, whole=k in INTEGER_COLUMNS) for k, v in plan.metrics.items()]})
+                            "Value": [_typed(as_count(k, v)) for k, v in plan.metrics.items()]})
     r = plan.report.to_dict()
     solver = pd.DataFrame({"Setting or result": list(r), "Value": [_typed(v) for v in r.values()]})
     with pd.ExcelWriter(path, engine="openpyxl") as xl:
@@ -780,13 +780,10 @@ def write_xlsx(plan, path: str | Path, geo: Geography | None = None) -> None:
             text_not_formulas(sheet)
 
 
-def _typed(v, *, whole: bool = False):
-    """A cell value: numbers stay numbers (a count stored as a float, ``whole``, as a whole number: the floor is
-    600, not 600.00), None stays empty, tuples and lists become readable text."""
+def _typed(v):
+    """A cell value: numbers stay numbers, None stays empty, tuples and lists become readable text."""
     if v is None:
         return None
-    if whole and isinstance(v, float | np.floating) and float(v).is_integer():
-        return int(v)
     if isinstance(v, bool | int | float | np.number):
         return v
     if isinstance(v, tuple | list):
