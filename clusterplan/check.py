@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from . import governance, measures, registry
-from .errors import CheckError
+from .errors import CheckError, count_of
 from .geography import Geography
 from .metrics import metric_id, plan_metrics
 from .scenario import Scenario, centre_ids, district_names, locked_centres, policy_groups
@@ -55,10 +55,13 @@ def _facilities(geo: Geography, scn: Scenario, model: str) -> tuple[pd.DataFrame
     return measures.facilities(geo, which), measures.facility_minutes(geo, which)
 
 
-def _connected_with_home(graph: nx.Graph, areas, home) -> bool:
-    """The checker's own reading of contiguity: the catchment with its centre's home area is one connected piece."""
+def _cut_off(graph: nx.Graph, areas, home) -> list[str]:
+    """The checker's own reading of contiguity: the areas of a catchment not joined to its centre's home area
+    through the catchment (sorted; empty when the catchment with its home is one connected piece)."""
     nodes = set(areas) | {home}
-    return nx.is_connected(graph.subgraph(nodes)) if nodes else True
+    sub = graph.subgraph(nodes)
+    joined = nx.node_connected_component(sub, home) if home in sub else set()
+    return sorted(str(a) for a in nodes - joined)
 
 
 def rule_every_area_once(c: Context) -> list[str]:
@@ -174,8 +177,11 @@ def rule_contiguity(c: Context) -> list[str]:
     g = c.geo.corridors
     for j, areas in c.assign.groupby(c.assign).groups.items():
         home = c.facilities.at[j, "home_area"]
-        if not _connected_with_home(g, list(areas), home):
-            out.append(f"catchment of {c.facilities.at[j, 'name']} [{j}] is not connected along the corridors")
+        apart = _cut_off(g, list(areas), home)
+        if apart:
+            out.append(f"catchment of {c.facilities.at[j, 'name']} [{j}] is not connected along the corridors: "
+                       f"{count_of(len(apart), 'area is', 'areas are')} cut off from its home area {home} "
+                       f"({', '.join(apart[:10])}{' ...' if len(apart) > 10 else ''})")
         holder = c.assign.get(home)
         if holder != j and (holder is None or c.facilities.at[holder, "home_area"] != home):
             out.append(f"{c.facilities.at[j, 'name']} [{j}] does not serve its home area {home}")
@@ -295,8 +301,10 @@ def rule_clusters(c: Context) -> list[str]:
             out.append(f"cluster {name} reaches {reach:g} children, below {cc.min_reach:g}")
         if cc.max_reach is not None and reach > cc.max_reach:
             out.append(f"cluster {name} reaches {reach:g} children, above {cc.max_reach:g}")
-        if not nx.is_connected(lifted.subgraph(members)):
-            out.append(f"cluster {name} is not connected through adjacent catchments")
+        pieces = sorted(sorted(map(str, p)) for p in nx.connected_components(lifted.subgraph(members)))
+        if len(pieces) > 1:
+            out.append(f"cluster {name} is not connected through adjacent catchments: its centres fall into "
+                       f"{len(pieces)} pieces (" + "; ".join(", ".join(p) for p in pieces) + ")")
         if cc.require_phase1 and not any(phase[j] == 1 for j in members):
             out.append(f"cluster {name} has no phase-1 centre")
     return out + _cluster_rules(c, of, phase)

@@ -65,6 +65,9 @@ def test_checker_finds_broken_contiguity_and_a_wrong_objective(norfolk, amalgama
     tampered = tampered.but(assignment=a.rename("centre").reset_index().assign(cluster=""))
     v = cp.check(tampered, norfolk, {"model": "amalgamate"})
     assert any("Hunstanton" in x and "not connected" in x for x in v)
+    # the area cut off is named, and the home area it is cut off from
+    home = norfolk.centres.at[far, "home_area"]
+    assert any("Hunstanton" in x and f"1 area is cut off from its home area {home} ({victim})" in x for x in v)
     assert any("differs from the recomputed" in x for x in v)
     with pytest.raises(cp.CheckError):
         cp.check(tampered, norfolk, {"model": "amalgamate"}, raise_on_violation=True)

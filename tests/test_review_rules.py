@@ -192,6 +192,15 @@ def test_phase_mix_and_phase1_leads_on_a_ring():
     assert any("no phase-2 centre" in x for x in v)
 
 
+def test_the_checker_names_the_pieces_of_a_cluster_split_in_two():
+    plan, scn = _clusters(_ring())
+    # on the ring c0-c1-...-c7-c0: c0's cluster given c0, c1 and c4 (c4 is two centres away either side)
+    far = {"c0": "c0", "c1": "c0", "c4": "c0"}
+    bad = plan.assignment.assign(cluster=plan.assignment["centre"].map(lambda j: far.get(j, "c5")))
+    v = check(plan.but(assignment=bad, clusters=pd.DataFrame()), plan.geography, scn)
+    assert "cluster c0 is not connected through adjacent catchments: its centres fall into 2 pieces (c0, c1; c4)" in v
+
+
 def test_lead_partners_school_led_cap_and_links():
     geo = _ring(lead_partner=["health", "school", "school", "school", "voluntary", "school", "unknown", "unknown"],
                 partnership=["", "p", "", "", "", "p", "", ""])
