@@ -8,6 +8,7 @@ Each case is a folder with ``scenario.yaml`` (and any broken files it names) and
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -19,8 +20,11 @@ CORPUS = Path(__file__).parent / "bad_inputs"
 CASES = sorted(p.name for p in CORPUS.iterdir() if (p / "expect.yaml").exists())
 
 
-def test_the_corpus_is_big_enough():
+def test_the_corpus_is_big_enough_and_the_readme_counts_it():
     assert len(CASES) >= 30
+    readme = (CORPUS.parent.parent / "README.md").read_text(encoding="utf-8")
+    said = re.findall(r"(\d+) broken inputs", readme)
+    assert said and all(int(n) == len(CASES) for n in said), (said, len(CASES))
 
 
 @pytest.mark.parametrize("name", CASES)
