@@ -169,7 +169,7 @@ def batch(base: dict, out: str | Path, *, authorities: list[str] | None = None, 
     for code in codes:
         r = table.loc[code]
         info = {"authority": code, "name": r["name"], "kind": r["kind"], "areas": int(r["areas"]),
-                "under5": int(r["under5"])}
+                "under5": None if pd.isna(r["under5"]) else int(r["under5"])}
         done = out / folder_name(code, r["name"])
         data_for = scenario_for(base, code, folder)
         current = authority_is_current(done, data_for, tables)
@@ -186,7 +186,7 @@ def batch(base: dict, out: str | Path, *, authorities: list[str] | None = None, 
 
 def _write_table(rows: dict[str, dict], codes: list[str], out: Path) -> pd.DataFrame:
     table = pd.DataFrame([rows[c] for c in codes if c in rows]).reindex(columns=COLUMNS)
-    for col in ("centres", "centres_today", "centres_below_floor_today"):
+    for col in ("under5", "centres", "centres_today", "centres_below_floor_today"):
         table[col] = table[col].astype("Int64")
     replace_file(out / "batch.csv", lambda p: write_csv(table, p, index=False))
     return table

@@ -302,8 +302,12 @@ def _authorities(args: argparse.Namespace) -> int:
     table = england.authorities(args.england_data)
     with pd.option_context("display.max_rows", None, "display.width", 200):
         print(table.drop(columns="districts").to_string())
-    print(f"{len(table)} upper-tier authorities, {int(table['areas'].sum()):,} areas, "
-          f"{int(table['under5'].sum()):,} children under five (mid-2020)")
+    unknown = table.index[table["under5"].isna()]
+    counted = f"{int(table['under5'].sum()):,} children under five (mid-2020)" + (
+        f" in the {len(table) - len(unknown)} whose counts are all numbers; {len(unknown)} cannot be counted "
+        f"({', '.join(table.loc[unknown, 'name'][:10])}): run one of them to see which LSOA's value is missing or "
+        "not a number" if len(unknown) else "")
+    print(f"{len(table)} upper-tier authorities, {int(table['areas'].sum()):,} areas, {counted}")
     return 0
 
 

@@ -29,6 +29,7 @@ from . import corridors as corr
 from . import travel as trv
 from .errors import InputError, holding_words
 from .geography import Geography, sha256, slug
+from .validation import numeric_column
 
 ENV = "CLUSTERPLAN_ENGLAND_DATA"
 
@@ -175,7 +176,9 @@ def _tables(folder: Path) -> tuple[pd.DataFrame, gpd.GeoSeries, pd.DataFrame, di
     cen = _read_csv(folder, "centroids")
     _need(cen, ["lsoa11cd", "lon", "lat"], folder, "centroids")
     codes = pd.Index(sorted(lookup["LSOA11CD"]), name="code")
-    pts = gpd.GeoSeries(gpd.points_from_xy(cen["lon"], cen["lat"]), index=cen["lsoa11cd"],
+    # a value that is not a number gives no point here; :func:`geography` names it from the text kept as lon, lat
+    pts = gpd.GeoSeries(gpd.points_from_xy(pd.to_numeric(cen["lon"], errors="coerce"),
+                                           pd.to_numeric(cen["lat"], errors="coerce")), index=cen["lsoa11cd"],
                         crs="EPSG:4326").to_crs(27700)
     lk = lookup.set_index("LSOA11CD")
     tier = tiers.set_index("district_code")
@@ -187,6 +190,7 @@ def _tables(folder: Path) -> tuple[pd.DataFrame, gpd.GeoSeries, pd.DataFrame, di
         "idaci": idaci.set_index("LSOA Code (2011)")["IDACI Score"].reindex(codes),
         "imd_decile": imd.set_index("lsoa11_code")["IMD_decile"].reindex(codes),
         "x": pts.x.reindex(codes), "y": pts.y.reindex(codes),
+        "lon": cen.set_index("lsoa11cd")["lon"].reindex(codes), "lat": cen.set_index("lsoa11cd")["lat"].reindex(codes),
     }, index=codes)
     path = folder / FILES["boundaries"]
     try:
@@ -286,9 +290,13 @@ def _centres(folder: Path, code: str, network: str) -> tuple[pd.DataFrame, pd.Da
 
 def authorities(data: str | Path | None = None) -> pd.DataFrame:
     """The 152 upper-tier authorities: index ``code``; ``name``, ``kind``, ``districts`` (names joined by "; "),
-    ``areas`` (LSOAs) and ``under5`` (children aged 0-4, mid-2020)."""
+    ``areas`` (LSOAs) and ``under5`` (children aged 0-4, mid-2020; missing where an LSOA's count is missing or not a
+    number in the population table, which :func:`geography` names)."""
     areas, _, tiers, _ = _tables(data_folder(data))
-    per = areas.groupby("authority_code").agg(areas=("under5", "size"), under5=("under5", "sum"))
+    under5 = pd.to_numeric(areas["under5"], errors="coerce")
+    per = under5.groupby(areas["authority_code"]).agg(
+        areas="size", under5=lambda u: u.sum() if u.notna().all() else float("nan"))
+    per["under5"] = per["under5"].round().astype("Int64")
     t = tiers.groupby("authority_code").agg(name=("authority", "first"), kind=("kind", "first"),
                                             districts=("district", lambda s: "; ".join(sorted(s))))
     out = t.join(per).sort_index()
@@ -323,6 +331,43 @@ def _plain(name: str) -> str:
     return " ".join(re.sub(r"[^\w\s]", "", text).split())
 
 
+#: Where each area column of :func:`_tables` comes from: the England table (a key of :data:`FILES`) and its column
+#: there, so that a gap or a bad value is named in the file that holds it.
+AREA_SOURCES = {"name": ("population", "lsoa11_name"), "under5": ("population", "age_0_4"),
+                "idaci": ("idaci", "IDACI Score"), "imd_decile": ("imd", "IMD_decile"),
+                "lon": ("centroids", "lon"), "lat": ("centroids", "lat")}
+
+
+def _area_problems(mine: pd.DataFrame, authority: str) -> list[str]:
+    """What the England tables lack or hold wrongly for an authority's LSOAs (``mine``, from :func:`_tables`), each
+    named by its file and column: LSOAs a table has no row for (a truncated file, another release), grouped per
+    table; then every value that is not a number or out of range, by LSOA."""
+    problems: list[str] = []
+    by_file: dict[str, list[str]] = {}
+    for col, (key, _) in AREA_SOURCES.items():
+        by_file.setdefault(key, []).append(col)
+    for key, cols in by_file.items():
+        absent = mine.index[mine[cols].isna().all(axis=1)]
+        if len(absent):
+            problems.append(f"{FILES[key]}: no row for {_some(absent, len(mine), authority)}; is the file complete "
+                            "(not cut short, and of the 2011 LSOAs)?")
+    for col, low, high, whole in (("under5", 0, None, True), ("idaci", 0, 1, False), ("imd_decile", 1, 10, True),
+                                  ("lon", -180, 180, False), ("lat", -90, 90, False)):
+        key, name = AREA_SOURCES[col]
+        given = ~mine[by_file[key]].isna().all(axis=1)   # rows the table has; absent ones above
+        found: list[str] = []
+        numeric_column(mine.loc[given, [col]].set_axis([name], axis=1), name, FILES[key], found, min_value=low,
+                 max_value=high, integer=whole, noun="LSOA")
+        problems += [f"{FILES[key]}: {p}" for p in found]
+    return problems
+
+
+def _some(codes: pd.Index, of: int, authority: str) -> str:
+    """"3 of Harrow's 137 LSOAs (E01002147, E01002148, E01002149)": at most ten codes shown."""
+    shown = ", ".join(map(str, codes[:10])) + (f" and {len(codes) - 10} more" if len(codes) > 10 else "")
+    return f"{len(codes)} of {authority}'s {of} LSOAs ({shown})"
+
+
 def geography(authority: str, data: str | Path | None = None, *, network: str = "today") -> Geography:
     """The geography of one upper-tier authority: its LSOAs (2011) with mid-2020 under-fives, IoD2019 IDACI and IMD
     decile, population-weighted centroids, boundaries and corridor graph; one candidate site per area centroid;
@@ -339,9 +384,11 @@ def geography(authority: str, data: str | Path | None = None, *, network: str = 
     code = find(authority, table)
     row = table.loc[code]
     mine = areas[areas["authority_code"] == code].drop(columns="authority_code")
-    gaps = [f"LSOA {a}: no {c} in the England tables" for c in ("name", "under5", "idaci", "imd_decile", "x")
-            for a in mine.index[mine[c].isna()]]
-    gaps += [f"LSOA {a}: no boundary in {FILES['boundaries']}" for a in mine.index.difference(bnd.index)]
+    gaps = _area_problems(mine, row["name"])
+    mine = mine.drop(columns=["lon", "lat"])   # as the centroids file gives them: x, y are the points
+    no_boundary = mine.index.difference(bnd.index)
+    if len(no_boundary):
+        gaps.append(f"{FILES['boundaries']}: no boundary for {_some(no_boundary, len(mine), row['name'])}")
     if gaps:
         raise InputError(f"{folder} ({row['name']})", gaps)
     mine = mine.assign(rural_urban=rural_urban().reindex(mine.index).to_numpy())

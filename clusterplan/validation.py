@@ -77,7 +77,7 @@ def _row_label(rows: dict, key: str, noun: str, name: str | None = None) -> str:
                                                                                             else "")
 
 
-def _numeric(df: pd.DataFrame, col: str, source: str, problems: list[str], *, min_value: float | None = None,
+def numeric_column(df: pd.DataFrame, col: str, source: str, problems: list[str], *, min_value: float | None = None,
              max_value: float | None = None, required: bool = True, integer: bool = False,
              rows: dict | None = None, noun: str = "area") -> pd.Series:
     """Coerce a column to numbers, recording every bad row in ``problems``: by its file row (``rows``: index ->
@@ -402,21 +402,21 @@ def validate_areas(areas: pd.DataFrame, boundaries: gpd.GeoSeries | None, source
     dups = sorted(set(df.index[df.index.duplicated()]))
     if dups:
         problems.append(f"duplicate area code(s) {dups[:10]}; each area must appear once")
-    under5 = _numeric(df, "under5", source, problems, min_value=0, integer=True, rows=rows)
+    under5 = numeric_column(df, "under5", source, problems, min_value=0, integer=True, rows=rows)
     for col in AREA_COLUMNS:
         if col not in df.columns:
             df[col] = np.nan
     lonlat = "lon" in df.columns and "lat" in df.columns and df["x"].isna().all()
     if lonlat:
-        lon = _numeric(df, "lon", source, problems, min_value=-180, max_value=180, rows=rows)
-        lat = _numeric(df, "lat", source, problems, min_value=-90, max_value=90, rows=rows)
-    idaci = _numeric(df, "idaci", source, problems, min_value=0, max_value=1, required=False, rows=rows)
-    decile = _numeric(df, "imd_decile", source, problems, min_value=1, max_value=10, integer=True, required=False,
+        lon = numeric_column(df, "lon", source, problems, min_value=-180, max_value=180, rows=rows)
+        lat = numeric_column(df, "lat", source, problems, min_value=-90, max_value=90, rows=rows)
+    idaci = numeric_column(df, "idaci", source, problems, min_value=0, max_value=1, required=False, rows=rows)
+    decile = numeric_column(df, "imd_decile", source, problems, min_value=1, max_value=10, integer=True, required=False,
                       rows=rows)
-    x = _numeric(df, "x", source, problems, required=False, rows=rows)
-    y = _numeric(df, "y", source, problems, required=False, rows=rows)
+    x = numeric_column(df, "x", source, problems, required=False, rows=rows)
+    y = numeric_column(df, "y", source, problems, required=False, rows=rows)
     if "bus_calls" in df.columns:   # weekday daytime bus stop calls (optional): empty is "not known"
-        _numeric(df, "bus_calls", source, problems, min_value=0, required=False, rows=rows)
+        numeric_column(df, "bus_calls", source, problems, min_value=0, required=False, rows=rows)
     problems += written_several_ways(df, "district", rows)
     rural_urban = _rural_urban_classes(df["rural_urban"], rows, problems)
     if problems:
@@ -621,15 +621,15 @@ def validate_points(df: pd.DataFrame | None, areas: gpd.GeoDataFrame, source: st
             df[col] = np.nan
     work = areas.crs or BNG
     if "lon" in df.columns and "lat" in df.columns and df["x"].isna().all():
-        lon = _numeric(df, "lon", source, problems, min_value=-180, max_value=180, required=False, rows=rows,
+        lon = numeric_column(df, "lon", source, problems, min_value=-180, max_value=180, required=False, rows=rows,
                        noun=kind)
-        lat = _numeric(df, "lat", source, problems, min_value=-90, max_value=90, required=False, rows=rows,
+        lat = numeric_column(df, "lat", source, problems, min_value=-90, max_value=90, required=False, rows=rows,
                        noun=kind)
         problems += _half_given(df, lon, lat, ("lon", "lat"), rows, kind)
         x, y = _xy_to(lon, lat, "EPSG:4326", work) if not problems else (lon, lat)
     else:
-        x = _numeric(df, "x", source, problems, required=False, rows=rows, noun=kind)
-        y = _numeric(df, "y", source, problems, required=False, rows=rows, noun=kind)
+        x = numeric_column(df, "x", source, problems, required=False, rows=rows, noun=kind)
+        y = numeric_column(df, "y", source, problems, required=False, rows=rows, noun=kind)
         problems += _half_given(df, x, y, ("x", "y"), rows, kind)
         if not problems:
             x, y = _xy_to(x, y, xy_crs, work)

@@ -12,6 +12,7 @@ from shapely.geometry import box
 
 import clusterplan as cp
 from clusterplan import corridors, england
+from clusterplan.cli import main
 from clusterplan.errors import InfeasibleError, InputError
 from clusterplan.scenario import Scenario
 
@@ -187,6 +188,55 @@ def _register_copy(tmp_path, england_dir, edit):
     reg = pd.read_csv(england_dir / england.FILES["centres"], dtype=str, keep_default_na=False)
     edit(reg).to_csv(tmp_path / england.FILES["centres"], index=False)
     return tmp_path
+
+
+def _tables_copy(folder, england_dir, edits):
+    """The England tables with edited copies of some (file key -> a function of the table read as text), the rest
+    linked."""
+    for key, f in england.FILES.items():
+        (folder / f).parent.mkdir(parents=True, exist_ok=True)
+        if key in edits:
+            table = pd.read_csv(england_dir / f, dtype=str, keep_default_na=False)
+            edits[key](table).to_csv(folder / f, index=False)
+        else:
+            (folder / f).symlink_to(england_dir / f)
+    return folder
+
+
+def test_gaps_and_bad_values_in_the_england_tables_are_named_by_file_column_and_lsoa(tmp_path, england_dir,
+                                                                                    capsys):
+    rutland = list(cp.datasets.england("Rutland", england_dir).areas.index)
+    first, second, third, fourth = rutland[:4]
+
+    def population(t):
+        t.loc[t["lsoa11_code"] == first, "age_0_4"] = "1,234"
+        return t[t["lsoa11_code"] != second]                   # a row lost, as in a file cut short
+
+    def idaci(t):
+        t.loc[t["LSOA Code (2011)"] == third, "IDACI Score"] = "1.5"
+        return t
+
+    def centroids(t):
+        t.loc[t["lsoa11cd"] == fourth, "lon"] = "abc"
+        return t
+
+    folder = _tables_copy(tmp_path, england_dir, {"population": population, "idaci": idaci,
+                                                  "centroids": centroids})
+    with pytest.raises(InputError) as err:
+        cp.datasets.england("Rutland", folder)
+    assert err.value.problems == [
+        f"ew_lsoa11_population_mid2020_under5.csv: no row for 1 of Rutland's 23 LSOAs ({second}); is the file "
+        "complete (not cut short, and of the 2011 LSOAs)?",
+        f"ew_lsoa11_population_mid2020_under5.csv: LSOA {first!r}, column 'age_0_4': expected a number, found "
+        "'1,234' (write it without thousands separators)",
+        f"england_lsoa11_iod2019_income_idaci_idaopi_scores.csv: LSOA {third!r}, column 'IDACI Score': must be <= 1, "
+        "found 1.5",
+        f"ew_lsoa11_population_weighted_centroids.csv: LSOA {fourth!r}, column 'lon': expected a number, found 'abc'"]
+    # the list of authorities cannot count Rutland's children, and says so; the others are counted
+    table = england.authorities(folder)
+    assert pd.isna(table.at["E06000017", "under5"]) and table["under5"].notna().sum() == 151
+    assert main(["authorities", "--england-data", str(folder)]) == 0
+    assert "1 cannot be counted (Rutland)" in capsys.readouterr().out
 
 
 def test_an_authority_has_its_own_centres_and_linked_sites(england_dir):
