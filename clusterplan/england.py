@@ -201,6 +201,22 @@ def _tables(folder: Path) -> tuple[pd.DataFrame, gpd.GeoSeries, pd.DataFrame, di
     if "LSOA11CD" not in bnd.columns:
         raise InputError(str(path), ["missing property 'LSOA11CD' (the LSOA 2011 code)"])
     bnd = bnd.set_index("LSOA11CD").geometry.to_crs(27700)
+    # an English LSOA the lookup lacks would belong to no authority and be left out of its plan without a word
+    named = {FILES["boundaries"]: bnd.index, FILES["population"]: pop["lsoa11_code"],
+             FILES["idaci"]: idaci["LSOA Code (2011)"], FILES["imd"]: imd["lsoa11_code"],
+             FILES["centroids"]: cen["lsoa11cd"]}
+    unplaced = {f: sorted(set(c[c.astype(str).str.startswith("E01")]) - set(codes)) for f, c in named.items()}
+    same: dict[tuple[str, ...], list[str]] = {}   # the tables that hold the same unplaced LSOAs, named together
+    for f, lost in unplaced.items():
+        if lost:
+            same.setdefault(tuple(lost), []).append(f)
+    if same:
+        def holding(files: list[str]) -> str:
+            return f"{files[0]} holds" if len(files) == 1 else f"{', '.join(files[:-1])} and {files[-1]} hold"
+        raise InputError(str(folder / FILES["lookup"]), [
+            f"no row for {len(lost):,} English LSOAs that {holding(files)} ({', '.join(lost[:10])}"
+            f"{' ...' if len(lost) > 10 else ''}): without its district an LSOA is in no authority; is the lookup "
+            "complete (not cut short, and of the 2011 LSOAs)?" for lost, files in same.items()])
     hashes = {k: sha256(folder / f) for k, f in FILES.items()}
     return areas, bnd, tiers, hashes
 

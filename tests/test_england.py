@@ -239,6 +239,17 @@ def test_gaps_and_bad_values_in_the_england_tables_are_named_by_file_column_and_
     assert "1 cannot be counted (Rutland)" in capsys.readouterr().out
 
 
+def test_lsoas_the_lookup_lacks_are_named_not_left_out_of_their_authority(tmp_path, england_dir):
+    rutland = sorted(cp.datasets.england("Rutland", england_dir).areas.index)
+    folder = _tables_copy(tmp_path, england_dir, {"lookup": lambda t: t[~t["LSOA11CD"].isin(rutland[:2])]})
+    with pytest.raises(InputError) as err:
+        cp.datasets.england("Rutland", folder)   # 21 of its 23 areas, before
+    assert err.value.source.endswith(england.FILES["lookup"])
+    (problem,) = err.value.problems
+    assert problem.startswith(f"no row for 2 English LSOAs that {england.FILES['boundaries']}, ")
+    assert f"({rutland[0]}, {rutland[1]}): without its district an LSOA is in no authority" in problem
+
+
 def test_an_authority_has_its_own_centres_and_linked_sites(england_dir):
     hackney = cp.datasets.england("Hackney", england_dir)
     reg = pd.read_csv(england_dir / england.FILES["centres"], dtype=str, keep_default_na=False)
