@@ -154,27 +154,33 @@ def _read_csv(folder: Path, key: str, **kw) -> pd.DataFrame:
         raise InputError(str(path), [f"cannot be read as the England {key} table: {first}"]) from None
 
 
-def _need(df: pd.DataFrame, cols: list[str], folder: Path, key: str) -> None:
+def _need(df: pd.DataFrame, cols: list[str], folder: Path, key: str, code: str | None = None) -> None:
+    """The table of ``key`` has the columns ``cols``, and each value of its column ``code`` once (file rows named)."""
     missing = [c for c in cols if c not in df.columns]
     if missing:
         raise InputError(str(folder / FILES[key]), [f"missing column '{c}'" for c in missing])
+    twice = df[code][df[code].duplicated(keep=False)] if code is not None else ()
+    if len(twice):
+        raise InputError(str(folder / FILES[key]), [
+            f"rows {', '.join(str(i + 2) for i in grp.index)}: {code} {c} more than once; each LSOA once"
+            for c, grp in list(twice.groupby(twice))[:20]])
 
 
 @lru_cache(maxsize=2)
 def _tables(folder: Path) -> tuple[pd.DataFrame, gpd.GeoSeries, pd.DataFrame, dict[str, str]]:
     """Every English LSOA with its authority and data (areas), boundaries (EPSG:27700), district map, file hashes."""
     lookup = _read_csv(folder, "lookup", dtype=str)
-    _need(lookup, ["LSOA11CD", "LAD22CD", "LAD22NM"], folder, "lookup")
+    _need(lookup, ["LSOA11CD", "LAD22CD", "LAD22NM"], folder, "lookup", "LSOA11CD")
     lookup = lookup[lookup["LSOA11CD"].str.startswith("E")]
     tiers = upper_tier(lookup)
     pop = _read_csv(folder, "population")
-    _need(pop, ["lsoa11_code", "lsoa11_name", "age_0_4"], folder, "population")
+    _need(pop, ["lsoa11_code", "lsoa11_name", "age_0_4"], folder, "population", "lsoa11_code")
     idaci = _read_csv(folder, "idaci")
-    _need(idaci, ["LSOA Code (2011)", "IDACI Score"], folder, "idaci")
+    _need(idaci, ["LSOA Code (2011)", "IDACI Score"], folder, "idaci", "LSOA Code (2011)")
     imd = _read_csv(folder, "imd")
-    _need(imd, ["lsoa11_code", "IMD_decile"], folder, "imd")
+    _need(imd, ["lsoa11_code", "IMD_decile"], folder, "imd", "lsoa11_code")
     cen = _read_csv(folder, "centroids")
-    _need(cen, ["lsoa11cd", "lon", "lat"], folder, "centroids")
+    _need(cen, ["lsoa11cd", "lon", "lat"], folder, "centroids", "lsoa11cd")
     codes = pd.Index(sorted(lookup["LSOA11CD"]), name="code")
     # a value that is not a number gives no point here; :func:`geography` names it from the text kept as lon, lat
     pts = gpd.GeoSeries(gpd.points_from_xy(pd.to_numeric(cen["lon"], errors="coerce"),
@@ -200,6 +206,9 @@ def _tables(folder: Path) -> tuple[pd.DataFrame, gpd.GeoSeries, pd.DataFrame, di
         raise InputError(str(path), [f"cannot be read as LSOA boundaries: {str(exc).splitlines()[0]}"]) from None
     if "LSOA11CD" not in bnd.columns:
         raise InputError(str(path), ["missing property 'LSOA11CD' (the LSOA 2011 code)"])
+    twice = bnd["LSOA11CD"][bnd["LSOA11CD"].duplicated()]
+    if len(twice):
+        raise InputError(str(path), [f"LSOA11CD {c}: more than one boundary; each LSOA once" for c in twice[:20]])
     bnd = bnd.set_index("LSOA11CD").geometry.to_crs(27700)
     # an English LSOA the lookup lacks would belong to no authority and be left out of its plan without a word
     named = {FILES["boundaries"]: bnd.index, FILES["population"]: pop["lsoa11_code"],

@@ -250,6 +250,17 @@ def test_lsoas_the_lookup_lacks_are_named_not_left_out_of_their_authority(tmp_pa
     assert f"({rutland[0]}, {rutland[1]}): without its district an LSOA is in no authority" in problem
 
 
+def test_an_lsoa_twice_in_an_england_table_is_named_by_its_rows(tmp_path, england_dir):
+    code = cp.datasets.england("Rutland", england_dir).areas.index[0]
+    folder = _tables_copy(tmp_path, england_dir,
+                          {"imd": lambda t: pd.concat([t, t[t["lsoa11_code"] == code]], ignore_index=True)})
+    with pytest.raises(InputError) as err:
+        cp.datasets.england("Rutland", folder)   # an internal error, before
+    assert err.value.source.endswith(england.FILES["imd"])
+    (problem,) = err.value.problems
+    assert problem.endswith(f", {32844 + 2}: lsoa11_code {code} more than once; each LSOA once"), problem
+
+
 def test_an_authority_has_its_own_centres_and_linked_sites(england_dir):
     hackney = cp.datasets.england("Hackney", england_dir)
     reg = pd.read_csv(england_dir / england.FILES["centres"], dtype=str, keep_default_na=False)
