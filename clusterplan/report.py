@@ -136,6 +136,10 @@ def _travel_rows(ch: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+#: The "Why" of a closing centre whose reasons were not computed (``clusterplan run --no-why``).
+NO_WHY = "not computed: run with --why"
+
+
 def closures(plan, geo: Geography, ch: pd.DataFrame) -> pd.DataFrame:
     """One row per amalgamated centre: the receiving centre, children moving, their extra minutes, and why."""
     c = plan.centres
@@ -153,7 +157,7 @@ def closures(plan, geo: Geography, ch: pd.DataFrame) -> pd.DataFrame:
         rows.append({"Centre closing": short_name(r["name"]),
                      "Receiving centre": short_name(names.get(str(r.get("merged_into", "")), r.get("merged_into", ""))),
                      "Children moving": kids, "Extra minutes for them (mean)": extra,
-                     "Why": _why_words(why.loc[j]) if j in why.index else "not computed: run with --why"})
+                     "Why": _why_words(why.loc[j]) if j in why.index else NO_WHY})
     return pd.DataFrame(rows)
 
 
@@ -618,10 +622,13 @@ def write_html(plan, geo: Geography, scn, path: str | Path) -> None:
         ranged = "lock_proven" in plan.why.columns and (plan.why["lock_proven"] == False).any()  # noqa: E712
         cost = ("its cost is exact where the re-solve proved it, else a proven range, given in words" if ranged
                 else "its cost is exact")
+        why = (f"why the optimiser closed it (a what-if re-solve with the centre kept open: {cost})"
+               if (closing["Why"] != NO_WHY).any() else
+               "why the optimiser closed it, where reasons were computed (not for this plan: `clusterplan run` "
+               "computes them unless given --no-why)")
         parts += ["<h2>Centres closing and where their children go</h2>",
                   "<p>Each amalgamated centre, the kept centre that takes most of its children, how many children "
-                  "move and how their journey changes, and why the optimiser closed it (a what-if re-solve with the "
-                  f"centre kept open: {cost}).</p>", _table(closing, names={})]
+                  f"move and how their journey changes, and {why}.</p>", _table(closing, names={})]
     if len(ch) and ch["changes"].any():
         parts += ["<h2>What changes for families</h2>", _table(_travel_rows(ch), names={})]
     parts += [f"<h2>Map</h2><img alt='map of the planned catchments, centres named' "

@@ -3,6 +3,7 @@ long work, and the library's one-line descriptions. Real Norfolk data, or the si
 
 from __future__ import annotations
 
+import html
 import io
 import shutil
 import subprocess
@@ -69,7 +70,6 @@ def test_the_workbook_is_typed_formatted_and_complete(tender):
 
 
 def test_report_names_the_fragile_decisions(tender):
-    import html
     page = html.unescape((tender / "report.html").read_text())
     brief = page.split("In brief.</b>")[1].split("</div>")[0]
     centres = pd.read_csv(tender / "centres.csv")
@@ -509,3 +509,14 @@ def test_the_comparison_table_headings_fit_their_columns():
     assert all(c.get_text().get_window_extent(renderer).width <= c.get_window_extent(renderer).width for c in heads)
     assert min(c.get_text().get_fontsize() for c in heads) >= 6
     plt.close(fig)
+
+
+def test_the_closing_centres_intro_claims_exact_costs_only_where_reasons_were_computed(tender, tmp_path):
+    with_why = html.unescape((tender / "report.html").read_text(encoding="utf-8"))
+    assert "a what-if re-solve with the centre kept open: its cost is exact" in with_why
+    out = tmp_path / "no_why"
+    assert main(["--quiet", "run", str(NORFOLK / "amalgamate_then_tender.yaml"), "--out", str(out), "--no-why"]) == 0
+    page = html.unescape((out / "report.html").read_text(encoding="utf-8"))
+    closing = page.split("<h2>Centres closing and where their children go</h2>")[1].split("<h2>")[0]
+    assert "its cost is exact" not in closing and "not for this plan" in closing
+    assert closing.count(report.NO_WHY) == 5
