@@ -89,7 +89,6 @@ def test_report_names_the_fragile_decisions(tender):
 def test_what_the_data_cannot_say_reaches_the_report_workbook_and_manifest(tender):
     """The geography's own caveats (Norfolk's centres stand at postcode centroids) are said where a reader looks:
     the report's Data and method, the workbook's sources and the manifest (they once reached none of them)."""
-    import html
     import json
     geo = cp.datasets.norfolk()
     assert geo.notes and any("centroid of their postcode" in n for n in geo.notes)
