@@ -382,8 +382,11 @@ def _area_problems(mine: pd.DataFrame, authority: str) -> list[str]:
         given = ~mine[by_file[key]].isna().all(axis=1)   # rows the table has; absent ones above
         found: list[str] = []
         numeric_column(mine.loc[given, [col]].set_axis([name], axis=1), name, FILES[key], found, min_value=low,
-                 max_value=high, integer=whole, noun="LSOA")
+                       max_value=high, integer=whole, noun="LSOA")
         problems += [f"{FILES[key]}: {p}" for p in found]
+    key, name = AREA_SOURCES["name"]
+    nameless = mine.index[mine["name"].isna() & mine["under5"].notna()]
+    problems += [f"{FILES[key]}: LSOA {a!r}, column '{name}': missing" for a in nameless[:20]]
     return problems
 
 

@@ -77,9 +77,9 @@ def _row_label(rows: dict, key: str, noun: str, name: str | None = None) -> str:
                                                                                             else "")
 
 
-def numeric_column(df: pd.DataFrame, col: str, source: str, problems: list[str], *, min_value: float | None = None,
-             max_value: float | None = None, required: bool = True, integer: bool = False,
-             rows: dict | None = None, noun: str = "area") -> pd.Series:
+def numeric_column(df: pd.DataFrame, col: str, source: str, problems: list[str], *,
+                   min_value: float | None = None, max_value: float | None = None, required: bool = True,
+                   integer: bool = False, rows: dict | None = None, noun: str = "area") -> pd.Series:
     """Coerce a column to numbers, recording every bad row in ``problems``: by its file row (``rows``: index ->
     row, from :func:`read_table`) and its code or id, e.g. "row 3 (area E01026420)"."""
     raw = df[col]
@@ -411,8 +411,8 @@ def validate_areas(areas: pd.DataFrame, boundaries: gpd.GeoSeries | None, source
         lon = numeric_column(df, "lon", source, problems, min_value=-180, max_value=180, rows=rows)
         lat = numeric_column(df, "lat", source, problems, min_value=-90, max_value=90, rows=rows)
     idaci = numeric_column(df, "idaci", source, problems, min_value=0, max_value=1, required=False, rows=rows)
-    decile = numeric_column(df, "imd_decile", source, problems, min_value=1, max_value=10, integer=True, required=False,
-                      rows=rows)
+    decile = numeric_column(df, "imd_decile", source, problems, min_value=1, max_value=10, integer=True,
+                            required=False, rows=rows)
     x = numeric_column(df, "x", source, problems, required=False, rows=rows)
     y = numeric_column(df, "y", source, problems, required=False, rows=rows)
     if "bus_calls" in df.columns:   # weekday daytime bus stop calls (optional): empty is "not known"
@@ -621,10 +621,10 @@ def validate_points(df: pd.DataFrame | None, areas: gpd.GeoDataFrame, source: st
             df[col] = np.nan
     work = areas.crs or BNG
     if "lon" in df.columns and "lat" in df.columns and df["x"].isna().all():
-        lon = numeric_column(df, "lon", source, problems, min_value=-180, max_value=180, required=False, rows=rows,
-                       noun=kind)
-        lat = numeric_column(df, "lat", source, problems, min_value=-90, max_value=90, required=False, rows=rows,
-                       noun=kind)
+        lon = numeric_column(df, "lon", source, problems, min_value=-180, max_value=180, required=False,
+                             rows=rows, noun=kind)
+        lat = numeric_column(df, "lat", source, problems, min_value=-90, max_value=90, required=False,
+                             rows=rows, noun=kind)
         problems += _half_given(df, lon, lat, ("lon", "lat"), rows, kind)
         x, y = _xy_to(lon, lat, "EPSG:4326", work) if not problems else (lon, lat)
     else:

@@ -206,10 +206,11 @@ def _tables_copy(folder, england_dir, edits):
 def test_gaps_and_bad_values_in_the_england_tables_are_named_by_file_column_and_lsoa(tmp_path, england_dir,
                                                                                     capsys):
     rutland = list(cp.datasets.england("Rutland", england_dir).areas.index)
-    first, second, third, fourth = rutland[:4]
+    first, second, third, fourth, fifth = rutland[:5]
 
     def population(t):
         t.loc[t["lsoa11_code"] == first, "age_0_4"] = "1,234"
+        t.loc[t["lsoa11_code"] == fifth, "lsoa11_name"] = ""
         return t[t["lsoa11_code"] != second]                   # a row lost, as in a file cut short
 
     def idaci(t):
@@ -231,7 +232,8 @@ def test_gaps_and_bad_values_in_the_england_tables_are_named_by_file_column_and_
         "'1,234' (write it without thousands separators)",
         f"england_lsoa11_iod2019_income_idaci_idaopi_scores.csv: LSOA {third!r}, column 'IDACI Score': must be <= 1, "
         "found 1.5",
-        f"ew_lsoa11_population_weighted_centroids.csv: LSOA {fourth!r}, column 'lon': expected a number, found 'abc'"]
+        f"ew_lsoa11_population_weighted_centroids.csv: LSOA {fourth!r}, column 'lon': expected a number, found 'abc'",
+        f"ew_lsoa11_population_mid2020_under5.csv: LSOA {fifth!r}, column 'lsoa11_name': missing"]
     # the list of authorities cannot count Rutland's children, and says so; the others are counted
     table = england.authorities(folder)
     assert pd.isna(table.at["E06000017", "under5"]) and table["under5"].notna().sum() == 151
