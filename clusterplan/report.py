@@ -28,7 +28,7 @@ from .geography import Geography, rural_flags, unit_doubt
 from .maps import SOURCE, as_count, before_after, bundle_map, change_map, format_value, plan_map, short_name  # noqa: F401
 from .measures import DEPRIVED_IDACI, KNIFE_EDGE, NEAR_METRES, assigned_minutes, deprived_under5, nearest_metres
 from .metrics import beyond_2_5km, buildings_used, label, service_points, travel_minutes
-from .solvers import package_version
+from .solvers import LAST_STEP_SECONDS, package_version
 
 CLUSTERPLAN_VERSION = package_version("clusterplan")
 
@@ -648,14 +648,15 @@ def write_html(plan, geo: Geography, scn, path: str | Path) -> None:
         parts += ["<h2>Lots for tender</h2>", note, _table(lots[cols])]
     parts += review_sections(plan, geo, scn)
     parts += ["<h2>How sure is the optimiser?</h2>", f"<p>{html.escape(_confidence(plan))} "
-              f"It took {r.seconds:,.1f} seconds (time limit {r.time_limit:,.0f} s).</p>",
+              f"It took {_took(r.seconds, r.time_limit)}.</p>",
               "<details><summary>Technical details</summary>", _table(pd.DataFrame({
                   "": ["status", "objective (weighted child-minutes)", "bound", "gap", "solver", "scope"],
                   "value": [r.status, format_value(r.objective), format_value(r.bound),
-                            "-" if r.gap is None else f"{r.gap:.2%}", r.solver_version, r.scope]}), names={}),
+                            "-" if r.gap is None else f"{r.gap:.2%}", r.solver_version, r.scope]}),
+                  names={"value": "Value"}),
               "</details>", "<h2>Key figures</h2>", _table(pd.DataFrame(
                   {"figure": [label(k) for k in plan.metrics], "value": [
-                      (f"{v:.2%}" if k == "gap" and isinstance(v, int | float) else v)
+                      (f"{v:.2%}" if k == "gap" and isinstance(v, int | float) else as_count(k, v))
                       for k, v in plan.metrics.items()]}), names={"figure": "Figure", "value": "Value"})]
     if plan.notes:
         parts += ["<h2>Notes</h2><ul>"] + [f"<li>{html.escape(n)}</li>" for n in plan.notes] + ["</ul>"]
@@ -666,6 +667,17 @@ def write_html(plan, geo: Geography, scn, path: str | Path) -> None:
                 + ["</ul>"] if geo.notes else []),
               f"<p class='small'>{html.escape(attribution(geo))}</p></body></html>"]
     Path(path).write_text("\n".join(parts), encoding="utf-8")
+
+
+def _took(seconds: float, limit: float | None) -> str:
+    """How long a solve took against its time limit, in words: "3.2 seconds (time limit 120 s)"; where the limit
+    was spent before a step began (each step started then still gets :data:`~.solvers.LAST_STEP_SECONDS`), that is
+    said too."""
+    if limit is None:
+        return f"{seconds:,.1f} seconds"
+    over = (f"; a step started after the limit is spent still gets {LAST_STEP_SECONDS:g} s, so a solve can run past "
+            "a short limit" if seconds > limit + 0.5 else "")
+    return f"{seconds:,.1f} seconds (time limit {limit:,g} s{over})"
 
 
 def sentence(note: str) -> str:

@@ -519,3 +519,18 @@ def test_the_closing_centres_intro_claims_exact_costs_only_where_reasons_were_co
     closing = page.split("<h2>Centres closing and where their children go</h2>")[1].split("<h2>")[0]
     assert "its cost is exact" not in closing and "not for this plan" in closing
     assert closing.count(report.NO_WHY) == 5
+
+
+def test_the_reports_technical_details_and_key_figures_read_as_numbers(tender):
+    page = html.unescape((tender / "report.html").read_text(encoding="utf-8"))
+    details = page.split("<summary>Technical details</summary>")[1].split("</details>")[0]
+    assert "<th>Value</th>" in details and "pounds" not in details   # not the lots' "Value (pounds per year)"
+    figures = page.split("<h2>Key figures</h2>")[1].split("</table>")[0]
+    assert "reach floor (children)</td><td class='n'>600</td>" in figures   # 600.0, before
+    assert "time limit 120 s)" in page
+
+
+def test_how_long_a_solve_took_is_said_against_a_short_limit():
+    assert report._took(3.2, 120.0) == "3.2 seconds (time limit 120 s)"
+    said = report._took(1.7, 0.5)   # "time limit 0 s", before
+    assert said.startswith("1.7 seconds (time limit 0.5 s; a step started after the limit is spent still gets 1 s")
