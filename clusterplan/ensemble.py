@@ -35,6 +35,7 @@ from .check import check
 from .errors import CheckError, InputError, ScenarioError, number_argument
 from .geography import Geography
 from .io import atomic_folder, write_csv
+from .maps import plain_text
 from .measures import assigned_minutes
 from .metrics import Facts, figures, label
 from .plan import Plan, Status
@@ -215,6 +216,7 @@ def stuck(ens: Ensemble) -> str:
             "besides the start, so no plan is compared with the ensemble")
 
 
+@plain_text
 def figure(ens: Ensemble, marks: dict[str, dict[str, float]]):
     """Histograms of each metric over the ensemble, with the given plans (name -> plan_figures) marked."""
     cols = [c for c in ens.metrics.columns if c != "accepted"]

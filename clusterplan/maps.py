@@ -7,6 +7,7 @@ given. Units on the maps: kilometres (scale bar); the geography's CRS is in metr
 
 from __future__ import annotations
 
+import functools
 import re
 
 import matplotlib.pyplot as plt
@@ -32,6 +33,23 @@ PALETTE = ["#8dd3c7", "#ffffb3", "#bebada", "#fb8072", "#80b1d3", "#fdb462", "#b
            "#ccebc5", "#ffed6f", "#d9d9d9"]
 #: At most this many centres are named on a map (a capacity plan's 73 new centres are marked, not named).
 MAX_LABELS = 60
+
+
+def plain_text(draw):
+    """Draw with matplotlib's mathtext off: a scenario, centre or area name holding two $ signs ("$5 a child, not
+    $10") is printed as written, not set as a formula in italics with the signs gone. Text made inside the call is
+    made so, and every text of the axes or figure it returns (a title set on axes the caller made) is set so after;
+    the caller's own rcParams are unchanged."""
+    from matplotlib.text import Text
+
+    @functools.wraps(draw)
+    def drawn(*args, **kwargs):
+        with plt.rc_context({"text.parse_math": False}):
+            out = draw(*args, **kwargs)
+        for t in (out.findobj(Text) if hasattr(out, "findobj") else ()):
+            t.set_parse_math(False)
+        return out
+    return drawn
 
 
 def short_name(name: str) -> str:
@@ -95,6 +113,7 @@ def _holds_any(shapes, x0: float, y0: float, x1: float, y1: float) -> bool:
         len(shapes.sindex.query(box(x0, y0, x1, y1), predicate="intersects")) > 0
 
 
+@plain_text
 def plan_map(plan, geo: Geography, ax=None, title: str | None = None, *, labels: bool = True,
              legend: bool = True, highlight: list[str] | None = None, highlight_label: str = "highlighted"):
     """Catchments coloured by centre (neighbours never share a colour; a clustered plan by cluster, catchments
@@ -253,6 +272,7 @@ def _hubs_layer(plan, geo: Geography, ax, fig, title: str | None, *, labels: boo
                        names=names_to_place, marks=marks)
 
 
+@plain_text
 def bundle_map(plan, geo: Geography, ax=None, title: str | None = None):
     """Market bundles (:mod:`clusterplan.bundles`): each lot's catchment shaded by how many bundles it could join,
     lots under the VCS cap marked, and a line between every two adjacent lots that one provider could take
@@ -314,6 +334,7 @@ def source_line(ax, geo: Geography, fontsize: float = 6) -> None:
                 fontsize=fontsize, va="top", ha="left", color="#444444")
 
 
+@plain_text
 def change_map(plan, base, geo: Geography, ax=None, title: str | None = None):
     """Areas whose centre changes versus ``base`` (the status quo), shaded by their under-fives (children)."""
     own = ax is None
@@ -349,6 +370,7 @@ def change_map(plan, base, geo: Geography, ax=None, title: str | None = None):
     return ax
 
 
+@plain_text
 def before_after(plan, base, geo: Geography):
     """Today's catchments beside the plan's, at one scale (a figure)."""
     fig, axes = plt.subplots(1, 2, figsize=(15, 6.6))
@@ -359,6 +381,7 @@ def before_after(plan, base, geo: Geography):
     return fig
 
 
+@plain_text
 def comparison_figure(plans: list, geo: Geography | list[Geography], status_quo=None,
                       table: pd.DataFrame | None = None):
     """Slide-sized (16:9, 1920 x 1080 at 120 dpi) maps of every compared plan side by side, today's first, with a

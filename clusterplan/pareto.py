@@ -34,6 +34,7 @@ from .errors import CheckError, InfeasibleError, ScenarioError, number_argument,
 from .executor import side_by_side, thread_jobs, thread_map
 from .geography import Geography
 from .io import atomic_folder, write_csv
+from .maps import plain_text
 from .measures import deprived_under5, plan_minutes
 from .metrics import Facts, deprived_within, metric_id
 from .plan import Plan
@@ -266,6 +267,7 @@ def _mark(df: pd.DataFrame, a: str, b: str, *, lower_better: tuple[bool, bool]) 
     return df.assign(dominated=dominated)
 
 
+@plain_text
 def figure(centres: pd.DataFrame | None, deprived: pd.DataFrame | None, chosen: Plan | None = None):
     """The fronts side by side, the scenario's own plan marked; dominated points hollow, off the line."""
     from matplotlib.ticker import MaxNLocator, StrMethodFormatter

@@ -534,3 +534,25 @@ def test_how_long_a_solve_took_is_said_against_a_short_limit():
     assert report._took(3.2, 120.0) == "3.2 seconds (time limit 120 s)"
     said = report._took(1.7, 0.5)   # "time limit 0 s", before
     assert said.startswith("1.7 seconds (time limit 0.5 s; a step started after the limit is spent still gets 1 s")
+
+
+def test_names_with_dollar_signs_are_drawn_as_written_not_as_formulas():
+    """Two $ signs in a scenario or centre name made matplotlib set the text between them as a formula: "Option A:
+    5perchildvs10_000" in italics, the signs gone. The maps draw it as written, on the caller's axes too, and leave
+    the caller's own settings alone."""
+    from matplotlib.text import Text
+
+    from clusterplan.maps import plan_map
+    g = cp.Geography.from_files(areas=BASE / "areas.csv", boundaries=BASE / "boundaries.geojson",
+                                centres=BASE / "centres.csv")
+    name = "Option A: $5 per child vs $10_000"
+    plan = cp.solve(g, {"model": "amalgamate", "reach": {"min": 100}}, name=name, quiet=True)
+    fig = plan_map(plan, g)
+    title = [t for t in fig.findobj(Text) if t.get_text().startswith(name)]
+    assert title and all(not t.get_parse_math() for t in title)
+    assert plt.rcParams["text.parse_math"]   # the caller's setting, unchanged
+    fig2, ax = plt.subplots()                # the caller's own axes, made with mathtext on
+    plan_map(plan, g, ax=ax)
+    assert not ax.title.get_parse_math() and ax.title.get_text().startswith(name)
+    plt.close(fig)
+    plt.close(fig2)
