@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import re
+import textwrap
 
 import matplotlib.pyplot as plt
 import networkx as nx
@@ -59,6 +60,23 @@ def short_name(name: str) -> str:
     text = re.sub(r"\s+(and|&)$", "", text)  # "Lanterns Nursery School and Children's Centre"
     text = re.sub(r"\s+(?:and|&)(\s+\()", r"\1", text)  # "Hitherfield Primary School & Children's Centre (P2)"
     return text or str(name)
+
+
+#: Characters a map label may run to on one line, and the lines it may take: a longer name is wrapped, and cut with
+#: an ellipsis beyond them (a name of 150 characters stretched the map to a strip beside it).
+LABEL_WIDTH, LABEL_LINES = 40, 2
+
+
+def label_text(name: str) -> str:
+    """A name as a map shows it: at most :data:`LABEL_LINES` lines of :data:`LABEL_WIDTH` characters."""
+    text = " ".join(str(name).split())
+    if len(text) <= LABEL_WIDTH:
+        return text
+    lines = textwrap.wrap(text, LABEL_WIDTH)
+    if len(lines) > LABEL_LINES:
+        lines = lines[:LABEL_LINES]
+        lines[-1] = lines[-1][:LABEL_WIDTH - 1].rstrip(" ,;-") + "…"
+    return "\n".join(lines)
 
 
 def catchment_colours(assign: pd.Series, geo: Geography) -> dict[str, str]:
@@ -179,7 +197,7 @@ def plan_map(plan, geo: Geography, ax=None, title: str | None = None, *, labels:
             home_name = area_names.get(homes.get(j))
             text = (short_name(names.get(j, j)) if isinstance(names.get(j), str) and names.get(j)
                     else home_name if isinstance(home_name, str) and home_name else str(j))
-            names_to_place.append(Label(xy.at[j, "x"], xy.at[j, "y"], text, {
+            names_to_place.append(Label(xy.at[j, "x"], xy.at[j, "y"], label_text(text), {
                 "fontsize": 5.5, "color": "#c0392b" if j in closing else "black", "zorder": 7,
                 "fontweight": "bold" if j in leads else "normal",
                 "bbox": {"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.6}}))
@@ -257,12 +275,12 @@ def _hubs_layer(plan, geo: Geography, ax, fig, title: str | None, *, labels: boo
     names_to_place: list[Label] = []
     if labels and len(hubs) <= MAX_LABELS:
         names = c.set_index(c["centre"].astype(str))["name"]
-        names_to_place = [Label(hxy.at[j, "x"], hxy.at[j, "y"], short_name(str(names.get(j, j))), {
+        names_to_place = [Label(hxy.at[j, "x"], hxy.at[j, "y"], label_text(short_name(str(names.get(j, j)))), {
             "fontsize": 6, "fontweight": "bold", "zorder": 8,
             "bbox": {"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.7}}) for j in hubs]
         if len(hubs) + len(sp) <= MAX_LABELS:
             # the buildings that stay open as spokes are named too, smaller and in the spokes' blue
-            names_to_place += [Label(x, y, short_name(str(n)), {
+            names_to_place += [Label(x, y, label_text(short_name(str(n))), {
                 "fontsize": 5, "color": "#1f5f8b", "zorder": 8,
                 "bbox": {"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.6}})
                 for x, y, n in zip(sx, sy, sp["name"].astype(str), strict=True)]

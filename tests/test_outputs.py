@@ -556,3 +556,23 @@ def test_names_with_dollar_signs_are_drawn_as_written_not_as_formulas():
     assert not ax.title.get_parse_math() and ax.title.get_text().startswith(name)
     plt.close(fig)
     plt.close(fig2)
+
+
+def test_a_long_centre_name_is_wrapped_on_the_map_not_drawn_as_a_strip(tmp_path):
+    from clusterplan.maps import LABEL_LINES, LABEL_WIDTH, label_text
+    assert label_text("Attleborough") == "Attleborough"
+    assert label_text("North Lynn,Gaywood North Bank and the Woottons (Signpost)") == \
+        "North Lynn,Gaywood North Bank and the\nWoottons (Signpost)"
+    long = "The Family Hub of Greater Attleborough, Besthorpe, Rockland St Peter and Great Ellingham " * 2
+    lines = label_text(long).split("\n")
+    assert len(lines) == LABEL_LINES and all(len(line) <= LABEL_WIDTH for line in lines)
+    assert lines[-1].endswith("\u2026") and long.startswith(lines[0])
+    # on a drawn map, the centre is labelled with the wrapped name
+    pd.read_csv(BASE / "centres.csv").assign(name=long).to_csv(tmp_path / "centres.csv", index=False)
+    g = cp.Geography.from_files(areas=BASE / "areas.csv", boundaries=BASE / "boundaries.geojson",
+                                centres=tmp_path / "centres.csv")
+    plan = cp.solve(g, {"model": "status_quo"}, quiet=True)
+    fig = cp.maps.plan_map(plan, g)
+    shown = [t.get_text() for t in fig.axes[0].texts if t.get_text().startswith("The Family Hub")]
+    assert shown == [label_text(long)]
+    plt.close(fig)
