@@ -37,8 +37,8 @@ def test_norfolk_centres_are_named_without_overlaps(norfolk):
     fig = plan_map(plan, norfolk, highlight=below)
     ax = fig.axes[0]
     names = [t for t in ax.texts if t.get_fontsize() == 5.5]
-    expected = sorted(cp.maps.short_name(n) for n in norfolk.centres.loc[plan.centres["centre"].astype(str),
-                                                                             "name"])
+    expected = sorted(cp.maps.label_text(cp.maps.short_name(n))
+                      for n in norfolk.centres.loc[plan.centres["centre"].astype(str), "name"])
     assert sorted(t.get_text() for t in names) == expected
     boxes = _boxes(fig, names)
     assert not [(names[i].get_text(), names[j].get_text()) for i, j in _overlapping(boxes)]
