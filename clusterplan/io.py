@@ -8,6 +8,9 @@ The rules every command that writes follows (checked before anything is solved):
   ``"written_by": "clusterplan"``). Anything else is refused with :class:`OutputError`, naming the folder and why.
 - ``--out`` is never an input file, nor a folder holding one (the scenario, ``extends`` parents, data files).
 - The nearest existing folder on the way to ``--out`` must be writable.
+- A folder clusterplan replaces whole (a plan, alternatives, ensemble, Pareto or sensitivity folder) must hold only
+  what clusterplan wrote there (its manifest lists the names, :data:`FILES_KEY`): a file a person added since
+  (notes, an edited copy of a table) would go with the old folder, so the folder is refused, naming it.
 
 A folder is written into a temporary folder beside it (``.<name>.cp-tmp.<host>.<pid>.<random>``) and moved into
 place only when complete, under a lock on the parent folder, so concurrent writers of one ``--out`` are serialised
@@ -43,7 +46,7 @@ from shapely.geometry import LineString
 from .cells import excel_safe, from_excel_safe
 from .check import check, check_written
 from .datasets import geography_for
-from .errors import InputError, OutputError, ScenarioError, stop_if_terminated
+from .errors import InputError, OutputError, ScenarioError, count_of, stop_if_terminated
 from .geography import Geography
 from .measures import facility_points
 from .plan import Plan, SolveReport, Status, input_hash
@@ -54,6 +57,19 @@ from .validation import other_separator
 
 MANIFEST = "manifest.json"
 MARK = "clusterplan"
+#: The manifest key listing the names a folder replaced whole holds as clusterplan wrote it.
+FILES_KEY = "files"
+#: Kinds of folder written whole and moved into place (:func:`atomic_folder`), so that a re-run replaces them whole.
+REPLACED_WHOLE = ("plan", "alternatives", "ensemble", "pareto", "sensitivity")
+#: Every name clusterplan writes into a folder it replaces whole: what such a folder written before manifests listed
+#: their files (:data:`FILES_KEY`) may hold without a person having added it.
+KNOWN_OUTPUTS = frozenset({
+    MANIFEST, "assignment.csv", "centres.csv", "clusters.csv", "lots.csv", "bundles.csv", "spokes.csv", "why.csv",
+    "metrics.json", "plan.gpkg", "report.html", "report.xlsx", "alternatives.csv", "ensemble.csv", "ensemble.png",
+    "summary.json", "centres_front.csv", "deprived_front.csv", "pareto.png", "sensitivity.csv"})
+#: What a desktop leaves in a folder a person merely opened (Finder, Explorer, Excel's lock file beside an open
+#: workbook): not a person's file, so it does not stop clusterplan replacing its own folder.
+DESKTOP_LITTER = re.compile(r"^(\.DS_Store|Thumbs\.db|desktop\.ini|\._.+|~\$.+)$", re.IGNORECASE)
 _TMP = "cp-tmp"
 _OLD = "cp-old"
 
@@ -94,6 +110,37 @@ def is_ours(folder: str | Path) -> bool:
     if man is None:
         return False
     return man.get("written_by") == MARK or {"resolved_scenario", "input_hashes"} <= set(man)
+
+
+def foreign_files(folder: str | Path) -> list[str]:
+    """The names in ``folder`` (one clusterplan wrote) that clusterplan did not write there: not listed in its
+    manifest (:data:`FILES_KEY`; in a folder written before manifests listed them, not one of
+    :data:`KNOWN_OUTPUTS` nor a folder of clusterplan's own), and not desktop litter (:data:`DESKTOP_LITTER`)."""
+    folder = Path(folder)
+    listed = (read_manifest(folder) or {}).get(FILES_KEY)
+    out = []
+    for p in sorted(folder.iterdir(), key=lambda p: p.name):
+        if DESKTOP_LITTER.match(p.name):
+            continue
+        if isinstance(listed, list):
+            mine = p.name in listed
+        else:
+            mine = p.name in KNOWN_OUTPUTS or (p.is_dir() and is_ours(p))
+        if not mine:
+            out.append(p.name)
+    return out
+
+
+def _replacing_would_delete(out: Path, option: str, kind: str) -> OutputError | None:
+    """The error for a folder of clusterplan's that a person has added files to, which replacing it would delete."""
+    found = foreign_files(out)
+    if not found:
+        return None
+    shown = ", ".join(found[:5]) + (f" and {len(found) - 5} more" if len(found) > 5 else "")
+    return OutputError(f"{option} {out}: clusterplan wrote this {kind} folder, but it now also holds "
+                       f"{count_of(len(found), 'file', 'files')} clusterplan did not write ({shown}); replacing the "
+                       f"folder would delete {'it' if len(found) == 1 else 'them'}. Move "
+                       f"{'it' if len(found) == 1 else 'them'} out, or choose a new folder")
 
 
 def _within(child: Path, parent: Path) -> bool:
@@ -148,6 +195,8 @@ def prepare_out(out: str | Path, *, inputs: Iterable[str | Path] = (), option: s
             raise OutputError(f"{option} {out}: is {what}, written by `clusterplan {by}`; this command writes "
                               f"a {kind} folder, which would replace or mix with it. Choose a new folder, or remove "
                               "that one first")
+        if there in REPLACED_WHOLE and kind in REPLACED_WHOLE and (err := _replacing_would_delete(out, option, there)):
+            raise err
     _check_writable(where.parent, out, option)
     return out
 
@@ -307,13 +356,15 @@ def atomic_folder(out: str | Path, *, kind: str = "plan") -> Iterator[Path]:
     try:
         yield tmp
         stop_if_terminated()  # never move a folder into place after a SIGTERM, even one something swallowed
-        if not (tmp / MANIFEST).exists():
-            write_json(tmp / MANIFEST, marker(kind))
+        man = read_manifest(tmp) or marker(kind)
+        write_json(tmp / MANIFEST, {**man, FILES_KEY: sorted({p.name for p in tmp.iterdir()} | {MANIFEST})})
         with _locked(parent):
             if out.exists() or out.is_symlink():
                 if not out.is_dir() or (any(out.iterdir()) and not is_ours(out)):
                     raise OutputError(f"{out}: appeared while clusterplan was working and was not written by it; "
                                       "nothing was replaced")
+                if err := _replacing_would_delete(out, "--out", kind):
+                    raise err
                 old = parent / f".{out.name}.{_OLD}.{_host()}.{os.getpid()}.{os.urandom(4).hex()}"
                 os.replace(out, old)
                 os.replace(tmp, out)

@@ -95,6 +95,38 @@ def test_a_folder_that_is_not_ours_is_refused_before_solving(own, tmp_path, caps
     assert (mine / "budget.xlsx").read_bytes() == b"not ours" and len(list(mine.iterdir())) == 1
 
 
+def test_a_file_a_person_added_to_a_plan_folder_is_never_deleted_by_a_re_run(own, tmp_path, capsys):
+    """`run --out` into a plan folder replaced it whole, and with it the notes a commissioner had saved there."""
+    out = tmp_path / "plan"
+    argv = ["--quiet", "run", str(own / "scenario.yaml"), "--out", str(out), "--no-why"]
+    assert main(argv) == 0
+    written = json.loads((out / "manifest.json").read_text())["files"]
+    assert sorted(p.name for p in out.iterdir()) == written and "report.html" in written
+    (out / "notes for cabinet.txt").write_text("mine")
+    (out / ".DS_Store").write_bytes(b"")          # a desktop's litter is not a person's file
+    capsys.readouterr()
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "now also holds 1 file clusterplan did not write (notes for cabinet.txt)" in err
+    assert "would delete it" in err
+    assert (out / "notes for cabinet.txt").read_text() == "mine"
+    # a folder written before manifests listed their files: anything but clusterplan's own names is a person's
+    man = json.loads((out / "manifest.json").read_text())
+    del man["files"]
+    (out / "manifest.json").write_text(json.dumps(man))
+    assert cpio.foreign_files(out) == ["notes for cabinet.txt"]
+    (out / "notes for cabinet.txt").unlink()
+    assert cpio.foreign_files(out) == [] and main(argv) == 0
+    # added while the plan was being solved: refused at the swap, under the lock, and nothing replaced
+    scn = load(own / "scenario.yaml")
+    geo = geography_for(scn)
+    plan = cp.solve(geo, scn, quiet=True)
+    (out / "draft.docx").write_bytes(b"draft")
+    with pytest.raises(cp.errors.OutputError, match=r"draft\.docx"):
+        cpio.write_plan(plan, geo, scn, out)
+    assert (out / "draft.docx").read_bytes() == b"draft" and (out / "report.html").exists()
+
+
 def test_a_folder_of_many_plans_is_not_replaced_by_another_command(own, tmp_path, capsys, monkeypatch):
     """A sweep's folder (or a batch's: hours of plans) was ours, so `run --out` into it replaced it whole, and
     `compare` mixed its plans into it; a plan folder took a sweep's variants. Each is refused, before any solve."""
@@ -124,9 +156,9 @@ def test_our_own_folder_is_replaced_and_empty_folders_are_used(own, tmp_path):
     out.mkdir()
     assert main(["run", str(own / "scenario.yaml"), "--out", str(out)]) == 0
     first = (out / "assignment.csv").read_bytes()
-    (out / "stale.txt").write_text("a file from the last run's era")   # still our folder: its manifest says so
+    (out / "report.html").write_text("an output of ours, edited")   # still ours: replaced (a file of a person's is not)
     assert main(["run", str(own / "scenario.yaml"), "--out", str(out)]) == 0
-    assert (out / "assignment.csv").read_bytes() == first and not (out / "stale.txt").exists()
+    assert (out / "assignment.csv").read_bytes() == first and "<html" in (out / "report.html").read_text()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
     mode = out.stat().st_mode & 0o777
     umask = os.umask(0o022)
