@@ -57,7 +57,7 @@ from .validation import other_separator
 
 MANIFEST = "manifest.json"
 MARK = "clusterplan"
-#: The manifest key listing the names a folder replaced whole holds as clusterplan wrote it.
+#: The manifest key listing the names a folder replaced whole holds as clusterplan wrote it (the manifest aside).
 FILES_KEY = "files"
 #: Kinds of folder written whole and moved into place (:func:`atomic_folder`), so that a re-run replaces them whole.
 REPLACED_WHOLE = ("plan", "alternatives", "ensemble", "pareto", "sensitivity")
@@ -114,33 +114,37 @@ def is_ours(folder: str | Path) -> bool:
 
 def foreign_files(folder: str | Path) -> list[str]:
     """The names in ``folder`` (one clusterplan wrote) that clusterplan did not write there: not listed in its
-    manifest (:data:`FILES_KEY`; in a folder written before manifests listed them, not one of
-    :data:`KNOWN_OUTPUTS` nor a folder of clusterplan's own), and not desktop litter (:data:`DESKTOP_LITTER`)."""
+    manifest (:data:`FILES_KEY`), inside its own folders too (``plan_1/notes.txt``); in a folder written before
+    manifests listed them, neither one of :data:`KNOWN_OUTPUTS` nor a folder of clusterplan's. Desktop litter
+    (:data:`DESKTOP_LITTER`) does not count. A file clusterplan wrote and someone edited is clusterplan's: a re-run
+    replaces it (sweeps and batches re-run a plan whose files are damaged)."""
     folder = Path(folder)
     listed = (read_manifest(folder) or {}).get(FILES_KEY)
     out = []
     for p in sorted(folder.iterdir(), key=lambda p: p.name):
-        if DESKTOP_LITTER.match(p.name):
+        if DESKTOP_LITTER.match(p.name) or p.name == MANIFEST:
             continue
         if isinstance(listed, list):
-            mine = p.name in listed
-        else:
-            mine = p.name in KNOWN_OUTPUTS or (p.is_dir() and is_ours(p))
-        if not mine:
+            if p.name not in listed:
+                out.append(p.name)
+            elif p.is_dir() and is_ours(p):
+                out += [f"{p.name}/{q}" for q in foreign_files(p)]
+        elif not (p.name in KNOWN_OUTPUTS or (p.is_dir() and is_ours(p))):
             out.append(p.name)
     return out
 
 
 def _replacing_would_delete(out: Path, option: str, kind: str) -> OutputError | None:
-    """The error for a folder of clusterplan's that a person has added files to, which replacing it would delete."""
+    """The error for a folder of clusterplan's that a person has since added files to, which replacing it would
+    lose."""
     found = foreign_files(out)
     if not found:
         return None
     shown = ", ".join(found[:5]) + (f" and {len(found) - 5} more" if len(found) > 5 else "")
-    return OutputError(f"{option} {out}: clusterplan wrote this {kind} folder, but it now also holds "
-                       f"{count_of(len(found), 'file', 'files')} clusterplan did not write ({shown}); replacing the "
-                       f"folder would delete {'it' if len(found) == 1 else 'them'}. Move "
-                       f"{'it' if len(found) == 1 else 'them'} out, or choose a new folder")
+    them = "it" if len(found) == 1 else "them"
+    return OutputError(f"{option} {out}: clusterplan wrote this {kind} folder, but since then "
+                       f"{count_of(len(found), 'file was', 'files were')} added to it ({shown}); "
+                       f"replacing the folder would lose {them}. Move {them} out, or choose a new folder")
 
 
 def _within(child: Path, parent: Path) -> bool:
@@ -357,7 +361,7 @@ def atomic_folder(out: str | Path, *, kind: str = "plan") -> Iterator[Path]:
         yield tmp
         stop_if_terminated()  # never move a folder into place after a SIGTERM, even one something swallowed
         man = read_manifest(tmp) or marker(kind)
-        write_json(tmp / MANIFEST, {**man, FILES_KEY: sorted({p.name for p in tmp.iterdir()} | {MANIFEST})})
+        write_json(tmp / MANIFEST, {**man, FILES_KEY: sorted(p.name for p in tmp.iterdir() if p.name != MANIFEST)})
         with _locked(parent):
             if out.exists() or out.is_symlink():
                 if not out.is_dir() or (any(out.iterdir()) and not is_ours(out)):

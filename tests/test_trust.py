@@ -101,14 +101,16 @@ def test_a_file_a_person_added_to_a_plan_folder_is_never_deleted_by_a_re_run(own
     argv = ["--quiet", "run", str(own / "scenario.yaml"), "--out", str(out), "--no-why"]
     assert main(argv) == 0
     written = json.loads((out / "manifest.json").read_text())["files"]
-    assert sorted(p.name for p in out.iterdir()) == written and "report.html" in written
+    assert sorted(p.name for p in out.iterdir()) == sorted([*written, "manifest.json"]) and "report.html" in written
+    (out / "centres.csv").write_text("edited")    # a file clusterplan wrote is its own: a re-run replaces it
+    assert main(argv) == 0 and (out / "centres.csv").read_text() != "edited"
     (out / "notes for cabinet.txt").write_text("mine")
     (out / ".DS_Store").write_bytes(b"")          # a desktop's litter is not a person's file
     capsys.readouterr()
     assert main(argv) == 2
     err = capsys.readouterr().err
-    assert "now also holds 1 file clusterplan did not write (notes for cabinet.txt)" in err
-    assert "would delete it" in err
+    assert "since then 1 file was added to it (notes for cabinet.txt)" in err
+    assert "would lose it. Move it out" in err
     assert (out / "notes for cabinet.txt").read_text() == "mine"
     # a folder written before manifests listed their files: anything but clusterplan's own names is a person's
     man = json.loads((out / "manifest.json").read_text())
@@ -122,9 +124,20 @@ def test_a_file_a_person_added_to_a_plan_folder_is_never_deleted_by_a_re_run(own
     geo = geography_for(scn)
     plan = cp.solve(geo, scn, quiet=True)
     (out / "draft.docx").write_bytes(b"draft")
+    assert cpio.foreign_files(out) == ["draft.docx"]
     with pytest.raises(cp.errors.OutputError, match=r"draft\.docx"):
         cpio.write_plan(plan, geo, scn, out)
     assert (out / "draft.docx").read_bytes() == b"draft" and (out / "report.html").exists()
+    # inside a folder of clusterplan's within one (the plans of `alternatives`), a file added is found too
+    alts = tmp_path / "alts"
+    (alts / "plan_1").mkdir(parents=True)
+    cpio.write_json(alts / "manifest.json", cpio.marker("alternatives", files=["alternatives.csv", "plan_1"]))
+    cpio.write_json(alts / "plan_1" / "manifest.json", cpio.marker("plan", files=["centres.csv"]))
+    (alts / "alternatives.csv").write_text("rank\n")
+    (alts / "plan_1" / "centres.csv").write_text("centre\n")
+    assert cpio.foreign_files(alts) == []
+    (alts / "plan_1" / "why we chose this.txt").write_text("mine")
+    assert cpio.foreign_files(alts) == ["plan_1/why we chose this.txt"]
 
 
 def test_a_folder_of_many_plans_is_not_replaced_by_another_command(own, tmp_path, capsys, monkeypatch):
@@ -159,6 +172,7 @@ def test_our_own_folder_is_replaced_and_empty_folders_are_used(own, tmp_path):
     (out / "report.html").write_text("an output of ours, edited")   # still ours: replaced (a file of a person's is not)
     assert main(["run", str(own / "scenario.yaml"), "--out", str(out)]) == 0
     assert (out / "assignment.csv").read_bytes() == first and "<html" in (out / "report.html").read_text()
+    assert not cpio.foreign_files(out)
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
     mode = out.stat().st_mode & 0o777
     umask = os.umask(0o022)
