@@ -40,13 +40,20 @@ def plain_text(draw):
     """Draw with matplotlib's mathtext off: a scenario, centre or area name holding two $ signs ("$5 a child, not
     $10") is printed as written, not set as a formula in italics with the signs gone. Text made inside the call is
     made so, and every text of the axes or figure it returns (a title set on axes the caller made) is set so after;
-    the caller's own rcParams are unchanged."""
+    the caller's own setting is restored. Only that one setting is touched: ``plt.rc_context`` would also undo what
+    a notebook's inline backend sets up when the first figure of a session is drawn inside it, and the notebook's
+    later figures would not show."""
+    import matplotlib as mpl
     from matplotlib.text import Text
 
     @functools.wraps(draw)
     def drawn(*args, **kwargs):
-        with plt.rc_context({"text.parse_math": False}):
+        before = mpl.rcParams["text.parse_math"]
+        mpl.rcParams["text.parse_math"] = False
+        try:
             out = draw(*args, **kwargs)
+        finally:
+            mpl.rcParams["text.parse_math"] = before
         for t in (out.findobj(Text) if hasattr(out, "findobj") else ()):
             t.set_parse_math(False)
         return out

@@ -556,6 +556,20 @@ def test_names_with_dollar_signs_are_drawn_as_written_not_as_formulas():
     assert not ax.title.get_parse_math() and ax.title.get_text().startswith(name)
     plt.close(fig)
     plt.close(fig2)
+    # what a drawing sets up on the way (a notebook's inline backend, on a session's first figure) stays set up: an
+    # rc_context undid it, and a notebook's later figures did not show
+    from clusterplan.maps import plain_text
+
+    @plain_text
+    def sets_up():
+        plt.rcParams["figure.dpi"] = 77.0
+        return None
+    before = plt.rcParams["figure.dpi"]
+    try:
+        sets_up()
+        assert plt.rcParams["figure.dpi"] == 77.0 and plt.rcParams["text.parse_math"]
+    finally:
+        plt.rcParams["figure.dpi"] = before
 
 
 def test_a_long_centre_name_is_wrapped_on_the_map_not_drawn_as_a_strip(tmp_path):
