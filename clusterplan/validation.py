@@ -148,6 +148,9 @@ SHEET_ROLES = ("areas", "boundaries", "centres", "sites")
 def _not_utf8(path: Path, exc: UnicodeDecodeError, what: str) -> str:
     """Where a text file stops being UTF-8 (its line and byte), and how to save it so it reads."""
     raw = path.read_bytes()
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):   # UTF-16's byte-order mark: Excel's 'Unicode Text', tab-separated
+        return (f"is UTF-16 text (as Excel's 'Unicode Text' saves it), not UTF-8; save the {what} table as 'CSV UTF-8 "
+                "(Comma delimited)' or as an .xlsx workbook")
     try:   # the parser's position counts from its buffer, not the file: find the first bad byte in the file
         raw.decode("utf-8")   # not utf-8-sig: a BOM is valid UTF-8, and positions then count from the file's start
         at = exc.start
