@@ -943,6 +943,9 @@ def read_yaml(path: str | Path, *, _seen: tuple[Path, ...] = ()) -> dict[str, An
         raise ScenarioError(f"{path}: {path.stat().st_size:,} bytes; a scenario file may be at most "
                             f"{MAX_YAML_BYTES:,} bytes")
     raw = path.read_bytes()
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):   # UTF-16's byte-order mark: Notepad's "Unicode", Excel's "Unicode Text"
+        raise ScenarioError(f"{path}: UTF-16 text (as Windows Notepad's 'Unicode' saves it), not UTF-8; save the file "
+                            "as UTF-8")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
