@@ -27,7 +27,7 @@ import pandas as pd
 
 from . import corridors as corr
 from . import travel as trv
-from .errors import InputError, holding_words
+from .errors import InputError, first_of, holding_words
 from .geography import Geography, sha256, slug
 from .validation import numeric_column
 
@@ -392,8 +392,7 @@ def _area_problems(mine: pd.DataFrame, authority: str) -> list[str]:
 
 def _some(codes: pd.Index, of: int, authority: str) -> str:
     """"3 of Harrow's 137 LSOAs (E01002147, E01002148, E01002149)": at most ten codes shown."""
-    shown = ", ".join(map(str, codes[:10])) + (f" and {len(codes) - 10} more" if len(codes) > 10 else "")
-    return f"{len(codes)} of {authority}'s {of} LSOAs ({shown})"
+    return f"{len(codes)} of {authority}'s {of} LSOAs ({first_of(codes, 10)})"
 
 
 def geography(authority: str, data: str | Path | None = None, *, network: str = "today") -> Geography:

@@ -26,6 +26,13 @@ def count_of(n: int, one: str, many: str) -> str:
     return f"{n} {one if n == 1 else many}"
 
 
+def first_of(items, most: int) -> str:
+    """The first ``most`` of ``items`` joined by commas, and how many more there are: "a, b, c and 7 more"."""
+    items = list(items)
+    extra = len(items) - most
+    return ", ".join(map(str, items[:most])) + (f" and {extra} more" if extra > 0 else "")
+
+
 def holding_words(text: str, choices: dict[str, str]) -> list[str]:
     """For a "did you mean": the keys of ``choices`` (key -> its text, e.g. a centre's id and name) whose text holds
     every word of ``text``, in order, at most four. Case and punctuation aside, apostrophes dropped ("King's" is

@@ -46,7 +46,7 @@ from shapely.geometry import LineString
 from .cells import excel_safe, from_excel_safe
 from .check import check, check_written
 from .datasets import geography_for
-from .errors import InputError, OutputError, ScenarioError, count_of, stop_if_terminated
+from .errors import InputError, OutputError, ScenarioError, count_of, first_of, stop_if_terminated
 from .geography import Geography
 from .measures import facility_points
 from .plan import Plan, SolveReport, Status, input_hash
@@ -140,7 +140,7 @@ def _replacing_would_delete(out: Path, option: str, kind: str) -> OutputError | 
     found = foreign_files(out)
     if not found:
         return None
-    shown = ", ".join(found[:5]) + (f" and {len(found) - 5} more" if len(found) > 5 else "")
+    shown = first_of(found, 5)
     them = "it" if len(found) == 1 else "them"
     return OutputError(f"{option} {out}: clusterplan wrote this {kind} folder, but since then "
                        f"{count_of(len(found), 'file was', 'files were')} added to it ({shown}); "
@@ -183,10 +183,9 @@ def prepare_out(out: str | Path, *, inputs: Iterable[str | Path] = (), option: s
                               "never replaces a file. Choose a new folder name")
         entries, ours = _look(out, option)
         if entries and not ours:
-            shown = ", ".join(entries[:5]) + (f" and {len(entries) - 5} more" if len(entries) > 5 else "")
             raise OutputError(f"{option} {out}: the folder is not empty and was not written by clusterplan (it "
-                              f"holds {shown}); clusterplan only replaces its own output folders. Choose a new or "
-                              "empty folder")
+                              f"holds {first_of(entries, 5)}); clusterplan only replaces its own output folders. "
+                              "Choose a new or empty folder")
         if entries is not None and not os.access(out, os.W_OK | os.X_OK):
             raise OutputError(f"{option} {out}: the folder is not writable")
         there = (read_manifest(out) or {}).get("kind") if entries else None
