@@ -182,9 +182,10 @@ def _tables(folder: Path) -> tuple[pd.DataFrame, gpd.GeoSeries, pd.DataFrame, di
     cen = _read_csv(folder, "centroids")
     _need(cen, ["lsoa11cd", "lon", "lat"], folder, "centroids", "lsoa11cd")
     codes = pd.Index(sorted(lookup["LSOA11CD"]), name="code")
+    at = cen.set_index("lsoa11cd")
     # a value that is not a number gives no point here; :func:`geography` names it from the text kept as lon, lat
-    pts = gpd.GeoSeries(gpd.points_from_xy(pd.to_numeric(cen["lon"], errors="coerce"),
-                                           pd.to_numeric(cen["lat"], errors="coerce")), index=cen["lsoa11cd"],
+    pts = gpd.GeoSeries(gpd.points_from_xy(pd.to_numeric(at["lon"], errors="coerce"),
+                                           pd.to_numeric(at["lat"], errors="coerce")), index=at.index,
                         crs="EPSG:4326").to_crs(27700)
     lk = lookup.set_index("LSOA11CD")
     tier = tiers.set_index("district_code")
@@ -196,7 +197,7 @@ def _tables(folder: Path) -> tuple[pd.DataFrame, gpd.GeoSeries, pd.DataFrame, di
         "idaci": idaci.set_index("LSOA Code (2011)")["IDACI Score"].reindex(codes),
         "imd_decile": imd.set_index("lsoa11_code")["IMD_decile"].reindex(codes),
         "x": pts.x.reindex(codes), "y": pts.y.reindex(codes),
-        "lon": cen.set_index("lsoa11cd")["lon"].reindex(codes), "lat": cen.set_index("lsoa11cd")["lat"].reindex(codes),
+        "lon": at["lon"].reindex(codes), "lat": at["lat"].reindex(codes),
     }, index=codes)
     path = folder / FILES["boundaries"]
     try:
@@ -214,7 +215,8 @@ def _tables(folder: Path) -> tuple[pd.DataFrame, gpd.GeoSeries, pd.DataFrame, di
     named = {FILES["boundaries"]: bnd.index, FILES["population"]: pop["lsoa11_code"],
              FILES["idaci"]: idaci["LSOA Code (2011)"], FILES["imd"]: imd["lsoa11_code"],
              FILES["centroids"]: cen["lsoa11cd"]}
-    unplaced = {f: sorted(set(c[c.astype(str).str.startswith("E01")]) - set(codes)) for f, c in named.items()}
+    placed = set(codes)
+    unplaced = {f: sorted(set(c[c.astype(str).str.startswith("E01")]) - placed) for f, c in named.items()}
     same: dict[tuple[str, ...], list[str]] = {}   # the tables that hold the same unplaced LSOAs, named together
     for f, lost in unplaced.items():
         if lost:

@@ -52,7 +52,7 @@ from .measures import facility_points
 from .plan import Plan, SolveReport, Status, input_hash
 from .report import write_html, write_xlsx
 from .scenario import Scenario
-from .solvers import package_version
+from .solvers import LAST_STEP_SECONDS, package_version
 from .validation import other_separator
 
 MANIFEST = "manifest.json"
@@ -411,7 +411,7 @@ def write_csv(df: pd.DataFrame, path: str | Path, **kwargs) -> None:
 # ---------------------------------------------------------------------- plan folders
 #: What ``time_limit`` in a manifest means, stated in every manifest.
 TIME_LIMIT_IS = ("wall-clock seconds for the whole solve, shared by every MIP, heuristic and stage inside it (a step "
-                 "started after it is spent gets 1 s)")
+                 f"started after it is spent gets {LAST_STEP_SECONDS:g} s)")
 
 
 def plan_manifest(plan: Plan, geo: Geography, scn: Scenario) -> dict:

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationIn
 from . import registry
 from .errors import ScenarioError, holding_words, shorten
 from .travel import column_problems
+from .validation import is_utf16
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -943,7 +944,7 @@ def read_yaml(path: str | Path, *, _seen: tuple[Path, ...] = ()) -> dict[str, An
         raise ScenarioError(f"{path}: {path.stat().st_size:,} bytes; a scenario file may be at most "
                             f"{MAX_YAML_BYTES:,} bytes")
     raw = path.read_bytes()
-    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):   # UTF-16's byte-order mark: Notepad's "Unicode", Excel's "Unicode Text"
+    if is_utf16(raw):
         raise ScenarioError(f"{path}: UTF-16 text (as Windows Notepad's 'Unicode' saves it), not UTF-8; save the file "
                             "as UTF-8")
     try:

@@ -145,10 +145,16 @@ EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls")
 SHEET_ROLES = ("areas", "boundaries", "centres", "sites")
 
 
+def is_utf16(raw: bytes) -> bool:
+    """Whether ``raw`` opens with UTF-16's byte-order mark: a table saved as Excel's 'Unicode Text', a text file saved
+    as Notepad's 'Unicode'."""
+    return raw[:2] in (b"\xff\xfe", b"\xfe\xff")
+
+
 def _not_utf8(path: Path, exc: UnicodeDecodeError, what: str) -> str:
     """Where a text file stops being UTF-8 (its line and byte), and how to save it so it reads."""
     raw = path.read_bytes()
-    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):   # UTF-16's byte-order mark: Excel's 'Unicode Text', tab-separated
+    if is_utf16(raw):   # Excel's 'Unicode Text', tab-separated
         return (f"is UTF-16 text (as Excel's 'Unicode Text' saves it), not UTF-8; save the {what} table as 'CSV UTF-8 "
                 "(Comma delimited)' or as an .xlsx workbook")
     try:   # the parser's position counts from its buffer, not the file: find the first bad byte in the file
