@@ -18,6 +18,7 @@ import pandas as pd
 from matplotlib.colors import to_hex
 from matplotlib.font_manager import FontProperties
 from matplotlib.patches import Circle
+from matplotlib.text import Text
 from shapely.geometry import box
 
 from .datasets import data_origin
@@ -43,17 +44,14 @@ def plain_text(draw):
     the caller's own setting is restored. Only that one setting is touched: ``plt.rc_context`` would also undo what
     a notebook's inline backend sets up when the first figure of a session is drawn inside it, and the notebook's
     later figures would not show."""
-    import matplotlib as mpl
-    from matplotlib.text import Text
-
     @functools.wraps(draw)
     def drawn(*args, **kwargs):
-        before = mpl.rcParams["text.parse_math"]
-        mpl.rcParams["text.parse_math"] = False
+        before = plt.rcParams["text.parse_math"]
+        plt.rcParams["text.parse_math"] = False
         try:
             out = draw(*args, **kwargs)
         finally:
-            mpl.rcParams["text.parse_math"] = before
+            plt.rcParams["text.parse_math"] = before
         for t in (out.findobj(Text) if hasattr(out, "findobj") else ()):
             t.set_parse_math(False)
         return out
