@@ -624,8 +624,8 @@ def write_html(plan, geo: Geography, scn, path: str | Path) -> None:
                 else "its cost is exact")
         why = (f"why the optimiser closed it (a what-if re-solve with the centre kept open: {cost})"
                if (closing["Why"] != NO_WHY).any() else
-               "why the optimiser closed it, where reasons were computed (not for this plan: `clusterplan run` "
-               "computes them unless given --no-why)")
+               "why the optimiser closed it, where reasons were computed (not for this plan: <code>clusterplan run"
+               "</code> computes them unless given <code>--no-why</code>)")
         parts += ["<h2>Centres closing and where their children go</h2>",
                   "<p>Each amalgamated centre, the kept centre that takes most of its children, how many children "
                   f"move and how their journey changes, and {why}.</p>", _table(closing, names={})]
