@@ -176,7 +176,8 @@ def spoke_candidates(geo: Geography, sources: list[str] | tuple[str, ...]) -> pd
     (the centre id a centre building is, or the one a linked site links to; else empty). Ids: ``centre:<id>``,
     the schools register's own ids (``urn:<URN>``), ``linked:<id>``, ``<file stem>:<id or row>``. What a CSV's
     validation noted (rows without a location, left out; points given the nearest area) is in ``attrs["notes"]``,
-    each note naming its file."""
+    each note naming its file; so is ``linked_sites`` where the geography has none and another source is given
+    (alone, it is an error)."""
     parts, said = [], []
     for src in sources:
         if src == "centres":
@@ -194,9 +195,15 @@ def spoke_candidates(geo: Geography, sources: list[str] | tuple[str, ...]) -> pd
         elif src == "linked_sites":
             ls = geo.linked_sites
             if ls is None or not len(ls):
-                raise ScenarioError("spokes.candidates: linked_sites: this geography has no linked sites (the DfE "
-                                    "register lists none for it, or its own files give none); use centres, schools or "
-                                    "a CSV")
+                if len(set(sources)) == 1:
+                    raise ScenarioError("spokes.candidates: linked_sites: this geography has no linked sites (the DfE "
+                                        "register lists none for it, or its own files give none); use centres, "
+                                        "schools or a CSV")
+                # One source among others (a batch over England meets authorities whose register lists none):
+                # the plan goes on with the others, and says so.
+                said.append("linked_sites: this geography has none (the DfE register lists none for it, or its own "
+                            "files give none), so the spokes come from the other candidates only")
+                continue
             ls = ls[ls["located"]]
             parts.append(pd.DataFrame({"name": ls["name"], "source": "linked_sites", "home_area": ls["home_area"],
                                        "x": ls["x"], "y": ls["y"], "centre": ls["centre"].astype(str)},

@@ -475,3 +475,26 @@ def test_run_says_on_the_terminal_which_areas_no_service_point_can_reach(tmp_pat
     said = capsys.readouterr().out
     assert "\n  note: 23 area(s) have no hub or spoke candidate within 5 minutes, so no plan can bring them within " \
            "it: E01013787, " in said
+
+
+def test_linked_sites_among_other_sources_go_on_where_an_authority_has_none(tmp_path, england_dir):
+    """Herefordshire (real England tables): the DfE register lists no linked sites for it. A batch of England's hub
+    scenario (spokes among centres and linked sites) failed there, and in every such authority; with other sources
+    the plan now goes on from them and says why no linked site is among its spokes. Alone, linked_sites is still an
+    error that says what to use instead."""
+    from clusterplan import measures
+    head = ("name: Herefordshire hubs\nmodel: hubs\n"
+            f"geography: {{builtin: england, authority: Herefordshire, data: {england_dir}}}\n")
+    (tmp_path / "s.yaml").write_text(head + "hubs: {count: 2}\nspokes: {candidates: [centres, linked_sites]}\n"
+                                     "solver: {gap: 0.005}\n")
+    scn = cp.load(tmp_path / "s.yaml")
+    geo = cp.geography_for(scn)
+    assert geo.linked_sites is None or not len(geo.linked_sites)
+    with pytest.raises(ScenarioError, match="spokes.candidates: linked_sites: this geography has no linked sites"):
+        measures.spoke_candidates(geo, ["linked_sites"])
+    both = measures.spoke_candidates(geo, ["centres", "linked_sites"])
+    assert set(both["source"]) == {"centres"} and len(both) == len(geo.located_centres)
+    assert [n for n in both.attrs["notes"] if n.startswith("linked_sites: this geography has none")]
+    plan = cp.solve(geo, scn, quiet=True)
+    assert cp.check(plan, geo, scn) == []
+    assert any(n.startswith("linked_sites: this geography has none") for n in plan.notes)
