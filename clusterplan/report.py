@@ -338,6 +338,9 @@ def _confidence(plan) -> str:
     if r.status == "feasible" and r.gap is not None:
         return (f"The optimiser found this plan but stopped (time limit) before proving it best: at most "
                 f"{percent(r.gap)} from the best plan possible.")
+    if r.status == "feasible":
+        return ("The optimiser found this plan but stopped (time limit) before it could bound the best plan "
+                "possible, so how far this one is from it is not known; a longer solver.time_limit gives a bound.")
     return f"Solver status: {r.status}."
 
 

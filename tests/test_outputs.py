@@ -448,6 +448,10 @@ def test_areas_without_a_rural_urban_class_are_neither_rural_nor_urban_in_the_fi
     ("optimal", 2.0e-6, "The optimiser proved this plan within 0.01% of the best plan possible"),   # Lambeth
     ("feasible", 0.017, "stopped (time limit) before proving it best: at most 1.70% from the best plan possible."),
     ("feasible", 0.0004, "at most 0.04% from the best plan possible."),
+    # Kent's family hubs at 60 s (real England tables): a plan, no bound; the report said only "Solver status:
+    # feasible."
+    ("feasible", None, "stopped (time limit) before it could bound the best plan possible, so how far this one is "
+                       "from it is not known; a longer solver.time_limit gives a bound."),
 ])
 def test_the_brief_claims_the_best_plan_only_at_a_gap_of_zero(status, gap, words):
     """Hampshire's family hubs stop at the scenario's 0.5% gap, proven within 0.13%, and the brief said 'proved this

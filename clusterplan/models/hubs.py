@@ -39,6 +39,7 @@ n nearest spokes, precedence-shaped catchments (widened, and then flow contiguit
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -279,11 +280,15 @@ def run(geo: Geography, scn: Scenario, sp: assignment.Spec, lay: Layout, ctx: Co
         raise InfeasibleError("hubs: the scenario cannot be met:", obvious)
     notes: list[str] = []
     n_hubs, n_spokes = len(sp.facilities), len(lay.spokes)
+    t0 = time.perf_counter()
     while True:
         b = build(geo, sp, lay)
         warm = warm_start(geo, scn, sp, b, ctx)
         out = solve_with(b.base.prob, scn.solver, ctx.deadline, warm=warm)
         if out.status.is_ok:
+            # the seconds of the whole solve, which the time limit bounds: the start's two solves and any widening
+            # counted, not only the last MIP's (Kent: 33.6 s reported of about 60 s)
+            out = replace(out, seconds=time.perf_counter() - t0)
             return Result(*extract(b), out, sp.k, lay.nearest, sp.contiguity, notes)
         if out.status != "infeasible":
             raise SolverError(f"hubs: {out.solver} found no plan within {scn.solver.time_limit:g} s and did not "
