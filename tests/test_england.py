@@ -113,6 +113,24 @@ def test_a_one_area_authority_is_explained_not_crashed(england_dir):
         cp.solve(scilly, scn)
 
 
+def test_an_authority_with_no_centre_open_today_says_so_and_what_to_do(england_dir):
+    """Swindon (real England tables): the DfE register lists no centre open in January 2026. Every model that needs
+    centres said its 132 areas had "no centre that may stay open, and no corridor links them to one: ... link them
+    (`geography.links`)", a fix that cannot exist. Now it says there are no centres, and which key brings the
+    register's designated ones (5 for Swindon) back."""
+    geo = cp.datasets.england("Swindon", england_dir)
+    assert len(geo.centres) == 0
+    assert len(cp.datasets.england("Swindon", england_dir, network="designated").centres) > 0
+    where = {"builtin": "england", "authority": "Swindon", "data": str(england_dir)}
+    for model, noun in (("amalgamate", "centres"), ("status_quo", "centres"), ("hubs", "hub candidates")):
+        with pytest.raises(InfeasibleError) as e:
+            cp.solve(geo, Scenario.from_dict({"model": model, "geography": where}), quiet=True)
+        said = str(e.value)
+        assert f"this geography has no {noun} at all, so no area can be served" in said, model
+        assert "`geography.network: designated` takes every designated centre" in said, model
+        assert "geography.links" not in said, model
+
+
 def test_authority_names_and_codes(table):
     assert england.find("e10000020", table) == "E10000020"
     assert england.find("  KENT ", table) == "E10000016"

@@ -37,7 +37,12 @@ def presolve(geo: Geography, spec: assignment.Spec, *, what: str, section: str =
     if both:
         reasons.append(f"centre(s) locked open and closed at once: {', '.join(fac.loc[both, 'name'])}")
     open_homes = set(fac.loc[~fac.index.isin(list(spec.close)), "home_area"])
-    for comp in sorted(nx.connected_components(geo.corridors), key=min):
+    if not len(fac):
+        # Swindon (England tables): the register lists no centre open today; "link the areas to a centre" (the
+        # reason below) pointed at a fix that cannot exist
+        none = {"hubs": "hub candidates", "sites": "candidate sites"}.get(what, "centres")
+        reasons.append(f"this geography has no {none} at all, so no area can be served{_why_none(geo)}")
+    for comp in sorted(nx.connected_components(geo.corridors), key=min) if len(fac) else ():
         if not open_homes & comp:
             reasons.append(f"{_areas_phrase(sorted(comp), len(a))} have no centre that may stay open, and no "
                            "corridor links them to one: every community must be served; link them (`geography."
@@ -170,6 +175,16 @@ def cover_needed(spec: assignment.Spec, within: pd.DataFrame, solver, section: s
     return [f"at least {math.ceil(least - 1e-6)} {many} are needed for every area to have one within the travel "
             f"limit of {spec.max_minutes:g} minutes (the fewest that do so, before any floor or contiguity), but "
             f"{key} is {cap}; raise {key} or travel.max_minutes"]
+
+
+def _why_none(geo: Geography) -> str:
+    """Where a geography has no centres, what to do about it: the England tables' ``network: today`` leaves out
+    the register's centres not open today, and ``network: designated`` takes them; otherwise give a centres file."""
+    if any("(network: today)" in n for n in geo.notes):
+        return ("; the DfE register's centres not open in January 2026 were left out (`geography.network: today`, "
+                "the default): `geography.network: designated` takes every designated centre, or give your own "
+                "(`geography.centres`)")
+    return "; give the centres (`geography.centres`)"
 
 
 def nesting(geo: Geography, spec: assignment.Spec, open_homes: set[str]) -> list[str]:
