@@ -180,8 +180,14 @@ def batch(base: dict, out: str | Path, *, authorities: list[str] | None = None, 
                     after_each=lambda rows: _write_table(rows, codes, out),
                     state=lambda code, row: f"{code} {row['name']}: " + (
                         row["error"] or f"{row['status']}, {count_of(row['centres'], 'centre', 'centres')}, "
-                                         f"gap {row['gap'] or 0:.2%}"))
+                                         f"{_gap_words(row['gap'])}"))
     return _write_table(rows, codes, out)
+
+
+def _gap_words(gap: float | None) -> str:
+    """An authority's gap on its progress line: "gap 0.04%", or "no bound" where its solve stopped before it had one
+    (Dorset's family hubs at 20 s printed "gap 0.00%" for that)."""
+    return "no bound" if gap is None or pd.isna(gap) else f"gap {gap:.2%}"
 
 
 def _write_table(rows: dict[str, dict], codes: list[str], out: Path) -> pd.DataFrame:

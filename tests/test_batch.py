@@ -102,6 +102,16 @@ def test_cli_batch_rejects_what_it_cannot_run(tmp_path, england_dir, capsys):
     assert "not both" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("gap, words", [(None, "no bound"), (float("nan"), "no bound"), (0.0, "gap 0.00%"),
+                                        (0.0004, "gap 0.04%")])
+def test_a_batch_progress_line_says_no_bound_where_a_solve_had_none(gap, words):
+    """Dorset's family hubs at 20 s (real England tables) stopped with a plan and no bound (its manifest's gap is
+    None); the progress line printed "feasible, 5 centres, gap 0.00%", a proof it did not have. None comes from a
+    manifest, NaN from a batch.csv read back."""
+    from clusterplan.batch import _gap_words
+    assert _gap_words(gap) == words
+
+
 def test_cli_batch_runs_and_lists_authorities(tmp_path, england_dir, capsys):
     scn = tmp_path / "capacity.yaml"
     scn.write_text("model: capacity\nsolver: {time_limit: 60}\n")
