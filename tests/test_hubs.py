@@ -517,3 +517,28 @@ def test_a_hubs_plan_counts_the_seconds_of_every_solve_the_time_limit_bounds(mon
     plan = _solve(syn.grid(**LINE), ONE_HUB)
     assert len(taken) >= 3          # the start's hub catchments, its spoke layer, and the model itself
     assert plan.report.seconds >= sum(taken) - 1e-3
+
+
+def test_the_start_can_fix_the_catchments_too_and_every_bound_comes_back():
+    """SYNTHETIC line. Hampshire's family hubs at a 20 s limit (real England tables, one thread): the spoke layer of
+    the start, with only the hubs fixed, found nothing in its 4 s share, nor the model after it: "found no plan".
+    The start now tries again with the catchments fixed too (0.2 s there). Here, worked by hand: hub B with every
+    area in its catchment leaves the spoke layer one choice, spoke C for g4 and g5 (5,009 as in the first test of
+    this file). Every bound is as it was afterwards, a locked one too."""
+    from clusterplan.models import hubs
+    from clusterplan.models.base import Context
+    from clusterplan.solvers import Deadline
+    geo = syn.grid(**LINE)
+    scn = cp.Scenario.from_dict(ONE_HUB)
+    sp = hubs.spec(geo, scn)
+    b = hubs.build(geo, sp, hubs.layout(geo, scn, sp))
+    ctx = Context(input_hash="", deadline=Deadline.start(30))
+    fixed = {**{v: int(j == "B") for j, v in b.base.y.items()},
+             **{v: int(j == "B") for (i, j), v in b.base.x.items()}}
+    locked = b.base.y["A"]
+    locked.lowBound = locked.upBound = 0
+    before = {v: (v.lowBound, v.upBound) for v in b.base.prob.variables()}
+    out = hubs._layer(b, scn, ctx, fixed)
+    assert out.status == "optimal" and out.objective == pytest.approx(5000 + 0.001 * 100 * 90)
+    assert {v: (v.lowBound, v.upBound) for v in b.base.prob.variables()} == before
+    assert (locked.lowBound, locked.upBound) == (0, 0)

@@ -317,8 +317,9 @@ def run(geo: Geography, scn: Scenario, sp: assignment.Spec, lay: Layout, ctx: Co
 
 def warm_start(geo: Geography, scn: Scenario, sp: assignment.Spec, b: Built, ctx: Context) -> bool:
     """A start for the full model, in two quick steps: hub catchments alone (the catchment model with its own
-    objective, to 1%), then the spoke layer with those catchments fixed. Sets every variable's initial value and
-    returns True, or False (and leaves the model as it was) when either step finds nothing in its share of the time.
+    objective, to 1%), then the spoke layer with those hubs fixed (where that finds nothing in its share of the
+    time, again with their catchments fixed too). Sets every variable's initial value and returns True, or False
+    (and leaves the model as it was) when no step finds a plan in its share of the time.
     The full model is then solved from this start: the start speeds the search, it does not restrict it."""
     share = Deadline.start(max(ctx.deadline.left() / 4, 1.0))
     start = assignment.heuristic(geo.areas, geo.corridors, sp)
@@ -329,20 +330,32 @@ def warm_start(geo: Geography, scn: Scenario, sp: assignment.Spec, b: Built, ctx
     if not out.status.is_ok:
         return False
     chosen = assignment.extract(hub_only)
-    fixed = list(b.base.y.values())
     used = set(chosen)
-    for j, v in b.base.y.items():
-        v.lowBound = v.upBound = 1 if j in used else 0
-    try:
-        out = solve_with(b.base.prob, scn.solver, Deadline.start(max(ctx.deadline.left() / 4, 1.0)))
-    finally:
-        for v in fixed:
-            v.lowBound, v.upBound = 0, 1
+    hubs_fixed = {v: (1 if j in used else 0) for j, v in b.base.y.items()}
+    # the spoke layer with those hubs; where it finds nothing in its share (a county of 800 areas at a short time
+    # limit), again with their catchments fixed too: a far smaller search, so the model still has a start
+    out = _layer(b, scn, ctx, hubs_fixed)
+    if not out.status.is_ok:
+        out = _layer(b, scn, ctx, {**hubs_fixed, **{v: (1 if chosen.get(i) == j else 0)
+                                                    for (i, j), v in b.base.x.items()}})
     if not out.status.is_ok:
         return False
     for v in b.base.prob.variables():
         v.setInitialValue(round(v.varValue or 0.0))
     return True
+
+
+def _layer(b: Built, scn: Scenario, ctx: Context, fixed: dict[pulp.LpVariable, int]) -> Outcome:
+    """The full model solved with the binaries of ``fixed`` held at their values (a quarter of the time left, at
+    least 1 s); every bound is as it was afterwards."""
+    was = {v: (v.lowBound, v.upBound) for v in fixed}
+    for v, val in fixed.items():
+        v.lowBound = v.upBound = val
+    try:
+        return solve_with(b.base.prob, scn.solver, Deadline.start(max(ctx.deadline.left() / 4, 1.0)))
+    finally:
+        for v, (lo, hi) in was.items():
+            v.lowBound, v.upBound = lo, hi
 
 
 def explain(geo: Geography, scn: Scenario, sp: assignment.Spec, lay: Layout) -> list[str]:
