@@ -286,8 +286,8 @@ def _what_if(geo, scn, rl: Rules, data, deadline: Deadline) -> list[str]:
         if out.status.is_ok:
             culprits.append(label)
     n1 = int((ph == 1).sum())
-    lines = [f"{len(ids)} centres, {n1} of them phase 1 ({', '.join(fac.loc[ph[ph == 1].index, 'name'])}); "
-             f"{int(reach.sum()):,} children"]
+    named = f" ({', '.join(fac.loc[ph[ph == 1].index, 'name'])})" if n1 else ""
+    lines = [f"{count_of(len(ids), 'centre', 'centres')}, {n1} of them phase 1{named}; {int(reach.sum()):,} children"]
     if culprits:
         lines.append("dropping any one of these makes a grouping possible: " + "; ".join(culprits))
     else:
@@ -303,23 +303,29 @@ def _presolve(rl: Rules, data) -> None:
     reasons = []
     n1 = int((ph == 1).sum())
     want = cc.count or cc.min_count
-    if cc.require_phase1 and want and want > n1:
+    # every centre is in a cluster, so a scenario with centres has one cluster at least, whatever count it asks for
+    # (with only clusters.min_reach, 23 English authorities without a phase-1 centre were told "no single rule is to
+    # blame": the phase-1 rule and the lead rule each block on their own)
+    least = want or (1 if len(ids) else 0)
+    if cc.require_phase1 and least > n1:
         named = ", ".join(fac.loc[ph[ph == 1].index, "name"])
         reasons.append(("no centre is phase 1, so no cluster can hold one" if n1 == 0 else
                         f"only {count_of(n1, 'centre is', 'centres are')} phase 1 ({named}), so at most "
                         f"{count_of(n1, 'cluster', 'clusters')} can each hold one")
-                       + f"; the scenario asks for {want} (clusters.require_phase1)"
+                       + (f"; the scenario asks for {want} (clusters.require_phase1)" if want else
+                          "; clusters.require_phase1 asks for one in every cluster")
                        + (". A centre's phase is the centres file's `phase` column where given, else phase 1 when "
-                          "40% or more of its children live in England's 30% most deprived areas (IDACI)"
-                          if n1 == 0 else ""))
+                          f"{cc.phase1_share:.0%} or more of its children live in England's 30% most deprived areas "
+                          "(IDACI; clusters.phase1_share)" if n1 == 0 else ""))
     # where the leads are the phase-1 centres, the phase-1 reason above has said it already
     said = bool(reasons) and cc.lead_rule == "phase1" and len(rl.leads) == n1
-    if want and want > len(rl.leads) and not said:
+    if least > len(rl.leads) and not said:
         why = {"phase1": ("phase-1 centre", "phase-1 centres"),
                "partners": (f"centre led by {', '.join(cc.lead_partners)}",
                             f"centres led by {', '.join(cc.lead_partners)}"),
                "any": ("centre", "centres")}[cc.lead_rule]
-        reasons.append(f"{count_of(want, 'cluster', 'clusters')} asked for, but " + (
+        reasons.append((f"{count_of(want, 'cluster', 'clusters')} asked for, but " if want else
+                        "every cluster needs a centre to lead it, but ") + (
                        f"no {why[0]} may lead one" if not rl.leads else
                        f"only {count_of(len(rl.leads), *why)} may lead one"))
     if want and want > len(ids):
@@ -344,10 +350,11 @@ def _presolve(rl: Rules, data) -> None:
                 reasons.append(f"{', '.join(fac.loc[grp, 'name'])} must share a cluster but lie in different "
                                f"{cc.nest} groups ({', '.join(gs)})")
     total = float(reach.sum())
-    if cc.min_reach and want and want * cc.min_reach > total:
+    if cc.min_reach and least and least * cc.min_reach > total:
         most = int(total // cc.min_reach)
         reasons.append(f"{total:,.0f} children can fill at most {count_of(most, 'cluster', 'clusters')} of "
-                       f"{cc.min_reach:,g} children (clusters.min_reach); the scenario asks for {want}")
+                       f"{cc.min_reach:,g} children (clusters.min_reach); " +
+                       (f"the scenario asks for {want}" if want else "every centre must be in one"))
     if cc.max_reach:
         big = reach[reach > cc.max_reach]
         for j, r in big.items():
