@@ -63,9 +63,16 @@ KEY_FIGURES = ("centres_kept", "centres_amalgamated", "centres_as_spokes", "cent
 
 
 def key_figures(table: pd.DataFrame) -> pd.DataFrame:
-    """The rows of a comparison (from :func:`compare`) a slide has room for, those present, in a fixed order."""
+    """The rows of a comparison (from :func:`compare`) a slide has room for, those present, in a fixed order; the
+    reach floor too where the plans' floors differ (family hubs of 1,500 beside centres of 600: "centres below the
+    floor" and "lowest reach" are read against it)."""
     wanted = [label(k) for k in KEY_FIGURES]
-    return table.loc[[r for r in wanted if r in table.index]]
+    rows = [r for r in wanted if r in table.index]
+    floor = label("reach_floor")
+    if floor in table.index and table.loc[floor].astype(str).nunique() > 1:
+        below = label("centres_below_floor")
+        rows.insert(rows.index(below) if below in rows else 0, floor)
+    return table.loc[rows]
 
 
 # the key figures as a terminal has room for them: a short heading for each (the full labels are comparison.csv's)

@@ -368,6 +368,22 @@ def test_the_brief_agrees_in_number_with_one_centre(model, words):
     assert words in summary_text(plan, geo, scn, family_changes(plan, geo))
 
 
+def test_the_slide_shows_the_floor_where_the_plans_floors_differ():
+    """Devon's comparison (real England tables) put family hubs of 1,500 children beside centres of 600: the slide's
+    "lowest reach" read 601 against 1,634 with no floor to read them by (comparison.csv had it). SYNTHETIC line: the
+    floor row is on the slide where floors differ, and not where they are the same."""
+    from clusterplan.compare import compare, key_figures
+
+    from . import synthetic as syn
+    geo = syn.grid(w=4, h=1, pop=100, centres={"A": (0, 0), "B": (3, 0)})
+    low = cp.solve(geo, {"model": "amalgamate", "reach": {"min": 100}}, name="low")
+    high = cp.solve(geo, {"model": "amalgamate", "reach": {"min": 300}}, name="high")
+    rows = key_figures(compare([low, high])).index.tolist()
+    assert rows[rows.index("reach floor (children)") + 1] == "centres below the floor"
+    assert key_figures(compare([low, high])).loc["reach floor (children)"].tolist() == [100, 300]
+    assert "reach floor (children)" not in key_figures(compare([low, low])).index
+
+
 def test_a_comparison_says_where_each_plans_minutes_come_from_when_they_differ():
     """Plans timed by different sources (the model, a commissioner's table) measure minutes unalike: the comparison
     gets a last row saying which, also on the slide's key figures; plans timed alike get no such row. SYNTHETIC line,
