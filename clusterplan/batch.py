@@ -43,6 +43,7 @@ from .io import (
     MANIFEST,
     ensure_folder,
     read_manifest,
+    refuse_lost_files,
     remove_stale,
     replace_file,
     stored_metrics,
@@ -175,6 +176,7 @@ def batch(base: dict, out: str | Path, *, authorities: list[str] | None = None, 
         current = authority_is_current(done, data_for, tables)
         jobs.append((code, (info, data_for, str(out)), row_from_folder(done, info) if current else None,
                      why_again(done)))
+    refuse_lost_files([out / folder_name(code, table.at[code, "name"]) for code, _, row, _ in jobs if row is None])
     rows = run_jobs(jobs, _run_authority, out, what="batch", noun=("authority", "authorities"),
                     workers=workers, scheduler=scheduler, progress=progress,
                     after_each=lambda rows: _write_table(rows, codes, out),
@@ -353,6 +355,7 @@ def sweep(base: dict, sets: list[str], out: str | Path, *, workers: int = 2, sch
         current = variant_is_current(folder, Scenario.from_dict(data))
         runs.append((label, (label, data, str(out)), stored_metrics(folder) if current else None,
                      why_again(folder)))
+    refuse_lost_files([out / label for label, _, done, _ in runs if done is None])
     rows = run_jobs(runs, _run_variant, out, what="sweep", noun=("variant", "variants"), workers=workers,
                     scheduler=scheduler, progress=progress,
                     state=lambda label, m: f"{label}: {m.get('error') or m.get('solver_status')}")

@@ -147,6 +147,20 @@ def _replacing_would_delete(out: Path, option: str, kind: str) -> OutputError | 
                        f"replacing the folder would lose {them}. Move {them} out, or choose a new folder")
 
 
+def refuse_lost_files(folders: Iterable[str | Path], option: str = "--out") -> None:
+    """Before any solve of a sweep or batch: raise :class:`OutputError` where a plan folder it will write again
+    (each of ``folders`` that exists) holds files a person added since, which replacing it would lose; one line per
+    such folder, naming its files. (A refusal at the swap came after that plan's solve.)"""
+    lost = [(Path(f), foreign_files(f)) for f in folders if Path(f).is_dir() and is_ours(f)]
+    lost = [(f, found) for f, found in lost if found]
+    if lost:
+        lines = [f"{f.name} ({first_of(found, 5)})" for f, found in lost]
+        raise OutputError(f"{option} {lost[0][0].parent}: clusterplan would write "
+                          f"{count_of(len(lost), 'plan folder', 'plan folders')} again that files were added to "
+                          f"since: {first_of(lines, 5)}; replacing {'it' if len(lost) == 1 else 'them'} would lose "
+                          "those files. Move the files out, or choose a new folder")
+
+
 def _within(child: Path, parent: Path) -> bool:
     return child == parent or parent in child.parents
 

@@ -129,3 +129,28 @@ def test_cli_batch_runs_and_lists_authorities(tmp_path, england_dir, capsys):
     assert capsys.readouterr().out.rstrip().endswith(": 1 plan checked: 1 holds every constraint")
     assert main(["authorities", "--england-data", str(england_dir)]) == 0
     assert "152 upper-tier authorities, 32,844 areas, 3,239,447 children under five" in capsys.readouterr().out
+
+
+def test_a_batch_refuses_before_any_solve_to_replace_an_authority_folder_a_person_added_files_to(
+        tmp_path, england_dir, capsys, monkeypatch):
+    """Rutland (real England tables). An authority's plan folder holding a person's notes, to be written again (the
+    scenario changed), was solved and then reported as failed at the swap; now the batch refuses before any
+    solve, naming the folder and the file."""
+    from clusterplan import batch as batch_module
+    scn = tmp_path / "capacity.yaml"
+    scn.write_text("model: capacity\nsolver: {time_limit: 60}\n")
+    argv = ["--quiet", "batch", str(scn), "--out", str(tmp_path / "o"), "--england-data", str(england_dir),
+            "--authorities", "Rutland", "--workers", "1"]
+    assert main(argv) == 0
+    folder = next(p for p in (tmp_path / "o").iterdir() if p.is_dir())
+    (folder / "notes.txt").write_text("mine")
+    scn.write_text("model: capacity\nsolver: {time_limit: 61}\n")
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("solved before the authority's folder was refused")
+
+    monkeypatch.setattr(batch_module, "run", refuse)
+    capsys.readouterr()
+    assert main(argv) == 2
+    assert f"again that files were added to since: {folder.name} (notes.txt)" in capsys.readouterr().err
+    assert (folder / "notes.txt").read_text() == "mine"

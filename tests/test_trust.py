@@ -140,6 +140,33 @@ def test_a_file_a_person_added_to_a_plan_folder_is_never_deleted_by_a_re_run(own
     assert cpio.foreign_files(alts) == ["plan_1/why we chose this.txt"]
 
 
+def test_a_sweep_refuses_before_any_solve_to_replace_a_variant_a_person_added_files_to(own, tmp_path, capsys,
+                                                                                         monkeypatch):
+    """A variant folder of a sweep, with a person's notes in it, to be written again (its scenario changed): the
+    sweep solved it and only then refused to replace the folder. Now it refuses before any solve, naming the
+    folder and the file; a variant that is current (not re-run) keeps its notes and raises nothing."""
+    from clusterplan import batch as batch_module
+    sweep = tmp_path / "sweep"
+    argv = ["--quiet", "sweep", str(own / "scenario.yaml"), "--set", "reach.min=250,300", "--out", str(sweep),
+            "--workers", "1"]
+    assert main(argv) == 0
+    (sweep / "reach.min=250" / "notes.txt").write_text("mine")
+    assert main(argv) == 0                       # both current: nothing re-run, nothing refused
+    assert (sweep / "reach.min=250" / "notes.txt").read_text() == "mine"
+    text = (own / "scenario.yaml").read_text()
+    (own / "scenario.yaml").write_text(text + "\nsolver: {time_limit: 31}\n")   # every variant must run again
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("solved before the variant folder was refused")
+
+    monkeypatch.setattr(batch_module, "run", refuse)
+    capsys.readouterr()
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "would write 1 plan folder again that files were added to since: reach.min=250 (notes.txt)" in err
+    assert (sweep / "reach.min=250" / "notes.txt").read_text() == "mine"
+
+
 def test_a_folder_of_many_plans_is_not_replaced_by_another_command(own, tmp_path, capsys, monkeypatch):
     """A sweep's folder (or a batch's: hours of plans) was ours, so `run --out` into it replaced it whole, and
     `compare` mixed its plans into it; a plan folder took a sweep's variants. Each is refused, before any solve."""
