@@ -40,6 +40,8 @@ def test_bad_input_is_explained(name, tmp_path, capsys):
     assert code == expect["exit"], message
     for words in expect["contains"]:
         assert words in message, f"{words!r} missing from:\n{message}"
+    for words in expect.get("lacks", []):   # a wrong account beside the right one
+        assert words not in message, f"{words!r} in:\n{message}"
     assert "Traceback" not in message
     assert not out.exists(), "a failed run must not write outputs"
     assert list(tmp_path.iterdir()) == [], "no temporary folders may be left behind"
