@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from shapely.geometry import Point
 
-from .errors import InputError
+from .errors import InputError, first_of
 
 if TYPE_CHECKING:   # geography imports this module
     from .geography import Geography
@@ -628,6 +628,12 @@ def validate_points(df: pd.DataFrame | None, areas: gpd.GeoDataFrame, source: st
     for col in CENTRE_COLUMNS:
         if col not in df.columns:
             df[col] = np.nan
+    nameless = [i for i in df.index if _blank(df.at[i, "name"])]
+    if nameless:
+        # a report names every building; an empty name read as the text "nan" (a spokes list's unnamed library)
+        df.loc[nameless, "name"] = nameless
+        notes.append(f"{len(nameless)} {kind}(s) have no name and are shown by their id: "
+                     + first_of([f"row {rows[i]} ({i})" if i in rows else str(i) for i in nameless], 10))
     work = areas.crs or BNG
     if "lon" in df.columns and "lat" in df.columns and df["x"].isna().all():
         lon = numeric_column(df, "lon", source, problems, min_value=-180, max_value=180, required=False,

@@ -109,6 +109,22 @@ def test_maps_of_own_files_credit_those_files_not_the_built_in_data(small, norfo
     assert credit.str.contains("areas.csv").any() and not credit.str.contains("OS data").any()
 
 
+def test_a_centre_without_a_name_is_shown_by_its_id_and_said(small):
+    """Six real Norfolk areas as a commissioner's files, two centres, one with its name cell empty: it was named
+    "nan" in every table and map (a spokes list's unnamed library too). It is now shown by its id, and the
+    geography's notes name the row."""
+    tmp, areas, bnd = small
+    files = _write(tmp, areas, bnd)
+    a = areas.set_index("code")
+    (tmp / "centres.csv").write_text(
+        "id,name,x,y\n"
+        f"north,North Centre,{a['x'].iloc[0]},{a['y'].iloc[0]}\n"
+        f"south,  ,{a['x'].iloc[3]},{a['y'].iloc[3]}\n")
+    g = cp.Geography.from_files(**files, centres=tmp / "centres.csv")
+    assert g.centres["name"].to_dict() == {"north": "North Centre", "south": "south"}
+    assert any("1 centre(s) have no name and are shown by their id: row 3 (south)" in n for n in g.notes), g.notes
+
+
 def test_missing_column_names_file_and_column(small):
     tmp, areas, bnd = small
     with pytest.raises(cp.InputError, match=r"(?s)areas\.csv.*missing column 'under5'"):
