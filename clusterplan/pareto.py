@@ -146,8 +146,12 @@ def deprived_front(geo: Geography, scenario: Scenario | dict[str, Any], *, steps
         return front, plans
     cap = reachable_share(geo, scn, minutes)
     start = (rows[0][col] or 0.0) / 100
-    # nothing to trade when the optimum already reaches every deprived child any plan could reach
-    targets = shares if shares is not None else [t for t in np.linspace(start, cap, steps + 1)[1:] if t > start]
+    # nothing to trade when the optimum already reaches every deprived child any plan could reach; steps are at
+    # least a child apart (Devon: the optimum's share and the cap differed by rounding alone, and the front gave the
+    # optimum twice more, "required 93.58%")
+    kids = float(deprived_under5(geo.areas).sum())
+    targets = shares if shares is not None else list(dict.fromkeys(
+        round(t * kids) / kids for t in np.linspace(start, cap, steps + 1)[1:] if (t - start) * kids >= 0.5))
     n = next((k for k, s in enumerate(targets) if s > cap + 1e-12), len(targets))   # in order, up to the cap
     reachable = list(targets[:n])
     got = _shares(geo, scn, base, float(minutes), [float(s) for s in reachable])

@@ -1017,6 +1017,20 @@ def test_deprived_front_without_deprived_children_holds_the_optimum_and_says_why
     assert any(t.get_text().replace("\n", " ") == pareto.NO_DEPRIVED for t in fig.axes[0].texts)
 
 
+def test_the_deprived_front_steps_a_child_at_least(england_dir):
+    """Devon's amalgamation (real England tables): the optimum's share within 15 minutes and the most any plan can
+    reach differ by rounding alone (93.58% both), and the front gave the optimum twice more as "required 93.58".
+    Steps are now whole children above the optimum's: here none, so the front is the optimum and says why."""
+    scn = Scenario.from_dict({"model": "amalgamate", "geography": {"builtin": "england", "authority": "Devon",
+                                                                   "data": str(england_dir)},
+                              "solver": {"time_limit": 60}})
+    geo = cp.geography_for(scn)
+    front, plans = pareto.deprived_front(geo, scn, steps=4)
+    assert front["required"].dropna().is_unique
+    assert len(front) == 1 and len(plans) == 1
+    assert front.attrs["note"].startswith("the optimum already has every deprived under-five any plan could have")
+
+
 def test_deprived_front_at_its_cap_already_says_there_is_nothing_to_trade(tmp_path, capsys):
     """SYNTHETIC line, two deprived areas, within 200 minutes of any centre: the optimum already has every deprived
     child any plan could have. The front is the optimum alone (as on Cumbria's real data, 95.38% at 15 minutes),
