@@ -166,7 +166,7 @@ def batch(base: dict, out: str | Path, *, authorities: list[str] | None = None, 
     tables = {f"file:england:{k}": sha256(folder / f) for k, f in england.FILES.items()}
     for code in codes[:1]:  # fail fast on a malformed scenario, before any worker starts
         Scenario.from_dict(scenario_for(base, code, folder), source="batch scenario")
-    jobs = []
+    jobs, again = [], []
     for code in codes:
         r = table.loc[code]
         info = {"authority": code, "name": r["name"], "kind": r["kind"], "areas": int(r["areas"]),
@@ -176,7 +176,9 @@ def batch(base: dict, out: str | Path, *, authorities: list[str] | None = None, 
         current = authority_is_current(done, data_for, tables)
         jobs.append((code, (info, data_for, str(out)), row_from_folder(done, info) if current else None,
                      why_again(done)))
-    refuse_lost_files([out / folder_name(code, table.at[code, "name"]) for code, _, row, _ in jobs if row is None])
+        if not current:
+            again.append(done)
+    refuse_lost_files(again)
     rows = run_jobs(jobs, _run_authority, out, what="batch", noun=("authority", "authorities"),
                     workers=workers, scheduler=scheduler, progress=progress,
                     after_each=lambda rows: _write_table(rows, codes, out),
@@ -349,13 +351,15 @@ def sweep(base: dict, sets: list[str], out: str | Path, *, workers: int = 2, sch
     settings = [dict(zip([k for k, _ in parsed], combo, strict=True))
                 for combo in itertools.product(*[v for _, v in parsed])]
     ensure_folder(out, kind="sweep")
-    runs = []
+    runs, again = [], []
     for label, data in jobs:
         folder = out / label
         current = variant_is_current(folder, Scenario.from_dict(data))
         runs.append((label, (label, data, str(out)), stored_metrics(folder) if current else None,
                      why_again(folder)))
-    refuse_lost_files([out / label for label, _, done, _ in runs if done is None])
+        if not current:
+            again.append(folder)
+    refuse_lost_files(again)
     rows = run_jobs(runs, _run_variant, out, what="sweep", noun=("variant", "variants"), workers=workers,
                     scheduler=scheduler, progress=progress,
                     state=lambda label, m: f"{label}: {m.get('error') or m.get('solver_status')}")

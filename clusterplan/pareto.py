@@ -140,7 +140,8 @@ def deprived_front(geo: Geography, scenario: Scenario | dict[str, Any], *, steps
 
     base = solve(geo, scn)
     rows, plans = [row(base, required=None)], [base]
-    if not deprived_under5(geo.areas).sum():   # no deprived child: no share to trade travel for
+    kids = float(deprived_under5(geo.areas).sum())
+    if not kids:   # no deprived child: no share to trade travel for
         front = _mark(pd.DataFrame([{**rows[0], "why": NO_DEPRIVED}]), COST, col, lower_better=(True, False))
         front.attrs.update(share=col, note=NO_DEPRIVED)
         return front, plans
@@ -149,7 +150,6 @@ def deprived_front(geo: Geography, scenario: Scenario | dict[str, Any], *, steps
     # nothing to trade when the optimum already reaches every deprived child any plan could reach; steps are at
     # least a child apart (Devon: the optimum's share and the cap differed by rounding alone, and the front gave the
     # optimum twice more, "required 93.58%")
-    kids = float(deprived_under5(geo.areas).sum())
     targets = shares if shares is not None else list(dict.fromkeys(
         round(t * kids) / kids for t in np.linspace(start, cap, steps + 1)[1:] if (t - start) * kids >= 0.5))
     n = next((k for k, s in enumerate(targets) if s > cap + 1e-12), len(targets))   # in order, up to the cap

@@ -768,10 +768,9 @@ def _half_given(df: pd.DataFrame, a: pd.Series, b: pd.Series, cols: tuple[str, s
                 kind: str) -> list[str]:
     """A row with one coordinate and not the other (a shifted or broken row, e.g. a name holding a comma or a line
     break), named: it is neither a location nor a row without one."""
-    half = a.isna() != b.isna()
     # a coordinate given but not a number ('abc') is named as such already; only an empty one is "half given"
-    half &= pd.Series([h and _blank(df.at[i, cols[1] if b.isna()[i] else cols[0]]) for i, h in half.items()],
-                      index=half.index, dtype=bool)
+    missing_blank = df[cols[0]].map(_blank).where(a.isna(), df[cols[1]].map(_blank))
+    half = (a.isna() != b.isna()) & missing_blank.astype(bool)
     out = []
     for i in df.index[half.to_numpy()][:20]:
         have, missing = (cols[0], cols[1]) if b.isna()[i] else (cols[1], cols[0])
