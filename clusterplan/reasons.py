@@ -28,6 +28,8 @@ A re-solve that stops at its time limit before proving its optimum (``seconds`` 
 of the best plan it found (an upper bound on the cost of the lock), ``lock_cost_low`` the lower bound it proved,
 ``lock_proven`` False, and the reason says so in words; ``knife_edge`` is then set where the range reaches under
 0.1% (the lock may cost that little). ``lock_seconds`` records each re-solve's time limit (none for a twin).
+A re-solve that finds no plan and proves none impossible within its limit leaves that centre "not settled" (no
+cost, ``lock_proven`` False) and the other centres' reasons stand: the plan itself is never lost to its reasons.
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ import pandas as pd
 from . import progress, registry
 from .alternatives import changed_areas, excess_over
 from .check import check
-from .errors import InfeasibleError, ScenarioError, number_argument, percent
+from .errors import InfeasibleError, ScenarioError, SolverError, number_argument, percent
 from .executor import side_by_side, thread_map
 from .geography import Geography
 from .measures import KNIFE_EDGE
@@ -100,6 +102,13 @@ def reasons(geo: Geography, scenario: Scenario | dict[str, Any], plan: Plan | No
                                  f"of it, below the floor of {floor:,g}, so it cannot be kept open")
             else:
                 row["reason"] = f"it cannot be kept open with the other rules in force: {_cause(exc)}"
+            rows.append(row)
+            continue
+        except SolverError:   # no plan and no proof within the limit: this centre is undecided, the rest stand
+            row |= {"lock_proven": False, "lock_seconds": limit,
+                    "reason": (f"not settled: the re-solve with it kept open found no plan, and did not prove that "
+                               f"none exists, within its {limit:g} s time limit; give the re-solves more time "
+                               f"(`clusterplan run --why-seconds`, or `seconds` of clusterplan.reasons)")}
             rows.append(row)
             continue
         cost = alt.report.objective - base

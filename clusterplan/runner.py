@@ -88,7 +88,8 @@ def reasons_as_asked(plan: Plan, scn: Scenario, why: bool | None, seconds: float
         return False
     if set(why_tbl["centre"].astype(str)) != merged:
         return False
-    costed = why_tbl[why_tbl["lock_cost"].notna()]
+    # a cost, or a re-solve not settled within its limit (no cost, not proven); an impossible lock has neither
+    costed = why_tbl[why_tbl["lock_cost"].notna() | why_tbl["lock_proven"].eq(False)]
     proven = costed["lock_proven"].eq(True)   # read back: bools, with no value where a lock was impossible
     limit = float(scn.solver.time_limit if seconds is None else seconds)
     same_limit = (pd.to_numeric(costed["lock_seconds"], errors="coerce").sub(limit).abs() < 1e-9

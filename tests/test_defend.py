@@ -329,6 +329,31 @@ def test_after_an_impossible_lock_the_next_re_solves_keep_their_time_limit():
     assert list(costed.index) == ["D", "X"] and (costed["lock_seconds"] == 7).all() and costed["lock_proven"].all()
 
 
+def test_a_lock_not_settled_within_its_time_limit_leaves_the_other_reasons_and_the_plan_standing(tmp_path):
+    """SYNTHETIC path of 12 areas, 10-minute travel limit, re-solves of 0.01 s: the lock of F finds no plan and
+    its time runs out before the exact contiguity could prove it impossible. That once raised out of reasons, so
+    `clusterplan run` wrote no plan at all; now F alone is "not settled", and a run asking for more time explains
+    the plan again."""
+    from clusterplan import io as cpio
+    from clusterplan import runner
+    geo = path_geo([120, 80, 150, 60, 220, 80, 70, 110, 90, 100, 190, 130], {**CENTRES, "F": "p6", "X": "p8",
+                                                                           "Y": "p10"})
+    scn = Scenario.from_dict({**SCN, "travel": {"max_minutes": 10}})
+    plan = cp.solve(geo, scn)
+    why = reasons(geo, scn, plan, seconds=0.01).set_index("centre")
+    assert list(why.index) == ["D", "F", "X"]
+    assert why.at["F", "reason"].startswith("not settled: the re-solve with it kept open found no plan, and did not "
+                                            "prove that none exists, within its 0.01 s time limit")
+    assert pd.isna(why.at["F", "lock_cost"]) and not why.at["F", "lock_proven"]
+    assert why.loc[["D", "X"], "lock_cost"].notna().all()   # the other locks are costed as before
+    explained = plan.but(why=why.reset_index())
+    cpio.write_plan(explained, geo, scn, tmp_path / "p")
+    back = cpio.read_plan(tmp_path / "p")
+    assert runner.reasons_as_asked(back, scn, None, 0.01)        # the same limit: reused
+    assert not runner.reasons_as_asked(back, scn, None, 7.0)     # more time asked for: explained again
+    assert "Not settled" in (tmp_path / "p" / "report.html").read_text()
+
+
 def test_why_this_plan_reaches_the_report(tmp_path):
     from clusterplan import io as cpio
     from clusterplan.scenario import Scenario
