@@ -53,6 +53,7 @@ from .io import (
 from .plan import input_hash
 from .runner import run
 from .scenario import Scenario
+from .solvers import NO_USEFUL_GAP
 
 #: The models a batch may run: every model of the registry (each authority has its own centres from the register).
 MODELS = tuple(sorted(registry.names()))
@@ -190,8 +191,11 @@ def batch(base: dict, out: str | Path, *, authorities: list[str] | None = None, 
 
 def _gap_words(gap: float | None) -> str:
     """An authority's gap on its progress line: "gap 0.04%", or "no bound" where its solve stopped before it had one
-    (Dorset's family hubs at 20 s printed "gap 0.00%" for that)."""
-    return "no bound" if gap is None or pd.isna(gap) else f"gap {gap:.2%}"
+    (Dorset's family hubs at 20 s printed "gap 0.00%" for that), or only the trivial one ("gap 100.00%, no useful
+    bound": Kent's at 20 s)."""
+    if gap is None or pd.isna(gap):
+        return "no bound"
+    return f"gap {gap:.2%}" + (", no useful bound" if gap >= NO_USEFUL_GAP else "")
 
 
 def _write_table(rows: dict[str, dict], codes: list[str], out: Path) -> pd.DataFrame:

@@ -28,7 +28,7 @@ from .geography import Geography, rural_flags, unit_doubt
 from .maps import SOURCE, as_count, before_after, bundle_map, change_map, format_value, plan_map, short_name  # noqa: F401
 from .measures import DEPRIVED_IDACI, KNIFE_EDGE, NEAR_METRES, assigned_minutes, deprived_under5, nearest_metres
 from .metrics import beyond_2_5km, buildings_used, label, service_points, travel_minutes
-from .solvers import LAST_STEP_SECONDS, package_version
+from .solvers import LAST_STEP_SECONDS, NO_USEFUL_GAP, package_version
 
 CLUSTERPLAN_VERSION = package_version("clusterplan")
 
@@ -335,9 +335,13 @@ def _confidence(plan) -> str:
                 "under the scenario's rules (the scenario lets it stop that close).")
     if r.status == "optimal":
         return "The optimiser proved this is the best plan under the scenario's rules."
-    if r.status == "feasible" and r.gap is not None:
+    if r.status == "feasible" and r.gap is not None and r.gap < NO_USEFUL_GAP:
         return (f"The optimiser found this plan but stopped (time limit) before proving it best: at most "
                 f"{percent(r.gap)} from the best plan possible.")
+    if r.status == "feasible" and r.gap is not None:   # "at most 100% from the best" is true and tells nobody anything
+        return ("The optimiser found this plan but stopped (time limit) before it had a useful bound on the best plan "
+                f"possible (only the trivial one, a gap of {percent(r.gap)}), so how far this one is from it is not "
+                "known; a longer solver.time_limit gives a bound.")
     if r.status == "feasible":
         return ("The optimiser found this plan but stopped (time limit) before it could bound the best plan "
                 "possible, so how far this one is from it is not known; a longer solver.time_limit gives a bound.")

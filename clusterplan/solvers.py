@@ -75,6 +75,12 @@ class Deadline:
         return time.monotonic() >= self.end
 
 
+#: A relative gap at or above this says nothing about how good a plan is: HiGHS stopped at the time limit with its
+#: trivial bound (0 for weighted child-minutes, a gap of 100%; Kent's family hubs at 20-60 s). Reports word such a
+#: plan as one without a bound; the gap itself is recorded as it is.
+NO_USEFUL_GAP = 0.99
+
+
 @dataclass(frozen=True)
 class Outcome:
     """Result of one solve: ``status`` is a :class:`Status`."""

@@ -103,7 +103,8 @@ def test_cli_batch_rejects_what_it_cannot_run(tmp_path, england_dir, capsys):
 
 
 @pytest.mark.parametrize("gap, words", [(None, "no bound"), (float("nan"), "no bound"), (0.0, "gap 0.00%"),
-                                        (0.0004, "gap 0.04%")])
+                                        (0.0004, "gap 0.04%"), (1.0, "gap 100.00%, no useful bound"),
+                                        (0.5, "gap 50.00%")])
 def test_a_batch_progress_line_says_no_bound_where_a_solve_had_none(gap, words):
     """Dorset's family hubs at 20 s (real England tables) stopped with a plan and no bound (its manifest's gap is
     None); the progress line printed "feasible, 5 centres, gap 0.00%", a proof it did not have. None comes from a

@@ -468,6 +468,11 @@ def test_areas_without_a_rural_urban_class_are_neither_rural_nor_urban_in_the_fi
     # feasible."
     ("feasible", None, "stopped (time limit) before it could bound the best plan possible, so how far this one is "
                        "from it is not known; a longer solver.time_limit gives a bound."),
+    # Kent's and Dorset's family hubs at 20-60 s: HiGHS's trivial bound of 0; the brief said "at most 100.00% from
+    # the best plan possible", true and of no use to anyone
+    ("feasible", 1.0, "stopped (time limit) before it had a useful bound on the best plan possible (only the "
+                      "trivial one, a gap of 100.00%), so how far this one is from it is not known"),
+    ("feasible", 0.5, "at most 50.00% from the best plan possible."),
 ])
 def test_the_brief_claims_the_best_plan_only_at_a_gap_of_zero(status, gap, words):
     """Hampshire's family hubs stop at the scenario's 0.5% gap, proven within 0.13%, and the brief said 'proved this
