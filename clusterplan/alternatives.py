@@ -25,7 +25,7 @@ from typing import Any
 import pandas as pd
 
 from . import progress, registry
-from .errors import CheckError, InfeasibleError, ScenarioError, count_of, number_argument
+from .errors import CheckError, InfeasibleError, ScenarioError, SolverError, count_of, number_argument
 from .geography import Geography
 from .io import atomic_folder, write_csv, write_plan
 from .maps import short_name
@@ -151,6 +151,11 @@ def alternatives(geo: Geography, scenario: Scenario | dict[str, Any], *, k: int 
         except InfeasibleError:
             out[0] = _noted(out[0], f"alternatives: no further plan differs by {min_centres} centre(s) / "
                                     f"{min_areas} area(s) from the {len(out)} found")
+            break
+        except SolverError:   # the plans found stand; the next was neither found nor proven impossible in time
+            out[0] = _noted(out[0], f"alternatives: the search for alternative {len(out)} found none, and did not "
+                                    f"prove that none exists, within solver.time_limit ({scn.solver.time_limit:g} "
+                                    "s); raise it for more alternatives")
             break
         excess = excess_over(plan.report.objective, base)
         if excess > within:

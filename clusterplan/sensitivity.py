@@ -21,7 +21,7 @@ import pandas as pd
 
 from . import progress, registry
 from .datasets import geography_for
-from .errors import InfeasibleError, ScenarioError, number_argument, number_list_argument
+from .errors import InfeasibleError, ScenarioError, SolverError, number_argument, number_list_argument
 from .executor import side_by_side, thread_jobs, thread_map
 from .geography import Geography
 from .io import atomic_folder, write_csv
@@ -125,6 +125,8 @@ def solve_variant(job: tuple[str, Scenario, Geography]) -> tuple[str, list[str] 
         plan = solve(geo, v_scn, quiet=True)
     except InfeasibleError as exc:
         return label, None, " ".join(str(exc).split())
+    except SolverError as exc:   # no plan and no proof within the limit: this variant has no plan, the rest stand
+        return label, None, "no plan within the time limit: " + " ".join(str(exc).split())
     return _kept(label, plan, geo)
 
 

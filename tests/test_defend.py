@@ -354,6 +354,27 @@ def test_a_lock_not_settled_within_its_time_limit_leaves_the_other_reasons_and_t
     assert "Not settled" in (tmp_path / "p" / "report.html").read_text()
 
 
+def test_alternatives_and_sensitivity_keep_what_they_found_when_one_solve_runs_out_of_time():
+    """SYNTHETIC path of 12 areas, at least 5 centres kept, a time limit of 0.01 s: after 11 alternatives the next
+    re-solve is infeasible as restricted and the limit is spent before the exact contiguity could prove it, and a
+    variant with 10% fewer children ends the same way. Each once raised out of the whole call, losing the plans and
+    variants found; now the alternatives stop there with a note and the variant has no plan, said why."""
+    geo = path_geo([120, 80, 150, 60, 220, 80, 70, 110, 90, 100, 190, 130], {**CENTRES, "F": "p6", "X": "p8",
+                                                                           "Y": "p10"})
+    scn = {**SCN, "centres": {"min_count": 5}, "solver": {"time_limit": 0.01}}
+    out = alt.alternatives(geo, scn, k=30, within=5.0)
+    assert len(out) == 12   # as many as with time to spare: there, the 12th is proven impossible
+    assert out[0].plan.notes[-1] == ("alternatives: the search for alternative 12 found none, and did not prove that "
+                                     "none exists, within solver.time_limit (0.01 s); raise it for more alternatives")
+    assert len({frozenset(a.plan.kept) for a in out}) == 12 and all(len(a.plan.kept) >= 5 for a in out)
+    table = sensitivity(scn, geography=geo, growth=[-0.1, 0.1], workers=1)
+    assert table["2020 -10%"].isna().all() and table["2020 +10%"].notna().all()
+    assert table.attrs["variants"]["2020 -10%"].startswith("no plan within the time limit: amalgamation: the model "
+                                                           "was infeasible as restricted")
+    assert set(table["decision"]) <= {"kept in every variant with a plan (1 of 2)",
+                                      "amalgamated in every variant with a plan (1 of 2)"}
+
+
 def test_why_this_plan_reaches_the_report(tmp_path):
     from clusterplan import io as cpio
     from clusterplan.scenario import Scenario
