@@ -11,7 +11,8 @@ deprivation-weighted child-minutes of travel:
 
 A point that another point matches or beats on both axes, better on one, is marked ``dominated`` (costs within the
 solves' proven gaps count as equal; it can also arise when a solve stops at its time limit); points with no plan are
-kept with ``status`` infeasible so the front shows where it ends. The points solve side by side on threads (as many
+kept with ``status`` infeasible so the front shows where it ends (``no_solution`` where the time limit ended a solve
+with neither a plan nor a proof: :class:`TimedOut`). The points solve side by side on threads (as many
 as ``solver.threads``, default the machine's cores). With HiGHS the deprived front's points are re-solves of the
 unconstrained optimum's model, built once per thread, with the epsilon constraint as a row added to it
 (:class:`clusterplan.models.amalgamate.WhatIf`); so are the centres front's counts, re-solves of the scenario's
@@ -30,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from . import progress, registry
-from .errors import CheckError, InfeasibleError, ScenarioError, number_argument, number_list_argument
+from .errors import CheckError, InfeasibleError, ScenarioError, SolverError, number_argument, number_list_argument
 from .executor import side_by_side, thread_jobs, thread_map
 from .geography import Geography
 from .io import atomic_folder, write_csv
@@ -100,7 +101,7 @@ def centres_front(geo: Geography, scenario: Scenario | dict[str, Any], counts: l
     rows, plans = [], []
     for k, got in zip(counts, _counts(geo, scn, counts), strict=True):
         if isinstance(got, str):
-            rows.append({"count": k, "centres": k, "status": "infeasible", "why": got})
+            rows.append({"count": k, "centres": k, "status": _status(got), "why": got})
             continue
         plans.append(got)
         rows.append(_row(got, count=k))
@@ -157,7 +158,7 @@ def deprived_front(geo: Geography, scenario: Scenario | dict[str, Any], *, steps
     got = _shares(geo, scn, base, float(minutes), [float(s) for s in reachable])
     for s, plan in zip(reachable, got, strict=True):   # the front ends at its first share no plan reaches
         if isinstance(plan, str):
-            rows.append({"required": round(100 * s, 2), "status": "infeasible", "why": plan})
+            rows.append({"required": round(100 * s, 2), "status": _status(plan), "why": plan})
             break
         plans.append(plan)
         rows.append(row(plan, required=round(100 * s, 2)))
@@ -174,12 +175,25 @@ def deprived_front(geo: Geography, scenario: Scenario | dict[str, Any], *, steps
     return front, plans
 
 
+class TimedOut(str):
+    """Why a point of a front has no plan when its solve found none and proved none impossible within the time
+    limit (status ``no_solution``, not ``infeasible``): the other points stand."""
+
+
 def _solve_or_why(geo: Geography, scn: Scenario, **kw) -> Plan | str:
-    """The checked plan, or why none exists (the last line of the infeasibility explanation)."""
+    """The checked plan, or why none exists (the last line of the infeasibility explanation), or a :class:`TimedOut`
+    where the time limit ended the solve with neither."""
     try:
         return solve(geo, scn, quiet=True, **kw)
     except InfeasibleError as exc:   # the reason itself, without the list's dash
         return str(exc).splitlines()[-1].strip().removeprefix("- ")
+    except SolverError as exc:
+        return TimedOut("no plan within the time limit: " + " ".join(str(exc).split()))
+
+
+def _status(why: str) -> str:
+    """The status of a point with no plan: ``no_solution`` where its time ran out, else ``infeasible``."""
+    return "no_solution" if isinstance(why, TimedOut) else "infeasible"
 
 
 def _shares(geo: Geography, scn: Scenario, base: Plan, minutes: float, shares: list[float]) -> list[Plan | str]:

@@ -354,11 +354,12 @@ def test_a_lock_not_settled_within_its_time_limit_leaves_the_other_reasons_and_t
     assert "Not settled" in (tmp_path / "p" / "report.html").read_text()
 
 
-def test_alternatives_and_sensitivity_keep_what_they_found_when_one_solve_runs_out_of_time():
+def test_alternatives_sensitivity_and_fronts_keep_what_they_found_when_one_solve_runs_out_of_time():
     """SYNTHETIC path of 12 areas, at least 5 centres kept, a time limit of 0.01 s: after 11 alternatives the next
     re-solve is infeasible as restricted and the limit is spent before the exact contiguity could prove it, and a
-    variant with 10% fewer children ends the same way. Each once raised out of the whole call, losing the plans and
-    variants found; now the alternatives stop there with a note and the variant has no plan, said why."""
+    variant with 10% fewer children ends the same way, and so do 6 and 7 centres on the centres front. Each once
+    raised out of the whole call, losing the plans found; now the alternatives stop there with a note, and the
+    variant and the points have no plan, said why."""
     geo = path_geo([120, 80, 150, 60, 220, 80, 70, 110, 90, 100, 190, 130], {**CENTRES, "F": "p6", "X": "p8",
                                                                            "Y": "p10"})
     scn = {**SCN, "centres": {"min_count": 5}, "solver": {"time_limit": 0.01}}
@@ -373,6 +374,10 @@ def test_alternatives_and_sensitivity_keep_what_they_found_when_one_solve_runs_o
                                                            "was infeasible as restricted")
     assert set(table["decision"]) <= {"kept in every variant with a plan (1 of 2)",
                                       "amalgamated in every variant with a plan (1 of 2)"}
+    # the centres front: 6 and 7 centres end the same way (no plan, no proof), 8 is proven impossible at once
+    front, plans = pareto.centres_front(geo, {**SCN, "solver": {"time_limit": 0.01}}, counts=[4, 5, 6, 7, 8])
+    assert list(front["status"]) == ["optimal", "optimal", "no_solution", "no_solution", "infeasible"]
+    assert front["why"].iloc[2].startswith("no plan within the time limit: ") and len(plans) == 2
 
 
 def test_why_this_plan_reaches_the_report(tmp_path):
