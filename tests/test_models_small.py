@@ -671,3 +671,26 @@ def test_an_infeasible_ceiling_is_named_in_the_explanation():
         cp.solve(geo, {"model": "amalgamate", "reach": {"min": 100, "max": 150}, "solver": {"time_limit": 20}},
                  quiet=True)
     assert "the reach ceiling (reach.max: no centre above 150 children; it is not relaxed)" in str(err.value)
+
+
+def test_no_plan_of_the_model_carries_a_closing_cost_for_a_centre_it_keeps():
+    """SYNTHETIC ring, centre A with a closing cost (centres.transfer_cost, constraint (11)). Every feasible plan of
+    the model must count that cost exactly when A closes: the most the model lets the cost term hold while A is
+    kept is 0. With s >= 1 - y it was 1, and a plan stopped at the time limit reported a cost 6,000 above its own
+    (Norfolk's school transfer cost at 0.3 s: the checker then refused the plan as a bug)."""
+    import pulp
+
+    from clusterplan import measures
+    from clusterplan.models import assignment
+    geo = syn.ring(**RING)
+    spec = assignment.Spec(facilities=measures.facilities(geo, "centres"), minutes=geo.centre_minutes, floor=300,
+                           weight=0.0, close_cost={"A": 6000.0})
+    for kept, most in ((1, 0.0), (0, 1.0)):
+        built = assignment.build(geo.areas, geo.corridors, spec)
+        (shut,) = [v for v in built.prob.variables() if v.name.startswith("shut_")]
+        prob = built.prob
+        prob.sense = pulp.LpMaximize
+        prob.setObjective(pulp.LpAffineExpression([(shut, 1.0)]))
+        prob += built.y["A"] == kept, "a_kept_or_not"
+        prob.solve(pulp.HiGHS(msg=False))
+        assert pulp.LpStatus[prob.status] == "Optimal" and shut.varValue == pytest.approx(most)

@@ -23,7 +23,7 @@ Variables: x[i, j] = 1 if area i joins facility j (j in C(i)); y[j] = 1 if facil
         or sum over the earlier plan's pairs of x[i, j] <= n_areas - n
     (10) nesting in an area grouping g (centres.nest_in): x[i, j] only where g(i) = g(h_j); with a crossing cost N
         instead, N p_i x[i, j] is added to the objective for each pair across groups
-    (11) closing cost (centres.transfer_cost for centres on school sites): + sum_j c_j s_j, s_j >= 1 - y[j], s_j >= 0
+    (11) closing cost (centres.transfer_cost for centres on school sites): + sum_j c_j s_j, s_j = 1 - y[j]
     (9) epsilon constraint (Pareto fronts): sum_{ij: t_ij <= T} e_i x[i, j] >= s sum_i e_i, e_i the under-fives
         of area i if it is in England's 30% most deprived (IDACI), else 0
 
@@ -145,13 +145,15 @@ def build(areas: pd.DataFrame, graph: nx.Graph, spec: Spec, name: str = "catchme
     inum = {i: n for n, i in enumerate(areas.index)}
     x = {(i, j): pulp.LpVariable(f"x_{inum[i]}_{jnum[j]}", cat=pulp.LpBinary) for i in areas.index for j in cand[i]}
     cost = pair_costs(areas, spec, x)
-    # (11) as c_j s_j with s_j >= 1 - y[j], s_j >= 0 (no constant in the objective: solvers' bounds then agree)
+    # (11) as c_j s_j with s_j = 1 - y[j] (no constant in the objective: solvers' bounds then agree). Equal, not
+    # s_j >= 1 - y[j]: a plan stopped at the time limit may hold s_j = 1 with y[j] = 1, and its reported cost then
+    # counted the closing cost of a centre it keeps (Norfolk's school transfer cost at 0.3 s: 6,000 too many)
     shut = {j: pulp.LpVariable(f"shut_{jnum[j]}", lowBound=0) for j, c in sorted(spec.close_cost.items())
             if j in y and c}
     prob += (pulp.lpSum(cost[k] * v for k, v in x.items()) + spec.fixed_cost * pulp.lpSum(y.values())
              + pulp.lpSum(float(spec.close_cost[j]) * s for j, s in shut.items()))
     for j, s in shut.items():
-        prob += s >= 1 - y[j], f"shut_{jnum[j]}"
+        prob += s == 1 - y[j], f"shut_{jnum[j]}"
     for i in areas.index:                                               # (1)
         prob += _row([(x[i, j], 1) for j in cand[i]], pulp.LpConstraintEQ, 1), f"serve_{inum[i]}"
     p = {i: float(v) for i, v in areas["under5"].items()}
