@@ -176,6 +176,27 @@ LARGE_REGIONS = 15
 LAST_MOVES = 10_000
 
 
+#: Seconds the fixed-count search leaves at the end of the solve for the plan, its check and its figures: these take
+#: 0.1-0.4 s (a solve's wall time less its solver seconds, the second solve in a process: Bury's 120 areas 0.13 s,
+#: Norfolk's 538 0.22 s, Kent's 902 0.35 s; the first solve in a process spends up to 3 s more before the search
+#: starts, which its deadline already counts), so the search leaves ``END_SECONDS + END_SECONDS_PER_AREA * areas``,
+#: at most ``END_MAX``. A fixed 2 s before left most of that unused, and Norfolk at a 5 s limit no time for the
+#: search at all (62 regions, the solve over at 2.1 s). A search round needs ``LAST_ROUND_SECONDS`` at least.
+END_SECONDS = 0.2
+END_SECONDS_PER_AREA = 0.001
+END_MAX = 2.0
+LAST_ROUND_SECONDS = 0.5
+
+
+#: Seconds at most for region growing, and again for the local search after it (each a tenth of the limit below).
+GROW_SECONDS = 10.0
+
+
+def end_reserve(n_areas: int) -> float:
+    """Seconds the solve keeps for its plan, check and figures after the search, for ``n_areas`` areas."""
+    return min(END_MAX, END_SECONDS + END_SECONDS_PER_AREA * n_areas)
+
+
 #: The share of the time left that the exact method's set-packing MIP may take (when its regions can be listed at
 #: all, the geography is small and the search after it quick). At a half, a SYNTHETIC 100-area geography at 5 areas
 #: a region ended one short of its proven 20 in 60 s: the MIP needs 34 s to find the 20th region.
@@ -348,7 +369,7 @@ def solve(geo: Geography, scn: Scenario, ctx: Context) -> Plan:
     ub = simple = upper_bound(geo.corridors, under5, floor)
     t0 = time.perf_counter()
     limit = ctx.deadline.left(minimum=0.0)   # the wall-clock budget: what is left of the solve's deadline
-    budget = min(10.0, limit / 10)
+    budget = min(GROW_SECONDS, limit / 10)
     grown = best_growth(geo.corridors, under5, floor, tries=400, seed=scn.solver.seed, seconds=budget)
     if grown is None:
         raise SolverError("capacity: region growing found no plan; raise solver.time_limit")
@@ -386,10 +407,11 @@ def solve(geo: Geography, scn: Scenario, ctx: Context) -> Plan:
     joined = len(whole)
     progress.best(f"best so far {joined} regions, bound {ub}")
     more: list[tuple[float, fixcount.FixedCount]] = []   # (seconds into the solve at its end, outcome)
-    while (len(whole) < ub and limit - (time.perf_counter() - t0) - 2.0 > 1.0
+    end = end_reserve(len(geo.areas))
+    while (len(whole) < ub and limit - (time.perf_counter() - t0) - end > LAST_ROUND_SECONDS
            and any(len(r) > 1 for r in whole)):   # a region of one area each is as many as there can be
         m = fixcount.one_more(geo.corridors, under5, floor, whole, seed=scn.solver.seed,
-                              seconds=limit - (time.perf_counter() - t0) - 2.0, solver=scn.solver.name,
+                              seconds=limit - (time.perf_counter() - t0) - end, solver=scn.solver.name,
                               threads=scn.solver.threads,
                               moves_per_area=LAST_MOVES if len(whole) + 1 == ub else fixcount.FIRST_MOVES)
         more.append((time.perf_counter() - t0, m))
