@@ -694,3 +694,32 @@ def test_no_plan_of_the_model_carries_a_closing_cost_for_a_centre_it_keeps():
         prob += built.y["A"] == kept, "a_kept_or_not"
         prob.solve(pulp.HiGHS(msg=False))
         assert pulp.LpStatus[prob.status] == "Optimal" and shut.varValue == pytest.approx(most)
+
+
+def test_a_time_limited_cluster_plan_reports_its_own_cost_not_its_slack():
+    """The balance deviations (7) and partnership terms (14) are only bounded from below, so a plan stopped at the
+    time limit may hold them above what its grouping needs, and its reported objective was that much above the
+    plan's own cost. Here one cluster's deviation holds 4 where |3 - 1| = 2 is all the grouping needs, and the
+    partnership term 1 where it must be: the plan's cost is 19, not 23, and its gap against the bound of 15 is
+    4/19, not 8/23. An outcome with nothing to tighten, or with no plan, is returned as it is."""
+    import pulp
+
+    from clusterplan.models.cluster import tightened
+    from clusterplan.solvers import Outcome, Status
+    u = pulp.LpVariable("u", cat=pulp.LpBinary)
+    dev = pulp.LpVariable("dev", lowBound=0)
+    z = pulp.LpVariable("z", lowBound=0)
+    prob = pulp.LpProblem("c", pulp.LpMinimize)
+    prob += 10 * u + 2 * dev + 5 * z
+    prob += dev >= 3 * u - 1
+    prob += dev >= 1 - 3 * u
+    prob += z >= u
+    u.varValue, dev.varValue, z.varValue = 1.0, 4.0, 1.0
+    found = Outcome(Status.FEASIBLE, 23.0, 15.0, 8 / 23, 1.0, "highs", "x")
+    out = tightened(found, prob, {dev: 3 * u - 1}, {z: [u]})
+    assert (out.objective, out.bound, out.status) == (19.0, 15.0, Status.FEASIBLE)
+    assert out.gap == pytest.approx(4 / 19) and dev.varValue == 2.0 and z.varValue == 1.0
+    assert all(c.valid(1e-9) for c in prob.constraints.values())   # every row still holds
+    assert tightened(found, prob, {}, {}) is found
+    none = Outcome(Status.NO_SOLUTION, None, None, None, 1.0, "highs", "x")
+    assert tightened(none, prob, {dev: 3 * u - 1}, {z: [u]}) is none
