@@ -6,9 +6,10 @@ Method: solve the scenario; then re-solve with a no-good cut against every plan 
 keeps a set of centres differing from every earlier one in at least ``min_centres`` centres, and/or moves at least
 ``min_areas`` areas to another centre. Because each re-solve is optimal under the cuts, the alternatives come out in
 order of cost: the first is the best plan that differs materially from the optimum, and so on. The search stops at
-``k`` alternatives, when the next one would cost more than ``within`` above the optimum, or when no further
-different plan exists. Every plan passes the independent checker (inside :func:`clusterplan.solve`), and the
-required differences are re-verified here without trusting the model.
+``k`` alternatives, when the next one would cost more than ``within`` above the optimum, when no further
+different plan exists, or when the search for the next finds none and proves none impossible within
+``solver.time_limit`` (the plans found stand; a note says so). Every plan passes the independent checker (inside
+:func:`clusterplan.solve`), and the required differences are re-verified here without trusting the model.
 
 A tie needs no re-solve: no re-solve can cost less than the last plan found (each adds cuts), so where a plan found
 at that cost, with an amalgamated centre swapped for its twin (two designations in one building:

@@ -9,7 +9,8 @@ variant's plan passes the checker.
 With HiGHS the variants are re-solves of one model built per thread
 (:meth:`clusterplan.models.amalgamate.WhatIf.retarget`): a variant changes children under five only, so its model
 is the built one with other objective weights and reach coefficients, and the same candidate pairs (checked; a
-variant where anything else differs, or whose re-solve finds no plan, is solved in full).
+variant where anything else differs, or whose re-solve finds no plan, is solved in full). A variant whose full solve
+finds no plan, whether proven impossible or out of time, has none (said why in its note); the others stand.
 """
 
 from __future__ import annotations
