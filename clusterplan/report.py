@@ -338,13 +338,11 @@ def _confidence(plan) -> str:
     if r.status == "feasible" and r.gap is not None and r.gap < NO_USEFUL_GAP:
         return (f"The optimiser found this plan but stopped (time limit) before proving it best: at most "
                 f"{percent(r.gap)} from the best plan possible.")
-    if r.status == "feasible" and r.gap is not None:   # "at most 100% from the best" is true and tells nobody anything
-        return ("The optimiser found this plan but stopped (time limit) before it had a useful bound on the best plan "
-                f"possible (only the trivial one, a gap of {percent(r.gap)}), so how far this one is from it is not "
-                "known; a longer solver.time_limit gives a bound.")
-    if r.status == "feasible":
-        return ("The optimiser found this plan but stopped (time limit) before it could bound the best plan "
-                "possible, so how far this one is from it is not known; a longer solver.time_limit gives a bound.")
+    if r.status == "feasible":   # no bound, or the trivial one: "at most 100% from the best" tells nobody anything
+        had = ("it could bound the best plan possible" if r.gap is None else
+               f"it had a useful bound on the best plan possible (only the trivial one, a gap of {percent(r.gap)})")
+        return (f"The optimiser found this plan but stopped (time limit) before {had}, so how far this one is from it "
+                "is not known; a longer solver.time_limit gives a bound.")
     return f"Solver status: {r.status}."
 
 

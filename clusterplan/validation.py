@@ -628,10 +628,11 @@ def validate_points(df: pd.DataFrame | None, areas: gpd.GeoDataFrame, source: st
     for col in CENTRE_COLUMNS:
         if col not in df.columns:
             df[col] = np.nan
-    nameless = [i for i in df.index if _blank(df.at[i, "name"])]
-    if nameless:
+    blank = df["name"].map(_blank).to_numpy(bool)
+    if blank.any():
         # a report names every building; an empty name read as the text "nan" (a spokes list's unnamed library)
-        df.loc[nameless, "name"] = nameless
+        nameless = list(df.index[blank])
+        df.loc[blank, "name"] = nameless
         notes.append(f"{len(nameless)} {kind}(s) have no name and are shown by their id: "
                      + first_of([f"row {rows[i]} ({i})" if i in rows else str(i) for i in nameless], 10))
     work = areas.crs or BNG

@@ -206,29 +206,27 @@ def _model(scn, rl: Rules, data, deadline: Deadline):
     cost = pulp.lpSum(float(reach[j]) * (t[j, m] + (cross if rl.group[j] != rl.group[m] else 0.0)) * var
                       for (j, m), var in u.items())
     k_exact = cc.count
-    dev = {}
-    off: dict[pulp.LpVariable, pulp.LpAffineExpression] = {}   # dev[l] -> what it bounds the size of
+    off: dict[pulp.LpVariable, pulp.LpAffineExpression] = {}   # dev[l] (7) -> what it bounds the size of
     if cc.balance > 0 and k_exact:
         mean = float(dep.sum()) / k_exact
         for m in rl.leads:
-            dev[m] = pulp.LpVariable(f"dev_{num[m]}", lowBound=0)
+            dev = pulp.LpVariable(f"dev_{num[m]}", lowBound=0)
             dsum = pulp.lpSum(float(dep[j]) * u[j, m] for j in members[m])
-            prob += dev[m] >= dsum - mean * v[m], f"dev_hi_{num[m]}"
-            prob += dev[m] >= mean * v[m] - dsum, f"dev_lo_{num[m]}"
-            off[dev[m]] = dsum - mean * v[m]
-    split = []
-    spans: dict[pulp.LpVariable, list[pulp.LpVariable]] = {}   # z[g, l] -> the u it bounds
+            prob += dev >= dsum - mean * v[m], f"dev_hi_{num[m]}"
+            prob += dev >= mean * v[m] - dsum, f"dev_lo_{num[m]}"
+            off[dev] = dsum - mean * v[m]
+    spans: dict[pulp.LpVariable, list[pulp.LpVariable]] = {}   # z[g, l] (14) -> the u it bounds
     if cc.partnership_penalty > 0:
         for g, (_, cen) in enumerate(sorted(rl.partnerships.items())):
             for m in rl.leads:
-                if any((j, m) in u for j in cen):
+                inside = [j for j in cen if (j, m) in u]
+                if inside:
                     z = pulp.LpVariable(f"z_{g}_{num[m]}", lowBound=0)
-                    split.append(z)
-                    spans[z] = [u[j, m] for j in cen if (j, m) in u]
-                    for j in cen:
-                        if (j, m) in u:
-                            prob += z >= u[j, m], f"part_{g}_{num[j]}_{num[m]}"
-    prob += cost + cc.balance * pulp.lpSum(dev.values()) + cc.partnership_penalty * pulp.lpSum(split)
+                    spans[z] = [u[j, m] for j in inside]
+                    for j in inside:
+                        prob += z >= u[j, m], f"part_{g}_{num[j]}_{num[m]}"
+    # the dicts' keys, the dev and z variables (lpSum of a dict itself adds up its values)
+    prob += cost + cc.balance * pulp.lpSum(list(off)) + cc.partnership_penalty * pulp.lpSum(list(spans))
     for j in ids:
         prob += pulp.lpSum(u[j, m] for m in rl.leads if (j, m) in u) == 1, f"one_{num[j]}"
     for m in rl.leads:
