@@ -21,7 +21,7 @@ import pandas as pd
 from . import governance, measures, registry
 from .errors import CheckError, count_of
 from .geography import Geography
-from .metrics import metric_id, plan_metrics
+from .metrics import metric_id, plan_metrics, scenario_floors
 from .scenario import Scenario, centre_ids, district_names, locked_centres, policy_groups
 
 
@@ -645,7 +645,7 @@ def check_written(plan, geography: Geography, scenario: Scenario) -> list[str]:
                 "of the geography exactly once"]
     if plan.metrics:
         try:
-            again = plan_metrics(plan, geography, weight=scn.deprivation.weight, floor=scn.floor,
+            again = plan_metrics(plan, geography, weight=scn.deprivation.weight, floor=scenario_floors(scn, geography),
                                  management_cost=scn.centres.management_cost, sites=scn.sites,
                                  bus_min_calls=scn.spokes.bus_min_calls, network_costs=scn.network_costs())
         except (KeyError, ValueError, TypeError) as exc:   # e.g. a centre the inputs do not hold (said above)

@@ -275,14 +275,51 @@ def governance_figures(plan, geo: Geography) -> dict[str, int]:
     return out
 
 
-def plan_metrics(plan, geo: Geography, *, weight: float = 1.0, floor: float = 600.0,
+def centre_floors(centres, geo: Geography, floor: float | dict[str, float],
+                  assignment: pd.Series | None = None) -> pd.Series:
+    """The reach floor (children under five) that applies to each of ``centres``, by centre id: ``floor`` itself
+    where it is one number; where it is a floor per district (:meth:`Scenario.district_floors`, per-district
+    policies), the floor of the centre's district: the district of its home area (a centre or candidate site of
+    the geography), else of the areas ``assignment`` (area -> centre) gives it."""
+    ids = pd.Index(centres)
+    if not isinstance(floor, dict):
+        return pd.Series(float(floor), index=ids, dtype=float)
+    district = geo.areas["district"].astype(str)
+    homes = [t["home_area"] for t in (geo.centres, geo.sites) if "home_area" in t.columns]
+    home = pd.concat(homes).dropna() if homes else pd.Series(dtype=object)
+    where = home[~home.index.duplicated()].reindex(ids).map(district)
+    if assignment is not None and where.isna().any():
+        most = district.reindex(assignment.index).groupby(assignment.to_numpy()).agg(
+            lambda d: d.value_counts().index[0])
+        where = where.fillna(most.reindex(ids))
+    return where.map({str(k): float(v) for k, v in floor.items()}).astype(float)
+
+
+def scenario_floors(scn, geo: Geography) -> float | dict[str, float]:
+    """The floor of ``scn`` (a :class:`~clusterplan.scenario.Scenario`) on ``geo``: one number, or a floor per
+    district where per-district policies set different ones (:meth:`Scenario.district_floors`)."""
+    return scn.district_floors(sorted(geo.areas["district"].astype(str).unique())) if scn.policies else scn.floor
+
+
+def floor_value(floor: float | dict[str, float]) -> float | str:
+    """The ``reach_floor`` metric: the floor where there is one; where per-district policies set different floors,
+    the range in words ("400 to 800 by district", children)."""
+    if not isinstance(floor, dict):
+        return floor
+    low, high = min(floor.values()), max(floor.values())
+    return low if low == high else f"{low:g} to {high:g} by district"
+
+
+def plan_metrics(plan, geo: Geography, *, weight: float = 1.0, floor: float | dict[str, float] = 600.0,
                  status_quo: pd.DataFrame | None = None, management_cost: float | None = None,
                  sites: str = "candidates", bus_min_calls: float = 1.0,
                  network_costs: tuple[float, float] | None = None) -> dict[str, float | int | str | None]:
     """Every comparison metric of one plan, keyed by its id (:data:`METRICS` gives the display labels).
-    ``status_quo`` is today's assignment (area, centre) for the change counts; ``management_cost`` is pounds per
-    kept centre per year; ``bus_min_calls`` the weekday daytime bus stop calls an area needs to count as served
-    by bus; ``network_costs`` (pounds per hub, per spoke per year) for a family hubs plan."""
+    ``floor``: children, one number or a floor per district (:func:`centre_floors`), against which the centres
+    below the floor are counted. ``status_quo`` is today's assignment (area, centre) for the change counts;
+    ``management_cost`` is pounds per kept centre per year; ``bus_min_calls`` the weekday daytime bus stop calls
+    an area needs to count as served by bus; ``network_costs`` (pounds per hub, per spoke per year) for a family
+    hubs plan."""
     a = geo.areas
     assign = plan.assignment
     t = _minutes(geo, assign, plan.model, sites).reindex(a.index)
@@ -292,14 +329,16 @@ def plan_metrics(plan, geo: Geography, *, weight: float = 1.0, floor: float = 60
     closing = plan.centres["status"] == "amalgamated"
     if "role" in plan.centres.columns and plan.centres["role"].notna().any():
         closing &= plan.centres["role"] == "closed"   # family hubs: a centre made a spoke stays open
+    placed = assign.set_index("area")["centre"]
+    served_floor = centre_floors(served["centre"], geo, floor, placed).to_numpy()
     out: dict[str, float | int | str | None] = {
-        "reach_floor": floor,
+        "reach_floor": floor_value(floor),
         "centres_kept": int(len(served)),
         "centres_amalgamated": int(closing.sum()),
         # family hubs: the centres neither hubs nor closed (with the two above, every centre of the plan)
         **({"centres_as_spokes": int((plan.centres["role"] == "spoke").sum())}
            if "role" in plan.centres.columns and plan.centres["role"].notna().any() else {}),
-        "centres_below_floor": int((served["reach"] < floor).sum()),
+        "centres_below_floor": int((served["reach"].to_numpy() < served_floor).sum()),
         "lowest_reach": int(served["reach"].min()) if len(served) else None,
         "clusters": int(assign["cluster"].replace("", np.nan).nunique()),
     }
@@ -309,9 +348,11 @@ def plan_metrics(plan, geo: Geography, *, weight: float = 1.0, floor: float = 60
         v = FIGURES[key](f)
         out[key] = None if v is None else round(v, 1 if key.startswith(("weighted", "deprived")) else 2)
     if status_quo is not None:   # today's network, for every plan: what it is measured against
-        today_reach = p.groupby(status_quo.set_index("area")["centre"].reindex(a.index).to_numpy()).sum()
+        today = status_quo.set_index("area")["centre"].reindex(a.index)
+        today_reach = p.groupby(today.to_numpy()).sum()
         out["centres_today"] = int(len(today_reach))
-        out["centres_below_floor_today"] = int((today_reach < floor).sum())
+        out["centres_below_floor_today"] = int(
+            (today_reach.to_numpy() < centre_floors(today_reach.index, geo, floor, today).to_numpy()).sum())
     if status_quo is not None and plan.centres["centre"].isin(geo.centres.index).all():
         # only meaningful when the plan's centres are today's centres (not a new network of sites)
         before = status_quo.set_index("area")["centre"].reindex(a.index)

@@ -27,7 +27,15 @@ from .errors import count_of, percent
 from .geography import Geography, rural_flags, unit_doubt
 from .maps import SOURCE, as_count, before_after, bundle_map, change_map, format_value, plan_map, short_name  # noqa: F401
 from .measures import DEPRIVED_IDACI, KNIFE_EDGE, NEAR_METRES, assigned_minutes, deprived_under5, nearest_metres
-from .metrics import beyond_2_5km, buildings_used, label, service_points, travel_minutes
+from .metrics import (
+    beyond_2_5km,
+    buildings_used,
+    centre_floors,
+    label,
+    scenario_floors,
+    service_points,
+    travel_minutes,
+)
 from .solvers import LAST_STEP_SECONDS, NO_USEFUL_GAP, package_version
 
 CLUSTERPLAN_VERSION = package_version("clusterplan")
@@ -189,8 +197,16 @@ def _capital(text: str) -> str:
 def summary_text(plan, geo: Geography, scn, ch: pd.DataFrame) -> str:
     """The report's opening paragraph in plain English, computed from the plan."""
     c = plan.centres
-    floor = scn.floor if scn is not None else 600
+    floors = scenario_floors(scn, geo) if scn is not None else 600
+    floor = floors if not isinstance(floors, dict) else min(floors.values())
     serving = c[c["status"].isin(["kept", "new"])] if len(c) else c
+    # per-district policies with floors of their own: each centre is read against its district's
+    short = (serving["reach"].to_numpy() < centre_floors(serving["centre"], geo, floors, plan.assignment.set_index(
+        "area")["centre"]).to_numpy()) if len(serving) else np.zeros(0, bool)
+    than = least = f"{floor:,.0f} children"
+    if isinstance(floors, dict):
+        span = f"{min(floors.values()):,.0f} to {max(floors.values()):,.0f} children"
+        than, least = (f"{whose} district's floor ({span})" for whose in ("their", "its"))
     parts = []
     headline = registry.info(plan.model).headline
     if headline in ("new_network", "most_centres"):
@@ -227,11 +243,12 @@ def summary_text(plan, geo: Geography, scn, ch: pd.DataFrame) -> str:
                          "hub." if not far else f"{far} area(s) are beyond {scn.spokes.max_minutes:g} minutes of a "
                          "service point of their hub (see Notes).")
     elif headline == "today":
-        below = serving[serving["reach"] < floor].sort_values("reach")
+        below = serving[short].sort_values("reach")
         lowest = (f" (lowest: {short_name(below['name'].iloc[0])}, {int(below['reach'].iloc[0]):,})"
                   if len(below) else "")
+        under = f"{floor:,.0f} children under five" if not isinstance(floors, dict) else than
         parts.append(f"Today's network in {geo.name}: {count_of(len(serving), 'centre', 'centres')}, of which "
-                     f"{count_of(len(below), 'reaches', 'reach')} fewer than {floor:,.0f} children under five{lowest}.")
+                     f"{count_of(len(below), 'reaches', 'reach')} fewer than {under}{lowest}.")
     else:
         merged = c[c["status"] == "amalgamated"]
         total = len(serving) + len(merged)
@@ -242,14 +259,14 @@ def summary_text(plan, geo: Geography, scn, ch: pd.DataFrame) -> str:
         parts.append(text + ".")
     if len(serving) and headline != "today":
         low = serving.sort_values("reach").iloc[0]
-        below = int((serving["reach"] < floor).sum())
+        below = int(short.sum())
         noun = "hub" if headline == "hubs" else "centre"
         if below:
-            parts.append(f"{count_of(below, noun + ' reaches', noun + 's reach')} fewer than {floor:,.0f} children; "
+            parts.append(f"{count_of(below, noun + ' reaches', noun + 's reach')} fewer than {than}; "
                          "the smallest, "
                          f"{_centre_name(low, geo)}, reaches {int(low['reach']):,}.")
         else:
-            parts.append(f"Every {noun} reaches at least {floor:,.0f} children; the smallest, "
+            parts.append(f"Every {noun} reaches at least {least}; the smallest, "
                          f"{_centre_name(low, geo)}, reaches {int(low['reach']):,}.")
     if plan.metrics.get("clusters"):
         parts.append(f"The centres form {count_of(plan.metrics['clusters'], 'cluster', 'clusters')}.")

@@ -741,6 +741,16 @@ class Scenario(_Strict):
             return self.hubs.min_reach
         return self.reach.min
 
+    def district_floors(self, districts: list[str]) -> float | dict[str, float]:
+        """The reach floor (children under five) that applies in each of ``districts``: with per-district
+        ``policies``, each policy's own floor (``others``, or the scenario itself, for the districts no policy names),
+        as a dict district -> floor where they differ; otherwise the one floor (:attr:`floor` without policies)."""
+        if not self.policies:
+            return self.floor
+        floors = {d: (self.for_policy(key) if key in self.policies else self).floor
+                  for key, names in policy_groups(sorted(districts), self.policies) for d in names}
+        return next(iter(floors.values())) if len(set(floors.values())) == 1 else floors
+
     def network_costs(self) -> tuple[float, float] | None:
         """Pounds per hub and per spoke per year, for a family hubs scenario that gives either (else None: a
         network of no stated cost is not said to cost nothing)."""

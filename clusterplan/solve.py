@@ -17,7 +17,7 @@ from . import measures, progress, registry
 from .check import check as check_plan
 from .errors import InfeasibleError, InputError, ScenarioError
 from .geography import Geography
-from .metrics import plan_metrics
+from .metrics import plan_metrics, scenario_floors
 from .models import assignment, status_quo
 from .models.base import Context
 from .models.catchment import unlocated_note
@@ -136,7 +136,7 @@ def _finish(plan: Plan, geo: Geography, scn: Scenario) -> Plan:
     """Check the plan independently (a violation raises), then attach today's catchments and the metrics."""
     check_plan(plan, geo, scn, raise_on_violation=True)
     baseline, today = _baseline(plan, geo, scn)
-    m = plan_metrics(plan, geo, weight=scn.deprivation.weight, floor=scn.floor, status_quo=today,
+    m = plan_metrics(plan, geo, weight=scn.deprivation.weight, floor=scenario_floors(scn, geo), status_quo=today,
                      management_cost=scn.centres.management_cost, sites=scn.sites,
                      bus_min_calls=scn.spokes.bus_min_calls, network_costs=scn.network_costs())
     if len(plan.lots):

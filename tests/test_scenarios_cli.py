@@ -178,6 +178,43 @@ def test_hybrid_policy_per_district(tmp_path):
     assert any(v.startswith("Norwich: ") for v in cp.check(broken, geo, scn))
 
 
+def test_policies_with_floors_of_their_own_count_each_centre_against_its_districts_floor(norfolk):
+    """Per-district policies may set their own `reach.min`. The metrics, the checker's recomputation of them and the
+    report's summary counted every centre against the whole scenario's floor instead: Norwich at 800 and the rural
+    districts at 400 showed "19 centres below the floor (600)" for a plan that meets both of its floors."""
+    from clusterplan.report import summary_text
+    scn = cp.Scenario.from_dict({"name": "floors by district", "model": "amalgamate", "reach": {"min": 600},
+                                 "policies": {"Norwich": {"reach": {"min": 800}},
+                                              "others": {"reach": {"min": 400}}}})
+    districts = sorted(norfolk.areas["district"].unique())
+    floors = scn.district_floors(districts)
+    assert floors == {d: 800.0 if d == "Norwich" else 400.0 for d in districts}
+    plan = cp.solve(norfolk, scn, quiet=True)
+    assert cp.check(plan, norfolk, scn) == []
+    home = norfolk.centres["home_area"].map(norfolk.areas["district"])
+    served = plan.centres[plan.centres["status"] == "kept"]
+    floor_of = served["centre"].map(home).map(floors)
+    assert floor_of.notna().all() and (served["reach"] >= floor_of).all()   # the plan meets each part's floor
+    assert (served["reach"] < 600).any()                                   # so the old count was not 0
+    assert plan.metrics["centres_below_floor"] == 0
+    assert plan.metrics["reach_floor"] == "400 to 800 by district"
+    today = plan.baseline.centres
+    expected = int((today["reach"] < today["centre"].map(home).map(floors)).sum())
+    assert plan.metrics["centres_below_floor_today"] == expected != int((today["reach"] < 600).sum())
+    text = summary_text(plan, norfolk, scn, pd.DataFrame({"changes": []}))
+    assert "Every centre reaches at least its district's floor (400 to 800 children)" in text
+    assert "600" not in text
+    # the checker of written plans recomputes the count with the same floors, and catches one they do not give
+    from clusterplan.check import check_written
+    assert check_written(plan, norfolk, scn) == []
+    wrong = plan.but(metrics={**plan.metrics, "centres_below_floor": 19})
+    assert any("centres_below_floor is 19" in v for v in check_written(wrong, norfolk, scn))
+    # one floor for every policy: that floor, as a number
+    same = cp.Scenario.from_dict({"name": "one floor", "model": "amalgamate", "reach": {"min": 600},
+                                  "policies": {"Norwich": {"reach": {"min": 500}}, "others": {"reach": {"min": 500}}}})
+    assert same.district_floors(districts) == 500.0
+
+
 def test_locks_of_a_scenario_with_policies_hold_in_the_part_of_their_centre():
     """`centres.keep` / `close` of a scenario with policies lock each centre in the part that holds it (every part
     inherited them and failed on 'unknown centre' for centres of other districts); a policy's own lock must be a
