@@ -14,10 +14,16 @@ from collections.abc import Iterable
 
 
 def one_line(exc: BaseException, limit: int = 500) -> str:
-    """An error on one line for a table cell or a progress line: its type and its whole message (every problem,
-    not only the heading line), whitespace collapsed, cut at ``limit`` characters."""
+    """An error on one line for a table cell or a progress line: what kind of error it is, in the command line's
+    words ("infeasible", "bad input", "solver", "cannot write"; an error clusterplan does not raise on purpose, a
+    bug, is "internal error" with its Python type), and its whole message (every problem, not only the heading
+    line), whitespace collapsed, cut at ``limit`` characters."""
     text = " ".join(str(exc).split())
-    return f"{type(exc).__name__}: {text[:limit]}" + ("..." if len(text) > limit else "")
+    kind = next((word for cls, word in ((InfeasibleError, "infeasible"), (SolverError, "solver"),
+                                        (OutputError, "cannot write"), (InputError, "bad input"),
+                                        (ScenarioError, "bad input"), (CheckError, "check")) if isinstance(exc, cls)),
+                f"internal error ({type(exc).__name__})")
+    return f"{kind}: {text[:limit]}" + ("..." if len(text) > limit else "")
 
 
 def count_of(n: int, one: str, many: str) -> str:

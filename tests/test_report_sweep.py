@@ -118,13 +118,28 @@ def test_sweep_runs_in_workers_and_resumes(tmp_path, england_dir):
 
 def test_a_failed_variant_shows_its_whole_error(tmp_path):
     """A variant's error in sweep.csv held only its first line, "InputError: ...: 1 problem found:", never the
-    problem. Here the travel table lacks a column (a SYNTHETIC two-row table): the cell names it."""
+    problem. Here the travel table lacks a column (a SYNTHETIC two-row table): the cell names it, and says what kind
+    of error it is in the command line's words, not Python's class name."""
     (tmp_path / "m.csv").write_text("area,centre,minutes\nE01026419,diss,5\n")
     base = {"name": "sweep test", "model": "status_quo", "geography": {"builtin": "norfolk"}}
     table = sweep(base, [f"geography.travel_minutes={tmp_path / 'm.csv'}"], tmp_path / "out", workers=1)
     error = table["error"].iloc[0]
-    assert error.startswith("InputError: ")
+    assert error.startswith("bad input: ")
     assert "missing column 'destination' (found: ['area', 'centre', 'minutes'])" in error
+
+
+def test_an_error_cell_says_its_kind_in_words():
+    """batch.csv and sweep.csv cells began with Python's class name ("InfeasibleError: ..."); they now use the words
+    the command line prints, and a bug still says it is one, with its type."""
+    from clusterplan.errors import InfeasibleError, InputError, OutputError, ScenarioError, SolverError, one_line
+    assert one_line(InfeasibleError("no plan", ["area E01 holds 71 children"])) == \
+        "infeasible: no plan - area E01 holds 71 children"
+    assert one_line(InputError("areas.csv", ["row 3: under5 is 'x'"])).startswith("bad input: areas.csv: 1 problem")
+    assert one_line(ScenarioError("`reach.min`: expected a number")).startswith("bad input: `reach.min`")
+    assert one_line(SolverError("cbc crashed")) == "solver: cbc crashed"
+    assert one_line(OutputError("out: not a folder")) == "cannot write: out: not a folder"
+    assert one_line(KeyError("status")) == "internal error (KeyError): 'status'"
+    assert one_line(ValueError("x" * 600), limit=10) == "internal error (ValueError): xxxxxxxxxx..."
 
 
 def test_the_sweep_command_names_each_variant_without_a_plan(tmp_path, capsys, england_dir):
@@ -141,5 +156,5 @@ def test_the_sweep_command_names_each_variant_without_a_plan(tmp_path, capsys, e
     row = next(line for line in said if line.startswith("reach.min=600 "))
     assert row.split()[1:5] == ["600", "600", "1", "0"], row
     assert "(every figure of every variant: 2 variants, 1 without a plan)" in said[-2]
-    assert said[-1].startswith("  reach.min=5000: InfeasibleError: amalgamation: the scenario cannot be met: - all 23 "
+    assert said[-1].startswith("  reach.min=5000: infeasible: amalgamation: the scenario cannot be met: - all 23 "
                                "areas together (one corridor component) hold only 1,776 children under five")
