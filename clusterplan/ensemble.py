@@ -96,11 +96,13 @@ def refuse(scn: Scenario, model: str | None = None) -> None:
     """Raise :class:`ScenarioError` unless the chain can sample plans of ``scn`` (its model, or ``model``, the model
     of the plan it would start from): one model of today's centres' catchments (amalgamate or status quo) over the
     whole geography. The command line asks before solving the start, so a scenario it cannot sample costs no solve."""
+    def sampled(info: registry.ModelInfo) -> bool:
+        return info.uses_todays_centres and not info.clusters and not info.spokes
     model = model or scn.model
-    info = registry.info(model)
-    if not (info.uses_todays_centres and not info.clusters and not info.spokes):
-        raise ScenarioError(f"ensemble: the chain re-splits centres' catchments; start from an amalgamate or status "
-                            f"quo plan, not {model!r}")
+    if not sampled(registry.info(model)):
+        models = " or ".join(m for m, i in registry.MODELS.items() if sampled(i))
+        raise ScenarioError(f"ensemble: the chain re-splits centres' catchments; start from a plan of model {models}, "
+                            f"not {model!r}")
     whole_geography(scn, "the chain samples one model's catchments over the whole geography", "the ensemble")
 
 

@@ -65,11 +65,12 @@ def front_model(scn: Scenario) -> str:
     """The model whose fronts ``scn`` asks for: one that chooses how many centres there are (a count) and takes a
     deprived-share row (``amalgamate``: centres kept; ``sites``: new centres); any other is a
     :class:`ScenarioError` naming ``model``."""
-    info = registry.info(scn.model)
-    if not (info.counts and info.restrictable):
+    def offered(info: registry.ModelInfo) -> bool:
+        return info.counts and info.restrictable
+    if not offered(registry.info(scn.model)):
+        models = " and ".join(m for m, i in registry.MODELS.items() if offered(i))
         raise ScenarioError(f"`model`: Pareto fronts trade travel against the number of centres and against the "
-                            f"deprived share, for amalgamate and sites plans; this scenario's model is "
-                            f"{scn.model!r}")
+                            f"deprived share, for {models} plans; this scenario's model is {scn.model!r}")
     whole_geography(scn, "Pareto fronts trade travel against one model's count of centres over the whole "
                     "geography", "pareto")
     return scn.model

@@ -646,7 +646,9 @@ def test_pareto_cli_on_a_sites_scenario_with_the_default_counts(tmp_path, capsys
     (tmp_path / "c.yaml").write_text(DARLINGTON_SITES.replace("model: sites", "model: capacity").replace(
         "centres: {max_count: 8}\n", ""))
     assert main(["pareto", str(tmp_path / "c.yaml"), "--out", str(tmp_path / "c")]) == 2
-    assert "`model`: Pareto fronts trade travel against the number of centres" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "`model`: Pareto fronts trade travel against the number of centres" in err
+    assert "for amalgamate and sites plans; this scenario's model is 'capacity'" in err   # from the registry
     assert not (tmp_path / "c").exists()
 
 

@@ -347,7 +347,8 @@ def test_tools_for_amalgamation_say_they_do_not_apply():
     with pytest.raises(ScenarioError, match="model is 'hubs'"):
         sensitivity(ONE_HUB, geography=geo)
     from clusterplan.ensemble import recom
-    with pytest.raises(ScenarioError, match="re-splits centres' catchments"):
+    with pytest.raises(ScenarioError, match="re-splits centres' catchments; start from a plan of model status_quo or "
+                                            "amalgamate, not 'hubs'"):
         recom(geo, ONE_HUB, cp.solve(geo, ONE_HUB), steps=1)
 
 
