@@ -21,7 +21,7 @@ import pandas as pd
 from . import governance, measures, registry
 from .errors import CheckError, count_of
 from .geography import Geography
-from .metrics import metric_id, plan_metrics, scenario_floors
+from .metrics import management_costs, metric_id, plan_metrics, scenario_floors
 from .scenario import Scenario, centre_ids, district_names, locked_centres, policy_groups
 
 
@@ -646,7 +646,7 @@ def check_written(plan, geography: Geography, scenario: Scenario) -> list[str]:
     if plan.metrics:
         try:
             again = plan_metrics(plan, geography, weight=scn.deprivation.weight, floor=scenario_floors(scn, geography),
-                                 management_cost=scn.centres.management_cost, sites=scn.sites,
+                                 management_cost=management_costs(scn, geography), sites=scn.sites,
                                  bus_min_calls=scn.spokes.bus_min_calls, network_costs=scn.network_costs())
         except (KeyError, ValueError, TypeError) as exc:   # e.g. a centre the inputs do not hold (said above)
             return [f"metrics.json cannot be recomputed from the plan: {exc.args[0] if exc.args else exc}"]

@@ -275,15 +275,14 @@ def governance_figures(plan, geo: Geography) -> dict[str, int]:
     return out
 
 
-def centre_floors(centres, geo: Geography, floor: float | dict[str, float],
-                  assignment: pd.Series | None = None) -> pd.Series:
-    """The reach floor (children under five) that applies to each of ``centres``, by centre id: ``floor`` itself
-    where it is one number; where it is a floor per district (:meth:`Scenario.district_floors`, per-district
-    policies), the floor of the centre's district: the district of its home area (a centre or candidate site of
-    the geography), else of the areas ``assignment`` (area -> centre) gives it."""
+def per_centre(centres, geo: Geography, value, assignment: pd.Series | None = None) -> pd.Series:
+    """A setting (a floor in children, a cost in pounds...) for each of ``centres``, by centre id: ``value`` itself
+    where it is one value; where it is a value per district (:meth:`Scenario.by_district`, per-district policies),
+    the value of the centre's district: the district of its home area (a centre or candidate site of the
+    geography), else of the areas ``assignment`` (area -> centre) gives it."""
     ids = pd.Index(centres)
-    if not isinstance(floor, dict):
-        return pd.Series(float(floor), index=ids, dtype=float)
+    if not isinstance(value, dict):
+        return pd.Series([value] * len(ids), index=ids, dtype=object)
     district = geo.areas["district"].astype(str)
     homes = [t["home_area"] for t in (geo.centres, geo.sites) if "home_area" in t.columns]
     home = pd.concat(homes).dropna() if homes else pd.Series(dtype=object)
@@ -292,13 +291,32 @@ def centre_floors(centres, geo: Geography, floor: float | dict[str, float],
         most = district.reindex(assignment.index).groupby(assignment.to_numpy()).agg(
             lambda d: d.value_counts().index[0])
         where = where.fillna(most.reindex(ids))
-    return where.map({str(k): float(v) for k, v in floor.items()}).astype(float)
+    return where.map({str(k): v for k, v in value.items()})
+
+
+def centre_floors(centres, geo: Geography, floor: float | dict[str, float],
+                  assignment: pd.Series | None = None) -> pd.Series:
+    """The reach floor (children under five) that applies to each of ``centres`` (:func:`per_centre`)."""
+    return per_centre(centres, geo, floor, assignment).astype(float)
+
+
+def by_district(scn, geo: Geography, setting) -> object:
+    """A ``setting`` of ``scn`` (a :class:`~clusterplan.scenario.Scenario`; ``setting`` a function of one) on
+    ``geo``: one value, or a value per district where per-district policies set different ones
+    (:meth:`Scenario.by_district`)."""
+    return scn.by_district(sorted(geo.areas["district"].astype(str).unique()), setting) if scn.policies \
+        else setting(scn)
 
 
 def scenario_floors(scn, geo: Geography) -> float | dict[str, float]:
-    """The floor of ``scn`` (a :class:`~clusterplan.scenario.Scenario`) on ``geo``: one number, or a floor per
-    district where per-district policies set different ones (:meth:`Scenario.district_floors`)."""
-    return scn.district_floors(sorted(geo.areas["district"].astype(str).unique())) if scn.policies else scn.floor
+    """The reach floor of ``scn`` on ``geo`` (children): one number, or a floor per district (:func:`by_district`)."""
+    return by_district(scn, geo, lambda s: s.floor)
+
+
+def management_costs(scn, geo: Geography) -> float | dict[str, float | None] | None:
+    """``centres.management_cost`` of ``scn`` on ``geo`` (pounds per kept centre per year): one number (or None,
+    not given), or a cost per district where per-district policies set different ones (:func:`by_district`)."""
+    return by_district(scn, geo, lambda s: s.centres.management_cost)
 
 
 def floor_value(floor: float | dict[str, float]) -> float | str:
@@ -311,13 +329,14 @@ def floor_value(floor: float | dict[str, float]) -> float | str:
 
 
 def plan_metrics(plan, geo: Geography, *, weight: float = 1.0, floor: float | dict[str, float] = 600.0,
-                 status_quo: pd.DataFrame | None = None, management_cost: float | None = None,
+                 status_quo: pd.DataFrame | None = None, management_cost: float | dict | None = None,
                  sites: str = "candidates", bus_min_calls: float = 1.0,
                  network_costs: tuple[float, float] | None = None) -> dict[str, float | int | str | None]:
     """Every comparison metric of one plan, keyed by its id (:data:`METRICS` gives the display labels).
     ``floor``: children, one number or a floor per district (:func:`centre_floors`), against which the centres
     below the floor are counted. ``status_quo`` is today's assignment (area, centre) for the change counts;
-    ``management_cost`` is pounds per kept centre per year; ``bus_min_calls`` the weekday daytime bus stop calls
+    ``management_cost`` is pounds per kept centre per year (one number, or one per district as ``floor``; the metric
+    only where every kept centre has one); ``bus_min_calls`` the weekday daytime bus stop calls
     an area needs to count as served by bus; ``network_costs`` (pounds per hub, per spoke per year) for a family
     hubs plan."""
     a = geo.areas
@@ -361,8 +380,11 @@ def plan_metrics(plan, geo: Geography, *, weight: float = 1.0, floor: float | di
         out["areas_changing_centre"] = int(changed.sum())
         out["children_changing_centre"] = int(p[changed].sum())
     out.update(governance_figures(plan, geo))
-    if management_cost is not None:
-        out["management_cost_gbp"] = round(management_cost * len(served))
+    costs = per_centre(served["centre"], geo, management_cost, placed)
+    if len(costs) and costs.notna().all():   # a cost for every kept centre (per-district policies: each its own)
+        out["management_cost_gbp"] = round(float(costs.astype(float).sum()))
+    elif not len(costs) and management_cost is not None and not isinstance(management_cost, dict):
+        out["management_cost_gbp"] = 0
     hubs_plan = "service_point" in assign.columns
     n_spokes = int(len(plan.spokes)) if hubs_plan and plan.spokes is not None else 0
     out["service_points"] = int(len(served)) + n_spokes

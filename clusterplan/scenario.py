@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, get_args, get_origin
 
@@ -741,15 +741,20 @@ class Scenario(_Strict):
             return self.hubs.min_reach
         return self.reach.min
 
-    def district_floors(self, districts: list[str]) -> float | dict[str, float]:
-        """The reach floor (children under five) that applies in each of ``districts``: with per-district
-        ``policies``, each policy's own floor (``others``, or the scenario itself, for the districts no policy names),
-        as a dict district -> floor where they differ; otherwise the one floor (:attr:`floor` without policies)."""
+    def by_district(self, districts: list[str], setting: Callable[[Scenario], Any]) -> Any:
+        """A ``setting`` (a function of a scenario, e.g. its floor) in each of ``districts``: with per-district
+        ``policies``, each policy's own (``others``, or the scenario itself, for the districts no policy names), as a
+        dict district -> value where they differ; otherwise the one value (the scenario's own without policies)."""
         if not self.policies:
-            return self.floor
-        floors = {d: (self.for_policy(key) if key in self.policies else self).floor
+            return setting(self)
+        values = {d: setting(self.for_policy(key) if key in self.policies else self)
                   for key, names in policy_groups(sorted(districts), self.policies) for d in names}
-        return next(iter(floors.values())) if len(set(floors.values())) == 1 else floors
+        return next(iter(values.values())) if len(set(values.values())) == 1 else values
+
+    def district_floors(self, districts: list[str]) -> float | dict[str, float]:
+        """The reach floor (children under five) in each of ``districts`` (:meth:`by_district`): one number, or a
+        dict district -> floor where per-district policies set different ones."""
+        return self.by_district(districts, lambda s: s.floor)
 
     def network_costs(self) -> tuple[float, float] | None:
         """Pounds per hub and per spoke per year, for a family hubs scenario that gives either (else None: a

@@ -17,7 +17,7 @@ from . import measures, progress, registry
 from .check import check as check_plan
 from .errors import InfeasibleError, InputError, ScenarioError
 from .geography import Geography
-from .metrics import plan_metrics, scenario_floors
+from .metrics import management_costs, plan_metrics, scenario_floors
 from .models import assignment, status_quo
 from .models.base import Context
 from .models.catchment import unlocated_note
@@ -137,7 +137,7 @@ def _finish(plan: Plan, geo: Geography, scn: Scenario) -> Plan:
     check_plan(plan, geo, scn, raise_on_violation=True)
     baseline, today = _baseline(plan, geo, scn)
     m = plan_metrics(plan, geo, weight=scn.deprivation.weight, floor=scenario_floors(scn, geo), status_quo=today,
-                     management_cost=scn.centres.management_cost, sites=scn.sites,
+                     management_cost=management_costs(scn, geo), sites=scn.sites,
                      bus_min_calls=scn.spokes.bus_min_calls, network_costs=scn.network_costs())
     if len(plan.lots):
         m["lots"] = int(len(plan.lots))

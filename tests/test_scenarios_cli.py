@@ -209,6 +209,22 @@ def test_policies_with_floors_of_their_own_count_each_centre_against_its_distric
     assert check_written(plan, norfolk, scn) == []
     wrong = plan.but(metrics={**plan.metrics, "centres_below_floor": 19})
     assert any("centres_below_floor is 19" in v for v in check_written(wrong, norfolk, scn))
+    # a management cost per policy: each kept centre at its own district's (the whole scenario's cost times every
+    # kept centre, before); a policy without one leaves the total unstated rather than partial
+    costed = cp.Scenario.from_dict({**scn.model_dump(mode="json"), "centres": {"management_cost": 100_000},
+                                    "policies": {"Norwich": {"reach": {"min": 800},
+                                                             "centres": {"management_cost": 150_000}},
+                                                 "others": {"reach": {"min": 400},
+                                                            "centres": {"management_cost": 80_000}}}})
+    priced = cp.solve(norfolk, costed, quiet=True)
+    kept = priced.centres[priced.centres["status"] == "kept"]
+    in_norwich = int((kept["centre"].map(home) == "Norwich").sum())
+    assert 0 < in_norwich < len(kept)
+    assert priced.metrics["management_cost_gbp"] == 150_000 * in_norwich + 80_000 * (len(kept) - in_norwich)
+    assert check_written(priced, norfolk, costed) == []
+    unpriced = costed.model_copy(update={"policies": {**costed.policies, "others": {"reach": {"min": 400}}},
+                                         "centres": costed.centres.model_copy(update={"management_cost": None})})
+    assert "management_cost_gbp" not in cp.solve(norfolk, unpriced, quiet=True).metrics
     # one floor for every policy: that floor, as a number
     same = cp.Scenario.from_dict({"name": "one floor", "model": "amalgamate", "reach": {"min": 600},
                                   "policies": {"Norwich": {"reach": {"min": 500}}, "others": {"reach": {"min": 500}}}})
