@@ -381,10 +381,8 @@ def plan_metrics(plan, geo: Geography, *, weight: float = 1.0, floor: float | di
         out["children_changing_centre"] = int(p[changed].sum())
     out.update(governance_figures(plan, geo))
     costs = per_centre(served["centre"], geo, management_cost, placed)
-    if len(costs) and costs.notna().all():   # a cost for every kept centre (per-district policies: each its own)
+    if management_cost is not None and costs.notna().all():   # every kept centre costed (policies: each its own)
         out["management_cost_gbp"] = round(float(costs.astype(float).sum()))
-    elif not len(costs) and management_cost is not None and not isinstance(management_cost, dict):
-        out["management_cost_gbp"] = 0
     hubs_plan = "service_point" in assign.columns
     n_spokes = int(len(plan.spokes)) if hubs_plan and plan.spokes is not None else 0
     out["service_points"] = int(len(served)) + n_spokes

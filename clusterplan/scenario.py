@@ -751,11 +751,6 @@ class Scenario(_Strict):
                   for key, names in policy_groups(sorted(districts), self.policies) for d in names}
         return next(iter(values.values())) if len(set(values.values())) == 1 else values
 
-    def district_floors(self, districts: list[str]) -> float | dict[str, float]:
-        """The reach floor (children under five) in each of ``districts`` (:meth:`by_district`): one number, or a
-        dict district -> floor where per-district policies set different ones."""
-        return self.by_district(districts, lambda s: s.floor)
-
     def network_costs(self) -> tuple[float, float] | None:
         """Pounds per hub and per spoke per year, for a family hubs scenario that gives either (else None: a
         network of no stated cost is not said to cost nothing)."""
