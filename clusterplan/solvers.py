@@ -618,13 +618,26 @@ def set_packing_problem(sets, value: list[float] | None = None, start=(), *,
     return prob, z
 
 
+#: HiGHS options for the set-packing MIP of :func:`solve_set_packing`: the proof asked for (gap 0), and presolve
+#: without probing (bit 15 of ``presolve_rule_off``). The presolve that remains (its enumeration above all) removes
+#: a quarter of Luton's 30,049 minimal regions; probing removed nothing more and took most of presolve's time:
+#: proofs in 11.0 s against 19.9 s (Luton), 5.4 s against 7.1 s (Tower Hamlets), 8.2 against 8.4 s (Newham),
+#: 1.0 against 1.1 s (Barking and Dagenham), one thread each (benchmarks/README.md).
+SET_PACKING_HIGHS: dict[str, object] = {"mip_rel_gap": 0.0, "presolve_rule_off": 1 << 15}
+#: Sets beyond which the set-packing MIP is solved with presolve off: on Sutton's 81,718 minimal regions and
+#: Hillingdon's 93,607, presolve (with or without probing) ran 27 s and 51 s against a 20 s limit, and 245 s against
+#: 112 s inside a capacity solve; without it HiGHS stops at its limit (22.5 s against 20 s) with a packing and a bound.
+SET_PACKING_PRESOLVE_MAX = 50_000
+
+
 def solve_set_packing(sets: list[list[int]], n_items: int, *, name: str = "highs", time_limit: float = 60.0,
                       threads: int | None = None, seed: int = 0, start: list[int] = ()) -> tuple[Outcome, list[int]]:
     """Choose the most of ``sets`` (each a list of item numbers below ``n_items``) with every item in at most one:
     maximise sum z_s subject to sum over s holding i of z_s <= 1, z binary. ``start``: indices of a known packing.
     Returns the outcome and the chosen indices. With HiGHS the model is passed to highspy in one piece (PuLP's row by
-    row transfer dominates on wide models); other solvers go through PuLP. HiGHS's presolve can overrun the time
-    limit on very wide models (hundreds of sets per item): callers keep the number of sets in proportion to it."""
+    row transfer dominates on wide models); other solvers go through PuLP. HiGHS's presolve runs without probing
+    (:data:`SET_PACKING_HIGHS`), and not at all past :data:`SET_PACKING_PRESOLVE_MAX` sets, where it overran the
+    time limit by minutes."""
     if name.lower() != "highs":
         prob, z = set_packing_problem(sets, start=start)
         out = solve_problem(prob, name=name, time_limit=time_limit, threads=threads, seed=seed, warm=bool(start))
@@ -632,8 +645,9 @@ def solve_set_packing(sets: list[list[int]], n_items: int, *, name: str = "highs
     import highspy
     import numpy as np
     t0 = time.perf_counter()
+    options = {**SET_PACKING_HIGHS, **({"presolve": "off"} if len(sets) > SET_PACKING_PRESOLVE_MAX else {})}
     h = _highs_binary([sorted(s) for s in sets], np.full(n_items, -highspy.kHighsInf), np.ones(n_items), -1.0,
-                      time_limit=time_limit, threads=threads, seed=seed, options={"mip_rel_gap": 0.0}, start=start)
+                      time_limit=time_limit, threads=threads, seed=seed, options=options, start=start)
     info = h.getInfo()
     ver = f"HiGHS {h.version()} (highspy {package_version('highspy')})"
     seconds = time.perf_counter() - t0
@@ -656,7 +670,10 @@ def solve_set_partition(sets: list[list[int]], n_items: int, count: int, *, name
     sum over s holding i of z_s = 1 for every item i, sum z_s = count, z binary (a feasibility model, no objective).
     Returns ``optimal`` with the chosen indices when such a choice exists, ``infeasible`` when the solver proves none
     does, or another status (no answer in the time limit) with no indices. With HiGHS the model is passed to highspy
-    in one piece, as in :func:`solve_set_packing`."""
+    in one piece, as in :func:`solve_set_packing`, and solved with presolve off: on wide models HiGHS's presolve
+    overran the time limit by minutes (Sutton's band, 80,059 sets: 104 s of presolve against a 15 s limit) and
+    decided less (Haringey's 29,840 sets: infeasible in 2.7 s without it, undecided in 30 s with it; Bexley's
+    107,384: infeasible in 17.9 s, where presolve alone ran 259 s; benchmarks/README.md)."""
     if name.lower() != "highs":
         prob = pulp.LpProblem("set_partition", pulp.LpMinimize)
         z = _set_variables(len(sets))
@@ -673,7 +690,7 @@ def solve_set_partition(sets: list[list[int]], n_items: int, count: int, *, name
     import numpy as np
     rows = np.array([1.0] * n_items + [float(count)])
     h = _highs_binary([[*sorted(s), n_items] for s in sets], rows, rows, 0.0, time_limit=time_limit, threads=threads,
-                      seed=seed)
+                      seed=seed, options={"presolve": "off"})
     ms = h.getModelStatus()
     if ms == highspy.HighsModelStatus.kInfeasible:
         return Status.INFEASIBLE, []

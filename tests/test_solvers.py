@@ -220,11 +220,15 @@ def test_a_plan_that_spends_the_time_limit_still_gets_todays_catchments(norfolk,
     assert len(gone) and set(gone["merged_into"]) <= set(plan.kept)
 
 
+@pytest.mark.parametrize("wide", [False, True])
 @pytest.mark.parametrize("name", INSTALLED)
-def test_set_packing_and_partition_agree_with_exhaustive_search(name):
-    """Both paths (highspy in one piece for HiGHS, PuLP for the others) against every subset of 10 generated sets."""
+def test_set_packing_and_partition_agree_with_exhaustive_search(name, wide, monkeypatch):
+    """Both paths (highspy in one piece for HiGHS, PuLP for the others) against every subset of 10 generated sets;
+    ``wide``: HiGHS's set packing as it runs past :data:`solvers.SET_PACKING_PRESOLVE_MAX` sets (presolve off)."""
     import itertools
     import random
+    if wide:
+        monkeypatch.setattr(solvers, "SET_PACKING_PRESOLVE_MAX", 0)
     rng = random.Random(11)
     for _ in range(15):
         n_items = rng.randint(4, 9)
