@@ -628,6 +628,12 @@ SET_PACKING_HIGHS: dict[str, object] = {"mip_rel_gap": 0.0, "presolve_rule_off":
 #: Hillingdon's 93,607, presolve (with or without probing) ran 27 s and 51 s against a 20 s limit, and 245 s against
 #: 112 s inside a capacity solve; without it HiGHS stops at its limit (22.5 s against 20 s) with a packing and a bound.
 SET_PACKING_PRESOLVE_MAX = 50_000
+#: And the options added past it: no sub-MIP heuristics at the root (the root reduced-cost heuristic, RENS, RINS).
+#: Each presolves a sub-MIP of the wide model, and that presolve does not look at the clock: on Sutton's 81,718
+#: minimal regions a 52 s limit took 80 s (a sub-MIP's presolve alone 32.5 s), Hillingdon's 93,607 took 69 s; without
+#: them 51.3 s and 52.4 s, with the same packing and bound (benchmarks/README.md).
+SET_PACKING_WIDE_HIGHS: dict[str, object] = {"presolve": "off", "mip_heuristic_run_root_reduced_cost": False,
+                                             "mip_heuristic_run_rens": False, "mip_heuristic_run_rins": False}
 
 
 def solve_set_packing(sets: list[list[int]], n_items: int, *, name: str = "highs", time_limit: float = 60.0,
@@ -637,7 +643,8 @@ def solve_set_packing(sets: list[list[int]], n_items: int, *, name: str = "highs
     Returns the outcome and the chosen indices. With HiGHS the model is passed to highspy in one piece (PuLP's row by
     row transfer dominates on wide models); other solvers go through PuLP. HiGHS's presolve runs without probing
     (:data:`SET_PACKING_HIGHS`), and not at all past :data:`SET_PACKING_PRESOLVE_MAX` sets, where it overran the
-    time limit by minutes."""
+    time limit by minutes; there the root's sub-MIP heuristics are off too (:data:`SET_PACKING_WIDE_HIGHS`), as their
+    own presolve overran it."""
     if name.lower() != "highs":
         prob, z = set_packing_problem(sets, start=start)
         out = solve_problem(prob, name=name, time_limit=time_limit, threads=threads, seed=seed, warm=bool(start))
@@ -645,7 +652,7 @@ def solve_set_packing(sets: list[list[int]], n_items: int, *, name: str = "highs
     import highspy
     import numpy as np
     t0 = time.perf_counter()
-    options = {**SET_PACKING_HIGHS, **({"presolve": "off"} if len(sets) > SET_PACKING_PRESOLVE_MAX else {})}
+    options = {**SET_PACKING_HIGHS, **(SET_PACKING_WIDE_HIGHS if len(sets) > SET_PACKING_PRESOLVE_MAX else {})}
     h = _highs_binary([sorted(s) for s in sets], np.full(n_items, -highspy.kHighsInf), np.ones(n_items), -1.0,
                       time_limit=time_limit, threads=threads, seed=seed, options=options, start=start)
     info = h.getInfo()
