@@ -311,7 +311,7 @@ def test_the_search_over_a_listed_band_settles_swindon(england_dir):
     assert got.reachable is False and got.method == "search" and got.listed == 198_268 and got.searched > 0
     # through the capacity model with England's scenario: 22 regions, proven optimal, and the note says how. The
     # model counts Swindon's one area of 606 children as one floor (600), so its band is 600 to 609 children and
-    # holds fewer sets; the answer is the same. Warm, it settles in about 7 s of the scenario's 25; the limit is
+    # holds fewer sets; the answer is the same. Warm, it settles in about 7 s (once within 25 s); the limit is
     # raised here because a fresh checkout's first solve also compiles the search's kernels (numba), which once
     # left the band check too little of the 25 s on a slow day (CI: feasible 22 of a bound of 23)
     scn = cp.load(Path(__file__).resolve().parents[1] / "scenarios" / "england" / "capacity.yaml")
