@@ -210,9 +210,17 @@ EXACT_SHARE = 0.75
 REGIONS_PER_SECOND = 1_500
 
 
+#: And at most this many, whatever the limit: past it HiGHS solves the packing without presolve
+#: (:data:`clusterplan.solvers.SET_PACKING_PRESOLVE_MAX`), and such a wide MIP proved nothing in its three quarters
+#: of the time. All England at 60 s, where the cap was 90,000: Merton, Lewisham, Redbridge, Sandwell and Sutton
+#: (55,665-82,545 minimal regions) each spent 45 s in it, the first three then settled by the band check or the
+#: search as at 25 s (0.7-3.3 s there), the other two left below their bound (benchmarks/README.md).
+MAX_EXACT_REGIONS = 50_000
+
+
 def exact_regions(time_limit: float) -> int:
     """How many minimal regions the exact method may list in a solve of ``time_limit`` seconds."""
-    return int(min(100_000, REGIONS_PER_SECOND * time_limit))
+    return int(min(MAX_EXACT_REGIONS, REGIONS_PER_SECOND * time_limit))
 
 
 def counted(under5: pd.Series, floor: float) -> tuple[pd.Series, int]:
