@@ -202,11 +202,11 @@ def end_reserve(n_areas: int) -> float:
 #: a region ended one short of its proven 20 in 60 s: the MIP needs 34 s to find the 20th region.
 EXACT_SHARE = 0.75
 
-#: Minimal regions the exact method may list per second of ``solver.time_limit`` (and at most 100,000): a set-packing
-#: MIP much wider than its time allows is not solved in it. Tied to the scenario's limit, not to the clock, so the
-#: same scenario tries the same exact model on any machine. 1,500 since the MIP's presolve runs without probing
-#: (:data:`clusterplan.solvers.SET_PACKING_HIGHS`): Luton's 30,049 regions, over the 25,000 that 1,000 a second
-#: allowed a 25 s solve, are proven at 27 in 11-12 s on one thread (benchmarks/README.md).
+#: Minimal regions the exact method may list per second of ``solver.time_limit`` (at most :data:`MAX_EXACT_REGIONS`):
+#: a set-packing MIP much wider than its time allows is not solved in it. Tied to the scenario's limit, not to the
+#: clock, so the same scenario tries the same exact model on any machine. 1,500 since the MIP's presolve runs without
+#: probing (:data:`clusterplan.solvers.SET_PACKING_HIGHS`): Luton's 30,049 regions, over the 25,000 that 1,000 a
+#: second allowed a 25 s solve, are proven at 27 in 11-12 s on one thread (benchmarks/README.md).
 REGIONS_PER_SECOND = 1_500
 
 
