@@ -74,7 +74,7 @@ from ..errors import InfeasibleError, ScenarioError, SolverError
 from ..geography import Geography
 from ..plan import Plan
 from ..scenario import Scenario
-from ..solvers import Outcome, Status, package_version
+from ..solvers import SET_PACKING_PRESOLVE_MAX, Outcome, Status, package_version
 from . import fixcount, kernels, maxp_exact, packing
 from .base import Context, report
 from .diagnose import components_below
@@ -216,7 +216,7 @@ REGIONS_PER_SECOND = 1_000
 #: of the time. All England at 60 s, where the cap was 90,000: Merton, Lewisham, Redbridge, Sandwell and Sutton
 #: (55,665-82,545 minimal regions) each spent 45 s in it, the first three then settled by the band check or the
 #: search as at 25 s (0.7-3.3 s there), the other two left below their bound (benchmarks/README.md).
-MAX_EXACT_REGIONS = 50_000
+MAX_EXACT_REGIONS = SET_PACKING_PRESOLVE_MAX
 
 
 def exact_regions(time_limit: float) -> int:
