@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import clusterplan as cp
+from clusterplan.models import capacity
 from clusterplan.models.objective import plan_objective
 
 from . import synthetic as syn
@@ -153,7 +154,6 @@ def test_capacity_band_check_proves_one_region_below_children_over_floor():
     # holds 710 to 721 children), and the search finds 8 (2 x 4 blocks). Regions of 8 areas are too many to list
     # (over the cap of a 20 s solve), so the set-packing MIP, which runs first where they can be listed, does not
     # settle it here.
-    from clusterplan.models import capacity
     notes = _grid_capacity(8, 710, 8)
     cap = capacity.exact_regions(20)
     assert any(n.startswith(f"exact search: more than {cap:,} minimal regions") for n in notes), notes
