@@ -101,8 +101,8 @@ def _exact_note(e: maxp_exact.Exact, cap: int) -> str:
                 f"in {e.seconds:.1f} s")
     return (f"exact search: {e.listed:,} minimal regions listed; the set-packing MIP over them stopped with "
             f"{e.count} regions against a bound of {e.bound} in {e.seconds:.1f} s, its share of the time "
-            f"({EXACT_SHARE:.0%} of what was left); a longer solver.time_limit gives it more, and it settles the "
-            "question when it finishes")
+            f"({EXACT_SHARE:.0%} of what was left); a longer time limit (solver.time_limit, or --time-limit on the "
+            "command line) gives it more, and it settles the question when it finishes")
 
 
 def _band_note(b: maxp_exact.Band, floor: float, cap: int) -> str:
