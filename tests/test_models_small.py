@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import clusterplan as cp
-from clusterplan.models import capacity
+from clusterplan.models import capacity, maxp_exact
 from clusterplan.models.objective import plan_objective
 
 from . import synthetic as syn
@@ -171,16 +171,15 @@ def test_capacity_packing_mip_runs_before_the_band_check_where_minimal_regions_c
     assert any("the set-packing MIP over every minimal region" in n for n in notes)
 
 
-
 def test_capacity_exact_note_says_what_settles_an_unfinished_packing_mip():
     # Hackney (England tables) at 60 s: the MIP over 37,098 minimal regions stops at 31 of 32; at 200 s it finds 32
     # (benchmarks/README.md). The note must say the question is open and which key gives the MIP more time.
-    from clusterplan.models import maxp_exact
     stopped = maxp_exact.Exact(31, [], 32, False, 37_098, 44.8)
     note = capacity._exact_note(stopped, 50_000)
     assert "stopped with 31 regions against a bound of 32 in 44.8 s" in note and "solver.time_limit" in note
     done = capacity._exact_note(maxp_exact.Exact(32, [], 32, True, 37_098, 101.8), 50_000)
     assert "proved the optimum in 101.8 s" in done and "time_limit" not in done
+
 
 # Clusters: six centres round a ring, phase 1 at c0 and c3
 def _cluster_ring():
