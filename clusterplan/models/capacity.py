@@ -96,13 +96,11 @@ def _exact_note(e: maxp_exact.Exact, cap: int) -> str:
     if e.listed is None:
         return (f"exact search: more than {cap:,} minimal regions (the most a solve of this time limit lists), so no "
                 "exact model")
-    if e.proven:
-        return (f"exact search: {e.listed:,} minimal regions listed; the set-packing MIP over them proved the optimum "
-                f"in {e.seconds:.1f} s")
-    return (f"exact search: {e.listed:,} minimal regions listed; the set-packing MIP over them stopped with "
-            f"{e.count} regions against a bound of {e.bound} in {e.seconds:.1f} s, its share of the time "
+    what = (f"proved the optimum in {e.seconds:.1f} s" if e.proven else
+            f"stopped with {e.count} regions against a bound of {e.bound} in {e.seconds:.1f} s, its share of the time "
             f"({EXACT_SHARE:.0%} of what was left); a longer time limit (solver.time_limit, or --time-limit on the "
             "command line) gives it more, and it settles the question when it finishes")
+    return f"exact search: {e.listed:,} minimal regions listed; the set-packing MIP over them {what}"
 
 
 def _band_note(b: maxp_exact.Band, floor: float, cap: int) -> str:
