@@ -90,13 +90,13 @@ def load(name: str):
     return df
 
 
-def geography(df, name: str, folder: str) -> cp.Geography:
+def geography(df, name: str, folder: str, nbrs: dict[str, list[str]]) -> cp.Geography:
     """The instance as a clusterplan geography (its own files, queen contiguity as the corridors)."""
     import libpysal
     path = os.path.join(folder, f"{name}.gpkg")
     (df.to_crs("EPSG:3857") if df.crs.is_geographic else df)[["code", "w", "geometry"]].to_file(path, driver="GPKG")
     geo = cp.Geography.from_files(areas=path, boundaries=path, area_columns={"under5": "w"}, sites=None, name=name)
-    return geo.with_adjacency(libpysal.weights.W(neighbours(df, name), silence_warnings=True))
+    return geo.with_adjacency(libpysal.weights.W(nbrs, silence_warnings=True))
 
 
 def neighbours(df, name: str) -> dict[str, list[str]]:
@@ -111,6 +111,18 @@ def neighbours(df, name: str) -> dict[str, list[str]]:
     return nbrs
 
 
+def positional(df, nbrs: dict[str, list[str]]) -> dict[int, list[int]]:
+    """``nbrs`` with each area as its row number (0, 1, ...), the ids spopt's examples and GeoDa's GAL files use."""
+    pos = {c: k for k, c in enumerate(df["code"])}
+    return {pos[c]: [pos[x] for x in near] for c, near in nbrs.items()}   # in nbrs' order: spopt's result follows it
+
+
+def attributes(df) -> list[str]:
+    """Three of the instance's numeric columns, the attributes the heuristics compare areas by (their count of regions
+    does not depend on them)."""
+    return [c for c in df.columns if c not in ("geometry", "code", "w") and pd.api.types.is_numeric_dtype(df[c])][:3]
+
+
 def ours(geo: cp.Geography, floor: int, seconds: float) -> dict:
     scn = Scenario.from_dict({"model": "capacity", "reach": {"min": floor}, "solver": {"time_limit": seconds}})
     t0 = time.perf_counter()
@@ -121,35 +133,36 @@ def ours(geo: cp.Geography, floor: int, seconds: float) -> dict:
             "s": took, "checker": "ok" if not problems else f"{len(problems)} problems"}
 
 
-def spopt_regions(df, name: str, floor: int) -> tuple[int, float]:
-    """spopt's MaxPHeuristic on the same contiguity (positional ids, as spopt's examples use)."""
+def spopt_regions(df, nbrs: dict[str, list[str]], floor: int) -> tuple[int, float]:
+    """spopt's MaxPHeuristic on the same contiguity. Its count can differ by a region from one process to the next
+    (Mexico at 5%: 15 or 16, as Python's string hashing, ``PYTHONHASHSEED``, differs), whatever numpy's seed."""
     import libpysal
     from spopt.region import MaxPHeuristic
-    attrs = [c for c in df.columns if c not in ("geometry", "code", "w") and pd.api.types.is_numeric_dtype(df[c])][:3]
-    pos = {c: k for k, c in enumerate(df["code"])}
-    w = libpysal.weights.W({pos[c]: [pos[x] for x in v] for c, v in neighbours(df, name).items()},
-                           silence_warnings=True)
+    w = libpysal.weights.W(positional(df, nbrs), silence_warnings=True)
     np.random.seed(0)
     t0 = time.perf_counter()
-    model = MaxPHeuristic(df, w, attrs, "w", floor, top_n=2)
+    model = MaxPHeuristic(df, w, attributes(df), "w", floor, top_n=2)
     model.solve()
     return int(model.p), time.perf_counter() - t0
 
 
-def geoda_regions(df, name: str, floor: int, folder: str) -> dict[str, int]:
-    """GeoDa's max-p heuristics (pygeoda: greedy, simulated annealing at a cooling rate of 0.85, tabu search; their
-    defaults otherwise, 99 iterations and GeoDa's own random seed) on the same contiguity, written as a GAL file:
-    regions found by each (areas GeoDa leaves in no region, label 0, are not counted as one)."""
+def geoda_weights(df, nbrs: dict[str, list[str]], gal: str):
+    """The same contiguity as GeoDa's weights, written to the GAL file ``gal`` and read back by pygeoda."""
     import pygeoda
-    nbrs = neighbours(df, name)
-    pos = {c: k for k, c in enumerate(df["code"])}
-    gal = os.path.join(folder, f"{name}.gal")
+    rows = positional(df, nbrs)
     with open(gal, "w") as f:
-        f.write(f"0 {len(df)} {name} id\n")
-        for c in df["code"]:
-            f.write(f"{pos[c]} {len(nbrs[c])}\n{' '.join(str(pos[x]) for x in nbrs[c])}\n")
-    w = pygeoda.read_gal(gal, [str(k) for k in range(len(df))])
-    cols = [c for c in df.columns if c not in ("geometry", "code", "w") and pd.api.types.is_numeric_dtype(df[c])][:3]
+        f.write(f"0 {len(df)} {os.path.basename(gal)} id\n")
+        for k, near in rows.items():
+            f.write(f"{k} {len(near)}\n{' '.join(map(str, near))}\n")
+    return pygeoda.read_gal(gal, [str(k) for k in rows])
+
+
+def geoda_regions(df, w, floor: int) -> dict[str, int]:
+    """GeoDa's max-p heuristics (pygeoda: greedy, simulated annealing at a cooling rate of 0.85, tabu search; their
+    defaults otherwise, 99 iterations and GeoDa's own random seed) on weights ``w`` (:func:`geoda_weights`): regions
+    found by each (areas GeoDa leaves in no region, label 0, are not counted as one)."""
+    import pygeoda
+    cols = attributes(df)
     data = df[cols] if cols else pd.DataFrame({"w": df["w"].astype(float)})
     bound = df["w"].astype(float)
     runs = {"greedy": lambda: pygeoda.maxp_greedy(w, data, bound, floor),
@@ -174,7 +187,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         for name in a.instances:
             df = load(name)
-            geo = geography(df, name, folder)
+            nbrs = neighbours(df, name)
+            geo = geography(df, name, folder, nbrs)
+            gw = geoda_weights(df, nbrs, os.path.join(folder, f"{name}.gal")) if a.geoda else None
             total = int(df["w"].sum())
             for share in SHARES:
                 floor = max(1, round(share * total))
@@ -184,8 +199,8 @@ def main() -> None:
                     print(f"| {name} | {len(df)} | {floor:,} ({share:.0%}) | infeasible: "
                           f"{' '.join(str(exc).split())} | | | | | | |", flush=True)
                     continue
-                p, ps = spopt_regions(df, name, floor) if not a.skip_spopt else ("-", None)
-                gd = ", ".join(map(str, geoda_regions(df, name, floor, folder).values())) if a.geoda else ""
+                p, ps = spopt_regions(df, nbrs, floor) if not a.skip_spopt else ("-", None)
+                gd = ", ".join(map(str, geoda_regions(df, gw, floor).values())) if a.geoda else ""
                 gd = f" {gd} |" if gd else ""
                 print(f"| {name} | {len(df)} | {floor:,} ({share:.0%}) | {r['regions']} | {r['bound']} | {r['status']} "
                       f"| {r['s']:.1f} | {r['checker']} | {p} | {'-' if ps is None else f'{ps:.1f}'} |{gd}", flush=True)
