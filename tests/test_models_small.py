@@ -457,6 +457,25 @@ def test_compiled_and_python_pair_splits_stop_at_the_same_sets(seed, monkeypatch
         monkeypatch.setattr(fixcount, "COMPILED_PAIR", 62)
 
 
+def test_python_pair_splits_stop_at_the_clock_as_at_the_cap():
+    from clusterplan.models import fixcount, packing
+    # SYNTHETIC: two regions of 45 areas each (a 10 x 9 grid cut down the middle), past COMPILED_PAIR, so listed in
+    # Python, where a pair this size takes most of a second; a clock already past stops the listing at the first
+    # reading, after CLOCK_EVERY - 1 sets, exactly where that cap stops it
+    geo = syn.grid(10, 9, {f"g{x}_{y}": 10 + (3 * x + 7 * y) % 11 for x in range(10) for y in range(9)},
+                   {"A": (0, 0)})
+    g = packing._Graph(geo.corridors, geo.areas["under5"])
+    pop = [int(round(p)) for p in g.pop]
+    a, b = frozenset(range(45)), frozenset(range(45, 90))
+    assert len(a | b) > fixcount.COMPILED_PAIR
+    lo, hi = int(sum(pop) * 0.3), int(sum(pop) * 0.6)
+    past = fixcount._split_masks(g, pop, a, b, lo, hi, 200_000, until=0.0)
+    capped = fixcount._split_masks(g, pop, a, b, lo, hi, fixcount.CLOCK_EVERY - 1)
+    assert past == capped and past[1]
+    more = fixcount._split_masks(g, pop, a, b, lo, hi, 20 * fixcount.CLOCK_EVERY, until=float("inf"))
+    assert len(more[1]) > len(past[1]) and set(past[1]) <= set(more[1])
+
+
 def _split_grid(seed):
     """SYNTHETIC: a grid of random size and random children per area, one region split until there are a third as
     many regions as areas (some short of the floor): (graph, children, _Graph, floor, labels)."""

@@ -220,12 +220,16 @@ def recombine(g: _Graph, label: list[int], floor: int, *, seed: int, seconds: fl
 #: The most areas two regions may hold for :func:`pair_splits` to use the compiled enumeration (bit sets in 64-bit
 #: integers); larger pairs (regions of dozens of areas) use the same enumeration in Python.
 COMPILED_PAIR = 62
+#: How often (sets listed) the enumeration in Python reads the clock.
+CLOCK_EVERY = 1_024
 
 
 def _split_masks(g: _Graph, pop: list[int], a: frozenset[int], b: frozenset[int], lo: int, hi: int,
-                 cap: int) -> tuple[list[int], list[tuple[int, int]]]:
+                 cap: int, until: float = math.inf) -> tuple[list[int], list[tuple[int, int]]]:
     """:func:`pair_splits` as bit sets over the union's areas: (the union, sorted; [(children, bit set)], fewest
-    children first, ties by bit set)."""
+    children first, ties by bit set). The enumeration in Python (pairs of more than :data:`COMPILED_PAIR` areas)
+    also stops at ``until`` (``time.perf_counter()``, read every :data:`CLOCK_EVERY` sets): a pair of regions of
+    dozens of areas each can take most of a second to list, longer than a search may overrun its time limit."""
     union = sorted(a | b)
     n = len(union)
     at = {v: k for k, v in enumerate(union)}
@@ -254,6 +258,9 @@ def _split_masks(g: _Graph, pop: list[int], a: frozenset[int], b: frozenset[int]
         nonlocal visited
         visited += 1
         if visited > cap:
+            return
+        if not visited % CLOCK_EVERY and time.perf_counter() > until:
+            visited = cap + 1   # stops every branch still open, as the cap does
             return
         if kids >= lo and part != full and connected(full & ~part):
             found.append((kids, part))
@@ -326,6 +333,8 @@ def push(g: _Graph, pop: list[int], members: list[frozenset[int]], short: int, f
                 regions = beside[mine] = {label[u] for u in g.edge(mine)}
             near = sorted(regions.difference(path))
             for x in near:
+                if time.perf_counter() > until:   # each new pair's re-draws can take most of a second to list
+                    break
                 looked += 1
                 theirs = redrawn.get(x, members[x])
                 key = (theirs, mine)
@@ -335,14 +344,15 @@ def push(g: _Graph, pop: list[int], members: list[frozenset[int]], short: int, f
                         memo.clear()
                     both = sum(pop[v] for v in theirs) + sum(pop[v] for v in mine)
                     redraws = []   # (deficit left, cur's areas), one per deficit
-                    union, found = _split_masks(g, pop, theirs, mine, floor, floor + spare, 200_000)
+                    union, found = _split_masks(g, pop, theirs, mine, floor, floor + spare, 200_000, until)
                     for kids, part in found:
                         after = max(0, floor - (both - kids))
                         if after not in {d for d, _ in redraws}:
                             redraws.append((after, _areas(union, part)))
                             if len(redraws) >= per:
                                 break
-                    memo[key] = redraws
+                    if time.perf_counter() <= until:   # a list cut short by the clock is not kept for later
+                        memo[key] = redraws
                 for after, part in redraws:
                     if after == 0:
                         return 0, _step(redrawn, cur, part, x, theirs | mine)
