@@ -3,11 +3,15 @@
     python benchmarks/capacity_exact.py small      # SYNTHETIC 30-150 areas, 3 and 5 areas a region: exact vs search
     python benchmarks/capacity_exact.py large      # SYNTHETIC 300 areas and real Norfolk, floors 10-20% of children
     python benchmarks/capacity_exact.py england    # real English authorities, floors of 5,000 to 20,000 children
+    python benchmarks/capacity_exact.py counties   # four real counties as one geography of 2,044 areas (queen)
 
 Synthetic instances are the Voronoi geographies of ``benchmarks/scaling.py`` (generated, seeded, labelled
 synthetic). Each row runs the capacity model end to end (``clusterplan.solve``, the independent checker on every
 plan) and prints regions found, the bound it reports and how it was reached, the status and seconds; ``small`` also
-prints what the exact method alone proves (``clusterplan.models.maxp_exact.solve``).
+prints what the exact method alone proves (``clusterplan.models.maxp_exact.solve``). ``counties`` joins the LSOAs of
+four neighbouring English counties (:data:`COUNTIES`, from the England tables) into one geography of its own files
+joined by queen contiguity, as a user's own geography or a public max-p instance would come, at the floors of the
+public instances (2%, 5%, 10% and 20% of the children) and at 600.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from __future__ import annotations
 import argparse
 import math
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -27,6 +32,11 @@ from norfolk import spopt_maxp  # noqa: E402
 from scaling import synthetic_geography  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
+#: Four neighbouring counties of the East of England (2,044 LSOAs). Essex is left out: queen contiguity leaves Canvey
+#: Island (25 LSOAs, 1,959 children) a component of its own, so every floor above that is infeasible, as it says.
+COUNTIES = ("Norfolk", "Suffolk", "Cambridgeshire", "Hertfordshire")
+#: The floors of ``counties``: shares of the children, as ``benchmarks/public_maxp.py`` takes them, and 600.
+SHARES = (0.02, 0.05, 0.10, 0.20)
 
 
 def _row(label: str, geo: cp.Geography, floor: float, seconds: float, seed: int = 0) -> None:
@@ -94,19 +104,35 @@ def english(seconds: float, data: str) -> None:
                 _row(name, geo, floor, seconds)
 
 
+def counties(seconds: float, data: str) -> None:
+    import pandas as pd
+    print(f"\n### {', '.join(COUNTIES)} as one geography (real LSOAs, queen contiguity; capacity end to end)\n")
+    print("| instance | areas | floor | children / floor | regions | bound | status | s | checker | exact search "
+          "| bound from |\n|---|---|---|---|---|---|---|---|---|---|---|")
+    areas = pd.concat([england.geography(name, data).areas for name in COUNTIES])
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "counties.gpkg"
+        areas.reset_index()[["code", "under5", "geometry"]].to_file(path, driver="GPKG")
+        geo = cp.Geography.from_files(areas=path, boundaries=path, sites=None, name="four counties",
+                                      adjacency="queen")
+    children = float(geo.areas["under5"].sum())
+    for floor in [round(share * children) for share in SHARES] + [600]:
+        _row(f"four counties, floor {floor / children:.1%} of children", geo, floor, seconds)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("what", choices=["small", "large", "england"], nargs="+",
+    ap.add_argument("what", choices=["small", "large", "england", "counties"], nargs="+",
                     help="small: synthetic 30-150 areas; large: floors of 9.5-18%% of the children; england: real "
-                         "authorities at floors of 5,000-20,000")
+                         "authorities at floors of 5,000-20,000; counties: four English counties as one geography")
     ap.add_argument("--seconds", type=float, default=60.0, help="time limit of each capacity solve")
     ap.add_argument("--data", default=str(ROOT.parent / "shared" / "data" / "england"),
-                    help="folder of the England tables (england)")
+                    help="folder of the England tables (england, counties)")
     ap.add_argument("--spopt", action="store_true", help="large: also run spopt's MaxPHeuristic (pip install spopt)")
     a = ap.parse_args()
     for w in a.what:
         {"small": lambda: small(a.seconds), "large": lambda: large(a.seconds, a.spopt),
-         "england": lambda: english(a.seconds, a.data)}[w]()
+         "england": lambda: english(a.seconds, a.data), "counties": lambda: counties(a.seconds, a.data)}[w]()
 
 
 if __name__ == "__main__":
