@@ -194,12 +194,32 @@ def test_start_is_used_and_answer_unchanged(floor):
 
 def test_large_regions_reach_the_bound_with_the_fixed_count_search(norfolk):
     """Real Norfolk at a floor of 5,893 children (half a region of slack under children / floor = 7; regions of ~77
-    areas): the local search is skipped there for the fixed-count search, which must reach the bound."""
+    areas): the local search is skipped there for the fixed-count search, which must reach the bound, and it has its
+    go before the exact methods, which then never run (they cannot list regions that large)."""
     scn = {"model": "capacity", "reach": {"min": 5893}, "solver": {"time_limit": 20}}
     plan = cp.solve(norfolk, scn)
     assert cp.check(plan, norfolk, scn) == []
     assert plan.report.status == "optimal" and plan.report.objective == 7 == plan.report.bound
-    assert any("local search: skipped" in n for n in plan.report.notes)
+    notes = plan.report.notes
+    assert any("local search: skipped" in n for n in notes)
+    assert any(n.startswith("fixed-count search for 7 regions: found") for n in notes)
+    assert not any(n.startswith(("exact search", "band check")) for n in notes)
+
+
+def test_large_regions_where_the_bound_is_out_of_reach_keep_every_step():
+    """SYNTHETIC: a 20 x 20 grid of areas of 2 children each at a floor of 33. Children / floor gives 24, but a
+    region needs 17 areas to reach 33 and 24 x 17 = 408 > 400, so 23 is the most. Regions of 17 areas are large: the
+    fixed-count search has its first go, cannot reach 24, and the exact methods and the search after them still run,
+    in that order, and nothing claims the 24th region."""
+    geo = syn.grid(20, 20, {f"g{x}_{y}": 2 for x in range(20) for y in range(20)}, {"A": (0, 0)})
+    scn = {"model": "capacity", "reach": {"min": 33}, "solver": {"time_limit": 8}}
+    plan = cp.solve(geo, scn)
+    assert cp.check(plan, geo, scn) == []
+    assert 20 <= plan.report.objective <= 23 and plan.report.bound == 24 and plan.report.status == "feasible"
+    notes = plan.report.notes
+    search = [k for k, n in enumerate(notes) if n.startswith("fixed-count search for 24 regions: not found")]
+    exact = [k for k, n in enumerate(notes) if n.startswith(("exact search", "band check"))]
+    assert len(search) == 2 and exact and search[0] < min(exact) and max(exact) < search[1]
 
 
 def _partitions_into(g: nx.Graph, w: dict, floor: float, q: int) -> bool:

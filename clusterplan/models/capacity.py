@@ -19,7 +19,9 @@ Three searches run in turn, each starting from the plan of the one before:
    proves 73 optimal.
 
 With regions of ``LARGE_REGIONS`` or more areas (areas / bound: floors of 10-20% of the children), 2 is skipped: its
-moves grow with the regions, and the fixed-count search finds such regions directly.
+moves grow with the regions, and the fixed-count search finds such regions directly. There the fixed-count search
+also has a first go (up to ``FIRST_GO_SHARE`` of the time left) before the exact methods below, which cannot list
+regions that large; where it reaches the bound they do not run at all.
 
 Neighbourhood repacking (small exact set-packing MIPs over candidate regions in a few adjacent regions) used to run
 between 2 and 3. Once annealing was compiled, the fixed-count search added regions faster than it (Norfolk: 66 to 72
@@ -197,6 +199,38 @@ GROW_SECONDS = 10.0
 def end_reserve(n_areas: int) -> float:
     """Seconds the solve keeps for its plan, check and figures after the search, for ``n_areas`` areas."""
     return min(END_MAX, END_SECONDS + END_SECONDS_PER_AREA * n_areas)
+
+
+#: With regions of :data:`LARGE_REGIONS` areas or more, the share of the time left that the fixed-count search
+#: takes first, before the exact methods (module text). Their minimal regions and band sets are then far too many to
+#: list, so they settle nothing there, and they used to take 20-27 s of a 60 s limit before the search began (four
+#: counties as one geography of 2,044 areas at 5% of the children: 19 regions proven at 33 s, the search itself
+#: 0.1 s). A half leaves the cut-area bound and the band check their turn where the bound is out of reach.
+FIRST_GO_SHARE = 0.5
+#: Added to the search's seed where the first go stopped short of a count, so the search after the exact methods
+#: does not repeat its rounds.
+AGAIN_SEED = 1_000_003
+
+
+def _climb(graph: nx.Graph, under5: pd.Series, floor: float, whole: list[frozenset[str]], ub: int, scn: Scenario,
+           seconds: float, seed: int) -> tuple[list[frozenset[str]], list[tuple[float, int, fixcount.FixedCount]]]:
+    """The fixed-count search (:func:`.fixcount.one_more`, from ``seed``) one region at a time from the partition
+    ``whole`` toward ``ub`` regions, within ``seconds``, stopping at the first count it does not reach: (the partition
+    with most regions, [(seconds into the climb at the end of each count's search, the count, its outcome)])."""
+    t0 = time.perf_counter()
+    end = t0 + seconds
+    tried: list[tuple[float, int, fixcount.FixedCount]] = []
+    while (len(whole) < ub and end - time.perf_counter() > LAST_ROUND_SECONDS
+           and any(len(r) > 1 for r in whole)):   # a region of one area each is as many as there can be
+        m = fixcount.one_more(graph, under5, floor, whole, seed=seed, seconds=end - time.perf_counter(),
+                              solver=scn.solver.name, threads=scn.solver.threads,
+                              moves_per_area=LAST_MOVES if len(whole) + 1 == ub else fixcount.FIRST_MOVES)
+        tried.append((time.perf_counter() - t0, len(whole) + 1, m))
+        if m.shortfall > 0:
+            break
+        whole = m.regions
+        progress.best(f"best so far {len(whole)} regions, bound {ub}")
+    return whole, tried
 
 
 #: The share of the time left that the exact method's set-packing MIP may take (when its regions can be listed at
@@ -400,6 +434,15 @@ def solve(geo: Geography, scn: Scenario, ctx: Context) -> Plan:
         comps = maxp_exact.component_bounds(geo.corridors, under5.to_dict(), floor)
         comb = sum(q for _, q in comps)
         ub = min(ub, comb)
+    first_go: list[tuple[float, int, fixcount.FixedCount]] = []   # (seconds into the solve, count, outcome)
+    if large and len(regions) < ub:   # the exact methods cannot list regions this large: the search goes first
+        end = end_reserve(len(geo.areas))
+        at = time.perf_counter() - t0
+        first, went = _climb(geo.corridors, under5, floor, packing.partition(geo.corridors, under5, regions), ub,
+                             scn, (limit - at - end) * FIRST_GO_SHARE, scn.solver.seed)
+        first_go = [(at + s, k, m) for s, k, m in went]
+        if len(first) > len(regions):
+            regions = first
     cap = exact_regions(scn.solver.time_limit)
     if len(regions) < ub:   # where every minimal region can be listed, the set-packing MIP settles the question
         exact = maxp_exact.solve(geo.corridors, under5.to_dict(), floor, start=regions, solver=scn.solver.name,
@@ -417,21 +460,13 @@ def solve(geo: Geography, scn: Scenario, ctx: Context) -> Plan:
                                              max_regions=cap)
         ub = min(ub, banded)
     whole = packing.partition(geo.corridors, under5, regions)
-    joined = len(whole)
-    progress.best(f"best so far {joined} regions, bound {ub}")
-    more: list[tuple[float, fixcount.FixedCount]] = []   # (seconds into the solve at its end, outcome)
-    end = end_reserve(len(geo.areas))
-    while (len(whole) < ub and limit - (time.perf_counter() - t0) - end > LAST_ROUND_SECONDS
-           and any(len(r) > 1 for r in whole)):   # a region of one area each is as many as there can be
-        m = fixcount.one_more(geo.corridors, under5, floor, whole, seed=scn.solver.seed,
-                              seconds=limit - (time.perf_counter() - t0) - end, solver=scn.solver.name,
-                              threads=scn.solver.threads,
-                              moves_per_area=LAST_MOVES if len(whole) + 1 == ub else fixcount.FIRST_MOVES)
-        more.append((time.perf_counter() - t0, m))
-        if m.shortfall > 0:
-            break
-        whole = m.regions
-        progress.best(f"best so far {len(whole)} regions, bound {ub}")
+    progress.best(f"best so far {len(whole)} regions, bound {ub}")
+    at = time.perf_counter() - t0
+    # a count the first go did not reach is searched again from other seeds, not the same rounds over
+    again = any(m.shortfall > 0 for _, _, m in first_go)
+    whole, went = _climb(geo.corridors, under5, floor, whole, ub, scn, limit - at - end_reserve(len(geo.areas)),
+                         scn.solver.seed + (AGAIN_SEED if again else 0))
+    tried = [(at + s, k, m) for s, k, m in went]
     fac = measures.facilities(geo, "area_centroids")
     minutes = measures.facility_minutes(geo, "area_centroids")
     assign = pd.Series({a: f"area:{r}" for a, r in central_roots(whole, real, minutes).items()}).sort_index()
@@ -443,9 +478,10 @@ def solve(geo: Geography, scn: Scenario, ctx: Context) -> Plan:
     band_bound = banded if any(b.reachable is False for b in bands) else None   # a count proven out of reach
     notes = [*([_capped_note(capped, floor)] if capped else []),
              f"region growing: {grew} regions in {t1 - t0:.1f} s; {local}",
+             *[_fixed_count_note(k, m, floor, at) for at, k, m in first_go],
              *([_exact_note(exact, cap)] if exact is not None else []),
              *[_band_note(b, floor, cap) for b in bands],
-             *[_fixed_count_note(joined + k + 1, m, floor, at) for k, (at, m) in enumerate(more)],
+             *[_fixed_count_note(k, m, floor, at) for at, k, m in tried],
              f"valid upper bound {ub} ({_bound_source(simple, comb, band_bound, ub, floor, capped)})"]
     seconds = time.perf_counter() - t0
     status = Status.OPTIMAL if n >= ub else Status.FEASIBLE
