@@ -11,7 +11,7 @@ plan) and prints regions found, the bound it reports and how it was reached, the
 prints what the exact method alone proves (``clusterplan.models.maxp_exact.solve``). ``counties`` joins the LSOAs of
 four neighbouring English counties (:data:`COUNTIES`, from the England tables) into one geography of its own files
 joined by queen contiguity, as a user's own geography or a public max-p instance would come, at the floors of the
-public instances (2%, 5%, 10% and 20% of the children) and at 600.
+public instances (2%, 5%, 10% and 20% of the children) and at 600, and with a count of 1 per area at 2%.
 """
 
 from __future__ import annotations
@@ -109,15 +109,20 @@ def counties(seconds: float, data: str) -> None:
     print(f"\n### {', '.join(COUNTIES)} as one geography (real LSOAs, queen contiguity; capacity end to end)\n")
     print("| instance | areas | floor | children / floor | regions | bound | status | s | checker | exact search "
           "| bound from |\n|---|---|---|---|---|---|---|---|---|---|---|")
-    areas = pd.concat([england.geography(name, data).areas for name in COUNTIES])
+    areas = pd.concat([england.geography(name, data).areas for name in COUNTIES]).reset_index()
     with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "counties.gpkg"
-        areas.reset_index()[["code", "under5", "geometry"]].to_file(path, driver="GPKG")
+        path, ones = Path(folder) / "counties.gpkg", Path(folder) / "ones.gpkg"
+        areas[["code", "under5", "geometry"]].to_file(path, driver="GPKG")
+        areas[["code", "geometry"]].assign(under5=1).to_file(ones, driver="GPKG")
         geo = cp.Geography.from_files(areas=path, boundaries=path, sites=None, name="four counties",
                                       adjacency="queen")
+        each = cp.Geography.from_files(areas=ones, boundaries=ones, sites=None, name="four counties, 1 each",
+                                       adjacency="queen")
     children = float(geo.areas["under5"].sum())
     for floor in [round(share * children) for share in SHARES] + [600]:
         _row(f"four counties, floor {floor / children:.1%} of children", geo, floor, seconds)
+    # a count of 1 per area, as the public instances of spopt's examples take: regions of 41 areas at 2%
+    _row("four counties, a count of 1 each, floor 2%", each, round(0.02 * len(each.areas)), seconds)
 
 
 def main() -> None:

@@ -8,6 +8,7 @@ import random
 from pathlib import Path
 
 import networkx as nx
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -220,6 +221,29 @@ def test_large_regions_where_the_bound_is_out_of_reach_keep_every_step():
     search = [k for k, n in enumerate(notes) if n.startswith("fixed-count search for 24 regions: not found")]
     exact = [k for k, n in enumerate(notes) if n.startswith(("exact search", "band check"))]
     assert len(search) == 2 and exact and search[0] < min(exact) and max(exact) < search[1]
+
+
+def test_large_regions_with_children_to_spare_are_tried_at_the_bound_at_once():
+    """SYNTHETIC: 700 random points joined by their Delaunay triangulation (short links only), 1 child each, floor
+    30: children / floor gives 23 with 10 to spare (a third of a floor). Region growing stops two or more short, and
+    the first go tries the bound at once (one round of annealing after splitting the largest regions), which must
+    reach it: a plan of 23 regions, proven by the bound, that the checker accepts."""
+    from scipy.spatial import Delaunay
+    pts = np.random.default_rng(0).random((700, 2)) * 30
+    tri = Delaunay(pts).simplices
+    pairs = {tuple(sorted((int(t[a]), int(t[b])))) for t in tri for a, b in ((0, 1), (0, 2), (1, 2))}
+    edges = sorted((f"a{i}", f"a{j}") for i, j in pairs if np.hypot(*(pts[i] - pts[j])) < 3.0)
+    pos = {f"a{i}": (float(x), float(y)) for i, (x, y) in enumerate(pts)}
+    geo = syn.make(pos, dict.fromkeys(pos, 1), edges, {"C": "a0"})
+    assert nx.is_connected(geo.corridors)
+    scn = {"model": "capacity", "reach": {"min": 30}, "solver": {"time_limit": 15}}
+    plan = cp.solve(geo, scn)
+    assert cp.check(plan, geo, scn) == []
+    assert plan.report.status == "optimal" and plan.report.objective == 23 == plan.report.bound
+    grown = int(plan.report.notes[0].split("region growing: ")[1].split()[0])
+    assert grown <= 21
+    at_once = f"fixed-count search for 23 regions at once from {grown}: found"
+    assert any(n.startswith(at_once) for n in plan.report.notes)
 
 
 def _partitions_into(g: nx.Graph, w: dict, floor: float, q: int) -> bool:

@@ -524,11 +524,12 @@ def _windows(g: _Graph, pop: list[int], label: list[int], floor: int, rng: np.ra
 def one_more(graph: nx.Graph, under5: pd.Series, floor: float, regions: list[frozenset[str]], *, seed: int,
              seconds: float, solver: str = "highs", moves_per_area: int = FIRST_MOVES, max_moves_per_area: int = 10_000,
              stall: int = 60_000, chain_patience: int = 300, patience: int = 0, rounds: int = 200,
-             max_window: int = 10, max_nodes: int = 500, threads: int | None = None) -> FixedCount:
-    """Search for ``len(regions) + 1`` connected regions covering every area, each with >= ``floor`` children.
+             max_window: int = 10, max_nodes: int = 500, threads: int | None = None, extra: int = 1) -> FixedCount:
+    """Search for ``len(regions) + extra`` connected regions covering every area, each with >= ``floor`` children.
 
     ``regions``: a partition of the graph's areas into connected regions (e.g. :func:`.packing.partition`), each at
-    the floor. Splits the region with most children; then, in up to ``rounds`` rounds until the shortfall is 0 or
+    the floor. Splits the region with most children (``extra`` times: several regions more at once, where regions
+    are large and children to spare); then, in up to ``rounds`` rounds until the shortfall is 0 or
     ``seconds`` pass, anneals from the split (:func:`anneal`, a new seed each round) and recombines pairs of regions
     (:func:`recombine`, until ``stall`` steps find no lower shortfall; 0 skips it), then pushes deficits along
     chains of regions (:func:`chains`, until ``chain_patience`` walks between them find no lower shortfall; 0
@@ -542,7 +543,7 @@ def one_more(graph: nx.Graph, under5: pd.Series, floor: float, regions: list[fro
     a round takes seconds, and restarting does better than the MIPs' tens of seconds (Norfolk's 73rd region from 12
     states at 72: found in all 12 within 1.4-42 s without them, in 3 of 5 with them; benchmarks/README.md).
     ``threads``: HiGHS threads for each window MIP (None: this process's default, :func:`..solvers.threads_for`).
-    Returns the round with least shortfall: a partition into ``len(regions) + 1`` connected regions, a plan only
+    Returns the round with least shortfall: a partition into ``len(regions) + extra`` connected regions, a plan only
     when ``shortfall`` is 0."""
     t0 = time.perf_counter()
     g = _Graph(graph, under5)
@@ -554,8 +555,12 @@ def one_more(graph: nx.Graph, under5: pd.Series, floor: float, regions: list[fro
             label[g.index[a]] = k
     if min(label) < 0:
         raise ValueError("one_more needs a partition of every area into regions")
-    first = split_largest(g, label)
-    parts = len(regions) + 1
+    if extra < 1:
+        raise ValueError(f"one_more: extra must be 1 or more. Got {extra}.")
+    first = label
+    for _ in range(extra):
+        first = split_largest(g, first)
+    parts = len(regions) + extra
     split = sum(max(0, fl - int(v)) for v in np.bincount(first, weights=pop, minlength=parts))
     # (shortfall, after annealing, after recombination, after chains, labels)
     best: tuple[int, int, int, int, list[int]] = (split, split, split, split, first)
