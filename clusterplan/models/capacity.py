@@ -21,7 +21,7 @@ Three searches run in turn, each starting from the plan of the one before:
 With regions of ``LARGE_REGIONS`` or more areas (areas / bound: floors of 10-20% of the children), 2 is skipped: its
 moves grow with the regions, and the fixed-count search finds such regions directly. There the fixed-count search
 also has a first go (up to ``FIRST_GO_SHARE`` of the time left) before the exact methods below, which cannot list
-regions that large; where it reaches the bound they do not run at all.
+regions that large, starting with a try at many regions at once; where it reaches the bound they do not run at all.
 
 Neighbourhood repacking (small exact set-packing MIPs over candidate regions in a few adjacent regions) used to run
 between 2 and 3. Once annealing was compiled, the fixed-count search added regions faster than it (Norfolk: 66 to 72
@@ -206,7 +206,8 @@ def end_reserve(n_areas: int) -> float:
 #: takes first, before the exact methods (module text). Their minimal regions and band sets are then far too many to
 #: list, so they settle nothing there, and they used to take 20-27 s of a 60 s limit before the search began (four
 #: counties as one geography of 2,044 areas at 5% of the children: 19 regions proven at 33 s, the search itself
-#: 0.1 s). A half leaves the cut-area bound and the band check their turn where the bound is out of reach.
+#: 0.1 s). A half leaves the exact methods their turn where the bound is out of reach (the set-packing MIP, on a
+#: geography small enough to list its regions after all, and the band check).
 FIRST_GO_SHARE = 0.5
 #: Annealing moves per area of the first go's try at many regions at once (:func:`_climb`), one round; and the
 #: children to spare (over bound x floor), as a share of the floor, from which it tries the bound itself rather
@@ -229,11 +230,12 @@ def _climb(graph: nx.Graph, under5: pd.Series, floor: float, whole: list[frozens
     with most regions, [(seconds into the climb at the end of each count's search, the regions it started from, the
     count, its outcome)]).
 
-    With ``jump`` (large regions), where ``ub`` is two regions or more away it first tries ``ub`` at once: the
-    largest regions split until there are ``ub``, then one round of annealing alone (:data:`JUMP_MOVES` moves per
-    area). Large regions leave children to spare in many places at once, so this finds in one round what the climb
-    finds in as many as regions are missing (a SYNTHETIC count of 1 per LSOA of four counties at a floor of 41: 40
-    to 49 regions in 3.7 s, where the climb took 25 s). Where it does not, the climb goes on from ``whole``."""
+    With ``jump`` (large regions), where the bound is two regions or more away it first tries it at once (``ub``,
+    or ``ub`` - 1 where under :data:`JUMP_SLACK` of a floor is to spare): the largest regions split until there are
+    that many, then one round of annealing alone (:data:`JUMP_MOVES` moves per area). Large regions leave children
+    to spare in many places at once, so this finds in one round what the climb finds in as many as regions are
+    missing (a count of 1 per LSOA of four counties at a floor of 41: 40 to 49 regions in 3.7 s, where the climb
+    took 25 s). Where it does not, the climb goes on from ``whole``."""
     t0 = time.perf_counter()
     end = t0 + seconds
     tried: list[tuple[float, int, int, fixcount.FixedCount]] = []
