@@ -223,12 +223,12 @@ AGAIN_SEED = 1_000_003
 
 
 def _climb(graph: nx.Graph, under5: pd.Series, floor: float, whole: list[frozenset[str]], ub: int, scn: Scenario,
-           seconds: float, seed: int, *, jump: bool = False
+           seconds: float, seed: int, *, since: float, jump: bool = False
            ) -> tuple[list[frozenset[str]], list[tuple[float, int, int, fixcount.FixedCount]]]:
     """The fixed-count search (:func:`.fixcount.one_more`, from ``seed``) one region at a time from the partition
     ``whole`` toward ``ub`` regions, within ``seconds``, stopping at the first count it does not reach: (the partition
-    with most regions, [(seconds into the climb at the end of each count's search, the regions it started from, the
-    count, its outcome)]).
+    with most regions, [(seconds since ``since`` (``time.perf_counter()``, the solve's start) at the end of each
+    count's search, the regions it started from, the count, its outcome)]).
 
     With ``jump`` (large regions), where the bound is two regions or more away it first tries it at once (``ub``,
     or ``ub`` - 1 where under :data:`JUMP_SLACK` of a floor is to spare): the largest regions split until there are
@@ -236,8 +236,7 @@ def _climb(graph: nx.Graph, under5: pd.Series, floor: float, whole: list[frozens
     to spare in many places at once, so this finds in one round what the climb finds in as many as regions are
     missing (a count of 1 per LSOA of four counties at a floor of 41: 40 to 49 regions in 3.7 s, where the climb
     took 25 s). Where it does not, the climb goes on from ``whole``."""
-    t0 = time.perf_counter()
-    end = t0 + seconds
+    end = time.perf_counter() + seconds
     tried: list[tuple[float, int, int, fixcount.FixedCount]] = []
     # at the bound itself only where a quarter of a floor or more is to spare; else the last region is the climb's
     target = ub if float(under5.sum()) - ub * floor >= JUMP_SLACK * floor else ub - 1
@@ -245,7 +244,7 @@ def _climb(graph: nx.Graph, under5: pd.Series, floor: float, whole: list[frozens
         m = fixcount.one_more(graph, under5, floor, whole, seed=seed, seconds=end - time.perf_counter(),
                               solver=scn.solver.name, threads=scn.solver.threads, moves_per_area=JUMP_MOVES,
                               rounds=1, stall=0, chain_patience=0, extra=target - len(whole))
-        tried.append((time.perf_counter() - t0, len(whole), target, m))
+        tried.append((time.perf_counter() - since, len(whole), target, m))
         if m.shortfall == 0:
             whole = m.regions
             progress.best(f"best so far {len(whole)} regions, bound {ub}")
@@ -254,7 +253,7 @@ def _climb(graph: nx.Graph, under5: pd.Series, floor: float, whole: list[frozens
         m = fixcount.one_more(graph, under5, floor, whole, seed=seed, seconds=end - time.perf_counter(),
                               solver=scn.solver.name, threads=scn.solver.threads,
                               moves_per_area=LAST_MOVES if len(whole) + 1 == ub else fixcount.FIRST_MOVES)
-        tried.append((time.perf_counter() - t0, len(whole), len(whole) + 1, m))
+        tried.append((time.perf_counter() - since, len(whole), len(whole) + 1, m))
         if m.shortfall > 0:
             break
         whole = m.regions
@@ -463,13 +462,12 @@ def solve(geo: Geography, scn: Scenario, ctx: Context) -> Plan:
         comps = maxp_exact.component_bounds(geo.corridors, under5.to_dict(), floor)
         comb = sum(q for _, q in comps)
         ub = min(ub, comb)
+    reserve = end_reserve(len(geo.areas))
     first_go: list[tuple[float, int, int, fixcount.FixedCount]] = []   # (seconds into the solve, from, count, outcome)
     if large and len(regions) < ub:   # the exact methods cannot list regions this large: the search goes first
-        end = end_reserve(len(geo.areas))
-        at = time.perf_counter() - t0
-        first, went = _climb(geo.corridors, under5, floor, packing.partition(geo.corridors, under5, regions), ub,
-                             scn, (limit - at - end) * FIRST_GO_SHARE, scn.solver.seed, jump=True)
-        first_go = [(at + s, *rest) for s, *rest in went]
+        first, first_go = _climb(geo.corridors, under5, floor, packing.partition(geo.corridors, under5, regions), ub,
+                                 scn, (limit - (time.perf_counter() - t0) - reserve) * FIRST_GO_SHARE,
+                                 scn.solver.seed, since=t0, jump=True)
         if len(first) > len(regions):
             regions = first
     cap = exact_regions(scn.solver.time_limit)
@@ -490,12 +488,10 @@ def solve(geo: Geography, scn: Scenario, ctx: Context) -> Plan:
         ub = min(ub, banded)
     whole = packing.partition(geo.corridors, under5, regions)
     progress.best(f"best so far {len(whole)} regions, bound {ub}")
-    at = time.perf_counter() - t0
     # a count the first go did not reach is searched again from other seeds, not the same rounds over
     again = any(m.shortfall > 0 and k == j + 1 for _, j, k, m in first_go)   # (not its try at the bound at once)
-    whole, went = _climb(geo.corridors, under5, floor, whole, ub, scn, limit - at - end_reserve(len(geo.areas)),
-                         scn.solver.seed + (AGAIN_SEED if again else 0))
-    tried = [(at + s, *rest) for s, *rest in went]
+    whole, tried = _climb(geo.corridors, under5, floor, whole, ub, scn, limit - (time.perf_counter() - t0) - reserve,
+                          scn.solver.seed + (AGAIN_SEED if again else 0), since=t0)
     fac = measures.facilities(geo, "area_centroids")
     minutes = measures.facility_minutes(geo, "area_centroids")
     assign = pd.Series({a: f"area:{r}" for a, r in central_roots(whole, real, minutes).items()}).sort_index()
