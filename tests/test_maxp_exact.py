@@ -53,6 +53,71 @@ def _valid_packing(g: nx.Graph, w: dict, floor: float, regions: list) -> bool:
     return True
 
 
+def _bound_trying_every_area(g: nx.Graph, w: dict, floor: float, comp: set) -> tuple[int, set]:
+    """The bound of one component as the module docstring defines it, by brute force over areas: children / floor,
+    each single area taken out, and the separator grown greedily pass by pass trying every area in area order.
+    Written here with networkx alone (no code shared with the model): what the cut-area shortcut must reproduce."""
+    order = sorted(comp, key=str)
+
+    def floors(x: float) -> int:
+        return math.floor(x / floor + 1e-9)
+
+    def value(sep: set) -> int:
+        rest = g.subgraph(comp - sep)
+        return len(sep) + sum(floors(sum(w[v] for v in d)) for d in nx.connected_components(rest))
+
+    best = floors(sum(w[v] for v in comp))
+    if best <= 1:
+        return best, set()
+    for a in order:
+        parts = list(nx.connected_components(g.subgraph(comp - {a})))
+        if len(parts) > 1:
+            best = min(best, 1 + sum(floors(sum(w[v] for v in d)) for d in parts))
+    sep = {v for v in comp if w[v] >= floor}
+    grown = value(sep)
+    for _ in range(maxp_exact.SEPARATOR_PASSES):
+        improved = False
+        for k in [v for v in order if v not in sep]:
+            if value(sep | {k}) < grown:
+                grown, sep, improved = value(sep | {k}), sep | {k}, True
+        if not improved:
+            break
+    return min(best, grown), sep
+
+
+def test_bound_tries_only_cut_areas_and_gets_what_trying_every_area_gets():
+    """The bound and the separator take only cut areas as candidates (linear a pass, not quadratic): on SYNTHETIC
+    trees, paths, grids and sparse graphs, with areas of a floor or more among them, they equal a brute force that
+    tries every area."""
+    rng = random.Random(11)
+    differ_from_simple = 0
+    for _ in range(400):
+        n = rng.randint(2, 30)
+        kind = rng.choice(["tree", "sparse", "grid", "path"])
+        if kind == "tree":
+            g = nx.random_labeled_tree(n, seed=rng.randint(0, 10**6))
+        elif kind == "sparse":
+            g = nx.gnm_random_graph(n, rng.randint(n - 1, 2 * n), seed=rng.randint(0, 10**6))
+        elif kind == "grid":
+            a = rng.randint(1, 5)
+            g = nx.convert_node_labels_to_integers(nx.grid_2d_graph(a, max(1, n // a)))
+        else:
+            g = nx.path_graph(n)
+        floor = rng.choice([10, 25, 50])
+        w = {v: rng.choice([rng.randint(1, floor), rng.randint(1, 3 * floor), floor, floor - 1]) for v in g}
+        bits = maxp_exact._Bits(g, w, floor)
+        got = dict(maxp_exact.component_bounds(g, w, floor))
+        for comp in nx.connected_components(g):
+            want, sep = _bound_trying_every_area(g, w, floor, set(comp))
+            assert got[frozenset(comp)] == want, (kind, sorted(g.edges), w, floor)
+            mask = sum(1 << bits.nodes.index(v) for v in comp)
+            if floor * 2 <= sum(w[v] for v in comp):
+                value, found = bits.separated(mask)
+                assert {bits.nodes[k] for k in maxp_exact.bits(found)} == sep
+            differ_from_simple += want < math.floor(sum(w[v] for v in comp) / floor + 1e-9)
+    assert differ_from_simple >= 40, "the instances must be ones where cut areas or separators lower the bound"
+
+
 def test_exact_count_and_bound_match_exhaustive_search():
     for g, w, floor in _random_instances(120, seed=7):
         truth = _exhaustive(g, w, floor)
