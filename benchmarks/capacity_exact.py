@@ -4,6 +4,7 @@
     python benchmarks/capacity_exact.py large      # SYNTHETIC 300 areas and real Norfolk, floors 10-20% of children
     python benchmarks/capacity_exact.py england    # real English authorities, floors of 5,000 to 20,000 children
     python benchmarks/capacity_exact.py counties   # four real counties as one geography of 2,044 areas (queen)
+    python benchmarks/capacity_exact.py big        # SYNTHETIC 4,000 areas at 600 and at 2-20% of the children
 
 Synthetic instances are the Voronoi geographies of ``benchmarks/scaling.py`` (generated, seeded, labelled
 synthetic). Each row runs the capacity model end to end (``clusterplan.solve``, the independent checker on every
@@ -11,7 +12,8 @@ plan) and prints regions found, the bound it reports and how it was reached, the
 prints what the exact method alone proves (``clusterplan.models.maxp_exact.solve``). ``counties`` joins the LSOAs of
 four neighbouring English counties (:data:`COUNTIES`, from the England tables) into one geography of its own files
 joined by queen contiguity, as a user's own geography or a public max-p instance would come, at the floors of the
-public instances (2%, 5%, 10% and 20% of the children) and at 600, and with a count of 1 per area at 2%.
+public instances (2%, 5%, 10% and 20% of the children) and at 600, and with a count of 1 per area at 2%. ``big`` does
+the same on a SYNTHETIC geography of 4,000 areas (about 10 km2 and 80 children each, 542 regions of 600 at most).
 """
 
 from __future__ import annotations
@@ -125,11 +127,22 @@ def counties(seconds: float, data: str) -> None:
     _row("four counties, a count of 1 each, floor 2%", each, round(0.02 * len(each.areas)), seconds)
 
 
+def big(seconds: float) -> None:
+    print("\n### A SYNTHETIC geography of 4,000 areas (capacity end to end)\n")
+    print("| instance | areas | floor | children / floor | regions | bound | status | s | checker | exact search "
+          "| bound from |\n|---|---|---|---|---|---|---|---|---|---|---|")
+    geo = synthetic_geography(4000, seed=0)
+    children = float(geo.areas["under5"].sum())
+    for floor in [600] + [round(share * children) for share in SHARES]:
+        _row(f"synthetic 4,000, floor {floor / children:.1%} of children", geo, floor, seconds)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("what", choices=["small", "large", "england", "counties"], nargs="+",
+    ap.add_argument("what", choices=["small", "large", "england", "counties", "big"], nargs="+",
                     help="small: synthetic 30-150 areas; large: floors of 9.5-18%% of the children; england: real "
-                         "authorities at floors of 5,000-20,000; counties: four English counties as one geography")
+                         "authorities at floors of 5,000-20,000; counties: four English counties as one geography; "
+                         "big: a synthetic geography of 4,000 areas")
     ap.add_argument("--seconds", type=float, default=60.0, help="time limit of each capacity solve")
     ap.add_argument("--data", default=str(ROOT.parent / "shared" / "data" / "england"),
                     help="folder of the England tables (england, counties)")
@@ -137,7 +150,8 @@ def main() -> None:
     a = ap.parse_args()
     for w in a.what:
         {"small": lambda: small(a.seconds), "large": lambda: large(a.seconds, a.spopt),
-         "england": lambda: english(a.seconds, a.data), "counties": lambda: counties(a.seconds, a.data)}[w]()
+         "england": lambda: english(a.seconds, a.data), "counties": lambda: counties(a.seconds, a.data),
+         "big": lambda: big(a.seconds)}[w]()
 
 
 if __name__ == "__main__":

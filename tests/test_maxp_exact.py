@@ -311,6 +311,29 @@ def test_large_regions_with_children_to_spare_are_tried_at_the_bound_at_once():
     assert any(n.startswith(at_once) for n in plan.report.notes)
 
 
+def test_small_regions_far_below_the_bound_are_added_many_at_once():
+    """SYNTHETIC: a 50 x 50 grid of areas of 1-9 children (seeded), floor 40 (regions of about 8 areas: not large).
+    Region growing and the local search stop more than ``JUMP_FROM`` regions below children / floor, so the climb
+    asks for many regions more at once (halving what it asks for after a try that falls short) before it adds one at
+    a time. A plan the checker accepts, at least one try that found several regions at once, and none claiming a
+    count above the plan's."""
+    rng = random.Random(0)
+    geo = syn.grid(50, 50, {f"g{x}_{y}": rng.randint(1, 9) for x in range(50) for y in range(50)}, {"A": (0, 0)})
+    scn = {"model": "capacity", "reach": {"min": 40}, "solver": {"time_limit": 15}}
+    plan = cp.solve(geo, scn)
+    assert cp.check(plan, geo, scn) == []
+    notes = plan.report.notes
+    grown = int(notes[0].split("region growing: ")[1].split()[0])
+    added = int(notes[0].split(" added ")[1].split()[0])
+    assert plan.report.bound - (grown + added) >= capacity.JUMP_FROM, notes[0]
+    found = [n for n in notes if n.startswith("fixed-count search for") and " at once from " in n and ": found at" in n]
+    assert found, notes
+    counts = [int(n.split("search for ")[1].split()[0]) for n in found]
+    starts = [int(n.split(" at once from ")[1].split(":")[0]) for n in found]
+    assert all(c - s >= 2 for c, s in zip(counts, starts, strict=True))
+    assert grown + added < max(counts) <= plan.report.objective <= plan.report.bound
+
+
 def _partitions_into(g: nx.Graph, w: dict, floor: float, q: int) -> bool:
     """Exhaustively: is there a partition of the connected ``g`` into exactly ``q`` connected blocks at the floor?"""
     return any(len(p) == q and all(sum(w[v] for v in b) >= floor and nx.is_connected(g.subgraph(b)) for b in p)

@@ -11,17 +11,18 @@ Three searches run in turn, each starting from the plan of the one before:
    adjacent region. Many seeds are tried (a tenth of the time limit, at most 10 s).
 2. A **local search** (:func:`improve`) re-grows groups of adjacent regions with enough children into one region more
    (as long again).
-3. A **fixed-count search** (:mod:`.fixcount`) for the rest of the time, while below the bound, one region at a
-   time: split a region so there is one region more, then close the children short of the floor by annealing
-   (compiled, :mod:`.kernels`), pair recombination and deficit-pushing chains of exact pair re-splits, restarting
-   until none is short (small exact MIPs over windows of adjacent regions are there too, off by default). On Norfolk
-   2020 at the 600 floor it takes the local search's 66 regions to 72 in 2-3 s, and reaches the bound of 73, which
-   proves 73 optimal.
+3. A **fixed-count search** (:mod:`.fixcount`) for the rest of the time, while below the bound: split regions so
+   there are more, then close the children short of the floor by annealing (compiled, :mod:`.kernels`), pair
+   recombination and deficit-pushing chains of exact pair re-splits, restarting until none is short (small exact
+   MIPs over windows of adjacent regions are there too, off by default). Where the bound is ``JUMP_FROM`` regions or
+   more away it first asks for many regions more at once, halving what it asks for after a try that falls short;
+   then it adds one region at a time (:func:`_climb`). On Norfolk 2020 at the 600 floor it takes the local search's
+   66 regions to 72 in 2-3 s, and reaches the bound of 73, which proves 73 optimal.
 
 With regions of ``LARGE_REGIONS`` or more areas (areas / bound: floors of 10-20% of the children), 2 is skipped: its
 moves grow with the regions, and the fixed-count search finds such regions directly. There the fixed-count search
 also has a first go (up to ``FIRST_GO_SHARE`` of the time left) before the exact methods below, which cannot list
-regions that large, starting with a try at many regions at once; where it reaches the bound they do not run at all.
+regions that large; where it reaches the bound they do not run at all.
 
 Neighbourhood repacking (small exact set-packing MIPs over candidate regions in a few adjacent regions) used to run
 between 2 and 3. Once annealing was compiled, the fixed-count search added regions faster than it (Norfolk: 66 to 72
@@ -216,6 +217,12 @@ FIRST_GO_SHARE = 0.5
 #: unproven that the climb alone proves; a try at one fewer, none (benchmarks/README.md).
 JUMP_MOVES = fixcount.FIRST_MOVES
 JUMP_SLACK = 0.25
+#: Regions missing to the target from which the climb asks for many at once (:func:`_climb`; with large regions,
+#: 2). Below it the climb adds one at a time, as it did before: on England's authorities at 600 (1 to 17 missing
+#: after the local search) asking for many at once from 2 missing gained no proof and lost 2 of 116 (Leicester and
+#: Cheshire West and Chester, both runs), while a SYNTHETIC geography of 4,000 areas (66 missing) went from 483
+#: regions to 535 of a bound of 542 in 30 s (benchmarks/README.md).
+JUMP_FROM = 20
 
 #: Added to the search's seed where the first go stopped short of a count, so the search after the exact methods
 #: does not repeat its rounds.
@@ -223,31 +230,39 @@ AGAIN_SEED = 1_000_003
 
 
 def _climb(graph: nx.Graph, under5: pd.Series, floor: float, whole: list[frozenset[str]], ub: int, scn: Scenario,
-           seconds: float, seed: int, *, since: float, jump: bool = False
+           seconds: float, seed: int, *, since: float, jump_from: int = JUMP_FROM
            ) -> tuple[list[frozenset[str]], list[tuple[float, int, int, fixcount.FixedCount]]]:
-    """The fixed-count search (:func:`.fixcount.one_more`, from ``seed``) one region at a time from the partition
-    ``whole`` toward ``ub`` regions, within ``seconds``, stopping at the first count it does not reach: (the partition
-    with most regions, [(seconds since ``since`` (``time.perf_counter()``, the solve's start) at the end of each
-    count's search, the regions it started from, the count, its outcome)]).
+    """The fixed-count search (:func:`.fixcount.one_more`, from ``seed``) from the partition ``whole`` toward ``ub``
+    regions, within ``seconds``: (the partition with most regions, [(seconds since ``since``
+    (``time.perf_counter()``, the solve's start) at the end of each count's search, the regions it started from, the
+    count, its outcome)]).
 
-    With ``jump`` (large regions), where the bound is two regions or more away it first tries it at once (``ub``,
-    or ``ub`` - 1 where under :data:`JUMP_SLACK` of a floor is to spare): the largest regions split until there are
-    that many, then one round of annealing alone (:data:`JUMP_MOVES` moves per area). Large regions leave children
-    to spare in many places at once, so this finds in one round what the climb finds in as many as regions are
-    missing (a count of 1 per LSOA of four counties at a floor of 41: 40 to 49 regions in 3.7 s, where the climb
-    took 25 s). Where it does not, the climb goes on from ``whole``."""
+    Where the target is ``jump_from`` regions or more away (:data:`JUMP_FROM`; 2 for the first go with large
+    regions) it first tries many at once: the target (``ub``, or ``ub`` - 1
+    where under :data:`JUMP_SLACK` of a floor is to spare), the largest regions split until there are that many,
+    then one round of annealing alone (:data:`JUMP_MOVES` moves per area). A try that falls short is tried again
+    with half as many regions more; after one that succeeds, the next asks for half of what is left to the target at
+    most; until the tries are down to one region: children to spare in many places at
+    once let one round find what the climb finds in as many rounds as regions are missing (a count of 1 per LSOA of
+    four counties at a floor of 41: 40 to 49 regions in 3.7 s, where the climb took 25 s; a SYNTHETIC geography of
+    4,000 areas at 600 children: 476 to 516 in one round of 1.1 s). Then it climbs one region at a time, stopping
+    at the first count it does not reach."""
     end = time.perf_counter() + seconds
     tried: list[tuple[float, int, int, fixcount.FixedCount]] = []
     # at the bound itself only where a quarter of a floor or more is to spare; else the last region is the climb's
     target = ub if float(under5.sum()) - ub * floor >= JUMP_SLACK * floor else ub - 1
-    if jump and target - len(whole) >= 2 and end - time.perf_counter() > LAST_ROUND_SECONDS:
+    step = target - len(whole) if target - len(whole) >= max(2, jump_from) else 0
+    while step >= 2 and end - time.perf_counter() > LAST_ROUND_SECONDS and any(len(r) > 1 for r in whole):
         m = fixcount.one_more(graph, under5, floor, whole, seed=seed, seconds=end - time.perf_counter(),
                               solver=scn.solver.name, threads=scn.solver.threads, moves_per_area=JUMP_MOVES,
-                              rounds=1, stall=0, chain_patience=0, extra=target - len(whole))
-        tried.append((time.perf_counter() - since, len(whole), target, m))
+                              rounds=1, stall=0, chain_patience=0, extra=step)
+        tried.append((time.perf_counter() - since, len(whole), len(whole) + step, m))
         if m.shortfall == 0:
             whole = m.regions
             progress.best(f"best so far {len(whole)} regions, bound {ub}")
+            step = min(step, (target - len(whole)) // 2)   # what failed from below is unlikely from here
+        else:
+            step //= 2
     while (len(whole) < ub and end - time.perf_counter() > LAST_ROUND_SECONDS
            and any(len(r) > 1 for r in whole)):   # a region of one area each is as many as there can be
         m = fixcount.one_more(graph, under5, floor, whole, seed=seed, seconds=end - time.perf_counter(),
@@ -467,7 +482,7 @@ def solve(geo: Geography, scn: Scenario, ctx: Context) -> Plan:
     if large and len(regions) < ub:   # the exact methods cannot list regions this large: the search goes first
         first, first_go = _climb(geo.corridors, under5, floor, packing.partition(geo.corridors, under5, regions), ub,
                                  scn, (limit - (time.perf_counter() - t0) - reserve) * FIRST_GO_SHARE,
-                                 scn.solver.seed, since=t0, jump=True)
+                                 scn.solver.seed, since=t0, jump_from=2)
         if len(first) > len(regions):
             regions = first
     cap = exact_regions(scn.solver.time_limit)
