@@ -220,8 +220,8 @@ JUMP_SLACK = 0.25
 #: Regions missing to the target from which the climb asks for many at once (:func:`_climb`; with large regions,
 #: 2). Below it the climb adds one at a time, as it did before: on England's authorities at 600 (1 to 17 missing
 #: after the local search) asking for many at once from 2 missing gained no proof and lost 2 of 116 (Leicester and
-#: Cheshire West and Chester, both runs), while a SYNTHETIC geography of 4,000 areas (66 missing) went from 483
-#: regions to 535 of a bound of 542 in 30 s (benchmarks/README.md).
+#: Cheshire West and Chester, both runs), while a SYNTHETIC geography of 4,000 areas (66 missing) went from 479-483
+#: regions to 535-536 of a bound of 542 in 30 s (benchmarks/README.md).
 JUMP_FROM = 20
 
 #: Added to the search's seed where the first go stopped short of a count, so the search after the exact methods
@@ -238,15 +238,14 @@ def _climb(graph: nx.Graph, under5: pd.Series, floor: float, whole: list[frozens
     count, its outcome)]).
 
     Where the target is ``jump_from`` regions or more away (:data:`JUMP_FROM`; 2 for the first go with large
-    regions) it first tries many at once: the target (``ub``, or ``ub`` - 1
-    where under :data:`JUMP_SLACK` of a floor is to spare), the largest regions split until there are that many,
-    then one round of annealing alone (:data:`JUMP_MOVES` moves per area). A try that falls short is tried again
-    with half as many regions more; after one that succeeds, the next asks for half of what is left to the target at
-    most; until the tries are down to one region: children to spare in many places at
-    once let one round find what the climb finds in as many rounds as regions are missing (a count of 1 per LSOA of
-    four counties at a floor of 41: 40 to 49 regions in 3.7 s, where the climb took 25 s; a SYNTHETIC geography of
-    4,000 areas at 600 children: 476 to 516 in one round of 1.1 s). Then it climbs one region at a time, stopping
-    at the first count it does not reach."""
+    regions) it first tries many at once: the target (``ub``, or ``ub`` - 1 where under :data:`JUMP_SLACK` of a floor
+    is to spare), the largest regions split until there are that many, then one round of annealing alone
+    (:data:`JUMP_MOVES` moves per area). A try that falls short is tried again with half as many regions more; after
+    one that succeeds, the next asks for half of what is left to the target at most; until the tries are down to one
+    region. Children to spare in many places at once let one round find what the climb finds in as many rounds as
+    regions are missing (a count of 1 per LSOA of four counties at a floor of 41: 40 to 49 regions in 3.7 s, where the
+    climb took 25 s; a SYNTHETIC geography of 4,000 areas at 600 children: 476 to 516 in one round of 1.1 s). Then
+    it climbs one region at a time, stopping at the first count it does not reach."""
     end = time.perf_counter() + seconds
     tried: list[tuple[float, int, int, fixcount.FixedCount]] = []
     # at the bound itself only where a quarter of a floor or more is to spare; else the last region is the climb's

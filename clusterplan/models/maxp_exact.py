@@ -166,7 +166,8 @@ class _Bits:
         Only a cut area of what is left (``comp`` less A) can lower it, so only those are tried: any other area
         holds less than a floor (those holding one are in A from the start) and leaves its component connected, so
         taking it adds 1 to ``|A|`` and takes at most one floor away (floor(x) - floor(x - y) <= 1 for y < 1). The
-        bound and A are those of trying every area in turn, found in linear time a pass instead of quadratic."""
+        bound and A are those of trying every area in turn, found with one linear search for cut areas a pass (and
+        one more each time A grows) instead of a search of the components for every area."""
         def value(sep: int) -> int:
             return sep.bit_count() + sum(self.simple(d) for d in self.components(comp & ~sep))
         sep = sum(1 << k for k in bits(comp) if self.w[k] >= self.floor)
