@@ -76,6 +76,7 @@ import math
 import time
 from collections.abc import Hashable, Iterator
 from dataclasses import dataclass
+from functools import cached_property
 
 import networkx as nx
 
@@ -113,9 +114,15 @@ class _Bits:
         self.w = [float(weight[v]) for v in self.nodes]
         self.floor = float(floor)
         self.all = (1 << len(self.nodes)) - 1
-        self.graph = nx.Graph()                      # the same graph on positions, for networkx's own algorithms
-        self.graph.add_nodes_from(range(len(self.nodes)))
-        self.graph.add_edges_from((idx[u], idx[v]) for u, v in graph.edges if u != v)
+
+    @cached_property
+    def graph(self) -> nx.Graph:
+        """The same graph on positions, for networkx's own algorithms: built from ``adj`` when first asked for (only
+        the cut-area bound does), not by every listing and search that makes a ``_Bits``."""
+        g = nx.Graph()
+        g.add_nodes_from(range(len(self.nodes)))
+        g.add_edges_from((k, j) for k, a in enumerate(self.adj) for j in bits(a) if j > k)
+        return g
 
     def weight(self, mask: int) -> float:
         return sum(self.w[k] for k in bits(mask))
