@@ -86,9 +86,9 @@ def _bound_trying_every_area(g: nx.Graph, w: dict, floor: float, comp: set) -> t
 
 
 def test_bound_tries_only_cut_areas_and_gets_what_trying_every_area_gets():
-    """The bound and the separator take only cut areas as candidates (linear a pass, not quadratic): on SYNTHETIC
-    trees, paths, grids and sparse graphs, with areas of a floor or more among them, they equal a brute force that
-    tries every area."""
+    """The bound and the separator take only cut areas as candidates (one search for cut areas a pass, not a search
+    of the components per area): on SYNTHETIC trees, paths, grids and sparse graphs, with areas of a floor or more
+    among them, they equal a brute force that tries every area."""
     rng = random.Random(11)
     differ_from_simple = 0
     for _ in range(400):
