@@ -42,6 +42,7 @@ from .errors import (
 from .io import check_dir, ensure_folder, plan_folders, plan_tables, prepare_out, read_plan, write_plan
 from .maps import as_count, format_value
 from .metrics import label
+from .report import confidence
 from .runner import explain, run, run_or_reuse, why_none
 from .scenario import Scenario, json_schema, load, read_yaml, scenario_files
 from .solve import solve
@@ -143,6 +144,8 @@ def _run(args: argparse.Namespace) -> int:
         raise ScenarioError(f"{args.scenario}: {exc}") from None
     out = write_plan(plan, geo, scn, args.out)
     print(f"{scn.name}: {_report_line(plan)}")
+    if plan.report.status == "feasible":   # not proven: say how far it may be from the best, or that none can say
+        print(f"  {confidence(plan)}")
     if args.why and (because := why_none(plan, scn)):   # asked for, and none to give: said, not silent
         print(f"  --why: nothing explained: {because}")
     for k, v in plan.metrics.items():

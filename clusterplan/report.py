@@ -288,7 +288,7 @@ def summary_text(plan, geo: Geography, scn, ch: pd.DataFrame) -> str:
         where = "service point" if headline == "hubs" else "centre"
         parts.append(f"{share:.0f}% of under-fives in the most deprived areas live within 15 minutes of their {where} "
                      "(Ofsted looked for 65% of the most vulnerable for 'good').")
-    parts.append(_confidence(plan))
+    parts.append(confidence(plan))
     if len(plan.why):
         fragile = plan.why[plan.why["knife_edge"].astype(bool)] if "knife_edge" in plan.why.columns else []
         if len(fragile):
@@ -342,9 +342,10 @@ def _closing(n: int) -> str:
 PROVEN_BEST_GAP = 1e-6
 
 
-def _confidence(plan) -> str:
+def confidence(plan) -> str:
     """One sentence on what the solver proved: the best plan, within a gap (a scenario's ``solver.gap`` lets a solve
-    stop once proven that close), or a plan found but not proven."""
+    stop once proven that close), or a plan found but not proven (and whether anything bounds how far it is from the
+    best). The report's "How sure is the optimiser?" and ``clusterplan run``'s output say it."""
     r = plan.report
     if r.status == "optimal" and r.gap is not None and r.gap > PROVEN_BEST_GAP:
         # a gap too small for two decimals is within 0.01% (true, where "0.00%" read as the best plan)
@@ -669,7 +670,7 @@ def write_html(plan, geo: Geography, scn, path: str | Path) -> None:
                 if k in lots.columns and (budget is not None or k not in ("value", "vcs_accessible"))]
         parts += ["<h2>Lots for tender</h2>", note, _table(lots[cols])]
     parts += review_sections(plan, geo, scn)
-    parts += ["<h2>How sure is the optimiser?</h2>", f"<p>{html.escape(_confidence(plan))} "
+    parts += ["<h2>How sure is the optimiser?</h2>", f"<p>{html.escape(confidence(plan))} "
               f"It took {_took(r.seconds, r.time_limit)}.</p>",
               "<details><summary>Technical details</summary>", _table(pd.DataFrame({
                   "": ["status", "objective (weighted child-minutes)", "bound", "gap", "solver", "scope"],

@@ -479,8 +479,8 @@ def test_the_brief_claims_the_best_plan_only_at_a_gap_of_zero(status, gap, words
     is the best plan'. A solve stopped by a gap limit is 'optimal' within it, not the best plan."""
     from types import SimpleNamespace
 
-    from clusterplan.report import _confidence
-    assert words in _confidence(SimpleNamespace(report=SimpleNamespace(status=status, gap=gap)))
+    from clusterplan.report import confidence
+    assert words in confidence(SimpleNamespace(report=SimpleNamespace(status=status, gap=gap)))
 
 
 def test_short_labels_in_report_tables_are_never_broken_over_two_lines():
