@@ -473,6 +473,41 @@ def test_band_search_settles_real_authorities_the_listing_cannot(england_dir):
         assert got.reachable is False and got.method == "search" and got.searched > 0, name
 
 
+def _grown(graph: nx.Graph, start, size: int, inside: set, rng: random.Random) -> set:
+    """A connected set of up to ``size`` nodes of ``inside`` grown from ``start`` at random."""
+    out, edge = {start}, set(graph[start]) & inside
+    while len(out) < size and edge:
+        v = rng.choice(sorted(edge))
+        out.add(v)
+        edge = (edge | set(graph[v])) & inside - out
+    return out
+
+
+def test_the_pieces_left_by_a_set_are_the_components_found_the_long_way():
+    """The band searches split each connected set u by a set s and need the components of u - s; they are found
+    near s (groups grown from s's neighbours, the smallest first), not by a search over all of u. On SYNTHETIC grids
+    and small-world graphs with holes cut in them, every connected u and connected s inside it: the same components,
+    in the same order, as the plain search."""
+    rng = random.Random(7)
+    checked = cut = 0
+    for t in range(120):
+        if t % 2:
+            graph = nx.convert_node_labels_to_integers(nx.grid_2d_graph(rng.randint(1, 9), rng.randint(2, 9)))
+        else:
+            graph = nx.connected_watts_strogatz_graph(rng.randint(5, 60), 4, 0.3, seed=t)
+        bits = maxp_exact._Bits(graph, {v: rng.randint(1, 9) for v in graph}, 10)
+        pos = {v: k for k, v in enumerate(bits.nodes)}
+        for _ in range(40):
+            u = _grown(graph, rng.choice(list(graph)), rng.randint(1, len(graph)), set(graph), rng)
+            s = _grown(graph, rng.choice(sorted(u)), rng.randint(1, len(u)), u, rng)
+            um, sm = sum(1 << pos[v] for v in u), sum(1 << pos[v] for v in s)
+            want = bits.components(um & ~sm)
+            assert bits.pieces(um, sm) == want
+            checked += 1
+            cut += len(want) > 1
+    assert checked == 4800 and cut > 500     # sets that cut u into several pieces are among them
+
+
 def test_band_search_stops_undecided_at_its_time():
     # SYNTHETIC: a 12 x 12 grid of 100 children, floor 250: 57 regions of 3 or 4 areas (300 or 400 children) would need
     # 171 areas or more, so no partition exists; proving it takes longer than no time at all

@@ -112,6 +112,7 @@ class _Bits:
                 self.adj[idx[u]] |= 1 << idx[v]
                 self.adj[idx[v]] |= 1 << idx[u]
         self.w = [float(weight[v]) for v in self.nodes]
+        self.whole = all(x.is_integer() and abs(x) < 2 ** 50 for x in self.w)   # sums exact in any order
         self.floor = float(floor)
         self.all = (1 << len(self.nodes)) - 1
 
@@ -140,6 +141,52 @@ class _Bits:
             out.append(comp)
             mask &= ~comp
         return out
+
+    def pieces(self, u: int, s: int) -> list[int]:
+        """The components of ``u - s`` for a *connected* ``u``, as :meth:`components` gives them (the same sets, in
+        the same order), found near ``s``. Every component of ``u - s`` holds a neighbour of ``s``. The neighbours
+        form groups (those linked to each other); the smallest group grows by one ring of areas at a time, a group
+        that meets another becomes one with it, and a group that cannot grow is a whole component. Once one group
+        is left, all that is left is one component. So where ``s`` does not cut ``u`` (most sets the band searches
+        try) only a few rings around ``s`` are searched, and where it cuts off small pieces only those are, never
+        the large rest of ``u``."""
+        adj = self.adj
+
+        def ring(f: int, within: int) -> int:
+            nb = 0
+            while f:
+                b = f & -f
+                nb |= adj[b.bit_length() - 1]
+                f ^= b
+            return nb & within
+
+        rest = u & ~s
+        near = ring(s, rest)
+        groups: list[list[int]] = []     # [areas reached, the last ring]
+        while near:
+            grp = new = near & -near
+            while new:                   # the neighbours linked to it
+                new = ring(new, near) & ~grp
+                grp |= new
+            groups.append([grp, grp])
+            near &= ~grp
+        out = []
+        while len(groups) > 1:
+            g = min(groups, key=lambda grp: grp[0].bit_count())
+            g[1] = ring(g[1], rest) & ~g[0]
+            if not g[1]:                 # it cannot grow: a whole component
+                out.append(g[0])
+                rest &= ~g[0]
+                groups.remove(g)
+                continue
+            g[0] |= g[1]
+            for other in [o for o in groups if o is not g and o[0] & g[0]]:   # met: one group
+                g[0] |= other[0]
+                g[1] |= other[1]
+                groups.remove(other)
+        if rest:
+            out.append(rest)
+        return sorted(out, key=lambda c: c & -c)
 
     def simple(self, mask: int) -> int:
         return self.floors(self.weight(mask))
@@ -215,6 +262,8 @@ class _Bits:
             yield 1 << v, w[v], w[v]
             if top is None:
                 return
+        band = top is not None
+        most = top if band else math.inf
         stack = [(1 << v, w[v], w[v], adj[v] & allowed, 0)]
         while stack:
             s, ws, light, frontier, barred = stack.pop()
@@ -223,12 +272,13 @@ class _Bits:
                 b = f & -f
                 f ^= b
                 u = b.bit_length() - 1
-                s2, w2, light2 = s | b, ws + w[u], min(light, w[u])
-                if top is not None and w2 > top:                 # so is every set holding it: not grown
+                wu = w[u]
+                s2, w2, light2 = s | b, ws + wu, light if light < wu else wu
+                if w2 > most:                                    # so is every set holding it: not grown
                     continue
                 if w2 >= floor:
                     yield s2, w2, light2
-                    if top is None:                              # every larger set holds it: not minimal
+                    if not band:                                 # every larger set holds it: not minimal
                         continue
                 bar = barred | (frontier & (b - 1))              # frontier areas passed over before u
                 stack.append((s2, w2, light2, (f | adj[u]) & allowed & ~s2 & ~bar, bar))
@@ -455,7 +505,9 @@ def cover_listed(g: _Bits, listed: list[int], *, seconds: float) -> tuple[list[i
         counts = np.bincount(flat[at], minlength=n)
         area = min(bits(u), key=lambda a: (counts[a], a))
         chosen = mine[(packed[mine, area // 64] & np.uint64(1 << (area % 64))) != 0]
-        return (t for t in (_leaves(g, u, listed[j], q) for j in chosen) if t is not None), mine
+        wu = top + g.floor * (q - 1)
+        return (t for t in (_leaves(g, u, listed[j], q, wu, float(children[j])) for j in chosen)
+                if t is not None), mine
 
     search = _Splitter(g, branch, tightest_first=True)
     try:
@@ -465,10 +517,19 @@ def cover_listed(g: _Bits, listed: list[int], *, seconds: float) -> tuple[list[i
     return (found if found is not None else False), search.branched
 
 
-def _leaves(g: _Bits, u: int, s: int, q: int) -> tuple[int, list[tuple[int, float]]] | None:
+def _leaves(g: _Bits, u: int, s: int, q: int, wu: float, ws: float) -> tuple[int, list[tuple[int, float]]] | None:
     """``s`` with the components of ``u - s`` and their children, where those can take the q - 1 other regions of
-    ``u`` (each holds whole floors, at least one, and they sum to q - 1), else None."""
-    comps = [(c, g.weight(c)) for c in g.components(u & ~s)]
+    ``u`` (each holds whole floors, at least one, and they sum to q - 1), else None. ``u`` is connected; ``wu`` and
+    ``ws``: the children of ``u`` and ``s``. With whole children (exact sums) the largest component's are ``wu - ws``
+    less the others', not summed again."""
+    parts = g.pieces(u, s)
+    if g.whole and parts:
+        big = max(range(len(parts)), key=lambda k: parts[k].bit_count())
+        sizes = {k: g.weight(c) for k, c in enumerate(parts) if k != big}
+        sizes[big] = wu - ws - sum(sizes.values())
+        comps = [(c, sizes[k]) for k, c in enumerate(parts)]
+    else:
+        comps = [(c, g.weight(c)) for c in parts]
     floors = [g.floors(wc) for _, wc in comps]
     return (s, comps) if min(floors, default=1) >= 1 and sum(floors) == q - 1 else None
 
@@ -550,11 +611,12 @@ def partition_search(graph: nx.Graph, weight: dict[Hashable, float], floor: floa
         other regions, with those components and their children; None past ``cap`` of them."""
         nonlocal steps
         out = []
-        for s, _, _ in g.regions_from(v, u, top + 1e-9):
+        wu = top + g.floor * (q - 1)
+        for s, ws, _ in g.regions_from(v, u, top + 1e-9):
             steps += 1
             if steps % 512 == 0 and time.perf_counter() - t0 > seconds:
                 raise _OutOfTime
-            if s and (tried := _leaves(g, u, s, q)) is not None:
+            if s and (tried := _leaves(g, u, s, q, wu, ws)) is not None:
                 out.append(tried)
                 if len(out) > cap:
                     return None
