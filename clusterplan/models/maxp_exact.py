@@ -505,7 +505,7 @@ def cover_listed(g: _Bits, listed: list[int], *, seconds: float) -> tuple[list[i
         counts = np.bincount(flat[at], minlength=n)
         area = min(bits(u), key=lambda a: (counts[a], a))
         chosen = mine[(packed[mine, area // 64] & np.uint64(1 << (area % 64))) != 0]
-        wu = top + g.floor * (q - 1)
+        wu = g.weight(u)
         return (t for t in (_leaves(g, u, listed[j], q, wu, float(children[j])) for j in chosen)
                 if t is not None), mine
 
@@ -606,12 +606,12 @@ def partition_search(graph: nx.Graph, weight: dict[Hashable, float], floor: floa
     g = _Bits(graph, weight, floor, order=order)
     steps = 0
 
-    def options(v: int, u: int, q: int, top: float, cap: float) -> list[tuple[int, list[tuple[int, float]]]] | None:
-        """Each set S holding ``v`` in the band of ``u`` whose removal leaves components that can take the q - 1
-        other regions, with those components and their children; None past ``cap`` of them."""
+    def options(v: int, u: int, wu: float, q: int, top: float,
+                cap: float) -> list[tuple[int, list[tuple[int, float]]]] | None:
+        """Each set S holding ``v`` in the band of ``u`` (``wu`` children) whose removal leaves components that can
+        take the q - 1 other regions, with those components and their children; None past ``cap`` of them."""
         nonlocal steps
         out = []
-        wu = top + g.floor * (q - 1)
         for s, ws, _ in g.regions_from(v, u, top + 1e-9):
             steps += 1
             if steps % 512 == 0 and time.perf_counter() - t0 > seconds:
@@ -627,10 +627,10 @@ def partition_search(graph: nx.Graph, weight: dict[Hashable, float], floor: floa
         members = list(bits(u))
         fewest = sorted(members, key=lambda k: ((g.adj[k] & u).bit_count(), k))
         weigh = [members[0]] + [k for k in fewest[:SEARCH_CANDIDATES] if k != members[0]][: SEARCH_CANDIDATES - 1]
-        best, cap = None, 4
+        best, cap, wu = None, 4, g.weight(u)
         while best is None:                               # the area with fewest options, each counted up to cap
             for v in weigh:
-                got = options(v, u, q, top, cap if best is None else min(cap, len(best)))
+                got = options(v, u, wu, q, top, cap if best is None else min(cap, len(best)))
                 if got is not None and (best is None or len(got) < len(best)):
                     best = got
                     if not best:
