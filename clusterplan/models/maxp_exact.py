@@ -128,15 +128,21 @@ class _Bits:
     def weight(self, mask: int) -> float:
         return sum(self.w[k] for k in bits(mask))
 
+    def around(self, f: int, within: int) -> int:
+        """The areas of ``within`` next to an area of ``f``."""
+        adj, nb = self.adj, 0
+        while f:
+            b = f & -f
+            nb |= adj[b.bit_length() - 1]
+            f ^= b
+        return nb & within
+
     def components(self, mask: int) -> list[int]:
         out = []
         while mask:
             comp = front = mask & -mask
             while front:
-                nb = 0
-                for k in bits(front):
-                    nb |= self.adj[k]
-                front = nb & mask & ~comp
+                front = self.around(front, mask) & ~comp
                 comp |= front
             out.append(comp)
             mask &= ~comp
@@ -150,30 +156,12 @@ class _Bits:
         is left, all that is left is one component. So where ``s`` does not cut ``u`` (most sets the band searches
         try) only a few rings around ``s`` are searched, and where it cuts off small pieces only those are, never
         the large rest of ``u``."""
-        adj = self.adj
-
-        def ring(f: int, within: int) -> int:
-            nb = 0
-            while f:
-                b = f & -f
-                nb |= adj[b.bit_length() - 1]
-                f ^= b
-            return nb & within
-
         rest = u & ~s
-        near = ring(s, rest)
-        groups: list[list[int]] = []     # [areas reached, the last ring]
-        while near:
-            grp = new = near & -near
-            while new:                   # the neighbours linked to it
-                new = ring(new, near) & ~grp
-                grp |= new
-            groups.append([grp, grp])
-            near &= ~grp
+        groups = [[c, c] for c in self.components(self.around(s, rest))]   # [areas reached, the last ring]
         out = []
         while len(groups) > 1:
             g = min(groups, key=lambda grp: grp[0].bit_count())
-            g[1] = ring(g[1], rest) & ~g[0]
+            g[1] = self.around(g[1], rest) & ~g[0]
             if not g[1]:                 # it cannot grow: a whole component
                 out.append(g[0])
                 rest &= ~g[0]
@@ -525,12 +513,12 @@ def _leaves(g: _Bits, u: int, s: int, q: int, wu: float, ws: float) -> tuple[int
     parts = g.pieces(u, s)
     if g.whole and parts:
         big = max(range(len(parts)), key=lambda k: parts[k].bit_count())
-        sizes = {k: g.weight(c) for k, c in enumerate(parts) if k != big}
-        sizes[big] = wu - ws - sum(sizes.values())
-        comps = [(c, sizes[k]) for k, c in enumerate(parts)]
+        sizes = [0.0 if k == big else g.weight(c) for k, c in enumerate(parts)]
+        sizes[big] = wu - ws - sum(sizes)
     else:
-        comps = [(c, g.weight(c)) for c in parts]
-    floors = [g.floors(wc) for _, wc in comps]
+        sizes = [g.weight(c) for c in parts]
+    comps = list(zip(parts, sizes, strict=True))
+    floors = [g.floors(wc) for wc in sizes]
     return (s, comps) if min(floors, default=1) >= 1 and sum(floors) == q - 1 else None
 
 
