@@ -529,3 +529,83 @@ def test_the_fixed_count_search_looks_for_the_last_region(england_dir):
     assert not any("repacking" in n for n in notes)
     assert any(n.startswith("fixed-count search for 12 regions") for n in notes)
     assert plan.report.bound == 12 and plan.report.objective in (11, 12)
+
+
+def _splits_into(g: nx.Graph, w: dict, floor: float, k: int) -> bool:
+    """Independent of clusterplan's models, by exhaustive search: can the connected ``g`` be split into exactly ``k``
+    connected regions of ``floor`` or more? The region of the first area left is each connected set holding it (grown
+    area by area, with at most what the other k - 1 regions leave it), and the rest is split in the same way."""
+    def connected_sets(v, rest: frozenset, most: float):
+        seen, todo = set(), [frozenset([v])]
+        while todo:
+            s = todo.pop()
+            if s in seen:
+                continue
+            seen.add(s)
+            yield s
+            for u in set().union(*(g[a] for a in s)) & rest - s:
+                if sum(w[a] for a in s) + w[u] <= most:
+                    todo.append(s | {u})
+
+    def split(rest: frozenset, k: int) -> bool:
+        children = sum(w[a] for a in rest)
+        if not rest:
+            return False
+        if k == 1:
+            return children >= floor and nx.is_connected(g.subgraph(rest))
+        first = min(rest, key=str)
+        for s in connected_sets(first, rest, children - floor * (k - 1)):
+            if sum(w[a] for a in s) >= floor and split(rest - s, k - 1):
+                return True
+        return False
+
+    return split(frozenset(g), k)
+
+
+@pytest.mark.parametrize("path", ["listed band", "band search"])
+def test_capacity_proofs_by_the_band_agree_with_exhaustive_search(monkeypatch, path):
+    """Past the exact tests' 9 areas: on SYNTHETIC geographies of 18-28 areas with little slack under children /
+    floor, the capacity model is kept from listing minimal regions, so that the band check decides (over its listed
+    band, or by the band search without a listing). A count it proves optimal below children / floor is confirmed by
+    an exhaustive search that shares no code with it (checked first against the brute force over every partition)."""
+    for g, w, floor in _random_instances(60, seed=71):
+        if nx.is_connected(g):
+            for q in range(1, math.floor(sum(w.values()) / floor) + 1):
+                assert _splits_into(g, w, floor, q) is _partitions_into(g, w, floor, q)
+    monkeypatch.setattr(capacity, "MAX_EXACT_REGIONS", 0)
+    if path == "band search":
+        monkeypatch.setattr(maxp_exact, "LISTED_PER_SECOND", 0)
+    rng = random.Random(61 if path == "listed band" else 67)
+    seen = {"reached": 0, "out of reach": 0}
+    tried = 0
+    while seen["out of reach"] < 10 and tried < 80:
+        tried += 1
+        n = rng.randint(18, 28)
+        g, w = _delaunay_like(n, seed=rng.randint(0, 10**6))
+        q = n // rng.choice([3, 4])
+        floor = sum(w.values()) // q - rng.randint(0, 20)           # a slack of a few children per region
+        if maxp_exact.bound(g, w, floor) < q:
+            continue                                                # a cut area lowers the bound: not the band's case
+        if path == "band search" and sum(w.values()) - floor * q > maxp_exact.SEARCH_SLACK * floor:
+            continue                                                # too wide a band for the search without a list
+        pos = {v: (int(v[1:]) % 5 * 0.5, int(v[1:]) // 5 * 0.5) for v in g}
+        geo = syn.make(pos, w, list(g.edges), {"C": "a0"})
+        scn = {"model": "capacity", "reach": {"min": floor}, "solver": {"time_limit": 20}}
+        plan = cp.solve(geo, scn)
+        assert cp.check(plan, geo, scn) == []
+        count, notes = int(plan.report.objective), plan.report.notes
+        assert plan.report.status == "optimal" and count == plan.report.bound, (sorted(g.edges), w, floor, notes)
+        assert not any(n.startswith("exact search") and "minimal regions listed" in n for n in notes), notes
+        # the band check alone, on the same path, where the plan's search may have found the bound before it ran
+        alone = maxp_exact.band(g, w, floor, q, max_regions=0, seconds=20)
+        assert alone.reachable is (count == q), (sorted(g.edges), w, floor, alone)
+        if count == q:
+            assert len(alone.regions) == q and _valid_packing(g, w, floor, alone.regions)
+            seen["reached"] += 1
+            continue
+        proof = [n for n in notes if n.startswith(f"band check for {q} regions") and "no partition into" in n]
+        assert count == q - 1 and proof, notes
+        assert ("connected sets in the band, listed" in proof[0]) is (path == "listed band"), proof
+        assert not _splits_into(g, w, floor, q), (sorted(g.edges), w, floor)
+        seen["out of reach"] += 1
+    assert seen["reached"] >= 3 and seen["out of reach"] >= 10, (seen, tried)
