@@ -609,3 +609,34 @@ def test_capacity_proofs_by_the_band_agree_with_exhaustive_search(monkeypatch, p
         assert not _splits_into(g, w, floor, q), (sorted(g.edges), w, floor)
         seen["out of reach"] += 1
     assert seen["reached"] >= 3 and seen["out of reach"] >= 10, (seen, tried)
+
+
+def test_an_undecided_band_check_says_a_longer_time_limit_may_decide_it(monkeypatch):
+    # SYNTHETIC: a 14 x 14 grid of 60-140 children, floor 509 (38 regions of 509-641 children would be needed). In
+    # 4 s the band is far too large to list or search, so the check is undecided, and its note says what to do; a
+    # decided check (the tight grid of test_band_check_proves_the_bound_out_of_reach_on_a_tight_grid, with the exact
+    # method kept from listing so that the band check runs) does not
+    rng = random.Random(5)
+    g = nx.relabel_nodes(nx.grid_2d_graph(14, 14), lambda v: f"a{v[0] * 14 + v[1]}")
+    w = {v: rng.randint(60, 140) for v in g}
+    floor = sum(w.values()) // 38 - 3
+    assert maxp_exact.bound(g, w, floor) == 38
+    geo = syn.make({v: (int(v[1:]) // 14 * 0.5, int(v[1:]) % 14 * 0.5) for v in g}, w, list(g.edges), {"C": "a0"})
+    scn = {"model": "capacity", "reach": {"min": floor}, "solver": {"time_limit": 4}}
+    plan = cp.solve(geo, scn)
+    assert cp.check(plan, geo, scn) == []
+    band = [n for n in plan.report.notes if n.startswith("band check for 38 regions")]
+    assert plan.report.status == "feasible" and len(band) == 1, plan.report.notes
+    assert band[0].endswith("not decided; a longer time limit (solver.time_limit, or --time-limit on the command "
+                            "line) gives it more time, which may decide it"), band
+    tight = nx.relabel_nodes(nx.grid_2d_graph(3, 3), lambda v: f"a{v[0] * 3 + v[1]}")
+    tw = {v: 101 if v == "a0" else 100 for v in tight}
+    geo = syn.make({v: (int(v[1:]) // 3 * 0.5, int(v[1:]) % 3 * 0.5) for v in tight}, tw, list(tight.edges),
+                   {"C": "a0"})
+    scn = {"model": "capacity", "reach": {"min": 225}, "solver": {"time_limit": 10}}
+    monkeypatch.setattr(capacity, "MAX_EXACT_REGIONS", 0)
+    plan = cp.solve(geo, scn)
+    assert (plan.report.status, plan.report.objective) == ("optimal", 3)
+    assert any(n.startswith("band check for 4 regions") and "no partition into 4 exists" in n
+               for n in plan.report.notes), plan.report.notes
+    assert not any("longer time limit" in n for n in plan.report.notes), plan.report.notes

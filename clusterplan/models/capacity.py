@@ -116,11 +116,13 @@ def _band_note(b: maxp_exact.Band, floor: float, cap: int) -> str:
     if b.method == "search":
         listed = "" if b.listed is None else f"{b.listed:,} connected sets in the band, listed; over them "
         return f"{head}: {listed}{search}; {found} ({b.seconds:.1f} s)"
+    longer = "" if b.reachable is not None else ("; a longer time limit (solver.time_limit, or --time-limit on the "
+                                                 "command line) gives it more time, which may decide it")
     search = f"{search} without deciding; " if search else ""
     if b.listed is None:
         return f"{head}: {search}more connected sets in the band than it could list in its time (the set-" \
-               f"partitioning model takes {cap:,} at most in a solve of this time limit); not decided"
-    return f"{head}: {search}{b.listed:,} connected sets in the band; {found} ({b.seconds:.1f} s)"
+               f"partitioning model takes {cap:,} at most in a solve of this time limit); not decided{longer}"
+    return f"{head}: {search}{b.listed:,} connected sets in the band; {found} ({b.seconds:.1f} s){longer}"
 
 
 def band_checks(graph: nx.Graph, under5: pd.Series, floor: float, regions: list[frozenset[str]],
