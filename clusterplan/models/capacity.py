@@ -96,14 +96,18 @@ def _fixed_count_note(start: int, target: int, m: fixcount.FixedCount, floor: fl
             f"recombining, {m.chaining_seconds:.1f} s chaining, {m.seconds:.1f} s in all)")
 
 
+#: What the notes of an exact method stopped by its clock tell the user to do.
+LONGER_LIMIT = "a longer time limit (solver.time_limit, or --time-limit on the command line)"
+
+
 def _exact_note(e: maxp_exact.Exact, cap: int) -> str:
     if e.listed is None:
         return (f"exact search: more than {cap:,} minimal regions (the most a solve of this time limit lists), so no "
                 "exact model")
     what = (f"proved the optimum in {e.seconds:.1f} s" if e.proven else
             f"stopped with {e.count} regions against a bound of {e.bound} in {e.seconds:.1f} s, its share of the time "
-            f"({EXACT_SHARE:.0%} of what was left); a longer time limit (solver.time_limit, or --time-limit on the "
-            "command line) gives it more, and it settles the question when it finishes")
+            f"({EXACT_SHARE:.0%} of what was left); {LONGER_LIMIT} gives it more, and it settles the question when it "
+            "finishes")
     return f"exact search: {e.listed:,} minimal regions listed; the set-packing MIP over them {what}"
 
 
@@ -116,8 +120,7 @@ def _band_note(b: maxp_exact.Band, floor: float, cap: int) -> str:
     if b.method == "search":
         listed = "" if b.listed is None else f"{b.listed:,} connected sets in the band, listed; over them "
         return f"{head}: {listed}{search}; {found} ({b.seconds:.1f} s)"
-    longer = "" if b.reachable is not None else ("; a longer time limit (solver.time_limit, or --time-limit on the "
-                                                 "command line) gives it more time, which may decide it")
+    longer = "" if b.reachable is not None else f"; {LONGER_LIMIT} gives it more time, which may decide it"
     search = f"{search} without deciding; " if search else ""
     if b.listed is None:
         return f"{head}: {search}more connected sets in the band than it could list in its time (the set-" \

@@ -483,7 +483,7 @@ def cover_listed(g: _Bits, listed: list[int], *, seconds: float) -> tuple[list[i
         keep = ((packed[sets] & outside) == 0).all(axis=1) & (children[sets] <= top + 1e-9)
         return sets[keep]
 
-    def branch(u: int, q: int, top: float, sets: np.ndarray):
+    def branch(u: int, wu: float, q: int, top: float, sets: np.ndarray):
         """The sets to try for ``u`` (``sets``: the listed sets that may lie inside it) and those to hand down."""
         if time.perf_counter() - t0 > seconds:
             raise _OutOfTime
@@ -493,7 +493,6 @@ def cover_listed(g: _Bits, listed: list[int], *, seconds: float) -> tuple[list[i
         counts = np.bincount(flat[at], minlength=n)
         area = min(bits(u), key=lambda a: (counts[a], a))
         chosen = mine[(packed[mine, area // 64] & np.uint64(1 << (area % 64))) != 0]
-        wu = g.weight(u)
         return (t for t in (_leaves(g, u, listed[j], q, wu, float(children[j])) for j in chosen)
                 if t is not None), mine
 
@@ -523,11 +522,11 @@ def _leaves(g: _Bits, u: int, s: int, q: int, wu: float, ws: float) -> tuple[int
 
 
 class _Splitter:
-    """The depth-first split both band searches share (module docstring). ``branch(u, q, top, data)`` gives the sets
-    S to try for the connected set ``u`` (q regions, each at most ``top`` children), each with the components of
-    u - S that can take the q - 1 others (:func:`_leaves`), and the data to hand down to those; each component is
-    split in turn (the tightest first: least children above its floors; or the lightest first), and a set found
-    impossible, or split, is remembered."""
+    """The depth-first split both band searches share (module docstring). ``branch(u, wu, q, top, data)`` gives the
+    sets S to try for the connected set ``u`` (``wu`` children, q regions, each at most ``top`` children), each with
+    the components of u - S that can take the q - 1 others (:func:`_leaves`), and the data to hand down to those; each
+    component is split in turn (the tightest first: least children above its floors; or the lightest first), and a
+    set found impossible, or split, is remembered."""
 
     def __init__(self, g: _Bits, branch, *, tightest_first: bool):
         self.g, self.branch, self.tightest_first = g, branch, tightest_first
@@ -548,7 +547,7 @@ class _Splitter:
         if u in self.possible:
             return self.possible[u]
         self.branched += 1
-        tries, down = self.branch(u, q, wu - self.g.floor * (q - 1), data)
+        tries, down = self.branch(u, wu, q, wu - self.g.floor * (q - 1), data)
         for s, comps in tries:
             parts = [s]
             for c, wc in sorted(comps, key=self._order):
@@ -610,12 +609,12 @@ def partition_search(graph: nx.Graph, weight: dict[Hashable, float], floor: floa
                     return None
         return out
 
-    def branch(u: int, q: int, top: float, _):
+    def branch(u: int, wu: float, q: int, top: float, _):
         """The sets to try for ``u``: those holding the area with fewest options, of a few weighed."""
         members = list(bits(u))
         fewest = sorted(members, key=lambda k: ((g.adj[k] & u).bit_count(), k))
         weigh = [members[0]] + [k for k in fewest[:SEARCH_CANDIDATES] if k != members[0]][: SEARCH_CANDIDATES - 1]
-        best, cap, wu = None, 4, g.weight(u)
+        best, cap = None, 4
         while best is None:                               # the area with fewest options, each counted up to cap
             for v in weigh:
                 got = options(v, u, wu, q, top, cap if best is None else min(cap, len(best)))
